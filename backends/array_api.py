@@ -1,0 +1,122 @@
+"""Kernels written once against the numpy API, shared by the numpy and jax backends.
+
+Each function takes the array module `xp` (numpy or jax.numpy), so the two
+backends differ only where their libraries truly differ (in-place updates,
+random numbers, convolution primitives, blocked evaluation).
+"""
+from mlcore.graph.ops import elemwise as ew
+from mlcore.graph.ops.nn import dilated, resolve_padding
+from mlcore.graph.ops.shape import build_key
+
+ELEMWISE_NAMES = {  # op name -> name of the same function in numpy and jax.numpy
+    "neg": "negative", "abs": "abs", "sign": "sign", "floor": "floor", "ceil": "ceil", "round": "round",
+    "sqr": "square", "exp": "exp", "log": "log", "log1p": "log1p", "expm1": "expm1", "sqrt": "sqrt",
+    "tanh": "tanh", "sin": "sin", "cos": "cos", "zeroslike": "zeros_like", "oneslike": "ones_like",
+    "add": "add", "sub": "subtract", "mul": "multiply", "truediv": "divide", "intdiv": "floor_divide",
+    "mod": "mod", "pow": "power", "maximum": "maximum", "minimum": "minimum", "eq": "equal",
+    "neq": "not_equal", "lt": "less", "le": "less_equal", "gt": "greater", "ge": "greater_equal",
+    "and": "logical_and", "or": "logical_or", "switch": "where",
+}
+
+
+def elemwise_kernel(xp, op, special):
+    """The function computing elementwise `op`; `special` holds the backend's own ones."""
+    if isinstance(op, ew.Cast):
+        return lambda x: x.astype(op.dtype)
+    if op.name in special:
+        return special[op.name]
+    return getattr(xp, ELEMWISE_NAMES[op.name])
+
+
+def second(xp):
+    return lambda x, y: xp.broadcast_to(y, xp.broadcast_shapes(x.shape, y.shape))
+
+
+def run_program(op, kernels, inputs):
+    """Evaluate a Composite's program on whole arrays (used where no blocking is needed)."""
+    values = list(inputs)
+    for (_, args), fn in zip(op.program, kernels):
+        values.append(fn(*(values[a] for a in args)))
+    return values[op.outputs[0]]
+
+
+def dimshuffle(xp, x, order):
+    kept = [o for o in order if o != "x"]
+    dropped = tuple(d for d in range(x.ndim) if d not in kept)
+    if dropped:
+        x = xp.squeeze(x, axis=dropped)
+        kept = [k - sum(d < k for d in dropped) for k in kept]
+    if kept != sorted(kept):
+        x = xp.transpose(x, kept)
+    new_axes = tuple(i for i, o in enumerate(order) if o == "x")
+    return xp.expand_dims(x, new_axes) if new_axes else x
+
+
+def index_key(spec, index_values):
+    """A concrete indexing key; slice bounds must be Python ints."""
+    def as_int(v):
+        return v if v is None else int(v)
+    key = build_key(spec, index_values)
+    return tuple(slice(as_int(k.start), as_int(k.stop), as_int(k.step)) if isinstance(k, slice) else k
+                 for k in key)
+
+
+def softmax(xp, x, axis):
+    e = xp.exp(x - xp.max(x, axis=axis, keepdims=True))
+    return e / xp.sum(e, axis=axis, keepdims=True)
+
+
+def log_softmax(xp, x, axis):
+    shifted = x - xp.max(x, axis=axis, keepdims=True)
+    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
+
+
+def reduce_kernel(xp, op, name):
+    fn = getattr(xp, name)
+    if name in ("argmax", "argmin"):
+        (axis,) = op.axis
+        return lambda x: fn(x, axis=axis, keepdims=op.keepdims)
+    return lambda x: fn(x, axis=op.axis, keepdims=op.keepdims)
+
+
+# --- convolution gradients as convolutions (the recipe JAX's conv_general_dilated uses) ----------
+def conv_padding(op, x_shape, w_shape):
+    return resolve_padding(op.padding, [dilated(n, d) for n, d in zip(x_shape[1:3], op.lhs_dilation)],
+                           w_shape[:2], op.strides, op.rhs_dilation)
+
+
+def conv_forward(conv, op, x, w):
+    return conv(x, w, op.strides, conv_padding(op, x.shape, w.shape), op.lhs_dilation, op.rhs_dilation)
+
+
+def conv_grad_input(conv, op, x, w, g):
+    """dx: convolve g (dilated by the strides) with the flipped, in/out-swapped kernel."""
+    pads = conv_padding(op, x.shape, w.shape)
+    pad = []
+    for i in range(2):
+        in_d = dilated(x.shape[1 + i], op.lhs_dilation[i])
+        k_d = dilated(w.shape[i], op.rhs_dilation[i])
+        out_d = dilated(g.shape[1 + i], op.strides[i])
+        before = k_d - pads[i][0] - 1
+        pad.append((before, in_d + k_d - 1 - out_d - before))
+    w_t = w[::-1, ::-1].transpose(0, 1, 3, 2)
+    return conv(g, w_t, op.lhs_dilation, tuple(pad), op.strides, op.rhs_dilation)
+
+
+def conv_grad_filter(conv, op, x, w, g):
+    """dw: convolve x (batch and channels swapped) with g as the kernel, strides as dilation."""
+    pads = conv_padding(op, x.shape, w.shape)
+    pad = []
+    for i in range(2):
+        in_d = dilated(x.shape[1 + i], op.lhs_dilation[i])
+        k_d = dilated(w.shape[i], op.rhs_dilation[i])
+        out_d = dilated(g.shape[1 + i], op.strides[i])
+        lo = pads[i][0]
+        pad.append((lo, out_d - in_d + k_d - lo - 1))
+    out = conv(x.transpose(3, 1, 2, 0), g.transpose(1, 2, 0, 3), op.rhs_dilation, tuple(pad),
+               op.lhs_dilation, op.strides)
+    return out.transpose(1, 2, 0, 3)
+
+
+def pool_padding(op, x_shape):
+    return resolve_padding(op.padding, x_shape[1:3], op.ws, op.strides)

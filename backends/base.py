@@ -1,0 +1,132 @@
+"""What a backend is, and the pieces every backend shares.
+
+A backend has a name, devices(), and compile(fgraph, device) -> a callable that
+maps input arrays (explicit inputs, then shared values) to output arrays (the
+outputs, then the new shared values).  It finds the numeric side of each Op in
+its own Lowering table, by Op class, as PyTensor's funcify and JAX's side
+tables do.
+"""
+import numpy as np
+
+from mlcore.graph.basic import Constant
+
+
+class Lowering:
+    """A table from Op classes to kernel factories: factory(op, node) -> fn(*arrays)."""
+
+    def __init__(self, backend_name):
+        self.backend_name = backend_name
+        self.table = {}
+
+    def register(self, *op_classes):
+        def decorate(factory):
+            for cls in op_classes:
+                self.table[cls] = factory
+            return factory
+        return decorate
+
+    def lookup(self, op_class):
+        """The factory for op_class or its nearest base class, or None."""
+        for cls in op_class.__mro__:
+            if cls in self.table:
+                return self.table[cls]
+        return None
+
+    def kernel(self, node):
+        factory = self.lookup(type(node.op))
+        if factory is None:
+            raise NotImplementedError("The %s backend has no kernel for %s" % (self.backend_name, node.op))
+        return factory(node.op, node)
+
+
+class Plan:
+    """A graph flattened for execution: value slots, steps and when each slot dies.
+
+    Slots hold the inputs first, then constants, then each node's outputs.  A
+    value is dropped after its last use, which keeps the memory of big models
+    (VGG16's activations) down in interpreters.
+    """
+
+    def __init__(self, fgraph, lowering):
+        self.nodes = fgraph.toposort()
+        slot = {}
+        for var in fgraph.inputs:
+            slot.setdefault(id(var), len(slot))
+        self.n_inputs = len(fgraph.inputs)
+        self.constants = []
+        for node in self.nodes:
+            for var in node.inputs:
+                if id(var) not in slot and var.owner is None:
+                    if not isinstance(var, Constant):
+                        raise ValueError("The graph needs %s, which is not among the function's inputs; "
+                                         "add it to inputs or givens" % (var,))
+                    slot[id(var)] = len(slot)
+                    self.constants.append(var)
+        for var in fgraph.outputs:
+            if id(var) not in slot and isinstance(var, Constant):
+                slot[id(var)] = len(slot)
+                self.constants.append(var)
+            elif id(var) not in slot and var.owner is None:
+                raise ValueError("Output %s is not computed from the function's inputs" % (var,))
+        self.steps = []
+        for node in self.nodes:
+            for out in node.outputs:
+                slot[id(out)] = len(slot)
+            self.steps.append((lowering.kernel(node), [slot[id(i)] for i in node.inputs],
+                               [slot[id(o)] for o in node.outputs], node))
+        self.n_slots = len(slot)
+        self.output_slots = [slot[id(o)] for o in fgraph.outputs]
+        keep = set(self.output_slots) | set(range(self.n_inputs))
+        last_use = {}
+        for k, (_, ins, _, _) in enumerate(self.steps):
+            for s in ins:
+                last_use[s] = k
+        self.free_after = [[s for s in set(ins) if last_use[s] == k and s not in keep]
+                           for k, (_, ins, _, _) in enumerate(self.steps)]
+
+    def run(self, inputs, constant_values, timer=None):
+        """Execute the steps on concrete or traced values; returns the output values."""
+        values = [None] * self.n_slots
+        values[:self.n_inputs] = inputs
+        values[self.n_inputs:self.n_inputs + len(constant_values)] = constant_values
+        for (kernel, ins, outs, node), dead in zip(self.steps, self.free_after):
+            args = [values[s] for s in ins]
+            result = kernel(*args) if timer is None else timer(node, kernel, args)
+            if len(outs) == 1:
+                values[outs[0]] = result
+            else:
+                for s, r in zip(outs, result):
+                    values[s] = r
+            for s in dead:
+                values[s] = None
+        return [values[s] for s in self.output_slots]
+
+
+class Backend:
+    """Base class: subclasses set name and lowering, and implement compile()."""
+
+    name = None
+    lowering = None
+
+    def devices(self):
+        return ["cpu"]
+
+    def check_device(self, device):
+        device = device or "cpu"
+        if device not in self.devices():
+            raise RuntimeError("The %s backend has no %r device here; devices: %s"
+                               % (self.name, device, ", ".join(self.devices())))
+        return device
+
+    def compile(self, fgraph, device=None, profile=None):
+        raise NotImplementedError
+
+    def adopt(self, value, device):
+        """A shared variable's stored value in this backend's own array type."""
+        return np.asarray(value)
+
+    def to_numpy(self, value):
+        return np.asarray(value)
+
+    def __repr__(self):
+        return "<backend %s>" % self.name

@@ -1,0 +1,4 @@
+"""The numpy reference backend."""
+from backends.numpy.interpreter import NumpyBackend
+
+BACKEND = NumpyBackend()

@@ -1,0 +1,159 @@
+"""The numpy backend's kernel table: one entry per Op class, plain numpy."""
+import numpy as np
+import scipy.special
+
+from backends import array_api as xk
+from backends.base import Lowering
+from backends.numpy import fused, nn
+from mlcore.graph.gradient import GradientBlock
+from mlcore.graph.ops import elemwise as ew
+from mlcore.graph.ops import linalg, nn as nn_ops, random, reduce, shape
+
+lower = Lowering("numpy")
+
+SPECIAL = {
+    "sigmoid": scipy.special.expit,
+    "softplus": lambda x: np.logaddexp(x, 0),
+    "relu": lambda x: np.maximum(x, 0),
+    "second": xk.second(np),
+}
+
+
+def elemwise(op):
+    return xk.elemwise_kernel(np, op, SPECIAL)
+
+
+@lower.register(ew.Elemwise)
+def _(op, node):
+    return elemwise(op)
+
+
+@lower.register(ew.Composite)
+def _(op, node):
+    return fused.blocked_composite(op, node, elemwise)
+
+
+@lower.register(GradientBlock)
+def _(op, node):
+    return lambda x: x
+
+
+@lower.register(shape.DimShuffle)
+def _(op, node):
+    return lambda x: xk.dimshuffle(np, x, op.order)
+
+
+@lower.register(shape.Shape)
+def _(op, node):
+    return lambda x: np.array(x.shape, dtype="int64")
+
+
+@lower.register(shape.Reshape)
+def _(op, node):
+    return lambda x, s: np.reshape(x, tuple(int(d) for d in s))
+
+
+@lower.register(shape.Subtensor)
+def _(op, node):
+    return lambda x, *idx: x[xk.index_key(op.spec, idx)]
+
+
+@lower.register(shape.IncSubtensor)
+def _(op, node):
+    def inc(x, y, *idx):
+        key = xk.index_key(op.spec, idx)
+        out = x.copy()
+        if op.set_instead_of_inc:
+            out[key] = y
+        elif any(isinstance(k, np.ndarray) and k.ndim for k in key):
+            np.add.at(out, key, y)      # repeated indices accumulate
+        else:
+            out[key] += y
+        return out
+    return inc
+
+
+@lower.register(shape.Concatenate)
+def _(op, node):
+    return lambda *xs: np.concatenate(xs, axis=op.axis)
+
+
+@lower.register(shape.Pad)
+def _(op, node):
+    return lambda x: np.pad(x, op.pad_width, constant_values=op.value)
+
+
+@lower.register(shape.Arange)
+def _(op, node):
+    return lambda a, b, c: np.arange(a, b, c, dtype=op.dtype)
+
+
+@lower.register(shape.Alloc)
+def _(op, node):
+    return lambda v, s: np.full(tuple(int(d) for d in s), v, dtype=node.outputs[0].dtype)
+
+
+REDUCTIONS = {reduce.Sum: "sum", reduce.Prod: "prod", reduce.Max: "max", reduce.Min: "min",
+              reduce.Argmax: "argmax", reduce.Argmin: "argmin"}
+
+
+@lower.register(*REDUCTIONS)
+def _(op, node):
+    return xk.reduce_kernel(np, op, REDUCTIONS[type(op)])
+
+
+@lower.register(linalg.Matmul)
+def _(op, node):
+    return np.matmul
+
+
+@lower.register(nn_ops.Softmax)
+def _(op, node):
+    return lambda x: xk.softmax(np, x, op.axis)
+
+
+@lower.register(nn_ops.LogSoftmax)
+def _(op, node):
+    return lambda x: xk.log_softmax(np, x, op.axis)
+
+
+@lower.register(nn_ops.Conv2D)
+def _(op, node):
+    return lambda x, w: xk.conv_forward(nn.conv2d, op, x, w)
+
+
+@lower.register(nn_ops.Conv2DGradInput)
+def _(op, node):
+    return lambda x, w, g: xk.conv_grad_input(nn.conv2d, op, x, w, g)
+
+
+@lower.register(nn_ops.Conv2DGradFilter)
+def _(op, node):
+    return lambda x, w, g: xk.conv_grad_filter(nn.conv2d, op, x, w, g)
+
+
+@lower.register(nn_ops.Pool2D)
+def _(op, node):
+    return lambda x: nn.pool2d(x, op.ws, op.strides, xk.pool_padding(op, x.shape), op.mode, op.count_include_pad)
+
+
+@lower.register(nn_ops.Pool2DGrad)
+def _(op, node):
+    return lambda x, y, g: nn.pool2d_grad(x, y, g, op.ws, op.strides, xk.pool_padding(op, x.shape),
+                                          op.mode, op.count_include_pad)
+
+
+@lower.register(random.RandomVariable)
+def _(op, node):
+    def draw(key, size, a, b):
+        rng = np.random.default_rng([int(k) for k in key])
+        next_key = rng.integers(0, 2 ** 32, size=2, dtype=np.uint32)
+        size = tuple(int(s) for s in size)
+        if op.dist == "uniform":
+            sample = rng.uniform(a, b, size)
+        elif op.dist == "normal":
+            sample = rng.normal(a, b, size)
+        else:
+            sample = rng.binomial(a, b, size)
+        return next_key, sample.astype(op.dtype)
+    return draw

@@ -1,0 +1,165 @@
+"""Convolution and pooling kernels in plain numpy (NHWC data, HWIO kernels).
+
+These are the reference kernels: the numpy backend runs them directly and the theano backend wraps them in
+PyTensor Ops. Convolution follows ``jax.lax.conv_general_dilated`` exactly (cross-correlation, strides,
+negative padding, input and kernel dilation), because mlcore's symbolic gradients of a convolution are
+themselves convolutions with those parameters. Dtypes are preserved (float32 stays float32).
+"""
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+# Patch rows per BLAS call are limited to about this many bytes: the im2col buffer then stays in cache and
+# memory stays bounded (a whole VGG16 batch unfolded at once would take gigabytes).
+_PATCH_BLOCK_BYTES = 4 << 20
+
+
+def conv_output_size(size, kernel, stride=1, padding=(0, 0), lhs_dilation=1, rhs_dilation=1):
+    """Length of one spatial output axis; works on ints and on symbolic (PyTensor) sizes alike."""
+    dilated_size = (size - 1) * lhs_dilation + 1 + padding[0] + padding[1]
+    dilated_kernel = (kernel - 1) * rhs_dilation + 1
+    return (dilated_size - dilated_kernel) // stride + 1
+
+
+def _dilate_and_pad(x, dilation, padding, fill=0):
+    """Spread x's pixels `dilation` apart on a `fill` canvas with (lo, hi) borders; negative borders crop.
+
+    Done in one allocation, as lax does it: dilation first, then padding of the dilated image.
+    """
+    if dilation == (1, 1) and all(p == 0 for pads in padding for p in pads):
+        return x
+    shape, source, target = list(x.shape), [slice(None)] * 4, [slice(None)] * 4
+    for axis, d, (lo, hi) in zip((1, 2), dilation, padding):
+        n = x.shape[axis]
+        shape[axis] = size = max(0, (n - 1) * d + 1 + lo + hi)
+        first = max(0, -(lo // d))  # first pixel whose position i*d+lo is on the canvas
+        last = min(n - 1, (size - 1 - lo) // d)  # last such pixel
+        source[axis] = slice(first, max(first, last + 1))
+        target[axis] = slice(first * d + lo, max(first * d + lo, last * d + lo + 1), d)
+    canvas = np.full(shape, fill, dtype=x.dtype)
+    canvas[tuple(target)] = x[tuple(source)]
+    return canvas
+
+
+def _row_blocks(images, rows, rows_per_block):
+    """Cover an (images, rows) output grid with (image slice, row slice) blocks of about rows_per_block rows.
+
+    Small images are grouped several per block; large ones are cut into bands of rows. Either way each
+    block is one contiguous region of the NHWC output.
+    """
+    if rows <= rows_per_block:
+        step = rows_per_block // rows
+        for i in range(0, images, step):
+            yield slice(i, i + step), slice(None)
+    else:
+        for i in range(images):
+            for r in range(0, rows, rows_per_block):
+                yield slice(i, i + 1), slice(r, r + rows_per_block)
+
+
+def conv2d(x, w, strides=(1, 1), padding=((0, 0), (0, 0)), lhs_dilation=(1, 1), rhs_dilation=(1, 1)):
+    """Cross-correlate NHWC `x` with HWIO `w`, as lax.conv_general_dilated(..., ("NHWC", "HWIO", "NHWC")).
+
+    im2col + GEMM: a strided view exposes every (KH, KW, C) patch without copying; blocks of it are copied
+    into a cache-sized matrix and multiplied by the (KH*KW*C, O) kernel matrix straight into the output.
+    """
+    kh, kw, c, o = w.shape
+    xp = _dilate_and_pad(x, tuple(lhs_dilation), padding)
+    n, hp, wp, _ = xp.shape
+    ho = max(0, conv_output_size(hp, kh, strides[0], rhs_dilation=rhs_dilation[0]))
+    wo = max(0, conv_output_size(wp, kw, strides[1], rhs_dilation=rhs_dilation[1]))
+    sn, sh, sw, sc = xp.strides
+    patches = as_strided(
+        xp,
+        shape=(n, ho, wo, kh, kw, c),
+        strides=(sn, sh * strides[0], sw * strides[1], sh * rhs_dilation[0], sw * rhs_dilation[1], sc),
+        writeable=False,
+    )
+    k = kh * kw * c
+    kernel = w.reshape(k, o)
+    y = np.empty((n, ho, wo, o), dtype=np.result_type(x, w))
+    if y.size == 0:
+        return y
+    rows_per_block = max(1, _PATCH_BLOCK_BYTES // max(1, k * xp.itemsize * wo))
+    for images, rows in _row_blocks(n, ho, rows_per_block):
+        np.matmul(patches[images, rows].reshape(-1, k), kernel, out=y[images, rows].reshape(-1, o))
+    return y
+
+
+def pool_output_size(size, window, stride, padding):
+    """Length of one pooled axis: floor((size + lo + hi - window) / stride) + 1."""
+    return (size + padding[0] + padding[1] - window) // stride + 1
+
+
+def _window_taps(x, ws, strides, padding):
+    """For each offset in the window (row-major), the slice of the padded x it reads for every output.
+
+    Pooling is then wh*ww whole-array operations instead of a loop over pixels.
+    """
+    ho, wo = (pool_output_size(x.shape[a], ws[a - 1], strides[a - 1], padding[a - 1]) for a in (1, 2))
+    (sh, sw) = strides
+    return [
+        (slice(None), slice(i, i + sh * (ho - 1) + 1, sh), slice(j, j + sw * (wo - 1) + 1, sw))
+        for i in range(ws[0])
+        for j in range(ws[1])
+    ]
+
+
+def _window_counts(x, ws, strides, padding, taps):
+    """How many real (non-pad) pixels each window covers, shaped (1, Ho, Wo, 1) to broadcast."""
+    ones = _dilate_and_pad(np.ones((1,) + x.shape[1:3] + (1,), dtype=x.dtype), (1, 1), padding)
+    return sum(ones[tap] for tap in taps)
+
+
+def _divisor(x, ws, strides, padding, mode, count_include_pad, taps):
+    """What an "average" pooling divides its window sums by (None for "sum" and "max")."""
+    if mode != "average":
+        return None
+    if count_include_pad:
+        return ws[0] * ws[1]
+    return _window_counts(x, ws, strides, padding, taps)
+
+
+def pool2d(x, ws, strides, padding, mode, count_include_pad=True):
+    """Pool NHWC x over (wh, ww) windows: mode "max", "sum" or "average" (pads never count as maxima)."""
+    _check_mode(mode)
+    taps = _window_taps(x, ws, strides, padding)
+    fill = -np.inf if mode == "max" else 0
+    xp = _dilate_and_pad(x, (1, 1), padding, fill)
+    combine = np.maximum if mode == "max" else np.add
+    y = xp[taps[0]].copy()
+    for tap in taps[1:]:
+        combine(y, xp[tap], out=y)
+    divisor = _divisor(x, ws, strides, padding, mode, count_include_pad, taps)
+    if divisor is not None:
+        y /= divisor
+    return y
+
+
+def pool2d_grad(x, y, gy, ws, strides, padding, mode, count_include_pad=True):
+    """Gradient of pool2d with respect to x, given its output y and the output gradient gy.
+
+    Overlapping windows accumulate. For "max" each window sends its gradient to the first position
+    (row-major within the window) that equals its maximum, as Theano's MaxPoolGrad does on ties.
+    """
+    _check_mode(mode)
+    taps = _window_taps(x, ws, strides, padding)
+    (pt, pb), (pl, pr) = padding
+    gxp = np.zeros((x.shape[0], x.shape[1] + pt + pb, x.shape[2] + pl + pr, x.shape[3]), dtype=gy.dtype)
+    if mode == "max":
+        xp = _dilate_and_pad(x, (1, 1), padding, -np.inf)
+        pending = np.ones(y.shape, dtype=bool)  # windows whose maximum is not yet found
+        for tap in taps:
+            hit = pending & (xp[tap] == y)
+            gxp[tap] += np.where(hit, gy, 0)
+            pending &= ~hit
+    else:
+        divisor = _divisor(x, ws, strides, padding, mode, count_include_pad, taps)
+        g = gy if divisor is None else gy / divisor
+        for tap in taps:
+            gxp[tap] += g
+    return gxp[:, pt:pt + x.shape[1], pl:pl + x.shape[2]]
+
+
+def _check_mode(mode):
+    if mode not in ("max", "sum", "average"):
+        raise ValueError(f"pool mode must be 'max', 'sum' or 'average', not {mode!r}")

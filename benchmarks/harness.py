@@ -1,0 +1,170 @@
+"""Runs every system on every case of a workload: build, optional --check, then timing.
+
+Timing is the same for all systems so that only the programs differ: one
+warm-up call (where lazy engines compile), calibration of how many calls one
+repeat needs to last min_time / repeats, then `repeats` repeats; the best and
+the median time per call are kept. Steps block until their work is done, so
+wall time is honest for asynchronous engines too.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import statistics
+import sys
+import time
+import traceback
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from .systems import System, Unavailable
+
+
+@dataclasses.dataclass(frozen=True)
+class Workload:
+    name: str
+    title: str
+    unit: str  # throughput unit: items per second
+    cases: Callable[[bool, str], Iterable[Any]]  # (quick, dtype) -> cases
+    min_time: float  # seconds of timed calls per measurement in a full run
+    baseline: str | None = None  # system (on cpu) that speed-ups are relative to
+    reference: str = "numpy"  # system (on cpu) that --check compares with; always run
+
+
+@dataclasses.dataclass
+class Result:
+    """One system on one case; `status` is 'ok', 'not available: ...' or 'error: ...'."""
+
+    workload: str
+    group: str
+    case: str
+    dtype: str
+    items: int
+    system: str
+    engine: str
+    device: str
+    handwritten: bool
+    status: str = "ok"
+    check: str = ""  # '', 'ok' or 'failed: ...'
+    build_s: float | None = None
+    best_s: float | None = None
+    median_s: float | None = None
+    calls: int | None = None
+    throughput: float | None = None  # items / best_s
+    vs_engine: float | None = None  # throughput / the hand-written system of the engine
+    speedup: float | None = None  # throughput / the workload's baseline system
+    params: dict = dataclasses.field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+def measure(step: Callable[[], Any], min_time: float, repeats: int = 3):
+    """(best, median, calls per repeat): seconds per call of `step`."""
+    step()
+    calls = 1
+    while True:
+        start = time.perf_counter()
+        for _ in range(calls):
+            step()
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_time / repeats:
+            break
+        calls = max(calls * 2, math.ceil(calls * min_time / repeats / max(elapsed, 1e-9)))
+    samples = [elapsed / calls]  # the last calibration run is a full repeat
+    for _ in range(repeats - 1):
+        start = time.perf_counter()
+        for _ in range(calls):
+            step()
+        samples.append((time.perf_counter() - start) / calls)
+    return min(samples), statistics.median(samples), calls
+
+
+def to_numpy(value) -> np.ndarray:
+    """A host copy of a step's result, whatever array type its engine returns."""
+    if hasattr(value, "get"):  # CuPy
+        value = value.get()
+    elif hasattr(value, "cpu"):  # torch
+        value = value.detach().cpu()
+    return np.asarray(value, dtype="float64")
+
+
+def _compare(outputs, reference, dtype: str) -> str:
+    """'ok', or why the outputs differ from the reference system's (rtol 1e-4 in float32)."""
+    rtol = 1e-4 if dtype == "float32" else 1e-8
+    for i, (out, ref) in enumerate(zip(outputs, reference)):
+        if out.shape != ref.shape:
+            return f"failed: call {i + 1} gave shape {out.shape}, the reference {ref.shape}"
+        if not np.allclose(out, ref, rtol=rtol, atol=0):
+            worst = np.max(np.abs(out - ref) / np.maximum(np.abs(ref), np.finfo(dtype).tiny))
+            return f"failed: call {i + 1} differs from the reference by {worst:.2g} (rtol {rtol:g})"
+    return "ok"
+
+
+def _run_one(system: System, case, workload: Workload, *, min_time: float,
+             check: bool, reference_outputs) -> tuple[Result, list]:
+    result = Result(workload.name, case.group, case.label, case.dtype, case.items, system.name,
+                    system.engine, system.device, system.handwritten, params=case.describe())
+    outputs = []
+    try:
+        start = time.perf_counter()
+        step = system.factory(case, system.device)
+        result.build_s = time.perf_counter() - start
+        if check:  # two calls: the second sees the first update of a training step
+            outputs = [to_numpy(step()) for _ in range(2)]
+            if reference_outputs is not None:
+                result.check = _compare(outputs, reference_outputs, case.dtype)
+        result.best_s, result.median_s, result.calls = measure(step, min_time)
+        result.throughput = case.items / result.best_s
+    except Unavailable as exc:
+        result.status = f"not available: {exc}"
+    except Exception as exc:  # a broken system must not hide the others' numbers
+        traceback.print_exc(file=sys.stderr)
+        result.status = f"error: {type(exc).__name__}: {exc}"
+    return result, outputs
+
+
+def run_workload(workload: Workload, selected: list[System], *, quick: bool, dtype: str,
+                 check: bool, min_time: float | None = None, log=print) -> list[Result]:
+    """Results for every (case, system); the reference system runs first in each case."""
+    min_time = workload.min_time if min_time is None else min_time
+    results = []
+    for case in workload.cases(quick, dtype):
+        reference_outputs = None
+        for system in selected:
+            result, outputs = _run_one(system, case, workload, min_time=min_time, check=check,
+                                       reference_outputs=reference_outputs)
+            if (system.name, system.device) == (workload.reference, "cpu"):
+                reference_outputs = outputs if result.ok else None
+            results.append(result)
+            log(_progress(result))
+    derive(results, workload)
+    return results
+
+
+def _progress(r: Result) -> str:
+    head = f"  {r.workload:<11} {r.group:<10} {r.case:<9} {r.dtype:<7} {r.system:<14} {r.device:<3}"
+    if not r.ok:
+        return f"{head} {r.status}"
+    check = f"  check {r.check}" if r.check else ""
+    return f"{head} {r.throughput:12.4g}/s  (build {r.build_s:.2f}s, {r.calls} calls/repeat){check}"
+
+
+def derive(results: list[Result], workload: Workload) -> None:
+    """Fill the ratios: vs the hand-written system of the same engine, and vs the baseline."""
+    def key(r):
+        return (r.group, r.case, r.dtype)
+    ceiling = {key(r) + (r.engine, r.device): r.throughput
+               for r in results if r.ok and r.handwritten}
+    baseline = {key(r): r.throughput for r in results
+                if r.ok and (r.system, r.device) == (workload.baseline, "cpu")}
+    for r in results:
+        if not r.ok:
+            continue
+        own = ceiling.get(key(r) + (r.engine, r.device))
+        if own and not r.handwritten:
+            r.vs_engine = r.throughput / own
+        if key(r) in baseline:
+            r.speedup = r.throughput / baseline[key(r)]

@@ -1,0 +1,45 @@
+"""Hand-written PyTensor: the program a Theano user writes, the paper's "Theano" column.
+
+Weights are shared variables updated inside the compiled function, gradients
+come from pytensor.grad, and the CVM linker runs C code. PyTensor 3 has no
+conv2d, so the convnets build their convolution from PyTensor primitives
+(blocks.conv_im2col: slices, stack, reshape and one BLAS dot).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytensor
+import pytensor.tensor as pt
+from pytensor.compile.mode import Mode
+
+from . import blocks
+
+MODE = Mode(linker="cvm")
+
+
+def _compile(inputs, output, updates=()):
+    fn = pytensor.function(inputs, output, updates=list(updates), mode=MODE)
+    fn.trust_input = True  # inputs are prepared once with the right types
+    return fn
+
+
+def _conv(x, w, shape, conv):
+    return blocks.conv_im2col(pt, x, w, shape, conv)
+
+
+def train(case, device):
+    params = {name: pytensor.shared(value, name=name) for name, value in case.params.items()}
+    x = pt.tensor("x", dtype=case.dtype, shape=(None, *case.net.input_shape))
+    y = pt.ivector("y")
+    loss = blocks.loss(pt, case.net, params, x, y, _conv)
+    lr = np.asarray(case.lr, case.dtype)  # a Python float would upcast float32 to floatX
+    updates = [(p, p - lr * g) for p, g in zip(params.values(), pytensor.grad(loss, list(params.values())))]
+    fn = _compile([x, y], loss, updates)
+    return lambda: float(fn(case.x, case.y))
+
+
+def elementwise(case, device):
+    """PyTensor fuses the expression into one C loop (its Composite Elemwise)."""
+    a, b = pt.vector("a", dtype=case.dtype), pt.vector("b", dtype=case.dtype)
+    fn = _compile([a, b], case.fn(a, b))
+    return lambda: fn(case.a, case.b)

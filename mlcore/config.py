@@ -1,0 +1,109 @@
+"""Global settings: float type, epsilon, image layout, default backend and device.
+
+Values come, in order of precedence, from set_*() calls, the MLCORE_* environment
+variables, the config file ($MLCORE_HOME/mlcore.json, default ~/.mlcore/mlcore.json,
+written with defaults on first use, as Keras writes ~/.keras/keras.json), and the
+defaults below.  An explicit backend=/device= argument to mlcore.function beats all.
+"""
+import json
+import os
+
+_DEFAULTS = {"floatx": "float32", "epsilon": 1e-7, "image_data_format": "channels_last",
+             "backend": "auto", "device": "cpu"}
+_overrides = {}
+_file_settings = None
+
+
+def home():
+    """The directory for mlcore's config file, caches and downloads."""
+    return os.path.expanduser(os.environ.get("MLCORE_HOME", os.path.join("~", ".mlcore")))
+
+
+def config_path():
+    return os.path.join(home(), "mlcore.json")
+
+
+def _from_file():
+    """Read the config file once; create it with the defaults when missing."""
+    global _file_settings
+    if _file_settings is None:
+        path = config_path()
+        try:
+            with open(path) as f:
+                _file_settings = json.load(f)
+        except FileNotFoundError:
+            _file_settings = {k: _DEFAULTS[k] for k in ("floatx", "epsilon", "image_data_format", "backend")}
+            try:
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                tmp = path + ".tmp%d" % os.getpid()
+                with open(tmp, "w") as f:
+                    json.dump(_file_settings, f, indent=4)
+                os.replace(tmp, path)
+            except OSError:
+                pass  # a read-only home still works with the defaults
+        except (OSError, ValueError):
+            _file_settings = {}
+    return _file_settings
+
+
+def _get(key):
+    if key in _overrides:
+        return _overrides[key]
+    env = os.environ.get("MLCORE_" + key.upper())
+    if env:
+        return type(_DEFAULTS[key])(env)
+    return _from_file().get(key, _DEFAULTS[key])
+
+
+def reload():
+    """Forget cached file settings and overrides (tests and long sessions)."""
+    global _file_settings
+    _file_settings = None
+    _overrides.clear()
+
+
+def floatx():
+    return _get("floatx")
+
+
+def set_floatx(value):
+    if value not in ("float16", "float32", "float64"):
+        raise ValueError("Unknown floatx %r: expected 'float16', 'float32' or 'float64'" % (value,))
+    _overrides["floatx"] = value
+
+
+def epsilon():
+    return float(_get("epsilon"))
+
+
+def set_epsilon(value):
+    _overrides["epsilon"] = float(value)
+
+
+def image_data_format():
+    return _get("image_data_format")
+
+
+def set_image_data_format(value):
+    if value not in ("channels_last", "channels_first"):
+        raise ValueError("Unknown image_data_format %r: expected 'channels_last' or 'channels_first'" % (value,))
+    _overrides["image_data_format"] = value
+
+
+def backend():
+    """The name of the default backend, with "auto" resolved (jax if installed, else numpy)."""
+    from backends import resolve_name
+    return resolve_name(_get("backend"))
+
+
+def set_backend(name):
+    from backends import resolve_name
+    _overrides["backend"] = resolve_name(name)
+
+
+def device():
+    return _get("device")
+
+
+def set_device(name):
+    _overrides["device"] = name

@@ -1,0 +1,169 @@
+"""mlcore.function: compile a graph into a callable, as theano.function does.
+
+The graph (outputs and update expressions) is copied into a FunctionGraph,
+rewritten, and handed to a backend.  Shared variables become extra inputs, and
+their new values extra outputs, so every backend compiles a pure function and a
+shared variable keeps one logical value across backends.
+"""
+import time
+
+import numpy as np
+
+from mlcore.graph.basic import Constant, SharedVariable, Variable, graph_inputs
+from mlcore.graph.fgraph import FunctionGraph
+from mlcore.graph.ops.common import as_tensor_variable
+from mlcore.graph.ops.elemwise import cast
+from mlcore.graph.rewrite import rewrite
+from mlcore.profiling import Profile
+
+
+class UnusedInputError(ValueError):
+    pass
+
+
+def _update_pairs(updates):
+    if updates is None:
+        return []
+    pairs = list(updates.items()) if isinstance(updates, dict) else [tuple(u) for u in updates]
+    out = []
+    for pair in pairs:
+        if len(pair) != 2:
+            raise TypeError("Each update must be a (shared_variable, new_expression) pair, got %r" % (pair,))
+        target, expr = pair
+        if not isinstance(target, SharedVariable):
+            raise TypeError("Update target %r is not a shared variable" % (target,))
+        expr = as_tensor_variable(expr)
+        if expr.dtype != target.dtype:
+            if np.can_cast(expr.dtype, target.dtype, "same_kind"):
+                expr = cast(expr, target.dtype)
+            else:
+                raise TypeError("Update of %s (%s) has dtype %s" % (target.name or target, target.dtype, expr.dtype))
+        if expr.ndim != target.ndim or any(a is not None and b is not None and a != b
+                                           for a, b in zip(expr.type.shape, target.type.shape)):
+            raise ValueError("Update of %s: new value %s does not match the variable's %s"
+                             % (target.name or target, expr.type, target.type))
+        out.append((target, expr))
+    if len({id(t) for t, _ in out}) != len(out):
+        raise ValueError("A shared variable is updated twice in one function")
+    return out
+
+
+def _with_default_updates(outputs, updates):
+    """Add the default updates (random keys) of shared variables the graph uses."""
+    updated = {id(t) for t, _ in updates}
+    pending = outputs + [e for _, e in updates]
+    while pending:
+        found = []
+        for var in graph_inputs(pending):
+            if isinstance(var, SharedVariable) and var.default_update is not None and id(var) not in updated:
+                updated.add(id(var))
+                updates.append((var, var.default_update))
+                found.append(var.default_update)
+        pending = found
+    return updates
+
+
+class Function:
+    """A compiled graph: call it with numbers, get numpy arrays back."""
+
+    def __init__(self, inputs, outputs=None, updates=None, givens=None, backend=None, device=None,
+                 rewrites="fast_run", profile=False, allow_input_downcast=None, on_unused_input="raise",
+                 name=None):
+        from backends import get_backend
+        from mlcore import config
+        self.inputs = list(inputs)
+        for inp in self.inputs:
+            if not isinstance(inp, Variable) or inp.owner is not None or isinstance(inp, (Constant, SharedVariable)):
+                raise TypeError("function inputs must be symbolic inputs such as T.matrix(); %r is not" % (inp,))
+        self.single_output = outputs is not None and not isinstance(outputs, (list, tuple))
+        outs = [] if outputs is None else [outputs] if self.single_output else list(outputs)
+        self.outputs = [as_tensor_variable(o) for o in outs]
+        pairs = _with_default_updates(self.outputs, _update_pairs(updates))
+        self.update_targets = [t for t, _ in pairs]
+        givens = dict(givens.items() if isinstance(givens, dict) else givens or [])
+        fgraph = FunctionGraph(self.inputs, self.outputs + [e for _, e in pairs], replacements=givens)
+        used = graph_inputs(fgraph.outputs)
+        self._check_inputs(used, on_unused_input)
+        self.shared = [v for v in used if isinstance(v, SharedVariable)]
+        fgraph.inputs = self.inputs + self.shared
+        self.fgraph = rewrite(fgraph, rewrites)
+        self.backend = get_backend(backend)
+        self.device = self.backend.check_device(device or config.device())
+        self.name = name
+        self.allow_input_downcast = allow_input_downcast
+        self.profile = Profile(name or "function", self.backend.name) if profile else None
+        self._fn = self.backend.compile(self.fgraph, self.device, self.profile)
+        self._slot = {id(v): k for k, v in enumerate(self.shared)}
+
+    def _check_inputs(self, used, on_unused_input):
+        used_ids = {id(v) for v in used}
+        inputs = {id(v) for v in self.inputs}
+        missing = [v for v in used if id(v) not in inputs and not isinstance(v, (Constant, SharedVariable))]
+        if missing:
+            raise ValueError("The outputs depend on %s, which %s not among the function's inputs"
+                             % (", ".join(map(repr, missing)), "is" if len(missing) == 1 else "are"))
+        unused = [v for v in self.inputs if id(v) not in used_ids]
+        if unused and on_unused_input == "raise":
+            raise UnusedInputError("Input(s) %s are not used to compute the outputs; pass "
+                                   "on_unused_input='ignore' to allow this" % ", ".join(map(repr, unused)))
+
+    def __call__(self, *args, **kwargs):
+        start = time.perf_counter()
+        if kwargs:
+            args = list(args) + [None] * (len(self.inputs) - len(args))
+            names = {v.name: k for k, v in enumerate(self.inputs)}
+            for key, value in kwargs.items():
+                if key not in names:
+                    raise TypeError("Unknown input name %r; inputs: %s" % (key, list(names)))
+                args[names[key]] = value
+        if len(args) != len(self.inputs):
+            raise TypeError("Function expects %d input(s) (%s), got %d"
+                            % (len(self.inputs), ", ".join(map(repr, self.inputs)), len(args)))
+        values = [v.type.filter(a, repr(v), self.allow_input_downcast) for v, a in zip(self.inputs, args)]
+        shared_values = []
+        for var in self.shared:
+            value = self.backend.adopt(var.container_value, self.device)
+            var.container_value = value
+            shared_values.append(value)
+        new_values = None
+        try:
+            results = new_values = self._fn(*values, *shared_values)
+        finally:
+            if new_values is not None:
+                n = len(self.outputs)
+                for var, value in zip(self.update_targets, new_values[n:]):
+                    var.container_value = value
+        outputs = [self.backend.to_numpy(r) for r in results[:len(self.outputs)]]
+        if self.profile is not None:
+            self.profile.calls += 1
+            self.profile.total += time.perf_counter() - start
+        if self.single_output:
+            return outputs[0]
+        return outputs
+
+    def __getstate__(self):
+        state = {k: v for k, v in self.__dict__.items() if k not in ("_fn", "backend", "profile")}
+        state["backend_name"] = self.backend.name
+        return state
+
+    def __setstate__(self, state):
+        from backends import get_backend
+        self.__dict__.update(state)
+        self.backend = get_backend(state.pop("backend_name"))
+        self.profile = None
+        self._fn = self.backend.compile(self.fgraph, self.device, None)
+
+
+def function(inputs, outputs=None, updates=None, givens=None, backend=None, device=None, rewrites="fast_run",
+             profile=False, allow_input_downcast=None, on_unused_input="raise", name=None, mode=None):
+    """Compile outputs (and updates) as a function of inputs (theano.function's signature).
+
+    backend/device pick where it runs (default: mlcore.config); rewrites is a preset
+    ("fast_run", "fast_compile", "none") or a list of pass names; profile=True
+    collects per-op times (print with f.profile.summary()); mode="FAST_COMPILE"
+    and friends are accepted as Theano spells the presets.
+    """
+    if mode is not None:
+        rewrites = {"fast_run": "fast_run", "fast_compile": "fast_compile"}.get(str(mode).lower(), rewrites)
+    return Function(inputs, outputs, updates, givens, backend, device, rewrites, profile,
+                    allow_input_downcast, on_unused_input, name)

@@ -1,0 +1,275 @@
+"""The symbolic core: types, variables, Apply nodes and Ops.
+
+A graph is a DAG of Variables and Apply nodes, as in Theano: each Apply records
+one Op applied to input Variables and owns its output Variables.  Nothing here
+holds numbers except Constants and SharedVariables; backends own the kernels.
+"""
+import itertools
+
+import numpy as np
+
+_counter = itertools.count()
+
+
+class TensorType:
+    """A dtype plus a static shape whose entries are ints, or None when unknown."""
+
+    __slots__ = ("dtype", "shape")
+
+    def __init__(self, dtype, shape):
+        self.dtype = np.dtype(dtype).name
+        self.shape = tuple(None if s is None else int(s) for s in shape)
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def broadcastable(self):
+        """Theano's pattern: True where a dim is statically 1 and so may broadcast."""
+        return tuple(s == 1 for s in self.shape)
+
+    def __call__(self, name=None):
+        return Variable(self, name=name)
+
+    def __eq__(self, other):
+        return isinstance(other, TensorType) and (self.dtype, self.shape) == (other.dtype, other.shape)
+
+    def __hash__(self):
+        return hash((self.dtype, self.shape))
+
+    def __repr__(self):
+        dims = ", ".join("?" if s is None else str(s) for s in self.shape)
+        return "Tensor(%s, (%s%s))" % (self.dtype, dims, "," if self.ndim == 1 else "")
+
+    def filter(self, value, name, allow_downcast=False):
+        """Convert an input value to this type, or raise naming the input (Theano's filter)."""
+        data = np.asarray(value)
+        if data.dtype != self.dtype:
+            if isinstance(value, (int, float)) and np.dtype(self.dtype).kind in "fc":
+                data = data.astype(self.dtype)
+            elif allow_downcast or np.can_cast(data.dtype, self.dtype, "safe"):
+                data = data.astype(self.dtype)
+            else:
+                raise TypeError("Input %s expects dtype %s but got %s; cast it, or pass "
+                                "allow_input_downcast=True" % (name, self.dtype, data.dtype))
+        if data.ndim != self.ndim:
+            raise TypeError("Input %s expects %d dimensions %s but got an array of shape %s"
+                            % (name, self.ndim, self, data.shape))
+        for expected, got in zip(self.shape, data.shape):
+            if expected is not None and expected != got:
+                raise ValueError("Input %s expects shape %s but got %s" % (name, self, data.shape))
+        return data
+
+
+class Variable:
+    """A symbolic value: the output `index` of Apply `owner`, or a graph input when owner is None."""
+
+    def __init__(self, type, owner=None, index=0, name=None):
+        self.type = type
+        self.owner = owner
+        self.index = index
+        self.name = name
+        self.tag = {}
+        self.id = next(_counter)
+
+    dtype = property(lambda self: self.type.dtype)
+    ndim = property(lambda self: self.type.ndim)
+    broadcastable = property(lambda self: self.type.broadcastable)
+
+    @property
+    def static_shape(self):
+        return self.type.shape
+
+    def __repr__(self):
+        if self.name:
+            return self.name
+        if self.owner is not None:
+            out = "" if len(self.owner.outputs) == 1 else ".%d" % self.index
+            return "%s%s" % (self.owner.op, out)
+        return "<%s>" % (self.type,)
+
+    def clone(self):
+        return type(self)(self.type, name=self.name)
+
+    # The operators and methods (x + y, x.sum(), x.T, x[1:], ...) live in
+    # mlcore.graph.variable_methods, which patches them in, to keep this file small.
+
+
+class Constant(Variable):
+    """A graph input whose value is fixed when the graph is built."""
+
+    def __init__(self, type, data, name=None):
+        super().__init__(type, name=name)
+        self.data = np.asarray(data, dtype=type.dtype)
+        self.data.setflags(write=False)
+
+    def signature(self):
+        """Constants with equal signatures are interchangeable (used by merge)."""
+        return (self.type, self.data.tobytes())
+
+    def __repr__(self):
+        if self.name:
+            return self.name
+        return np.array2string(self.data, threshold=6) if self.data.ndim else repr(self.data.item())
+
+    def clone(self):
+        return Constant(self.type, self.data, name=self.name)
+
+
+class SharedVariable(Variable):
+    """A graph input with one persistent, updatable value (Theano's shared variable).
+
+    The value is kept in the representation of whichever backend used it last
+    (a numpy array, a JAX device array); get_value() always gives numpy, so every
+    compiled function, on any backend, sees the latest value.
+    """
+
+    def __init__(self, value, name=None, strict=False, shape=None):
+        value = np.array(value)
+        super().__init__(TensorType(value.dtype, value.shape if shape is None else shape), name=name)
+        self._value = value
+        self.default_update = None
+
+    def get_value(self, borrow=False):
+        value = np.asarray(self._value)
+        return value if borrow else value.copy()
+
+    def set_value(self, value, borrow=False):
+        value = np.array(value, copy=not borrow)
+        if value.dtype != self.dtype:
+            if not np.can_cast(value.dtype, self.dtype, "same_kind"):
+                raise TypeError("Shared variable %s holds %s; cannot set a %s value"
+                                % (self.name or "", self.dtype, value.dtype))
+            value = value.astype(self.dtype)
+        if value.ndim != self.ndim or any(s is not None and s != v for s, v in zip(self.type.shape, value.shape)):
+            raise ValueError("Shared variable %s has shape %s; cannot set a value of shape %s"
+                             % (self.name or "", self.type, value.shape))
+        self._value = value
+
+    @property
+    def container_value(self):
+        """The stored value as it is (numpy or device array), for backends."""
+        return self._value
+
+    @container_value.setter
+    def container_value(self, value):
+        self._value = value
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_value"] = self.get_value()
+        return state
+
+    def clone(self):
+        return self  # a shared variable is one object wherever it appears
+
+
+def shared(value, name=None, strict=False, shape=None):
+    """Make a SharedVariable (Theano's theano.shared)."""
+    return SharedVariable(value, name=name, strict=strict, shape=shape)
+
+
+class Apply:
+    """One application of an Op to inputs, producing outputs."""
+
+    def __init__(self, op, inputs, output_types):
+        self.op = op
+        self.inputs = list(inputs)
+        self.outputs = [Variable(t, owner=self, index=i) for i, t in enumerate(output_types)]
+
+    def __repr__(self):
+        return "%s(%s)" % (self.op, ", ".join(map(repr, self.inputs)))
+
+
+class Op:
+    """A symbolic operation: checks and infers types, and knows its gradient.
+
+    Subclasses list their parameters in __props__ (equality, hashing and printing
+    come from them, as in Theano), implement make_node, and pullback when
+    differentiable.  Numeric kernels live in the backends, looked up by Op class.
+    """
+
+    __props__ = ()
+
+    def _props(self):
+        return tuple(getattr(self, p) for p in self.__props__)
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self._props() == other._props()
+
+    def __hash__(self):
+        return hash((type(self), self._props()))
+
+    def __str__(self):
+        name = getattr(self, "name", None) or type(self).__name__
+        if not self.__props__ or getattr(self, "name", None):
+            return name
+        return "%s{%s}" % (name, ", ".join(str(p) for p in self._props()))
+
+    __repr__ = __str__
+
+    def make_node(self, *inputs):
+        raise NotImplementedError
+
+    foldable = True   # False for ops whose result is not a function of their inputs (random)
+
+    def __call__(self, *inputs):
+        node = self.make_node(*inputs)
+        if self.foldable and _is_small_constant_node(node):
+            from mlcore.graph.rewrite.constant_folding import fold
+            outputs = fold(node)
+        else:
+            outputs = node.outputs
+        return outputs[0] if len(outputs) == 1 else outputs
+
+    def pullback(self, inputs, outputs, output_grads):
+        """Gradients wrt each input given gradients wrt each output (None: disconnected)."""
+        raise NotImplementedError("%s has no gradient" % (self,))
+
+
+def _is_small_constant_node(node, limit=64):
+    """Shape arithmetic on constants (x.shape[0] * 2 with static shapes) is folded while the
+    graph is built, so static shapes flow on; big constants are left to the rewrite."""
+    return (all(isinstance(i, Constant) for i in node.inputs)
+            and all(None not in o.type.shape and np.prod(o.type.shape) <= limit for o in node.outputs))
+
+
+def toposort(outputs, blockers=()):
+    """Apply nodes needed for `outputs`, inputs before users (iterative DFS, no recursion limit)."""
+    order, seen = [], set()
+    blockers = {id(b) for b in blockers}
+    for out in outputs:
+        stack = [(out, False)]
+        while stack:
+            var, done = stack.pop()
+            node = var.owner
+            if node is None or id(var) in blockers:
+                continue
+            if done:
+                if id(node) not in seen:
+                    seen.add(id(node))
+                    order.append(node)
+                continue
+            if id(node) in seen:
+                continue
+            stack.append((var, True))
+            for inp in reversed(node.inputs):
+                if inp.owner is not None and id(inp.owner) not in seen:
+                    stack.append((inp, False))
+    return order
+
+
+def graph_inputs(outputs):
+    """The owner-less variables (inputs, constants, shared) the outputs depend on, in order."""
+    found, seen = [], set()
+    for node in toposort(outputs):
+        for inp in node.inputs:
+            if inp.owner is None and id(inp) not in seen:
+                seen.add(id(inp))
+                found.append(inp)
+    for out in outputs:
+        if out.owner is None and id(out) not in seen:
+            seen.add(id(out))
+            found.append(out)
+    return found

@@ -1,0 +1,40 @@
+"""FunctionGraph: a private copy of the graph between some inputs and outputs,
+which rewrites may change without touching the user's variables."""
+from mlcore.graph.basic import Apply, toposort
+
+
+class FunctionGraph:
+    def __init__(self, inputs, outputs, replacements=None):
+        """Copy the nodes between inputs and outputs; replacements (givens) substitute variables first."""
+        self.inputs = list(inputs)
+        mapping = {id(old): new for old, new in (replacements or {}).items()}
+        stops = list(self.inputs) + list((replacements or {}).keys())
+        for node in toposort(outputs, blockers=stops):
+            new_inputs = [mapping.get(id(i), i) for i in node.inputs]
+            clone = Apply(node.op, new_inputs, [o.type for o in node.outputs])
+            for old, new in zip(node.outputs, clone.outputs):
+                new.name = old.name
+                mapping[id(old)] = new
+        self.outputs = [mapping.get(id(o), o) for o in outputs]
+
+    def toposort(self):
+        return toposort(self.outputs, blockers=self.inputs)
+
+    def clients(self):
+        """For each variable id, the (node, input position) pairs that use it; outputs as ("output", i)."""
+        users = {}
+        for node in self.toposort():
+            for k, inp in enumerate(node.inputs):
+                users.setdefault(id(inp), []).append((node, k))
+        for k, out in enumerate(self.outputs):
+            users.setdefault(id(out), []).append(("output", k))
+        return users
+
+    def replace(self, pairs):
+        """Make every user of each old variable use its new one instead."""
+        swap = {id(old): new for old, new in pairs if old is not new}
+        if not swap:
+            return
+        for node in toposort(self.outputs + list(swap.values()), blockers=self.inputs):
+            node.inputs = [swap.get(id(i), i) for i in node.inputs]
+        self.outputs = [swap.get(id(o), o) for o in self.outputs]

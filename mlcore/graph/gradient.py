@@ -1,0 +1,133 @@
+"""Reverse-mode symbolic differentiation (Theano's grad).
+
+The chain rule over the graph, in reverse topological order: each node's op
+turns the gradients of its outputs into gradients of its inputs (its pullback),
+and contributions to a variable used twice are added.  The result is graph
+variables, so gradients can be differentiated again.
+"""
+import numpy as np
+
+from mlcore.graph.basic import Apply, Op, Variable, toposort
+from mlcore.graph.ops.common import as_tensor_variable
+from mlcore.graph.ops.elemwise import add, ones_like, zeros_like
+
+
+class DisconnectedInputError(ValueError):
+    pass
+
+
+class GradientBlock(Op):
+    """The identity forward; backward, zero (zero_grad) or nothing at all (disconnected_grad)."""
+    __props__ = ("mode",)
+
+    def __init__(self, mode):
+        self.mode = mode
+
+    def make_node(self, x):
+        x = as_tensor_variable(x)
+        return Apply(self, [x], [x.type])
+
+    def pullback(self, inputs, outputs, output_grads):
+        return [zeros_like(inputs[0]) if self.mode == "zero" else None]
+
+
+def zero_grad(x):
+    return GradientBlock("zero")(x)
+
+
+def disconnected_grad(x):
+    return GradientBlock("disconnected")(x)
+
+
+def _is_float(var):
+    return np.dtype(var.dtype).kind in "fc"
+
+
+def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_grads=None):
+    """Gradients of scalar `cost` wrt a variable or list of variables.
+
+    known_grads maps variables to given gradients (then cost may be None);
+    consider_constant lists variables to treat as constants.
+    disconnected_inputs: "raise" (Theano's default), "warn" or "ignore"; the last
+    two return zeros for a wrt that cost does not depend on.
+    """
+    single = isinstance(wrt, Variable)
+    wrt = [wrt] if single else list(wrt)
+    for w in wrt:
+        if not isinstance(w, Variable):
+            raise TypeError("grad: wrt must hold symbolic variables, got %r" % (w,))
+        if not _is_float(w):
+            raise TypeError("grad: cannot differentiate with respect to %s of integer dtype %s; "
+                            "only float variables have gradients" % (w, w.dtype))
+    seeds = dict(known_grads or {})
+    if cost is not None:
+        cost = as_tensor_variable(cost)
+        if cost.ndim != 0:
+            raise TypeError("grad: cost must be a scalar, got %s (take .sum() or .mean() first)" % (cost.type,))
+        if not _is_float(cost):
+            raise TypeError("grad: cost %s has integer dtype %s" % (cost, cost.dtype))
+        seeds[_stabilized(cost, wrt)] = ones_like(cost)
+    grads = _backpropagate(seeds, wrt, consider_constant or ())
+    out = []
+    for w in wrt:
+        g = grads.get(w)
+        if g is None:
+            if disconnected_inputs == "raise":
+                raise DisconnectedInputError(
+                    "grad: the cost does not depend on %s; pass disconnected_inputs='ignore' "
+                    "to get zeros" % (w,))
+            g = zeros_like(w)
+        out.append(g)
+    return out[0] if single else out
+
+
+def _stabilized(cost, wrt):
+    """cost with the stabilize rewrites applied first (log(softmax) -> log_softmax, ...),
+    so that the gradient graph, built from it, is stable too (Theano rewrote the
+    gradient graph afterwards instead).  The wrt variables are kept as they are."""
+    from mlcore.graph.basic import graph_inputs
+    from mlcore.graph.fgraph import FunctionGraph
+    from mlcore.graph.rewrite import rewrite
+    fgraph = FunctionGraph(list(wrt) + graph_inputs([cost]), [cost])
+    return rewrite(fgraph, ["stabilize"]).outputs[0]
+
+
+def _backpropagate(seeds, wrt, constants):
+    """Map each variable between wrt and the seeds to its total gradient."""
+    blockers = {id(c) for c in constants}
+    nodes = toposort(list(seeds), blockers=constants)
+    reaches = {id(w) for w in wrt}            # variables that depend on some wrt
+    for node in nodes:
+        if any(id(i) in reaches for i in node.inputs):
+            reaches.update(id(o) for o in node.outputs)
+    contributions = {}
+    for var, g in seeds.items():
+        contributions.setdefault(var, []).append(as_tensor_variable(g))
+    totals = {}
+
+    def total(var):
+        parts = contributions.get(var)
+        if not parts:
+            return None
+        if var not in totals:
+            acc = parts[0]
+            for p in parts[1:]:
+                acc = add(acc, p)
+            totals[var] = acc
+        return totals[var]
+
+    for node in reversed(nodes):
+        if not any(id(o) in reaches for o in node.outputs):
+            continue
+        out_grads = [total(o) for o in node.outputs]
+        if all(g is None for g in out_grads):
+            continue
+        out_grads = [zeros_like(o) if g is None and _is_float(o) else g for o, g in zip(node.outputs, out_grads)]
+        in_grads = node.op.pullback(node.inputs, node.outputs, out_grads)
+        for inp, g in zip(node.inputs, in_grads):
+            if g is None or id(inp) not in reaches or id(inp) in blockers or not _is_float(inp):
+                continue
+            if g.type.shape != inp.type.shape and all(s is not None for s in g.type.shape + inp.type.shape):
+                raise AssertionError("%s's pullback gave shape %s for input %s" % (node.op, g.type, inp.type))
+            contributions.setdefault(inp, []).append(g)
+    return {w: total(w) for w in wrt}

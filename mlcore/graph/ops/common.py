@@ -1,0 +1,91 @@
+"""Turning Python values into graph variables, and the dtype rules ops share."""
+import numpy as np
+
+from mlcore import config
+from mlcore.graph.basic import Constant, TensorType, Variable
+
+
+def constant(value, dtype=None, name=None):
+    data = np.asarray(value, dtype=dtype)
+    if dtype is None and data.dtype == np.float64 and isinstance(value, float):
+        data = data.astype(config.floatx())
+    return Constant(TensorType(data.dtype, data.shape), data, name=name)
+
+
+def as_tensor_variable(x, name=None, ndim=None):
+    """A Variable for x: itself if already one, else a Constant.
+
+    A bare Python number becomes a "weak" constant (as in JAX): in an elementwise
+    op it takes the dtype of the tensors it meets, so 2 * x keeps x's float32.
+    """
+    if isinstance(x, Variable):
+        var = x
+    elif isinstance(x, (list, tuple)) and any(isinstance(e, Variable) for e in x):
+        from mlcore.graph.ops.shape import stack
+        var = stack([as_tensor_variable(e) for e in x])
+    else:
+        weak = isinstance(x, (bool, int, float)) and not isinstance(x, np.generic)
+        if weak:
+            kind = "bool" if isinstance(x, bool) else ("int64" if isinstance(x, int) else "float64")
+            var = constant(x, dtype=kind, name=name)
+            var.tag["weak"] = True
+        else:
+            var = constant(x, name=name)
+    if ndim is not None and var.ndim != ndim:
+        raise TypeError("Expected a %d-d tensor, got %s with %d dims" % (ndim, var, var.ndim))
+    return var
+
+
+def is_weak(var):
+    return isinstance(var, Constant) and var.tag.get("weak", False)
+
+
+def upcast(*dtypes):
+    """Result dtype of mixing dtypes: bool < ints < floats; int with float keeps the float."""
+    dts = [np.dtype(d) for d in dtypes]
+    floats = [d for d in dts if d.kind in "fc"]
+    if floats:
+        return np.result_type(*floats).name
+    ints = [d for d in dts if d.kind in "iu"]
+    if ints:
+        return np.result_type(*ints).name
+    return "bool"
+
+
+def as_float_dtype(dtype):
+    """Float ops on ints/bools compute in floatx (Keras's rule)."""
+    return dtype if np.dtype(dtype).kind in "fc" else config.floatx()
+
+
+def broadcast_static_shapes(op, shapes):
+    """Combine equal-ndim static shapes by broadcasting; a known mismatch fails here, naming op and shapes."""
+    out = []
+    for dims in zip(*shapes):
+        known = {d for d in dims if d is not None and d != 1}
+        if len(known) > 1:
+            raise ValueError("%s: incompatible shapes %s" % (op, " and ".join(_fmt(s) for s in shapes)))
+        if known:
+            out.append(known.pop())
+        elif any(d is None for d in dims):
+            out.append(None)
+        else:
+            out.append(1)
+    return tuple(out)
+
+
+def _fmt(shape):
+    return "(%s)" % ", ".join("?" if d is None else str(d) for d in shape) + ("" if len(shape) != 1 else "")
+
+
+def normalize_axis(axis, ndim, op="op"):
+    """Axis or axes as a sorted tuple of non-negative ints (None means all)."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = []
+    for a in axes:
+        a = int(a)
+        if not -ndim <= a < ndim:
+            raise ValueError("%s: axis %d is out of range for a %d-d tensor" % (op, a, ndim))
+        out.append(a % ndim)
+    return tuple(sorted(set(out)))

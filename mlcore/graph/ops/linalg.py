@@ -1,0 +1,98 @@
+"""Matrix products.  One op, Matmul (numpy's matmul on >= 2-d operands); dot,
+tensordot and batched products are written in terms of it."""
+import numpy as np
+
+from mlcore.graph.basic import Apply, Op, TensorType
+from mlcore.graph.ops.common import as_tensor_variable, broadcast_static_shapes, upcast
+
+
+class Matmul(Op):
+    """x @ y for x, y with >= 2 dims; leading (batch) dims broadcast as in elementwise ops."""
+
+    def make_node(self, x, y):
+        from mlcore.graph.ops.shape import pad_left
+        x, y = as_tensor_variable(x), as_tensor_variable(y)
+        if x.ndim < 2 or y.ndim < 2:
+            raise ValueError("Matmul needs >= 2-d inputs, got %s and %s" % (x.type, y.type))
+        dtype = upcast(x.dtype, y.dtype)
+        x, y = (v if v.dtype == dtype else v.astype(dtype) for v in (x, y))
+        ndim = max(x.ndim, y.ndim)
+        x, y = pad_left(x, ndim), pad_left(y, ndim)
+        (m, k1), (k2, n) = x.type.shape[-2:], y.type.shape[-2:]
+        if k1 is not None and k2 is not None and k1 != k2:
+            raise ValueError("dot: shapes %s and %s are not aligned (%d != %d)" % (x.type, y.type, k1, k2))
+        batch = broadcast_static_shapes(self, [x.type.shape[:-2], y.type.shape[:-2]])
+        return Apply(self, [x, y], [TensorType(dtype, batch + (m, n))])
+
+    def pullback(self, inputs, outputs, output_grads):
+        from mlcore.graph.ops.elemwise import unbroadcast
+        x, y = inputs
+        (g,) = output_grads
+        return [unbroadcast(matmul(g, swap_last(y)), x), unbroadcast(matmul(swap_last(x), g), y)]
+
+
+def swap_last(x):
+    order = list(range(x.ndim))
+    order[-2:] = order[-1], order[-2]
+    from mlcore.graph.ops.shape import DimShuffle
+    return DimShuffle(order)(x)
+
+
+def matmul(x, y):
+    """numpy.matmul semantics, 1-d operands included."""
+    from mlcore.graph.ops.shape import DimShuffle
+    x, y = as_tensor_variable(x), as_tensor_variable(y)
+    if x.ndim == 0 or y.ndim == 0:
+        raise ValueError("matmul: scalar operands are not allowed, got %s and %s" % (x.type, y.type))
+    xv, yv = x.ndim == 1, y.ndim == 1
+    x2 = DimShuffle(("x", 0))(x) if xv else x
+    y2 = DimShuffle((0, "x"))(y) if yv else y
+    out = Matmul()(x2, y2)
+    if xv or yv:
+        keep = list(range(out.ndim))
+        drop = ([out.ndim - 2] if xv else []) + ([out.ndim - 1] if yv else [])
+        out = DimShuffle([d for d in keep if d not in drop])(out)
+    return out
+
+
+def dot(x, y):
+    """numpy.dot semantics: scalars multiply, a matrix on the right is matmul, else tensordot."""
+    x, y = as_tensor_variable(x), as_tensor_variable(y)
+    if x.ndim == 0 or y.ndim == 0:
+        return x * y
+    if y.ndim <= 2:
+        return matmul(x, y)
+    return tensordot(x, y, [[x.ndim - 1], [y.ndim - 2]])
+
+
+def tensordot(a, b, axes=2):
+    """numpy.tensordot: move the summed axes together, reshape to matrices, one Matmul."""
+    from mlcore.graph.ops.reduce import prod
+    from mlcore.graph.ops.shape import reshape, shape, stack, transpose
+    a, b = as_tensor_variable(a), as_tensor_variable(b)
+    if isinstance(axes, (int, np.integer)):
+        axes_a, axes_b = list(range(a.ndim - axes, a.ndim)), list(range(axes))
+    else:
+        axes_a, axes_b = ([ax] if isinstance(ax, (int, np.integer)) else list(ax) for ax in axes)
+    axes_a = [ax % a.ndim for ax in axes_a]
+    axes_b = [ax % b.ndim for ax in axes_b]
+    free_a = [i for i in range(a.ndim) if i not in axes_a]
+    free_b = [i for i in range(b.ndim) if i not in axes_b]
+    sa, sb = shape(a), shape(b)
+    a2 = reshape(transpose(a, free_a + axes_a), stack([prod(sa[free_a]) if free_a else 1,
+                                                      prod(sa[axes_a]) if axes_a else 1]))
+    b2 = reshape(transpose(b, axes_b + free_b), stack([prod(sb[axes_b]) if axes_b else 1,
+                                                      prod(sb[free_b]) if free_b else 1]))
+    out_shape = [sa[i] for i in free_a] + [sb[i] for i in free_b]
+    out = Matmul()(a2, b2)
+    return reshape(out, stack(out_shape)) if out_shape else reshape(out, [])
+
+
+def batched_dot(x, y):
+    """Theano's batched_dot: one matrix product per leading index."""
+    return matmul(x, y)
+
+
+def outer(x, y):
+    from mlcore.graph.ops.shape import DimShuffle
+    return Matmul()(DimShuffle((0, "x"))(x), DimShuffle(("x", 0))(y))

@@ -1,0 +1,144 @@
+"""Reductions over axes: sum, prod, max, min, argmax; mean, var and std are built from sum."""
+import numpy as np
+
+from mlcore.graph.basic import Apply, Op, TensorType
+from mlcore.graph.ops.common import as_float_dtype, as_tensor_variable, normalize_axis
+
+
+class Reduce(Op):
+    __props__ = ("axis", "keepdims")
+
+    def __init__(self, axis, keepdims=False):
+        self.axis = None if axis is None else tuple(axis)
+        self.keepdims = bool(keepdims)
+
+    def axes(self, ndim):
+        return tuple(range(ndim)) if self.axis is None else self.axis
+
+    def output_dtype(self, dtype):
+        return dtype
+
+    def make_node(self, x):
+        x = as_tensor_variable(x)
+        axes = self.axes(x.ndim)
+        if any(not 0 <= a < x.ndim for a in axes):
+            raise ValueError("%s: axis %s out of range for %s" % (self, self.axis, x.type))
+        shape = [1 if i in axes else s for i, s in enumerate(x.type.shape)] if self.keepdims else \
+            [s for i, s in enumerate(x.type.shape) if i not in axes]
+        return Apply(self, [x], [TensorType(self.output_dtype(x.dtype), shape)])
+
+    def expand(self, g, x):
+        """g with the reduced dims put back as size-1 dims, ready to broadcast against x."""
+        if self.keepdims:
+            return g
+        from mlcore.graph.ops.shape import DimShuffle
+        axes, order, k = self.axes(x.ndim), [], 0
+        for i in range(x.ndim):
+            if i in axes:
+                order.append("x")
+            else:
+                order.append(k)
+                k += 1
+        return DimShuffle(order)(g)
+
+    def __str__(self):
+        return "%s{%s%s}" % (type(self).__name__, "all" if self.axis is None else ",".join(map(str, self.axis)),
+                             ", keepdims" if self.keepdims else "")
+
+
+class Sum(Reduce):
+    def output_dtype(self, dtype):
+        return "int64" if dtype == "bool" else dtype
+
+    def pullback(self, inputs, outputs, output_grads):
+        from mlcore.graph.ops.elemwise import second
+        x = inputs[0]
+        return [second(x, self.expand(output_grads[0], x))]
+
+
+class Prod(Reduce):
+    def pullback(self, inputs, outputs, output_grads):
+        x = inputs[0]  # d prod / dx_i = prod / x_i (x without zeros, as Theano's default)
+        return [self.expand(output_grads[0] * outputs[0], x) / x]
+
+
+class Max(Reduce):
+    def pullback(self, inputs, outputs, output_grads):
+        from mlcore.graph.ops.elemwise import eq
+        x = inputs[0]
+        return [self.expand(output_grads[0], x) * eq(x, self.expand(outputs[0], x))]
+
+
+class Min(Max):
+    pass
+
+
+class Argmax(Reduce):
+    def output_dtype(self, dtype):
+        return "int64"
+
+    def pullback(self, inputs, outputs, output_grads):
+        return [None]
+
+
+class Argmin(Argmax):
+    pass
+
+
+def _reducer(cls):
+    def reduce(x, axis=None, keepdims=False):
+        x = as_tensor_variable(x)
+        axes = normalize_axis(axis, x.ndim, cls.__name__.lower())
+        if not axes and not keepdims:
+            return x
+        return cls(None if axis is None else axes, keepdims)(x)
+    reduce.__name__ = cls.__name__.lower()
+    reduce.__doc__ = "%s over axis (None: all), as numpy, keeping reduced dims if keepdims." % cls.__name__
+    return reduce
+
+
+sum_, prod, max_, min_ = map(_reducer, (Sum, Prod, Max, Min))
+
+
+def argmax(x, axis=None, keepdims=False):
+    x = as_tensor_variable(x)
+    if axis is None:
+        from mlcore.graph.ops.shape import flatten
+        return Argmax((0,), keepdims)(flatten(x)) if x.ndim > 1 else Argmax((0,), keepdims)(x)
+    return Argmax(normalize_axis(axis, x.ndim), keepdims)(x)
+
+
+def argmin(x, axis=None, keepdims=False):
+    return argmax(-as_tensor_variable(x), axis, keepdims)
+
+
+def count(x, axis=None):
+    """Number of elements reduced over axis, as a float scalar (symbolic when shapes are unknown)."""
+    from mlcore.graph.ops.elemwise import cast
+    from mlcore.graph.ops.shape import shape
+    axes = normalize_axis(axis, x.ndim)
+    static = [x.type.shape[a] for a in axes]
+    dtype = as_float_dtype(x.dtype)
+    if None not in static:
+        return as_tensor_variable(np.asarray(np.prod(static), dtype=dtype))
+    s = shape(x)
+    return cast(prod(s[list(axes)]) if len(axes) else 1, dtype)
+
+
+def mean(x, axis=None, keepdims=False):
+    x = as_tensor_variable(x)
+    from mlcore.graph.ops.elemwise import cast
+    total = sum_(x, axis, keepdims)
+    return cast(total, as_float_dtype(x.dtype)) / count(x, axis)
+
+
+def var(x, axis=None, keepdims=False, ddof=0):
+    x = as_tensor_variable(x)
+    centred = x - mean(x, axis, keepdims=True)
+    n = count(x, axis)
+    return sum_(centred * centred, axis, keepdims) / (n - ddof)
+
+
+def std(x, axis=None, keepdims=False, ddof=0):
+    from mlcore.graph.ops.elemwise import sqrt
+    return sqrt(var(x, axis, keepdims, ddof))

@@ -1,0 +1,234 @@
+"""Local rewrite rules, as small functions in tables (tinygrad's style).
+
+A rule looks at one node and returns replacements for its outputs, or None.
+canonicalize: simpler equivalent forms; stabilize: forms that do not overflow;
+specialize: cheaper forms of the same math.
+"""
+import numpy as np
+
+from mlcore.graph import ops
+from mlcore.graph.basic import Constant
+from mlcore.graph.gradient import GradientBlock
+from mlcore.graph.ops import elemwise as ew
+from mlcore.graph.ops.nn import LogSoftmax, Softmax
+from mlcore.graph.ops.shape import DimShuffle, Shape, Subtensor
+
+
+def op_of(var, cls):
+    """var's op if var is computed by an op of class cls, else None."""
+    return var.owner.op if var.owner is not None and type(var.owner.op) is cls else None
+
+
+def const_value(var):
+    """The single value of a constant filled with one number, else None."""
+    if isinstance(var, Constant) and var.data.size and np.all(var.data == var.data.flat[0]):
+        return var.data.flat[0].item()
+    return None
+
+
+def keep(node, var):
+    """[var] as the replacement of node's single output, if it has the same dtype and shape
+    (a dim statically 1 must not stand for one that broadcasting made larger)."""
+    out = node.outputs[0]
+    if var.dtype != out.dtype or var.ndim != out.ndim:
+        return None
+    for v, o in zip(var.type.shape, out.type.shape):
+        if (v == 1 and o != 1) or (v is not None and o is not None and v != o):
+            return None
+    return [var]
+
+
+# --- canonicalize --------------------------------------------------------------------------------
+def neutral_element(node):
+    """x * 1, 1 * x, x + 0, 0 + x, x - 0, x / 1, x ** 1 -> x."""
+    op = type(node.op)
+    neutral = {ew.Mul: (1, (0, 1)), ew.Add: (0, (0, 1)), ew.Sub: (0, (1,)),
+               ew.TrueDiv: (1, (1,)), ew.Pow: (1, (1,))}.get(op)
+    if neutral is None:
+        return None
+    value, positions = neutral
+    for pos in positions:
+        if const_value(node.inputs[pos]) == value:
+            return keep(node, node.inputs[1 - pos])
+    return None
+
+
+def double_negation(node):
+    inner = node.inputs[0] if type(node.op) is ew.Neg else None
+    if inner is not None and op_of(inner, ew.Neg):
+        return [inner.owner.inputs[0]]
+    return None
+
+
+def inverse_pairs(node):
+    """exp(log(x)) -> x and log(exp(x)) -> x."""
+    pairs = {ew.Exp: ew.Log, ew.Log: ew.Exp}
+    inner_cls = pairs.get(type(node.op))
+    if inner_cls and op_of(node.inputs[0], inner_cls):
+        return keep(node, node.inputs[0].owner.inputs[0])
+    return None
+
+
+def merge_dimshuffles(node):
+    """DimShuffle of DimShuffle is one DimShuffle; an identity DimShuffle is dropped."""
+    if type(node.op) is not DimShuffle:
+        return None
+    order, x = node.op.order, node.inputs[0]
+    if order == tuple(range(x.ndim)):
+        return [x]
+    inner = op_of(x, DimShuffle)
+    if inner is None:
+        return None
+    composed = tuple("x" if o == "x" else inner.order[o] for o in order)
+    return [DimShuffle(composed)(x.owner.inputs[0])]
+
+
+def useless_cast(node):
+    if type(node.op) is ew.Cast and node.inputs[0].dtype == node.op.dtype:
+        return [node.inputs[0]]
+    return None
+
+
+def remove_gradient_blocks(node):
+    """zero_grad / disconnected_grad matter only to grad(); compiled graphs drop them."""
+    return [node.inputs[0]] if type(node.op) is GradientBlock else None
+
+
+def static_shape_entry(node):
+    """x.shape[i] is a constant when dim i of x is statically known."""
+    if type(node.op) is not Subtensor or not op_of(node.inputs[0], Shape) or len(node.inputs) > 1:
+        return None
+    (index,) = node.op.spec
+    if not isinstance(index, int):
+        return None
+    dim = node.inputs[0].owner.inputs[0].type.shape[index]
+    return None if dim is None else [ops.constant(np.int64(dim))]
+
+
+def useless_second(node):
+    """second(x, y) is y when y already has the output's shape."""
+    if type(node.op) is ew.Second:
+        return keep(node, node.inputs[1])
+    return None
+
+
+CANONICALIZE = [neutral_element, double_negation, inverse_pairs, merge_dimshuffles, useless_cast,
+                remove_gradient_blocks, static_shape_entry, useless_second]
+
+
+# --- stabilize -----------------------------------------------------------------------------------
+def log_of_softmax(node):
+    """log(softmax(x)) -> log_softmax(x), also through indexing (log(softmax(x)[i, t]))."""
+    if type(node.op) is not ew.Log:
+        return None
+    (p,) = node.inputs
+    sm = op_of(p, Softmax)
+    if sm is not None:
+        return [LogSoftmax(sm.axis)(p.owner.inputs[0])]
+    sub = op_of(p, Subtensor)
+    if sub is not None and op_of(p.owner.inputs[0], Softmax):
+        inner = p.owner.inputs[0].owner
+        return [sub(LogSoftmax(inner.op.axis)(inner.inputs[0]), *p.owner.inputs[1:])]
+    return None
+
+
+def _one_minus(var):
+    """x when var is 1 - x, else None."""
+    if op_of(var, ew.Sub) and const_value(var.owner.inputs[0]) == 1:
+        return var.owner.inputs[1]
+    return None
+
+
+def _as_sigmoid_argument(var):
+    """x when var computes sigmoid(x), written directly or as 1 / (1 + exp(-x))."""
+    if op_of(var, ew.Sigmoid):
+        return var.owner.inputs[0]
+    if op_of(var, ew.TrueDiv) and const_value(var.owner.inputs[0]) == 1:
+        den = var.owner.inputs[1]
+        if op_of(den, ew.Add):
+            a, b = den.owner.inputs
+            e = b if const_value(a) == 1 else a if const_value(b) == 1 else None
+            if e is not None and op_of(e, ew.Exp) and op_of(e.owner.inputs[0], ew.Neg):
+                return e.owner.inputs[0].owner.inputs[0]
+    return None
+
+
+def logistic_form(node):
+    """1 / (1 + exp(-x)) -> sigmoid(x), so the log rules below can see it."""
+    x = _as_sigmoid_argument(node.outputs[0]) if type(node.op) is ew.TrueDiv else None
+    return keep(node, ew.sigmoid(x)) if x is not None else None
+
+
+def log_of_sigmoid(node):
+    """log(sigmoid(x)) -> -softplus(-x); log(1 - sigmoid(x)) -> -softplus(x)."""
+    if type(node.op) is not ew.Log:
+        return None
+    (p,) = node.inputs
+    x = _as_sigmoid_argument(p)
+    if x is not None:
+        return keep(node, -ew.softplus(-x))
+    q = _one_minus(p)
+    x = _as_sigmoid_argument(q) if q is not None else None
+    if x is not None:
+        return keep(node, -ew.softplus(x))
+    return None
+
+
+def log_one_plus(node):
+    """log(1 + x) -> log1p(x)."""
+    if type(node.op) is ew.Log and op_of(node.inputs[0], ew.Add):
+        a, b = node.inputs[0].owner.inputs
+        if const_value(a) == 1:
+            return keep(node, ew.log1p(b))
+        if const_value(b) == 1:
+            return keep(node, ew.log1p(a))
+    return None
+
+
+def exp_minus_one(node):
+    """exp(x) - 1 -> expm1(x)."""
+    if type(node.op) is ew.Sub and const_value(node.inputs[1]) == 1 and op_of(node.inputs[0], ew.Exp):
+        return keep(node, ew.expm1(node.inputs[0].owner.inputs[0]))
+    return None
+
+
+STABILIZE = [logistic_form, log_of_softmax, log_of_sigmoid, log_one_plus, exp_minus_one]
+
+
+# --- specialize ----------------------------------------------------------------------------------
+def power_by_squaring(x, n):
+    """x ** n for a positive int n with about log2(n) multiplications (b**10: 4 instead of a pow)."""
+    result, square = None, x
+    while n:
+        if n & 1:
+            result = square if result is None else result * square
+        n >>= 1
+        if n:
+            square = ew.sqr(square)
+    return result
+
+
+def small_integer_power(node):
+    """x ** k for constant k in {-1, 0.5, 2..64}: multiplications, sqrt or reciprocal instead of pow."""
+    if type(node.op) is not ew.Pow:
+        return None
+    x, k = node.inputs[0], const_value(node.inputs[1])
+    if k is None:
+        return None
+    if k == 0.5:
+        return keep(node, ew.sqrt(x))
+    if k == -1 and np.dtype(x.dtype).kind == "f":
+        return keep(node, 1 / x)
+    if float(k).is_integer() and 2 <= k <= 64:
+        return keep(node, power_by_squaring(x, int(k)))
+    return None
+
+
+def mul_self(node):
+    """x * x -> sqr(x)."""
+    if type(node.op) is ew.Mul and node.inputs[0] is node.inputs[1]:
+        return [ew.sqr(node.inputs[0])]
+    return None
+
+
+SPECIALIZE = [small_integer_power, mul_self]

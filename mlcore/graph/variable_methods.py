@@ -1,0 +1,69 @@
+"""Python operators and Theano's tensor methods on Variables (x + y, x.sum(), x.T, x[1:], ...)."""
+from mlcore.graph import ops
+from mlcore.graph.basic import Variable
+from mlcore.graph.ops.shape import shape as shape_of
+
+
+def _binary(fn, reflected=False):
+    if reflected:
+        return lambda self, other: fn(other, self)
+    return lambda self, other: fn(self, other)
+
+
+def _getitem(self, key):
+    return ops.subtensor(self, key)
+
+
+def _reshape(self, *shape, ndim=None):
+    if len(shape) == 1 and not isinstance(shape[0], int):
+        shape = shape[0]
+    return ops.reshape(self, shape, ndim=ndim)
+
+
+def _eval(self, inputs_to_values=None):
+    """Compile and run this variable with the default backend (Theano's var.eval)."""
+    from mlcore.function import function
+    inputs_to_values = inputs_to_values or {}
+    fn = function(list(inputs_to_values), self)
+    return fn(*inputs_to_values.values())
+
+
+METHODS = {
+    "__add__": _binary(ops.add), "__radd__": _binary(ops.add, True),
+    "__sub__": _binary(ops.sub), "__rsub__": _binary(ops.sub, True),
+    "__mul__": _binary(ops.mul), "__rmul__": _binary(ops.mul, True),
+    "__truediv__": _binary(ops.true_div), "__rtruediv__": _binary(ops.true_div, True),
+    "__floordiv__": _binary(ops.int_div), "__rfloordiv__": _binary(ops.int_div, True),
+    "__mod__": _binary(ops.mod), "__rmod__": _binary(ops.mod, True),
+    "__pow__": _binary(ops.pow_), "__rpow__": _binary(ops.pow_, True),
+    "__matmul__": _binary(ops.matmul), "__rmatmul__": _binary(ops.matmul, True),
+    "__lt__": _binary(ops.lt), "__le__": _binary(ops.le),
+    "__gt__": _binary(ops.gt), "__ge__": _binary(ops.ge),
+    "__and__": _binary(ops.and_), "__or__": _binary(ops.or_),
+    "__neg__": lambda self: ops.neg(self), "__abs__": lambda self: ops.abs_(self),
+    "__getitem__": _getitem,
+    "shape": property(lambda self: shape_of(self)),
+    "size": property(lambda self: ops.prod(shape_of(self))),
+    "T": property(lambda self: ops.transpose(self)),
+    "transpose": lambda self, *axes: ops.transpose(self, axes[0] if len(axes) == 1 else (axes or None)),
+    "sum": lambda self, axis=None, keepdims=False, dtype=None: ops.sum_(self, axis, keepdims),
+    "mean": lambda self, axis=None, keepdims=False: ops.mean(self, axis, keepdims),
+    "max": lambda self, axis=None, keepdims=False: ops.max_(self, axis, keepdims),
+    "min": lambda self, axis=None, keepdims=False: ops.min_(self, axis, keepdims),
+    "prod": lambda self, axis=None, keepdims=False: ops.prod(self, axis, keepdims),
+    "argmax": lambda self, axis=None, keepdims=False: ops.argmax(self, axis, keepdims),
+    "argmin": lambda self, axis=None, keepdims=False: ops.argmin(self, axis, keepdims),
+    "var": lambda self, axis=None, keepdims=False: ops.var(self, axis, keepdims),
+    "std": lambda self, axis=None, keepdims=False: ops.std(self, axis, keepdims),
+    "reshape": _reshape,
+    "dimshuffle": lambda self, *order: ops.dimshuffle(self, *order),
+    "flatten": lambda self, ndim=1: ops.flatten(self, ndim),
+    "astype": lambda self, dtype: ops.cast(self, dtype),
+    "dot": lambda self, other: ops.dot(self, other),
+    "clip": lambda self, lo, hi: ops.clip(self, lo, hi),
+    "eval": _eval,
+}
+
+for _name, _impl in METHODS.items():
+    setattr(Variable, _name, _impl)
+Variable.__iter__ = None  # a symbolic tensor has no length: iterating over x[i] would never end

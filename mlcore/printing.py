@@ -1,0 +1,97 @@
+"""debugprint (Theano's text layout) and to_dot (Graphviz) for graphs and compiled functions."""
+import string
+import sys
+
+from mlcore.graph.basic import Constant, SharedVariable, Variable, toposort
+
+
+def _ids():
+    """A, B, ..., Z, BA, BB, ...: short ids as Theano prints them."""
+    n = 0
+    while True:
+        k, s = n, ""
+        while True:
+            s = string.ascii_uppercase[k % 26] + s
+            k //= 26
+            if not k:
+                break
+        yield s
+        n += 1
+
+
+def _roots(obj):
+    """The variables to print for a variable, a list of them, or a compiled Function."""
+    from mlcore.function import Function
+    if isinstance(obj, Function):
+        return obj.fgraph.outputs, "Compiled for the %s backend (after rewrites):" % obj.backend.name
+    if isinstance(obj, Variable):
+        return [obj], None
+    return list(obj), None
+
+
+def debugprint(obj, file=None, print_type=False, depth=-1):
+    """Print a graph, one line per variable, children indented under ' |' (as Theano does).
+
+    A node already printed is shown again by its id only.  Returns the text; file="str"
+    prints nothing (Theano's convention), else it goes to file or stdout.
+    """
+    roots, header = _roots(obj)
+    ids, names = _ids(), {}
+    lines = [header] if header else []
+
+    def label(var):
+        node = var.owner
+        if node is None:
+            if isinstance(var, Constant):
+                text = repr(var)
+            else:
+                text = var.name or ("<%s>" % ("shared" if isinstance(var, SharedVariable) else var.type))
+        else:
+            text = str(node.op) + ("" if len(node.outputs) == 1 else ".%d" % var.index)
+        key = id(node) if node is not None else id(var)
+        seen = key in names
+        if not seen:
+            names[key] = next(ids)
+        extra = " '%s'" % var.name if node is not None and var.name else ""
+        typ = " %s" % var.type if print_type else ""
+        return "%s [id %s]%s%s" % (text, names[key], extra, typ), seen
+
+    def walk(var, prefix, level):
+        text, seen = label(var)
+        lines.append(prefix + text)
+        if var.owner is None or seen or level == depth:
+            return
+        for inp in var.owner.inputs:
+            walk(inp, prefix.replace("|", " ") + " |" if prefix else " |", level + 1)
+
+    for root in roots:
+        walk(root, "", 0)
+    text = "\n".join(lines)
+    if file != "str":
+        print(text, file=file or sys.stdout)
+    return text
+
+
+def to_dot(obj):
+    """Graphviz dot text: boxes for ops, ellipses for variables."""
+    roots, _ = _roots(obj)
+    out = ["digraph mlcore {", "  rankdir=BT;"]
+    var_ids = {}
+
+    def vid(var):
+        if id(var) not in var_ids:
+            var_ids[id(var)] = "v%d" % len(var_ids)
+            shape = "box, style=dashed" if isinstance(var, Constant) else "ellipse"
+            label = repr(var) if var.owner is None else str(var.type)
+            out.append('  %s [label="%s", shape=%s];' % (var_ids[id(var)], label.replace('"', "'"), shape))
+        return var_ids[id(var)]
+
+    for k, node in enumerate(toposort(roots)):
+        out.append('  n%d [label="%s", shape=box, style=filled, fillcolor=lightblue];'
+                   % (k, str(node.op).replace('"', "'")))
+        for inp in node.inputs:
+            out.append("  %s -> n%d;" % (vid(inp), k))
+        for o in node.outputs:
+            out.append("  n%d -> %s;" % (k, vid(o)))
+    out.append("}")
+    return "\n".join(out)

@@ -1,0 +1,156 @@
+"""Model.load_weights / save_weights: Keras's file formats and matching rules, applied all-or-nothing.
+
+A load reads the whole file, matches it to the model, converts Theano orderings and checks every shape
+before it sets a single weight, so a load that fails leaves the model exactly as it was.
+
+Matching, as Keras does it:
+- legacy files, by order (default): the layers that have weights, in model.layers order, pair with the file's
+  layers that have weights, in layer_names order; a nested model is one layer holding all its sublayers'
+  weights (trainable ones first, as Keras writes them).
+- Keras 3 native files, by structure: each layer's group is found from its position in the model (see
+  h5_layouts.native_layer_paths); a layer whose group is missing is looked up by its stored name.
+- by_name=True: file layers pair with model layers of the same name; others are ignored. In native files the
+  name is the ``name`` attribute Keras 3 stores on each ``vars`` group.
+"""
+import os
+import warnings
+
+import numpy as np
+
+from .h5_layouts import NATIVE, legacy_weights, native_layer_paths, read_h5, write_legacy_h5, write_weights_h5
+from .theano_conversion import CONVERSIONS, detect_conversion
+
+LOADABLE_SUFFIXES = (".weights.h5", ".h5", ".hdf5", ".keras")
+
+
+def save_weights(model, filepath):
+    """Saves every weight of ``model``, atomically: Keras 3's layout for ``*.weights.h5``, the legacy layout
+    (which Keras 1, 2 and 3 all load) for ``*.h5`` / ``*.hdf5``."""
+    path = os.fspath(filepath)
+    if path.endswith(".weights.h5"):
+        write_weights_h5(path, model)
+    elif path.endswith((".h5", ".hdf5")):
+        write_legacy_h5(path, model)
+    else:
+        raise ValueError(
+            f"Cannot choose a weights format for {path!r}: the name must end in '.weights.h5' "
+            "(Keras 3 layout) or '.h5' / '.hdf5' (legacy Keras layout)"
+        )
+
+
+def load_weights(model, filepath, by_name=False, skip_mismatch=False, conversion="auto"):
+    """Loads weights saved by mlcore or any Keras version into ``model``.
+
+    conversion: "auto", "none" or "theano"; see mlcore.saving.theano_conversion for what each converts.
+    skip_mismatch (with by_name only): layers whose weight count or shapes differ are skipped with a warning.
+    """
+    path = os.fspath(filepath)
+    if not path.endswith(LOADABLE_SUFFIXES):
+        raise ValueError(f"Cannot load weights from {path!r}: the name must end in one of {LOADABLE_SUFFIXES}")
+    if skip_mismatch and not by_name:
+        raise ValueError("skip_mismatch=True only works with by_name=True")
+    if conversion not in CONVERSIONS:
+        raise ValueError(f"conversion must be one of {CONVERSIONS}, got {conversion!r}")
+    description = read_h5(path)
+    if by_name:
+        matched = _match_by_name(description, model, skip_mismatch)
+    elif description.layout == NATIVE:
+        matched = _match_native(description, model)
+    else:
+        matched = _match_in_order(description, model)
+    values = {id(w): a for _, pairs in matched for w, a in pairs}
+    values = detect_conversion(description, model, conversion).apply(model, values)
+    ready = _checked(path, matched, values, skip_mismatch)
+    for weight, array in ready:
+        weight.set_value(array)
+
+
+def _pairs(layer, weights, entry):
+    """[(weight, file array)] for one matched layer, or a ValueError naming both counts."""
+    arrays = [array for _, array in entry.weights]
+    if len(arrays) != len(weights):
+        raise ValueError(
+            f"Layer '{layer.name}' has {len(weights)} weights but its match in the file, "
+            f"'{entry.path or entry.name}', has {len(arrays)}"
+        )
+    return list(zip(weights, arrays))
+
+
+def _count_error(model_count, entries):
+    names = ", ".join(entry.name for entry in entries)
+    return ValueError(
+        f"Layer count mismatch: the model has {model_count} layers with weights, "
+        f"the file has {len(entries)} ({names})"
+    )
+
+
+def _match_in_order(description, model):
+    entries = [entry for entry in description.layers if entry.weights]
+    layers = [layer for layer in model.layers if legacy_weights(layer)]
+    if len(layers) != len(entries):
+        raise _count_error(len(layers), entries)
+    return [(layer.name, _pairs(layer, legacy_weights(layer), e)) for layer, e in zip(layers, entries)]
+
+
+def _match_native(description, model):
+    by_path = {entry.path: entry for entry in description.layers}
+    by_name = {entry.name: entry for entry in description.layers}
+    targets = [
+        (path, layer)
+        for path, layer, nested in native_layer_paths(model)
+        if not nested and legacy_weights(layer)
+    ]
+    if len(targets) != len(description.layers):
+        raise _count_error(len(targets), description.layers)
+    matched = []
+    for path, layer in targets:
+        entry = by_path.get(path) or by_name.get(layer.name)
+        if entry is None:
+            raise ValueError(
+                f"Layer '{layer.name}' has no weights in {description.filename!r}: "
+                f"no group '{path}/vars' and no group named '{layer.name}'"
+            )
+        matched.append((layer.name, _pairs(layer, legacy_weights(layer), entry)))
+    return matched
+
+
+def _match_by_name(description, model, skip_mismatch):
+    """Native files hold one group per leaf layer, legacy files one per top-level layer: index accordingly."""
+    if description.layout == NATIVE:
+        layers = [layer for _, layer, nested in native_layer_paths(model) if not nested]
+    else:
+        layers = list(model.layers)
+    index = {}
+    for layer in layers:
+        index.setdefault(layer.name, []).append(layer)
+    matched = []
+    for entry in description.layers:
+        for layer in index.get(entry.name, []):
+            try:
+                matched.append((layer.name, _pairs(layer, legacy_weights(layer), entry)))
+            except ValueError as err:
+                if not skip_mismatch:
+                    raise
+                warnings.warn(f"{err}; skipping it", stacklevel=3)
+    return matched
+
+
+def _checked(path, matched, values, skip_mismatch):
+    """[(weight, array cast to its dtype)] once every shape agrees; else one ValueError listing them all."""
+    ready, errors = [], []
+    for layer_name, pairs in matched:
+        problems = [
+            f"Layer '{layer_name}' weight '{w.name}': file has shape {values[id(w)].shape}, "
+            f"model expects {tuple(w.shape)}"
+            for w, _ in pairs
+            if tuple(values[id(w)].shape) != tuple(w.shape)
+        ]
+        if problems and skip_mismatch:
+            warnings.warn("; ".join(problems) + f"; skipping layer '{layer_name}'", stacklevel=3)
+        elif problems:
+            errors.extend(problems)
+        else:
+            ready.extend((w, np.ascontiguousarray(values[id(w)], dtype=np.dtype(w.dtype))) for w, _ in pairs)
+    if errors:
+        raise ValueError(f"Cannot load weights from {path!r}:\n" + "\n".join(errors))
+    return ready

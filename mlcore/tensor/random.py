@@ -1,0 +1,2 @@
+"""T.random: Theano's RandomStreams."""
+from mlcore.graph.ops.random import RandomStreams  # noqa: F401

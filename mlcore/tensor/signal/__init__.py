@@ -1,0 +1,2 @@
+"""T.signal: pooling."""
+from mlcore.tensor.signal import pool  # noqa: F401
