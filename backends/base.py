@@ -118,7 +118,9 @@ class Backend:
                                % (self.name, device, ", ".join(self.devices())))
         return device
 
-    def compile(self, fgraph, device=None, profile=None):
+    def compile(self, fgraph, device=None, profile=None, donate=()):
+        """A callable for fgraph.  donate: input positions whose buffers the callable may reuse
+        (shared values that it also returns updated).  profile: a mlcore.profiling.Profile."""
         raise NotImplementedError
 
     def adopt(self, value, device):

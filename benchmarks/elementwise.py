@@ -70,4 +70,5 @@ def _cases(quick: bool, dtype: str):
 
 
 WORKLOAD = Workload("elementwise", "C. Elementwise expressions, speed-up vs NumPy (Fig. 7)",
-                    unit="elements/s", cases=_cases, min_time=0.3, baseline="numpy")
+                    unit="elements/s", cases=_cases, min_time=0.3, baseline="numpy",
+                    dtypes=DTYPES)

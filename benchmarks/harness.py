@@ -30,6 +30,7 @@ class Workload:
     min_time: float  # seconds of timed calls per measurement in a full run
     baseline: str | None = None  # system (on cpu) that speed-ups are relative to
     reference: str = "numpy"  # system (on cpu) that --check compares with; always run
+    dtypes: tuple = ()  # dtypes the workload always runs; empty: the --dtype option
 
 
 @dataclasses.dataclass

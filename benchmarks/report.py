@@ -17,12 +17,12 @@ ORDER = ("mlp", "convnet", "elementwise")
 DEVICES = ("cpu", "gpu")
 
 
-def document(workload, results, machine: dict, options: dict) -> dict:
-    """The JSON document of one workload's run."""
-    return {"workload": workload.name, "title": workload.title, "unit": workload.unit,
+def document(workload, results, machine: dict, options: dict, stem: str) -> dict:
+    """The JSON document of one workload's run; `stem` names its files."""
+    return {"workload": workload.name, "stem": stem, "title": workload.title, "unit": workload.unit,
             "metric": "speedup" if workload.baseline else "throughput",
             "baseline": workload.baseline, "options": options, "machine": machine,
-            "results": [dataclasses.asdict(r) for r in results]}
+            "plots": [], "results": [dataclasses.asdict(r) for r in results]}
 
 
 def _machine_columns(machine: dict) -> dict:
@@ -33,10 +33,10 @@ def _machine_columns(machine: dict) -> dict:
             "blas": blas, "versions": versions, "date": machine["date"]}
 
 
-def write(doc: dict, out_dir: Path, stem: str) -> list[Path]:
+def write(doc: dict, out_dir: Path) -> list[Path]:
     """<stem>.json and <stem>.csv (one row per result, with the machine in every row)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    json_path, csv_path = out_dir / f"{stem}.json", out_dir / f"{stem}.csv"
+    json_path, csv_path = out_dir / f"{doc['stem']}.json", out_dir / f"{doc['stem']}.csv"
     json_path.write_text(json.dumps(doc, indent=1) + "\n")
     machine = _machine_columns(doc["machine"])
     rows = [{**{k: v for k, v in r.items() if k != "params"},
@@ -48,7 +48,7 @@ def write(doc: dict, out_dir: Path, stem: str) -> list[Path]:
     return [json_path, csv_path]
 
 
-def _unique(values) -> list:
+def unique(values) -> list:
     return list(dict.fromkeys(values))
 
 
@@ -82,7 +82,7 @@ def _measured(rows, device: str) -> bool:
 
 def _table(rows: list[dict], metric: str) -> list[str]:
     """Systems down, cases across, CPU columns then GPU columns ('not measured' when none ran)."""
-    cases, names = _unique(r["case"] for r in rows), _unique(r["system"] for r in rows)
+    cases, names = unique(r["case"] for r in rows), unique(r["system"] for r in rows)
     index = {(r["system"], r["device"], r["case"]): r for r in rows}
     engines = {r["system"]: r["engine"] + ("*" if r["handwritten"] else "") for r in rows}
     columns = [(d, c) for d in DEVICES if _measured(rows, d) for c in cases]
@@ -92,9 +92,9 @@ def _table(rows: list[dict], metric: str) -> list[str]:
     for name in names:
         cells = [name, engines[name]] + [_cell(index.get((name, d, c)), metric) for d, c in columns]
         body.append(cells + ["not measured" for d in DEVICES if not _measured(rows, d)])
-    notes = _unique(f"- {r['system']} [{r['device']}]: {r['status']}" for r in rows
+    notes = unique(f"- {r['system']} [{r['device']}]: {r['status']}" for r in rows
                     if r["status"] != "ok" and _measured(rows, r["device"]))
-    notes += _unique(f"- {r['system']} [{r['device']}]: check {r['check']}" for r in rows
+    notes += unique(f"- {r['system']} [{r['device']}]: check {r['check']}" for r in rows
                      if r["check"].startswith("failed"))
     return _markdown_table(header, body) + ([""] + notes if notes else [])
 
@@ -102,7 +102,7 @@ def _table(rows: list[dict], metric: str) -> list[str]:
 def _gpu_speedups(rows: list[dict]) -> list[str]:
     """GPU throughput / CPU throughput of each system measured on both."""
     ok = {(r["system"], r["device"], r["case"]): r["throughput"] for r in rows if r["status"] == "ok"}
-    cases, names = _unique(r["case"] for r in rows), _unique(r["system"] for r in rows)
+    cases, names = unique(r["case"] for r in rows), unique(r["system"] for r in rows)
     body = [[name] + [f"{ok[name, 'gpu', c] / ok[name, 'cpu', c]:.1f}x"
                       if (name, "gpu", c) in ok and (name, "cpu", c) in ok else "-" for c in cases]
             for name in names if any((name, "gpu", c) in ok for c in cases)]
@@ -111,17 +111,17 @@ def _gpu_speedups(rows: list[dict]) -> list[str]:
     return ["", "GPU vs CPU speed-up:", ""] + _markdown_table(["system"] + cases, body)
 
 
-def _groups(doc: dict):
+def groups(doc: dict):
     """(group, dtype, rows) in the order they were run."""
     rows = doc["results"]
-    for group, dtype in _unique((r["group"], r["dtype"]) for r in rows):
+    for group, dtype in unique((r["group"], r["dtype"]) for r in rows):
         yield group, dtype, [r for r in rows if (r["group"], r["dtype"]) == (group, dtype)]
 
 
 def _paper_table(doc: dict) -> list[str]:
     """The paper's numbers beside ours: the same engine, and our best on that device."""
     rows = [r for r in doc["results"] if r["status"] == "ok"]
-    dtypes = _unique(r["dtype"] for r in rows)
+    dtypes = unique(r["dtype"] for r in rows)
     dtype = "float64" if "float64" in dtypes else (dtypes or ["-"])[0]  # the paper's CPU dtype
     metric, body = doc["metric"], []
     for table in PAPER.get(doc["workload"], []):
@@ -141,11 +141,11 @@ def _paper_table(doc: dict) -> list[str]:
     return [f"Paper: {SOURCE}.", ""] + _markdown_table(header, body)
 
 
-def markdown(doc: dict, images=()) -> str:
+def markdown(doc: dict) -> str:
     """One workload's tables, the paper comparison and its plots, as Markdown."""
     unit = "speed-up vs NumPy" if doc["metric"] == "speedup" else doc["unit"]
     lines = [f"## {doc['title']}", ""]
-    for group, dtype, rows in _groups(doc):
+    for group, dtype, rows in groups(doc):
         lines += [f"### {group}, {dtype}: {unit}", ""] + _table(rows, doc["metric"])
         lines += _gpu_speedups(rows) + [""]
     lines += ["`*` the hand-written program of its engine; (0.95x) = that system's throughput"
@@ -153,7 +153,7 @@ def markdown(doc: dict, images=()) -> str:
     paper = _paper_table(doc)
     if paper:
         lines += ["### The paper beside ours", ""] + paper + [""]
-    lines += [f"![{doc['workload']}]({Path(image).name})" for image in images]
+    lines += [f"![{doc['workload']}]({image})" for image in doc["plots"]]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -177,9 +177,7 @@ def write_summary(out_dir: Path) -> Path:
              "Written by `python -m benchmarks`; see ../README.md for what is measured and how.", ""]
     if docs:
         parts += ["Machine:", "", _machine_markdown(docs[-1]["machine"]), ""]
-    for doc in docs:
-        images = sorted(out_dir.glob(f"{doc['stem']}*.png")) if "stem" in doc else []
-        parts.append(markdown(doc, images))
+    parts += [markdown(doc) for doc in docs]
     path = out_dir / "README.md"
     path.write_text("\n".join(parts))
     return path

@@ -92,8 +92,12 @@ class Function:
         self.name = name
         self.allow_input_downcast = allow_input_downcast
         self.profile = Profile(name or "function", self.backend.name) if profile else None
-        self._fn = self.backend.compile(self.fgraph, self.device, self.profile)
-        self._slot = {id(v): k for k, v in enumerate(self.shared)}
+        self._fn = self.backend.compile(self.fgraph, self.device, self.profile, self._donated())
+
+    def _donated(self):
+        """Positions of the shared inputs this function overwrites: their buffers can be reused."""
+        targets = {id(t) for t in self.update_targets}
+        return tuple(len(self.inputs) + k for k, v in enumerate(self.shared) if id(v) in targets)
 
     def _check_inputs(self, used, on_unused_input):
         used_ids = {id(v) for v in used}
@@ -151,7 +155,7 @@ class Function:
         self.__dict__.update(state)
         self.backend = get_backend(state.pop("backend_name"))
         self.profile = None
-        self._fn = self.backend.compile(self.fgraph, self.device, None)
+        self._fn = self.backend.compile(self.fgraph, self.device, None, self._donated())
 
 
 def function(inputs, outputs=None, updates=None, givens=None, backend=None, device=None, rewrites="fast_run",

@@ -6,6 +6,7 @@ import io
 import os
 import socket
 import tarfile
+import tempfile
 import threading
 
 import pytest
@@ -61,8 +62,11 @@ def server():
 
 @pytest.fixture(autouse=True)
 def homes(tmp_path, monkeypatch):
-    """Point mlcore's cache and the home directory (hence ~/.keras) into tmp_path."""
+    """Point mlcore's cache, the home directory (hence ~/.keras) and the temp dir (where
+    get_file falls back when the cache is read-only) into tmp_path."""
     monkeypatch.setenv("MLCORE_HOME", str(tmp_path / "mlcore_home"))
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.delenv("KERAS_HOME", raising=False)
     return tmp_path

@@ -1,0 +1,4 @@
+"""The jax backend: XLA compilation through jax.jit, on CPU or GPU."""
+from backends.jax.compiler import JaxBackend
+
+BACKEND = JaxBackend()

@@ -42,7 +42,7 @@ class NumpyBackend(Backend):
     lowering = lower
     description = "numpy calls, one kernel per node (BLAS, im2col, blocked fusion)"
 
-    def compile(self, fgraph, device=None, profile=None):
+    def compile(self, fgraph, device=None, profile=None, donate=()):
         self.check_device(device)
         plan = Plan(fgraph, NumpyLowering())
         constants = [c.data for c in plan.constants]

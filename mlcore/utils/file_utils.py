@@ -88,12 +88,15 @@ def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None
 
     root = os.path.expanduser(cache_dir) if cache_dir else cache_root()
     target = os.path.join(root, cache_subdir, archive_name)
-    found = None if force_download else _find_cached(
-        [target, os.path.join(_keras_root(), cache_subdir, archive_name)],
-        file_hash, hash_algorithm)
+    # Where downloads go when `root` is read-only (as Keras falls back to /tmp/.keras).
+    fallback = os.path.join(tempfile.gettempdir(), ".mlcore", cache_subdir, archive_name)
+    candidates = [target, fallback]
+    if cache_dir is None:  # only the default location also looks in Keras's cache
+        candidates.insert(1, os.path.join(_keras_root(), cache_subdir, archive_name))
+    found = None if force_download else _find_cached(candidates, file_hash, hash_algorithm)
     downloaded = found is None
     if downloaded:
-        target = _writable(target)
+        target = _writable(target, fallback)
         _download(origin, target, file_hash, hash_algorithm)
         found = target
     if not unpack:
@@ -112,24 +115,23 @@ def _find_cached(candidates, file_hash, algorithm):
         if file_hash is None or validate_file(path, file_hash, algorithm):
             return path
         if i == 0:
-            print(f"A local file was found at {path}, but its {algorithm} hash does not "
+            name = resolve_hasher(algorithm, file_hash).name
+            print(f"A local file was found at {path}, but its {name} hash does not "
                   f"match {file_hash}; it seems incomplete or outdated, so it will be "
                   "downloaded again.", file=sys.stderr)
     return None
 
 
-def _writable(target):
-    """`target`, or the same name under the temp dir's .mlcore when its folder can't be made."""
-    folder = os.path.dirname(target)
+def _writable(target, fallback):
+    """`target` when its folder can be made and written to, else `fallback`."""
     try:
-        os.makedirs(folder, exist_ok=True)
-        if os.access(folder, os.W_OK):
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        if os.access(os.path.dirname(target), os.W_OK):
             return target
     except OSError:
         pass
-    fallback = os.path.join(tempfile.gettempdir(), ".mlcore", os.path.basename(folder))
-    os.makedirs(fallback, exist_ok=True)
-    return os.path.join(fallback, os.path.basename(target))
+    os.makedirs(os.path.dirname(fallback), exist_ok=True)
+    return fallback
 
 
 def _download(origin, target, file_hash, algorithm):
@@ -147,7 +149,7 @@ def _download(origin, target, file_hash, algorithm):
                 raise OSError(
                     f"URL fetch failure on {origin}: {reason}. To install the file by hand, "
                     f"download it and save it as {target}"
-                    + (f" (its {algorithm} hash is {file_hash})" if file_hash else "")
+                    + (f" (its {hasher.name} hash is {file_hash})" if file_hash else "")
                 ) from e
         if file_hash is not None:
             actual = hasher.hexdigest()

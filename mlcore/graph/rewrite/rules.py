@@ -139,6 +139,17 @@ def _one_minus(var):
     return None
 
 
+def _negated(var):
+    """y such that var == -y, seen through -y, (-a) - b and constants; else None."""
+    if op_of(var, ew.Neg):
+        return var.owner.inputs[0]
+    if op_of(var, ew.Sub) and op_of(var.owner.inputs[0], ew.Neg):
+        return var.owner.inputs[0].owner.inputs[0] + var.owner.inputs[1]
+    if isinstance(var, Constant):
+        return ops.constant(-var.data)
+    return None
+
+
 def _as_sigmoid_argument(var):
     """x when var computes sigmoid(x), written directly or as 1 / (1 + exp(-x))."""
     if op_of(var, ew.Sigmoid):
@@ -148,8 +159,8 @@ def _as_sigmoid_argument(var):
         if op_of(den, ew.Add):
             a, b = den.owner.inputs
             e = b if const_value(a) == 1 else a if const_value(b) == 1 else None
-            if e is not None and op_of(e, ew.Exp) and op_of(e.owner.inputs[0], ew.Neg):
-                return e.owner.inputs[0].owner.inputs[0]
+            if e is not None and op_of(e, ew.Exp):
+                return _negated(e.owner.inputs[0])
     return None
 
 

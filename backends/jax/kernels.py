@@ -1,0 +1,161 @@
+"""The jax backend's kernel table: jax.numpy and jax.lax, traced once under jax.jit."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from backends import array_api as xk
+from backends.base import Lowering
+from backends.jax import nn
+from mlcore.graph.gradient import GradientBlock
+from mlcore.graph.ops import elemwise as ew
+from mlcore.graph.ops import linalg, nn as nn_ops, random, reduce, shape
+
+lower = Lowering("jax")
+
+SPECIAL = {
+    "sigmoid": jax.nn.sigmoid,
+    "softplus": jax.nn.softplus,
+    "relu": lambda x: jnp.maximum(x, 0),
+    "second": xk.second(jnp),
+}
+
+
+def elemwise(op):
+    return xk.elemwise_kernel(jnp, op, SPECIAL)
+
+
+@lower.register(ew.Elemwise)
+def _(op, node):
+    return elemwise(op)
+
+
+@lower.register(ew.Composite)
+def _(op, node):
+    kernels = [elemwise(step) for step, _ in op.program]
+    return lambda *xs: xk.run_program(op, kernels, xs)   # XLA fuses it itself
+
+
+@lower.register(GradientBlock)
+def _(op, node):
+    return lambda x: x
+
+
+@lower.register(shape.DimShuffle)
+def _(op, node):
+    return lambda x: xk.dimshuffle(jnp, x, op.order)
+
+
+@lower.register(shape.Shape)
+def _(op, node):
+    return lambda x: np.array(x.shape, dtype="int64")  # static under jit: shape arithmetic stays concrete
+
+
+@lower.register(shape.Reshape)
+def _(op, node):
+    return lambda x, s: jnp.reshape(x, tuple(int(d) for d in np.asarray(s)))
+
+
+@lower.register(shape.Subtensor)
+def _(op, node):
+    return lambda x, *idx: x[xk.index_key(op.spec, idx)]
+
+
+@lower.register(shape.IncSubtensor)
+def _(op, node):
+    def inc(x, y, *idx):
+        at = x.at[xk.index_key(op.spec, idx)]
+        return at.set(y) if op.set_instead_of_inc else at.add(y)
+    return inc
+
+
+@lower.register(shape.Concatenate)
+def _(op, node):
+    return lambda *xs: jnp.concatenate(xs, axis=op.axis)
+
+
+@lower.register(shape.Pad)
+def _(op, node):
+    return lambda x: jnp.pad(x, op.pad_width, constant_values=op.value)
+
+
+@lower.register(shape.Arange)
+def _(op, node):
+    return lambda a, b, c: jnp.arange(int(a) if op.dtype.startswith("int") else a, b, c, dtype=op.dtype)
+
+
+@lower.register(shape.Alloc)
+def _(op, node):
+    return lambda v, s: jnp.full(tuple(int(d) for d in np.asarray(s)), v, dtype=node.outputs[0].dtype)
+
+
+REDUCTIONS = {reduce.Sum: "sum", reduce.Prod: "prod", reduce.Max: "max", reduce.Min: "min",
+              reduce.Argmax: "argmax", reduce.Argmin: "argmin"}
+
+
+@lower.register(*REDUCTIONS)
+def _(op, node):
+    return xk.reduce_kernel(jnp, op, REDUCTIONS[type(op)])
+
+
+@lower.register(linalg.Matmul)
+def _(op, node):
+    return jnp.matmul
+
+
+@lower.register(nn_ops.Softmax)
+def _(op, node):
+    return lambda x: jax.nn.softmax(x, axis=op.axis)
+
+
+@lower.register(nn_ops.LogSoftmax)
+def _(op, node):
+    return lambda x: jax.nn.log_softmax(x, axis=op.axis)
+
+
+@lower.register(nn_ops.Conv2D)
+def _(op, node):
+    return lambda x, w: xk.conv_forward(nn.conv2d, op, x, w)
+
+
+@lower.register(nn_ops.Conv2DGradInput)
+def _(op, node):
+    return lambda x, w, g: xk.conv_grad_input(nn.conv2d, op, x, w, g)
+
+
+@lower.register(nn_ops.Conv2DGradFilter)
+def _(op, node):
+    return lambda x, w, g: xk.conv_grad_filter(nn.conv2d, op, x, w, g)
+
+
+@lower.register(nn_ops.Pool2D)
+def _(op, node):
+    return lambda x: nn.pool2d(x, op.ws, op.strides, xk.pool_padding(op, x.shape), op.mode, op.count_include_pad)
+
+
+@lower.register(nn_ops.Pool2DGrad)
+def _(op, node):
+    return lambda x, y, g: nn.pool2d_grad(x, y, g, op.ws, op.strides, xk.pool_padding(op, x.shape),
+                                          op.mode, op.count_include_pad)
+
+
+@lower.register(random.RandomVariable)
+def _(op, node):
+    def draw(key, size, a, b):
+        next_key, sub = jax.random.split(key)
+        size = tuple(int(s) for s in np.asarray(size))
+        if op.dist == "uniform":
+            sample = jax.random.uniform(sub, size, minval=a, maxval=b)
+        elif op.dist == "normal":
+            sample = a + b * jax.random.normal(sub, size)
+        else:
+            sample = jax.random.binomial(sub, a, b, size) if not _is_one(a) else \
+                jax.random.bernoulli(sub, b, size)
+        return next_key, sample.astype(op.dtype)
+    return draw
+
+
+def _is_one(n):
+    try:
+        return int(n) == 1
+    except (TypeError, jax.errors.ConcretizationTypeError):
+        return False

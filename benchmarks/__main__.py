@@ -1,0 +1,90 @@
+"""`python -m benchmarks`: run the workloads on every registered system, then print and save the results."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import convnet, elementwise, harness, mlp, plots, report
+from .machine import configure_engines, machine_info
+from .systems import load_plugins, systems
+
+WORKLOADS = {w.name: w for w in (mlp.WORKLOAD, convnet.WORKLOAD, elementwise.WORKLOAD)}
+ENGINE_ALIASES = {"theano": "pytensor"}  # mlcore's backend names -> the engine they run on
+RESULTS = Path(__file__).parent / "results"
+QUICK_MIN_TIME = 0.02
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    p.add_argument("--quick", action="store_true",
+                   help="tiny sizes and repeats: a smoke run (default --out benchmarks/results/quick)")
+    p.add_argument("--check", action="store_true",
+                   help="before timing, assert that every system's losses/outputs match the numpy reference")
+    p.add_argument("--only", default="",
+                   help="comma-separated workloads (mlp, convnet, elementwise) and/or system names")
+    p.add_argument("--backend", default="",
+                   help="comma-separated engines: numpy, theano (= pytensor), jax, torch, numexpr")
+    p.add_argument("--device", choices=("cpu", "gpu", "all"), default="all")
+    p.add_argument("--dtype", choices=("float32", "float64"), default="float32",
+                   help="dtype of A and B (C always runs float64 and float32)")
+    p.add_argument("--out", type=Path, help="results folder (default benchmarks/results)")
+    p.add_argument("--min-time", type=float,
+                   help=f"seconds of timed calls per measurement (default per workload; {QUICK_MIN_TIME} with --quick)")
+    return p
+
+
+def _split(text: str) -> set[str]:
+    return {item.strip().lower() for item in text.split(",") if item.strip()}
+
+
+def _selection(args):
+    """The workloads to run and a predicate on systems, from --only/--backend/--device."""
+    only, engines = _split(args.only), {ENGINE_ALIASES.get(e, e) for e in _split(args.backend)}
+    names = {s.name for s in systems()}
+    unknown = only - set(WORKLOADS) - names
+    if unknown:
+        raise SystemExit(f"--only: unknown {sorted(unknown)}; workloads {sorted(WORKLOADS)}, systems {sorted(names)}")
+    workloads = [w for name, w in WORKLOADS.items() if name in only] or list(WORKLOADS.values())
+    wanted_names = only & names
+
+    def keep(system) -> bool:
+        return ((not wanted_names or system.name in wanted_names)
+                and (not engines or system.engine in engines)
+                and args.device in ("all", system.device))
+    return workloads, keep
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    notes = configure_engines()
+    load_plugins()
+    workloads, keep = _selection(args)
+    out = args.out or (RESULTS / "quick" if args.quick else RESULTS)
+    min_time = args.min_time or (QUICK_MIN_TIME if args.quick else None)
+    options = {"quick": args.quick, "check": args.check, "dtype": args.dtype, "only": args.only,
+               "backend": args.backend, "device": args.device, "min_time": min_time}
+    runs = []
+    for workload in workloads:
+        print(f"{workload.title}", flush=True)
+        reference = (workload.reference, "cpu")  # always runs: the check and the speed-ups need it
+        chosen = [s for s in systems(workload.name) if keep(s) or (s.name, s.device) == reference]
+        chosen.sort(key=lambda s: (s.name, s.device) != reference)
+        runs.append((workload, harness.run_workload(
+            workload, chosen, quick=args.quick, dtype=args.dtype, check=args.check,
+            min_time=min_time, log=lambda line: print(line, flush=True))))
+    machine = machine_info(notes)  # after the runs: threadpoolctl sees the BLAS each engine loaded
+    failed = False
+    for workload, results in runs:
+        stem = workload.name if workload.dtypes or args.dtype == "float32" else f"{workload.name}-{args.dtype}"
+        doc = report.document(workload, results, machine, options, stem)
+        doc["plots"] = plots.plot(doc, out)
+        report.write(doc, out)
+        print("\n" + report.markdown(doc))
+        failed |= any(r.status.startswith("error") or r.check.startswith("failed") for r in results)
+    print(f"Results written to {out} (summary: {report.write_summary(out)})")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""PNG plots in the paper's style: bars of examples/s split CPU | GPU, and speed-up lines on a log x axis."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from .paper import PAPER  # noqa: E402
+from .report import DEVICES, groups, unique  # noqa: E402
+
+
+def _ok(rows):
+    return [r for r in rows if r["status"] == "ok"]
+
+
+def _bars(ax, rows, title):
+    """Grouped bars: cases along x, one bar per system, log y (the systems span decades)."""
+    rows = _ok(rows)
+    ax.set_title(title)
+    if not rows:
+        ax.text(0.5, 0.5, "not measured", ha="center", va="center", transform=ax.transAxes)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        return
+    cases, names = unique(r["case"] for r in rows), unique(r["system"] for r in rows)
+    width = 0.8 / len(names)
+    for k, name in enumerate(names):
+        values = {r["case"]: r["throughput"] for r in rows if r["system"] == name}
+        xs = [i + (k - (len(names) - 1) / 2) * width for i, c in enumerate(cases) if c in values]
+        ax.bar(xs, [values[c] for c in cases if c in values], width, label=name)
+    ax.set_xticks(range(len(cases)), cases)
+    ax.set_yscale("log")
+    ax.set_ylabel("examples / s")
+    ax.grid(axis="y", which="both", alpha=0.3)
+    ax.legend(fontsize="small")
+
+
+def _training_figure(doc, path):
+    groups = list(groups(doc))
+    fig, axes = plt.subplots(len(groups), 2, figsize=(12, 4 * len(groups)), squeeze=False)
+    for (group, dtype, rows), row_axes in zip(groups, axes):
+        for ax, device in zip(row_axes, DEVICES):
+            _bars(ax, [r for r in rows if r["device"] == device], f"{group} {dtype}, {device.upper()}")
+    fig.suptitle(doc["title"])
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def _speedup_figure(doc, dtype, path):
+    groups = [(g, rows) for g, d, rows in groups(doc) if d == dtype]
+    paper = {t.group: t for t in PAPER.get(doc["workload"], [])}
+    cols = 2
+    fig, axes = plt.subplots((len(groups) + cols - 1) // cols, cols, figsize=(12, 4.5 * ((len(groups) + 1) // 2)),
+                             squeeze=False)
+    for ax, (group, rows) in zip(axes.flat, groups):
+        for label in unique(f"{r['system']} [{r['device']}]" for r in _ok(rows)):
+            points = [(r["items"], r["speedup"]) for r in _ok(rows)
+                      if f"{r['system']} [{r['device']}]" == label]
+            ax.plot(*zip(*points), marker="o", label=label.replace(" [cpu]", ""))
+        if group in paper and dtype == "float64":
+            ax.plot([1e7], [paper[group].values[0].value], "k*", markersize=12, label="paper: Theano")
+        ax.axhline(1.0, color="gray", linestyle="--", linewidth=1)
+        ax.set_xscale("log")
+        ax.set_title(f"{group} ({dtype})")
+        ax.set_xlabel("elements")
+        ax.set_ylabel("speed-up vs NumPy")
+        ax.grid(which="both", alpha=0.3)
+        ax.legend(fontsize="small")
+    for ax in list(axes.flat)[len(groups):]:
+        ax.set_visible(False)
+    fig.suptitle(doc["title"])
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot(doc: dict, out_dir: Path) -> list[str]:
+    """Write the document's figures into out_dir; return their file names."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if doc["metric"] == "throughput":
+        name = f"{doc['stem']}.png"
+        _training_figure(doc, out_dir / name)
+        return [name]
+    names = []
+    for dtype in unique(r["dtype"] for r in doc["results"]):
+        names.append(f"{doc['stem']}-{dtype}.png")
+        _speedup_figure(doc, dtype, out_dir / names[-1])
+    return names
