@@ -123,6 +123,23 @@ class Backend:
         (shared values that it also returns updated).  profile: a mlcore.profiling.Profile."""
         raise NotImplementedError
 
+    def compile_steps(self, fgraph, n_inputs, carried, device=None):
+        """A callable (stacked inputs, shared values) -> (stacked outputs, final shared values)
+        running fgraph once per leading index; carried[k] is the shared position that the
+        k-th update output replaces.  Here a Python loop over the compiled step."""
+        step = self.compile(fgraph, device)
+
+        def run(stacked, shared):
+            shared, collected = list(shared), []
+            for i in range(len(stacked[0])):
+                outputs = step(*[s[i] for s in stacked], *shared)
+                n = len(outputs) - len(carried)
+                for position, value in zip(carried, outputs[n:]):
+                    shared[position] = value
+                collected.append([self.to_numpy(o) for o in outputs[:n]])
+            return [np.stack(column) for column in zip(*collected)], shared
+        return run
+
     def adopt(self, value, device):
         """A shared variable's stored value in this backend's own array type."""
         return np.asarray(value)

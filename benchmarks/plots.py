@@ -39,9 +39,9 @@ def _bars(ax, rows, title):
 
 
 def _training_figure(doc, path):
-    groups = list(groups(doc))
-    fig, axes = plt.subplots(len(groups), 2, figsize=(12, 4 * len(groups)), squeeze=False)
-    for (group, dtype, rows), row_axes in zip(groups, axes):
+    rows_by_group = list(groups(doc))
+    fig, axes = plt.subplots(len(rows_by_group), 2, figsize=(12, 4 * len(rows_by_group)), squeeze=False)
+    for (group, dtype, rows), row_axes in zip(rows_by_group, axes):
         for ax, device in zip(row_axes, DEVICES):
             _bars(ax, [r for r in rows if r["device"] == device], f"{group} {dtype}, {device.upper()}")
     fig.suptitle(doc["title"])
@@ -51,12 +51,12 @@ def _training_figure(doc, path):
 
 
 def _speedup_figure(doc, dtype, path):
-    groups = [(g, rows) for g, d, rows in groups(doc) if d == dtype]
+    panels = [(g, rows) for g, d, rows in groups(doc) if d == dtype]
     paper = {t.group: t for t in PAPER.get(doc["workload"], [])}
     cols = 2
-    fig, axes = plt.subplots((len(groups) + cols - 1) // cols, cols, figsize=(12, 4.5 * ((len(groups) + 1) // 2)),
-                             squeeze=False)
-    for ax, (group, rows) in zip(axes.flat, groups):
+    n_rows = (len(panels) + cols - 1) // cols
+    fig, axes = plt.subplots(n_rows, cols, figsize=(12, 4.5 * n_rows), squeeze=False)
+    for ax, (group, rows) in zip(axes.flat, panels):
         for label in unique(f"{r['system']} [{r['device']}]" for r in _ok(rows)):
             points = [(r["items"], r["speedup"]) for r in _ok(rows)
                       if f"{r['system']} [{r['device']}]" == label]
@@ -70,7 +70,7 @@ def _speedup_figure(doc, dtype, path):
         ax.set_ylabel("speed-up vs NumPy")
         ax.grid(which="both", alpha=0.3)
         ax.legend(fontsize="small")
-    for ax in list(axes.flat)[len(groups):]:
+    for ax in list(axes.flat)[len(panels):]:
         ax.set_visible(False)
     fig.suptitle(doc["title"])
     fig.tight_layout()

@@ -1,8 +1,30 @@
 """mlcore: a Keras-compatible model API on a Theano-style graph compiler with
-numpy, theano (PyTensor) and jax backends."""
+numpy, theano (PyTensor) and jax backends.
+
+    import mlcore as keras          # Sequential, Model, Input, layers, ...
+    import mlcore.tensor as T       # Theano's front end
+"""
 from mlcore import config  # noqa: F401
-from mlcore.graph import grad, shared  # noqa: F401
 from mlcore.function import function  # noqa: F401
+from mlcore.graph import grad, shared  # noqa: F401
 from mlcore.printing import debugprint  # noqa: F401
 
 __version__ = "0.1.0"
+
+_LAZY = {"Sequential": "mlcore.models", "Model": "mlcore.models", "Input": "mlcore.layers",
+         "layers": "mlcore.layers", "models": "mlcore.models", "optimizers": "mlcore.optimizers",
+         "losses": "mlcore.losses", "metrics": "mlcore.metrics", "callbacks": "mlcore.callbacks",
+         "activations": "mlcore.activations", "initializers": "mlcore.initializers",
+         "regularizers": "mlcore.regularizers", "constraints": "mlcore.constraints", "utils": "mlcore.utils",
+         "applications": "mlcore.applications", "preprocessing": "mlcore.preprocessing",
+         "datasets": "mlcore.datasets", "wrappers": "mlcore.wrappers", "saving": "mlcore.saving",
+         "distribution": "mlcore.distribution", "tensor": "mlcore.tensor", "ops": "mlcore.ops"}
+
+
+def __getattr__(name):
+    """Import the Keras-style parts on first use, so `import mlcore` stays light."""
+    import importlib
+    if name not in _LAZY:
+        raise AttributeError("module 'mlcore' has no attribute %r" % name)
+    module = importlib.import_module(_LAZY[name])
+    return module if module.__name__.endswith(name) else getattr(module, name)

@@ -5,7 +5,10 @@ rewritten, and handed to a backend.  Shared variables become extra inputs, and
 their new values extra outputs, so every backend compiles a pure function and a
 shared variable keeps one logical value across backends.
 """
+import signal
+import threading
 import time
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -63,6 +66,23 @@ def _with_default_updates(outputs, updates):
     return updates
 
 
+@contextmanager
+def deferred_interrupt(active=True):
+    """Hold Ctrl-C until the block ends, so a call whose donated buffers were consumed
+    always stores its new shared values (the model stays usable after an interrupt)."""
+    if not active or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught = []
+    previous = signal.signal(signal.SIGINT, lambda *args: caught.append(args))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught:
+            raise KeyboardInterrupt
+
+
 class Function:
     """A compiled graph: call it with numbers, get numpy arrays back."""
 
@@ -92,7 +112,9 @@ class Function:
         self.name = name
         self.allow_input_downcast = allow_input_downcast
         self.profile = Profile(name or "function", self.backend.name) if profile else None
-        self._fn = self.backend.compile(self.fgraph, self.device, self.profile, self._donated())
+        self._donate = self._donated()
+        self._fn = self.backend.compile(self.fgraph, self.device, self.profile, self._donate)
+        self._steps_fn = None
 
     def _donated(self):
         """Positions of the shared inputs this function overwrites: their buffers can be reused."""
@@ -124,19 +146,9 @@ class Function:
             raise TypeError("Function expects %d input(s) (%s), got %d"
                             % (len(self.inputs), ", ".join(map(repr, self.inputs)), len(args)))
         values = [v.type.filter(a, repr(v), self.allow_input_downcast) for v, a in zip(self.inputs, args)]
-        shared_values = []
-        for var in self.shared:
-            value = self.backend.adopt(var.container_value, self.device)
-            var.container_value = value
-            shared_values.append(value)
-        new_values = None
-        try:
-            results = new_values = self._fn(*values, *shared_values)
-        finally:
-            if new_values is not None:
-                n = len(self.outputs)
-                for var, value in zip(self.update_targets, new_values[n:]):
-                    var.container_value = value
+        with deferred_interrupt(bool(self._donate)):
+            results = self._fn(*values, *self._shared_values())
+            self._store_updates(results[len(self.outputs):])
         outputs = [self.backend.to_numpy(r) for r in results[:len(self.outputs)]]
         if self.profile is not None:
             self.profile.calls += 1
@@ -145,8 +157,35 @@ class Function:
             return outputs[0]
         return outputs
 
+    def _shared_values(self):
+        """The shared inputs' values, moved into the backend's array type once."""
+        values = []
+        for var in self.shared:
+            value = self.backend.adopt(var.container_value, self.device)
+            var.container_value = value
+            values.append(value)
+        return values
+
+    def _store_updates(self, new_values):
+        for var, value in zip(self.update_targets, new_values):
+            var.container_value = value
+
+    def run_steps(self, *stacked):
+        """Run the function once per leading index of the stacked inputs, each run seeing the
+        previous one's updates; returns the outputs stacked.  One compiled call on jax (lax.scan)."""
+        values = [np.asarray(a, dtype=v.dtype) for v, a in zip(self.inputs, stacked)]
+        if self._steps_fn is None:
+            slot = {id(v): k for k, v in enumerate(self.shared)}
+            carried = [slot[id(t)] for t in self.update_targets]
+            self._steps_fn = self.backend.compile_steps(self.fgraph, len(self.inputs), carried, self.device)
+        with deferred_interrupt(bool(self._donate)):
+            outputs, shared = self._steps_fn(values, self._shared_values())
+            for var, value in zip(self.shared, shared):
+                var.container_value = value
+        return [self.backend.to_numpy(o) for o in outputs]
+
     def __getstate__(self):
-        state = {k: v for k, v in self.__dict__.items() if k not in ("_fn", "backend", "profile")}
+        state = {k: v for k, v in self.__dict__.items() if k not in ("_fn", "_steps_fn", "backend", "profile")}
         state["backend_name"] = self.backend.name
         return state
 
@@ -156,6 +195,7 @@ class Function:
         self.backend = get_backend(state.pop("backend_name"))
         self.profile = None
         self._fn = self.backend.compile(self.fgraph, self.device, None, self._donated())
+        self._steps_fn = None
 
 
 def function(inputs, outputs=None, updates=None, givens=None, backend=None, device=None, rewrites="fast_run",

@@ -28,14 +28,13 @@ class Weight:
 class Layer:
     def __init__(self, name, *shapes, **attrs):
         self.name = name
-        names = {0: [], 1: ["bias"], 2: ["kernel", "bias"]}.get(len(shapes))
-        self.weights = [Weight(name, n, s) for n, s in zip(names or [], shapes)]
+        self.weights = [Weight(name, n, s) for n, s in zip(("kernel", "bias"), shapes)]
         self.__dict__.update(attrs)
 
 
-class InputLayer(Layer): pass
-class Flatten(Layer): pass
-class Dense(Layer): pass
+InputLayer = type("InputLayer", (Layer,), {})
+Flatten = type("Flatten", (Layer,), {})
+Dense = type("Dense", (Layer,), {})
 
 
 class Conv2D(Layer):
@@ -153,12 +152,12 @@ def tf_forward(model, x_hwc):
 
 
 def theano_forward(arrays, x_chw):
-    """Keras 1 on Theano: true convolution of (c, h, w) maps with (out, in, h, w) filters, (c, h, w) flatten."""
+    """Keras 1 on Theano: true convolution of (c, h, w) maps by (out, in, h, w) filters; (c, h, w) flatten."""
     (kernel, bias), (fc1, fc1_bias) = dict(arrays)["conv1"], dict(arrays)["fc1"]
     kh, kw = kernel.shape[2:]
     rows, cols = x_chw.shape[1] - kh + 1, x_chw.shape[2] - kw + 1
-    maps = sum(np.einsum("ipq,oi->opq", x_chw[:, a:a + rows, b:b + cols], kernel[:, :, kh - 1 - a, kw - 1 - b])
-               for a in range(kh) for b in range(kw))
+    maps = sum(np.einsum("ipq,oi->opq", x_chw[:, a:a + rows, b:b + cols],
+                         kernel[:, :, kh - 1 - a, kw - 1 - b]) for a in range(kh) for b in range(kw))
     return (maps + bias[:, None, None]).reshape(-1) @ fc1 + fc1_bias
 
 
@@ -214,8 +213,8 @@ def keras2_file(path, model, backend, kernel=lambda k: k):
         f.attrs.update(keras_version=b"2.1.6", backend=backend.encode(), model_config=b'{"class_name": "x"}')
         group = f.create_group("model_weights")
         group.attrs.update(keras_version=b"2.1.6", backend=backend.encode())
-        layers = [(layer.name, [(f"{layer.name}/{w.name}:0", kernel(w.value) if w.value.ndim == 4 else w.value)
-                                for w in layer.weights]) for layer in model.layers]
+        layers = [(layer.name, [(f"{layer.name}/{w.name}:0", kernel(w.value) if w.value.ndim == 4
+                                 else w.value) for w in layer.weights]) for layer in model.layers]
         write_legacy(group, layers, chunks=3)
         fc1 = group["fc1"]
         del fc1.attrs["weight_names"]
@@ -292,7 +291,8 @@ def test_failed_load_changes_nothing_and_names_layer_and_shapes(tmp_path):
     assert_same(model, before)
     with pytest.warns(UserWarning) as warned:
         load_weights(model, tmp_path / "m.h5", by_name=True, skip_mismatch=True)
-    assert [str(w.message).rsplit("; ", 1)[1] for w in warned] == ["skipping layer 'fc1'", "skipping layer 'fc2'"]
+    skipped = [str(w.message).rsplit("; ", 1)[1] for w in warned]
+    assert skipped == ["skipping layer 'fc1'", "skipping layer 'fc2'"]
     assert not np.array_equal(model.layers[0].weights[0].value, before[0])  # conv1 loaded
     assert_same(Sequential("", model.layers[3:]), before[-4:])  # fc1 and fc2 skipped
 
@@ -343,8 +343,9 @@ def keras():
 
 def keras_seq(keras):
     L = keras.layers
-    return keras.Sequential([keras.Input((6, 6, 2)), L.Conv2D(3, 3, name="conv1"), L.BatchNormalization(name="bn"),
-                             L.Flatten(name="flat"), L.Dense(4, name="fc1"), L.Dense(2, name="fc2")], name="seq")
+    layers = [keras.Input((6, 6, 2)), L.Conv2D(3, 3, name="conv1"), L.BatchNormalization(name="bn"),
+              L.Flatten(name="flat"), L.Dense(4, name="fc1"), L.Dense(2, name="fc2")]
+    return keras.Sequential(layers, name="seq")
 
 
 def keras_nested(keras):

@@ -3,14 +3,69 @@
 Shared variables live on the device as jax arrays between calls; the buffers
 of the shared variables a function updates are donated to it, so XLA can write
 the new values in place.
+
+Shapes must be concrete while jax traces.  Shape arithmetic (x.shape[0] * 2)
+therefore runs on numpy values during tracing, and the inputs that decide a
+shape (a symbolic slice bound, a reshape target) are static arguments of the
+jit: it retraces for each new value, as jax.jit's static_argnums does.
 """
+from functools import partial
+
 import jax
 import numpy as np
 
 from backends.base import Backend, Plan
-from backends.jax.kernels import lower
+from backends.jax.kernels import concrete_inputs, lower
+from backends.numpy.interpreter import NumpyLowering
+from mlcore.graph.ops.shape import Shape
 
 jax.config.update("jax_enable_x64", True)  # float64 graphs stay float64; float32 ones keep explicit dtypes
+
+
+class ConcreteFirst:
+    """The jax kernels, except that a node whose inputs are all numpy arrays runs its numpy
+    kernel, so that shape arithmetic stays concrete under jit (jnp would stage it out)."""
+
+    def __init__(self):
+        self.numpy = NumpyLowering()
+
+    def kernel(self, node):
+        traced, concrete = lower.kernel(node), self.numpy.kernel(node)
+
+        def run(*args):
+            return concrete(*args) if all(isinstance(a, np.ndarray) for a in args) else traced(*args)
+        return run
+
+
+def static_positions(fgraph):
+    """Positions of fgraph.inputs whose values flow into a shape (seen through any op but Shape)."""
+    position = {id(v): k for k, v in enumerate(fgraph.inputs)}
+    pending = [node.inputs[k] for node in fgraph.toposort() for k in concrete_inputs(node)]
+    found, seen = set(), set()
+    while pending:
+        var = pending.pop()
+        if id(var) in seen:
+            continue
+        seen.add(id(var))
+        if id(var) in position:
+            found.add(position[id(var)])
+        elif var.owner is not None and not isinstance(var.owner.op, Shape):
+            pending.extend(var.owner.inputs)
+    return tuple(sorted(found))
+
+
+class Static:
+    """A numpy value as a jit static argument: hashed and compared by content."""
+
+    def __init__(self, value):
+        self.value = np.asarray(value)
+        self.key = (self.value.dtype.str, self.value.shape, self.value.tobytes())
+
+    def __hash__(self):
+        return hash(self.key)
+
+    def __eq__(self, other):
+        return isinstance(other, Static) and self.key == other.key
 
 
 class JaxBackend(Backend):
@@ -38,24 +93,51 @@ class JaxBackend(Backend):
 
     def compile(self, fgraph, device=None, profile=None, donate=()):
         device = self.check_device(device)
-        plan = Plan(fgraph, lower)
+        plan = Plan(fgraph, ConcreteFirst())
         constants = [c.data for c in plan.constants]
         target = self.jax_device(device)
-
-        def traced(*inputs):
-            return plan.run(list(inputs), constants)
+        static = static_positions(fgraph)
 
         if profile is not None:
             profile.block = jax.block_until_ready
             run_graph = lambda *inputs: plan.run(list(inputs), constants, profile.timer)  # noqa: E731
         else:
-            run_graph = jax.jit(traced, donate_argnums=tuple(donate))
+            def traced(*inputs):
+                return plan.run([v.value if isinstance(v, Static) else v for v in inputs], constants)
+            jitted = jax.jit(traced, static_argnums=static,
+                             donate_argnums=tuple(d for d in donate if d not in static))
+
+            def run_graph(*inputs):
+                return jitted(*(Static(v) if k in static else v for k, v in enumerate(inputs)))
 
         def run(*inputs):
-            if device != "cpu":
-                inputs = [jax.device_put(v, target) if isinstance(v, np.ndarray) else v for v in inputs]
+            inputs = [jax.device_put(v, target) if isinstance(v, np.ndarray) and k not in static else v
+                      for k, v in enumerate(inputs)]
             return run_graph(*inputs)
         run.plan, run.jitted = plan, run_graph
+        return run
+
+    def compile_steps(self, fgraph, n_inputs, carried, device=None):
+        """The steps as one jax.lax.scan: shared values are the carry, inputs are scanned over."""
+        self.check_device(device)
+        plan = Plan(fgraph, lower)
+        constants = [c.data for c in plan.constants]
+
+        def body(shared, inputs):
+            outputs = plan.run(list(inputs) + list(shared), constants)
+            n = len(outputs) - len(carried)
+            shared = list(shared)
+            for position, value in zip(carried, outputs[n:]):
+                shared[position] = value
+            return tuple(shared), tuple(outputs[:n])
+
+        @partial(jax.jit, donate_argnums=(1,))
+        def run_scan(stacked, shared):
+            final, outputs = jax.lax.scan(body, tuple(shared), tuple(stacked))
+            return list(outputs), list(final)
+
+        def run(stacked, shared):
+            return run_scan(tuple(stacked), tuple(shared))
         return run
 
     def to_numpy(self, value):

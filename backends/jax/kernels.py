@@ -63,7 +63,7 @@ def _(op, node):
 @lower.register(shape.IncSubtensor)
 def _(op, node):
     def inc(x, y, *idx):
-        at = x.at[xk.index_key(op.spec, idx)]
+        at = jnp.asarray(x).at[xk.index_key(op.spec, idx)]  # x may be a numpy constant
         return at.set(y) if op.set_instead_of_inc else at.add(y)
     return inc
 
@@ -152,6 +152,22 @@ def _(op, node):
                 jax.random.bernoulli(sub, b, size)
         return next_key, sample.astype(op.dtype)
     return draw
+
+
+def concrete_inputs(node):
+    """Input positions whose values jax needs as Python numbers while tracing, because they
+    decide a shape: reshape targets, alloc and random sizes, arange bounds, slice bounds."""
+    op = node.op
+    if isinstance(op, (shape.Reshape, shape.Alloc, random.RandomVariable)):
+        return (1,)
+    if isinstance(op, shape.Arange):
+        return (0, 1, 2)
+    if isinstance(op, (shape.Subtensor, shape.IncSubtensor)):
+        first = 1 if isinstance(op, shape.Subtensor) else 2
+        slots = [v[1] for e in op.spec if isinstance(e, tuple) and e[0] == "slice" for v in e[1:]
+                 if isinstance(v, tuple)]
+        return tuple(first + k - 1 for k in slots)
+    return ()
 
 
 def _is_one(n):

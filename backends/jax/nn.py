@@ -5,7 +5,10 @@ jax.jit. XLA has its own fused convolution and windowed reductions; the pooling 
 """
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
+
+from backends.numpy.nn import check_pool_mode
 
 _NHWC = ("NHWC", "HWIO", "NHWC")
 
@@ -24,10 +27,13 @@ def conv2d(x, w, strides=(1, 1), padding=((0, 0), (0, 0)), lhs_dilation=(1, 1), 
 
 
 def _window_reduce(x, init, op, ws, strides, padding):
-    """Reduce every (wh, ww) window of NHWC x with op, padding the borders with init."""
+    """Reduce every (wh, ww) window of NHWC x with op, padding the borders with init.
+
+    init is a concrete numpy scalar so that lax sees a max/add monoid, whose reduction jax can differentiate.
+    """
     return lax.reduce_window(
         x,
-        jnp.array(init, dtype=x.dtype),
+        np.array(init, dtype=x.dtype),
         op,
         window_dimensions=(1, *ws, 1),
         window_strides=(1, *strides, 1),
@@ -37,10 +43,9 @@ def _window_reduce(x, init, op, ws, strides, padding):
 
 def pool2d(x, ws, strides, padding, mode, count_include_pad=True):
     """Pool NHWC x over (wh, ww) windows: mode "max", "sum" or "average" (pads never count as maxima)."""
+    check_pool_mode(mode)
     if mode == "max":
-        return _window_reduce(x, -jnp.inf, lax.max, ws, strides, padding)
-    if mode not in ("sum", "average"):
-        raise ValueError(f"pool mode must be 'max', 'sum' or 'average', not {mode!r}")
+        return _window_reduce(x, -np.inf, lax.max, ws, strides, padding)
     y = _window_reduce(x, 0, lax.add, ws, strides, padding)
     if mode == "sum":
         return y

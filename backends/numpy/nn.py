@@ -12,6 +12,8 @@ from numpy.lib.stride_tricks import as_strided
 # memory stays bounded (a whole VGG16 batch unfolded at once would take gigabytes).
 _PATCH_BLOCK_BYTES = 4 << 20
 
+POOL_MODES = ("max", "sum", "average")
+
 
 def conv_output_size(size, kernel, stride=1, padding=(0, 0), lhs_dilation=1, rhs_dilation=1):
     """Length of one spatial output axis; works on ints and on symbolic (PyTensor) sizes alike."""
@@ -121,7 +123,7 @@ def _divisor(x, ws, strides, padding, mode, count_include_pad, taps):
 
 def pool2d(x, ws, strides, padding, mode, count_include_pad=True):
     """Pool NHWC x over (wh, ww) windows: mode "max", "sum" or "average" (pads never count as maxima)."""
-    _check_mode(mode)
+    check_pool_mode(mode)
     taps = _window_taps(x, ws, strides, padding)
     fill = -np.inf if mode == "max" else 0
     xp = _dilate_and_pad(x, (1, 1), padding, fill)
@@ -141,7 +143,7 @@ def pool2d_grad(x, y, gy, ws, strides, padding, mode, count_include_pad=True):
     Overlapping windows accumulate. For "max" each window sends its gradient to the first position
     (row-major within the window) that equals its maximum, as Theano's MaxPoolGrad does on ties.
     """
-    _check_mode(mode)
+    check_pool_mode(mode)
     taps = _window_taps(x, ws, strides, padding)
     (pt, pb), (pl, pr) = padding
     gxp = np.zeros((x.shape[0], x.shape[1] + pt + pb, x.shape[2] + pl + pr, x.shape[3]), dtype=gy.dtype)
@@ -160,6 +162,7 @@ def pool2d_grad(x, y, gy, ws, strides, padding, mode, count_include_pad=True):
     return gxp[:, pt:pt + x.shape[1], pl:pl + x.shape[2]]
 
 
-def _check_mode(mode):
-    if mode not in ("max", "sum", "average"):
-        raise ValueError(f"pool mode must be 'max', 'sum' or 'average', not {mode!r}")
+def check_pool_mode(mode):
+    """Reject unknown pooling modes early, with the list of the known ones."""
+    if mode not in POOL_MODES:
+        raise ValueError(f"pool mode must be one of {POOL_MODES}, not {mode!r}")

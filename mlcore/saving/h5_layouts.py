@@ -2,19 +2,20 @@
 
 The layouts, by the Keras that wrote them:
 
-- Keras 0.x / early 1.x: root attr ``nb_layers``; groups ``layer_0``, ``layer_1``... each with attr ``nb_params``
-  and datasets ``param_0``, ``param_1``...
-- "Legacy" (Keras 1, 2 and Keras 3's ``.h5``): attr ``layer_names`` on the root, or on the ``model_weights`` group
-  of a full-model file; one group per layer with attr ``weight_names`` naming datasets relative to that group:
-  ``conv1_W_1:0`` (Keras 1, TensorFlow), ``conv1_W`` (Keras 1, Theano), ``conv1/kernel:0`` (Keras 2),
-  ``seq/conv1/kernel`` (Keras 3). Long lists are split over ``layer_names0``, ``layer_names1``... because an h5
-  object header holds at most 64 KiB of attributes. Keras 2+ add attrs ``backend`` and ``keras_version``. Some
-  Keras 1 files lack ``weight_names``: their datasets are ``param_0``, ``param_1``...
-- Keras 3 native ``*.weights.h5``: ``layers/<snake_case class name>[_<n>]/vars/0, 1...``, nested models under
-  ``layers/<key>/layers/...``, the model's own ``vars`` at the root and optimizer state under ``optimizer/vars``.
-  Recent Keras 3 versions put the layer name in attr ``name`` of each ``vars`` group. The layer order is not
-  stored (h5 lists groups alphabetically): a loader recovers it from the model with ``native_layer_paths``,
-  as Keras does.
+- Keras 0.x / early 1.x: root attr ``nb_layers``; groups ``layer_0``, ``layer_1``... each with
+  attr ``nb_params`` and datasets ``param_0``, ``param_1``...
+- "Legacy" (Keras 1, 2 and Keras 3's ``.h5``): attr ``layer_names`` on the root, or on the
+  ``model_weights`` group of a full-model file; one group per layer with attr ``weight_names`` naming
+  datasets relative to that group: ``conv1_W_1:0`` (Keras 1, TensorFlow), ``conv1_W`` (Keras 1, Theano),
+  ``conv1/kernel:0`` (Keras 2), ``seq/conv1/kernel`` (Keras 3). Long lists are split over ``layer_names0``,
+  ``layer_names1``... because an h5 object header holds at most 64 KiB of attributes. Keras 2+ add attrs
+  ``backend`` and ``keras_version``. Some Keras 1 files lack ``weight_names``: their datasets are
+  ``param_0``, ``param_1``...
+- Keras 3 native ``*.weights.h5``: ``layers/<snake_case class name>[_<n>]/vars/0, 1...``, nested models
+  under ``layers/<key>/layers/...``, the model's own ``vars`` at the root, optimizer state under
+  ``optimizer/vars``. Recent Keras 3 versions put the layer name in attr ``name`` of each ``vars`` group.
+  The layer order is not stored (h5 lists groups alphabetically): a loader recovers it from the model
+  with ``native_layer_paths``, as Keras does.
 
 Reading never executes anything from the file and refuses soft, external and virtual links, which could make
 a weights file read other files on disk.
@@ -56,8 +57,8 @@ class WeightsFile:
     filename: str
     layout: str  # LEGACY, PARAMS or NATIVE
     layers: list
-    backend: str = None
-    keras_version: str = None
+    backend: str | None = None
+    keras_version: str | None = None
 
 
 def read_h5(filepath):
@@ -146,7 +147,7 @@ def _child(group, path, kind=None):
             raise ValueError(f"Refusing {link.__name__} {path!r} in group {group.name!r}")
         node = node[part]
     if kind is not None and not isinstance(node, kind):
-        raise ValueError(f"Invalid weights file: {path!r} in group {group.name!r} is not an h5 {kind.__name__}")
+        raise ValueError(f"Invalid weights file: {path!r} in {group.name!r} is not an h5 {kind.__name__}")
     return node
 
 
@@ -183,7 +184,8 @@ def _text(value):
 
 
 def legacy_weights(layer):
-    """A layer's weights in legacy-h5 order: Keras writes trainable weights first (matters for nested models)."""
+    """A layer's weights in legacy-h5 order: trainable ones first, as Keras writes them (this matters for
+    nested models, whose weights would otherwise go sublayer by sublayer)."""
     trainable = getattr(layer, "trainable_weights", None)
     frozen = getattr(layer, "non_trainable_weights", None)
     if trainable is not None and frozen is not None:
@@ -223,29 +225,34 @@ def _snake_case(name):
 
 def write_legacy_h5(filepath, model):
     """Writes the legacy layout as Keras 3's save_weights_to_hdf5_group does (Keras 1, 2 and 3 load it)."""
+    with atomic_h5(filepath) as f:
+        write_legacy_group(f, model)
+
+
+def write_legacy_group(f, model):
+    """The legacy layout into an open h5 group (the file root, or a full-model file's model_weights)."""
     layers = list(model.layers)
     names = [layer.name for layer in layers]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
         raise ValueError(f"Legacy h5 files key layers by name; these names repeat: {duplicates}")
-    with _atomic_h5(filepath) as f:
-        _write_attr_list(f, "layer_names", names)
-        f.attrs["backend"] = np.bytes_(WRITER_BACKEND.encode("utf8"))
-        f.attrs["keras_version"] = np.bytes_(WRITER_KERAS_VERSION.encode("utf8"))
-        # Keras creates the groups sorted by name, so that no group name is created after one it prefixes.
-        for layer in sorted(layers, key=lambda layer: layer.name):
-            group = f.create_group(layer.name)
-            weights = legacy_weights(layer)
-            weight_names = [getattr(w, "path", None) or f"{layer.name}/{w.name}" for w in weights]
-            _write_attr_list(group, "weight_names", weight_names)
-            for name, weight in zip(weight_names, weights):
-                group.create_dataset(name, data=np.asarray(weight.get_value()))
-        _write_attr_list(f.create_group("top_level_model_weights"), "weight_names", [])
+    _write_attr_list(f, "layer_names", names)
+    f.attrs["backend"] = np.bytes_(WRITER_BACKEND.encode("utf8"))
+    f.attrs["keras_version"] = np.bytes_(WRITER_KERAS_VERSION.encode("utf8"))
+    # Keras creates the groups sorted by name, so that no group name is created after one it prefixes.
+    for layer in sorted(layers, key=lambda layer: layer.name):
+        group = f.create_group(layer.name)
+        weights = legacy_weights(layer)
+        weight_names = [getattr(w, "path", None) or f"{layer.name}/{w.name}" for w in weights]
+        _write_attr_list(group, "weight_names", weight_names)
+        for name, weight in zip(weight_names, weights):
+            group.create_dataset(name, data=np.asarray(weight.get_value()))
+    _write_attr_list(f.create_group("top_level_model_weights"), "weight_names", [])
 
 
 def write_weights_h5(filepath, model):
     """Writes Keras 3's native ``.weights.h5`` layout, which ``keras.Model.load_weights`` reads."""
-    with _atomic_h5(filepath) as f:
+    with atomic_h5(filepath) as f:
         model_vars = f.create_group("vars")
         if getattr(model, "name", None):
             model_vars.attrs["name"] = model.name
@@ -276,7 +283,7 @@ def _write_attr_list(group, name, strings):
 
 
 @contextlib.contextmanager
-def _atomic_h5(filepath):
+def atomic_h5(filepath):
     """Yields a new h5 file that replaces ``filepath`` only once completely written and synced to disk;
     on any error the partial file is removed and ``filepath`` is left as it was."""
     target = os.path.abspath(os.fspath(filepath))

@@ -7,19 +7,19 @@ compute cross-correlation. Three fixes exist, and which apply depends on the fil
       (out, in, h, w). mlcore keeps (h, w, in, out), so these become ``kernel.transpose(2, 3, 1, 0)``.
 (ii)  flip: a kernel trained with Theano's convolution works as a cross-correlation kernel once both spatial
       axes are reversed: ``k[::-1, ::-1]`` on (h, w, in, out).
-(iii) reorder the rows of the first weighted layer after a Flatten, when it is a Dense: a 'th' model flattened
-      (c, h, w) feature maps, a channels_last target flattens (h, w, c), so row ``c*H*W + h*W + w`` of the file
-      becomes row ``h*W*C + w*C + c``. Nothing moves when the target flattens (c, h, w) too: channels_first
-      feature maps into a Flatten whose data_format is not "channels_first" (a Keras 2+ Flatten with
-      data_format="channels_first" transposes to channels_last before flattening).
+(iii) reorder the rows of the first weighted layer after a Flatten, when it is a Dense: a 'th' model
+      flattened (c, h, w) feature maps, a target that flattens (h, w, c) needs row ``c*H*W + h*W + w``
+      of the file at row ``h*W*C + w*C + c``. A target flattens (c, h, w) itself, and nothing moves, when
+      channels_first maps reach a Flatten whose data_format is not "channels_first" (a Keras 2+ Flatten
+      with data_format="channels_first" transposes its input to channels_last before flattening).
 
 ``detect_conversion`` decides:
 
 - "none": nothing.
 - "auto", kernels stored (out, in, h, w): the k-th 4-D array of the file, in file order, has the transposed
   shape of the model's k-th 4-D weight (and not its shape) for some k. Only Keras 1 files with 'th' ordering
-  look like this, and their kernels are taken as Theano kernels: (i) + (ii) + (iii). A Keras 1 'th' file saved
-  with TensorFlow kernels can't be told apart from the file; convert those by hand.
+  look like this, and their kernels are taken as Theano kernels: (i) + (ii) + (iii). (The rarer Keras 1
+  'th' files saved with TensorFlow kernels look the same and would need (i) + (iii) without (ii).)
 - "auto", file attr backend == "theano" (Keras 2 on Theano): kernels are already (h, w, in, out): (ii) only.
   The file doesn't record its Flatten ordering, so (iii) is not guessed: give the target model the source
   model's data_format.
@@ -123,11 +123,12 @@ def _reorder_dense_rows(leaves, values):
         if kernel is None or kernel.ndim != 2:
             continue
         h, w, c = _feature_map_shape(flatten, dense, before, kernel.shape[0])
-        values[key] = np.ascontiguousarray(kernel.reshape(c, h, w, -1).transpose(1, 2, 0, 3).reshape(kernel.shape))
+        reordered = kernel.reshape(c, h, w, -1).transpose(1, 2, 0, 3).reshape(kernel.shape)
+        values[key] = np.ascontiguousarray(reordered)
 
 
 def _feature_format(before):
-    """The data_format of the feature maps reaching a Flatten: that of the last layer before it that has one."""
+    """The data_format of the maps reaching a Flatten: that of the last layer before it that has one."""
     formats = [getattr(layer, "data_format", None) for layer in before]
     return next((f for f in reversed(formats) if f), "channels_last")
 
@@ -156,5 +157,6 @@ def _feature_map_shape(flatten, dense, before, rows):
             return side, side, c
     raise ValueError(
         f"Cannot reorder the rows of Dense '{dense.name}' after Flatten '{flatten.name}' from Theano's "
-        f"(c, h, w) order: the feature-map shape is unknown ({rows} rows). Build the model with an input shape."
+        f"(c, h, w) order: the feature-map shape is unknown ({rows} rows). "
+        "Build the model with an input shape."
     )

@@ -46,7 +46,9 @@ def load_weights(model, filepath, by_name=False, skip_mismatch=False, conversion
     """
     path = os.fspath(filepath)
     if not path.endswith(LOADABLE_SUFFIXES):
-        raise ValueError(f"Cannot load weights from {path!r}: the name must end in one of {LOADABLE_SUFFIXES}")
+        raise ValueError(
+            f"Cannot load weights from {path!r}: the name must end in one of {LOADABLE_SUFFIXES}"
+        )
     if skip_mismatch and not by_name:
         raise ValueError("skip_mismatch=True only works with by_name=True")
     if conversion not in CONVERSIONS:

@@ -42,9 +42,13 @@ def sigmoid_binary_crossentropy(output, target):
 
 
 def _theano_padding(border_mode, kh, kw, dilation):
-    dkh, dkw = (kh - 1) * dilation[0] + 1, (kw - 1) * dilation[1] + 1
     if border_mode == "valid":
         return ((0, 0), (0, 0))
+    if border_mode in ("full", "half"):
+        if kh is None or kw is None:
+            raise ValueError("T.nnet.conv2d(border_mode=%r): the filters' spatial size must be known; "
+                             "pass filter_shape=" % (border_mode,))
+        dkh, dkw = (kh - 1) * dilation[0] + 1, (kw - 1) * dilation[1] + 1
     if border_mode == "full":
         return ((dkh - 1, dkh - 1), (dkw - 1, dkw - 1))
     if border_mode == "half":
@@ -66,9 +70,7 @@ def conv2d(input, filters, input_shape=None, filter_shape=None, border_mode="val
         raise ValueError("T.nnet.conv2d needs 4-d input (N, C, H, W) and filters (out, in, h, w); got %s and %s"
                          % (input.type, filters.type))
     kh, kw = filters.type.shape[2:]
-    if kh is None or kw is None:
-        if filter_shape is None:
-            raise ValueError("T.nnet.conv2d: the filters' spatial size must be known; pass filter_shape=")
+    if (kh is None or kw is None) and filter_shape is not None:
         kh, kw = filter_shape[2:]
     kernel = dimshuffle(filters, 2, 3, 1, 0)
     if filter_flip:

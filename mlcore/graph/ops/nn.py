@@ -92,7 +92,7 @@ class Conv2D(Op):
     def output_spatial(self, spatial, kernel):
         if self.padding == "same" and self.lhs_dilation == (1, 1):
             return tuple(None if n is None else -(-n // s) for n, s in zip(spatial, self.strides))
-        if self.padding == "same" and None in spatial:
+        if None in kernel or (self.padding == "same" and None in spatial):
             return (None, None)
         pads = resolve_padding(self.padding, spatial, kernel, self.strides, self.rhs_dilation)
         return tuple(window_output_size(n, k, s, p, ld, d) for n, k, s, p, ld, d in
@@ -108,8 +108,6 @@ class Conv2D(Op):
             raise ValueError("conv2d: input %s has %d channels but kernel %s expects %d"
                              % (x.type, cin, w.type, kin))
         kernel = w.type.shape[:2]
-        if None in kernel:
-            raise ValueError("conv2d: the kernel's spatial shape must be static, got %s" % (w.type,))
         h, wd = self.output_spatial(x.type.shape[1:3], kernel)
         if (h is not None and h <= 0) or (wd is not None and wd <= 0):
             raise ValueError("conv2d: kernel %s is larger than the (padded) input %s" % (w.type, x.type))

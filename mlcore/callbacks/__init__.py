@@ -1,0 +1,26 @@
+"""Keras 3 callbacks: hooks into fit/evaluate/predict, driven by CallbackList."""
+from mlcore.callbacks.callback import Callback
+from mlcore.callbacks.callback_list import CallbackList
+from mlcore.callbacks.csv_logger import CSVLogger
+from mlcore.callbacks.early_stopping import EarlyStopping
+from mlcore.callbacks.history import History
+from mlcore.callbacks.lambda_callback import LambdaCallback
+from mlcore.callbacks.learning_rate_scheduler import LearningRateScheduler
+from mlcore.callbacks.model_checkpoint import ModelCheckpoint
+from mlcore.callbacks.progbar_logger import ProgbarLogger
+from mlcore.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
+from mlcore.callbacks.terminate_on_nan import TerminateOnNaN
+
+__all__ = [
+    "Callback",
+    "CallbackList",
+    "CSVLogger",
+    "EarlyStopping",
+    "History",
+    "LambdaCallback",
+    "LearningRateScheduler",
+    "ModelCheckpoint",
+    "ProgbarLogger",
+    "ReduceLROnPlateau",
+    "TerminateOnNaN",
+]

@@ -1,0 +1,297 @@
+"""The Layer base class, as Keras's: weights, build/call, and the bookkeeping that
+lets layers be chained into functional models.
+
+A layer called on symbolic tensors (graph Variables) builds graph ops and
+records a Node (layer, inputs, outputs), from which a functional Model later
+finds its layers.  Called on numpy arrays, it compiles and runs at once.
+"""
+import inspect
+import re
+from contextlib import contextmanager
+
+import numpy as np
+
+from mlcore import config
+from mlcore.graph.basic import SharedVariable, Variable
+
+_name_counts = {}
+_update_collectors = []
+
+
+def clear_session():
+    """Forget the automatic layer-name counters (Keras's clear_session)."""
+    _name_counts.clear()
+
+
+def unique_name(base):
+    """Keras's naming: dense, dense_1, dense_2, ..."""
+    count = _name_counts.get(base, 0)
+    _name_counts[base] = count + 1
+    return base if count == 0 else "%s_%d" % (base, count)
+
+
+def snake_case(name):
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+
+
+class Weight(SharedVariable):
+    """A layer's variable: a shared variable with Keras's name, path, trainable flag,
+    regularizer and constraint."""
+
+    def __init__(self, value, name, path, trainable=True, regularizer=None, constraint=None):
+        super().__init__(value, name=name)
+        self.path = path
+        self.trainable = trainable
+        self.regularizer = regularizer
+        self.constraint = constraint
+
+    @property
+    def shape(self):
+        return self.type.shape
+
+    def numpy(self):
+        return self.get_value()
+
+    def assign(self, value):
+        self.set_value(value)
+
+    def __repr__(self):
+        return "<Weight path=%s, shape=%s, dtype=%s>" % (self.path, self.type.shape, self.dtype)
+
+
+class GraphExtras:
+    """What layers add while a model's graph is built: updates (BatchNormalization's
+    moving statistics) and losses (activity regularizers, add_loss in call)."""
+
+    def __init__(self):
+        self.updates = []
+        self.losses = []
+
+
+@contextmanager
+def collect_extras():
+    extras = GraphExtras()
+    _update_collectors.append(extras)
+    try:
+        yield extras
+    finally:
+        _update_collectors.pop()
+
+
+class Node:
+    """One call of a layer on symbolic inputs (Keras's Node)."""
+
+    def __init__(self, layer, inputs, outputs, kwargs):
+        self.layer = layer
+        self.inputs = inputs        # as passed: a tensor or a list of tensors
+        self.outputs = outputs
+        self.kwargs = kwargs
+
+    @property
+    def input_tensors(self):
+        return flatten(self.inputs)
+
+    @property
+    def output_tensors(self):
+        return flatten(self.outputs)
+
+
+def flatten(structure):
+    if isinstance(structure, (list, tuple)):
+        return [t for s in structure for t in flatten(s)]
+    if isinstance(structure, dict):
+        return [t for v in structure.values() for t in flatten(v)]
+    return [structure]
+
+
+def map_structure(fn, structure):
+    if isinstance(structure, (list, tuple)):
+        return type(structure)(map_structure(fn, s) for s in structure)
+    if isinstance(structure, dict):
+        return {k: map_structure(fn, v) for k, v in structure.items()}
+    return fn(structure)
+
+
+def shape_of(structure):
+    return map_structure(lambda t: t.type.shape, structure)
+
+
+class Layer:
+    """Subclass and implement build(input_shape) (create weights with add_weight)
+    and call(inputs, training=None)."""
+
+    def __init__(self, trainable=True, name=None, dtype=None, input_shape=None, input_dim=None,
+                 batch_input_shape=None, batch_size=None, **kwargs):
+        if kwargs:
+            raise TypeError("%s got unexpected keyword argument(s) %s" % (type(self).__name__, sorted(kwargs)))
+        self.name = name or unique_name(snake_case(type(self).__name__))
+        self.trainable = trainable
+        self.dtype = dtype or config.floatx()
+        self.built = False
+        self._weights = []
+        self._inbound_nodes = []
+        self._losses = []
+        if input_dim is not None and input_shape is None:
+            input_shape = (input_dim,)
+        if batch_input_shape is not None:
+            batch_size, input_shape = batch_input_shape[0], tuple(batch_input_shape[1:])
+        self._batch_input_shape = None if input_shape is None else (batch_size,) + tuple(input_shape)
+        self._call_accepts_training = "training" in inspect.signature(self.call).parameters
+
+    # --- weights ---------------------------------------------------------------------------------
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True, regularizer=None,
+                   constraint=None, name=None, **kwargs):
+        """Create a weight initialised now (Keras's add_weight); weights are float by default."""
+        from mlcore import constraints, initializers, regularizers
+        shape = tuple(int(s) for s in (shape or ()))
+        dtype = dtype or self.dtype
+        if initializer is None:
+            initializer = "glorot_uniform" if np.dtype(dtype).kind == "f" else "zeros"
+        value = initializers.get(initializer)(shape, dtype=dtype)
+        name = name or "variable_%d" % len(self._weights)
+        weight = Weight(np.asarray(value, dtype=dtype), name, "%s/%s" % (self.name, name), trainable,
+                        regularizers.get(regularizer), constraints.get(constraint))
+        self._weights.append(weight)
+        return weight
+
+    @property
+    def weights(self):
+        """Trainable weights first, then non-trainable ones, as Keras orders them."""
+        return self.trainable_weights + self.non_trainable_weights
+
+    @property
+    def trainable_weights(self):
+        if not self.trainable:
+            return []
+        return [w for w in self._all_weights() if w.trainable]
+
+    @property
+    def non_trainable_weights(self):
+        if not self.trainable:
+            return self._all_weights()
+        return [w for w in self._all_weights() if not w.trainable]
+
+    variables = weights
+    trainable_variables = trainable_weights
+    non_trainable_variables = non_trainable_weights
+
+    def _all_weights(self):
+        return list(self._weights)
+
+    def get_weights(self):
+        return [w.get_value() for w in self.weights]
+
+    def set_weights(self, weights):
+        """Set all weights at once; the counts and shapes are checked before anything changes."""
+        own = self.weights
+        weights = list(weights)
+        if len(weights) != len(own):
+            raise ValueError("Layer '%s' expects %d weight arrays, got %d" % (self.name, len(own), len(weights)))
+        arrays = []
+        for w, value in zip(own, weights):
+            value = np.asarray(value)
+            if tuple(value.shape) != tuple(w.shape):
+                raise ValueError("Layer '%s' weight '%s' has shape %s; the value given has shape %s"
+                                 % (self.name, w.name, tuple(w.shape), value.shape))
+            arrays.append(value)
+        for w, value in zip(own, arrays):
+            w.set_value(value)
+
+    def count_params(self):
+        return int(sum(np.prod(w.shape) for w in self.weights))
+
+    # --- losses and updates ----------------------------------------------------------------------
+    def add_loss(self, loss):
+        """A symbolic loss term: to the graph being built if any, else kept on the layer."""
+        (_update_collectors[-1].losses if _update_collectors else self._losses).append(loss)
+
+    @property
+    def losses(self):
+        """Symbolic penalties: weight regularizers and losses added during calls."""
+        penalties = [w.regularizer(w) for w in self._all_weights() if w.regularizer is not None and w.trainable]
+        return penalties + list(self._losses)
+
+    def add_update(self, variable, value):
+        """Record a non-gradient update (moving averages) for the training step being built."""
+        if _update_collectors:
+            _update_collectors[-1].updates.append((variable, value))
+
+    # --- building and calling --------------------------------------------------------------------
+    def build(self, input_shape):
+        self.built = True
+
+    def call(self, inputs):
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        """Infer by building the graph on placeholders of that shape."""
+        from mlcore.graph.basic import TensorType
+        placeholders = map_structure(lambda s: TensorType(self.dtype, s)(), input_shape)
+        return shape_of(self(placeholders))
+
+    def _maybe_build(self, inputs):
+        if not self.built:
+            self.build(shape_of(inputs))
+            self.built = True
+
+    def __call__(self, inputs, *args, **kwargs):
+        if not any(isinstance(t, Variable) for t in flatten(inputs)):
+            return self._call_eagerly(inputs, *args, **kwargs)
+        self._maybe_build(inputs)
+        if not self._call_accepts_training:
+            kwargs.pop("training", None)
+        outputs = self.call(inputs, *args, **kwargs)
+        self._inbound_nodes.append(Node(self, inputs, outputs, kwargs))
+        for k, out in enumerate(flatten(outputs)):
+            out.tag["keras_history"] = (self, len(self._inbound_nodes) - 1, k)
+        return outputs
+
+    def _call_eagerly(self, inputs, *args, **kwargs):
+        """layer(numpy_array): build a graph for these shapes, compile it and run it."""
+        from mlcore.function import function
+        from mlcore.graph.basic import TensorType
+        arrays = map_structure(lambda a: np.asarray(a), inputs)
+        placeholders = map_structure(lambda a: TensorType(self.dtype if a.dtype.kind == "f" else a.dtype,
+                                                          (None,) + a.shape[1:])(), arrays)
+        outputs = self(placeholders, *args, **kwargs)
+        fn = function(flatten(placeholders), outputs if not isinstance(outputs, list) else list(outputs),
+                      on_unused_input="ignore")
+        return fn(*[np.asarray(a, dtype=p.dtype) for a, p in zip(flatten(arrays), flatten(placeholders))])
+
+    # --- introspection ---------------------------------------------------------------------------
+    def _node_tensors(self, which, node_index=0):
+        if not self._inbound_nodes:
+            raise AttributeError("Layer '%s' has never been called and thus has no defined %s"
+                                 % (self.name, which))
+        node = self._inbound_nodes[node_index]
+        return node.inputs if which == "input" else node.outputs
+
+    @property
+    def input(self):
+        return self._node_tensors("input")
+
+    @property
+    def output(self):
+        return self._node_tensors("output")
+
+    @property
+    def input_shape(self):
+        return shape_of(self.input)
+
+    @property
+    def output_shape(self):
+        return shape_of(self.output)
+
+    def get_config(self):
+        config_ = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self._batch_input_shape is not None:
+            config_["batch_input_shape"] = list(self._batch_input_shape)
+        return config_
+
+    @classmethod
+    def from_config(cls, config_):
+        return cls(**config_)
+
+    def __repr__(self):
+        return "<%s name=%s, built=%s>" % (type(self).__name__, self.name, self.built)

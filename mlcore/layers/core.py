@@ -1,0 +1,196 @@
+"""Core layers: Dense, Activation, Dropout, Flatten, Reshape, Permute, Lambda."""
+import base64
+import marshal
+import types
+
+import numpy as np
+
+from mlcore import activations, config, constraints, initializers, regularizers
+from mlcore.graph import ops
+from mlcore.graph.ops.random import RandomStreams
+from mlcore.layers.base import Layer
+
+
+def _pop_aliases(kwargs, aliases):
+    """Keras 1/2 argument names (output_dim=, init=, W_regularizer=...) mapped to Keras 3's."""
+    found = {}
+    for old, new in aliases.items():
+        if old in kwargs:
+            found[new] = kwargs.pop(old)
+    return found
+
+
+class Dense(Layer):
+    """output = activation(dot(input, kernel) + bias), over the last axis."""
+
+    KERAS1 = {"output_dim": "units", "init": "kernel_initializer", "W_regularizer": "kernel_regularizer",
+              "b_regularizer": "bias_regularizer", "W_constraint": "kernel_constraint",
+              "b_constraint": "bias_constraint", "bias": "use_bias"}
+
+    def __init__(self, units=None, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
+        aliases = _pop_aliases(kwargs, self.KERAS1)
+        super().__init__(**kwargs)
+        units = aliases.get("units", units)
+        if units is None or int(units) <= 0:
+            raise ValueError("Dense: units must be a positive integer, got %r" % (units,))
+        self.units = int(units)
+        self.activation = activations.get(activation)
+        self.use_bias = aliases.get("use_bias", use_bias)
+        self.kernel_initializer = initializers.get(aliases.get("kernel_initializer", kernel_initializer))
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(aliases.get("kernel_regularizer", kernel_regularizer))
+        self.bias_regularizer = regularizers.get(aliases.get("bias_regularizer", bias_regularizer))
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.kernel_constraint = constraints.get(aliases.get("kernel_constraint", kernel_constraint))
+        self.bias_constraint = constraints.get(aliases.get("bias_constraint", bias_constraint))
+
+    def build(self, input_shape):
+        in_dim = input_shape[-1]
+        if in_dim is None:
+            raise ValueError("Dense '%s': the last dim of the input must be known, got shape %s"
+                             % (self.name, input_shape))
+        self.kernel = self.add_weight((in_dim, self.units), self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
+                                      name="kernel")
+        self.bias = self.add_weight((self.units,), self.bias_initializer, regularizer=self.bias_regularizer,
+                                    constraint=self.bias_constraint, name="bias") if self.use_bias else None
+        self.built = True
+
+    def call(self, inputs):
+        if inputs.type.shape[-1] is not None and inputs.type.shape[-1] != self.kernel.shape[0]:
+            raise ValueError("Dense '%s' expects inputs with last dim %d, got shape %s"
+                             % (self.name, self.kernel.shape[0], inputs.type.shape))
+        out = ops.dot(inputs, self.kernel)
+        if self.bias is not None:
+            out = out + self.bias
+        out = self.activation(out)
+        if self.activity_regularizer is not None:
+            self.add_loss(self.activity_regularizer(out))
+        return out
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "activation": activations.serialize(self.activation),
+                "use_bias": self.use_bias,
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+                "kernel_constraint": constraints.serialize(self.kernel_constraint),
+                "bias_constraint": constraints.serialize(self.bias_constraint)}
+
+
+class Activation(Layer):
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+
+    def call(self, inputs):
+        return self.activation(inputs)
+
+    def get_config(self):
+        return {**super().get_config(), "activation": activations.serialize(self.activation)}
+
+
+class Dropout(Layer):
+    """Zeroes a fraction `rate` of the inputs during training and scales the rest by 1/(1-rate)."""
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if not 0 <= rate < 1:
+            raise ValueError("Dropout: rate must be in [0, 1), got %r" % (rate,))
+        self.rate = float(rate)
+        self.noise_shape = noise_shape
+        self.seed = seed
+        from mlcore.utils.rng import get_generator
+        self.streams = RandomStreams(seed if seed is not None else int(get_generator().integers(2 ** 31)))
+
+    def call(self, inputs, training=None):
+        if not training or self.rate == 0:
+            return inputs
+        shape = ops.shape(inputs) if self.noise_shape is None else \
+            [ops.shape(inputs)[i] if d is None else d for i, d in enumerate(self.noise_shape)]
+        keep = self.streams.binomial(shape, p=1.0 - self.rate, dtype=inputs.dtype)
+        return inputs * keep / (1.0 - self.rate)
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "noise_shape": self.noise_shape, "seed": self.seed}
+
+
+class Flatten(Layer):
+    """Flattens all but the batch dim; channels_first maps are first moved to channels_last
+    order, so a Dense after it keeps its weights when the data format changes (Keras's rule)."""
+
+    def __init__(self, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = data_format or config.image_data_format()
+
+    def call(self, inputs):
+        if self.data_format == "channels_first" and inputs.ndim > 2:
+            inputs = ops.transpose(inputs, (0,) + tuple(range(2, inputs.ndim)) + (1,))
+        return ops.flatten(inputs, 2)
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format}
+
+
+class Reshape(Layer):
+    def __init__(self, target_shape, **kwargs):
+        super().__init__(**kwargs)
+        self.target_shape = tuple(target_shape)
+
+    def call(self, inputs):
+        batch = ops.shape(inputs)[0] if inputs.type.shape[0] is None else inputs.type.shape[0]
+        known = [d for d in self.target_shape if d != -1]
+        size = inputs.type.shape[1:]
+        if None not in size and int(np.prod(size)) % max(int(np.prod(known)), 1):
+            raise ValueError("Reshape '%s': cannot reshape input of shape %s to %s"
+                             % (self.name, inputs.type.shape, self.target_shape))
+        return ops.reshape(inputs, [batch] + list(self.target_shape), ndim=len(self.target_shape) + 1)
+
+    def get_config(self):
+        return {**super().get_config(), "target_shape": list(self.target_shape)}
+
+
+class Permute(Layer):
+    def __init__(self, dims, **kwargs):
+        super().__init__(**kwargs)
+        self.dims = tuple(dims)
+
+    def call(self, inputs):
+        return ops.transpose(inputs, (0,) + self.dims)
+
+    def get_config(self):
+        return {**super().get_config(), "dims": list(self.dims)}
+
+
+class Lambda(Layer):
+    """Wraps a function of symbolic tensors.  Its code is saved as bytecode, which is
+    only loaded back when the caller passes safe_mode=False (Keras 3, CVE-2024-3660)."""
+
+    def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
+        super().__init__(**kwargs)
+        self.function = function
+        self.output_shape_ = output_shape
+        self.arguments = arguments or {}
+
+    def call(self, inputs):
+        return self.function(inputs, **self.arguments)
+
+    def get_config(self):
+        code = base64.b64encode(marshal.dumps(self.function.__code__)).decode("ascii")
+        return {**super().get_config(), "function": {"class_name": "__lambda__", "code": code},
+                "arguments": self.arguments}
+
+    @classmethod
+    def from_config(cls, config_, safe_mode=True):
+        spec = config_.pop("function")
+        if safe_mode:
+            raise ValueError("Loading Lambda layer '%s' would execute code stored in the file. This is "
+                             "disabled by default (safe_mode=True); pass safe_mode=False to load_model only "
+                             "if you trust the file's source." % config_.get("name"))
+        code = marshal.loads(base64.b64decode(spec["code"]))
+        function = types.FunctionType(code, {"ops": ops, "np": np, **vars(ops)})
+        return cls(function, **config_)

@@ -1,0 +1,75 @@
+"""BatchNormalization: batch statistics while training, moving averages at inference."""
+from mlcore import constraints, initializers, regularizers
+from mlcore.graph import ops
+from mlcore.layers.base import Layer
+
+
+class BatchNormalization(Layer):
+    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
+                 beta_initializer="zeros", gamma_initializer="ones", moving_mean_initializer="zeros",
+                 moving_variance_initializer="ones", beta_regularizer=None, gamma_regularizer=None,
+                 beta_constraint=None, gamma_constraint=None, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = axis
+        self.momentum = float(momentum)
+        self.epsilon = float(epsilon)
+        self.center, self.scale = center, scale
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.moving_mean_initializer = initializers.get(moving_mean_initializer)
+        self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
+
+    def build(self, input_shape):
+        axis = self.axis % len(input_shape)
+        dim = input_shape[axis]
+        if dim is None:
+            raise ValueError("BatchNormalization '%s': axis %d of input %s must be known"
+                             % (self.name, self.axis, input_shape))
+        self.gamma = self.add_weight((dim,), self.gamma_initializer, regularizer=self.gamma_regularizer,
+                                     constraint=self.gamma_constraint, name="gamma") if self.scale else None
+        self.beta = self.add_weight((dim,), self.beta_initializer, regularizer=self.beta_regularizer,
+                                    constraint=self.beta_constraint, name="beta") if self.center else None
+        self.moving_mean = self.add_weight((dim,), self.moving_mean_initializer, trainable=False,
+                                           name="moving_mean")
+        self.moving_variance = self.add_weight((dim,), self.moving_variance_initializer, trainable=False,
+                                               name="moving_variance")
+        self.built = True
+
+    def _broadcast(self, v, ndim):
+        axis = self.axis % ndim
+        return ops.dimshuffle(v, ["x" if d != axis else 0 for d in range(ndim)])
+
+    def call(self, inputs, training=None):
+        ndim = inputs.ndim
+        axis = self.axis % ndim
+        if training:
+            reduce_axes = [d for d in range(ndim) if d != axis]
+            mean = ops.mean(inputs, axis=reduce_axes)
+            variance = ops.var(inputs, axis=reduce_axes)
+            m = self.momentum
+            self.add_update(self.moving_mean, self.moving_mean * m + mean * (1 - m))
+            self.add_update(self.moving_variance, self.moving_variance * m + variance * (1 - m))
+        else:
+            mean, variance = self.moving_mean, self.moving_variance
+        out = (inputs - self._broadcast(mean, ndim)) / ops.sqrt(self._broadcast(variance, ndim) + self.epsilon)
+        if self.gamma is not None:
+            out = out * self._broadcast(self.gamma, ndim)
+        if self.beta is not None:
+            out = out + self._broadcast(self.beta, ndim)
+        return out
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
+                "center": self.center, "scale": self.scale,
+                "beta_initializer": initializers.serialize(self.beta_initializer),
+                "gamma_initializer": initializers.serialize(self.gamma_initializer),
+                "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
+                "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer),
+                "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+                "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+                "beta_constraint": constraints.serialize(self.beta_constraint),
+                "gamma_constraint": constraints.serialize(self.gamma_constraint)}

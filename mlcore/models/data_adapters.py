@@ -1,0 +1,169 @@
+"""Turning what users pass to fit/evaluate/predict into batches.
+
+Arrays (one, a list or a dict), Keras Sequence-like objects (len() and
+indexing, e.g. flow_from_directory's iterator) and plain generators all become
+an iterable of (x_list, y_list, sample_weight_list) batches.
+"""
+import numpy as np
+
+
+def to_list(value):
+    if value is None:
+        return []
+    if isinstance(value, dict):
+        return list(value.values())
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
+
+
+def as_arrays(values, what):
+    """Numeric numpy arrays, or a clear error naming what was given."""
+    arrays = []
+    for v in values:
+        a = np.asarray(v)
+        if a.dtype.kind not in "biuf":
+            raise TypeError("%s must be numeric arrays; got an array of dtype %s (%r...). Encode labels "
+                            "with sklearn's LabelEncoder or convert with np.asarray(x, dtype='float32')"
+                            % (what, a.dtype, a.ravel()[:3].tolist()))
+        arrays.append(a)
+    return arrays
+
+
+def unpack(batch):
+    """(x, y, sample_weight) from a generator item: x, (x,), (x, y) or (x, y, sw)."""
+    if isinstance(batch, tuple):
+        if len(batch) == 1:
+            return batch[0], None, None
+        if len(batch) == 2:
+            return batch[0], batch[1], None
+        if len(batch) == 3:
+            return batch
+        raise ValueError("A data generator must yield (x,), (x, y) or (x, y, sample_weight); got a "
+                         "tuple of %d items" % len(batch))
+    return batch, None, None
+
+
+def class_weights_to_sample_weights(y, class_weight):
+    """Keras's rule: the weight of each sample is that of its class (argmax of one-hot labels)."""
+    y = np.asarray(y)
+    labels = np.argmax(y, axis=-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(len(y), -1)[:, 0]
+    labels = np.round(labels).astype("int64")
+    missing = set(np.unique(labels)) - set(class_weight)
+    if missing:
+        raise ValueError("class_weight has no entry for class(es) %s" % sorted(missing))
+    return np.array([class_weight[c] for c in labels], dtype="float32")
+
+
+class ArrayData:
+    """In-memory arrays cut into batches, shuffled each epoch if asked."""
+
+    def __init__(self, x, y=None, sample_weight=None, batch_size=32, shuffle=False, steps=None,
+                 class_weight=None):
+        self.x = as_arrays(to_list(x), "Input data x")
+        self.y = as_arrays(to_list(y), "Target data y")
+        n = len(self.x[0]) if self.x else 0
+        for name, arrays in (("x", self.x), ("y", self.y)):
+            for a in arrays:
+                if len(a) != n:
+                    raise ValueError("Data cardinality is ambiguous: x has %d samples but %s has %d. Make sure "
+                                     "all arrays contain the same number of samples." % (n, name, len(a)))
+        sw = to_list(sample_weight)
+        if class_weight is not None:
+            if not self.y:
+                raise ValueError("class_weight needs targets y")
+            sw = [class_weights_to_sample_weights(self.y[0], class_weight) * (sw[0] if sw else 1.0)]
+        self.sample_weight = [np.asarray(s, dtype="float32") for s in sw]
+        for s in self.sample_weight:
+            if len(s) != n:
+                raise ValueError("sample_weight has %d entries for %d samples" % (len(s), n))
+        self.n = n
+        self.batch_size = int(batch_size or 32)
+        self.shuffle = shuffle
+        self.steps = steps if steps is not None else -(-n // self.batch_size)
+
+    def __len__(self):
+        return self.steps
+
+    def epoch_indices(self):
+        order = np.random.permutation(self.n) if self.shuffle and self.shuffle != "batch" else np.arange(self.n)
+        return order
+
+    def batches(self):
+        order = self.epoch_indices()
+        for k in range(self.steps):
+            idx = order[(k * self.batch_size) % self.n:][:self.batch_size]
+            yield self.take(idx)
+
+    def take(self, idx):
+        contiguous = len(idx) and idx[-1] - idx[0] == len(idx) - 1 and np.all(np.diff(idx) == 1)
+        pick = (lambda a: a[idx[0]:idx[-1] + 1]) if contiguous else (lambda a: a[idx])
+        return [pick(a) for a in self.x], [pick(a) for a in self.y], [pick(a) for a in self.sample_weight]
+
+    def split(self, fraction):
+        """(train, validation) with the last `fraction` of samples held out, as Keras does (before shuffling)."""
+        cut = int(self.n * (1.0 - fraction))
+        if cut == 0 or cut == self.n:
+            raise ValueError("validation_split=%s leaves an empty training or validation set for %d samples"
+                             % (fraction, self.n))
+        head, tail = np.arange(cut), np.arange(cut, self.n)
+        return self._subset(head), self._subset(tail)
+
+    def _subset(self, idx):
+        x, y, sw = self.take(idx)
+        return ArrayData(x, y or None, sw or None, self.batch_size, self.shuffle)
+
+
+class SequenceData:
+    """A Keras Sequence-like object: len() batches, batch i = obj[i]; on_epoch_end() after each epoch."""
+
+    def __init__(self, sequence, steps=None):
+        self.sequence = sequence
+        self.steps = steps if steps is not None else len(sequence)
+
+    def __len__(self):
+        return self.steps
+
+    def batches(self):
+        for k in range(self.steps):
+            x, y, sw = unpack(self.sequence[k % len(self.sequence)])
+            yield as_arrays(to_list(x), "x"), as_arrays(to_list(y), "y"), to_list(sw)
+        if hasattr(self.sequence, "on_epoch_end"):
+            self.sequence.on_epoch_end()
+
+
+class GeneratorData:
+    """A Python generator or iterator; steps per epoch given, or until it is exhausted."""
+
+    def __init__(self, generator, steps=None):
+        self.iterator = iter(generator)
+        self.steps = steps
+
+    def __len__(self):
+        return self.steps
+
+    def batches(self):
+        k = 0
+        while self.steps is None or k < self.steps:
+            try:
+                item = next(self.iterator)
+            except StopIteration:
+                return
+            x, y, sw = unpack(item)
+            yield as_arrays(to_list(x), "x"), as_arrays(to_list(y), "y"), to_list(sw)
+            k += 1
+
+
+def adapt(x, y=None, sample_weight=None, batch_size=None, shuffle=False, steps=None, class_weight=None):
+    """The right adapter for x; errors name what was expected and what was given."""
+    if hasattr(x, "__getitem__") and hasattr(x, "__len__") and not isinstance(x, (np.ndarray, list, tuple, dict)):
+        if y is not None:
+            raise ValueError("y must not be given when x is a Sequence or iterator yielding (x, y) batches")
+        return SequenceData(x, steps)
+    if hasattr(x, "__next__") or (hasattr(x, "__iter__") and not isinstance(x, (np.ndarray, list, tuple, dict))):
+        if y is not None:
+            raise ValueError("y must not be given when x is a generator yielding (x, y) batches")
+        return GeneratorData(x, steps)
+    if x is None:
+        raise ValueError("No input data given: pass x (arrays, a Sequence or a generator)")
+    return ArrayData(x, y, sample_weight, batch_size, shuffle, steps, class_weight)

@@ -1,0 +1,178 @@
+"""Model: layers wired into a graph (Keras's functional API), usable as a layer.
+
+Model(inputs, outputs) walks back from the outputs through the Nodes that layer
+calls recorded, to find the layers in order.  Calling the model again (on new
+tensors, or with training=True for the training graph) re-runs those layer
+calls in that order.
+"""
+from mlcore.layers.base import Layer, flatten, map_structure, shape_of
+from mlcore.layers.input_layer import InputLayer
+from mlcore.models.trainer import Trainer
+
+
+def _history(tensor):
+    history = tensor.tag.get("keras_history")
+    if history is None:
+        raise ValueError("%s is not the output of a Keras layer (nor an Input); a functional model's "
+                         "tensors must all come from layer calls" % (tensor,))
+    return history
+
+
+def trace_nodes(inputs, outputs):
+    """The layer calls between inputs and outputs, each after the calls it depends on."""
+    input_ids = {id(t) for t in inputs}
+    order, seen = [], set()
+
+    def visit(tensor):
+        layer, node_index, _ = _history(tensor)
+        node = layer._inbound_nodes[node_index]
+        if id(node) in seen:
+            return
+        seen.add(id(node))
+        if id(tensor) not in input_ids:
+            for t in node.input_tensors:
+                visit(t)
+        order.append(node)
+
+    for out in outputs:
+        visit(out)
+    for node in order:
+        if isinstance(node.layer, InputLayer) and id(node.outputs) not in input_ids:
+            raise ValueError("The model's outputs depend on Input %s, which is not among its inputs"
+                             % node.layer.name)
+    return order
+
+
+class Model(Trainer, Layer):
+    """Functional model: Model(inputs, outputs, name=None); subclassing (define call) works too."""
+
+    def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
+        super().__init__(name=name, trainable=trainable, **kwargs)
+        self._nodes = []
+        self._layers = []
+        if inputs is not None and outputs is not None:
+            self._init_graph(inputs, outputs)
+
+    def _init_graph(self, inputs, outputs):
+        self._input_structure, self._output_structure = inputs, outputs
+        self.inputs, self.outputs = flatten(inputs), flatten(outputs)
+        self._nodes = trace_nodes(self.inputs, self.outputs)
+        layers = []
+        for node in self._nodes:
+            if node.layer not in layers:
+                layers.append(node.layer)
+        self._layers = layers
+        names = [layer.name for layer in layers]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError("All layers in a model must have unique names; repeated: %s" % duplicates)
+        self.built = True
+
+    @property
+    def layers(self):
+        return list(self._layers)
+
+    def _all_weights(self):
+        found, seen = [], set()
+        for layer in self._layers:
+            for w in layer.trainable_weights + layer.non_trainable_weights:
+                if id(w) not in seen:
+                    seen.add(id(w))
+                    found.append(w)
+        return found + [w for w in self._weights if id(w) not in seen]
+
+    @property
+    def weights(self):
+        """Layer by layer, each layer's trainable then non-trainable weights (Keras 3's order)."""
+        return self._all_weights()
+
+    @property
+    def trainable_weights(self):
+        if not self.trainable:
+            return []
+        return [w for layer in self._layers for w in layer.trainable_weights] + \
+            [w for w in self._weights if w.trainable]
+
+    @property
+    def non_trainable_weights(self):
+        if not self.trainable:
+            return self._all_weights()
+        trainable = {id(w) for w in self.trainable_weights}
+        return [w for w in self._all_weights() if id(w) not in trainable]
+
+    @property
+    def losses(self):
+        return [loss for layer in self._layers for loss in layer.losses] + list(self._losses)
+
+    def get_layer(self, name=None, index=None):
+        if index is not None:
+            if not -len(self._layers) <= index < len(self._layers):
+                raise ValueError("Model '%s' has %d layers; no layer at index %d" % (self.name, len(self._layers), index))
+            return self._layers[index]
+        for layer in self._layers:
+            if layer.name == name:
+                return layer
+        raise ValueError("No such layer: %s. Existing layers are: %s" % (name, [l.name for l in self._layers]))
+
+    def call(self, inputs, training=None):
+        """Re-run the recorded layer calls on new input tensors."""
+        if not self._nodes:
+            raise NotImplementedError("Model '%s' has no graph: pass inputs and outputs, or subclass Model "
+                                      "and implement call()" % self.name)
+        given = flatten(inputs)
+        if len(given) != len(self.inputs):
+            raise ValueError("Model '%s' expects %d input(s), got %d" % (self.name, len(self.inputs), len(given)))
+        values = {id(t): v for t, v in zip(self.inputs, given)}
+        for node in self._nodes:
+            if isinstance(node.layer, InputLayer):
+                continue
+            args = map_structure(lambda t: values[id(t)], node.inputs)
+            kwargs = dict(node.kwargs)
+            if training is not None:
+                kwargs["training"] = training
+            outs = node.layer(args, **kwargs)
+            for t, v in zip(node.output_tensors, flatten(outs)):
+                values[id(t)] = v
+        return map_structure(lambda t: values[id(t)], self._output_structure)
+
+    def __call__(self, inputs, *args, **kwargs):
+        if self._nodes:
+            kwargs.setdefault("training", False)
+        return super().__call__(inputs, *args, **kwargs)
+
+    def build(self, input_shape):
+        self.built = True
+
+    @property
+    def input_shape(self):
+        return shape_of(self._input_structure) if self._nodes else super().input_shape
+
+    @property
+    def output_shape(self):
+        return shape_of(self._output_structure) if self._nodes else super().output_shape
+
+    @property
+    def input(self):
+        return self._input_structure if self._nodes else super().input
+
+    @property
+    def output(self):
+        return self._output_structure if self._nodes else super().output
+
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None):
+        from mlcore.models.summary import print_summary
+        print_summary(self, line_length, positions, print_fn, expand_nested, show_trainable)
+
+    def get_config(self):
+        from mlcore.models.serialization import functional_config
+        return functional_config(self)
+
+    @classmethod
+    def from_config(cls, config_, custom_objects=None, safe_mode=True):
+        from mlcore.models.serialization import functional_from_config
+        return functional_from_config(cls, config_, custom_objects, safe_mode)
+
+    def to_json(self, **kwargs):
+        from mlcore.models.serialization import model_to_json
+        return model_to_json(self, **kwargs)

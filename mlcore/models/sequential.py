@@ -1,0 +1,104 @@
+"""Sequential: a plain stack of layers, each feeding the next."""
+from mlcore.layers.base import Layer
+from mlcore.layers.input_layer import Input, InputLayer
+from mlcore.models.functional import Model
+
+
+class Sequential(Model):
+    """Sequential(layers=None, name=None).  The graph is built as soon as the input
+    shape is known: from an Input/InputLayer, a first layer's input_shape=, or the
+    data passed to fit/predict/build."""
+
+    def __init__(self, layers=None, name=None, trainable=True, **kwargs):
+        super().__init__(name=name, trainable=trainable, **kwargs)
+        self._stack = []
+        self._input_layer = None
+        for layer in layers or []:
+            self.add(layer)
+
+    @property
+    def layers(self):
+        return list(self._stack)
+
+    def add(self, layer, rebuild=True):
+        if not isinstance(layer, Layer):
+            if hasattr(layer, "type") and "keras_history" in getattr(layer, "tag", {}):
+                layer = layer.tag["keras_history"][0]       # an Input() tensor
+            else:
+                raise TypeError("Sequential.add expects a Layer instance, got %r" % (layer,))
+        if isinstance(layer, InputLayer):
+            if self._stack or self._input_layer is not None:
+                raise ValueError("Sequential '%s': an InputLayer can only come first" % self.name)
+            self._input_layer = layer
+        else:
+            if any(l.name == layer.name for l in self._stack):
+                raise ValueError("All layers added to a Sequential model should have unique names; "
+                                 "'%s' is already in '%s'" % (layer.name, self.name))
+            self._stack.append(layer)
+        if rebuild:
+            self._rebuild()
+
+    def pop(self, rebuild=True):
+        if not self._stack:
+            raise TypeError("There are no layers in the model.")
+        layer = self._stack.pop()
+        if rebuild:
+            self._rebuild()
+        return layer
+
+    def _declared_input_shape(self):
+        if self._input_layer is not None:
+            return self._input_layer.batch_shape
+        if self._stack and self._stack[0]._batch_input_shape is not None:
+            return self._stack[0]._batch_input_shape
+        return None
+
+    def _rebuild(self):
+        shape = self._declared_input_shape()
+        if shape is None or not self._stack:
+            self._nodes, self._layers, self.built = [], list(self._stack), False
+            return
+        self.build(shape)
+
+    def build(self, input_shape=None):
+        """Wire the layers on an Input of this batch shape, e.g. build((None, 60))."""
+        if input_shape is None:
+            input_shape = self._declared_input_shape()
+        if input_shape is None:
+            raise ValueError("Sequential '%s' cannot be built: its input shape is unknown. Add an Input "
+                             "layer, pass input_shape= to the first layer, or call build((None, ...))" % self.name)
+        if self._input_layer is None or tuple(self._input_layer.batch_shape) != tuple(input_shape):
+            dtype = self._input_layer.dtype if self._input_layer is not None else None
+            self._input_layer = Input(batch_shape=tuple(input_shape), dtype=dtype).tag["keras_history"][0]
+        x = inputs = self._input_layer.output_tensor
+        for layer in self._stack:
+            try:
+                x = layer(x)
+            except (ValueError, TypeError) as err:
+                raise type(err)("In Sequential '%s', layer '%s' (%s): %s"
+                                % (self.name, layer.name, type(layer).__name__, err)) from err
+        self._init_graph(inputs, x)
+        self._layers = list(self._stack)
+
+    def _ensure_built(self, x_shape):
+        if not self.built:
+            self.build((None,) + tuple(x_shape[1:]))
+
+    def get_config(self):
+        from mlcore.models.serialization import layer_config
+        config_ = {"name": self.name, "trainable": self.trainable, "layers": [layer_config(l) for l in self._stack]}
+        shape = self._declared_input_shape()
+        if shape is not None:
+            config_["build_input_shape"] = list(shape)
+        return config_
+
+    @classmethod
+    def from_config(cls, config_, custom_objects=None, safe_mode=True):
+        from mlcore.models.serialization import layer_from_config
+        model = cls(name=config_.get("name"), trainable=config_.get("trainable", True))
+        for spec in config_["layers"]:
+            model.add(layer_from_config(spec, custom_objects, safe_mode), rebuild=False)
+        shape = config_.get("build_input_shape")
+        if shape is not None:
+            model.build(tuple(shape))
+        return model

@@ -1,0 +1,97 @@
+"""Model configs: get_config/from_config of layers and functional models, as Keras's JSON."""
+import inspect
+import json
+
+from mlcore.layers.input_layer import InputLayer
+
+
+def layer_registry(custom_objects=None):
+    """Layer and model classes by name: mlcore's own, then the caller's custom_objects."""
+    import mlcore.layers as layers_module
+    from mlcore.layers.base import Layer
+    from mlcore.models import Model, Sequential
+    found = {name: obj for name, obj in vars(layers_module).items()
+             if isinstance(obj, type) and issubclass(obj, Layer)}
+    found.update({"Model": Model, "Functional": Model, "Sequential": Sequential})
+    found.update(custom_objects or {})
+    return found
+
+
+def layer_config(layer):
+    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+
+
+def layer_from_config(spec, custom_objects=None, safe_mode=True):
+    registry = layer_registry(custom_objects)
+    cls = registry.get(spec["class_name"])
+    if cls is None:
+        raise ValueError("Unknown layer class %r; pass it in custom_objects={'%s': %s}"
+                         % (spec["class_name"], spec["class_name"], spec["class_name"]))
+    accepted = inspect.signature(cls.from_config).parameters
+    options = {k: v for k, v in (("custom_objects", custom_objects), ("safe_mode", safe_mode)) if k in accepted}
+    return cls.from_config(dict(spec["config"]), **options)
+
+
+def _node_keys(model):
+    """(layer name, index among that layer's calls in this model) for each traced node."""
+    keys, counts = {}, {}
+    for node in model._nodes:
+        k = counts.get(node.layer.name, 0)
+        counts[node.layer.name] = k + 1
+        keys[id(node)] = (node.layer.name, k)
+    return keys
+
+
+def _tensor_ref(tensor, keys, model):
+    layer, node_index, k = tensor.tag["keras_history"]
+    node = layer._inbound_nodes[node_index]
+    name, index = keys[id(node)]
+    return [name, index, k]
+
+
+def functional_config(model):
+    keys = _node_keys(model)
+    entries = {}
+    for node in model._nodes:
+        entry = entries.setdefault(node.layer.name, dict(layer_config(node.layer), name=node.layer.name,
+                                                          inbound_nodes=[]))
+        if not isinstance(node.layer, InputLayer):
+            entry["inbound_nodes"].append([_tensor_ref(t, keys, model) + [{}] for t in node.input_tensors])
+    return {"name": model.name, "trainable": model.trainable, "layers": list(entries.values()),
+            "input_layers": [_tensor_ref(t, keys, model) for t in model.inputs],
+            "output_layers": [_tensor_ref(t, keys, model) for t in model.outputs]}
+
+
+def functional_from_config(cls, config_, custom_objects=None, safe_mode=True):
+    layers, produced = {}, {}
+    for spec in config_["layers"]:
+        layers[spec["name"]] = layer_from_config(spec, custom_objects, safe_mode)
+        if isinstance(layers[spec["name"]], InputLayer):
+            produced[(spec["name"], 0)] = [layers[spec["name"]].output_tensor]
+    pending = [(spec["name"], k, node) for spec in config_["layers"] for k, node in enumerate(spec["inbound_nodes"])]
+    while pending:
+        remaining = []
+        for name, k, node in pending:
+            refs = [(ref[0], ref[1]) for ref in node]
+            if all(r in produced for r in refs):
+                args = [produced[(ref[0], ref[1])][ref[2]] for ref in node]
+                out = layers[name](args if len(args) > 1 else args[0])
+                produced[(name, k)] = out if isinstance(out, list) else [out]
+            else:
+                remaining.append((name, k, node))
+        if len(remaining) == len(pending):
+            raise ValueError("The model config's layer graph cannot be rebuilt (missing or cyclic inputs)")
+        pending = remaining
+    inputs = [produced[(r[0], r[1])][r[2]] for r in config_["input_layers"]]
+    outputs = [produced[(r[0], r[1])][r[2]] for r in config_["output_layers"]]
+    return cls(inputs if len(inputs) > 1 else inputs[0], outputs if len(outputs) > 1 else outputs[0],
+               name=config_.get("name"), trainable=config_.get("trainable", True))
+
+
+def model_to_json(model, **kwargs):
+    return json.dumps({"class_name": type(model).__name__, "config": model.get_config(),
+                       "keras_version": "3.0.0", "backend": "mlcore"}, **kwargs)
+
+
+def model_from_json(json_string, custom_objects=None, safe_mode=True):
+    return layer_from_config(json.loads(json_string), custom_objects, safe_mode)

@@ -1,0 +1,194 @@
+"""Building and running the compiled train and test steps of a compiled model."""
+import numpy as np
+
+from mlcore.graph import ops
+from mlcore.graph.basic import TensorType
+from mlcore.graph.gradient import grad
+from mlcore.layers.base import collect_extras, flatten
+
+
+def _per_output(spec, names, what):
+    """A loss/metric spec for each output: one for all, a list in order, or a dict by output name."""
+    if isinstance(spec, dict):
+        unknown = set(spec) - set(names)
+        if unknown:
+            raise ValueError("%s given for unknown output(s) %s; the outputs are %s" % (what, sorted(unknown), names))
+        return [spec.get(n) for n in names]
+    if isinstance(spec, (list, tuple)) and len(names) > 1 and len(spec) == len(names) and what == "loss":
+        return list(spec)
+    return [spec] * len(names)
+
+
+def _is_sparse(loss_fn):
+    name = getattr(loss_fn, "__name__", "") or type(loss_fn).__name__
+    return "sparse" in name.lower()
+
+
+class StepBuilder:
+    """Compiles the train/test step graphs on first use and accumulates their metrics."""
+
+    def __init__(self, model, loss, loss_weights, metrics, weighted_metrics, backend, device):
+        from mlcore import losses
+        if loss is None:
+            raise ValueError("compile() needs a loss, e.g. loss='binary_crossentropy'")
+        self.model = model
+        self.specs = (loss, loss_weights, metrics, weighted_metrics)
+        for spec in loss.values() if isinstance(loss, dict) else loss if isinstance(loss, (list, tuple)) else [loss]:
+            losses.get(spec)  # unknown names fail in compile(), as in Keras
+        self.output_names = None
+        self.backend, self.device = backend, device
+        self.train = CompiledStep(self, training=True)
+        self.test = CompiledStep(self, training=False)
+        self.metric_objects = None
+        self.totals = None
+
+    # --- graph construction ----------------------------------------------------------------------
+    def resolve(self):
+        """Per-output losses, weights and metrics, once the model's outputs are known."""
+        from mlcore import losses
+        if self.output_names is not None:
+            return
+        loss, loss_weights, metrics, weighted_metrics = self.specs
+        names = [t.tag["keras_history"][0].name for t in self.model.outputs]
+        self.output_names = names
+        self.loss_fns = [losses.get(l) for l in _per_output(loss, names, "loss")]
+        self.loss_weights = _per_output(loss_weights if loss_weights is not None else 1.0, names, "loss_weights")
+        self.metric_specs = _per_output(metrics or [], names, "metrics")
+        self.weighted_specs = _per_output(weighted_metrics or [], names, "weighted_metrics")
+
+    def adapt_targets(self, y_list):
+        """Give targets the rank their loss expects ((n,) labels for a (n, 1) output and back)."""
+        self.resolve()
+        if len(y_list) != len(self.model.outputs):
+            raise ValueError("Model '%s' has %d output(s) but %d target array(s) were given"
+                             % (self.model.name, len(self.model.outputs), len(y_list)))
+        out = []
+        for y, pred, loss_fn in zip(y_list, self.model.outputs, self.loss_fns):
+            y = np.asarray(y)
+            if _is_sparse(loss_fn):
+                if y.ndim == pred.ndim and y.shape[-1] == 1:
+                    y = y[..., 0]
+            elif y.ndim == pred.ndim - 1:
+                y = y[..., None]
+            out.append(y)
+        return out
+
+    def build(self, training, y_list):
+        """The step function: inputs x, y, sample weights; outputs loss, batch size, metric sums."""
+        from mlcore import metrics as metrics_module
+        from mlcore.function import function
+        model = self.model
+        y_vars = [TensorType("int64" if _is_sparse(f) else model.outputs[i].dtype, (None,) + y.shape[1:])(
+            "%s_target" % n) for i, (y, f, n) in enumerate(zip(y_list, self.loss_fns, self.output_names))]
+        sw_vars = [TensorType(model.outputs[0].dtype, (None,))("%s_sample_weight" % n) for n in self.output_names]
+        with collect_extras() as extras:
+            preds = flatten(model.call(model._input_structure, training=training))
+        batch = ops.cast(ops.shape(preds[0])[0], preds[0].dtype)
+        out_losses = []
+        for loss_fn, y, p, sw in zip(self.loss_fns, y_vars, preds, sw_vars):
+            per_sample = loss_fn(y, p)
+            if per_sample.ndim > 1:
+                per_sample = ops.mean(per_sample, axis=list(range(1, per_sample.ndim)))
+            out_losses.append(ops.sum_(per_sample * sw) / batch)
+        total = sum(w * l for w, l in zip(self.loss_weights, out_losses))
+        for penalty in list(model.losses) + extras.losses:
+            total = total + penalty
+        if self.metric_objects is None:
+            self.metric_objects = self._make_metrics(metrics_module, y_vars, preds)
+        stats = []
+        for out_index, metric, weighted in self.metric_objects:
+            sw = sw_vars[out_index] if weighted else None
+            stats.extend(metric.batch_statistics(y_vars[out_index], preds[out_index], sw))
+        outputs = [total, batch] + (out_losses if len(preds) > 1 else []) + stats
+        updates = []
+        if training:
+            params = model.trainable_weights
+            if not params:
+                raise ValueError("Model '%s' has no trainable weights to train" % model.name)
+            grads = grad(total, params)
+            self.model.optimizer.build(params)
+            updates = list(self.model.optimizer.get_updates(params, grads)) + extras.updates
+            updates = [(w, w.constraint(v)) if getattr(w, "constraint", None) is not None else (w, v)
+                       for w, v in updates]
+        return function(model.inputs + y_vars + sw_vars, outputs, updates=updates, backend=self.backend,
+                        device=self.device, allow_input_downcast=True, on_unused_input="ignore",
+                        name="%s.%s_step" % (model.name, "train" if training else "test"))
+
+    def _make_metrics(self, metrics_module, y_vars, preds):
+        found = []
+        for i, (specs, wspecs) in enumerate(zip(self.metric_specs, self.weighted_specs)):
+            for spec_list, weighted in ((specs, False), (wspecs, True)):
+                for spec in (spec_list if isinstance(spec_list, (list, tuple)) else [spec_list]):
+                    if spec is None:
+                        continue
+                    metric = metrics_module.get(spec, loss=self.loss_fns[i], y_true=y_vars[i], y_pred=preds[i])
+                    if len(preds) > 1:
+                        metric.name = "%s_%s" % (self.output_names[i], metric.name)
+                    found.append((i, metric, weighted))
+        return found
+
+    # --- metric accumulation ---------------------------------------------------------------------
+    def reset_metrics(self):
+        self.resolve()
+        self.totals = {"loss": [0.0, 0.0]}
+        for name in self.output_names if len(self.output_names) > 1 else []:
+            self.totals["%s_loss" % name] = [0.0, 0.0]
+        for _, metric, _ in self.metric_objects or []:
+            metric.reset_state()
+
+    def accumulate(self, outputs):
+        """Add one step's (or a stack of steps') results to the running means."""
+        outputs = [np.asarray(o, dtype="float64").reshape(-1) for o in outputs]
+        loss, batch = outputs[0], outputs[1]
+        n_out = len(self.output_names) if len(self.output_names) > 1 else 0
+        self.totals["loss"][0] += float(np.sum(loss * batch))
+        self.totals["loss"][1] += float(np.sum(batch))
+        for name, values in zip(self.output_names[:n_out], outputs[2:2 + n_out]):
+            self.totals["%s_loss" % name][0] += float(np.sum(values * batch))
+            self.totals["%s_loss" % name][1] += float(np.sum(batch))
+        stats = outputs[2 + n_out:]
+        for k, (_, metric, _) in enumerate(self.metric_objects or []):
+            metric.update_state_from_batch(float(np.sum(stats[2 * k])), float(np.sum(stats[2 * k + 1])))
+
+    def logs(self):
+        """Keras's logs: metric means so far, metrics first then losses, sorted by name."""
+        logs = {name: (t / n if n else 0.0) for name, (t, n) in (self.totals or {"loss": [0, 0]}).items()}
+        for _, metric, _ in self.metric_objects or []:
+            logs[metric.name] = float(metric.result())
+        return dict(sorted(logs.items()))
+
+
+class CompiledStep:
+    """One kind of step (train or test); compiled per target ranks and dtypes on first call."""
+
+    def __init__(self, builder, training):
+        self.builder = builder
+        self.training = training
+        self.functions = {}
+
+    def _function(self, y_list):
+        key = tuple((y.ndim, y.dtype.kind) for y in y_list)
+        if key not in self.functions:
+            self.functions[key] = self.builder.build(self.training, y_list)
+        return self.functions[key]
+
+    def _arguments(self, x_list, y_list, sw_list):
+        if not y_list:
+            raise ValueError("Training and evaluation need targets y")
+        n = len(x_list[0])
+        y_list = self.builder.adapt_targets(y_list)
+        if not sw_list:
+            sw_list = [np.ones(n, dtype="float32")] * len(y_list)
+        elif len(sw_list) == 1 and len(y_list) > 1:
+            sw_list = sw_list * len(y_list)
+        return y_list, list(x_list) + list(y_list) + list(sw_list)
+
+    def __call__(self, x_list, y_list, sw_list):
+        y_list, args = self._arguments(x_list, y_list, sw_list)
+        return self._function(y_list)(*args)
+
+    def run_steps(self, group):
+        """Run a group of equal-size batches in one call (steps_per_execution)."""
+        prepared = [self._arguments(*batch) for batch in group]
+        stacked = [np.stack(parts) for parts in zip(*(args for _, args in prepared))]
+        return self._function(prepared[0][0]).run_steps(*stacked)

@@ -1,0 +1,233 @@
+"""compile / fit / evaluate / predict: Keras's training API on compiled graph functions.
+
+The whole training step (forward, loss, gradients, optimizer and
+BatchNormalization updates, constraints, metric statistics) is one function
+compiled once on the current backend.  With steps_per_execution=k, k steps run
+in one call (a lax.scan on jax).  Metrics are accumulated in Python as
+sample-weighted means, as Keras reports them.
+"""
+import numpy as np
+
+from mlcore.graph.basic import TensorType
+from mlcore.models import data_adapters
+from mlcore.models.step_functions import StepBuilder
+
+
+class Trainer:
+    """Mixed into Model: the Keras training and inference methods."""
+
+    optimizer = None
+    compiled = False
+    stop_training = False
+    history = None
+
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
+                run_eagerly=False, steps_per_execution=1, jit_compile="auto", auto_scale_loss=True,
+                backend=None, device=None):
+        """Configure training.  backend=/device= (mlcore's) pick where the steps compile;
+        by default mlcore.config's backend and device."""
+        from mlcore import optimizers
+        self.optimizer = optimizers.get(optimizer)
+        self.loss = loss
+        self.steps_per_execution = max(1, int(steps_per_execution))
+        self._steps = StepBuilder(self, loss, loss_weights, metrics, weighted_metrics, backend, device)
+        self.compiled = True
+
+    def _require_compiled(self, what):
+        if not self.compiled:
+            raise RuntimeError("You must call compile() on model '%s' before %s" % (self.name, what))
+
+    def _prepare(self, data):
+        """Build the graph of a Sequential model without an input shape, from the first batch."""
+        if not self.built and hasattr(self, "_ensure_built"):
+            x = data.x[0] if hasattr(data, "x") and data.x else None
+            if x is None:
+                raise ValueError("Model '%s' has no input shape yet; build it first" % self.name)
+            self._ensure_built(x.shape)
+
+    # --- fit -------------------------------------------------------------------------------------
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None, sample_weight=None,
+            initial_epoch=0, steps_per_epoch=None, validation_steps=None, validation_batch_size=None,
+            validation_freq=1, nb_epoch=None, **kwargs):
+        """Train for `epochs` epochs; returns a History.  nb_epoch is Keras 1's name for epochs."""
+        from mlcore.callbacks import CallbackList
+        if kwargs:
+            raise TypeError("fit() got unexpected keyword argument(s) %s" % sorted(kwargs))
+        self._require_compiled("fit()")
+        epochs = nb_epoch if nb_epoch is not None else epochs
+        verbose = 1 if verbose == "auto" else verbose
+        data = data_adapters.adapt(x, y, sample_weight, batch_size, shuffle, steps_per_epoch, class_weight)
+        if validation_split and validation_data is None:
+            if not isinstance(data, data_adapters.ArrayData):
+                raise ValueError("validation_split is only supported for array inputs, not %s" % type(x).__name__)
+            data, val_data = data.split(validation_split)
+        else:
+            val_data = self._validation_adapter(validation_data, validation_batch_size or batch_size,
+                                                validation_steps)
+        self._prepare(data)
+        cbks = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
+            callbacks, add_history=True, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=epochs,
+            steps=len(data))
+        self.stop_training = False
+        cbks.on_train_begin()
+        logs = {}
+        for epoch in range(initial_epoch, epochs):
+            cbks.on_epoch_begin(epoch)
+            logs = self._run_epoch(data, cbks, train=True)
+            if val_data is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = self._evaluate_data(val_data, None)
+                logs.update({"val_" + k: v for k, v in val_logs.items()})
+            cbks.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        cbks.on_train_end(logs)
+        return self.history
+
+    def _validation_adapter(self, validation_data, batch_size, steps):
+        if validation_data is None:
+            return None
+        if isinstance(validation_data, tuple):
+            if len(validation_data) not in (2, 3):
+                raise ValueError("validation_data must be (x_val, y_val) or (x_val, y_val, val_sample_weight)")
+            return data_adapters.adapt(*validation_data, batch_size=batch_size, steps=steps)
+        return data_adapters.adapt(validation_data, batch_size=batch_size, steps=steps)
+
+    def _run_epoch(self, data, cbks, train):
+        """One pass over the data, running k steps per call when steps_per_execution=k."""
+        step_fn = self._steps.train if train else self._steps.test
+        self._steps.reset_metrics()
+        hook_begin = cbks.on_train_batch_begin if train else cbks.on_test_batch_begin
+        hook_end = cbks.on_train_batch_end if train else cbks.on_test_batch_end
+        k = self.steps_per_execution if train else 1
+        step, logs = 0, {}
+        for group in _grouped(data.batches(), k):
+            hook_begin(step)
+            if len(group) > 1:
+                self._steps.accumulate(step_fn.run_steps(group))
+            else:
+                self._steps.accumulate(step_fn(*group[0]))
+            step += len(group)
+            logs = self._steps.logs()
+            hook_end(step - 1, logs)
+            if train and self.stop_training:
+                break
+        return logs
+
+    # --- evaluate and predict ----------------------------------------------------------------------
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+                 callbacks=None, return_dict=False, **kwargs):
+        self._require_compiled("evaluate()")
+        data = data_adapters.adapt(x, y, sample_weight, batch_size, False, steps)
+        self._prepare(data)
+        logs = self._evaluate_data(data, callbacks, verbose=1 if verbose == "auto" else verbose)
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+    def _evaluate_data(self, data, callbacks, verbose=0):
+        from mlcore.callbacks import CallbackList
+        cbks = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
+                            steps=len(data))
+        cbks.on_test_begin()
+        logs = self._run_epoch(data, cbks, train=False)
+        cbks.on_test_end(logs)
+        return logs
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        from mlcore.callbacks import CallbackList
+        data = data_adapters.adapt(x, None, None, batch_size, False, steps)
+        self._prepare(data)
+        verbose = 1 if verbose == "auto" else verbose
+        cbks = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
+                            steps=len(data))
+        cbks.on_predict_begin()
+        outputs = []
+        for step, (xb, _, _) in enumerate(data.batches()):
+            cbks.on_predict_batch_begin(step)
+            outs = self._predict_function()(*xb)
+            outputs.append(outs)
+            cbks.on_predict_batch_end(step, {"outputs": outs})
+        cbks.on_predict_end()
+        if not outputs:
+            raise ValueError("predict() got no batches of data")
+        merged = [np.concatenate(parts) for parts in zip(*outputs)]
+        return merged[0] if len(merged) == 1 else merged
+
+    def _predict_function(self):
+        """Inference graph compiled once (it does not need compile())."""
+        if getattr(self, "_predict_fn", None) is None or self._predict_fn[0] is not self._graph_version():
+            from mlcore.function import function
+            outputs = data_adapters.to_list(self.call(self._input_structure, training=False))
+            backend = self._steps.backend if self.compiled else None
+            device = self._steps.device if self.compiled else None
+            self._predict_fn = (self._graph_version(), function(
+                self.inputs, outputs, backend=backend, device=device, allow_input_downcast=True,
+                on_unused_input="ignore", name="%s.predict" % self.name))
+        return self._predict_fn[1]
+
+    def _graph_version(self):
+        return getattr(self, "_nodes", None)
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        self._require_compiled("train_on_batch()")
+        data = data_adapters.ArrayData(x, y, sample_weight, batch_size=len(data_adapters.to_list(x)[0]),
+                                       class_weight=class_weight)
+        return self._single_batch(data, self._steps.train, return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        self._require_compiled("test_on_batch()")
+        data = data_adapters.ArrayData(x, y, sample_weight, batch_size=len(data_adapters.to_list(x)[0]))
+        return self._single_batch(data, self._steps.test, return_dict)
+
+    def _single_batch(self, data, step_fn, return_dict):
+        self._prepare(data)
+        self._steps.reset_metrics()
+        (batch,) = list(data.batches())
+        self._steps.accumulate(step_fn(*batch))
+        logs = self._steps.logs()
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+    def predict_on_batch(self, x):
+        data = data_adapters.ArrayData(x, batch_size=len(data_adapters.to_list(x)[0]))
+        self._prepare(data)
+        outs = self._predict_function()(*data.x)
+        return outs[0] if len(outs) == 1 else outs
+
+    @property
+    def metrics_names(self):
+        return list(self._steps.logs().keys()) if self.compiled else []
+
+    # --- weights files ---------------------------------------------------------------------------
+    def save_weights(self, filepath, overwrite=True):
+        from mlcore.saving import save_weights
+        save_weights(self, filepath)
+
+    def load_weights(self, filepath, by_name=False, skip_mismatch=False, conversion="auto"):
+        from mlcore.saving import load_weights
+        load_weights(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch, conversion=conversion)
+
+    def save(self, filepath, overwrite=True, include_optimizer=True):
+        from mlcore.models.model_file import save_model
+        save_model(self, filepath, include_optimizer=include_optimizer)
+
+
+def _grouped(batches, k):
+    """Groups of k consecutive batches of equal size (a smaller last batch runs alone)."""
+    group = []
+    for batch in batches:
+        if group and (len(group) == k or len(batch[0][0]) != len(group[0][0][0])):
+            yield group
+            group = []
+        group.append(batch)
+    if group:
+        yield group
+
+
+def placeholder_like(array, name, dtype=None):
+    """A symbolic input with the array's trailing shape and any batch size."""
+    return TensorType(dtype or array.dtype, (None,) + tuple(array.shape[1:]))(name)
