@@ -50,6 +50,10 @@ def _training_figure(doc, path):
     plt.close(fig)
 
 
+def _label(row) -> str:
+    return row["system"] if row["device"] == "cpu" else f"{row['system']} [{row['device']}]"
+
+
 def _speedup_figure(doc, dtype, path):
     panels = [(g, rows) for g, d, rows in groups(doc) if d == dtype]
     paper = {t.group: t for t in PAPER.get(doc["workload"], [])}
@@ -57,13 +61,13 @@ def _speedup_figure(doc, dtype, path):
     n_rows = (len(panels) + cols - 1) // cols
     fig, axes = plt.subplots(n_rows, cols, figsize=(12, 4.5 * n_rows), squeeze=False)
     for ax, (group, rows) in zip(axes.flat, panels):
-        for label in unique(f"{r['system']} [{r['device']}]" for r in _ok(rows)):
-            points = [(r["items"], r["speedup"]) for r in _ok(rows)
-                      if f"{r['system']} [{r['device']}]" == label]
-            ax.plot(*zip(*points), marker="o", label=label.replace(" [cpu]", ""))
+        ax.axhline(1.0, color="gray", linestyle="--", linewidth=1, label=doc["baseline"])
+        lines = [r for r in _ok(rows) if (r["system"], r["device"]) != (doc["baseline"], "cpu")]
+        for label in unique(_label(r) for r in lines):
+            points = [(r["items"], r["speedup"]) for r in lines if _label(r) == label]
+            ax.plot(*zip(*points), marker="o", label=label)
         if group in paper and dtype == "float64":
             ax.plot([1e7], [paper[group].values[0].value], "k*", markersize=12, label="paper: Theano")
-        ax.axhline(1.0, color="gray", linestyle="--", linewidth=1)
         ax.set_xscale("log")
         ax.set_title(f"{group} ({dtype})")
         ax.set_xlabel("elements")

@@ -92,11 +92,20 @@ def _table(rows: list[dict], metric: str) -> list[str]:
     for name in names:
         cells = [name, engines[name]] + [_cell(index.get((name, d, c)), metric) for d, c in columns]
         body.append(cells + ["not measured" for d in DEVICES if not _measured(rows, d)])
-    notes = unique(f"- {r['system']} [{r['device']}]: {r['status']}" for r in rows
-                    if r["status"] != "ok" and _measured(rows, r["device"]))
-    notes += unique(f"- {r['system']} [{r['device']}]: check {r['check']}" for r in rows
-                     if r["check"].startswith("failed"))
+    notes = unique(f"- {r['system']} [{r['device']}] {r['case']}: {r['status']}" for r in rows
+                   if r["status"].startswith("error"))
+    notes += unique(f"- {r['system']} [{r['device']}] {r['case']}: check {r['check']}" for r in rows
+                    if r["check"].startswith("failed"))
     return _markdown_table(header, body) + ([""] + notes if notes else [])
+
+
+def _unavailable(doc: dict) -> list[str]:
+    """One line per system that could not run here, and why; a device nothing ran on is 'not measured'."""
+    rows = doc["results"]
+    lines = [f"- {device.upper()}: not measured here." for device in DEVICES if not _measured(rows, device)]
+    lines += unique(f"- {r['system']} [{r['device']}]: {r['status']}" for r in rows
+                    if r["status"].startswith("not available") and _measured(rows, r["device"]))
+    return lines
 
 
 def _gpu_speedups(rows: list[dict]) -> list[str]:
@@ -149,7 +158,8 @@ def markdown(doc: dict) -> str:
         lines += [f"### {group}, {dtype}: {unit}", ""] + _table(rows, doc["metric"])
         lines += _gpu_speedups(rows) + [""]
     lines += ["`*` the hand-written program of its engine; (0.95x) = that system's throughput"
-              " divided by the hand-written one of the same engine, on the same device.", ""]
+              " divided by the hand-written one of the same engine, on the same device;"
+              " n/a = not available:", ""] + _unavailable(doc) + [""]
     paper = _paper_table(doc)
     if paper:
         lines += ["### The paper beside ours", ""] + paper + [""]

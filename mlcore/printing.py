@@ -56,16 +56,18 @@ def debugprint(obj, file=None, print_type=False, depth=-1):
         typ = " %s" % var.type if print_type else ""
         return "%s [id %s]%s%s" % (text, names[key], extra, typ), seen
 
-    def walk(var, prefix, level):
+    def walk(var, prefix, child_prefix, level):
         text, seen = label(var)
         lines.append(prefix + text)
         if var.owner is None or seen or level == depth:
             return
-        for inp in var.owner.inputs:
-            walk(inp, prefix.replace("|", " ") + " |" if prefix else " |", level + 1)
+        inputs = var.owner.inputs
+        for k, inp in enumerate(inputs):
+            last = k == len(inputs) - 1
+            walk(inp, child_prefix + " |", child_prefix + ("  " if last else " |"), level + 1)
 
     for root in roots:
-        walk(root, "", 0)
+        walk(root, "", "", 0)
     text = "\n".join(lines)
     if file != "str":
         print(text, file=file or sys.stdout)

@@ -44,13 +44,13 @@ class Profile:
             entry[2] += 1
         op_total = sum(self.node_time.values()) or 1.0
         if per_class:
-            lines += ["", "Class", "---", "<%% time> <sum %%> <apply time> <time per call> <#call> <#apply> <Class name>"]
+            lines += ["", "Class", "---", "<% time> <sum %> <apply time> <time per call> <#call> <#apply> <Class name>"]
             acc = 0.0
             for cls, (t, calls, applies) in sorted(per_class.items(), key=lambda kv: -kv[1][0]):
                 acc += t
                 lines.append("  %5.1f%%   %5.1f%%   %9.6fs   %9.3es   %6d   %4d   %s"
                              % (100 * t / op_total, 100 * acc / op_total, t, t / max(calls, 1), calls, applies, cls))
-            lines += ["", "Apply", "---", "<%% time> <sum %%> <apply time> <time per call> <#call> <Apply name>"]
+            lines += ["", "Apply", "---", "<% time> <sum %> <apply time> <time per call> <#call> <Apply name>"]
             acc = 0.0
             for key, t in sorted(self.node_time.items(), key=lambda kv: -kv[1])[:n]:
                 acc += t

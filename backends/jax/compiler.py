@@ -120,7 +120,7 @@ class JaxBackend(Backend):
     def compile_steps(self, fgraph, n_inputs, carried, device=None):
         """The steps as one jax.lax.scan: shared values are the carry, inputs are scanned over."""
         self.check_device(device)
-        plan = Plan(fgraph, lower)
+        plan = Plan(fgraph, ConcreteFirst())
         constants = [c.data for c in plan.constants]
 
         def body(shared, inputs):

@@ -8,9 +8,11 @@ themselves convolutions with those parameters. Dtypes are preserved (float32 sta
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-# Patch rows per BLAS call are limited to about this many bytes: the im2col buffer then stays in cache and
-# memory stays bounded (a whole VGG16 batch unfolded at once would take gigabytes).
+# im2col works in blocks of output pixels: about this many bytes of patches, so that the buffer stays in
+# cache and memory stays bounded (a whole VGG16 batch unfolded at once would take gigabytes), but at least
+# this many pixels, so that each GEMM stays big enough to run at full speed when patches are huge.
 _PATCH_BLOCK_BYTES = 4 << 20
+_MIN_BLOCK_PIXELS = 256
 
 POOL_MODES = ("max", "sum", "average")
 
@@ -81,7 +83,8 @@ def conv2d(x, w, strides=(1, 1), padding=((0, 0), (0, 0)), lhs_dilation=(1, 1), 
     y = np.empty((n, ho, wo, o), dtype=np.result_type(x, w))
     if y.size == 0:
         return y
-    rows_per_block = max(1, _PATCH_BLOCK_BYTES // max(1, k * xp.itemsize * wo))
+    pixels_per_block = max(_MIN_BLOCK_PIXELS, _PATCH_BLOCK_BYTES // (k * xp.itemsize))
+    rows_per_block = max(1, pixels_per_block // wo)
     for images, rows in _row_blocks(n, ho, rows_per_block):
         np.matmul(patches[images, rows].reshape(-1, k), kernel, out=y[images, rows].reshape(-1, o))
     return y

@@ -20,6 +20,7 @@ class ProgbarLogger(Callback):
         self._called_in_fit = False
 
     def set_params(self, params):
+        super().set_params(params)
         verbose = params["verbose"]
         self.verbose = 1 if verbose == "auto" else verbose
         self.epochs = params["epochs"]

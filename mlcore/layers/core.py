@@ -110,8 +110,8 @@ class Dropout(Layer):
     def call(self, inputs, training=None):
         if not training or self.rate == 0:
             return inputs
-        shape = ops.shape(inputs) if self.noise_shape is None else \
-            [ops.shape(inputs)[i] if d is None else d for i, d in enumerate(self.noise_shape)]
+        shape = inputs.shape if self.noise_shape is None else \
+            [inputs.shape[i] if d is None else d for i, d in enumerate(self.noise_shape)]
         keep = self.streams.binomial(shape, p=1.0 - self.rate, dtype=inputs.dtype)
         return inputs * keep / (1.0 - self.rate)
 
@@ -142,7 +142,7 @@ class Reshape(Layer):
         self.target_shape = tuple(target_shape)
 
     def call(self, inputs):
-        batch = ops.shape(inputs)[0] if inputs.type.shape[0] is None else inputs.type.shape[0]
+        batch = inputs.shape[0] if inputs.type.shape[0] is None else inputs.type.shape[0]
         known = [d for d in self.target_shape if d != -1]
         size = inputs.type.shape[1:]
         if None not in size and int(np.prod(size)) % max(int(np.prod(known)), 1):

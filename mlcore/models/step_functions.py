@@ -83,7 +83,7 @@ class StepBuilder:
         sw_vars = [TensorType(model.outputs[0].dtype, (None,))("%s_sample_weight" % n) for n in self.output_names]
         with collect_extras() as extras:
             preds = flatten(model.call(model._input_structure, training=training))
-        batch = ops.cast(ops.shape(preds[0])[0], preds[0].dtype)
+        batch = ops.cast(preds[0].shape[0], preds[0].dtype)
         out_losses = []
         for loss_fn, y, p, sw in zip(self.loss_fns, y_vars, preds, sw_vars):
             per_sample = loss_fn(y, p)

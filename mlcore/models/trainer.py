@@ -76,7 +76,7 @@ class Trainer:
             cbks.on_epoch_begin(epoch)
             logs = self._run_epoch(data, cbks, train=True)
             if val_data is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = self._evaluate_data(val_data, None)
+                val_logs = self._evaluate_data(val_data, cbks)
                 logs.update({"val_" + k: v for k, v in val_logs.items()})
             cbks.on_epoch_end(epoch, logs)
             if self.stop_training:
@@ -127,21 +127,23 @@ class Trainer:
         return values[0] if len(values) == 1 else values
 
     def _evaluate_data(self, data, callbacks, verbose=0):
-        from mlcore.callbacks import CallbackList
-        cbks = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
-                            steps=len(data))
+        """Run the test step over data; inside fit, callbacks is fit's own CallbackList (as in Keras)."""
+        cbks = self._callback_list(callbacks, verbose, len(data))
         cbks.on_test_begin()
         logs = self._run_epoch(data, cbks, train=False)
         cbks.on_test_end(logs)
         return logs
 
-    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+    def _callback_list(self, callbacks, verbose, steps):
         from mlcore.callbacks import CallbackList
+        if isinstance(callbacks, CallbackList):
+            return callbacks
+        return CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=steps)
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         data = data_adapters.adapt(x, None, None, batch_size, False, steps)
         self._prepare(data)
-        verbose = 1 if verbose == "auto" else verbose
-        cbks = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
-                            steps=len(data))
+        cbks = self._callback_list(callbacks, 1 if verbose == "auto" else verbose, len(data))
         cbks.on_predict_begin()
         outputs = []
         for step, (xb, _, _) in enumerate(data.batches()):

@@ -1,0 +1,113 @@
+"""The theano backend: the graph lowered to PyTensor and compiled by PyTensor.
+
+On CPU PyTensor's C linker ("cvm") runs the rewritten graph as generated C code
+with BLAS; on a GPU its JAX linker hands the graph to XLA, compiled once per
+input shape because JAX needs static shapes.  Shared values are ordinary inputs,
+so a shared variable keeps one logical value across backends; the ones a
+function updates may be overwritten in place, as Theano updated its shared
+variables.
+"""
+import io
+
+import numpy as np
+import pytensor
+import pytensor.tensor as pt
+from pytensor.compile.debug.profiling import ProfileStats
+from pytensor.compile.io import In
+from pytensor.compile.mode import Mode
+
+from backends import get_backend, installed
+from backends.base import Backend, Plan
+from backends.theano import blas
+from backends.theano.kernels import conform, lower
+from mlcore import config
+
+
+def configure():
+    """PyTensor settings for mlcore, applied before anything compiles.
+
+    BLAS for Gemm, the module cache under mlcore's home, and the C linker as the
+    default for graphs PyTensor compiles on its own (an OpFromGraph's inner graph):
+    PyTensor 3 defaults to Numba, whose first call can take minutes for a convnet.
+    """
+    blas.configure_blas()
+    blas.configure_cache(config.home())
+    if pytensor.config.linker == "auto":
+        pytensor.config.linker = "cvm"
+
+
+configure()
+C_MODE = Mode(linker="cvm", optimizer="fast_run")
+
+
+class ConformingLowering:
+    """The kernel table with each result given the node's exact dtype and known static shape."""
+
+    backend_name = "theano"
+
+    def kernel(self, node):
+        kernel = lower.kernel(node)
+        if len(node.outputs) == 1:
+            return lambda *args: conform(kernel(*args), node.outputs[0].type)
+        return lambda *args: [conform(r, o.type) for r, o in zip(kernel(*args), node.outputs)]
+
+
+def pytensor_function(plan, fgraph, shapes, mode, profile=None, donate=()):
+    """Run the plan on symbolic PyTensor inputs of the given static shapes and compile the result."""
+    inputs = [pt.tensor(dtype=v.dtype, shape=s, name=v.name) for v, s in zip(fgraph.inputs, shapes)]
+    constants = [pt.constant(c.data, name=c.name) for c in plan.constants]
+    outputs = plan.run(inputs, constants)
+    wrapped = [In(v, mutable=k in donate) for k, v in enumerate(inputs)]
+    return pytensor.function(wrapped, outputs, mode=mode, profile=profile, on_unused_input="ignore")
+
+
+class TheanoBackend(Backend):
+    name = "theano"
+    lowering = lower
+    description = "PyTensor: its graph rewrites, then its C linker (cvm, BLAS) on CPU, its JAX linker on GPU"
+
+    def devices(self):
+        if installed("jax") and "gpu" in get_backend("jax").devices():
+            return ["cpu", "gpu"]
+        return ["cpu"]
+
+    def adopt(self, value, device):
+        if device == "gpu":
+            return get_backend("jax").adopt(value, device)
+        value = np.asarray(value)
+        return value if value.flags.writeable else value.copy()   # donated buffers are written in place
+
+    def compile(self, fgraph, device=None, profile=None, donate=()):
+        device = self.check_device(device)
+        return compile_graph(fgraph, "JAX" if device == "gpu" else "C", profile, donate)
+
+
+def compile_graph(fgraph, linker="C", profile=None, donate=()):
+    """fgraph as a PyTensor function with PyTensor's "C" linker or its "JAX" linker.
+
+    The C function is compiled once, for mlcore's static shapes; the JAX one for each
+    new combination of input shapes, since XLA needs them all static.
+    """
+    plan = Plan(fgraph, ConformingLowering())
+    stats = None
+    if profile is not None:
+        stats = ProfileStats(atexit_print=False, name=profile.name)
+        profile.extra = lambda: _summary(stats)
+    if linker == "C":
+        run = pytensor_function(plan, fgraph, [v.type.shape for v in fgraph.inputs], C_MODE, stats, donate)
+        run.trust_input = True   # mlcore.Function has checked the inputs' dtypes and shapes
+        return run
+    compiled = {}
+
+    def run(*inputs):
+        shapes = tuple(np.shape(v) for v in inputs)
+        if shapes not in compiled:
+            compiled[shapes] = pytensor_function(plan, fgraph, shapes, "JAX", stats)
+        return compiled[shapes](*inputs)
+    return run
+
+
+def _summary(stats):
+    text = io.StringIO()
+    stats.summary(file=text)
+    return text.getvalue()

@@ -1,0 +1,150 @@
+"""The theano backend's kernel table: each mlcore Op as PyTensor expressions.
+
+Kernels receive and return symbolic PyTensor variables; PyTensor then rewrites
+the whole graph (fusion, BLAS Gemm, in-place updates) and compiles it.  Ops
+whose numerics depend on run-time shapes or on a random key run as ReferenceOps.
+"""
+import numpy as np
+import pytensor.tensor as pt
+from pytensor.tensor.special import log_softmax, softmax
+
+from backends import array_api as xk
+from backends.base import Lowering
+from backends.theano.reference import ReferenceOp
+from mlcore.graph.gradient import GradientBlock
+from mlcore.graph.ops import elemwise as ew
+from mlcore.graph.ops import linalg, nn as nn_ops, random, reduce, shape
+from mlcore.graph.ops.shape import build_key
+
+lower = Lowering("theano")
+
+
+def conform(value, mlcore_type):
+    """value with the mlcore type's exact dtype and every static dim mlcore knows.
+
+    PyTensor promotes differently (int / int gives float64, float32 * int64 gives
+    float64) and may infer less of a shape than mlcore did; a DimShuffle that drops
+    a dim, or the JAX linker, needs those dims known.
+    """
+    value = pt.cast(value, mlcore_type.dtype)
+    known = tuple(m if p is None else p for p, m in zip(value.type.shape, mlcore_type.shape))
+    return value if known == value.type.shape else pt.specify_shape(value, known)
+
+
+def _truth(x):
+    return x if x.dtype == "bool" else pt.neq(x, 0)
+
+
+SPECIAL = {  # mlcore names whose PyTensor function is not spelt as in numpy
+    "neg": pt.neg, "sub": pt.sub, "mul": pt.mul, "truediv": pt.true_div, "intdiv": pt.int_div,
+    "round": pt.round_half_to_even, "second": pt.second,
+    "and": lambda a, b: pt.and_(_truth(a), _truth(b)), "or": lambda a, b: pt.or_(_truth(a), _truth(b)),
+    "sigmoid": pt.sigmoid, "softplus": pt.softplus, "relu": lambda x: pt.maximum(x, 0),
+}
+
+
+def elemwise(op):
+    """The PyTensor function for `op`, its result in mlcore's dtype for these arguments."""
+    fn = xk.elemwise_kernel(pt, op, SPECIAL)
+    return lambda *args: pt.cast(fn(*args), op.output_dtype([a.dtype for a in args]))
+
+
+@lower.register(ew.Elemwise)
+def _(op, node):
+    return elemwise(op)
+
+
+@lower.register(ew.Composite)
+def _(op, node):
+    kernels = [elemwise(step) for step, _ in op.program]
+    return lambda *xs: xk.run_program(op, kernels, xs)   # PyTensor fuses it again itself
+
+
+@lower.register(GradientBlock)
+def _(op, node):
+    return lambda x: x
+
+
+@lower.register(shape.DimShuffle)
+def _(op, node):
+    return lambda x: x.dimshuffle(list(op.order))   # Theano's own op, same semantics
+
+
+@lower.register(shape.Shape)
+def _(op, node):
+    return lambda x: x.shape
+
+
+@lower.register(shape.Reshape)
+def _(op, node):
+    return lambda x, s: pt.reshape(x, s, ndim=op.ndim)
+
+
+@lower.register(shape.Subtensor)
+def _(op, node):
+    return lambda x, *idx: x[build_key(op.spec, idx)]
+
+
+@lower.register(shape.IncSubtensor)
+def _(op, node):
+    update = pt.set_subtensor if op.set_instead_of_inc else pt.inc_subtensor   # inc accumulates repeats
+
+    def inc(x, y, *idx):
+        return update(x[build_key(op.spec, idx)], pt.cast(y, x.dtype))
+    return inc
+
+
+@lower.register(shape.Concatenate)
+def _(op, node):
+    return lambda *xs: pt.concatenate(xs, axis=op.axis)
+
+
+@lower.register(shape.Pad)
+def _(op, node):
+    def pad(x):   # an alloc and a set_subtensor: pt.pad is an OpFromGraph, compiled apart from the graph
+        dims = [x.shape[d] + before + after for d, (before, after) in enumerate(op.pad_width)]
+        canvas = pt.alloc(np.asarray(op.value, dtype=x.dtype), *dims)
+        inner = tuple(slice(before, -after if after else None) for before, after in op.pad_width)
+        return pt.set_subtensor(canvas[inner], x)
+    return pad
+
+
+@lower.register(shape.Arange)
+def _(op, node):
+    return lambda a, b, c: pt.arange(a, b, c, dtype=op.dtype)
+
+
+@lower.register(shape.Alloc)
+def _(op, node):
+    ndim = node.outputs[0].ndim
+    return lambda v, s: pt.alloc(v, *(s[d] for d in range(ndim)))
+
+
+REDUCTIONS = {reduce.Sum: "sum", reduce.Prod: "prod", reduce.Max: "max", reduce.Min: "min",
+              reduce.Argmax: "argmax", reduce.Argmin: "argmin"}
+
+
+@lower.register(*REDUCTIONS)
+def _(op, node):
+    return xk.reduce_kernel(pt, op, REDUCTIONS[type(op)])
+
+
+@lower.register(linalg.Matmul)
+def _(op, node):
+    return pt.matmul   # 2-d products become BLAS Gemm/Dot22 in PyTensor's rewrites
+
+
+@lower.register(nn_ops.Softmax)
+def _(op, node):
+    return lambda x: softmax(x, axis=op.axis)
+
+
+@lower.register(nn_ops.LogSoftmax)
+def _(op, node):
+    return lambda x: log_softmax(x, axis=op.axis)
+
+
+@lower.register(nn_ops.Conv2D, nn_ops.Conv2DGradInput, nn_ops.Conv2DGradFilter, nn_ops.Pool2D,
+                nn_ops.Pool2DGrad, random.RandomVariable)
+def _(op, node):
+    return ReferenceOp(node)

@@ -1,0 +1,227 @@
+"""2-d convolution layers: Conv2D, Convolution2D (the Keras 1/2 spelling) and ZeroPadding2D.
+
+Kernels are stored (h, w, in // groups, out) whatever the data format, as Keras stores them, so a
+weights file fits a channels_last and a channels_first model alike. The graph convolves NHWC tensors
+(mlcore.graph.ops.nn.Conv2D): channels_first inputs are transposed in and out, and the bias is added
+before the transpose back, so the transposes of consecutive layers meet and cancel in the rewrites.
+"""
+from mlcore import activations, config, constraints, initializers, ops, regularizers
+from mlcore.layers.base import Layer
+
+# Keras 1's dim_ordering values, with their old meaning ("default" = the configured format).
+DIM_ORDERINGS = {"th": "channels_first", "tf": "channels_last", "default": None}
+
+KERAS1_CONV = {"nb_filter": "filters", "init": "kernel_initializer", "border_mode": "padding",
+               "subsample": "strides", "dim_ordering": "data_format", "atrous_rate": "dilation_rate",
+               "W_regularizer": "kernel_regularizer", "b_regularizer": "bias_regularizer",
+               "W_constraint": "kernel_constraint", "b_constraint": "bias_constraint", "bias": "use_bias"}
+
+
+def rename_keras1(kwargs, aliases):
+    """Moves Keras 1 keyword arguments to their Keras 3 names, refusing to get both spellings."""
+    for old, new in aliases.items():
+        if old in kwargs:
+            if new in kwargs:
+                raise TypeError("Got both %r and its Keras 1 name %r" % (new, old))
+            kwargs[new] = kwargs.pop(old)
+    return kwargs
+
+
+def standardize_tuple(value, n, name, allow_zero=False):
+    """An int or n ints as a tuple of n positive ints (Keras's rule and message)."""
+    message = "The `%s` argument must be a tuple of %d integers. Received %s=%r" % (name, n, name, value)
+    if isinstance(value, int):
+        values = (value,) * n
+    else:
+        try:
+            values = tuple(int(v) for v in value)
+        except (TypeError, ValueError):
+            raise ValueError(message) from None
+        if len(values) != n:
+            raise ValueError(message)
+    if any(v < 0 or (v == 0 and not allow_zero) for v in values):
+        raise ValueError(message + ", including values that do not satisfy `value %s 0`"
+                         % (">=" if allow_zero else ">"))
+    return values
+
+
+def standardize_padding(value):
+    padding = value.lower() if isinstance(value, str) else value
+    if padding not in ("valid", "same"):
+        raise ValueError("The `padding` argument must be one of ['valid', 'same']. Received: padding=%r"
+                         % (value,))
+    return padding
+
+
+def standardize_data_format(value):
+    """channels_last / channels_first; None is the configured default, Keras 1's "th"/"tf" are accepted."""
+    value = DIM_ORDERINGS.get(value, value)
+    if value is None:
+        return config.image_data_format()
+    if str(value).lower() not in ("channels_first", "channels_last"):
+        raise ValueError("The `data_format` argument must be one of {'channels_first', 'channels_last'}. "
+                         "Received: data_format=%r" % (value,))
+    return str(value).lower()
+
+
+def to_nhwc(x, data_format):
+    return ops.dimshuffle(x, 0, 2, 3, 1) if data_format == "channels_first" else x
+
+
+def from_nhwc(x, data_format):
+    return ops.dimshuffle(x, 0, 3, 1, 2) if data_format == "channels_first" else x
+
+
+def check_rank(layer, inputs, rank=4):
+    if inputs.ndim != rank:
+        raise ValueError("Input 0 of layer '%s' is incompatible with the layer: expected ndim=%d, found "
+                         "ndim=%d. Full shape received: %s" % (layer.name, rank, inputs.ndim, inputs.type.shape))
+
+
+class Conv2D(Layer):
+    """2-d cross-correlation, as keras.layers.Conv2D, with a (h, w, in // groups, filters) kernel."""
+
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
+                 dilation_rate=(1, 1), groups=1, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
+                 bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
+                 bias_constraint=None, **kwargs):
+        old = rename_keras1({k: kwargs.pop(k) for k in list(kwargs) if k in KERAS1_CONV}, KERAS1_CONV)
+        super().__init__(**kwargs)
+        if not isinstance(filters, int) or isinstance(filters, bool) or filters <= 0:
+            raise ValueError("Invalid value for argument `filters`. Expected a strictly positive value. "
+                             "Received filters=%r." % (filters,))
+        self.filters = filters
+        self.groups = int(groups)
+        if self.groups <= 0 or filters % self.groups:
+            raise ValueError("The number of filters must be evenly divisible by the number of groups. "
+                             "Received: groups=%r, filters=%d." % (groups, filters))
+        self.kernel_size = standardize_tuple(kernel_size, 2, "kernel_size")
+        self.strides = standardize_tuple(old.get("strides", strides), 2, "strides")
+        self.dilation_rate = standardize_tuple(old.get("dilation_rate", dilation_rate), 2, "dilation_rate")
+        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
+            raise ValueError("`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
+                             "Received: strides=%s and dilation_rate=%s" % (self.strides, self.dilation_rate))
+        self.padding = standardize_padding(old.get("padding", padding))
+        self.data_format = standardize_data_format(old.get("data_format", data_format))
+        self.activation = activations.get(activation)
+        self.use_bias = bool(old.get("use_bias", use_bias))
+        self.kernel_initializer = initializers.get(old.get("kernel_initializer", kernel_initializer))
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(old.get("kernel_regularizer", kernel_regularizer))
+        self.bias_regularizer = regularizers.get(old.get("bias_regularizer", bias_regularizer))
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.kernel_constraint = constraints.get(old.get("kernel_constraint", kernel_constraint))
+        self.bias_constraint = constraints.get(old.get("bias_constraint", bias_constraint))
+
+    def _channel_axis(self):
+        return 1 if self.data_format == "channels_first" else -1
+
+    def build(self, input_shape):
+        channels = input_shape[self._channel_axis()]
+        if channels is None:
+            raise ValueError("Conv2D '%s': the channel dimension of the inputs should be defined; got "
+                             "shape %s (data_format=%s)" % (self.name, input_shape, self.data_format))
+        if channels % self.groups:
+            raise ValueError("The number of input channels must be evenly divisible by the number of groups. "
+                             "Received groups=%d, but the input has %d channels (full input shape is %s)."
+                             % (self.groups, channels, input_shape))
+        shape = self.kernel_size + (channels // self.groups, self.filters)
+        self.kernel = self.add_weight(shape, self.kernel_initializer, regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint, name="kernel")
+        self.bias = self.add_weight((self.filters,), self.bias_initializer, regularizer=self.bias_regularizer,
+                                    constraint=self.bias_constraint, name="bias") if self.use_bias else None
+        self.built = True
+
+    def _convolve(self, x):
+        """Cross-correlate NHWC x; with groups, each slice of the channels with its slice of the kernel."""
+        def conv(inputs, kernel):
+            return ops.conv2d(inputs, kernel, self.strides, self.padding, "channels_last", self.dilation_rate)
+        if self.groups == 1:
+            return conv(x, self.kernel)
+        cin, cout = self.kernel.shape[2], self.filters // self.groups
+        return ops.concatenate([conv(x[:, :, :, g * cin:(g + 1) * cin], self.kernel[:, :, :, g * cout:(g + 1) * cout])
+                                for g in range(self.groups)], axis=3)
+
+    def call(self, inputs):
+        check_rank(self, inputs)
+        channels = inputs.type.shape[self._channel_axis()]
+        expected = self.kernel.shape[2] * self.groups
+        if channels is not None and channels != expected:
+            raise ValueError("Conv2D '%s' expects inputs with %d channels (data_format=%s), got shape %s"
+                             % (self.name, expected, self.data_format, inputs.type.shape))
+        out = self._convolve(to_nhwc(inputs, self.data_format))
+        if self.bias is not None:
+            out = out + self.bias
+        out = self.activation(from_nhwc(out, self.data_format))
+        if self.activity_regularizer is not None:
+            self.add_loss(self.activity_regularizer(out))
+        return out
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,
+                "strides": self.strides, "padding": self.padding, "data_format": self.data_format,
+                "dilation_rate": self.dilation_rate, "groups": self.groups,
+                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+                "kernel_constraint": constraints.serialize(self.kernel_constraint),
+                "bias_constraint": constraints.serialize(self.bias_constraint)}
+
+
+def Convolution2D(*args, **kwargs):
+    """Keras 1's Convolution2D(nb_filter, nb_row, nb_col, init=, border_mode=, subsample=, dim_ordering=,
+    W_regularizer=, bias=, ...), with its old meaning (dim_ordering "th" is channels_first).
+
+    A factory, not a class: it returns a Conv2D, because Keras 3 weight files key layers by class name and
+    Keras 2 made Convolution2D an alias of Conv2D. Keras 2 calls, Convolution2D(64, (3, 3), padding=...),
+    work too."""
+    rename_keras1(kwargs, KERAS1_CONV)
+    names = ("filters", "nb_row", "nb_col") if len(args) == 3 else ("filters", "kernel_size")
+    if len(args) > len(names):
+        raise TypeError("Convolution2D takes at most 3 positional arguments (nb_filter, nb_row, nb_col); "
+                        "got %d" % len(args))
+    for name, value in zip(names, args):
+        if name in kwargs:
+            raise TypeError("Convolution2D got multiple values for argument %r" % name)
+        kwargs[name] = value
+    if "nb_row" in kwargs or "nb_col" in kwargs:
+        kwargs["kernel_size"] = (kwargs.pop("nb_row", None), kwargs.pop("nb_col", None))
+    return Conv2D(**kwargs)
+
+
+class ZeroPadding2D(Layer):
+    """Adds rows and columns of zeros around images: padding is an int, (rows, cols) or
+    ((top, bottom), (left, right))."""
+
+    def __init__(self, padding=(1, 1), data_format=None, **kwargs):
+        old = rename_keras1({k: kwargs.pop(k) for k in list(kwargs) if k == "dim_ordering"},
+                            {"dim_ordering": "data_format"})
+        super().__init__(**kwargs)
+        self.data_format = standardize_data_format(old.get("data_format", data_format))
+        if isinstance(padding, int):
+            self.padding = ((padding, padding), (padding, padding))
+        elif hasattr(padding, "__len__") and len(padding) == 2 and all(isinstance(p, int) for p in padding):
+            self.padding = ((padding[0], padding[0]), (padding[1], padding[1]))
+        elif hasattr(padding, "__len__") and len(padding) == 2:
+            self.padding = (standardize_tuple(padding[0], 2, "1st entry of padding", allow_zero=True),
+                            standardize_tuple(padding[1], 2, "2nd entry of padding", allow_zero=True))
+        else:
+            raise ValueError("`padding` should be either an int, a tuple of 2 ints (symmetric_height_pad, "
+                             "symmetric_width_pad), or a tuple of 2 tuples of 2 ints ((top_pad, bottom_pad), "
+                             "(left_pad, right_pad)). Received: padding=%r." % (padding,))
+        if any(p < 0 for pair in self.padding for p in pair):
+            raise ValueError("ZeroPadding2D: padding must not be negative, got %r" % (padding,))
+
+    def call(self, inputs):
+        check_rank(self, inputs)
+        spatial = [tuple(p) for p in self.padding]
+        width = [(0, 0), (0, 0)] + spatial if self.data_format == "channels_first" else [(0, 0)] + spatial + [(0, 0)]
+        return ops.pad(inputs, width)
+
+    def get_config(self):
+        return {**super().get_config(), "padding": self.padding, "data_format": self.data_format}
+

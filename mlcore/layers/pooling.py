@@ -1,0 +1,81 @@
+"""2-d pooling layers: MaxPooling2D, AveragePooling2D and their global forms, with Keras's aliases.
+
+Keras 1's spellings still work: border_mode= for padding, dim_ordering= (or "th"/"tf" in the data_format
+position) for the data format, with their old meaning.
+"""
+from mlcore import ops
+from mlcore.layers.base import Layer
+from mlcore.layers.convolutional import (check_rank, rename_keras1, standardize_data_format,
+                                         standardize_padding, standardize_tuple)
+
+KERAS1_POOL = {"border_mode": "padding", "dim_ordering": "data_format"}
+
+
+def _keras1(kwargs):
+    return rename_keras1({k: kwargs.pop(k) for k in list(kwargs) if k in KERAS1_POOL}, KERAS1_POOL)
+
+
+class _Pooling2D(Layer):
+    """Windows of pool_size moved by strides (default: pool_size) over the two spatial dims."""
+
+    mode = None
+
+    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, **kwargs):
+        old = _keras1(kwargs)
+        super().__init__(**kwargs)
+        self.pool_size = standardize_tuple(pool_size, 2, "pool_size")
+        self.strides = standardize_tuple(self.pool_size if strides is None else strides, 2, "strides")
+        self.padding = standardize_padding(old.get("padding", padding))
+        self.data_format = standardize_data_format(old.get("data_format", data_format))
+
+    def call(self, inputs):
+        check_rank(self, inputs)
+        pool = ops.max_pool2d if self.mode == "max" else ops.avg_pool2d
+        return pool(inputs, self.pool_size, self.strides, self.padding, self.data_format)
+
+    def get_config(self):
+        return {**super().get_config(), "pool_size": self.pool_size, "padding": self.padding,
+                "strides": self.strides, "data_format": self.data_format}
+
+
+class MaxPooling2D(_Pooling2D):
+    mode = "max"
+
+
+class AveragePooling2D(_Pooling2D):
+    """Averages over the real pixels of each window (padding is not counted), as Keras does."""
+    mode = "average"
+
+
+class _GlobalPooling2D(Layer):
+    """Reduces the spatial dims: (N, C) outputs, or (N, 1, 1, C) / (N, C, 1, 1) with keepdims."""
+
+    reduce = None
+
+    def __init__(self, data_format=None, keepdims=False, **kwargs):
+        old = _keras1(kwargs)
+        super().__init__(**kwargs)
+        self.data_format = standardize_data_format(old.get("data_format", data_format))
+        self.keepdims = bool(keepdims)
+
+    def call(self, inputs):
+        check_rank(self, inputs)
+        axes = [2, 3] if self.data_format == "channels_first" else [1, 2]
+        return type(self).reduce(inputs, axis=axes, keepdims=self.keepdims)
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format, "keepdims": self.keepdims}
+
+
+class GlobalAveragePooling2D(_GlobalPooling2D):
+    reduce = ops.mean
+
+
+class GlobalMaxPooling2D(_GlobalPooling2D):
+    reduce = ops.max_
+
+
+MaxPool2D = MaxPooling2D
+AvgPool2D = AveragePooling2D
+GlobalAvgPool2D = GlobalAveragePooling2D
+GlobalMaxPool2D = GlobalMaxPooling2D

@@ -1,0 +1,332 @@
+"""The optimizer base: Keras 3's update rules, written as symbolic update pairs.
+
+An optimizer turns (variables, gradients) into Theano-style updates: a list of
+(shared variable, new value) pairs that mlcore.function applies after each call.
+Its state (iteration count, learning rate, per-variable slots) lives in shared
+variables, so it persists between calls and get_value()/set_value() see it.
+
+Subclasses write update_step() as Keras does, with assign/assign_add/assign_sub.
+Those record the new value of each variable (reading a variable after assigning
+it gives the new value), so the pairs returned compute exactly Keras's sequence
+of in-place assignments in one step.
+"""
+import re
+import warnings
+
+import numpy as np
+
+from mlcore import config, initializers
+from mlcore.graph.basic import SharedVariable, shared
+from mlcore.graph.ops import elemwise as ew
+from mlcore.graph.ops.reduce import sum_
+from mlcore.optimizers.schedules import LearningRateSchedule, evaluate
+from mlcore.optimizers import schedules
+
+
+def _snake_case(name):
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+class Optimizer:
+    """Base class.  Keras 1/2's lr= is accepted for learning_rate, and decay= keeps its
+    old meaning: the learning rate is divided by (1 + decay * iterations)."""
+
+    def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name=None, **kwargs):
+        learning_rate = kwargs.pop("lr", learning_rate)
+        self.decay = float(kwargs.pop("decay", None) or 0.0)
+        if kwargs:
+            raise ValueError("Argument(s) not recognized: %s" % (kwargs,))
+        if sum(a is not None for a in (clipnorm, clipvalue, global_clipnorm)) > 1:
+            raise ValueError("Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. Received: "
+                             "clipnorm=%s, clipvalue=%s, global_clipnorm=%s" % (clipnorm, clipvalue, global_clipnorm))
+        if use_ema and not 0 <= ema_momentum <= 1:
+            raise ValueError("`ema_momentum` must be in the range [0, 1]. Received: ema_momentum=%s" % ema_momentum)
+        if gradient_accumulation_steps is not None and gradient_accumulation_steps < 2:
+            raise ValueError("`gradient_accumulation_steps` must be an integer >= 2. Received: "
+                             "gradient_accumulation_steps=%s" % gradient_accumulation_steps)
+        self.name = name or _snake_case(type(self).__name__)
+        self.weight_decay, self.clipnorm, self.clipvalue = weight_decay, clipnorm, clipvalue
+        self.global_clipnorm, self.use_ema, self.ema_momentum = global_clipnorm, use_ema, ema_momentum
+        self.ema_overwrite_frequency, self.loss_scale_factor = ema_overwrite_frequency, loss_scale_factor
+        self.gradient_accumulation_steps = gradient_accumulation_steps
+        self.built = False
+        self._variables = []
+        self._values = None  # while get_updates runs: id(shared) -> (shared, current value)
+        self._exclude_ids, self._exclude_pattern = set(), None
+        self._iterations = self.add_variable((), initializer="zeros", dtype="int64", name="iteration")
+        self._learning_rate = None
+        self._set_learning_rate(learning_rate)
+
+    # --- state -----------------------------------------------------------------------------------
+    def add_variable(self, shape, initializer="zeros", dtype=None, name=None):
+        """A state variable, named "<optimizer>/<name>" (Keras's variable path)."""
+        value = initializers.get(initializer)(tuple(shape), dtype=dtype or config.floatx())
+        variable = shared(np.asarray(value), name="%s/%s" % (self.name, name))
+        self._variables.append(variable)
+        return variable
+
+    def add_variable_from_reference(self, reference_variable, name=None, initializer="zeros"):
+        """A slot shaped like a model variable, named "<variable name>_<slot>" as Keras names it."""
+        ref_name = (reference_variable.name or "variable").replace("/", "_").replace(":", "_")
+        value = reference_variable.get_value(borrow=True)
+        return self.add_variable(value.shape, initializer, value.dtype, "%s_%s" % (ref_name, name or "var"))
+
+    def add_optimizer_variables(self, variables, name, initializer="zeros"):
+        """One slot per variable for a name, or a tuple of lists for a list of names (created interleaved)."""
+        names = [name] if isinstance(name, str) else list(name)
+        inits = initializer if isinstance(initializer, (list, tuple)) else [initializer] * len(names)
+        slots = tuple([] for _ in names)
+        for variable in variables:
+            for slot_list, slot_name, init in zip(slots, names, inits):
+                slot_list.append(self.add_variable_from_reference(variable, slot_name, init))
+        return slots[0] if isinstance(name, str) else slots
+
+    def build(self, variables):
+        """Create the slots for these model variables (the shared variables to be trained)."""
+        if self.built:
+            return
+        variables = list(variables)
+        self._trainable_variables = variables
+        self._index = {id(v): i for i, v in enumerate(variables)}
+        if self.use_ema:
+            self._model_variables_moving_average = self.add_optimizer_variables(variables, "average")
+        if self.gradient_accumulation_steps:
+            self._accumulated_gradients = self.add_optimizer_variables(variables, "gradient_accumulator")
+        self.built = True
+
+    def _get_variable_index(self, variable):
+        return self._index[id(variable)]
+
+    @property
+    def variables(self):
+        """The state in Keras's order: iteration, learning_rate (unless a schedule), then the slots."""
+        return list(self._variables)
+
+    @property
+    def iterations(self):
+        """The int64 shared step counter."""
+        return self._iterations
+
+    def get_weights(self):
+        return [v.get_value() for v in self._variables]
+
+    def set_weights(self, weights):
+        if not self.built:
+            raise ValueError("You are calling `set_weights()` on an optimizer that has not yet been built. "
+                             "Please call `optimizer.build(trainable_variables)` first.")
+        for variable, value in zip(self._variables, weights):
+            variable.set_value(np.asarray(value))
+
+    # --- learning rate ---------------------------------------------------------------------------
+    def _set_learning_rate(self, learning_rate):
+        if isinstance(learning_rate, LearningRateSchedule):
+            if isinstance(self._learning_rate, SharedVariable):
+                self._variables.remove(self._learning_rate)
+            self._learning_rate = learning_rate
+        elif isinstance(learning_rate, (int, float, np.number)) and not isinstance(learning_rate, bool):
+            if isinstance(self._learning_rate, LearningRateSchedule):
+                raise TypeError("This optimizer was created with a `LearningRateSchedule` object as its "
+                                "`learning_rate` constructor argument, hence its learning rate is not settable. "
+                                "If you need the learning rate to be settable, you should instantiate the "
+                                "optimizer with a float `learning_rate` argument.")
+            if self._learning_rate is None:
+                self._learning_rate = self.add_variable((), initializers.Constant(float(learning_rate)),
+                                                        name="learning_rate")
+            else:
+                self._learning_rate.set_value(np.asarray(learning_rate, self._learning_rate.dtype))
+        else:
+            raise ValueError("Argument `learning_rate` should be float, or an instance of LearningRateSchedule. "
+                             "Received instead: learning_rate=%r" % (learning_rate,))
+
+    @property
+    def learning_rate(self):
+        """The current rate as a float (a schedule is evaluated at the current iteration);
+        assigning a float changes it without recompiling the training step."""
+        return float(evaluate(self._current_learning_rate(self._iterations.get_value())))
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        self._set_learning_rate(value)
+
+    lr = learning_rate  # Keras 1/2 name
+
+    def _current_learning_rate(self, iterations):
+        if isinstance(self._learning_rate, LearningRateSchedule):
+            lr = self._learning_rate(iterations)
+        else:
+            lr = self._learning_rate
+        if self.decay:
+            lr = lr * (1.0 / (1.0 + self.decay * ew.cast(iterations, lr.dtype)))
+        return lr
+
+    # --- assignments -----------------------------------------------------------------------------
+    def current(self, variable):
+        """The variable's value at this point of the step being built."""
+        return self._values.get(id(variable), (variable, variable))[1]
+
+    def assign(self, variable, value):
+        value = ew.cast(value, variable.dtype)
+        self._values[id(variable)] = (variable, value)
+        return value
+
+    def assign_add(self, variable, value):
+        return self.assign(variable, self.current(variable) + value)
+
+    def assign_sub(self, variable, value):
+        return self.assign(variable, self.current(variable) - value)
+
+    # --- the update ------------------------------------------------------------------------------
+    def scale_loss(self, loss):
+        """The loss to differentiate: multiplied by loss_scale_factor when set."""
+        return loss if self.loss_scale_factor is None else loss * self.loss_scale_factor
+
+    def get_updates(self, variables, grads):
+        """(shared variable, new value) pairs for one step: model variables, slots and the iteration count.
+
+        A None gradient leaves its variable alone (with a warning, as Keras).
+        """
+        variables = list(variables)
+        self.build(variables)
+        missing = [v.name for v, g in zip(variables, grads) if g is None]
+        pairs = [(v, g) for v, g in zip(variables, grads) if g is not None]
+        if not pairs:
+            raise ValueError("No gradients provided for any variable.")
+        if missing:
+            warnings.warn("Gradients do not exist for variables %s when minimizing the loss." % missing)
+        for v, _ in pairs:
+            if id(v) not in self._index:
+                raise ValueError("Unknown variable: %s. This optimizer can only be called for the variables it "
+                                 "was originally built with." % (v.name,))
+        variables, grads = [v for v, _ in pairs], [g for _, g in pairs]
+        if self.loss_scale_factor is not None:
+            grads = [g / self.loss_scale_factor for g in grads]
+        self._values = {}
+        try:
+            if self.gradient_accumulation_steps:
+                self._accumulate_and_apply(grads, variables)
+            else:
+                self._apply(grads, variables)
+            if self.use_ema:
+                self._update_moving_averages()
+            self.assign_add(self._iterations, 1)
+            return list(self._values.values())
+        finally:
+            self._values = None
+
+    def _local_iterations(self):
+        """The step count update rules see: iterations, or completed accumulation cycles."""
+        if self.gradient_accumulation_steps:
+            return ew.int_div(self._iterations, self.gradient_accumulation_steps)
+        return self._iterations
+
+    def _apply(self, grads, variables):
+        grads = self._clip_gradients(grads)
+        learning_rate = self._current_learning_rate(self._iterations)
+        if self.weight_decay is not None:
+            for variable in variables:
+                if self._use_weight_decay(variable):
+                    lr = ew.cast(learning_rate, variable.dtype)
+                    value = self.current(variable)
+                    self.assign(variable, value - value * self.weight_decay * lr)
+        self._backend_update_step(grads, variables, learning_rate)
+
+    def _backend_update_step(self, grads, variables, learning_rate):
+        for grad, variable in zip(grads, variables):
+            self.update_step(grad, variable, learning_rate)
+
+    def update_step(self, gradient, variable, learning_rate):
+        raise NotImplementedError
+
+    def _accumulate_and_apply(self, grads, variables):
+        """Every step adds the gradient to an accumulator; every n-th applies their mean (Keras's rule)."""
+        steps = self.gradient_accumulation_steps
+        is_update = ew.eq(ew.mod(self._iterations + 1, steps), 0)
+        accumulators = [self._accumulated_gradients[self._get_variable_index(v)] for v in variables]
+        self._apply([(g + acc) / steps for g, acc in zip(grads, accumulators)], variables)
+        for variable, value in list(self._values.values()):
+            self.assign(variable, ew.switch(is_update, value, variable))
+        for g, acc in zip(grads, accumulators):
+            self.assign(acc, ew.switch(is_update, ew.zeros_like(acc), acc + g))
+
+    def _update_moving_averages(self):
+        not_first_step = ew.cast(ew.neq(self._local_iterations(), 0), config.floatx())
+        momentum = not_first_step * self.ema_momentum
+        for variable, average in zip(self._trainable_variables, self._model_variables_moving_average):
+            new_average = self.assign(average, momentum * average + (1 - momentum) * self.current(variable))
+            if self.ema_overwrite_frequency:
+                overwrite = ew.eq(ew.mod(self._local_iterations() + 1, self.ema_overwrite_frequency), 0)
+                self.assign(variable, ew.switch(overwrite, new_average, self.current(variable)))
+
+    def finalize_variable_values(self, var_list):
+        """With use_ema, copy the moving averages into the model variables (end of fit)."""
+        if self.use_ema:
+            for variable, average in zip(var_list, self._model_variables_moving_average):
+                variable.set_value(average.get_value())
+
+    # --- clipping and weight decay ---------------------------------------------------------------
+    def _clip_gradients(self, grads):
+        if self.clipnorm and self.clipnorm > 0:
+            return [self._clip_by_norm(g) for g in grads]
+        if self.global_clipnorm and self.global_clipnorm > 0:
+            return clip_by_global_norm(grads, self.global_clipnorm)
+        if self.clipvalue and self.clipvalue > 0:
+            return [ew.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
+        return grads
+
+    def _clip_by_norm(self, values):
+        l2sum = sum_(ew.sqr(values), keepdims=True)
+        positive = ew.gt(l2sum, 0)
+        l2norm = ew.switch(positive, ew.sqrt(ew.switch(positive, l2sum, 1)), l2sum)
+        return values * self.clipnorm / ew.maximum(l2norm, self.clipnorm)
+
+    def exclude_from_weight_decay(self, var_list=None, var_names=None):
+        """Exempt variables, or those whose names contain one of var_names, from weight decay."""
+        if self.built:
+            raise ValueError("`exclude_from_weight_decay()` can only be configured before the optimizer is built.")
+        self._exclude_ids = {id(v) for v in var_list or ()}
+        self._exclude_pattern = re.compile("|".join(set(var_names))) if var_names else None
+
+    def _use_weight_decay(self, variable):
+        if id(variable) in self._exclude_ids:
+            return False
+        return not (self._exclude_pattern and self._exclude_pattern.search(variable.name or ""))
+
+    # --- configuration ---------------------------------------------------------------------------
+    def get_config(self):
+        if isinstance(self._learning_rate, LearningRateSchedule):
+            learning_rate = schedules.serialize(self._learning_rate)
+        else:
+            learning_rate = float(self._learning_rate.get_value())
+        config = {"name": self.name, "learning_rate": learning_rate, "weight_decay": self.weight_decay,
+                  "clipnorm": self.clipnorm, "global_clipnorm": self.global_clipnorm, "clipvalue": self.clipvalue,
+                  "use_ema": self.use_ema, "ema_momentum": self.ema_momentum,
+                  "ema_overwrite_frequency": self.ema_overwrite_frequency,
+                  "loss_scale_factor": self.loss_scale_factor,
+                  "gradient_accumulation_steps": self.gradient_accumulation_steps}
+        if self.decay:
+            config["decay"] = self.decay
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = schedules.deserialize(config["learning_rate"], custom_objects)
+        return cls(**config)
+
+    def __repr__(self):
+        return "<%s name=%s>" % (type(self).__name__, self.name)
+
+
+def global_norm(values):
+    return ew.sqrt(sum(sum_(ew.sqr(v)) for v in values))
+
+
+def clip_by_global_norm(values, clip_norm):
+    """Scale all gradients together so their joint L2 norm is at most clip_norm (NaN if it is not finite)."""
+    norm = global_norm(values)
+    scale = clip_norm * ew.minimum(1.0 / norm, 1.0 / clip_norm) + (norm - norm)
+    return [v * scale for v in values]

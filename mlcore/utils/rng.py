@@ -1,0 +1,26 @@
+"""mlcore's random state: one numpy Generator behind initial weights and layer seeds.
+
+Initializers with seed=None and layers without a seed (Dropout) draw from
+get_generator(), so set_random_seed(n) makes building a model reproducible,
+as keras.utils.set_random_seed does.
+"""
+import random
+
+import numpy as np
+
+_generator = np.random.default_rng()
+
+
+def set_random_seed(seed):
+    """Seed Python's random, numpy's global RNG and mlcore's generator."""
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+        raise ValueError("Expected `seed` argument to be an integer. Received: seed=%r" % (seed,))
+    global _generator
+    random.seed(int(seed))
+    np.random.seed(int(seed) % 2 ** 32)
+    _generator = np.random.default_rng(int(seed))
+
+
+def get_generator():
+    """The numpy Generator that unseeded initializers and layers draw from."""
+    return _generator

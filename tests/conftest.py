@@ -1,0 +1,66 @@
+"""Fixtures shared by the test suite.
+
+MLCORE_HOME points at a fresh folder for the whole session, set here at import time
+(before any test module reads mlcore.config), so no test writes ~/.mlcore.  PyTensor's
+compiled C modules are a cache worth keeping between runs, so unless PYTENSOR_FLAGS says
+otherwise they go where PyTensor puts them by default (~/.pytensor), not in that folder.
+"""
+import os
+import shutil
+import sys
+import tempfile
+
+import numpy as np
+import pytest
+
+_HOME = tempfile.mkdtemp(prefix="mlcore-test-home-")
+os.environ["MLCORE_HOME"] = _HOME
+os.environ.setdefault("PYTENSOR_FLAGS", "compiledir=" + os.path.join(
+    os.path.expanduser("~"), ".pytensor", "mlcore-tests-py%d.%d" % sys.version_info[:2]))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def mlcore_home():
+    """The session's MLCORE_HOME, removed at the end."""
+    from mlcore import config
+    config.reload()
+    yield _HOME
+    shutil.rmtree(_HOME, ignore_errors=True)
+
+
+@pytest.fixture
+def rng(request):
+    """A numpy Generator seeded from the test's name, so every test draws its own fixed numbers."""
+    return np.random.default_rng(sum(map(ord, request.node.name)))
+
+
+@pytest.fixture
+def floatx():
+    """Set mlcore's floatx for one test: floatx("float64"); the old setting comes back after."""
+    from mlcore import config
+    saved = dict(config._overrides)
+
+    def set_floatx(value):
+        config.set_floatx(value)
+    yield set_floatx
+    config._overrides.clear()
+    config._overrides.update(saved)
+
+
+@pytest.fixture
+def numeric_grad():
+    """Central finite differences of a scalar function of numpy arrays, wrt argument k."""
+    def grad(f, values, k, eps=1e-6):
+        values = [np.array(v, copy=True) for v in values]
+        flat = values[k].reshape(-1)
+        out = np.zeros(flat.shape, dtype="float64")
+        for i in range(flat.size):
+            old = flat[i]
+            flat[i] = old + eps
+            up = float(f(*values))
+            flat[i] = old - eps
+            down = float(f(*values))
+            flat[i] = old
+            out[i] = (up - down) / (2 * eps)
+        return out.reshape(values[k].shape)
+    return grad

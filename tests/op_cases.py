@@ -1,0 +1,341 @@
+"""The table of op cases shared by test_ops_forward, test_gradients and test_conformance.
+
+A case is a small graph exercising one op, a plain numpy expression computing the same
+thing, and how to draw its inputs.  Input shapes are patterns such as "ab" or "1b": a
+letter is a random size (the same letter, the same size), "1" a dim of size 1, which is
+also statically 1 in the input's type, so it broadcasts as in Theano.
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.special
+from scipy import signal
+
+import mlcore.tensor as T
+from mlcore.graph import ops
+from mlcore.graph.gradient import disconnected_grad, zero_grad
+
+FLOAT_KINDS = ("normal", "positive", "unit", "prob", "away", "frac")
+
+
+@dataclass
+class Case:
+    name: str
+    build: object                 # symbolic inputs -> output variable
+    ref: object                   # numpy arrays -> expected output
+    inputs: tuple                 # (kind, pattern) per input; kinds: FLOAT_KINDS, "int", "bool", "labelsN"
+    grad: bool = True             # whether the pullback is checked (float inputs, float output)
+    rtol32: float = 1e-6          # float32 tolerance of a backend against the float64 reference
+    static: bool = False          # inputs' types carry their full shapes
+    patterns: tuple = field(default=())   # more shape patterns for the same case (broadcasting)
+
+    def __repr__(self):
+        return self.name
+
+
+def draw(rng, kind, shape, dtype="float64"):
+    """An input of the given kind: values kept away from each op's kinks and poles."""
+    return np.asarray(_draw(rng, kind, shape, dtype))
+
+
+def _draw(rng, kind, shape, dtype):
+    if kind == "normal":
+        return rng.normal(size=shape).astype(dtype)
+    if kind == "positive":
+        return rng.uniform(0.5, 2.0, size=shape).astype(dtype)
+    if kind == "unit":
+        return rng.uniform(-0.8, 0.8, size=shape).astype(dtype)
+    if kind == "prob":
+        return rng.uniform(0.05, 0.95, size=shape).astype(dtype)
+    if kind == "away":       # |x| >= 0.2, for abs, relu, sign, max
+        return (rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.2, 2.0, size=shape)).astype(dtype)
+    if kind == "frac":       # away from integers, for floor, ceil, round, mod
+        return (rng.integers(-3, 3, size=shape) + rng.uniform(0.1, 0.4, size=shape)).astype(dtype)
+    if kind == "int":
+        return rng.integers(1, 6, size=shape).astype("int64")
+    if kind == "bool":
+        return rng.random(size=shape) < 0.5
+    if kind.startswith("labels"):
+        return rng.integers(0, int(kind[6:]), size=shape).astype("int64")
+    raise ValueError(kind)
+
+
+def concrete_shapes(rng, patterns):
+    sizes = {}
+    return [tuple(1 if c == "1" else int(c) if c.isdigit() else sizes.setdefault(c, int(rng.integers(2, 5)))
+                  for c in p) for p in patterns]
+
+
+def symbolic_inputs(case, shapes, dtype):
+    out = []
+    for (kind, _), shp in zip(case.inputs, shapes):
+        dt = dtype if kind in FLOAT_KINDS else ("bool" if kind == "bool" else "int64")
+        static = shp if case.static else tuple(1 if s == 1 else None for s in shp)
+        out.append(T.tensor(dt, shape=static))
+    return out
+
+
+def make_inputs(case, rng, dtype="float64", patterns=None):
+    """(symbolic inputs, numpy values) for one draw of the case."""
+    shapes = concrete_shapes(rng, patterns or [p for _, p in case.inputs])
+    values = [draw(rng, kind, s, dtype) for (kind, _), s in zip(case.inputs, shapes)]
+    return symbolic_inputs(case, shapes, dtype), values
+
+
+def float_positions(case):
+    return [k for k, (kind, _) in enumerate(case.inputs) if kind in FLOAT_KINDS]
+
+
+# --- references for the nn ops ---------------------------------------------------------------
+def softmax_ref(x, axis=-1):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def conv_nhwc_ref(x, w, strides=(1, 1), padding="valid", dilation=(1, 1)):
+    """Cross-correlation with scipy.signal.correlate2d, one (image, in, out) triple at a time."""
+    kh, kw, cin, cout = w.shape
+    wd = np.zeros(((kh - 1) * dilation[0] + 1, (kw - 1) * dilation[1] + 1, cin, cout), w.dtype)
+    wd[::dilation[0], ::dilation[1]] = w
+    if padding == "same":
+        pads = []
+        for n, k, s in zip(x.shape[1:3], wd.shape[:2], strides):
+            total = max((-(-n // s) - 1) * s + k - n, 0)
+            pads.append((total // 2, total - total // 2))
+        x = np.pad(x, ((0, 0), pads[0], pads[1], (0, 0)))
+    out = np.stack([np.stack([sum(signal.correlate2d(x[n, :, :, c], wd[:, :, c, o], mode="valid")
+                                  for c in range(cin)) for o in range(cout)], -1) for n in range(x.shape[0])])
+    return out[:, ::strides[0], ::strides[1]]
+
+
+def conv_theano_ref(x, w, border_mode="valid", subsample=(1, 1)):
+    """Theano's conv2d (a true convolution, NCHW) with scipy.signal.convolve2d."""
+    if border_mode == "half":
+        ph, pw = w.shape[2] // 2, w.shape[3] // 2
+        x, border_mode = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw))), "valid"
+    out = np.array([[sum(signal.convolve2d(x[n, c], w[o, c], mode=border_mode) for c in range(x.shape[1]))
+                     for o in range(w.shape[0])] for n in range(x.shape[0])])
+    return out[:, :, ::subsample[0], ::subsample[1]]
+
+
+def pool_ref(x, ws, ignore_border=True, stride=None, pad=(0, 0), mode="max"):
+    """Theano's pool_2d over the last two dims, one window at a time."""
+    stride = stride or ws
+    h, w = x.shape[-2:]
+    hp, wp = h + 2 * pad[0], w + 2 * pad[1]
+    xp = np.zeros(x.shape[:-2] + (hp, wp))
+    xp[..., pad[0]:pad[0] + h, pad[1]:pad[1] + w] = x
+    real = np.zeros((hp, wp), bool)
+    real[pad[0]:pad[0] + h, pad[1]:pad[1] + w] = True
+
+    def n_out(n, k, s):
+        if ignore_border:
+            return (n - k) // s + 1
+        return (n - 1) // s + 1 if s >= k else max(0, (n - 1 - k + s) // s) + 1
+    ho, wo = n_out(hp, ws[0], stride[0]), n_out(wp, ws[1], stride[1])
+    out = np.zeros(x.shape[:-2] + (ho, wo))
+    for i in range(ho):
+        for j in range(wo):
+            rows = slice(i * stride[0], min(i * stride[0] + ws[0], hp))
+            cols = slice(j * stride[1], min(j * stride[1] + ws[1], wp))
+            win, mask = xp[..., rows, cols], real[rows, cols]
+            if mode == "max":
+                out[..., i, j] = np.where(mask, win, -np.inf).max(axis=(-2, -1))
+            elif mode == "sum":
+                out[..., i, j] = win.sum(axis=(-2, -1))
+            elif mode == "average_inc_pad":
+                out[..., i, j] = win.sum(axis=(-2, -1)) / (ws[0] * ws[1] if ignore_border else mask.size)
+            else:
+                out[..., i, j] = win.sum(axis=(-2, -1)) / mask.sum()
+    return out
+
+
+def _take_rows(p, t):
+    return p[np.arange(len(t)), t]
+
+
+# --- the cases ---------------------------------------------------------------------------------
+UNARY = ("", "a", "ab1", "1bc")
+BINARY = (("ab", "ab"), ("ab", "1b"), ("a1", "1b"), ("abc", "c"), ("", "ab"), ("1", "ab"))
+
+
+def unary(name, fn, ref, kind="normal", grad=True, rtol32=1e-6):
+    return Case(name, fn, ref, ((kind, "ab"),), grad, rtol32, patterns=tuple((p,) for p in UNARY))
+
+
+def binary(name, fn, ref, kinds=("normal", "normal"), grad=True, rtol32=1e-6):
+    return Case(name, fn, ref, ((kinds[0], "ab"), (kinds[1], "ab")), grad, rtol32, patterns=BINARY)
+
+
+CASES = [
+    unary("neg", lambda x: -x, np.negative),
+    unary("abs", abs, np.abs, "away"),
+    unary("sign", T.sign, np.sign, "away"),
+    unary("floor", T.floor, np.floor, "frac"),
+    unary("ceil", T.ceil, np.ceil, "frac"),
+    unary("round", T.round, np.round, "frac"),
+    unary("sqr", T.sqr, np.square),
+    unary("exp", T.exp, np.exp, rtol32=2e-6),
+    unary("log", T.log, np.log, "positive", rtol32=2e-6),
+    unary("log1p", T.log1p, np.log1p, "unit", rtol32=2e-6),
+    unary("expm1", T.expm1, np.expm1, rtol32=2e-6),
+    unary("sqrt", T.sqrt, np.sqrt, "positive"),
+    unary("tanh", T.tanh, np.tanh, rtol32=2e-6),
+    unary("sin", T.sin, np.sin, rtol32=2e-6),
+    unary("cos", T.cos, np.cos, rtol32=2e-6),
+    unary("sigmoid", T.nnet.sigmoid, scipy.special.expit, rtol32=2e-6),
+    unary("softplus", T.nnet.softplus, lambda x: np.logaddexp(0, x), rtol32=2e-6),
+    unary("relu", T.nnet.relu, lambda x: np.maximum(x, 0), "away"),
+    unary("leaky_relu", lambda x: T.nnet.relu(x, 0.1), lambda x: np.where(x > 0, x, 0.1 * x), "away"),
+    unary("zeros_like", lambda x: T.zeros_like(x) + x, lambda x: x),
+    unary("ones_like", lambda x: T.ones_like(x) * x, lambda x: x),
+    unary("cast", lambda x: T.cast(T.cast(x, "float64") * 2, x.dtype), lambda x: 2 * x),
+    unary("cast_int", lambda x: T.cast(x, "int32"), lambda x: x.astype("int32"), "frac", grad=False),
+    unary("clip", lambda x: T.clip(x, -0.5, 0.7), lambda x: np.clip(x, -0.5, 0.7), "away"),
+    binary("add", lambda x, y: x + y, np.add),
+    binary("sub", lambda x, y: x - y, np.subtract),
+    binary("mul", lambda x, y: x * y, np.multiply),
+    binary("true_div", lambda x, y: x / y, np.divide, ("normal", "positive"), rtol32=2e-6),
+    binary("int_div", lambda x, y: x // y, np.floor_divide, ("int", "int"), grad=False),
+    binary("mod", lambda x, y: x % y, np.mod, ("frac", "positive"), rtol32=2e-6),
+    binary("pow", lambda x, y: x ** y, np.power, ("positive", "normal"), rtol32=4e-6),
+    binary("maximum", T.maximum, np.maximum, ("away", "normal")),
+    binary("minimum", T.minimum, np.minimum, ("away", "normal")),
+    binary("fill", T.fill, lambda x, y: np.broadcast_to(y, np.broadcast_shapes(x.shape, y.shape))),
+    binary("eq", T.eq, np.equal, ("int", "int"), grad=False),
+    binary("neq", T.neq, np.not_equal, ("int", "int"), grad=False),
+    binary("lt", lambda x, y: x < y, np.less, grad=False),
+    binary("le", lambda x, y: x <= y, np.less_equal, grad=False),
+    binary("gt", lambda x, y: x > y, np.greater, grad=False),
+    binary("ge", lambda x, y: x >= y, np.greater_equal, grad=False),
+    binary("and", lambda x, y: x & y, np.logical_and, ("bool", "bool"), grad=False),
+    binary("or", lambda x, y: x | y, np.logical_or, ("bool", "bool"), grad=False),
+    Case("switch", lambda c, x, y: T.switch(c, x, y), np.where, (("bool", "ab"), ("normal", "ab"), ("normal", "1b")),
+         patterns=(("ab", "ab", "1b"), ("a1", "1b", "ab"))),
+    # reductions
+    Case("sum", lambda x: x.sum(axis=1), lambda x: x.sum(axis=1), (("normal", "abc"),), rtol32=1e-5),
+    Case("sum_all", lambda x: x.sum(), np.sum, (("normal", "abc"),), rtol32=1e-5),
+    Case("sum_keepdims", lambda x: T.sum(x, axis=(0, 2), keepdims=True),
+         lambda x: x.sum(axis=(0, 2), keepdims=True), (("normal", "abc"),), rtol32=1e-5),
+    Case("prod", lambda x: x.prod(axis=0), lambda x: x.prod(axis=0), (("positive", "ab"),), rtol32=1e-5),
+    Case("max", lambda x: x.max(axis=-1), lambda x: x.max(axis=-1), (("normal", "ab"),)),
+    Case("max_keepdims", lambda x: T.max(x, axis=0, keepdims=True), lambda x: x.max(axis=0, keepdims=True),
+         (("normal", "ab"),)),
+    Case("min", lambda x: x.min(axis=0), lambda x: x.min(axis=0), (("normal", "ab"),)),
+    Case("argmax", lambda x: T.argmax(x, axis=1), lambda x: x.argmax(axis=1), (("normal", "ab"),), grad=False),
+    Case("argmax_all", lambda x: T.argmax(x), np.argmax, (("normal", "ab"),), grad=False),
+    Case("argmin", lambda x: T.argmin(x, axis=0, keepdims=True), lambda x: x.argmin(axis=0, keepdims=True),
+         (("normal", "ab"),), grad=False),
+    Case("mean", lambda x: x.mean(axis=0), lambda x: x.mean(axis=0), (("normal", "ab"),), rtol32=1e-5),
+    Case("var", lambda x: T.var(x, axis=1), lambda x: x.var(axis=1), (("normal", "ab"),), rtol32=1e-5),
+    Case("std", lambda x: x.std(), np.std, (("normal", "ab"),), rtol32=1e-5),
+    # shapes and indexing
+    Case("dimshuffle", lambda x: x.dimshuffle(1, "x", 0), lambda x: x.T[:, None], (("normal", "ab"),)),
+    Case("drop_dim", lambda x: x.dimshuffle(0, 2), lambda x: x[:, 0], (("normal", "a1b"),)),
+    Case("transpose", lambda x: T.transpose(x, (2, 0, 1)), lambda x: x.transpose(2, 0, 1),
+         (("normal", "abc"),)),
+    Case("reshape", lambda x: x.reshape((-1,)), lambda x: x.reshape(-1), (("normal", "ab"),)),
+    Case("reshape_symbolic", lambda x: x.reshape((x.shape[1], x.shape[0] * x.shape[2])),
+         lambda x: x.reshape(x.shape[1], -1), (("normal", "abc"),)),
+    Case("flatten", lambda x: T.flatten(x, 2), lambda x: x.reshape(x.shape[0], -1), (("normal", "abc"),)),
+    Case("shape", lambda x: T.cast(x.shape, x.dtype) * x.sum(), lambda x: np.array(x.shape) * x.sum(),
+         (("normal", "ab"),), rtol32=1e-5),
+    Case("subtensor", lambda x: x[1, ::-2], lambda x: x[1, ::-2], (("normal", "ab"),)),
+    Case("subtensor_symbolic", lambda x, i: x[i:, i], lambda x, i: x[i:, i], (("normal", "ab"), ("labels2", ""))),
+    Case("advanced_subtensor", lambda x, i: x[i], lambda x, i: x[i], (("normal", "ab"), ("labels2", "c"))),
+    Case("advanced_2d", lambda x, i, j: x[i, j], lambda x, i, j: x[i, j],
+         (("normal", "ab"), ("labels2", "c"), ("labels2", "c"))),
+    Case("inc_subtensor", lambda x, y: T.inc_subtensor(x[1:, 0], y), lambda x, y: _inc(x, (slice(1, None), 0), y),
+         (("normal", "ab"), ("normal", "1"))),
+    Case("set_subtensor", lambda x, y: T.set_subtensor(x[:, 1], y), lambda x, y: _set(x, (slice(None), 1), y),
+         (("normal", "ab"), ("normal", "a"))),
+    Case("inc_advanced", lambda x, y, i: T.inc_subtensor(x[i], y), lambda x, y, i: _inc_at(x, i, y),
+         (("normal", "ab"), ("normal", "cb"), ("labels2", "c"))),
+    Case("concatenate", lambda x, y: T.concatenate([x, y], axis=1), lambda x, y: np.concatenate([x, y], 1),
+         (("normal", "ab"), ("normal", "ac"))),
+    Case("stack", lambda x, y: T.stack([x, y], axis=1), lambda x, y: np.stack([x, y], 1),
+         (("normal", "ab"), ("normal", "ab"))),
+    Case("pad", lambda x: T.pad(x, ((1, 0), (2, 1))), lambda x: np.pad(x, ((1, 0), (2, 1))), (("normal", "ab"),)),
+    Case("arange", lambda x: T.arange(x.shape[0]) * x, lambda x: np.arange(len(x)) * x, (("normal", "a"),)),
+    Case("alloc", lambda x: T.alloc(x, 2, 3) * 1, lambda x: np.full((2, 3), x), (("normal", ""),)),
+    Case("zeros_ones", lambda x: T.zeros((2,), x.dtype) + T.ones((2,), x.dtype) * x,
+         lambda x: np.ones(2) * x, (("normal", ""),)),
+    # products
+    Case("dot_mm", T.dot, np.dot, (("normal", "ab"), ("normal", "bc")), rtol32=1e-5),
+    Case("dot_mv", T.dot, np.dot, (("normal", "ab"), ("normal", "b")), rtol32=1e-5),
+    Case("dot_vv", T.dot, np.dot, (("normal", "a"), ("normal", "a")), rtol32=1e-5),
+    Case("matmul_batch", lambda x, y: x @ y, np.matmul, (("normal", "1ab"), ("normal", "dbc")), rtol32=1e-5),
+    Case("dot_3d", T.dot, np.dot, (("normal", "abc"), ("normal", "dce")), rtol32=1e-5),
+    Case("tensordot", lambda x, y: T.tensordot(x, y, axes=[[1, 2], [0, 1]]),
+         lambda x, y: np.tensordot(x, y, axes=[[1, 2], [0, 1]]), (("normal", "abc"), ("normal", "bcd")),
+         rtol32=1e-5),
+    Case("outer", T.outer, np.outer, (("normal", "a"), ("normal", "b"))),
+    Case("batched_dot", T.batched_dot, np.matmul, (("normal", "abc"), ("normal", "acd")), rtol32=1e-5),
+    # neural-network ops
+    Case("softmax", T.nnet.softmax, softmax_ref, (("normal", "ab"),), rtol32=2e-6),
+    Case("softmax_axis0", lambda x: ops.softmax(x, axis=0), lambda x: softmax_ref(x, 0), (("normal", "ab"),),
+         rtol32=2e-6),
+    Case("log_softmax", T.nnet.logsoftmax, lambda x: np.log(softmax_ref(x)), (("normal", "ab"),), rtol32=2e-6),
+    Case("crossentropy", lambda z, t: T.nnet.categorical_crossentropy(T.nnet.softmax(z), t),
+         lambda z, t: -np.log(_take_rows(softmax_ref(z), t)), (("normal", "ab"), ("labels2", "a")), rtol32=2e-6),
+    Case("crossentropy_onehot", lambda z, t: T.nnet.categorical_crossentropy(T.nnet.softmax(z), t),
+         lambda z, t: -(t * np.log(softmax_ref(z))).sum(-1), (("normal", "ab"), ("positive", "ab")), rtol32=5e-6),
+    Case("binary_crossentropy", lambda z, t: T.nnet.binary_crossentropy(T.nnet.sigmoid(z), t),
+         lambda z, t: -(t * np.log(scipy.special.expit(z)) + (1 - t) * np.log(1 - scipy.special.expit(z))),
+         (("normal", "ab"), ("prob", "ab")), rtol32=5e-6),
+    Case("conv2d", lambda x, w: ops.conv2d(x, w), conv_nhwc_ref, (("normal", "2563"), ("normal", "3232")),
+         rtol32=1e-5, static=True),
+    Case("conv2d_same_strided", lambda x, w: ops.conv2d(x, w, strides=(2, 1), padding="same", dilation=(1, 2)),
+         lambda x, w: conv_nhwc_ref(x, w, (2, 1), "same", (1, 2)), (("normal", "2763"), ("normal", "3232")),
+         rtol32=1e-5, static=True),
+    Case("conv2d_theano", lambda x, w: T.nnet.conv2d(x, w, border_mode="full", subsample=(1, 2)),
+         lambda x, w: conv_theano_ref(x, w, "full", (1, 2)), (("normal", "2356"), ("normal", "4332")),
+         rtol32=1e-5, static=True),
+    Case("conv2d_theano_half", lambda x, w: T.nnet.conv2d(x, w, border_mode="half"),
+         lambda x, w: conv_theano_ref(x, w, "half"), (("normal", "1265"), ("normal", "3233")),
+         rtol32=1e-5, static=True),
+    Case("pool_max", lambda x: T.signal.pool.pool_2d(x, (2, 2), ignore_border=True),
+         lambda x: pool_ref(x, (2, 2)), (("normal", "2354"),)),
+    Case("pool_max_partial", lambda x: T.signal.pool.pool_2d(x, (3, 2), ignore_border=False, stride=(2, 1)),
+         lambda x: pool_ref(x, (3, 2), False, (2, 1)), (("normal", "2376"),), static=True),
+    Case("pool_sum_pad", lambda x: T.signal.pool.pool_2d(x, (2, 3), True, (1, 2), (1, 1), "sum"),
+         lambda x: pool_ref(x, (2, 3), True, (1, 2), (1, 1), "sum"), (("normal", "2256"),), rtol32=2e-6),
+    Case("pool_avg_inc", lambda x: T.signal.pool.pool_2d(x, (2, 2), True, None, (1, 1), "average_inc_pad"),
+         lambda x: pool_ref(x, (2, 2), True, None, (1, 1), "average_inc_pad"), (("normal", "2255"),),
+         rtol32=2e-6),
+    Case("pool_avg_exc", lambda x: T.signal.pool.pool_2d(x, (3, 3), True, (2, 2), (1, 1), "average_exc_pad"),
+         lambda x: pool_ref(x, (3, 3), True, (2, 2), (1, 1), "average_exc_pad"), (("normal", "1276"),),
+         rtol32=2e-6),
+    Case("pool_avg_partial", lambda x: T.signal.pool.pool_2d(x, (2, 2), False, None, (0, 0), "average_inc_pad"),
+         lambda x: pool_ref(x, (2, 2), False, None, (0, 0), "average_inc_pad"), (("normal", "2355"),),
+         rtol32=2e-6, static=True),
+    Case("pool2d_nhwc_same", lambda x: ops.pool2d(x, (3, 3), (2, 2), "same", "average", False),
+         lambda x: pool_ref(x.transpose(0, 3, 1, 2), (3, 3), True, (2, 2), (1, 1),
+                            "average_exc_pad").transpose(0, 2, 3, 1),
+         (("normal", "2553"),), rtol32=2e-6),
+    # the gradient of x * block(x) is block(x), not 2x: finite differences cannot check these
+    Case("zero_grad", lambda x: x * zero_grad(x), np.square, (("normal", "ab"),)),
+    Case("disconnected_grad", lambda x: x * disconnected_grad(x), np.square, (("normal", "ab"),)),
+]
+BLOCKED = {"zero_grad", "disconnected_grad"}
+
+
+def _inc(x, key, y):
+    out = x.copy()
+    out[key] += y
+    return out
+
+
+def _set(x, key, y):
+    out = x.copy()
+    out[key] = y
+    return out
+
+
+def _inc_at(x, i, y):
+    out = x.copy()
+    np.add.at(out, i, y)
+    return out
+
+
+BY_NAME = {c.name: c for c in CASES}

@@ -1,0 +1,189 @@
+"""The theano backend (PyTensor, C linker) against the numpy reference.
+
+C compilation is slow, so each graph is compiled once per module and shared by the tests
+that look at it; PyTensor's on-disk module cache makes later runs fast.
+"""
+import numpy as np
+import pytest
+
+pytest.importorskip("pytensor")
+
+import mlcore  # noqa: E402
+import mlcore.tensor as T  # noqa: E402
+from backends.numpy.kernels import lower as numpy_lower  # noqa: E402
+from backends.theano import BACKEND  # noqa: E402
+from backends.theano.compiler import compile_graph  # noqa: E402
+from backends.theano.kernels import SPECIAL, lower  # noqa: E402
+from mlcore.graph import ops  # noqa: E402
+from mlcore.graph.ops import elemwise as ew  # noqa: E402
+from mlcore.graph.ops.random import RandomStreams  # noqa: E402
+from mlcore.profiling import Profile  # noqa: E402
+
+
+def test_every_numpy_op_has_a_theano_lowering():
+    missing = [cls.__name__ for cls in numpy_lower.table if lower.lookup(cls) is None]
+    assert not missing, "no theano lowering for %s" % missing
+
+
+def test_every_elemwise_name_has_a_pytensor_function():
+    from backends import array_api as xk
+    import pytensor.tensor as pt
+    classes, missing = list(ew.Elemwise.__subclasses__()), []
+    while classes:
+        cls = classes.pop()
+        classes += cls.__subclasses__()
+        if cls in (ew.Composite, ew.Cast) or cls.__subclasses__():
+            continue
+        try:
+            xk.elemwise_kernel(pt, cls(), SPECIAL)
+        except (KeyError, AttributeError):
+            missing.append(cls.__name__)
+    assert not missing
+
+
+# --- the logistic regression of Theano's tutorial, float64 ------------------------------------------
+def logistic_regression(backend, data):
+    """Theano's tutorial: shared w and b, the gradient of a regularized cross-entropy, SGD updates."""
+    x, y = T.dmatrix("x"), T.dvector("y")
+    w = mlcore.shared(np.random.default_rng(1).standard_normal(data[0].shape[1]), name="w")
+    b = mlcore.shared(0.0, name="b")
+    p_1 = 1 / (1 + T.exp(-T.dot(x, w) - b))
+    xent = -y * T.log(p_1) - (1 - y) * T.log(1 - p_1)
+    cost = xent.mean() + 0.01 * (w ** 2).sum()
+    gw, gb = T.grad(cost, [w, b])
+    train = mlcore.function([x, y], [p_1 > 0.5, xent], updates=[(w, w - 0.1 * gw), (b, b - 0.1 * gb)],
+                            backend=backend)
+    for _ in range(10):
+        train(*data)
+    return w.get_value(), b.get_value()
+
+
+def test_logistic_regression_matches_numpy():
+    rng = np.random.default_rng(0)
+    data = (rng.standard_normal((400, 784)), rng.integers(0, 2, 400).astype("float64"))
+    w_ref, b_ref = logistic_regression("numpy", data)
+    w, b = logistic_regression("theano", data)
+    assert w.dtype == np.float64
+    np.testing.assert_allclose(w, w_ref, rtol=1e-6)
+    np.testing.assert_allclose(b, b_ref, rtol=1e-6)
+
+
+# --- an MLP step, 784-500-10, float32 ----------------------------------------------------------------
+def mlp_step(backend, device=None):
+    """One SGD step of a tanh MLP with softmax cross-entropy; returns the function and its weights."""
+    rng = np.random.default_rng(2)
+    params = [mlcore.shared((rng.standard_normal(s) * 0.05).astype("float32"))
+              for s in [(784, 500), (500,), (500, 10), (10,)]]
+    w1, b1, w2, b2 = params
+    x, labels = T.fmatrix("x"), T.lvector("labels")
+    probs = T.nnet.softmax(T.dot(T.tanh(T.dot(x, w1) + b1), w2) + b2)
+    loss = T.nnet.categorical_crossentropy(probs, labels).mean()
+    updates = [(p, p - 0.1 * g) for p, g in zip(params, T.grad(loss, params))]
+    return mlcore.function([x, labels], loss, updates=updates, backend=backend, device=device), params
+
+
+@pytest.fixture(scope="module")
+def mlp():
+    return mlp_step("theano")
+
+
+def mlp_batches(n=5):
+    rng = np.random.default_rng(3)
+    return [(rng.random((60, 784), dtype="float32"), rng.integers(0, 10, 60)) for _ in range(n)]
+
+
+def test_mlp_losses_match_numpy(mlp):
+    step, params = mlp
+    reference, ref_params = mlp_step("numpy")
+    for p, r in zip(params, ref_params):
+        p.set_value(r.get_value())
+    for batch in mlp_batches():
+        loss, expected = step(*batch), reference(*batch)
+        assert loss.dtype == np.float32
+        np.testing.assert_allclose(loss, expected, rtol=1e-4)
+    for p, r in zip(params, ref_params):
+        np.testing.assert_allclose(p.get_value(), r.get_value(), rtol=1e-4, atol=1e-6)
+
+
+def test_float32_dot_runs_as_blas(mlp):
+    step, _ = mlp
+    names = {type(node.op).__name__ for node in step._fn.maker.fgraph.toposort()}
+    assert names & {"Gemm", "Dot22", "Dot22Scalar", "Gemv"}, names
+
+
+# --- a small convnet step ----------------------------------------------------------------------------
+def convnet_step(backend):
+    """conv 3x3 'same' + relu, 2x2 max pooling, dense softmax; SGD on all weights."""
+    rng = np.random.default_rng(4)
+    kernel = mlcore.shared((rng.standard_normal((3, 3, 1, 4)) * 0.3).astype("float32"))
+    dense = mlcore.shared((rng.standard_normal((64, 10)) * 0.1).astype("float32"))
+    x, labels = T.ftensor4("x"), T.lvector("labels")
+    hidden = ops.pool2d(ops.relu(ops.conv2d(x, kernel, padding="same")), (2, 2))
+    probs = T.nnet.softmax(T.dot(T.flatten(hidden, 2), dense))
+    loss = T.nnet.categorical_crossentropy(probs, labels).mean()
+    updates = [(p, p - 0.5 * g) for p, g in zip([kernel, dense], T.grad(loss, [kernel, dense]))]
+    return mlcore.function([x, labels], loss, updates=updates, backend=backend), [kernel, dense]
+
+
+def test_convnet_step_matches_numpy():
+    rng = np.random.default_rng(5)
+    batches = [(rng.standard_normal((6, 8, 8, 1)).astype("float32"), rng.integers(0, 10, 6)) for _ in range(3)]
+    results = {}
+    for backend in ("numpy", "theano"):
+        step, params = convnet_step(backend)
+        results[backend] = [step(*b) for b in batches], [p.get_value() for p in params]
+    for got, expected in zip(*(np.concatenate([np.ravel(v) for v in results[b][0] + results[b][1]])
+                               for b in ("theano", "numpy"))):
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-6)
+
+
+# --- dtypes, random draws, the profiler, the JAX linker ------------------------------------------------
+def test_dtypes_follow_mlcore_not_pytensor():
+    i, f = T.lvector("i"), T.fvector("f")
+    fn = mlcore.function([i, f], [i / i, f * i, i // 2, f.sum()], backend="theano")
+    got = fn(np.arange(1, 4), np.ones(3, dtype="float32"))
+    assert [v.dtype.name for v in got] == ["float32", "float32", "int64", "float32"]
+
+
+def test_random_draws_have_the_right_statistics():
+    streams = RandomStreams(7)
+    u, n = streams.uniform((20000,), 1.0, 3.0), streams.normal((20000,), 2.0, 0.5)
+    draw = mlcore.function([], [u, n], backend="theano")
+    first, second = draw(), draw()
+    assert not np.array_equal(first[0], second[0])      # the key advances between calls
+    assert first[0].min() >= 1.0 and first[0].max() < 3.0
+    assert abs(first[0].mean() - 2.0) < 0.02 and abs(first[1].mean() - 2.0) < 0.02
+    assert abs(first[1].std() - 0.5) < 0.02
+
+
+def test_profile_includes_pytensor_report():
+    x = T.fmatrix("x")
+    fn = mlcore.function([x], T.tanh(x).sum(), backend="theano", profile=True)
+    fn(np.ones((3, 4), dtype="float32"))
+    report = fn.profile.summary()
+    assert "Function profiling" in report and "Elemwise" in report and "Class" in report
+
+
+def test_jax_linker_runs_the_graph():
+    """The GPU path (PyTensor's JAX linker), run on the CPU: conv, pooling, their gradients, a random draw."""
+    x = T.ftensor4("x")
+    kernel = mlcore.shared(np.full((3, 3, 1, 2), 0.1, dtype="float32"))
+    hidden = ops.pool2d(ops.conv2d(x, kernel, padding="same"), (2, 2))
+    noise = RandomStreams(3).uniform((2,), 0.0, 1.0)
+    outputs = [T.grad((hidden.sum(axis=(1, 2, 3)) * noise).sum(), kernel), noise]
+    reference = mlcore.function([x], outputs, backend="numpy")
+    values = [np.random.default_rng(6).standard_normal((2, 6, 6, 1)).astype("float32")]
+    values += [v.get_value() for v in reference.shared]
+    got = compile_graph(reference.fgraph, "JAX")(*values)
+    expected = reference(values[0])
+    np.testing.assert_allclose(np.asarray(got[0]), expected[0], rtol=1e-5)
+    assert 0 <= np.asarray(got[1]).min() and np.asarray(got[1]).max() < 1
+
+
+@pytest.mark.gpu
+def test_gpu_matches_cpu():
+    if "gpu" not in BACKEND.devices():
+        pytest.skip("jax sees no GPU")
+    (cpu, _), (gpu, _) = mlp_step("theano"), mlp_step("theano", "gpu")
+    for batch in mlp_batches(2):
+        np.testing.assert_allclose(gpu(*batch), cpu(*batch), rtol=1e-4)
