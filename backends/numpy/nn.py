@@ -14,8 +14,6 @@ from numpy.lib.stride_tricks import as_strided
 _PATCH_BLOCK_BYTES = 4 << 20
 _MIN_BLOCK_PIXELS = 256
 
-POOL_MODES = ("max", "sum", "average")
-
 
 def conv_output_size(size, kernel, stride=1, padding=(0, 0), lhs_dilation=1, rhs_dilation=1):
     """Length of one spatial output axis; works on ints and on symbolic (PyTensor) sizes alike."""
@@ -90,6 +88,15 @@ def conv2d(x, w, strides=(1, 1), padding=((0, 0), (0, 0)), lhs_dilation=(1, 1), 
     return y
 
 
+POOL_MODES = ("max", "sum", "average")
+
+
+def check_pool_mode(mode):
+    """Reject unknown pooling modes early, with the list of the known ones."""
+    if mode not in POOL_MODES:
+        raise ValueError(f"pool mode must be one of {POOL_MODES}, not {mode!r}")
+
+
 def pool_output_size(size, window, stride, padding):
     """Length of one pooled axis: floor((size + lo + hi - window) / stride) + 1."""
     return (size + padding[0] + padding[1] - window) // stride + 1
@@ -109,19 +116,13 @@ def _window_taps(x, ws, strides, padding):
     ]
 
 
-def _window_counts(x, ws, strides, padding, taps):
-    """How many real (non-pad) pixels each window covers, shaped (1, Ho, Wo, 1) to broadcast."""
-    ones = _dilate_and_pad(np.ones((1,) + x.shape[1:3] + (1,), dtype=x.dtype), (1, 1), padding)
-    return sum(ones[tap] for tap in taps)
-
-
-def _divisor(x, ws, strides, padding, mode, count_include_pad, taps):
-    """What an "average" pooling divides its window sums by (None for "sum" and "max")."""
-    if mode != "average":
-        return None
+def _window_sizes(x, ws, padding, count_include_pad, taps):
+    """What "average" divides each window's sum by: the window's size, or its count of real (non-pad)
+    pixels, shaped (1, Ho, Wo, 1) to broadcast."""
     if count_include_pad:
         return ws[0] * ws[1]
-    return _window_counts(x, ws, strides, padding, taps)
+    real = _dilate_and_pad(np.ones((1, *x.shape[1:3], 1), dtype=x.dtype), (1, 1), padding)
+    return sum(real[tap] for tap in taps)
 
 
 def pool2d(x, ws, strides, padding, mode, count_include_pad=True):
@@ -134,9 +135,8 @@ def pool2d(x, ws, strides, padding, mode, count_include_pad=True):
     y = xp[taps[0]].copy()
     for tap in taps[1:]:
         combine(y, xp[tap], out=y)
-    divisor = _divisor(x, ws, strides, padding, mode, count_include_pad, taps)
-    if divisor is not None:
-        y /= divisor
+    if mode == "average":
+        y /= _window_sizes(x, ws, padding, count_include_pad, taps)
     return y
 
 
@@ -158,14 +158,7 @@ def pool2d_grad(x, y, gy, ws, strides, padding, mode, count_include_pad=True):
             gxp[tap] += np.where(hit, gy, 0)
             pending &= ~hit
     else:
-        divisor = _divisor(x, ws, strides, padding, mode, count_include_pad, taps)
-        g = gy if divisor is None else gy / divisor
+        g = gy / _window_sizes(x, ws, padding, count_include_pad, taps) if mode == "average" else gy
         for tap in taps:
             gxp[tap] += g
     return gxp[:, pt:pt + x.shape[1], pl:pl + x.shape[2]]
-
-
-def check_pool_mode(mode):
-    """Reject unknown pooling modes early, with the list of the known ones."""
-    if mode not in POOL_MODES:
-        raise ValueError(f"pool mode must be one of {POOL_MODES}, not {mode!r}")

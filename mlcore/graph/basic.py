@@ -46,10 +46,11 @@ class TensorType:
         """Convert an input value to this type, or raise naming the input (Theano's filter)."""
         data = np.asarray(value)
         if data.dtype != self.dtype:
+            exact = not isinstance(value, np.ndarray) and np.array_equal(data.astype(self.dtype), data)
             if isinstance(value, (int, float)) and np.dtype(self.dtype).kind in "fc":
                 data = data.astype(self.dtype)
-            elif allow_downcast or np.can_cast(data.dtype, self.dtype, "safe"):
-                data = data.astype(self.dtype)
+            elif allow_downcast or exact or np.can_cast(data.dtype, self.dtype, "safe"):
+                data = data.astype(self.dtype)  # lists and scalars convert when exact, as in Theano
             else:
                 raise TypeError("Input %s expects dtype %s but got %s; cast it, or pass "
                                 "allow_input_downcast=True" % (name, self.dtype, data.dtype))

@@ -151,11 +151,12 @@ class StepBuilder:
             metric.update_state_from_batch(float(np.sum(stats[2 * k])), float(np.sum(stats[2 * k + 1])))
 
     def logs(self):
-        """Keras's logs: metric means so far, metrics first then losses, sorted by name."""
+        """The means so far: loss, each output's loss, then the metrics in compile() order
+        (the order evaluate() returns them in, as Keras does)."""
         logs = {name: (t / n if n else 0.0) for name, (t, n) in (self.totals or {"loss": [0, 0]}).items()}
         for _, metric, _ in self.metric_objects or []:
             logs[metric.name] = float(metric.result())
-        return dict(sorted(logs.items()))
+        return logs
 
 
 class CompiledStep:

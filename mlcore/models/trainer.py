@@ -27,11 +27,23 @@ class Trainer:
         """Configure training.  backend=/device= (mlcore's) pick where the steps compile;
         by default mlcore.config's backend and device."""
         from mlcore import optimizers
+        self._compile_config = dict(optimizer=optimizer, loss=loss, loss_weights=loss_weights, metrics=metrics,
+                                    weighted_metrics=weighted_metrics, steps_per_execution=steps_per_execution,
+                                    backend=backend, device=device)
         self.optimizer = optimizers.get(optimizer)
         self.loss = loss
         self.steps_per_execution = max(1, int(steps_per_execution))
         self._steps = StepBuilder(self, loss, loss_weights, metrics, weighted_metrics, backend, device)
         self.compiled = True
+
+    def get_compile_config(self):
+        """The compile() arguments, with the optimizer as its config (Keras 3's API)."""
+        config_ = dict(self._compile_config)
+        config_["optimizer"] = {"class_name": type(self.optimizer).__name__, "config": self.optimizer.get_config()}
+        return config_
+
+    def compile_from_config(self, config_):
+        self.compile(**config_)
 
     def _require_compiled(self, what):
         if not self.compiled:

@@ -19,8 +19,8 @@ from mlcore import config, initializers
 from mlcore.graph.basic import SharedVariable, shared
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops.reduce import sum_
-from mlcore.optimizers.schedules import LearningRateSchedule, evaluate
 from mlcore.optimizers import schedules
+from mlcore.optimizers.schedules import LearningRateSchedule
 
 
 def _snake_case(name):
@@ -143,9 +143,11 @@ class Optimizer:
 
     @property
     def learning_rate(self):
-        """The current rate as a float (a schedule is evaluated at the current iteration);
-        assigning a float changes it without recompiling the training step."""
-        return float(evaluate(self._current_learning_rate(self._iterations.get_value())))
+        """The current rate as a float (a schedule is evaluated at the current iteration; Keras 2's
+        decay is not applied, as its lr was not); assigning a float takes effect without recompiling."""
+        if isinstance(self._learning_rate, LearningRateSchedule):
+            return float(schedules.evaluate(self._learning_rate(self._iterations.get_value())))
+        return float(self._learning_rate.get_value())
 
     @learning_rate.setter
     def learning_rate(self, value):

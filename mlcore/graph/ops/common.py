@@ -74,7 +74,7 @@ def broadcast_static_shapes(op, shapes):
 
 
 def _fmt(shape):
-    return "(%s)" % ", ".join("?" if d is None else str(d) for d in shape) + ("" if len(shape) != 1 else "")
+    return "(%s%s)" % (", ".join("?" if d is None else str(d) for d in shape), "," if len(shape) == 1 else "")
 
 
 def normalize_axis(axis, ndim, op="op"):

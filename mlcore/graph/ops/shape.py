@@ -124,6 +124,10 @@ def cast_int(v):
 def flatten(x, ndim=1):
     """Keep the first ndim-1 dims and flatten the rest into one (Theano's flatten)."""
     x = as_tensor_variable(x)
+    known = x.type.shape
+    if None not in known[1:] and 0 not in known:  # a constant target keeps the static shape (Dense needs it)
+        lead, rest = [-1 if d is None else d for d in known[:ndim - 1]], known[ndim - 1:]
+        return reshape(x, lead + [-1 if None in rest else int(np.prod(rest))], ndim=ndim)
     from mlcore.graph.ops.reduce import prod
     s = shape(x)
     lead = [s[i] for i in range(ndim - 1)]
