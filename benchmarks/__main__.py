@@ -5,11 +5,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import convnet, elementwise, harness, mlp, plots, report
-from .machine import configure_engines, machine_info
-from .systems import load_plugins, systems
+from .machine import limit_threads  # imports nothing heavy: --threads must act before numpy loads
 
-WORKLOADS = {w.name: w for w in (mlp.WORKLOAD, convnet.WORKLOAD, elementwise.WORKLOAD)}
+WORKLOAD_NAMES = ("mlp", "convnet", "elementwise")
 ENGINE_ALIASES = {"theano": "pytensor"}  # mlcore's backend names -> the engine they run on
 RESULTS = Path(__file__).parent / "results"
 QUICK_MIN_TIME = 0.02
@@ -22,12 +20,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true",
                    help="before timing, assert that every system's losses/outputs match the numpy reference")
     p.add_argument("--only", default="",
-                   help="comma-separated workloads (mlp, convnet, elementwise) and/or system names")
+                   help=f"comma-separated workloads ({', '.join(WORKLOAD_NAMES)}) and/or system names")
     p.add_argument("--backend", default="",
                    help="comma-separated engines: numpy, theano (= pytensor), jax, torch, numexpr")
     p.add_argument("--device", choices=("cpu", "gpu", "all"), default="all")
     p.add_argument("--dtype", choices=("float32", "float64"), default="float32",
                    help="dtype of A and B (C always runs float64 and float32)")
+    p.add_argument("--threads", type=int,
+                   help="threads for every engine (default: each library's own; the paper used 1)")
     p.add_argument("--out", type=Path, help="results folder (default benchmarks/results)")
     p.add_argument("--min-time", type=float,
                    help=f"seconds of timed calls per measurement (default per workload; {QUICK_MIN_TIME} with --quick)")
@@ -38,40 +38,52 @@ def _split(text: str) -> set[str]:
     return {item.strip().lower() for item in text.split(",") if item.strip()}
 
 
-def _selection(args):
+def _selection(args, workloads, registered):
     """The workloads to run and a predicate on systems, from --only/--backend/--device."""
     only, engines = _split(args.only), {ENGINE_ALIASES.get(e, e) for e in _split(args.backend)}
-    names = {s.name for s in systems()}
-    unknown = only - set(WORKLOADS) - names
+    names, known_engines = {s.name for s in registered}, {s.engine for s in registered}
+    unknown = only - set(workloads) - names
     if unknown:
-        raise SystemExit(f"--only: unknown {sorted(unknown)}; workloads {sorted(WORKLOADS)}, systems {sorted(names)}")
-    workloads = [w for name, w in WORKLOADS.items() if name in only] or list(WORKLOADS.values())
+        raise SystemExit(f"--only: unknown {sorted(unknown)}; workloads {sorted(workloads)}, systems {sorted(names)}")
+    if engines - known_engines:
+        raise SystemExit(f"--backend: unknown {sorted(engines - known_engines)}; engines {sorted(known_engines)}"
+                         f" (theano = pytensor)")
+    chosen = [w for name, w in workloads.items() if name in only] or list(workloads.values())
     wanted_names = only & names
 
     def keep(system) -> bool:
         return ((not wanted_names or system.name in wanted_names)
                 and (not engines or system.engine in engines)
                 and args.device in ("all", system.device))
-    return workloads, keep
+    return chosen, keep
 
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
+    if args.threads:
+        limit_threads(args.threads)
+    # Imported only now, after the thread settings: these load numpy and the engines.
+    from . import convnet, elementwise, harness, mlp, plots, report
+    from .machine import configure_engines, machine_info
+    from .systems import load_plugins, systems
+
     notes = configure_engines()
     load_plugins()
-    workloads, keep = _selection(args)
+    workloads = {w.name: w for w in (mlp.WORKLOAD, convnet.WORKLOAD, elementwise.WORKLOAD)}
+    chosen, keep = _selection(args, workloads, systems())
     out = args.out or (RESULTS / "quick" if args.quick else RESULTS)
     min_time = args.min_time or (QUICK_MIN_TIME if args.quick else None)
     options = {"quick": args.quick, "check": args.check, "dtype": args.dtype, "only": args.only,
-               "backend": args.backend, "device": args.device, "min_time": min_time}
+               "backend": args.backend, "device": args.device, "threads": args.threads,
+               "min_time": min_time}
     runs = []
-    for workload in workloads:
-        print(f"{workload.title}", flush=True)
+    for workload in chosen:
+        print(workload.title, flush=True)
         reference = (workload.reference, "cpu")  # always runs: the check and the speed-ups need it
-        chosen = [s for s in systems(workload.name) if keep(s) or (s.name, s.device) == reference]
-        chosen.sort(key=lambda s: (s.name, s.device) != reference)
+        selected = [s for s in systems(workload.name) if keep(s) or (s.name, s.device) == reference]
+        selected.sort(key=lambda s: (s.name, s.device) != reference)
         runs.append((workload, harness.run_workload(
-            workload, chosen, quick=args.quick, dtype=args.dtype, check=args.check,
+            workload, selected, quick=args.quick, dtype=args.dtype, check=args.check,
             min_time=min_time, log=lambda line: print(line, flush=True))))
     machine = machine_info(notes)  # after the runs: threadpoolctl sees the BLAS each engine loaded
     failed = False

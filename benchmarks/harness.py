@@ -2,8 +2,9 @@
 
 Timing is the same for all systems so that only the programs differ: one
 warm-up call (where lazy engines compile), calibration of how many calls one
-repeat needs to last min_time / repeats, then `repeats` repeats; the best and
-the median time per call are kept. Steps block until their work is done, so
+repeat needs to last min_time / repeats, then the workload's repeats; the best
+(the least disturbed by the rest of the machine) and the median time per call
+are kept. Steps block until their work is done, so
 wall time is honest for asynchronous engines too.
 """
 from __future__ import annotations
@@ -28,6 +29,7 @@ class Workload:
     unit: str  # throughput unit: items per second
     cases: Callable[[bool, str], Iterable[Any]]  # (quick, dtype) -> cases
     min_time: float  # seconds of timed calls per measurement in a full run
+    repeats: int = 5  # timed repeats; the best counts
     baseline: str | None = None  # system (on cpu) that speed-ups are relative to
     reference: str = "numpy"  # system (on cpu) that --check compares with; always run
     dtypes: tuple = ()  # dtypes the workload always runs; empty: the --dtype option
@@ -121,7 +123,7 @@ def _run_one(system: System, case, workload: Workload, *, min_time: float,
             outputs = [to_numpy(step()) for _ in range(2)]
             if reference_outputs is not None:
                 result.check = _compare(outputs, reference_outputs, case.dtype)
-        result.best_s, result.median_s, result.calls = measure(step, min_time)
+        result.best_s, result.median_s, result.calls = measure(step, min_time, workload.repeats)
         result.throughput = case.items / result.best_s
     except Unavailable as exc:
         result.status = f"not available: {exc}"

@@ -16,6 +16,25 @@ LIBRARIES = ("numpy", "scipy", "jax", "jaxlib", "pytensor", "keras", "numexpr", 
              "cupy", "threadpoolctl", "scipy-openblas32", "matplotlib", "mlcore")
 
 
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                    "NUMEXPR_NUM_THREADS", "NUMEXPR_MAX_THREADS")
+
+
+def limit_threads(threads: int) -> None:
+    """Give every engine `threads` threads (the paper's CPU runs used one).
+
+    BLAS, OpenMP, numexpr and XLA read these settings when they load, so this
+    must run before numpy or any engine is imported.
+    """
+    if "numpy" in sys.modules:
+        raise RuntimeError("limit_threads() must run before numpy is imported")
+    for name in THREAD_VARIABLES:
+        os.environ[name] = str(threads)
+    eigen = "false" if threads == 1 else "true"
+    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + f" --xla_cpu_multi_thread_eigen={eigen}"
+                               f" intra_op_parallelism_threads={threads}").strip()
+
+
 def configure_engines() -> dict:
     """Settings every system runs under; call before any engine is used.
 
@@ -117,4 +136,5 @@ def machine_info(notes: dict | None = None) -> dict:
         "numexpr": _numexpr(),
         "versions": _versions(),
         "engine_setup": notes or {},
+        "thread_settings": {name: os.environ.get(name) for name in THREAD_VARIABLES + ("XLA_FLAGS",)},
     }

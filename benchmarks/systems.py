@@ -3,11 +3,12 @@
 A *system* is a program that runs a workload's case: a name, the engine that
 executes it (``numpy``, ``pytensor``, ``jax``, ``torch``, ...), a device
 (``cpu`` or ``gpu``) and a factory. Tables compare every system with the
-hand-written program of its own engine, so adding a system is one call::
+hand-written program of its own engine, so adding a system is one call in a
+module listed in PLUGINS (mlcore's systems belong in benchmarks/mlcore_impl.py)::
 
-    from benchmarks.systems import register, lazy
+    from benchmarks.systems import lazy, register
     register("mlp", "mlcore-jax", engine="jax", device="cpu",
-             factory=lazy("benchmarks.mlcore_impl", "train"))
+             factory=lazy("benchmarks.mlcore_steps", "train", backend="jax"))
 
 ``factory(case, device)`` builds the program (compiling it if the engine
 compiles) and returns ``step``, a callable without arguments that does one
@@ -19,8 +20,8 @@ unit of work and returns only when that work is done:
   starts from the same numpy arrays) and returns the loss *before* the update
   as a Python float;
 * ``elementwise``: ``case`` is a ``benchmarks.elementwise.ElementwiseCase``;
-  one step evaluates ``case.expression`` on ``case.a, case.b`` and returns the
-  result array (synchronised).
+  one step evaluates ``case.fn(case.a, case.b)`` (``case.expression`` is the
+  same expression as text) and returns the result array, synchronised.
 
 A factory that cannot run here raises ``Unavailable(reason)``; the tables then
 list the system as "not available: <reason>". Nothing else needs stubbing.
@@ -80,14 +81,18 @@ def systems(workload: str | None = None) -> list[System]:
     return [s for s in _REGISTRY if workload is None or s.workload == workload]
 
 
-def lazy(module: str, attr: str) -> Factory:
-    """A factory imported on first use, so a missing engine only marks its systems unavailable."""
+def lazy(module: str, attr: str, **options) -> Factory:
+    """`module.attr(case, device, **options)`, imported on first use.
+
+    So a missing engine only marks its own systems unavailable, and registering
+    costs no import.
+    """
     def factory(case, device):
         try:
             target = getattr(importlib.import_module(module), attr)
         except ImportError as exc:
             raise Unavailable(str(exc)) from exc
-        return target(case, device)
+        return target(case, device, **options)
     return factory
 
 

@@ -11,7 +11,6 @@ mlcore's layers.
 from __future__ import annotations
 
 import dataclasses
-import functools
 
 import numpy as np
 
@@ -95,6 +94,15 @@ class TrainCase:
     dtype: str
     lr: float = 0.01
     seed: int = 0
+    params: dict = dataclasses.field(init=False, repr=False)  # the same for every batch size
+    x: np.ndarray = dataclasses.field(init=False, repr=False)
+    y: np.ndarray = dataclasses.field(init=False, repr=False)
+
+    def __post_init__(self):  # made here so that no system's build time includes them
+        self.params = self.net.init_params(self.dtype, self.seed)
+        rng = np.random.default_rng([self.seed, self.batch])
+        self.x = rng.uniform(0, 1, (self.batch, *self.net.input_shape)).astype(self.dtype)
+        self.y = rng.integers(0, self.net.classes, self.batch).astype(np.int32)
 
     @property
     def group(self) -> str:
@@ -111,20 +119,6 @@ class TrainCase:
     def describe(self) -> dict:
         return {"net": self.net.name, "batch": self.batch, "lr": self.lr,
                 "input_shape": list(self.net.input_shape)}
-
-    @functools.cached_property
-    def params(self) -> dict[str, np.ndarray]:
-        return self.net.init_params(self.dtype, self.seed)
-
-    @functools.cached_property
-    def x(self) -> np.ndarray:
-        rng = np.random.default_rng([self.seed, self.batch])
-        return rng.uniform(0, 1, (self.batch, *self.net.input_shape)).astype(self.dtype)
-
-    @functools.cached_property
-    def y(self) -> np.ndarray:
-        rng = np.random.default_rng([self.seed, self.batch, 1])
-        return rng.integers(0, self.net.classes, self.batch).astype(np.int32)
 
 
 def training_workload(name: str, title: str, nets_and_batches, quick) -> Workload:

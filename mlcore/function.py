@@ -88,7 +88,7 @@ class Function:
 
     def __init__(self, inputs, outputs=None, updates=None, givens=None, backend=None, device=None,
                  rewrites="fast_run", profile=False, allow_input_downcast=None, on_unused_input="raise",
-                 name=None):
+                 name=None, batch_inputs=False):
         from backends import get_backend
         from mlcore import config
         self.inputs = list(inputs)
@@ -106,9 +106,13 @@ class Function:
         self._check_inputs(used, on_unused_input)
         self.shared = [v for v in used if isinstance(v, SharedVariable)]
         fgraph.inputs = self.inputs + self.shared
+        fgraph.batch_inputs = len(self.inputs) if batch_inputs else 0  # read by backends/jax/sharding.py
         self.fgraph = rewrite(fgraph, rewrites)
         self.backend = get_backend(backend)
         self.device = self.backend.check_device(device or config.device())
+        if batch_inputs:
+            from mlcore.distribution import check_backend
+            check_backend(self.backend.name, name or "A batched function")
         self.name = name
         self.allow_input_downcast = allow_input_downcast
         self.profile = Profile(name or "function", self.backend.name) if profile else None
@@ -199,15 +203,18 @@ class Function:
 
 
 def function(inputs, outputs=None, updates=None, givens=None, backend=None, device=None, rewrites="fast_run",
-             profile=False, allow_input_downcast=None, on_unused_input="raise", name=None, mode=None):
+             profile=False, allow_input_downcast=None, on_unused_input="raise", name=None, mode=None,
+             batch_inputs=False):
     """Compile outputs (and updates) as a function of inputs (theano.function's signature).
 
     backend/device pick where it runs (default: mlcore.config); rewrites is a preset
     ("fast_run", "fast_compile", "none") or a list of pass names; profile=True
     collects per-op times (print with f.profile.summary()); mode="FAST_COMPILE"
-    and friends are accepted as Theano spells the presets.
+    and friends are accepted as Theano spells the presets.  batch_inputs=True says every input
+    has the batch as its leading axis (the model's steps): under an mlcore.distribution they are
+    split over the devices, while other functions' inputs are copied to each.
     """
     if mode is not None:
         rewrites = {"fast_run": "fast_run", "fast_compile": "fast_compile"}.get(str(mode).lower(), rewrites)
     return Function(inputs, outputs, updates, givens, backend, device, rewrites, profile,
-                    allow_input_downcast, on_unused_input, name)
+                    allow_input_downcast, on_unused_input, name, batch_inputs)

@@ -64,3 +64,32 @@ def numeric_grad():
             out[i] = (up - down) / (2 * eps)
         return out.reshape(values[k].shape)
     return grad
+
+
+def _unavailable(name):
+    """Why backend `name` cannot run here, or None."""
+    import backends
+    if not backends.installed(name):
+        return "%s (for the %s backend) is not installed" % (backends.REQUIRES[name], name)
+    try:
+        backends.get_backend(name)
+    except Exception as err:      # a backend that is still being written
+        return "backends/%s is not usable yet: %s: %s" % (name, type(err).__name__, err)
+    return None
+
+
+@pytest.fixture(scope="session")
+def require_backend():
+    """require_backend(name) -> name, or skips the test saying why that backend cannot run."""
+    def require(name):
+        reason = _unavailable(name)
+        if reason:
+            pytest.skip(reason)
+        return name
+    return require
+
+
+@pytest.fixture(params=["numpy", "jax", "theano"])
+def backend(request, require_backend):
+    """Each backend by name, skipped where it is not installed or not finished."""
+    return require_backend(request.param)

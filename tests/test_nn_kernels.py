@@ -33,7 +33,7 @@ def test_conv2d_matches_lax(dtype):
     jax = pytest.importorskip("jax")
     rng = np.random.default_rng(1)
     with jax.enable_x64(True):
-        for x_shape, w_shape, strides, padding, lhs, rhs in _conv_cases(60):
+        for x_shape, w_shape, strides, padding, lhs, rhs in _conv_cases(30):
             x = rng.standard_normal(x_shape).astype(dtype)
             w = rng.standard_normal(w_shape).astype(dtype)
             expected = jax.lax.conv_general_dilated(
@@ -135,7 +135,7 @@ def test_jax_pool_kernels_match_numpy(mode, count_include_pad):
     rng = np.random.default_rng(6)
     x = rng.standard_normal((2, 7, 8, 3))
     with jax.enable_x64(True):
-        for ws, strides, padding in POOL_CASES:
+        for ws, strides, padding in POOL_CASES[1::2]:  # overlapping windows, uneven padding
             args = (ws, strides, padding, mode, count_include_pad)
             y = nn.pool2d(x, *args)
             gy = rng.standard_normal(y.shape)
@@ -219,10 +219,10 @@ def test_pytensor_ops_static_shapes_props_and_grad():
         pytensor.grad(y.sum(), x)
 
 
-def _run_fresh_python(code):
+def _run_fresh_python(code, **env):
     """Run code in a new interpreter at the repository root: PyTensor settings are per process and fixed
     at first use, so they are tested where no earlier compilation has fixed them already."""
-    env = {key: value for key, value in os.environ.items() if key != "PYTENSOR_FLAGS"}
+    env = {key: value for key, value in os.environ.items() if key != "PYTENSOR_FLAGS"} | env
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     done = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -230,7 +230,7 @@ def _run_fresh_python(code):
 
 
 def test_configure_blas_gives_pytensor_a_c_gemm():
-    pytest.importorskip("pytensor")
+    pytensor = pytest.importorskip("pytensor")
     pytest.importorskip("scipy_openblas32")
     code = """
 import numpy as np, pytensor, pytensor.tensor as pt
@@ -244,12 +244,13 @@ av, bv = np.ones((30, 20), "float32"), np.ones((20, 10), "float32")
 assert np.array_equal(f(av, bv), av @ bv)
 print(type(node.op).__name__, hasattr(f.vm.thunks[0], "cthunk"))
 """
-    assert _run_fresh_python(code) == "Dot22 True"
+    cache = f"compiledir={pytensor.config.compiledir}"  # this session's, to reuse its compiled modules
+    assert _run_fresh_python(code, PYTENSOR_FLAGS=cache) == "Dot22 True"
 
 
-def test_configure_cache_sets_compiledir_before_first_compile(tmp_path):
+def test_configure_cache_puts_compiledir_under_mlcore_home(tmp_path):
     pytest.importorskip("pytensor")
-    code = f"from backends.theano.blas import configure_cache; print(configure_cache({str(tmp_path)!r}))"
-    compiledir = _run_fresh_python(code)
+    code = "from backends.theano.blas import configure_cache; print(configure_cache())"
+    compiledir = _run_fresh_python(code, MLCORE_HOME=str(tmp_path))
     assert compiledir.startswith(os.path.join(os.path.realpath(tmp_path), "pytensor", "compiledir_"))
     assert os.path.isdir(compiledir)

@@ -15,6 +15,7 @@ import jax
 import numpy as np
 
 from backends.base import Backend, Plan
+from backends.jax import sharding
 from backends.jax.kernels import concrete_inputs, lower
 from backends.numpy.interpreter import NumpyLowering
 from mlcore.graph.ops.shape import Shape
@@ -83,9 +84,12 @@ class JaxBackend(Backend):
         return kinds
 
     def jax_device(self, device):
-        return jax.devices(device or "cpu")[0]
+        return jax.local_devices(backend=device or "cpu")[0]  # this process's own, also on several hosts
 
     def adopt(self, value, device):
+        mesh = sharding.active_mesh()
+        if mesh is not None:  # data parallel: replicated over the mesh (sharding.py)
+            return sharding.replicate(value, mesh)
         target = self.jax_device(device)
         if isinstance(value, jax.Array) and not value.is_deleted() and value.devices() == {target}:
             return value
@@ -97,6 +101,7 @@ class JaxBackend(Backend):
         constants = [c.data for c in plan.constants]
         target = self.jax_device(device)
         static = static_positions(fgraph)
+        batched = sharding.batch_inputs(fgraph)
 
         if profile is not None:
             profile.block = jax.block_until_ready
@@ -111,6 +116,9 @@ class JaxBackend(Backend):
                 return jitted(*(Static(v) if k in static else v for k, v in enumerate(inputs)))
 
         def run(*inputs):
+            mesh = sharding.active_mesh()
+            if mesh is not None:  # data parallel: inputs sharded or replicated over the mesh (sharding.py)
+                return run_graph(*sharding.place(inputs, mesh, batched, static))
             inputs = [jax.device_put(v, target) if isinstance(v, np.ndarray) and k not in static else v
                       for k, v in enumerate(inputs)]
             return run_graph(*inputs)
@@ -120,6 +128,7 @@ class JaxBackend(Backend):
     def compile_steps(self, fgraph, n_inputs, carried, device=None):
         """The steps as one jax.lax.scan: shared values are the carry, inputs are scanned over."""
         self.check_device(device)
+        batched = sharding.batch_inputs(fgraph)
         plan = Plan(fgraph, ConcreteFirst())
         constants = [c.data for c in plan.constants]
 
@@ -137,8 +146,11 @@ class JaxBackend(Backend):
             return list(outputs), list(final)
 
         def run(stacked, shared):
+            mesh = sharding.active_mesh()
+            if mesh is not None:  # data parallel: the batch is axis 1 of the stacked inputs (sharding.py)
+                stacked = sharding.place(stacked, mesh, batched, batch_axis=1)
             return run_scan(tuple(stacked), tuple(shared))
         return run
 
     def to_numpy(self, value):
-        return np.asarray(value)
+        return sharding.to_numpy(value)

@@ -25,10 +25,11 @@ def conv_output_size(size, kernel, stride=1, padding=(0, 0), lhs_dilation=1, rhs
 def _dilate_and_pad(x, dilation, padding, fill=0):
     """Spread x's pixels `dilation` apart on a `fill` canvas with (lo, hi) borders; negative borders crop.
 
-    Done in one allocation, as lax does it: dilation first, then padding of the dilated image.
+    Done in one allocation, as lax does it: dilation first, then padding of the dilated image. The result
+    is always C-contiguous, so that windows over it are gathered from nearby memory.
     """
     if dilation == (1, 1) and all(p == 0 for pads in padding for p in pads):
-        return x
+        return np.ascontiguousarray(x)
     shape, source, target = list(x.shape), [slice(None)] * 4, [slice(None)] * 4
     for axis, d, (lo, hi) in zip((1, 2), dilation, padding):
         n = x.shape[axis]
@@ -152,10 +153,12 @@ def pool2d_grad(x, y, gy, ws, strides, padding, mode, count_include_pad=True):
     gxp = np.zeros((x.shape[0], x.shape[1] + pt + pb, x.shape[2] + pl + pr, x.shape[3]), dtype=gy.dtype)
     if mode == "max":
         xp = _dilate_and_pad(x, (1, 1), padding, -np.inf)
-        pending = np.ones(y.shape, dtype=bool)  # windows whose maximum is not yet found
+        pending = np.ones(y.shape, dtype=bool)  # windows whose maximum is not found yet
+        hit, routed = np.empty(y.shape, dtype=bool), np.empty_like(gy)  # buffers reused for every tap
         for tap in taps:
-            hit = pending & (xp[tap] == y)
-            gxp[tap] += np.where(hit, gy, 0)
+            np.equal(xp[tap], y, out=hit)
+            hit &= pending
+            gxp[tap] += np.multiply(gy, hit, out=routed)
             pending &= ~hit
     else:
         g = gy / _window_sizes(x, ws, padding, count_include_pad, taps) if mode == "average" else gy

@@ -20,6 +20,7 @@ from backends import get_backend, installed
 from backends.base import Backend, Plan
 from backends.theano import blas
 from backends.theano.kernels import conform, lower
+from backends.theano.reference import register_jax
 from mlcore import config
 
 
@@ -43,8 +44,6 @@ C_MODE = Mode(linker="cvm", optimizer="fast_run")
 class ConformingLowering:
     """The kernel table with each result given the node's exact dtype and known static shape."""
 
-    backend_name = "theano"
-
     def kernel(self, node):
         kernel = lower.kernel(node)
         if len(node.outputs) == 1:
@@ -52,11 +51,15 @@ class ConformingLowering:
         return lambda *args: [conform(r, o.type) for r, o in zip(kernel(*args), node.outputs)]
 
 
-def pytensor_function(plan, fgraph, shapes, mode, profile=None, donate=()):
-    """Run the plan on symbolic PyTensor inputs of the given static shapes and compile the result."""
+def pytensor_function(plan, fgraph, shapes, mode, profile=None, donate=(), fixed=None):
+    """Run the plan on PyTensor inputs of the given static shapes and compile the result.
+
+    fixed: values, by input position, compiled in as constants (the input is then ignored).
+    """
     inputs = [pt.tensor(dtype=v.dtype, shape=s, name=v.name) for v, s in zip(fgraph.inputs, shapes)]
-    constants = [pt.constant(c.data, name=c.name) for c in plan.constants]
-    outputs = plan.run(inputs, constants)
+    fixed = fixed or {}
+    values = [pt.constant(fixed[k]) if k in fixed else v for k, v in enumerate(inputs)]
+    outputs = plan.run(values, [pt.constant(c.data, name=c.name) for c in plan.constants])
     wrapped = [In(v, mutable=k in donate) for k, v in enumerate(inputs)]
     return pytensor.function(wrapped, outputs, mode=mode, profile=profile, on_unused_input="ignore")
 
@@ -83,27 +86,35 @@ class TheanoBackend(Backend):
 
 
 def compile_graph(fgraph, linker="C", profile=None, donate=()):
-    """fgraph as a PyTensor function with PyTensor's "C" linker or its "JAX" linker.
-
-    The C function is compiled once, for mlcore's static shapes; the JAX one for each
-    new combination of input shapes, since XLA needs them all static.
-    """
+    """fgraph as a PyTensor function, with PyTensor's "C" linker or its "JAX" linker."""
     plan = Plan(fgraph, ConformingLowering())
     stats = None
     if profile is not None:
         stats = ProfileStats(atexit_print=False, name=profile.name)
         profile.extra = lambda: _summary(stats)
-    if linker == "C":
-        run = pytensor_function(plan, fgraph, [v.type.shape for v in fgraph.inputs], C_MODE, stats, donate)
-        run.trust_input = True   # mlcore.Function has checked the inputs' dtypes and shapes
-        return run
+    if linker == "JAX":
+        return per_shape(plan, fgraph, stats)
+    run = pytensor_function(plan, fgraph, [v.type.shape for v in fgraph.inputs], C_MODE, stats, donate)
+    run.trust_input = True   # mlcore.Function has checked the inputs' dtypes and shapes
+    return run
+
+
+def per_shape(plan, fgraph, stats=None):
+    """The graph under PyTensor's JAX linker, compiled for each new set of input shapes and of the
+    input values that decide shapes (slice bounds, reshape targets): XLA needs them all static."""
+    from backends.jax.compiler import static_positions
+    register_jax()
+    static = static_positions(fgraph)
+    dtypes = [v.dtype for v in fgraph.outputs]
     compiled = {}
 
     def run(*inputs):
-        shapes = tuple(np.shape(v) for v in inputs)
-        if shapes not in compiled:
-            compiled[shapes] = pytensor_function(plan, fgraph, shapes, "JAX", stats)
-        return compiled[shapes](*inputs)
+        key = tuple(np.shape(v) for v in inputs), tuple(np.asarray(inputs[k]).tobytes() for k in static)
+        if key not in compiled:
+            fixed = {k: np.asarray(inputs[k]) for k in static}
+            compiled[key] = pytensor_function(plan, fgraph, key[0], "JAX", stats, fixed=fixed)
+        # The JAX linker makes 0-d constants Python scalars, so an Alloc of one comes back float64.
+        return [v if v.dtype == d else v.astype(d) for v, d in zip(compiled[key](*inputs), dtypes)]
     return run
 
 

@@ -120,8 +120,15 @@ def _(op, node):
     return lambda v, s: pt.alloc(v, *(s[d] for d in range(ndim)))
 
 
-REDUCTIONS = {reduce.Sum: "sum", reduce.Prod: "prod", reduce.Max: "max", reduce.Min: "min",
-              reduce.Argmax: "argmax", reduce.Argmin: "argmin"}
+@lower.register(reduce.Sum, reduce.Prod)
+def _(op, node):
+    # Accumulating in the result's dtype, as numpy does; PyTensor's default float64 accumulator
+    # for float32 also leaks into the result's dtype under its JAX linker.
+    fn = pt.sum if isinstance(op, reduce.Sum) else pt.prod
+    return lambda x: fn(x, axis=op.axis, keepdims=op.keepdims, acc_dtype=node.outputs[0].dtype)
+
+
+REDUCTIONS = {reduce.Max: "max", reduce.Min: "min", reduce.Argmax: "argmax", reduce.Argmin: "argmin"}
 
 
 @lower.register(*REDUCTIONS)

@@ -11,7 +11,7 @@ from pytensor.graph.op import Op
 
 from backends.numpy import nn as numpy_nn
 
-try:
+try:  # note: importing PyTensor's JAX dispatch sets jax_enable_x64 to match pytensor.config.floatX
     from pytensor.link.jax.dispatch import jax_funcify
 
     from backends.jax import nn as jax_nn
@@ -38,14 +38,19 @@ class KernelOp(Op):
         )
 
 
-def _nhwc(x, dtype=None):
+def _tensor4(x, dtype=None):
     """x as a 4-d tensor variable, checked against an expected dtype."""
     x = pt.as_tensor_variable(x)
     if x.type.ndim != 4:
-        raise TypeError(f"expected a 4-d NHWC tensor, got {x.type}")
+        raise TypeError(f"expected a 4-d tensor, got {x.type}")
     if dtype is not None and x.type.dtype != dtype:
         raise TypeError(f"dtype mismatch: {x.type.dtype} and {dtype}")
     return x
+
+
+def _ints(values):
+    """A tuple of Python ints: hashable, comparable __props__ and static arguments for jax."""
+    return tuple(int(v) for v in values)
 
 
 def _known(*sizes):
@@ -68,20 +73,20 @@ class Conv2D(KernelOp):
     def _output_shape(self, x_shape, w_shape):
         """Output shape from input shapes: ints, symbolic sizes, or None where statically unknown."""
         spatial = [
-            numpy_nn.conv_output_size(x_shape[a], w_shape[a - 1], *self._axis_params(a))
-            if _known(x_shape[a], w_shape[a - 1])
+            numpy_nn.conv_output_size(x_shape[1 + i], w_shape[i], *self._axis_params(i))
+            if _known(x_shape[1 + i], w_shape[i])
             else None
-            for a in (1, 2)
+            for i in (0, 1)
         ]
         return (x_shape[0], *spatial, w_shape[3])
 
-    def _axis_params(self, axis):
-        i = axis - 1
+    def _axis_params(self, i):
+        """Stride, padding and dilations along spatial axis i (0: height, 1: width)."""
         return self.strides[i], self.padding[i], self.lhs_dilation[i], self.rhs_dilation[i]
 
     def make_node(self, x, w):
-        x = _nhwc(x)
-        w = _nhwc(w, x.type.dtype)
+        x = _tensor4(x)
+        w = _tensor4(w, x.type.dtype)
         shape = self._output_shape(x.type.shape, w.type.shape)
         return Apply(self, [x, w], [pt.TensorType(x.type.dtype, shape=shape)()])
 
@@ -109,16 +114,17 @@ class Pool2D(_PoolOp):
     kernel = "pool2d"
 
     def _output_shape(self, x_shape):
+        """Output shape from the input shape: ints, symbolic sizes, or None where statically unknown."""
         spatial = [
-            numpy_nn.pool_output_size(x_shape[a], self.ws[a - 1], self.strides[a - 1], self.padding[a - 1])
-            if _known(x_shape[a])
+            numpy_nn.pool_output_size(x_shape[1 + i], self.ws[i], self.strides[i], self.padding[i])
+            if _known(x_shape[1 + i])
             else None
-            for a in (1, 2)
+            for i in (0, 1)
         ]
         return (x_shape[0], *spatial, x_shape[3])
 
     def make_node(self, x):
-        x = _nhwc(x)
+        x = _tensor4(x)
         return Apply(self, [x], [pt.TensorType(x.type.dtype, shape=self._output_shape(x.type.shape))()])
 
     def infer_shape(self, fgraph, node, input_shapes):
@@ -131,17 +137,12 @@ class Pool2DGrad(_PoolOp):
     kernel = "pool2d_grad"
 
     def make_node(self, x, y, gy):
-        x = _nhwc(x)
-        y, gy = _nhwc(y, x.type.dtype), _nhwc(gy, x.type.dtype)
+        x = _tensor4(x)
+        y, gy = _tensor4(y, x.type.dtype), _tensor4(gy, x.type.dtype)
         return Apply(self, [x, y, gy], [x.type()])
 
     def infer_shape(self, fgraph, node, input_shapes):
         return [input_shapes[0]]
-
-
-def _ints(values):
-    """A tuple of Python ints: hashable, comparable __props__ and static arguments for jax."""
-    return tuple(int(v) for v in values)
 
 
 def conv2d(x, w, strides=(1, 1), padding=((0, 0), (0, 0)), lhs_dilation=(1, 1), rhs_dilation=(1, 1)):

@@ -7,28 +7,34 @@ node's numpy kernel in perform() (and, under PyTensor's JAX linker, the jax
 backend's kernel) keeps those rules in one place, works when spatial sizes are
 unknown until the call, and matches the reference backend exactly.
 """
+import functools
+
 import pytensor.tensor as pt
+from pytensor.tensor.basic import infer_static_shape
 from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
+from pytensor.tensor.variable import TensorConstant
 
 from backends.numpy.interpreter import NumpyLowering
-from backends.theano.nn import jax_funcify
+from mlcore.graph.basic import Constant, TensorType
 
 
 class ReferenceOp(Op):
-    """The mlcore node `node` as a PyTensor Op; its outputs have the node's exact types."""
+    """The mlcore node `node` as a PyTensor Op, computed by its numpy kernel."""
 
-    __props__ = ("mlcore_op", "output_types")
+    __props__ = ("mlcore_op",)
 
     def __init__(self, node):
         self.node = node
         self.mlcore_op = node.op
-        self.output_types = tuple((o.dtype, o.type.shape) for o in node.outputs)
         self.numpy_kernel = NumpyLowering().kernel(node)
 
     def make_node(self, *inputs):
+        """Output types from the mlcore op's own rules, applied to what PyTensor knows statically
+        of the inputs: under the JAX linker, shapes downstream must be static too."""
         inputs = [pt.as_tensor_variable(i) for i in inputs]
-        return Apply(self, inputs, [pt.tensor(dtype=d, shape=s) for d, s in self.output_types])
+        outputs = self.mlcore_op.make_node(*map(_as_mlcore, inputs)).outputs
+        return Apply(self, inputs, [pt.tensor(dtype=o.dtype, shape=o.type.shape) for o in outputs])
 
     def perform(self, node, inputs, output_storage):
         results = self.numpy_kernel(*inputs)
@@ -41,10 +47,26 @@ class ReferenceOp(Op):
         return str(self.mlcore_op)
 
 
-if jax_funcify is not None:
+def _as_mlcore(var):
+    """An mlcore stand-in for a PyTensor variable: its static type and, for a constant, its value.
 
-    @jax_funcify.register(ReferenceOp)
-    def _jax_reference(op, **kwargs):
-        """PyTensor's JAX linker runs the node with the jax backend's kernel."""
-        from backends.jax.kernels import lower
-        return lower.kernel(op.node)
+    Dims PyTensor left unknown are folded from the shape graph where the inputs make them constant.
+    """
+    if isinstance(var, TensorConstant):
+        return Constant(TensorType(var.type.dtype, var.type.shape), var.data)
+    shape = var.type.shape
+    if None in shape:
+        shape = tuple(p if p is not None else f for p, f in zip(shape, infer_static_shape(var.shape)[1]))
+    return TensorType(var.type.dtype, shape)()
+
+
+@functools.cache
+def register_jax():
+    """Teach PyTensor's JAX linker to run a ReferenceOp with the jax backend's kernel for its node.
+
+    Done when that linker is first used, as it imports jax, which CPU-only work does not need.
+    """
+    from pytensor.link.jax.dispatch import jax_funcify
+
+    from backends.jax.kernels import lower
+    jax_funcify.register(ReferenceOp)(lambda op, **kwargs: lower.kernel(op.node))

@@ -228,8 +228,14 @@ class Layer:
     def compute_output_shape(self, input_shape):
         """Infer by building the graph on placeholders of that shape."""
         from mlcore.graph.basic import TensorType
-        placeholders = map_structure(lambda s: TensorType(self.dtype, s)(), input_shape)
-        return shape_of(self(placeholders))
+
+        def placeholders(shape):    # one shape (a tuple of ints and None) or a structure of shapes
+            if isinstance(shape, (tuple, list)) and all(d is None or isinstance(d, int) for d in shape):
+                return TensorType(self.dtype, shape)()
+            if isinstance(shape, dict):
+                return {k: placeholders(s) for k, s in shape.items()}
+            return type(shape)(placeholders(s) for s in shape)
+        return shape_of(self(placeholders(input_shape)))
 
     def _maybe_build(self, inputs):
         if not self.built:

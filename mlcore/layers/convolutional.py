@@ -11,20 +11,16 @@ from mlcore.layers.base import Layer
 # Keras 1's dim_ordering values, with their old meaning ("default" = the configured format).
 DIM_ORDERINGS = {"th": "channels_first", "tf": "channels_last", "default": None}
 
-KERAS1_CONV = {"nb_filter": "filters", "init": "kernel_initializer", "border_mode": "padding",
+KERAS1_CONV = {"init": "kernel_initializer", "border_mode": "padding",
                "subsample": "strides", "dim_ordering": "data_format", "atrous_rate": "dilation_rate",
                "W_regularizer": "kernel_regularizer", "b_regularizer": "bias_regularizer",
                "W_constraint": "kernel_constraint", "b_constraint": "bias_constraint", "bias": "use_bias"}
 
 
-def rename_keras1(kwargs, aliases):
-    """Moves Keras 1 keyword arguments to their Keras 3 names, refusing to get both spellings."""
-    for old, new in aliases.items():
-        if old in kwargs:
-            if new in kwargs:
-                raise TypeError("Got both %r and its Keras 1 name %r" % (new, old))
-            kwargs[new] = kwargs.pop(old)
-    return kwargs
+def pop_keras1(kwargs, aliases):
+    """Keras 1 keyword arguments (border_mode=, dim_ordering=, ...) taken out of kwargs, under their
+    Keras 3 names."""
+    return {new: kwargs.pop(old) for old, new in aliases.items() if old in kwargs}
 
 
 def standardize_tuple(value, n, name, allow_zero=False):
@@ -79,14 +75,16 @@ def check_rank(layer, inputs, rank=4):
 
 
 class Conv2D(Layer):
-    """2-d cross-correlation, as keras.layers.Conv2D, with a (h, w, in // groups, filters) kernel."""
+    """2-d cross-correlation, as keras.layers.Conv2D, with a (h, w, in // groups, filters) kernel.
+    Keras 1's keyword spellings (border_mode=, subsample=, dim_ordering=, init=, W_regularizer=, bias=...)
+    are accepted with their old meaning; Convolution2D also takes Keras 1's positional arguments."""
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
                  dilation_rate=(1, 1), groups=1, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
                  bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
                  bias_constraint=None, **kwargs):
-        old = rename_keras1({k: kwargs.pop(k) for k in list(kwargs) if k in KERAS1_CONV}, KERAS1_CONV)
+        old = pop_keras1(kwargs, KERAS1_CONV)
         super().__init__(**kwargs)
         if not isinstance(filters, int) or isinstance(filters, bool) or filters <= 0:
             raise ValueError("Invalid value for argument `filters`. Expected a strictly positive value. "
@@ -179,7 +177,10 @@ def Convolution2D(*args, **kwargs):
     A factory, not a class: it returns a Conv2D, because Keras 3 weight files key layers by class name and
     Keras 2 made Convolution2D an alias of Conv2D. Keras 2 calls, Convolution2D(64, (3, 3), padding=...),
     work too."""
-    rename_keras1(kwargs, KERAS1_CONV)
+    old = pop_keras1(kwargs, dict(KERAS1_CONV, nb_filter="filters"))
+    if set(old) & set(kwargs):
+        raise TypeError("Convolution2D got both Keras 3 and Keras 1 names for %s" % sorted(set(old) & set(kwargs)))
+    kwargs.update(old)
     names = ("filters", "nb_row", "nb_col") if len(args) == 3 else ("filters", "kernel_size")
     if len(args) > len(names):
         raise TypeError("Convolution2D takes at most 3 positional arguments (nb_filter, nb_row, nb_col); "
@@ -198,28 +199,22 @@ class ZeroPadding2D(Layer):
     ((top, bottom), (left, right))."""
 
     def __init__(self, padding=(1, 1), data_format=None, **kwargs):
-        old = rename_keras1({k: kwargs.pop(k) for k in list(kwargs) if k == "dim_ordering"},
-                            {"dim_ordering": "data_format"})
+        old = pop_keras1(kwargs, {"dim_ordering": "data_format"})
         super().__init__(**kwargs)
         self.data_format = standardize_data_format(old.get("data_format", data_format))
         if isinstance(padding, int):
-            self.padding = ((padding, padding), (padding, padding))
-        elif hasattr(padding, "__len__") and len(padding) == 2 and all(isinstance(p, int) for p in padding):
-            self.padding = ((padding[0], padding[0]), (padding[1], padding[1]))
-        elif hasattr(padding, "__len__") and len(padding) == 2:
-            self.padding = (standardize_tuple(padding[0], 2, "1st entry of padding", allow_zero=True),
-                            standardize_tuple(padding[1], 2, "2nd entry of padding", allow_zero=True))
-        else:
+            padding = (padding, padding)
+        if not hasattr(padding, "__len__") or len(padding) != 2:
             raise ValueError("`padding` should be either an int, a tuple of 2 ints (symmetric_height_pad, "
                              "symmetric_width_pad), or a tuple of 2 tuples of 2 ints ((top_pad, bottom_pad), "
                              "(left_pad, right_pad)). Received: padding=%r." % (padding,))
-        if any(p < 0 for pair in self.padding for p in pair):
-            raise ValueError("ZeroPadding2D: padding must not be negative, got %r" % (padding,))
+        self.padding = (standardize_tuple(padding[0], 2, "1st entry of padding", allow_zero=True),
+                        standardize_tuple(padding[1], 2, "2nd entry of padding", allow_zero=True))
 
     def call(self, inputs):
         check_rank(self, inputs)
-        spatial = [tuple(p) for p in self.padding]
-        width = [(0, 0), (0, 0)] + spatial if self.data_format == "channels_first" else [(0, 0)] + spatial + [(0, 0)]
+        none = ((0, 0),)
+        width = none * 2 + self.padding if self.data_format == "channels_first" else none + self.padding + none
         return ops.pad(inputs, width)
 
     def get_config(self):

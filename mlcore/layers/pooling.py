@@ -5,14 +5,10 @@ position) for the data format, with their old meaning.
 """
 from mlcore import ops
 from mlcore.layers.base import Layer
-from mlcore.layers.convolutional import (check_rank, rename_keras1, standardize_data_format,
+from mlcore.layers.convolutional import (check_rank, pop_keras1, standardize_data_format,
                                          standardize_padding, standardize_tuple)
 
 KERAS1_POOL = {"border_mode": "padding", "dim_ordering": "data_format"}
-
-
-def _keras1(kwargs):
-    return rename_keras1({k: kwargs.pop(k) for k in list(kwargs) if k in KERAS1_POOL}, KERAS1_POOL)
 
 
 class _Pooling2D(Layer):
@@ -21,7 +17,7 @@ class _Pooling2D(Layer):
     mode = None
 
     def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, **kwargs):
-        old = _keras1(kwargs)
+        old = pop_keras1(kwargs, KERAS1_POOL)
         super().__init__(**kwargs)
         self.pool_size = standardize_tuple(pool_size, 2, "pool_size")
         self.strides = standardize_tuple(self.pool_size if strides is None else strides, 2, "strides")
@@ -53,7 +49,7 @@ class _GlobalPooling2D(Layer):
     reduce = None
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):
-        old = _keras1(kwargs)
+        old = pop_keras1(kwargs, KERAS1_POOL)
         super().__init__(**kwargs)
         self.data_format = standardize_data_format(old.get("data_format", data_format))
         self.keepdims = bool(keepdims)

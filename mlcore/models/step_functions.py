@@ -112,7 +112,7 @@ class StepBuilder:
                        for w, v in updates]
         return function(model.inputs + y_vars + sw_vars, outputs, updates=updates, backend=self.backend,
                         device=self.device, allow_input_downcast=True, on_unused_input="ignore",
-                        name="%s.%s_step" % (model.name, "train" if training else "test"))
+                        name="%s.%s_step" % (model.name, "train" if training else "test"), batch_inputs=True)
 
     def _make_metrics(self, metrics_module, y_vars, preds):
         found = []

@@ -178,7 +178,7 @@ class Trainer:
             device = self._steps.device if self.compiled else None
             self._predict_fn = (self._graph_version(), function(
                 self.inputs, outputs, backend=backend, device=device, allow_input_downcast=True,
-                on_unused_input="ignore", name="%s.predict" % self.name))
+                on_unused_input="ignore", name="%s.predict" % self.name, batch_inputs=True))
         return self._predict_fn[1]
 
     def _graph_version(self):

@@ -46,9 +46,15 @@ class Reduce(Op):
                              ", keepdims" if self.keepdims else "")
 
 
+def accumulator_dtype(dtype):
+    """Sums and products of bools and small ints are 64-bit, as in numpy, Theano and JAX."""
+    kind = np.dtype(dtype).kind
+    return "int64" if kind in "bi" else "uint64" if kind == "u" else dtype
+
+
 class Sum(Reduce):
     def output_dtype(self, dtype):
-        return "int64" if dtype == "bool" else dtype
+        return accumulator_dtype(dtype)
 
     def pullback(self, inputs, outputs, output_grads):
         from mlcore.graph.ops.elemwise import second
@@ -57,6 +63,9 @@ class Sum(Reduce):
 
 
 class Prod(Reduce):
+    def output_dtype(self, dtype):
+        return accumulator_dtype(dtype)
+
     def pullback(self, inputs, outputs, output_grads):
         x = inputs[0]  # d prod / dx_i = prod / x_i (x without zeros, as Theano's default)
         return [self.expand(output_grads[0] * outputs[0], x) / x]
@@ -102,9 +111,10 @@ sum_, prod, max_, min_ = map(_reducer, (Sum, Prod, Max, Min))
 
 def argmax(x, axis=None, keepdims=False):
     x = as_tensor_variable(x)
-    if axis is None:
-        from mlcore.graph.ops.shape import flatten
-        return Argmax((0,), keepdims)(flatten(x)) if x.ndim > 1 else Argmax((0,), keepdims)(x)
+    if axis is None:    # numpy's: the index into the flattened x
+        from mlcore.graph.ops.shape import DimShuffle, flatten
+        flat = Argmax((0,), False)(flatten(x) if x.ndim != 1 else x)
+        return DimShuffle(("x",) * x.ndim)(flat) if keepdims else flat
     return Argmax(normalize_axis(axis, x.ndim), keepdims)(x)
 
 

@@ -40,7 +40,8 @@ PASSES = {
 }
 
 PRESETS = {
-    "fast_run": ["merge", "constant_folding", "canonicalize", "stabilize", "specialize", "merge", "fusion"],
+    "fast_run": ["merge", "constant_folding", "canonicalize", "stabilize", "specialize", "constant_folding",
+                 "merge", "fusion"],
     "fast_compile": ["merge", "canonicalize", "stabilize"],
     "none": [],
 }

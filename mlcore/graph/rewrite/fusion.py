@@ -1,6 +1,8 @@
-"""Elementwise fusion: a tree of elementwise ops whose intermediates have no other
-user becomes one Composite node, which the numpy backend evaluates in
+"""Elementwise fusion: a subgraph of elementwise ops whose intermediates have no user
+outside it becomes one Composite node, which the numpy backend evaluates in
 cache-sized blocks (the paper's Fig. 7 speed-ups come from here)."""
+import heapq
+
 from mlcore.graph.ops.elemwise import Composite, Elemwise
 
 
@@ -9,28 +11,27 @@ def _fusible(node):
         and len(node.outputs) == 1
 
 
-def _grow(root, clients):
-    """The nodes of the fusible tree rooted at root, in topological order."""
-    group, frontier = [root], [root]
-    while frontier:
-        node = frontier.pop()
+def _grow(root, clients, position):
+    """The fusible nodes feeding root whose every user is in the group, in topological order.
+
+    Candidates are taken latest first, so each one's users have all been decided by then;
+    an intermediate used twice inside the group (b**10's b**2) is fused too.
+    """
+    group, heap, seen = {root}, [], set()
+
+    def push(node):
         for inp in node.inputs:
             producer = inp.owner
-            users = clients.get(id(inp), [])
-            if _fusible(producer) and len(users) == 1 and users[0][0] is node and producer not in group:
-                group.append(producer)
-                frontier.append(producer)
-    order = []
-
-    def visit(n):
-        if n in order:
-            return
-        for i in n.inputs:
-            if i.owner in group:
-                visit(i.owner)
-        order.append(n)
-    visit(root)
-    return order
+            if _fusible(producer) and id(producer) not in seen:
+                seen.add(id(producer))
+                heapq.heappush(heap, (-position[id(producer)], id(producer), producer))
+    push(root)
+    while heap:
+        node = heapq.heappop(heap)[2]
+        if all(user in group for user, _ in clients[id(node.outputs[0])]):
+            group.add(node)
+            push(node)
+    return sorted(group, key=lambda n: position[id(n)])
 
 
 def _composite(group):
@@ -51,11 +52,13 @@ def _composite(group):
 
 def fusion(fgraph):
     clients = fgraph.clients()
+    order = fgraph.toposort()
+    position = {id(node): k for k, node in enumerate(order)}
     fused, changed = set(), False
-    for node in reversed(fgraph.toposort()):
+    for node in reversed(order):
         if node in fused or not _fusible(node):
             continue
-        group = _grow(node, clients)
+        group = _grow(node, clients, position)
         fused.update(group)
         if len(group) < 2:
             continue

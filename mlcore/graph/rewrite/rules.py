@@ -112,8 +112,19 @@ def useless_second(node):
     return None
 
 
+def static_fill(node):
+    """zeros_like(x) / ones_like(x) of a small static shape is a constant: grad's seed
+    ones_like(cost) then no longer needs the cost computed."""
+    if type(node.op) not in (ew.ZerosLike, ew.OnesLike):
+        return None
+    out = node.outputs[0]
+    if None in out.type.shape or np.prod(out.type.shape) > 64:
+        return None
+    return [ops.constant(np.full(out.type.shape, int(type(node.op) is ew.OnesLike), dtype=out.dtype))]
+
+
 CANONICALIZE = [neutral_element, double_negation, inverse_pairs, merge_dimshuffles, useless_cast,
-                remove_gradient_blocks, static_shape_entry, useless_second]
+                remove_gradient_blocks, static_shape_entry, useless_second, static_fill]
 
 
 # --- stabilize -----------------------------------------------------------------------------------

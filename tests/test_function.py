@@ -1,0 +1,215 @@
+"""mlcore.function as theano.function: inputs, outputs, updates (after the outputs, all at once),
+givens, profile, dtypes kept on every backend, pickling; debugprint and to_dot."""
+import pickle
+
+import numpy as np
+import pytest
+
+import mlcore
+import mlcore.tensor as T
+from mlcore import function, shared
+from mlcore.function import UnusedInputError
+from mlcore.printing import debugprint, to_dot
+
+
+def test_updates_apply_after_the_outputs_all_at_once(backend):
+    a, b = shared(np.array([1.0, 2.0]), name="a"), shared(np.array([3.0, 4.0]), name="b")
+    swap = function([], [a + 0, b * 1], updates=[(a, b), (b, a)], backend=backend)
+    outputs = swap()
+    assert [o.tolist() for o in outputs] == [[1, 2], [3, 4]]          # values before the updates
+    assert a.get_value().tolist() == [3, 4] and b.get_value().tolist() == [1, 2]
+    swap()
+    assert a.get_value().tolist() == [1, 2] and b.get_value().tolist() == [3, 4]
+
+
+def test_accumulating_updates_are_seen_by_other_functions(backend):
+    x = T.fvector("x")
+    total = shared(np.float32(0), name="total")
+    add = function([x], total, updates={total: total + x.sum()}, backend=backend)
+    read = function([], total * 1, backend="numpy")
+    assert add(np.ones(3, "float32")) == 0 and add(np.ones(3, "float32")) == 3
+    assert total.get_value() == 6 and total.get_value().dtype == np.float32 and read() == 6
+    total.set_value(1.5)
+    assert add(np.zeros(1, "float32")) == 1.5
+
+
+def test_givens_replace_variables(backend):
+    x, y = T.dvector("x"), T.dvector("y")
+    data = shared(np.arange(10.0), name="data")
+    i = T.lscalar("i")
+    f = function([x], x + y, givens={y: x * 2}, backend=backend)
+    assert f(np.ones(2)).tolist() == [3, 3]
+    batch = function([i], x.sum(), givens=[(x, data[i * 2:(i + 1) * 2])], backend=backend)
+    assert [float(batch(k)) for k in range(3)] == [1, 5, 9]
+
+
+def test_inputs_are_checked():
+    x, y = T.dvector("x"), T.dvector("y")
+    with pytest.raises(ValueError, match="depend on y, which is not among"):
+        function([x], x + y)
+    with pytest.raises(UnusedInputError, match="y"):
+        function([x, y], x * 2)
+    assert function([x, y], x * 2, on_unused_input="ignore", backend="numpy")(np.ones(1), np.ones(1)) == 2
+    with pytest.raises(TypeError, match="symbolic inputs"):
+        function([x + 1], x)
+    f = function([x], x * 2, backend="numpy")
+    with pytest.raises(TypeError, match="expects 1 input"):
+        f()
+    with pytest.raises(TypeError, match="x expects dtype float64 but got complex128"):
+        f(np.zeros(2, "complex128"))
+    assert f(x=[1, 2]).tolist() == [2, 4]
+    with pytest.raises(TypeError, match="Unknown input name 'z'"):
+        f(z=[1])
+
+
+def test_input_downcasts_follow_theano():
+    x = T.fvector("x")
+    f = function([x], x * 2, backend="numpy")
+    assert f([1, 2]).dtype == np.float32               # exact Python values are converted
+    with pytest.raises(TypeError, match="allow_input_downcast"):
+        f(np.array([0.1, 0.2]))                        # a float64 array would lose precision
+    g = function([x], x * 2, backend="numpy", allow_input_downcast=True)
+    assert g(np.array([0.1])).dtype == np.float32
+
+
+def test_update_errors():
+    w = shared(np.zeros(3), name="w")
+    with pytest.raises(TypeError, match="not a shared variable"):
+        function([], updates=[(T.dvector(), w)])
+    with pytest.raises(ValueError, match="does not match"):
+        function([], updates=[(w, T.dmatrix())])
+    with pytest.raises(ValueError, match="updated twice"):
+        function([], updates=[(w, w + 1), (w, w + 2)])
+
+
+def test_outputs_of_every_kind(backend):
+    x = T.dvector("x")
+    s = shared(np.arange(3.0), name="s")
+    count = shared(np.int64(0), name="count")
+    f = function([x], [x, s, T.constant(3.0), x * 2, x * 2], updates=[(count, count + 1)], backend=backend)
+    got = f(np.ones(2))
+    assert [g.tolist() for g in got] == [[1, 1], [0, 1, 2], 3.0, [2, 2], [2, 2]]
+    assert function([], updates=[(count, count + 1)], backend=backend)() == [] and count.get_value() == 2
+    assert function([x], x.sum(), backend=backend)(np.ones(2)).shape == ()
+
+
+FLOAT_OUTPUTS = [lambda x: x * 2, lambda x: x + 1.5, lambda x: x / 3, lambda x: x ** 2, lambda x: 2 ** x,
+                 lambda x: T.exp(x) * 0.5, lambda x: x.mean(), lambda x: (x * 2).sum(), lambda x: x.var(),
+                 lambda x: T.nnet.sigmoid(x) - 1, lambda x: T.maximum(x, 0.5), lambda x: T.clip(x, 0, 1),
+                 lambda x: T.switch(x > 0, x, 0.1), lambda x: T.nnet.softmax(x) * 3,
+                 lambda x: T.grad((x * 0.5).sum() + x.mean(), x), lambda x: T.cast(x > 0, x.dtype) * 0.5,
+                 lambda x: T.dot(x, x.T) + 1, lambda x: x // 2, lambda x: x.std(axis=0)]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_float_dtypes_are_kept_with_python_scalars(dtype, backend):
+    if backend == "theano" and dtype == "float64":
+        pytest.skip("theano is tested in float32 only, to keep the suite fast")
+    x = T.matrix("x", dtype=dtype)
+    w = shared(np.ones(2, dtype), name="w")
+    outputs = [fn(x) for fn in FLOAT_OUTPUTS]
+    assert all(o.dtype == dtype for o in outputs)
+    cost = ((T.dot(x, w) - 1.0) ** 2).mean()
+    f = function([x], outputs, updates=[(w, w - 0.1 * T.grad(cost, w))], backend=backend)
+    for got in f(np.ones((2, 2), dtype)):
+        assert got.dtype == dtype
+    assert w.get_value().dtype == dtype
+
+
+def test_integer_graphs_stay_integer(backend):
+    i = T.ivector("i")
+    got = function([i], [i * 2, i + 1, i // 2, i % 3, -i, abs(i), T.maximum(i, 1), i.sum(), i.prod()],
+                   backend=backend)(np.arange(3, dtype="int32"))
+    assert [g.dtype for g in got] == ["int32"] * 7 + ["int64"] * 2     # sums accumulate in int64, as numpy
+
+
+def test_profile_prints_a_theano_like_table(capsys):
+    x = T.dvector("x")
+    f = function([x], T.exp(x).sum() + T.tanh(x).sum(), profile=True, backend="numpy", name="f", rewrites="none")
+    f(np.ones(3))
+    f(np.ones(3))
+    text = f.profile.summary(file=None)
+    assert "Function profiling" in text and "Message: f (backend numpy)" in text
+    assert "Time in 2 calls to Function.__call__" in text
+    assert "<% time> <sum %> <apply time> <time per call> <#call> <#apply> <Class name>" in text
+    for name in ("Exp", "Tanh", "Sum", "Add"):
+        assert name in text
+    f.profile.summary(file=__import__("sys").stdout)
+    assert "Class" in capsys.readouterr().out
+    f.profile.calls = 0          # nothing left to print at exit
+
+
+def test_profile_on_jax_times_each_node():
+    x = T.dvector("x")
+    f = function([x], T.exp(x).sum(), profile=True, backend="jax")
+    f(np.ones(3))
+    assert "Exp" in f.profile.summary() and f.profile.calls == 1
+    f.profile.calls = 0
+
+
+# --- printing ------------------------------------------------------------------------------------
+def test_debugprint_before_and_after_rewrites():
+    x, y = T.dvector("x"), T.dvector("y")
+    e = T.exp(x)
+    out = (e * y + e).sum()
+    assert debugprint(out, file="str") == "\n".join([
+        "Sum{all} [id A]",
+        " |add [id B]",
+        "   |mul [id C]",
+        "   | |exp [id D]",
+        "   | | |x [id E]",
+        "   | |y [id F]",
+        "   |exp [id D]"])
+    f = function([x, y], out, backend="numpy")
+    assert debugprint(f, file="str") == "\n".join([
+        "Compiled for the numpy backend (after rewrites):",
+        "Sum{all} [id A]",
+        " |Composite{exp, mul, add} [id B]",
+        "   |x [id C]",
+        "   |y [id D]"])
+    assert debugprint(out, file="str", print_type=True, depth=1).splitlines() == [
+        "Sum{all} [id A] Tensor(float64, ())", " |add [id B] Tensor(float64, (?,))"]
+
+
+def test_debugprint_writes_to_a_file_or_stdout(capsys, tmp_path):
+    x = T.dvector("x")
+    debugprint(x * 2)
+    assert capsys.readouterr().out == "mul [id A]\n |x [id B]\n |[2.] [id C]\n"
+    with open(tmp_path / "graph.txt", "w") as handle:
+        debugprint([x + 1, x - 1], file=handle)
+    assert (tmp_path / "graph.txt").read_text().splitlines()[0] == "add [id A]"
+
+
+def test_to_dot():
+    x = T.dvector("x")
+    dot = to_dot(T.exp(x) + 1)
+    assert dot.startswith("digraph mlcore {") and dot.endswith("}")
+    assert '[label="exp", shape=box' in dot and '[label="x", shape=ellipse]' in dot
+    assert "shape=box, style=dashed" in dot              # the constant
+    assert dot.count("->") == 5
+    f = function([x], T.exp(x) + 1, backend="numpy")
+    assert 'label="Composite{exp, add}"' in to_dot(f)
+
+
+# --- pickling ------------------------------------------------------------------------------------
+def test_pickled_functions_still_work_and_see_shared_values(backend):
+    x = T.dvector("x") if backend != "theano" else T.fvector("x")
+    w = shared(np.array([1.0, 2.0], x.dtype), name="w")
+    step = function([x], (x * w).sum(), updates=[(w, w + 1)], backend=backend)
+    step(np.ones(2, x.dtype))
+    f2, w2 = pickle.loads(pickle.dumps((step, w)))
+    assert w2.get_value().tolist() == [2, 3]
+    assert f2(np.ones(2, x.dtype)) == 5 and w2.get_value().tolist() == [3, 4]
+    assert w.get_value().tolist() == [2, 3]                   # the original is separate
+    w2.set_value(np.zeros(2, x.dtype))
+    assert f2(np.ones(2, x.dtype)) == 0
+    alone = pickle.loads(pickle.dumps(step))
+    assert alone(np.ones(2, x.dtype)) == 5                    # its own copy of w as it was pickled
+
+
+def test_pickled_random_functions_continue_the_stream():
+    srng = T.random.RandomStreams(5)
+    f = function([], srng.uniform((3,)), backend="numpy")
+    f()
+    g = pickle.loads(pickle.dumps(f))
+    np.testing.assert_array_equal(g(), f())

@@ -1,0 +1,165 @@
+"""Each rewrite pass changes the compiled graph as its name says (the op types in
+function.fgraph before and after) and leaves the numbers as rewrites="none" computes them;
+the stabilized forms stay finite for logits of magnitude 1e4, values and gradients."""
+import numpy as np
+import pytest
+import scipy.special
+
+import mlcore
+import mlcore.tensor as T
+from mlcore.graph.basic import Constant
+from mlcore.graph.rewrite import PASSES, PRESETS
+
+x, y = T.dmatrix("x"), T.dmatrix("y", shape=(None, 3))
+
+
+def op_types(fn):
+    return [type(node.op).__name__ for node in fn.fgraph.toposort()]
+
+
+def compiled(output, rewrites, inputs=(x,)):
+    return mlcore.function(list(inputs), output, backend="numpy", rewrites=rewrites, on_unused_input="ignore")
+
+
+REWRITES = [  # pass, output, op types without rewrites, op types after only this pass
+    ("merge", T.exp(x) + T.exp(x), ["Exp", "Exp", "Add"], ["Exp", "Add"]),
+    ("constant_folding", x + T.exp(T.constant(np.ones((10, 10)))).sum() * 2, ["Exp", "Sum", "Mul", "DimShuffle", "Add"],
+     ["Add"]),
+    ("canonicalize", (x * 1 + 0) / 1, ["Mul", "Add", "TrueDiv"], []),
+    ("canonicalize", -(-x), ["Neg", "Neg"], []),
+    ("canonicalize", T.exp(T.log(y)) + x.T.T, ["Log", "Exp", "DimShuffle", "DimShuffle", "Add"], ["Add"]),
+    ("canonicalize", T.zero_grad(x) + T.cast(x, "float64"), ["GradientBlock", "Add"], ["Add"]),
+    ("canonicalize", y.shape[1] * x, ["Shape", "Subtensor", "DimShuffle", "Mul"], ["DimShuffle", "Mul"]),
+    ("stabilize", T.log(T.nnet.softmax(x)), ["Softmax", "Log"], ["LogSoftmax"]),
+    ("stabilize", T.log(1 + x), ["Add", "Log"], ["Log1p"]),
+    ("stabilize", T.exp(x) - 1, ["Exp", "Sub"], ["Expm1"]),
+    ("stabilize", T.log(1 / (1 + T.exp(-x))), ["Neg", "Exp", "Add", "TrueDiv", "Log"], ["Neg", "Softplus", "Neg"]),
+    ("stabilize", T.log(1 - T.nnet.sigmoid(x)), ["Sigmoid", "Sub", "Log"], ["Softplus", "Neg"]),
+    ("specialize", x ** 2, ["Pow"], ["Sqr"]),
+    ("specialize", x ** 10, ["Pow"], ["Sqr", "Sqr", "Sqr", "Mul"]),
+    ("specialize", x ** 0.5 + x * x, ["Pow", "Mul", "Add"], ["Sqrt", "Sqr", "Add"]),
+    ("specialize", x ** -1, ["Pow"], ["TrueDiv"]),
+    ("fusion", x ** 2 + y ** 2 + 2 * x * y, ["Pow", "Pow", "Add", "Mul", "Mul", "Add"], ["Composite"]),
+    ("fusion", T.exp(x).sum() + T.tanh(x).sum(), ["Exp", "Sum", "Tanh", "Sum", "Add"],
+     ["Exp", "Sum", "Tanh", "Sum", "Add"]),   # only elementwise chains fuse
+]
+
+
+@pytest.mark.parametrize("name, output, before, after", REWRITES,
+                         ids=["%s-%d" % (r[0], k) for k, r in enumerate(REWRITES)])
+def test_each_pass_rewrites_as_named_and_keeps_the_numbers(name, output, before, after, rng):
+    plain, rewritten = compiled(output, "none", (x, y)), compiled(output, [name], (x, y))
+    assert op_types(plain) == before
+    assert op_types(rewritten) == after
+    values = [rng.uniform(0.2, 2.0, size=(3, 3)), rng.uniform(0.2, 2.0, size=(3, 3))]
+    np.testing.assert_allclose(rewritten(*values), plain(*values), rtol=1e-12)
+
+
+def test_fast_run_fuses_the_papers_expressions(rng):
+    b_ = T.dmatrix("b")
+    fn = compiled(2 * x + b_ ** 10, "fast_run", (x, b_))
+    assert op_types(fn) == ["Composite"]
+    a, b = rng.uniform(0.5, 1.5, size=(2, 100, 100))
+    np.testing.assert_allclose(fn(a, b), 2 * a + b ** 10, rtol=1e-12)
+
+
+def test_fused_composites_run_in_blocks_on_big_arrays(rng):
+    b_ = T.dmatrix("b")
+    fn = compiled(T.exp(x) * b_ + T.tanh(x - b_), "fast_run", (x, b_))
+    assert op_types(fn) == ["Composite"]
+    a, b = rng.normal(size=(2, 300, 301))                   # > 4 blocks and not a multiple of one
+    np.testing.assert_allclose(fn(a, b), np.exp(a) * b + np.tanh(a - b), rtol=1e-12)
+    np.testing.assert_allclose(fn(a, b[:1]), np.exp(a) * b[:1] + np.tanh(a - b[:1]), rtol=1e-12)
+
+
+def test_merge_keeps_separate_random_draws():
+    srng = T.random.RandomStreams(1)
+    u = srng.uniform((3,))
+    fn = mlcore.function([], [u, u * 1, srng.uniform((3,))], backend="numpy")
+    a, b, c = fn()
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+def test_the_grad_seed_of_a_scalar_cost_is_folded():
+    fn = compiled(T.grad((x * 2).sum(), x), "fast_run")
+    assert op_types(fn) == ["Composite"]
+    assert all(isinstance(v, Constant) or v is x for v in fn.fgraph.outputs[0].owner.inputs)
+    np.testing.assert_allclose(fn(np.ones((2, 2))), 2 * np.ones((2, 2)))
+
+
+def test_presets_and_pass_lists():
+    assert set(PRESETS) == {"fast_run", "fast_compile", "none"} and set(PRESETS["fast_run"]) == set(PASSES)
+    out = T.log(1 + T.exp(x) * 1)
+    assert op_types(compiled(out, "fast_compile")) == ["Exp", "Log1p"]
+    assert op_types(compiled(out, ["canonicalize", "stabilize", "fusion"])) == ["Composite"]
+    assert op_types(mlcore.function([x], out, backend="numpy", mode="FAST_COMPILE")) == ["Exp", "Log1p"]
+
+
+def test_unknown_passes_and_presets_are_errors():
+    with pytest.raises(ValueError, match=r"Unknown rewrite pass\(es\) \['cse'\]; passes: merge, constant_folding"):
+        compiled(x + 1, ["merge", "cse"])
+    with pytest.raises(ValueError, match="Unknown rewrite preset 'fast'; presets: fast_run"):
+        compiled(x + 1, "fast")
+
+
+def test_rewrites_do_not_change_the_users_graph():
+    out = T.log(T.nnet.softmax(x))
+    compiled(out, "fast_run")
+    assert type(out.owner.op).__name__ == "Log"
+
+
+# --- numerical stability at logits of magnitude 1e4 -------------------------------------------
+def log_softmax_ref(z):
+    return z - scipy.special.logsumexp(z, axis=-1, keepdims=True)
+
+
+def stable_cases(dtype):
+    """(cost, inputs, expected value, expected gradient wrt the logits) of each stabilized loss,
+    the expectations as functions of float64 logits z, labels t (ints) and targets p."""
+    Z, L, H = T.matrix("z", dtype=dtype), T.lvector("t"), T.matrix("p", dtype=dtype)
+    sig = scipy.special.expit
+
+    def lsm(z):
+        return z - scipy.special.logsumexp(z, axis=-1, keepdims=True)
+
+    def bce(z, p):
+        return (p * np.logaddexp(0, -z) + (1 - p) * np.logaddexp(0, z)).mean()
+
+    def onehot(z, t):
+        return np.eye(z.shape[1])[t]
+    by_hand = -H * T.log(1 / (1 + T.exp(-Z))) - (1 - H) * T.log(1 - 1 / (1 + T.exp(-Z)))
+    return {
+        "log_softmax": (T.nnet.logsoftmax(Z).sum(), [Z], lambda z: lsm(z).sum(),
+                        lambda z: 1 - z.shape[1] * np.exp(lsm(z))),
+        "log_of_softmax": (T.log(T.nnet.softmax(Z)).sum(), [Z], lambda z: lsm(z).sum(),
+                           lambda z: 1 - z.shape[1] * np.exp(lsm(z))),
+        "crossentropy_int": (T.nnet.categorical_crossentropy(T.nnet.softmax(Z), L).mean(), [Z, L],
+                             lambda z, t: -lsm(z)[np.arange(len(t)), t].mean(),
+                             lambda z, t: (np.exp(lsm(z)) - onehot(z, t)) / len(t)),
+        "crossentropy_onehot": (T.nnet.categorical_crossentropy(T.nnet.softmax(Z), H).mean(), [Z, H],
+                                lambda z, p: -(p * lsm(z)).sum(-1).mean(),
+                                lambda z, p: (np.exp(lsm(z)) * p.sum(-1, keepdims=True) - p) / len(p)),
+        "binary_crossentropy": (T.nnet.binary_crossentropy(T.nnet.sigmoid(Z), H).mean(), [Z, H], bce,
+                                lambda z, p: (sig(z) - p) / p.size),
+        "logistic_by_hand": (by_hand.mean(), [Z, H], bce, lambda z, p: (sig(z) - p) / p.size),
+    }
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("backend", ["numpy", "jax"])
+@pytest.mark.parametrize("name", ["log_softmax", "log_of_softmax", "crossentropy_int", "crossentropy_onehot",
+                                  "binary_crossentropy", "logistic_by_hand"])
+def test_losses_stay_finite_for_logits_of_1e4(name, backend, dtype, rng):
+    z = (rng.normal(size=(4, 5)) * 1e4).astype(dtype)
+    targets = {"crossentropy_int": rng.integers(0, 5, size=4),
+               "crossentropy_onehot": np.eye(5, dtype=dtype)[rng.integers(0, 5, size=4)]}
+    cost, inputs, value_ref, grad_ref = stable_cases(dtype)[name]
+    extra = [targets.get(name, rng.uniform(size=(4, 5)).astype(dtype))] if len(inputs) > 1 else []
+    value, g = mlcore.function(inputs, [cost, T.grad(cost, inputs[0])], backend=backend)(z, *extra)
+    assert value.dtype == dtype and g.dtype == dtype
+    assert np.isfinite(value) and np.isfinite(g).all()
+    exact = [z.astype("float64")] + [np.asarray(e, "float64") if e.dtype.kind == "f" else e for e in extra]
+    rtol = 1e-5 if dtype == "float32" else 1e-10
+    np.testing.assert_allclose(value, value_ref(*exact), rtol=rtol)
+    np.testing.assert_allclose(g, grad_ref(*exact), rtol=rtol, atol=rtol * np.abs(grad_ref(*exact)).max())

@@ -1,0 +1,189 @@
+"""The Theano-style front end, `import mlcore.tensor as T`: its constructors, operators,
+methods and functions by their Theano names, T.nnet, and T.random.RandomStreams."""
+import numpy as np
+import pytest
+import scipy.special
+
+import mlcore
+import mlcore.tensor as T
+
+
+def run(inputs, outputs, *values, backend="numpy"):
+    return mlcore.function(inputs, outputs, backend=backend)(*values)
+
+
+@pytest.mark.parametrize("prefix, dtype", [("", "float32"), ("f", "float32"), ("d", "float64"),
+                                           ("i", "int32"), ("l", "int64"), ("b", "int8")])
+def test_constructors_by_rank_and_dtype(prefix, dtype):
+    for ndim, kind in enumerate(["scalar", "vector", "matrix", "tensor3", "tensor4"]):
+        var = getattr(T, prefix + kind)("v")
+        assert var.type.dtype == dtype and var.type.shape == (None,) * ndim and var.name == "v"
+    assert getattr(T, prefix + "row")().broadcastable == (True, False)
+    assert getattr(T, prefix + "col")().broadcastable == (False, True)
+    assert T.matrix(dtype="float64", shape=(2, None)).type.shape == (2, None)
+    assert T.tensor("int32", broadcastable=(False, True)).type.shape == (None, 1)
+
+
+def test_as_tensor_variable_arange_and_eval():
+    assert T.as_tensor_variable([[1, 2], [3, 4]]).eval().tolist() == [[1, 2], [3, 4]]
+    assert T.arange(5).eval().tolist() == list(range(5))
+    np.testing.assert_allclose(T.arange(1, 2, 0.25).eval(), [1, 1.25, 1.5, 1.75])
+    n = T.lscalar("n")
+    assert run([n], T.arange(n, 0, -2), 5).tolist() == [5, 3, 1]
+    x = T.dvector("x")
+    np.testing.assert_allclose((x * 2).eval({x: np.arange(3.0)}), [0, 2, 4])
+    assert (T.constant(2.0) ** 3).eval() == 8
+
+
+def test_operators(rng):
+    a, b = T.dmatrix("a"), T.dmatrix("b")
+    av, bv = rng.uniform(0.5, 2, size=(2, 3)), rng.uniform(0.5, 2, size=(2, 3))
+    outs = [a + b, a - b, a * b, a / b, a ** b, a @ b.T, -a, 2 - a, 2 / a, 2 ** a, a // 0.5, a % 0.7,
+            a < b, a <= b, a > b, a >= b, T.eq(a, a), T.neq(a, b), (a < 1) & (b < 1), (a < 1) | (b < 1)]
+    expected = [av + bv, av - bv, av * bv, av / bv, av ** bv, av @ bv.T, -av, 2 - av, 2 / av, 2 ** av,
+                av // 0.5, av % 0.7, av < bv, av <= bv, av > bv, av >= bv, av == av, av != bv,
+                (av < 1) & (bv < 1), (av < 1) | (bv < 1)]
+    for got, want in zip(run([a, b], outs, av, bv), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_indexing_and_slicing(rng):
+    x, i, idx = T.dmatrix("x"), T.lscalar("i"), T.lvector("idx")
+    xv = rng.normal(size=(5, 4))
+    outs = [x[1], x[-1, 2], x[1:4:2], x[::-1, :2], x[..., 1], x[[0, 2, 2]], x[idx], x[idx, idx], x[i],
+            x[i:], x[:i, i], x[None, 1]]
+    expected = [xv[1], xv[-1, 2], xv[1:4:2], xv[::-1, :2], xv[..., 1], xv[[0, 2, 2]], xv[[3, 0]],
+                xv[[3, 0], [3, 0]], xv[2], xv[2:], xv[:2, 2], xv[None, 1]]
+    for got, want in zip(run([x, i, idx], outs, xv, 2, [3, 0]), expected):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_symbolic_shapes_and_methods(rng):
+    x = T.dtensor3("x")
+    xv = rng.normal(size=(2, 3, 4))
+    assert x.ndim == 3
+    outs = [x.shape, x.shape[0], x.shape[1] * x.shape[2], x.size, x.sum(), x.mean(axis=1), x.T,
+            x.reshape((x.shape[0], -1)), x.reshape((6, 4)), x.dimshuffle(2, "x", 0, 1), x.flatten(),
+            x.max(axis=(0, 2)), x.argmax(axis=-1), x.transpose(1, 0, 2), x.astype("int32")]
+    expected = [(2, 3, 4), 2, 12, 24, xv.sum(), xv.mean(axis=1), xv.T, xv.reshape(2, -1), xv.reshape(6, 4),
+                xv.transpose(2, 0, 1)[:, None], xv.reshape(-1), xv.max(axis=(0, 2)), xv.argmax(-1),
+                xv.transpose(1, 0, 2), xv.astype("int32")]
+    for got, want in zip(run([x], outs, xv), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+ELEMENTWISE = [(T.exp, np.exp), (T.log, np.log), (T.log1p, np.log1p), (T.expm1, np.expm1), (T.sqrt, np.sqrt),
+               (T.sqr, np.square), (T.abs, np.abs), (abs, np.abs), (T.sign, np.sign), (T.tanh, np.tanh),
+               (T.floor, np.floor), (T.ceil, np.ceil), (T.round, np.round), (T.sin, np.sin), (T.cos, np.cos),
+               (lambda v: T.maximum(v, 1.0), lambda v: np.maximum(v, 1.0)),
+               (lambda v: T.minimum(v, 1.0), lambda v: np.minimum(v, 1.0)),
+               (lambda v: T.clip(v, 0.8, 1.2), lambda v: np.clip(v, 0.8, 1.2)),
+               (lambda v: T.switch(v > 1, v, -v), lambda v: np.where(v > 1, v, -v)),
+               (lambda v: T.where(v > 1, 1.0, v), lambda v: np.where(v > 1, 1.0, v)),
+               (lambda v: T.cast(v * 3, "int32"), lambda v: (v * 3).astype("int32")),
+               (T.zeros_like, np.zeros_like), (T.ones_like, np.ones_like),
+               (lambda v: T.pow(v, 2), np.square), (lambda v: T.fill(v, 2.0), lambda v: np.full_like(v, 2.0))]
+
+
+@pytest.mark.parametrize("fn, ref", ELEMENTWISE, ids=[str(k) for k in range(len(ELEMENTWISE))])
+def test_elementwise_functions(fn, ref, rng):
+    x = T.dmatrix("x")
+    xv = rng.uniform(0.5, 1.5, size=(3, 4))
+    got = run([x], fn(x), xv)
+    np.testing.assert_allclose(got, ref(xv), rtol=1e-12)
+    assert got.dtype == ref(xv).dtype
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "max", "min", "prod", "argmax", "argmin", "var", "std"])
+@pytest.mark.parametrize("axis", [None, 0, 1, (0, 2), -1])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_reductions(name, axis, keepdims, rng):
+    if name in ("argmax", "argmin") and isinstance(axis, tuple):
+        pytest.skip("numpy's argmax takes one axis")
+    x = T.dtensor3("x")
+    xv = rng.uniform(0.5, 1.5, size=(2, 3, 4))
+    got = run([x], getattr(T, name)(x, axis=axis, keepdims=keepdims), xv)
+    np.testing.assert_allclose(got, getattr(np, name)(xv, axis=axis, keepdims=keepdims), rtol=1e-12)
+
+
+def test_products_and_shape_functions(rng):
+    a, b, v = T.dmatrix("a"), T.dtensor3("b"), T.dvector("v")
+    av, bv, vv = rng.normal(size=(3, 4)), rng.normal(size=(2, 4, 5)), rng.normal(size=4)
+    outs = [T.dot(a, v), T.dot(a, a.T), T.dot(v, v), T.dot(a, b), T.matmul(b, b.dimshuffle(0, 2, 1)),
+            T.tensordot(a, b, axes=[[1], [1]]), T.tensordot(a, a, 2), T.outer(v, v), T.transpose(b),
+            T.reshape(a, (4, 3)), T.flatten(b, 2), T.concatenate([a, a], axis=1), T.stack([v, v]),
+            T.pad(a, ((1, 2), (0, 1))), T.zeros((2, 3)), T.ones((2,)), T.alloc(v[0], 2, 2)]
+    expected = [av @ vv, av @ av.T, vv @ vv, np.dot(av, bv), bv @ bv.transpose(0, 2, 1),
+                np.tensordot(av, bv, axes=[[1], [1]]), np.tensordot(av, av, 2), np.outer(vv, vv), bv.T,
+                av.reshape(4, 3), bv.reshape(2, -1), np.concatenate([av, av], 1), np.stack([vv, vv]),
+                np.pad(av, ((1, 2), (0, 1))), np.zeros((2, 3)), np.ones(2), np.full((2, 2), vv[0])]
+    for got, want in zip(run([a, b, v], outs, av, bv, vv), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_grad_through_the_front_end():
+    x = T.dvector("x")
+    gx = T.grad((T.tanh(x) ** 2).sum(), x)
+    xv = np.array([0.1, -0.5])
+    np.testing.assert_allclose(run([x], gx, xv), 2 * np.tanh(xv) * (1 - np.tanh(xv) ** 2))
+
+
+def test_nnet(rng):
+    z, t = T.dmatrix("z"), T.dmatrix("t")
+    labels = T.lvector("labels")
+    zv, lv = rng.normal(size=(3, 4)), np.array([0, 3, 1])
+    tv = np.eye(4)[lv]
+    sm = scipy.special.softmax(zv, axis=-1)
+    outs = [T.nnet.sigmoid(z), T.nnet.softplus(z), T.nnet.relu(z), T.nnet.relu(z, 0.2), T.nnet.softmax(z),
+            T.nnet.logsoftmax(z), T.nnet.categorical_crossentropy(T.nnet.softmax(z), t),
+            T.nnet.categorical_crossentropy(T.nnet.softmax(z), labels),
+            T.nnet.binary_crossentropy(T.nnet.sigmoid(z), t)]
+    expected = [scipy.special.expit(zv), np.logaddexp(0, zv), np.maximum(zv, 0), np.where(zv > 0, zv, 0.2 * zv),
+                sm, np.log(sm), -np.log(sm[[0, 1, 2], lv]), -np.log(sm[[0, 1, 2], lv]),
+                -(tv * np.log(scipy.special.expit(zv)) + (1 - tv) * np.log(1 - scipy.special.expit(zv)))]
+    for got, want in zip(run([z, t, labels], outs, zv, tv, lv), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-10)
+    with pytest.raises(TypeError, match="int labels"):
+        T.nnet.categorical_crossentropy(T.nnet.softmax(z), T.dvector())
+
+
+# --- random streams ------------------------------------------------------------------------------
+@pytest.mark.parametrize("backend", ["numpy", "jax"])
+def test_random_streams_statistics(backend):
+    srng = T.random.RandomStreams(seed=7)
+    n = 20000
+    draws = [srng.uniform((n,), low=-1.0, high=3.0), srng.normal((n,), avg=2.0, std=0.5),
+             srng.binomial((n,), p=0.3), srng.binomial((n,), n=4, p=0.25, dtype="int32")]
+    u, g, b, b4 = run([], draws, backend=backend)
+    tol = 4 / np.sqrt(n)        # about four standard errors of a mean of unit variance
+    assert u.dtype == mlcore.config.floatx() and -1 <= u.min() and u.max() < 3
+    assert abs(u.mean() - 1) < 4 * 1.16 * tol and abs(u.std() - 4 / np.sqrt(12)) < 0.02
+    assert abs(g.mean() - 2) < 0.5 * tol and abs(g.std() - 0.5) < 0.01
+    assert b.dtype == np.int64 and set(np.unique(b)) == {0, 1} and abs(b.mean() - 0.3) < tol
+    assert b4.dtype == np.int32 and b4.max() <= 4 and abs(b4.mean() - 1.0) < 2 * tol
+    assert abs(b4.var() - 0.75) < 0.05
+
+
+@pytest.mark.parametrize("backend", ["numpy", "jax"])
+def test_random_streams_draw_fresh_numbers_and_reproduce_with_a_seed(backend):
+    def stream(seed):
+        srng = T.random.RandomStreams(seed)
+        return srng, mlcore.function([], srng.normal((5,)), backend=backend)
+    srng, f = stream(3)
+    first, second = f(), f()
+    assert not np.allclose(first, second)
+    _, g = stream(3)
+    np.testing.assert_array_equal(g(), first)
+    np.testing.assert_array_equal(g(), second)
+    srng.seed(3)
+    np.testing.assert_array_equal(f(), first)
+    _, h = stream(4)
+    assert not np.allclose(h(), first)
+
+
+def test_random_sizes_may_be_symbolic():
+    srng = T.random.RandomStreams(0)
+    x = T.fmatrix("x")
+    mask = srng.binomial(x.shape, p=0.5, dtype="float32")
+    out = run([x], x * mask, np.ones((3, 4), "float32"))
+    assert out.shape == (3, 4) and out.dtype == np.float32 and set(np.unique(out)) <= {0, 1}
