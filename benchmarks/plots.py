@@ -16,8 +16,11 @@ def _ok(rows):
     return [r for r in rows if r["status"] == "ok"]
 
 
-def _bars(ax, rows, title):
-    """Grouped bars: cases along x, one bar per system, log y (the systems span decades)."""
+def _bars(ax, rows, title, paper):
+    """Grouped bars: cases along x, one bar per system, log y (the systems span decades).
+
+    `paper` is [(case, PaperValue)]: drawn as dotted lines across that case's bars.
+    """
     rows = _ok(rows)
     ax.set_title(title)
     if not rows:
@@ -31,6 +34,12 @@ def _bars(ax, rows, title):
         values = {r["case"]: r["throughput"] for r in rows if r["system"] == name}
         xs = [i + (k - (len(names) - 1) / 2) * width for i, c in enumerate(cases) if c in values]
         ax.bar(xs, [values[c] for c in cases if c in values], width, label=name)
+    paper = sorted((p for p in paper if p[0] in cases), key=lambda p: p[1].value)
+    for k, (case, value) in enumerate(paper):  # labels alternate above/below: close values stay legible
+        x = cases.index(case)
+        ax.hlines(value.value, x - 0.4, x + 0.4, colors="k", linestyles="dotted")
+        ax.annotate(f"paper: {value.program}", (x - 0.4, value.value), xytext=(2, -8 if k % 2 else 2),
+                    textcoords="offset points", fontsize="x-small")
     ax.set_xticks(range(len(cases)), cases)
     ax.set_yscale("log")
     ax.set_ylabel("examples / s")
@@ -41,9 +50,11 @@ def _bars(ax, rows, title):
 def _training_figure(doc, path):
     rows_by_group = list(groups(doc))
     fig, axes = plt.subplots(len(rows_by_group), 2, figsize=(12, 4 * len(rows_by_group)), squeeze=False)
+    tables = PAPER.get(doc["workload"], [])
     for (group, dtype, rows), row_axes in zip(rows_by_group, axes):
         for ax, device in zip(row_axes, DEVICES):
-            _bars(ax, [r for r in rows if r["device"] == device], f"{group} {dtype}, {device.upper()}")
+            paper = [(t.case, v) for t in tables if t.group == group for v in t.values if v.device == device]
+            _bars(ax, [r for r in rows if r["device"] == device], f"{group} {dtype}, {device.upper()}", paper)
     fig.suptitle(doc["title"])
     fig.tight_layout()
     fig.savefig(path, dpi=100)

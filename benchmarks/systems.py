@@ -56,10 +56,6 @@ class System:
     factory: Factory = dataclasses.field(compare=False, repr=False)
     handwritten: bool = False  # the hand-written ceiling of its engine
 
-    @property
-    def label(self) -> str:
-        return self.name if self.device == "cpu" else f"{self.name} [{self.device}]"
-
 
 _REGISTRY: list[System] = []
 

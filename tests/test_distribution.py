@@ -120,22 +120,40 @@ def host_rows(process_id):
     return np.concatenate([np.arange(start, start + 32) + 32 * process_id for start in range(0, 128, 64)])
 
 
-def run_workers(tmp_path, argvs, devices):
+def start_worker(devices, *argv):
     env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=%d" % devices,
                JAX_PLATFORMS="cpu", PYTHONPATH=str(ROOT))
-    procs = [subprocess.Popen([sys.executable, __file__, *argv], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True) for argv in argvs]
-    for proc in procs:
-        output = proc.communicate(timeout=240)[0]
-        assert proc.returncode == 0, output[-4000:]
+    return subprocess.Popen([sys.executable, __file__, *argv], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
 
 
 # --- tests ---------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def on_8_devices(tmp_path_factory):
-    out = tmp_path_factory.mktemp("distribution") / "devices.pkl"
-    run_workers(out.parent, [["devices", str(out)]], devices=8)
-    return pickle.loads(out.read_bytes())
+def workers(tmp_path_factory):
+    """The results of all workers, run at once: one on 8 devices, two hosts of 4 devices each;
+    meanwhile, here on one device, the hosts' reference."""
+    folder = tmp_path_factory.mktemp("distribution")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    outs = {name: folder / (name + ".pkl") for name in ("devices", "host0", "host1")}
+    procs = [start_worker(8, "devices", str(outs["devices"]))]
+    procs += [start_worker(4, "host", str(port), str(p), str(outs["host%d" % p])) for p in (0, 1)]
+    try:
+        x, y = sonar_data(128)
+        results = {"hosts_reference": train(sonar_mlp, x, y, 64)}
+        for proc in procs:
+            output = proc.communicate(timeout=240)[0]
+            assert proc.returncode == 0, output[-4000:]
+    finally:
+        for proc in procs:
+            proc.kill()  # a host left waiting for the other one
+    return dict(results, **{name: pickle.loads(out.read_bytes()) for name, out in outs.items()})
+
+
+@pytest.fixture(scope="module")
+def on_8_devices(workers):
+    return workers["devices"]
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -154,19 +172,10 @@ def test_functions_without_batch_inputs_are_replicated(on_8_devices):
     assert on_8_devices["theano"] == [6.0, 9.0, 4, 0.0]
 
 
-@pytest.mark.timeout(300)
-def test_two_hosts_with_jax_distributed_match_one_device(tmp_path):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    outs = [tmp_path / ("host%d.pkl" % p) for p in range(2)]
-    run_workers(tmp_path, [["host", str(port), str(p), str(out)] for p, out in enumerate(outs)], devices=4)
-    x, y = sonar_data(128)
-    want = train(sonar_mlp, x, y, 64)
-    for p, out in enumerate(outs):
-        got = pickle.loads(out.read_bytes())
-        want_here = dict(want, predict=want["predict"][host_rows(p)], devices=8)
-        assert_same(got, want_here, devices=8)
+def test_two_hosts_with_jax_distributed_match_one_device(workers):
+    want = workers["hosts_reference"]
+    for p in (0, 1):
+        assert_same(workers["host%d" % p], dict(want, predict=want["predict"][host_rows(p)]), devices=8)
 
 
 def test_api_follows_keras():

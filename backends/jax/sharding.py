@@ -64,9 +64,10 @@ def _split(value, mesh, batch_axis):
     """This process's rows of a global batch, spread over the mesh along batch_axis."""
     rows, local = value.shape[batch_axis], len(mesh.local_devices)
     if rows % local:
-        raise ValueError("A batch of %d rows does not split evenly over the %d devices of the active "
-                         "distribution: use a batch size that is a multiple of %d (for the last batch too: "
-                         "drop the remainder, e.g. x[:len(x) // b * b])" % (rows, local, local))
+        where = "this process's %d devices" if jax.process_count() > 1 else "the %d devices"
+        raise ValueError(("A batch of %d rows does not split evenly over " + where + " of the active "
+                          "distribution: use a batch size that is a multiple of %d, and as many samples "
+                          "(a smaller last batch must divide too)") % (rows, local, local))
     spec = PartitionSpec(*[None] * batch_axis, mesh.axis_names[0])
     return jax.make_array_from_process_local_data(NamedSharding(mesh, spec), value)
 

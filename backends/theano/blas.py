@@ -59,7 +59,7 @@ def configure_blas():
         return pytensor.config.blas__ldflags
     flags = scipy_openblas_ldflags()
     if flags is None:
-        _log.warning("scipy-openblas32 not found: PyTensor's C Gemm needs a BLAS (pip install scipy-openblas32)")
+        _log.warning("no scipy-openblas32: PyTensor's C Gemm needs a BLAS (pip install scipy-openblas32)")
         return ""
     pytensor.config.blas__ldflags = flags
     return flags

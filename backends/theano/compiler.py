@@ -61,7 +61,9 @@ def pytensor_function(plan, fgraph, shapes, mode, profile=None, donate=(), fixed
     values = [pt.constant(fixed[k]) if k in fixed else v for k, v in enumerate(inputs)]
     outputs = plan.run(values, [pt.constant(c.data, name=c.name) for c in plan.constants])
     wrapped = [In(v, mutable=k in donate) for k, v in enumerate(inputs)]
-    return pytensor.function(wrapped, outputs, mode=mode, profile=profile, on_unused_input="ignore")
+    fn = pytensor.function(wrapped, outputs, mode=mode, profile=profile, on_unused_input="ignore")
+    fn.trust_input = True   # mlcore.Function has checked dtypes and shapes; jax arrays then stay on the device
+    return fn
 
 
 class TheanoBackend(Backend):
@@ -94,9 +96,7 @@ def compile_graph(fgraph, linker="C", profile=None, donate=()):
         profile.extra = lambda: _summary(stats)
     if linker == "JAX":
         return per_shape(plan, fgraph, stats)
-    run = pytensor_function(plan, fgraph, [v.type.shape for v in fgraph.inputs], C_MODE, stats, donate)
-    run.trust_input = True   # mlcore.Function has checked the inputs' dtypes and shapes
-    return run
+    return pytensor_function(plan, fgraph, [v.type.shape for v in fgraph.inputs], C_MODE, stats, donate)
 
 
 def per_shape(plan, fgraph, stats=None):

@@ -10,9 +10,9 @@ unknown until the call, and matches the reference backend exactly.
 import functools
 
 import pytensor.tensor as pt
-from pytensor.tensor.basic import infer_static_shape
 from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
+from pytensor.tensor.basic import infer_static_shape
 from pytensor.tensor.variable import TensorConstant
 
 from backends.numpy.interpreter import NumpyLowering

@@ -2,30 +2,9 @@
 
 Sharing these few functions is what makes the systems compute the same thing;
 each engine still runs them its own way (eagerly, traced by jax.jit, or as a
-PyTensor graph compiled to C).
+PyTensor graph compiled to C) and brings its own convolution.
 """
 from __future__ import annotations
-
-
-def im2col(xp, x, shape, kernel):
-    """Patches of a valid kernel x kernel cross-correlation of NHWC `x` whose image is `shape` (h, w, c).
-
-    Rows are output pixels (n, i, j) and columns (di, dj, c): the memory order
-    of a (kernel, kernel, c, out) weight, so the conv is one matrix product.
-    """
-    h, w, c = shape
-    out_h, out_w = h - kernel + 1, w - kernel + 1
-    patches = [x[:, i:i + out_h, j:j + out_w, :] for i in range(kernel) for j in range(kernel)]
-    return xp.stack(patches, axis=3).reshape((-1, kernel * kernel * c))
-
-
-def conv_im2col(xp, x, w, shape, conv):
-    """Valid cross-correlation of NHWC `x` with a (k, k, c, filters) `w`, as im2col + one dot."""
-    h, wd, c = shape
-    k = conv.kernel
-    cols = im2col(xp, x, shape, k)
-    out = cols @ w.reshape((k * k * c, conv.filters))
-    return out.reshape((-1, h - k + 1, wd - k + 1, conv.filters))
 
 
 def max_pool(x, shape, pool):

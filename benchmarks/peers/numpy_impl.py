@@ -23,6 +23,17 @@ def array_module(device):
     return cupy, cupy.cuda.Device().synchronize
 
 
+def _im2col(xp, x, kernel):
+    """Patches of a valid kernel x kernel cross-correlation of NHWC `x`: one row per output pixel.
+
+    Columns are in (di, dj, c) order, the memory order of a (k, k, c, out)
+    kernel, so the convolution is one matrix product; the strided window view
+    makes the gather a single copy.
+    """
+    windows = xp.lib.stride_tricks.sliding_window_view(x, (kernel, kernel), axis=(1, 2))
+    return windows.transpose(0, 1, 2, 4, 5, 3).reshape((-1, kernel * kernel * x.shape[3]))
+
+
 def _pool_grad(a, pooled, grad, shape, pool):
     """Route each pooled gradient to the position of its maximum."""
     h, w, c = shape
@@ -32,7 +43,7 @@ def _pool_grad(a, pooled, grad, shape, pool):
 
 
 def _col2im(xp, cols, shape, kernel):
-    """The adjoint of blocks.im2col: sum each patch gradient back onto its pixels."""
+    """The adjoint of _im2col: sum each patch gradient back onto its pixels."""
     h, w, c = shape
     out_h, out_w = h - kernel + 1, w - kernel + 1
     cols = cols.reshape((-1, out_h, out_w, kernel, kernel, c))
@@ -47,7 +58,7 @@ def loss_and_grads(xp, net, p, x, y):
     """The loss of blocks.loss and its gradient for every parameter, by hand."""
     layers, saved, h = net.conv_layers(), [], x
     for i, (conv, in_shape, out_shape) in enumerate(layers):
-        cols = blocks.im2col(xp, h, in_shape, conv.kernel)
+        cols = _im2col(xp, h, conv.kernel)
         a = xp.tanh(cols @ p[f"conv{i}_w"].reshape((cols.shape[1], -1)) + p[f"conv{i}_b"])
         a = a.reshape((-1, *out_shape))
         h = blocks.max_pool(a, out_shape, conv.pool)

@@ -2,8 +2,8 @@
 
 Weights are shared variables updated inside the compiled function, gradients
 come from pytensor.grad, and the CVM linker runs C code. PyTensor 3 has no
-conv2d, so the convnets build their convolution from PyTensor primitives
-(blocks.conv_im2col: slices, stack, reshape and one BLAS dot).
+conv2d, so the convnets build their convolution from PyTensor primitives:
+slices, stack, reshape and one BLAS dot.
 """
 from __future__ import annotations
 
@@ -25,7 +25,20 @@ def _compile(inputs, output, updates=()):
 
 
 def _conv(x, w, shape, conv):
-    return blocks.conv_im2col(pt, x, w, shape, conv)
+    """Valid cross-correlation of NHWC `x` (image `shape`) with a (k, k, c, filters) `w`: im2col + one dot.
+
+    Caffe's layout: the im2col matrix has a row per (di, dj, c), the memory
+    order of `w`, and a column per output pixel. Built channels-first, each
+    shifted window is a block of whole rows, so the gather copies contiguous
+    memory; BLAS takes the transposed matrix as it is.
+    """
+    h, w_, c = shape
+    k = conv.kernel
+    out_h, out_w = h - k + 1, w_ - k + 1
+    x = x.transpose(3, 0, 1, 2)  # (c, n, h, w)
+    patches = [x[:, :, i:i + out_h, j:j + out_w] for i in range(k) for j in range(k)]
+    cols = pt.stack(patches).reshape((k * k * c, -1))
+    return (cols.T @ w.reshape((k * k * c, conv.filters))).reshape((-1, out_h, out_w, conv.filters))
 
 
 def train(case, device):

@@ -11,20 +11,25 @@ from mlcore.graph.rewrite.rules import CANONICALIZE, SPECIALIZE, STABILIZE
 
 
 def local_pass(*rules, max_sweeps=50):
-    """A pass applying node-local rules until a fixed point."""
+    """A pass applying node-local rules until a fixed point.
+
+    A sweep offers every node to the rules and swaps in all their replacements at once (a rule
+    may see a node whose input is being replaced; both forms compute the same values), so a
+    sweep costs two traversals of the graph, however many rules fire.
+    """
     def run(fgraph):
         changed_any = False
         for _ in range(max_sweeps):
-            changed = False
+            pairs = []
             for node in fgraph.toposort():
                 for rule in rules:
                     new = rule(node)
                     if new is not None:
-                        fgraph.replace(list(zip(node.outputs, new)))
-                        changed = True
+                        pairs += zip(node.outputs, new)
                         break
-            changed_any |= changed
-            if not changed:
+            fgraph.replace(pairs)
+            changed_any |= bool(pairs)
+            if not pairs:
                 break
         return changed_any
     return run

@@ -54,7 +54,7 @@ def fusion(fgraph):
     clients = fgraph.clients()
     order = fgraph.toposort()
     position = {id(node): k for k, node in enumerate(order)}
-    fused, changed = set(), False
+    fused, pairs = set(), []
     for node in reversed(order):
         if node in fused or not _fusible(node):
             continue
@@ -65,6 +65,6 @@ def fusion(fgraph):
         op, outer = _composite(group)
         new = op(*outer)
         new.name = node.outputs[0].name
-        fgraph.replace([(node.outputs[0], new)])
-        changed = True
-    return changed
+        pairs.append((node.outputs[0], new))
+    fgraph.replace(pairs)       # one group's root may be another's input: all swap together
+    return bool(pairs)
