@@ -28,6 +28,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="dtype of A and B (C always runs float64 and float32)")
     p.add_argument("--threads", type=int,
                    help="threads for every engine (default: each library's own; the paper used 1)")
+    p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                   help="time per call as wall time, or as this process's CPU time (steadier on a busy machine)")
     p.add_argument("--out", type=Path, help="results folder (default benchmarks/results)")
     p.add_argument("--min-time", type=float,
                    help=f"seconds of timed calls per measurement (default per workload; {QUICK_MIN_TIME} with --quick)")
@@ -75,7 +77,7 @@ def main(argv=None) -> int:
     min_time = args.min_time or (QUICK_MIN_TIME if args.quick else None)
     options = {"quick": args.quick, "check": args.check, "dtype": args.dtype, "only": args.only,
                "backend": args.backend, "device": args.device, "threads": args.threads,
-               "min_time": min_time}
+               "clock": args.clock, "min_time": min_time}
     runs = []
     for workload in chosen:
         print(workload.title, flush=True)
@@ -84,7 +86,7 @@ def main(argv=None) -> int:
         selected.sort(key=lambda s: (s.name, s.device) != reference)
         runs.append((workload, harness.run_workload(
             workload, selected, quick=args.quick, dtype=args.dtype, check=args.check,
-            min_time=min_time, log=lambda line: print(line, flush=True))))
+            min_time=min_time, clock=args.clock, log=lambda line: print(line, flush=True))))
     machine = machine_info(notes)  # after the runs: threadpoolctl sees the BLAS each engine loaded
     failed = False
     for workload, results in runs:

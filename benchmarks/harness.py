@@ -64,24 +64,28 @@ class Result:
         return self.status == "ok"
 
 
-def measure(step: Callable[[], Any], min_time: float, repeats: int = 3):
-    """(best, median, calls per repeat): seconds per call of `step`."""
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
+def measure(step: Callable[[], Any], min_time: float, repeats: int = 3, clock: str = "wall"):
+    """(best, median, calls per repeat): seconds per call of `step`.
+
+    The 'cpu' clock counts this process's CPU time (all its threads): on a
+    machine shared with other work it measures the work, not the waiting.
+    """
+    now = CLOCKS[clock]
+
+    def timed(calls):
+        start = now()
+        for _ in range(calls):
+            step()
+        return now() - start
+
     step()
     calls = 1
-    while True:
-        start = time.perf_counter()
-        for _ in range(calls):
-            step()
-        elapsed = time.perf_counter() - start
-        if elapsed >= min_time / repeats:
-            break
-        calls = max(calls * 2, math.ceil(calls * min_time / repeats / max(elapsed, 1e-9)))
-    samples = [elapsed / calls]  # the last calibration run is a full repeat
-    for _ in range(repeats - 1):
-        start = time.perf_counter()
-        for _ in range(calls):
-            step()
-        samples.append((time.perf_counter() - start) / calls)
+    while (elapsed := timed(calls)) < min_time / repeats:
+        calls = max(calls * 2, math.ceil(calls * min_time / repeats / max(elapsed, 1e-6)))
+    samples = [elapsed / calls] + [timed(calls) / calls for _ in range(repeats - 1)]
     return min(samples), statistics.median(samples), calls
 
 
@@ -110,7 +114,7 @@ def _compare(outputs, reference, dtype: str) -> str:
     return "ok"
 
 
-def _run_one(system: System, case, workload: Workload, *, min_time: float,
+def _run_one(system: System, case, workload: Workload, *, min_time: float, clock: str,
              check: bool, reference_outputs) -> tuple[Result, list]:
     result = Result(workload.name, case.group, case.label, case.dtype, case.items, system.name,
                     system.engine, system.device, system.handwritten, params=case.describe())
@@ -123,7 +127,7 @@ def _run_one(system: System, case, workload: Workload, *, min_time: float,
             outputs = [to_numpy(step()) for _ in range(2)]
             if reference_outputs is not None:
                 result.check = _compare(outputs, reference_outputs, case.dtype)
-        result.best_s, result.median_s, result.calls = measure(step, min_time, workload.repeats)
+        result.best_s, result.median_s, result.calls = measure(step, min_time, workload.repeats, clock)
         result.throughput = case.items / result.best_s
     except Unavailable as exc:
         result.status = f"not available: {exc}"
@@ -134,15 +138,16 @@ def _run_one(system: System, case, workload: Workload, *, min_time: float,
 
 
 def run_workload(workload: Workload, selected: list[System], *, quick: bool, dtype: str,
-                 check: bool, min_time: float | None = None, log=print) -> list[Result]:
+                 check: bool, min_time: float | None = None, clock: str = "wall",
+                 log=print) -> list[Result]:
     """Results for every (case, system); the reference system runs first in each case."""
     min_time = workload.min_time if min_time is None else min_time
     results = []
     for case in workload.cases(quick, dtype):
         reference_outputs = None
         for system in selected:
-            result, outputs = _run_one(system, case, workload, min_time=min_time, check=check,
-                                       reference_outputs=reference_outputs)
+            result, outputs = _run_one(system, case, workload, min_time=min_time, clock=clock,
+                                       check=check, reference_outputs=reference_outputs)
             if (system.name, system.device) == (workload.reference, "cpu"):
                 reference_outputs = outputs if result.ok else None
             results.append(result)

@@ -187,6 +187,10 @@ def write_summary(out_dir: Path) -> Path:
              "Written by `python -m benchmarks`; see ../README.md for what is measured and how.", ""]
     if docs:
         parts += ["Machine:", "", _machine_markdown(docs[-1]["machine"]), ""]
+    for doc in docs:
+        options = ", ".join(f"{k}={v}" for k, v in doc["options"].items() if v not in (None, "", False))
+        parts.append(f"- `{doc['stem']}`: run on {doc['machine']['date']} with {options}")
+    parts.append("")
     parts += [markdown(doc) for doc in docs]
     path = out_dir / "README.md"
     path.write_text("\n".join(parts))

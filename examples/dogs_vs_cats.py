@@ -29,12 +29,15 @@ def parse_args(argv=None):
     p.add_argument("--data", help="folder with train/, valid/ and test/ as above")
     p.add_argument("--weights", default=None,
                    help='"imagenet" (default; downloaded once), "none" (random) or a VGG16 .h5 file')
-    p.add_argument("--epochs", type=int, default=1)
+    p.add_argument("--epochs", type=int, default=None, help="default 1 (3 with --demo)")
+    p.add_argument("--lr", type=float, default=None,
+                   help="Adam's learning rate for the new top (default 0.001, fast.ai's; 0.05 with --demo, "
+                        "whose random VGG16 gives small features)")
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--backend", choices=("numpy", "theano", "jax"), default=None,
                    help="default: mlcore's configured backend (jax when installed)")
     p.add_argument("--input-size", type=int, default=None,
-                   help="image side in pixels (default 224; 32 with --demo); the ImageNet top needs 224")
+                   help="image side in pixels (default 224; 48 with --demo); the ImageNet top needs 224")
     p.add_argument("--out", default="submission.csv")
     p.add_argument("--demo", action="store_true",
                    help="make a small synthetic data set and use a random VGG16: the whole flow in < 1 min")
@@ -93,13 +96,14 @@ def write_submission(path, filenames, dog_probabilities):
         writer.writerows((i, "%.5f" % p) for i, p in rows)
 
 
-def run(data, weights, epochs, batch_size, input_size, out):
+def run(data, weights, epochs, lr, batch_size, input_size, out):
     from mlcore.applications import Vgg16
     start = time.perf_counter()
     vgg = Vgg16(weights=weights, input_size=input_size)
     batches = vgg.get_batches(os.path.join(data, "train"), batch_size=batch_size)
     val_batches = vgg.get_batches(os.path.join(data, "valid"), batch_size=batch_size, shuffle=False)
     vgg.finetune(batches)
+    vgg.compile(lr=lr)
     history = vgg.fit(batches, val_batches, epochs=epochs, verbose=2)
     test_batches, preds = vgg.test(os.path.join(data, "test"), batch_size=batch_size)
     write_submission(out, test_batches.filenames, preds[:, vgg.classes.index("dogs")])
@@ -114,18 +118,20 @@ def main(argv=None):
         config.set_backend(args.backend)
     weights = args.weights or ("none" if args.demo else "imagenet")
     weights = None if weights.lower() == "none" else weights
-    input_size = args.input_size or (32 if args.demo else 224)
+    input_size = args.input_size or (48 if args.demo else 224)
+    epochs = args.epochs or (3 if args.demo else 1)
+    lr = args.lr or (0.05 if args.demo else 0.001)
     if args.demo:
         with tempfile.TemporaryDirectory(prefix="dogs_vs_cats_demo_") as data:
             print("Demo: synthetic images in %s, VGG16 weights=%s, %dx%d inputs" % (data, weights, input_size,
                                                                                     input_size))
-            run(make_demo_data(data), weights, args.epochs, args.batch_size, input_size, args.out)
+            run(make_demo_data(data), weights, epochs, lr, args.batch_size, input_size, args.out)
         return 0
     if not args.data or not all(os.path.isdir(os.path.join(args.data, s)) for s in ("train", "valid", "test")):
         print(missing_data_message(args.data), file=sys.stderr)
         return 2
     try:
-        run(args.data, weights, args.epochs, args.batch_size, input_size, args.out)
+        run(args.data, weights, epochs, lr, args.batch_size, input_size, args.out)
     except (OSError, ValueError) as err:    # weights not downloadable or not matching, unreadable data
         print("error: %s" % err, file=sys.stderr)
         return 1

@@ -1,4 +1,4 @@
-"""Activation functions, as keras.activations, on symbolic tensors.
+"""Activation functions, as keras.activations, on symbolic tensors (or on numbers, evaluated at once).
 
 sigmoid and softmax are the graph's own Sigmoid and Softmax ops: the
 crossentropy losses recognise them and compute from their inputs (the logits),
@@ -9,8 +9,10 @@ import math
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops import nn
 from mlcore.graph.ops.common import as_tensor_variable
+from mlcore.losses import accepts_arrays
 
 
+@accepts_arrays
 def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     """max(x, 0), optionally leaky below `threshold` and capped at `max_value` (Keras 3's relu)."""
     x = as_tensor_variable(x)
@@ -24,52 +26,64 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     return out
 
 
+@accepts_arrays
 def leaky_relu(x, negative_slope=0.2):
     x = as_tensor_variable(x)
     return ew.switch(ew.ge(x, 0), x, negative_slope * x)
 
 
+@accepts_arrays
 def relu6(x):
     return ew.minimum(ew.relu(as_tensor_variable(x)), 6)
 
 
+@accepts_arrays
 def sigmoid(x):
     return ew.sigmoid(x)
 
 
+@accepts_arrays
 def hard_sigmoid(x):
     """relu6(x + 3) / 6: Keras 3's definition (Keras 2 used 0.2 * x + 0.5)."""
     return ew.clip(as_tensor_variable(x) / 6 + 0.5, 0, 1)
 
 
+@accepts_arrays
 def log_sigmoid(x):
     return -ew.softplus(-as_tensor_variable(x))
 
 
+@accepts_arrays
 def softmax(x, axis=-1):
     return nn.softmax(x, axis)
 
 
+@accepts_arrays
 def log_softmax(x, axis=-1):
     return nn.log_softmax(x, axis)
 
 
+@accepts_arrays
 def tanh(x):
     return ew.tanh(x)
 
 
+@accepts_arrays
 def hard_tanh(x):
     return ew.clip(as_tensor_variable(x), -1, 1)
 
 
+@accepts_arrays
 def linear(x):
     return x
 
 
+@accepts_arrays
 def exponential(x):
     return ew.exp(x)
 
 
+@accepts_arrays
 def elu(x, alpha=1.0):
     """x above 0, alpha * (exp(x) - 1) below; exp only sees x <= 0, so it never overflows."""
     x = as_tensor_variable(x)
@@ -81,19 +95,23 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
+@accepts_arrays
 def selu(x):
     return _SELU_SCALE * elu(x, _SELU_ALPHA)
 
 
+@accepts_arrays
 def softplus(x):
     return ew.softplus(x)
 
 
+@accepts_arrays
 def softsign(x):
     x = as_tensor_variable(x)
     return x / (1 + ew.abs_(x))
 
 
+@accepts_arrays
 def silu(x):
     x = as_tensor_variable(x)
     return x * ew.sigmoid(x)
@@ -102,6 +120,7 @@ def silu(x):
 swish = silu
 
 
+@accepts_arrays
 def hard_silu(x):
     x = as_tensor_variable(x)
     return x * hard_sigmoid(x)
@@ -110,11 +129,13 @@ def hard_silu(x):
 hard_swish = hard_silu
 
 
+@accepts_arrays
 def mish(x):
     x = as_tensor_variable(x)
     return x * ew.tanh(ew.softplus(x))
 
 
+@accepts_arrays
 def gelu(x, approximate=False):
     """x * P(N(0, 1) <= x); approximate=True is the tanh form."""
     x = as_tensor_variable(x)

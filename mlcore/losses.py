@@ -6,12 +6,16 @@ its input, the logits (as Keras's TensorFlow backend does), so saturated outputs
 still give finite losses and gradients; other probabilities are clipped to
 [epsilon, 1 - epsilon].
 """
+import functools
 import inspect
 import math
 import re
 import warnings
 
+import numpy as np
+
 from mlcore import config
+from mlcore.graph.basic import Constant, Variable
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops import nn
 from mlcore.graph.ops.common import as_float_dtype, as_tensor_variable
@@ -19,7 +23,25 @@ from mlcore.graph.ops.reduce import max_, mean, prod, sum_
 from mlcore.graph.ops.shape import arange, dimshuffle, shape
 
 
-# --- shared symbolic helpers (metrics use them too) ------------------------------------------------
+# --- shared helpers (metrics and activations use them too) ----------------------------------------
+def accepts_arrays(fn):
+    """fn, also taking numbers: called with no graph variable among its arguments, it builds its
+    graph on constants and evaluates it (numpy backend) at once, returning numpy, as Keras's
+    functions return eager tensors.  Float arrays are taken as floatx, as Keras converts them."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if any(isinstance(a, Variable) for a in args + tuple(kwargs.values())):
+            return fn(*args, **kwargs)
+        args = [np.asarray(a, config.floatx()) if isinstance(a, (list, tuple, np.ndarray, float)) and
+                np.asarray(a).dtype.kind == "f" else a for a in args]
+        out = fn(*args, **kwargs)
+        if isinstance(out, Constant):
+            return out.data.copy()
+        from mlcore.function import function
+        return function([], out, backend="numpy")()
+    return wrapper
+
+
 def cast_to_pred_dtype(y_true, y_pred):
     """y_pred as a float tensor and y_true cast to its dtype (Keras's convert/cast prologue)."""
     y_pred = as_tensor_variable(y_pred)
@@ -84,6 +106,7 @@ def _log_probabilities(output, from_logits, axis, fn_name):
 
 
 # --- probabilistic losses ------------------------------------------------------------------------
+@accepts_arrays
 def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
     y_true, y_pred = cast_to_pred_dtype(y_true, y_pred)
     if label_smoothing:
@@ -98,6 +121,7 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
     return mean(bce, axis=axis)
 
 
+@accepts_arrays
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
     if isinstance(axis, bool):
         raise ValueError("`axis` must be of type `int`. Received: axis=%r of type %s" % (axis, type(axis)))
@@ -112,6 +136,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     return -sum_(y_true * _log_probabilities(y_pred, from_logits, axis, "categorical_crossentropy"), axis=axis)
 
 
+@accepts_arrays
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None, axis=-1):
     """Crossentropy against integer class labels; labels equal to ignore_class count as masked out."""
     y_pred = as_tensor_variable(y_pred)
@@ -134,6 +159,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     return loss
 
 
+@accepts_arrays
 def kl_divergence(y_true, y_pred):
     y_true, y_pred = cast_to_pred_dtype(y_true, y_pred)
     y_true = ew.clip(y_true, config.epsilon(), 1)
@@ -141,6 +167,7 @@ def kl_divergence(y_true, y_pred):
     return sum_(y_true * ew.log(y_true / y_pred), axis=-1)
 
 
+@accepts_arrays
 def poisson(y_true, y_pred):
     y_true, y_pred = cast_to_pred_dtype(y_true, y_pred)
     return mean(y_pred - y_true * ew.log(y_pred + config.epsilon()), axis=-1)
@@ -151,34 +178,40 @@ def _same_rank(y_true, y_pred):
     return squeeze_or_expand_to_same_rank(*cast_to_pred_dtype(y_true, y_pred))
 
 
+@accepts_arrays
 def mean_squared_error(y_true, y_pred):
     y_true, y_pred = _same_rank(y_true, y_pred)
     return mean(ew.sqr(y_true - y_pred), axis=-1)
 
 
+@accepts_arrays
 def mean_absolute_error(y_true, y_pred):
     y_true, y_pred = _same_rank(y_true, y_pred)
     return mean(ew.abs_(y_true - y_pred), axis=-1)
 
 
+@accepts_arrays
 def mean_absolute_percentage_error(y_true, y_pred):
     y_true, y_pred = _same_rank(y_true, y_pred)
     diff = ew.abs_((y_true - y_pred) / ew.maximum(ew.abs_(y_true), config.epsilon()))
     return 100.0 * mean(diff, axis=-1)
 
 
+@accepts_arrays
 def mean_squared_logarithmic_error(y_true, y_pred):
     y_true, y_pred = _same_rank(y_true, y_pred)
     eps = config.epsilon()
     return mean(ew.sqr(ew.log(ew.maximum(y_pred, eps) + 1.0) - ew.log(ew.maximum(y_true, eps) + 1.0)), axis=-1)
 
 
+@accepts_arrays
 def cosine_similarity(y_true, y_pred, axis=-1):
     """Minus the cosine similarity, so that minimising it aligns the vectors."""
     y_true, y_pred = _same_rank(y_true, y_pred)
     return -sum_(l2_normalize(y_true, axis) * l2_normalize(y_pred, axis), axis=axis)
 
 
+@accepts_arrays
 def huber(y_true, y_pred, delta=1.0):
     y_true, y_pred = _same_rank(y_true, y_pred)
     error = y_pred - y_true
@@ -187,6 +220,7 @@ def huber(y_true, y_pred, delta=1.0):
                 axis=-1)
 
 
+@accepts_arrays
 def log_cosh(y_true, y_pred):
     """log(cosh(error)) as error + softplus(-2 error) - log 2, which does not overflow."""
     y_true, y_pred = _same_rank(y_true, y_pred)
@@ -206,14 +240,17 @@ def _hinge_margins(y_true, y_pred):
     return ew.maximum(1.0 - _hinge_labels(y_true) * y_pred, 0.0)
 
 
+@accepts_arrays
 def hinge(y_true, y_pred):
     return mean(_hinge_margins(y_true, y_pred), axis=-1)
 
 
+@accepts_arrays
 def squared_hinge(y_true, y_pred):
     return mean(ew.sqr(_hinge_margins(y_true, y_pred)), axis=-1)
 
 
+@accepts_arrays
 def categorical_hinge(y_true, y_pred):
     y_true, y_pred = cast_to_pred_dtype(y_true, y_pred)
     pos = sum_(y_true * y_pred, axis=-1)
@@ -272,13 +309,12 @@ class Loss:
         self.reduction = reduction
         self.dtype = dtype or config.floatx()
 
+    @accepts_arrays
     def __call__(self, y_true, y_pred, sample_weight=None):
-        y_pred = as_tensor_variable(y_pred)
-        in_mask = y_pred.tag.get("keras_mask")
+        """The weighted, reduced loss; entries a loss masks out (tag "keras_mask") leave the mean."""
         losses = self.call(ew.cast(as_tensor_variable(y_true), self.dtype), ew.cast(y_pred, self.dtype))
-        out_mask = losses.tag.get("keras_mask")
-        mask = in_mask if out_mask is None else out_mask if in_mask is None else ew.and_(in_mask, out_mask)
-        return reduce_weighted_values(losses, sample_weight, mask, self.reduction, self.dtype)
+        return reduce_weighted_values(losses, sample_weight, losses.tag.get("keras_mask"), self.reduction,
+                                      self.dtype)
 
     def call(self, y_true, y_pred):
         raise NotImplementedError

@@ -142,11 +142,7 @@ class MeanMetricWrapper(Mean):
         self._fn_kwargs = kwargs
 
     def batch_statistics(self, y_true, y_pred, sample_weight=None):
-        y_pred = as_tensor_variable(y_pred)
-        values = self._fn(y_true, y_pred, **self._fn_kwargs)
-        mask = y_pred.tag.get("keras_mask")
-        sample_weight = losses.apply_mask(sample_weight, mask, self.dtype, "sum")
-        return super().batch_statistics(values, sample_weight)
+        return super().batch_statistics(self._fn(y_true, y_pred, **self._fn_kwargs), sample_weight)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         self._update_from_arrays([y_true, y_pred], sample_weight)
@@ -181,11 +177,13 @@ class RootMeanSquaredError(Mean):
 
 
 # --- accuracy functions: per-sample 1.0 for a hit, 0.0 for a miss ----------------------------------
+@losses.accepts_arrays
 def accuracy(y_true, y_pred):
     y_true, y_pred = losses.squeeze_or_expand_to_same_rank(*losses.cast_to_pred_dtype(y_true, y_pred))
     return ew.cast(ew.eq(y_true, y_pred), config.floatx())
 
 
+@losses.accepts_arrays
 def binary_accuracy(y_true, y_pred, threshold=0.5):
     y_true, y_pred = losses.squeeze_or_expand_to_same_rank(as_tensor_variable(y_true), as_tensor_variable(y_pred))
     return ew.cast(ew.eq(y_true, ew.cast(ew.gt(y_pred, threshold), y_true.dtype)), config.floatx())
@@ -199,12 +197,14 @@ def _labels(y_true, y_pred):
     return y_true, y_pred
 
 
+@losses.accepts_arrays
 def sparse_categorical_accuracy(y_true, y_pred):
     y_true, y_pred = _labels(y_true, y_pred)
     dtype = as_float_dtype(y_pred.dtype)
     return ew.cast(ew.eq(ew.cast(y_true, dtype), ew.cast(argmax(y_pred, axis=-1), dtype)), config.floatx())
 
 
+@losses.accepts_arrays
 def categorical_accuracy(y_true, y_pred):
     return sparse_categorical_accuracy(argmax(as_tensor_variable(y_true), axis=-1), y_pred)
 
@@ -216,15 +216,18 @@ def _in_top_k(labels, scores, k):
     return ew.lt(sum_(ew.cast(ew.gt(scores, label_scores), "int64"), axis=-1), k)
 
 
+@losses.accepts_arrays
 def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5):
     y_true, y_pred = _labels(y_true, y_pred)
     return ew.cast(_in_top_k(ew.cast(y_true, "int64"), y_pred, k), config.floatx())
 
 
+@losses.accepts_arrays
 def top_k_categorical_accuracy(y_true, y_pred, k=5):
     return sparse_top_k_categorical_accuracy(argmax(as_tensor_variable(y_true), axis=-1), y_pred, k)
 
 
+@losses.accepts_arrays
 def cosine_similarity(y_true, y_pred, axis=-1):
     return -_cosine_loss(y_true, y_pred, axis)
 

@@ -43,6 +43,11 @@ def test_activations_match_keras(keras, name, kwargs):
     np.testing.assert_allclose(got, expected, rtol=2e-6, atol=5e-7)
 
 
+def test_activations_evaluate_numbers_at_once(keras):
+    np.testing.assert_allclose(activations.selu(X), np.asarray(keras.activations.selu(X)), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(activations.get("softmax")(X), np.asarray(keras.activations.softmax(X)), rtol=1e-6)
+
+
 def test_exact_gelu_gradient_matches_the_normal_density():
     x = X.astype("float64")
     got = evaluate(lambda v: mlcore.grad(activations.gelu(v).sum(), v), x)
@@ -104,7 +109,8 @@ def test_random_initializers_statistics_and_keras_defaults(keras):
 def test_constant_identity_orthogonal(keras):
     assert np.all(initializers.Constant(3.5)((2, 3)) == 3.5)
     assert initializers.get("zeros")((2,)).tolist() == [0, 0] and initializers.get("one")((1,)).tolist() == [1]
-    np.testing.assert_array_equal(initializers.Identity(2.0)((3, 4)), np.asarray(keras.initializers.Identity(2.0)((3, 4))))
+    expected = np.asarray(keras.initializers.Identity(2.0)((3, 4)))
+    np.testing.assert_array_equal(initializers.Identity(2.0)((3, 4)), expected)
     for shape in ((6, 4), (4, 6), (3, 3, 2, 5)):
         q = initializers.Orthogonal(gain=1.5, seed=3)(shape).reshape(-1, shape[-1])
         gram = q.T @ q if q.shape[0] >= q.shape[1] else q @ q.T

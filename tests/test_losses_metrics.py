@@ -39,9 +39,10 @@ def evaluate(fn, *arrays):
 LOSS_CASES = [
     ("mean_squared_error", (BITS, PROBS), {}), ("mean_absolute_error", (BITS, PROBS), {}),
     ("mean_absolute_percentage_error", (BITS + 0.5, PROBS), {}), ("mean_squared_logarithmic_error", (BITS, PROBS), {}),
-    ("hinge", (BITS, LOGITS), {}), ("squared_hinge", (BITS * 2 - 1, LOGITS), {}), ("categorical_hinge", (ONE_HOT, LOGITS), {}),
-    ("kl_divergence", (DIST, ONE_HOT * 0.9 + 0.025), {}), ("poisson", (BITS, PROBS), {}),
-    ("cosine_similarity", (BITS, LOGITS), {}), ("huber", (BITS, LOGITS), {"delta": 0.7}), ("log_cosh", (BITS, LOGITS), {}),
+    ("hinge", (BITS, LOGITS), {}), ("squared_hinge", (BITS * 2 - 1, LOGITS), {}),
+    ("categorical_hinge", (ONE_HOT, LOGITS), {}), ("kl_divergence", (DIST, ONE_HOT * 0.9 + 0.025), {}),
+    ("poisson", (BITS, PROBS), {}), ("cosine_similarity", (BITS, LOGITS), {}), ("huber", (BITS, LOGITS), {"delta": 0.7}),
+    ("log_cosh", (BITS, LOGITS), {}),
     ("binary_crossentropy", (BITS, PROBS), {}), ("binary_crossentropy", (BITS, LOGITS), {"from_logits": True}),
     ("binary_crossentropy", (BITS, PROBS), {"label_smoothing": 0.2}),
     ("categorical_crossentropy", (ONE_HOT, PROBS), {}),
@@ -98,6 +99,16 @@ def test_probabilities_are_clipped_when_no_logits_are_available():
     eps = np.float32(1e-7)
     expected = -(np.log(eps) + np.log(np.float32(1) - (np.float32(1) - eps))) / 2  # both terms clipped
     np.testing.assert_allclose(got, expected, rtol=1e-5)
+
+
+def test_numbers_in_numbers_out_as_keras_eager(keras):
+    np.testing.assert_allclose(losses.categorical_crossentropy(ONE_HOT, DIST),
+                               np.asarray(keras.losses.categorical_crossentropy(ONE_HOT, DIST)), rtol=1e-5)
+    np.testing.assert_allclose(losses.BinaryCrossentropy()(BITS, PROBS, sample_weight=WEIGHTS),
+                               float(keras.losses.BinaryCrossentropy()(BITS, PROBS, sample_weight=WEIGHTS)), rtol=1e-5)
+    np.testing.assert_allclose(metrics.sparse_categorical_accuracy(LABELS, PROBS),
+                               np.asarray(keras.metrics.sparse_categorical_accuracy(LABELS, PROBS)))
+    assert losses.mean_squared_error(BITS.astype("float64"), PROBS).dtype == np.float32  # floats taken as floatx
 
 
 def test_loss_lookup():

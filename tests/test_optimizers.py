@@ -172,7 +172,8 @@ def test_schedules_match_keras(keras, make):
 
 def test_schedule_is_evaluated_in_the_graph_on_iterations(keras):
     got, _ = run_mlcore(optimizers.SGD(learning_rate=optimizers.schedules.ExponentialDecay(0.1, 2, 0.5)))
-    expected, _ = run_keras(keras.optimizers.SGD(learning_rate=keras.optimizers.schedules.ExponentialDecay(0.1, 2, 0.5)))
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.1, 2, 0.5)
+    expected, _ = run_keras(keras.optimizers.SGD(learning_rate=schedule))
     for g, e in zip(got, expected):
         np.testing.assert_allclose(g, e, rtol=1e-5)
 
@@ -270,3 +271,13 @@ def test_runs_on_the_jax_backend():
     for _ in range(3):
         step()
     np.testing.assert_allclose(w.get_value(), v.get_value(), rtol=1e-6)
+
+
+def test_apply_gradients_eager_api_matches_keras(keras):
+    weights = [mlcore.shared(w.copy(), name="w%d" % i) for i, w in enumerate(INIT)]
+    opt = optimizers.Adam(0.1)
+    for _ in range(3):
+        assert opt.apply_gradients(zip(quadratic_grads([w.get_value() for w in weights]), weights)) is opt.iterations
+    expected, _ = run_keras(keras.optimizers.Adam(0.1))
+    for w, e in zip(weights, expected):
+        np.testing.assert_allclose(w.get_value(), e, rtol=1e-5)

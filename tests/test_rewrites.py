@@ -148,18 +148,19 @@ def stable_cases(dtype):
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("backend", ["numpy", "jax"])
-@pytest.mark.parametrize("name", ["log_softmax", "log_of_softmax", "crossentropy_int", "crossentropy_onehot",
-                                  "binary_crossentropy", "logistic_by_hand"])
-def test_losses_stay_finite_for_logits_of_1e4(name, backend, dtype, rng):
+def test_losses_stay_finite_for_logits_of_1e4(backend, dtype, rng):
     z = (rng.normal(size=(4, 5)) * 1e4).astype(dtype)
-    targets = {"crossentropy_int": rng.integers(0, 5, size=4),
-               "crossentropy_onehot": np.eye(5, dtype=dtype)[rng.integers(0, 5, size=4)]}
-    cost, inputs, value_ref, grad_ref = stable_cases(dtype)[name]
-    extra = [targets.get(name, rng.uniform(size=(4, 5)).astype(dtype))] if len(inputs) > 1 else []
-    value, g = mlcore.function(inputs, [cost, T.grad(cost, inputs[0])], backend=backend)(z, *extra)
-    assert value.dtype == dtype and g.dtype == dtype
-    assert np.isfinite(value) and np.isfinite(g).all()
-    exact = [z.astype("float64")] + [np.asarray(e, "float64") if e.dtype.kind == "f" else e for e in extra]
+    t, p = rng.integers(0, 5, size=4), rng.uniform(size=(4, 5)).astype(dtype)
+    cases = stable_cases(dtype)
+    inputs = cases["crossentropy_int"][1] + cases["binary_crossentropy"][1][1:]      # z, t, p
+    outputs = [out for cost, ins, _, _ in cases.values() for out in (cost, T.grad(cost, ins[0]))]
+    results = iter(mlcore.function(inputs, outputs, backend=backend, on_unused_input="ignore")(z, t, p))
+    exact = {inputs[0]: z.astype("float64"), inputs[1]: t, inputs[2]: p.astype("float64")}
     rtol = 1e-5 if dtype == "float32" else 1e-10
-    np.testing.assert_allclose(value, value_ref(*exact), rtol=rtol)
-    np.testing.assert_allclose(g, grad_ref(*exact), rtol=rtol, atol=rtol * np.abs(grad_ref(*exact)).max())
+    for name, (cost, ins, value_ref, grad_ref) in cases.items():
+        value, g = next(results), next(results)
+        assert value.dtype == dtype and g.dtype == dtype
+        assert np.isfinite(value) and np.isfinite(g).all(), name
+        np.testing.assert_allclose(value, value_ref(*[exact[v] for v in ins]), rtol=rtol, err_msg=name)
+        expected = grad_ref(*[exact[v] for v in ins])
+        np.testing.assert_allclose(g, expected, rtol=rtol, atol=rtol * np.abs(expected).max(), err_msg=name)

@@ -94,12 +94,13 @@ def test_elementwise_functions(fn, ref, rng):
     assert got.dtype == ref(xv).dtype
 
 
-@pytest.mark.parametrize("name", ["sum", "mean", "max", "min", "prod", "argmax", "argmin", "var", "std"])
-@pytest.mark.parametrize("axis", [None, 0, 1, (0, 2), -1])
+REDUCTIONS = [(name, axis) for name in ["sum", "mean", "max", "min", "prod", "argmax", "argmin", "var", "std"]
+              for axis in [None, 0, 1, (0, 2), -1] if not (name.startswith("arg") and isinstance(axis, tuple))]
+
+
+@pytest.mark.parametrize("name, axis", REDUCTIONS)
 @pytest.mark.parametrize("keepdims", [False, True])
 def test_reductions(name, axis, keepdims, rng):
-    if name in ("argmax", "argmin") and isinstance(axis, tuple):
-        pytest.skip("numpy's argmax takes one axis")
     x = T.dtensor3("x")
     xv = rng.uniform(0.5, 1.5, size=(2, 3, 4))
     got = run([x], getattr(T, name)(x, axis=axis, keepdims=keepdims), xv)
@@ -147,14 +148,13 @@ def test_nnet(rng):
         T.nnet.categorical_crossentropy(T.nnet.softmax(z), T.dvector())
 
 
-# --- random streams ------------------------------------------------------------------------------
-@pytest.mark.parametrize("backend", ["numpy", "jax"])
-def test_random_streams_statistics(backend):
+# --- random streams (on the numpy backend; test_conformance checks the others' distributions) ----
+def test_random_streams_statistics():
     srng = T.random.RandomStreams(seed=7)
     n = 20000
     draws = [srng.uniform((n,), low=-1.0, high=3.0), srng.normal((n,), avg=2.0, std=0.5),
              srng.binomial((n,), p=0.3), srng.binomial((n,), n=4, p=0.25, dtype="int32")]
-    u, g, b, b4 = run([], draws, backend=backend)
+    u, g, b, b4 = run([], draws)
     tol = 4 / np.sqrt(n)        # about four standard errors of a mean of unit variance
     assert u.dtype == mlcore.config.floatx() and -1 <= u.min() and u.max() < 3
     assert abs(u.mean() - 1) < 4 * 1.16 * tol and abs(u.std() - 4 / np.sqrt(12)) < 0.02
@@ -164,11 +164,10 @@ def test_random_streams_statistics(backend):
     assert abs(b4.var() - 0.75) < 0.05
 
 
-@pytest.mark.parametrize("backend", ["numpy", "jax"])
-def test_random_streams_draw_fresh_numbers_and_reproduce_with_a_seed(backend):
+def test_random_streams_draw_fresh_numbers_and_reproduce_with_a_seed():
     def stream(seed):
         srng = T.random.RandomStreams(seed)
-        return srng, mlcore.function([], srng.normal((5,)), backend=backend)
+        return srng, mlcore.function([], srng.normal((5,)), backend="numpy")
     srng, f = stream(3)
     first, second = f(), f()
     assert not np.allclose(first, second)

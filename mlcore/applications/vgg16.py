@@ -40,6 +40,8 @@ def VGG16(include_top=True, weights="imagenet", input_tensor=None, input_shape=N
     if weights == "imagenet" and include_top and classes != 1000:
         raise ValueError("If using `weights='imagenet'` with `include_top=True`, `classes` should be 1000.  "
                          "Received classes=%s" % (classes,))
+    if include_top:
+        imagenet_utils.validate_activation(classifier_activation, weights)
     input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=224, min_size=32,
                                                     data_format=config.image_data_format(),
                                                     require_flatten=include_top, weights=weights)
@@ -61,7 +63,6 @@ def VGG16(include_top=True, weights="imagenet", input_tensor=None, input_shape=N
         x = layers.Flatten(name="flatten")(x)
         x = layers.Dense(4096, activation="relu", name="fc1")(x)
         x = layers.Dense(4096, activation="relu", name="fc2")(x)
-        imagenet_utils.validate_activation(classifier_activation, weights)
         x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
     elif pooling == "avg":
         x = layers.GlobalAveragePooling2D()(x)

@@ -193,8 +193,8 @@ class Layer:
         for w, value in zip(own, weights):
             value = np.asarray(value)
             if tuple(value.shape) != tuple(w.shape):
-                raise ValueError("Layer '%s' weight '%s' has shape %s; the value given has shape %s"
-                                 % (self.name, w.name, tuple(w.shape), value.shape))
+                raise ValueError("Layer '%s': weight '%s' has shape %s; the value given has shape %s"
+                                 % (self.name, w.path, tuple(w.shape), value.shape))
             arrays.append(value)
         for w, value in zip(own, arrays):
             w.set_value(value)
@@ -255,15 +255,17 @@ class Layer:
         return outputs
 
     def _call_eagerly(self, inputs, *args, **kwargs):
-        """layer(numpy_array): build a graph for these shapes, compile it and run it."""
+        """layer(numpy_array): build a graph for these shapes, compile it and run it.  Its updates
+        (BatchNormalization's moving statistics when training=True) apply, as in Keras's eager calls."""
         from mlcore.function import function
         from mlcore.graph.basic import TensorType
         arrays = map_structure(lambda a: np.asarray(a), inputs)
         placeholders = map_structure(lambda a: TensorType(self.dtype if a.dtype.kind == "f" else a.dtype,
                                                           (None,) + a.shape[1:])(), arrays)
-        outputs = self(placeholders, *args, **kwargs)
+        with collect_extras() as extras:
+            outputs = self(placeholders, *args, **kwargs)
         fn = function(flatten(placeholders), outputs if not isinstance(outputs, list) else list(outputs),
-                      on_unused_input="ignore")
+                      updates=extras.updates, on_unused_input="ignore")
         return fn(*[np.asarray(a, dtype=p.dtype) for a, p in zip(flatten(arrays), flatten(placeholders))])
 
     # --- introspection ---------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import warnings
 import numpy as np
 
 from mlcore import config, initializers
-from mlcore.graph.basic import SharedVariable, shared
+from mlcore.graph.basic import SharedVariable, TensorType, shared
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops.reduce import sum_
 from mlcore.optimizers import schedules
@@ -55,6 +55,7 @@ class Optimizer:
         self.built = False
         self._variables = []
         self._values = None  # while get_updates runs: id(shared) -> (shared, current value)
+        self._eager_steps = {}
         self._exclude_ids, self._exclude_pattern = set(), None
         self._iterations = self.add_variable((), initializer="zeros", dtype="int64", name="iteration")
         self._learning_rate = None
@@ -217,6 +218,21 @@ class Optimizer:
             return list(self._values.values())
         finally:
             self._values = None
+
+    def apply_gradients(self, grads_and_vars):
+        """Keras's eager API: apply numpy gradients to shared variables now (one compiled step per
+        variable list, cached).  Training steps should use get_updates instead."""
+        grads, variables = zip(*grads_and_vars)
+        key = tuple(id(v) for v in variables)
+        if key not in self._eager_steps:
+            from mlcore.function import function
+            inputs = [TensorType(v.dtype, v.type.shape)("grad_" + (v.name or "")) for v in variables]
+            self._eager_steps[key] = function(inputs, [], updates=self.get_updates(variables, inputs))
+        self._eager_steps[key](*grads)
+        return self._iterations
+
+    def __getstate__(self):
+        return {**self.__dict__, "_eager_steps": {}}
 
     def _local_iterations(self):
         """The step count update rules see: iterations, or completed accumulation cycles."""

@@ -109,17 +109,23 @@ def _reducer(cls):
 sum_, prod, max_, min_ = map(_reducer, (Sum, Prod, Max, Min))
 
 
-def argmax(x, axis=None, keepdims=False):
-    x = as_tensor_variable(x)
-    if axis is None:    # numpy's: the index into the flattened x
-        from mlcore.graph.ops.shape import DimShuffle, flatten
-        flat = Argmax((0,), False)(flatten(x) if x.ndim != 1 else x)
-        return DimShuffle(("x",) * x.ndim)(flat) if keepdims else flat
-    return Argmax(normalize_axis(axis, x.ndim), keepdims)(x)
+def _arg_reducer(cls):
+    def reduce(x, axis=None, keepdims=False):
+        x = as_tensor_variable(x)
+        if axis is None:    # numpy's: the index into the flattened x
+            from mlcore.graph.ops.shape import DimShuffle, flatten
+            flat = cls((0,), False)(flatten(x) if x.ndim != 1 else x)
+            return DimShuffle(("x",) * x.ndim)(flat) if keepdims else flat
+        axes = normalize_axis(axis, x.ndim, cls.__name__.lower())
+        if len(axes) != 1:
+            raise ValueError("%s takes one axis, as numpy's does; got %s" % (cls.__name__.lower(), axis))
+        return cls(axes, keepdims)(x)
+    reduce.__name__ = cls.__name__.lower()
+    reduce.__doc__ = "Index of the %s along one axis (None: of the flattened x), as numpy." % cls.__name__[3:]
+    return reduce
 
 
-def argmin(x, axis=None, keepdims=False):
-    return argmax(-as_tensor_variable(x), axis, keepdims)
+argmax, argmin = map(_arg_reducer, (Argmax, Argmin))
 
 
 def count(x, axis=None):

@@ -254,7 +254,13 @@ class IncSubtensor(Op):
         self.set_instead_of_inc = set_instead_of_inc
 
     def make_node(self, x, y, *indices):
+        from mlcore.graph.ops.common import is_weak
+        from mlcore.graph.ops.elemwise import cast
         x, y = as_tensor_variable(x), as_tensor_variable(y)
+        if y.dtype != x.dtype:    # y is written into x: it takes x's dtype, when that loses no kind
+            if not is_weak(y) and not np.can_cast(y.dtype, x.dtype, "same_kind"):
+                raise TypeError("%s: cannot write %s values into a %s tensor" % (self, y.dtype, x.dtype))
+            y = cast(y, x.dtype)
         indices = [as_tensor_variable(i) for i in indices]
         return Apply(self, [x, y] + indices, [TensorType(x.dtype, x.type.shape)])
 
