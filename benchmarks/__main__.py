@@ -91,7 +91,8 @@ def main(argv=None) -> int:
     failed = False
     for workload, results in runs:
         stem = workload.name if workload.dtypes or args.dtype == "float32" else f"{workload.name}-{args.dtype}"
-        doc = report.document(workload, results, machine, options, stem)
+        dtypes = ",".join(workload.dtypes) or args.dtype
+        doc = report.document(workload, results, machine, {**options, "dtype": dtypes}, stem)
         doc["plots"] = plots.plot(doc, out)
         report.write(doc, out)
         print("\n" + report.markdown(doc))

@@ -114,8 +114,9 @@ def main(argv=None):
     if args.platform == "gpu":
         import jax
         counts = [n for n in counts if n <= len(jax.devices("gpu"))]
-    print("Machine: %s, %d CPU cores (os.cpu_count), Python %s" % (platform.processor() or platform.machine(),
-                                                                  os.cpu_count(), platform.python_version()))
+    print("Machine: %s, %d CPU cores (os.cpu_count), Python %s, load average %.1f at the start"
+          % (platform.processor() or platform.machine(), os.cpu_count(), platform.python_version(),
+             os.getloadavg()[0]))
     if args.platform == "cpu":
         print("Simulated CPU devices share these %d cores: more devices cannot run faster than the cores "
               "allow." % os.cpu_count())

@@ -35,11 +35,12 @@ def _bars(ax, rows, title, paper):
         xs = [i + (k - (len(names) - 1) / 2) * width for i, c in enumerate(cases) if c in values]
         ax.bar(xs, [values[c] for c in cases if c in values], width, label=name)
     paper = sorted((p for p in paper if p[0] in cases), key=lambda p: p[1].value)
-    for k, (case, value) in enumerate(paper):  # labels alternate above/below: close values stay legible
+    for k, (case, value) in enumerate(paper):
         x = cases.index(case)
+        crowded = k + 1 < len(paper) and paper[k + 1][1].value < 1.25 * value.value
         ax.hlines(value.value, x - 0.4, x + 0.4, colors="k", linestyles="dotted")
-        ax.annotate(f"paper: {value.program}", (x - 0.4, value.value), xytext=(2, -8 if k % 2 else 2),
-                    textcoords="offset points", fontsize="x-small")
+        ax.annotate(f"paper: {value.program}", (x - 0.4, value.value), xytext=(2, -8 if crowded else 2),
+                    textcoords="offset points", fontsize="x-small")  # below when the next is close
     ax.set_xticks(range(len(cases)), cases)
     ax.set_yscale("log")
     ax.set_ylabel("examples / s")

@@ -1,9 +1,10 @@
 """Fixtures shared by the test suite.
 
 MLCORE_HOME points at a fresh folder for the whole session, set here at import time
-(before any test module reads mlcore.config), so no test writes ~/.mlcore.  PyTensor's
-compiled C modules are a cache worth keeping between runs, so unless PYTENSOR_FLAGS says
-otherwise they go where PyTensor puts them by default (~/.pytensor), not in that folder.
+(before any test module reads mlcore.config), so no test writes ~/.mlcore.  Compiled code
+is a cache worth keeping between runs (PyTensor's C modules, XLA's executables: together
+most of a cold run's time), so unless PYTENSOR_FLAGS or JAX_COMPILATION_CACHE_DIR say
+otherwise they are kept in ~/.cache/mlcore-tests, not in that folder.
 """
 import os
 import shutil
@@ -14,9 +15,12 @@ import numpy as np
 import pytest
 
 _HOME = tempfile.mkdtemp(prefix="mlcore-test-home-")
+_CACHE = os.path.join(os.path.expanduser("~"), ".cache", "mlcore-tests")
 os.environ["MLCORE_HOME"] = _HOME
-os.environ.setdefault("PYTENSOR_FLAGS", "compiledir=" + os.path.join(
-    os.path.expanduser("~"), ".pytensor", "mlcore-tests-py%d.%d" % sys.version_info[:2]))
+os.environ.setdefault("PYTENSOR_FLAGS",
+                      "compiledir=" + os.path.join(_CACHE, "pytensor-py%d.%d" % sys.version_info[:2]))
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(_CACHE, "jax"))
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 
 
 @pytest.fixture(scope="session", autouse=True)

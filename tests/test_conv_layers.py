@@ -63,7 +63,8 @@ def reference_conv(x, kernel, bias, strides=(1, 1), padding="valid", dilation=(1
             r, c = i * dilation[0], j * dilation[1]
             patch = xp[:, r:r + (oh - 1) * strides[0] + 1:strides[0], c:c + (ow - 1) * strides[1] + 1:strides[1]]
             for g in range(groups):
-                out[..., g * per:(g + 1) * per] += patch[..., g * cin:(g + 1) * cin] @ kernel[i, j, :, g * per:(g + 1) * per]
+                taps = kernel[i, j, :, g * per:(g + 1) * per]
+                out[..., g * per:(g + 1) * per] += patch[..., g * cin:(g + 1) * cin] @ taps
     return out + (0 if bias is None else bias)
 
 
@@ -76,7 +77,8 @@ def reference_pool(x, mode, pool, strides, padding):
     out = np.empty((n, oh, ow, c))
     for a in range(oh):
         for b in range(ow):
-            rows, cols = slice(a * strides[0], a * strides[0] + pool[0]), slice(b * strides[1], b * strides[1] + pool[1])
+            rows = slice(a * strides[0], a * strides[0] + pool[0])
+            cols = slice(b * strides[1], b * strides[1] + pool[1])
             window = xp[:, rows, cols]
             if mode == "max":
                 out[:, a, b] = window.max(axis=(1, 2))
@@ -117,7 +119,8 @@ def test_reference_conv_is_scipy_correlate():
     x, k = rng.standard_normal((1, 6, 7, 1)), rng.standard_normal((3, 2, 1, 1))
     expected = scipy.signal.correlate2d(x[0, :, :, 0], k[:, :, 0, 0], mode="valid")
     np.testing.assert_allclose(reference_conv(x, k, None)[0, :, :, 0], expected, atol=1e-12)
-    same = scipy.signal.correlate2d(x[0, :, :, 0], k[:, :, 0, 0], mode="full")[1:7, 1:8]   # TF's "same": the odd pad at the end
+    full = scipy.signal.correlate2d(x[0, :, :, 0], k[:, :, 0, 0], mode="full")
+    same = full[1:7, 1:8]                   # TF's "same": rows padded (1, 1), columns (0, 1)
     np.testing.assert_allclose(reference_conv(x, k, None, padding="same")[0, :, :, 0], same, atol=1e-12)
 
 
@@ -179,12 +182,12 @@ def keras_results(built, x_nhwc):
     out = {}
     for data_format, (_, cases, made, _) in built.items():
         x = _to_format(x_nhwc, data_format)
-        out[data_format] = []
-        for (name, kwargs), layer in zip(cases, made):
-            theirs = getattr(keras.layers, name)(data_format=data_format, **kwargs)
-            theirs.build(x.shape)
-            theirs.set_weights(layer.get_weights())
-            out[data_format].append(_from_format(np.asarray(theirs(x)), data_format))
+        inputs = keras.Input(x.shape[1:])
+        theirs = [getattr(keras.layers, name)(data_format=data_format, **kwargs) for name, kwargs in cases]
+        model = keras.Model(inputs, [layer(inputs) for layer in theirs])     # one compiled call for all
+        for layer, ours in zip(theirs, made):
+            layer.set_weights(ours.get_weights())
+        out[data_format] = [_from_format(np.asarray(y), data_format) for y in model.predict(x, verbose=0)]
     return out
 
 

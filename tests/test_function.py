@@ -5,7 +5,6 @@ import pickle
 import numpy as np
 import pytest
 
-import mlcore
 import mlcore.tensor as T
 from mlcore import function, shared
 from mlcore.function import UnusedInputError

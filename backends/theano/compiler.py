@@ -14,7 +14,9 @@ import pytensor
 import pytensor.tensor as pt
 from pytensor.compile.debug.profiling import ProfileStats
 from pytensor.compile.io import In
-from pytensor.compile.mode import Mode
+from pytensor.compile.mode import Mode, get_mode
+from pytensor.graph.rewriting.basic import dfs_rewriter, node_rewriter
+from pytensor.tensor.elemwise import CAReduce
 
 from backends import get_backend, installed
 from backends.base import Backend, Plan
@@ -37,8 +39,19 @@ def configure():
         pytensor.config.linker = "cvm"
 
 
+@node_rewriter([CAReduce])
+def accumulate_in_output_dtype(fgraph, node):
+    """PyTensor's JAX CAReduce returns its accumulator's dtype, float64 for a float32 sum, which would
+    then spread through the graph; accumulating in the output's dtype avoids it (as numpy and XLA do)."""
+    (x,), (out,) = node.inputs, node.outputs
+    if node.op._acc_dtype(x.dtype) != out.dtype:
+        return [node.op.clone(acc_dtype=out.dtype)(x)]
+    return False
+
+
 configure()
 C_MODE = Mode(linker="cvm", optimizer="fast_run")
+JAX_MODE = get_mode("JAX").register((dfs_rewriter(accumulate_in_output_dtype), 100))
 
 
 class ConformingLowering:
@@ -112,7 +125,7 @@ def per_shape(plan, fgraph, stats=None):
         key = tuple(np.shape(v) for v in inputs), tuple(np.asarray(inputs[k]).tobytes() for k in static)
         if key not in compiled:
             fixed = {k: np.asarray(inputs[k]) for k in static}
-            compiled[key] = pytensor_function(plan, fgraph, key[0], "JAX", stats, fixed=fixed)
+            compiled[key] = pytensor_function(plan, fgraph, key[0], JAX_MODE, stats, fixed=fixed)
         # The JAX linker makes 0-d constants Python scalars, so an Alloc of one comes back float64.
         return [v if v.dtype == d else v.astype(d) for v, d in zip(compiled[key](*inputs), dtypes)]
     return run

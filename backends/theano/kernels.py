@@ -6,7 +6,6 @@ whose numerics depend on run-time shapes or on a random key run as ReferenceOps.
 """
 import numpy as np
 import pytensor.tensor as pt
-from pytensor.tensor.special import log_softmax, softmax
 
 from backends import array_api as xk
 from backends.base import Lowering
@@ -120,15 +119,8 @@ def _(op, node):
     return lambda v, s: pt.alloc(v, *(s[d] for d in range(ndim)))
 
 
-@lower.register(reduce.Sum, reduce.Prod)
-def _(op, node):
-    # Accumulating in the result's dtype, as numpy does; PyTensor's default float64 accumulator
-    # for float32 also leaks into the result's dtype under its JAX linker.
-    fn = pt.sum if isinstance(op, reduce.Sum) else pt.prod
-    return lambda x: fn(x, axis=op.axis, keepdims=op.keepdims, acc_dtype=node.outputs[0].dtype)
-
-
-REDUCTIONS = {reduce.Max: "max", reduce.Min: "min", reduce.Argmax: "argmax", reduce.Argmin: "argmin"}
+REDUCTIONS = {reduce.Sum: "sum", reduce.Prod: "prod", reduce.Max: "max", reduce.Min: "min",
+              reduce.Argmax: "argmax", reduce.Argmin: "argmin"}
 
 
 @lower.register(*REDUCTIONS)
@@ -141,14 +133,16 @@ def _(op, node):
     return pt.matmul   # 2-d products become BLAS Gemm/Dot22 in PyTensor's rewrites
 
 
+# Written out rather than PyTensor 3's Softmax and LogSoftmax: those are OpFromGraphs, whose inner
+# graphs the C linker compiles as separate functions on first call and runs through Python.
 @lower.register(nn_ops.Softmax)
 def _(op, node):
-    return lambda x: softmax(x, axis=op.axis)
+    return lambda x: xk.softmax(pt, x, op.axis)
 
 
 @lower.register(nn_ops.LogSoftmax)
 def _(op, node):
-    return lambda x: log_softmax(x, axis=op.axis)
+    return lambda x: xk.log_softmax(pt, x, op.axis)
 
 
 @lower.register(nn_ops.Conv2D, nn_ops.Conv2DGradInput, nn_ops.Conv2DGradFilter, nn_ops.Pool2D,

@@ -38,7 +38,8 @@ def train(case, device):
     scope = f"{device}:0"
     with keras.device(scope):
         model = _model(case.net, case.dtype)
-        model.compile(optimizer=keras.optimizers.SGD(case.lr), loss="sparse_categorical_crossentropy")
+        loss = keras.losses.SparseCategoricalCrossentropy(dtype=case.dtype)  # not floatx (float32)
+        model.compile(optimizer=keras.optimizers.SGD(case.lr), loss=loss)
         model.set_weights(list(case.params.values()))
 
     def step():

@@ -36,9 +36,11 @@ class Vgg16:
         shape = (3, self.input_size, self.input_size) if fmt == "channels_first" else \
             (self.input_size, self.input_size, 3)
         vgg = VGG16(include_top=True, weights=weights, input_shape=shape)
-        self.model = Sequential([InputLayer(shape=shape), Lambda(preprocess_input, name="preprocess",
-                                                                  arguments={"data_format": fmt})]
-                                + vgg.layers[1:], name="vgg16")
+        self.model = Sequential(name="vgg16")
+        preprocess = Lambda(preprocess_input, name="preprocess", arguments={"data_format": fmt})
+        for layer in [InputLayer(shape=shape), preprocess] + vgg.layers[1:]:
+            self.model.add(layer, rebuild=False)      # VGG16's layers, so its weight files fit
+        self.model.build()
         index = imagenet_utils.class_index()
         self.classes = [index[str(i)][1] for i in range(len(index))]
 

@@ -39,7 +39,8 @@ class MaxPooling2D(_Pooling2D):
 
 
 class AveragePooling2D(_Pooling2D):
-    """Averages over the real pixels of each window (padding is not counted), as Keras does."""
+    """Averages over the real pixels of each window (padding is not counted), as Keras does.
+    pool_size defaults to (2, 2) as in Keras 1 and 2 (Keras 3 makes it required)."""
     mode = "average"
 
 

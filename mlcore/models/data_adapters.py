@@ -82,9 +82,6 @@ class ArrayData:
         self.shuffle = shuffle
         self.steps = steps if steps is not None else -(-n // self.batch_size)
 
-    def __len__(self):
-        return self.steps
-
     def epoch_indices(self):
         order = np.random.permutation(self.n) if self.shuffle and self.shuffle != "batch" else np.arange(self.n)
         return order
@@ -121,9 +118,6 @@ class SequenceData:
         self.sequence = sequence
         self.steps = steps if steps is not None else len(sequence)
 
-    def __len__(self):
-        return self.steps
-
     def batches(self):
         for k in range(self.steps):
             x, y, sw = unpack(self.sequence[k % len(self.sequence)])
@@ -139,9 +133,6 @@ class GeneratorData:
         self.iterator = iter(generator)
         self.steps = steps
 
-    def __len__(self):
-        return self.steps
-
     def batches(self):
         k = 0
         while self.steps is None or k < self.steps:
@@ -156,11 +147,12 @@ class GeneratorData:
 
 def adapt(x, y=None, sample_weight=None, batch_size=None, shuffle=False, steps=None, class_weight=None):
     """The right adapter for x; errors name what was expected and what was given."""
-    if hasattr(x, "__getitem__") and hasattr(x, "__len__") and not isinstance(x, (np.ndarray, list, tuple, dict)):
+    arrays = isinstance(x, (list, tuple, dict)) or hasattr(x, "__array__")     # numpy, jax, pandas...
+    if hasattr(x, "__getitem__") and hasattr(x, "__len__") and not arrays:
         if y is not None:
             raise ValueError("y must not be given when x is a Sequence or iterator yielding (x, y) batches")
         return SequenceData(x, steps)
-    if hasattr(x, "__next__") or (hasattr(x, "__iter__") and not isinstance(x, (np.ndarray, list, tuple, dict))):
+    if hasattr(x, "__next__") or (hasattr(x, "__iter__") and not arrays):
         if y is not None:
             raise ValueError("y must not be given when x is a generator yielding (x, y) batches")
         return GeneratorData(x, steps)

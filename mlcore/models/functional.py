@@ -5,7 +5,7 @@ calls recorded, to find the layers in order.  Calling the model again (on new
 tensors, or with training=True for the training graph) re-runs those layer
 calls in that order.
 """
-from mlcore.layers.base import Layer, flatten, map_structure, shape_of
+from mlcore.layers.base import Layer, flatten, map_structure, shape_of, unique_name
 from mlcore.layers.input_layer import InputLayer
 from mlcore.models.trainer import Trainer
 
@@ -47,6 +47,8 @@ class Model(Trainer, Layer):
     """Functional model: Model(inputs, outputs, name=None); subclassing (define call) works too."""
 
     def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
+        if name is None and inputs is not None and type(self) is Model:
+            name = unique_name("functional")        # Keras 3 names them after its Functional class
         super().__init__(name=name, trainable=trainable, **kwargs)
         self._nodes = []
         self._layers = []

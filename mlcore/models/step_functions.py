@@ -8,13 +8,14 @@ from mlcore.layers.base import collect_extras, flatten
 
 
 def _per_output(spec, names, what):
-    """A loss/metric spec for each output: one for all, a list in order, or a dict by output name."""
+    """A loss/metric spec for each output: a dict by output name, a list with one entry per output
+    (Keras 3's reading), or else one spec for all outputs (Keras 2's reading of metrics=["accuracy"])."""
     if isinstance(spec, dict):
         unknown = set(spec) - set(names)
         if unknown:
             raise ValueError("%s given for unknown output(s) %s; the outputs are %s" % (what, sorted(unknown), names))
         return [spec.get(n) for n in names]
-    if isinstance(spec, (list, tuple)) and len(names) > 1 and len(spec) == len(names) and what == "loss":
+    if isinstance(spec, (list, tuple)) and len(names) > 1 and len(spec) == len(names):
         return list(spec)
     return [spec] * len(names)
 

@@ -11,43 +11,72 @@ def _format_shape(shape):
     return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
 
 
-def _size(n_params, itemsize=4):
-    size = float(n_params * itemsize)
+def _size(n_bytes):
+    size = float(n_bytes)
     for unit in ("B", "KB", "MB", "GB"):
         if size < 1024 or unit == "GB":
             return "%.2f %s" % (size, unit)
         size /= 1024
 
 
+def _count_and_bytes(variables):
+    counts = [int(np.prod(v.get_value(borrow=True).shape)) for v in variables]
+    return sum(counts), sum(c * np.dtype(v.dtype).itemsize for c, v in zip(counts, variables))
+
+
 def _column_widths(positions, line_length):
-    """Column widths from relative end positions; the 1 + n border characters come off the widest."""
-    widths, current = [], 0
+    """Keras's columns as rich draws them: each column's share of line_length plus two padding spaces,
+    less an even share (rounded as rich rounds) of what the padding and borders overflow."""
+    cells, current = [], 0
     for pos in positions:
         end = int(pos * line_length) if pos <= 1 else int(pos)
-        widths.append(end - current)
+        cells.append(end - current + 2)
         current = end
-    excess = len(widths) + 1
-    for _ in range(excess):
-        widths[widths.index(max(widths))] -= 1
+    excess = sum(cells) + len(cells) + 1 - line_length
+    widths, remaining = [], len(cells)
+    for cell in cells:
+        cut = round(excess / remaining)
+        widths.append(cell - cut)
+        excess, remaining = excess - cut, remaining - 1
     return widths
+
+
+def _producer(tensor):
+    layer, node_index, _ = tensor.tag["keras_history"]
+    return layer._inbound_nodes[node_index]
+
+
+def _sequential_like(model):
+    """Keras's test for the short table: no two layer calls at the same depth from the outputs,
+    no call with several inputs, no layer called twice."""
+    from mlcore.models.sequential import Sequential
+    if isinstance(model, Sequential) or not model._nodes:
+        return True
+    depth = {}
+    for node in reversed(model._nodes):     # outputs first: a node's depth is final when it is reached
+        d = depth.setdefault(id(node), 0)
+        for t in node.input_tensors:
+            parent = id(_producer(t))
+            depth[parent] = max(depth.get(parent, 0), d + 1)
+    layers = [node.layer for node in model._nodes]
+    return (len(set(depth.values())) == len(depth) and all(len(n.input_tensors) <= 1 for n in model._nodes)
+            and len({id(layer) for layer in layers}) == len(layers))
 
 
 def _rows(model, connected):
     from mlcore.layers.input_layer import InputLayer
-    layers = model.layers
+    model_nodes = {id(node) for node in model._nodes}
     rows = []
-    for layer in layers:
+    for layer in model.layers:
         try:
             shape = _format_shape(layer.output_shape if not isinstance(layer, InputLayer) else layer.batch_shape)
         except AttributeError:
             shape = "?"
         row = ["%s (%s)" % (layer.name, type(layer).__name__), shape, "{:,}".format(layer.count_params())]
         if connected:
-            sources = []
-            for node in layer._inbound_nodes[:1]:
-                for t in node.input_tensors:
-                    src, node_index, k = t.tag["keras_history"]
-                    sources.append("%s[%d][%d]" % (src.name, node_index, k))
+            sources = ["%s[%d][%d]" % (t.tag["keras_history"][0].name, t.tag["keras_history"][1],
+                                       t.tag["keras_history"][2])
+                       for node in layer._inbound_nodes if id(node) in model_nodes for t in node.input_tensors]
             row.append(", ".join(sources) or "-")
         rows.append(row)
     return rows
@@ -55,9 +84,7 @@ def _rows(model, connected):
 
 def print_summary(model, line_length=None, positions=None, print_fn=None, expand_nested=False,
                   show_trainable=False):
-    from mlcore.models.sequential import Sequential
-    connected = not isinstance(model, Sequential) and any(
-        len(layer._inbound_nodes[0].input_tensors) > 1 for layer in model.layers if layer._inbound_nodes)
+    connected = not _sequential_like(model)
     headers = ["Layer (type)", "Output Shape", "Param #"] + (["Connected to"] if connected else [])
     default_length, default_positions = (108, [0.3, 0.56, 0.74, 1.0]) if connected else (88, [0.45, 0.80, 1.0])
     line_length = line_length or min(default_length, shutil.get_terminal_size().columns - 4)
@@ -85,9 +112,15 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
     for i, row in enumerate(rows):
         out += ["│" + "│".join(p) + "│" for p in render(row)]
         out.append(rule("├", "┼", "┤", "─") if i < len(rows) - 1 else rule("└", "┴", "┘", "─"))
-    trainable = int(sum(np.prod(w.shape) for w in model.trainable_weights))
-    total = model.count_params()
-    out += [" Total params: {:,} ({})".format(total, _size(total)),
-            " Trainable params: {:,} ({})".format(trainable, _size(trainable)),
-            " Non-trainable params: {:,} ({})".format(total - trainable, _size(total - trainable))]
+    trainable, trainable_bytes = _count_and_bytes(model.trainable_weights)
+    frozen, frozen_bytes = _count_and_bytes(model.non_trainable_weights)
+    optimizer = model.optimizer if getattr(model, "compiled", False) else None
+    optimizer_built = getattr(optimizer, "built", False)
+    slots, slot_bytes = _count_and_bytes(optimizer.variables) if optimizer_built else (0, 0)
+    out += [" Total params: {:,} ({})".format(trainable + frozen + slots,
+                                              _size(trainable_bytes + frozen_bytes + slot_bytes)),
+            " Trainable params: {:,} ({})".format(trainable, _size(trainable_bytes)),
+            " Non-trainable params: {:,} ({})".format(frozen, _size(frozen_bytes))]
+    if optimizer_built:
+        out.append(" Optimizer params: {:,} ({})".format(slots, _size(slot_bytes)))
     (print_fn or print)("\n".join(out))

@@ -49,6 +49,13 @@ class Trainer:
         if not self.compiled:
             raise RuntimeError("You must call compile() on model '%s' before %s" % (self.name, what))
 
+    def _adapt(self, x, y=None, sample_weight=None, batch_size=None, shuffle=False, steps=None,
+               class_weight=None):
+        """The batches of what the user passed; dicts keyed by input / output names go in the model's order."""
+        if self.built:
+            x, y = _by_name(x, self.inputs, "x"), _by_name(y, self.outputs, "y")
+        return data_adapters.adapt(x, y, sample_weight, batch_size, shuffle, steps, class_weight)
+
     def _prepare(self, data):
         """Build the graph of a Sequential model without an input shape, from the first batch."""
         if not self.built and hasattr(self, "_ensure_built"):
@@ -69,7 +76,7 @@ class Trainer:
         self._require_compiled("fit()")
         epochs = nb_epoch if nb_epoch is not None else epochs
         verbose = 1 if verbose == "auto" else verbose
-        data = data_adapters.adapt(x, y, sample_weight, batch_size, shuffle, steps_per_epoch, class_weight)
+        data = self._adapt(x, y, sample_weight, batch_size, shuffle, steps_per_epoch, class_weight)
         if validation_split and validation_data is None:
             if not isinstance(data, data_adapters.ArrayData):
                 raise ValueError("validation_split is only supported for array inputs, not %s" % type(x).__name__)
@@ -80,7 +87,7 @@ class Trainer:
         self._prepare(data)
         cbks = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
             callbacks, add_history=True, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=epochs,
-            steps=len(data))
+            steps=data.steps)
         self.stop_training = False
         cbks.on_train_begin()
         logs = {}
@@ -102,8 +109,8 @@ class Trainer:
         if isinstance(validation_data, tuple):
             if len(validation_data) not in (2, 3):
                 raise ValueError("validation_data must be (x_val, y_val) or (x_val, y_val, val_sample_weight)")
-            return data_adapters.adapt(*validation_data, batch_size=batch_size, steps=steps)
-        return data_adapters.adapt(validation_data, batch_size=batch_size, steps=steps)
+            return self._adapt(*validation_data, batch_size=batch_size, steps=steps)
+        return self._adapt(validation_data, batch_size=batch_size, steps=steps)
 
     def _run_epoch(self, data, cbks, train):
         """One pass over the data, running k steps per call when steps_per_execution=k."""
@@ -130,7 +137,7 @@ class Trainer:
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False, **kwargs):
         self._require_compiled("evaluate()")
-        data = data_adapters.adapt(x, y, sample_weight, batch_size, False, steps)
+        data = self._adapt(x, y, sample_weight, batch_size, False, steps)
         self._prepare(data)
         logs = self._evaluate_data(data, callbacks, verbose=1 if verbose == "auto" else verbose)
         if return_dict:
@@ -140,7 +147,7 @@ class Trainer:
 
     def _evaluate_data(self, data, callbacks, verbose=0):
         """Run the test step over data; inside fit, callbacks is fit's own CallbackList (as in Keras)."""
-        cbks = self._callback_list(callbacks, verbose, len(data))
+        cbks = self._callback_list(callbacks, verbose, data.steps)
         cbks.on_test_begin()
         logs = self._run_epoch(data, cbks, train=False)
         cbks.on_test_end(logs)
@@ -153,9 +160,9 @@ class Trainer:
         return CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=steps)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        data = data_adapters.adapt(x, None, None, batch_size, False, steps)
+        data = self._adapt(x, None, None, batch_size, False, steps)
         self._prepare(data)
-        cbks = self._callback_list(callbacks, 1 if verbose == "auto" else verbose, len(data))
+        cbks = self._callback_list(callbacks, 1 if verbose == "auto" else verbose, data.steps)
         cbks.on_predict_begin()
         outputs = []
         for step, (xb, _, _) in enumerate(data.batches()):
@@ -186,13 +193,12 @@ class Trainer:
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         self._require_compiled("train_on_batch()")
-        data = data_adapters.ArrayData(x, y, sample_weight, batch_size=len(data_adapters.to_list(x)[0]),
-                                       class_weight=class_weight)
+        data = self._adapt(x, y, sample_weight, len(data_adapters.to_list(x)[0]), class_weight=class_weight)
         return self._single_batch(data, self._steps.train, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._require_compiled("test_on_batch()")
-        data = data_adapters.ArrayData(x, y, sample_weight, batch_size=len(data_adapters.to_list(x)[0]))
+        data = self._adapt(x, y, sample_weight, len(data_adapters.to_list(x)[0]))
         return self._single_batch(data, self._steps.test, return_dict)
 
     def _single_batch(self, data, step_fn, return_dict):
@@ -207,7 +213,7 @@ class Trainer:
         return values[0] if len(values) == 1 else values
 
     def predict_on_batch(self, x):
-        data = data_adapters.ArrayData(x, batch_size=len(data_adapters.to_list(x)[0]))
+        data = self._adapt(x, batch_size=len(data_adapters.to_list(x)[0]))
         self._prepare(data)
         outs = self._predict_function()(*data.x)
         return outs[0] if len(outs) == 1 else outs
@@ -228,6 +234,17 @@ class Trainer:
     def save(self, filepath, overwrite=True, include_optimizer=True):
         from mlcore.models.model_file import save_model
         save_model(self, filepath, include_optimizer=include_optimizer)
+
+
+def _by_name(value, tensors, what):
+    """Arrays given as {layer name: array} listed in the order of the model's input or output tensors."""
+    if not isinstance(value, dict):
+        return value
+    names = [t.tag["keras_history"][0].name for t in tensors]
+    if sorted(value) != sorted(names):
+        raise ValueError("%s given as a dict must have one entry per model %s, keyed %s; got keys %s"
+                         % (what, "input" if what == "x" else "output", names, sorted(value)))
+    return [value[name] for name in names]
 
 
 def _grouped(batches, k):

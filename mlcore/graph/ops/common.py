@@ -40,6 +40,30 @@ def is_weak(var):
     return isinstance(var, Constant) and var.tag.get("weak", False)
 
 
+def common_dtype(variables):
+    """The dtype that mixing variables gives.  Weak Python scalars take the tensors' dtype (JAX's
+    rule, so 2.5 * x keeps x's float32) unless their kind is wider: an int tensor with a float
+    scalar gives floatx, a bool tensor with an int scalar int64; Python floats alone give floatx."""
+    strong = [v.dtype for v in variables if not is_weak(v)]
+    common = upcast(*strong) if strong else "bool"
+    weak_kinds = {np.dtype(v.dtype).kind for v in variables if is_weak(v)}
+    if "f" in weak_kinds and np.dtype(common).kind not in "fc":
+        return config.floatx()
+    if "i" in weak_kinds and common == "bool":
+        return "int64"
+    return common
+
+
+def with_dtype(var, dtype):
+    """var in dtype: a weak scalar becomes a constant of that dtype, anything else is cast."""
+    if var.dtype == dtype:
+        return var
+    if is_weak(var):
+        return constant(var.data, dtype=dtype)
+    from mlcore.graph.ops.elemwise import cast
+    return cast(var, dtype)
+
+
 def upcast(*dtypes):
     """Result dtype of mixing dtypes: bool < ints < floats; int with float keeps the float."""
     dts = [np.dtype(d) for d in dtypes]

@@ -4,7 +4,7 @@ import numpy as np
 
 from mlcore.graph.basic import Apply, Op, TensorType
 from mlcore.graph.ops.common import (as_float_dtype, as_tensor_variable, broadcast_static_shapes,
-                                     constant, is_weak, upcast)
+                                     common_dtype, is_weak, upcast, with_dtype)
 
 
 class Elemwise(Op):
@@ -30,11 +30,8 @@ class Elemwise(Op):
         if len(inputs) != self.nin:
             raise TypeError("%s takes %d inputs, got %d" % (self, self.nin, len(inputs)))
         inputs = [as_tensor_variable(x) for x in inputs]
-        strong = [x.dtype for x in inputs if not is_weak(x)] or [x.dtype for x in inputs]
-        common = upcast(*strong)
-        if any(is_weak(x) and np.dtype(x.dtype).kind == "f" for x in inputs) and np.dtype(common).kind != "f":
-            common = as_float_dtype(common)
-        inputs = [constant(x.data, dtype=common) if is_weak(x) else x for x in inputs]
+        common = common_dtype(inputs)
+        inputs = [with_dtype(x, common) if is_weak(x) else x for x in inputs]
         ndim = max(x.ndim for x in inputs)
         from mlcore.graph.ops.shape import pad_left
         inputs = [pad_left(x, ndim) for x in inputs]

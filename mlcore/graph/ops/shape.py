@@ -3,7 +3,7 @@ indexing (basic and advanced), concatenate, pad, arange, alloc."""
 import numpy as np
 
 from mlcore.graph.basic import Apply, Constant, Op, TensorType, Variable
-from mlcore.graph.ops.common import as_tensor_variable, constant, normalize_axis, upcast
+from mlcore.graph.ops.common import as_tensor_variable, common_dtype, constant, normalize_axis, with_dtype
 
 
 class DimShuffle(Op):
@@ -254,18 +254,15 @@ class IncSubtensor(Op):
         self.set_instead_of_inc = set_instead_of_inc
 
     def make_node(self, x, y, *indices):
-        from mlcore.graph.ops.common import is_weak
-        from mlcore.graph.ops.elemwise import cast
         x, y = as_tensor_variable(x), as_tensor_variable(y)
-        if y.dtype != x.dtype:    # y is written into x: it takes x's dtype, when that loses no kind
-            if not is_weak(y) and not np.can_cast(y.dtype, x.dtype, "same_kind"):
-                raise TypeError("%s: cannot write %s values into a %s tensor" % (self, y.dtype, x.dtype))
-            y = cast(y, x.dtype)
+        if common_dtype([x, y]) != x.dtype and not np.can_cast(y.dtype, x.dtype, "same_kind"):
+            raise TypeError("%s: cannot write %s values into a %s tensor" % (self, y.dtype, x.dtype))
+        y = with_dtype(y, x.dtype)     # y is written into x, so it takes x's dtype
         indices = [as_tensor_variable(i) for i in indices]
         return Apply(self, [x, y] + indices, [TensorType(x.dtype, x.type.shape)])
 
     def pullback(self, inputs, outputs, output_grads):
-        x, y, indices = inputs[0], inputs[1], inputs[2:]
+        y, indices = inputs[1], inputs[2:]
         (g,) = output_grads
         gx = IncSubtensor(self.spec, True)(g, 0.0, *indices) if self.set_instead_of_inc else g
         from mlcore.graph.ops.elemwise import unbroadcast
@@ -336,8 +333,8 @@ class Concatenate(Op):
         if any(x.ndim != ndim for x in xs):
             raise ValueError("concatenate: all inputs need the same number of dims, got %s"
                              % [x.type for x in xs])
-        dtype = upcast(*[x.dtype for x in xs])
-        xs = [x if x.dtype == dtype else x.astype(dtype) for x in xs]
+        dtype = common_dtype(xs)
+        xs = [with_dtype(x, dtype) for x in xs]
         shape = []
         for d in range(ndim):
             dims = [x.type.shape[d] for x in xs]
@@ -371,6 +368,8 @@ def concatenate(xs, axis=0):
 
 def stack(xs, axis=0):
     xs = [as_tensor_variable(x) for x in xs]
+    dtype = common_dtype(xs)
+    xs = [with_dtype(x, dtype) for x in xs]      # before the dimshuffles make Python scalars constants
     axis = axis % (xs[0].ndim + 1)
     order = list(range(xs[0].ndim))
     order.insert(axis, "x")
@@ -426,7 +425,7 @@ def arange(start, stop=None, step=1, dtype=None):
     if stop is None:
         start, stop = 0, start
     if dtype is None:
-        dtype = upcast(*[as_tensor_variable(v).dtype for v in (start, stop, step)])
+        dtype = common_dtype([as_tensor_variable(v) for v in (start, stop, step)])
     return Arange(dtype)(start, stop, step)
 
 
@@ -435,6 +434,7 @@ class Alloc(Op):
 
     def make_node(self, value, shape_vector):
         value, shape_vector = as_tensor_variable(value), cast_int(as_tensor_variable(shape_vector))
+        value = with_dtype(value, common_dtype([value]))     # a Python float fills with floatx
         ndim = shape_vector.type.shape[0]
         dims = [int(d) for d in shape_vector.data] if isinstance(shape_vector, Constant) else [None] * ndim
         return Apply(self, [value, shape_vector], [TensorType(value.dtype, dims)])

@@ -1,0 +1,187 @@
+"""Sequential and functional models: summary(), several inputs and outputs (per-output losses, loss
+weights, metrics and their History keys), configs and JSON.  Checked against Keras 3 where it runs."""
+import os
+
+os.environ["KERAS_BACKEND"] = "jax"     # before any keras import (keras picks its backend once)
+
+import numpy as np
+import pytest
+
+import mlcore
+from mlcore import layers
+from mlcore.models import Model, Sequential, model_from_json
+
+
+@pytest.fixture(scope="module")
+def keras():
+    keras = pytest.importorskip("keras")
+    if keras.backend.backend() != "jax":
+        pytest.skip("these comparisons train Keras models: they need Keras's jax backend")
+    return keras
+
+
+@pytest.fixture(scope="module", autouse=True)
+def numpy_backend():
+    """Many small graphs: the numpy backend compiles fastest."""
+    saved = dict(mlcore.config._overrides)
+    mlcore.config.set_backend("numpy")
+    yield
+    mlcore.config._overrides.clear()
+    mlcore.config._overrides.update(saved)
+
+
+def sonar_mlp(lib):
+    """The seed article's model, built with mlcore or keras."""
+    return lib.Sequential([lib.Input((60,)), lib.layers.Dense(60, activation="relu", name="hidden"),
+                           lib.layers.Dense(1, activation="sigmoid", name="out")], name="sonar")
+
+
+def two_in_two_out(lib):
+    a, b = lib.Input((3,), name="a"), lib.Input((2,), name="b")
+    hidden = lib.layers.Dense(4, activation="tanh", name="hidden")(lib.layers.Concatenate(name="concat")([a, b]))
+    o1 = lib.layers.Dense(1, name="o1")(hidden)
+    o2 = lib.layers.Dense(3, activation="softmax", name="o2")(hidden)
+    return lib.Model([a, b], [o1, o2], name="two_by_two")
+
+
+def branches(lib):
+    """Not sequential for Keras's summary (two calls at the same depth) though no layer merges."""
+    x = lib.Input((4,), name="x")
+    hidden = lib.layers.Dense(3, name="trunk")(x)
+    return lib.Model(x, [lib.layers.Dense(1, name="left")(hidden), lib.layers.Dense(2, name="right")(hidden)],
+                     name="branches")
+
+
+def summary_lines(model, **kwargs):
+    printed = []
+    model.summary(print_fn=printed.append, **kwargs)
+    return [line.rstrip() for text in printed for line in text.rstrip("\n").split("\n")]
+
+
+# --- summary ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("build", [sonar_mlp, two_in_two_out, branches])
+def test_summary_matches_keras(keras, monkeypatch, build):
+    monkeypatch.setenv("COLUMNS", "120")         # both size the table from the terminal: fix it
+    ours, theirs = build(mlcore), build(keras)
+    assert summary_lines(ours) == summary_lines(theirs)
+    assert summary_lines(ours, line_length=70) == summary_lines(theirs, line_length=70)
+
+
+def test_summary_after_training_counts_optimizer_slots_as_keras(keras, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "120")
+    x, y = np.zeros((4, 60), "float32"), np.zeros((4, 1), "float32")
+    ours, theirs = sonar_mlp(mlcore), sonar_mlp(keras)
+    for model in (ours, theirs):
+        model.compile("adam", "binary_crossentropy")
+        model.fit(x, y, verbose=0)
+    lines, expected = summary_lines(ours), summary_lines(theirs)
+    # Keras on jax counts its int32 step counter as 4 bytes, mlcore's counter is int64: 4 bytes more in all
+    total = [k for k, line in enumerate(expected) if line.startswith(" Total params")]
+    assert lines[:total[0]] + lines[total[0] + 1:] == expected[:total[0]] + expected[total[0] + 1:]
+    assert lines[total[0]].split("(")[0] == expected[total[0]].split("(")[0]
+    assert " Trainable params: 3,721 (14.54 KB)" in lines and " Optimizer params: 7,444 (29.08 KB)" in lines
+
+
+def test_summary_default_print_and_total_line(capsys):
+    sonar_mlp(mlcore).summary()
+    out = capsys.readouterr().out
+    assert out.startswith('Model: "sonar"') and " Total params: 3,721 (14.54 KB)" in out
+    assert "hidden (Dense)" in out and "(None, 60)" in out
+
+
+# --- several inputs and outputs -----------------------------------------------------------------------
+def multi_data(rng, n=12):
+    x = [rng.normal(size=(n, 3)).astype("float32"), rng.normal(size=(n, 2)).astype("float32")]
+    y = [rng.normal(size=(n, 1)).astype("float32"), np.eye(3, dtype="float32")[rng.integers(0, 3, n)]]
+    return x, y
+
+
+@pytest.mark.parametrize("compile_args", [
+    dict(loss=["mse", "categorical_crossentropy"], metrics=[["mae"], ["accuracy"]]),
+    dict(loss={"o1": "mae", "o2": "categorical_crossentropy"}, loss_weights={"o1": 2.0, "o2": 0.5},
+         metrics={"o2": "accuracy"}),
+    dict(loss=["mse", "categorical_crossentropy"], loss_weights=[0.3, 1.0], metrics=["mse", "accuracy"]),
+], ids=["lists", "dicts", "loss_weights_list"])
+def test_multi_output_losses_and_history_keys_match_keras(keras, rng, compile_args):
+    x, y = multi_data(rng)
+    ours, theirs = two_in_two_out(mlcore), two_in_two_out(keras)
+    theirs.set_weights(ours.get_weights())
+    for model in (ours, theirs):
+        model.compile(optimizer="sgd", **compile_args)
+    np.testing.assert_allclose(ours.evaluate(x, y, verbose=0), theirs.evaluate(x, y, verbose=0), rtol=1e-5)
+    ours_history = ours.fit(x, y, batch_size=4, shuffle=False, epochs=2, verbose=0).history
+    theirs_history = theirs.fit(x, y, batch_size=4, shuffle=False, epochs=2, verbose=0).history
+    assert sorted(ours_history) == sorted(theirs_history)
+    for key in theirs_history:
+        np.testing.assert_allclose(ours_history[key], theirs_history[key], rtol=1e-4, err_msg=key)
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, np.asarray(b), rtol=1e-4, atol=1e-6)
+
+
+def test_multi_output_total_is_the_weighted_sum_of_the_output_losses(rng):
+    x, y = multi_data(rng)
+    model = two_in_two_out(mlcore)
+    model.compile("sgd", loss=["mse", "categorical_crossentropy"], loss_weights=[0.25, 2.0])
+    logs = model.evaluate(x, y, verbose=0, return_dict=True)
+    assert list(logs) == ["loss", "o1_loss", "o2_loss"]
+    p1, p2 = model.predict(x, verbose=0)
+    mse = np.mean((p1 - y[0]) ** 2)
+    cce = np.mean(-np.sum(y[1] * np.log(np.clip(p2, 1e-7, 1)), axis=-1))
+    assert logs["o1_loss"] == pytest.approx(mse, rel=1e-5)
+    assert logs["o2_loss"] == pytest.approx(cce, rel=1e-5)
+    assert logs["loss"] == pytest.approx(0.25 * mse + 2.0 * cce, rel=1e-5)
+
+
+def test_inputs_and_targets_given_as_dicts_by_name(rng):
+    x, y = multi_data(rng)
+    model = two_in_two_out(mlcore)
+    model.compile("sgd", loss=["mse", "categorical_crossentropy"])
+    by_position = model.evaluate(x, y, verbose=0)
+    by_name = model.evaluate({"b": x[1], "a": x[0]}, {"o2": y[1], "o1": y[0]}, verbose=0)
+    np.testing.assert_allclose(by_name, by_position, rtol=1e-6)
+    predicted = model.predict({"b": x[1], "a": x[0]}, verbose=0)
+    np.testing.assert_allclose(predicted[0], model.predict(x, verbose=0)[0], rtol=1e-6)
+
+
+def test_unknown_output_name_in_loss_dict_is_named():
+    model = two_in_two_out(mlcore)
+    with pytest.raises(ValueError) as err:
+        model.compile("sgd", loss={"o1": "mse", "o3": "mse"})
+        model.evaluate(*multi_data(np.random.default_rng(0)), verbose=0)
+    assert "o3" in str(err.value) and "o1" in str(err.value) and "o2" in str(err.value)
+
+
+def test_shared_layer_and_model_default_names():
+    x1, x2 = layers.Input((3,)), layers.Input((3,))
+    shared = layers.Dense(2, name="shared")
+    model = Model([x1, x2], layers.Add()([shared(x1), shared(x2)]))
+    assert model.name.startswith("functional")
+    assert Sequential().name.startswith("sequential")
+    assert len(model.weights) == 2 and model.count_params() == 8
+    ones = np.ones((1, 3), "float32")
+    k, b = shared.get_weights()
+    np.testing.assert_allclose(model.predict([ones, 2 * ones], verbose=0), 3 * ones @ k + 2 * b, rtol=1e-6)
+
+
+# --- configs ----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("build", [sonar_mlp, two_in_two_out])
+def test_config_and_json_round_trip(rng, build):
+    model = build(mlcore)
+    clone = model_from_json(model.to_json())
+    assert type(clone) is type(model) and clone.name == model.name
+    assert [layer.name for layer in clone.layers] == [layer.name for layer in model.layers]
+    clone.set_weights(model.get_weights())
+    x = [np.asarray(rng.normal(size=(5,) + t.type.shape[1:]), "float32") for t in model.inputs]
+    for a, b in zip(mlcore.layers.base.flatten(model.predict(x, verbose=0)),
+                    mlcore.layers.base.flatten(clone.predict(x, verbose=0))):
+        np.testing.assert_array_equal(a, b)
+    again = type(model).from_config(model.get_config())
+    assert again.get_config() == model.get_config()
+
+
+def test_sequential_builds_from_the_first_data_it_sees(rng):
+    model = Sequential([layers.Dense(4, activation="relu"), layers.Dense(1)])
+    assert not model.built
+    model.compile("sgd", "mse")
+    model.fit(rng.normal(size=(8, 5)), rng.normal(size=(8, 1)), verbose=0)
+    assert model.built and model.input_shape == (None, 5) and model.count_params() == 5 * 4 + 4 + 5
