@@ -527,7 +527,16 @@ def test_wrong_feature_count_names_both_shapes(small):
         with pytest.raises(ValueError) as err:
             call()
         message = str(err.value)
-        assert "4" in message and "(20, 3)" in message, message
+        assert "(None, 4)" in message and "(20, 3)" in message, message
+    with pytest.raises(ValueError, match=r"expects 1 input array.*got 2"):
+        model.predict([x, x], verbose=0)
+
+
+def test_targets_shaped_unlike_the_output_are_refused_not_broadcast(small):
+    model, x, y = small
+    with pytest.raises(ValueError) as err:
+        model.fit(x, np.stack([y, 1 - y], axis=1), verbose=0)
+    assert "(None, 1)" in str(err.value) and "(20, 2)" in str(err.value)
 
 
 def test_non_numeric_data_is_refused_with_the_dtype(small):

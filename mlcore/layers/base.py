@@ -114,6 +114,14 @@ def map_structure(fn, structure):
     return fn(structure)
 
 
+def _fresh_output(inputs):
+    """A layer that returns an input unchanged (Dropout at inference) still gets an output of
+    its own, so each tensor's keras_history names the one layer call that made it."""
+    from mlcore.graph.ops.shape import DimShuffle
+    input_ids = {id(t) for t in flatten(inputs)}
+    return lambda out: DimShuffle(tuple(range(out.ndim)))(out) if id(out) in input_ids else out
+
+
 def shape_of(structure):
     return map_structure(lambda t: t.type.shape, structure)
 
@@ -248,7 +256,7 @@ class Layer:
         self._maybe_build(inputs)
         if not self._call_accepts_training:
             kwargs.pop("training", None)
-        outputs = self.call(inputs, *args, **kwargs)
+        outputs = map_structure(_fresh_output(inputs), self.call(inputs, *args, **kwargs))
         self._inbound_nodes.append(Node(self, inputs, outputs, kwargs))
         for k, out in enumerate(flatten(outputs)):
             out.tag["keras_history"] = (self, len(self._inbound_nodes) - 1, k)

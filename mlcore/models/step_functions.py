@@ -25,6 +25,15 @@ def _is_sparse(loss_fn):
     return "sparse" in name.lower()
 
 
+def _check_target(y, pred, sparse, name):
+    """Keras's losses need targets shaped as the output (labels, for sparse ones): a (n, 2) target for
+    a (n, 1) output would otherwise broadcast into a wrong loss without a word."""
+    expected = pred.type.shape[:-1] if sparse else pred.type.shape
+    if y.ndim != len(expected) or any(e is not None and e != d for e, d in zip(expected[1:], y.shape[1:])):
+        raise ValueError("Output '%s' has shape %s, so its targets must have shape %s%s; got an array of shape %s"
+                         % (name, pred.type.shape, expected, " (class indices)" if sparse else "", y.shape))
+
+
 class StepBuilder:
     """Compiles the train/test step graphs on first use and accumulates their metrics."""
 
@@ -64,13 +73,15 @@ class StepBuilder:
             raise ValueError("Model '%s' has %d output(s) but %d target array(s) were given"
                              % (self.model.name, len(self.model.outputs), len(y_list)))
         out = []
-        for y, pred, loss_fn in zip(y_list, self.model.outputs, self.loss_fns):
+        for y, pred, loss_fn, name in zip(y_list, self.model.outputs, self.loss_fns, self.output_names):
             y = np.asarray(y)
             if _is_sparse(loss_fn):
                 if y.ndim == pred.ndim and y.shape[-1] == 1:
                     y = y[..., 0]
             elif y.ndim == pred.ndim - 1:
                 y = y[..., None]
+            if getattr(loss_fn, "__module__", None) == "mlcore.losses":
+                _check_target(y, pred, _is_sparse(loss_fn), name)
             out.append(y)
         return out
 

@@ -57,12 +57,15 @@ class Trainer:
         return data_adapters.adapt(x, y, sample_weight, batch_size, shuffle, steps, class_weight)
 
     def _prepare(self, data):
-        """Build the graph of a Sequential model without an input shape, from the first batch."""
+        """Build the graph of a Sequential model without an input shape, from the first batch;
+        check that arrays fit the model's inputs before anything compiles or runs."""
+        arrays = data.x if isinstance(data, data_adapters.ArrayData) else None
         if not self.built and hasattr(self, "_ensure_built"):
-            x = data.x[0] if hasattr(data, "x") and data.x else None
-            if x is None:
+            if not arrays:
                 raise ValueError("Model '%s' has no input shape yet; build it first" % self.name)
-            self._ensure_built(x.shape)
+            self._ensure_built(arrays[0].shape)
+        if arrays is not None:
+            _check_inputs(self, arrays)
 
     # --- fit -------------------------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
@@ -245,6 +248,19 @@ def _by_name(value, tensors, what):
         raise ValueError("%s given as a dict must have one entry per model %s, keyed %s; got keys %s"
                          % (what, "input" if what == "x" else "output", names, sorted(value)))
     return [value[name] for name in names]
+
+
+def _check_inputs(model, arrays):
+    """Keras's input check: as many arrays as inputs, each of the input's rank and known dims."""
+    if len(arrays) != len(model.inputs):
+        raise ValueError("Model '%s' expects %d input array(s), for %s; got %d"
+                         % (model.name, len(model.inputs), [t.tag["keras_history"][0].name for t in model.inputs],
+                            len(arrays)))
+    for k, (tensor, array) in enumerate(zip(model.inputs, arrays)):
+        expected = tensor.type.shape
+        if array.ndim != len(expected) or any(e is not None and e != d for e, d in zip(expected[1:], array.shape[1:])):
+            raise ValueError("Input %d of model '%s' is incompatible: expected shape %s, got an array of shape %s"
+                             % (k, model.name, expected, array.shape))
 
 
 def _grouped(batches, k):
