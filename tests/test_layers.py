@@ -210,6 +210,39 @@ def test_batch_normalization_in_a_model_trains_with_batch_stats_and_predicts_wit
                                rtol=1e-5, atol=1e-5)
 
 
+def test_frozen_batch_normalization_runs_in_inference_mode_in_fit_as_keras(keras, rng):
+    """trainable=False: moving statistics used and left alone by fit (Keras 3's fine-tuning rule)."""
+    x = rng.normal(2, 3, size=(8, 4)).astype("float32")
+    y = rng.normal(size=(8, 2)).astype("float32")
+    models = []
+    for lib in (mlcore, keras):
+        model = lib.Sequential([lib.Input((4,)), lib.layers.BatchNormalization(name="bn"), lib.layers.Dense(2)])
+        model.get_layer("bn").trainable = False
+        model.compile(lib.optimizers.SGD(0.1), "mse")
+        models.append(model)
+    ours, theirs = models
+    ours.get_layer("bn").set_weights([rng.uniform(0.5, 2, 4).astype("float32") for _ in range(4)])
+    theirs.set_weights(ours.get_weights())
+    frozen = ours.get_layer("bn").get_weights()
+    assert ours.train_on_batch(x, y) == pytest.approx(float(theirs.train_on_batch(x, y)), rel=1e-5)
+    for a, b in zip(ours.get_layer("bn").get_weights(), frozen):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, np.asarray(b), rtol=1e-5, atol=1e-6)
+
+
+def test_freezing_a_model_freezes_its_layers():
+    inner = Sequential([layers.Input((3,)), layers.Dense(2, name="a"), layers.BatchNormalization(name="bn")])
+    inner.trainable = False
+    assert not inner.get_layer("a").trainable and not inner.get_layer("bn").trainable
+    assert inner.trainable_weights == [] and len(inner.non_trainable_weights) == 6
+    inner.trainable = True
+    assert inner.get_layer("bn").trainable and len(inner.trainable_weights) == 4
+    x = layers.Input((3,))
+    frozen = Model(x, layers.Dense(1, name="head")(x), trainable=False)
+    assert not frozen.get_layer("head").trainable
+
+
 # --- initializers, regularizers, constraints ------------------------------------------------------
 def test_initializers_by_name_object_and_callable():
     from mlcore import initializers

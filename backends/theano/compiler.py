@@ -3,9 +3,7 @@
 On CPU PyTensor's C linker ("cvm") runs the rewritten graph as generated C code
 with BLAS; on a GPU its JAX linker hands the graph to XLA, compiled once per
 input shape because JAX needs static shapes.  Shared values are ordinary inputs,
-so a shared variable keeps one logical value across backends; the ones a
-function updates may be overwritten in place, as Theano updated its shared
-variables.
+so a shared variable keeps one logical value across backends.
 """
 import io
 
@@ -13,10 +11,9 @@ import numpy as np
 import pytensor
 import pytensor.tensor as pt
 from pytensor.compile.debug.profiling import ProfileStats
-from pytensor.compile.io import In
 from pytensor.compile.mode import Mode, get_mode
 from pytensor.graph.rewriting.basic import dfs_rewriter, node_rewriter
-from pytensor.tensor.elemwise import CAReduce
+from pytensor.tensor.math import Prod, Sum
 
 from backends import get_backend, installed
 from backends.base import Backend, Plan
@@ -39,7 +36,7 @@ def configure():
         pytensor.config.linker = "cvm"
 
 
-@node_rewriter([CAReduce])
+@node_rewriter([Sum, Prod])
 def accumulate_in_output_dtype(fgraph, node):
     """PyTensor's JAX CAReduce returns its accumulator's dtype, float64 for a float32 sum, which would
     then spread through the graph; accumulating in the output's dtype avoids it (as numpy and XLA do)."""
@@ -64,7 +61,7 @@ class ConformingLowering:
         return lambda *args: [conform(r, o.type) for r, o in zip(kernel(*args), node.outputs)]
 
 
-def pytensor_function(plan, fgraph, shapes, mode, profile=None, donate=(), fixed=None):
+def pytensor_function(plan, fgraph, shapes, mode, profile=None, fixed=None):
     """Run the plan on PyTensor inputs of the given static shapes and compile the result.
 
     fixed: values, by input position, compiled in as constants (the input is then ignored).
@@ -73,8 +70,7 @@ def pytensor_function(plan, fgraph, shapes, mode, profile=None, donate=(), fixed
     fixed = fixed or {}
     values = [pt.constant(fixed[k]) if k in fixed else v for k, v in enumerate(inputs)]
     outputs = plan.run(values, [pt.constant(c.data, name=c.name) for c in plan.constants])
-    wrapped = [In(v, mutable=k in donate) for k, v in enumerate(inputs)]
-    fn = pytensor.function(wrapped, outputs, mode=mode, profile=profile, on_unused_input="ignore")
+    fn = pytensor.function(inputs, outputs, mode=mode, profile=profile, on_unused_input="ignore")
     fn.trust_input = True   # mlcore.Function has checked dtypes and shapes; jax arrays then stay on the device
     return fn
 
@@ -92,15 +88,16 @@ class TheanoBackend(Backend):
     def adopt(self, value, device):
         if device == "gpu":
             return get_backend("jax").adopt(value, device)
-        value = np.asarray(value)
-        return value if value.flags.writeable else value.copy()   # donated buffers are written in place
+        return np.asarray(value)
 
     def compile(self, fgraph, device=None, profile=None, donate=()):
+        """donate is not used: overwriting a shared value in place is only safe when no other shared
+        variable holds the same array, and the numpy backend's updates can leave them sharing one."""
         device = self.check_device(device)
-        return compile_graph(fgraph, "JAX" if device == "gpu" else "C", profile, donate)
+        return compile_graph(fgraph, "JAX" if device == "gpu" else "C", profile)
 
 
-def compile_graph(fgraph, linker="C", profile=None, donate=()):
+def compile_graph(fgraph, linker="C", profile=None):
     """fgraph as a PyTensor function, with PyTensor's "C" linker or its "JAX" linker."""
     plan = Plan(fgraph, ConformingLowering())
     stats = None
@@ -109,7 +106,7 @@ def compile_graph(fgraph, linker="C", profile=None, donate=()):
         profile.extra = lambda: _summary(stats)
     if linker == "JAX":
         return per_shape(plan, fgraph, stats)
-    return pytensor_function(plan, fgraph, [v.type.shape for v in fgraph.inputs], C_MODE, stats, donate)
+    return pytensor_function(plan, fgraph, [v.type.shape for v in fgraph.inputs], C_MODE, stats)
 
 
 def per_shape(plan, fgraph, stats=None):

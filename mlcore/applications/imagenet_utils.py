@@ -36,8 +36,9 @@ def preprocess_input(x, data_format=None, mode="caffe"):
                          "Received: data_format=%r" % (data_format,))
     symbolic = isinstance(x, Variable)
     if not symbolic:
-        x = np.asarray(x)
-        x = x.astype(x.dtype if np.issubdtype(x.dtype, np.floating) else config.floatx())
+        x = np.asarray(x)      # every step below makes a new array: the input is never written over
+        if not np.issubdtype(x.dtype, np.floating):
+            x = x.astype(config.floatx())
     elif x.dtype.startswith(("int", "uint", "bool")):
         x = ops.cast(x, config.floatx())
     if mode == "tf":

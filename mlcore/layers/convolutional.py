@@ -2,8 +2,8 @@
 
 Kernels are stored (h, w, in // groups, out) whatever the data format, as Keras stores them, so a
 weights file fits a channels_last and a channels_first model alike. The graph convolves NHWC tensors
-(mlcore.graph.ops.nn.Conv2D): channels_first inputs are transposed in and out, and the bias is added
-before the transpose back, so the transposes of consecutive layers meet and cancel in the rewrites.
+(mlcore.graph.ops.nn.Conv2D): channels_first inputs are transposed to NHWC and back around it, and
+the activation is applied in the layer's own format, as Keras applies it.
 """
 from mlcore import activations, config, constraints, initializers, ops, regularizers
 from mlcore.layers.base import Layer
@@ -68,10 +68,10 @@ def from_nhwc(x, data_format):
     return ops.dimshuffle(x, 0, 3, 1, 2) if data_format == "channels_first" else x
 
 
-def check_rank(layer, inputs, rank=4):
-    if inputs.ndim != rank:
+def check_rank(layer, shape, rank=4):
+    if len(shape) != rank:
         raise ValueError("Input 0 of layer '%s' is incompatible with the layer: expected ndim=%d, found "
-                         "ndim=%d. Full shape received: %s" % (layer.name, rank, inputs.ndim, inputs.type.shape))
+                         "ndim=%d. Full shape received: %s" % (layer.name, rank, len(shape), tuple(shape)))
 
 
 class Conv2D(Layer):
@@ -116,6 +116,7 @@ class Conv2D(Layer):
         return 1 if self.data_format == "channels_first" else -1
 
     def build(self, input_shape):
+        check_rank(self, input_shape)
         channels = input_shape[self._channel_axis()]
         if channels is None:
             raise ValueError("Conv2D '%s': the channel dimension of the inputs should be defined; got "
@@ -142,7 +143,6 @@ class Conv2D(Layer):
                                 for g in range(self.groups)], axis=3)
 
     def call(self, inputs):
-        check_rank(self, inputs)
         channels = inputs.type.shape[self._channel_axis()]
         expected = self.kernel.shape[2] * self.groups
         if channels is not None and channels != expected:
@@ -212,7 +212,7 @@ class ZeroPadding2D(Layer):
                         standardize_tuple(padding[1], 2, "2nd entry of padding", allow_zero=True))
 
     def call(self, inputs):
-        check_rank(self, inputs)
+        check_rank(self, inputs.type.shape)
         none = ((0, 0),)
         width = none * 2 + self.padding if self.data_format == "channels_first" else none + self.padding + none
         return ops.pad(inputs, width)

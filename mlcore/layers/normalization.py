@@ -44,9 +44,11 @@ class BatchNormalization(Layer):
         return ops.dimshuffle(v, ["x" if d != axis else 0 for d in range(ndim)])
 
     def call(self, inputs, training=None):
+        """A frozen layer (trainable=False) runs in inference mode even in fit, as in Keras 2.1.3+ and 3,
+        so fine-tuning a pretrained network keeps its statistics."""
         ndim = inputs.ndim
         axis = self.axis % ndim
-        if training:
+        if training and self.trainable:
             reduce_axes = [d for d in range(ndim) if d != axis]
             mean = ops.mean(inputs, axis=reduce_axes)
             variance = ops.var(inputs, axis=reduce_axes)

@@ -25,7 +25,7 @@ class _Pooling2D(Layer):
         self.data_format = standardize_data_format(old.get("data_format", data_format))
 
     def call(self, inputs):
-        check_rank(self, inputs)
+        check_rank(self, inputs.type.shape)
         pool = ops.max_pool2d if self.mode == "max" else ops.avg_pool2d
         return pool(inputs, self.pool_size, self.strides, self.padding, self.data_format)
 
@@ -56,7 +56,7 @@ class _GlobalPooling2D(Layer):
         self.keepdims = bool(keepdims)
 
     def call(self, inputs):
-        check_rank(self, inputs)
+        check_rank(self, inputs.type.shape)
         axes = [2, 3] if self.data_format == "channels_first" else [1, 2]
         return type(self).reduce(inputs, axis=axes, keepdims=self.keepdims)
 

@@ -64,6 +64,8 @@ class Model(Trainer, Layer):
             if node.layer not in layers:
                 layers.append(node.layer)
         self._layers = layers
+        if not self.trainable:
+            self.trainable = False          # Model(..., trainable=False) freezes its layers
         names = [layer.name for layer in layers]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
@@ -73,6 +75,17 @@ class Model(Trainer, Layer):
     @property
     def layers(self):
         return list(self._layers)
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        """Sets every layer's flag too, as Keras does (a frozen BatchNormalization then runs in inference mode)."""
+        self._trainable = bool(value)
+        for layer in getattr(self, "_layers", []):
+            layer.trainable = value
 
     def _all_weights(self):
         found, seen = [], set()

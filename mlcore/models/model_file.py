@@ -21,9 +21,7 @@ def save_model(model, filepath, include_optimizer=True):
         write_legacy_group(f.create_group("model_weights"), model)
         optimizer = getattr(model, "optimizer", None)
         if include_optimizer and optimizer is not None:
-            f.attrs["training_config"] = json.dumps({
-                "optimizer_config": {"class_name": type(optimizer).__name__, "config": optimizer.get_config()},
-                "loss": model.loss if isinstance(model.loss, (str, list, dict)) else None})
+            f.attrs["training_config"] = json.dumps(_training_config(model))
             group = f.create_group("optimizer_weights")
             variables = getattr(optimizer, "variables", [])
             for k, var in enumerate(variables):
@@ -33,7 +31,7 @@ def save_model(model, filepath, include_optimizer=True):
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """Rebuild a model saved with model.save; Lambda code runs only with safe_mode=False."""
-    from mlcore import optimizers
+    from mlcore import losses, metrics, optimizers
     from mlcore.models.serialization import layer_from_config
     path = os.fspath(filepath)
     if not os.path.exists(path):
@@ -51,9 +49,44 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     if compile and training is not None and training.get("loss") is not None:
         opt_spec = training["optimizer_config"]
         optimizer = optimizers.get({"class_name": opt_spec["class_name"], "config": opt_spec["config"]})
-        model.compile(optimizer=optimizer, loss=training["loss"])
+        custom_objects = custom_objects or {}
+        model.compile(optimizer=optimizer, loss=_revive(training["loss"], custom_objects, losses),
+                      metrics=_revive(training.get("metrics"), custom_objects, metrics),
+                      weighted_metrics=_revive(training.get("weighted_metrics"), custom_objects, metrics),
+                      loss_weights=training.get("loss_weights"),
+                      steps_per_execution=training.get("steps_per_execution", 1))
         if opt_values:
             optimizer.build(model.trainable_weights)
             for var, value in zip(optimizer.variables, opt_values):
                 var.set_value(value)
     return model
+
+
+def _training_config(model):
+    """compile()'s arguments as Keras 2's training_config: losses and metrics by name or config."""
+    from mlcore import losses, metrics
+    compiled = model.get_compile_config()
+    return {"optimizer_config": compiled["optimizer"], "loss": _saved(compiled["loss"], losses.serialize),
+            "metrics": _saved(compiled["metrics"], metrics.serialize),
+            "weighted_metrics": _saved(compiled["weighted_metrics"], metrics.serialize),
+            "loss_weights": compiled["loss_weights"], "steps_per_execution": compiled["steps_per_execution"]}
+
+
+def _saved(spec, serialize):
+    """A loss/metric spec (one, or a list or dict of them per output) in JSON's terms."""
+    if isinstance(spec, (list, tuple)):
+        return [_saved(s, serialize) for s in spec]
+    if isinstance(spec, dict):
+        return {k: _saved(v, serialize) for k, v in spec.items()}
+    return serialize(spec)
+
+
+def _revive(spec, custom_objects, module):
+    """The inverse of _saved: names stay names for compile() to resolve, unless custom_objects has them."""
+    if isinstance(spec, list):
+        return [_revive(s, custom_objects, module) for s in spec]
+    if isinstance(spec, dict) and "class_name" not in spec:
+        return {k: _revive(v, custom_objects, module) for k, v in spec.items()}
+    if isinstance(spec, dict):
+        return module.deserialize(spec, custom_objects)
+    return custom_objects.get(spec, spec) if isinstance(spec, str) else spec

@@ -16,7 +16,7 @@ FIT_PARAMS = ("epochs", "nb_epoch", "batch_size", "verbose", "validation_split",
 
 
 class BaseWrapper(BaseEstimator):
-    def __init__(self, model=None, build_fn=None, *, optimizer="rmsprop", loss=None, metrics=None, epochs=1,
+    def __init__(self, model=None, build_fn=None, *, optimizer=None, loss=None, metrics=None, epochs=1,
                  batch_size=None, verbose=0, validation_split=0.0, shuffle=True, callbacks=None,
                  random_state=None, warm_start=False, **sk_params):
         self.model = model
@@ -52,15 +52,13 @@ class BaseWrapper(BaseEstimator):
 
     # --- building ----------------------------------------------------------------------------------
     def _builder_arguments(self, fn):
-        """The sk_params (and model__x / build_fn-style params) that fn's signature accepts."""
+        """What fn's signature accepts of the sk_params (model__x is x) and of optimizer, loss and metrics
+        when set: so a grid search over optimizer= reaches a Keras 2 build_fn(optimizer="adam")."""
         accepted = inspect.signature(fn).parameters
         takes_all = any(p.kind is p.VAR_KEYWORD for p in accepted.values())
-        args = {}
-        for key, value in self.sk_params.items():
-            name = key[len("model__"):] if key.startswith("model__") else key
-            if takes_all or name in accepted:
-                args[name] = value
-        return args
+        given = {k: getattr(self, k) for k in ("optimizer", "loss", "metrics") if getattr(self, k) is not None}
+        given.update((k[len("model__"):] if k.startswith("model__") else k, v) for k, v in self.sk_params.items())
+        return {name: value for name, value in given.items() if takes_all or name in accepted}
 
     def _build(self):
         from mlcore.layers.base import Layer
@@ -80,16 +78,14 @@ class BaseWrapper(BaseEstimator):
         if not model.compiled:
             if self.loss is None:
                 raise ValueError("The model is not compiled: compile it in the build function or pass loss=")
-            model.compile(optimizer=self.optimizer, loss=self.loss, metrics=self.metrics)
+            model.compile(optimizer=self.optimizer or "rmsprop", loss=self.loss, metrics=self.metrics)
         return model
 
     def _fit_arguments(self, overrides):
         args = {"epochs": self.epochs, "batch_size": self.batch_size, "verbose": self.verbose,
                 "validation_split": self.validation_split, "shuffle": self.shuffle, "callbacks": self.callbacks}
-        args.update({k: v for k, v in self.sk_params.items() if k in FIT_PARAMS})
-        args.update(overrides)
-        if "nb_epoch" in args:
-            args["epochs"] = args.pop("nb_epoch")
+        for given in ({k: v for k, v in self.sk_params.items() if k in FIT_PARAMS}, overrides):
+            args.update(("epochs" if k == "nb_epoch" else k, v) for k, v in given.items())    # Keras 1's name
         return args
 
     def _fit_model(self, x, y, **kwargs):
