@@ -17,6 +17,7 @@ class Profile:
         self.labels = {}
         self.block = None            # set by backends whose kernels return before finishing (jax)
         self.extra = None            # a backend's own profiler report (PyTensor's), if any
+        self.reported = False
         atexit.register(self._print_at_exit)
 
     def timer(self, node, kernel, args):
@@ -61,10 +62,12 @@ class Profile:
         if self.extra:
             lines += ["", self.extra()]
         text = "\n".join(lines)
+        self.reported = True
         if file is not None:
             print(text, file=file)
         return text
 
     def _print_at_exit(self):
-        if self.calls:
+        """Theano printed a profiled function's table at exit; skipped if summary() was already used."""
+        if self.calls and not self.reported:
             print(self.summary())

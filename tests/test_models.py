@@ -52,6 +52,15 @@ def branches(lib):
                      name="branches")
 
 
+def chain_with_nested_model(lib):
+    """A functional chain (one Input row, no Connected to column) holding a Sequential and a functional model."""
+    x = lib.Input((5,), name="x")
+    inner_in = lib.Input((4,), name="inner_in")
+    inner = lib.Model(inner_in, lib.layers.Dense(3, name="inner_dense")(inner_in), name="inner")
+    stack = lib.Sequential([lib.Input((5,)), lib.layers.Dense(4, name="stacked")], name="stack")
+    return lib.Model(x, lib.layers.Activation("relu", name="act")(inner(stack(x))), name="chain")
+
+
 def summary_lines(model, **kwargs):
     printed = []
     model.summary(print_fn=printed.append, **kwargs)
@@ -59,7 +68,7 @@ def summary_lines(model, **kwargs):
 
 
 # --- summary ---------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("build", [sonar_mlp, two_in_two_out, branches])
+@pytest.mark.parametrize("build", [sonar_mlp, two_in_two_out, branches, chain_with_nested_model])
 def test_summary_matches_keras(keras, monkeypatch, build):
     monkeypatch.setenv("COLUMNS", "120")         # both size the table from the terminal: fix it
     ours, theirs = build(mlcore), build(keras)

@@ -36,17 +36,19 @@ def configure():
         pytensor.config.linker = "cvm"
 
 
+configure()
+
+
 @node_rewriter([Sum, Prod])
 def accumulate_in_output_dtype(fgraph, node):
-    """PyTensor's JAX CAReduce returns its accumulator's dtype, float64 for a float32 sum, which would
-    then spread through the graph; accumulating in the output's dtype avoids it (as numpy and XLA do)."""
+    """PyTensor's JAX CAReduce returns its accumulator's dtype (float64 by default for a float32 sum),
+    which then spreads through the graph; accumulating in the output's dtype avoids it, as XLA does."""
     (x,), (out,) = node.inputs, node.outputs
-    if node.op._acc_dtype(x.dtype) != out.dtype:
-        return [node.op.clone(acc_dtype=out.dtype)(x)]
-    return False
+    if node.op.acc_dtype == out.dtype:
+        return False
+    return [node.op.clone(acc_dtype=out.dtype)(x)]
 
 
-configure()
 C_MODE = Mode(linker="cvm", optimizer="fast_run")
 JAX_MODE = get_mode("JAX").register((dfs_rewriter(accumulate_in_output_dtype), 100))
 
