@@ -63,7 +63,8 @@ def main(argv=None):
         seed = 7 if args.seed is None else args.seed
         estimators = [("standardize", StandardScaler()),
                       ("mlp", KerasClassifier(build_fn=create_baseline, epochs=args.epochs, batch_size=5,
-                                              verbose=0, random_state=seed))]
+                                              verbose=0, random_state=seed,
+                                              steps_per_execution=args.steps_per_execution))]
         folds = StratifiedKFold(n_splits=10, shuffle=True, random_state=seed)
         scores = cross_val_score(Pipeline(estimators), x, y, cv=folds)
         print("Standardized: %.2f%% (%.2f%%) mean (std) 10-fold accuracy" % (scores.mean() * 100, scores.std() * 100))

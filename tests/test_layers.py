@@ -76,6 +76,12 @@ def test_activation_matches_keras(keras, rng, name):
     np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
 
 
+def test_activation_from_a_callable(rng):
+    x = rng.normal(size=(4, 6)).astype("float32")
+    np.testing.assert_allclose(layers.Activation(mlcore.activations.relu)(x), np.maximum(x, 0))
+    np.testing.assert_allclose(layers.Dense(2, activation=lambda t: t * 0 + 1)(x), np.ones((4, 2)))
+
+
 def test_dropout_is_identity_at_inference_and_drops_at_rate_when_training(rng):
     x = rng.uniform(1, 2, size=(200, 100)).astype("float32")
     layer = layers.Dropout(0.3, seed=1)
@@ -86,6 +92,12 @@ def test_dropout_is_identity_at_inference_and_drops_at_rate_when_training(rng):
     assert abs(dropped.mean() - 0.3) < 4 * np.sqrt(0.3 * 0.7 / x.size)      # 4 sigma of a binomial
     np.testing.assert_allclose(out[~dropped], x[~dropped] / 0.7, rtol=1e-6)
     np.testing.assert_allclose(out.mean(), x.mean(), rtol=0.02)             # inverted dropout keeps the mean
+
+
+def test_dropout_keras1_name_and_bad_rate():
+    assert layers.Dropout(p=0.25).rate == 0.25
+    with pytest.raises(ValueError, match="1.5"):
+        layers.Dropout(1.5)
 
 
 def test_dropout_draws_a_new_mask_on_each_call_of_a_compiled_function(rng):
@@ -280,13 +292,15 @@ def test_regularizers_add_to_the_training_loss(rng):
 def test_constraints_apply_after_each_update(rng):
     from mlcore import constraints
     model = Sequential([layers.Dense(3, input_dim=4, kernel_constraint="non_neg",
-                                     bias_constraint=constraints.MaxNorm(0.1))])
+                                     bias_constraint=constraints.MaxNorm(0.1)),
+                        layers.Dense(2, kernel_constraint=lambda w: mlcore.ops.clip(w, -0.01, 0.01))])
     model.compile(mlcore.optimizers.SGD(learning_rate=1.0), "mse")
     x = rng.normal(size=(8, 4)).astype("float32")
-    model.train_on_batch(x, rng.normal(size=(8, 3)).astype("float32") * 10)
-    kernel, bias = model.get_weights()
+    model.train_on_batch(x, rng.normal(size=(8, 2)).astype("float32") * 10)
+    kernel, bias, kernel2, _ = model.get_weights()
     assert kernel.min() >= 0
     assert np.linalg.norm(bias) <= 0.1 + 1e-6
+    assert np.abs(kernel2).max() <= 0.01 + 1e-7
 
 
 # --- the Layer API: custom layers, trainable, weights ---------------------------------------------

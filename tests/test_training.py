@@ -188,6 +188,15 @@ def test_losses_against_numpy(rng, loss, activation, target):
     assert model.evaluate(x, y, verbose=0) == pytest.approx(numpy_loss(loss, y, p), rel=1e-5)
 
 
+def test_single_output_loss_and_loss_weights_given_as_lists(rng):
+    model = mlp(hidden=3, inputs=4, activation=None)
+    model.compile("sgd", loss=["mse"], loss_weights=[2.0], metrics=["mae"], backend="numpy")
+    x, y = rng.normal(size=(6, 4)).astype("float32"), rng.normal(size=(6, 1)).astype("float32")
+    p = model.predict(x, verbose=0)
+    np.testing.assert_allclose(model.evaluate(x, y, verbose=0),
+                               [2 * np.mean((p - y) ** 2), np.mean(np.abs(p - y))], rtol=1e-5)
+
+
 def test_sparse_crossentropy_from_logits_and_a_callable_loss(rng):
     x = rng.normal(size=(10, 5)).astype("float32")
     labels = rng.integers(0, 3, 10)
@@ -280,7 +289,7 @@ def test_validation_data_and_sample_weights(small, rng):
     per_sample = -(y_val * np.log(np.clip(p, EPS, 1)) + (1 - y_val) * np.log(np.clip(1 - p, EPS, 1)))
     weighted = model.evaluate(x_val, y_val, sample_weight=weights, verbose=0)[0]
     assert weighted == pytest.approx(np.sum(per_sample * weights) / 6, rel=1e-5)      # Keras's reduction
-    history = model.fit(x, y, batch_size=8, epochs=1, validation_data=(x_val, y_val, weights), verbose=0)
+    history = model.fit(x, y, batch_size=8, epochs=1, validation_data=[x_val, y_val, weights], verbose=0)
     assert history.history["val_loss"][0] == pytest.approx(
         model.evaluate(x_val, y_val, sample_weight=weights, verbose=0)[0], rel=1e-5)
 

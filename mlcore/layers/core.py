@@ -97,9 +97,10 @@ class Activation(Layer):
 class Dropout(Layer):
     """Zeroes a fraction `rate` of the inputs during training and scales the rest by 1/(1-rate)."""
 
-    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+    def __init__(self, rate=None, noise_shape=None, seed=None, **kwargs):
+        rate = kwargs.pop("p", rate)        # Keras 1's name
         super().__init__(**kwargs)
-        if not 0 <= rate < 1:
+        if rate is None or not 0 <= rate < 1:
             raise ValueError("Dropout: rate must be in [0, 1), got %r" % (rate,))
         self.rate = float(rate)
         self.noise_shape = noise_shape

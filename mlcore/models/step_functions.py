@@ -9,13 +9,14 @@ from mlcore.layers.base import collect_extras, flatten
 
 def _per_output(spec, names, what):
     """A loss/metric spec for each output: a dict by output name, a list with one entry per output
-    (Keras 3's reading), or else one spec for all outputs (Keras 2's reading of metrics=["accuracy"])."""
+    (Keras 3's reading; loss=["mse"] too for a single output), or else one spec for all outputs (Keras 2's
+    reading of metrics=["accuracy"])."""
     if isinstance(spec, dict):
         unknown = set(spec) - set(names)
         if unknown:
             raise ValueError("%s given for unknown output(s) %s; the outputs are %s" % (what, sorted(unknown), names))
         return [spec.get(n) for n in names]
-    if isinstance(spec, (list, tuple)) and len(names) > 1 and len(spec) == len(names):
+    if isinstance(spec, (list, tuple)) and len(spec) == len(names) and (len(names) > 1 or "metrics" not in what):
         return list(spec)
     return [spec] * len(names)
 

@@ -65,6 +65,7 @@ def _sequential_like(model):
 
 def _rows(model, connected):
     from mlcore.layers.input_layer import InputLayer
+    from mlcore.models.functional import Model
     model_nodes = {id(node) for node in model._nodes}
     rows = []
     for layer in model.layers:
@@ -72,7 +73,8 @@ def _rows(model, connected):
             shape = _format_shape(layer.output_shape if not isinstance(layer, InputLayer) else layer.batch_shape)
         except AttributeError:
             shape = "?"
-        row = ["%s (%s)" % (layer.name, type(layer).__name__), shape, "{:,}".format(layer.count_params())]
+        kind = "Functional" if type(layer) is Model else type(layer).__name__     # Keras 3's class name
+        row = ["%s (%s)" % (layer.name, kind), shape, "{:,}".format(layer.count_params())]
         if connected:
             sources = ["%s[%d][%d]" % (t.tag["keras_history"][0].name, t.tag["keras_history"][1],
                                        t.tag["keras_history"][2])

@@ -109,9 +109,10 @@ class Trainer:
     def _validation_adapter(self, validation_data, batch_size, steps):
         if validation_data is None:
             return None
-        if isinstance(validation_data, tuple):
+        if isinstance(validation_data, (tuple, list)):      # a list too, as Keras 3 reads it
             if len(validation_data) not in (2, 3):
-                raise ValueError("validation_data must be (x_val, y_val) or (x_val, y_val, val_sample_weight)")
+                raise ValueError("validation_data must be (x_val, y_val) or (x_val, y_val, val_sample_weight); "
+                                 "got a %s of %d items" % (type(validation_data).__name__, len(validation_data)))
             return self._adapt(*validation_data, batch_size=batch_size, steps=steps)
         return self._adapt(validation_data, batch_size=batch_size, steps=steps)
 
