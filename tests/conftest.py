@@ -17,6 +17,7 @@ import pytest
 _HOME = tempfile.mkdtemp(prefix="mlcore-test-home-")
 _CACHE = os.path.join(os.path.expanduser("~"), ".cache", "mlcore-tests")
 os.environ["MLCORE_HOME"] = _HOME
+os.environ.setdefault("KERAS_BACKEND", "jax")  # Keras 3, the reference some tests compare with; one backend for all
 os.environ.setdefault("PYTENSOR_FLAGS",
                       "compiledir=" + os.path.join(_CACHE, "pytensor-py%d.%d" % sys.version_info[:2]))
 os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(_CACHE, "jax"))
@@ -97,3 +98,27 @@ def require_backend():
 def backend(request, require_backend):
     """Each backend by name, skipped where it is not installed or not finished."""
     return require_backend(request.param)
+
+
+def _has_gpu():
+    try:
+        import jax
+        return bool(jax.devices("gpu"))
+    except Exception:  # no jax, or jax without a CUDA/ROCm plugin
+        return False
+
+
+def pytest_addoption(parser):
+    parser.addoption("--runslow", action="store_true", help="also run the tests marked slow (full-size VGG16)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """gpu tests skip cleanly without a GPU; slow tests run only with --runslow or -m slow."""
+    skip_gpu = None if _has_gpu() else pytest.mark.skip(reason="no GPU on this machine")
+    run_slow = config.getoption("--runslow") or "slow" in (config.getoption("-m") or "")
+    skip_slow = None if run_slow else pytest.mark.skip(reason="slow: run with --runslow")
+    for item in items:
+        if skip_gpu is not None and "gpu" in item.keywords:
+            item.add_marker(skip_gpu)
+        if skip_slow is not None and "slow" in item.keywords:
+            item.add_marker(skip_slow)

@@ -270,22 +270,30 @@ def test_initializers_by_name_object_and_callable():
         layers.Dense(3, kernel_initializer="nope")
 
 
-def test_regularizers_add_to_the_training_loss(rng):
-    """The train-step loss is the data loss plus l2 * sum(kernel**2) + l1 * sum(|bias|), computed before
-    the step updates the weights."""
-    from mlcore import regularizers
-    model = Sequential([layers.Dense(3, input_dim=4, kernel_regularizer="l2",
-                                     bias_regularizer=regularizers.L1(0.1),
-                                     bias_initializer="ones", activity_regularizer=None),
-                        layers.Dense(1, kernel_regularizer=lambda w: 0.5 * mlcore.ops.sum_(w))])
+def test_regularizers_add_to_the_training_loss(keras, rng):
+    """The step's loss is the data loss plus l2 * sum(kernel**2) + l1 * sum(|bias|) + the activity penalty
+    over the batch size (Keras 3), computed before the step updates the weights; Keras 3 agrees."""
+    def build(lib, kernel_penalty):
+        return lib.Sequential([lib.Input((4,)), lib.layers.Dense(3, kernel_regularizer="l2", bias_initializer="ones",
+                                                                 bias_regularizer=lib.regularizers.L1(0.1),
+                                                                 activity_regularizer="l1"),
+                               lib.layers.Dense(1, kernel_regularizer=kernel_penalty)])
+    model = build(mlcore, lambda w: 0.5 * mlcore.ops.sum_(w))
+    theirs = build(keras, lambda w: 0.5 * keras.ops.sum(w))
+    theirs.set_weights(model.get_weights())
     model.compile("sgd", "mse")
+    theirs.compile("sgd", "mse")
     x = rng.normal(size=(5, 4)).astype("float32")
     y = rng.normal(size=(5, 1)).astype("float32")
     k1, b1, k2, b2 = model.get_weights()
-    data_loss = np.mean(((x @ k1 + b1) @ k2 + b2 - y) ** 2)
-    penalty = 0.01 * np.sum(k1 ** 2) + 0.1 * np.sum(np.abs(b1)) + 0.5 * np.sum(k2)
+    hidden = x @ k1 + b1
+    data_loss = np.mean((hidden @ k2 + b2 - y) ** 2)
+    penalty = 0.01 * np.sum(k1 ** 2) + 0.1 * np.sum(np.abs(b1)) + 0.5 * np.sum(k2) + 0.01 * np.sum(np.abs(hidden)) / 5
     assert model.test_on_batch(x, y) == pytest.approx(data_loss + penalty, rel=1e-5)
     assert model.train_on_batch(x, y) == pytest.approx(data_loss + penalty, rel=1e-5)
+    assert float(theirs.train_on_batch(x, y)) == pytest.approx(data_loss + penalty, rel=1e-5)
+    for a, b in zip(model.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, np.asarray(b), rtol=1e-5, atol=1e-6)
     assert len(model.losses) == 3
 
 

@@ -171,10 +171,11 @@ def test_profile_includes_pytensor_report():
 
 
 def test_jax_linker_runs_the_graph():
-    """The GPU path (PyTensor's JAX linker), run on the CPU: conv, pooling, their gradients, a random draw."""
+    """The GPU path (PyTensor's JAX linker) run on the CPU: conv, pooling, a flatten whose shape XLA
+    needs static, their gradients, and a random draw."""
     x = T.ftensor4("x")
     kernel = mlcore.shared(np.full((3, 3, 1, 2), 0.1, dtype="float32"))
-    hidden = ops.pool2d(ops.conv2d(x, kernel, padding="same"), (2, 2))
+    hidden = T.flatten(ops.pool2d(ops.conv2d(x, kernel, padding="same"), (2, 2)), 2)
     noise = RandomStreams(3).uniform((2,), 0.0, 1.0)
     outputs = [T.grad((hidden ** 2).sum(), kernel), noise]
     reference = mlcore.function([x], outputs, backend="numpy")
@@ -182,6 +183,7 @@ def test_jax_linker_runs_the_graph():
     values += [v.get_value() for v in reference.shared]
     got = compile_graph(reference.fgraph, "JAX")(*values)
     expected = reference(values[0])
+    assert got[0].dtype == np.float32
     np.testing.assert_allclose(np.asarray(got[0]), expected[0], rtol=1e-5)
     assert 0 <= np.asarray(got[1]).min() and np.asarray(got[1]).max() < 1
 

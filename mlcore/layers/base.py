@@ -221,6 +221,12 @@ class Layer:
         penalties = [w.regularizer(w) for w in self._all_weights() if w.regularizer is not None and w.trainable]
         return penalties + list(self._losses)
 
+    def add_activity_loss(self, outputs):
+        """Keras 3's activity regularization: the penalty of the batch's outputs over the batch size."""
+        from mlcore.graph import ops
+        if getattr(self, "activity_regularizer", None) is not None:
+            self.add_loss(self.activity_regularizer(outputs) / ops.cast(outputs.shape[0], outputs.dtype))
+
     def add_update(self, variable, value):
         """Record a non-gradient update (moving averages) for the training step being built."""
         if _update_collectors:

@@ -66,8 +66,7 @@ class Dense(Layer):
         if self.bias is not None:
             out = out + self.bias
         out = self.activation(out)
-        if self.activity_regularizer is not None:
-            self.add_loss(self.activity_regularizer(out))
+        self.add_activity_loss(out)
         return out
 
     def get_config(self):
