@@ -28,6 +28,28 @@ def elemwise_kernel(xp, op, special):
     return getattr(xp, ELEMWISE_NAMES[op.name])
 
 
+def broadcast_checked(kernel, node):
+    """kernel, checking first that no input broadcasts along a dim its type does not declare 1:
+    Theano's elementwise rule (PyTensor enforces it too), which keeps gradients the inputs' shapes.
+    Only dims that the static shapes leave open are checked, so most nodes need no check."""
+    types = [i.type.shape for i in node.inputs]
+    dims = [d for d in range(node.outputs[0].ndim)
+            if sum(s[d] != 1 for s in types) > 1 and any(s[d] is None for s in types)]
+    if not dims:
+        return kernel
+
+    def run(*arrays):
+        for d in dims:
+            if len({a.shape[d] for a, s in zip(arrays, types) if s[d] != 1}) > 1:
+                raise ValueError("%s: inputs of shapes %s would broadcast along dim %d, which their types "
+                                 "%s do not declare as 1; give the broadcasting input a static 1 there "
+                                 "(shape=(1, ...), T.row, dimshuffle('x', ...))"
+                                 % (node.op, ", ".join(str(a.shape) for a in arrays), d,
+                                    ", ".join(str(i.type) for i in node.inputs)))
+        return kernel(*arrays)
+    return run
+
+
 def second(xp):
     return lambda x, y: xp.broadcast_to(y, xp.broadcast_shapes(x.shape, y.shape))
 

@@ -212,3 +212,14 @@ def test_pickled_random_functions_continue_the_stream():
     f()
     g = pickle.loads(pickle.dumps(f))
     np.testing.assert_array_equal(g(), f())
+
+
+def test_only_dims_typed_1_broadcast_at_run_time(backend):
+    x, y = T.matrix("x", "float32"), T.matrix("y", "float32")
+    f = function([x, y], x + y, backend=backend)
+    assert f(np.ones((4, 3), "float32"), np.ones((4, 3), "float32")).shape == (4, 3)
+    with pytest.raises(ValueError, match="broadcast"):       # as in Theano: x's dim 0 may not be 1
+        f(np.ones((1, 3), "float32"), np.ones((4, 3), "float32"))
+    row = T.matrix("row", "float32", shape=(1, None))
+    assert function([row, y], row + y, backend=backend)(np.ones((1, 3), "float32"),
+                                                         np.ones((4, 3), "float32")).shape == (4, 3)

@@ -114,3 +114,20 @@ def test_a_variable_used_twice_sums_its_gradients():
     x = T.dscalar("x")
     y = x * x + T.exp(x) + x
     assert compile_([x], T.grad(y, x))(0.5) == pytest.approx(2 * 0.5 + np.exp(0.5) + 1)
+
+
+def test_prod_gradient_with_zeros(numeric_grad):
+    x = T.dmatrix("x")
+    cost = (x.prod(axis=1) * np.array([1.0, 2.0, 3.0])).sum() + x.prod()
+    values = [np.array([[1.0, 2.0, 3.0], [0.0, 2.0, 3.0], [0.0, 0.0, 3.0]])]
+    got = compile_([x], T.grad(cost, x))(*values)
+    np.testing.assert_allclose(got, numeric_grad(compile_([x], cost), values, 0), atol=1e-8)
+    assert np.isfinite(got).all()
+
+
+def test_alloc_of_a_vector_sums_the_gradient_over_the_new_dims(numeric_grad, rng):
+    v = T.dvector("v")
+    cost = (T.alloc(v, 3, 4) * rng.normal(size=(3, 4))).sum()
+    values = [rng.normal(size=4)]
+    np.testing.assert_allclose(compile_([v], T.grad(cost, v))(*values),
+                               numeric_grad(compile_([v], cost), values, 0), rtol=1e-6)

@@ -61,6 +61,12 @@ def chain_with_nested_model(lib):
     return lib.Model(x, lib.layers.Activation("relu", name="act")(inner(stack(x))), name="chain")
 
 
+def shared_layer(lib):
+    x1, x2 = lib.Input((3,), name="x1"), lib.Input((3,), name="x2")
+    shared = lib.layers.Dense(2, name="shared")
+    return lib.Model([x1, x2], lib.layers.Add(name="sum")([shared(x1), shared(x2)]), name="siamese")
+
+
 def summary_lines(model, **kwargs):
     printed = []
     model.summary(print_fn=printed.append, **kwargs)
@@ -68,7 +74,7 @@ def summary_lines(model, **kwargs):
 
 
 # --- summary ---------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("build", [sonar_mlp, two_in_two_out, branches, chain_with_nested_model])
+@pytest.mark.parametrize("build", [sonar_mlp, two_in_two_out, branches, chain_with_nested_model, shared_layer])
 def test_summary_matches_keras(keras, monkeypatch, build):
     monkeypatch.setenv("COLUMNS", "120")         # both size the table from the terminal: fix it
     ours, theirs = build(mlcore), build(keras)
@@ -173,7 +179,7 @@ def test_shared_layer_and_model_default_names():
 
 
 # --- configs ----------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("build", [sonar_mlp, two_in_two_out])
+@pytest.mark.parametrize("build", [sonar_mlp, two_in_two_out, shared_layer, chain_with_nested_model])
 def test_config_and_json_round_trip(rng, build):
     model = build(mlcore)
     clone = model_from_json(model.to_json())

@@ -69,6 +69,8 @@ def test_fused_composites_run_in_blocks_on_big_arrays(rng):
     assert op_types(fn) == ["Composite"]
     a, b = rng.normal(size=(2, 300, 301))                   # > 4 blocks and not a multiple of one
     np.testing.assert_allclose(fn(a, b), np.exp(a) * b + np.tanh(a - b), rtol=1e-12)
+    row = T.dmatrix("row", shape=(1, None))                  # a broadcasting input is not blocked
+    fn = compiled(T.exp(x) * row + T.tanh(x - row), "fast_run", (x, row))
     np.testing.assert_allclose(fn(a, b[:1]), np.exp(a) * b[:1] + np.tanh(a - b[:1]), rtol=1e-12)
 
 

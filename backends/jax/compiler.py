@@ -14,10 +14,12 @@ from functools import partial
 import jax
 import numpy as np
 
+from backends import array_api as xk
 from backends.base import Backend, Plan
 from backends.jax import sharding
 from backends.jax.kernels import concrete_inputs, lower
 from backends.numpy.interpreter import NumpyLowering
+from mlcore.graph.ops.elemwise import Elemwise
 from mlcore.graph.ops.shape import Shape
 
 jax.config.update("jax_enable_x64", True)  # float64 graphs stay float64; float32 ones keep explicit dtypes
@@ -32,6 +34,8 @@ class ConcreteFirst:
 
     def kernel(self, node):
         traced, concrete = lower.kernel(node), self.numpy.kernel(node)
+        if isinstance(node.op, Elemwise):
+            traced = xk.broadcast_checked(traced, node)     # at trace time: free under jit
 
         def run(*args):
             return concrete(*args) if all(isinstance(a, np.ndarray) for a in args) else traced(*args)

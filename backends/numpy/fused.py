@@ -9,7 +9,7 @@ import numpy as np
 
 from backends import array_api as xk
 
-BLOCK = 4096
+BLOCK = 16384   # elements: a float64 buffer per step is 128 KiB, and they all fit in L2
 
 
 def blocked_composite(op, node, elemwise):
@@ -19,28 +19,31 @@ def blocked_composite(op, node, elemwise):
         dtypes.append(step_op.output_dtype([dtypes[a] for a in args]))
     step_dtypes = dtypes[op.nin:]
     out_dtype = node.outputs[0].dtype
+    last = len(op.program) - 1
 
     def run(*inputs):
         inputs = [np.asarray(x) for x in inputs]
         shape = np.broadcast_shapes(*(x.shape for x in inputs))
         size = int(np.prod(shape))
         whole = [x.size == size and x.flags.c_contiguous for x in inputs]
-        if size < 4 * BLOCK or not all(w or x.size == 1 for w, x in zip(whole, inputs)):
+        if size < 2 * BLOCK or not all(w or x.size == 1 for w, x in zip(whole, inputs)):
             return np.asarray(xk.run_program(op, kernels, inputs), dtype=out_dtype)
-        flat = [x.reshape(-1) if w else x.reshape(()) for w, x in zip(whole, inputs)]
         out = np.empty(size, dtype=out_dtype)
         buffers = [np.empty(BLOCK, dtype=d) for d in step_dtypes]
-        last = len(op.program) - 1
+        flat = [x.reshape(-1) if w else x.reshape(()) for w, x in zip(whole, inputs)]
+        sliced = [k for k, w in enumerate(whole) if w]
         for start in range(0, size, BLOCK):
-            n = min(BLOCK, size - start)
-            values = [x[start:start + n] if w else x for w, x in zip(whole, flat)]
+            stop = min(start + BLOCK, size)
+            n = stop - start
+            values = list(flat)
+            for k in sliced:
+                values[k] = flat[k][start:stop]
             for k, ((_, args), fn) in enumerate(zip(op.program, kernels)):
-                target = out[start:start + n] if k == last else buffers[k][:n]
-                operands = [values[a] for a in args]
+                target = out[start:stop] if k == last else buffers[k][:n]
                 if isinstance(fn, np.ufunc):
-                    fn(*operands, out=target)
+                    fn(*[values[a] for a in args], out=target)
                 else:
-                    target[...] = fn(*operands)
+                    target[...] = fn(*[values[a] for a in args])
                 values.append(target)
         return out.reshape(shape)
     return run

@@ -5,8 +5,10 @@ clarity; its speed comes from good kernels (BLAS, im2col, blocked fusion).
 """
 import numpy as np
 
+from backends import array_api as xk
 from backends.base import Backend, Plan
 from backends.numpy.kernels import lower
+from mlcore.graph.ops.elemwise import Elemwise
 
 
 def _as_array(value, dtype):
@@ -23,12 +25,14 @@ def checked(kernel, node):
 
 
 class NumpyLowering:
-    """The kernel table with each kernel's results coerced to the node's dtype."""
+    """The kernel table with each kernel's results coerced to the node's dtype, and elementwise
+    kernels refusing to broadcast where the types do not say so."""
 
     backend_name = "numpy"
 
     def kernel(self, node):
-        return checked(lower.kernel(node), node)
+        kernel = checked(lower.kernel(node), node)
+        return xk.broadcast_checked(kernel, node) if isinstance(node.op, Elemwise) else kernel
 
 
 def evaluate_node(node, values):

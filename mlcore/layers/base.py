@@ -7,7 +7,7 @@ finds its layers.  Called on numpy arrays, it compiles and runs at once.
 """
 import inspect
 import re
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import numpy as np
 
@@ -262,7 +262,9 @@ class Layer:
         self._maybe_build(inputs)
         if not self._call_accepts_training:
             kwargs.pop("training", None)
-        outputs = map_structure(_fresh_output(inputs), self.call(inputs, *args, **kwargs))
+        # the losses and updates of a call that builds no step (wiring a model) belong to no graph: drop them
+        with nullcontext() if _update_collectors else collect_extras():
+            outputs = map_structure(_fresh_output(inputs), self.call(inputs, *args, **kwargs))
         self._inbound_nodes.append(Node(self, inputs, outputs, kwargs))
         for k, out in enumerate(flatten(outputs)):
             out.tag["keras_history"] = (self, len(self._inbound_nodes) - 1, k)

@@ -67,8 +67,16 @@ class Prod(Reduce):
         return accumulator_dtype(dtype)
 
     def pullback(self, inputs, outputs, output_grads):
-        x = inputs[0]  # d prod / dx_i = prod / x_i (x without zeros, as Theano's default)
-        return [self.expand(output_grads[0] * outputs[0], x) / x]
+        """d prod / d x_i is the product of the other entries, zeros included (as Theano's
+        default): prod / x_i when there is no zero; with one zero, the rest's product at it."""
+        from mlcore.graph.ops.elemwise import eq, switch
+        x = inputs[0]
+        is_zero = eq(x, 0)
+        zeros = self.expand(Sum(self.axis, self.keepdims)(is_zero), x)
+        nonzero = switch(is_zero, 1, x)
+        others = self.expand(Prod(self.axis, self.keepdims)(nonzero), x)
+        local = switch(is_zero, others * eq(zeros, 1), others / nonzero * eq(zeros, 0))
+        return [self.expand(output_grads[0], x) * local]
 
 
 class Max(Reduce):

@@ -430,18 +430,24 @@ def arange(start, stop=None, step=1, dtype=None):
 
 
 class Alloc(Op):
-    """A tensor of the given shape filled with a scalar value."""
+    """A tensor of the given shape filled with value, which broadcasts to it (usually a scalar)."""
 
     def make_node(self, value, shape_vector):
         value, shape_vector = as_tensor_variable(value), cast_int(as_tensor_variable(shape_vector))
         value = with_dtype(value, common_dtype([value]))     # a Python float fills with floatx
         ndim = shape_vector.type.shape[0]
         dims = [int(d) for d in shape_vector.data] if isinstance(shape_vector, Constant) else [None] * ndim
+        if value.ndim > ndim or any(v not in (None, 1) and d is not None and v != d for v, d in
+                                    zip(value.type.shape, dims[ndim - value.ndim:])):
+            raise ValueError("alloc: a value of %s cannot fill a tensor of shape %s" % (value.type, dims))
         return Apply(self, [value, shape_vector], [TensorType(value.dtype, dims)])
 
     def pullback(self, inputs, outputs, output_grads):
+        from mlcore.graph.ops.elemwise import unbroadcast
         from mlcore.graph.ops.reduce import Sum
-        return [Sum(None)(output_grads[0]), None]
+        value, (g,) = inputs[0], output_grads
+        lead = tuple(range(g.ndim - value.ndim))
+        return [unbroadcast(Sum(lead)(g) if lead else g, value), None]
 
 
 def _shape_vector(shape_):
