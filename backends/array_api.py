@@ -5,6 +5,7 @@ backends differ only where their libraries truly differ (in-place updates,
 random numbers, convolution primitives, blocked evaluation).
 """
 from mlcore.graph.ops import elemwise as ew
+from mlcore.graph.ops import reduce
 from mlcore.graph.ops.nn import dilated, resolve_padding
 from mlcore.graph.ops.shape import build_key
 
@@ -91,6 +92,10 @@ def softmax(xp, x, axis):
 def log_softmax(xp, x, axis):
     shifted = x - xp.max(x, axis=axis, keepdims=True)
     return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
+
+
+REDUCTIONS = {reduce.Sum: "sum", reduce.Prod: "prod", reduce.Max: "max", reduce.Min: "min",
+              reduce.Argmax: "argmax", reduce.Argmin: "argmin"}  # op class -> its name in numpy's API
 
 
 def reduce_kernel(xp, op, name):

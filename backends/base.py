@@ -123,11 +123,12 @@ class Backend:
         (shared values that it also returns updated).  profile: a mlcore.profiling.Profile."""
         raise NotImplementedError
 
-    def compile_steps(self, fgraph, n_inputs, carried, device=None):
+    def compile_steps(self, fgraph, n_inputs, carried, device=None, step=None):
         """A callable (stacked inputs, shared values) -> (stacked outputs, final shared values)
         running fgraph once per leading index; carried[k] is the shared position that the
-        k-th update output replaces.  Here a Python loop over the compiled step."""
-        step = self.compile(fgraph, device)
+        k-th update output replaces.  Here a Python loop over `step`, the function already
+        compiled for fgraph (compiled now if not given)."""
+        step = step or self.compile(fgraph, device)
 
         def run(stacked, shared):
             shared, collected = list(shared), []
@@ -146,6 +147,9 @@ class Backend:
 
     def to_numpy(self, value):
         return np.asarray(value)
+
+    def copy(self, value):
+        return np.array(value, copy=True)
 
     def __repr__(self):
         return "<backend %s>" % self.name

@@ -171,7 +171,13 @@ class Function:
         return values
 
     def _store_updates(self, new_values):
+        """Store the new shared values; a value returned for two variables (updates={a: b}) is
+        copied, so that no two shared variables ever hold one buffer (Theano's DeepCopyOp)."""
+        held = {id(v.container_value) for v in self.shared if v not in self.update_targets}
         for var, value in zip(self.update_targets, new_values):
+            if id(value) in held:
+                value = self.backend.copy(value)
+            held.add(id(value))
             var.container_value = value
 
     def run_steps(self, *stacked):
@@ -181,7 +187,8 @@ class Function:
         if self._steps_fn is None:
             slot = {id(v): k for k, v in enumerate(self.shared)}
             carried = [slot[id(t)] for t in self.update_targets]
-            self._steps_fn = self.backend.compile_steps(self.fgraph, len(self.inputs), carried, self.device)
+            self._steps_fn = self.backend.compile_steps(self.fgraph, len(self.inputs), carried, self.device,
+                                                        step=self._fn)
         with deferred_interrupt(bool(self._donate)):
             outputs, shared = self._steps_fn(values, self._shared_values())
             for var, value in zip(self.shared, shared):

@@ -67,6 +67,15 @@ def shared_layer(lib):
     return lib.Model([x1, x2], lib.layers.Add(name="sum")([shared(x1), shared(x2)]), name="siamese")
 
 
+def uneven_branches(lib):
+    """Branches of different lengths: layer order by depth differs from the order of the layer calls."""
+    x = lib.Input((4,), name="x")
+    long_branch = lib.layers.Dense(3, name="b2")(lib.layers.Dense(3, name="b1")(x))
+    short_branch = lib.layers.Dense(3, name="a1")(x)
+    merged = lib.layers.Add(name="add")([short_branch, long_branch])
+    return lib.Model(x, [lib.layers.Dense(1, name="head")(merged), short_branch], name="uneven")
+
+
 def summary_lines(model, **kwargs):
     printed = []
     model.summary(print_fn=printed.append, **kwargs)
@@ -102,6 +111,16 @@ def test_summary_default_print_and_total_line(capsys):
     out = capsys.readouterr().out
     assert out.startswith('Model: "sonar"') and " Total params: 3,721 (14.54 KB)" in out
     assert "hidden (Dense)" in out and "(None, 60)" in out
+
+
+@pytest.mark.parametrize("build", [two_in_two_out, branches, chain_with_nested_model, shared_layer,
+                                   uneven_branches])
+def test_layer_and_weight_order_match_keras(keras, build):
+    """Keras orders a functional model's layers by depth; weights lists and legacy h5 files follow it."""
+    ours, theirs = build(mlcore), build(keras)
+    assert [layer.name for layer in ours.layers] == [layer.name for layer in theirs.layers]
+    assert [tuple(w.shape) for w in ours.weights] == [tuple(w.shape) for w in theirs.weights]
+    assert [w.name for w in ours.weights] == [w.name for w in theirs.weights]
 
 
 # --- several inputs and outputs -----------------------------------------------------------------------
@@ -164,6 +183,12 @@ def test_unknown_output_name_in_loss_dict_is_named():
         model.compile("sgd", loss={"o1": "mse", "o3": "mse"})
         model.evaluate(*multi_data(np.random.default_rng(0)), verbose=0)
     assert "o3" in str(err.value) and "o1" in str(err.value) and "o2" in str(err.value)
+
+
+def test_keras1_input_output_names(rng):
+    x = layers.Input((3,))
+    model = Model(input=x, output=layers.Dense(2)(x))
+    assert model.input_shape == (None, 3) and model.output_shape == (None, 2)
 
 
 def test_shared_layer_and_model_default_names():

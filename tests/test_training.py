@@ -471,6 +471,14 @@ def test_generators_and_sequences_give_what_arrays_give(small):
                                rtol=1e-6)
 
 
+def test_a_generator_that_runs_dry_stops_training_with_a_warning(small):
+    model, x, y = small
+    four_batches = ((x[k:k + 5], y[k:k + 5]) for k in range(0, 20, 5))
+    with pytest.warns(UserWarning, match="ran out of data"):
+        history = model.fit(four_batches, epochs=3, verbose=0)
+    assert history.epoch == [0] and len(history.history["loss"]) == 1
+
+
 @pytest.mark.parametrize("backend_name", ["numpy", "jax"])
 def test_steps_per_execution_gives_the_same_weights(rng, require_backend, backend_name):
     require_backend(backend_name)

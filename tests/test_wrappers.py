@@ -81,6 +81,13 @@ def test_model_style_with_loss_and_optimizer_given_to_the_wrapper(blobs):
         KerasClassifier(model=uncompiled).fit(x, y)
 
 
+def test_one_hot_targets_are_classes_0_to_k(blobs):
+    x, y = blobs
+    one_hot = np.eye(2, dtype="float32")[(y == "rock").astype(int)]
+    clf = KerasClassifier(model=lambda: uncompiled(2), loss="categorical_crossentropy", epochs=1).fit(x, one_hot)
+    assert list(clf.classes_) == [0, 1] and set(clf.predict(x)) <= {0, 1}
+
+
 def test_a_compiled_model_instance_is_copied_for_each_fit(blobs):
     x, y = blobs
     template = uncompiled(2)

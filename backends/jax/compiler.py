@@ -129,7 +129,7 @@ class JaxBackend(Backend):
         run.plan, run.jitted = plan, run_graph
         return run
 
-    def compile_steps(self, fgraph, n_inputs, carried, device=None):
+    def compile_steps(self, fgraph, n_inputs, carried, device=None, step=None):
         """The steps as one jax.lax.scan: shared values are the carry, inputs are scanned over."""
         self.check_device(device)
         batched = sharding.batch_inputs(fgraph)

@@ -88,13 +88,9 @@ def _(op, node):
     return lambda v, s: jnp.full(tuple(int(d) for d in np.asarray(s)), v, dtype=node.outputs[0].dtype)
 
 
-REDUCTIONS = {reduce.Sum: "sum", reduce.Prod: "prod", reduce.Max: "max", reduce.Min: "min",
-              reduce.Argmax: "argmax", reduce.Argmin: "argmin"}
-
-
-@lower.register(*REDUCTIONS)
+@lower.register(*xk.REDUCTIONS)
 def _(op, node):
-    return xk.reduce_kernel(jnp, op, REDUCTIONS[type(op)])
+    return xk.reduce_kernel(jnp, op, xk.REDUCTIONS[type(op)])
 
 
 @lower.register(linalg.Matmul)

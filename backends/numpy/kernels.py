@@ -93,13 +93,9 @@ def _(op, node):
     return lambda v, s: np.full(tuple(int(d) for d in s), v, dtype=node.outputs[0].dtype)
 
 
-REDUCTIONS = {reduce.Sum: "sum", reduce.Prod: "prod", reduce.Max: "max", reduce.Min: "min",
-              reduce.Argmax: "argmax", reduce.Argmin: "argmin"}
-
-
-@lower.register(*REDUCTIONS)
+@lower.register(*xk.REDUCTIONS)
 def _(op, node):
-    return xk.reduce_kernel(np, op, REDUCTIONS[type(op)])
+    return xk.reduce_kernel(np, op, xk.REDUCTIONS[type(op)])
 
 
 @lower.register(linalg.Matmul)

@@ -12,7 +12,7 @@ from backends.base import Lowering
 from backends.theano.reference import ReferenceOp
 from mlcore.graph.gradient import GradientBlock
 from mlcore.graph.ops import elemwise as ew
-from mlcore.graph.ops import linalg, nn as nn_ops, random, reduce, shape
+from mlcore.graph.ops import linalg, nn as nn_ops, random, shape
 from mlcore.graph.ops.shape import build_key
 
 lower = Lowering("theano")
@@ -119,13 +119,9 @@ def _(op, node):
     return lambda v, s: pt.alloc(v, *(s[d] for d in range(ndim)))
 
 
-REDUCTIONS = {reduce.Sum: "sum", reduce.Prod: "prod", reduce.Max: "max", reduce.Min: "min",
-              reduce.Argmax: "argmax", reduce.Argmin: "argmin"}
-
-
-@lower.register(*REDUCTIONS)
+@lower.register(*xk.REDUCTIONS)
 def _(op, node):
-    return xk.reduce_kernel(pt, op, REDUCTIONS[type(op)])
+    return xk.reduce_kernel(pt, op, xk.REDUCTIONS[type(op)])
 
 
 @lower.register(linalg.Matmul)

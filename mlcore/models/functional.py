@@ -18,17 +18,26 @@ def _history(tensor):
     return history
 
 
+def producer(tensor):
+    """The node (layer call) that made a tensor."""
+    layer, node_index, _ = _history(tensor)
+    return layer._inbound_nodes[node_index]
+
+
 def trace_nodes(inputs, outputs):
-    """The layer calls between inputs and outputs, each after the calls it depends on."""
+    """The layer calls between inputs and outputs, each after the calls it depends on, and the order in
+    which a depth-first walk from the outputs first meets each layer (Keras's tie-break for layer order)."""
     input_ids = {id(t) for t in inputs}
-    order, seen = [], set()
+    order, seen, first_met = [], set(), {}
 
     def visit(tensor):
-        layer, node_index, _ = _history(tensor)
-        node = layer._inbound_nodes[node_index]
+        node = producer(tensor)
         if id(node) in seen:
             return
         seen.add(id(node))
+        if id(tensor) in input_ids and not isinstance(node.layer, InputLayer):
+            return                          # an intermediate tensor given as an input: its maker is outside
+        first_met.setdefault(node.layer, len(first_met))
         if id(tensor) not in input_ids:
             for t in node.input_tensors:
                 visit(t)
@@ -40,13 +49,29 @@ def trace_nodes(inputs, outputs):
         if isinstance(node.layer, InputLayer) and id(node.outputs) not in input_ids:
             raise ValueError("The model's outputs depend on Input %s, which is not among its inputs"
                              % node.layer.name)
-    return order
+    return order, first_met
+
+
+def depths(nodes):
+    """Keras's depths: a node's longest distance to an output, raised to its layer's (a layer's depth is
+    the largest of its nodes'). nodes in trace_nodes order."""
+    in_graph = {id(node) for node in nodes}
+    node_depth, layer_depth = {}, {}
+    for node in reversed(nodes):
+        depth = max(node_depth.get(id(node), 0), layer_depth.get(id(node.layer), 0))
+        node_depth[id(node)] = layer_depth[id(node.layer)] = depth
+        for t in node.input_tensors:
+            parent = id(producer(t))
+            if parent in in_graph:
+                node_depth[parent] = max(depth + 1, node_depth.get(parent, 0))
+    return node_depth, layer_depth
 
 
 class Model(Trainer, Layer):
     """Functional model: Model(inputs, outputs, name=None); subclassing (define call) works too."""
 
     def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
+        inputs, outputs = kwargs.pop("input", inputs), kwargs.pop("output", outputs)     # Keras 1's names
         if name is None and inputs is not None and type(self) is Model:
             name = unique_name("functional")        # Keras 3 names them after its Functional class
         super().__init__(name=name, trainable=trainable, **kwargs)
@@ -58,11 +83,10 @@ class Model(Trainer, Layer):
     def _init_graph(self, inputs, outputs):
         self._input_structure, self._output_structure = inputs, outputs
         self.inputs, self.outputs = flatten(inputs), flatten(outputs)
-        self._nodes = trace_nodes(self.inputs, self.outputs)
-        layers = []
-        for node in self._nodes:
-            if node.layer not in layers:
-                layers.append(node.layer)
+        self._nodes, first_met = trace_nodes(self.inputs, self.outputs)
+        _, layer_depth = depths(self._nodes)
+        # Keras 3's layer order (and so its order of weights, and of layers in h5 files): deepest first
+        layers = sorted(first_met, key=lambda layer: (-layer_depth[id(layer)], first_met[layer]))
         self._layers = layers
         if not self.trainable:
             self.trainable = False          # Model(..., trainable=False) freezes its layers

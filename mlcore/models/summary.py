@@ -41,25 +41,16 @@ def _column_widths(positions, line_length):
     return widths
 
 
-def _producer(tensor):
-    layer, node_index, _ = tensor.tag["keras_history"]
-    return layer._inbound_nodes[node_index]
-
-
 def _sequential_like(model):
     """Keras's test for the short table: no two layer calls at the same depth from the outputs,
     no call with several inputs, no layer called twice."""
+    from mlcore.models.functional import depths
     from mlcore.models.sequential import Sequential
     if isinstance(model, Sequential) or not model._nodes:
         return True
-    depth = {}
-    for node in reversed(model._nodes):     # outputs first: a node's depth is final when it is reached
-        d = depth.setdefault(id(node), 0)
-        for t in node.input_tensors:
-            parent = id(_producer(t))
-            depth[parent] = max(depth.get(parent, 0), d + 1)
+    node_depth, _ = depths(model._nodes)
     layers = [node.layer for node in model._nodes]
-    return (len(set(depth.values())) == len(depth) and all(len(n.input_tensors) <= 1 for n in model._nodes)
+    return (len(set(node_depth.values())) == len(node_depth) and all(len(n.input_tensors) <= 1 for n in model._nodes)
             and len({id(layer) for layer in layers}) == len(layers))
 
 

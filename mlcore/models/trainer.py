@@ -6,6 +6,8 @@ compiled once on the current backend.  With steps_per_execution=k, k steps run
 in one call (a lax.scan on jax).  Metrics are accumulated in Python as
 sample-weighted means, as Keras reports them.
 """
+import warnings
+
 import numpy as np
 
 from mlcore.graph.basic import TensorType
@@ -96,7 +98,14 @@ class Trainer:
         logs = {}
         for epoch in range(initial_epoch, epochs):
             cbks.on_epoch_begin(epoch)
-            logs = self._run_epoch(data, cbks, train=True)
+            epoch_logs = self._run_epoch(data, cbks, train=True)
+            if not epoch_logs:          # not one batch: a generator that ran dry
+                warnings.warn("Your input ran out of data; interrupting training. Make sure that your generator "
+                              "can generate at least `steps_per_epoch * epochs` batches (here %s epochs); "
+                              "a Sequence (len() and indexing) restarts each epoch" % (epochs - initial_epoch),
+                              stacklevel=2)
+                break
+            logs = epoch_logs
             if val_data is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = self._evaluate_data(val_data, cbks)
                 logs.update({"val_" + k: v for k, v in val_logs.items()})

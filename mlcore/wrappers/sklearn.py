@@ -9,7 +9,6 @@ import inspect
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-from sklearn.preprocessing import LabelEncoder
 
 FIT_PARAMS = ("epochs", "nb_epoch", "batch_size", "verbose", "validation_split", "shuffle", "callbacks",
               "class_weight", "initial_epoch", "steps_per_epoch")
@@ -103,13 +102,16 @@ def _as_2d_float(x):
 
 
 class KerasClassifier(ClassifierMixin, BaseWrapper):
-    """A classifier; labels of any type are encoded with LabelEncoder (classes_)."""
+    """A classifier; labels of any type become their index in the sorted classes_ (LabelEncoder's rule),
+    and one-hot rows stand for classes 0..k-1 (as the Keras 2 wrapper reads them)."""
 
     def fit(self, X, y, **kwargs):
-        self.encoder_ = LabelEncoder().fit(np.asarray(y).ravel())
-        self.classes_ = self.encoder_.classes_
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] > 1:
+            self.classes_, codes = np.arange(y.shape[1]), y.argmax(axis=1)
+        else:
+            self.classes_, codes = np.unique(y.ravel(), return_inverse=True)
         self.n_classes_ = len(self.classes_)
-        codes = self.encoder_.transform(np.asarray(y).ravel())
         x = _as_2d_float(X)
         if not (self.warm_start and hasattr(self, "model_")):
             self.model_ = self._build()
