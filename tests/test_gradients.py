@@ -95,7 +95,10 @@ def test_zero_grad_and_disconnected_grad():
 def test_consider_constant_and_known_grads():
     x = T.dvector("x")
     y = T.exp(x)
-    g = T.grad((y * x).sum(), x, consider_constant=[y])
+    g = T.grad((y * x).sum(), x, consider_constant=[y])          # d/dx (c * x) with c = exp(x) held
+    np.testing.assert_allclose(compile_([x], g)(np.ones(2)), [np.e, np.e])
+    h = T.nnet.softmax(x)
+    g = T.grad(T.log(h).sum() + x.sum(), x, consider_constant=[h])   # held where stabilize rewrites
     np.testing.assert_allclose(compile_([x], g)(np.zeros(2)), [1, 1])
     gk = T.grad(None, x, known_grads={y: T.ones_like(y) * 2})
     np.testing.assert_allclose(compile_([x], gk)(np.zeros(2)), [2, 2])

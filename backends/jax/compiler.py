@@ -25,6 +25,19 @@ from mlcore.graph.ops.shape import Shape
 jax.config.update("jax_enable_x64", True)  # float64 graphs stay float64; float32 ones keep explicit dtypes
 
 
+def typed(kernel, node):
+    """kernel with its results in the node's dtypes: jnp promotes otherwise than mlcore's types
+    (float32 * int64 is float64 in jax with x64); converting is free where they agree."""
+    dtypes = [np.dtype(o.dtype) for o in node.outputs]
+
+    def run(*args):
+        results = kernel(*args)
+        results = [results] if len(dtypes) == 1 else results
+        results = [r if r.dtype == d else r.astype(d) for r, d in zip(results, dtypes)]
+        return results[0] if len(dtypes) == 1 else results
+    return run
+
+
 class ConcreteFirst:
     """The jax kernels, except that a node whose inputs are all numpy arrays runs its numpy
     kernel, so that shape arithmetic stays concrete under jit (jnp would stage it out)."""
@@ -33,7 +46,7 @@ class ConcreteFirst:
         self.numpy = NumpyLowering()
 
     def kernel(self, node):
-        traced, concrete = lower.kernel(node), self.numpy.kernel(node)
+        traced, concrete = typed(lower.kernel(node), node), self.numpy.kernel(node)
         if isinstance(node.op, Elemwise):
             traced = xk.broadcast_checked(traced, node)     # at trace time: free under jit
 
@@ -123,8 +136,9 @@ class JaxBackend(Backend):
             mesh = sharding.active_mesh()
             if mesh is not None:  # data parallel: inputs sharded or replicated over the mesh (sharding.py)
                 return run_graph(*sharding.place(inputs, mesh, batched, static))
-            inputs = [jax.device_put(v, target) if isinstance(v, np.ndarray) and k not in static else v
-                      for k, v in enumerate(inputs)]
+            if device != "cpu":  # on the CPU, jit takes numpy arrays without a copy of its own
+                inputs = [jax.device_put(v, target) if isinstance(v, np.ndarray) and k not in static else v
+                          for k, v in enumerate(inputs)]
             return run_graph(*inputs)
         run.plan, run.jitted = plan, run_graph
         return run

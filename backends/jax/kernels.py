@@ -12,9 +12,14 @@ from mlcore.graph.ops import linalg, nn as nn_ops, random, reduce, shape
 
 lower = Lowering("jax")
 
+def _floats_only(fn):
+    """jax.nn's functions refuse ints and bools: those are computed in float64, as numpy does."""
+    return lambda x: fn(x if jnp.issubdtype(x.dtype, jnp.floating) else x.astype("float64"))
+
+
 SPECIAL = {
-    "sigmoid": jax.nn.sigmoid,
-    "softplus": jax.nn.softplus,
+    "sigmoid": _floats_only(jax.nn.sigmoid),
+    "softplus": _floats_only(jax.nn.softplus),
     "relu": lambda x: jnp.maximum(x, 0),
     "second": xk.second(jnp),
 }

@@ -66,7 +66,7 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_g
             raise TypeError("grad: cost must be a scalar, got %s (take .sum() or .mean() first)" % (cost.type,))
         if not _is_float(cost):
             raise TypeError("grad: cost %s has integer dtype %s" % (cost, cost.dtype))
-        seeds[_stabilized(cost, wrt)] = ones_like(cost)
+        seeds[_stabilized(cost, list(wrt) + list(consider_constant or ()) + list(seeds))] = ones_like(cost)
     grads = _backpropagate(seeds, wrt, consider_constant or ())
     out = []
     for w in wrt:
@@ -81,14 +81,15 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_g
     return out[0] if single else out
 
 
-def _stabilized(cost, wrt):
+def _stabilized(cost, keep):
     """cost with the stabilize rewrites applied first (log(softmax) -> log_softmax, ...),
     so that the gradient graph, built from it, is stable too (Theano rewrote the
-    gradient graph afterwards instead).  The wrt variables are kept as they are."""
+    gradient graph afterwards instead).  The variables in keep (wrt, consider_constant,
+    known_grads) stay in the rewritten graph as they are, so grad still finds them."""
     from mlcore.graph.basic import graph_inputs
     from mlcore.graph.fgraph import FunctionGraph
     from mlcore.graph.rewrite import rewrite
-    fgraph = FunctionGraph(list(wrt) + graph_inputs([cost]), [cost])
+    fgraph = FunctionGraph(keep + graph_inputs([cost]), [cost])
     return rewrite(fgraph, ["stabilize"]).outputs[0]
 
 

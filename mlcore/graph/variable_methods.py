@@ -1,4 +1,6 @@
 """Python operators and Theano's tensor methods on Variables (x + y, x.sum(), x.T, x[1:], ...)."""
+import numpy as np
+
 from mlcore.graph import ops
 from mlcore.graph.basic import Variable
 from mlcore.graph.ops.shape import shape as shape_of
@@ -15,7 +17,7 @@ def _getitem(self, key):
 
 
 def _reshape(self, *shape, ndim=None):
-    if len(shape) == 1 and not isinstance(shape[0], int):
+    if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
         shape = shape[0]
     return ops.reshape(self, shape, ndim=ndim)
 
@@ -46,7 +48,8 @@ METHODS = {
     "size": property(lambda self: ops.prod(shape_of(self))),
     "T": property(lambda self: ops.transpose(self)),
     "transpose": lambda self, *axes: ops.transpose(self, axes[0] if len(axes) == 1 else (axes or None)),
-    "sum": lambda self, axis=None, keepdims=False, dtype=None: ops.sum_(self, axis, keepdims),
+    "sum": lambda self, axis=None, keepdims=False, dtype=None: ops.sum_(
+        self if dtype is None else ops.cast(self, dtype), axis, keepdims),
     "mean": lambda self, axis=None, keepdims=False: ops.mean(self, axis, keepdims),
     "max": lambda self, axis=None, keepdims=False: ops.max_(self, axis, keepdims),
     "min": lambda self, axis=None, keepdims=False: ops.min_(self, axis, keepdims),

@@ -291,11 +291,32 @@ def _spec_str(spec):
 
 def subtensor(x, key):
     x = as_tensor_variable(x)
+    if isinstance(key, tuple) and any(k is None for k in key) or key is None:
+        return _with_new_axes(x, key if isinstance(key, tuple) else (key,))
     spec, extra = _split_key(key)
     spec = expand_spec(spec, x.ndim)
     if all(e == ("slice", None, None, None) for e in spec):
         return x
     return Subtensor(spec)(x, *extra)
+
+
+def _with_new_axes(x, key):
+    """x[key] where key holds None (numpy.newaxis) among ints and slices: x indexed without
+    them, then a DimShuffle putting the new dims where numpy does."""
+    if any(not (k is None or k is Ellipsis or isinstance(k, (slice, int, np.integer))
+                or isinstance(k, Variable) and k.ndim == 0) for k in key):
+        raise IndexError("None (numpy.newaxis) is supported among ints and slices only, got %r" % (key,))
+    covered = x.ndim - sum(k is not None and k is not Ellipsis for k in key)
+    entries = [e for k in key for e in ([slice(None)] * covered if k is Ellipsis else [k])]
+    indexed = subtensor(x, tuple(e for e in entries if e is not None))
+    order, kept = [], 0
+    for e in entries:
+        if e is None:
+            order.append("x")
+        elif isinstance(e, slice):
+            order.append(kept)
+            kept += 1
+    return DimShuffle(order + list(range(kept, indexed.ndim)))(indexed)
 
 
 def _inc_or_set(x, key, y, set_):

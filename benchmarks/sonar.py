@@ -1,0 +1,99 @@
+"""Time the seed's Sonar fit (60-60-1 MLP, Adam, 100 epochs, batch 5) on each mlcore
+backend beside Keras 3 on its jax backend, in one run.
+
+    python -m benchmarks.sonar [--epochs 100] [--out benchmarks/results]
+
+Each system fits the same split from the same initial weights, with
+steps_per_execution 1 and 25 (25 = one call per epoch); the table gives the
+fit time and mlcore's speed-up over Keras 3 with the same setting.
+"""
+import argparse
+import json
+import os
+import time
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelEncoder
+
+from benchmarks.machine import machine_info
+
+
+def data():
+    from mlcore.datasets import sonar
+    x, labels = sonar.load_data()
+    y = LabelEncoder().fit_transform(labels).astype("float32")
+    return train_test_split(x.astype("float32"), y, test_size=0.4, random_state=0, stratify=y)
+
+
+def initial_weights(seed=0):
+    rng = np.random.default_rng(seed)
+    limit1, limit2 = np.sqrt(6 / 120), np.sqrt(6 / 61)
+    return [rng.uniform(-limit1, limit1, (60, 60)).astype("float32"), np.zeros(60, "float32"),
+            rng.uniform(-limit2, limit2, (60, 1)).astype("float32"), np.zeros(1, "float32")]
+
+
+def fit_mlcore(backend, spe, x, y, weights, epochs):
+    import mlcore
+    from mlcore.layers import Dense
+    from mlcore.models import Sequential
+    model = Sequential([Dense(60, input_dim=60, activation="relu"), Dense(1, activation="sigmoid")])
+    model.set_weights(weights)
+    model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"], steps_per_execution=spe,
+                  backend=backend)
+    return _timed(model, x, y, epochs)
+
+
+def fit_keras(spe, x, y, weights, epochs):
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    import keras
+    if keras.backend.backend() != "jax":
+        raise RuntimeError("Keras uses its %s backend here; set KERAS_BACKEND=jax" % keras.backend.backend())
+    model = keras.Sequential([keras.Input((60,)), keras.layers.Dense(60, activation="relu"),
+                              keras.layers.Dense(1, activation="sigmoid")])
+    model.set_weights(weights)
+    model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"], steps_per_execution=spe)
+    return _timed(model, x, y, epochs)
+
+
+def _timed(model, x, y, epochs):
+    """Fit time including the first compile (as a user waits for it), and the final loss."""
+    start = time.perf_counter()
+    history = model.fit(x, y, epochs=epochs, batch_size=5, verbose=0, shuffle=True)
+    return time.perf_counter() - start, float(history.history["loss"][-1])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--epochs", type=int, default=100)
+    parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
+    args = parser.parse_args(argv)
+    import backends
+    x, _, y, _ = data()
+    weights = initial_weights()
+    rows = []
+    for spe in (1, 25):
+        try:
+            keras_time, keras_loss = fit_keras(spe, x, y, weights, args.epochs)
+            rows.append({"system": "keras3-jax", "steps_per_execution": spe, "seconds": keras_time,
+                         "final_loss": keras_loss})
+        except (ImportError, RuntimeError) as err:
+            keras_time = None
+            print("Keras 3 not measured:", err)
+        for backend in backends.available():
+            seconds, loss = fit_mlcore(backend, spe, x, y, weights, args.epochs)
+            rows.append({"system": "mlcore-" + backend, "steps_per_execution": spe, "seconds": seconds,
+                         "final_loss": loss, "speedup_vs_keras": keras_time / seconds if keras_time else None})
+    print("| system | steps_per_execution | fit time (s) | final loss | speed-up vs Keras 3 |")
+    print("|---|---|---|---|---|")
+    for row in rows:
+        speedup = row.get("speedup_vs_keras")
+        print("| %s | %d | %.2f | %.4f | %s |" % (row["system"], row["steps_per_execution"], row["seconds"],
+                                                row["final_loss"], "%.2fx" % speedup if speedup else "-"))
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "sonar.json"), "w") as f:
+        json.dump({"machine": machine_info(), "epochs": args.epochs, "results": rows}, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
