@@ -147,3 +147,18 @@ def conv_grad_filter(conv, op, x, w, g):
 
 def pool_padding(op, x_shape):
     return resolve_padding(op.padding, x_shape[1:3], op.ws, op.strides)
+
+
+def register_windowed_ops(lower, nn):
+    """Convolution, its two gradients, pooling and its gradient, for a backend whose `nn`
+    module has the kernels of backends/numpy/nn.py (conv2d, pool2d, pool2d_grad)."""
+    from mlcore.graph.ops import nn as nn_ops
+    lower.register(nn_ops.Conv2D)(lambda op, node: lambda x, w: conv_forward(nn.conv2d, op, x, w))
+    lower.register(nn_ops.Conv2DGradInput)(
+        lambda op, node: lambda x, w, g: conv_grad_input(nn.conv2d, op, x, w, g))
+    lower.register(nn_ops.Conv2DGradFilter)(
+        lambda op, node: lambda x, w, g: conv_grad_filter(nn.conv2d, op, x, w, g))
+    lower.register(nn_ops.Pool2D)(lambda op, node: lambda x: nn.pool2d(
+        x, op.ws, op.strides, pool_padding(op, x.shape), op.mode, op.count_include_pad))
+    lower.register(nn_ops.Pool2DGrad)(lambda op, node: lambda x, y, g: nn.pool2d_grad(
+        x, y, g, op.ws, op.strides, pool_padding(op, x.shape), op.mode, op.count_include_pad))

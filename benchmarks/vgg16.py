@@ -6,7 +6,8 @@ same weights.
     python -m benchmarks.vgg16            # full size (224x224), ~10 minutes on 2 cores
     python -m benchmarks.vgg16 --quick    # 64x64 inputs, one repetition: checks that everything runs
 
-Each figure is the median over repetitions after a warm-up call (the compile), numpy arrays in and out.
+Each figure is the median over repetitions after a warm-up call (the compile), numpy arrays in and out;
+the repetitions go round-robin over all systems, so load on a shared machine falls on all of them alike.
 The FLOP count (2 per multiply-add of the convolutions and dense layers) comes from the layer shapes;
 the machine's limit is measured in the same run as float32 GEMM GFLOP/s (a large numpy matmul), so
 "of GEMM" says how close each system comes to it. Results go to benchmarks/results/vgg16.{json,csv}
@@ -66,11 +67,6 @@ def _seconds(fn):
     return time.perf_counter() - start
 
 
-def median_seconds(fn, repeats):
-    fn()                                        # warm-up: compiles
-    return statistics.median(_seconds(fn) for _ in range(repeats))
-
-
 # --- the model and its FLOPs ---------------------------------------------------------------------------
 def vgg_flops(model):
     """FLOPs of one image's forward pass: 2 per multiply-add of each Conv2D and Dense layer."""
@@ -120,9 +116,12 @@ def plain_jax_forward():
 
 # --- the systems ---------------------------------------------------------------------------------------
 class Bench:
-    def __init__(self, size, repeats):
+    """Each system registers its timed calls (compiled by a warm-up call); measure() then times them
+    round-robin, so a change of load on a shared machine affects every system alike."""
+
+    def __init__(self, size):
         from mlcore.applications import VGG16
-        self.size, self.repeats = size, repeats
+        self.size = size
         self.model = VGG16(weights=None, input_shape=(size, size, 3))
         self.weights = random_weights(self.model)
         self.model.set_weights(self.weights)
@@ -130,22 +129,32 @@ class Bench:
         rng = np.random.default_rng(1)
         self.x = {b: rng.uniform(-120, 130, (b, size, size, 3)).astype("float32") for b in BATCHES}
         self.y = np.eye(2, dtype="float32")[rng.integers(0, 2, max(BATCHES))]
-        self.rows = []
+        self.cases = []
         self.outputs = {}
 
-    def record(self, system, task, batch, seconds):
-        self.rows.append({"system": system, "task": task, "batch": batch, "seconds": seconds,
-                          "images_per_s": batch / seconds, "gflops": self.flops * batch / seconds / 1e9})
-        print("  %-14s %-9s batch %d: %8.1f ms  %7.2f images/s" % (system, task, batch, seconds * 1e3,
-                                                                   batch / seconds), flush=True)
+    def add(self, system, task, batch, fn):
+        fn()
+        self.cases.append((system, task, batch, fn))
+
+    def measure(self, repeats):
+        times = [[] for _ in self.cases]
+        for _ in range(repeats):
+            for case, spent in zip(self.cases, times):
+                spent.append(_seconds(case[3]))
+        rows = []
+        for (system, task, batch, _), spent in zip(self.cases, times):
+            seconds = statistics.median(spent)
+            rows.append({"system": system, "task": task, "batch": batch, "seconds": seconds,
+                         "images_per_s": batch / seconds, "gflops": self.flops * batch / seconds / 1e9})
+        return rows
 
     def mlcore(self, backend):
         from mlcore import function
         fn = function(self.model.inputs, self.model.outputs[0], backend=backend)
         for b in BATCHES:
-            self.record("mlcore-" + backend, "inference", b, median_seconds(lambda: fn(self.x[b]), self.repeats))
+            self.add("mlcore-" + backend, "inference", b, lambda b=b: fn(self.x[b]))
         self.outputs["mlcore-" + backend] = fn(self.x[1])
-        self.record("mlcore-" + backend, "finetune", max(BATCHES), self.mlcore_finetune(backend))
+        self.add("mlcore-" + backend, "finetune", max(BATCHES), self.mlcore_finetune(backend))
 
     def mlcore_finetune(self, backend):
         from mlcore.layers import Dense
@@ -158,14 +167,13 @@ class Bench:
             layer.trainable = False
         model.compile(optimizer=Adam(1e-3), loss="categorical_crossentropy", backend=backend)
         b = max(BATCHES)
-        return median_seconds(lambda: model.train_on_batch(self.x[b], self.y[:b]), self.repeats)
+        return lambda: model.train_on_batch(self.x[b], self.y[:b])
 
     def plain_jax(self):
         import jax
         forward, weights = plain_jax_forward(), [jax.device_put(w) for w in self.weights]
         for b in BATCHES:
-            self.record("plain-jax", "inference", b,
-                        median_seconds(lambda: np.asarray(forward(weights, self.x[b])), self.repeats))
+            self.add("plain-jax", "inference", b, lambda b=b: np.asarray(forward(weights, self.x[b])))
         self.outputs["plain-jax"] = np.asarray(forward(weights, self.x[1]))
 
     def keras(self):
@@ -175,8 +183,7 @@ class Bench:
         model = keras.applications.VGG16(weights=None, input_shape=(self.size, self.size, 3))
         model.set_weights(self.weights)
         for b in BATCHES:
-            self.record("keras-jax", "inference", b,
-                        median_seconds(lambda: model.predict_on_batch(self.x[b]), self.repeats))
+            self.add("keras-jax", "inference", b, lambda b=b: model.predict_on_batch(self.x[b]))
         self.outputs["keras-jax"] = np.asarray(model.predict_on_batch(self.x[1]))
         for layer in model.layers:
             layer.trainable = False
@@ -184,8 +191,7 @@ class Bench:
         tuned = keras.Model(model.inputs, top)
         tuned.compile(optimizer=keras.optimizers.Adam(1e-3), loss="categorical_crossentropy")
         b = max(BATCHES)
-        self.record("keras-jax", "finetune", b,
-                    median_seconds(lambda: tuned.train_on_batch(self.x[b], self.y[:b]), self.repeats))
+        self.add("keras-jax", "finetune", b, lambda: tuned.train_on_batch(self.x[b], self.y[:b]))
 
 
 # --- report ----------------------------------------------------------------------------------------------
@@ -245,30 +251,33 @@ def main(argv=None):
                                                                meta["machine"]["cores"], meta["loadavg_start"][0]))
     meta["gemm_gflops"] = gemm_gflops(2048 if args.quick else 4096)
     print("float32 GEMM (numpy): %.1f GFLOP/s" % meta["gemm_gflops"], flush=True)
-    bench = Bench(size, repeats)
+    bench = Bench(size)
     meta["flops_per_image"] = bench.flops
     print("VGG16 forward: %.3f GFLOP per image" % (bench.flops / 1e9), flush=True)
     systems = [("mlcore-" + b, lambda b=b: bench.mlcore(b)) for b in args.backends]
     systems += [("plain-jax", bench.plain_jax), ("keras-jax", bench.keras)]
     meta["skipped"] = {}
-    for name, run in systems:
+    for name, build in systems:
         try:
-            run()
+            build()
+            print("  %s compiled" % name, flush=True)
         except ImportError as err:
             meta["skipped"][name] = str(err)
-            print("  %-14s skipped: %s" % (name, err))
+            print("  %s skipped: %s" % (name, err))
+    print("timing %d calls, %d rounds ..." % (len(bench.cases), repeats), flush=True)
+    rows = bench.measure(repeats)
     reference = bench.outputs.get("plain-jax")
     meta["max_abs_diff_vs_plain_jax"] = {k: float(np.abs(v - reference).max()) for k, v in bench.outputs.items()
                                          if reference is not None}
-    meta["targets"] = targets(bench.rows)
+    meta["targets"] = targets(rows)
     meta["loadavg_end"] = os.getloadavg()
-    print("\n" + table(bench.rows, meta["gemm_gflops"]))
+    print("\n" + table(rows, meta["gemm_gflops"]))
     print("\nGEMM limit %.1f GFLOP/s; %.2f GFLOP/image; load average %.2f at start, %.2f at end"
           % (meta["gemm_gflops"], bench.flops / 1e9, meta["loadavg_start"][0], meta["loadavg_end"][0]))
     for key, value in meta["targets"].items():
         print("%s: %s" % (key, "%.3f" % value if isinstance(value, float) else value))
     print("max |probability - plain jax|: %s" % meta["max_abs_diff_vs_plain_jax"])
-    print("wrote %s.json and .csv" % write(bench.rows, meta, args.quick, args.out_dir))
+    print("wrote %s.json and .csv" % write(rows, meta, args.quick, args.out_dir))
 
 
 if __name__ == "__main__":

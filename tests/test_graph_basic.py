@@ -24,6 +24,8 @@ def test_tensor_type_dtype_shape_and_broadcastable():
     assert t != TensorType("float64", (None, 1, 3))
     assert repr(t) == "Tensor(float32, (?, 1, 3))"
     assert repr(TensorType("int64", (None,))) == "Tensor(int64, (?,))"
+    assert TensorType("float32", (False, True)).shape == (None, 1)            # Theano's broadcastable
+    assert TensorType("float32", broadcastable=(True, False, False)).shape == (1, None, None)
 
 
 def test_tensor_type_filter_converts_or_names_the_input():
@@ -145,7 +147,8 @@ def test_shape_of_static_dims_is_a_constant():
 @pytest.mark.parametrize("build, shapes", [
     (lambda: T.matrix("a", shape=(None, 3)) + T.matrix("b", shape=(None, 4)), ("(?, 3)", "(?, 4)")),
     (lambda: T.dot(T.matrix(shape=(2, 3)), T.matrix(shape=(4, 5))), ("(2, 3)", "(4, 5)")),
-    (lambda: T.matrix(shape=(5, 3)) @ T.vector(shape=(4,)), ("(5, 3)", "(4, 1)")),
+    (lambda: T.matrix(shape=(5, 3)) @ T.vector(shape=(4,)), ("(5, 3)", "(4,)")),
+    (lambda: T.dot(T.vector(shape=(2,)), T.tensor3(shape=(4, 3, 5))), ("(2,)", "(4, 3, 5)")),
     (lambda: T.concatenate([T.matrix(shape=(2, 3)), T.matrix(shape=(2, 4))], axis=0), ("(2, 3)", "(2, 4)")),
     (lambda: T.maximum(T.vector(shape=(2,)), T.vector(shape=(3,))), ("(2,)", "(3,)")),
     (lambda: T.matrix(shape=(2, 3)).reshape((4, 2)), ("(2, 3)", "(4, 2)")),

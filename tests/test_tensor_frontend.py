@@ -22,6 +22,17 @@ def test_constructors_by_rank_and_dtype(prefix, dtype):
     assert getattr(T, prefix + "col")().broadcastable == (False, True)
     assert T.matrix(dtype="float64", shape=(2, None)).type.shape == (2, None)
     assert T.tensor("int32", broadcastable=(False, True)).type.shape == (None, 1)
+    assert T.tensor("float64", (False, True, False), "x").type.shape == (None, 1, None)   # Theano's order
+    assert T.TensorType("float32", (False,) * 4)("x").ndim == 4
+
+
+def test_floatx_decides_the_default_float_type(floatx):
+    for dtype in ("float64", "float32"):
+        floatx(dtype)
+        assert T.matrix().dtype == dtype and T.constant(1.5).dtype == dtype
+        assert (T.ivector() * 0.5).dtype == dtype and T.exp(T.ivector()).dtype == dtype
+        assert T.alloc(0.0, 2).dtype == dtype and T.stack([1.0, 2.0]).dtype == dtype
+        assert (T.fvector() * 0.5).dtype == "float32" and (T.dvector() * 0.5).dtype == "float64"
 
 
 def test_as_tensor_variable_arange_and_eval():

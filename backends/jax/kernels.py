@@ -8,7 +8,7 @@ from backends.base import Lowering
 from backends.jax import nn
 from mlcore.graph.gradient import GradientBlock
 from mlcore.graph.ops import elemwise as ew
-from mlcore.graph.ops import linalg, nn as nn_ops, random, reduce, shape
+from mlcore.graph.ops import linalg, nn as nn_ops, random, shape
 
 lower = Lowering("jax")
 
@@ -113,30 +113,7 @@ def _(op, node):
     return lambda x: jax.nn.log_softmax(x, axis=op.axis)
 
 
-@lower.register(nn_ops.Conv2D)
-def _(op, node):
-    return lambda x, w: xk.conv_forward(nn.conv2d, op, x, w)
-
-
-@lower.register(nn_ops.Conv2DGradInput)
-def _(op, node):
-    return lambda x, w, g: xk.conv_grad_input(nn.conv2d, op, x, w, g)
-
-
-@lower.register(nn_ops.Conv2DGradFilter)
-def _(op, node):
-    return lambda x, w, g: xk.conv_grad_filter(nn.conv2d, op, x, w, g)
-
-
-@lower.register(nn_ops.Pool2D)
-def _(op, node):
-    return lambda x: nn.pool2d(x, op.ws, op.strides, xk.pool_padding(op, x.shape), op.mode, op.count_include_pad)
-
-
-@lower.register(nn_ops.Pool2DGrad)
-def _(op, node):
-    return lambda x, y, g: nn.pool2d_grad(x, y, g, op.ws, op.strides, xk.pool_padding(op, x.shape),
-                                          op.mode, op.count_include_pad)
+xk.register_windowed_ops(lower, nn)
 
 
 @lower.register(random.RandomVariable)

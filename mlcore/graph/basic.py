@@ -12,13 +12,19 @@ _counter = itertools.count()
 
 
 class TensorType:
-    """A dtype plus a static shape whose entries are ints, or None when unknown."""
+    """A dtype plus a static shape whose entries are ints, or None when unknown.
+
+    Theano's broadcastable pattern works too, as shape or broadcastable=: True is a dim of
+    size 1, False an unknown one (TensorType("float32", (False, True)) is shape (None, 1)).
+    """
 
     __slots__ = ("dtype", "shape")
 
-    def __init__(self, dtype, shape):
+    def __init__(self, dtype, shape=None, broadcastable=None):
+        if (shape is None) == (broadcastable is None):
+            raise TypeError("TensorType needs one of shape= and broadcastable=")
         self.dtype = np.dtype(dtype).name
-        self.shape = tuple(None if s is None else int(s) for s in shape)
+        self.shape = tuple(_dim(s) for s in (broadcastable if shape is None else shape))
 
     @property
     def ndim(self):
@@ -61,6 +67,12 @@ class TensorType:
             if expected is not None and expected != got:
                 raise ValueError("Input %s expects shape %s but got %s" % (name, self, data.shape))
         return data
+
+
+def _dim(size):
+    if size is None or isinstance(size, (bool, np.bool_)):
+        return 1 if size else None      # a broadcastable flag
+    return int(size)
 
 
 class Variable:

@@ -32,12 +32,9 @@ concat = concatenate
 
 
 def tensor(dtype=None, shape=None, name=None, broadcastable=None):
-    """A symbolic input.  shape has None for unknown dims; Theano's broadcastable=(True, False) also works."""
-    if shape is None:
-        if broadcastable is None:
-            raise TypeError("tensor() needs shape= or broadcastable=")
-        shape = [1 if b else None for b in broadcastable]
-    return TensorType(dtype or config.floatx(), shape)(name)
+    """A symbolic input.  shape has None for unknown dims; Theano's broadcastable pattern
+    (True, False), given as shape or broadcastable=, also works."""
+    return TensorType(dtype or config.floatx(), shape, broadcastable)(name)
 
 
 def _maker(ndim, dtype=None, pattern=None):

@@ -32,6 +32,9 @@ class Elemwise(Op):
         inputs = [as_tensor_variable(x) for x in inputs]
         common = common_dtype(inputs)
         inputs = [with_dtype(x, common) if is_weak(x) else x for x in inputs]
+        if self.dtype_rule == "float":     # exp(int8) computes in floatx, not in numpy's float16
+            dtype = self.output_dtype([x.dtype for x in inputs])
+            inputs = [with_dtype(x, dtype) for x in inputs]
         ndim = max(x.ndim for x in inputs)
         from mlcore.graph.ops.shape import pad_left
         inputs = [pad_left(x, ndim) for x in inputs]

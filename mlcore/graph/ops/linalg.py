@@ -45,6 +45,9 @@ def matmul(x, y):
     if x.ndim == 0 or y.ndim == 0:
         raise ValueError("matmul: scalar operands are not allowed, got %s and %s" % (x.type, y.type))
     xv, yv = x.ndim == 1, y.ndim == 1
+    k1, k2 = x.type.shape[-1], y.type.shape[0 if yv else -2]
+    if (xv or yv) and None not in (k1, k2) and k1 != k2:     # name the vector as given, before reshaping
+        raise ValueError("dot: shapes %s and %s are not aligned (%d != %d)" % (x.type, y.type, k1, k2))
     x2 = DimShuffle(("x", 0))(x) if xv else x
     y2 = DimShuffle((0, "x"))(y) if yv else y
     out = Matmul()(x2, y2)
@@ -76,6 +79,11 @@ def tensordot(a, b, axes=2):
         axes_a, axes_b = ([ax] if isinstance(ax, (int, np.integer)) else list(ax) for ax in axes)
     axes_a = [ax % a.ndim for ax in axes_a]
     axes_b = [ax % b.ndim for ax in axes_b]
+    for i, j in zip(axes_a, axes_b):
+        n, m = a.type.shape[i], b.type.shape[j]
+        if None not in (n, m) and n != m:
+            raise ValueError("tensordot: shapes %s and %s are not aligned (axis %d has %d, axis %d has %d)"
+                             % (a.type, b.type, i, n, j, m))
     free_a = [i for i in range(a.ndim) if i not in axes_a]
     free_b = [i for i in range(b.ndim) if i not in axes_b]
     sa, sb = shape(a), shape(b)
