@@ -182,6 +182,7 @@ def _machine_markdown(machine: dict) -> str:
 def write_summary(out_dir: Path) -> Path:
     """results/README.md: every workload document in `out_dir`, with its plots."""
     docs = [json.loads(p.read_text()) for p in sorted(out_dir.glob("*.json"))]
+    docs = [d for d in docs if "workload" in d]  # vgg16.json, sonar.json... are other scripts' own
     docs.sort(key=lambda d: (ORDER.index(d["workload"]) if d["workload"] in ORDER else len(ORDER), d["stem"]))
     parts = ["# Benchmark results", "",
              "Written by `python -m benchmarks`; see ../README.md for what is measured and how.", ""]
