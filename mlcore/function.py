@@ -150,9 +150,14 @@ class Function:
             raise TypeError("Function expects %d input(s) (%s), got %d"
                             % (len(self.inputs), ", ".join(map(repr, self.inputs)), len(args)))
         values = [v.type.filter(a, repr(v), self.allow_input_downcast) for v, a in zip(self.inputs, args)]
-        with deferred_interrupt(bool(self._donate)):
+        if self._donate:
+            with deferred_interrupt():
+                results = self._fn(*values, *self._shared_values())
+                self._store_updates(results[len(self.outputs):])
+        else:
             results = self._fn(*values, *self._shared_values())
-            self._store_updates(results[len(self.outputs):])
+            if self.update_targets:
+                self._store_updates(results[len(self.outputs):])
         outputs = [self.backend.to_numpy(r) for r in results[:len(self.outputs)]]
         if self.profile is not None:
             self.profile.calls += 1

@@ -9,6 +9,7 @@ therefore runs on numpy values during tracing, and the inputs that decide a
 shape (a symbolic slice bound, a reshape target) are static arguments of the
 jit: it retraces for each new value, as jax.jit's static_argnums does.
 """
+import functools
 from functools import partial
 
 import jax
@@ -100,6 +101,7 @@ class JaxBackend(Backend):
             pass
         return kinds
 
+    @functools.lru_cache(maxsize=None)
     def jax_device(self, device):
         return jax.local_devices(backend=device or "cpu")[0]  # this process's own, also on several hosts
 
@@ -109,7 +111,7 @@ class JaxBackend(Backend):
             return sharding.replicate(value, mesh)
         target = self.jax_device(device)
         if isinstance(value, jax.Array) and not value.is_deleted() and value.devices() == {target}:
-            return value
+            return value  # already there: the common case, once per shared variable per call
         return jax.device_put(np.asarray(value), target)
 
     def compile(self, fgraph, device=None, profile=None, donate=()):
@@ -134,6 +136,8 @@ class JaxBackend(Backend):
                              donate_argnums=tuple(d for d in donate if d not in static))
 
             def run_graph(*inputs):
+                if not static:
+                    return jitted(*inputs)
                 return jitted(*(Static(v) if k in static else v for k, v in enumerate(inputs)))
 
         def run(*inputs):

@@ -34,9 +34,9 @@ def _platform(device):
 
 
 def active_mesh():
-    """The jax Mesh of the active distribution, or None on one device."""
-    from mlcore.distribution import distribution
-    active = distribution()
+    """The jax Mesh of the active distribution, or None on one device (checked on every call)."""
+    import mlcore.distribution as dist
+    active = dist._active
     return None if active is None else active.device_mesh.backend_mesh
 
 
