@@ -1,11 +1,11 @@
 """Weight constraints, as keras.constraints: callables from a symbolic weight to its
 projection, which the training step applies after each optimizer update."""
-import inspect
 
 from mlcore import config
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.graph.ops.reduce import sum_
+from mlcore.utils.registry import ObjectRegistry
 
 
 def _norms(w, axis):
@@ -80,32 +80,10 @@ ALL_OBJECTS_DICT = {"Constraint": Constraint, "MaxNorm": MaxNorm, "NonNeg": NonN
                     "maxnorm": MaxNorm, "nonneg": NonNeg, "unitnorm": UnitNorm}  # Keras 1 names
 
 
-def serialize(constraint):
-    if constraint is None:
-        return None
-    if not isinstance(constraint, Constraint):
-        raise ValueError("Cannot serialize %r: not a Constraint" % (constraint,))
-    return {"module": "mlcore.constraints", "class_name": type(constraint).__name__,
-            "config": constraint.get_config()}
-
-
-def deserialize(config, custom_objects=None):
-    table = {**ALL_OBJECTS_DICT, **(custom_objects or {})}
-    name = config["class_name"]
-    if name not in table:
-        raise ValueError("Unknown constraint: %r. Valid names are: %s" % (name, ", ".join(sorted(table))))
-    return table[name].from_config(config.get("config") or {})
+_registry = ObjectRegistry("constraint", "mlcore.constraints", Constraint, ALL_OBJECTS_DICT)
+serialize, deserialize = _registry.serialize, _registry.deserialize
 
 
 def get(identifier):
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        return deserialize({"class_name": identifier, "config": {}})
-    if inspect.isclass(identifier):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError("Could not interpret constraint identifier: %r" % (identifier,))
+    """A constraint from None, a serialized dict, a name, a class or a callable."""
+    return _registry.get(identifier)

@@ -5,7 +5,6 @@ A seeded initializer gives the same values on every call (Keras 3); an unseeded
 one draws from mlcore.utils.rng's generator, so set_random_seed() makes model
 construction reproducible.
 """
-import inspect
 import math
 import re
 
@@ -13,6 +12,7 @@ import numpy as np
 
 from mlcore import config
 from mlcore.utils import rng
+from mlcore.utils.registry import ObjectRegistry
 
 
 def _dtype(dtype):
@@ -243,39 +243,15 @@ variance_scaling, glorot_uniform, glorot_normal, he_uniform, he_normal = (
 lecun_uniform, lecun_normal, orthogonal = LecunUniform, LecunNormal, Orthogonal
 
 
-def serialize(initializer):
-    if initializer is None:
-        return None
-    if not isinstance(initializer, Initializer):
-        raise ValueError("Cannot serialize %r: not an Initializer" % (initializer,))
-    return {"module": "mlcore.initializers", "class_name": type(initializer).__name__,
-            "config": initializer.get_config()}
-
-
-def deserialize(config, custom_objects=None):
-    """An initializer from serialize()'s dict (Keras's saved configs have the same keys)."""
-    table = {**ALL_OBJECTS_DICT, **(custom_objects or {})}
-    name = config["class_name"]
-    if name not in table:
-        raise ValueError("Unknown initializer: %r. Valid names are: %s" % (name, ", ".join(sorted(table))))
-    return table[name].from_config(config.get("config") or {})
+_registry = ObjectRegistry("initializer", "mlcore.initializers", Initializer, ALL_OBJECTS_DICT)
+serialize, deserialize = _registry.serialize, _registry.deserialize
 
 
 def get(identifier):
     """An initializer from a name, a serialized dict, a class, an instance, a function or an array."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        return deserialize({"class_name": identifier, "config": {}})
     if isinstance(identifier, (np.ndarray, np.generic)):
         return _from_array(np.asarray(identifier))
-    if inspect.isclass(identifier):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError("Could not interpret initializer identifier: %r" % (identifier,))
+    return _registry.get(identifier)
 
 
 def _from_array(array):

@@ -1,6 +1,5 @@
 """Weight regularizers, as keras.regularizers: callables from a symbolic weight to a
 symbolic scalar penalty, which the training step adds to the loss."""
-import inspect
 import math
 
 import numpy as np
@@ -9,6 +8,7 @@ from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops.common import as_tensor_variable, constant
 from mlcore.graph.ops.linalg import dot
 from mlcore.graph.ops.reduce import sum_
+from mlcore.utils.registry import ObjectRegistry
 
 
 def _validate(value, name):
@@ -108,33 +108,10 @@ ALL_OBJECTS_DICT = {"Regularizer": Regularizer, "L1": L1, "L2": L2, "L1L2": L1L2
                     "l1_l2": L1L2, "orthogonal_regularizer": OrthogonalRegularizer}
 
 
-def serialize(regularizer):
-    if regularizer is None:
-        return None
-    if not isinstance(regularizer, Regularizer):
-        raise ValueError("Cannot serialize %r: not a Regularizer" % (regularizer,))
-    return {"module": "mlcore.regularizers", "class_name": type(regularizer).__name__,
-            "config": regularizer.get_config()}
-
-
-def deserialize(config, custom_objects=None):
-    table = {**ALL_OBJECTS_DICT, **(custom_objects or {})}
-    name = config["class_name"]
-    if name not in table:
-        raise ValueError("Unknown regularizer: %r. Valid names are: %s" % (name, ", ".join(sorted(table))))
-    return table[name].from_config(config.get("config") or {})
+_registry = ObjectRegistry("regularizer", "mlcore.regularizers", Regularizer, ALL_OBJECTS_DICT)
+serialize, deserialize = _registry.serialize, _registry.deserialize
 
 
 def get(identifier):
     """A regularizer from a name ('l2' means L2(0.01)), a serialized dict, a class or a callable."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        return deserialize({"class_name": identifier, "config": {}})
-    if inspect.isclass(identifier):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError("Could not interpret regularizer identifier: %r" % (identifier,))
+    return _registry.get(identifier)

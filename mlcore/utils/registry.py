@@ -1,0 +1,40 @@
+"""serialize / deserialize / get for one family of Keras objects (initializers,
+regularizers, constraints): the same rules for each, as Keras applies them."""
+import inspect
+
+
+class ObjectRegistry:
+    def __init__(self, kind, module, base, table):
+        self.kind = kind            # "initializer", ... (for messages)
+        self.module = module
+        self.base = base
+        self.table = table
+
+    def serialize(self, obj):
+        if obj is None:
+            return None
+        if not isinstance(obj, self.base):
+            raise ValueError("Cannot serialize %r: not a %s" % (obj, self.base.__name__))
+        return {"module": self.module, "class_name": type(obj).__name__, "config": obj.get_config()}
+
+    def deserialize(self, config, custom_objects=None):
+        """An object from serialize()'s dict (Keras's saved configs have the same keys)."""
+        table = {**self.table, **(custom_objects or {})}
+        name = config["class_name"]
+        if name not in table:
+            raise ValueError("Unknown %s: %r. Valid names are: %s" % (self.kind, name, ", ".join(sorted(table))))
+        return table[name].from_config(config.get("config") or {})
+
+    def get(self, identifier):
+        """From None, a serialized dict, a name, a class or a callable."""
+        if identifier is None:
+            return None
+        if isinstance(identifier, dict):
+            return self.deserialize(identifier)
+        if isinstance(identifier, str):
+            return self.deserialize({"class_name": identifier, "config": {}})
+        if inspect.isclass(identifier):
+            return identifier()
+        if callable(identifier):
+            return identifier
+        raise ValueError("Could not interpret %s identifier: %r" % (self.kind, identifier))
