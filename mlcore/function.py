@@ -119,6 +119,7 @@ class Function:
         self._donate = self._donated()
         self._fn = self.backend.compile(self.fgraph, self.device, self.profile, self._donate)
         self._steps_fn = None
+        self._known_values = None
 
     def _donated(self):
         """Positions of the shared inputs this function overwrites: their buffers can be reused."""
@@ -167,23 +168,27 @@ class Function:
         return outputs
 
     def _shared_values(self):
-        """The shared inputs' values, moved into the backend's array type once."""
-        values = []
-        for var in self.shared:
-            value = self.backend.adopt(var.container_value, self.device)
-            var.container_value = value
-            values.append(value)
+        """The shared inputs' values, moved into the backend's array type once.  A value this
+        function itself adopted or stored last time is passed on unchecked (the usual case
+        in a training loop), so the per-call cost does not grow with the checks."""
+        values = [var.container_value for var in self.shared]
+        known = self._known_values
+        for k, (var, value) in enumerate(zip(self.shared, values)):
+            if known is None or value is not known[k]:
+                value = values[k] = var.container_value = self.backend.adopt(value, self.device)
+        self._known_values = values
         return values
 
     def _store_updates(self, new_values):
         """Store the new shared values; a value returned for two variables (updates={a: b}) is
         copied, so that no two shared variables ever hold one buffer (Theano's DeepCopyOp)."""
-        held = {id(v.container_value) for v in self.shared if v not in self.update_targets}
+        held = {id(v) for v in self._known_values or ()}
         for var, value in zip(self.update_targets, new_values):
             if id(value) in held:
                 value = self.backend.copy(value)
             held.add(id(value))
             var.container_value = value
+        self._known_values = [var.container_value for var in self.shared]
 
     def run_steps(self, *stacked):
         """Run the function once per leading index of the stacked inputs, each run seeing the
@@ -201,7 +206,8 @@ class Function:
         return [self.backend.to_numpy(o) for o in outputs]
 
     def __getstate__(self):
-        state = {k: v for k, v in self.__dict__.items() if k not in ("_fn", "_steps_fn", "backend", "profile")}
+        state = {k: v for k, v in self.__dict__.items()
+                 if k not in ("_fn", "_steps_fn", "_known_values", "backend", "profile")}
         state["backend_name"] = self.backend.name
         return state
 
@@ -212,6 +218,7 @@ class Function:
         self.profile = None
         self._fn = self.backend.compile(self.fgraph, self.device, None, self._donated())
         self._steps_fn = None
+        self._known_values = None
 
 
 def function(inputs, outputs=None, updates=None, givens=None, backend=None, device=None, rewrites="fast_run",
