@@ -50,6 +50,9 @@ class TensorType:
 
     def filter(self, value, name, allow_downcast=False):
         """Convert an input value to this type, or raise naming the input (Theano's filter)."""
+        if type(value) is np.ndarray and value.dtype == self.dtype and value.ndim == self.ndim and all(
+                s is None or s == v for s, v in zip(self.shape, value.shape)):
+            return value   # already right: the common case, kept cheap
         data = np.asarray(value)
         if data.dtype != self.dtype:
             exact = not isinstance(value, np.ndarray) and np.array_equal(data.astype(self.dtype), data)

@@ -1,0 +1,69 @@
+"""mlcore's fixed cost per call: a tiny graph (where the fixed cost is everything) compiled
+by mlcore on each backend, beside the same math hand-written as one jax.jit and one
+pytensor.function, in one run.
+
+    python -m benchmarks.overhead
+
+Each call takes a numpy array and returns a numpy array, on both sides, as a user sees it.
+"""
+import json
+import os
+import time
+
+import numpy as np
+
+from benchmarks.machine import machine_info
+
+
+def best_call_us(fn, calls=2000, repeats=7):
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        times.append((time.perf_counter() - start) / calls)
+    return min(times) * 1e6
+
+
+def hand_written(engine, value):
+    if engine == "jax":
+        import jax
+        import jax.numpy as jnp
+        jitted = jax.jit(lambda v: jnp.tanh(v * 2 + 1))
+        return lambda: np.asarray(jitted(value))
+    import pytensor
+    import pytensor.tensor as pt
+    from pytensor.compile.mode import Mode
+    import backends.theano  # noqa: F401  (BLAS and cache set-up, as mlcore's theano backend has)
+    v = pt.vector("v", dtype="float32")
+    fn = pytensor.function([v], pt.tanh(v * 2 + 1), mode=Mode(linker="cvm"))
+    return lambda: fn(value)
+
+
+def main():
+    import mlcore
+    import mlcore.tensor as T
+    value = np.random.default_rng(0).random(10).astype("float32")
+    x = T.fvector("x")
+    rows = []
+    for backend, engine in (("jax", "jax"), ("theano", "pytensor"), ("numpy", None)):
+        fn = mlcore.function([x], T.tanh(x * 2 + 1), backend=backend)
+        mlcore_us = best_call_us(lambda: fn(value))
+        peer_us = best_call_us(hand_written(engine, value)) if engine else None
+        rows.append({"backend": backend, "mlcore_us": mlcore_us, "hand_written": engine, "hand_written_us": peer_us,
+                     "ratio": mlcore_us / peer_us if peer_us else None})
+    print("| mlcore backend | mlcore call (us) | hand-written | its call (us) | ratio (target <= 1.2) |")
+    print("|---|---|---|---|---|")
+    for r in rows:
+        print("| %s | %.1f | %s | %s | %s |" % (r["backend"], r["mlcore_us"], r["hand_written"] or "-",
+                                            "%.1f" % r["hand_written_us"] if r["hand_written_us"] else "-",
+                                            "%.2fx" % r["ratio"] if r["ratio"] else "-"))
+    out = os.path.join(os.path.dirname(__file__), "results")
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "overhead.json"), "w") as f:
+        json.dump({"machine": machine_info(), "graph": "tanh(x * 2 + 1), x float32[10]", "results": rows}, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
