@@ -6,8 +6,8 @@ same weights.
     python -m benchmarks.vgg16            # full size (224x224), ~10 minutes on 2 cores
     python -m benchmarks.vgg16 --quick    # 64x64 inputs, one repetition: checks that everything runs
 
-Each call is timed `repeats` times after a warm-up call (the compile), numpy arrays in and out, going
-round-robin over all systems so that load on a shared machine falls on all of them alike. Rates use the
+Each call is timed in `repeats` rounds after a warm-up call (the compile), numpy arrays in and out, each
+round over all systems in a new order, so that load on a shared machine falls on all of them alike. Rates use the
 best time (other processes only ever slow a call down, as timeit's documentation argues); the median is
 recorded beside it.
 The FLOP count (2 per multiply-add of the convolutions and dense layers) comes from the layer shapes;
@@ -139,10 +139,14 @@ class Bench:
         self.cases.append((system, task, batch, fn))
 
     def measure(self, repeats):
+        """Rounds in a shuffled order (no system always runs right after the same other one); the
+        cheap batch-1 calls three times a round."""
         times = [[] for _ in self.cases]
+        order = np.random.default_rng(0)
         for _ in range(repeats):
-            for case, spent in zip(self.cases, times):
-                spent.append(_seconds(case[3]))
+            for k in order.permutation(len(self.cases)):
+                _, _, batch, fn = self.cases[k]
+                times[k].extend(_seconds(fn) for _ in range(3 if batch == 1 else 1))
         rows = []
         for (system, task, batch, _), spent in zip(self.cases, times):
             best = min(spent)
