@@ -1,11 +1,12 @@
-"""Kernels written once against the numpy API, shared by the numpy and jax backends.
+"""Kernels written once against the numpy API, shared by the numpy, jax and theano backends.
 
-Each function takes the array module `xp` (numpy or jax.numpy), so the two
-backends differ only where their libraries truly differ (in-place updates,
+Each function takes the array module `xp` (numpy, jax.numpy or pytensor.tensor), so
+the backends differ only where their libraries truly differ (in-place updates,
 random numbers, convolution primitives, blocked evaluation).
 """
+from mlcore.graph.gradient import GradientBlock
 from mlcore.graph.ops import elemwise as ew
-from mlcore.graph.ops import reduce
+from mlcore.graph.ops import nn as nn_ops, reduce, shape
 from mlcore.graph.ops.nn import dilated, resolve_padding
 from mlcore.graph.ops.shape import build_key
 
@@ -63,6 +64,12 @@ def run_program(op, kernels, inputs):
     return values[op.outputs[0]]
 
 
+def composite_kernel(op, elemwise):
+    """A Composite as one function of whole arrays, for backends whose compiler fuses it again."""
+    kernels = [elemwise(step) for step, _ in op.program]
+    return lambda *xs: run_program(op, kernels, xs)
+
+
 def dimshuffle(xp, x, order):
     kept = [o for o in order if o != "x"]
     dropped = tuple(d for d in range(x.ndim) if d not in kept)
@@ -106,6 +113,26 @@ def reduce_kernel(xp, op, name):
     return lambda x: fn(x, axis=op.axis, keepdims=op.keepdims)
 
 
+def register_common(lower, xp, elemwise):
+    """Register the kernels that read the same in every backend's array module `xp` (numpy,
+    jax.numpy, pytensor.tensor); `elemwise(op)` is the backend's own elementwise kernel.
+    A backend registering one of these Ops again afterwards replaces the shared kernel."""
+    lower.register(ew.Elemwise)(lambda op, node: elemwise(op))
+    lower.register(GradientBlock)(lambda op, node: lambda x: x)
+    lower.register(shape.Concatenate)(lambda op, node: lambda *xs: xp.concatenate(xs, axis=op.axis))
+    lower.register(*REDUCTIONS)(lambda op, node: reduce_kernel(xp, op, REDUCTIONS[type(op)]))
+    lower.register(nn_ops.Softmax)(lambda op, node: lambda x: softmax(xp, x, op.axis))
+    lower.register(nn_ops.LogSoftmax)(lambda op, node: lambda x: log_softmax(xp, x, op.axis))
+
+
+def register_array_ops(lower, xp):
+    """Register the shape kernels of backends that run on concrete arrays (numpy, jax); theano's
+    kernels build PyTensor graphs and use its own DimShuffle, indexing and padding."""
+    lower.register(shape.DimShuffle)(lambda op, node: lambda x: dimshuffle(xp, x, op.order))
+    lower.register(shape.Subtensor)(lambda op, node: lambda x, *idx: x[index_key(op.spec, idx)])
+    lower.register(shape.Pad)(lambda op, node: lambda x: xp.pad(x, op.pad_width, constant_values=op.value))
+
+
 # --- convolution gradients as convolutions (the recipe JAX's conv_general_dilated uses) ----------
 def conv_padding(op, x_shape, w_shape):
     return resolve_padding(op.padding, [dilated(n, d) for n, d in zip(x_shape[1:3], op.lhs_dilation)],
@@ -116,15 +143,19 @@ def conv_forward(conv, op, x, w):
     return conv(x, w, op.strides, conv_padding(op, x.shape, w.shape), op.lhs_dilation, op.rhs_dilation)
 
 
+def conv_grad_sizes(op, x, w, g):
+    """Per spatial dim (pad_before, input, kernel, output): the forward padding before the data and
+    the three sizes once dilated, from which both gradients compute their padding."""
+    pads = conv_padding(op, x.shape, w.shape)
+    return [(pads[i][0], dilated(x.shape[1 + i], op.lhs_dilation[i]), dilated(w.shape[i], op.rhs_dilation[i]),
+             dilated(g.shape[1 + i], op.strides[i])) for i in range(2)]
+
+
 def conv_grad_input(conv, op, x, w, g):
     """dx: convolve g (dilated by the strides) with the flipped, in/out-swapped kernel."""
-    pads = conv_padding(op, x.shape, w.shape)
     pad = []
-    for i in range(2):
-        in_d = dilated(x.shape[1 + i], op.lhs_dilation[i])
-        k_d = dilated(w.shape[i], op.rhs_dilation[i])
-        out_d = dilated(g.shape[1 + i], op.strides[i])
-        before = k_d - pads[i][0] - 1
+    for lo, in_d, k_d, out_d in conv_grad_sizes(op, x, w, g):
+        before = k_d - lo - 1
         pad.append((before, in_d + k_d - 1 - out_d - before))
     w_t = w[::-1, ::-1].transpose(0, 1, 3, 2)
     return conv(g, w_t, op.lhs_dilation, tuple(pad), op.strides, op.rhs_dilation)
@@ -132,15 +163,8 @@ def conv_grad_input(conv, op, x, w, g):
 
 def conv_grad_filter(conv, op, x, w, g):
     """dw: convolve x (batch and channels swapped) with g as the kernel, strides as dilation."""
-    pads = conv_padding(op, x.shape, w.shape)
-    pad = []
-    for i in range(2):
-        in_d = dilated(x.shape[1 + i], op.lhs_dilation[i])
-        k_d = dilated(w.shape[i], op.rhs_dilation[i])
-        out_d = dilated(g.shape[1 + i], op.strides[i])
-        lo = pads[i][0]
-        pad.append((lo, out_d - in_d + k_d - lo - 1))
-    out = conv(x.transpose(3, 1, 2, 0), g.transpose(1, 2, 0, 3), op.rhs_dilation, tuple(pad),
+    pad = tuple((lo, out_d - in_d + k_d - lo - 1) for lo, in_d, k_d, out_d in conv_grad_sizes(op, x, w, g))
+    out = conv(x.transpose(3, 1, 2, 0), g.transpose(1, 2, 0, 3), op.rhs_dilation, pad,
                op.lhs_dilation, op.strides)
     return out.transpose(1, 2, 0, 3)
 
@@ -152,7 +176,6 @@ def pool_padding(op, x_shape):
 def register_windowed_ops(lower, nn):
     """Convolution, its two gradients, pooling and its gradient, for a backend whose `nn`
     module has the kernels of backends/numpy/nn.py (conv2d, pool2d, pool2d_grad)."""
-    from mlcore.graph.ops import nn as nn_ops
     lower.register(nn_ops.Conv2D)(lambda op, node: lambda x, w: conv_forward(nn.conv2d, op, x, w))
     lower.register(nn_ops.Conv2DGradInput)(
         lambda op, node: lambda x, w, g: conv_grad_input(nn.conv2d, op, x, w, g))

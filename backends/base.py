@@ -148,6 +148,10 @@ class Backend:
     def to_numpy(self, value):
         return np.asarray(value)
 
+    def outputs_to_numpy(self, results, n):
+        """The first n results as numpy arrays (the rest are new shared values, kept as they are)."""
+        return [np.asarray(r) for r in results[:n]]
+
     def copy(self, value):
         return np.array(value, copy=True)
 

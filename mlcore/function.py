@@ -5,10 +5,7 @@ rewritten, and handed to a backend.  Shared variables become extra inputs, and
 their new values extra outputs, so every backend compiles a pure function and a
 shared variable keeps one logical value across backends.
 """
-import signal
-import threading
 import time
-from contextlib import contextmanager
 
 import numpy as np
 
@@ -17,6 +14,7 @@ from mlcore.graph.fgraph import FunctionGraph
 from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.graph.ops.elemwise import cast
 from mlcore.graph.rewrite import rewrite
+from mlcore.interrupts import GUARD
 from mlcore.profiling import Profile
 
 
@@ -64,23 +62,6 @@ def _with_default_updates(outputs, updates):
                 found.append(var.default_update)
         pending = found
     return updates
-
-
-@contextmanager
-def deferred_interrupt(active=True):
-    """Hold Ctrl-C until the block ends, so a call whose donated buffers were consumed
-    always stores its new shared values (the model stays usable after an interrupt)."""
-    if not active or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught = []
-    previous = signal.signal(signal.SIGINT, lambda *args: caught.append(args))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        if caught:
-            raise KeyboardInterrupt
 
 
 class Function:
@@ -139,33 +120,53 @@ class Function:
                                    "on_unused_input='ignore' to allow this" % ", ".join(map(repr, unused)))
 
     def __call__(self, *args, **kwargs):
+        if kwargs or len(args) != len(self.inputs):
+            args = self._positional(args, kwargs)
+        downcast = self.allow_input_downcast
+        values = [v.type.filter(a, v, downcast) for v, a in zip(self.inputs, args)]
+        if self.shared or self.profile is not None:
+            return self._run(values) if self.profile is None else self._profiled_run(values)
+        results = self._fn(*values)   # the tiny-graph path: each step here is a measurable share of a call
+        if self.single_output:
+            return self.backend.to_numpy(results[0])
+        return self.backend.outputs_to_numpy(results, len(self.outputs))
+
+    def _profiled_run(self, values):
         start = time.perf_counter()
-        if kwargs:
-            args = list(args) + [None] * (len(self.inputs) - len(args))
-            names = {v.name: k for k, v in enumerate(self.inputs)}
-            for key, value in kwargs.items():
-                if key not in names:
-                    raise TypeError("Unknown input name %r; inputs: %s" % (key, list(names)))
-                args[names[key]] = value
-        if len(args) != len(self.inputs):
+        outputs = self._run(values)
+        self.profile.calls += 1
+        self.profile.total += time.perf_counter() - start
+        return outputs
+
+    def _positional(self, args, kwargs):
+        """The call's arguments in input order (inputs may be given by name, as in Theano)."""
+        args = list(args) + [None] * (len(self.inputs) - len(args))
+        names = {v.name: k for k, v in enumerate(self.inputs)}
+        for key, value in kwargs.items():
+            if key not in names:
+                raise TypeError("Unknown input name %r; inputs: %s" % (key, list(names)))
+            args[names[key]] = value
+        if len(args) != len(self.inputs) or any(a is None for a in args):
             raise TypeError("Function expects %d input(s) (%s), got %d"
-                            % (len(self.inputs), ", ".join(map(repr, self.inputs)), len(args)))
-        values = [v.type.filter(a, repr(v), self.allow_input_downcast) for v, a in zip(self.inputs, args)]
-        if self._donate:
-            with deferred_interrupt():
+                            % (len(self.inputs), ", ".join(map(repr, self.inputs)),
+                               sum(a is not None for a in args)))
+        return args
+
+    def _run(self, values):
+        """One compiled call: the fixed cost of every step of a training loop, so kept lean."""
+        n_outputs = len(self.outputs)
+        if not self.shared:
+            results = self._fn(*values)
+        elif self._donate:   # the donated buffers are gone once the call starts: store what it returns
+            with GUARD:
                 results = self._fn(*values, *self._shared_values())
-                self._store_updates(results[len(self.outputs):])
+                self._store_updates(results[n_outputs:])
         else:
             results = self._fn(*values, *self._shared_values())
             if self.update_targets:
-                self._store_updates(results[len(self.outputs):])
-        outputs = [self.backend.to_numpy(r) for r in results[:len(self.outputs)]]
-        if self.profile is not None:
-            self.profile.calls += 1
-            self.profile.total += time.perf_counter() - start
-        if self.single_output:
-            return outputs[0]
-        return outputs
+                self._store_updates(results[n_outputs:])
+        outputs = self.backend.outputs_to_numpy(results, n_outputs)
+        return outputs[0] if self.single_output else outputs
 
     def _shared_values(self):
         """The shared inputs' values, moved into the backend's array type once.  A value this
@@ -184,6 +185,8 @@ class Function:
         copied, so that no two shared variables ever hold one buffer (Theano's DeepCopyOp)."""
         held = {id(v) for v in self._known_values or ()}
         for var, value in zip(self.update_targets, new_values):
+            if value is var.container_value:   # updated in place in its own buffer: nothing else holds it
+                held.discard(id(value))
             if id(value) in held:
                 value = self.backend.copy(value)
             held.add(id(value))
@@ -199,11 +202,11 @@ class Function:
             carried = [slot[id(t)] for t in self.update_targets]
             self._steps_fn = self.backend.compile_steps(self.fgraph, len(self.inputs), carried, self.device,
                                                         step=self._fn)
-        with deferred_interrupt(bool(self._donate)):
+        with GUARD:
             outputs, shared = self._steps_fn(values, self._shared_values())
             for var, value in zip(self.shared, shared):
                 var.container_value = value
-        return [self.backend.to_numpy(o) for o in outputs]
+        return self.backend.outputs_to_numpy(outputs, len(outputs))
 
     def __getstate__(self):
         state = {k: v for k, v in self.__dict__.items()

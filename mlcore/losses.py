@@ -465,13 +465,19 @@ def get(identifier, y_true=None, y_pred=None):
         is_binary, is_sparse = is_binary_or_sparse_categorical(y_true, y_pred)
         return binary_crossentropy if is_binary else (
             sparse_categorical_crossentropy if is_sparse else categorical_crossentropy)
+    return resolve_identifier(identifier, deserialize, "loss")
+
+
+def resolve_identifier(identifier, deserialize, kind):
+    """Keras's get() rules for losses and metrics: a name or dict through `deserialize`, a class
+    instantiated, any other callable as it is."""
     if identifier is None or isinstance(identifier, (str, dict)):
         return None if identifier is None else deserialize(identifier)
     if inspect.isclass(identifier):
         return identifier()
     if callable(identifier):
         return identifier
-    raise ValueError("Could not interpret loss identifier: %r" % (identifier,))
+    raise ValueError("Could not interpret %s identifier: %r" % (kind, identifier))
 
 
 def is_binary_or_sparse_categorical(y_true, y_pred):

@@ -9,7 +9,6 @@
 update_state(y_true, y_pred, sample_weight=None) on numpy arrays compiles the
 symbolic half (numpy backend) and feeds the Python half, for standalone use.
 """
-import inspect
 import math
 
 import numpy as np
@@ -340,13 +339,7 @@ def get(identifier, loss=None, y_true=None, y_pred=None):
     "accuracy"/"acc" become binary, sparse categorical or categorical accuracy.
     """
     if loss is None and y_true is None and y_pred is None:
-        if identifier is None or isinstance(identifier, (str, dict)):
-            return None if identifier is None else deserialize(identifier)
-        if inspect.isclass(identifier):
-            return identifier()
-        if callable(identifier):
-            return identifier
-        raise ValueError("Could not interpret metric identifier: %r" % (identifier,))
+        return losses.resolve_identifier(identifier, deserialize, "metric")
     if identifier is None:
         raise ValueError("Expected metric, received `None`")
     if str(identifier).lower() in ("accuracy", "acc"):

@@ -52,6 +52,18 @@ def floatx():
     config._overrides.update(saved)
 
 
+@pytest.fixture(scope="module")
+def numpy_backend():
+    """Run a module on the numpy backend (pytestmark = pytest.mark.usefixtures("numpy_backend")):
+    it compiles the many small graphs of layer and model tests fastest; the old setting comes back after."""
+    from mlcore import config
+    saved = dict(config._overrides)
+    config.set_backend("numpy")
+    yield
+    config._overrides.clear()
+    config._overrides.update(saved)
+
+
 @pytest.fixture
 def numeric_grad():
     """Central finite differences of a scalar function of numpy arrays, wrt argument k."""

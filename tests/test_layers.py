@@ -11,15 +11,7 @@ import mlcore
 from mlcore import layers
 from mlcore.models import Model, Sequential
 
-
-@pytest.fixture(scope="module", autouse=True)
-def numpy_backend():
-    """These tests compile many tiny graphs: the numpy backend compiles fastest."""
-    saved = dict(mlcore.config._overrides)
-    mlcore.config.set_backend("numpy")
-    yield
-    mlcore.config._overrides.clear()
-    mlcore.config._overrides.update(saved)
+pytestmark = pytest.mark.usefixtures("numpy_backend")
 
 
 @pytest.fixture(scope="module")
@@ -423,3 +415,22 @@ def test_unknown_activation_names_what_was_given():
     with pytest.raises(ValueError) as err:
         layers.Dense(3, activation="relux")
     assert "relux" in str(err.value) and "relu" in str(err.value)
+
+
+def test_conv_activity_penalty_is_over_the_batch_size_as_in_keras(keras, rng):
+    def build(lib):
+        return lib.Sequential([lib.Input((5, 5, 2)), lib.layers.Conv2D(3, 3, activity_regularizer="l2"),
+                               lib.layers.Flatten(), lib.layers.Dense(1)])
+    model, theirs = build(mlcore), build(keras)
+    theirs.set_weights(model.get_weights())
+    model.compile("sgd", "mse")
+    theirs.compile("sgd", "mse")
+    x = rng.normal(size=(4, 5, 5, 2)).astype("float32")
+    y = rng.normal(size=(4, 1)).astype("float32")
+    kernel, bias = model.layers[0].get_weights()
+    windows = np.lib.stride_tricks.sliding_window_view(x, (3, 3), axis=(1, 2))   # (4, 3, 3, 2, 3, 3)
+    conv = np.einsum("nhwcij,ijco->nhwo", windows, kernel) + bias
+    out = conv.reshape(4, -1) @ model.layers[2].get_weights()[0] + model.layers[2].get_weights()[1]
+    expected = np.mean((out - y) ** 2) + 0.01 * np.sum(conv ** 2) / 4
+    assert model.test_on_batch(x, y) == pytest.approx(expected, rel=1e-4)
+    assert float(theirs.test_on_batch(x, y)) == pytest.approx(expected, rel=1e-4)

@@ -13,22 +13,14 @@ import mlcore
 from mlcore import layers
 from mlcore.models import Model, Sequential, load_model
 
+pytestmark = pytest.mark.usefixtures("numpy_backend")
+
 SUFFIXES = [".h5", ".weights.h5"]
 
 
 @pytest.fixture(scope="module")
 def keras():
     return pytest.importorskip("keras")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def numpy_backend():
-    """Many small graphs: the numpy backend compiles fastest."""
-    saved = dict(mlcore.config._overrides)
-    mlcore.config.set_backend("numpy")
-    yield
-    mlcore.config._overrides.clear()
-    mlcore.config._overrides.update(saved)
 
 
 def net(lib=mlcore, hidden=5, out=2, extra=False):

@@ -11,6 +11,8 @@ import mlcore
 from mlcore import layers
 from mlcore.models import Model, Sequential, model_from_json
 
+pytestmark = pytest.mark.usefixtures("numpy_backend")
+
 
 @pytest.fixture(scope="module")
 def keras():
@@ -18,16 +20,6 @@ def keras():
     if keras.backend.backend() != "jax":
         pytest.skip("these comparisons train Keras models: they need Keras's jax backend")
     return keras
-
-
-@pytest.fixture(scope="module", autouse=True)
-def numpy_backend():
-    """Many small graphs: the numpy backend compiles fastest."""
-    saved = dict(mlcore.config._overrides)
-    mlcore.config.set_backend("numpy")
-    yield
-    mlcore.config._overrides.clear()
-    mlcore.config._overrides.update(saved)
 
 
 def sonar_mlp(lib):

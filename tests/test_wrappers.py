@@ -12,15 +12,7 @@ from mlcore import layers
 from mlcore.models import Sequential
 from mlcore.wrappers import KerasClassifier, KerasRegressor
 
-
-@pytest.fixture(scope="module", autouse=True)
-def numpy_backend():
-    """Many small models: the numpy backend compiles fastest."""
-    saved = dict(mlcore.config._overrides)
-    mlcore.config.set_backend("numpy")
-    yield
-    mlcore.config._overrides.clear()
-    mlcore.config._overrides.update(saved)
+pytestmark = pytest.mark.usefixtures("numpy_backend")
 
 
 @pytest.fixture

@@ -136,9 +136,9 @@ class JaxBackend(Backend):
                              donate_argnums=tuple(d for d in donate if d not in static))
 
             def run_graph(*inputs):
-                if not static:
-                    return jitted(*inputs)
                 return jitted(*(Static(v) if k in static else v for k, v in enumerate(inputs)))
+            if not static:
+                run_graph = jitted
 
         def run(*inputs):
             mesh = sharding.active_mesh()
@@ -182,3 +182,8 @@ class JaxBackend(Backend):
         if sharding.active_mesh() is None:
             return np.asarray(value)
         return sharding.to_numpy(value)   # this process's rows of an array spread over hosts
+
+    def outputs_to_numpy(self, results, n):
+        if sharding.active_mesh() is None:
+            return [np.asarray(r) for r in results[:n]]
+        return [sharding.to_numpy(r) for r in results[:n]]

@@ -6,7 +6,6 @@ import numpy as np
 from backends import array_api as xk
 from backends.base import Lowering
 from backends.jax import nn
-from mlcore.graph.gradient import GradientBlock
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops import linalg, nn as nn_ops, random, shape
 
@@ -29,25 +28,14 @@ def elemwise(op):
     return xk.elemwise_kernel(jnp, op, SPECIAL)
 
 
-@lower.register(ew.Elemwise)
-def _(op, node):
-    return elemwise(op)
+xk.register_common(lower, jnp, elemwise)
+xk.register_array_ops(lower, jnp)
+xk.register_windowed_ops(lower, nn)
 
 
 @lower.register(ew.Composite)
 def _(op, node):
-    kernels = [elemwise(step) for step, _ in op.program]
-    return lambda *xs: xk.run_program(op, kernels, xs)   # XLA fuses it itself
-
-
-@lower.register(GradientBlock)
-def _(op, node):
-    return lambda x: x
-
-
-@lower.register(shape.DimShuffle)
-def _(op, node):
-    return lambda x: xk.dimshuffle(jnp, x, op.order)
+    return xk.composite_kernel(op, elemwise)   # XLA fuses it itself
 
 
 @lower.register(shape.Shape)
@@ -60,27 +48,12 @@ def _(op, node):
     return lambda x, s: jnp.reshape(x, tuple(int(d) for d in np.asarray(s)))
 
 
-@lower.register(shape.Subtensor)
-def _(op, node):
-    return lambda x, *idx: x[xk.index_key(op.spec, idx)]
-
-
 @lower.register(shape.IncSubtensor)
 def _(op, node):
     def inc(x, y, *idx):
         at = jnp.asarray(x).at[xk.index_key(op.spec, idx)]  # x may be a numpy constant
         return at.set(y) if op.set_instead_of_inc else at.add(y)
     return inc
-
-
-@lower.register(shape.Concatenate)
-def _(op, node):
-    return lambda *xs: jnp.concatenate(xs, axis=op.axis)
-
-
-@lower.register(shape.Pad)
-def _(op, node):
-    return lambda x: jnp.pad(x, op.pad_width, constant_values=op.value)
 
 
 @lower.register(shape.Arange)
@@ -93,17 +66,12 @@ def _(op, node):
     return lambda v, s: jnp.full(tuple(int(d) for d in np.asarray(s)), v, dtype=node.outputs[0].dtype)
 
 
-@lower.register(*xk.REDUCTIONS)
-def _(op, node):
-    return xk.reduce_kernel(jnp, op, xk.REDUCTIONS[type(op)])
-
-
 @lower.register(linalg.Matmul)
 def _(op, node):
     return jnp.matmul
 
 
-@lower.register(nn_ops.Softmax)
+@lower.register(nn_ops.Softmax)   # jax.nn's own, in place of the shared kernel
 def _(op, node):
     return lambda x: jax.nn.softmax(x, axis=op.axis)
 
@@ -111,9 +79,6 @@ def _(op, node):
 @lower.register(nn_ops.LogSoftmax)
 def _(op, node):
     return lambda x: jax.nn.log_softmax(x, axis=op.axis)
-
-
-xk.register_windowed_ops(lower, nn)
 
 
 @lower.register(random.RandomVariable)

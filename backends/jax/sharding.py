@@ -15,6 +15,8 @@ import numpy as np
 from jax.experimental import multihost_utils
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from mlcore import distribution
+
 
 def to_jax_mesh(devices, axis_names):
     """A jax Mesh from a grid of jax devices or "type:id" names."""
@@ -35,8 +37,7 @@ def _platform(device):
 
 def active_mesh():
     """The jax Mesh of the active distribution, or None on one device (checked on every call)."""
-    import mlcore.distribution as dist
-    active = dist._active
+    active = distribution._active
     return None if active is None else active.device_mesh.backend_mesh
 
 

@@ -2,48 +2,114 @@
 
 Plain numpy computes a**2 + b**2 + 2*a*b with one full-size temporary per step,
 each written to and read back from memory.  Here the program runs on blocks of
-a few thousand elements with preallocated out= buffers that stay in cache, so
-the arrays are streamed once.
+a few thousand elements in out= buffers that stay in cache, so the arrays are
+streamed once.  The buffers are few (a step reuses the buffer of a value no
+later step reads) and kept from call to call: fresh memory costs a page fault
+per 4 KiB on first touch, which on a virtual machine costs more than the math.
 """
+import threading
+
 import numpy as np
 
 from backends import array_api as xk
 
-BLOCK = 16384   # elements: a float64 buffer per step is 128 KiB, and they all fit in L2
+BLOCK = 65536   # elements: fewer blocks, less Python per element; a float64 buffer is 512 KiB (L2)
+
+
+def buffer_plan(op, step_dtypes):
+    """For each step but the last, the index of the scratch buffer it writes, and each buffer's dtype.
+
+    A buffer is free again once the value in it has had its last reader; the last
+    step writes the output array itself."""
+    last_read = {}
+    for k, (_, args) in enumerate(op.program):
+        for a in args:
+            last_read[a] = k
+    slots, dtypes, holder, free = [], [], {}, []
+    for k in range(len(op.program) - 1):
+        for value, buffer in list(holder.items()):
+            if last_read.get(value, -1) < k:   # read by no step from this one on
+                free.append(buffer)
+                del holder[value]
+        reusable = [b for b in free if dtypes[b] == step_dtypes[k]]
+        if reusable:
+            buffer = reusable[0]
+            free.remove(buffer)
+        else:
+            buffer = len(dtypes)
+            dtypes.append(step_dtypes[k])
+        holder[op.nin + k] = buffer
+        slots.append(buffer)
+    return slots, dtypes
+
+
+class ScratchBuffers:
+    """Block buffers kept between calls; a call that finds them in use (another thread) makes its own."""
+
+    def __init__(self, dtypes):
+        self.dtypes = dtypes
+        self.kept = None
+        self.lock = threading.Lock()
+
+    def take(self):
+        if not self.lock.acquire(blocking=False):
+            return [np.empty(BLOCK, d) for d in self.dtypes], False
+        if self.kept is None:
+            self.kept = [np.empty(BLOCK, d) for d in self.dtypes]
+        return self.kept, True
+
+    def give_back(self, owned):
+        if owned:
+            self.lock.release()
 
 
 def blocked_composite(op, node, elemwise):
+    """The kernel of a Composite node: run(*inputs, out=None); out, when given, is an array of the
+    output's shape and dtype to write (the interpreter passes a dying input: in-place evaluation)."""
     kernels = [elemwise(step_op) for step_op, _ in op.program]
     dtypes = [i.dtype for i in node.inputs]
     for step_op, args in op.program:
         dtypes.append(step_op.output_dtype([dtypes[a] for a in args]))
-    step_dtypes = dtypes[op.nin:]
+    buffer_of, buffer_dtypes = buffer_plan(op, dtypes[op.nin:])
+    scratch = ScratchBuffers(buffer_dtypes)
     out_dtype = node.outputs[0].dtype
     last = len(op.program) - 1
+    steps = [(fn, args, isinstance(fn, np.ufunc)) for fn, (_, args) in zip(kernels, op.program)]
 
-    def run(*inputs):
-        inputs = [np.asarray(x) for x in inputs]
+    def whole_arrays(inputs, out):
+        """Broadcasting or strided inputs: one numpy call per step on whole arrays."""
+        result = np.asarray(xk.run_program(op, kernels, inputs), dtype=out_dtype)
+        if out is None:
+            return result
+        out[...] = result
+        return out
+
+    def run_blocks(inputs, result, size):
+        flat_out = result.reshape(-1)
+        whole = [x.size == size for x in inputs]
+        flat = [x.reshape(-1) if w else x.reshape(()) for w, x in zip(whole, inputs)]
+        buffers, owned = scratch.take()
+        try:
+            for start in range(0, size, BLOCK):
+                stop = min(start + BLOCK, size)
+                targets = [b[:stop - start] for b in buffers] if stop - start < BLOCK else buffers
+                values = [x[start:stop] if w else x for w, x in zip(whole, flat)]
+                for k, (fn, args, is_ufunc) in enumerate(steps):
+                    target = flat_out[start:stop] if k == last else targets[buffer_of[k]]
+                    if is_ufunc:
+                        fn(*[values[a] for a in args], out=target)
+                    else:
+                        target[...] = fn(*[values[a] for a in args])
+                    values.append(target)
+        finally:
+            scratch.give_back(owned)
+        return result
+
+    def run(*inputs, out=None):
         shape = np.broadcast_shapes(*(x.shape for x in inputs))
         size = int(np.prod(shape))
-        whole = [x.size == size and x.flags.c_contiguous for x in inputs]
-        if size < 2 * BLOCK or not all(w or x.size == 1 for w, x in zip(whole, inputs)):
-            return np.asarray(xk.run_program(op, kernels, inputs), dtype=out_dtype)
-        out = np.empty(size, dtype=out_dtype)
-        buffers = [np.empty(BLOCK, dtype=d) for d in step_dtypes]
-        flat = [x.reshape(-1) if w else x.reshape(()) for w, x in zip(whole, inputs)]
-        sliced = [k for k, w in enumerate(whole) if w]
-        for start in range(0, size, BLOCK):
-            stop = min(start + BLOCK, size)
-            n = stop - start
-            values = list(flat)
-            for k in sliced:
-                values[k] = flat[k][start:stop]
-            for k, ((_, args), fn) in enumerate(zip(op.program, kernels)):
-                target = out[start:stop] if k == last else buffers[k][:n]
-                if isinstance(fn, np.ufunc):
-                    fn(*[values[a] for a in args], out=target)
-                else:
-                    target[...] = fn(*[values[a] for a in args])
-                values.append(target)
-        return out.reshape(shape)
+        if not all((x.size == size and x.flags.c_contiguous) or x.size == 1 for x in inputs):
+            return whole_arrays(inputs, out)
+        return run_blocks(inputs, np.empty(shape, dtype=out_dtype) if out is None else out, size)
+    run.writes_fresh = isinstance(kernels[last], np.ufunc)   # never a view of an input (see inplace.py)
     return run

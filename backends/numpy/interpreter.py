@@ -7,6 +7,7 @@ import numpy as np
 
 from backends import array_api as xk
 from backends.base import Backend, Plan
+from backends.numpy import inplace
 from backends.numpy.kernels import lower
 from mlcore.graph.ops.elemwise import Elemwise
 
@@ -47,12 +48,46 @@ class NumpyBackend(Backend):
     description = "numpy calls, one kernel per node (BLAS, im2col, blocked fusion)"
 
     def compile(self, fgraph, device=None, profile=None, donate=()):
+        """donate: the shared inputs this function replaces; their buffers may be overwritten."""
         self.check_device(device)
         plan = Plan(fgraph, NumpyLowering())
+        write_in_place(plan, donate)
         constants = [c.data for c in plan.constants]
+        constant_owners = {id(owner(c)) for c in constants}
+        donated = set(donate)
         timer = profile.timer if profile is not None else None
 
         def run(*inputs):
-            return plan.run([np.asarray(v) for v in inputs], constants, timer)
+            inputs = [np.asarray(v) for v in inputs]
+            outputs = plan.run(inputs, constants, timer)
+            held = constant_owners | {id(owner(v)) for k, v in enumerate(inputs) if k not in donated}
+            return [own_copy(v, held) for v in outputs]
         run.plan = plan
         return run
+
+
+def owner(array):
+    """The array that owns array's memory."""
+    return array if array.base is None else array.base
+
+
+def own_copy(value, held):
+    """value, copied if its memory belongs to an input, a constant or an earlier output, so that no
+    two results, and no result and input, share memory (Theano copies such outputs too)."""
+    key = id(owner(value))
+    if key in held:
+        return value.copy()
+    held.add(key)
+    return value
+
+
+def write_in_place(plan, donate):
+    """Let the steps that may overwrite an input do so (backends/numpy/inplace.py)."""
+    raw = [lower.kernel(node) for _, _, _, node in plan.steps]
+    protected = set(range(plan.n_inputs, plan.n_inputs + len(plan.constants))) | set(plan.output_slots)
+    targets = inplace.inplace_targets(plan, raw, set(donate), protected)
+    for k, position in targets.items():
+        kernel, ins, outs, node = plan.steps[k]
+        write_into = inplace.out_kernel(node, raw[k])
+        check = xk.broadcast_checked(lambda *args: None, node)
+        plan.steps[k] = (inplace.inplace_step(kernel, write_into, position, check), ins, outs, node)

@@ -5,9 +5,8 @@ import scipy.special
 from backends import array_api as xk
 from backends.base import Lowering
 from backends.numpy import fused, nn
-from mlcore.graph.gradient import GradientBlock
 from mlcore.graph.ops import elemwise as ew
-from mlcore.graph.ops import linalg, nn as nn_ops, random, shape
+from mlcore.graph.ops import linalg, random, shape
 
 lower = Lowering("numpy")
 
@@ -23,24 +22,14 @@ def elemwise(op):
     return xk.elemwise_kernel(np, op, SPECIAL)
 
 
-@lower.register(ew.Elemwise)
-def _(op, node):
-    return elemwise(op)
+xk.register_common(lower, np, elemwise)
+xk.register_array_ops(lower, np)
+xk.register_windowed_ops(lower, nn)
 
 
 @lower.register(ew.Composite)
 def _(op, node):
     return fused.blocked_composite(op, node, elemwise)
-
-
-@lower.register(GradientBlock)
-def _(op, node):
-    return lambda x: x
-
-
-@lower.register(shape.DimShuffle)
-def _(op, node):
-    return lambda x: xk.dimshuffle(np, x, op.order)
 
 
 @lower.register(shape.Shape)
@@ -51,11 +40,6 @@ def _(op, node):
 @lower.register(shape.Reshape)
 def _(op, node):
     return lambda x, s: np.reshape(x, tuple(int(d) for d in s))
-
-
-@lower.register(shape.Subtensor)
-def _(op, node):
-    return lambda x, *idx: x[xk.index_key(op.spec, idx)]
 
 
 @lower.register(shape.IncSubtensor)
@@ -73,16 +57,6 @@ def _(op, node):
     return inc
 
 
-@lower.register(shape.Concatenate)
-def _(op, node):
-    return lambda *xs: np.concatenate(xs, axis=op.axis)
-
-
-@lower.register(shape.Pad)
-def _(op, node):
-    return lambda x: np.pad(x, op.pad_width, constant_values=op.value)
-
-
 @lower.register(shape.Arange)
 def _(op, node):
     return lambda a, b, c: np.arange(a, b, c, dtype=op.dtype)
@@ -93,30 +67,12 @@ def _(op, node):
     return lambda v, s: np.full(tuple(int(d) for d in s), v, dtype=node.outputs[0].dtype)
 
 
-@lower.register(*xk.REDUCTIONS)
-def _(op, node):
-    return xk.reduce_kernel(np, op, xk.REDUCTIONS[type(op)])
-
-
 @lower.register(linalg.Matmul)
 def _(op, node):
     """np.dot for matrices: np.matmul skips BLAS for an outer product (x.T @ delta at batch 1, ~6x slower)."""
     if all(i.ndim == 2 for i in node.inputs):
         return np.dot
     return np.matmul
-
-
-@lower.register(nn_ops.Softmax)
-def _(op, node):
-    return lambda x: xk.softmax(np, x, op.axis)
-
-
-@lower.register(nn_ops.LogSoftmax)
-def _(op, node):
-    return lambda x: xk.log_softmax(np, x, op.axis)
-
-
-xk.register_windowed_ops(lower, nn)
 
 
 @lower.register(random.RandomVariable)

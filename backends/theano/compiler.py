@@ -63,16 +63,19 @@ class ConformingLowering:
         return lambda *args: [conform(r, o.type) for r, o in zip(kernel(*args), node.outputs)]
 
 
-def pytensor_function(plan, fgraph, shapes, mode, profile=None, fixed=None):
+def pytensor_function(plan, fgraph, shapes, mode, profile=None, fixed=None, donate=()):
     """Run the plan on PyTensor inputs of the given static shapes and compile the result.
 
     fixed: values, by input position, compiled in as constants (the input is then ignored).
+    donate: input positions PyTensor may overwrite (In(mutable=True)), so that its inplace
+    rewrites update a weight in its own buffer, as its own shared-variable updates do.
     """
     inputs = [pt.tensor(dtype=v.dtype, shape=s, name=v.name) for v, s in zip(fgraph.inputs, shapes)]
     fixed = fixed or {}
     values = [pt.constant(fixed[k]) if k in fixed else v for k, v in enumerate(inputs)]
     outputs = plan.run(values, [pt.constant(c.data, name=c.name) for c in plan.constants])
-    fn = pytensor.function(inputs, outputs, mode=mode, profile=profile, on_unused_input="ignore")
+    ins = [pytensor.In(v, mutable=k in donate) for k, v in enumerate(inputs)]
+    fn = pytensor.function(ins, outputs, mode=mode, profile=profile, on_unused_input="ignore")
     fn.trust_input = True   # mlcore.Function has checked dtypes and shapes; jax arrays then stay on the device
     return fn
 
@@ -93,13 +96,13 @@ class TheanoBackend(Backend):
         return np.asarray(value)
 
     def compile(self, fgraph, device=None, profile=None, donate=()):
-        """donate is not used: overwriting a shared value in place is only safe when no other shared
-        variable holds the same array, and the numpy backend's updates can leave them sharing one."""
+        """donate: shared inputs this function replaces; on the CPU PyTensor may overwrite them
+        (mlcore.Function keeps every shared variable in a buffer of its own)."""
         device = self.check_device(device)
-        return compile_graph(fgraph, "JAX" if device == "gpu" else "C", profile)
+        return compile_graph(fgraph, "JAX" if device == "gpu" else "C", profile, donate)
 
 
-def compile_graph(fgraph, linker="C", profile=None):
+def compile_graph(fgraph, linker="C", profile=None, donate=()):
     """fgraph as a PyTensor function, with PyTensor's "C" linker or its "JAX" linker."""
     plan = Plan(fgraph, ConformingLowering())
     stats = None
@@ -108,7 +111,7 @@ def compile_graph(fgraph, linker="C", profile=None):
         profile.extra = lambda: _summary(stats)
     if linker == "JAX":
         return per_shape(plan, fgraph, stats)
-    return pytensor_function(plan, fgraph, [v.type.shape for v in fgraph.inputs], C_MODE, stats)
+    return pytensor_function(plan, fgraph, [v.type.shape for v in fgraph.inputs], C_MODE, stats, donate=donate)
 
 
 def per_shape(plan, fgraph, stats=None):

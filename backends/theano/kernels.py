@@ -10,7 +10,6 @@ import pytensor.tensor as pt
 from backends import array_api as xk
 from backends.base import Lowering
 from backends.theano.reference import ReferenceOp
-from mlcore.graph.gradient import GradientBlock
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops import linalg, nn as nn_ops, random, shape
 from mlcore.graph.ops.shape import build_key
@@ -48,20 +47,14 @@ def elemwise(op):
     return lambda *args: pt.cast(fn(*args), op.output_dtype([a.dtype for a in args]))
 
 
-@lower.register(ew.Elemwise)
-def _(op, node):
-    return elemwise(op)
+# The shared Softmax and LogSoftmax are written out, not PyTensor 3's: those are OpFromGraphs, whose
+# inner graphs the C linker compiles as separate functions on first call and runs through Python.
+xk.register_common(lower, pt, elemwise)
 
 
 @lower.register(ew.Composite)
 def _(op, node):
-    kernels = [elemwise(step) for step, _ in op.program]
-    return lambda *xs: xk.run_program(op, kernels, xs)   # PyTensor fuses it again itself
-
-
-@lower.register(GradientBlock)
-def _(op, node):
-    return lambda x: x
+    return xk.composite_kernel(op, elemwise)   # PyTensor fuses it again itself
 
 
 @lower.register(shape.DimShuffle)
@@ -93,11 +86,6 @@ def _(op, node):
     return inc
 
 
-@lower.register(shape.Concatenate)
-def _(op, node):
-    return lambda *xs: pt.concatenate(xs, axis=op.axis)
-
-
 @lower.register(shape.Pad)
 def _(op, node):
     def pad(x):   # an alloc and a set_subtensor: pt.pad is an OpFromGraph, compiled apart from the graph
@@ -119,26 +107,9 @@ def _(op, node):
     return lambda v, s: pt.alloc(v, *(s[d] for d in range(ndim)))
 
 
-@lower.register(*xk.REDUCTIONS)
-def _(op, node):
-    return xk.reduce_kernel(pt, op, xk.REDUCTIONS[type(op)])
-
-
 @lower.register(linalg.Matmul)
 def _(op, node):
     return pt.matmul   # 2-d products become BLAS Gemm/Dot22 in PyTensor's rewrites
-
-
-# Written out rather than PyTensor 3's Softmax and LogSoftmax: those are OpFromGraphs, whose inner
-# graphs the C linker compiles as separate functions on first call and runs through Python.
-@lower.register(nn_ops.Softmax)
-def _(op, node):
-    return lambda x: xk.softmax(pt, x, op.axis)
-
-
-@lower.register(nn_ops.LogSoftmax)
-def _(op, node):
-    return lambda x: xk.log_softmax(pt, x, op.axis)
 
 
 @lower.register(nn_ops.Conv2D, nn_ops.Conv2DGradInput, nn_ops.Conv2DGradFilter, nn_ops.Pool2D,

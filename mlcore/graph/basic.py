@@ -18,17 +18,16 @@ class TensorType:
     size 1, False an unknown one (TensorType("float32", (False, True)) is shape (None, 1)).
     """
 
-    __slots__ = ("dtype", "shape")
+    __slots__ = ("dtype", "shape", "ndim", "numpy_dtype", "static_dims")
 
     def __init__(self, dtype, shape=None, broadcastable=None):
         if (shape is None) == (broadcastable is None):
             raise TypeError("TensorType needs one of shape= and broadcastable=")
-        self.dtype = np.dtype(dtype).name
+        self.numpy_dtype = np.dtype(dtype)
+        self.dtype = self.numpy_dtype.name
         self.shape = tuple(_dim(s) for s in (broadcastable if shape is None else shape))
-
-    @property
-    def ndim(self):
-        return len(self.shape)
+        self.ndim = len(self.shape)
+        self.static_dims = tuple((axis, size) for axis, size in enumerate(self.shape) if size is not None)
 
     @property
     def broadcastable(self):
@@ -50,9 +49,9 @@ class TensorType:
 
     def filter(self, value, name, allow_downcast=False):
         """Convert an input value to this type, or raise naming the input (Theano's filter)."""
-        if type(value) is np.ndarray and value.dtype == self.dtype and value.ndim == self.ndim and all(
-                s is None or s == v for s, v in zip(self.shape, value.shape)):
-            return value   # already right: the common case, kept cheap
+        if type(value) is np.ndarray and value.dtype == self.numpy_dtype and value.ndim == self.ndim and (
+                not self.static_dims or all(value.shape[axis] == size for axis, size in self.static_dims)):
+            return value   # already right: the common case, checked first and cheaply (every call)
         data = np.asarray(value)
         if data.dtype != self.dtype:
             exact = not isinstance(value, np.ndarray) and np.array_equal(data.astype(self.dtype), data)

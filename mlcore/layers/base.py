@@ -11,7 +11,7 @@ from contextlib import contextmanager, nullcontext
 
 import numpy as np
 
-from mlcore import config
+from mlcore import config, constraints, initializers, regularizers
 from mlcore.graph.basic import SharedVariable, Variable
 
 _name_counts = {}
@@ -152,7 +152,6 @@ class Layer:
     def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True, regularizer=None,
                    constraint=None, name=None, **kwargs):
         """Create a weight initialised now (Keras's add_weight); weights are float by default."""
-        from mlcore import constraints, initializers, regularizers
         shape = tuple(int(s) for s in (shape or ()))
         dtype = dtype or self.dtype
         if initializer is None:
@@ -320,3 +319,35 @@ class Layer:
 
     def __repr__(self):
         return "<%s name=%s, built=%s>" % (type(self).__name__, self.name, self.built)
+
+
+class KernelBiasOptions:
+    """The weight options of a layer with a kernel and an optional bias (Dense, Conv2D), in one
+    place so that both read, build and save them alike."""
+
+    def set_kernel_bias_options(self, keras1, kernel_initializer, bias_initializer, kernel_regularizer,
+                                bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint):
+        """keras1: Keras 1 arguments (init=, W_regularizer=, ...) under their Keras 3 names; they win."""
+        self.kernel_initializer = initializers.get(keras1.get("kernel_initializer", kernel_initializer))
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(keras1.get("kernel_regularizer", kernel_regularizer))
+        self.bias_regularizer = regularizers.get(keras1.get("bias_regularizer", bias_regularizer))
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.kernel_constraint = constraints.get(keras1.get("kernel_constraint", kernel_constraint))
+        self.bias_constraint = constraints.get(keras1.get("bias_constraint", bias_constraint))
+
+    def add_kernel_and_bias(self, kernel_shape):
+        """The kernel, and with use_bias a bias over the kernel's last dim (units or filters)."""
+        self.kernel = self.add_weight(kernel_shape, self.kernel_initializer, regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint, name="kernel")
+        self.bias = self.add_weight(kernel_shape[-1:], self.bias_initializer, regularizer=self.bias_regularizer,
+                                    constraint=self.bias_constraint, name="bias") if self.use_bias else None
+
+    def kernel_bias_config(self):
+        return {"kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+                "kernel_constraint": constraints.serialize(self.kernel_constraint),
+                "bias_constraint": constraints.serialize(self.bias_constraint)}

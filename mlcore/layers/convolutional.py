@@ -5,8 +5,8 @@ weights file fits a channels_last and a channels_first model alike. The graph co
 (mlcore.graph.ops.nn.Conv2D): channels_first inputs are transposed to NHWC and back around it, and
 the activation is applied in the layer's own format, as Keras applies it.
 """
-from mlcore import activations, config, constraints, initializers, ops, regularizers
-from mlcore.layers.base import Layer
+from mlcore import activations, config, ops
+from mlcore.layers.base import KernelBiasOptions, Layer
 
 # Keras 1's dim_ordering values, with their old meaning ("default" = the configured format).
 DIM_ORDERINGS = {"th": "channels_first", "tf": "channels_last", "default": None}
@@ -74,7 +74,7 @@ def check_rank(layer, shape, rank=4):
                          "ndim=%d. Full shape received: %s" % (layer.name, rank, len(shape), tuple(shape)))
 
 
-class Conv2D(Layer):
+class Conv2D(KernelBiasOptions, Layer):
     """2-d cross-correlation, as keras.layers.Conv2D, with a (h, w, in // groups, filters) kernel.
     Keras 1's keyword spellings (border_mode=, subsample=, dim_ordering=, init=, W_regularizer=, bias=...)
     are accepted with their old meaning; Convolution2D also takes Keras 1's positional arguments."""
@@ -104,13 +104,8 @@ class Conv2D(Layer):
         self.data_format = standardize_data_format(old.get("data_format", data_format))
         self.activation = activations.get(activation)
         self.use_bias = bool(old.get("use_bias", use_bias))
-        self.kernel_initializer = initializers.get(old.get("kernel_initializer", kernel_initializer))
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(old.get("kernel_regularizer", kernel_regularizer))
-        self.bias_regularizer = regularizers.get(old.get("bias_regularizer", bias_regularizer))
-        self.activity_regularizer = regularizers.get(activity_regularizer)
-        self.kernel_constraint = constraints.get(old.get("kernel_constraint", kernel_constraint))
-        self.bias_constraint = constraints.get(old.get("bias_constraint", bias_constraint))
+        self.set_kernel_bias_options(old, kernel_initializer, bias_initializer, kernel_regularizer,
+                                     bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint)
 
     def _channel_axis(self):
         return 1 if self.data_format == "channels_first" else -1
@@ -125,11 +120,7 @@ class Conv2D(Layer):
             raise ValueError("The number of input channels must be evenly divisible by the number of groups. "
                              "Received groups=%d, but the input has %d channels (full input shape is %s)."
                              % (self.groups, channels, input_shape))
-        shape = self.kernel_size + (channels // self.groups, self.filters)
-        self.kernel = self.add_weight(shape, self.kernel_initializer, regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint, name="kernel")
-        self.bias = self.add_weight((self.filters,), self.bias_initializer, regularizer=self.bias_regularizer,
-                                    constraint=self.bias_constraint, name="bias") if self.use_bias else None
+        self.add_kernel_and_bias(self.kernel_size + (channels // self.groups, self.filters))
         self.built = True
 
     def _convolve(self, x):
@@ -152,8 +143,7 @@ class Conv2D(Layer):
         if self.bias is not None:
             out = out + self.bias
         out = self.activation(from_nhwc(out, self.data_format))
-        if self.activity_regularizer is not None:
-            self.add_loss(self.activity_regularizer(out))
+        self.add_activity_loss(out)
         return out
 
     def get_config(self):
@@ -161,13 +151,7 @@ class Conv2D(Layer):
                 "strides": self.strides, "padding": self.padding, "data_format": self.data_format,
                 "dilation_rate": self.dilation_rate, "groups": self.groups,
                 "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-                "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint)}
+                **self.kernel_bias_config()}
 
 
 def Convolution2D(*args, **kwargs):

@@ -5,10 +5,10 @@ import types
 
 import numpy as np
 
-from mlcore import activations, config, constraints, initializers, regularizers
+from mlcore import activations, config
 from mlcore.graph import ops
 from mlcore.graph.ops.random import RandomStreams
-from mlcore.layers.base import Layer
+from mlcore.layers.base import KernelBiasOptions, Layer
 
 
 def _pop_aliases(kwargs, aliases):
@@ -20,7 +20,7 @@ def _pop_aliases(kwargs, aliases):
     return found
 
 
-class Dense(Layer):
+class Dense(KernelBiasOptions, Layer):
     """output = activation(dot(input, kernel) + bias), over the last axis."""
 
     KERAS1 = {"output_dim": "units", "init": "kernel_initializer", "W_regularizer": "kernel_regularizer",
@@ -38,24 +38,15 @@ class Dense(Layer):
         self.units = int(units)
         self.activation = activations.get(activation)
         self.use_bias = aliases.get("use_bias", use_bias)
-        self.kernel_initializer = initializers.get(aliases.get("kernel_initializer", kernel_initializer))
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(aliases.get("kernel_regularizer", kernel_regularizer))
-        self.bias_regularizer = regularizers.get(aliases.get("bias_regularizer", bias_regularizer))
-        self.activity_regularizer = regularizers.get(activity_regularizer)
-        self.kernel_constraint = constraints.get(aliases.get("kernel_constraint", kernel_constraint))
-        self.bias_constraint = constraints.get(aliases.get("bias_constraint", bias_constraint))
+        self.set_kernel_bias_options(aliases, kernel_initializer, bias_initializer, kernel_regularizer,
+                                     bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint)
 
     def build(self, input_shape):
         in_dim = input_shape[-1]
         if in_dim is None:
             raise ValueError("Dense '%s': the last dim of the input must be known, got shape %s"
                              % (self.name, input_shape))
-        self.kernel = self.add_weight((in_dim, self.units), self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
-                                      name="kernel")
-        self.bias = self.add_weight((self.units,), self.bias_initializer, regularizer=self.bias_regularizer,
-                                    constraint=self.bias_constraint, name="bias") if self.use_bias else None
+        self.add_kernel_and_bias((in_dim, self.units))
         self.built = True
 
     def call(self, inputs):
@@ -71,14 +62,7 @@ class Dense(Layer):
 
     def get_config(self):
         return {**super().get_config(), "units": self.units, "activation": activations.serialize(self.activation),
-                "use_bias": self.use_bias,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-                "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint)}
+                "use_bias": self.use_bias, **self.kernel_bias_config()}
 
 
 class Activation(Layer):

@@ -4,14 +4,25 @@ from mlcore.graph.ops import elemwise as ew
 from mlcore.optimizers.base import Optimizer
 
 
-class Adam(Optimizer):
+class AdamFamily(Optimizer):
+    """The hyperparameters Adam, Adamax and Nadam share, taken and saved alike."""
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.beta_1, self.beta_2 = beta_1, beta_2
+        self.epsilon = config.epsilon() if epsilon is None else epsilon  # None: Keras 2's default
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
+
+
+class Adam(AdamFamily):
     """Adaptive moment estimation, with Keras's placement of the bias correction and epsilon:
     w <- w - lr * sqrt(1 - beta_2^t) / (1 - beta_1^t) * m / (sqrt(v) + epsilon)."""
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, **kwargs):
-        super().__init__(learning_rate, **kwargs)
-        self.beta_1, self.beta_2, self.amsgrad = beta_1, beta_2, amsgrad
-        self.epsilon = config.epsilon() if epsilon is None else epsilon  # None: Keras 2's default
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, **kwargs)
+        self.amsgrad = amsgrad
 
     def build(self, variables):
         if self.built:
@@ -36,8 +47,7 @@ class Adam(Optimizer):
         self.assign_sub(variable, m * alpha / (ew.sqrt(v) + self.epsilon))
 
     def get_config(self):
-        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
-                "amsgrad": self.amsgrad}
+        return {**super().get_config(), "amsgrad": self.amsgrad}
 
 
 class AdamW(Adam):

@@ -1,17 +1,12 @@
 """Nadam, as keras.optimizers.Nadam."""
 from mlcore import config, initializers
 from mlcore.graph.ops import elemwise as ew
-from mlcore.optimizers.base import Optimizer
+from mlcore.optimizers.adam import AdamFamily
 
 
-class Nadam(Optimizer):
+class Nadam(AdamFamily):
     """Adam with Nesterov momentum and Keras's momentum schedule
     u_t = beta_1 * (1 - 0.5 * 0.96^t), whose running product is kept in a state variable."""
-
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
-        super().__init__(learning_rate, **kwargs)
-        self.beta_1, self.beta_2 = beta_1, beta_2
-        self.epsilon = config.epsilon() if epsilon is None else epsilon
 
     def build(self, variables):
         if self.built:
@@ -45,6 +40,3 @@ class Nadam(Optimizer):
         m_hat = u_t_1 * m / (1 - u_product_t_1) + (1 - u_t) * gradient / (1 - u_product_t)
         v_hat = v / (1 - self.beta_2 ** local_step)
         self.assign_sub(variable, m_hat * lr / (ew.sqrt(v_hat) + self.epsilon))
-
-    def get_config(self):
-        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}

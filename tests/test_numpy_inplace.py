@@ -1,0 +1,113 @@
+"""The numpy backend's in-place evaluation and blocked fusion: same numbers, no aliasing surprises."""
+import numpy as np
+import pytest
+
+import mlcore
+import mlcore.tensor as T
+from backends.numpy import fused
+from backends.numpy.inplace import inplace_targets
+from backends.numpy.kernels import lower
+
+
+def in_place_steps(fn):
+    """The names of the ops that the compiled numpy function runs in place."""
+    return [str(node.op) for kernel, _, _, node in fn._fn.plan.steps if kernel.__qualname__.startswith("inplace_step")]
+
+
+def test_sgd_update_overwrites_the_donated_weight_buffer():
+    rng = np.random.default_rng(0)
+    w0 = rng.standard_normal((300, 200)).astype("float32")
+    w = mlcore.shared(w0, name="w")
+    x = T.fmatrix("x")
+    cost = T.sum(T.tanh(T.dot(x, w)))
+    step = mlcore.function([x], cost, updates=[(w, w - 0.1 * mlcore.grad(cost, w))], backend="numpy")
+    data = rng.standard_normal((4, 300)).astype("float32")
+    buffer = w.get_value(borrow=True)
+    step(data)
+    expected = w0 - 0.1 * data.T @ (1 - np.tanh(data @ w0) ** 2)
+    np.testing.assert_allclose(w.get_value(), expected, rtol=1e-5, atol=1e-6)
+    assert any("Composite" in name for name in in_place_steps(step))
+    step(data)
+    assert w.get_value(borrow=True) is buffer   # the second step reused the buffer the first one wrote
+
+
+def test_an_earlier_result_is_not_changed_by_a_later_in_place_update():
+    w = mlcore.shared(np.ones(5), name="w")
+    read = mlcore.function([], w, backend="numpy")
+    bump = mlcore.function([], [], updates=[(w, w * 2 + 1)], backend="numpy")
+    before = read()
+    bump()
+    np.testing.assert_array_equal(before, np.ones(5))
+    np.testing.assert_array_equal(w.get_value(), np.full(5, 3.0))
+
+
+def test_outputs_never_share_memory_with_inputs_or_each_other():
+    x = T.dmatrix("x")
+    fn = mlcore.function([x], [x.T, x.T, x + 0], backend="numpy")
+    value = np.arange(6.0).reshape(2, 3)
+    first, second, third = fn(value)
+    assert not np.shares_memory(first, value) and not np.shares_memory(first, second)
+    first[0, 0] = 99
+    np.testing.assert_array_equal(value, np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(second, value.T)
+    np.testing.assert_array_equal(third, value)
+
+
+def test_a_buffer_still_viewed_later_is_not_overwritten():
+    x = T.dmatrix("x")
+    e = T.exp(x)
+    view = e.T                     # a view of e's buffer, read after e's last elementwise use
+    fn = mlcore.function([x], T.dot(view, e + 1), backend="numpy")
+    value = np.random.default_rng(1).standard_normal((3, 4))
+    np.testing.assert_allclose(fn(value), np.exp(value).T @ (np.exp(value) + 1))
+
+
+def test_user_inputs_are_never_written():
+    x = T.dvector("x")
+    fn = mlcore.function([x], T.tanh(x * 2 + 1), backend="numpy")
+    value = np.linspace(-1, 1, 7)
+    copy = value.copy()
+    np.testing.assert_allclose(fn(value), np.tanh(copy * 2 + 1))
+    np.testing.assert_array_equal(value, copy)
+
+
+def test_the_analysis_picks_a_dying_temporary_and_not_an_input():
+    x = T.dvector("x")
+    fn = mlcore.function([x], T.exp(x) * 3 - T.log(x + 2), backend="numpy", rewrites=["canonicalize"])
+    plan = fn._fn.plan
+    raw = [lower.kernel(node) for _, _, _, node in plan.steps]
+    targets = inplace_targets(plan, raw, donated=set(), protected=set(plan.output_slots))
+    input_slots = set(range(plan.n_inputs))
+    assert targets and all(plan.steps[k][1][pos] not in input_slots for k, pos in targets.items())
+
+
+@pytest.mark.parametrize("size", [1, 1000, fused.BLOCK, 2 * fused.BLOCK + 17])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_blocked_fusion_matches_numpy_across_block_edges(size, dtype):
+    a, b = T.vector("a", dtype=dtype), T.vector("b", dtype=dtype)
+    fn = mlcore.function([a, b], [a ** 2 + b ** 2 + 2 * a * b, 2 * a + b ** 10, T.tanh(a) * T.exp(-b) - a / (b + 1)],
+                         backend="numpy")
+    rng = np.random.default_rng(size)
+    va, vb = (rng.uniform(0, 1, size).astype(dtype) for _ in range(2))
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    for got, want in zip(fn(va, vb), [va ** 2 + vb ** 2 + 2 * va * vb, 2 * va + vb ** 10,
+                                      np.tanh(va) * np.exp(-vb) - va / (vb + 1)]):
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+
+
+def test_a_long_program_needs_few_scratch_buffers():
+    a = T.dvector("a")
+    expr = a
+    for k in range(12):
+        expr = T.tanh(expr) * 1.5 + 0.25
+    fn = mlcore.function([a], expr, backend="numpy")
+    (node,) = [n for _, _, _, n in fn._fn.plan.steps]
+    step_dtypes = ["float64"] * len(node.op.program)
+    slots, dtypes = fused.buffer_plan(node.op, step_dtypes)
+    assert len(node.op.program) >= 24 and len(dtypes) <= 2
+    value = np.linspace(-2, 2, 3 * fused.BLOCK + 5)
+    want = value
+    for k in range(12):
+        want = np.tanh(want) * 1.5 + 0.25
+    np.testing.assert_allclose(fn(value), want, rtol=1e-12)
