@@ -7,7 +7,9 @@ same weights.
     python -m benchmarks.vgg16 --quick    # 64x64 inputs, one repetition: checks that everything runs
 
 Each call is timed in `repeats` rounds after a warm-up call (the compile), numpy arrays in and out, each
-round over all systems in a new order, so that load on a shared machine falls on all of them alike. Rates use the
+round over all systems in a new order, so that load on a shared machine falls on all of them alike; a
+sample is always 8 images (8 batch-1 calls in a row, or one batch-8 call), so the two batch sizes are
+compared over equal work. Rates use the
 best time (other processes only ever slow a call down, as timeit's documentation argues); the median is
 recorded beside it.
 The FLOP count (2 per multiply-add of the convolutions and dense layers) comes from the layer shapes;
@@ -138,14 +140,16 @@ class Bench:
         self.cases.append((system, task, batch, fn))
 
     def measure(self, repeats):
-        """Rounds in a shuffled order (no system always runs right after the same other one); the
-        cheap batch-1 calls three times a round."""
+        """Rounds in a shuffled order (no system always runs right after the same other one).  Every
+        sample processes the same 8 images: a batch-8 call, or 8 batch-1 calls in a row, so batch 1
+        and batch 8 are compared over equal work and equally exposed to the machine's noise."""
+        images = max(BATCHES)
         times = [[] for _ in self.cases]
         order = np.random.default_rng(0)
         for _ in range(repeats):
             for k in order.permutation(len(self.cases)):
                 _, _, batch, fn = self.cases[k]
-                times[k].extend(_seconds(fn) for _ in range(3 if batch == 1 else 1))
+                times[k].append(sum(_seconds(fn) for _ in range(images // batch)) * batch / images)
         rows = []
         for (system, task, batch, _), spent in zip(self.cases, times):
             best = min(spent)

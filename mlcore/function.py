@@ -206,6 +206,7 @@ class Function:
             outputs, shared = self._steps_fn(values, self._shared_values())
             for var, value in zip(self.shared, shared):
                 var.container_value = value
+            self._known_values = list(shared)
         return self.backend.outputs_to_numpy(outputs, len(outputs))
 
     def __getstate__(self):

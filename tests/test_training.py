@@ -479,11 +479,14 @@ def test_a_generator_that_runs_dry_stops_training_with_a_warning(small):
     assert history.epoch == [0] and len(history.history["loss"]) == 1
 
 
+@pytest.mark.parametrize("shuffle", [False, True])
 @pytest.mark.parametrize("backend_name", ["numpy", "jax"])
-def test_steps_per_execution_gives_the_same_weights(rng, require_backend, backend_name):
+def test_steps_per_execution_gives_the_same_weights(rng, require_backend, backend_name, shuffle):
+    """23 samples in batches of 3 with k=4: a run of 4 batches, a run of 3, then the batch of 2."""
     require_backend(backend_name)
     x = rng.normal(size=(23, 4)).astype("float32")
     y = rng.integers(0, 2, 23).astype("float32")
+    weights = rng.uniform(0.5, 2.0, 23).astype("float32")
     start = initial_weights(rng, 4, 3)
     results = []
     for k in (1, 4):
@@ -491,7 +494,9 @@ def test_steps_per_execution_gives_the_same_weights(rng, require_backend, backen
         model.set_weights(start)
         model.compile(optimizers.Adam(0.05), "binary_crossentropy", metrics=["accuracy"], steps_per_execution=k,
                       backend=backend_name)
-        history = model.fit(x, y, batch_size=3, epochs=2, shuffle=False, verbose=0).history
+        np.random.seed(7)   # the same shuffles for both
+        history = model.fit(x, y, batch_size=3, epochs=2, shuffle=shuffle, sample_weight=weights,
+                            verbose=0).history
         results.append((history, model.get_weights()))
     assert results[0][0] == pytest.approx(results[1][0], rel=1e-5)
     for a, b in zip(results[0][1], results[1][1]):
@@ -586,3 +591,14 @@ def test_fit_before_compile_and_unknown_fit_argument(rng):
     model.compile("sgd", "mse")
     with pytest.raises(TypeError, match="nb_epochs"):
         model.fit(np.zeros((2, 4)), np.zeros(2), nb_epochs=2)
+
+
+def test_array_data_groups_are_runs_of_whole_batches_then_the_last_one():
+    from mlcore.models.data_adapters import ArrayData
+    x = np.arange(23 * 2, dtype="float32").reshape(23, 2)
+    data = ArrayData(x, np.arange(23), batch_size=3, shuffle=False)
+    groups = list(data.groups(4))
+    assert [count for count, _ in groups] == [4, 3, 1]
+    assert [len(batch[0][0]) for _, batch in groups] == [12, 9, 2]
+    np.testing.assert_array_equal(np.concatenate([batch[0][0] for _, batch in groups]), x)
+    assert ArrayData(x, np.arange(23), batch_size=3, steps=10).groups(4) is None   # wrapping epochs: per batch

@@ -92,6 +92,20 @@ class ArrayData:
             idx = order[(k * self.batch_size) % self.n:][:self.batch_size]
             yield self.take(idx)
 
+    def groups(self, k):
+        """(count, batch) pairs for steps_per_execution=k: each run of up to k full batches as one
+        gather of count * batch_size rows (stacked later by a reshape, not a copy per batch), then the
+        smaller last batch alone.  None where steps_per_epoch makes batches wrap around."""
+        full, rest = divmod(self.n, self.batch_size)
+        if self.steps != full + bool(rest):
+            return None
+        order = self.epoch_indices()
+        runs = [(start, min(k, full - start)) for start in range(0, full, k)]
+        runs += [(full, 0)] if rest else []
+        return ((count or 1, self.take(order[start * self.batch_size:(start + count) * self.batch_size]
+                                       if count else order[full * self.batch_size:]))
+                for start, count in runs)
+
     def take(self, idx):
         contiguous = len(idx) and idx[-1] - idx[0] == len(idx) - 1 and np.all(np.diff(idx) == 1)
         pick = (lambda a: a[idx[0]:idx[-1] + 1]) if contiguous else (lambda a: a[idx])

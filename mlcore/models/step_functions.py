@@ -206,3 +206,8 @@ class CompiledStep:
         prepared = [self._arguments(*batch) for batch in group]
         stacked = [np.stack(parts) for parts in zip(*(args for _, args in prepared))]
         return self._function(prepared[0][0]).run_steps(*stacked)
+
+    def run_stacked(self, count, x_list, y_list, sw_list):
+        """Run `count` batches given as one block of rows (ArrayData.groups) in one call."""
+        y_list, args = self._arguments(x_list, y_list, sw_list)
+        return self._function(y_list).run_steps(*[a.reshape((count, -1) + a.shape[1:]) for a in args])

@@ -133,13 +133,15 @@ class Trainer:
         hook_end = cbks.on_train_batch_end if train else cbks.on_test_batch_end
         k = self.steps_per_execution if train else 1
         step, logs = 0, {}
-        for group in _grouped(data.batches(), k):
+        for count, batch in _step_groups(data, k):
             hook_begin(step)
-            if len(group) > 1:
-                self._steps.accumulate(step_fn.run_steps(group))
+            if isinstance(batch, list):   # equal-size batches from a Sequence or generator
+                self._steps.accumulate(step_fn.run_steps(batch))
+            elif count > 1:
+                self._steps.accumulate(step_fn.run_stacked(count, *batch))
             else:
-                self._steps.accumulate(step_fn(*group[0]))
-            step += len(group)
+                self._steps.accumulate(step_fn(*batch))
+            step += count
             logs = self._steps.logs()
             hook_end(step - 1, logs)
             if train and self.stop_training:
@@ -271,6 +273,17 @@ def _check_inputs(model, arrays):
         if array.ndim != len(expected) or any(e is not None and e != d for e, d in zip(expected[1:], array.shape[1:])):
             raise ValueError("Input %d of model '%s' is incompatible: expected shape %s, got an array of shape %s"
                              % (k, model.name, expected, array.shape))
+
+
+def _step_groups(data, k):
+    """(count, batch) per call: in-memory arrays as gathered runs of k batches (ArrayData.groups),
+    other data as lists of k batches of equal size (count 1: a plain batch)."""
+    groups = data.groups(k) if k > 1 and isinstance(data, data_adapters.ArrayData) else None
+    if groups is not None:
+        yield from groups
+        return
+    for group in _grouped(data.batches(), k):
+        yield (len(group), group) if len(group) > 1 else (1, group[0])
 
 
 def _grouped(batches, k):
