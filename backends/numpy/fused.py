@@ -14,6 +14,7 @@ import numpy as np
 from backends import array_api as xk
 
 BLOCK = 65536   # elements: fewer blocks, less Python per element; a float64 buffer is 512 KiB (L2)
+SMALL = 8192    # elements: inputs this small are evaluated whole, their temporaries stay in cache anyway
 
 
 def buffer_plan(op, step_dtypes):
@@ -106,6 +107,8 @@ def blocked_composite(op, node, elemwise):
         return result
 
     def run(*inputs, out=None):
+        if all(x.size <= SMALL for x in inputs):   # cache-sized already: blocking would only add cost
+            return whole_arrays(inputs, out)
         shape = np.broadcast_shapes(*(x.shape for x in inputs))
         size = int(np.prod(shape))
         if not all((x.size == size and x.flags.c_contiguous) or x.size == 1 for x in inputs):
