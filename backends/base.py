@@ -107,6 +107,7 @@ class Backend:
 
     name = None
     lowering = None
+    native_arrays = ()   # array classes a compiled function takes as they are, besides numpy's
 
     def devices(self):
         return ["cpu"]

@@ -44,6 +44,9 @@ def train(case, device, backend):
     updates = [(p, p - case.lr * g) for p, g in zip(params.values(), grads)]
     step_fn = mlcore.function([x, y], loss, updates=updates, backend=backend, device=device)
     data, labels = case.x, case.y.astype("int64")
+    if backend == "jax":   # on the device once, as the hand-written jax.jit program holds them
+        import jax
+        data, labels = jax.device_put((data, labels), jax.devices(device)[0])
     return lambda: float(step_fn(data, labels))
 
 

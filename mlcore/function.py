@@ -122,8 +122,8 @@ class Function:
     def __call__(self, *args, **kwargs):
         if kwargs or len(args) != len(self.inputs):
             args = self._positional(args, kwargs)
-        downcast = self.allow_input_downcast
-        values = [v.type.filter(a, v, downcast) for v, a in zip(self.inputs, args)]
+        downcast, native = self.allow_input_downcast, self.backend.native_arrays
+        values = [v.type.filter(a, v, downcast, native) for v, a in zip(self.inputs, args)]
         if self.shared or self.profile is not None:
             return self._run(values) if self.profile is None else self._profiled_run(values)
         results = self._fn(*values)   # the tiny-graph path: each step here is a measurable share of a call

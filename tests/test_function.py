@@ -248,3 +248,16 @@ def test_jax_cpu_functions_compile_without_ynnpack_library_fusions():
     logits = value @ w.get_value()
     expected = np.exp(logits - logits.max(1, keepdims=True))
     np.testing.assert_allclose(fn(value), expected / expected.sum(1, keepdims=True), rtol=1e-5, atol=1e-7)
+
+
+def test_jax_functions_take_device_arrays_as_they_are():
+    jax = pytest.importorskip("jax")
+    x = T.fvector("x")
+    fn = function([x], T.tanh(x * 2 + 1), backend="jax")
+    value = jax.device_put(np.linspace(-1, 1, 5, dtype="float32"))
+    assert x.type.filter(value, x, False, fn.backend.native_arrays) is value
+    np.testing.assert_allclose(fn(value), np.tanh(np.linspace(-1, 1, 5, dtype="float32") * 2 + 1), rtol=1e-6)
+    with pytest.raises(TypeError, match="expects dtype float32"):
+        fn(jax.device_put(np.full(5, 0.1, dtype="float64")))
+    theano_like = function([x], x + 1, backend="numpy")
+    np.testing.assert_array_equal(theano_like(value), np.asarray(value) + 1)   # other backends convert

@@ -108,6 +108,7 @@ def compiler_options(device):
 class JaxBackend(Backend):
     name = "jax"
     lowering = lower
+    native_arrays = (jax.Array,)   # inputs already on the device stay there
     description = "one jax.jit per function (XLA), shared values on the device, donated buffers"
 
     def devices(self):
@@ -163,8 +164,7 @@ class JaxBackend(Backend):
             if mesh is not None:  # data parallel: inputs sharded or replicated over the mesh (sharding.py)
                 return run_graph(*sharding.place(inputs, mesh, batched, static))
             if device != "cpu":  # on the CPU, jit takes numpy arrays without a copy of its own
-                inputs = [jax.device_put(v, target) if isinstance(v, np.ndarray) and k not in static else v
-                          for k, v in enumerate(inputs)]
+                inputs = [v if k in static else jax.device_put(v, target) for k, v in enumerate(inputs)]
             return run_graph(*inputs)
         run.plan, run.jitted = plan, run_graph
         return run

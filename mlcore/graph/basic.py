@@ -47,9 +47,12 @@ class TensorType:
         dims = ", ".join("?" if s is None else str(s) for s in self.shape)
         return "Tensor(%s, (%s%s))" % (self.dtype, dims, "," if self.ndim == 1 else "")
 
-    def filter(self, value, name, allow_downcast=False):
-        """Convert an input value to this type, or raise naming the input (Theano's filter)."""
-        if type(value) is np.ndarray and value.dtype == self.numpy_dtype and value.ndim == self.ndim and (
+    def filter(self, value, name, allow_downcast=False, native=()):
+        """Convert an input value to this type, or raise naming the input (Theano's filter).
+        native: array classes of the backend, passed on as they are when they fit (a jax array
+        stays on its device)."""
+        if (type(value) is np.ndarray or isinstance(value, native)) and value.dtype == self.numpy_dtype and (
+                value.ndim == self.ndim) and (
                 not self.static_dims or all(value.shape[axis] == size for axis, size in self.static_dims)):
             return value   # already right: the common case, checked first and cheaply (every call)
         data = np.asarray(value)
