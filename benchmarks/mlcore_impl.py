@@ -31,6 +31,15 @@ def _conv(x, w, shape, spec):
     return conv2d(x, w)
 
 
+def _as_engine_holds_them(backend, device, *arrays):
+    """The data as the hand-written program of the backend's engine holds it: on the device, once,
+    for jax (mlcore's jax functions take device arrays as they are); numpy arrays otherwise."""
+    if backend != "jax":
+        return arrays
+    import jax
+    return jax.device_put(arrays, jax.devices(device)[0])
+
+
 def train(case, device, backend):
     """One SGD step, compiled once: outputs the loss before the update."""
     _backend(backend, device)
@@ -43,10 +52,7 @@ def train(case, device, backend):
     grads = mlcore.grad(loss, list(params.values()))
     updates = [(p, p - case.lr * g) for p, g in zip(params.values(), grads)]
     step_fn = mlcore.function([x, y], loss, updates=updates, backend=backend, device=device)
-    data, labels = case.x, case.y.astype("int64")
-    if backend == "jax":   # on the device once, as the hand-written jax.jit program holds them
-        import jax
-        data, labels = jax.device_put((data, labels), jax.devices(device)[0])
+    data, labels = _as_engine_holds_them(backend, device, case.x, case.y.astype("int64"))
     return lambda: float(step_fn(data, labels))
 
 
@@ -56,7 +62,8 @@ def elementwise(case, device, backend):
     import mlcore.tensor as T
     a, b = T.vector("a", dtype=case.dtype), T.vector("b", dtype=case.dtype)
     fn = mlcore.function([a, b], case.fn(a, b), backend=backend, device=device, on_unused_input="ignore")
-    return lambda: fn(case.a, case.b)
+    x, y = _as_engine_holds_them(backend, device, case.a, case.b)
+    return lambda: fn(x, y)
 
 
 for _backend_name, _engine in BACKENDS:

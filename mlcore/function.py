@@ -182,12 +182,11 @@ class Function:
 
     def _store_updates(self, new_values):
         """Store the new shared values; a value returned for two variables (updates={a: b}) is
-        copied, so that no two shared variables ever hold one buffer (Theano's DeepCopyOp)."""
-        held = {id(v) for v in self._known_values or ()}
+        copied, so that no two shared variables ever hold one buffer (Theano's DeepCopyOp).
+        A variable's own buffer, updated in place, is not another's."""
+        held = set(map(id, self._known_values or ()))
         for var, value in zip(self.update_targets, new_values):
-            if value is var.container_value:   # updated in place in its own buffer: nothing else holds it
-                held.discard(id(value))
-            if id(value) in held:
+            if id(value) in held and value is not var.container_value:
                 value = self.backend.copy(value)
             held.add(id(value))
             var.container_value = value

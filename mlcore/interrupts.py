@@ -9,6 +9,10 @@ is: outside a guarded call its handler raises KeyboardInterrupt as Python's does
 import signal
 import threading
 
+import _signal   # signal.getsignal's C function: signal's own wrapper costs 6 us (an enum lookup that fails)
+
+MAIN_THREAD = threading.main_thread().ident
+
 
 class InterruptGuard:
     """`with GUARD:` delays a Ctrl-C that arrives inside the block to the block's end."""
@@ -26,9 +30,9 @@ class InterruptGuard:
             signal.default_int_handler(signum, frame)
 
     def __enter__(self):
-        if threading.current_thread() is not threading.main_thread():
+        if threading.get_ident() != MAIN_THREAD:
             return self   # signals reach the main thread only
-        current = signal.getsignal(signal.SIGINT)
+        current = _signal.getsignal(signal.SIGINT)
         if current is signal.default_int_handler:
             signal.signal(signal.SIGINT, self.handler)   # once: it stays, and acts as the default outside
             current = self.handler
@@ -39,7 +43,7 @@ class InterruptGuard:
         return self
 
     def __exit__(self, *exc_info):
-        if threading.current_thread() is not threading.main_thread():
+        if threading.get_ident() != MAIN_THREAD:
             return False
         previous = self.restore.pop()
         if previous is not None:
