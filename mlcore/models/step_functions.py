@@ -112,7 +112,8 @@ class StepBuilder:
         for out_index, metric, weighted in self.metric_objects:
             sw = sw_vars[out_index] if weighted else None
             stats.extend(metric.batch_statistics(y_vars[out_index], preds[out_index], sw))
-        outputs = [total, batch] + (out_losses if len(preds) > 1 else []) + stats
+        scalars = [total, batch] + (out_losses if len(preds) > 1 else []) + stats
+        outputs = ops.stack([ops.cast(v, preds[0].dtype) for v in scalars])   # one transfer to the host a step
         updates = []
         if training:
             params = model.trainable_weights
@@ -149,19 +150,20 @@ class StepBuilder:
         for _, metric, _ in self.metric_objects or []:
             metric.reset_state()
 
-    def accumulate(self, outputs):
-        """Add one step's (or a stack of steps') results to the running means."""
-        outputs = [np.asarray(o, dtype="float64").reshape(-1) for o in outputs]
-        loss, batch = outputs[0], outputs[1]
-        n_out = len(self.output_names) if len(self.output_names) > 1 else 0
-        self.totals["loss"][0] += float(np.sum(loss * batch))
-        self.totals["loss"][1] += float(np.sum(batch))
-        for name, values in zip(self.output_names[:n_out], outputs[2:2 + n_out]):
-            self.totals["%s_loss" % name][0] += float(np.sum(values * batch))
-            self.totals["%s_loss" % name][1] += float(np.sum(batch))
-        stats = outputs[2 + n_out:]
+    def accumulate(self, scalars):
+        """Add one step's (or a stack of steps') vector of loss, batch size, per-output losses and
+        metric statistics to the running means."""
+        scalars = np.asarray(scalars, dtype="float64").reshape(-1, len(self.totals) + 1 + 2 * len(
+            self.metric_objects or []))
+        batch = scalars[:, 1]
+        weighted = (scalars[:, [0] + list(range(2, len(self.totals) + 1))] * batch[:, None]).sum(axis=0)
+        count = float(batch.sum())
+        for (name, total), value in zip(self.totals.items(), weighted):
+            total[0] += float(value)
+            total[1] += count
+        stats = scalars[:, len(self.totals) + 1:].sum(axis=0)
         for k, (_, metric, _) in enumerate(self.metric_objects or []):
-            metric.update_state_from_batch(float(np.sum(stats[2 * k])), float(np.sum(stats[2 * k + 1])))
+            metric.update_state_from_batch(float(stats[2 * k]), float(stats[2 * k + 1]))
 
     def logs(self):
         """The means so far: loss, each output's loss, then the metrics in compile() order
