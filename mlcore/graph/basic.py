@@ -140,17 +140,19 @@ class SharedVariable(Variable):
 
     The value is kept in the representation of whichever backend used it last
     (a numpy array, a JAX device array); get_value() always gives numpy, so every
-    compiled function, on any backend, sees the latest value.
+    compiled function, on any backend, sees the latest value.  container_value is
+    that stored value as it is, read and written by compiled functions (a plain
+    attribute: a training step touches it a few dozen times).
     """
 
     def __init__(self, value, name=None, strict=False, shape=None):
         value = np.array(value)
         super().__init__(TensorType(value.dtype, value.shape if shape is None else shape), name=name)
-        self._value = value
+        self.container_value = value
         self.default_update = None
 
     def get_value(self, borrow=False):
-        value = np.asarray(self._value)
+        value = np.asarray(self.container_value)
         return value if borrow else value.copy()
 
     def set_value(self, value, borrow=False):
@@ -163,20 +165,11 @@ class SharedVariable(Variable):
         if value.ndim != self.ndim or any(s is not None and s != v for s, v in zip(self.type.shape, value.shape)):
             raise ValueError("Shared variable %s has shape %s; cannot set a value of shape %s"
                              % (self.name or "", self.type, value.shape))
-        self._value = value
-
-    @property
-    def container_value(self):
-        """The stored value as it is (numpy or device array), for backends."""
-        return self._value
-
-    @container_value.setter
-    def container_value(self, value):
-        self._value = value
+        self.container_value = value
 
     def __getstate__(self):
         state = dict(self.__dict__)
-        state["_value"] = self.get_value()
+        state["container_value"] = self.get_value()
         return state
 
     def clone(self):

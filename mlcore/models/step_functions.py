@@ -152,18 +152,15 @@ class StepBuilder:
 
     def accumulate(self, scalars):
         """Add one step's (or a stack of steps') vector of loss, batch size, per-output losses and
-        metric statistics to the running means."""
-        scalars = np.asarray(scalars, dtype="float64").reshape(-1, len(self.totals) + 1 + 2 * len(
-            self.metric_objects or []))
-        batch = scalars[:, 1]
-        weighted = (scalars[:, [0] + list(range(2, len(self.totals) + 1))] * batch[:, None]).sum(axis=0)
-        count = float(batch.sum())
-        for (name, total), value in zip(self.totals.items(), weighted):
-            total[0] += float(value)
-            total[1] += count
-        stats = scalars[:, len(self.totals) + 1:].sum(axis=0)
-        for k, (_, metric, _) in enumerate(self.metric_objects or []):
-            metric.update_state_from_batch(float(stats[2 * k]), float(stats[2 * k + 1]))
+        metric statistics to the running means (a few numbers a step: plain Python is quickest)."""
+        losses, metrics = len(self.totals), self.metric_objects or []
+        for row in np.asarray(scalars, dtype="float64").reshape(-1, losses + 1 + 2 * len(metrics)).tolist():
+            batch = row[1]
+            for total, value in zip(self.totals.values(), row[:1] + row[2:losses + 1]):
+                total[0] += value * batch     # losses are batch means: weigh them by the batch size
+                total[1] += batch
+            for k, (_, metric, _) in enumerate(metrics):
+                metric.update_state_from_batch(row[losses + 1 + 2 * k], row[losses + 2 + 2 * k])
 
     def logs(self):
         """The means so far: loss, each output's loss, then the metrics in compile() order
