@@ -111,3 +111,14 @@ def test_a_long_program_needs_few_scratch_buffers():
     for k in range(12):
         want = np.tanh(want) * 1.5 + 0.25
     np.testing.assert_allclose(fn(value), want, rtol=1e-12)
+
+
+def test_blocked_programs_with_steps_of_several_dtypes():
+    """Comparisons make booleans mid-program: each scratch buffer keeps one dtype."""
+    a, b = T.dvector("a"), T.dvector("b")
+    expr = T.switch(T.gt(a, b), a * 2.0, b - 1.0) + T.cast(T.lt(a, 0.5), "float64") * T.exp(-b)
+    fn = mlcore.function([a, b], expr, backend="numpy")
+    rng = np.random.default_rng(3)
+    va, vb = rng.uniform(0, 1, 3 * fused.BLOCK + 11), rng.uniform(0, 1, 3 * fused.BLOCK + 11)
+    want = np.where(va > vb, va * 2.0, vb - 1.0) + (va < 0.5) * np.exp(-vb)
+    np.testing.assert_allclose(fn(va, vb), want, rtol=1e-12)
