@@ -78,7 +78,7 @@ def blocked_composite(op, node, elemwise):
     steps = [(fn, args, isinstance(fn, np.ufunc)) for fn, (_, args) in zip(kernels, op.program)]
 
     def whole_arrays(inputs, out):
-        """Broadcasting or strided inputs: one numpy call per step on whole arrays."""
+        """Small, broadcasting or strided inputs: one numpy call per step on whole arrays."""
         result = np.asarray(xk.run_program(op, kernels, inputs), dtype=out_dtype)
         if out is None:
             return result
