@@ -15,6 +15,8 @@ from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.graph.ops.elemwise import cast
 from mlcore.graph.rewrite import rewrite
 from mlcore.interrupts import GUARD
+
+NUMPY_ONLY = frozenset([np.ndarray])
 from mlcore.profiling import Profile
 
 
@@ -88,6 +90,7 @@ class Function:
         self.shared = [v for v in used if isinstance(v, SharedVariable)]
         fgraph.inputs = self.inputs + self.shared
         fgraph.batch_inputs = len(self.inputs) if batch_inputs else 0  # read by backends/jax/sharding.py
+        fgraph.allow_input_downcast = allow_input_downcast              # read by backends checking inputs
         self.fgraph = rewrite(fgraph, rewrites)
         self.backend = get_backend(backend)
         self.device = self.backend.check_device(device or config.device())
@@ -99,6 +102,7 @@ class Function:
         self.profile = Profile(name or "function", self.backend.name) if profile else None
         self._donate = self._donated()
         self._fn = self.backend.compile(self.fgraph, self.device, self.profile, self._donate)
+        self._checks_inputs = getattr(self._fn, "checks_inputs", False)
         self._steps_fn = None
         self._known_values = None
 
@@ -122,8 +126,11 @@ class Function:
     def __call__(self, *args, **kwargs):
         if kwargs or len(args) != len(self.inputs):
             args = self._positional(args, kwargs)
-        downcast, native = self.allow_input_downcast, self.backend.native_arrays
-        values = [v.type.filter(a, v, downcast, native) for v, a in zip(self.inputs, args)]
+        if self._checks_inputs and set(map(type, args)) <= NUMPY_ONLY:
+            values = args   # the compiled function checks dtypes and shapes itself (jax: when it traces)
+        else:
+            downcast, native = self.allow_input_downcast, self.backend.native_arrays
+            values = [v.type.filter(a, v, downcast, native) for v, a in zip(self.inputs, args)]
         if self.shared or self.profile is not None:
             return self._run(values) if self.profile is None else self._profiled_run(values)
         results = self._fn(*values)   # the tiny-graph path: each step here is a measurable share of a call
@@ -220,6 +227,7 @@ class Function:
         self.backend = get_backend(state.pop("backend_name"))
         self.profile = None
         self._fn = self.backend.compile(self.fgraph, self.device, None, self._donated())
+        self._checks_inputs = getattr(self._fn, "checks_inputs", False)
         self._steps_fn = None
         self._known_values = None
 

@@ -261,3 +261,26 @@ def test_jax_functions_take_device_arrays_as_they_are():
         fn(jax.device_put(np.full(5, 0.1, dtype="float64")))
     theano_like = function([x], x + 1, backend="numpy")
     np.testing.assert_array_equal(theano_like(value), np.asarray(value) + 1)   # other backends convert
+
+
+def test_jax_checks_numpy_inputs_when_it_traces_with_the_rules_of_filter():
+    """numpy arrays go to jax.jit unchecked; the traced function applies filter's rules once per
+    signature, so errors and casts are those of every other backend."""
+    pytest.importorskip("jax")
+    x = T.fvector("x")
+    fn = function([x], x * 2, backend="jax")
+    assert fn._checks_inputs
+    with pytest.raises(TypeError, match="expects dtype float32 but got float64"):
+        fn(np.full(3, 0.1))
+    with pytest.raises(TypeError, match="expects 1 dimensions"):
+        fn(np.zeros((2, 2), dtype="float32"))
+    np.testing.assert_array_equal(fn(np.arange(3, dtype="int16")), [0, 2, 4])   # a safe cast
+    assert fn(np.ones(3, dtype="float32")).dtype == np.float32
+    lenient = function([x], x * 2, backend="jax", allow_input_downcast=True)
+    got = lenient(np.full(3, 0.1))
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, np.full(3, 0.2, dtype="float32"))
+    m = T.tensor("float32", shape=(2, 3), name="m")
+    fixed = function([m], m + 1, backend="jax")
+    with pytest.raises(ValueError, match=r"expects shape"):
+        fixed(np.zeros((3, 3), dtype="float32"))

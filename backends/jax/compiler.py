@@ -149,8 +149,16 @@ class JaxBackend(Backend):
                           for k, v in enumerate(inputs)]
                 return plan.run(inputs, constants, profile.timer)
         else:
+            checks = [(k, var) for k, var in enumerate(fgraph.inputs) if k not in static]
+            downcast = getattr(fgraph, "allow_input_downcast", False)   # set by mlcore.function
+
             def traced(*inputs):
-                return plan.run([v.value if isinstance(v, Static) else v for v in inputs], constants)
+                inputs = [v.value if isinstance(v, Static) else v for v in inputs]
+                for k, var in checks:   # once per new signature: jit traces only then
+                    target = var.type.check_abstract(inputs[k].dtype, inputs[k].shape, var, downcast)
+                    if target is not None:
+                        inputs[k] = inputs[k].astype(target)
+                return plan.run(inputs, constants)
             jitted = jax.jit(traced, static_argnums=static, compiler_options=compiler_options(device),
                              donate_argnums=tuple(d for d in donate if d not in static))
 
@@ -167,6 +175,7 @@ class JaxBackend(Backend):
                 inputs = [v if k in static else jax.device_put(v, target) for k, v in enumerate(inputs)]
             return run_graph(*inputs)
         run.plan, run.jitted = plan, run_graph
+        run.checks_inputs = profile is None and not static   # numpy arrays may come in unchecked
         return run
 
     def compile_steps(self, fgraph, n_inputs, carried, device=None, step=None):

@@ -56,22 +56,29 @@ class TensorType:
                 not self.static_dims or all(value.shape[axis] == size for axis, size in self.static_dims)):
             return value   # already right: the common case, checked first and cheaply (every call)
         data = np.asarray(value)
-        if data.dtype != self.dtype:
-            exact = not isinstance(value, np.ndarray) and np.array_equal(data.astype(self.dtype), data)
-            if isinstance(value, (int, float)) and np.dtype(self.dtype).kind in "fc":
-                data = data.astype(self.dtype)
-            elif allow_downcast or exact or np.can_cast(data.dtype, self.dtype, "safe"):
-                data = data.astype(self.dtype)  # lists and scalars convert when exact, as in Theano
-            else:
+        convertible = data.dtype != self.numpy_dtype and not isinstance(value, np.ndarray) and (
+            (isinstance(value, (int, float)) and self.numpy_dtype.kind in "fc")
+            or np.array_equal(data.astype(self.dtype), data))   # lists and scalars convert when exact
+        target = self.check_abstract(data.dtype, data.shape, name, allow_downcast, convertible)
+        return data if target is None else data.astype(target)
+
+    def check_abstract(self, dtype, shape, name, allow_downcast=False, convertible=False):
+        """filter's checks on an array known by its dtype and shape alone (the jax backend checks its
+        inputs so, once per signature, when it traces): None when it fits, else the dtype to cast it
+        to, or an error naming the input.  convertible: a value the cast keeps (Theano's rule)."""
+        target = None
+        if np.dtype(dtype) != self.numpy_dtype:
+            if not (allow_downcast or convertible or np.can_cast(dtype, self.numpy_dtype, "safe")):
                 raise TypeError("Input %s expects dtype %s but got %s; cast it, or pass "
-                                "allow_input_downcast=True" % (name, self.dtype, data.dtype))
-        if data.ndim != self.ndim:
+                                "allow_input_downcast=True" % (name, self.dtype, np.dtype(dtype)))
+            target = self.numpy_dtype
+        if len(shape) != self.ndim:
             raise TypeError("Input %s expects %d dimensions %s but got an array of shape %s"
-                            % (name, self.ndim, self, data.shape))
-        for expected, got in zip(self.shape, data.shape):
+                            % (name, self.ndim, self, tuple(shape)))
+        for expected, got in zip(self.shape, shape):
             if expected is not None and expected != got:
-                raise ValueError("Input %s expects shape %s but got %s" % (name, self, data.shape))
-        return data
+                raise ValueError("Input %s expects shape %s but got %s" % (name, self, tuple(shape)))
+        return target
 
 
 def _dim(size):
