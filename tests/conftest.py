@@ -53,6 +53,16 @@ def floatx():
 
 
 @pytest.fixture(scope="module")
+def keras():
+    """Keras 3 on its jax backend, for the tests that train Keras models beside mlcore's (a module that
+    only compares ops defines its own `keras`, which takes whichever backend Keras has)."""
+    keras = pytest.importorskip("keras")
+    if keras.backend.backend() != "jax":
+        pytest.skip("these comparisons train Keras models: they need Keras's jax backend")
+    return keras
+
+
+@pytest.fixture(scope="module")
 def numpy_backend():
     """Run a module on the numpy backend (pytestmark = pytest.mark.usefixtures("numpy_backend")):
     it compiles the many small graphs of layer and model tests fastest; the old setting comes back after."""

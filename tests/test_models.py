@@ -14,14 +14,6 @@ from mlcore.models import Model, Sequential, model_from_json
 pytestmark = pytest.mark.usefixtures("numpy_backend")
 
 
-@pytest.fixture(scope="module")
-def keras():
-    keras = pytest.importorskip("keras")
-    if keras.backend.backend() != "jax":
-        pytest.skip("these comparisons train Keras models: they need Keras's jax backend")
-    return keras
-
-
 def sonar_mlp(lib):
     """The seed article's model, built with mlcore or keras."""
     return lib.Sequential([lib.Input((60,)), lib.layers.Dense(60, activation="relu", name="hidden"),

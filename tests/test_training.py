@@ -19,14 +19,6 @@ EPS = 1e-7      # Keras's clip of probabilities in the crossentropies
 
 
 @pytest.fixture(scope="module")
-def keras():
-    keras = pytest.importorskip("keras")
-    if keras.backend.backend() != "jax":
-        pytest.skip("these comparisons train Keras models: they need Keras's jax backend")
-    return keras
-
-
-@pytest.fixture(scope="module")
 def sonar():
     from mlcore.datasets import sonar
     x, labels = sonar.load_data()
