@@ -65,8 +65,10 @@ class ScratchBuffers:
 
 
 def blocked_composite(op, node, elemwise):
-    """The kernel of a Composite node: run(*inputs, out=None); out, when given, is an array of the
-    output's shape and dtype to write (the interpreter passes a dying input: in-place evaluation)."""
+    """The kernel of a Composite node: run(*inputs, out=None).  out, when given, is an array of the
+    output's shape and dtype that the blocks may be written into (the interpreter passes a dying
+    input: in-place evaluation); whole-array evaluation returns a new array instead, as the copy
+    into out would gain nothing."""
     kernels = [elemwise(step_op) for step_op, _ in op.program]
     dtypes = [i.dtype for i in node.inputs]
     for step_op, args in op.program:
@@ -77,13 +79,9 @@ def blocked_composite(op, node, elemwise):
     last = len(op.program) - 1
     steps = [(fn, args, isinstance(fn, np.ufunc)) for fn, (_, args) in zip(kernels, op.program)]
 
-    def whole_arrays(inputs, out):
+    def whole_arrays(inputs):
         """Small, broadcasting or strided inputs: one numpy call per step on whole arrays."""
-        result = np.asarray(xk.run_program(op, kernels, inputs), dtype=out_dtype)
-        if out is None:
-            return result
-        out[...] = result
-        return out
+        return np.asarray(xk.run_program(op, kernels, inputs), dtype=out_dtype)
 
     def run_blocks(inputs, result, size):
         flat_out = result.reshape(-1)
@@ -108,11 +106,11 @@ def blocked_composite(op, node, elemwise):
 
     def run(*inputs, out=None):
         if all(x.size <= SMALL for x in inputs):   # cache-sized already: blocking would only add cost
-            return whole_arrays(inputs, out)
+            return whole_arrays(inputs)
         shape = np.broadcast_shapes(*(x.shape for x in inputs))
         size = int(np.prod(shape))
         if not all((x.size == size and x.flags.c_contiguous) or x.size == 1 for x in inputs):
-            return whole_arrays(inputs, out)
+            return whole_arrays(inputs)
         return run_blocks(inputs, np.empty(shape, dtype=out_dtype) if out is None else out, size)
     run.writes_fresh = isinstance(kernels[last], np.ufunc)   # never a view of an input (see inplace.py)
     return run

@@ -27,12 +27,17 @@ def checked(kernel, node):
 
 class NumpyLowering:
     """The kernel table with each kernel's results coerced to the node's dtype, and elementwise
-    kernels refusing to broadcast where the types do not say so."""
+    kernels refusing to broadcast where the types do not say so.  The bare kernels are kept by
+    node (raw_kernels), for the in-place analysis."""
 
     backend_name = "numpy"
 
+    def __init__(self):
+        self.raw_kernels = {}
+
     def kernel(self, node):
-        kernel = checked(lower.kernel(node), node)
+        raw = self.raw_kernels[node] = lower.kernel(node)
+        kernel = checked(raw, node)
         return xk.broadcast_checked(kernel, node) if isinstance(node.op, Elemwise) else kernel
 
 
@@ -50,8 +55,9 @@ class NumpyBackend(Backend):
     def compile(self, fgraph, device=None, profile=None, donate=()):
         """donate: the shared inputs this function replaces; their buffers may be overwritten."""
         self.check_device(device)
-        plan = Plan(fgraph, NumpyLowering())
-        write_in_place(plan, donate)
+        lowering = NumpyLowering()
+        plan = Plan(fgraph, lowering)
+        write_in_place(plan, donate, lowering.raw_kernels)
         constants = [c.data for c in plan.constants]
         constant_owners = {id(owner(c)) for c in constants}
         donated = set(donate)
@@ -81,9 +87,9 @@ def own_copy(value, held):
     return value
 
 
-def write_in_place(plan, donate):
+def write_in_place(plan, donate, raw_kernels):
     """Let the steps that may overwrite an input do so (backends/numpy/inplace.py)."""
-    raw = [lower.kernel(node) for _, _, _, node in plan.steps]
+    raw = [raw_kernels[node] for _, _, _, node in plan.steps]
     protected = set(range(plan.n_inputs, plan.n_inputs + len(plan.constants))) | set(plan.output_slots)
     targets = inplace.inplace_targets(plan, raw, set(donate), protected)
     for k, position in targets.items():
