@@ -101,6 +101,10 @@ class Function:
         self.allow_input_downcast = allow_input_downcast
         self.profile = Profile(name or "function", self.backend.name) if profile else None
         self._donate = self._donated()
+        self._compile()
+
+    def _compile(self):
+        """The backend's callable for the rewritten graph (also after unpickling)."""
         self._fn = self.backend.compile(self.fgraph, self.device, self.profile, self._donate)
         self._checks_inputs = getattr(self._fn, "checks_inputs", False)
         self._steps_fn = None
@@ -226,10 +230,8 @@ class Function:
         self.__dict__.update(state)
         self.backend = get_backend(state.pop("backend_name"))
         self.profile = None
-        self._fn = self.backend.compile(self.fgraph, self.device, None, self._donated())
-        self._checks_inputs = getattr(self._fn, "checks_inputs", False)
-        self._steps_fn = None
-        self._known_values = None
+        self._donate = self._donated()
+        self._compile()
 
 
 def function(inputs, outputs=None, updates=None, givens=None, backend=None, device=None, rewrites="fast_run",
