@@ -20,7 +20,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true",
                    help="before timing, assert that every system's losses/outputs match the numpy reference")
     p.add_argument("--only", default="",
-                   help=f"comma-separated workloads ({', '.join(WORKLOAD_NAMES)}) and/or system names")
+                   help=f"comma-separated workloads ({', '.join(WORKLOAD_NAMES)}) and/or system names;"
+                        " name:device (mlcore-theano:gpu) keeps a system on one device only")
     p.add_argument("--backend", default="",
                    help="comma-separated engines: numpy, theano (= pytensor), jax, torch, numexpr")
     p.add_argument("--device", choices=("cpu", "gpu", "all"), default="all")
@@ -44,17 +45,20 @@ def _selection(args, workloads, registered):
     """The workloads to run and a predicate on systems, from --only/--backend/--device."""
     only, engines = _split(args.only), {ENGINE_ALIASES.get(e, e) for e in _split(args.backend)}
     names, known_engines = {s.name for s in registered}, {s.engine for s in registered}
-    unknown = only - set(workloads) - names
-    if unknown:
-        raise SystemExit(f"--only: unknown {sorted(unknown)}; workloads {sorted(workloads)}, systems {sorted(names)}")
+    wanted = {}   # system name -> the devices --only keeps it on
+    for item in only - set(workloads):
+        name, _, device = item.partition(":")
+        if name not in names or device not in ("", "cpu", "gpu"):
+            raise SystemExit(f"--only: unknown {item!r}; workloads {sorted(workloads)}, systems {sorted(names)}"
+                             f" (name:cpu or name:gpu for one device)")
+        wanted.setdefault(name, set()).update([device] if device else ["cpu", "gpu"])
     if engines - known_engines:
         raise SystemExit(f"--backend: unknown {sorted(engines - known_engines)}; engines {sorted(known_engines)}"
                          f" (theano = pytensor)")
     chosen = [w for name, w in workloads.items() if name in only] or list(workloads.values())
-    wanted_names = only & names
 
     def keep(system) -> bool:
-        return ((not wanted_names or system.name in wanted_names)
+        return ((not wanted or system.device in wanted.get(system.name, ()))
                 and (not engines or system.engine in engines)
                 and args.device in ("all", system.device))
     return chosen, keep

@@ -5,7 +5,7 @@ numpy, theano (PyTensor) and jax backends.
     import mlcore.tensor as T       # Theano's front end
 """
 from mlcore import config  # noqa: F401
-from mlcore.function import function  # noqa: F401
+from mlcore.function import Out, function  # noqa: F401
 from mlcore.graph import grad, shared  # noqa: F401
 from mlcore.printing import debugprint  # noqa: F401
 

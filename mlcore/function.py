@@ -16,12 +16,26 @@ from mlcore.graph.ops.elemwise import cast
 from mlcore.graph.rewrite import rewrite
 from mlcore.interrupts import GUARD
 
-NUMPY_ONLY = frozenset([np.ndarray])
 from mlcore.profiling import Profile
+
+NUMPY_ONLY = frozenset([np.ndarray])
 
 
 class UnusedInputError(ValueError):
     pass
+
+
+class Out:
+    """An output and how it is returned, as theano.Out.  borrow=True returns the backend's own array
+    (a jax array stays on its device, where a later function can take it without a copy) instead of
+    a numpy array; the caller must then not expect it to survive the next call unchanged."""
+
+    def __init__(self, variable, borrow=False):
+        self.variable = as_tensor_variable(variable)
+        self.borrow = bool(borrow)
+
+    def __repr__(self):
+        return "Out(%r, borrow=%s)" % (self.variable, self.borrow)
 
 
 def _update_pairs(updates):
@@ -80,7 +94,8 @@ class Function:
                 raise TypeError("function inputs must be symbolic inputs such as T.matrix(); %r is not" % (inp,))
         self.single_output = outputs is not None and not isinstance(outputs, (list, tuple))
         outs = [] if outputs is None else [outputs] if self.single_output else list(outputs)
-        self.outputs = [as_tensor_variable(o) for o in outs]
+        self.outputs = [o.variable if isinstance(o, Out) else as_tensor_variable(o) for o in outs]
+        self.borrowed = tuple(isinstance(o, Out) and o.borrow for o in outs)
         pairs = _with_default_updates(self.outputs, _update_pairs(updates))
         self.update_targets = [t for t, _ in pairs]
         givens = dict(givens.items() if isinstance(givens, dict) else givens or [])
@@ -107,6 +122,7 @@ class Function:
         """The backend's callable for the rewritten graph (also after unpickling)."""
         self._fn = self.backend.compile(self.fgraph, self.device, self.profile, self._donate)
         self._checks_inputs = getattr(self._fn, "checks_inputs", False)
+        self._single_result = (lambda r: r) if any(self.borrowed) else self.backend.to_numpy
         self._steps_fn = None
         self._known_values = None
 
@@ -139,8 +155,15 @@ class Function:
             return self._run(values) if self.profile is None else self._profiled_run(values)
         results = self._fn(*values)   # the tiny-graph path: each step here is a measurable share of a call
         if self.single_output:
-            return self.backend.to_numpy(results[0])
-        return self.backend.outputs_to_numpy(results, len(self.outputs))
+            return self._single_result(results[0])
+        return self._results(results)
+
+    def _results(self, results):
+        """The outputs among a call's results: numpy arrays, or the backend's own where borrowed."""
+        if not any(self.borrowed):
+            return self.backend.outputs_to_numpy(results, len(self.outputs))
+        to_numpy = self.backend.to_numpy
+        return [r if borrow else to_numpy(r) for r, borrow in zip(results, self.borrowed)]
 
     def _profiled_run(self, values):
         start = time.perf_counter()
@@ -176,7 +199,7 @@ class Function:
             results = self._fn(*values, *self._shared_values())
             if self.update_targets:
                 self._store_updates(results[n_outputs:])
-        outputs = self.backend.outputs_to_numpy(results, n_outputs)
+        outputs = self._results(results)
         return outputs[0] if self.single_output else outputs
 
     def _shared_values(self):
@@ -217,11 +240,11 @@ class Function:
             for var, value in zip(self.shared, shared):
                 var.container_value = value
             self._known_values = list(shared)
-        return self.backend.outputs_to_numpy(outputs, len(outputs))
+        return self._results(outputs)
 
     def __getstate__(self):
         state = {k: v for k, v in self.__dict__.items()
-                 if k not in ("_fn", "_steps_fn", "_known_values", "backend", "profile")}
+                 if k not in ("_fn", "_steps_fn", "_known_values", "_single_result", "backend", "profile")}
         state["backend_name"] = self.backend.name
         return state
 

@@ -37,3 +37,18 @@ def test_quick_checked_run_writes_json_csv_and_plots(tmp_path):
     summary = (tmp_path / "README.md").read_text()
     assert all(f"({p})" in summary for name in WORKLOADS
                for p in json.loads((tmp_path / f"{name}.json").read_text())["plots"])
+
+
+def test_only_can_keep_a_system_on_one_device():
+    from benchmarks import convnet, mlp
+    from benchmarks.__main__ import _parser, _selection
+    from benchmarks.systems import load_plugins, systems
+    load_plugins()
+    workloads = {w.name: w for w in (mlp.WORKLOAD, convnet.WORKLOAD)}
+    args = _parser().parse_args(["--only", "mlp,jax,mlcore-theano:gpu"])
+    chosen, keep = _selection(args, workloads, systems())
+    kept = {(s.name, s.device) for s in systems("mlp") if keep(s)}
+    assert [w.name for w in chosen] == ["mlp"]
+    assert kept == {("jax", "cpu"), ("jax", "gpu"), ("mlcore-theano", "gpu")}
+    with pytest.raises(SystemExit, match="mlcore-theano:tpu"):
+        _selection(_parser().parse_args(["--only", "mlcore-theano:tpu"]), workloads, systems())

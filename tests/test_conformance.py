@@ -24,6 +24,8 @@ from mlcore.graph.ops import nn, reduce
 from op_cases import CASES, concrete_shapes, draw, float_positions, symbolic_inputs
 
 BACKENDS = ["numpy", "jax", "theano"]
+# Where each backend runs the suite: "backend" on the CPU, "backend/gpu" on a GPU (gpu-marked).
+TARGETS = BACKENDS + [pytest.param(b + "/gpu", marks=pytest.mark.gpu) for b in ("jax", "theano")]
 GRAD_FACTOR = 4      # a gradient graph rounds about as often as three or four forward ones
 OP_MODULES = ["common", "elemwise", "linalg", "nn", "random", "reduce", "shape"]
 ABSTRACT = {ew.Elemwise, ew.Unary, ew.Binary, ew.FloatUnary, ew.Compare, reduce.Reduce}
@@ -68,7 +70,13 @@ class Reference:
             self.expected[case.name] = fn(*as_float64(values))
 
 
-def run_shared(backend, reference, cases):
+def compile_on(target, inputs, outputs):
+    """mlcore.function on a target: "jax" (on the CPU) or "jax/gpu"."""
+    backend, _, device = target.partition("/")
+    return mlcore.function(inputs, outputs, backend=backend, device=device or "cpu", on_unused_input="ignore")
+
+
+def run_shared(target, reference, cases):
     """Every case in one function (one compilation); {case name: outputs}."""
     inputs, outputs, spans = [], [], {}
     for case in cases:
@@ -76,7 +84,7 @@ def run_shared(backend, reference, cases):
         spans[case.name] = (len(inputs), len(ins), len(outputs), len(outs))
         inputs += ins
         outputs += outs
-    fn = mlcore.function(inputs, outputs, backend=backend, on_unused_input="ignore")
+    fn = compile_on(target, inputs, outputs)
     results = fn(*[v for case in cases for v in reference.values[case.name]])
     return {name: results[o:o + n_out] for name, (_, _, o, n_out) in spans.items()}
 
@@ -91,22 +99,22 @@ def shared_results(reference):
     """{backend: {case: outputs}} filled on first use; None where the shared graph failed."""
     cache = {}
 
-    def get(backend):
-        if backend not in cache:
+    def get(target):
+        if target not in cache:
             try:
-                cache[backend] = run_shared(backend, reference, CASES)
+                cache[target] = run_shared(target, reference, CASES)
             except Exception:
-                cache[backend] = None          # each case then compiles on its own and shows its error
-        return cache[backend]
+                cache[target] = None          # each case then compiles on its own and shows its error
+        return cache[target]
     return get
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_backend_matches_the_numpy_reference(backend, case, reference, shared_results, require_backend):
-    require_backend(backend)
-    results = shared_results(backend)
-    got = results[case.name] if results is not None else run_shared(backend, reference, [case])[case.name]
+@pytest.mark.parametrize("target", TARGETS)
+def test_backend_matches_the_numpy_reference(target, case, reference, shared_results, require_backend):
+    require_backend(target.partition("/")[0])
+    results = shared_results(target)
+    got = results[case.name] if results is not None else run_shared(target, reference, [case])[case.name]
     expected = reference.expected[case.name]
     for k, (g, e) in enumerate(zip(got, expected)):
         what = "forward" if k == 0 else "gradient %d" % k
@@ -118,15 +126,15 @@ def test_backend_matches_the_numpy_reference(backend, case, reference, shared_re
 
 
 # --- random ops: the same distributions everywhere ---------------------------------------------
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_random_draws_follow_their_distributions(backend, require_backend):
-    require_backend(backend)
+@pytest.mark.parametrize("target", TARGETS)
+def test_random_draws_follow_their_distributions(target, require_backend):
+    require_backend(target.partition("/")[0])
     srng = T.random.RandomStreams(11)
     n = 20000
     x = T.fvector("x")
     draws = [srng.uniform((n,), -2.0, 2.0, dtype="float32"), srng.normal((n,), 1.0, 3.0, dtype="float32"),
              srng.binomial(x.shape, 3, 0.4, dtype="int64")]
-    f = mlcore.function([x], draws, backend=backend)
+    f = compile_on(target, [x], draws)
     u, g, b = f(np.zeros(n, "float32"))
     se = 1 / np.sqrt(n)                      # a mean's standard error, per unit of standard deviation
     assert u.dtype == np.float32 and -2 <= u.min() and u.max() <= 2

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import mlcore.tensor as T
-from mlcore import function, shared
+from mlcore import Out, function, shared
 from mlcore.function import UnusedInputError
 from mlcore.printing import debugprint, to_dot
 
@@ -284,3 +284,21 @@ def test_jax_checks_numpy_inputs_when_it_traces_with_the_rules_of_filter():
     fixed = function([m], m + 1, backend="jax")
     with pytest.raises(ValueError, match=r"expects shape"):
         fixed(np.zeros((3, 3), dtype="float32"))
+
+
+def test_out_borrow_returns_the_backends_own_array(backend):
+    """theano.Out(variable, borrow=True): no conversion to numpy (a jax result stays a device array,
+    which another jax function takes as it is); other outputs still come back as numpy arrays."""
+    x = T.fvector("x")
+    w = shared(np.ones(3, "float32"), name="w")
+    f = function([x], [Out(x * 2, borrow=True), x + w], updates={w: w + 1}, backend=backend)
+    borrowed, plain = f(np.arange(3, dtype="float32"))
+    assert type(plain) is np.ndarray and plain.tolist() == [1, 2, 3]
+    np.testing.assert_array_equal(np.asarray(borrowed), [0, 2, 4])
+    if backend == "jax":
+        import jax
+        assert isinstance(borrowed, jax.Array)
+        assert function([x], x + 1, backend="jax")(borrowed).tolist() == [1, 3, 5]
+    single = function([x], Out(x - 1, borrow=True), backend=backend)
+    np.testing.assert_array_equal(np.asarray(pickle.loads(pickle.dumps(single))(np.ones(3, "float32"))), 0)
+    assert repr(Out(x)) == "Out(x, borrow=False)"

@@ -19,6 +19,7 @@ from backends.theano.kernels import SPECIAL, lower  # noqa: E402
 from mlcore.graph import ops  # noqa: E402
 from mlcore.graph.ops import elemwise as ew  # noqa: E402
 from mlcore.graph.ops.random import RandomStreams  # noqa: E402
+from training_steps import convnet_batches, convnet_steps, mlp_batches, mlp_step  # noqa: E402
 
 
 def test_every_numpy_op_has_a_theano_lowering():
@@ -68,27 +69,9 @@ def test_logistic_regression_matches_numpy():
 
 
 # --- an MLP step, 784-500-10, float32 ----------------------------------------------------------------
-def mlp_step(backend, device=None):
-    """One SGD step of a tanh MLP with softmax cross-entropy; returns the function and its weights."""
-    rng = np.random.default_rng(2)
-    params = [mlcore.shared((rng.standard_normal(s) * 0.05).astype("float32"))
-              for s in [(784, 500), (500,), (500, 10), (10,)]]
-    w1, b1, w2, b2 = params
-    x, labels = T.fmatrix("x"), T.lvector("labels")
-    probs = T.nnet.softmax(T.dot(T.tanh(T.dot(x, w1) + b1), w2) + b2)
-    loss = T.nnet.categorical_crossentropy(probs, labels).mean()
-    updates = [(p, p - 0.1 * g) for p, g in zip(params, T.grad(loss, params))]
-    return mlcore.function([x, labels], loss, updates=updates, backend=backend, device=device), params
-
-
 @pytest.fixture(scope="module")
 def mlp():
     return mlp_step("theano")
-
-
-def mlp_batches(n=5):
-    rng = np.random.default_rng(3)
-    return [(rng.random((60, 784), dtype="float32"), rng.integers(0, 10, 60)) for _ in range(n)]
 
 
 def test_mlp_losses_match_numpy(mlp):
@@ -112,23 +95,8 @@ def test_mlp_runs_as_one_c_graph_with_blas(mlp):
 
 
 # --- a small convnet step ----------------------------------------------------------------------------
-def convnet_steps(backend, batches):
-    """SGD steps of conv 3x3 'same' + relu, 2x2 max pooling, dense softmax; the losses and final weights."""
-    rng = np.random.default_rng(4)
-    kernel = mlcore.shared((rng.standard_normal((3, 3, 1, 4)) * 0.3).astype("float32"))
-    dense = mlcore.shared((rng.standard_normal((64, 10)) * 0.1).astype("float32"))
-    x, labels = T.ftensor4("x"), T.lvector("labels")
-    hidden = ops.pool2d(ops.relu(ops.conv2d(x, kernel, padding="same")), (2, 2))
-    probs = T.nnet.softmax(T.dot(T.flatten(hidden, 2), dense))
-    loss = T.nnet.categorical_crossentropy(probs, labels).mean()
-    updates = [(p, p - 0.5 * g) for p, g in zip([kernel, dense], T.grad(loss, [kernel, dense]))]
-    step = mlcore.function([x, labels], loss, updates=updates, backend=backend)
-    return [step(*b) for b in batches], [kernel.get_value(), dense.get_value()]
-
-
 def test_convnet_step_matches_numpy():
-    rng = np.random.default_rng(5)
-    batches = [(rng.standard_normal((6, 8, 8, 1)).astype("float32"), rng.integers(0, 10, 6)) for _ in range(3)]
+    batches = convnet_batches()
     (losses, params), (ref_losses, ref_params) = (convnet_steps(backend, batches) for backend in ("theano", "numpy"))
     np.testing.assert_allclose(losses, ref_losses, rtol=1e-4)
     for p, r in zip(params, ref_params):
@@ -187,11 +155,3 @@ def test_jax_linker_runs_the_graph():
     assert got[0].dtype == np.float32
     np.testing.assert_allclose(np.asarray(got[0]), expected[0], rtol=1e-5)
     assert 0 <= np.asarray(got[1]).min() and np.asarray(got[1]).max() < 1
-
-
-@pytest.mark.gpu
-def test_gpu_matches_cpu():
-    assert "gpu" in BACKEND.devices()
-    (cpu, _), (gpu, _) = mlp_step("theano"), mlp_step("theano", "gpu")
-    for batch in mlp_batches(2):
-        np.testing.assert_allclose(gpu(*batch), cpu(*batch), rtol=1e-4)

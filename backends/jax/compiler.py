@@ -105,6 +105,13 @@ def compiler_options(device):
     return CPU_COMPILER_OPTIONS
 
 
+def needs_placement(device):
+    """Whether numpy inputs must be put on the device before the call: jit places them on jax's
+    default device, which is the GPU wherever there is one.  Only a CPU function on a machine whose
+    default is the CPU passes them as they are (jit then reads them without a copy)."""
+    return device != "cpu" or jax.default_backend() != "cpu"
+
+
 class JaxBackend(Backend):
     name = "jax"
     lowering = lower
@@ -167,11 +174,13 @@ class JaxBackend(Backend):
             if not static:
                 run_graph = jitted
 
+        moves_inputs = needs_placement(device)
+
         def run(*inputs):
             mesh = sharding.active_mesh()
             if mesh is not None:  # data parallel: inputs sharded or replicated over the mesh (sharding.py)
                 return run_graph(*sharding.place(inputs, mesh, batched, static))
-            if device != "cpu":  # on the CPU, jit takes numpy arrays without a copy of its own
+            if moves_inputs:
                 inputs = [v if k in static else jax.device_put(v, target) for k, v in enumerate(inputs)]
             return run_graph(*inputs)
         run.plan, run.jitted = plan, run_graph
@@ -198,10 +207,14 @@ class JaxBackend(Backend):
             final, outputs = jax.lax.scan(body, tuple(shared), tuple(stacked))
             return list(outputs), list(final)
 
+        target, moves_inputs = self.jax_device(device), needs_placement(device)
+
         def run(stacked, shared):
             mesh = sharding.active_mesh()
             if mesh is not None:  # data parallel: the batch is axis 1 of the stacked inputs (sharding.py)
                 stacked = sharding.place(stacked, mesh, batched, batch_axis=1)
+            elif moves_inputs:
+                stacked = jax.device_put(list(stacked), target)
             return run_scan(tuple(stacked), tuple(shared))
         return run
 

@@ -68,7 +68,7 @@ def _(op, node):
 
 @lower.register(linalg.Matmul)
 def _(op, node):
-    return jnp.matmul
+    return lambda a, b: jnp.matmul(a, b, precision=nn.FLOAT32_PRODUCTS)
 
 
 @lower.register(nn_ops.Softmax)   # jax.nn's own, in place of the shared kernel

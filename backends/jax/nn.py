@@ -12,6 +12,11 @@ from backends.numpy.nn import check_pool_mode
 
 _NHWC = ("NHWC", "HWIO", "NHWC")
 
+# float32 products in float32: on recent NVIDIA GPUs jax's default precision rounds the inputs of
+# dots and convolutions to TensorFloat-32 (10 mantissa bits, errors near 1e-3). mlcore computes the
+# arithmetic its graph states, as Theano did, and every backend agrees to float32's tolerance.
+FLOAT32_PRODUCTS = lax.Precision.HIGHEST
+
 
 def conv2d(x, w, strides=(1, 1), padding=((0, 0), (0, 0)), lhs_dilation=(1, 1), rhs_dilation=(1, 1)):
     """Cross-correlate NHWC `x` with HWIO `w`; negative padding crops, lhs_dilation spreads the input."""
@@ -23,6 +28,7 @@ def conv2d(x, w, strides=(1, 1), padding=((0, 0), (0, 0)), lhs_dilation=(1, 1), 
         lhs_dilation=tuple(lhs_dilation),
         rhs_dilation=tuple(rhs_dilation),
         dimension_numbers=_NHWC,
+        precision=FLOAT32_PRODUCTS,
     )
 
 

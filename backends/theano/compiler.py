@@ -128,9 +128,19 @@ def per_shape(plan, fgraph, stats=None):
         if key not in compiled:
             fixed = {k: np.asarray(inputs[k]) for k in static}
             compiled[key] = pytensor_function(plan, fgraph, key[0], JAX_MODE, stats, fixed=fixed)
+        with float32_products():   # PyTensor's jax dots and convolutions in float32, as mlcore's own
+            results = compiled[key](*inputs)
         # The JAX linker makes 0-d constants Python scalars, so an Alloc of one comes back float64.
-        return [v if v.dtype == d else v.astype(d) for v, d in zip(compiled[key](*inputs), dtypes)]
+        return [v if v.dtype == d else v.astype(d) for v, d in zip(results, dtypes)]
     return run
+
+
+def float32_products():
+    """jax's matmul-precision setting for the calls of PyTensor's JAX linker (it passes none itself),
+    read when jax traces and part of its cache key."""
+    import jax
+    from backends.jax.nn import FLOAT32_PRODUCTS
+    return jax.default_matmul_precision(FLOAT32_PRODUCTS.name.lower())
 
 
 def _summary(stats):

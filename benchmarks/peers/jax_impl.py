@@ -21,6 +21,12 @@ def device_for(name: str):
         raise Unavailable(f"jax has no {name} device") from exc
 
 
+def float32_products():
+    """Dots and convolutions in float32, as mlcore's jax backend computes them: on a recent GPU
+    jax's default would round their inputs to TensorFloat-32, another (faster, coarser) math."""
+    return jax.default_matmul_precision("highest")
+
+
 def _conv(x, w, shape, conv):
     return lax.conv_general_dilated(x, w, (1, 1), "VALID",
                                     dimension_numbers=("NHWC", "HWIO", "NHWC"))
@@ -30,8 +36,9 @@ def train(case, device):
     dev = device_for(device)
 
     def update(params, x, y):
-        loss, grads = jax.value_and_grad(
-            lambda p: blocks.loss(jnp, case.net, p, x, y, _conv))(params)
+        with float32_products():
+            loss, grads = jax.value_and_grad(
+                lambda p: blocks.loss(jnp, case.net, p, x, y, _conv))(params)
         return jax.tree.map(lambda p, g: p - case.lr * g, params, grads), loss
 
     update = jax.jit(update, donate_argnums=0)

@@ -17,7 +17,7 @@ import keras  # noqa: E402
 if keras.backend.backend() != "jax":
     raise ImportError(f"keras was imported with the {keras.backend.backend()} backend, not jax")
 
-from .jax_impl import device_for  # noqa: E402
+from .jax_impl import device_for, float32_products  # noqa: E402
 
 
 def _model(net, dtype):
@@ -43,6 +43,6 @@ def train(case, device):
         model.set_weights(list(case.params.values()))
 
     def step():
-        with keras.device(scope):
+        with keras.device(scope), float32_products():   # read when Keras traces its train step
             return float(model.train_on_batch(case.x, case.y))
     return step

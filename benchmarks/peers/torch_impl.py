@@ -18,6 +18,8 @@ def _device(name: str):
         return torch.device("cpu"), lambda: None
     if not torch.cuda.is_available():
         raise Unavailable("torch sees no CUDA device")
+    torch.backends.cuda.matmul.allow_tf32 = False   # float32 products in float32, as every system here
+    torch.backends.cudnn.allow_tf32 = False         # (cuDNN's convolutions default to TensorFloat-32)
     return torch.device("cuda"), torch.cuda.synchronize
 
 
