@@ -112,6 +112,10 @@ class Backend:
     def devices(self):
         return ["cpu"]
 
+    def native_arrays_on(self, device):
+        """The array classes a function compiled for device takes as they are."""
+        return self.native_arrays
+
     def check_device(self, device):
         device = device or "cpu"
         if device not in self.devices():

@@ -33,8 +33,9 @@ def _conv(x, w, shape, spec):
 
 def _as_engine_holds_them(backend, device, *arrays):
     """The data as the hand-written program of the backend's engine holds it: on the device, once,
-    for jax (mlcore's jax functions take device arrays as they are); numpy arrays otherwise."""
-    if backend != "jax":
+    where jax runs the function (mlcore's jax backend, and the theano backend's GPU path through
+    PyTensor's JAX linker), which take device arrays as they are; numpy arrays otherwise."""
+    if backend != "jax" and device != "gpu":
         return arrays
     import jax
     return jax.device_put(arrays, jax.devices(device)[0])

@@ -123,6 +123,7 @@ class Function:
         self._fn = self.backend.compile(self.fgraph, self.device, self.profile, self._donate)
         self._checks_inputs = getattr(self._fn, "checks_inputs", False)
         self._single_result = (lambda r: r) if any(self.borrowed) else self.backend.to_numpy
+        self._native_arrays = self.backend.native_arrays_on(self.device)
         self._steps_fn = None
         self._known_values = None
 
@@ -149,7 +150,7 @@ class Function:
         if self._checks_inputs and set(map(type, args)) <= NUMPY_ONLY:
             values = args   # the compiled function checks dtypes and shapes itself (jax: when it traces)
         else:
-            downcast, native = self.allow_input_downcast, self.backend.native_arrays
+            downcast, native = self.allow_input_downcast, self._native_arrays
             values = [v.type.filter(a, v, downcast, native) for v, a in zip(self.inputs, args)]
         if self.shared or self.profile is not None:
             return self._run(values) if self.profile is None else self._profiled_run(values)
@@ -244,7 +245,8 @@ class Function:
 
     def __getstate__(self):
         state = {k: v for k, v in self.__dict__.items()
-                 if k not in ("_fn", "_steps_fn", "_known_values", "_single_result", "backend", "profile")}
+                 if k not in ("_fn", "_steps_fn", "_known_values", "_single_result", "_native_arrays", "backend",
+                              "profile")}
         state["backend_name"] = self.backend.name
         return state
 

@@ -86,3 +86,12 @@ def test_keras_model_fits_on_the_gpu_as_on_the_cpu(rng):
     for g, c in zip(gpu_weights, cpu_weights):
         np.testing.assert_allclose(g, c, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(gpu_pred, cpu_pred, rtol=1e-4, atol=1e-6)
+
+
+def test_theano_gpu_functions_take_and_return_device_arrays(require_backend):
+    """The JAX linker's functions run where the data are: no round trip through the host."""
+    require_backend("theano")
+    x = T.fvector("x")
+    fn = mlcore.function([x], mlcore.Out(x * 2, borrow=True), backend="theano", device="gpu")
+    result = fn(jax.device_put(np.arange(3, dtype="float32"), jax.devices("gpu")[0]))
+    assert on_gpu(result) and np.asarray(result).tolist() == [0, 2, 4]

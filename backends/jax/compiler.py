@@ -105,11 +105,19 @@ def compiler_options(device):
     return CPU_COMPILER_OPTIONS
 
 
-def needs_placement(device):
-    """Whether numpy inputs must be put on the device before the call: jit places them on jax's
-    default device, which is the GPU wherever there is one.  Only a CPU function on a machine whose
-    default is the CPU passes them as they are (jit then reads them without a copy)."""
-    return device != "cpu" or jax.default_backend() != "cpu"
+def default_device():
+    """The device jit puts numpy arrays on: jax's default (the GPU wherever there is one)."""
+    chosen = jax.config.jax_default_device
+    if chosen is None:
+        return jax.devices()[0]
+    return jax.devices(chosen)[0] if isinstance(chosen, str) else chosen
+
+
+def on_device(value, target):
+    """A numpy input put on target, for a function whose device is not jax's default (a CPU function
+    on a GPU machine).  jax arrays are left alone: device_put costs tens of microseconds even when
+    they are already there, and one elsewhere makes jit raise rather than copy behind the caller's back."""
+    return jax.device_put(value, target) if isinstance(value, np.ndarray) else value
 
 
 class JaxBackend(Backend):
@@ -174,14 +182,14 @@ class JaxBackend(Backend):
             if not static:
                 run_graph = jitted
 
-        moves_inputs = needs_placement(device)
+        moves_inputs = target != default_device()
 
         def run(*inputs):
             mesh = sharding.active_mesh()
             if mesh is not None:  # data parallel: inputs sharded or replicated over the mesh (sharding.py)
                 return run_graph(*sharding.place(inputs, mesh, batched, static))
             if moves_inputs:
-                inputs = [v if k in static else jax.device_put(v, target) for k, v in enumerate(inputs)]
+                inputs = [v if k in static else on_device(v, target) for k, v in enumerate(inputs)]
             return run_graph(*inputs)
         run.plan, run.jitted = plan, run_graph
         run.checks_inputs = profile is None and not static   # numpy arrays may come in unchecked
@@ -207,14 +215,15 @@ class JaxBackend(Backend):
             final, outputs = jax.lax.scan(body, tuple(shared), tuple(stacked))
             return list(outputs), list(final)
 
-        target, moves_inputs = self.jax_device(device), needs_placement(device)
+        target = self.jax_device(device)
+        moves_inputs = target != default_device()
 
         def run(stacked, shared):
             mesh = sharding.active_mesh()
             if mesh is not None:  # data parallel: the batch is axis 1 of the stacked inputs (sharding.py)
                 stacked = sharding.place(stacked, mesh, batched, batch_axis=1)
             elif moves_inputs:
-                stacked = jax.device_put(list(stacked), target)
+                stacked = [on_device(v, target) for v in stacked]
             return run_scan(tuple(stacked), tuple(shared))
         return run
 

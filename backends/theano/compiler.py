@@ -90,6 +90,10 @@ class TheanoBackend(Backend):
             return ["cpu", "gpu"]
         return ["cpu"]
 
+    def native_arrays_on(self, device):
+        """On the GPU the JAX linker's functions take jax arrays where they are, on the device."""
+        return get_backend("jax").native_arrays if device == "gpu" else ()
+
     def adopt(self, value, device):
         if device == "gpu":
             return get_backend("jax").adopt(value, device)
