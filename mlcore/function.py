@@ -124,6 +124,7 @@ class Function:
         self._checks_inputs = getattr(self._fn, "checks_inputs", False)
         self._single_result = (lambda r: r) if any(self.borrowed) else self.backend.to_numpy
         self._native_arrays = self.backend.native_arrays_on(self.device)
+        self._lean = not self.shared and self.profile is None
         self._steps_fn = None
         self._known_values = None
 
@@ -147,17 +148,14 @@ class Function:
     def __call__(self, *args, **kwargs):
         if kwargs or len(args) != len(self.inputs):
             args = self._positional(args, kwargs)
-        if self._checks_inputs and set(map(type, args)) <= NUMPY_ONLY:
-            values = args   # the compiled function checks dtypes and shapes itself (jax: when it traces)
-        else:
+        if not (self._checks_inputs and NUMPY_ONLY.issuperset(map(type, args))):
+            # (otherwise the compiled function checks dtypes and shapes itself; jax: when it traces)
             downcast, native = self.allow_input_downcast, self._native_arrays
-            values = [v.type.filter(a, v, downcast, native) for v, a in zip(self.inputs, args)]
-        if self.shared or self.profile is not None:
-            return self._run(values) if self.profile is None else self._profiled_run(values)
-        results = self._fn(*values)   # the tiny-graph path: each step here is a measurable share of a call
-        if self.single_output:
-            return self._single_result(results[0])
-        return self._results(results)
+            args = [v.type.filter(a, v, downcast, native) for v, a in zip(self.inputs, args)]
+        if self._lean:   # no shared values, no profile: each step here is a measurable share of a call
+            results = self._fn(*args)
+            return self._single_result(results[0]) if self.single_output else self._results(results)
+        return self._run(args) if self.profile is None else self._profiled_run(args)
 
     def _results(self, results):
         """The outputs among a call's results: numpy arrays, or the backend's own where borrowed."""
@@ -245,8 +243,8 @@ class Function:
 
     def __getstate__(self):
         state = {k: v for k, v in self.__dict__.items()
-                 if k not in ("_fn", "_steps_fn", "_known_values", "_single_result", "_native_arrays", "backend",
-                              "profile")}
+                 if k not in ("_fn", "_steps_fn", "_known_values", "_single_result", "_native_arrays", "_lean",
+                              "backend", "profile")}
         state["backend_name"] = self.backend.name
         return state
 

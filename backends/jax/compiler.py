@@ -20,6 +20,7 @@ from backends.base import Backend, Plan
 from backends.jax import sharding
 from backends.jax.kernels import concrete_inputs, lower
 from backends.numpy.interpreter import NumpyLowering
+from mlcore import distribution
 from mlcore.graph.ops.elemwise import Elemwise
 from mlcore.graph.ops.shape import Shape
 
@@ -184,13 +185,16 @@ class JaxBackend(Backend):
 
         moves_inputs = target != default_device()
 
-        def run(*inputs):
+        def run_elsewhere(inputs):
             mesh = sharding.active_mesh()
             if mesh is not None:  # data parallel: inputs sharded or replicated over the mesh (sharding.py)
                 return run_graph(*sharding.place(inputs, mesh, batched, static))
-            if moves_inputs:
-                inputs = [v if k in static else on_device(v, target) for k, v in enumerate(inputs)]
-            return run_graph(*inputs)
+            return run_graph(*[v if k in static else on_device(v, target) for k, v in enumerate(inputs)])
+
+        def run(*inputs):
+            if distribution._active is None and not moves_inputs:   # then straight to jit's C++ path
+                return run_graph(*inputs)
+            return run_elsewhere(inputs)
         run.plan, run.jitted = plan, run_graph
         run.checks_inputs = profile is None and not static   # numpy arrays may come in unchecked
         return run
@@ -228,11 +232,11 @@ class JaxBackend(Backend):
         return run
 
     def to_numpy(self, value):
-        if sharding.active_mesh() is None:
+        if distribution._active is None:
             return np.asarray(value)
         return sharding.to_numpy(value)   # this process's rows of an array spread over hosts
 
     def outputs_to_numpy(self, results, n):
-        if sharding.active_mesh() is None:
+        if distribution._active is None:
             return [np.asarray(r) for r in results[:n]]
         return [sharding.to_numpy(r) for r in results[:n]]
