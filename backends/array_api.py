@@ -4,6 +4,8 @@ Each function takes the array module `xp` (numpy, jax.numpy or pytensor.tensor),
 the backends differ only where their libraries truly differ (in-place updates,
 random numbers, convolution primitives, blocked evaluation).
 """
+import numpy as np
+
 from mlcore.graph.gradient import GradientBlock
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops import nn as nn_ops, reduce, shape
@@ -70,16 +72,23 @@ def composite_kernel(op, elemwise):
     return lambda *xs: run_program(op, kernels, xs)
 
 
-def dimshuffle(xp, x, order):
+def dimshuffle_kernel(order, ndim):
+    """DimShuffle as one transpose and one index, both worked out here rather than per call (in
+    the numpy interpreter a small array's squeeze/transpose/expand_dims cost 8 us, this 0.5 us).
+    The transpose puts the kept axes in their new order and the dropped (broadcastable, length 1)
+    ones last; the index then takes element 0 of each dropped axis and inserts None for each "x"."""
     kept = [o for o in order if o != "x"]
-    dropped = tuple(d for d in range(x.ndim) if d not in kept)
-    if dropped:
-        x = xp.squeeze(x, axis=dropped)
-        kept = [k - sum(d < k for d in dropped) for k in kept]
-    if kept != sorted(kept):
-        x = xp.transpose(x, kept)
-    new_axes = tuple(i for i, o in enumerate(order) if o == "x")
-    return xp.expand_dims(x, new_axes) if new_axes else x
+    dropped = [d for d in range(ndim) if d not in kept]
+    permutation = tuple(kept + dropped)
+    key = tuple(None if o == "x" else slice(None) for o in order) + (0,) * len(dropped)
+    moves = permutation != tuple(range(ndim))
+    indexes = bool(dropped) or "x" in order
+
+    def shuffle(x):
+        if moves:
+            x = x.transpose(permutation)
+        return x[key] if indexes else x
+    return shuffle
 
 
 def index_key(spec, index_values):
@@ -103,10 +112,13 @@ def log_softmax(xp, x, axis):
 
 REDUCTIONS = {reduce.Sum: "sum", reduce.Prod: "prod", reduce.Max: "max", reduce.Min: "min",
               reduce.Argmax: "argmax", reduce.Argmin: "argmin"}  # op class -> its name in numpy's API
+UFUNC_REDUCTIONS = {"sum": np.add, "prod": np.multiply, "max": np.maximum, "min": np.minimum}
 
 
 def reduce_kernel(xp, op, name):
     fn = getattr(xp, name)
+    if name in UFUNC_REDUCTIONS and xp is np:   # the ufunc's own reduce: half np.sum's cost on small arrays
+        fn = UFUNC_REDUCTIONS[name].reduce
     if name in ("argmax", "argmin"):
         (axis,) = op.axis
         return lambda x: fn(x, axis=axis, keepdims=op.keepdims)
@@ -128,7 +140,7 @@ def register_common(lower, xp, elemwise):
 def register_array_ops(lower, xp):
     """Register the shape kernels of backends that run on concrete arrays (numpy, jax); theano's
     kernels build PyTensor graphs and use its own DimShuffle, indexing and padding."""
-    lower.register(shape.DimShuffle)(lambda op, node: lambda x: dimshuffle(xp, x, op.order))
+    lower.register(shape.DimShuffle)(lambda op, node: dimshuffle_kernel(op.order, node.inputs[0].ndim))
     lower.register(shape.Subtensor)(lambda op, node: lambda x, *idx: x[index_key(op.spec, idx)])
     lower.register(shape.Pad)(lambda op, node: lambda x: xp.pad(x, op.pad_width, constant_values=op.value))
 
