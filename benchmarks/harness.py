@@ -2,15 +2,16 @@
 
 Timing is the same for all systems so that only the programs differ: one
 warm-up call (where lazy engines compile), calibration of how many calls one
-repeat needs to last min_time / repeats, then the workload's repeats; the best
-(the least disturbed by the rest of the machine) and the median time per call
-are kept. Steps block until their work is done, so
-wall time is honest for asynchronous engines too.
+repeat needs to last min_time / repeats, then the workload's repeats, taken in
+turn with the other systems of the case; the best (the least disturbed by the
+rest of the machine) and the median time per call are kept. Steps block until
+their work is done, so wall time is honest for asynchronous engines too.
 """
 from __future__ import annotations
 
 import dataclasses
 import math
+import random
 import statistics
 import sys
 import time
@@ -67,26 +68,36 @@ class Result:
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 
 
-def measure(step: Callable[[], Any], min_time: float, repeats: int = 3, clock: str = "wall"):
-    """(best, median, calls per repeat): seconds per call of `step`.
+def measure(steps: dict, min_time: float, repeats: int = 3, clock: str = "wall") -> dict:
+    """{key: (best, median, calls per repeat)}: seconds per call of each step, timed in alternation.
 
-    The 'cpu' clock counts this process's CPU time (all its threads): on a
-    machine shared with other work it measures the work, not the waiting.
+    Each step is warmed up and calibrated on its own (how many calls make one repeat last
+    min_time / repeats); then the repeats go round all the steps, in a new order each round,
+    so a slow spell of a shared machine falls on every system of a case alike and the ratios
+    between them stay fair. The 'cpu' clock counts this process's CPU time (all its threads):
+    on a machine shared with other work it measures the work, not the waiting.
     """
     now = CLOCKS[clock]
 
-    def timed(calls):
+    def timed(step, calls):
         start = now()
         for _ in range(calls):
             step()
         return now() - start
 
-    step()
-    calls = 1
-    while (elapsed := timed(calls)) < min_time / repeats:
-        calls = max(calls * 2, math.ceil(calls * min_time / repeats / max(elapsed, 1e-6)))
-    samples = [elapsed / calls] + [timed(calls) / calls for _ in range(repeats - 1)]
-    return min(samples), statistics.median(samples), calls
+    calls, samples = {}, {}
+    for key, step in steps.items():
+        step()
+        n = 1
+        while (elapsed := timed(step, n)) < min_time / repeats:
+            n = max(n * 2, math.ceil(n * min_time / repeats / max(elapsed, 1e-6)))
+        calls[key], samples[key] = n, [elapsed / n]
+    order = list(steps)
+    for _ in range(repeats - 1):
+        random.shuffle(order)
+        for key in order:
+            samples[key].append(timed(steps[key], calls[key]) / calls[key])
+    return {key: (min(s), statistics.median(s), calls[key]) for key, s in samples.items()}
 
 
 def to_numpy(value) -> np.ndarray:
@@ -114,11 +125,11 @@ def _compare(outputs, reference, dtype: str) -> str:
     return "ok"
 
 
-def _run_one(system: System, case, workload: Workload, *, min_time: float, clock: str,
-             check: bool, reference_outputs) -> tuple[Result, list]:
+def _build(system: System, case, workload: Workload, *, check: bool, reference_outputs):
+    """(result, step or None, outputs): the system's program for the case, checked if asked."""
     result = Result(workload.name, case.group, case.label, case.dtype, case.items, system.name,
                     system.engine, system.device, system.handwritten, params=case.describe())
-    outputs = []
+    step, outputs = None, []
     try:
         start = time.perf_counter()
         step = system.factory(case, system.device)
@@ -127,29 +138,35 @@ def _run_one(system: System, case, workload: Workload, *, min_time: float, clock
             outputs = [to_numpy(step()) for _ in range(2)]
             if reference_outputs is not None:
                 result.check = _compare(outputs, reference_outputs, case.dtype)
-        result.best_s, result.median_s, result.calls = measure(step, min_time, workload.repeats, clock)
-        result.throughput = case.items / result.best_s
     except Unavailable as exc:
-        result.status = f"not available: {exc}"
+        result.status, step = f"not available: {exc}", None
     except Exception as exc:  # a broken system must not hide the others' numbers
         traceback.print_exc(file=sys.stderr)
-        result.status = f"error: {type(exc).__name__}: {exc}"
-    return result, outputs
+        result.status, step = f"error: {type(exc).__name__}: {exc}", None
+    return result, step, outputs
 
 
 def run_workload(workload: Workload, selected: list[System], *, quick: bool, dtype: str,
                  check: bool, min_time: float | None = None, clock: str = "wall",
                  log=print) -> list[Result]:
-    """Results for every (case, system); the reference system runs first in each case."""
+    """Results for every (case, system): each case builds (and checks) all its systems, the
+    reference first, then times them together (measure)."""
     min_time = workload.min_time if min_time is None else min_time
     results = []
     for case in workload.cases(quick, dtype):
-        reference_outputs = None
+        reference_outputs, built = None, []
         for system in selected:
-            result, outputs = _run_one(system, case, workload, min_time=min_time, clock=clock,
-                                       check=check, reference_outputs=reference_outputs)
+            result, step, outputs = _build(system, case, workload, check=check,
+                                           reference_outputs=reference_outputs)
             if (system.name, system.device) == (workload.reference, "cpu"):
                 reference_outputs = outputs if result.ok else None
+            built.append((result, step))
+        steps = {k: step for k, (_, step) in enumerate(built) if step is not None}
+        times = measure(steps, min_time, workload.repeats, clock)
+        for k, (result, _) in enumerate(built):
+            if k in times:
+                result.best_s, result.median_s, result.calls = times[k]
+                result.throughput = case.items / result.best_s
             results.append(result)
             log(_progress(result))
     derive(results, workload)
