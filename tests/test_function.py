@@ -302,3 +302,33 @@ def test_out_borrow_returns_the_backends_own_array(backend):
     single = function([x], Out(x - 1, borrow=True), backend=backend)
     np.testing.assert_array_equal(np.asarray(pickle.loads(pickle.dumps(single))(np.ones(3, "float32"))), 0)
     assert repr(Out(x)) == "Out(x, borrow=False)"
+
+
+def test_jax_keeps_compiled_programs_under_mlcore_home(tmp_path):
+    """As the theano backend keeps PyTensor's C modules: a second process loads the train step
+    the first compiled (jax's persistent cache in $MLCORE_HOME/jax), unless the user chose a cache.
+    The user's threshold (0 s here) is kept too, so even this small step is written."""
+    pytest.importorskip("jax")
+    import os
+    import subprocess
+    script = ("import sys, numpy as np, jax, mlcore, mlcore.tensor as T\n"
+              "hits = []\n"
+              "jax.monitoring.register_event_listener(lambda e, **k: hits.append(e.endswith('/cache_hits')))\n"
+              "x = T.fmatrix('x'); w = mlcore.shared(np.ones((64, 64), 'float32'))\n"
+              "h = x\n"
+              "for _ in range(30): h = T.tanh(T.dot(h, w))\n"
+              "f = mlcore.function([x], h.sum(), updates={w: w - 0.01 * T.grad(h.sum(), w)}, backend='jax')\n"
+              "f(np.ones((8, 64), 'float32'))\n"
+              "print(jax.config.jax_compilation_cache_dir, any(hits))\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JAX_COMPILATION", "JAX_PERSISTENT"))}
+    env.update(MLCORE_HOME=str(tmp_path), JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0")
+    first = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert first.stdout.split()[-2:] == [str(tmp_path / "jax"), "False"]
+    assert [p for p in (tmp_path / "jax").iterdir() if p.name.startswith("jit_")]
+    again = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    assert again.returncode == 0 and again.stdout.split()[-1] == "True"    # loaded, not compiled
+    chosen = tmp_path / "mine"
+    mine = subprocess.run([sys.executable, "-c", script], env={**env, "JAX_COMPILATION_CACHE_DIR": str(chosen)},
+                          capture_output=True, text=True)
+    assert mine.returncode == 0 and mine.stdout.split()[-2] == str(chosen)

@@ -10,6 +10,7 @@ shape (a symbolic slice bound, a reshape target) are static arguments of the
 jit: it retraces for each new value, as jax.jit's static_argnums does.
 """
 import functools
+import os
 from functools import partial
 
 import jax
@@ -20,11 +21,27 @@ from backends.base import Backend, Plan
 from backends.jax import sharding
 from backends.jax.kernels import concrete_inputs, lower
 from backends.numpy.interpreter import NumpyLowering
-from mlcore import distribution
+from mlcore import config, distribution
 from mlcore.graph.ops.elemwise import Elemwise
 from mlcore.graph.ops.shape import Shape
 
 jax.config.update("jax_enable_x64", True)  # float64 graphs stay float64; float32 ones keep explicit dtypes
+
+MIN_CACHED_COMPILE_SECONDS = 0.1   # a faster compilation is not worth a file
+
+
+def configure_cache(home):
+    """Keep XLA's compiled programs on disk in <home>/jax, as the theano backend keeps PyTensor's C
+    modules in <home>/pytensor (Theano's compiledir): a process that compiles a graph an earlier one
+    compiled (a script run again, a model fitted again) loads it instead.  The user's own choice
+    (JAX_COMPILATION_CACHE_DIR, jax.config, JAX_ENABLE_COMPILATION_CACHE=false) wins."""
+    if jax.config.jax_compilation_cache_dir is None:
+        jax.config.update("jax_compilation_cache_dir", os.path.join(home, "jax"))
+        if "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS" not in os.environ:   # jax's default: 1 s
+            jax.config.update("jax_persistent_cache_min_compile_time_secs", MIN_CACHED_COMPILE_SECONDS)
+
+
+configure_cache(config.home())
 
 
 def typed(kernel, node):
