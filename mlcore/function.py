@@ -15,7 +15,6 @@ from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.graph.ops.elemwise import cast
 from mlcore.graph.rewrite import rewrite
 from mlcore.interrupts import GUARD
-
 from mlcore.profiling import Profile
 
 NUMPY_ONLY = frozenset([np.ndarray])
