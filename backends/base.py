@@ -157,6 +157,14 @@ class Backend:
         """The first n results as numpy arrays (the rest are new shared values, kept as they are)."""
         return [np.asarray(r) for r in results[:n]]
 
+    def numpy_call(self, fn, n_outputs, single):
+        """The whole call of a compiled function without shared values: the inputs (a sequence)
+        -> its n_outputs outputs as numpy arrays, or the first alone where single."""
+        to_numpy, outputs_to_numpy = self.to_numpy, self.outputs_to_numpy
+        if single:
+            return lambda inputs: to_numpy(fn(*inputs)[0])
+        return lambda inputs: outputs_to_numpy(fn(*inputs), n_outputs)
+
     def copy(self, value):
         return np.array(value, copy=True)
 

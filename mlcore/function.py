@@ -120,12 +120,22 @@ class Function:
     def _compile(self):
         """The backend's callable for the rewritten graph (also after unpickling)."""
         self._fn = self.backend.compile(self.fgraph, self.device, self.profile, self._donate)
+        self._arity = len(self.inputs)
         self._checks_inputs = getattr(self._fn, "checks_inputs", False)
-        self._single_result = (lambda r: r) if any(self.borrowed) else self.backend.to_numpy
         self._native_arrays = self.backend.native_arrays_on(self.device)
-        self._lean = not self.shared and self.profile is None
+        self._call = self._call_path()
         self._steps_fn = None
         self._known_values = None
+
+    def _call_path(self):
+        """What a call runs once its inputs are checked.  Without shared values, profile or
+        borrowed outputs that is the backend's own inputs -> numpy outputs callable: on a tiny
+        graph each Python step here is a measurable share of the call (benchmarks/overhead.py)."""
+        if self.profile is not None:
+            return self._profiled_run
+        if self.shared or any(self.borrowed):
+            return self._run
+        return self.backend.numpy_call(self._fn, len(self.outputs), self.single_output)
 
     def _donated(self):
         """Positions of the shared inputs this function overwrites: their buffers can be reused."""
@@ -145,16 +155,13 @@ class Function:
                                    "on_unused_input='ignore' to allow this" % ", ".join(map(repr, unused)))
 
     def __call__(self, *args, **kwargs):
-        if kwargs or len(args) != len(self.inputs):
+        if kwargs or len(args) != self._arity:
             args = self._positional(args, kwargs)
         if not (self._checks_inputs and NUMPY_ONLY.issuperset(map(type, args))):
             # (otherwise the compiled function checks dtypes and shapes itself; jax: when it traces)
             downcast, native = self.allow_input_downcast, self._native_arrays
             args = [v.type.filter(a, v, downcast, native) for v, a in zip(self.inputs, args)]
-        if self._lean:   # no shared values, no profile: each step here is a measurable share of a call
-            results = self._fn(*args)
-            return self._single_result(results[0]) if self.single_output else self._results(results)
-        return self._run(args) if self.profile is None else self._profiled_run(args)
+        return self._call(args)
 
     def _results(self, results):
         """The outputs among a call's results: numpy arrays, or the backend's own where borrowed."""
@@ -242,8 +249,7 @@ class Function:
 
     def __getstate__(self):
         state = {k: v for k, v in self.__dict__.items()
-                 if k not in ("_fn", "_steps_fn", "_known_values", "_single_result", "_native_arrays", "_lean",
-                              "backend", "profile")}
+                 if k not in ("_fn", "_call", "_steps_fn", "_known_values", "_native_arrays", "backend", "profile")}
         state["backend_name"] = self.backend.name
         return state
 

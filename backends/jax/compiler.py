@@ -212,7 +212,7 @@ class JaxBackend(Backend):
             if distribution._active is None and not moves_inputs:   # then straight to jit's C++ path
                 return run_graph(*inputs)
             return run_elsewhere(inputs)
-        run.plan, run.jitted = plan, run_graph
+        run.plan, run.jitted, run.moves_inputs = plan, run_graph, moves_inputs
         run.checks_inputs = profile is None and not static   # numpy arrays may come in unchecked
         return run
 
@@ -257,3 +257,17 @@ class JaxBackend(Backend):
         if distribution._active is None:
             return [np.asarray(r) for r in results[:n]]
         return [sharding.to_numpy(r) for r in results[:n]]
+
+    def numpy_call(self, fn, n_outputs, single):
+        """As Backend.numpy_call, with a single output straight from jit: on a tiny graph jit's own
+        dispatch is ~10 us, and each Python frame around it a measurable share (benchmarks/overhead.py)."""
+        general = super().numpy_call(fn, n_outputs, single)
+        if not single or fn.moves_inputs:
+            return general
+        jitted, asarray = fn.jitted, np.asarray
+
+        def call(inputs):
+            if distribution._active is None:
+                return asarray(jitted(*inputs)[0])
+            return general(inputs)
+        return call
