@@ -499,6 +499,48 @@ def test_steps_per_execution_gives_the_same_weights(rng, require_backend, backen
 
 
 @pytest.mark.parametrize("backend_name", ["numpy", "jax"])
+def test_epoch_logs_are_the_same_whether_or_not_a_callback_reads_every_batch(rng, require_backend, backend_name):
+    """Without batch hooks fit reads each step's statistics one step late (trainer._run_epoch):
+    the epoch's logs, validation included, and the weights must not depend on it."""
+    require_backend(backend_name)
+    x = rng.normal(size=(23, 4)).astype("float32")
+    y = rng.integers(0, 2, 23).astype("float32")
+    start = initial_weights(rng, 4, 3)
+    results = []
+    for extra in ([], [BatchLosses()]):
+        model = mlp(hidden=3, inputs=4)
+        model.set_weights(start)
+        model.compile(optimizers.Adam(0.05), "binary_crossentropy", metrics=["accuracy"], backend=backend_name)
+        history = model.fit(x, y, batch_size=3, epochs=3, shuffle=False, validation_split=0.25, callbacks=extra,
+                            verbose=0).history
+        results.append((history, model.get_weights()))
+    assert results[0][0] == results[1][0]
+    for a, b in zip(results[0][1], results[1][1]):
+        np.testing.assert_array_equal(a, b)
+    assert len(extra[0].losses) == 3 * 6 and extra[0].losses[5] == results[1][0]["loss"][0]
+
+
+def test_callback_list_knows_which_callbacks_act_on_batches():
+    class EpochOnly(callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            pass
+
+    class Keras2Style(callbacks.Callback):
+        def on_batch_end(self, batch, logs=None):
+            pass
+
+    def listed(*cbs):
+        return callbacks.CallbackList(list(cbs), add_history=True)
+
+    assert not listed(EpochOnly()).calls_batch_hooks(train=True)
+    assert listed(Keras2Style()).calls_batch_hooks(train=True) and not listed(Keras2Style()).calls_batch_hooks(False)
+    assert listed(BatchLosses()).calls_batch_hooks(train=True)
+    assert listed(callbacks.LambdaCallback(on_test_batch_end=print)).calls_batch_hooks(train=False)
+    assert listed(callbacks.TerminateOnNaN()).calls_batch_hooks(train=True)
+    assert callbacks.CallbackList([], add_progbar=True, verbose=1, epochs=1, steps=1).calls_batch_hooks(train=True)
+
+
+@pytest.mark.parametrize("backend_name", ["numpy", "jax"])
 def test_keyboard_interrupt_mid_fit_leaves_the_model_usable(rng, require_backend, backend_name):
     require_backend(backend_name)
     x = rng.normal(size=(40, 4)).astype("float32")

@@ -86,6 +86,15 @@ class CallbackList(Callback):
         for callback in self.callbacks:
             callback.set_model(model)
 
+    def calls_batch_hooks(self, train):
+        """Whether any callback does something at the start or end of a train (or test) batch.
+        When none does, fit need not fetch each step's statistics before the next step starts
+        (Keras 2's CallbackList makes the same check)."""
+        hooks = (("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end") if train
+                 else ("on_test_batch_begin", "on_test_batch_end"))
+        return any(hook in vars(callback) or getattr(type(callback), hook) is not getattr(Callback, hook)
+                   for callback in self.callbacks for hook in hooks)
+
     def _call(self, hook, *args, logs=None):
         logs = pythonify_logs(logs)
         for callback in self.callbacks:

@@ -89,7 +89,7 @@ class StepBuilder:
     def build(self, training, y_list):
         """The step function: inputs x, y, sample weights; outputs loss, batch size, metric sums."""
         from mlcore import metrics as metrics_module
-        from mlcore.function import function
+        from mlcore.function import Out, function
         model = self.model
         y_vars = [TensorType("int64" if _is_sparse(f) else model.outputs[i].dtype, (None,) + y.shape[1:])(
             "%s_target" % n) for i, (y, f, n) in enumerate(zip(y_list, self.loss_fns, self.output_names))]
@@ -124,8 +124,9 @@ class StepBuilder:
             updates = list(self.model.optimizer.get_updates(params, grads)) + extras.updates
             updates = [(w, w.constraint(v)) if getattr(w, "constraint", None) is not None else (w, v)
                        for w, v in updates]
-        return function(model.inputs + y_vars + sw_vars, outputs, updates=updates, backend=self.backend,
-                        device=self.device, allow_input_downcast=True, on_unused_input="ignore",
+        # borrow: the statistics stay on the device until fit reads them (trainer._run_epoch)
+        return function(model.inputs + y_vars + sw_vars, Out(outputs, borrow=True), updates=updates,
+                        backend=self.backend, device=self.device, allow_input_downcast=True, on_unused_input="ignore",
                         name="%s.%s_step" % (model.name, "train" if training else "test"), batch_inputs=True)
 
     def _make_metrics(self, metrics_module, y_vars, preds):

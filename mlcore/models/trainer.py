@@ -126,27 +126,40 @@ class Trainer:
         return self._adapt(validation_data, batch_size=batch_size, steps=steps)
 
     def _run_epoch(self, data, cbks, train):
-        """One pass over the data, running k steps per call when steps_per_execution=k."""
+        """One pass over the data, running k steps per call when steps_per_execution=k.
+
+        A step's results stay where its backend computed them (on jax, a device array that is
+        still being computed) until they are read.  With callbacks at each batch they are read at
+        once, as the hooks need the logs; otherwise one step late, so that the next step is
+        already queued while this one's statistics come back (a small model's loop then waits
+        neither on the device nor on Python)."""
         step_fn = self._steps.train if train else self._steps.test
         self._steps.reset_metrics()
-        hook_begin = cbks.on_train_batch_begin if train else cbks.on_test_batch_begin
-        hook_end = cbks.on_train_batch_end if train else cbks.on_test_batch_end
+        batch_hooks = cbks.calls_batch_hooks(train)
         k = self.steps_per_execution if train else 1
-        step, logs = 0, {}
+        step, unread = 0, None
         for count, batch in _step_groups(data, k):
-            hook_begin(step)
+            if batch_hooks:
+                (cbks.on_train_batch_begin if train else cbks.on_test_batch_begin)(step)
             if isinstance(batch, list):   # equal-size batches from a Sequence or generator
-                self._steps.accumulate(step_fn.run_steps(batch))
+                results = step_fn.run_steps(batch)
             elif count > 1:
-                self._steps.accumulate(step_fn.run_stacked(count, *batch))
+                results = step_fn.run_stacked(count, *batch)
             else:
-                self._steps.accumulate(step_fn(*batch))
+                results = step_fn(*batch)
             step += count
-            logs = self._steps.logs()
-            hook_end(step - 1, logs)
+            if batch_hooks:
+                self._steps.accumulate(results)
+                (cbks.on_train_batch_end if train else cbks.on_test_batch_end)(step - 1, self._steps.logs())
+            else:
+                if unread is not None:
+                    self._steps.accumulate(unread)
+                unread = results
             if train and self.stop_training:
                 break
-        return logs
+        if unread is not None:
+            self._steps.accumulate(unread)
+        return self._steps.logs() if step else {}
 
     # --- evaluate and predict ----------------------------------------------------------------------
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
