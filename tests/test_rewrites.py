@@ -30,6 +30,10 @@ REWRITES = [  # pass, output, op types without rewrites, op types after only thi
     ("canonicalize", T.exp(T.log(y)) + x.T.T, ["Log", "Exp", "DimShuffle", "DimShuffle", "Add"], ["Add"]),
     ("canonicalize", T.zero_grad(x) + T.cast(x, "float64"), ["GradientBlock", "Add"], ["Add"]),
     ("canonicalize", y.shape[1] * x, ["Shape", "Subtensor", "DimShuffle", "Mul"], ["DimShuffle", "Mul"]),
+    ("canonicalize", T.max(y.dimshuffle(0, "x", 1), axis=1) + T.sum(x.dimshuffle("x", 0, 1), axis=0),
+     ["DimShuffle", "Max", "DimShuffle", "Sum", "Add"], ["Add"]),      # reductions over dims of size 1
+    ("canonicalize", T.sum(T.sum(y.dimshuffle(0, "x", 1), axis=(0, 1), keepdims=True), axis=(0, 1)),
+     ["DimShuffle", "Sum", "Sum"], ["DimShuffle", "Sum", "DimShuffle"]),
     ("stabilize", T.log(T.nnet.softmax(x)), ["Softmax", "Log"], ["LogSoftmax"]),
     ("stabilize", T.log(1 + x), ["Add", "Log"], ["Log1p"]),
     ("stabilize", T.exp(x) - 1, ["Exp", "Sub"], ["Expm1"]),

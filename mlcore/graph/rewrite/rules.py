@@ -11,6 +11,7 @@ from mlcore.graph.basic import Constant
 from mlcore.graph.gradient import GradientBlock
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops.nn import LogSoftmax, Softmax
+from mlcore.graph.ops.reduce import Max, Min, Prod, Sum
 from mlcore.graph.ops.shape import DimShuffle, Shape, Subtensor
 
 
@@ -123,8 +124,21 @@ def static_fill(node):
     return [ops.constant(np.full(out.type.shape, int(type(node.op) is ew.OnesLike), dtype=out.dtype))]
 
 
+def reduce_over_unit_dims(node):
+    """A sum, product, max or min over dims that are statically 1 reduces nothing: it is x, or x
+    with those dims dropped (Theano's local_reduce_broadcastable).  grad makes these for every
+    broadcast bias: Sum{0,1,2}(Sum{0,1,2, keepdims}(dy)), whose outer sum only drops dims."""
+    if type(node.op) not in (Sum, Prod, Max, Min):
+        return None
+    x = node.inputs[0]
+    axes = node.op.axes(x.ndim)
+    if node.outputs[0].dtype != x.dtype or any(x.type.shape[a] != 1 for a in axes):
+        return None
+    return [x if node.op.keepdims else DimShuffle(tuple(d for d in range(x.ndim) if d not in axes))(x)]
+
+
 CANONICALIZE = [neutral_element, double_negation, inverse_pairs, merge_dimshuffles, useless_cast,
-                remove_gradient_blocks, static_shape_entry, useless_second, static_fill]
+                remove_gradient_blocks, static_shape_entry, useless_second, static_fill, reduce_over_unit_dims]
 
 
 # --- stabilize -----------------------------------------------------------------------------------
