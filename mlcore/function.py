@@ -103,6 +103,7 @@ class Function:
         self._check_inputs(used, on_unused_input)
         self.shared = [v for v in used if isinstance(v, SharedVariable)]
         fgraph.inputs = self.inputs + self.shared
+        self._order_updates_as_inputs(fgraph)
         fgraph.batch_inputs = len(self.inputs) if batch_inputs else 0  # read by backends/jax/sharding.py
         fgraph.allow_input_downcast = allow_input_downcast              # read by backends checking inputs
         self.fgraph = rewrite(fgraph, rewrites)
@@ -136,6 +137,17 @@ class Function:
         if self.shared or any(self.borrowed):
             return self._run
         return self.backend.numpy_call(self._fn, len(self.outputs), self.single_output)
+
+    def _order_updates_as_inputs(self, fgraph):
+        """Put the new shared values in the order of the shared inputs they replace.  jax hands each
+        donated input's buffer to the first output of its shape and dtype: in another order (Adam's
+        updates come as momentum, velocity, weight) a weight's buffer would receive its momentum, and
+        XLA copies every such input before the step to keep its old value readable."""
+        slot = {id(v): k for k, v in enumerate(self.shared)}
+        order = sorted(range(len(self.update_targets)), key=lambda i: slot.get(id(self.update_targets[i]), len(slot)))
+        n = len(self.outputs)
+        self.update_targets = [self.update_targets[i] for i in order]
+        fgraph.outputs = fgraph.outputs[:n] + [fgraph.outputs[n + i] for i in order]
 
     def _donated(self):
         """Positions of the shared inputs this function overwrites: their buffers can be reused."""

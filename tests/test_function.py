@@ -22,6 +22,19 @@ def test_updates_apply_after_the_outputs_all_at_once(backend):
     assert a.get_value().tolist() == [1, 2] and b.get_value().tolist() == [3, 4]
 
 
+def test_new_shared_values_come_in_the_order_of_the_inputs_they_replace(backend):
+    """Momentum-style updates listed slot first: the compiled outputs still follow the shared inputs'
+    order (jax gives a donated buffer to the first output of its shape), and each variable gets its value."""
+    x = T.dvector("x")
+    w, m, v = (shared(np.full(3, k, "float64"), name=n) for k, n in ((1.0, "w"), (2.0, "m"), (3.0, "v")))
+    cost = T.sum(w * x) + T.sum(m * x) + T.sum(v * x)
+    step = function([x], cost, updates=[(m, m + 1), (v, v * 2), (w, w - m)], backend=backend)
+    assert [t.name for t in step.update_targets] == [t.name for t in step.shared] == ["w", "m", "v"]
+    for _ in range(2):
+        step(np.ones(3))
+    assert [p.get_value().tolist() for p in (w, m, v)] == [[-4.0] * 3, [4.0] * 3, [12.0] * 3]
+
+
 def test_accumulating_updates_are_seen_by_other_functions(backend):
     x = T.fvector("x")
     total = shared(np.float32(0), name="total")
