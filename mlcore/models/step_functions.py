@@ -63,6 +63,8 @@ class StepBuilder:
         names = [t.tag["keras_history"][0].name for t in self.model.outputs]
         self.output_names = names
         self.loss_fns = [losses.get(l) for l in _per_output(loss, names, "loss")]
+        self.sparse_targets = [_is_sparse(f) for f in self.loss_fns]     # read by adapt_targets every step
+        self.checked_targets = [getattr(f, "__module__", None) == "mlcore.losses" for f in self.loss_fns]
         self.loss_weights = _per_output(loss_weights if loss_weights is not None else 1.0, names, "loss_weights")
         self.metric_specs = _per_output(metrics or [], names, "metrics")
         self.weighted_specs = _per_output(weighted_metrics or [], names, "weighted_metrics")
@@ -74,15 +76,16 @@ class StepBuilder:
             raise ValueError("Model '%s' has %d output(s) but %d target array(s) were given"
                              % (self.model.name, len(self.model.outputs), len(y_list)))
         out = []
-        for y, pred, loss_fn, name in zip(y_list, self.model.outputs, self.loss_fns, self.output_names):
+        for y, pred, sparse, checked, name in zip(y_list, self.model.outputs, self.sparse_targets,
+                                                  self.checked_targets, self.output_names):
             y = np.asarray(y)
-            if _is_sparse(loss_fn):
+            if sparse:
                 if y.ndim == pred.ndim and y.shape[-1] == 1:
                     y = y[..., 0]
             elif y.ndim == pred.ndim - 1:
                 y = y[..., None]
-            if getattr(loss_fn, "__module__", None) == "mlcore.losses":
-                _check_target(y, pred, _is_sparse(loss_fn), name)
+            if checked:
+                _check_target(y, pred, sparse, name)
             out.append(y)
         return out
 
@@ -179,6 +182,7 @@ class CompiledStep:
         self.builder = builder
         self.training = training
         self.functions = {}
+        self.ones = np.ones(0, dtype="float32")
 
     def _function(self, y_list):
         key = tuple((y.ndim, y.dtype.kind) for y in y_list)
@@ -186,13 +190,20 @@ class CompiledStep:
             self.functions[key] = self.builder.build(self.training, y_list)
         return self.functions[key]
 
+    def _unit_weights(self, n):
+        """Sample weights of 1 for a batch of n, made once per batch size (read-only: shared by steps)."""
+        if len(self.ones) != n:
+            self.ones = np.ones(n, dtype="float32")
+            self.ones.flags.writeable = False
+        return self.ones
+
     def _arguments(self, x_list, y_list, sw_list):
         if not y_list:
             raise ValueError("Training and evaluation need targets y")
         n = len(x_list[0])
         y_list = self.builder.adapt_targets(y_list)
         if not sw_list:
-            sw_list = [np.ones(n, dtype="float32")] * len(y_list)
+            sw_list = [self._unit_weights(n)] * len(y_list)
         elif len(sw_list) == 1 and len(y_list) > 1:
             sw_list = sw_list * len(y_list)
         return y_list, list(x_list) + list(y_list) + list(sw_list)
