@@ -345,3 +345,22 @@ def test_jax_keeps_compiled_programs_under_mlcore_home(tmp_path):
     mine = subprocess.run([sys.executable, "-c", script], env={**env, "JAX_COMPILATION_CACHE_DIR": str(chosen)},
                           capture_output=True, text=True)
     assert mine.returncode == 0 and mine.stdout.split()[-2] == str(chosen)
+
+
+def test_jax_options_probe_is_loaded_from_the_cache_in_later_processes(tmp_path):
+    """The probe of mlcore's CPU compiler options is one tiny compilation that every process makes:
+    it is cached whatever its compile time, and the cache's threshold is put back after it."""
+    pytest.importorskip("jax")
+    import os
+    import subprocess
+    script = ("import jax\n"
+              "hits = []\n"
+              "jax.monitoring.register_event_listener(lambda e, **k: hits.append(e.endswith('/cache_hits')))\n"
+              "from backends.jax.compiler import compiler_options\n"
+              "compiler_options('cpu')\n"
+              "print(jax.config.jax_persistent_cache_min_compile_time_secs, any(hits))\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JAX_COMPILATION", "JAX_PERSISTENT"))}
+    env.update(MLCORE_HOME=str(tmp_path))
+    runs = [subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True) for _ in range(2)]
+    assert all(r.returncode == 0 for r in runs), runs[-1].stderr[-2000:]
+    assert [r.stdout.split() for r in runs] == [["0.1", "False"], ["0.1", "True"]]

@@ -117,10 +117,22 @@ def compiler_options(device):
     if device != "cpu":
         return None
     try:
-        jax.jit(lambda x: x + 1, compiler_options=CPU_COMPILER_OPTIONS)(np.float32(0))
+        compile_always_cached(jax.jit(lambda x: x + 1, compiler_options=CPU_COMPILER_OPTIONS), np.float32(0))
     except Exception:   # an XLA without the option: its defaults, then
         return None
     return CPU_COMPILER_OPTIONS
+
+
+def compile_always_cached(jitted, *args):
+    """Call jitted once, its compilation kept in the persistent cache however quick it was: the
+    options probe above takes 0.07 s, which every process would pay again (its own cache lookup
+    takes a few ms)."""
+    minimum = jax.config.jax_persistent_cache_min_compile_time_secs
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+    try:
+        return jitted(*args)
+    finally:
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", minimum)
 
 
 def default_device():
