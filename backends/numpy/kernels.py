@@ -14,7 +14,7 @@ SPECIAL = {
     "sigmoid": scipy.special.expit,
     "softplus": lambda x: np.logaddexp(x, 0),
     "relu": lambda x: np.maximum(x, 0),
-    "second": xk.second(np),
+    "second": lambda x, y: np.broadcast_to(y, np.broadcast(x, y).shape),   # np.broadcast_shapes: 2 us more
 }
 
 
@@ -39,7 +39,7 @@ def _(op, node):
 
 @lower.register(shape.Reshape)
 def _(op, node):
-    return lambda x, s: np.reshape(x, tuple(int(d) for d in s))
+    return lambda x, s: x.reshape(s.tolist())   # tolist: Python ints at once (3 us -> 0.6 us a call)
 
 
 @lower.register(shape.IncSubtensor)
@@ -64,7 +64,7 @@ def _(op, node):
 
 @lower.register(shape.Alloc)
 def _(op, node):
-    return lambda v, s: np.full(tuple(int(d) for d in s), v, dtype=node.outputs[0].dtype)
+    return lambda v, s: np.full(s.tolist(), v, dtype=node.outputs[0].dtype)
 
 
 @lower.register(linalg.Matmul)
