@@ -70,6 +70,37 @@ def test_conv2d_handles_blocks_and_strided_inputs():
     np.testing.assert_allclose(nn.conv2d(x, w), expected, atol=1e-4)
 
 
+def test_filter_gradient_from_lent_patches_matches_lax():
+    """conv2d lends its patch matrix P to a memo; P^T @ dy is the filter gradient of lax's conv."""
+    jax = pytest.importorskip("jax")
+    rng = np.random.default_rng(4)
+    with jax.enable_x64(True):
+        for x_shape, w_shape, strides, padding, lhs, rhs in _conv_cases(20, seed=5):
+            x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
+            memo = nn.PatchMemo()
+            y = nn.conv2d(x, w, strides, padding, lhs, rhs, memo=memo)
+            g = rng.standard_normal(y.shape)
+            conv = lambda w_: jax.lax.conv_general_dilated(x, w_, strides, padding, lhs, rhs,
+                                                          dimension_numbers=("NHWC", "HWIO", "NHWC"))
+            expected = jax.vjp(conv, w)[1](g)[0]
+            np.testing.assert_allclose(y, np.asarray(conv(w)), atol=1e-10)
+            np.testing.assert_allclose(nn.conv2d_grad_filter_from_patches(memo.take(x), w.shape, g),
+                                       np.asarray(expected), atol=1e-10)
+            assert memo.take(x) is None     # taken once
+
+
+def test_patch_memo_lends_only_to_the_array_it_was_made_from():
+    x, w = np.ones((1, 5, 5, 1)), np.ones((2, 2, 1, 1))
+    memo = nn.PatchMemo()
+    nn.conv2d(x, w, memo=memo)
+    assert memo.take(x.copy()) is None and memo.take(x) is None
+    nn.conv2d(x, w, memo=memo)
+    assert memo.take(x).shape == (16, 4)
+    big = np.ones((1, 128, 128, 4), "float32")      # 6 MB of patches: more than is worth holding
+    nn.conv2d(big, np.ones((5, 5, 4, 2), "float32"), memo=memo)
+    assert memo.take(big) is None
+
+
 def _naive_pool(x, ws, strides, padding, mode, count_include_pad):
     """Pooling by an explicit loop over windows, reading only real (unpadded) pixels."""
     (pt, pb), (pl, pr) = padding

@@ -1,4 +1,4 @@
-"""The numpy backend's in-place evaluation and blocked fusion: same numbers, no aliasing surprises."""
+"""The numpy backend's in-place evaluation, blocked fusion and patch lending: same numbers, no aliasing surprises."""
 import numpy as np
 import pytest
 
@@ -7,6 +7,8 @@ import mlcore.tensor as T
 from backends.numpy import fused
 from backends.numpy.inplace import inplace_targets
 from backends.numpy.kernels import lower
+from backends.numpy.patches import lending_pairs
+from mlcore.graph.ops.nn import conv2d
 
 
 def in_place_steps(fn):
@@ -122,3 +124,22 @@ def test_blocked_programs_with_steps_of_several_dtypes():
     va, vb = rng.uniform(0, 1, 3 * fused.BLOCK + 11), rng.uniform(0, 1, 3 * fused.BLOCK + 11)
     want = np.where(va > vb, va * 2.0, vb - 1.0) + (va < 0.5) * np.exp(-vb)
     np.testing.assert_allclose(fn(va, vb), want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("strides, padding", [((1, 1), "valid"), ((2, 1), "same"), ((2, 2), ((1, 0), (2, 1)))])
+def test_filter_gradient_from_lent_patches_matches_jax(require_backend, strides, padding):
+    """The numpy backend pairs each convolution with its filter gradient (backends/numpy/patches.py);
+    the gradients must be XLA's, also when the caller changes the input array in place between calls."""
+    require_backend("jax")
+    rng = np.random.default_rng(0)
+    x, w = T.tensor("float64", shape=(None, None, None, 3), name="x"), T.tensor("float64", shape=(3, 2, 3, 4), name="w")
+    y = conv2d(x, w, strides=strides, padding=padding)
+    cost = T.sum(T.tanh(y) * T.arange(4).astype("float64"))
+    outputs = [cost] + mlcore.grad(cost, [x, w])
+    by_numpy, by_jax = (mlcore.function([x, w], outputs, backend=b) for b in ("numpy", "jax"))
+    assert len(lending_pairs(by_numpy._fn.plan.nodes)) == 2
+    data, kernel = rng.standard_normal((2, 9, 8, 3)), rng.standard_normal((3, 2, 3, 4))
+    for _ in range(2):
+        for got, expected in zip(by_numpy(data, kernel), by_jax(data, kernel)):
+            np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+        data *= -0.5       # the same array object, new numbers

@@ -7,7 +7,7 @@ import numpy as np
 
 from backends import array_api as xk
 from backends.base import Backend, Plan
-from backends.numpy import inplace
+from backends.numpy import inplace, patches
 from backends.numpy.kernels import lower
 from mlcore.graph.ops.elemwise import Elemwise
 
@@ -28,15 +28,18 @@ def checked(kernel, node):
 class NumpyLowering:
     """The kernel table with each kernel's results coerced to the node's dtype, and elementwise
     kernels refusing to broadcast where the types do not say so.  The bare kernels are kept by
-    node (raw_kernels), for the in-place analysis."""
+    node (raw_kernels), for the in-place analysis.  Given the nodes of a whole plan, in order,
+    convolutions lend their patch matrices to their filter gradients (patches.py)."""
 
     backend_name = "numpy"
 
-    def __init__(self):
+    def __init__(self, nodes=()):
         self.raw_kernels = {}
+        self.lending = patches.lending_pairs(nodes)
 
     def kernel(self, node):
-        raw = self.raw_kernels[node] = lower.kernel(node)
+        memo = self.lending.get(node)
+        raw = self.raw_kernels[node] = lower.kernel(node) if memo is None else patches.lending_kernel(node, memo)
         kernel = checked(raw, node)
         return xk.broadcast_checked(kernel, node) if isinstance(node.op, Elemwise) else kernel
 
@@ -55,7 +58,7 @@ class NumpyBackend(Backend):
     def compile(self, fgraph, device=None, profile=None, donate=()):
         """donate: the shared inputs this function replaces; their buffers may be overwritten."""
         self.check_device(device)
-        lowering = NumpyLowering()
+        lowering = NumpyLowering(fgraph.toposort())
         plan = Plan(fgraph, lowering)
         write_in_place(plan, donate, lowering.raw_kernels)
         constants = [c.data for c in plan.constants]
