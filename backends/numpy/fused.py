@@ -79,9 +79,8 @@ def broadcast_shape(arrays):
 
 def blocked_composite(op, node, elemwise):
     """The kernel of a Composite node: run(*inputs, out=None).  out, when given, is an array of the
-    output's shape and dtype that the blocks may be written into (the interpreter passes a dying
-    input: in-place evaluation); whole-array evaluation returns a new array instead, as the copy
-    into out would gain nothing."""
+    output's shape and dtype that the result may be written into (the interpreter passes a dying
+    input: in-place evaluation)."""
     kernels = [elemwise(step_op) for step_op, _ in op.program]
     dtypes = [i.dtype for i in node.inputs]
     for step_op, args in op.program:
@@ -91,10 +90,20 @@ def blocked_composite(op, node, elemwise):
     out_dtype = node.outputs[0].dtype
     last = len(op.program) - 1
     steps = [(fn, args, isinstance(fn, np.ufunc)) for fn, (_, args) in zip(kernels, op.program)]
+    into_out = steps[last][2] and op.outputs[0] == op.nin + last   # the last step is a ufunc giving the result
 
-    def whole_arrays(inputs):
-        """Small, broadcasting or strided inputs: one numpy call per step on whole arrays."""
-        return np.asarray(xk.run_program(op, kernels, inputs), dtype=out_dtype)
+    def whole_arrays(inputs, out):
+        """Small, broadcasting or strided inputs: one numpy call per step on whole arrays, the last
+        one straight into out where there is one.  A small weight update is a few numpy calls of a
+        microsecond: the loop here is kept to the bare steps."""
+        values = list(inputs)
+        for fn, args, _ in steps[:last]:
+            values.append(fn(*[values[a] for a in args]))
+        fn, args, _ = steps[last]
+        if out is not None and into_out:
+            return fn(*[values[a] for a in args], out=out)
+        values.append(fn(*[values[a] for a in args]))
+        return np.asarray(values[op.outputs[0]], dtype=out_dtype)
 
     def run_blocks(inputs, result, size):
         flat_out = result.reshape(-1)
@@ -119,11 +128,11 @@ def blocked_composite(op, node, elemwise):
 
     def run(*inputs, out=None):
         if all(x.size <= SMALL for x in inputs):   # cache-sized already: blocking would only add cost
-            return whole_arrays(inputs)
+            return whole_arrays(inputs, out)
         shape = broadcast_shape(inputs)
         size = math.prod(shape)
         if not all((x.size == size and x.flags.c_contiguous) or x.size == 1 for x in inputs):
-            return whole_arrays(inputs)
+            return whole_arrays(inputs, out)
         return run_blocks(inputs, np.empty(shape, dtype=out_dtype) if out is None else out, size)
     run.writes_fresh = isinstance(kernels[last], np.ufunc)   # never a view of an input (see inplace.py)
     return run
