@@ -17,8 +17,6 @@ from mlcore.graph.rewrite import rewrite
 from mlcore.interrupts import GUARD
 from mlcore.profiling import Profile
 
-NUMPY_ONLY = frozenset([np.ndarray])
-
 
 class UnusedInputError(ValueError):
     pass
@@ -169,11 +167,18 @@ class Function:
     def __call__(self, *args, **kwargs):
         if kwargs or len(args) != self._arity:
             args = self._positional(args, kwargs)
-        if not (self._checks_inputs and NUMPY_ONLY.issuperset(map(type, args))):
-            # (otherwise the compiled function checks dtypes and shapes itself; jax: when it traces)
-            downcast, native = self.allow_input_downcast, self._native_arrays
-            args = [v.type.filter(a, v, downcast, native) for v, a in zip(self.inputs, args)]
-        return self._call(args)
+        if self._checks_inputs:   # numpy arrays go as they are: the compiled function checks them (jax: as it traces)
+            for arg in args:      # (a plain loop: on a tiny graph, map + set here cost a microsecond)
+                if type(arg) is not np.ndarray:
+                    break
+            else:
+                return self._call(args)
+        return self._call(self._filtered(args))
+
+    def _filtered(self, args):
+        """The inputs converted to their types, or an error naming the input (Theano's filter)."""
+        downcast, native = self.allow_input_downcast, self._native_arrays
+        return [v.type.filter(a, v, downcast, native) for v, a in zip(self.inputs, args)]
 
     def _results(self, results):
         """The outputs among a call's results: numpy arrays, or the backend's own where borrowed."""
