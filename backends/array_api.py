@@ -112,13 +112,11 @@ def log_softmax(xp, x, axis):
 
 REDUCTIONS = {reduce.Sum: "sum", reduce.Prod: "prod", reduce.Max: "max", reduce.Min: "min",
               reduce.Argmax: "argmax", reduce.Argmin: "argmin"}  # op class -> its name in numpy's API
-UFUNC_REDUCTIONS = {"sum": np.add, "prod": np.multiply, "max": np.maximum, "min": np.minimum}
 
 
 def reduce_kernel(xp, op, name):
+    """xp's reduction `name` over op's axes (the numpy backend has its own: backends/numpy/reductions.py)."""
     fn = getattr(xp, name)
-    if name in UFUNC_REDUCTIONS and xp is np:   # the ufunc's own reduce: half np.sum's cost on small arrays
-        fn = UFUNC_REDUCTIONS[name].reduce
     if name in ("argmax", "argmin"):
         (axis,) = op.axis
         return lambda x: fn(x, axis=axis, keepdims=op.keepdims)

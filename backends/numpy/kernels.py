@@ -4,9 +4,9 @@ import scipy.special
 
 from backends import array_api as xk
 from backends.base import Lowering
-from backends.numpy import fused, nn
+from backends.numpy import fused, nn, reductions
 from mlcore.graph.ops import elemwise as ew
-from mlcore.graph.ops import linalg, random, shape
+from mlcore.graph.ops import linalg, random, reduce, shape
 
 lower = Lowering("numpy")
 
@@ -30,6 +30,11 @@ xk.register_windowed_ops(lower, nn)
 @lower.register(ew.Composite)
 def _(op, node):
     return fused.blocked_composite(op, node, elemwise)
+
+
+@lower.register(reduce.Sum, reduce.Prod, reduce.Max, reduce.Min)
+def _(op, node):
+    return reductions.reduction(xk.REDUCTIONS[type(op)], op.axis, op.keepdims)
 
 
 @lower.register(shape.Shape)
