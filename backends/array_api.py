@@ -4,8 +4,6 @@ Each function takes the array module `xp` (numpy, jax.numpy or pytensor.tensor),
 the backends differ only where their libraries truly differ (in-place updates,
 random numbers, convolution primitives, blocked evaluation).
 """
-import numpy as np
-
 from mlcore.graph.gradient import GradientBlock
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops import nn as nn_ops, reduce, shape

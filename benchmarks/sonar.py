@@ -48,7 +48,6 @@ def initial_weights(seed=0):
 
 
 def fit_mlcore(backend, spe, x, y, weights, epochs):
-    import mlcore
     from mlcore.layers import Dense
     from mlcore.models import Sequential
     model = Sequential([Dense(60, input_dim=60, activation="relu"), Dense(1, activation="sigmoid")])

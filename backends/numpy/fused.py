@@ -12,8 +12,6 @@ import threading
 
 import numpy as np
 
-from backends import array_api as xk
-
 BLOCK = 65536   # elements: fewer blocks, less Python per element; a float64 buffer is 512 KiB (L2)
 SMALL = 8192    # elements: inputs this small are evaluated whole, their temporaries stay in cache anyway
 

@@ -136,11 +136,13 @@ class Trainer:
         step_fn = self._steps.train if train else self._steps.test
         self._steps.reset_metrics()
         batch_hooks = cbks.calls_batch_hooks(train)
+        hook_begin = cbks.on_train_batch_begin if train else cbks.on_test_batch_begin
+        hook_end = cbks.on_train_batch_end if train else cbks.on_test_batch_end
         k = self.steps_per_execution if train else 1
         step, unread = 0, None
         for count, batch in _step_groups(data, k):
             if batch_hooks:
-                (cbks.on_train_batch_begin if train else cbks.on_test_batch_begin)(step)
+                hook_begin(step)
             if isinstance(batch, list):   # equal-size batches from a Sequence or generator
                 results = step_fn.run_steps(batch)
             elif count > 1:
@@ -150,7 +152,7 @@ class Trainer:
             step += count
             if batch_hooks:
                 self._steps.accumulate(results)
-                (cbks.on_train_batch_end if train else cbks.on_test_batch_end)(step - 1, self._steps.logs())
+                hook_end(step - 1, self._steps.logs())
             else:
                 if unread is not None:
                     self._steps.accumulate(unread)
