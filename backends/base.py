@@ -116,6 +116,10 @@ class Backend:
         """The array classes a function compiled for device takes as they are."""
         return self.native_arrays
 
+    def compiles_per_shape(self, device):
+        """Whether each new input shape costs a compilation (XLA: fit then pads a short batch)."""
+        return False
+
     def check_device(self, device):
         device = device or "cpu"
         if device not in self.devices():

@@ -498,6 +498,91 @@ def test_steps_per_execution_gives_the_same_weights(rng, require_backend, backen
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
 
 
+@contextlib.contextmanager
+def jax_programs_lowered():
+    """A list that grows by one for each program jax lowers for XLA (each new shape: cached or not)."""
+    import jax.monitoring
+    lowered = []
+
+    def listen(event, duration, **kwargs):
+        if event == "/jax/core/compile/jaxpr_to_mlir_module_duration":
+            lowered.append(duration)
+    jax.monitoring.register_event_duration_secs_listener(listen)
+    try:
+        yield lowered
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listen)
+
+
+@pytest.mark.parametrize("spe", [1, 4])
+def test_jax_runs_a_short_batch_padded_with_the_numbers_of_the_numpy_backend(rng, require_backend, spe):
+    """23 samples in batches of 3: on jax the last batch of 2 runs as a batch of 3 (one XLA
+    program per step kind instead of two) whose extra row, a copy, has weight 0 and is left out of
+    the batch size and the metrics; the numpy backend runs the batch of 2 as it is."""
+    require_backend("jax")
+    x, y = rng.normal(size=(23, 4)).astype("float32"), rng.integers(0, 2, 23).astype("float32")
+    x_val, y_val = rng.normal(size=(10, 4)).astype("float32"), rng.integers(0, 2, 10).astype("float32")
+    weights = rng.uniform(0.5, 2.0, 23).astype("float32")
+    start = initial_weights(rng, 4, 3)
+    mlcore.function([], mlcore.tensor.constant(1.0), backend="jax")()   # jax's start-up compiles, not counted
+    results = {}
+    for backend_name in ("numpy", "jax"):
+        model = mlp(hidden=3, inputs=4)
+        model.set_weights(start)
+        model.compile(optimizers.Adam(0.05), "binary_crossentropy", metrics=["accuracy"], weighted_metrics=["mse"],
+                      steps_per_execution=spe, backend=backend_name)
+        np.random.seed(7)   # the same shuffles for both
+        with jax_programs_lowered() as lowered:
+            history = model.fit(x, y, batch_size=3, epochs=2, sample_weight=weights, validation_data=(x_val, y_val),
+                                verbose=0).history
+        results[backend_name] = (history, model.get_weights(), len(lowered))
+    assert_histories_close(results["numpy"][0], results["jax"][0], rtol=1e-5)
+    for a, b in zip(results["numpy"][1], results["jax"][1]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert results["numpy"][2] == 0
+    assert results["jax"][2] == 2     # a train step (a scan of 4 with spe=4) and a test step, for batches of 3
+
+
+def test_train_on_batch_pads_a_smaller_batch_to_one_already_compiled(rng, require_backend):
+    require_backend("jax")
+    x, y = rng.normal(size=(5, 4)).astype("float32"), rng.integers(0, 2, 5).astype("float32")
+    start = initial_weights(rng, 4, 3)
+    losses, weights = {}, {}
+    for backend_name in ("numpy", "jax"):
+        model = mlp(hidden=3, inputs=4)
+        model.set_weights(start)
+        model.compile(optimizers.SGD(0.1), "binary_crossentropy", metrics=["accuracy"], backend=backend_name)
+        losses[backend_name] = [model.train_on_batch(x, y), model.train_on_batch(x[:2], y[:2]),
+                                model.test_on_batch(x[:1], y[:1])]
+        weights[backend_name] = model.get_weights()
+    np.testing.assert_allclose(losses["jax"], losses["numpy"], rtol=1e-5)
+    for a, b in zip(weights["numpy"], weights["jax"]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+class _BatchCentered(layers.Layer):
+    """A user's layer that mixes rows: a padding copy would change every output."""
+
+    def call(self, inputs):
+        return inputs - mlcore.ops.mean(inputs, axis=0)
+
+
+@pytest.mark.parametrize("case", ["batch_norm", "user_layer", "user_loss", "activity_regularizer"])
+def test_models_whose_numbers_depend_on_the_whole_batch_are_never_padded(rng, require_backend, case):
+    require_backend("jax")
+    middle = {"batch_norm": layers.BatchNormalization(), "user_layer": _BatchCentered(),
+              "activity_regularizer": layers.Dense(3, activity_regularizer="l2")}.get(case, layers.Dense(3))
+    model = mlcore.Sequential([mlcore.Input((4,)), layers.Dense(3, activation="relu"), middle, layers.Dense(1)])
+    loss = (lambda t, p: (p[:, 0] - t) ** 2 - mlcore.ops.mean(p)) if case == "user_loss" else "mse"
+    model.compile("sgd", loss, backend="jax")
+    x, y = rng.normal(size=(5, 4)).astype("float32"), rng.normal(size=5).astype("float32")
+    assert not model._steps.train.pads_short_batches([y])
+    with jax_programs_lowered() as lowered:
+        model.fit(x, y, batch_size=3, epochs=1, verbose=0)
+    assert len(lowered) == 2          # the batch of 3, then the batch of 2 as it is
+    assert layers.Dense(3).rowwise and not _BatchCentered().rowwise
+
+
 @pytest.mark.parametrize("backend_name", ["numpy", "jax"])
 def test_epoch_logs_are_the_same_whether_or_not_a_callback_reads_every_batch(rng, require_backend, backend_name):
     """Without batch hooks fit reads each step's statistics one step late (trainer._run_epoch):
@@ -635,7 +720,19 @@ def test_array_data_groups_are_runs_of_whole_batches_then_the_last_one():
     x = np.arange(23 * 2, dtype="float32").reshape(23, 2)
     data = ArrayData(x, np.arange(23), batch_size=3, shuffle=False)
     groups = list(data.groups(4))
-    assert [count for count, _ in groups] == [4, 3, 1]
-    assert [len(batch[0][0]) for _, batch in groups] == [12, 9, 2]
-    np.testing.assert_array_equal(np.concatenate([batch[0][0] for _, batch in groups]), x)
+    assert [(count, padding) for count, _, padding in groups] == [(4, 0), (3, 0), (1, 0)]
+    assert [len(batch[0][0]) for _, batch, _ in groups] == [12, 9, 2]
+    np.testing.assert_array_equal(np.concatenate([batch[0][0] for _, batch, _ in groups]), x)
     assert ArrayData(x, np.arange(23), batch_size=3, steps=10).groups(4) is None   # wrapping epochs: per batch
+
+
+def test_array_data_groups_pad_the_last_batch_into_a_short_last_run():
+    from mlcore.models.data_adapters import ArrayData
+    x = np.arange(23 * 2, dtype="float32").reshape(23, 2)
+    groups = list(ArrayData(x, np.arange(23), batch_size=3).groups(4, pad=True))
+    assert [(count, padding) for count, _, padding in groups] == [(4, 0), (4, 1)]
+    last_x, last_y = groups[1][1][0][0], groups[1][1][1][0]
+    np.testing.assert_array_equal(last_x, np.concatenate([x[12:], x[21:22]]))   # rows 21, 22, then 21 again
+    np.testing.assert_array_equal(last_y, [12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 21])
+    whole_runs = list(ArrayData(x, np.arange(23), batch_size=3).groups(7, pad=True))    # no short run to join
+    assert [(count, padding) for count, _, padding in whole_runs] == [(7, 0), (1, 0)]

@@ -156,6 +156,9 @@ class JaxBackend(Backend):
     native_arrays = (jax.Array,)   # inputs already on the device stay there
     description = "one jax.jit per function (XLA), shared values on the device, donated buffers"
 
+    def compiles_per_shape(self, device):
+        return True
+
     def devices(self):
         kinds = ["cpu"]
         try:

@@ -93,6 +93,9 @@ class TheanoBackend(Backend):
             return ["cpu", "gpu"]
         return ["cpu"]
 
+    def compiles_per_shape(self, device):
+        return device == "gpu"   # the JAX linker: XLA, static shapes
+
     def native_arrays_on(self, device):
         """On the GPU the JAX linker's functions take jax arrays where they are, on the device."""
         return get_backend("jax").native_arrays if device == "gpu" else ()

@@ -130,6 +130,11 @@ class Layer:
     """Subclass and implement build(input_shape) (create weights with add_weight)
     and call(inputs, training=None)."""
 
+    # True where each sample's output depends on that sample alone, in training too (mlcore's own
+    # Dense, Conv2D...; not BatchNormalization).  fit may then pad a short batch with copies of its
+    # rows, so that jax compiles one program per batch size (models/step_functions.py).
+    rowwise = False
+
     def __init__(self, trainable=True, name=None, dtype=None, input_shape=None, input_dim=None,
                  batch_input_shape=None, batch_size=None, **kwargs):
         if kwargs:

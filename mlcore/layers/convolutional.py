@@ -78,6 +78,7 @@ class Conv2D(KernelBiasOptions, Layer):
     """2-d cross-correlation, as keras.layers.Conv2D, with a (h, w, in // groups, filters) kernel.
     Keras 1's keyword spellings (border_mode=, subsample=, dim_ordering=, init=, W_regularizer=, bias=...)
     are accepted with their old meaning; Convolution2D also takes Keras 1's positional arguments."""
+    rowwise = True
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
                  dilation_rate=(1, 1), groups=1, activation=None, use_bias=True,
@@ -181,6 +182,7 @@ def Convolution2D(*args, **kwargs):
 class ZeroPadding2D(Layer):
     """Adds rows and columns of zeros around images: padding is an int, (rows, cols) or
     ((top, bottom), (left, right))."""
+    rowwise = True
 
     def __init__(self, padding=(1, 1), data_format=None, **kwargs):
         old = pop_keras1(kwargs, {"dim_ordering": "data_format"})

@@ -22,6 +22,7 @@ def _pop_aliases(kwargs, aliases):
 
 class Dense(KernelBiasOptions, Layer):
     """output = activation(dot(input, kernel) + bias), over the last axis."""
+    rowwise = True
 
     KERAS1 = {"output_dim": "units", "init": "kernel_initializer", "W_regularizer": "kernel_regularizer",
               "b_regularizer": "bias_regularizer", "W_constraint": "kernel_constraint",
@@ -66,6 +67,8 @@ class Dense(KernelBiasOptions, Layer):
 
 
 class Activation(Layer):
+    rowwise = True
+
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
@@ -79,6 +82,7 @@ class Activation(Layer):
 
 class Dropout(Layer):
     """Zeroes a fraction `rate` of the inputs during training and scales the rest by 1/(1-rate)."""
+    rowwise = True
 
     def __init__(self, rate=None, noise_shape=None, seed=None, **kwargs):
         rate = kwargs.pop("p", rate)        # Keras 1's name
@@ -106,6 +110,7 @@ class Dropout(Layer):
 class Flatten(Layer):
     """Flattens all but the batch dim; channels_first maps are first moved to channels_last
     order, so a Dense after it keeps its weights when the data format changes (Keras's rule)."""
+    rowwise = True
 
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)
@@ -121,6 +126,8 @@ class Flatten(Layer):
 
 
 class Reshape(Layer):
+    rowwise = True
+
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)
         self.target_shape = tuple(target_shape)
@@ -139,6 +146,8 @@ class Reshape(Layer):
 
 
 class Permute(Layer):
+    rowwise = True
+
     def __init__(self, dims, **kwargs):
         super().__init__(**kwargs)
         self.dims = tuple(dims)

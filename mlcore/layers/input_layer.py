@@ -6,6 +6,7 @@ from mlcore.layers.base import Layer, Node
 
 class InputLayer(Layer):
     """Holds the placeholder tensor; has no weights and is never called."""
+    rowwise = True
 
     def __init__(self, shape=None, batch_size=None, dtype=None, sparse=False, name=None,
                  batch_shape=None, input_tensor=None, input_shape=None, batch_input_shape=None):

@@ -7,6 +7,7 @@ from mlcore.layers.base import Layer
 
 class Merge(Layer):
     """Elementwise merge of a list of tensors of compatible shapes."""
+    rowwise = True
 
     def combine(self, a, b):
         raise NotImplementedError
@@ -57,6 +58,10 @@ class Concatenate(Layer):
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
         self.axis = axis
+
+    @property
+    def rowwise(self):
+        return self.axis != 0    # along the batch axis, rows of one input meet rows of another
 
     def call(self, inputs):
         return ops.concatenate(list(inputs), axis=self.axis)

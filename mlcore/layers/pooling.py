@@ -13,7 +13,7 @@ KERAS1_POOL = {"border_mode": "padding", "dim_ordering": "data_format"}
 
 class _Pooling2D(Layer):
     """Windows of pool_size moved by strides (default: pool_size) over the two spatial dims."""
-
+    rowwise = True
     mode = None
 
     def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, **kwargs):
@@ -46,7 +46,7 @@ class AveragePooling2D(_Pooling2D):
 
 class _GlobalPooling2D(Layer):
     """Reduces the spatial dims: (N, C) outputs, or (N, 1, 1, C) / (N, C, 1, 1) with keepdims."""
-
+    rowwise = True
     reduce = None
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):

@@ -92,19 +92,26 @@ class ArrayData:
             idx = order[(k * self.batch_size) % self.n:][:self.batch_size]
             yield self.take(idx)
 
-    def groups(self, k):
-        """(count, batch) pairs for steps_per_execution=k: each run of up to k full batches as one
-        gather of count * batch_size rows (stacked later by a reshape, not a copy per batch), then the
-        smaller last batch alone.  None where steps_per_epoch makes batches wrap around."""
+    def groups(self, k, pad=False):
+        """(count, batch, padding) triples for steps_per_execution=k: each run of up to k full
+        batches as one gather of count * batch_size rows (stacked later by a reshape, not a copy
+        per batch), then the smaller last batch alone; with pad, that batch joins a last run
+        shorter than k, filled up with `padding` copies of its rows.  None where steps_per_epoch
+        makes batches wrap around."""
         full, rest = divmod(self.n, self.batch_size)
         if self.steps != full + bool(rest):
             return None
-        order = self.epoch_indices()
-        runs = [(start, min(k, full - start)) for start in range(0, full, k)]
-        runs += [(full, 0)] if rest else []
-        return ((count or 1, self.take(order[start * self.batch_size:(start + count) * self.batch_size]
-                                       if count else order[full * self.batch_size:]))
-                for start, count in runs)
+        order, size = self.epoch_indices(), self.batch_size
+        runs = [(order[start * size:(start + count) * size], count, 0)
+                for start, count in ((start, min(k, full - start)) for start in range(0, full, k))]
+        if rest:
+            short = order[full * size:]
+            if pad and runs and runs[-1][1] < k:
+                idx, count, _ = runs.pop()
+                runs.append((np.concatenate([idx, np.resize(short, size)]), count + 1, size - rest))
+            else:
+                runs.append((short, 1, 0))
+        return ((count, self.take(idx), padding) for idx, count, padding in runs)
 
     def take(self, idx):
         contiguous = len(idx) and idx[-1] - idx[0] == len(idx) - 1 and np.all(np.diff(idx) == 1)

@@ -140,13 +140,13 @@ class Trainer:
         hook_end = cbks.on_train_batch_end if train else cbks.on_test_batch_end
         k = self.steps_per_execution if train else 1
         step, unread = 0, None
-        for count, batch in _step_groups(data, k):
+        for count, batch, padding in _step_groups(data, k, step_fn):
             if batch_hooks:
                 hook_begin(step)
             if isinstance(batch, list):   # equal-size batches from a Sequence or generator
                 results = step_fn.run_steps(batch)
             elif count > 1:
-                results = step_fn.run_stacked(count, *batch)
+                results = step_fn.run_stacked(count, *batch, padding)
             else:
                 results = step_fn(*batch)
             step += count
@@ -290,15 +290,19 @@ def _check_inputs(model, arrays):
                              % (k, model.name, expected, array.shape))
 
 
-def _step_groups(data, k):
-    """(count, batch) per call: in-memory arrays as gathered runs of k batches (ArrayData.groups),
+def _step_groups(data, k, step_fn):
+    """(count, batch, padding) per call: in-memory arrays as gathered runs of k batches
+    (ArrayData.groups; the short last batch padded into the last run where the step allows it),
     other data as lists of k batches of equal size (count 1: a plain batch)."""
-    groups = data.groups(k) if k > 1 and isinstance(data, data_adapters.ArrayData) else None
+    groups = None
+    if k > 1 and isinstance(data, data_adapters.ArrayData):
+        pad = bool(data.y) and data.n % data.batch_size != 0 and step_fn.pads_short_batches(data.y)
+        groups = data.groups(k, pad)
     if groups is not None:
         yield from groups
         return
     for group in _grouped(data.batches(), k):
-        yield (len(group), group) if len(group) > 1 else (1, group[0])
+        yield (len(group), group, 0) if len(group) > 1 else (1, group[0], 0)
 
 
 def _grouped(batches, k):
