@@ -248,6 +248,24 @@ def test_only_dims_typed_1_broadcast_at_run_time(backend):
                                                          np.ones((4, 3), "float32")).shape == (4, 3)
 
 
+def test_jax_compiles_programs_of_small_arrays_with_loop_emitters():
+    """XLA's fusion emitters take twice the compile time of its loop emitters and pay only on large
+    arrays: a graph whose arrays (a batch dim counted as 1) are all small gets the loop emitters."""
+    pytest.importorskip("jax")
+    from backends.jax.compiler import SMALL_ARRAY_ELEMENTS, compiler_options, has_small_arrays_only
+    x = T.fmatrix("x")
+    small = shared(np.random.default_rng(0).normal(0, 0.1, (60, 60)).astype("float32"), name="small")
+    large = shared(np.ones((784, 500), "float32"), name="large")
+    assert SMALL_ARRAY_ELEMENTS >= 60 * 60 and SMALL_ARRAY_ELEMENTS < 784 * 500
+    assert has_small_arrays_only(function([x], T.tanh(T.dot(x, small)), backend="jax").fgraph)
+    assert not has_small_arrays_only(function([x], T.tanh(T.dot(x, large)), backend="jax").fgraph)
+    assert compiler_options("cpu", True)["xla_cpu_use_fusion_emitters"] is False
+    assert "xla_cpu_use_fusion_emitters" not in compiler_options("cpu")
+    value = np.linspace(-1, 1, 5 * 60, dtype="float32").reshape(5, 60)
+    fn = function([x], T.tanh(T.dot(x, small)), backend="jax")
+    np.testing.assert_allclose(fn(value), np.tanh(value @ small.get_value()), rtol=1e-5, atol=1e-6)
+
+
 def test_jax_cpu_functions_compile_without_ynnpack_library_fusions():
     """XLA's YNNPACK fusions repack a dot's weight on every call (VGG16's classifier ran 25x slower at
     batch 8), so the jax backend turns them off on the CPU; the numbers are unchanged."""

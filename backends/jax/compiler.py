@@ -10,6 +10,7 @@ shape (a symbolic slice bound, a reshape target) are static arguments of the
 jit: it retraces for each new value, as jax.jit's static_argnums does.
 """
 import functools
+import math
 import os
 from functools import partial
 
@@ -111,16 +112,33 @@ class Static:
 CPU_COMPILER_OPTIONS = {"xla_cpu_experimental_ynn_fusion_type": ""}   # "": no library fusions
 
 
+# XLA's CPU fusion emitters (its default) take about twice the compile time of its older loop
+# emitters, and on small arrays their code runs no faster: the Sonar step (60x60 weights, batch 5)
+# compiled in 0.26 s instead of 0.40-0.49 s and ran as fast, a quarter of its cold fit.  On larger
+# arrays they pay: the 784-500-10 MLP step ran 1.4x slower with loop emitters at every batch size.
+SMALL_PROGRAM_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
+SMALL_ARRAY_ELEMENTS = 16384
+
+
 @functools.lru_cache(maxsize=None)
-def compiler_options(device):
-    """The options for mlcore's jits on device, or None where this XLA does not know them."""
+def compiler_options(device, small=False):
+    """The options for mlcore's jits on device (small: a program of small arrays only), or None
+    where this XLA does not know them."""
     if device != "cpu":
         return None
+    options = {**CPU_COMPILER_OPTIONS, **(SMALL_PROGRAM_OPTIONS if small else {})}
     try:
-        compile_always_cached(jax.jit(lambda x: x + 1, compiler_options=CPU_COMPILER_OPTIONS), np.float32(0))
+        compile_always_cached(jax.jit(lambda x: x + 1, compiler_options=options), np.float32(0))
     except Exception:   # an XLA without the option: its defaults, then
-        return None
-    return CPU_COMPILER_OPTIONS
+        return compiler_options(device) if small else None
+    return options
+
+
+def has_small_arrays_only(fgraph):
+    """Whether every array of the graph has at most SMALL_ARRAY_ELEMENTS elements, counting an
+    unknown (batch) dim as 1: the weights and one sample's activations decide."""
+    variables = list(fgraph.inputs) + [out for node in fgraph.toposort() for out in node.outputs]
+    return all(math.prod(d or 1 for d in getattr(v.type, "shape", ())) <= SMALL_ARRAY_ELEMENTS for v in variables)
 
 
 def compile_always_cached(jitted, *args):
@@ -207,7 +225,8 @@ class JaxBackend(Backend):
                     if target is not None:
                         inputs[k] = inputs[k].astype(target)
                 return plan.run(inputs, constants)
-            jitted = jax.jit(traced, static_argnums=static, compiler_options=compiler_options(device),
+            options = compiler_options(device, has_small_arrays_only(fgraph))
+            jitted = jax.jit(traced, static_argnums=static, compiler_options=options,
                              donate_argnums=tuple(d for d in donate if d not in static))
 
             def run_graph(*inputs):
@@ -246,7 +265,7 @@ class JaxBackend(Backend):
                 shared[position] = value
             return tuple(shared), tuple(outputs[:n])
 
-        @partial(jax.jit, donate_argnums=(1,), compiler_options=compiler_options(device))
+        @partial(jax.jit, donate_argnums=(1,), compiler_options=compiler_options(device, has_small_arrays_only(fgraph)))
         def run_scan(stacked, shared):
             final, outputs = jax.lax.scan(body, tuple(shared), tuple(stacked))
             return list(outputs), list(final)
