@@ -161,6 +161,11 @@ class Backend:
         """The first n results as numpy arrays (the rest are new shared values, kept as they are)."""
         return [np.asarray(r) for r in results[:n]]
 
+    def array_call(self, fn):
+        """The compiled code's own callable, inputs -> its one output as an array np.asarray
+        reads, where a call can go straight to it (jax's jit, outside a distribution); else None."""
+        return None
+
     def numpy_call(self, fn, n_outputs, single):
         """The whole call of a compiled function without shared values: the inputs (a sequence)
         -> its n_outputs outputs as numpy arrays, or the first alone where single."""

@@ -9,6 +9,7 @@ import time
 
 import numpy as np
 
+from mlcore import distribution
 from mlcore.graph.basic import Constant, SharedVariable, Variable, graph_inputs
 from mlcore.graph.fgraph import FunctionGraph
 from mlcore.graph.ops.common import as_tensor_variable
@@ -122,19 +123,21 @@ class Function:
         self._arity = len(self.inputs)
         self._checks_inputs = getattr(self._fn, "checks_inputs", False)
         self._native_arrays = self.backend.native_arrays_on(self.device)
-        self._call = self._call_path()
+        self._call, self._array_call = self._call_path()
         self._steps_fn = None
         self._known_values = None
 
     def _call_path(self):
-        """What a call runs once its inputs are checked.  Without shared values, profile or
-        borrowed outputs that is the backend's own inputs -> numpy outputs callable: on a tiny
-        graph each Python step here is a measurable share of the call (benchmarks/overhead.py)."""
+        """What a call runs once its inputs are checked, and the compiled code's own callable where
+        __call__ may go straight to it.  Without shared values, profile or borrowed outputs that is
+        the backend's own inputs -> numpy outputs callable, and for one output jax's jit itself: on
+        a tiny graph each Python frame here is a measurable share of the call (benchmarks/overhead.py)."""
         if self.profile is not None:
-            return self._profiled_run
+            return self._profiled_run, None
         if self.shared or any(self.borrowed):
-            return self._run
-        return self.backend.numpy_call(self._fn, len(self.outputs), self.single_output)
+            return self._run, None
+        numpy_call = self.backend.numpy_call(self._fn, len(self.outputs), self.single_output)
+        return numpy_call, self.backend.array_call(self._fn) if self.single_output else None
 
     def _order_updates_as_inputs(self, fgraph):
         """Put the new shared values in the order of the shared inputs they replace.  jax hands each
@@ -172,6 +175,8 @@ class Function:
                 if type(arg) is not np.ndarray:
                     break
             else:
+                if self._array_call is not None and distribution._active is None:
+                    return np.asarray(self._array_call(*args))    # no Python frame between: see _call_path
                 return self._call(args)
         return self._call(self._filtered(args))
 
@@ -266,7 +271,7 @@ class Function:
 
     def __getstate__(self):
         state = {k: v for k, v in self.__dict__.items()
-                 if k not in ("_fn", "_call", "_steps_fn", "_known_values", "_native_arrays", "backend", "profile")}
+                 if k not in ("_fn", "_call", "_array_call", "_steps_fn", "_known_values", "_native_arrays", "backend", "profile")}
         state["backend_name"] = self.backend.name
         return state
 

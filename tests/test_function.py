@@ -106,6 +106,20 @@ def test_outputs_of_every_kind(backend):
     assert function([x], x.sum(), backend=backend)(np.ones(2)).shape == ()
 
 
+def test_a_plain_call_returns_numpy_arrays_shaped_as_the_outputs_were_given(backend):
+    """A function without shared values goes straight to its compiled code (on jax, jit's own
+    callable for one output): still a numpy array for one output, a list for a list of one."""
+    x = T.fvector("x")
+    value = np.linspace(-1, 1, 10, dtype="float32")
+    one = function([x], T.tanh(x * 2 + 1), backend=backend)(value)
+    listed = function([x], [T.tanh(x * 2 + 1)], backend=backend)(value)
+    assert type(one) is np.ndarray and one.dtype == np.float32
+    assert isinstance(listed, list) and len(listed) == 1 and type(listed[0]) is np.ndarray
+    np.testing.assert_allclose(one, np.tanh(value * 2 + 1), rtol=1e-6)
+    np.testing.assert_array_equal(listed[0], one)
+    np.testing.assert_allclose(function([x], T.tanh(x), backend=backend)([0.5, 1.0]), np.tanh([0.5, 1.0]), rtol=1e-6)
+
+
 FLOAT_OUTPUTS = [lambda x: x * 2, lambda x: x + 1.5, lambda x: x / 3, lambda x: x ** 2, lambda x: 2 ** x,
                  lambda x: T.exp(x) * 0.5, lambda x: x.mean(), lambda x: (x * 2).sum(), lambda x: x.var(),
                  lambda x: T.nnet.sigmoid(x) - 1, lambda x: T.maximum(x, 0.5), lambda x: T.clip(x, 0, 1),

@@ -224,14 +224,17 @@ class JaxBackend(Backend):
                     target = var.type.check_abstract(inputs[k].dtype, inputs[k].shape, var, downcast)
                     if target is not None:
                         inputs[k] = inputs[k].astype(target)
-                return plan.run(inputs, constants)
+                outputs = plan.run(inputs, constants)
+                return outputs[0] if single else outputs   # one array: no list for jit to build
+            single = len(fgraph.outputs) == 1
             options = compiler_options(device, has_small_arrays_only(fgraph))
             jitted = jax.jit(traced, static_argnums=static, compiler_options=options,
                              donate_argnums=tuple(d for d in donate if d not in static))
 
             def run_graph(*inputs):
-                return jitted(*(Static(v) if k in static else v for k, v in enumerate(inputs)))
-            if not static:
+                results = jitted(*(Static(v) if k in static else v for k, v in enumerate(inputs)))
+                return [results] if single else results
+            if not static and not single:
                 run_graph = jitted
 
         moves_inputs = target != default_device()
@@ -246,7 +249,10 @@ class JaxBackend(Backend):
             if distribution._active is None and not moves_inputs:   # then straight to jit's C++ path
                 return run_graph(*inputs)
             return run_elsewhere(inputs)
-        run.plan, run.jitted, run.moves_inputs = plan, run_graph, moves_inputs
+        run.plan, run.moves_inputs = plan, moves_inputs
+        run.jitted = jitted if profile is None else None
+        # a single output straight from jit's C++ dispatch (Backend.array_call)
+        run.single_output_jit = jitted if profile is None and single and not static and not moves_inputs else None
         run.checks_inputs = profile is None and not static   # numpy arrays may come in unchecked
         return run
 
@@ -292,16 +298,5 @@ class JaxBackend(Backend):
             return [np.asarray(r) for r in results[:n]]
         return [sharding.to_numpy(r) for r in results[:n]]
 
-    def numpy_call(self, fn, n_outputs, single):
-        """As Backend.numpy_call, with a single output straight from jit: on a tiny graph jit's own
-        dispatch is ~10 us, and each Python frame around it a measurable share (benchmarks/overhead.py)."""
-        general = super().numpy_call(fn, n_outputs, single)
-        if not single or fn.moves_inputs:
-            return general
-        jitted, asarray = fn.jitted, np.asarray
-
-        def call(inputs):
-            if distribution._active is None:
-                return asarray(jitted(*inputs)[0])
-            return general(inputs)
-        return call
+    def array_call(self, fn):
+        return fn.single_output_jit
