@@ -89,6 +89,31 @@ def test_filter_gradient_from_lent_patches_matches_lax():
             assert memo.take(x) is None     # taken once
 
 
+def test_input_gradient_by_taps_matches_lax():
+    """dy @ W^T per tap, added back onto the padded input (the hand-written col2im), is lax's input
+    gradient for every stride, kernel dilation and non-negative padding; taps_pay picks it only
+    where it holds and costs less."""
+    jax = pytest.importorskip("jax")
+    rng = np.random.default_rng(6)
+    cases = [c for c in _conv_cases(400, seed=7) if c[4] == (1, 1) and min(min(p) for p in c[3]) >= 0]
+    assert len(cases) >= 10
+    with jax.enable_x64(True):
+        for x_shape, w_shape, strides, padding, lhs, rhs in cases:
+            x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
+            conv = lambda x_: jax.lax.conv_general_dilated(x_, w, strides, padding, lhs, rhs,
+                                                          dimension_numbers=("NHWC", "HWIO", "NHWC"))
+            y, vjp = jax.vjp(conv, x)
+            g = rng.standard_normal(y.shape)
+            got = nn.conv2d_grad_input_by_taps(w, g, x.shape, strides, padding, rhs)
+            assert got.flags.c_contiguous
+            np.testing.assert_allclose(got, np.asarray(vjp(g)[0]), atol=1e-10)
+    w, g = np.ones((5, 5, 6, 16), "float32"), np.ones((1, 10, 10, 16), "float32")
+    assert nn.taps_pay((1, 14, 14, 6), w, g, ((0, 0), (0, 0)), (1, 1))
+    assert not nn.taps_pay((1, 14, 14, 6), w, g, ((-1, 0), (0, 0)), (1, 1))       # negative padding crops
+    assert not nn.taps_pay((1, 14, 14, 6), w, g, ((0, 0), (0, 0)), (2, 2))        # input dilation
+    assert not nn.taps_pay((1, 14, 14, 32), np.ones((5, 5, 32, 16), "float32"), g, ((0, 0), (0, 0)), (1, 1))
+
+
 def test_patch_memo_lends_only_to_the_array_it_was_made_from():
     x, w = np.ones((1, 5, 5, 1)), np.ones((2, 2, 1, 1))
     memo = nn.PatchMemo()

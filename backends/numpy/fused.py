@@ -89,6 +89,9 @@ def blocked_composite(op, node, elemwise):
     last = len(op.program) - 1
     steps = [(fn, args, isinstance(fn, np.ufunc)) for fn, (_, args) in zip(kernels, op.program)]
     into_out = steps[last][2] and op.outputs[0] == op.nin + last   # the last step is a ufunc giving the result
+    # With two steps numpy's own way has one temporary, which a block buffer saves less than the
+    # blocks cost: SGD's w - lr * g on a 784x500 weight took 130-166 us in blocks, 98-101 us whole.
+    two_steps = len(steps) <= 2
 
     def whole_arrays(inputs, out):
         """Small, broadcasting or strided inputs: one numpy call per step on whole arrays, the last
@@ -125,7 +128,7 @@ def blocked_composite(op, node, elemwise):
         return result
 
     def run(*inputs, out=None):
-        if all(x.size <= SMALL for x in inputs):   # cache-sized already: blocking would only add cost
+        if two_steps or all(x.size <= SMALL for x in inputs):   # blocking would only add cost
             return whole_arrays(inputs, out)
         shape = broadcast_shape(inputs)
         size = math.prod(shape)

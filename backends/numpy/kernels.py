@@ -7,6 +7,7 @@ from backends.base import Lowering
 from backends.numpy import fused, nn, reductions
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops import linalg, random, reduce, shape
+from mlcore.graph.ops import nn as nn_ops
 
 lower = Lowering("numpy")
 
@@ -25,6 +26,16 @@ def elemwise(op):
 xk.register_common(lower, np, elemwise)
 xk.register_array_ops(lower, np)
 xk.register_windowed_ops(lower, nn)
+
+
+@lower.register(nn_ops.Conv2DGradInput)
+def _(op, node):
+    def grad_input(x, w, g):
+        padding = xk.conv_padding(op, x.shape, w.shape)
+        if nn.taps_pay(x.shape, w, g, padding, op.lhs_dilation):
+            return nn.conv2d_grad_input_by_taps(w, g, x.shape, op.strides, padding, op.rhs_dilation)
+        return xk.conv_grad_input(nn.conv2d, op, x, w, g)
+    return grad_input
 
 
 @lower.register(ew.Composite)

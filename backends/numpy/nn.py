@@ -117,6 +117,34 @@ def conv2d(x, w, strides=(1, 1), padding=((0, 0), (0, 0)), lhs_dilation=(1, 1), 
     return y
 
 
+def conv2d_grad_input_by_taps(w, g, x_shape, strides, padding, rhs_dilation):
+    """d conv2d / d x as the hand-written col2im does it: dy @ W^T is each patch's gradient, and
+    each of the kh * kw taps adds its slice of them back onto the padded input.  It moves
+    n*ho*wo*kh*kw*c_in numbers where the transposed convolution unfolds n*h*w*kh*kw*c_out, so it
+    is the cheaper way when c_in <= c_out (see taps_pay).  Padding must not be negative."""
+    kh, kw, c, o = w.shape
+    n, ho, wo, _ = g.shape
+    # tap by tap (one batched product), so that each tap's gradients are one contiguous block: added
+    # from the (n, ho, wo, kh, kw, c) patch layout, each add would step through runs of c numbers
+    taps = np.matmul(g.reshape(1, -1, o), w.reshape(kh * kw, c, o).transpose(0, 2, 1)).reshape(kh, kw, n, ho, wo, c)
+    (top, bottom), (left, right) = padding
+    dx = np.zeros((n, x_shape[1] + top + bottom, x_shape[2] + left + right, c), taps.dtype)
+    (sh, sw), (dh, dw) = strides, rhs_dilation
+    for i in range(kh):
+        for j in range(kw):
+            dx[:, i * dh:i * dh + sh * (ho - 1) + 1:sh, j * dw:j * dw + sw * (wo - 1) + 1:sw] += taps[i, j]
+    return np.ascontiguousarray(dx[:, top:top + x_shape[1], left:left + x_shape[2]])
+
+
+def taps_pay(x_shape, w, g, padding, lhs_dilation):
+    """Whether conv2d_grad_input_by_taps is the cheaper input gradient: fewer input than output
+    channels, no input dilation or negative padding, and patch gradients that fit in a block
+    (they are made whole)."""
+    kh, kw, c, o = w.shape
+    return (c <= o and tuple(lhs_dilation) == (1, 1) and min(p for pads in padding for p in pads) >= 0
+            and g.size // o * kh * kw * c * g.itemsize <= _PATCH_BLOCK_BYTES)
+
+
 def conv2d_grad_filter_from_patches(patches, w_shape, g):
     """d conv2d / d w from the forward's patch matrix: P^T @ dy, shaped as the kernel."""
     return (patches.T @ g.reshape(-1, w_shape[3])).reshape(w_shape)
