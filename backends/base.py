@@ -39,6 +39,12 @@ class Lowering:
         return factory(node.op, node)
 
 
+def as_array_of(value, dtype):
+    """A kernel's result as an array of the graph's declared dtype."""
+    value = np.asarray(value)
+    return value if value.dtype == dtype else value.astype(dtype)
+
+
 class Plan:
     """A graph flattened for execution: value slots, steps and when each slot dies.
 
@@ -47,7 +53,7 @@ class Plan:
     (VGG16's activations) down in interpreters.
     """
 
-    def __init__(self, fgraph, lowering):
+    def __init__(self, fgraph, lowering, coerce_results=False):
         self.nodes = fgraph.toposort()
         slot = {}
         for var in fgraph.inputs:
@@ -83,18 +89,26 @@ class Plan:
                 last_use[s] = k
         self.free_after = [[s for s in set(ins) if last_use[s] == k and s not in keep]
                            for k, (_, ins, _, _) in enumerate(self.steps)]
+        # coerce_results (numpy kernels, which may return numpy scalars or a wider dtype): each result
+        # made an array of its node's dtype here in the loop, not by a wrapper per kernel (two frames)
+        self.result_dtypes = [[np.dtype(o.dtype) for o in node.outputs] if coerce_results else None
+                              for node in self.nodes]
 
     def run(self, inputs, constant_values, timer=None):
         """Execute the steps on concrete or traced values; returns the output values."""
         values = [None] * self.n_slots
         values[:self.n_inputs] = inputs
         values[self.n_inputs:self.n_inputs + len(constant_values)] = constant_values
-        for (kernel, ins, outs, node), dead in zip(self.steps, self.free_after):
+        for (kernel, ins, outs, node), dead, dtypes in zip(self.steps, self.free_after, self.result_dtypes):
             args = [values[s] for s in ins]
             result = kernel(*args) if timer is None else timer(node, kernel, args)
             if len(outs) == 1:
+                if dtypes is not None and (type(result) is not np.ndarray or result.dtype is not dtypes[0]):
+                    result = as_array_of(result, dtypes[0])
                 values[outs[0]] = result
             else:
+                if dtypes is not None:
+                    result = [as_array_of(r, d) for r, d in zip(result, dtypes)]
                 for s, r in zip(outs, result):
                     values[s] = r
             for s in dead:

@@ -66,7 +66,7 @@ class ConcreteFirst:
         self.numpy = NumpyLowering()
 
     def kernel(self, node):
-        traced, concrete = typed(lower.kernel(node), node), self.numpy.kernel(node)
+        traced, concrete = typed(lower.kernel(node), node), self.numpy.coerced_kernel(node)
         if isinstance(node.op, Elemwise):
             traced = xk.broadcast_checked(traced, node)     # at trace time: free under jit
 

@@ -6,29 +6,17 @@ clarity; its speed comes from good kernels (BLAS, im2col, blocked fusion).
 import numpy as np
 
 from backends import array_api as xk
-from backends.base import Backend, Plan
+from backends.base import Backend, Plan, as_array_of
 from backends.numpy import inplace, patches
 from backends.numpy.kernels import lower
 from mlcore.graph.ops.elemwise import Elemwise
 
 
-def _as_array(value, dtype):
-    """Kernels may return numpy scalars or a wider dtype; give the graph's declared dtype."""
-    value = np.asarray(value)
-    return value if value.dtype == dtype else value.astype(dtype)
-
-
-def checked(kernel, node):
-    dtypes = [np.dtype(o.dtype) for o in node.outputs]
-    if len(dtypes) == 1:
-        return lambda *args: _as_array(kernel(*args), dtypes[0])
-    return lambda *args: [_as_array(v, d) for v, d in zip(kernel(*args), dtypes)]
-
-
 class NumpyLowering:
-    """The kernel table with each kernel's results coerced to the node's dtype, and elementwise
-    kernels refusing to broadcast where the types do not say so.  The bare kernels are kept by
-    node (raw_kernels), for the in-place analysis.  Given the nodes of a whole plan, in order,
+    """The kernel table, with elementwise kernels refusing to broadcast where the types do not say
+    so.  The numpy backend's plan coerces each result to its node's dtype (Plan coerce_results);
+    coerced_kernel does it for a kernel run on its own.  The bare kernels are kept by node
+    (raw_kernels), for the in-place analysis.  Given the nodes of a whole plan, in order,
     convolutions lend their patch matrices to their filter gradients (patches.py)."""
 
     backend_name = "numpy"
@@ -40,13 +28,19 @@ class NumpyLowering:
     def kernel(self, node):
         memo = self.lending.get(node)
         raw = self.raw_kernels[node] = lower.kernel(node) if memo is None else patches.lending_kernel(node, memo)
-        kernel = checked(raw, node)
-        return xk.broadcast_checked(kernel, node) if isinstance(node.op, Elemwise) else kernel
+        return xk.broadcast_checked(raw, node) if isinstance(node.op, Elemwise) else raw
+
+    def coerced_kernel(self, node):
+        """The kernel, its results arrays of the node's dtypes (a numpy scalar, a wider dtype)."""
+        kernel, dtypes = self.kernel(node), [np.dtype(o.dtype) for o in node.outputs]
+        if len(dtypes) == 1:
+            return lambda *args: as_array_of(kernel(*args), dtypes[0])
+        return lambda *args: [as_array_of(v, d) for v, d in zip(kernel(*args), dtypes)]
 
 
 def evaluate_node(node, values):
     """Run one node on concrete values (constant folding uses this); returns a list."""
-    result = NumpyLowering().kernel(node)(*values)
+    result = NumpyLowering().coerced_kernel(node)(*values)
     return result if len(node.outputs) > 1 else [result]
 
 
@@ -59,7 +53,7 @@ class NumpyBackend(Backend):
         """donate: the shared inputs this function replaces; their buffers may be overwritten."""
         self.check_device(device)
         lowering = NumpyLowering(fgraph.toposort())
-        plan = Plan(fgraph, lowering)
+        plan = Plan(fgraph, lowering, coerce_results=True)
         write_in_place(plan, donate, lowering.raw_kernels)
         constants = [c.data for c in plan.constants]
         constant_owners = {id(owner(c)) for c in constants}

@@ -27,7 +27,7 @@ class ReferenceOp(Op):
     def __init__(self, node):
         self.node = node
         self.mlcore_op = node.op
-        self.numpy_kernel = NumpyLowering().kernel(node)
+        self.numpy_kernel = NumpyLowering().coerced_kernel(node)
 
     def make_node(self, *inputs):
         """Output types from the mlcore op's own rules, applied to what PyTensor knows statically
