@@ -52,6 +52,13 @@ def broadcast_checked(kernel, node):
     return run
 
 
+def check_gemm_shapes(c, a, b):
+    """Gemm adds whole matrices: where the sum it replaced would have refused to broadcast, so does it."""
+    if a.shape[1] != b.shape[0] or c.shape != (a.shape[0], b.shape[1]):
+        raise ValueError("Gemm: c of shape %s, a of shape %s and b of shape %s do not make c + a @ b without "
+                         "broadcasting" % (c.shape, a.shape, b.shape))
+
+
 def second(xp):
     return lambda x, y: xp.broadcast_to(y, xp.broadcast_shapes(x.shape, y.shape))
 

@@ -273,6 +273,8 @@ CASES = [
          lambda x, y: np.tensordot(x, y, axes=[[1, 2], [0, 1]]), (("normal", "abc"), ("normal", "bcd")),
          rtol32=1e-5),
     Case("outer", T.outer, np.outer, (("normal", "a"), ("normal", "b"))),
+    Case("gemm", lambda c, a, b: T.gemm(c, -0.5, a, b, 2.0), lambda c, a, b: 2 * c - 0.5 * (a @ b),
+         (("normal", "ac"), ("normal", "ab"), ("normal", "bc")), rtol32=1e-5),
     Case("batched_dot", T.batched_dot, np.matmul, (("normal", "abc"), ("normal", "acd")), rtol32=1e-5),
     # neural-network ops
     Case("softmax", T.nnet.softmax, softmax_ref, (("normal", "ab"),), rtol32=2e-6),

@@ -16,24 +16,69 @@ def in_place_steps(fn):
     return [str(node.op) for kernel, _, _, node in fn._fn.plan.steps if kernel.__qualname__.startswith("inplace_step")]
 
 
+@pytest.mark.parametrize("shape", [(300, 200), (7, 5)], ids=["large", "small"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sgd_update_of_a_matrix_is_one_gemm_into_the_donated_weight_buffer(shape, dtype):
+    """w - lr * x.T @ delta becomes Gemm (specialize), run as one call of numpy's own BLAS into
+    the weight's buffer: the weight keeps its buffer from step to step."""
+    rng = np.random.default_rng(0)
+    w0 = rng.standard_normal(shape).astype(dtype)
+    w = mlcore.shared(w0, name="w")
+    x = T.matrix("x", dtype=dtype)
+    cost = T.sum(T.tanh(T.dot(x, w)))
+    step = mlcore.function([x], cost, updates=[(w, w - 0.1 * mlcore.grad(cost, w))], backend="numpy")
+    data = rng.standard_normal((4, shape[0])).astype(dtype)
+    buffer = w.get_value(borrow=True)
+    step(data)
+    expected = w0 - 0.1 * data.T @ (1 - np.tanh(data @ w0) ** 2)
+    np.testing.assert_allclose(w.get_value(), expected, rtol=1e-5, atol=1e-6)
+    assert "Gemm" in in_place_steps(step)
+    step(data)
+    assert w.get_value(borrow=True) is buffer   # the second step reused the buffer the first one wrote
+
+
 @pytest.mark.parametrize("shape", [(300, 200), (7, 5)], ids=["blocked", "small"])
-def test_sgd_update_overwrites_the_donated_weight_buffer(shape):
+def test_elementwise_update_overwrites_the_donated_weight_buffer(shape):
     """Big programs run in blocks, small ones on whole arrays with the last step written into the
     dying buffer: either way the weight keeps its buffer from step to step."""
     rng = np.random.default_rng(0)
     w0 = rng.standard_normal(shape).astype("float32")
     w = mlcore.shared(w0, name="w")
     x = T.fmatrix("x")
-    cost = T.sum(T.tanh(T.dot(x, w)))
-    step = mlcore.function([x], cost, updates=[(w, w - 0.1 * mlcore.grad(cost, w))], backend="numpy")
-    data = rng.standard_normal((4, shape[0])).astype("float32")
+    cost = T.sum(T.tanh(x * w))
+    step = mlcore.function([x], cost, updates=[(w, w - 0.1 * mlcore.grad(cost, w) * w)], backend="numpy")
+    data = rng.standard_normal(shape).astype("float32")
     buffer = w.get_value(borrow=True)
     step(data)
-    expected = w0 - 0.1 * data.T @ (1 - np.tanh(data @ w0) ** 2)
+    expected = w0 - 0.1 * data * (1 - np.tanh(data * w0) ** 2) * w0
     np.testing.assert_allclose(w.get_value(), expected, rtol=1e-5, atol=1e-6)
     assert any("Composite" in name for name in in_place_steps(step))
     step(data)
-    assert w.get_value(borrow=True) is buffer   # the second step reused the buffer the first one wrote
+    assert w.get_value(borrow=True) is buffer
+
+
+def test_gemm_writes_only_into_c_and_gives_blas_every_layout():
+    """BLAS reads a and b while it writes c: a dying a of c's layout is never the target; transposed
+    (Fortran-ordered) and C-ordered operands give the same numbers, float32 and float64."""
+    from backends.numpy import blas
+    from backends.numpy.inplace import writable_positions
+    c, a, b = T.fmatrix("c"), T.fmatrix("a"), T.fmatrix("b")
+    node = T.gemm(c, 0.5, a, b, 1.0).owner
+    assert list(writable_positions(node, [0, 1, 2, 3, 4])) == [0]
+    assert list(writable_positions(node, [0, 1, 0, 3, 4])) == []     # c is also a
+    rng = np.random.default_rng(1)
+    for dtype in ("float32", "float64"):
+        for a_t in (False, True):
+            for b_t in (False, True):
+                a_ = rng.standard_normal((6, 5)).astype(dtype).T if a_t else rng.standard_normal((5, 6)).astype(dtype)
+                b_ = rng.standard_normal((3, 6)).astype(dtype).T if b_t else rng.standard_normal((6, 3)).astype(dtype)
+                c_ = rng.standard_normal((5, 3)).astype(dtype)
+                expected = 0.5 * c_ - 2.0 * (a_.astype("float64") @ b_)
+                if blas.ROUTINES:
+                    assert blas.gemm(-2.0, a_, b_, 0.5, c_) is c_
+                    np.testing.assert_allclose(c_, expected, rtol=1e-5, atol=1e-5)
+    assert blas.gemm(1.0, np.ones((2, 2), "float16"), np.ones((2, 2), "float16"), 1.0,
+                     np.ones((2, 2), "float16")) is None        # no half-precision gemm: the caller computes
 
 
 def test_an_earlier_result_is_not_changed_by_a_later_in_place_update():

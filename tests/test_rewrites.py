@@ -43,6 +43,10 @@ REWRITES = [  # pass, output, op types without rewrites, op types after only thi
     ("specialize", x ** 10, ["Pow"], ["Sqr", "Sqr", "Sqr", "Mul"]),
     ("specialize", x ** 0.5 + x * x, ["Pow", "Mul", "Add"], ["Sqrt", "Sqr", "Add"]),
     ("specialize", x ** -1, ["Pow"], ["TrueDiv"]),
+    ("specialize", x - 0.1 * T.dot(x.T, y), ["DimShuffle", "Matmul", "Mul", "Sub"], ["DimShuffle", "Gemm"]),
+    ("specialize", T.dot(x, y) * 3 + x, ["Matmul", "Mul", "Add"], ["Gemm"]),
+    ("specialize", x[0] - T.dot(x, y), ["Subtensor", "DimShuffle", "Matmul", "Sub"],
+     ["Subtensor", "DimShuffle", "Matmul", "Sub"]),     # c, a row, broadcasts: no gemm
     ("fusion", x ** 2 + y ** 2 + 2 * x * y, ["Pow", "Pow", "Add", "Mul", "Mul", "Add"], ["Composite"]),
     ("fusion", T.exp(x).sum() + T.tanh(x).sum(), ["Exp", "Sum", "Tanh", "Sum", "Add"],
      ["Exp", "Sum", "Tanh", "Sum", "Add"]),   # only elementwise chains fuse

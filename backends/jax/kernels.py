@@ -71,6 +71,14 @@ def _(op, node):
     return lambda a, b: jnp.matmul(a, b, precision=nn.FLOAT32_PRODUCTS)
 
 
+@lower.register(linalg.Gemm)   # XLA fuses the scaling and the sum into the product
+def _(op, node):
+    def gemm(c, alpha, a, b, beta):
+        xk.check_gemm_shapes(c, a, b)     # shapes are static when jit traces: free at run time
+        return beta * c + alpha * jnp.matmul(a, b, precision=nn.FLOAT32_PRODUCTS)
+    return gemm
+
+
 @lower.register(nn_ops.Softmax)   # jax.nn's own, in place of the shared kernel
 def _(op, node):
     return lambda x: jax.nn.softmax(x, axis=op.axis)

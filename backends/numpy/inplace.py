@@ -21,13 +21,15 @@ from mlcore.graph.ops import linalg
 
 def writes_fresh(node, kernel):
     """Whether node's result is always a new array (never a view of an input)."""
-    if isinstance(node.op, linalg.Matmul):
+    if isinstance(node.op, (linalg.Matmul, linalg.Gemm)):
         return True
     return isinstance(kernel, np.ufunc) or getattr(kernel, "writes_fresh", False)
 
 
 def out_kernel(node, raw_kernel):
     """fn(*args, out) computing node into out, or None where the node cannot write in place."""
+    if isinstance(node.op, linalg.Gemm):
+        return raw_kernel.into
     if not isinstance(node.op, ew.Elemwise) or len(node.outputs) != 1:
         return None
     if isinstance(node.op, ew.Composite):
@@ -35,6 +37,15 @@ def out_kernel(node, raw_kernel):
     if isinstance(raw_kernel, np.ufunc):
         return lambda *args, out: raw_kernel(*args, out=out)
     return None
+
+
+def writable_positions(node, ins):
+    """The inputs a node may write its result into: any of an elementwise node's (a ufunc reads
+    each element before it writes it), but only a Gemm's c, and only if c is not also a or b
+    (BLAS reads those while it writes c)."""
+    if isinstance(node.op, linalg.Gemm):
+        return (0,) if ins.count(ins[0]) == 1 else ()
+    return range(len(ins))
 
 
 def same_layout(var, out):
@@ -59,7 +70,8 @@ def inplace_targets(plan, raw_kernels, donated, protected):
     for k, (_, ins, outs, node) in enumerate(plan.steps):
         if out_kernel(node, raw_kernels[k]) is not None and not isinstance(node.op, ew.Cast):
             candidates = [position for position, s in enumerate(ins)
-                          if s in fresh and s not in protected and last_read[s] == k
+                          if position in writable_positions(node, ins)
+                          and s in fresh and s not in protected and last_read[s] == k
                           and same_layout(node.inputs[position], node.outputs[0])
                           and all(v == s or (v not in protected and last_read.get(v, -1) < k)
                                   for v in views_of[s])]

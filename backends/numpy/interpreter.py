@@ -92,5 +92,5 @@ def write_in_place(plan, donate, raw_kernels):
     for k, position in targets.items():
         kernel, ins, outs, node = plan.steps[k]
         write_into = inplace.out_kernel(node, raw[k])
-        check = xk.broadcast_checked(lambda *args: None, node)
+        check = xk.broadcast_checked(lambda *args: None, node) if isinstance(node.op, Elemwise) else (lambda *args: None)
         plan.steps[k] = (inplace.inplace_step(kernel, write_into, position, check), ins, outs, node)

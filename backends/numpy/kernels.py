@@ -4,7 +4,7 @@ import scipy.special
 
 from backends import array_api as xk
 from backends.base import Lowering
-from backends.numpy import fused, nn, reductions
+from backends.numpy import blas, fused, nn, reductions
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops import linalg, random, reduce, shape
 from mlcore.graph.ops import nn as nn_ops
@@ -89,6 +89,25 @@ def _(op, node):
     if all(i.ndim == 2 for i in node.inputs):
         return np.dot
     return np.matmul
+
+
+@lower.register(linalg.Gemm)
+def _(op, node):
+    def gemm(c, alpha, a, b, beta):
+        return gemm_into(c, alpha, a, b, beta, out=np.array(c, order="C"))
+    gemm.into = gemm_into      # in place into c, where c dies here (inplace.py)
+    return gemm
+
+
+def gemm_into(c, alpha, a, b, beta, out):
+    """out = beta * c + alpha * a @ b, out being c itself or a C-ordered copy of it: one call of
+    numpy's own BLAS (blas.py), else numpy's product and arithmetic."""
+    xk.check_gemm_shapes(c, a, b)
+    if out is not c:
+        out[...] = c
+    if blas.gemm(alpha, a, b, beta, out) is None:
+        out[...] = beta * out + alpha * np.dot(a, b)
+    return out
 
 
 @lower.register(random.RandomVariable)

@@ -112,6 +112,11 @@ def _(op, node):
     return pt.matmul   # 2-d products become BLAS Gemm/Dot22 in PyTensor's rewrites
 
 
+@lower.register(linalg.Gemm)
+def _(op, node):
+    return lambda c, alpha, a, b, beta: beta * c + alpha * pt.dot(a, b)   # PyTensor's gemm rewrites take it from here
+
+
 @lower.register(nn_ops.Conv2D, nn_ops.Conv2DGradInput, nn_ops.Conv2DGradFilter, nn_ops.Pool2D,
                 nn_ops.Pool2DGrad, random.RandomVariable)
 def _(op, node):

@@ -11,7 +11,7 @@ from mlcore.graph.ops.elemwise import (abs_, and_, cast, ceil, clip, cos, eq, ex
                                        int_div, le, log, log1p, lt, maximum, minimum, mod, neg, neq,
                                        ones_like, or_, round_, second, sigmoid, sign, sin, softplus,
                                        sqr, sqrt, switch, tanh, true_div, zeros_like)
-from mlcore.graph.ops.linalg import batched_dot, dot, matmul, outer, tensordot  # noqa: F401
+from mlcore.graph.ops.linalg import batched_dot, dot, gemm, matmul, outer, tensordot  # noqa: F401
 from mlcore.graph.ops.reduce import argmax, argmin, mean, prod, std, var  # noqa: F401
 from mlcore.graph.ops.reduce import max_ as max  # noqa: F401
 from mlcore.graph.ops.reduce import min_ as min  # noqa: F401

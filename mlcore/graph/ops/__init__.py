@@ -5,7 +5,7 @@ from mlcore.graph.ops.elemwise import (abs_, add, and_, cast, ceil, clip, cos, e
                                        mod, mul, neg, neq, ones_like, or_, pow_, relu, round_, second,
                                        sigmoid, sign, sin, softplus, sqr, sqrt, sub, switch, tanh,
                                        true_div, zeros_like)
-from mlcore.graph.ops.linalg import batched_dot, dot, matmul, outer, tensordot  # noqa: F401
+from mlcore.graph.ops.linalg import batched_dot, dot, gemm, matmul, outer, tensordot  # noqa: F401
 from mlcore.graph.ops.nn import conv2d, log_softmax, pool2d, softmax  # noqa: F401
 from mlcore.graph.ops.reduce import (argmax, argmin, max_, mean, min_, prod, std,  # noqa: F401
                                      sum_, var)

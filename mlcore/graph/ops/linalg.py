@@ -1,5 +1,7 @@
 """Matrix products.  One op, Matmul (numpy's matmul on >= 2-d operands); dot,
-tensordot and batched products are written in terms of it."""
+tensordot and batched products are written in terms of it.  Gemm, BLAS's
+beta * c + alpha * a @ b, is what the specialize rewrites make of an SGD update
+(w - lr * x.T @ g), so that a backend can run it as one call writing into c."""
 import numpy as np
 
 from mlcore.graph.basic import Apply, Op, TensorType
@@ -29,6 +31,39 @@ class Matmul(Op):
         x, y = inputs
         (g,) = output_grads
         return [unbroadcast(matmul(g, swap_last(y)), x), unbroadcast(matmul(swap_last(x), g), y)]
+
+
+class Gemm(Op):
+    """beta * c + alpha * (a @ b) for matrices a, b, c and scalars alpha, beta (BLAS's xGEMM,
+    Theano's gemm_no_inplace).  The numpy backend runs it as one BLAS call into c's own buffer
+    where c dies there (a weight its update replaces): no product matrix, one pass over c."""
+
+    def make_node(self, c, alpha, a, b, beta):
+        c, a, b = (as_tensor_variable(v) for v in (c, a, b))
+        if not c.ndim == a.ndim == b.ndim == 2:
+            raise ValueError("gemm needs matrices c, a, b; got %s, %s, %s" % (c.type, a.type, b.type))
+        if len({c.dtype, a.dtype, b.dtype}) != 1 or np.dtype(c.dtype).kind != "f":
+            raise TypeError("gemm needs float matrices of one dtype; got %s, %s, %s" % (c.dtype, a.dtype, b.dtype))
+        alpha, beta = (as_tensor_variable(np.asarray(v, c.dtype) if not hasattr(v, "type") else v) for v in (alpha, beta))
+        if alpha.ndim or beta.ndim or alpha.dtype != c.dtype or beta.dtype != c.dtype:
+            raise TypeError("gemm's alpha and beta must be %s scalars; got %s and %s" % (c.dtype, alpha.type, beta.type))
+        product = Matmul().make_node(a, b).outputs[0].type.shape
+        shape = tuple(p if p is not None else q for p, q in zip(product, c.type.shape))
+        if any(p is not None and q is not None and p != q for p, q in zip(product, c.type.shape)):
+            raise ValueError("gemm: a @ b is %s, c is %s" % (product, c.type))
+        return Apply(self, [c, alpha, a, b, beta], [TensorType(c.dtype, shape)])
+
+    def pullback(self, inputs, outputs, output_grads):
+        from mlcore.graph.ops.reduce import sum_
+        c, alpha, a, b, beta = inputs
+        (g,) = output_grads
+        return [beta * g, sum_(g * matmul(a, b)), alpha * matmul(g, swap_last(b)), alpha * matmul(swap_last(a), g),
+                sum_(g * c)]
+
+
+def gemm(c, alpha, a, b, beta):
+    """beta * c + alpha * (a @ b), as one op (see Gemm)."""
+    return Gemm()(c, alpha, a, b, beta)
 
 
 def swap_last(x):

@@ -10,6 +10,7 @@ from mlcore.graph import ops
 from mlcore.graph.basic import Constant
 from mlcore.graph.gradient import GradientBlock
 from mlcore.graph.ops import elemwise as ew
+from mlcore.graph.ops.linalg import Matmul, gemm
 from mlcore.graph.ops.nn import LogSoftmax, Softmax
 from mlcore.graph.ops.reduce import Max, Min, Prod, Sum
 from mlcore.graph.ops.shape import DimShuffle, Shape, Subtensor
@@ -267,4 +268,50 @@ def mul_self(node):
     return None
 
 
-SPECIALIZE = [small_integer_power, mul_self]
+def _scalar_factor(var, dtype):
+    """var as a 0-d tensor of dtype if it holds one number (a constant, or a 0-d value broadcast
+    by DimShuffle), else None."""
+    value = const_value(var)
+    if value is not None and var.data.size == 1:
+        return ops.constant(np.asarray(value, dtype))
+    shuffle = op_of(var, DimShuffle)
+    if shuffle is not None and all(o == "x" for o in shuffle.order) and var.owner.inputs[0].dtype == dtype:
+        return var.owner.inputs[0]
+    return None
+
+
+def _scaled_product(var, dtype):
+    """(k, a, b) where var is k * (a @ b) or (a @ b) * k for matrices a, b and a scalar k (k = 1 for
+    a @ b alone), else None."""
+    if op_of(var, Matmul) and all(i.ndim == 2 for i in var.owner.inputs):
+        return (ops.constant(np.asarray(1, dtype)),) + tuple(var.owner.inputs)
+    if op_of(var, ew.Mul):
+        for k, product in (var.owner.inputs, var.owner.inputs[::-1]):
+            scale = _scalar_factor(k, dtype)
+            if scale is not None and op_of(product, Matmul) and all(i.ndim == 2 for i in product.owner.inputs):
+                return (scale,) + tuple(product.owner.inputs)
+    return None
+
+
+def gemm_of_update(node):
+    """c - k * (a @ b) and c + k * (a @ b) -> gemm(c, -+k, a, b, 1): an SGD update of a weight
+    (w - lr * x.T @ g), which BLAS then computes in one pass over w (Theano's local_gemm)."""
+    if type(node.op) not in (ew.Add, ew.Sub) or node.outputs[0].ndim != 2:
+        return None
+    out = node.outputs[0]
+    dtype = out.dtype
+
+    def unbroadcast(var):   # BLAS adds whole matrices: neither c nor the product may broadcast
+        return var.ndim == 2 and var.dtype == dtype and all((v == 1) == (o == 1) for v, o in zip(var.type.shape,
+                                                                                                  out.type.shape))
+    sides = [node.inputs] if type(node.op) is ew.Sub else [node.inputs, node.inputs[::-1]]
+    for c, other in sides:
+        found = _scaled_product(other, dtype) if unbroadcast(c) and unbroadcast(other) else None
+        if found is not None:
+            k, a, b = found
+            alpha = -k if type(node.op) is ew.Sub else k
+            return keep(node, gemm(c, alpha, a, b, ops.constant(np.asarray(1, dtype))))
+    return None
+
+
+SPECIALIZE = [small_integer_power, mul_self, gemm_of_update]
