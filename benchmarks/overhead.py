@@ -63,8 +63,9 @@ def main():
                                             "%.2fx" % r["ratio"] if r["ratio"] else "-"))
     out = os.path.join(os.path.dirname(__file__), "results")
     os.makedirs(out, exist_ok=True)
+    results = {"machine": machine_info(), "graph": "tanh(x * 2 + 1), x float32[10]", "results": rows}
     with open(os.path.join(out, "overhead.json"), "w") as f:
-        json.dump({"machine": machine_info(), "graph": "tanh(x * 2 + 1), x float32[10]", "results": rows}, f, indent=2)
+        json.dump(results, f, indent=2)
 
 
 if __name__ == "__main__":

@@ -154,10 +154,11 @@ def main(argv=None):
                    if "cold_speedup_vs_keras" in row else "-")
         print("| %s | %d | %.2f | %.2f | %.4f | %s |" % (row["system"], row["steps_per_execution"], row["cold_seconds"],
                                                        row["warm_seconds"], row["final_loss"], speedup))
+    results = {"machine": machine_info(configure_engines()), "epochs": args.epochs, "repeats": args.repeats,
+               "results": rows}   # gathered before the file is opened: a failure leaves the last results whole
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "sonar.json"), "w") as f:
-        json.dump({"machine": machine_info(configure_engines()), "epochs": args.epochs, "repeats": args.repeats, "results": rows},
-                  f, indent=2)
+        json.dump(results, f, indent=2)
 
 
 if __name__ == "__main__":
