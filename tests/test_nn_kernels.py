@@ -89,6 +89,26 @@ def test_filter_gradient_from_lent_patches_matches_lax():
             assert memo.take(x) is None     # taken once
 
 
+def test_few_channel_inputs_unfolded_tap_by_tap_match_lax_and_lend_their_patches():
+    """Inputs of one or two channels are unfolded tap by tap (nn._conv2d_tap_major): the same
+    convolution as lax's for every stride, dilation and padding, and the same lent patches."""
+    jax = pytest.importorskip("jax")
+    rng = np.random.default_rng(8)
+    cases = [c for c in _conv_cases(200, seed=9) if c[0][3] <= nn._FEW_CHANNELS][:25]
+    assert len(cases) == 25 and {c[0][3] for c in cases} == {1, 2}
+    with jax.enable_x64(True):
+        for x_shape, w_shape, strides, padding, lhs, rhs in cases:
+            x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
+            conv = lambda w_: jax.lax.conv_general_dilated(x, w_, strides, padding, lhs, rhs,
+                                                          dimension_numbers=("NHWC", "HWIO", "NHWC"))
+            memo = nn.PatchMemo()
+            y = nn.conv2d(x, w, strides, padding, lhs, rhs, memo=memo)
+            np.testing.assert_allclose(y, np.asarray(conv(w)), atol=1e-10)
+            g = rng.standard_normal(y.shape)
+            np.testing.assert_allclose(nn.conv2d_grad_filter_from_patches(memo.take(x), w.shape, g),
+                                       np.asarray(jax.vjp(conv, w)[1](g)[0]), atol=1e-10)
+
+
 def test_input_gradient_by_taps_matches_lax():
     """dy @ W^T per tap, added back onto the padded input (the hand-written col2im), is lax's input
     gradient for every stride, kernel dilation and non-negative padding; taps_pay picks it only
