@@ -109,6 +109,18 @@ def test_few_channel_inputs_unfolded_tap_by_tap_match_lax_and_lend_their_patches
                                        np.asarray(jax.vjp(conv, w)[1](g)[0]), atol=1e-10)
 
 
+def test_kernels_of_many_taps_are_not_unfolded_tap_by_tap(monkeypatch):
+    """A filter gradient computed as a convolution has a kernel the size of the image: one copy
+    per tap would be thousands of numpy calls, so such kernels take the patch-block path."""
+    def refuse(*args):
+        raise AssertionError("unfolded tap by tap")
+    x, w = np.ones((1, 40, 40, 1), "float32"), np.ones((30, 30, 1, 2), "float32")
+    expected = nn.conv2d(x, w)          # one channel, 900 taps
+    monkeypatch.setattr(nn, "_conv2d_tap_major", refuse)
+    np.testing.assert_array_equal(nn.conv2d(x, w), expected)
+    np.testing.assert_allclose(expected, np.full((1, 11, 11, 2), 900.0))
+
+
 def test_input_gradient_by_taps_matches_lax():
     """dy @ W^T per tap, added back onto the padded input (the hand-written col2im), is lax's input
     gradient for every stride, kernel dilation and non-negative padding; taps_pay picks it only
