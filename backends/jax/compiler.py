@@ -134,10 +134,10 @@ def compiler_options(device, small=False):
     return options
 
 
-def has_small_arrays_only(fgraph):
-    """Whether every array of the graph has at most SMALL_ARRAY_ELEMENTS elements, counting an
-    unknown (batch) dim as 1: the weights and one sample's activations decide."""
-    variables = list(fgraph.inputs) + [out for node in fgraph.toposort() for out in node.outputs]
+def has_small_arrays_only(nodes):
+    """Whether every array the nodes read or make has at most SMALL_ARRAY_ELEMENTS elements, counting
+    an unknown (batch) dim as 1: the weights and one sample's activations decide."""
+    variables = [v for node in nodes for v in node.inputs + node.outputs]
     return all(math.prod(d or 1 for d in getattr(v.type, "shape", ())) <= SMALL_ARRAY_ELEMENTS for v in variables)
 
 
@@ -206,6 +206,7 @@ class JaxBackend(Backend):
         target = self.jax_device(device)
         static = static_positions(fgraph)
         batched = sharding.batch_inputs(fgraph)
+        single = len(fgraph.outputs) == 1
 
         if profile is not None:   # op by op, each node timed; inputs on the device, so jax's kernels run
             profile.block = jax.block_until_ready
@@ -226,8 +227,7 @@ class JaxBackend(Backend):
                         inputs[k] = inputs[k].astype(target)
                 outputs = plan.run(inputs, constants)
                 return outputs[0] if single else outputs   # one array: no list for jit to build
-            single = len(fgraph.outputs) == 1
-            options = compiler_options(device, has_small_arrays_only(fgraph))
+            options = compiler_options(device, has_small_arrays_only(plan.nodes))
             jitted = jax.jit(traced, static_argnums=static, compiler_options=options,
                              donate_argnums=tuple(d for d in donate if d not in static))
 
@@ -271,7 +271,7 @@ class JaxBackend(Backend):
                 shared[position] = value
             return tuple(shared), tuple(outputs[:n])
 
-        @partial(jax.jit, donate_argnums=(1,), compiler_options=compiler_options(device, has_small_arrays_only(fgraph)))
+        @partial(jax.jit, donate_argnums=(1,), compiler_options=compiler_options(device, has_small_arrays_only(plan.nodes)))
         def run_scan(stacked, shared):
             final, outputs = jax.lax.scan(body, tuple(shared), tuple(stacked))
             return list(outputs), list(final)

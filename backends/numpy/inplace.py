@@ -69,8 +69,9 @@ def inplace_targets(plan, raw_kernels, donated, protected):
     targets = {}
     for k, (_, ins, outs, node) in enumerate(plan.steps):
         if out_kernel(node, raw_kernels[k]) is not None and not isinstance(node.op, ew.Cast):
+            writable = writable_positions(node, ins)
             candidates = [position for position, s in enumerate(ins)
-                          if position in writable_positions(node, ins)
+                          if position in writable
                           and s in fresh and s not in protected and last_read[s] == k
                           and same_layout(node.inputs[position], node.outputs[0])
                           and all(v == s or (v not in protected and last_read.get(v, -1) < k)
