@@ -89,13 +89,17 @@ def test_filter_gradient_from_lent_patches_matches_lax():
             assert memo.take(x) is None     # taken once
 
 
-def test_few_channel_inputs_unfolded_tap_by_tap_match_lax_and_lend_their_patches():
+def test_few_channel_inputs_unfolded_tap_by_tap_match_lax_and_lend_their_patches(monkeypatch):
     """Inputs of one or two channels are unfolded tap by tap (nn._conv2d_tap_major): the same
     convolution as lax's for every stride, dilation and padding, and the same lent patches."""
     jax = pytest.importorskip("jax")
     rng = np.random.default_rng(8)
     cases = [c for c in _conv_cases(200, seed=9) if c[0][3] <= nn._FEW_CHANNELS][:25]
     assert len(cases) == 25 and {c[0][3] for c in cases} == {1, 2}
+    monkeypatch.setattr(nn, "_MIN_TAP_NUMBERS", 0)   # these images are small: unfold them tap by tap too
+    calls = []
+    tap_major = nn._conv2d_tap_major
+    monkeypatch.setattr(nn, "_conv2d_tap_major", lambda *args: calls.append(1) or tap_major(*args))
     with jax.enable_x64(True):
         for x_shape, w_shape, strides, padding, lhs, rhs in cases:
             x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
@@ -107,6 +111,7 @@ def test_few_channel_inputs_unfolded_tap_by_tap_match_lax_and_lend_their_patches
             g = rng.standard_normal(y.shape)
             np.testing.assert_allclose(nn.conv2d_grad_filter_from_patches(memo.take(x), w.shape, g),
                                        np.asarray(jax.vjp(conv, w)[1](g)[0]), atol=1e-10)
+    assert len(calls) == len(cases)
 
 
 def test_kernels_of_many_taps_are_not_unfolded_tap_by_tap(monkeypatch):
@@ -119,6 +124,18 @@ def test_kernels_of_many_taps_are_not_unfolded_tap_by_tap(monkeypatch):
     monkeypatch.setattr(nn, "_conv2d_tap_major", refuse)
     np.testing.assert_array_equal(nn.conv2d(x, w), expected)
     np.testing.assert_allclose(expected, np.full((1, 11, 11, 2), 900.0))
+
+
+def test_small_images_are_gathered_patch_by_patch(monkeypatch):
+    """Below _MIN_TAP_NUMBERS numbers a tap (LeNet's 28x28 first layer at batch 1) each tap's copy
+    costs more than it saves: the patches are gathered in one copy."""
+    def refuse(*args):
+        raise AssertionError("unfolded tap by tap")
+    rng = np.random.default_rng(3)
+    x, w = rng.standard_normal((1, 32, 32, 1)), rng.standard_normal((5, 5, 1, 6))
+    expected = nn.conv2d(np.concatenate([x, x]), w)[:1]   # two images: 1568 numbers a tap, tap by tap
+    monkeypatch.setattr(nn, "_conv2d_tap_major", refuse)
+    np.testing.assert_allclose(nn.conv2d(x, w), expected, atol=1e-12)
 
 
 def test_input_gradient_by_taps_matches_lax():

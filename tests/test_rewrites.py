@@ -11,6 +11,7 @@ from mlcore.graph.basic import Constant
 from mlcore.graph.rewrite import PASSES, PRESETS
 
 x, y = T.dmatrix("x"), T.dmatrix("y", shape=(None, 3))
+shifted = x - T.max(x, 1, keepdims=True)
 
 
 def op_types(fn):
@@ -30,11 +31,19 @@ REWRITES = [  # pass, output, op types without rewrites, op types after only thi
     ("canonicalize", T.exp(T.log(y)) + x.T.T, ["Log", "Exp", "DimShuffle", "DimShuffle", "Add"], ["Add"]),
     ("canonicalize", T.zero_grad(x) + T.cast(x, "float64"), ["GradientBlock", "Add"], ["Add"]),
     ("canonicalize", y.shape[1] * x, ["Shape", "Subtensor", "DimShuffle", "Mul"], ["DimShuffle", "Mul"]),
+    ("canonicalize", T.inc_subtensor(y[T.arange(3), T.arange(3) % 3], T.second(y[T.arange(3), T.arange(3) % 3], x[0, 0])),
+     ["Subtensor", "Subtensor", "DimShuffle", "Second", "IncSubtensor"],
+     ["Subtensor", "DimShuffle", "IncSubtensor"]),   # the increment broadcasts itself
     ("canonicalize", T.max(y.dimshuffle(0, "x", 1), axis=1) + T.sum(x.dimshuffle("x", 0, 1), axis=0),
      ["DimShuffle", "Max", "DimShuffle", "Sum", "Add"], ["Add"]),      # reductions over dims of size 1
     ("canonicalize", T.sum(T.sum(y.dimshuffle(0, "x", 1), axis=(0, 1), keepdims=True), axis=(0, 1)),
      ["DimShuffle", "Sum", "Sum"], ["DimShuffle", "Sum", "DimShuffle"]),
     ("stabilize", T.log(T.nnet.softmax(x)), ["Softmax", "Log"], ["LogSoftmax"]),
+    ("stabilize", shifted - T.log(T.exp(shifted).sum(1, keepdims=True)),
+     ["Max", "Sub", "Exp", "Sum", "Log", "Sub"], ["LogSoftmax"]),   # log-softmax written out
+    ("stabilize", x - T.log(T.exp(x).sum(axis=0, keepdims=True)), ["Exp", "Sum", "Log", "Sub"], ["LogSoftmax"]),
+    ("stabilize", x - T.log(T.exp(x).sum(axis=1)).dimshuffle(0, "x"), ["Exp", "Sum", "Log", "DimShuffle", "Sub"],
+     ["Exp", "Sum", "Log", "DimShuffle", "Sub"]),    # only the keepdims form is matched
     ("stabilize", T.log(1 + x), ["Add", "Log"], ["Log1p"]),
     ("stabilize", T.exp(x) - 1, ["Exp", "Sub"], ["Expm1"]),
     ("stabilize", T.log(1 / (1 + T.exp(-x))), ["Neg", "Exp", "Add", "TrueDiv", "Log"], ["Neg", "Softplus", "Neg"]),
@@ -139,7 +148,11 @@ def stable_cases(dtype):
     def onehot(z, t):
         return np.eye(z.shape[1])[t]
     by_hand = -H * T.log(1 / (1 + T.exp(-Z))) - (1 - H) * T.log(1 - 1 / (1 + T.exp(-Z)))
+    written = (Z - Z.max(axis=1, keepdims=True)) - T.log(T.exp(Z - Z.max(axis=1, keepdims=True)).sum(axis=1, keepdims=True))
     return {
+        "log_softmax_written_out": (-written[T.arange(L.shape[0]), L].mean(), [Z, L],
+                                    lambda z, t: -lsm(z)[np.arange(len(t)), t].mean(),
+                                    lambda z, t: (np.exp(lsm(z)) - onehot(z, t)) / len(t)),
         "log_softmax": (T.nnet.logsoftmax(Z).sum(), [Z], lambda z: lsm(z).sum(),
                         lambda z: 1 - z.shape[1] * np.exp(lsm(z))),
         "log_of_softmax": (T.log(T.nnet.softmax(Z)).sum(), [Z], lambda z: lsm(z).sum(),
@@ -174,3 +187,19 @@ def test_losses_stay_finite_for_logits_of_1e4(backend, dtype, rng):
         np.testing.assert_allclose(value, value_ref(*[exact[v] for v in ins]), rtol=rtol, err_msg=name)
         expected = grad_ref(*[exact[v] for v in ins])
         np.testing.assert_allclose(g, expected, rtol=rtol, atol=rtol * np.abs(expected).max(), err_msg=name)
+
+
+def test_a_written_out_log_softmax_trains_through_one_node():
+    """grad stabilizes the cost first: the log-softmax written out as hand-written programs
+    have it becomes one LogSoftmax node, shared by the loss and its gradient, whose pullback
+    replaces the five nodes' and the max's (the 32x32 net's batch-1 step: 27 -> 17 loss nodes)."""
+    Z, L = T.matrix("z"), T.lvector("t")
+    shifted = Z - Z.max(axis=1, keepdims=True)
+    loss = -(shifted - T.log(T.exp(shifted).sum(axis=1, keepdims=True)))[T.arange(L.shape[0]), L].mean()
+    fn = mlcore.function([Z, L], [loss, T.grad(loss, Z)], backend="numpy")
+    ops = op_types(fn)
+    assert ops.count("LogSoftmax") == 1 and "Max" not in ops and "Second" not in ops
+    z, t = np.random.default_rng(0).normal(size=(6, 4)), np.array([0, 3, 1, 1, 2, 0])
+    value, g = fn(z.astype("float32"), t)
+    np.testing.assert_allclose(value, -log_softmax_ref(z)[np.arange(6), t].mean(), rtol=1e-6)
+    np.testing.assert_allclose(g, (np.exp(log_softmax_ref(z)) - np.eye(4)[t]) / 6, atol=1e-7)

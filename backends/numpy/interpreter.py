@@ -1,4 +1,5 @@
-"""The numpy backend: a plain interpreter that runs one numpy kernel per node.
+"""The numpy backend: one numpy kernel per node, called in order by a straight-line Python
+function written from the graph (straight_line.py).
 
 It is the reference every other backend is tested against, so it favours
 clarity; its speed comes from good kernels (BLAS, im2col, blocked fusion).
@@ -9,6 +10,7 @@ from backends import array_api as xk
 from backends.base import Backend, Plan, as_array_of
 from backends.numpy import inplace, patches
 from backends.numpy.kernels import lower
+from backends.numpy.straight_line import straight_line
 from mlcore.graph.ops.elemwise import Elemwise
 
 
@@ -58,14 +60,17 @@ class NumpyBackend(Backend):
         constants = [c.data for c in plan.constants]
         constant_owners = {id(owner(c)) for c in constants}
         donated = set(donate)
-        timer = profile.timer if profile is not None else None
+        if profile is None:
+            steps = straight_line(plan, constants)
+        else:   # each kernel called through the profile's timer
+            steps = lambda *inputs: plan.run(list(inputs), constants, profile.timer)
 
         def run(*inputs):
             inputs = [np.asarray(v) for v in inputs]
-            outputs = plan.run(inputs, constants, timer)
+            outputs = steps(*inputs)
             held = constant_owners | {id(owner(v)) for k, v in enumerate(inputs) if k not in donated}
             return [own_copy(v, held) for v in outputs]
-        run.plan = plan
+        run.plan, run.source = plan, getattr(steps, "source", None)
         return run
 
 

@@ -84,13 +84,15 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_g
 def _stabilized(cost, keep):
     """cost with the stabilize rewrites applied first (log(softmax) -> log_softmax, ...),
     so that the gradient graph, built from it, is stable too (Theano rewrote the
-    gradient graph afterwards instead).  The variables in keep (wrt, consider_constant,
-    known_grads) stay in the rewritten graph as they are, so grad still finds them."""
+    gradient graph afterwards instead).  Merged first, so that a pattern written with
+    a repeated subexpression (x - x.max() twice) is seen as one.  The variables in keep
+    (wrt, consider_constant, known_grads) stay in the rewritten graph as they are, so
+    grad still finds them."""
     from mlcore.graph.basic import graph_inputs
     from mlcore.graph.fgraph import FunctionGraph
     from mlcore.graph.rewrite import rewrite
     fgraph = FunctionGraph(keep + graph_inputs([cost]), [cost])
-    return rewrite(fgraph, ["stabilize"]).outputs[0]
+    return rewrite(fgraph, ["merge", "stabilize"]).outputs[0]
 
 
 def _backpropagate(seeds, wrt, constants):

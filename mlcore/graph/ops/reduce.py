@@ -146,6 +146,8 @@ def count(x, axis=None):
     if None not in static:
         return as_tensor_variable(np.asarray(np.prod(static), dtype=dtype))
     s = shape(x)
+    if len(axes) == 1:   # x.shape[a]: one node, which merges with the graph's other reads of it
+        return cast(s[axes[0]], dtype)
     return cast(prod(s[list(axes)]) if len(axes) else 1, dtype)
 
 

@@ -13,7 +13,7 @@ from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops.linalg import Matmul, gemm
 from mlcore.graph.ops.nn import LogSoftmax, Softmax
 from mlcore.graph.ops.reduce import Max, Min, Prod, Sum
-from mlcore.graph.ops.shape import DimShuffle, Shape, Subtensor
+from mlcore.graph.ops.shape import DimShuffle, IncSubtensor, Shape, Subtensor
 
 
 def op_of(var, cls):
@@ -114,6 +114,15 @@ def useless_second(node):
     return None
 
 
+def increment_of_fill(node):
+    """x[key] += second(s, v) -> x[key] += v: the increment broadcasts to x[key] anyway (Theano's
+    local_useless_inc_subtensor_alloc); the gradient of a mean over picked entries has one."""
+    if type(node.op) is IncSubtensor and op_of(node.inputs[1], ew.Second):
+        v = node.inputs[1].owner.inputs[1]
+        return keep(node, node.op(node.inputs[0], v, *node.inputs[2:]))
+    return None
+
+
 def static_fill(node):
     """zeros_like(x) / ones_like(x) of a small static shape is a constant: grad's seed
     ones_like(cost) then no longer needs the cost computed."""
@@ -139,7 +148,8 @@ def reduce_over_unit_dims(node):
 
 
 CANONICALIZE = [neutral_element, double_negation, inverse_pairs, merge_dimshuffles, useless_cast,
-                remove_gradient_blocks, static_shape_entry, useless_second, static_fill, reduce_over_unit_dims]
+                remove_gradient_blocks, static_shape_entry, useless_second, increment_of_fill, static_fill,
+                reduce_over_unit_dims]
 
 
 # --- stabilize -----------------------------------------------------------------------------------
@@ -157,6 +167,34 @@ def log_of_softmax(node):
         return [sub(LogSoftmax(inner.op.axis)(inner.inputs[0]), *p.owner.inputs[1:])]
     return None
 
+
+
+def _single_axis_keepdims(var, cls):
+    """(x, axis) when var is cls(axis, keepdims=True)(x) over one axis, else None."""
+    op = op_of(var, cls)
+    if op is not None and op.keepdims and op.axis is not None and len(op.axis) == 1:
+        return var.owner.inputs[0], op.axis[0]
+    return None
+
+
+def written_log_softmax(node):
+    """s - log(sum(exp(s), axis, keepdims)) -> log_softmax(s), and with s = x - max(x, axis,
+    keepdims) -> log_softmax(x): the log-softmax written out, as hand-written programs have it.
+    One node then, and grad (which stabilizes the cost first) uses its short pullback
+    g - exp(out) * sum(g) instead of differentiating five nodes and the max."""
+    if type(node.op) is not ew.Sub or not op_of(node.inputs[1], ew.Log):
+        return None
+    s = node.inputs[0]
+    summed = _single_axis_keepdims(node.inputs[1].owner.inputs[0], Sum)
+    if summed is None or not op_of(summed[0], ew.Exp) or summed[0].owner.inputs[0] is not s:
+        return None
+    axis = summed[1]
+    x = s
+    if op_of(s, ew.Sub):
+        shifted, peak = s.owner.inputs
+        if _single_axis_keepdims(peak, Max) == (shifted, axis):
+            x = shifted
+    return keep(node, LogSoftmax(axis)(x))
 
 def _one_minus(var):
     """x when var is 1 - x, else None."""
@@ -229,7 +267,7 @@ def exp_minus_one(node):
     return None
 
 
-STABILIZE = [logistic_form, log_of_softmax, log_of_sigmoid, log_one_plus, exp_minus_one]
+STABILIZE = [logistic_form, log_of_softmax, written_log_softmax, log_of_sigmoid, log_one_plus, exp_minus_one]
 
 
 # --- specialize ----------------------------------------------------------------------------------
