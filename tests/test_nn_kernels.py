@@ -272,38 +272,6 @@ def test_jax_kernels_trace_under_jit():
     np.testing.assert_allclose(pool_grad(y, p, p, *args), nn.pool2d_grad(y, p, p, *args), atol=1e-5)
 
 
-
-def test_jax_convolution_gradients_are_the_adjoints_of_the_convolution():
-    """<conv(x, w), g> = <x, dx(g)> = <w, dw(g)> for strides, dilations and negative padding."""
-    pytest.importorskip("jax")
-    from backends.jax import nn as jax_nn
-
-    rng = np.random.default_rng(11)
-    for x_shape, w_shape, *params in _conv_cases(12, seed=4):
-        x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
-        y = nn.conv2d(x, w, *params)
-        g = rng.standard_normal(y.shape)
-        dx = np.asarray(jax_nn.conv2d_grad_input(x, w, g, *params))
-        dw = np.asarray(jax_nn.conv2d_grad_filter(x, w, g, *params))
-        assert dx.shape == x.shape and dw.shape == w.shape
-        np.testing.assert_allclose(np.vdot(x, dx), np.vdot(y, g), rtol=1e-10)
-        np.testing.assert_allclose(np.vdot(w, dw), np.vdot(y, g), rtol=1e-10)
-
-
-def test_jax_convolution_gradients_lower_without_transposed_copies():
-    """Batch and channels swap in the convolutions' dimension numbers, as jax.grad has them: an
-    explicit transpose is one more kernel per gradient on a GPU."""
-    jax = pytest.importorskip("jax")
-    from backends.jax import nn as jax_nn
-
-    x = np.zeros((4, 12, 12, 3), "float32")
-    w = np.zeros((5, 5, 3, 8), "float32")
-    g = np.zeros((4, 8, 8, 8), "float32")
-    params = ((1, 1), ((0, 0), (0, 0)), (1, 1), (1, 1))
-    for grad in (jax_nn.conv2d_grad_input, jax_nn.conv2d_grad_filter):
-        text = jax.jit(lambda x, w, g: grad(x, w, g, *params)).lower(x, w, g).as_text()
-        assert "stablehlo.convolution" in text and "stablehlo.transpose" not in text, grad.__name__
-
 def _pytensor_graph(dtype):
     """A conv -> max pool -> pool gradient graph through the PyTensor Ops, and the numpy result for it."""
     pt = pytest.importorskip("pytensor.tensor")

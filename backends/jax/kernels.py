@@ -33,20 +33,6 @@ xk.register_array_ops(lower, jnp)
 xk.register_windowed_ops(lower, nn)
 
 
-
-def _conv_params(op, x, w):
-    return op.strides, xk.conv_padding(op, x.shape, w.shape), op.lhs_dilation, op.rhs_dilation
-
-
-@lower.register(nn_ops.Conv2DGradInput)
-def _(op, node):
-    return lambda x, w, g: nn.conv2d_grad_input(x, w, g, *_conv_params(op, x, w))
-
-
-@lower.register(nn_ops.Conv2DGradFilter)
-def _(op, node):
-    return lambda x, w, g: nn.conv2d_grad_filter(x, w, g, *_conv_params(op, x, w))
-
 @lower.register(ew.Composite)
 def _(op, node):
     return xk.composite_kernel(op, elemwise)   # XLA fuses it itself

@@ -1,8 +1,7 @@
 """Convolution and pooling kernels on jax.lax, with the signatures of backends/numpy/nn.py.
 
 All parameters other than the arrays are static Python ints and tuples, so every function traces under
-jax.jit. XLA has its own fused convolution and windowed reductions; the convolution's gradients are jax's own
-transposes and the pooling gradient its own vjp.
+jax.jit. XLA has its own fused convolution and windowed reductions; the pooling gradient is jax's own vjp.
 """
 import jax
 import jax.numpy as jnp
@@ -31,28 +30,6 @@ def conv2d(x, w, strides=(1, 1), padding=((0, 0), (0, 0)), lhs_dilation=(1, 1), 
         dimension_numbers=_NHWC,
         precision=FLOAT32_PRODUCTS,
     )
-
-
-def _transpose(linear, primal_shape, g, dtype):
-    """linear's transpose applied to g: the convolutions jax.grad itself builds, whose dimension
-    numbers swap batch and channels where the shared recipe (backends/array_api.py) transposes
-    copies, each one more kernel on a GPU."""
-    transposed = jax.linear_transpose(linear, jax.ShapeDtypeStruct(primal_shape, dtype))
-    return transposed(g.astype(dtype))[0].astype(g.dtype)
-
-
-def conv2d_grad_input(x, w, g, *params):
-    """d conv2d(x, w) / d x applied to g; params are conv2d's (strides, padding, dilations)."""
-    dtype = jnp.result_type(w.dtype, g.dtype)
-    w = w.astype(dtype)
-    return _transpose(lambda v: conv2d(v, w, *params), x.shape, g, dtype)
-
-
-def conv2d_grad_filter(x, w, g, *params):
-    """d conv2d(x, w) / d w applied to g."""
-    dtype = jnp.result_type(x.dtype, g.dtype)
-    x = x.astype(dtype)
-    return _transpose(lambda v: conv2d(x, v, *params), w.shape, g, dtype)
 
 
 def _window_reduce(x, init, op, ws, strides, padding):
