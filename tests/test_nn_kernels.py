@@ -138,11 +138,13 @@ def test_small_images_are_gathered_patch_by_patch(monkeypatch):
     np.testing.assert_allclose(nn.conv2d(x, w), expected, atol=1e-12)
 
 
-def test_input_gradient_by_taps_matches_lax():
-    """dy @ W^T per tap, added back onto the padded input (the hand-written col2im), is lax's input
-    gradient for every stride, kernel dilation and non-negative padding; taps_pay picks it only
-    where it holds and costs less."""
+@pytest.mark.parametrize("separable_numbers", [0, 1 << 30], ids=["tap_by_tap", "separable"])
+def test_input_gradient_by_taps_matches_lax(separable_numbers, monkeypatch):
+    """dy @ W^T per tap, added back onto the padded input (the hand-written col2im) tap by tap or
+    separably (columns onto bands, bands onto rows), is lax's input gradient for every stride,
+    kernel dilation and non-negative padding; taps_pay picks it only where it holds and costs less."""
     jax = pytest.importorskip("jax")
+    monkeypatch.setattr(nn, "_SEPARABLE_NUMBERS", separable_numbers)
     rng = np.random.default_rng(6)
     cases = [c for c in _conv_cases(400, seed=7) if c[4] == (1, 1) and min(min(p) for p in c[3]) >= 0]
     assert len(cases) >= 10

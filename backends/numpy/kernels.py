@@ -15,7 +15,7 @@ SPECIAL = {
     "sigmoid": scipy.special.expit,
     "softplus": lambda x: np.logaddexp(x, 0),
     "relu": lambda x: np.maximum(x, 0),
-    "second": lambda x, y: np.broadcast_to(y, np.broadcast(x, y).shape),   # np.broadcast_shapes: 2 us more
+    "second": xk.second(np),
 }
 
 

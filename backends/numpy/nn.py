@@ -27,6 +27,8 @@ _FEW_CHANNELS = 2
 _TAP_MAJOR_BYTES = 16 << 20
 _MAX_TAPS = 64
 _MIN_TAP_NUMBERS = 1024
+# Input gradients by taps whose taps hold at most this many numbers are added back separably.
+_SEPARABLE_NUMBERS = 8192
 
 
 def conv_output_size(size, kernel, stride=1, padding=(0, 0), lhs_dilation=1, rhs_dilation=1):
@@ -160,9 +162,22 @@ def conv2d_grad_input_by_taps(w, g, x_shape, strides, padding, rhs_dilation):
     (top, bottom), (left, right) = padding
     dx = np.zeros((n, x_shape[1] + top + bottom, x_shape[2] + left + right, c), taps.dtype)
     (sh, sw), (dh, dw) = strides, rhs_dilation
-    for i in range(kh):
+    rows = [slice(i * dh, i * dh + sh * (ho - 1) + 1, sh) for i in range(kh)]
+    cols = [slice(j * dw, j * dw + sw * (wo - 1) + 1, sw) for j in range(kw)]
+    if taps[0, 0].size <= _SEPARABLE_NUMBERS:
+        # kw + kh adds instead of kh * kw: each column of taps onto a band of full-width rows (all
+        # kernel rows at once), then each band onto its rows.  The band costs memory traffic, so
+        # only where each add is small enough for its call to dominate (LeNet's second layer at
+        # batch 1: 600 numbers a tap, 128 -> 63 us; batch 10: 494 -> 469 us; batch 60: 2.5 -> 2.7 ms)
+        band = np.zeros((kh, n, ho, dx.shape[2], c), taps.dtype)
         for j in range(kw):
-            dx[:, i * dh:i * dh + sh * (ho - 1) + 1:sh, j * dw:j * dw + sw * (wo - 1) + 1:sw] += taps[i, j]
+            band[:, :, :, cols[j]] += taps[:, j]
+        for i in range(kh):
+            dx[:, rows[i]] += band[i]
+    else:
+        for i in range(kh):
+            for j in range(kw):
+                dx[:, rows[i], cols[j]] += taps[i, j]
     return np.ascontiguousarray(dx[:, top:top + x_shape[1], left:left + x_shape[2]])
 
 
