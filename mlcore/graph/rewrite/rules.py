@@ -168,7 +168,6 @@ def log_of_softmax(node):
     return None
 
 
-
 def _single_axis_keepdims(var, cls):
     """(x, axis) when var is cls(axis, keepdims=True)(x) over one axis, else None."""
     op = op_of(var, cls)
@@ -190,11 +189,13 @@ def written_log_softmax(node):
         return None
     axis = summed[1]
     x = s
-    if op_of(s, ew.Sub):
-        shifted, peak = s.owner.inputs
-        if _single_axis_keepdims(peak, Max) == (shifted, axis):
-            x = shifted
+    if op_of(s, ew.Sub):   # s = z - max(z) over the same axis: log_softmax(z), which shifts itself
+        z, peak = s.owner.inputs
+        peak_of = _single_axis_keepdims(peak, Max)
+        if peak_of is not None and peak_of[0] is z and peak_of[1] == axis:
+            x = z
     return keep(node, LogSoftmax(axis)(x))
+
 
 def _one_minus(var):
     """x when var is 1 - x, else None."""
