@@ -2,7 +2,7 @@
 
 Plan.run interprets its steps: per node it builds an argument list, unpacks a step
 tuple, checks the result's dtype and stores it in a list of slots, about 1.5 us
-that a small graph pays per node (the 32x32 convnet's training step has 84 nodes,
+that a small graph pays per node (the 32x32 convnet's training step has 74 nodes,
 a tenth of its time at batch 1).  Written out, each node is one line calling its
 kernel on local variables, which Python runs at the speed of ordinary code:
 
