@@ -135,8 +135,9 @@ def conv2d(x, w, strides=(1, 1), padding=((0, 0), (0, 0)), lhs_dilation=(1, 1), 
 def _conv2d_tap_major(patches, kernel, y, memo, x):
     """conv2d for an input of one or two channels: its patch matrix made tap by tap, (kh*kw*c, pixels),
     each tap one copy of a shifted image.  Gathered patch by patch instead, the copy would step
-    through runs of c numbers (LeNet's first layer, 1 channel: 120 -> 76 us at batch 1, 2.8 -> 1.0 ms
-    at batch 60).  The transposed matrix is P, lent to the filter gradient as conv2d lends it."""
+    through runs of c numbers (LeNet's first layer, 1 channel: 2.8 -> 1.0 ms at batch 60; at batch 1
+    the copies cost more than they save, see _MIN_TAP_NUMBERS).  The transposed matrix is P, lent to
+    the filter gradient as conv2d lends it."""
     n, ho, wo, kh, kw, c = patches.shape
     cols = np.empty((kh, kw, c, n, ho, wo), patches.dtype)
     for i in range(kh):

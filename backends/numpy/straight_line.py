@@ -57,4 +57,3 @@ def straight_line(plan, constant_values):
     run = names["run"]
     run.source = source
     return run
-
