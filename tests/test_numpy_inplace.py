@@ -4,7 +4,7 @@ import pytest
 
 import mlcore
 import mlcore.tensor as T
-from backends.numpy import fused
+from backends.numpy import c_loops, fused
 from backends.numpy.inplace import inplace_targets
 from backends.numpy.kernels import lower
 from backends.numpy.patches import lending_pairs
@@ -37,10 +37,19 @@ def test_sgd_update_of_a_matrix_is_one_gemm_into_the_donated_weight_buffer(shape
     assert w.get_value(borrow=True) is buffer   # the second step reused the buffer the first one wrote
 
 
-@pytest.mark.parametrize("shape", [(300, 200), (7, 5)], ids=["blocked", "small"])
-def test_elementwise_update_overwrites_the_donated_weight_buffer(shape):
-    """Big programs run in blocks, small ones on whole arrays with the last step written into the
-    dying buffer: either way the weight keeps its buffer from step to step."""
+@pytest.fixture
+def numpy_blocks_only(monkeypatch):
+    """Large fused programs run in numpy blocks, not in compiled loops (tested in test_c_loops.py)."""
+    monkeypatch.setattr(c_loops, "MIN_SIZE", np.inf)
+
+
+@pytest.mark.parametrize("shape, compiled", [((300, 200), True), ((300, 200), False), ((7, 5), False)],
+                         ids=["c-loop", "blocked", "small"])
+def test_elementwise_update_overwrites_the_donated_weight_buffer(shape, compiled, request):
+    """Big programs run in a C loop or in blocks, small ones on whole arrays, the last step written
+    into the dying buffer: either way the weight keeps its buffer from step to step."""
+    if not compiled:
+        request.getfixturevalue("numpy_blocks_only")
     rng = np.random.default_rng(0)
     w0 = rng.standard_normal(shape).astype("float32")
     w = mlcore.shared(w0, name="w")
@@ -133,7 +142,7 @@ def test_the_analysis_picks_a_dying_temporary_and_not_an_input():
 
 @pytest.mark.parametrize("size", [1, 1000, fused.BLOCK, 2 * fused.BLOCK + 17])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_blocked_fusion_matches_numpy_across_block_edges(size, dtype):
+def test_blocked_fusion_matches_numpy_across_block_edges(size, dtype, numpy_blocks_only):
     a, b = T.vector("a", dtype=dtype), T.vector("b", dtype=dtype)
     fn = mlcore.function([a, b], [a ** 2 + b ** 2 + 2 * a * b, 2 * a + b ** 10, T.tanh(a) * T.exp(-b) - a / (b + 1)],
                          backend="numpy")
@@ -146,7 +155,7 @@ def test_blocked_fusion_matches_numpy_across_block_edges(size, dtype):
         np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
 
 
-def test_a_long_program_needs_few_scratch_buffers():
+def test_a_long_program_needs_few_scratch_buffers(numpy_blocks_only):
     a = T.dvector("a")
     expr = a
     for k in range(12):
@@ -163,7 +172,7 @@ def test_a_long_program_needs_few_scratch_buffers():
     np.testing.assert_allclose(fn(value), want, rtol=1e-12)
 
 
-def test_blocked_programs_with_steps_of_several_dtypes():
+def test_blocked_programs_with_steps_of_several_dtypes(numpy_blocks_only):
     """Comparisons make booleans mid-program: each scratch buffer keeps one dtype."""
     a, b = T.dvector("a"), T.dvector("b")
     expr = T.switch(T.gt(a, b), a * 2.0, b - 1.0) + T.cast(T.lt(a, 0.5), "float64") * T.exp(-b)

@@ -4,7 +4,7 @@ import scipy.special
 
 from backends import array_api as xk
 from backends.base import Lowering
-from backends.numpy import blas, fused, nn, reductions
+from backends.numpy import blas, c_loops, fused, nn, reductions
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops import linalg, random, reduce, shape
 from mlcore.graph.ops import nn as nn_ops
@@ -40,7 +40,9 @@ def _(op, node):
 
 @lower.register(ew.Composite)
 def _(op, node):
-    return fused.blocked_composite(op, node, elemwise)
+    blocked = fused.blocked_composite(op, node, elemwise)
+    loop = c_loops.CompiledLoop.of(op, node)
+    return blocked if loop is None else c_loops.preferring_c(loop, blocked)
 
 
 @lower.register(reduce.Sum, reduce.Prod, reduce.Max, reduce.Min)
