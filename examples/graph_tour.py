@@ -7,6 +7,7 @@ import numpy as np
 
 import mlcore
 import mlcore.tensor as T
+from backends.numpy.c_loops import CompiledLoop
 from mlcore.graph.basic import toposort
 from mlcore.layers import Dense
 
@@ -56,10 +57,13 @@ def main():
         print("%-6s cost %.10f" % (backend, fn(data, labels)))
     print("numpy  cost %.10f" % mlcore.function([x, y], cost, backend="numpy")(data, labels))
 
-    section("6. Fusion: a**2 + b**2 + 2*a*b is one Composite node, run in cache-sized blocks")
+    section("6. Fusion: a**2 + b**2 + 2*a*b is one Composite node, on large arrays one C loop")
     a, c = T.dvector("a"), T.dvector("c")
     fused = mlcore.function([a, c], a ** 2 + c ** 2 + 2 * a * c, backend="numpy")
     mlcore.debugprint(fused)
+    (node,) = fused.fgraph.toposort()
+    print("\nThe C the numpy backend compiles for it (backends/numpy/c_loops.py):\n")
+    print(CompiledLoop.of(node.op, node).source, end="")
 
     section("7. From a layer: Dense builds the same kind of graph (dot, add, activation)")
     layer = Dense(2, activation="softmax", name="dense")
