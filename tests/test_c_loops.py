@@ -12,6 +12,10 @@ from backends.numpy import c_loops, fused
 from backends.numpy.kernels import elemwise
 from mlcore.graph.ops import elemwise as ew
 
+# Without a compiler the numpy backend runs numpy blocks (their tests: test_numpy_inplace.py), and
+# the tests that run a compiled loop have nothing to run.
+needs_compiler = pytest.mark.skipif(c_loops.compiler() is None, reason="no C compiler (cc, gcc, clang or $CC)")
+
 SIZE = c_loops.MIN_SIZE + 13   # large enough for C, and not a multiple of any vector width
 
 # Each compiled op with NumPy's own function for it.
@@ -41,6 +45,7 @@ def test_every_compiled_op_has_a_numpy_counterpart_here():
     assert {cls().name for cls in NUMPY_OF} == set(c_loops.C_OPS)
 
 
+@needs_compiler
 @pytest.mark.parametrize("op_class", list(NUMPY_OF), ids=lambda c: c.__name__)
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_each_op_gives_numpys_numbers_to_the_bit(op_class, dtype, rng):
@@ -57,6 +62,7 @@ def test_each_op_gives_numpys_numbers_to_the_bit(op_class, dtype, rng):
     np.testing.assert_array_equal(np.signbit(got), np.signbit(expected))
 
 
+@needs_compiler
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("size", [c_loops.MIN_SIZE - 1, c_loops.MIN_SIZE, 3 * fused.BLOCK + 5])
 def test_a_function_sends_large_calls_to_c_and_small_ones_to_numpy(monkeypatch, dtype, size):
@@ -87,6 +93,7 @@ def test_the_source_reads_scalar_inputs_once_before_the_loop():
     np.testing.assert_array_equal(fn(value), 3.0 * value - 1.5)
 
 
+@needs_compiler
 def test_a_loop_may_write_over_one_of_its_inputs():
     a, b = T.dvector("a"), T.dvector("b")
     fn = mlcore.function([a, b], a * b - a / b, backend="numpy")
@@ -151,6 +158,7 @@ def test_a_compiler_that_fails_warns_once_and_numpy_takes_over(fresh_home, monke
     assert os.listdir(fresh_home / "c_loops") == []   # nothing half-written left behind
 
 
+@needs_compiler
 def test_a_compiled_loop_is_kept_on_disk_and_loaded_without_compiling_again(fresh_home, monkeypatch):
     source = c_loops.c_source(*one_op_node(ew.Mul, "float64")[:1], "float64", set())
     loop = c_loops.build(source, 2)
