@@ -175,3 +175,16 @@ def test_a_compiled_loop_is_kept_on_disk_and_loaded_without_compiling_again(fres
     again(5, *map(c_loops.address, (x, y, out)))
     np.testing.assert_array_equal(out, x * y)
     assert loop is not again
+
+
+@needs_compiler
+def test_a_kept_library_that_will_not_load_is_built_again(fresh_home):
+    source = c_loops.c_source(*one_op_node(ew.Add, "float64")[:1], "float64", set())
+    library = c_loops.library_path(source, c_loops.compiler())
+    os.makedirs(os.path.dirname(library))
+    with open(library, "wb") as f:
+        f.write(b"not a shared library")   # as a truncated or foreign file would be
+    loop = c_loops.build(source, 2)
+    x, y, out = np.arange(5.0), np.arange(5.0) + 1, np.empty(5)
+    loop(5, *map(c_loops.address, (x, y, out)))
+    np.testing.assert_array_equal(out, x + y)

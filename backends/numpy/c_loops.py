@@ -90,6 +90,13 @@ def _warn_once(message):
         warnings.warn(message, RuntimeWarning, stacklevel=3)
 
 
+def library_path(source, command):
+    """Where the library of `source` built by `command` is kept: named by a hash of everything
+    that shapes the machine code, so a changed compiler or flag builds anew."""
+    key = hashlib.sha256("\0".join([source, *command, *FLAGS, platform.machine()]).encode()).hexdigest()[:24]
+    return os.path.join(config.home(), "c_loops", key + ".so")
+
+
 def build(source, nin):
     """The loop function of `source`, compiled once into $MLCORE_HOME/c_loops and loaded; None
     (with one warning) where no compiler works.  The library is written under a temporary name
@@ -97,22 +104,25 @@ def build(source, nin):
     command = compiler()
     if command is None:
         return None
-    key = hashlib.sha256("\0".join([source, *command, *FLAGS, platform.machine()]).encode()).hexdigest()[:24]
-    folder = os.path.join(config.home(), "c_loops")
-    path = os.path.join(folder, key + ".so")
+    path = library_path(source, command)
+    folder = os.path.dirname(path)
     with _lock:
         if path in _libraries:
             return _libraries[path]
-        if not os.path.exists(path):
-            try:
+        try:
+            if not os.path.exists(path):
                 _compile(command, source, folder, path)
-            except (OSError, subprocess.CalledProcessError) as error:
-                detail = getattr(error, "stderr", None) or error
-                _warn_once("mlcore's numpy backend could not compile its fused loops with %r (%s); they run "
-                           "as numpy blocks instead. Install a C compiler or set MLCORE_CC."
-                           % (" ".join(command), str(detail).strip()[:500]))
-                return None
-        loop = ctypes.CDLL(path).loop
+            try:
+                loop = ctypes.CDLL(path).loop
+            except OSError:   # a kept library that will not load (cut short, or another machine's): built anew
+                _compile(command, source, folder, path)
+                loop = ctypes.CDLL(path).loop
+        except (OSError, AttributeError, subprocess.CalledProcessError) as error:   # no compiler, or a bad library
+            detail = getattr(error, "stderr", None) or error
+            _warn_once("mlcore's numpy backend could not compile or load its fused loops with %r (%s); they "
+                       "run as numpy blocks instead. Install a C compiler or set MLCORE_CC."
+                       % (" ".join(command), str(detail).strip()[:500]))
+            return None
         loop.restype = None
         loop.argtypes = [ctypes.c_long] + [ctypes.c_void_p] * (nin + 1)
         _libraries[path] = loop
@@ -120,6 +130,7 @@ def build(source, nin):
 
 
 def _compile(command, source, folder, path):
+    """Compile source in a temporary folder beside the cache, then move the .c and the .so in."""
     os.makedirs(folder, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder) as work:
         c_file = os.path.join(work, "loop.c")
