@@ -6,6 +6,8 @@ a few thousand elements in out= buffers that stay in cache, so the arrays are
 streamed once.  The buffers are few (a step reuses the buffer of a value no
 later step reads) and kept from call to call: fresh memory costs a page fault
 per 4 KiB on first touch, which on a virtual machine costs more than the math.
+Large programs of arithmetic steps go to one compiled C loop first (c_loops.py);
+this is the path for the rest, and for every program where there is no compiler.
 """
 import math
 import threading
