@@ -160,7 +160,7 @@ def test_a_compiler_that_fails_warns_once_and_numpy_takes_over(fresh_home, monke
 
 @needs_compiler
 def test_a_compiled_loop_is_kept_on_disk_and_loaded_without_compiling_again(fresh_home, monkeypatch):
-    source = c_loops.c_source(*one_op_node(ew.Mul, "float64")[:1], "float64", set())
+    source = c_loops.c_source(one_op_node(ew.Mul, "float64")[0], "float64", set())
     loop = c_loops.build(source, 2)
     files = sorted(os.listdir(fresh_home / "c_loops"))
     assert [f.rsplit(".", 1)[1] for f in files] == ["c", "so"]   # the source sits beside the library
@@ -179,7 +179,7 @@ def test_a_compiled_loop_is_kept_on_disk_and_loaded_without_compiling_again(fres
 
 @needs_compiler
 def test_a_kept_library_that_will_not_load_is_built_again(fresh_home):
-    source = c_loops.c_source(*one_op_node(ew.Add, "float64")[:1], "float64", set())
+    source = c_loops.c_source(one_op_node(ew.Add, "float64")[0], "float64", set())
     library = c_loops.library_path(source, c_loops.compiler())
     os.makedirs(os.path.dirname(library))
     with open(library, "wb") as f:

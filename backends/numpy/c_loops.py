@@ -174,9 +174,8 @@ class CompiledLoop:
             return None
         if not all(step_op.name in C_OPS for step_op, _ in op.program):
             return None
-        if all(all(d == 1 for d in x.type.shape) for x in node.inputs):
-            return None   # a program of scalars: nothing to loop over
-        return cls(op, node)
+        loop = cls(op, node)
+        return loop if loop.arrays else None   # a program of scalars only has nothing to loop over
 
     def takes(self, inputs):
         first = inputs[self.arrays[0]]
