@@ -175,36 +175,59 @@ def conv_grad_sizes(op, x, w, g):
              dilated(g.shape[1 + i], op.strides[i])) for i in range(2)]
 
 
-def conv_grad_input(conv, op, x, w, g):
+# The gradients are convolutions of the same arrays read in other layouts (jax's transposition rules
+# for conv_general_dilated): each string names the axes of an array as it is stored (N batch, C
+# channels; a kernel's I and O), so no array is transposed in the graph.  XLA takes the layouts
+# themselves and lets cuDNN choose its own; numpy transposes around its NHWC kernel (transposing).
+FORWARD_LAYOUTS = ("NHWC", "HWIO", "NHWC")
+INPUT_GRAD_LAYOUTS = ("NHWC", "HWOI", "NHWC")    # g as the image, the flipped w with in and out swapped
+FILTER_GRAD_LAYOUTS = ("CHWN", "IHWO", "HWNC")   # x's batch as its channels, g as the kernel; dw in HWIO
+
+
+def permutation(source, target):
+    """The transpose that turns an array whose axes are named by `source` into one named by `target`."""
+    return tuple(source.index(axis) for axis in target)
+
+
+def transposing(conv):
+    """conv (NHWC data, HWIO kernels) as a convolution taking arrays in any layouts: transposes around it."""
+    def conv_in_layouts(x, w, strides, padding, lhs_dilation, rhs_dilation, layouts=FORWARD_LAYOUTS):
+        data, kernel, out = layouts
+        y = conv(x.transpose(permutation(data, "NHWC")), w.transpose(permutation(kernel, "HWIO")),
+                 strides, padding, lhs_dilation, rhs_dilation)
+        return y.transpose(permutation("NHWC", out))
+    return conv_in_layouts
+
+
+def conv_grad_input(conv_in_layouts, op, x, w, g):
     """dx: convolve g (dilated by the strides) with the flipped, in/out-swapped kernel."""
     pad = []
     for lo, in_d, k_d, out_d in conv_grad_sizes(op, x, w, g):
         before = k_d - lo - 1
         pad.append((before, in_d + k_d - 1 - out_d - before))
-    w_t = w[::-1, ::-1].transpose(0, 1, 3, 2)
-    return conv(g, w_t, op.lhs_dilation, tuple(pad), op.strides, op.rhs_dilation)
+    return conv_in_layouts(g, w[::-1, ::-1], op.lhs_dilation, tuple(pad), op.strides, op.rhs_dilation,
+                           layouts=INPUT_GRAD_LAYOUTS)
 
 
-def conv_grad_filter(conv, op, x, w, g):
+def conv_grad_filter(conv_in_layouts, op, x, w, g):
     """dw: convolve x (batch and channels swapped) with g as the kernel, strides as dilation."""
     pad = tuple((lo, out_d - in_d + k_d - lo - 1) for lo, in_d, k_d, out_d in conv_grad_sizes(op, x, w, g))
-    out = conv(x.transpose(3, 1, 2, 0), g.transpose(1, 2, 0, 3), op.rhs_dilation, pad,
-               op.lhs_dilation, op.strides)
-    return out.transpose(1, 2, 0, 3)
+    return conv_in_layouts(x, g, op.rhs_dilation, pad, op.lhs_dilation, op.strides, layouts=FILTER_GRAD_LAYOUTS)
 
 
 def pool_padding(op, x_shape):
     return resolve_padding(op.padding, x_shape[1:3], op.ws, op.strides)
 
 
-def register_windowed_ops(lower, nn):
+def register_windowed_ops(lower, nn, conv_in_layouts):
     """Convolution, its two gradients, pooling and its gradient, for a backend whose `nn`
-    module has the kernels of backends/numpy/nn.py (conv2d, pool2d, pool2d_grad)."""
+    module has the kernels of backends/numpy/nn.py (conv2d, pool2d, pool2d_grad) and whose
+    conv_in_layouts convolves arrays in the layouts above."""
     lower.register(nn_ops.Conv2D)(lambda op, node: lambda x, w: conv_forward(nn.conv2d, op, x, w))
     lower.register(nn_ops.Conv2DGradInput)(
-        lambda op, node: lambda x, w, g: conv_grad_input(nn.conv2d, op, x, w, g))
+        lambda op, node: lambda x, w, g: conv_grad_input(conv_in_layouts, op, x, w, g))
     lower.register(nn_ops.Conv2DGradFilter)(
-        lambda op, node: lambda x, w, g: conv_grad_filter(nn.conv2d, op, x, w, g))
+        lambda op, node: lambda x, w, g: conv_grad_filter(conv_in_layouts, op, x, w, g))
     lower.register(nn_ops.Pool2D)(lambda op, node: lambda x: nn.pool2d(
         x, op.ws, op.strides, pool_padding(op, x.shape), op.mode, op.count_include_pad))
     lower.register(nn_ops.Pool2DGrad)(lambda op, node: lambda x, y, g: nn.pool2d_grad(

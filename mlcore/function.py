@@ -170,9 +170,9 @@ class Function:
     def __call__(self, *args, **kwargs):
         if kwargs or len(args) != self._arity:
             args = self._positional(args, kwargs)
-        if self._checks_inputs:   # numpy arrays go as they are: the compiled function checks them (jax: as it traces)
+        if self._checks_inputs:   # numpy and the backend's own arrays go as they are: jit checks them as it traces
             for arg in args:      # (a plain loop: on a tiny graph, map + set here cost a microsecond)
-                if type(arg) is not np.ndarray:
+                if type(arg) is not np.ndarray and not isinstance(arg, self._native_arrays):
                     break
             else:
                 if self._array_call is not None and distribution._active is None:

@@ -127,8 +127,9 @@ def compiler_options(device, small=False):
     if device != "cpu":
         return None
     options = {**CPU_COMPILER_OPTIONS, **(SMALL_PROGRAM_OPTIONS if small else {})}
+    on_cpu = jax.device_put(np.float32(0), jax.local_devices(backend="cpu")[0])   # not the default GPU
     try:
-        compile_always_cached(jax.jit(lambda x: x + 1, compiler_options=options), np.float32(0))
+        compile_always_cached(jax.jit(lambda x: x + 1, compiler_options=options), on_cpu)
     except Exception:   # an XLA without the option: its defaults, then
         return compiler_options(device) if small else None
     return options

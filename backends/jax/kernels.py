@@ -30,7 +30,7 @@ def elemwise(op):
 
 xk.register_common(lower, jnp, elemwise)
 xk.register_array_ops(lower, jnp)
-xk.register_windowed_ops(lower, nn)
+xk.register_windowed_ops(lower, nn, nn.conv2d)
 
 
 @lower.register(ew.Composite)

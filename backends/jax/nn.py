@@ -8,9 +8,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from backends.array_api import FORWARD_LAYOUTS
 from backends.numpy.nn import check_pool_mode
-
-_NHWC = ("NHWC", "HWIO", "NHWC")
 
 # float32 products in float32: on recent NVIDIA GPUs jax's default precision rounds the inputs of
 # dots and convolutions to TensorFloat-32 (10 mantissa bits, errors near 1e-3). mlcore computes the
@@ -18,8 +17,10 @@ _NHWC = ("NHWC", "HWIO", "NHWC")
 FLOAT32_PRODUCTS = lax.Precision.HIGHEST
 
 
-def conv2d(x, w, strides=(1, 1), padding=((0, 0), (0, 0)), lhs_dilation=(1, 1), rhs_dilation=(1, 1)):
-    """Cross-correlate NHWC `x` with HWIO `w`; negative padding crops, lhs_dilation spreads the input."""
+def conv2d(x, w, strides=(1, 1), padding=((0, 0), (0, 0)), lhs_dilation=(1, 1), rhs_dilation=(1, 1),
+           layouts=FORWARD_LAYOUTS):
+    """Cross-correlate NHWC `x` with HWIO `w`; negative padding crops, lhs_dilation spreads the input.
+    Other layouts (backends/array_api.py) are XLA's dimension numbers: no transposes in the program."""
     return lax.conv_general_dilated(
         x,
         w,
@@ -27,7 +28,7 @@ def conv2d(x, w, strides=(1, 1), padding=((0, 0), (0, 0)), lhs_dilation=(1, 1), 
         padding=tuple(tuple(p) for p in padding),
         lhs_dilation=tuple(lhs_dilation),
         rhs_dilation=tuple(rhs_dilation),
-        dimension_numbers=_NHWC,
+        dimension_numbers=layouts,
         precision=FLOAT32_PRODUCTS,
     )
 

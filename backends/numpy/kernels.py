@@ -25,7 +25,7 @@ def elemwise(op):
 
 xk.register_common(lower, np, elemwise)
 xk.register_array_ops(lower, np)
-xk.register_windowed_ops(lower, nn)
+xk.register_windowed_ops(lower, nn, nn.conv2d_in_layouts)
 
 
 @lower.register(nn_ops.Conv2DGradInput)
@@ -34,7 +34,7 @@ def _(op, node):
         padding = xk.conv_padding(op, x.shape, w.shape)
         if nn.taps_pay(x.shape, w, g, padding, op.lhs_dilation):
             return nn.conv2d_grad_input_by_taps(w, g, x.shape, op.strides, padding, op.rhs_dilation)
-        return xk.conv_grad_input(nn.conv2d, op, x, w, g)
+        return xk.conv_grad_input(nn.conv2d_in_layouts, op, x, w, g)
     return grad_input
 
 

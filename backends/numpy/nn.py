@@ -8,6 +8,8 @@ themselves convolutions with those parameters. Dtypes are preserved (float32 sta
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from backends.array_api import transposing
+
 # im2col works in blocks of output pixels: about this many bytes of patches, so that the buffer stays in
 # cache and memory stays bounded (a whole VGG16 batch unfolded at once would take gigabytes), but at least
 # this many pixels, so that each GEMM stays big enough to run at full speed when patches are huge.
@@ -131,6 +133,10 @@ def conv2d(x, w, strides=(1, 1), padding=((0, 0), (0, 0)), lhs_dilation=(1, 1), 
         memo.keep(x, block if len(block) == pixels else None)
     return y
 
+
+
+# The gradients' convolutions read their arrays in other layouts (backends/array_api.py): transposed views.
+conv2d_in_layouts = transposing(conv2d)
 
 def _conv2d_tap_major(patches, kernel, y, memo, x):
     """conv2d for an input of one or two channels: its patch matrix made tap by tap, (kh*kw*c, pixels),

@@ -40,6 +40,6 @@ def lending_kernel(node, memo):
     def grad_filter(x, w, g):
         patches = memo.take(x)
         if patches is None:
-            return xk.conv_grad_filter(nn.conv2d, op, x, w, g)
+            return xk.conv_grad_filter(nn.conv2d_in_layouts, op, x, w, g)
         return nn.conv2d_grad_filter_from_patches(patches, w.shape, g)
     return grad_filter
