@@ -100,6 +100,35 @@ def measure(steps: dict, min_time: float, repeats: int = 3, clock: str = "wall")
     return {key: (min(s), statistics.median(s), calls[key]) for key, s in samples.items()}
 
 
+def measure_paired(steps: dict, rounds: int, sample_s: float, clock: Callable[[], float] = time.perf_counter) -> dict:
+    """{key: [seconds per call in each round]}: every step timed once per round, in a new order each
+    round, for `rounds` rounds of about `sample_s` seconds a step (calls calibrated after a warm-up).
+    Ratios taken round by round then see the same spell of the machine on both sides (benchmarks/paired.py)."""
+    def per_call(step, calls):
+        start = clock()
+        for _ in range(calls):
+            step()
+        return (clock() - start) / calls
+
+    calls = {}
+    for key, step in steps.items():
+        step()
+        calls[key] = max(1, round(sample_s / max(per_call(step, 3), 1e-9)))
+    times = {key: [] for key in steps}
+    order = list(steps)
+    for _ in range(rounds):
+        random.shuffle(order)
+        for key in order:
+            times[key].append(per_call(steps[key], calls[key]))
+    return times
+
+
+def ratio_quartiles(numerators: list, denominators: list) -> tuple:
+    """(first quartile, median, third quartile) of the round-by-round ratios numerator / denominator."""
+    q1, median, q3 = statistics.quantiles([n / d for n, d in zip(numerators, denominators)], n=4, method="inclusive")
+    return q1, median, q3
+
+
 def to_numpy(value) -> np.ndarray:
     """A host copy of a step's result, whatever array type its engine returns."""
     if hasattr(value, "get"):  # CuPy
