@@ -60,31 +60,23 @@ def test_paired_timing_takes_each_ratio_within_a_round():
     from benchmarks.harness import measure_paired, ratio_quartiles
     now = [0.0]
     log = []
-
-    def step(cost, name):
-        def run():
-            now[0] += cost
-            log.append(name)
-        return run
-
     # the machine slows down threefold after the calibration (8 calls) and 5 rounds (6 calls each)
     slow_spell = iter([1.0] * (8 + 5 * 6) + [3.0] * 400)
-    costs = {"fast": lambda: 1.0, "slow": lambda: 2.0}
 
-    def drifting(name):
+    def step(name, cost):
         def run():
-            now[0] += costs[name]() * next(slow_spell)
+            now[0] += cost * next(slow_spell)
             log.append(name)
         return run
 
-    times = measure_paired({"fast": drifting("fast"), "slow": drifting("slow")}, rounds=9, sample_s=4.0,
+    times = measure_paired({"fast": step("fast", 1.0), "slow": step("slow", 2.0)}, rounds=9, sample_s=4.0,
                            clock=lambda: now[0])
     assert [len(v) for v in times.values()] == [9, 9]
     assert ratio_quartiles(times["slow"], times["fast"]) == pytest.approx((2.0, 2.0, 2.0))
     assert max(times["fast"]) > min(times["fast"]) * 2   # the drift is in the times, not in the ratios
     calls = {name: log.count(name) for name in ("fast", "slow")}
     assert calls == {"fast": 1 + 3 + 9 * 4, "slow": 1 + 3 + 9 * 2}   # warm-up, calibration, rounds
-    equal = measure_paired({"a": step(1.0, "a"), "b": step(1.0, "b")}, rounds=3, sample_s=1.0, clock=lambda: now[0])
+    equal = measure_paired({"a": step("a", 1.0), "b": step("b", 1.0)}, rounds=3, sample_s=1.0, clock=lambda: now[0])
     assert ratio_quartiles(equal["a"], equal["b"]) == pytest.approx((1.0, 1.0, 1.0))
 
 

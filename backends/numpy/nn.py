@@ -134,9 +134,9 @@ def conv2d(x, w, strides=(1, 1), padding=((0, 0), (0, 0)), lhs_dilation=(1, 1), 
     return y
 
 
-
 # The gradients' convolutions read their arrays in other layouts (backends/array_api.py): transposed views.
 conv2d_in_layouts = transposing(conv2d)
+
 
 def _conv2d_tap_major(patches, kernel, y, memo, x):
     """conv2d for an input of one or two channels: its patch matrix made tap by tap, (kh*kw*c, pixels),
