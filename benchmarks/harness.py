@@ -68,6 +68,26 @@ class Result:
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 
 
+def _seconds(step, calls, now) -> float:
+    """Time `calls` calls of step on the clock `now`."""
+    start = now()
+    for _ in range(calls):
+        step()
+    return now() - start
+
+
+def _in_rounds(steps: dict, calls: dict, rounds: int, now) -> dict:
+    """{key: [seconds per call, one per round]}: each round times every step once (calls[key] calls),
+    in a new order each round, so a slow spell of a shared machine falls on every step alike."""
+    times = {key: [] for key in steps}
+    order = list(steps)
+    for _ in range(rounds):
+        random.shuffle(order)
+        for key in order:
+            times[key].append(_seconds(steps[key], calls[key], now) / calls[key])
+    return times
+
+
 def measure(steps: dict, min_time: float, repeats: int = 3, clock: str = "wall") -> dict:
     """{key: (best, median, calls per repeat)}: seconds per call of each step, timed in alternation.
 
@@ -78,25 +98,15 @@ def measure(steps: dict, min_time: float, repeats: int = 3, clock: str = "wall")
     on a machine shared with other work it measures the work, not the waiting.
     """
     now = CLOCKS[clock]
-
-    def timed(step, calls):
-        start = now()
-        for _ in range(calls):
-            step()
-        return now() - start
-
     calls, samples = {}, {}
     for key, step in steps.items():
         step()
         n = 1
-        while (elapsed := timed(step, n)) < min_time / repeats:
+        while (elapsed := _seconds(step, n, now)) < min_time / repeats:
             n = max(n * 2, math.ceil(n * min_time / repeats / max(elapsed, 1e-6)))
         calls[key], samples[key] = n, [elapsed / n]
-    order = list(steps)
-    for _ in range(repeats - 1):
-        random.shuffle(order)
-        for key in order:
-            samples[key].append(timed(steps[key], calls[key]) / calls[key])
+    for key, times in _in_rounds(steps, calls, repeats - 1, now).items():
+        samples[key] += times
     return {key: (min(s), statistics.median(s), calls[key]) for key, s in samples.items()}
 
 
@@ -104,23 +114,11 @@ def measure_paired(steps: dict, rounds: int, sample_s: float, clock: Callable[[]
     """{key: [seconds per call in each round]}: every step timed once per round, in a new order each
     round, for `rounds` rounds of about `sample_s` seconds a step (calls calibrated after a warm-up).
     Ratios taken round by round then see the same spell of the machine on both sides (benchmarks/paired.py)."""
-    def per_call(step, calls):
-        start = clock()
-        for _ in range(calls):
-            step()
-        return (clock() - start) / calls
-
     calls = {}
     for key, step in steps.items():
         step()
-        calls[key] = max(1, round(sample_s / max(per_call(step, 3), 1e-9)))
-    times = {key: [] for key in steps}
-    order = list(steps)
-    for _ in range(rounds):
-        random.shuffle(order)
-        for key in order:
-            times[key].append(per_call(steps[key], calls[key]))
-    return times
+        calls[key] = max(1, round(sample_s / max(_seconds(step, 3, clock) / 3, 1e-9)))
+    return _in_rounds(steps, calls, rounds, clock)
 
 
 def ratio_quartiles(numerators: list, denominators: list) -> tuple:

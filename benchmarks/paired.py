@@ -49,8 +49,10 @@ def pairs(device, backends):
         registered = [s for s in systems(workload) if s.device == device]
         for backend in backends:
             ours = next((s for s in registered if s.name == "mlcore-" + backend), None)
-            peer = next((s for s in registered if s.handwritten and ours and s.engine == ours.engine), None)
-            if ours and peer:
+            if ours is None:
+                continue
+            peer = next((s for s in registered if s.handwritten and s.engine == ours.engine), None)
+            if peer is not None:
                 found[workload, backend] = (ours, peer)
     return found
 
