@@ -168,25 +168,30 @@ class Backend:
         """A shared variable's stored value in this backend's own array type."""
         return np.asarray(value)
 
-    def to_numpy(self, value):
-        return np.asarray(value)
+    def host_copier(self, device):
+        """A callable copying one of this backend's arrays, computed on device, into a numpy array.
+        A C callable where one serves, so that Function.__call__'s fast path adds no Python frame."""
+        return np.asarray
 
-    def outputs_to_numpy(self, results, n):
+    def to_numpy(self, value, host_copy=np.asarray):
+        return host_copy(value)
+
+    def outputs_to_numpy(self, results, n, host_copy):
         """The first n results as numpy arrays (the rest are new shared values, kept as they are)."""
-        return [np.asarray(r) for r in results[:n]]
+        return [host_copy(r) for r in results[:n]]
 
     def array_call(self, fn):
-        """The compiled code's own callable, inputs -> its one output as an array np.asarray
+        """The compiled code's own callable, inputs -> its one output as an array the host copier
         reads, where a call can go straight to it (jax's jit, outside a distribution); else None."""
         return None
 
-    def numpy_call(self, fn, n_outputs, single):
+    def numpy_call(self, fn, n_outputs, single, host_copy):
         """The whole call of a compiled function without shared values: the inputs (a sequence)
         -> its n_outputs outputs as numpy arrays, or the first alone where single."""
         to_numpy, outputs_to_numpy = self.to_numpy, self.outputs_to_numpy
         if single:
-            return lambda inputs: to_numpy(fn(*inputs)[0])
-        return lambda inputs: outputs_to_numpy(fn(*inputs), n_outputs)
+            return lambda inputs: to_numpy(fn(*inputs)[0], host_copy)
+        return lambda inputs: outputs_to_numpy(fn(*inputs), n_outputs, host_copy)
 
     def copy(self, value):
         return np.array(value, copy=True)

@@ -5,6 +5,7 @@ rewritten, and handed to a backend.  Shared variables become extra inputs, and
 their new values extra outputs, so every backend compiles a pure function and a
 shared variable keeps one logical value across backends.
 """
+import operator
 import time
 
 import numpy as np
@@ -123,6 +124,7 @@ class Function:
         self._arity = len(self.inputs)
         self._checks_inputs = getattr(self._fn, "checks_inputs", False)
         self._native_arrays = self.backend.native_arrays_on(self.device)
+        self._host_copy = self.backend.host_copier(self.device)
         self._call, self._array_call = self._call_path()
         self._steps_fn = None
         self._known_values = None
@@ -136,7 +138,7 @@ class Function:
             return self._profiled_run, None
         if self.shared or any(self.borrowed):
             return self._run, None
-        numpy_call = self.backend.numpy_call(self._fn, len(self.outputs), self.single_output)
+        numpy_call = self.backend.numpy_call(self._fn, len(self.outputs), self.single_output, self._host_copy)
         return numpy_call, self.backend.array_call(self._fn) if self.single_output else None
 
     def _order_updates_as_inputs(self, fgraph):
@@ -176,7 +178,7 @@ class Function:
                     break
             else:
                 if self._array_call is not None and distribution._active is None:
-                    return np.asarray(self._array_call(*args))    # no Python frame between: see _call_path
+                    return self._host_copy(self._array_call(*args))   # no Python frame between: see _call_path
                 return self._call(args)
         return self._call(self._filtered(args))
 
@@ -188,9 +190,9 @@ class Function:
     def _results(self, results):
         """The outputs among a call's results: numpy arrays, or the backend's own where borrowed."""
         if not any(self.borrowed):
-            return self.backend.outputs_to_numpy(results, len(self.outputs))
-        to_numpy = self.backend.to_numpy
-        return [r if borrow else to_numpy(r) for r, borrow in zip(results, self.borrowed)]
+            return self.backend.outputs_to_numpy(results, len(self.outputs), self._host_copy)
+        to_numpy, host_copy = self.backend.to_numpy, self._host_copy
+        return [r if borrow else to_numpy(r, host_copy) for r, borrow in zip(results, self.borrowed)]
 
     def _profiled_run(self, values):
         start = time.perf_counter()
@@ -230,11 +232,13 @@ class Function:
         return outputs[0] if self.single_output else outputs
 
     def _shared_values(self):
-        """The shared inputs' values, moved into the backend's array type once.  A value this
-        function itself adopted or stored last time is passed on unchecked (the usual case
-        in a training loop), so the per-call cost does not grow with the checks."""
+        """The shared inputs' values, moved into the backend's array type once.  When they are the
+        values this function adopted or stored last time (the usual case in a training loop), one
+        identity test in C passes them on, so the per-call cost does not grow with the checks."""
         values = [var.container_value for var in self.shared]
         known = self._known_values
+        if known is not None and all(map(operator.is_, values, known)):
+            return values
         for k, (var, value) in enumerate(zip(self.shared, values)):
             if known is None or value is not known[k]:
                 value = values[k] = var.container_value = self.backend.adopt(value, self.device)
@@ -244,13 +248,20 @@ class Function:
     def _store_updates(self, new_values):
         """Store the new shared values; a value returned for two variables (updates={a: b}) is
         copied, so that no two shared variables ever hold one buffer (Theano's DeepCopyOp).
-        A variable's own buffer, updated in place, is not another's."""
-        held = set(map(id, self._known_values or ()))
-        for var, value in zip(self.update_targets, new_values):
-            if id(value) in held and value is not var.container_value:
-                value = self.backend.copy(value)
-            held.add(id(value))
-            var.container_value = value
+        A variable's own buffer, updated in place, is not another's.  The usual case, new arrays
+        all different from each other and from the inputs, is told by one set of ids."""
+        held = self._known_values or ()
+        fresh = set(map(id, new_values))
+        if len(fresh) == len(new_values) and fresh.isdisjoint(map(id, held)):
+            for var, value in zip(self.update_targets, new_values):
+                var.container_value = value
+        else:
+            held = set(map(id, held))
+            for var, value in zip(self.update_targets, new_values):
+                if id(value) in held and value is not var.container_value:
+                    value = self.backend.copy(value)
+                held.add(id(value))
+                var.container_value = value
         self._known_values = [var.container_value for var in self.shared]
 
     def run_steps(self, *stacked):
@@ -270,8 +281,8 @@ class Function:
         return self._results(outputs)
 
     def __getstate__(self):
-        state = {k: v for k, v in self.__dict__.items()
-                 if k not in ("_fn", "_call", "_array_call", "_steps_fn", "_known_values", "_native_arrays", "backend", "profile")}
+        compiled = ("_fn", "_call", "_array_call", "_steps_fn", "_known_values", "_native_arrays", "_host_copy")
+        state = {k: v for k, v in self.__dict__.items() if k not in compiled + ("backend", "profile")}
         state["backend_name"] = self.backend.name
         return state
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import mlcore.tensor as T
+from backends import get_backend
 from mlcore import Out, function, shared
 from mlcore.function import UnusedInputError
 from mlcore.printing import debugprint, to_dot
@@ -284,6 +285,16 @@ def test_jax_compiles_programs_of_small_arrays_with_loop_emitters():
     np.testing.assert_allclose(fn(value), np.tanh(value @ small.get_value()), rtol=1e-5, atol=1e-6)
 
 
+def test_jax_compiler_options_are_those_this_xla_knows():
+    """The options probe compiles a tiny program with them: an option this XLA lacks makes the
+    compilation fail, and the functions then compile with XLA's defaults instead of failing."""
+    pytest.importorskip("jax")
+    from backends.jax.compiler import GPU_COMPILER_OPTIONS, xla_knows
+    assert xla_knows("cpu", {"xla_cpu_use_fusion_emitters": False})
+    assert xla_knows("cpu", GPU_COMPILER_OPTIONS)          # one set of debug options for every XLA
+    assert not xla_knows("cpu", {"xla_no_such_option": 1})
+
+
 def test_jax_cpu_functions_compile_without_ynnpack_library_fusions():
     """XLA's YNNPACK fusions repack a dot's weight on every call (VGG16's classifier ran 25x slower at
     batch 8), so the jax backend turns them off on the CPU; the numbers are unchanged."""
@@ -328,6 +339,39 @@ def test_jax_device_arrays_skip_filter_and_are_checked_as_jit_traces(monkeypatch
     with pytest.raises(TypeError, match="Input x expects 1 dimensions"):
         fn(jax.device_put(np.ones((3, 1), dtype="float32")), labels)
     assert w.get_value() == 4.0   # the refused calls changed nothing
+
+
+def test_jax_results_are_copied_to_numpy_by_the_copier_of_the_functions_device(monkeypatch):
+    """np.asarray on the CPU (a view through the buffer protocol); __array__ elsewhere, since a GPU
+    array refuses that protocol with an error that costs more than a small copy.  Every call path
+    (one output, several, borrowed ones, shared updates) converts with the function's copier."""
+    jax = pytest.importorskip("jax")
+    backend = get_backend("jax")
+    assert backend.host_copier("cpu") is np.asarray
+    value = jax.device_put(np.arange(6, dtype="float32").reshape(2, 3))
+    copied = backend.host_copier("gpu")(value)
+    assert type(copied) is np.ndarray
+    np.testing.assert_array_equal(copied, np.arange(6).reshape(2, 3))
+
+    copies = []
+
+    def recording_copier(self, device):
+        return lambda array: copies.append(device) or np.asarray(array)
+    monkeypatch.setattr(type(backend), "host_copier", recording_copier)
+    x = T.fvector("x")
+    w = shared(np.float32(1.0), name="w")
+    data = np.array([1, 2, 3], dtype="float32")
+    calls = [(function([x], x * 2, backend="jax"), [data * 2]),
+             (function([x], [x * 2, x.sum()], backend="jax"), [data * 2, 6]),
+             (function([x], [x * 2, Out(x + 1, borrow=True)], backend="jax"), [data * 2, data + 1]),
+             (function([x], (x * w).sum(), updates=[(w, w + 1)], backend="jax"), [6])]
+    for fn, expected in calls:
+        del copies[:]
+        results = fn(data)
+        results = results if isinstance(results, list) else [results]
+        for result, want in zip(results, expected):
+            np.testing.assert_allclose(result, want)
+        assert copies == ["cpu"] * (len(expected) - any(fn.borrowed)), fn.outputs
 
 
 def test_jax_checks_numpy_inputs_when_it_traces_with_the_rules_of_filter():

@@ -47,6 +47,18 @@ def test_float32_products_are_not_rounded_to_tf32():
     np.testing.assert_allclose(fn(x), x @ x.T, rtol=1e-6)
 
 
+def test_gpu_functions_compile_with_every_kernel_run_in_a_cuda_graph():
+    """The GPU's options: XLA records even a short run of kernels as one CUDA graph; the numbers
+    are those of the numpy reference (the convolution and MLP steps above run with them too)."""
+    from backends.jax.compiler import GPU_COMPILER_OPTIONS, compiler_options
+    assert compiler_options("gpu") == GPU_COMPILER_OPTIONS == {"xla_gpu_graph_min_graph_size": 1}
+    x = T.fmatrix("x")
+    fn = mlcore.function([x], T.nnet.softmax(T.tanh(x) * 2), backend="jax", device="gpu")
+    value = np.linspace(-2, 2, 12, dtype="float32").reshape(3, 4)
+    reference = mlcore.function([x], T.nnet.softmax(T.tanh(x) * 2), backend="numpy")
+    np.testing.assert_allclose(fn(value), reference(value), rtol=1e-6)
+
+
 def test_a_shared_value_updated_on_the_gpu_is_seen_everywhere():
     counter = mlcore.shared(np.zeros(3, dtype="float32"), name="counter")
     on_device = mlcore.function([], [], updates={counter: counter + 1}, backend="jax", device="gpu")
