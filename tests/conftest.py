@@ -22,6 +22,9 @@ os.environ.setdefault("PYTENSOR_FLAGS",
                       "compiledir=" + os.path.join(_CACHE, "pytensor-py%d.%d" % sys.version_info[:2]))
 os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(_CACHE, "jax"))
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+# jax takes 75% of a GPU's memory when it starts; with that default, a test that starts another
+# Python process using the GPU (the benchmarks' smoke run) would find it nearly full.
+os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 
 
 @pytest.fixture(scope="session", autouse=True)
