@@ -248,15 +248,15 @@ class Function:
     def _store_updates(self, new_values):
         """Store the new shared values; a value returned for two variables (updates={a: b}) is
         copied, so that no two shared variables ever hold one buffer (Theano's DeepCopyOp).
-        A variable's own buffer, updated in place, is not another's.  The usual case, new arrays
-        all different from each other and from the inputs, is told by one set of ids."""
-        held = self._known_values or ()
+        A variable's own buffer, updated in place, is not another's.  New arrays all different
+        from each other and from the inputs (jax's results) are told so by one set of ids."""
+        known = self._known_values or ()
         fresh = set(map(id, new_values))
-        if len(fresh) == len(new_values) and fresh.isdisjoint(map(id, held)):
+        if len(fresh) == len(new_values) and fresh.isdisjoint(map(id, known)):
             for var, value in zip(self.update_targets, new_values):
                 var.container_value = value
         else:
-            held = set(map(id, held))
+            held = set(map(id, known))
             for var, value in zip(self.update_targets, new_values):
                 if id(value) in held and value is not var.container_value:
                     value = self.backend.copy(value)

@@ -23,6 +23,19 @@ def test_updates_apply_after_the_outputs_all_at_once(backend):
     assert a.get_value().tolist() == [1, 2] and b.get_value().tolist() == [3, 4]
 
 
+def test_one_new_value_given_to_two_shared_variables_leaves_each_its_own_buffer(backend):
+    """updates={a: b, c: b}: each variable gets a buffer of its own (Theano's DeepCopyOp), so a later
+    in-place update of one leaves the others alone."""
+    a, b, c = (shared(np.full(3, k, "float32"), name=n) for k, n in ((0, "a"), (1, "b"), (2, "c")))
+    function([], [], updates={a: b, c: b}, backend=backend)()
+    assert len({id(v.container_value) for v in (a, b, c)}) == 3
+    bump = function([], [], updates={a: a + 1, c: c * 5}, backend=backend)
+    bump()
+    assert [v.get_value().tolist() for v in (a, b, c)] == [[2.0] * 3, [1.0] * 3, [5.0] * 3]
+    bump()
+    assert [v.get_value().tolist() for v in (a, b, c)] == [[3.0] * 3, [1.0] * 3, [25.0] * 3]
+
+
 def test_new_shared_values_come_in_the_order_of_the_inputs_they_replace(backend):
     """Momentum-style updates listed slot first: the compiled outputs still follow the shared inputs'
     order (jax gives a donated buffer to the first output of its shape), and each variable gets its value."""
