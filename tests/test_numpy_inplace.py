@@ -155,6 +155,25 @@ def test_blocked_fusion_matches_numpy_across_block_edges(size, dtype, numpy_bloc
         np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
 
 
+def test_small_programs_run_as_written_out_numpy_calls():
+    """A Composite's whole-array path is one Python function of numpy calls (fused.whole_array_function):
+    its last ufunc writes into `out` where one is given, and its result has the node's dtype."""
+    a, b, c = T.fvector("a"), T.fvector("b"), T.fvector("c")
+    fn = mlcore.function([a, b, c], c - T.tanh(a) * b, backend="numpy")
+    (node,) = [n for _, _, _, n in fn._fn.plan.steps]
+    kernels = [getattr(np, {"tanh": "tanh", "mul": "multiply", "sub": "subtract"}[o.name]) for o, _ in node.op.program]
+    whole = fused.whole_array_function(node.op, kernels, node.outputs[0].dtype, into_out=True)
+    va, vb, vc = (np.linspace(-1, 1, 7, dtype="float32") * k for k in (1, 2, 3))
+    want = vc - np.tanh(va) * vb
+    out = np.empty(7, "float32")
+    assert whole(va, vb, vc, out=out) is out
+    np.testing.assert_allclose(out, want, rtol=1e-6)
+    fresh = whole(va, vb, vc)
+    assert fresh.dtype == np.float32 and fresh is not out
+    np.testing.assert_allclose(fresh, want, rtol=1e-6)
+    np.testing.assert_allclose(fn(va, vb, vc), want, rtol=1e-6)
+
+
 def test_a_long_program_needs_few_scratch_buffers(numpy_blocks_only):
     a = T.dvector("a")
     expr = a

@@ -95,18 +95,7 @@ def blocked_composite(op, node, elemwise):
     # blocks cost: SGD's w - lr * g on a 784x500 weight took 130-166 us in blocks, 98-101 us whole.
     two_steps = len(steps) <= 2
 
-    def whole_arrays(inputs, out):
-        """Small, broadcasting or strided inputs: one numpy call per step on whole arrays, the last
-        one straight into out where there is one.  A small weight update is a few numpy calls of a
-        microsecond: the loop here is kept to the bare steps."""
-        values = list(inputs)
-        for fn, args, _ in steps[:last]:
-            values.append(fn(*[values[a] for a in args]))
-        fn, args, _ = steps[last]
-        if out is not None and into_out:
-            return fn(*[values[a] for a in args], out=out)
-        values.append(fn(*[values[a] for a in args]))
-        return np.asarray(values[op.outputs[0]], dtype=out_dtype)
+    whole_arrays = whole_array_function(op, kernels, out_dtype, into_out)
 
     def run_blocks(inputs, result, size):
         flat_out = result.reshape(-1)
@@ -131,11 +120,38 @@ def blocked_composite(op, node, elemwise):
 
     def run(*inputs, out=None):
         if two_steps or all(x.size <= SMALL for x in inputs):   # blocking would only add cost
-            return whole_arrays(inputs, out)
+            return whole_arrays(*inputs, out=out)
         shape = broadcast_shape(inputs)
         size = math.prod(shape)
         if not all((x.size == size and x.flags.c_contiguous) or x.size == 1 for x in inputs):
-            return whole_arrays(inputs, out)
+            return whole_arrays(*inputs, out=out)
         return run_blocks(inputs, np.empty(shape, dtype=out_dtype) if out is None else out, size)
     run.writes_fresh = isinstance(kernels[last], np.ufunc)   # never a view of an input (see inplace.py)
     return run
+
+
+def whole_array_function(op, kernels, out_dtype, into_out):
+    """The program for small, broadcasting or strided inputs: one numpy call per step on whole
+    arrays, written out as a Python function (as backends/numpy/straight_line.py writes a plan), the
+    last step straight into out where there is one.  A small weight update is two numpy calls of a
+    microsecond, and a loop interpreting the steps took as long again.  For w - lr * g:
+
+        def whole(v0, v1, v2, out=None):
+            v3 = f0(v0, v1)
+            if out is not None: return f1(v2, v3, out=out)
+            v4 = f1(v2, v3)
+            return asarray(v4, dtype=dtype)
+    """
+    names = {f"f{k}": fn for k, fn in enumerate(kernels)}
+    names.update(asarray=np.asarray, dtype=np.dtype(out_dtype))
+    lines = []
+    for k, (_, args) in enumerate(op.program):
+        call = f"f{k}({', '.join(f'v{a}' for a in args)}"
+        if k == len(op.program) - 1 and into_out:
+            lines.append(f"if out is not None: return {call}, out=out)")
+        lines.append(f"v{op.nin + k} = {call})")
+    lines.append(f"return asarray(v{op.outputs[0]}, dtype=dtype)")
+    source = (f"def whole({''.join(f'v{i}, ' for i in range(op.nin))}out=None):\n"
+              + "".join(f"    {line}\n" for line in lines))
+    exec(compile(source, "<fused program>", "exec"), names)
+    return names["whole"]
