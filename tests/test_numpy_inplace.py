@@ -163,6 +163,7 @@ def test_small_programs_run_as_written_out_numpy_calls():
     (node,) = [n for _, _, _, n in fn._fn.plan.steps]
     kernels = [getattr(np, {"tanh": "tanh", "mul": "multiply", "sub": "subtract"}[o.name]) for o, _ in node.op.program]
     whole = fused.whole_array_function(node.op, kernels, node.outputs[0].dtype, into_out=True)
+    assert whole.source.count("\n") == len(node.op.program) + 3   # def, one line a step, out=, return
     va, vb, vc = (np.linspace(-1, 1, 7, dtype="float32") * k for k in (1, 2, 3))
     want = vc - np.tanh(va) * vb
     out = np.empty(7, "float32")

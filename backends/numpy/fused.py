@@ -146,12 +146,14 @@ def whole_array_function(op, kernels, out_dtype, into_out):
     names.update(asarray=np.asarray, dtype=np.dtype(out_dtype))
     lines = []
     for k, (_, args) in enumerate(op.program):
-        call = f"f{k}({', '.join(f'v{a}' for a in args)}"
+        arguments = ", ".join(f"v{a}" for a in args)
         if k == len(op.program) - 1 and into_out:
-            lines.append(f"if out is not None: return {call}, out=out)")
-        lines.append(f"v{op.nin + k} = {call})")
+            lines.append(f"if out is not None: return f{k}({arguments}, out=out)")
+        lines.append(f"v{op.nin + k} = f{k}({arguments})")
     lines.append(f"return asarray(v{op.outputs[0]}, dtype=dtype)")
     source = (f"def whole({''.join(f'v{i}, ' for i in range(op.nin))}out=None):\n"
               + "".join(f"    {line}\n" for line in lines))
     exec(compile(source, "<fused program>", "exec"), names)
-    return names["whole"]
+    whole = names["whole"]
+    whole.source = source   # for reading, as a plan's
+    return whole
