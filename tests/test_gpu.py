@@ -52,6 +52,7 @@ def test_gpu_functions_compile_with_every_kernel_run_in_a_cuda_graph():
     are those of the numpy reference (the convolution and MLP steps above run with them too)."""
     from backends.jax.compiler import GPU_COMPILER_OPTIONS, compiler_options
     assert compiler_options("gpu") == GPU_COMPILER_OPTIONS == {"xla_gpu_graph_min_graph_size": 1}
+    assert compiler_options("gpu", True) is compiler_options("gpu")   # small programs: the same options
     x = T.fmatrix("x")
     fn = mlcore.function([x], T.nnet.softmax(T.tanh(x) * 2), backend="jax", device="gpu")
     value = np.linspace(-2, 2, 12, dtype="float32").reshape(3, 4)

@@ -134,6 +134,8 @@ def compiler_options(device, small=False):
     """The options for mlcore's jits on device (small: a program of small arrays only), or None
     where this XLA does not know them."""
     if device != "cpu":
+        if small:   # the GPU's options are the same for every program: one probe, not one per size
+            return compiler_options(device)
         return GPU_COMPILER_OPTIONS if xla_knows(device, GPU_COMPILER_OPTIONS) else None
     options = {**CPU_COMPILER_OPTIONS, **(SMALL_PROGRAM_OPTIONS if small else {})}
     if xla_knows(device, options):
