@@ -5,9 +5,9 @@ numpy, theano (PyTensor) and jax backends.
     import mlcore.tensor as T       # Theano's front end
 """
 from mlcore import config  # noqa: F401
-from mlcore.function import Out, function  # noqa: F401
-from mlcore.graph import grad, shared  # noqa: F401
-from mlcore.printing import debugprint  # noqa: F401
+from mlcore.function import In, Out, function  # noqa: F401
+from mlcore.graph import clone, grad, shared  # noqa: F401
+from mlcore.printing import debugprint, pp  # noqa: F401
 
 __version__ = "0.1.0"
 

@@ -7,6 +7,7 @@ defaults below.  An explicit backend=/device= argument to mlcore.function beats 
 """
 import json
 import os
+import sys
 
 _DEFAULTS = {"floatx": "float32", "epsilon": 1e-7, "image_data_format": "channels_last",
              "backend": "auto", "device": "cpu"}
@@ -107,3 +108,12 @@ def device():
 
 def set_device(name):
     _overrides["device"] = name
+
+
+class _ConfigModule(type(os)):
+    """theano.config.floatX, read and assigned as Theano code does, is floatx()/set_floatx()."""
+
+    floatX = property(lambda self: floatx(), lambda self, value: set_floatx(value))
+
+
+sys.modules[__name__].__class__ = _ConfigModule

@@ -7,6 +7,7 @@ shared variable keeps one logical value across backends.
 """
 import operator
 import time
+import warnings
 
 import numpy as np
 
@@ -37,6 +38,19 @@ class Out:
         return "Out(%r, borrow=%s)" % (self.variable, self.borrow)
 
 
+class In:
+    """An input with a default value and a keyword name, as theano.In: function([x, In(y, value=1)], z)
+    may then be called f(x) or f(x, y=2).  name defaults to the variable's name."""
+
+    def __init__(self, variable, name=None, value=None):
+        self.variable = variable
+        self.name = name if name is not None else variable.name
+        self.value = value
+
+    def __repr__(self):
+        return "In(%r, name=%r, value=%r)" % (self.variable, self.name, self.value)
+
+
 def _update_pairs(updates):
     if updates is None:
         return []
@@ -64,9 +78,12 @@ def _update_pairs(updates):
     return out
 
 
-def _with_default_updates(outputs, updates):
-    """Add the default updates (random keys) of shared variables the graph uses."""
-    updated = {id(t) for t, _ in updates}
+def _with_default_updates(outputs, updates, no_default_updates=False):
+    """Add the default updates (random keys) of shared variables the graph uses, except with
+    no_default_updates=True, or of the shared variables it lists (theano.function's argument)."""
+    if no_default_updates is True:
+        return updates
+    updated = {id(t) for t, _ in updates} | {id(v) for v in no_default_updates or ()}
     pending = outputs + [e for _, e in updates]
     while pending:
         found = []
@@ -84,10 +101,13 @@ class Function:
 
     def __init__(self, inputs, outputs=None, updates=None, givens=None, backend=None, device=None,
                  rewrites="fast_run", profile=False, allow_input_downcast=None, on_unused_input="raise",
-                 name=None, batch_inputs=False):
+                 name=None, batch_inputs=False, no_default_updates=False):
         from backends import get_backend
         from mlcore import config
-        self.inputs = list(inputs)
+        inputs = [i if isinstance(i, In) else In(i) for i in inputs]
+        self.inputs = [i.variable for i in inputs]
+        self.input_names = [i.name for i in inputs]
+        self.defaults = [i.value for i in inputs]
         for inp in self.inputs:
             if not isinstance(inp, Variable) or inp.owner is not None or isinstance(inp, (Constant, SharedVariable)):
                 raise TypeError("function inputs must be symbolic inputs such as T.matrix(); %r is not" % (inp,))
@@ -95,9 +115,14 @@ class Function:
         outs = [] if outputs is None else [outputs] if self.single_output else list(outputs)
         self.outputs = [o.variable if isinstance(o, Out) else as_tensor_variable(o) for o in outs]
         self.borrowed = tuple(isinstance(o, Out) and o.borrow for o in outs)
-        pairs = _with_default_updates(self.outputs, _update_pairs(updates))
-        self.update_targets = [t for t, _ in pairs]
+        updates = _update_pairs(updates)
         givens = dict(givens.items() if isinstance(givens, dict) else givens or [])
+        self._definition = dict(inputs=inputs, outputs=outputs, updates=list(updates), givens=givens,
+                                backend=backend, device=device, rewrites=rewrites,
+                                allow_input_downcast=allow_input_downcast, on_unused_input=on_unused_input,
+                                batch_inputs=batch_inputs, no_default_updates=no_default_updates)
+        pairs = _with_default_updates(self.outputs, updates, no_default_updates)
+        self.update_targets = [t for t, _ in pairs]
         fgraph = FunctionGraph(self.inputs, self.outputs + [e for _, e in pairs], replacements=givens)
         used = graph_inputs(fgraph.outputs)
         self._check_inputs(used, on_unused_input)
@@ -117,6 +142,19 @@ class Function:
         self.profile = Profile(name or "function", self.backend.name) if profile else None
         self._donate = self._donated()
         self._compile()
+
+    def copy(self, swap=None, delete_updates=False, name=None):
+        """The same function compiled anew, as Theano's copy: swap={old_shared: new_shared} makes
+        the copy read and update other shared variables, delete_updates=True gives it no updates
+        (random streams included)."""
+        definition = dict(self._definition, name=name or self.name)
+        swap = dict(swap or {})
+        definition["givens"] = {**definition["givens"], **swap}
+        if delete_updates:
+            definition.update(updates=[], no_default_updates=True, on_unused_input="ignore")
+        else:
+            definition["updates"] = [(swap.get(t, t), e) for t, e in definition["updates"]]
+        return Function(**definition)
 
     def _compile(self):
         """The backend's callable for the rewritten graph (also after unpickling)."""
@@ -164,10 +202,14 @@ class Function:
         if missing:
             raise ValueError("The outputs depend on %s, which %s not among the function's inputs"
                              % (", ".join(map(repr, missing)), "is" if len(missing) == 1 else "are"))
+        if on_unused_input not in ("raise", "warn", "ignore"):
+            raise ValueError("on_unused_input must be 'raise', 'warn' or 'ignore', got %r" % (on_unused_input,))
         unused = [v for v in self.inputs if id(v) not in used_ids]
+        message = "Input(s) %s are not used to compute the outputs" % ", ".join(map(repr, unused))
         if unused and on_unused_input == "raise":
-            raise UnusedInputError("Input(s) %s are not used to compute the outputs; pass "
-                                   "on_unused_input='ignore' to allow this" % ", ".join(map(repr, unused)))
+            raise UnusedInputError(message + "; pass on_unused_input='ignore' to allow this")
+        if unused and on_unused_input == "warn":
+            warnings.warn(message)
 
     def __call__(self, *args, **kwargs):
         if kwargs or len(args) != self._arity:
@@ -202,13 +244,16 @@ class Function:
         return outputs
 
     def _positional(self, args, kwargs):
-        """The call's arguments in input order (inputs may be given by name, as in Theano)."""
+        """The call's arguments in input order: inputs may be given by name, and those left out
+        take their In(..., value=) defaults, as in Theano."""
         args = list(args) + [None] * (len(self.inputs) - len(args))
-        names = {v.name: k for k, v in enumerate(self.inputs)}
+        names = {name: k for k, name in enumerate(self.input_names)}
         for key, value in kwargs.items():
             if key not in names:
                 raise TypeError("Unknown input name %r; inputs: %s" % (key, list(names)))
             args[names[key]] = value
+        if len(args) == len(self.inputs):
+            args = [default if a is None else a for a, default in zip(args, self.defaults)]
         if len(args) != len(self.inputs) or any(a is None for a in args):
             raise TypeError("Function expects %d input(s) (%s), got %d"
                             % (len(self.inputs), ", ".join(map(repr, self.inputs)),
@@ -297,7 +342,7 @@ class Function:
 
 def function(inputs, outputs=None, updates=None, givens=None, backend=None, device=None, rewrites="fast_run",
              profile=False, allow_input_downcast=None, on_unused_input="raise", name=None, mode=None,
-             batch_inputs=False):
+             batch_inputs=False, no_default_updates=False):
     """Compile outputs (and updates) as a function of inputs (theano.function's signature).
 
     backend/device pick where it runs (default: mlcore.config); rewrites is a preset
@@ -306,8 +351,9 @@ def function(inputs, outputs=None, updates=None, givens=None, backend=None, devi
     and friends are accepted as Theano spells the presets.  batch_inputs=True says every input
     has the batch as its leading axis (the model's steps): under an mlcore.distribution they are
     split over the devices, while other functions' inputs are copied to each.
+    no_default_updates=True (or a list of shared variables) leaves random streams where they are.
     """
     if mode is not None:
         rewrites = {"fast_run": "fast_run", "fast_compile": "fast_compile"}.get(str(mode).lower(), rewrites)
     return Function(inputs, outputs, updates, givens, backend, device, rewrites, profile,
-                    allow_input_downcast, on_unused_input, name, batch_inputs)
+                    allow_input_downcast, on_unused_input, name, batch_inputs, no_default_updates)

@@ -74,6 +74,28 @@ def debugprint(obj, file=None, print_type=False, depth=-1):
     return text
 
 
+_INFIX = {"Add": "+", "Sub": "-", "Mul": "*", "TrueDiv": "/", "IntDiv": "//", "Mod": "%", "Pow": "**",
+          "Eq": "==", "Neq": "!=", "Lt": "<", "Le": "<=", "Gt": ">", "Ge": ">=", "And": "&", "Or": "|"}
+
+
+def pp(var):
+    """One variable's graph as one infix expression (Theano's pp): ((x ** 2) * 3).  Inputs print by
+    name, constants by value, other ops as op(args)."""
+    node = var.owner
+    if node is None:
+        return repr(var) if isinstance(var, Constant) or var.name else "<%s>" % (var.type,)
+    args = [pp(i) for i in node.inputs]
+    name = type(node.op).__name__
+    if name in _INFIX and len(args) == 2:
+        return "(%s %s %s)" % (args[0], _INFIX[name], args[1])
+    if name == "Neg":
+        return "-%s" % args[0]
+    return "%s(%s)" % (node.op, ", ".join(args))
+
+
+pprint = pp
+
+
 def to_dot(obj):
     """Graphviz dot text: boxes for ops, ellipses for variables."""
     roots, _ = _roots(obj)

@@ -90,11 +90,6 @@ def test_pool_2d_on_3d_and_5d_inputs(rng):
         np.testing.assert_allclose(got, pool_ref(x, (2, 2)), atol=1e-12)
 
 
-def test_pool_2d_ignore_border_false_needs_static_sizes():
-    with pytest.raises(ValueError, match="ignore_border"):
-        T.signal.pool.pool_2d(T.dtensor4(), (2, 2), ignore_border=False)
-
-
 def test_symbolic_index_shapes_and_values(rng):
     x = rng.normal(size=(5, 4))
     X, i, j = T.dmatrix(), T.lscalar(), T.lscalar()

@@ -197,3 +197,96 @@ def test_random_sizes_may_be_symbolic():
     mask = srng.binomial(x.shape, p=0.5, dtype="float32")
     out = run([x], x * mask, np.ones((3, 4), "float32"))
     assert out.shape == (3, 4) and out.dtype == np.float32 and set(np.unique(out)) <= {0, 1}
+
+
+def test_shared_borrow_strict_and_broadcastable():
+    value = np.zeros(3)
+    borrowed, copied = mlcore.shared(value, borrow=True), mlcore.shared(value)
+    value += 1                                    # Theano's aliasing: a borrowed array is the value
+    assert borrowed.get_value()[0] == 1 and copied.get_value()[0] == 0
+    strict = mlcore.shared(np.zeros(2, dtype="float32"), strict=True)
+    with pytest.raises(TypeError):
+        strict.set_value(np.zeros(2))
+    growing = mlcore.shared(np.zeros((1, 3)), broadcastable=(False, False))
+    growing.set_value(np.ones((4, 3)))
+    assert float(mlcore.function([], growing.sum())()) == 12
+
+
+def test_config_floatX_reads_and_sets_floatx():
+    assert mlcore.config.floatX == mlcore.config.floatx()
+    try:
+        mlcore.config.floatX = "float64"
+        assert T.matrix().dtype == "float64"
+    finally:
+        mlcore.config.reload()
+
+
+def test_plural_constructors():
+    a, b = T.dmatrices("a", "b")
+    assert (a.name, b.name, a.dtype, a.ndim) == ("a", "b", "float64", 2)
+    assert T.iscalars("i").dtype == "int32" and len(T.fvectors(3)) == 3 and T.wvector().dtype == "int16"
+
+
+def test_lop_and_rop_against_finite_differences(rng):
+    x, W, V = T.dvector("x"), T.dmatrix("W"), T.dmatrix("V")
+    u = T.dvector("u")
+    y = T.tanh(T.dot(x, W))
+    xv, Wv, Vv = rng.standard_normal(3), rng.standard_normal((3, 2)), rng.standard_normal((3, 2))
+    uv = rng.standard_normal(2)
+    eps = 1e-6
+    jv = (np.tanh(xv @ (Wv + eps * Vv)) - np.tanh(xv @ (Wv - eps * Vv))) / (2 * eps)
+    np.testing.assert_allclose(mlcore.function([W, V, x], T.Rop(y, W, V))(Wv, Vv, xv), jv, rtol=1e-6)
+    vj = np.outer(xv, uv * (1 - np.tanh(xv @ Wv) ** 2))
+    np.testing.assert_allclose(mlcore.function([W, u, x], T.Lop(y, W, u))(Wv, uv, xv), vj, rtol=1e-10)
+
+
+def test_clone_replaces_variables_in_a_copy():
+    x = T.dvector("x")
+    z = x * 2
+    moved = mlcore.clone(z, replace={x: x + 1})
+    np.testing.assert_array_equal(moved.eval({x: np.ones(2)}), [4, 4])
+    np.testing.assert_array_equal(z.eval({x: np.ones(2)}), [2, 2])
+
+
+def test_theano_signatures_of_small_functions(rng):
+    a, b, c = rng.standard_normal((5, 4)), rng.standard_normal((5, 4)), rng.standard_normal((5, 3, 4))
+    A, B, C = T.dmatrix(), T.dmatrix(), T.dtensor3()
+    np.testing.assert_allclose(T.batched_dot(A, B).eval({A: a, B: b}), (a * b).sum(1))
+    np.testing.assert_allclose(T.batched_dot(C, B).eval({C: c, B: b}), np.einsum("nik,nk->ni", c, b))
+    np.testing.assert_array_equal(T.stack(A, B).eval({A: a, B: b}), np.stack([a, b]))
+    assert T.zeros_like(A, dtype="int32").dtype == "int32" and T.ones_like(A, dtype="int8").dtype == "int8"
+    big, where = T.max_and_argmax(A, axis=1)
+    np.testing.assert_array_equal(where.eval({A: a}), a.argmax(1))
+    np.testing.assert_array_equal(big.eval({A: a}), a.max(1))
+    small = T.bvector()
+    assert int(T.sum(small, dtype="int32").eval({small: np.full(3, 100, "int8")})) == 300
+    assert int(small.sum(dtype="int32").eval({small: np.full(3, 100, "int8")})) == 300
+    # a constant 1 in a symbolic shape is statically 1, so the result broadcasts, as in Theano
+    assert T.zeros((A.shape[0], 1)).broadcastable == (False, True)
+    np.testing.assert_array_equal((A + A.sum(1).reshape((A.shape[0], 1))).eval({A: a}), a + a.sum(1, keepdims=True))
+
+
+def test_nnet_extras(rng):
+    a = rng.standard_normal((4, 5)) * 3
+    A = T.dmatrix()
+    np.testing.assert_allclose(T.nnet.hard_sigmoid(A).eval({A: a}), np.clip(0.2 * a + 0.5, 0, 1))
+    np.testing.assert_allclose(T.nnet.elu(A).eval({A: a}), np.where(a > 0, a, np.expm1(a)))
+    np.testing.assert_allclose(T.nnet.softsign(A).eval({A: a}), a / (1 + abs(a)))
+    shape = T.nnet.abstract_conv.get_conv_output_shape((2, 3, 7, 6), (4, 3, 3, 2), "full", (1, 1), (2, 1))
+    X, W = T.dtensor4(), T.dtensor4()
+    out = T.nnet.abstract_conv.conv2d(X, W, border_mode="full", filter_dilation=(2, 1), filter_shape=(4, 3, 3, 2))
+    values = {X: rng.standard_normal((2, 3, 7, 6)), W: rng.standard_normal((4, 3, 3, 2))}
+    assert shape == (2, 4, 11, 7) == out.eval(values).shape
+    assert T.nnet.conv.conv2d is T.nnet.conv2d
+
+
+@pytest.mark.parametrize("stride", [(1, 1), (2, 2), (3, 3), (1, 2)])
+@pytest.mark.parametrize("mode", ["max", "sum", "average_inc_pad", "average_exc_pad"])
+def test_pool_2d_keeps_partial_windows_of_inputs_of_unknown_shape(stride, mode, rng):
+    """ignore_border=False (Theano's default) on a T.tensor4() equals the same pool on a static shape."""
+    from mlcore.tensor.signal import pool
+    a = rng.standard_normal((2, 1, 5, 4))
+    dynamic, static = T.dtensor4(), T.tensor4(dtype="float64", shape=a.shape)
+    kw = dict(ws=(2, 3), ignore_border=False, stride=stride, mode=mode)
+    np.testing.assert_array_equal(pool.pool_2d(dynamic, **kw).eval({dynamic: a}),
+                                  pool.pool_2d(static, **kw).eval({static: a}))

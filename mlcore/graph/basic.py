@@ -152,10 +152,13 @@ class SharedVariable(Variable):
     attribute: a training step touches it a few dozen times).
     """
 
-    def __init__(self, value, name=None, strict=False, shape=None):
-        value = np.array(value)
-        super().__init__(TensorType(value.dtype, value.shape if shape is None else shape), name=name)
+    def __init__(self, value, name=None, strict=False, shape=None, borrow=False, broadcastable=None):
+        value = np.asarray(value) if borrow else np.array(value)
+        if shape is None and broadcastable is None:
+            shape = value.shape
+        super().__init__(TensorType(value.dtype, shape, broadcastable), name=name)
         self.container_value = value
+        self.strict = strict
         self.default_update = None
 
     def get_value(self, borrow=False):
@@ -163,15 +166,15 @@ class SharedVariable(Variable):
         return value if borrow else value.copy()
 
     def set_value(self, value, borrow=False):
-        value = np.array(value, copy=not borrow)
+        value = np.asarray(value) if borrow else np.array(value)
         if value.dtype != self.dtype:
-            if not np.can_cast(value.dtype, self.dtype, "same_kind"):
+            if self.strict or not np.can_cast(value.dtype, self.dtype, "same_kind"):
                 raise TypeError("Shared variable %s holds %s; cannot set a %s value"
                                 % (self.name or "", self.dtype, value.dtype))
             value = value.astype(self.dtype)
         if value.ndim != self.ndim or any(s is not None and s != v for s, v in zip(self.type.shape, value.shape)):
-            raise ValueError("Shared variable %s has shape %s; cannot set a value of shape %s"
-                             % (self.name or "", self.type, value.shape))
+            raise ValueError("Shared variable %s has shape %s; cannot set a value of shape %s (create it "
+                             "with shape=(None, ...) to let a dim change)" % (self.name or "", self.type, value.shape))
         self.container_value = value
 
     def __getstate__(self):
@@ -183,9 +186,13 @@ class SharedVariable(Variable):
         return self  # a shared variable is one object wherever it appears
 
 
-def shared(value, name=None, strict=False, shape=None):
-    """Make a SharedVariable (Theano's theano.shared)."""
-    return SharedVariable(value, name=name, strict=strict, shape=shape)
+def shared(value, name=None, strict=False, allow_downcast=None, borrow=False, shape=None, broadcastable=None):
+    """Make a SharedVariable (Theano's theano.shared).  borrow=True keeps the given numpy array as
+    the value instead of a copy; strict=True refuses set_value of another dtype.  The value's shape
+    is the variable's static shape unless shape= (None for a dim that may change) or Theano's
+    broadcastable= says otherwise.  allow_downcast is accepted for Theano's signature: set_value
+    casts within a kind (float64 to float32) as it is."""
+    return SharedVariable(value, name=name, strict=strict, shape=shape, borrow=borrow, broadcastable=broadcastable)
 
 
 class Apply:
@@ -276,6 +283,17 @@ def toposort(outputs, blockers=()):
                 if inp.owner is not None and id(inp.owner) not in seen:
                     stack.append((inp, False))
     return order
+
+
+def clone(output, replace=None):
+    """output (a variable or a list) rebuilt with the variables of replace (a dict or pairs)
+    substituted, as theano.clone; the original graph is left as it was."""
+    from mlcore.graph.fgraph import FunctionGraph
+    from mlcore.graph.ops.common import as_tensor_variable
+    outputs = list(output) if isinstance(output, (list, tuple)) else [output]
+    pairs = replace.items() if isinstance(replace, dict) else replace or ()
+    cloned = FunctionGraph([], outputs, {old: as_tensor_variable(new) for old, new in pairs}).outputs
+    return cloned if isinstance(output, (list, tuple)) else cloned[0]
 
 
 def graph_inputs(outputs):

@@ -81,6 +81,30 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_g
     return out[0] if single else out
 
 
+def Lop(f, wrt, eval_points, consider_constant=None, disconnected_inputs="raise"):
+    """eval_points times the Jacobian of f wrt (a vector-Jacobian product), as Theano's Lop;
+    f and eval_points may be lists of matching variables."""
+    fs = list(f) if isinstance(f, (list, tuple)) else [f]
+    points = list(eval_points) if isinstance(eval_points, (list, tuple)) else [eval_points]
+    return grad(None, wrt, consider_constant, disconnected_inputs, dict(zip(fs, points)))
+
+
+def Rop(f, wrt, eval_points):
+    """The Jacobian of f wrt times eval_points (a Jacobian-vector product), as Theano's Rop, from
+    two reverse passes: d/du <Lop(f, wrt, u), v> = J v for a stand-in u, which J v does not depend
+    on and which is then replaced by f (any value of its type would do)."""
+    from mlcore.graph.basic import clone
+    single = isinstance(f, Variable)
+    fs = [f] if single else list(f)
+    wrts = list(wrt) if isinstance(wrt, (list, tuple)) else [wrt]
+    points = list(eval_points) if isinstance(eval_points, (list, tuple)) else [eval_points]
+    us = [y.type() for y in fs]
+    pulled = Lop(fs, wrts, us, disconnected_inputs="ignore")
+    inner = sum((g * v).sum() for g, v in zip(pulled, points))
+    out = clone(grad(inner, us, disconnected_inputs="ignore"), dict(zip(us, fs)))
+    return out[0] if single else out
+
+
 def _stabilized(cost, keep):
     """cost with the stabilize rewrites applied first (log(softmax) -> log_softmax, ...),
     so that the gradient graph, built from it, is stable too (Theano rewrote the

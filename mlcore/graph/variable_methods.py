@@ -48,9 +48,10 @@ METHODS = {
     "size": property(lambda self: ops.prod(shape_of(self))),
     "T": property(lambda self: ops.transpose(self)),
     "transpose": lambda self, *axes: ops.transpose(self, axes[0] if len(axes) == 1 else (axes or None)),
-    "sum": lambda self, axis=None, keepdims=False, dtype=None: ops.sum_(
+    "sum": lambda self, axis=None, dtype=None, keepdims=False: ops.sum_(
         self if dtype is None else ops.cast(self, dtype), axis, keepdims),
-    "mean": lambda self, axis=None, keepdims=False: ops.mean(self, axis, keepdims),
+    "mean": lambda self, axis=None, dtype=None, keepdims=False: ops.mean(
+        self if dtype is None else ops.cast(self, dtype), axis, keepdims),
     "max": lambda self, axis=None, keepdims=False: ops.max_(self, axis, keepdims),
     "min": lambda self, axis=None, keepdims=False: ops.min_(self, axis, keepdims),
     "prod": lambda self, axis=None, keepdims=False: ops.prod(self, axis, keepdims),

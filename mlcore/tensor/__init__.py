@@ -5,19 +5,19 @@ T.signal.pool.pool_2d, T.random.RandomStreams.
 """
 from mlcore import config
 from mlcore.graph.basic import TensorType
-from mlcore.graph.gradient import disconnected_grad, grad, zero_grad  # noqa: F401
+from mlcore.graph.gradient import Lop, Rop, disconnected_grad, grad, zero_grad  # noqa: F401
 from mlcore.graph.ops import as_tensor_variable, constant  # noqa: F401
+from mlcore.graph.ops import elemwise as _ew, reduce as _reduce, shape as _shape
 from mlcore.graph.ops.elemwise import (abs_, and_, cast, ceil, clip, cos, eq, exp, expm1, floor, ge, gt,  # noqa: F401
                                        int_div, le, log, log1p, lt, maximum, minimum, mod, neg, neq,
-                                       ones_like, or_, round_, second, sigmoid, sign, sin, softplus,
-                                       sqr, sqrt, switch, tanh, true_div, zeros_like)
+                                       or_, round_, second, sigmoid, sign, sin, softplus,
+                                       sqr, sqrt, switch, tanh, true_div)
 from mlcore.graph.ops.linalg import batched_dot, dot, gemm, matmul, outer, tensordot  # noqa: F401
-from mlcore.graph.ops.reduce import argmax, argmin, mean, prod, std, var  # noqa: F401
+from mlcore.graph.ops.reduce import argmax, argmin, prod, std, var  # noqa: F401
 from mlcore.graph.ops.reduce import max_ as max  # noqa: F401
 from mlcore.graph.ops.reduce import min_ as min  # noqa: F401
-from mlcore.graph.ops.reduce import sum_ as sum  # noqa: F401
 from mlcore.graph.ops.shape import (alloc, arange, concatenate, dimshuffle, flatten, inc_subtensor,  # noqa: F401
-                                    ones, pad, reshape, set_subtensor, shape, stack, transpose, zeros)
+                                    ones, pad, reshape, set_subtensor, shape, transpose, zeros)
 from mlcore.tensor import nnet, random, signal  # noqa: F401
 
 abs = abs_  # noqa: A001
@@ -29,6 +29,34 @@ sub = lambda x, y: as_tensor_variable(x) - y  # noqa: E731
 mul = lambda x, y: as_tensor_variable(x) * y  # noqa: E731
 add = lambda x, y: as_tensor_variable(x) + y  # noqa: E731
 concat = concatenate
+
+
+def sum(input, axis=None, dtype=None, keepdims=False):  # noqa: A001
+    """Theano's sum: dtype= casts the input first (an int8 sum that must not wrap, say)."""
+    return _reduce.sum_(input if dtype is None else cast(input, dtype), axis, keepdims)
+
+
+def mean(input, axis=None, dtype=None, keepdims=False):
+    return _reduce.mean(input if dtype is None else cast(input, dtype), axis, keepdims)
+
+
+def max_and_argmax(a, axis=None, keepdims=False):
+    """(max, argmax) along axis, as Theano's max_and_argmax."""
+    return max(a, axis, keepdims), argmax(a, axis, keepdims)
+
+
+def zeros_like(model, dtype=None):
+    """Zeros of model's shape, in model's dtype or dtype."""
+    return _ew.zeros_like(model if dtype is None else cast(model, dtype))
+
+
+def ones_like(model, dtype=None):
+    return _ew.ones_like(model if dtype is None else cast(model, dtype))
+
+
+def stack(*tensors, axis=0):
+    """Join tensors along a new axis: stack([a, b], axis=0), or Theano's older stack(a, b, c)."""
+    return _shape.stack(tensors[0] if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)) else tensors, axis)
 
 
 def tensor(dtype=None, shape=None, name=None, broadcastable=None):
@@ -44,10 +72,20 @@ def _maker(ndim, dtype=None, pattern=None):
     return make
 
 
-scalar, vector, matrix, tensor3, tensor4 = (_maker(n) for n in range(5))
-row, col = _maker(2, pattern=(1, None)), _maker(2, pattern=(None, 1))
-for _prefix, _dtype in (("f", "float32"), ("d", "float64"), ("i", "int32"), ("l", "int64"), ("b", "int8")):
-    for _ndim, _kind in enumerate(("scalar", "vector", "matrix", "tensor3", "tensor4")):
-        globals()[_prefix + _kind] = _maker(_ndim, _dtype)
-    globals()[_prefix + "row"] = _maker(2, _dtype, (1, None))
-    globals()[_prefix + "col"] = _maker(2, _dtype, (None, 1))
+def _plural(make):
+    """Theano's dmatrices('a', 'b'): one variable per name (one name: the variable itself;
+    an int n: n unnamed ones)."""
+    def make_all(*names):
+        if len(names) == 1 and isinstance(names[0], int):
+            return [make() for _ in range(names[0])]
+        return make(names[0]) if len(names) == 1 else [make(n) for n in names]
+    return make_all
+
+
+_KINDS = (("scalar", 0, None), ("vector", 1, None), ("matrix", 2, None), ("tensor3", 3, None),
+          ("tensor4", 4, None), ("row", 2, (1, None)), ("col", 2, (None, 1)))
+for _prefix, _dtype in (("", None), ("f", "float32"), ("d", "float64"), ("b", "int8"), ("w", "int16"),
+                        ("i", "int32"), ("l", "int64")):
+    for _kind, _ndim, _pattern in _KINDS:
+        globals()[_prefix + _kind] = _maker(_ndim, _dtype, _pattern)
+        globals()[_prefix + ("matrices" if _kind == "matrix" else _kind + "s")] = _plural(globals()[_prefix + _kind])

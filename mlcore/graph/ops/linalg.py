@@ -132,8 +132,15 @@ def tensordot(a, b, axes=2):
 
 
 def batched_dot(x, y):
-    """Theano's batched_dot: one matrix product per leading index."""
-    return matmul(x, y)
+    """Theano's batched_dot: one dot product per leading index.  A 2-d operand is a batch of
+    vectors: (n, k) with (n, k) gives (n,), (n, i, k) with (n, k) gives (n, i)."""
+    from mlcore.graph.ops.shape import DimShuffle
+    x, y = as_tensor_variable(x), as_tensor_variable(y)
+    if x.ndim != 2 and y.ndim != 2:
+        return matmul(x, y)
+    out = matmul(DimShuffle((0, "x", 1))(x) if x.ndim == 2 else x, DimShuffle((0, 1, "x"))(y) if y.ndim == 2 else y)
+    drop = ([1] if x.ndim == 2 else []) + ([2] if y.ndim == 2 else [])
+    return DimShuffle([d for d in range(3) if d not in drop])(out)
 
 
 def outer(x, y):

@@ -85,7 +85,7 @@ class Reshape(Op):
 
     def make_node(self, x, new_shape):
         x, new_shape = as_tensor_variable(x), as_tensor_variable(new_shape)
-        out_shape = [None] * self.ndim
+        out_shape = [None if d == -1 else d for d in static_entries(new_shape, self.ndim)]
         if isinstance(new_shape, Constant):
             dims = [int(d) for d in new_shape.data]
             if None not in x.type.shape:
@@ -105,11 +105,21 @@ class Reshape(Op):
         return [reshape(output_grads[0], shape(inputs[0])), None]
 
 
+def static_entries(vector, n):
+    """The n entries of an int vector known when the graph is built, None where not: a constant's,
+    or the constants among those stack() joined, so that, as in Theano, T.zeros((k, 1)) and
+    x.reshape((k, 1)) are statically 1 (broadcastable) along their last dim."""
+    if isinstance(vector, Constant):
+        return [int(d) for d in vector.data]
+    node = vector.owner
+    if node is not None and isinstance(node.op, Concatenate) and all(i.type.shape == (1,) for i in node.inputs):
+        return [int(i.data[0]) if isinstance(i, Constant) else None for i in node.inputs]
+    return [None] * n
+
+
 def reshape(x, new_shape, ndim=None):
     x = as_tensor_variable(x)
-    if isinstance(new_shape, (list, tuple)) and not any(isinstance(d, Variable) for d in new_shape):
-        new_shape = constant(np.array(new_shape, dtype="int64"))
-    new_shape = cast_int(as_tensor_variable(new_shape))
+    new_shape = cast_int(_shape_vector(new_shape))
     ndim = new_shape.type.shape[0] if ndim is None else ndim
     if ndim is None:
         raise ValueError("reshape: the length of the new shape must be known; pass ndim=")
@@ -457,7 +467,7 @@ class Alloc(Op):
         value, shape_vector = as_tensor_variable(value), cast_int(as_tensor_variable(shape_vector))
         value = with_dtype(value, common_dtype([value]))     # a Python float fills with floatx
         ndim = shape_vector.type.shape[0]
-        dims = [int(d) for d in shape_vector.data] if isinstance(shape_vector, Constant) else [None] * ndim
+        dims = static_entries(shape_vector, ndim)
         if value.ndim > ndim or any(v not in (None, 1) and d is not None and v != d for v, d in
                                     zip(value.type.shape, dims[ndim - value.ndim:])):
             raise ValueError("alloc: a value of %s cannot fill a tensor of shape %s" % (value.type, dims))
@@ -476,7 +486,8 @@ def _shape_vector(shape_):
         shape_ = (shape_,)
     if isinstance(shape_, (list, tuple)):
         if any(isinstance(d, Variable) for d in shape_):
-            return stack([cast_int(as_tensor_variable(d)) for d in shape_])
+            return stack([cast_int(as_tensor_variable(d)) if isinstance(d, Variable) else constant(d, dtype="int64")
+                          for d in shape_])
         return constant(np.array(shape_, dtype="int64").reshape(-1))
     return as_tensor_variable(shape_)
 

@@ -1,22 +1,27 @@
 """T.signal.pool.pool_2d with Theano's semantics: pools the last two dims of any >= 2-d input."""
 from mlcore.graph.ops.common import as_tensor_variable
+from mlcore.graph.ops.elemwise import maximum
 from mlcore.graph.ops.nn import Pool2D
-from mlcore.graph.ops.shape import reshape, shape, stack
+from mlcore.graph.ops.shape import concatenate, reshape, shape, stack
 
 MODES = {"max": ("max", True), "sum": ("sum", True), "average_inc_pad": ("average", True),
          "average_exc_pad": ("average", False), "average": ("average", True)}
 
 
-def _ceil_extra(size, ws, stride):
-    """Extra end padding giving Theano's ignore_border=False output size (partial windows kept)."""
-    if size is None:
-        raise ValueError("pool_2d(ignore_border=False) needs the pooled dims' sizes to be known; "
-                         "give the input a static shape or use ignore_border=True")
+def _ceil_count(size, ws, stride):
+    """Theano's ignore_border=False output size (partial windows kept); size an int or symbolic."""
     if stride >= ws:
-        out = (size - 1) // stride + 1
-    else:
-        out = max(0, (size - 1 - ws + stride) // stride) + 1
-    return max(0, (out - 1) * stride + ws - size)
+        return (size - 1) // stride + 1
+    first = (size - 1 - ws + stride) // stride
+    return (max(0, first) if isinstance(first, int) else maximum(first, 0)) + 1
+
+
+def _ceil_extra(size, ws, stride):
+    """End padding giving the ignore_border=False windows: exact for a known size; for an unknown
+    one the most any size needs, the extra windows it may give being cut off afterwards."""
+    if size is None:
+        return max(ws, stride) - 1
+    return max(0, (_ceil_count(size, ws, stride) - 1) * stride + ws - size)
 
 
 def pool_2d(input, ws=None, ignore_border=None, stride=None, pad=(0, 0), mode="max", ds=None, st=None,
@@ -47,6 +52,7 @@ def pool_2d(input, ws=None, ignore_border=None, stride=None, pad=(0, 0), mode="m
     s = shape(x)
     flat = reshape(x, stack([-1, s[x.ndim - 2], s[x.ndim - 1], 1]), ndim=4)
     pooled = Pool2D(ws, stride, pads, kind, include_pad)(flat)
+    if not ignore_border and None in x.type.shape[-2:]:
+        pooled = pooled[:, :_ceil_count(s[x.ndim - 2], ws[0], stride[0]), :_ceil_count(s[x.ndim - 1], ws[1], stride[1])]
     ps = shape(pooled)
-    from mlcore.graph.ops.shape import concatenate
     return reshape(pooled, concatenate([lead, ps[1:3]]), ndim=x.ndim)

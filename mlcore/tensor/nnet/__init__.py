@@ -32,6 +32,24 @@ def categorical_crossentropy(coding_dist, true_dist):
                     % (true_dist.type, coding_dist.type))
 
 
+crossentropy_categorical_1hot = categorical_crossentropy
+
+
+def hard_sigmoid(x):
+    """Theano's piecewise-linear sigmoid: clip(0.2 * x + 0.5, 0, 1)."""
+    return ew.clip(0.2 * as_tensor_variable(x) + 0.5, 0, 1)
+
+
+def elu(x, alpha=1):
+    """x above zero, alpha * (exp(x) - 1) below."""
+    x = as_tensor_variable(x)
+    return ew.switch(ew.gt(x, 0), x, alpha * ew.expm1(x))
+
+
+def softsign(x):
+    return x / (1 + ew.abs_(x))
+
+
 def binary_crossentropy(output, target):
     """-(target * log(output) + (1 - target) * log(1 - output)), elementwise."""
     return -(target * ew.log(output) + (1 - target) * ew.log(1 - output))
@@ -78,3 +96,6 @@ def conv2d(input, filters, input_shape=None, filter_shape=None, border_mode="val
     pads = _theano_padding(border_mode, kh, kw, filter_dilation)
     out = Conv2D(subsample, pads, (1, 1), filter_dilation)(dimshuffle(input, 0, 2, 3, 1), kernel)
     return dimshuffle(out, 0, 3, 1, 2)
+
+
+from mlcore.tensor.nnet import abstract_conv, conv  # noqa: E402,F401  (they import conv2d from here)

@@ -1,0 +1,1 @@
+"""mlcore.sandbox: the Theano module paths that tutorials import from (theano.sandbox.rng_mrg)."""
