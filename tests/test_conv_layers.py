@@ -241,6 +241,16 @@ def test_convolution2d_keras1_signature_makes_conv2d():
         layers.Convolution2D(4, 3, 3, 1)
 
 
+def test_convolution2d_is_an_alias_of_conv2d():
+    """As keras.layers.Convolution2D is keras.layers.Conv2D: isinstance holds both ways round, and
+    from_config rebuilds a Conv2D."""
+    conv = layers.Conv2D(4, 3, padding="same")
+    assert isinstance(conv, layers.Convolution2D) and isinstance(layers.Convolution2D(4, 3, 3), layers.Conv2D)
+    assert issubclass(layers.Conv2D, layers.Convolution2D) and not isinstance(layers.Dense(2), layers.Convolution2D)
+    again = layers.Convolution2D.from_config(conv.get_config())
+    assert type(again) is layers.Conv2D and again.get_config() == conv.get_config()
+
+
 def test_keras1_pooling_spellings():
     pool = layers.MaxPooling2D((2, 2), (1, 1), "same", "th")          # Keras 1's positional order
     assert (pool.pool_size, pool.strides, pool.padding, pool.data_format) == ((2, 2), (1, 1), "same", "channels_first")
@@ -274,6 +284,22 @@ def test_configs_have_keras_keys():
         for key in set(ref) - {"name", "dtype", "kernel_initializer", "bias_initializer"}:
             value = ref[key]
             assert mine[key] == (tuple(value) if isinstance(value, list) else value), key
+
+
+def test_signatures_match_keras():
+    """Argument names, order and defaults are Keras's (name= included), except AveragePooling2D's
+    pool_size, which keeps Keras 1/2's (2, 2) default where Keras 3 requires it."""
+    import inspect
+    keras = pytest.importorskip("keras")
+    for name in ["Conv2D", "ZeroPadding2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D",
+                 "GlobalMaxPooling2D"]:
+        ours = dict(inspect.signature(getattr(layers, name)).parameters)
+        theirs = dict(inspect.signature(getattr(keras.layers, name)).parameters)
+        if name == "AveragePooling2D":
+            assert ours.pop("pool_size").default == (2, 2)
+            theirs.pop("pool_size")
+        assert [(p.name, p.default) for p in ours.values()] == [(p.name, p.default) for p in theirs.values()], name
+    assert layers.MaxPooling2D(2, 2, "same", "channels_last", "pool").name == "pool"
 
 
 @pytest.mark.parametrize("make, message", [

@@ -8,11 +8,14 @@ import sys
 import numpy as np
 import pytest
 
-SCRIPT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples", "dogs_vs_cats.py")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCRIPT = os.path.join(ROOT, "examples", "dogs_vs_cats.py")
 
 
 def run(*args, cwd):
-    env = dict(os.environ, KERAS_BACKEND="jax")
+    """The script in a fresh process that imports this checkout's mlcore, whether or not it is installed."""
+    path = os.pathsep.join(p for p in (ROOT, os.environ.get("PYTHONPATH")) if p)
+    env = dict(os.environ, KERAS_BACKEND="jax", PYTHONPATH=path)
     return subprocess.run([sys.executable, SCRIPT, *args], cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=60)
 

@@ -155,13 +155,10 @@ class Conv2D(KernelBiasOptions, Layer):
                 **self.kernel_bias_config()}
 
 
-def Convolution2D(*args, **kwargs):
-    """Keras 1's Convolution2D(nb_filter, nb_row, nb_col, init=, border_mode=, subsample=, dim_ordering=,
-    W_regularizer=, bias=, ...), with its old meaning (dim_ordering "th" is channels_first).
-
-    A factory, not a class: it returns a Conv2D, because Keras 3 weight files key layers by class name and
-    Keras 2 made Convolution2D an alias of Conv2D. Keras 2 calls, Convolution2D(64, (3, 3), padding=...),
-    work too."""
+def keras1_conv_arguments(args, kwargs):
+    """Conv2D's keyword arguments for a Convolution2D call in Keras 1's form, Convolution2D(nb_filter,
+    nb_row, nb_col, init=, border_mode=, subsample=, dim_ordering=, W_regularizer=, bias=, ...) with its
+    old meaning (dim_ordering "th" is channels_first), or in Keras 2's, Convolution2D(64, (3, 3), ...)."""
     old = pop_keras1(kwargs, dict(KERAS1_CONV, nb_filter="filters"))
     if set(old) & set(kwargs):
         raise TypeError("Convolution2D got both Keras 3 and Keras 1 names for %s" % sorted(set(old) & set(kwargs)))
@@ -176,7 +173,27 @@ def Convolution2D(*args, **kwargs):
         kwargs[name] = value
     if "nb_row" in kwargs or "nb_col" in kwargs:
         kwargs["kernel_size"] = (kwargs.pop("nb_row", None), kwargs.pop("nb_col", None))
-    return Conv2D(**kwargs)
+    return kwargs
+
+
+class _Conv2DAlias(type):
+    """Calling Convolution2D makes a plain Conv2D, and every Conv2D counts as a Convolution2D
+    (isinstance, issubclass), as in Keras 2 and 3 where the name is an alias: weight files key
+    layers by class name, so no layer of another class may come out of it."""
+
+    def __call__(cls, *args, **kwargs):
+        return Conv2D(**keras1_conv_arguments(args, kwargs))
+
+    def __instancecheck__(cls, instance):
+        return isinstance(instance, Conv2D)
+
+    def __subclasscheck__(cls, subclass):
+        return issubclass(subclass, Conv2D)
+
+
+class Convolution2D(Conv2D, metaclass=_Conv2DAlias):
+    """Keras 1's Convolution2D(nb_filter, nb_row, nb_col, border_mode=, subsample=, ...) and Keras 2's
+    Convolution2D(filters, kernel_size, ...): both make a Conv2D (see keras1_conv_arguments)."""
 
 
 class ZeroPadding2D(Layer):

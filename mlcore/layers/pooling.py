@@ -16,9 +16,9 @@ class _Pooling2D(Layer):
     rowwise = True
     mode = None
 
-    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, **kwargs):
+    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, name=None, **kwargs):
         old = pop_keras1(kwargs, KERAS1_POOL)
-        super().__init__(**kwargs)
+        super().__init__(name=name, **kwargs)
         self.pool_size = standardize_tuple(pool_size, 2, "pool_size")
         self.strides = standardize_tuple(self.pool_size if strides is None else strides, 2, "strides")
         self.padding = standardize_padding(old.get("padding", padding))
