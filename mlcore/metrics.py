@@ -28,7 +28,7 @@ from mlcore.losses import (binary_crossentropy, categorical_crossentropy, catego
 class Metric:
     """Base class: a name, a symbolic per-batch part and a Python accumulator of (total, count)."""
 
-    def __init__(self, name=None, dtype=None):
+    def __init__(self, dtype=None, name=None):       # Keras 3's order
         self.name = name or losses.to_snake_case(type(self).__name__)
         self.dtype = dtype or config.floatx()
         self._compiled = {}

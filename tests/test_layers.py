@@ -123,6 +123,17 @@ def test_reshape_and_permute_match_keras(keras, rng):
         Sequential([layers.Input((12,)), layers.Reshape((5, 5))])
 
 
+def test_reshape_works_out_its_minus_one_for_the_layers_after_it(rng):
+    """Keras knows Reshape((-1, 3))'s output shape from a known input size: Flatten then Dense build."""
+    model = Sequential([layers.Input((6,)), layers.Reshape((-1, 3)), layers.Flatten(), layers.Dense(2)])
+    assert model.layers[0].output_shape == (None, 2, 3) and model.layers[1].output_shape == (None, 6)
+    x = rng.normal(size=(4, 6)).astype("float32")
+    kernel, bias = model.layers[2].get_weights()
+    np.testing.assert_allclose(model.predict(x, verbose=0), x @ kernel + bias, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match=r"\(-1, 4\)"):
+        Sequential([layers.Input((6,)), layers.Reshape((-1, 4))])
+
+
 def test_lambda_layer(rng):
     x = rng.normal(size=(3, 4)).astype("float32")
     double = layers.Lambda(lambda t: t * 2 + 1)

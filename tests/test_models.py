@@ -75,6 +75,28 @@ def test_summary_matches_keras(keras, monkeypatch, build):
     assert summary_lines(ours, line_length=70) == summary_lines(theirs, line_length=70)
 
 
+def frozen_long_names(lib):
+    """A name too long for its cell (rich cuts it with an ellipsis), a frozen layer, an unbuilt one."""
+    model = lib.Sequential([lib.Input((4,)), lib.layers.Dense(5, name="a_layer_name_much_too_long_for_its_column"),
+                            lib.layers.BatchNormalization(name="bn"), lib.layers.Dense(1, name="out")], name="frozen")
+    model.get_layer("bn").trainable = False
+    return model
+
+
+@pytest.mark.parametrize("build, kwargs", [
+    (frozen_long_names, dict(show_trainable=True)), (two_in_two_out, dict(show_trainable=True)),
+    (chain_with_nested_model, dict(expand_nested=True)), (shared_layer, dict(expand_nested=True)),
+    (frozen_long_names, dict(layer_range=["b.*", "out"])), (two_in_two_out, dict(layer_range=["concat", "o1"]))])
+def test_summary_options_match_keras(keras, monkeypatch, build, kwargs):
+    monkeypatch.setenv("COLUMNS", "120")
+    assert summary_lines(build(mlcore), **kwargs) == summary_lines(build(keras), **kwargs)
+
+
+def test_summary_marks_unbuilt_layers_as_keras():
+    lines = summary_lines(Sequential([layers.Dense(3, name="later")], name="unbuilt"))
+    assert any("later (Dense)" in line and line.rstrip("│ ").endswith("0 (unbuilt)") for line in lines)
+
+
 def test_summary_after_training_counts_optimizer_slots_as_keras(keras, monkeypatch):
     monkeypatch.setenv("COLUMNS", "120")
     x, y = np.zeros((4, 60), "float32"), np.zeros((4, 1), "float32")
@@ -134,6 +156,60 @@ def test_multi_output_losses_and_history_keys_match_keras(keras, rng, compile_ar
         np.testing.assert_allclose(ours_history[key], theirs_history[key], rtol=1e-4, err_msg=key)
     for a, b in zip(ours.get_weights(), theirs.get_weights()):
         np.testing.assert_allclose(a, np.asarray(b), rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("compile_args", [
+    dict(metrics=["accuracy"]), dict(weighted_metrics=["accuracy"]),
+    dict(metrics=["accuracy"], weighted_metrics=["accuracy"]),
+    dict(metrics=["accuracy", "mae"], weighted_metrics=["mae"]), dict(metrics=["mae", "mae"])])
+def test_weighted_and_repeated_metrics_named_and_ordered_as_keras(keras, rng, compile_args):
+    """Keras logs a metric repeated as name_1, a weighted one whose name is taken as weighted_name;
+    evaluate's list lists the metrics found under their own names (twice where a metric and a
+    weighted metric share one), then the rest sorted."""
+    x, y = rng.normal(size=(12, 3)).astype("float32"), rng.integers(0, 2, (12, 1)).astype("float32")
+    sample_weight = rng.uniform(size=12).astype("float32")
+    ours, theirs = (lib.Sequential([lib.Input((3,)), lib.layers.Dense(1, activation="sigmoid")]) for lib in (mlcore, keras))
+    theirs.set_weights(ours.get_weights())
+    for model in (ours, theirs):
+        model.compile("sgd", "binary_crossentropy", **compile_args)
+    as_dict = ours.evaluate(x, y, sample_weight=sample_weight, verbose=0, return_dict=True)
+    assert as_dict == pytest.approx(theirs.evaluate(x, y, sample_weight=sample_weight, verbose=0, return_dict=True))
+    assert list(as_dict) == sorted(as_dict)
+    np.testing.assert_allclose(ours.evaluate(x, y, sample_weight=sample_weight, verbose=0),
+                               theirs.evaluate(x, y, sample_weight=sample_weight, verbose=0), rtol=1e-5)
+    np.testing.assert_allclose(ours.test_on_batch(x, y, sample_weight=sample_weight),
+                               theirs.test_on_batch(x, y, sample_weight=sample_weight), rtol=1e-5)
+
+
+def test_multi_output_evaluate_lists_output_losses_then_metrics_sorted_as_keras(keras, rng):
+    x, y = multi_data(rng)
+    ours, theirs = two_in_two_out(mlcore), two_in_two_out(keras)
+    theirs.set_weights(ours.get_weights())
+    for model in (ours, theirs):
+        model.compile("sgd", ["mse", "categorical_crossentropy"], metrics=[["mse", "accuracy"], ["mse", "accuracy"]])
+    np.testing.assert_allclose(ours.evaluate(x, y, verbose=0), theirs.evaluate(x, y, verbose=0), rtol=1e-5)
+
+
+def test_predict_of_a_model_with_dict_outputs_is_a_dict(rng):
+    x = layers.Input((3,), name="x")
+    hidden = layers.Dense(2, name="hidden")(x)
+    model = Model(x, {"score": layers.Dense(1, name="score")(hidden), "probs": layers.Dense(2, name="probs")(hidden)})
+    data = rng.normal(size=(5, 3)).astype("float32")
+    predicted = model.predict(data, verbose=0)
+    assert sorted(predicted) == ["probs", "score"]
+    assert predicted["score"].shape == (5, 1) and predicted["probs"].shape == (5, 2)
+    on_batch = model.predict_on_batch(data)
+    np.testing.assert_allclose(on_batch["probs"], predicted["probs"], rtol=1e-6)
+
+
+def test_fit_before_compile_raises_what_keras_2_and_keras_3_raise():
+    model = Sequential([layers.Input((3,)), layers.Dense(1)])
+    for call in (lambda: model.fit(np.zeros((2, 3)), np.zeros(2), verbose=0),
+                 lambda: model.evaluate(np.zeros((2, 3)), np.zeros(2), verbose=0)):
+        with pytest.raises(ValueError, match="compile"):
+            call()
+        with pytest.raises(RuntimeError, match="compile"):
+            call()
 
 
 def test_multi_output_total_is_the_weighted_sum_of_the_output_losses(rng):

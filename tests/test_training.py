@@ -444,7 +444,7 @@ def test_generators_and_sequences_give_what_arrays_give(small):
     after_arrays = model.get_weights()
     model.set_weights(start)
     sequence = Batches(x, y, 5)
-    on_sequence = model.fit(sequence, epochs=2, verbose=0).history
+    on_sequence = model.fit(sequence, epochs=2, shuffle=False, verbose=0).history
     assert_histories_close(on_sequence, on_arrays)
     assert sequence.epochs_ended == 2
     for a, b in zip(model.get_weights(), after_arrays):
@@ -464,6 +464,30 @@ def test_generators_and_sequences_give_what_arrays_give(small):
     np.testing.assert_allclose(model.predict(Batches(x, y, 6), verbose=0), predicted, rtol=1e-6)
     np.testing.assert_allclose(model.predict((x[k:k + 5] for k in range(0, 20, 5)), verbose=0), predicted,
                                rtol=1e-6)
+
+
+def test_sequences_are_shuffled_by_batch_and_take_class_weight_as_keras(small):
+    """Keras 3 reads a PyDataset with fit's shuffle=True as batches in a new order each epoch, and
+    turns class_weight into each batch's sample weights; a generator with class_weight is refused."""
+    model, x, y = small
+    seen = []
+
+    class Recorded(Batches):
+        def __getitem__(self, k):
+            seen.append(k)
+            return super().__getitem__(k)
+    np.random.seed(3)
+    model.fit(Recorded(x, y, 2), epochs=2, verbose=0)
+    first, second = seen[:10], seen[10:]
+    assert sorted(first) == sorted(second) == list(range(10)) and first != list(range(10)) and first != second
+    start = model.get_weights()
+    weights = {0: 0.5, 1: 2.0}
+    on_arrays = model.fit(x, y, batch_size=5, class_weight=weights, shuffle=False, verbose=0).history
+    model.set_weights(start)
+    on_sequence = model.fit(Batches(x, y, 5), class_weight=weights, shuffle=False, verbose=0).history
+    assert_histories_close(on_sequence, on_arrays)
+    with pytest.raises(ValueError, match="class_weight"):
+        model.fit(((x[k:k + 5], y[k:k + 5]) for k in range(0, 20, 5)), class_weight=weights, verbose=0)
 
 
 def test_a_generator_that_runs_dry_stops_training_with_a_warning(small):

@@ -319,8 +319,8 @@ class Layer:
         return config_
 
     @classmethod
-    def from_config(cls, config_):
-        return cls(**config_)
+    def from_config(cls, config):
+        return cls(**config)
 
     def __repr__(self):
         return "<%s name=%s, built=%s>" % (type(self).__name__, self.name, self.built)

@@ -134,12 +134,19 @@ class Reshape(Layer):
 
     def call(self, inputs):
         batch = inputs.shape[0] if inputs.type.shape[0] is None else inputs.type.shape[0]
-        known = [d for d in self.target_shape if d != -1]
-        size = inputs.type.shape[1:]
-        if None not in size and int(np.prod(size)) % max(int(np.prod(known)), 1):
+        return ops.reshape(inputs, [batch] + self._target(inputs.type.shape[1:]), ndim=len(self.target_shape) + 1)
+
+    def _target(self, size):
+        """target_shape with its -1 worked out where the input's size is known, so that the
+        output's shape is known to the layers after it (Flatten then Dense), as in Keras."""
+        known = int(np.prod([d for d in self.target_shape if d != -1]))
+        if None in size:
+            return list(self.target_shape)
+        total = int(np.prod(size))
+        if (-1 in self.target_shape and total % max(known, 1)) or (-1 not in self.target_shape and total != known):
             raise ValueError("Reshape '%s': cannot reshape input of shape %s to %s"
-                             % (self.name, inputs.type.shape, self.target_shape))
-        return ops.reshape(inputs, [batch] + list(self.target_shape), ndim=len(self.target_shape) + 1)
+                             % (self.name, (None,) + tuple(size), self.target_shape))
+        return [total // max(known, 1) if d == -1 else d for d in self.target_shape]
 
     def get_config(self):
         return {**super().get_config(), "target_shape": list(self.target_shape)}
@@ -178,12 +185,13 @@ class Lambda(Layer):
                 "arguments": self.arguments}
 
     @classmethod
-    def from_config(cls, config_, safe_mode=True):
-        spec = config_.pop("function")
+    def from_config(cls, config, safe_mode=True):
+        config = dict(config)       # the caller's dict stays as it was
+        spec = config.pop("function")
         if safe_mode:
             raise ValueError("Loading Lambda layer '%s' would execute code stored in the file. This is "
                              "disabled by default (safe_mode=True); pass safe_mode=False to load_model only "
-                             "if you trust the file's source." % config_.get("name"))
+                             "if you trust the file's source." % config.get("name"))
         code = marshal.loads(base64.b64decode(spec["code"]))
         function = types.FunctionType(code, {"ops": ops, "np": np, **vars(ops)})
-        return cls(function, **config_)
+        return cls(function, **config)

@@ -133,16 +133,27 @@ class ArrayData:
 
 
 class SequenceData:
-    """A Keras Sequence-like object: len() batches, batch i = obj[i]; on_epoch_end() after each epoch."""
+    """A Keras Sequence-like object: len() batches, batch i = obj[i]; on_epoch_end() after each epoch.
+    As Keras 3 reads a PyDataset: with shuffle, the batches come in a new random order each epoch;
+    class_weight gives each batch its sample weights."""
 
-    def __init__(self, sequence, steps=None):
+    def __init__(self, sequence, steps=None, shuffle=False, class_weight=None):
         self.sequence = sequence
         self.steps = steps if steps is not None else len(sequence)
+        self.shuffle = shuffle and shuffle != "batch"
+        self.class_weight = class_weight
 
     def batches(self):
+        n = len(self.sequence)
+        order = np.random.permutation(n) if self.shuffle else np.arange(n)
         for k in range(self.steps):
-            x, y, sw = unpack(self.sequence[k % len(self.sequence)])
-            yield as_arrays(to_list(x), "x"), as_arrays(to_list(y), "y"), to_list(sw)
+            x, y, sw = unpack(self.sequence[int(order[k % n])])
+            y, sw = as_arrays(to_list(y), "y"), to_list(sw)
+            if self.class_weight is not None:
+                if sw or not y:
+                    raise ValueError("class_weight needs batches of (x, y) without sample weights")
+                sw = [class_weights_to_sample_weights(y[0], self.class_weight)]
+            yield as_arrays(to_list(x), "x"), y, sw
         if hasattr(self.sequence, "on_epoch_end"):
             self.sequence.on_epoch_end()
 
@@ -172,10 +183,13 @@ def adapt(x, y=None, sample_weight=None, batch_size=None, shuffle=False, steps=N
     if hasattr(x, "__getitem__") and hasattr(x, "__len__") and not arrays:
         if y is not None:
             raise ValueError("y must not be given when x is a Sequence or iterator yielding (x, y) batches")
-        return SequenceData(x, steps)
+        return SequenceData(x, steps, shuffle, class_weight)
     if hasattr(x, "__next__") or (hasattr(x, "__iter__") and not arrays):
         if y is not None:
             raise ValueError("y must not be given when x is a generator yielding (x, y) batches")
+        if class_weight is not None:
+            raise ValueError("class_weight is not supported for Python generator inputs (as in Keras): "
+                             "give a Sequence, or sample weights in the generator's batches")
         return GeneratorData(x, steps)
     if x is None:
         raise ValueError("No input data given: pass x (arrays, a Sequence or a generator)")

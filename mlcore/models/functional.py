@@ -201,16 +201,16 @@ class Model(Trainer, Layer):
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False, layer_range=None):
         from mlcore.models.summary import print_summary
-        print_summary(self, line_length, positions, print_fn, expand_nested, show_trainable)
+        print_summary(self, line_length, positions, print_fn, expand_nested, show_trainable, layer_range)
 
     def get_config(self):
         from mlcore.models.serialization import functional_config
         return functional_config(self)
 
     @classmethod
-    def from_config(cls, config_, custom_objects=None, safe_mode=True):
+    def from_config(cls, config, custom_objects=None, safe_mode=True):
         from mlcore.models.serialization import functional_from_config
-        return functional_from_config(cls, config_, custom_objects, safe_mode)
+        return functional_from_config(cls, config, custom_objects, safe_mode)
 
     def to_json(self, **kwargs):
         from mlcore.models.serialization import model_to_json

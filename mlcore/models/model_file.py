@@ -29,13 +29,17 @@ def save_model(model, filepath, include_optimizer=True):
             group.attrs["count"] = len(variables)
 
 
+class ModelFileNotFoundError(FileNotFoundError, ValueError):
+    """load_model of a missing file: Keras 2 raised an IOError, Keras 3 a ValueError; this is both."""
+
+
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """Rebuild a model saved with model.save; Lambda code runs only with safe_mode=False."""
     from mlcore import losses, metrics, optimizers
     from mlcore.models.serialization import layer_from_config
     path = os.fspath(filepath)
     if not os.path.exists(path):
-        raise FileNotFoundError("No such model file: %r" % path)
+        raise ModelFileNotFoundError("File not found: filepath=%r" % path)
     with h5py.File(path, "r") as f:
         if "model_config" not in f.attrs:
             raise ValueError("%r has no model_config: it holds weights only; build the model and call "

@@ -5,11 +5,11 @@ from mlcore.models.functional import Model
 
 
 class Sequential(Model):
-    """Sequential(layers=None, name=None).  The graph is built as soon as the input
+    """Sequential(layers=None, trainable=True, name=None), Keras 3's argument order.  The graph is built as soon as the input
     shape is known: from an Input/InputLayer, a first layer's input_shape=, or the
     data passed to fit/predict/build."""
 
-    def __init__(self, layers=None, name=None, trainable=True, **kwargs):
+    def __init__(self, layers=None, trainable=True, name=None, **kwargs):
         super().__init__(name=name, trainable=trainable, **kwargs)
         self._stack = []
         self._input_layer = None
@@ -93,12 +93,12 @@ class Sequential(Model):
         return config_
 
     @classmethod
-    def from_config(cls, config_, custom_objects=None, safe_mode=True):
+    def from_config(cls, config, custom_objects=None, safe_mode=True):
         from mlcore.models.serialization import layer_from_config
-        model = cls(name=config_.get("name"), trainable=config_.get("trainable", True))
-        for spec in config_["layers"]:
+        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+        for spec in config["layers"]:
             model.add(layer_from_config(spec, custom_objects, safe_mode), rebuild=False)
-        shape = config_.get("build_input_shape")
+        shape = config.get("build_input_shape")
         if shape is not None:
             model.build(tuple(shape))
         return model

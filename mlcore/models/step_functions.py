@@ -174,17 +174,34 @@ class StepBuilder:
                    for _, metric, _ in self.metric_objects)
 
     def _make_metrics(self, metrics_module, y_vars, preds):
-        found = []
-        for i, (specs, wspecs) in enumerate(zip(self.metric_specs, self.weighted_specs)):
-            for spec_list, weighted in ((specs, False), (wspecs, True)):
-                for spec in (spec_list if isinstance(spec_list, (list, tuple)) else [spec_list]):
+        """(output index, metric, weighted) in Keras 3's order: every output's metrics, then every
+        output's weighted metrics.  Each metric is renamed to its log key as Keras names it: the
+        output's name in front where there are several outputs, a name met again numbered (mae_1),
+        a weighted metric whose name is taken prefixed weighted_.  base_names keeps the names
+        before that, which evaluate()'s list order depends on."""
+        found, taken, self.base_names = [], {}, []
+        for weighted, spec_lists in ((False, self.metric_specs), (True, self.weighted_specs)):
+            for i, specs in enumerate(spec_lists):
+                for spec in (specs if isinstance(specs, (list, tuple)) else [specs]):
                     if spec is None:
                         continue
                     metric = metrics_module.get(spec, loss=self.loss_fns[i], y_true=y_vars[i], y_pred=preds[i])
-                    if len(preds) > 1:
-                        metric.name = "%s_%s" % (self.output_names[i], metric.name)
+                    prefix = self.output_names[i] + "_" if len(preds) > 1 else ""
+                    name = prefix + ("weighted_" if weighted and prefix + metric.name in taken else "") + metric.name
+                    taken[name] = taken.get(name, 0) + 1
+                    self.base_names.append(metric.name)
+                    metric.name = name if taken[name] == 1 else "%s_%d" % (name, taken[name] - 1)
                     found.append((i, metric, weighted))
         return found
+
+    def ordered_values(self, logs):
+        """evaluate()'s and train_on_batch()'s list, in Keras 3's order: the loss, the metrics
+        found in the logs under their own names (a single output's: a name shared by a metric and
+        a weighted metric comes twice, as in Keras), each output's loss, then the other logs
+        sorted by name (a multi-output model's metrics)."""
+        names = ["loss"] + list(getattr(self, "base_names", []))
+        names += ["%s_loss" % n for n in self.output_names] if len(self.output_names) > 1 else []
+        return [logs[n] for n in names if n in logs] + [logs[k] for k in sorted(logs) if k not in names]
 
     # --- metric accumulation ---------------------------------------------------------------------
     def reset_metrics(self):

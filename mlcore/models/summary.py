@@ -1,4 +1,5 @@
 """model.summary(): the table Keras 3 prints (box-drawn columns, parameter totals)."""
+import re
 import shutil
 import textwrap
 
@@ -22,6 +23,12 @@ def _size(n_bytes):
 def _count_and_bytes(variables):
     counts = [int(np.prod(v.get_value(borrow=True).shape)) for v in variables]
     return sum(counts), sum(c * np.dtype(v.dtype).itemsize for c, v in zip(counts, variables))
+
+
+def _center(text, width):
+    """Centred as rich centres: an odd space left over goes to the right."""
+    left = (width - len(text)) // 2
+    return " " * left + text + " " * (width - len(text) - left)
 
 
 def _column_widths(positions, line_length):
@@ -54,44 +61,82 @@ def _sequential_like(model):
             and len({id(layer) for layer in layers}) == len(layers))
 
 
-def _rows(model, connected):
+def _layer_row(model, layer, connected, show_trainable, prefix=""):
     from mlcore.layers.input_layer import InputLayer
     from mlcore.models.functional import Model
-    model_nodes = {id(node) for node in model._nodes}
+    try:
+        shape = _format_shape(layer.output_shape if not isinstance(layer, InputLayer) else layer.batch_shape)
+    except AttributeError:
+        shape = "?"
+    kind = "Functional" if type(layer) is Model else type(layer).__name__     # Keras 3's class name
+    params = "{:,}".format(layer.count_params()) if layer.built else "0 (unbuilt)"
+    row = ["%s%s (%s)" % (prefix, layer.name, kind), shape, params]
+    if connected:
+        model_nodes = {id(node) for node in model._nodes}
+        sources = ["%s[%d][%d]" % (t.tag["keras_history"][0].name, t.tag["keras_history"][1],
+                                   t.tag["keras_history"][2])
+                   for node in layer._inbound_nodes if id(node) in model_nodes for t in node.input_tensors]
+        row.append(", ".join(sources) or "-")
+    if show_trainable:
+        row.append(("Y" if layer.trainable else "N") if layer.weights else "-")
+    return row
+
+
+def _rows(model, layers, connected, show_trainable, expand_nested, level=0):
+    """One row per layer; with expand_nested, a nested model's layers follow it, prefixed "└ " as Keras does."""
     rows = []
-    for layer in model.layers:
-        try:
-            shape = _format_shape(layer.output_shape if not isinstance(layer, InputLayer) else layer.batch_shape)
-        except AttributeError:
-            shape = "?"
-        kind = "Functional" if type(layer) is Model else type(layer).__name__     # Keras 3's class name
-        row = ["%s (%s)" % (layer.name, kind), shape, "{:,}".format(layer.count_params())]
-        if connected:
-            sources = ["%s[%d][%d]" % (t.tag["keras_history"][0].name, t.tag["keras_history"][1],
-                                       t.tag["keras_history"][2])
-                       for node in layer._inbound_nodes if id(node) in model_nodes for t in node.input_tensors]
-            row.append(", ".join(sources) or "-")
-        rows.append(row)
+    for layer in layers:
+        rows.append(_layer_row(model, layer, connected, show_trainable, "   " * level + "└ " if level else ""))
+        nested = getattr(layer, "layers", None)
+        if expand_nested and nested:
+            rows += _rows(model, nested, connected, show_trainable, expand_nested, level + 1)
     return rows
 
 
+def _layer_range(layers, layer_range):
+    """Keras's layer_range: the first layer whose name matches the first pattern through the last
+    matching the second (re.match), both included."""
+    if layer_range is None:
+        return layers
+    if len(layer_range) != 2 or not all(isinstance(p, str) for p in layer_range):
+        raise ValueError("layer_range must be a list or tuple of two strings. Received: layer_range = %s"
+                         % (layer_range,))
+    starts = [i for i, layer in enumerate(layers) if re.match(layer_range[0], layer.name)]
+    ends = [i for i, layer in enumerate(layers) if re.match(layer_range[1], layer.name)]
+    if not starts or not ends:
+        raise ValueError("Passed layer_names do not match the layer names in the model. Received: %s"
+                         % (layer_range,))
+    return layers[min(starts):max(ends) + 1]
+
+
+def _fit(line, width):
+    """A wrapped line too long for its cell (one long word) cut with an ellipsis, as rich does."""
+    return line if len(line) <= width else line[:width - 1] + "…"
+
+
 def print_summary(model, line_length=None, positions=None, print_fn=None, expand_nested=False,
-                  show_trainable=False):
+                  show_trainable=False, layer_range=None):
     connected = not _sequential_like(model)
     headers = ["Layer (type)", "Output Shape", "Param #"] + (["Connected to"] if connected else [])
-    default_length, default_positions = (108, [0.3, 0.56, 0.74, 1.0]) if connected else (88, [0.45, 0.80, 1.0])
+    default_length, positions = ((108, positions or [0.3, 0.56, 0.74, 1.0]) if connected
+                                 else (88, positions or [0.45, 0.80, 1.0]))
+    if show_trainable:          # Keras widens the table and gives the new column the last tenth
+        default_length += 12
+        positions = [p * 0.90 for p in positions] + [1.0]
+        headers.append("Trainable")
     line_length = line_length or min(default_length, shutil.get_terminal_size().columns - 4)
-    widths = _column_widths(positions or default_positions, line_length)
-    right = {2}
+    widths = _column_widths(positions, line_length)
+    align = [str.ljust, str.ljust, str.rjust] + [str.ljust] * connected + [_center] * show_trainable
 
     def render(cells):
-        wrapped = [textwrap.wrap(c, w - 2, break_on_hyphens=False) or [""] for c, w in zip(cells, widths)]
+        wrapped = [[_fit(line, w - 2) for line in textwrap.wrap(c, w - 2, break_on_hyphens=False,
+                                                                 break_long_words=False)] or [""]
+                   for c, w in zip(cells, widths)]
         lines = []
         for k in range(max(len(w) for w in wrapped)):
             parts = []
-            for i, (w, col) in enumerate(zip(widths, wrapped)):
-                text = col[k] if k < len(col) else ""
-                parts.append(" " + (text.rjust(w - 2) if i in right else text.ljust(w - 2)) + " ")
+            for w, col, justify in zip(widths, wrapped, align):
+                parts.append(" " + justify(col[k] if k < len(col) else "", w - 2) + " ")
             lines.append(parts)
         return lines
 
@@ -101,7 +146,7 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
     out = ['Model: "%s"' % model.name, rule("┏", "┳", "┓", "━")]
     out += ["┃" + "┃".join(p) + "┃" for p in render(headers)]
     out.append(rule("┡", "╇", "┩", "━"))
-    rows = _rows(model, connected)
+    rows = _rows(model, _layer_range(model.layers, layer_range), connected, show_trainable, expand_nested)
     for i, row in enumerate(rows):
         out += ["│" + "│".join(p) + "│" for p in render(row)]
         out.append(rule("├", "┼", "┤", "─") if i < len(rows) - 1 else rule("└", "┴", "┘", "─"))

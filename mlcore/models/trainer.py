@@ -15,6 +15,11 @@ from mlcore.models import data_adapters
 from mlcore.models.step_functions import StepBuilder
 
 
+class NotCompiledError(RuntimeError, ValueError):
+    """Training or evaluating before compile(): Keras 2 raised a RuntimeError, Keras 3 a ValueError;
+    code written for either catches this one."""
+
+
 class Trainer:
     """Mixed into Model: the Keras training and inference methods."""
 
@@ -44,12 +49,12 @@ class Trainer:
         config_["optimizer"] = {"class_name": type(self.optimizer).__name__, "config": self.optimizer.get_config()}
         return config_
 
-    def compile_from_config(self, config_):
-        self.compile(**config_)
+    def compile_from_config(self, config):
+        self.compile(**config)
 
     def _require_compiled(self, what):
         if not self.compiled:
-            raise RuntimeError("You must call compile() on model '%s' before %s" % (self.name, what))
+            raise NotCompiledError("You must call compile() on model '%s' before %s" % (self.name, what))
 
     def _adapt(self, x, y=None, sample_weight=None, batch_size=None, shuffle=False, steps=None,
                class_weight=None):
@@ -170,9 +175,14 @@ class Trainer:
         data = self._adapt(x, y, sample_weight, batch_size, False, steps)
         self._prepare(data)
         logs = self._evaluate_data(data, callbacks, verbose=1 if verbose == "auto" else verbose)
+        return self._results(logs, return_dict)
+
+    def _results(self, logs, return_dict):
+        """The logs by name (sorted, as Keras on jax gives them), else a float for the loss alone,
+        else a list in Keras's order."""
         if return_dict:
-            return logs
-        values = list(logs.values())
+            return dict(sorted(logs.items()))
+        values = self._steps.ordered_values(logs)
         return values[0] if len(values) == 1 else values
 
     def _evaluate_data(self, data, callbacks, verbose=0):
@@ -203,19 +213,27 @@ class Trainer:
         cbks.on_predict_end()
         if not outputs:
             raise ValueError("predict() got no batches of data")
-        merged = [np.concatenate(parts) for parts in zip(*outputs)]
-        return merged[0] if len(merged) == 1 else merged
+        return self._as_output_structure([np.concatenate(parts) for parts in zip(*outputs)])
+
+    def _as_output_structure(self, arrays):
+        """One array, a list, or for a model whose outputs are a dict, a dict by the same keys (as Keras)."""
+        keys = self._predict_fn[2]
+        if keys is not None:
+            return dict(zip(keys, arrays))
+        return arrays[0] if len(arrays) == 1 else arrays
 
     def _predict_function(self):
         """Inference graph compiled once (it does not need compile())."""
         if getattr(self, "_predict_fn", None) is None or self._predict_fn[0] is not self._graph_version():
             from mlcore.function import function
-            outputs = data_adapters.to_list(self.call(self._input_structure, training=False))
+            structure = self.call(self._input_structure, training=False)
+            keys = list(structure) if isinstance(structure, dict) else None
             backend = self._steps.backend if self.compiled else None
             device = self._steps.device if self.compiled else None
             self._predict_fn = (self._graph_version(), function(
-                self.inputs, outputs, backend=backend, device=device, allow_input_downcast=True,
-                on_unused_input="ignore", name="%s.predict" % self.name, batch_inputs=True))
+                self.inputs, data_adapters.to_list(structure), backend=backend, device=device,
+                allow_input_downcast=True, on_unused_input="ignore", name="%s.predict" % self.name,
+                batch_inputs=True), keys)
         return self._predict_fn[1]
 
     def _graph_version(self):
@@ -236,17 +254,12 @@ class Trainer:
         self._steps.reset_metrics()
         (batch,) = list(data.batches())
         self._steps.accumulate(step_fn(*batch))
-        logs = self._steps.logs()
-        if return_dict:
-            return logs
-        values = list(logs.values())
-        return values[0] if len(values) == 1 else values
+        return self._results(self._steps.logs(), return_dict)
 
     def predict_on_batch(self, x):
         data = self._adapt(x, batch_size=len(data_adapters.to_list(x)[0]))
         self._prepare(data)
-        outs = self._predict_function()(*data.x)
-        return outs[0] if len(outs) == 1 else outs
+        return self._as_output_structure(list(self._predict_function()(*data.x)))
 
     @property
     def metrics_names(self):

@@ -42,24 +42,23 @@ def load_weights(model, filepath, by_name=False, skip_mismatch=False, conversion
     """Loads weights saved by mlcore or any Keras version into ``model``.
 
     conversion: "auto", "none" or "theano"; see mlcore.saving.theano_conversion for what each converts.
-    skip_mismatch (with by_name only): layers whose weight count or shapes differ are skipped with a warning.
+    skip_mismatch: layers whose weight count or shapes differ are skipped with a warning (Keras 3 allows it
+    in every format, with or without by_name).
     """
     path = os.fspath(filepath)
     if not path.endswith(LOADABLE_SUFFIXES):
         raise ValueError(
             f"Cannot load weights from {path!r}: the name must end in one of {LOADABLE_SUFFIXES}"
         )
-    if skip_mismatch and not by_name:
-        raise ValueError("skip_mismatch=True only works with by_name=True")
     if conversion not in CONVERSIONS:
         raise ValueError(f"conversion must be one of {CONVERSIONS}, got {conversion!r}")
     description = read_h5(path)
     if by_name:
         matched = _match_by_name(description, model, skip_mismatch)
     elif description.layout == NATIVE:
-        matched = _match_native(description, model)
+        matched = _match_native(description, model, skip_mismatch)
     else:
-        matched = _match_in_order(description, model)
+        matched = _match_in_order(description, model, skip_mismatch)
     values = {id(w): a for _, pairs in matched for w, a in pairs}
     values = detect_conversion(description, model, conversion).apply(model, values)
     ready = _checked(path, matched, values, skip_mismatch)
@@ -78,6 +77,20 @@ def _pairs(layer, weights, entry):
     return list(zip(weights, arrays))
 
 
+def _matches(pairs_of_layers_and_entries, skip_mismatch):
+    """[(layer name, [(weight, file array)])] for matched (layer, entry) pairs; with skip_mismatch a
+    layer whose weight count differs from its entry's is left out with a warning."""
+    matched = []
+    for layer, entry in pairs_of_layers_and_entries:
+        try:
+            matched.append((layer.name, _pairs(layer, legacy_weights(layer), entry)))
+        except ValueError as err:
+            if not skip_mismatch:
+                raise
+            warnings.warn(f"{err}; skipping it", stacklevel=4)
+    return matched
+
+
 def _count_error(model_count, entries):
     names = ", ".join(entry.name for entry in entries)
     return ValueError(
@@ -86,15 +99,15 @@ def _count_error(model_count, entries):
     )
 
 
-def _match_in_order(description, model):
+def _match_in_order(description, model, skip_mismatch):
     entries = [entry for entry in description.layers if entry.weights]
     layers = [layer for layer in model.layers if legacy_weights(layer)]
     if len(layers) != len(entries):
         raise _count_error(len(layers), entries)
-    return [(layer.name, _pairs(layer, legacy_weights(layer), e)) for layer, e in zip(layers, entries)]
+    return _matches(zip(layers, entries), skip_mismatch)
 
 
-def _match_native(description, model):
+def _match_native(description, model, skip_mismatch):
     by_path = {entry.path: entry for entry in description.layers}
     by_name = {entry.name: entry for entry in description.layers}
     targets = [
@@ -104,7 +117,7 @@ def _match_native(description, model):
     ]
     if len(targets) != len(description.layers):
         raise _count_error(len(targets), description.layers)
-    matched = []
+    entries = []
     for path, layer in targets:
         entry = by_path.get(path) or by_name.get(layer.name)
         if entry is None:
@@ -112,8 +125,8 @@ def _match_native(description, model):
                 f"Layer '{layer.name}' has no weights in {description.filename!r}: "
                 f"no group '{path}/vars' and no group named '{layer.name}'"
             )
-        matched.append((layer.name, _pairs(layer, legacy_weights(layer), entry)))
-    return matched
+        entries.append((layer, entry))
+    return _matches(entries, skip_mismatch)
 
 
 def _match_by_name(description, model, skip_mismatch):
@@ -125,16 +138,8 @@ def _match_by_name(description, model, skip_mismatch):
     index = {}
     for layer in layers:
         index.setdefault(layer.name, []).append(layer)
-    matched = []
-    for entry in description.layers:
-        for layer in index.get(entry.name, []):
-            try:
-                matched.append((layer.name, _pairs(layer, legacy_weights(layer), entry)))
-            except ValueError as err:
-                if not skip_mismatch:
-                    raise
-                warnings.warn(f"{err}; skipping it", stacklevel=3)
-    return matched
+    return _matches(((layer, entry) for entry in description.layers for layer in index.get(entry.name, [])),
+                    skip_mismatch)
 
 
 def _checked(path, matched, values, skip_mismatch):
