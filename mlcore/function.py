@@ -17,6 +17,7 @@ from mlcore.graph.fgraph import FunctionGraph
 from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.graph.ops.elemwise import cast
 from mlcore.graph.rewrite import rewrite
+from mlcore.graph.shape_tuple import ShapeTuple
 from mlcore.interrupts import GUARD
 from mlcore.profiling import Profile
 
@@ -111,7 +112,8 @@ class Function:
         for inp in self.inputs:
             if not isinstance(inp, Variable) or inp.owner is not None or isinstance(inp, (Constant, SharedVariable)):
                 raise TypeError("function inputs must be symbolic inputs such as T.matrix(); %r is not" % (inp,))
-        self.single_output = outputs is not None and not isinstance(outputs, (list, tuple))
+        self.single_output = outputs is not None and (isinstance(outputs, ShapeTuple)     # function([x], x.shape)
+                                                      or not isinstance(outputs, (list, tuple)))
         outs = [] if outputs is None else [outputs] if self.single_output else list(outputs)
         self.outputs = [o.variable if isinstance(o, Out) else as_tensor_variable(o) for o in outs]
         self.borrowed = tuple(isinstance(o, Out) and o.borrow for o in outs)

@@ -54,7 +54,7 @@ def test_constants_are_read_only_and_shared_variables_hold_one_value():
     c = T.constant(np.arange(3.0))
     assert isinstance(c, Constant) and not c.data.flags.writeable
     assert c.signature() == T.constant(np.arange(3.0)).signature()
-    s = shared(np.zeros(3), name="s")
+    s = shared(np.zeros(3), name="s", shape=(3,))
     assert isinstance(s, SharedVariable) and s.type == TensorType("float64", (3,))
     value = s.get_value()
     value[0] = 5                                   # get_value() copies
@@ -67,6 +67,19 @@ def test_constants_are_read_only_and_shared_variables_hold_one_value():
         shared(np.zeros(2, "int32")).set_value(np.zeros(2))
     assert shared(np.zeros((2, 3)), shape=(None, 3)).type.shape == (None, 3)
     assert s.clone() is s
+
+
+def test_shared_variables_fix_only_their_number_of_dims_as_in_theano():
+    s = shared(np.zeros((2, 3)), name="s")
+    assert s.type == TensorType("float64", (None, None))
+    x = T.dmatrix("x")
+    f = mlcore.function([x], T.dot(x, s))
+    assert f(np.ones((1, 2))).shape == (1, 3)
+    s.set_value(np.ones((2, 5)))                   # the sizes may change, as Theano's set_value allows
+    np.testing.assert_array_equal(f(np.ones((1, 2))), np.full((1, 5), 2.0))
+    with pytest.raises(ValueError, match="shape"):
+        s.set_value(np.zeros(4))                   # the number of dims may not
+    assert shared(np.zeros((1, 3)), broadcastable=(True, False)).type.shape == (1, None)
 
 
 def test_op_props_give_equality_hash_and_printing():
@@ -139,9 +152,27 @@ def test_static_shapes_are_inferred():
 
 def test_shape_of_static_dims_is_a_constant():
     x = T.matrix(shape=(None, 3))
-    assert isinstance(T.matrix(shape=(2, 3)).shape, Constant)
-    assert not isinstance(x.shape, Constant)
-    assert isinstance(T.matrix(shape=(2, 3)).shape[0] * 2, Constant)      # folded while built
+    assert isinstance(T.matrix(shape=(2, 3)).shape.vector, Constant)
+    assert not isinstance(x.shape.vector, Constant)
+    assert x.shape[1] * 2 == 6                     # a known dim is a Python int
+
+
+def test_shape_is_keras_static_tuple_and_theano_symbolic_vector():
+    x = T.matrix("x", shape=(None, 3))
+    value = np.arange(12.0, dtype=x.dtype).reshape(4, 3)
+    assert x.shape == (None, 3) and repr(x.shape) == "(None, 3)" and len(x.shape) == 2
+    assert x.shape[1] == 3 and isinstance(x.shape[0], Variable)
+    assert x.shape[0].eval({x: value}) == 4
+    assert mlcore.function([x], x.shape)(value).tolist() == [4, 3]        # one int vector, as Theano
+    assert x.shape.eval({x: value}).tolist() == [4, 3]
+    assert (x.shape * 2).eval({x: value}).tolist() == [8, 6]
+    rows, cols = x.shape
+    assert cols == 3 and rows.eval({x: value}) == 4
+    assert x.reshape((x.shape[0], -1, 1)).eval({x: value}).shape == (4, 3, 1)
+    widened = x.shape[:-1] + (5,)                  # Keras's idiom: still usable as a shape
+    assert widened == (None, 5) and T.zeros(widened).eval({x: value}).shape == (4, 5)
+    assert (None,) + x.shape[1:] == (None, 3)
+    assert T.prod(x.shape).eval({x: value}) == 12
 
 
 @pytest.mark.parametrize("build, shapes", [
@@ -204,3 +235,10 @@ def test_pickled_graphs_and_shared_variables_round_trip():
     assert {id(v) for v in graph_inputs([y2])} >= {id(x2), id(w2)}
     value = mlcore.function([x2], y2, backend="numpy")(np.ones((2, 3)))
     assert np.isclose(value, 2.0)
+
+
+def test_a_numpy_array_on_the_left_builds_a_graph_as_in_theano():
+    x = T.dvector("x")
+    out = np.array([1.0, 2.0, 3.0]) + x * np.float64(2.0)
+    assert isinstance(out, Variable)
+    np.testing.assert_array_equal(out.eval({x: np.ones(3)}), [3.0, 4.0, 5.0])

@@ -39,6 +39,17 @@ def test_input_shapes_and_dtype():
         layers.Input()
 
 
+def test_symbolic_tensors_and_variables_show_shapes_as_keras(keras):
+    inputs = layers.Input((4,))
+    dense = layers.Dense(3)
+    outputs = dense(inputs)
+    theirs = keras.layers.Dense(3)(keras.Input((4,)))
+    assert inputs.shape == (None, 4) and outputs.shape == theirs.shape == (None, 3)
+    assert outputs.shape[:-1] + (7,) == (None, 7) and str(outputs.shape) == str(theirs.shape)
+    assert dense.kernel.shape == (4, 3)
+    np.testing.assert_array_equal(np.array(dense.kernel), dense.get_weights()[0])
+
+
 @pytest.mark.parametrize("activation", [None, "relu", "sigmoid", "tanh", "softmax"])
 def test_dense_matches_keras(keras, rng, activation):
     x = rng.normal(size=(6, 5)).astype("float32")

@@ -30,7 +30,7 @@ REWRITES = [  # pass, output, op types without rewrites, op types after only thi
     ("canonicalize", -(-x), ["Neg", "Neg"], []),
     ("canonicalize", T.exp(T.log(y)) + x.T.T, ["Log", "Exp", "DimShuffle", "DimShuffle", "Add"], ["Add"]),
     ("canonicalize", T.zero_grad(x) + T.cast(x, "float64"), ["GradientBlock", "Add"], ["Add"]),
-    ("canonicalize", y.shape[1] * x, ["Shape", "Subtensor", "DimShuffle", "Mul"], ["DimShuffle", "Mul"]),
+    ("canonicalize", T.shape(y)[1] * x, ["Shape", "Subtensor", "DimShuffle", "Mul"], ["DimShuffle", "Mul"]),
     ("canonicalize", T.inc_subtensor(y[T.arange(3), T.arange(3) % 3], T.second(y[T.arange(3), T.arange(3) % 3], x[0, 0])),
      ["Subtensor", "Subtensor", "DimShuffle", "Second", "IncSubtensor"],
      ["Subtensor", "DimShuffle", "IncSubtensor"]),   # the increment broadcasts itself

@@ -24,6 +24,7 @@ from backends.jax import sharding
 from backends.jax.kernels import concrete_inputs, lower
 from backends.numpy.interpreter import NumpyLowering
 from mlcore import config, distribution
+from mlcore.graph.basic import SharedVariable
 from mlcore.graph.ops.elemwise import Elemwise
 from mlcore.graph.ops.shape import Shape
 
@@ -155,9 +156,16 @@ def xla_knows(device, options):
 
 def has_small_arrays_only(nodes):
     """Whether every array the nodes read or make has at most SMALL_ARRAY_ELEMENTS elements, counting
-    an unknown (batch) dim as 1: the weights and one sample's activations decide."""
+    an unknown (batch) dim as 1: the weights (a shared variable's value, whose dims Theano-style
+    code leaves free) and one sample's activations decide."""
     variables = [v for node in nodes for v in node.inputs + node.outputs]
-    return all(math.prod(d or 1 for d in getattr(v.type, "shape", ())) <= SMALL_ARRAY_ELEMENTS for v in variables)
+    return all(math.prod(d or 1 for d in _known_shape(v)) <= SMALL_ARRAY_ELEMENTS for v in variables)
+
+
+def _known_shape(variable):
+    if isinstance(variable, SharedVariable):
+        return np.shape(variable.container_value)
+    return getattr(variable.type, "shape", ())
 
 
 def compile_always_cached(jitted, *args):

@@ -155,7 +155,7 @@ class SharedVariable(Variable):
     def __init__(self, value, name=None, strict=False, shape=None, borrow=False, broadcastable=None):
         value = np.asarray(value) if borrow else np.array(value)
         if shape is None and broadcastable is None:
-            shape = value.shape
+            shape = (None,) * value.ndim
         super().__init__(TensorType(value.dtype, shape, broadcastable), name=name)
         self.container_value = value
         self.strict = strict
@@ -188,10 +188,11 @@ class SharedVariable(Variable):
 
 def shared(value, name=None, strict=False, allow_downcast=None, borrow=False, shape=None, broadcastable=None):
     """Make a SharedVariable (Theano's theano.shared).  borrow=True keeps the given numpy array as
-    the value instead of a copy; strict=True refuses set_value of another dtype.  The value's shape
-    is the variable's static shape unless shape= (None for a dim that may change) or Theano's
-    broadcastable= says otherwise.  allow_downcast is accepted for Theano's signature: set_value
-    casts within a kind (float64 to float32) as it is."""
+    the value instead of a copy; strict=True refuses set_value of another dtype.  As in Theano, only
+    the number of dims is fixed and set_value may change the sizes, unless shape= (ints where a
+    size is fixed, as the layers' weights do) or Theano's broadcastable= says otherwise.
+    allow_downcast is accepted for Theano's signature: set_value casts within a kind (float64 to
+    float32) as it is."""
     return SharedVariable(value, name=name, strict=strict, shape=shape, borrow=borrow, broadcastable=broadcastable)
 
 

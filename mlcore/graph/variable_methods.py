@@ -4,6 +4,7 @@ import numpy as np
 from mlcore.graph import ops
 from mlcore.graph.basic import Variable
 from mlcore.graph.ops.shape import shape as shape_of
+from mlcore.graph.shape_tuple import ShapeTuple
 
 
 def _binary(fn, reflected=False):
@@ -44,7 +45,7 @@ METHODS = {
     "__and__": _binary(ops.and_), "__or__": _binary(ops.or_),
     "__neg__": lambda self: ops.neg(self), "__abs__": lambda self: ops.abs_(self),
     "__getitem__": _getitem,
-    "shape": property(lambda self: shape_of(self)),
+    "shape": property(ShapeTuple.of),
     "size": property(lambda self: ops.prod(shape_of(self))),
     "T": property(lambda self: ops.transpose(self)),
     "transpose": lambda self, *axes: ops.transpose(self, axes[0] if len(axes) == 1 else (axes or None)),
@@ -71,3 +72,4 @@ METHODS = {
 for _name, _impl in METHODS.items():
     setattr(Variable, _name, _impl)
 Variable.__iter__ = None  # a symbolic tensor has no length: iterating over x[i] would never end
+Variable.__array_ufunc__ = None  # numpy_array + x defers to x.__radd__ (a graph), as Theano's variables do

@@ -41,7 +41,7 @@ class Weight(SharedVariable):
     regularizer and constraint."""
 
     def __init__(self, value, name, path, trainable=True, regularizer=None, constraint=None):
-        super().__init__(value, name=name)
+        super().__init__(value, name=name, shape=np.shape(value))      # Keras's variables have fixed shapes
         self.path = path
         self.trainable = trainable
         self.regularizer = regularizer
@@ -53,6 +53,10 @@ class Weight(SharedVariable):
 
     def numpy(self):
         return self.get_value()
+
+    def __array__(self, dtype=None, copy=None):
+        """np.array(layer.kernel) is its value, as for a Keras variable."""
+        return np.asarray(self.get_value(borrow=not copy), dtype=dtype)
 
     def assign(self, value):
         self.set_value(value)

@@ -65,7 +65,7 @@ class Optimizer:
     def add_variable(self, shape, initializer="zeros", dtype=None, name=None):
         """A state variable, named "<optimizer>/<name>" (Keras's variable path)."""
         value = initializers.get(initializer)(tuple(shape), dtype=dtype or config.floatx())
-        variable = shared(np.asarray(value), name="%s/%s" % (self.name, name))
+        variable = shared(np.asarray(value), name="%s/%s" % (self.name, name), shape=tuple(shape))
         self._variables.append(variable)
         return variable
 

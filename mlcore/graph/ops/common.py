@@ -3,6 +3,7 @@ import numpy as np
 
 from mlcore import config
 from mlcore.graph.basic import Constant, TensorType, Variable
+from mlcore.graph.shape_tuple import ShapeTuple
 
 
 def constant(value, dtype=None, name=None):
@@ -20,6 +21,8 @@ def as_tensor_variable(x, name=None, ndim=None):
     """
     if isinstance(x, Variable):
         var = x
+    elif isinstance(x, ShapeTuple):         # x.shape
+        var = x.vector
     elif isinstance(x, (list, tuple)) and any(isinstance(e, Variable) for e in x):
         from mlcore.graph.ops.shape import stack
         var = stack([as_tensor_variable(e) for e in x])

@@ -38,7 +38,7 @@ class RandomVariable(Op):
 def new_key(seed):
     """A fresh key variable, updated after every call of a function that uses it."""
     seed = int(seed) & 0xFFFFFFFFFFFFFFFF
-    return shared(np.array([seed >> 32, seed & 0xFFFFFFFF], dtype="uint32"), name="rng_key")
+    return shared(np.array([seed >> 32, seed & 0xFFFFFFFF], dtype="uint32"), name="rng_key", shape=(2,))
 
 
 class RandomStreams:
