@@ -5,7 +5,7 @@ the backends differ only where their libraries truly differ (in-place updates,
 random numbers, convolution primitives, blocked evaluation).
 """
 from mlcore.graph.gradient import GradientBlock
-from mlcore.graph.ops import elemwise as ew
+from mlcore.graph.ops import along_axis, elemwise as ew
 from mlcore.graph.ops import nn as nn_ops, reduce, shape
 from mlcore.graph.ops.nn import dilated, resolve_padding
 from mlcore.graph.ops.shape import build_key
@@ -18,6 +18,13 @@ ELEMWISE_NAMES = {  # op name -> name of the same function in numpy and jax.nump
     "mod": "mod", "pow": "power", "maximum": "maximum", "minimum": "minimum", "eq": "equal",
     "neq": "not_equal", "lt": "less", "le": "less_equal", "gt": "greater", "ge": "greater_equal",
     "and": "logical_and", "or": "logical_or", "switch": "where",
+    "tan": "tan", "arcsin": "arcsin", "arccos": "arccos", "arctan": "arctan", "arctan2": "arctan2",
+    "sinh": "sinh", "cosh": "cosh", "arcsinh": "arcsinh", "arccosh": "arccosh", "arctanh": "arctanh",
+    "log2": "log2", "log10": "log10", "exp2": "exp2", "reciprocal": "reciprocal", "deg2rad": "deg2rad",
+    "rad2deg": "rad2deg", "isnan": "isnan", "isinf": "isinf", "xor": "bitwise_xor", "invert": "invert",
+}
+SPECIAL_FUNCTION_NAMES = {  # op name -> its name in scipy.special, jax.scipy.special and pytensor.tensor
+    "erf": "erf", "erfc": "erfc", "erfinv": "erfinv", "gammaln": "gammaln", "psi": "digamma",
 }
 
 
@@ -28,6 +35,14 @@ def elemwise_kernel(xp, op, special):
     if op.name in special:
         return special[op.name]
     return getattr(xp, ELEMWISE_NAMES[op.name])
+
+
+def special_functions(module):
+    """The error and gamma functions of `module` (scipy.special, jax.scipy.special, pytensor.tensor)
+    by op name, for a backend's table of its own kernels."""
+    table = {name: getattr(module, function) for name, function in SPECIAL_FUNCTION_NAMES.items()}
+    table["trigamma"] = lambda x: module.polygamma(1, x).astype(x.dtype)   # scipy's is float64 for float32
+    return table
 
 
 def broadcast_checked(kernel, node):
@@ -137,6 +152,12 @@ def reduce_kernel(xp, op, name):
     return lambda x: fn(x, axis=op.axis, keepdims=op.keepdims)
 
 
+def cumulative_kernel(xp, op, dtype):
+    """cumsum or cumprod accumulating in the output's dtype (PyTensor's would sum bools as bools)."""
+    running = xp.cumsum if op.mode == "add" else xp.cumprod
+    return lambda x: running(x if x.dtype == dtype else x.astype(dtype), axis=op.axis)
+
+
 def register_common(lower, xp, elemwise):
     """Register the kernels that read the same in every backend's array module `xp` (numpy,
     jax.numpy, pytensor.tensor); `elemwise(op)` is the backend's own elementwise kernel.
@@ -147,6 +168,9 @@ def register_common(lower, xp, elemwise):
     lower.register(*REDUCTIONS)(lambda op, node: reduce_kernel(xp, op, REDUCTIONS[type(op)]))
     lower.register(nn_ops.Softmax)(lambda op, node: lambda x: softmax(xp, x, op.axis))
     lower.register(nn_ops.LogSoftmax)(lambda op, node: lambda x: log_softmax(xp, x, op.axis))
+    lower.register(along_axis.CumOp)(lambda op, node: cumulative_kernel(xp, op, node.outputs[0].dtype))
+    lower.register(along_axis.Sort)(lambda op, node: lambda x: xp.sort(x, axis=op.axis))
+    lower.register(along_axis.Argsort)(lambda op, node: lambda x: xp.argsort(x, axis=op.axis, stable=True))
 
 
 def register_array_ops(lower, xp):

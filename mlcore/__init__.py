@@ -7,6 +7,7 @@ numpy, theano (PyTensor) and jax backends.
 from mlcore import config  # noqa: F401
 from mlcore.function import In, Out, function  # noqa: F401
 from mlcore.graph import clone, grad, shared  # noqa: F401
+from mlcore.graph.scan import scan  # noqa: F401
 from mlcore.printing import debugprint, pp  # noqa: F401
 
 __version__ = "0.1.0"
@@ -18,7 +19,10 @@ _LAZY = {"Sequential": "mlcore.models", "Model": "mlcore.models", "Input": "mlco
          "regularizers": "mlcore.regularizers", "constraints": "mlcore.constraints", "utils": "mlcore.utils",
          "applications": "mlcore.applications", "preprocessing": "mlcore.preprocessing",
          "datasets": "mlcore.datasets", "wrappers": "mlcore.wrappers", "saving": "mlcore.saving",
-         "distribution": "mlcore.distribution", "tensor": "mlcore.tensor", "ops": "mlcore.ops"}
+         "distribution": "mlcore.distribution", "tensor": "mlcore.tensor", "ops": "mlcore.ops",
+         # Theano's other loops, here so that `from mlcore import *` leaves the builtin map alone
+         "map": "mlcore.graph.scan", "reduce": "mlcore.graph.scan", "foldl": "mlcore.graph.scan",
+         "foldr": "mlcore.graph.scan"}
 
 
 def __getattr__(name):

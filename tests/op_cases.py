@@ -14,6 +14,8 @@ from scipy import signal
 import mlcore.tensor as T
 from mlcore.graph import ops
 from mlcore.graph.gradient import disconnected_grad, zero_grad
+from mlcore.graph.scan import scan
+from mlcore.ifelse import ifelse
 
 FLOAT_KINDS = ("normal", "positive", "unit", "prob", "away", "frac")
 
@@ -212,6 +214,34 @@ CASES = [
     binary("or", lambda x, y: x | y, np.logical_or, ("bool", "bool"), grad=False),
     Case("switch", lambda c, x, y: T.switch(c, x, y), np.where, (("bool", "ab"), ("normal", "ab"), ("normal", "1b")),
          patterns=(("ab", "ab", "1b"), ("a1", "1b", "ab"))),
+    # the rarer elementwise math (mlcore/graph/ops/elemwise_math.py)
+    unary("tan", T.tan, np.tan, "unit", rtol32=2e-6),
+    unary("arcsin", T.arcsin, np.arcsin, "unit", rtol32=2e-6),
+    unary("arccos", T.arccos, np.arccos, "unit", rtol32=2e-6),
+    unary("arctan", T.arctan, np.arctan, rtol32=2e-6),
+    binary("arctan2", T.arctan2, np.arctan2, ("normal", "away"), rtol32=2e-6),
+    unary("sinh", T.sinh, np.sinh, rtol32=2e-6),
+    unary("cosh", T.cosh, np.cosh, rtol32=2e-6),
+    unary("arcsinh", T.arcsinh, np.arcsinh, rtol32=2e-6),
+    unary("arccosh", lambda x: T.arccosh(1 + x), lambda x: np.arccosh(1 + x), "positive", rtol32=2e-6),
+    unary("arctanh", T.arctanh, np.arctanh, "unit", rtol32=2e-6),
+    unary("log2", T.log2, np.log2, "positive", rtol32=2e-6),
+    unary("log10", T.log10, np.log10, "positive", rtol32=2e-6),
+    unary("exp2", T.exp2, np.exp2, rtol32=2e-6),
+    unary("erf", T.erf, scipy.special.erf, rtol32=2e-6),
+    unary("erfc", T.erfc, scipy.special.erfc, rtol32=2e-6),
+    unary("erfinv", T.erfinv, scipy.special.erfinv, "unit", rtol32=2e-6),
+    unary("gammaln", T.gammaln, scipy.special.gammaln, "positive", rtol32=2e-6),
+    unary("psi", T.psi, scipy.special.psi, "positive", rtol32=2e-6),
+    unary("tri_gamma", T.tri_gamma, lambda x: scipy.special.polygamma(1, x), "positive", grad=False, rtol32=2e-6),
+    unary("reciprocal", T.reciprocal, np.reciprocal, "positive", rtol32=2e-6),
+    unary("deg2rad", T.deg2rad, np.deg2rad),
+    unary("rad2deg", T.rad2deg, np.rad2deg),
+    unary("isnan", T.isnan, np.isnan, grad=False),
+    unary("isinf", T.isinf, np.isinf, grad=False),
+    binary("xor", T.xor, np.bitwise_xor, ("int", "int"), grad=False),
+    binary("xor_bool", T.xor, np.logical_xor, ("bool", "bool"), grad=False),
+    unary("invert", T.invert, np.invert, "int", grad=False),
     # reductions
     Case("sum", lambda x: x.sum(axis=1), lambda x: x.sum(axis=1), (("normal", "abc"),), rtol32=1e-5),
     Case("sum_all", lambda x: x.sum(), np.sum, (("normal", "abc"),), rtol32=1e-5),
@@ -263,6 +293,32 @@ CASES = [
     Case("alloc", lambda x: T.alloc(x, 2, 3) * 1, lambda x: np.full((2, 3), x), (("normal", ""),)),
     Case("zeros_ones", lambda x: T.zeros((2,), x.dtype) + T.ones((2,), x.dtype) * x,
          lambda x: np.ones(2) * x, (("normal", ""),)),
+    # along one axis (along_axis.py), and the array helpers built from other ops (extra_ops.py)
+    Case("cumsum", lambda x: T.cumsum(x, axis=1), lambda x: np.cumsum(x, 1), (("normal", "abc"),), rtol32=1e-5),
+    Case("cumsum_flat", T.cumsum, np.cumsum, (("normal", "ab"),), rtol32=1e-5),
+    Case("cumsum_int", lambda i: T.cumsum(i, axis=0), lambda i: np.cumsum(i, 0), (("int", "ab"),), grad=False),
+    Case("cumprod", lambda x: T.cumprod(x, axis=0), lambda x: np.cumprod(x, 0), (("positive", "ab"),), rtol32=1e-5),
+    Case("sort", T.sort, np.sort, (("normal", "abc"),)),
+    Case("sort_axis0", lambda x: T.sort(x, axis=0), lambda x: np.sort(x, 0), (("normal", "ab"),)),
+    Case("sort_flat", lambda x: T.sort(x, axis=None), lambda x: np.sort(x, None), (("normal", "ab"),)),
+    Case("argsort", lambda x: T.argsort(x, axis=0), lambda x: np.argsort(x, 0), (("normal", "ab"),), grad=False),
+    Case("eye", lambda x: T.eye(3, 4, 1, x.dtype) * x, lambda x: np.eye(3, 4, 1) * x, (("normal", "34"),)),
+    Case("identity_like", lambda x: T.identity_like(x) * x, lambda x: np.eye(*x.shape) * x, (("normal", "ab"),)),
+    Case("diag_of_vector", lambda x: T.diag(x, -1), lambda x: np.diag(x, -1), (("normal", "a"),)),
+    Case("diag_of_matrix", lambda x: T.diag(x, 1), lambda x: np.diag(x, 1), (("normal", "ab"),)),
+    Case("tile", lambda x: T.tile(x, (2, 1, 3)), lambda x: np.tile(x, (2, 1, 3)), (("normal", "ab"),)),
+    Case("repeat", lambda x: T.repeat(x, 3, axis=1), lambda x: np.repeat(x, 3, 1), (("normal", "ab"),)),
+    Case("repeat_counts", lambda x: T.repeat(x, [2, 0, 1]), lambda x: np.repeat(x, [2, 0, 1]), (("normal", "3"),)),
+    Case("squeeze", lambda x: T.squeeze(x), lambda x: x[:, 0], (("normal", "a1"),)),
+    Case("squeeze_axis", lambda x: T.squeeze(x.dimshuffle(0, "x", 1), axis=1), lambda x: x, (("normal", "ab"),)),
+    Case("roll", lambda x: T.roll(x, -1, axis=1), lambda x: np.roll(x, -1, 1), (("normal", "ab"),)),
+    Case("roll_flat", lambda x: T.roll(x, 5), lambda x: np.roll(x, 5), (("normal", "ab"),)),
+    Case("all_any", lambda x: T.all(x > 0, axis=0) | T.any(x > 1), lambda x: (x > 0).all(0) | (x > 1).any(),
+         (("normal", "ab"),), grad=False),
+    Case("isclose", lambda x, y: T.isclose(x, x + y * 1e-2, rtol=0.1), lambda x, y: np.isclose(x, x + y * 1e-2, 0.1),
+         (("normal", "ab"), ("normal", "ab")), grad=False),
+    Case("ifelse", lambda c, x, y: ifelse(c, x, y), lambda c, x, y: x if c else y,
+         (("bool", ""), ("normal", "ab"), ("normal", "ab"))),
     # products
     Case("dot_mm", T.dot, np.dot, (("normal", "ab"), ("normal", "bc")), rtol32=1e-5),
     Case("dot_mv", T.dot, np.dot, (("normal", "ab"), ("normal", "b")), rtol32=1e-5),
@@ -318,11 +374,27 @@ CASES = [
          lambda x: pool_ref(x.transpose(0, 3, 1, 2), (3, 3), True, (2, 2), (1, 1),
                             "average_exc_pad").transpose(0, 2, 3, 1),
          (("normal", "2553"),), rtol32=2e-6),
+    Case("scan", lambda x, h0, w: scan(lambda x_t, h, w: T.tanh(x_t * w + h), sequences=x, outputs_info=h0,
+                                       non_sequences=w)[0],
+         lambda x, h0, w: _recurrence(x, h0[None], lambda x_t, h: np.tanh(x_t * w + h[-1])),
+         (("normal", "ab"), ("unit", "b"), ("normal", "b")), rtol32=4e-6),
+    Case("scan_taps", lambda x, y0: scan(lambda x_t, a, b: T.tanh(x_t + a) * 0.5 + b * 0.25, sequences=x,
+                                         outputs_info=dict(initial=y0, taps=[-2, -1]))[0],
+         lambda x, y0: _recurrence(x, y0, lambda x_t, y: np.tanh(x_t + y[-2]) * 0.5 + y[-1] * 0.25),
+         (("normal", "ab"), ("unit", "2b")), rtol32=4e-6),
     # the gradient of x * block(x) is block(x), not 2x: finite differences cannot check these
     Case("zero_grad", lambda x: x * zero_grad(x), np.square, (("normal", "ab"),)),
     Case("disconnected_grad", lambda x: x * disconnected_grad(x), np.square, (("normal", "ab"),)),
 ]
 BLOCKED = {"zero_grad", "disconnected_grad"}
+
+
+def _recurrence(x, initial, step):
+    """The rows step(x[t], past) for each t, past holding every row before t (initial's first)."""
+    rows = list(initial)
+    for x_t in x:
+        rows.append(step(x_t, rows))
+    return np.stack(rows[len(initial):])
 
 
 def _inc(x, key, y):

@@ -1,13 +1,16 @@
 """The jax backend's kernel table: jax.numpy and jax.lax, traced once under jax.jit."""
 import jax
 import jax.numpy as jnp
+import jax.scipy.special
 import numpy as np
 
 from backends import array_api as xk
 from backends.base import Lowering
 from backends.jax import nn
+from backends.jax.scan import scan_kernel
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops import linalg, nn as nn_ops, random, shape
+from mlcore.graph.ops.scan import Scan
 
 lower = Lowering("jax")
 
@@ -21,6 +24,7 @@ SPECIAL = {
     "softplus": _floats_only(jax.nn.softplus),
     "relu": lambda x: jnp.maximum(x, 0),
     "second": xk.second(jnp),
+    **xk.special_functions(jax.scipy.special),
 }
 
 
@@ -105,10 +109,16 @@ def _(op, node):
     return draw
 
 
+lower.register(Scan)(scan_kernel)   # jax.lax.scan of the step graph
+
+
 def concrete_inputs(node):
     """Input positions whose values jax needs as Python numbers while tracing, because they
-    decide a shape: reshape targets, alloc and random sizes, arange bounds, slice bounds."""
+    decide a shape: reshape targets, alloc and random sizes, arange bounds, slice bounds, a scan's number of
+    steps."""
     op = node.op
+    if isinstance(op, Scan):
+        return (0,)
     if isinstance(op, (shape.Reshape, shape.Alloc, random.RandomVariable)):
         return (1,)
     if isinstance(op, shape.Arange):

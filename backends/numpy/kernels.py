@@ -5,9 +5,11 @@ import scipy.special
 from backends import array_api as xk
 from backends.base import Lowering
 from backends.numpy import blas, c_loops, fused, nn, reductions
+from backends.numpy.scan import scan_kernel
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops import linalg, random, reduce, shape
 from mlcore.graph.ops import nn as nn_ops
+from mlcore.graph.ops.scan import Scan
 
 lower = Lowering("numpy")
 
@@ -16,6 +18,7 @@ SPECIAL = {
     "softplus": lambda x: np.logaddexp(x, 0),
     "relu": lambda x: np.maximum(x, 0),
     "second": xk.second(np),
+    **xk.special_functions(scipy.special),
 }
 
 
@@ -126,3 +129,6 @@ def _(op, node):
             sample = rng.binomial(a, b, size)
         return next_key, sample.astype(op.dtype)
     return draw
+
+
+lower.register(Scan)(scan_kernel)   # a Python loop over the step graph, compiled by this backend

@@ -10,8 +10,10 @@ import pytensor.tensor as pt
 from backends import array_api as xk
 from backends.base import Lowering
 from backends.theano.reference import ReferenceOp
+from backends.theano.scan import scan_kernel
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops import linalg, nn as nn_ops, random, shape
+from mlcore.graph.ops.scan import Scan
 from mlcore.graph.ops.shape import build_key
 
 lower = Lowering("theano")
@@ -38,6 +40,7 @@ SPECIAL = {  # mlcore names whose PyTensor function is not spelt as in numpy
     "round": pt.round_half_to_even, "second": pt.second,
     "and": lambda a, b: pt.and_(_truth(a), _truth(b)), "or": lambda a, b: pt.or_(_truth(a), _truth(b)),
     "sigmoid": pt.sigmoid, "softplus": pt.softplus, "relu": lambda x: pt.maximum(x, 0),
+    **xk.special_functions(pt),
 }
 
 
@@ -121,3 +124,6 @@ def _(op, node):
                 nn_ops.Pool2DGrad, random.RandomVariable)
 def _(op, node):
     return ReferenceOp(node)
+
+
+lower.register(Scan)(scan_kernel)   # pytensor.scan of the step graph

@@ -105,6 +105,58 @@ def Rop(f, wrt, eval_points):
     return out[0] if single else out
 
 
+def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise"):
+    """The Jacobian of a vector expression wrt a variable or a list or tuple of them, returned in
+    the same form (Theano's): row i is grad(expression[i], wrt), computed by a scan over i.  A
+    scalar expression gives grad itself."""
+    from mlcore.graph.ops.shape import arange
+    from mlcore.graph.scan import scan
+    if not isinstance(expression, Variable):
+        raise TypeError("jacobian expects a Variable as `expression`, got %r" % (expression,))
+    if expression.ndim > 1:
+        raise ValueError("jacobian expects a 1 dimensional variable as `expression`, got %s; "
+                         "flatten it to make it a vector" % (expression.type,))
+    wrts = list(wrt) if isinstance(wrt, (list, tuple)) else [wrt]
+    options = dict(consider_constant=consider_constant, disconnected_inputs=disconnected_inputs)
+    if expression.ndim == 0:
+        return _as_given(wrt, grad(expression, wrts, **options))
+    rows, _ = scan(lambda i, y, *xs: grad(y[i], list(xs), **options), sequences=arange(expression.shape[0]),
+                   non_sequences=[expression] + wrts, return_list=True)
+    return _as_given(wrt, rows)
+
+
+def hessian(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
+    """The Hessian of a scalar cost wrt a vector or a list or tuple of vectors, returned in the same
+    form (Theano's): the Jacobian of the gradient, one per vector."""
+    if not isinstance(cost, Variable):
+        raise TypeError("hessian expects a Variable as `cost`, got %r" % (cost,))
+    if cost.ndim != 0:
+        raise ValueError("hessian expects a 0 dimensional variable as `cost`, got %s" % (cost.type,))
+    hessians = []
+    for x in list(wrt) if isinstance(wrt, (list, tuple)) else [wrt]:
+        if not isinstance(x, Variable):
+            raise TypeError("hessian expects a (list of) Variable as `wrt`, got %r" % (x,))
+        if x.ndim != 1:
+            raise ValueError("hessian expects a (list of) 1 dimensional variable as `wrt`, got %s" % (x.type,))
+        g = grad(cost, x, consider_constant=consider_constant, disconnected_inputs=disconnected_inputs)
+        hessians.append(jacobian(g, x, consider_constant, disconnected_inputs="ignore"))
+    return _as_given(wrt, hessians)
+
+
+def _as_given(wrt, values):
+    """values as a list, a tuple or one variable, as wrt was given (Theano's format_as)."""
+    if isinstance(wrt, (list, tuple)):
+        return tuple(values) if isinstance(wrt, tuple) else list(values)
+    return values[0]
+
+
+def backpropagate(known_grads, wrt):
+    """The gradients of the variables wrt, given the gradients of others (a dict), None where
+    wrt does not reach them: a scan's backward step is built from it."""
+    grads = _backpropagate(known_grads, wrt, ())
+    return [grads[w] for w in wrt]
+
+
 def _stabilized(cost, keep):
     """cost with the stabilize rewrites applied first (log(softmax) -> log_softmax, ...),
     so that the gradient graph, built from it, is stable too (Theano rewrote the

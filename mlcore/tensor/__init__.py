@@ -5,13 +5,22 @@ T.signal.pool.pool_2d, T.random.RandomStreams.
 """
 from mlcore import config
 from mlcore.graph.basic import TensorType
-from mlcore.graph.gradient import Lop, Rop, disconnected_grad, grad, zero_grad  # noqa: F401
+from mlcore.graph.gradient import (Lop, Rop, disconnected_grad, grad, hessian, jacobian,  # noqa: F401
+                                   zero_grad)
 from mlcore.graph.ops import as_tensor_variable, constant  # noqa: F401
 from mlcore.graph.ops import elemwise as _ew, reduce as _reduce, shape as _shape
 from mlcore.graph.ops.elemwise import (abs_, and_, cast, ceil, clip, cos, eq, exp, expm1, floor, ge, gt,  # noqa: F401
                                        int_div, le, log, log1p, lt, maximum, minimum, mod, neg, neq,
                                        or_, round_, second, sigmoid, sign, sin, softplus,
                                        sqr, sqrt, switch, tanh, true_div)
+from mlcore.graph.ops.elemwise_math import (arccos, arccosh, arcsin, arcsinh, arctan, arctan2,  # noqa: F401
+                                            arctanh, cosh, deg2rad, erf, erfc, erfinv, exp2, gammaln, invert,
+                                            isinf, isnan, log2, log10, psi, rad2deg, reciprocal, sinh, tan,
+                                            tri_gamma, xor)
+from mlcore.graph.ops.along_axis import argsort, cumprod, cumsum, sort  # noqa: F401
+from mlcore.graph.ops.extra_ops import (allclose, diag, eye, identity_like, isclose, repeat, roll,  # noqa: F401
+                                        squeeze, tile)
+from mlcore.graph.ops.extra_ops import all_ as all, any_ as any  # noqa: F401
 from mlcore.graph.ops.linalg import batched_dot, dot, gemm, matmul, outer, tensordot  # noqa: F401
 from mlcore.graph.ops.reduce import argmax, argmin, prod, std, var  # noqa: F401
 from mlcore.graph.ops.reduce import max_ as max  # noqa: F401
@@ -23,6 +32,10 @@ from mlcore.tensor import nnet, random, signal  # noqa: F401
 abs = abs_  # noqa: A001
 round = round_  # noqa: A001
 where = switch
+sgn = sign
+inv = reciprocal
+bitwise_xor = xor
+bitwise_not = invert
 fill = second
 pow = power = lambda x, y: as_tensor_variable(x) ** y  # noqa: A001,E731
 sub = lambda x, y: as_tensor_variable(x) - y  # noqa: E731

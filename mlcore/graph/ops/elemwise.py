@@ -245,18 +245,19 @@ class Composite(Elemwise):
         return Apply(self, inputs, [TensorType(d, shape) for d in self.dtypes])
 
 
-def _fn(op_class):
+def op_function(op_class):
+    """The function applying one shared instance of op_class (what ops and T export)."""
     op = op_class()
     return lambda *args: op(*args)
 
 
-neg, abs_, sign, floor, ceil, round_, sqr = map(_fn, (Neg, Abs, Sign, Floor, Ceil, Round, Sqr))
-exp, log, log1p, expm1, sqrt, tanh, sin, cos = map(_fn, (Exp, Log, Log1p, Expm1, Sqrt, Tanh, Sin, Cos))
-sigmoid, softplus, relu, zeros_like, ones_like = map(_fn, (Sigmoid, Softplus, Relu, ZerosLike, OnesLike))
-add, sub, mul, true_div, int_div, mod, pow_ = map(_fn, (Add, Sub, Mul, TrueDiv, IntDiv, Mod, Pow))
-maximum, minimum, second = map(_fn, (Maximum, Minimum, Second))
-eq, neq, lt, le, gt, ge, and_, or_ = map(_fn, (Eq, Neq, Lt, Le, Gt, Ge, And, Or))
-switch = _fn(Switch)
+neg, abs_, sign, floor, ceil, round_, sqr = map(op_function, (Neg, Abs, Sign, Floor, Ceil, Round, Sqr))
+exp, log, log1p, expm1, sqrt, tanh, sin, cos = map(op_function, (Exp, Log, Log1p, Expm1, Sqrt, Tanh, Sin, Cos))
+sigmoid, softplus, relu, zeros_like, ones_like = map(op_function, (Sigmoid, Softplus, Relu, ZerosLike, OnesLike))
+add, sub, mul, true_div, int_div, mod, pow_ = map(op_function, (Add, Sub, Mul, TrueDiv, IntDiv, Mod, Pow))
+maximum, minimum, second = map(op_function, (Maximum, Minimum, Second))
+eq, neq, lt, le, gt, ge, and_, or_ = map(op_function, (Eq, Neq, Lt, Le, Gt, Ge, And, Or))
+switch = op_function(Switch)
 
 
 def cast(x, dtype):

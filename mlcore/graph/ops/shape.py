@@ -144,6 +144,15 @@ def flatten(x, ndim=1):
     return reshape(x, stack(lead + [prod(s[ndim - 1:])]) if lead else stack([prod(s)]), ndim=ndim)
 
 
+def axis_or_flattened(x, axis, op="op"):
+    """(x, axis as a non-negative int) for an op along one axis, where axis=None means numpy's
+    "along the flattened x": (flatten(x), 0)."""
+    x = as_tensor_variable(x)
+    if axis is None:
+        return (x if x.ndim == 1 else flatten(x)), 0
+    return x, normalize_axis(axis, x.ndim, op)[0]
+
+
 # --- indexing ------------------------------------------------------------------------------------
 class Slot(tuple):
     """Marks a place in an index spec filled by the op's k-th extra input."""

@@ -1,0 +1,36 @@
+"""The numpy backend's Scan: a Python loop calling the step graph, compiled by this backend."""
+import numpy as np
+
+
+def scan_kernel(op, node):
+    from backends.numpy import BACKEND
+    step = BACKEND.compile(op.step.function_graph())
+
+    def run(n_steps, *inputs):
+        sequences, initials, invariants = op.split(inputs)
+        n = int(n_steps)
+        if n < 0 or any(len(s) != n for s in sequences):
+            raise ValueError("%s: %d steps over sequences of %s rows" % (op, n, [len(s) for s in sequences]))
+        if any(len(w) != op.window(j) for w, j in zip(initials, op.recurrent)):
+            raise ValueError("%s: initial states of %s rows for taps %s" % (op, [len(w) for w in initials], op.taps))
+        windows = [list(w) for w in initials]       # the last values of each recurrent output, oldest first
+
+        def step_at(rows):
+            taps = [w[k] for w, j in zip(windows, op.recurrent) for k in op.taps[j]]
+            return step(*rows, *taps, *invariants)
+        stacked = [[] for _ in node.outputs]
+        for t in range(n):
+            values = step_at([s[t] for s in sequences])
+            for column, value in zip(stacked, values):
+                column.append(value)
+            for w, j in zip(windows, op.recurrent):
+                w.append(values[j])
+                del w[0]
+        if n == 0:   # no step ran: one on zeros gives each output's shape per step
+            with np.errstate(all="ignore"):
+                probe = step_at([np.zeros(s.shape[1:], s.dtype) for s in sequences])
+            results = [np.empty((0,) + p.shape, p.dtype) for p in probe]
+        else:
+            results = [np.stack(column) for column in stacked]
+        return results[0] if len(results) == 1 else results
+    return run

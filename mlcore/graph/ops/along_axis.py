@@ -1,0 +1,118 @@
+"""Ops along one axis of a tensor: running sums and products (Theano's extra_ops.cumsum and
+cumprod) and sorting (theano.tensor.sort's sort and argsort)."""
+from mlcore.graph.basic import Apply, Op, TensorType
+from mlcore.graph.ops.common import as_tensor_variable
+from mlcore.graph.ops.elemwise import zeros_like
+from mlcore.graph.ops.reduce import accumulator_dtype
+from mlcore.graph.ops.shape import arange, axis_or_flattened, dimshuffle, set_subtensor, shape
+
+
+class AlongOneAxis:
+    """What the ops here share: one axis, and an output of x's shape."""
+
+    def __init__(self, axis):
+        self.axis = int(axis)
+
+    def make_node(self, x):
+        x = as_tensor_variable(x)
+        if not 0 <= self.axis < x.ndim:
+            raise ValueError("%s: axis %d out of range for %s" % (self, self.axis, x.type))
+        return Apply(self, [x], [TensorType(self.output_dtype(x.dtype), x.type.shape)])
+
+    def output_dtype(self, dtype):
+        return dtype
+
+
+class CumOp(AlongOneAxis, Op):
+    """numpy's cumsum (mode "add") or cumprod ("mul") along one axis; bools and small ints
+    accumulate in 64 bits, as numpy's do."""
+    __props__ = ("axis", "mode")
+
+    def __init__(self, axis, mode="add"):
+        if mode not in ("add", "mul"):
+            raise ValueError('CumOp: mode must be "add" or "mul", got %r' % (mode,))
+        super().__init__(axis)
+        self.mode = mode
+
+    def output_dtype(self, dtype):
+        return accumulator_dtype(dtype)
+
+    def pullback(self, inputs, outputs, output_grads):
+        """x_i reaches every output from i on, so its gradient sums g from the end; in a product
+        each of those outputs is out_j / x_i times it (undefined at x_i = 0, as in Theano)."""
+        (x,), (out,), (g,) = inputs, outputs, output_grads
+        if self.mode == "add":
+            return [self.sum_from_end(g)]
+        return [self.sum_from_end(g * out) / x]
+
+    def sum_from_end(self, g):
+        reverse = (slice(None),) * self.axis + (slice(None, None, -1),)
+        return CumOp(self.axis, "add")(g[reverse])[reverse]
+
+
+class Sort(AlongOneAxis, Op):
+    """x's values in ascending order along one axis (NaNs last, as numpy's)."""
+    __props__ = ("axis",)
+
+    def pullback(self, inputs, outputs, output_grads):
+        """Sorting permutes: each value's gradient is g where the value went."""
+        (x,), (g,) = inputs, output_grads
+        key = along_axis_key(Argsort(self.axis)(x), self.axis)
+        return [set_subtensor(zeros_like(x)[key], g)]
+
+
+class Argsort(AlongOneAxis, Op):
+    """The indices that sort x along one axis; ties keep their order (a stable sort), so every
+    backend gives the same answer."""
+    __props__ = ("axis",)
+
+    def output_dtype(self, dtype):
+        return "int64"
+
+    def pullback(self, inputs, outputs, output_grads):
+        return [None]
+
+
+def along_axis_key(indices, axis):
+    """The advanced index that reads x[..., indices[...], ...] along axis, as numpy's
+    take_along_axis: every other dim indexed by its own position, broadcast against indices."""
+    ndim, sizes = indices.ndim, shape(indices)
+    key = []
+    for d in range(ndim):
+        if d == axis:
+            key.append(indices)
+        else:
+            positions = arange(sizes[d])
+            key.append(dimshuffle(positions, [0 if k == d else "x" for k in range(ndim)]))
+    return tuple(key)
+
+
+def sort(a, axis=-1, kind="quicksort", order=None):
+    """a sorted along axis (None: flattened), as Theano's T.sort; kind= does not change the result."""
+    _refuse_order(order, "sort")
+    a, axis = axis_or_flattened(a, axis, "sort")
+    return Sort(axis)(a)
+
+
+def argsort(a, axis=-1, kind="quicksort", order=None):
+    """The indices that sort a along axis (None: flattened), by a stable sort whatever kind= says."""
+    _refuse_order(order, "argsort")
+    a, axis = axis_or_flattened(a, axis, "argsort")
+    return Argsort(axis)(a)
+
+
+def _refuse_order(order, name):
+    if order is not None:
+        raise ValueError("%s: order= sorts structured arrays by field, and tensors have no fields" % name)
+
+
+def cumsum(x, axis=None):
+    """The running sum along axis (None: of the flattened x), as numpy's and Theano's cumsum."""
+    x, axis = axis_or_flattened(x, axis, "cumsum")
+    return CumOp(axis, "add")(x)
+
+
+def cumprod(x, axis=None):
+    """The running product along axis (None: of the flattened x), as numpy's and Theano's cumprod."""
+    x, axis = axis_or_flattened(x, axis, "cumprod")
+    return CumOp(axis, "mul")(x)

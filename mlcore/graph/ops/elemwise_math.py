@@ -1,0 +1,107 @@
+"""The rarer elementwise math of Theano's tensor module: trigonometric and hyperbolic functions and
+their inverses, logs and powers in other bases, the error and gamma functions, NaN/inf tests and
+bitwise ops.  Each is a name the backends look up (backends/array_api.py) and its gradient as math."""
+import math
+
+from mlcore.graph.ops.elemwise import Binary, FloatUnary, Unary, exp, op_function, sqr, sqrt
+
+SQRT_PI = math.sqrt(math.pi)
+LN2, LN10 = math.log(2), math.log(10)
+
+
+class Tan(FloatUnary):
+    def grad(self, i, out, g): return [g * (1 + sqr(out))]
+
+class ArcSin(FloatUnary):
+    def grad(self, i, out, g): return [g / sqrt(1 - sqr(i[0]))]
+
+class ArcCos(FloatUnary):
+    def grad(self, i, out, g): return [-g / sqrt(1 - sqr(i[0]))]
+
+class ArcTan(FloatUnary):
+    def grad(self, i, out, g): return [g / (1 + sqr(i[0]))]
+
+class ArcTan2(Binary):
+    """arctan2(y, x): the angle of the point (x, y), in (-pi, pi]."""
+    dtype_rule = "float"
+
+    def grad(self, i, out, g):
+        y, x = i
+        r2 = sqr(x) + sqr(y)
+        return [g * x / r2, -g * y / r2]
+
+class Sinh(FloatUnary):
+    def grad(self, i, out, g): return [g * cosh(i[0])]
+
+class Cosh(FloatUnary):
+    def grad(self, i, out, g): return [g * sinh(i[0])]
+
+class ArcSinh(FloatUnary):
+    def grad(self, i, out, g): return [g / sqrt(sqr(i[0]) + 1)]
+
+class ArcCosh(FloatUnary):
+    def grad(self, i, out, g): return [g / sqrt(sqr(i[0]) - 1)]
+
+class ArcTanh(FloatUnary):
+    def grad(self, i, out, g): return [g / (1 - sqr(i[0]))]
+
+class Log2(FloatUnary):
+    def grad(self, i, out, g): return [g / (i[0] * LN2)]
+
+class Log10(FloatUnary):
+    def grad(self, i, out, g): return [g / (i[0] * LN10)]
+
+class Exp2(FloatUnary):
+    def grad(self, i, out, g): return [g * out * LN2]
+
+class Erf(FloatUnary):
+    def grad(self, i, out, g): return [g * (2 / SQRT_PI) * exp(-sqr(i[0]))]
+
+class Erfc(FloatUnary):
+    def grad(self, i, out, g): return [g * (-2 / SQRT_PI) * exp(-sqr(i[0]))]
+
+class ErfInv(FloatUnary):
+    def grad(self, i, out, g): return [g * (SQRT_PI / 2) * exp(sqr(out))]
+
+class GammaLn(FloatUnary):
+    """log |Gamma(x)|."""
+    def grad(self, i, out, g): return [g * psi(i[0])]
+
+class Psi(FloatUnary):
+    """The digamma function, d/dx log Gamma(x)."""
+    def grad(self, i, out, g): return [g * tri_gamma(i[0])]
+
+class TriGamma(FloatUnary):
+    """psi's derivative (polygamma(1, x)); its own gradient is not implemented, as in Theano."""
+
+class Reciprocal(FloatUnary):
+    def grad(self, i, out, g): return [-g * sqr(out)]
+
+class Deg2Rad(FloatUnary):
+    def grad(self, i, out, g): return [g * (math.pi / 180)]
+
+class Rad2Deg(FloatUnary):
+    def grad(self, i, out, g): return [g * (180 / math.pi)]
+
+class IsNan(Unary):
+    dtype_rule = "bool"
+    def grad(self, i, out, g): return [None]
+
+class IsInf(Unary):
+    dtype_rule = "bool"
+    def grad(self, i, out, g): return [None]
+
+class Xor(Binary):
+    """Bitwise xor of ints, logical xor of bools (numpy's bitwise_xor)."""
+    def grad(self, i, out, g): return [None, None]
+
+class Invert(Unary):
+    """Bitwise not of ints, logical not of bools (numpy's invert, Python's ~)."""
+    def grad(self, i, out, g): return [None]
+
+
+tan, arcsin, arccos, arctan, arctan2 = map(op_function, (Tan, ArcSin, ArcCos, ArcTan, ArcTan2))
+sinh, cosh, arcsinh, arccosh, arctanh = map(op_function, (Sinh, Cosh, ArcSinh, ArcCosh, ArcTanh))
+log2, log10, exp2, reciprocal, deg2rad, rad2deg = map(op_function, (Log2, Log10, Exp2, Reciprocal, Deg2Rad, Rad2Deg))
+erf, erfc, erfinv, gammaln, psi, tri_gamma = map(op_function, (Erf, Erfc, ErfInv, GammaLn, Psi, TriGamma))
+isnan, isinf, xor, invert = map(op_function, (IsNan, IsInf, Xor, Invert))

@@ -1,0 +1,183 @@
+"""Theano's array helpers, each written with existing ops (so each has every backend's kernels and
+a gradient already): eye, identity_like, diag, tile, repeat, squeeze, roll; the all/any reductions
+and isclose/allclose."""
+import numpy as np
+
+from mlcore import config
+from mlcore.graph.basic import Variable
+from mlcore.graph.ops.common import as_tensor_variable, normalize_axis
+from mlcore.graph.ops.elemwise import abs_, and_, cast, eq, le, maximum, minimum, neq, or_, switch
+from mlcore.graph.ops.elemwise_math import invert, isinf, isnan
+from mlcore.graph.ops.reduce import max_, min_
+from mlcore.graph.ops.shape import (DimShuffle, alloc, arange, axis_or_flattened, concatenate, dimshuffle,
+                                    pad_left, reshape, set_subtensor, shape, subtensor, zeros)
+
+
+def dims(x):
+    """x's shape as a list: ints where the type knows them, symbolic scalars elsewhere."""
+    return [n if n is not None else shape(x)[d] for d, n in enumerate(x.type.shape)]
+
+
+# --- matrices ------------------------------------------------------------------------------------
+def eye(n, m=None, k=0, dtype=None):
+    """An n x m matrix (m=None: n x n) with ones on diagonal k (k > 0 above the main one), as numpy's."""
+    rows = dimshuffle(arange(n), 0, "x")
+    cols = dimshuffle(arange(n if m is None else m), "x", 0)
+    return cast(eq(rows + k, cols), dtype or config.floatx())
+
+
+def identity_like(x, dtype=None):
+    """The identity matrix of matrix x's shape, in x's dtype unless dtype is given."""
+    x = as_tensor_variable(x)
+    rows, cols = dims(x)
+    return eye(rows, cols, 0, dtype or x.dtype)
+
+
+def diag(v, k=0):
+    """Theano's diag: a vector becomes the matrix with it on diagonal k; a matrix gives its diagonal k."""
+    v = as_tensor_variable(v)
+    first_row, first_col = max(-k, 0), max(k, 0)
+    if v.ndim == 1:
+        (length,) = dims(v)
+        steps = arange(length)
+        size = length + abs(k)
+        return set_subtensor(zeros((size, size), v.dtype)[steps + first_row, steps + first_col], v)
+    if v.ndim == 2:
+        rows, cols = dims(v)
+        steps = arange(maximum(minimum(rows - first_row, cols - first_col), 0))
+        return v[steps + first_row, steps + first_col]
+    raise ValueError("diag: the input must be a vector or a matrix, got %s" % v.type)
+
+
+# --- repeating -----------------------------------------------------------------------------------
+def spread(x, counts, before):
+    """x with dim d made counts[d] times longer (None or 1: left as it is): each copy given a new
+    dim of its own beside d, before d (tile: the whole dim again and again) or after it (repeat:
+    each element again and again), filled by broadcasting and then merged into d by a reshape."""
+    order, target, merged = [], [], []
+    for d, (size, count) in enumerate(zip(dims(x), counts)):
+        if _is_one(count):
+            order.append(d)
+            target.append(size)
+            merged.append(size)
+            continue
+        order += ["x", d] if before else [d, "x"]
+        target += [count, size] if before else [size, count]
+        merged.append(count * size)
+    return reshape(alloc(DimShuffle(order)(x), *target), merged)
+
+
+def _is_one(count):
+    return count is None or (not isinstance(count, Variable) and int(count) == 1)
+
+
+def tile(x, reps, ndim=None):
+    """x repeated reps[d] times along each dim d, as numpy's and Theano's tile: reps is an int or a
+    sequence of ints and symbolic scalars (a symbolic vector needs its length known); shorter reps
+    or x get leading ones, and ndim, if given, is the least number of dims of the result."""
+    x = as_tensor_variable(x)
+    reps = _as_list(reps, "tile")
+    ndim = max(x.ndim, len(reps), ndim or 0)
+    reps = [1] * (ndim - len(reps)) + reps
+    return spread(pad_left(x, ndim), reps, before=True)
+
+
+def _as_list(counts, name):
+    if isinstance(counts, (int, np.integer)) or isinstance(counts, Variable) and counts.ndim == 0:
+        return [counts]
+    if isinstance(counts, Variable):
+        if counts.type.shape[0] is None:
+            raise ValueError("%s: a symbolic vector of counts needs a known length; pass a list" % name)
+        return [counts[d] for d in range(counts.type.shape[0])]
+    return list(counts)
+
+
+def repeat(x, repeats, axis=None):
+    """Each element of x repeats times along axis (None: of the flattened x), as numpy's and Theano's
+    repeat.  repeats is an int, a symbolic scalar, or a constant sequence of one count per element."""
+    x, axis = axis_or_flattened(x, axis, "repeat")
+    if isinstance(repeats, Variable):
+        if repeats.ndim > 0:
+            raise NotImplementedError("repeat: counts given as a symbolic vector would make the result's "
+                                      "length depend on their values; give an int, a symbolic scalar or a list")
+        count = repeats
+    else:
+        counts = np.asarray(repeats, dtype="int64").reshape(-1)
+        if counts.size > 1:          # a gather of each position as many times as its count
+            length = x.type.shape[axis]
+            if length is not None and length != counts.size:
+                raise ValueError("repeat: %d counts for an axis of length %d" % (counts.size, length))
+            return subtensor(x, (slice(None),) * axis + (np.repeat(np.arange(counts.size), counts),))
+        count = int(counts[0])
+    return spread(x, [count if d == axis else None for d in range(x.ndim)], before=False)
+
+
+# --- dropping and rotating -----------------------------------------------------------------------
+def squeeze(x, axis=None):
+    """x without its length-1 dims: axis=None drops those its type says are 1 (Theano's squeeze drops
+    the broadcastable dims); axes named by axis are dropped whatever the type knows (they must be 1)."""
+    x = as_tensor_variable(x)
+    if axis is None:
+        return DimShuffle([d for d, n in enumerate(x.type.shape) if n != 1])(x)
+    dropped = normalize_axis(axis, x.ndim, "squeeze")
+    for d in dropped:
+        if x.type.shape[d] not in (None, 1):
+            raise ValueError("squeeze: axis %d of %s has length %d, not 1" % (d, x.type, x.type.shape[d]))
+    kept = [d for d in range(x.ndim) if d not in dropped]
+    if all(x.type.shape[d] == 1 for d in dropped):
+        return DimShuffle(kept)(x)
+    sizes = dims(x)
+    return reshape(x, [sizes[d] for d in kept], ndim=len(kept))
+
+
+def roll(x, shift, axis=None):
+    """x's elements moved shift places along axis (None: of the flattened x, the shape kept), the
+    ones pushed off the end coming back at the start, as numpy's and Theano's roll.  axis may be a
+    tuple, with one shift for all its axes or one each."""
+    x = as_tensor_variable(x)
+    if axis is None:
+        flat, _ = axis_or_flattened(x, None)
+        return reshape(roll(flat, shift, 0), dims(x), ndim=x.ndim)
+    if isinstance(axis, (tuple, list)):
+        shifts = shift if isinstance(shift, (tuple, list)) else [shift] * len(axis)
+        for one_shift, one_axis in zip(shifts, axis):
+            x = roll(x, one_shift, one_axis)
+        return x
+    axis = normalize_axis(axis, x.ndim, "roll")[0]
+    length = dims(x)[axis]
+    if isinstance(length, int) and (length == 0 or isinstance(shift, int) and shift % length == 0):
+        return x
+    cut = length - shift % length          # where the tail that moves to the front starts
+    lead = (slice(None),) * axis
+    return concatenate([subtensor(x, lead + (slice(cut, None),)), subtensor(x, lead + (slice(None, cut),))], axis)
+
+
+# --- truth ---------------------------------------------------------------------------------------
+def _truth(x):
+    x = as_tensor_variable(x)
+    return x if x.dtype == "bool" else neq(x, 0)
+
+
+def all_(x, axis=None, keepdims=False):
+    """Whether every element along axis (None: all) is true (nonzero), as a bool tensor."""
+    return min_(_truth(x), axis, keepdims)
+
+
+def any_(x, axis=None, keepdims=False):
+    """Whether some element along axis (None: all) is true (nonzero), as a bool tensor."""
+    return max_(_truth(x), axis, keepdims)
+
+
+def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Elementwise |a - b| <= atol + rtol * |b|, as numpy's isclose: infinities are close to
+    themselves only, NaN to nothing (unless equal_nan, to NaN)."""
+    a, b = as_tensor_variable(a), as_tensor_variable(b)
+    finite = invert(or_(or_(isnan(a), isinf(a)), or_(isnan(b), isinf(b))))
+    a_finite, b_finite = switch(finite, a, 0), switch(finite, b, 0)   # no inf - inf, and no warning of it
+    close = switch(finite, le(abs_(a_finite - b_finite), atol + rtol * abs_(b_finite)), eq(a, b))
+    return or_(close, and_(isnan(a), isnan(b))) if equal_nan else close
+
+
+def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Whether isclose holds for every element, as a bool scalar."""
+    return all_(isclose(a, b, rtol, atol, equal_nan))
