@@ -257,6 +257,12 @@ def test_pickled_functions_still_work_and_see_shared_values(backend):
     assert alone(np.ones(2, x.dtype)) == 5                    # its own copy of w as it was pickled
 
 
+def test_pickled_functions_with_symbolic_slice_bounds(backend):
+    x, n = T.dvector("x"), T.lscalar("n")
+    head = pickle.loads(pickle.dumps(function([x, n], x[:n] * 2, backend=backend)))
+    assert head(np.arange(5.0), 3).tolist() == [0.0, 2.0, 4.0]
+
+
 def test_pickled_random_functions_continue_the_stream():
     srng = T.random.RandomStreams(5)
     f = function([], srng.uniform((3,)), backend="numpy")

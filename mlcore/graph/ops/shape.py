@@ -160,6 +160,9 @@ class Slot(tuple):
     def __new__(cls, k):
         return super().__new__(cls, ("$", k))
 
+    def __getnewargs__(self):
+        return (self[1],)           # unpickled as Slot(k), not Slot(("$", k))
+
 
 def _split_key(key):
     """A Python index key -> (hashable spec, list of symbolic index inputs)."""
