@@ -73,10 +73,12 @@ class Argsort(AlongOneAxis, Op):
         return [None]
 
 
-def along_axis_key(indices, axis):
+def along_axis_key(indices, axis, sizes=None):
     """The advanced index that reads x[..., indices[...], ...] along axis, as numpy's
-    take_along_axis: every other dim indexed by its own position, broadcast against indices."""
-    ndim, sizes = indices.ndim, shape(indices)
+    take_along_axis: every other dim indexed by its own position, broadcast against indices.
+    sizes, x's shape, lets indices of length 1 in another dim broadcast to x's length there
+    (default: indices' own shape)."""
+    ndim, sizes = indices.ndim, shape(indices) if sizes is None else sizes
     key = []
     for d in range(ndim):
         if d == axis:

@@ -1,16 +1,17 @@
 """Theano's array helpers, each written with existing ops (so each has every backend's kernels and
-a gradient already): eye, identity_like, diag, tile, repeat, squeeze, roll; the all/any reductions
-and isclose/allclose."""
+a gradient already): eye, tri, tril, triu, identity_like, diag, diagonal, tile, repeat, squeeze,
+roll; the all/any reductions, isfinite and isclose/allclose."""
 import numpy as np
 
 from mlcore import config
 from mlcore.graph.basic import Variable
 from mlcore.graph.ops.common import as_tensor_variable, normalize_axis
-from mlcore.graph.ops.elemwise import abs_, and_, cast, eq, le, maximum, minimum, neq, or_, switch
+from mlcore.graph.ops.elemwise import (abs_, and_, cast, eq, ge, le, maximum, minimum, neq, or_, switch,
+                                       zeros_like)
 from mlcore.graph.ops.elemwise_math import invert, isinf, isnan
 from mlcore.graph.ops.reduce import max_, min_
 from mlcore.graph.ops.shape import (DimShuffle, alloc, arange, axis_or_flattened, concatenate, dimshuffle,
-                                    pad_left, reshape, set_subtensor, shape, subtensor, zeros)
+                                    pad, pad_left, reshape, shape, subtensor)
 
 
 def dims(x):
@@ -19,11 +20,34 @@ def dims(x):
 
 
 # --- matrices ------------------------------------------------------------------------------------
+def _grid(n, m=None):
+    """The row and the column indices of an n x m matrix (m=None: n x n), as a column and a row
+    that broadcast."""
+    return dimshuffle(arange(n), 0, "x"), dimshuffle(arange(n if m is None else m), "x", 0)
+
+
 def eye(n, m=None, k=0, dtype=None):
     """An n x m matrix (m=None: n x n) with ones on diagonal k (k > 0 above the main one), as numpy's."""
-    rows = dimshuffle(arange(n), 0, "x")
-    cols = dimshuffle(arange(n if m is None else m), "x", 0)
+    rows, cols = _grid(n, m)
     return cast(eq(rows + k, cols), dtype or config.floatx())
+
+
+def tri(n, m=None, k=0, dtype=None):
+    """An n x m matrix (m=None: n x n) with ones on and below diagonal k, as numpy's and Theano's."""
+    rows, cols = _grid(n, m)
+    return cast(ge(rows + k, cols), dtype or config.floatx())
+
+
+def tril(m, k=0):
+    """m with the elements above diagonal k of its last two dims set to zero, as numpy's tril."""
+    m = as_tensor_variable(m)
+    return switch(tri(*dims(m)[-2:], k=k, dtype="bool"), m, zeros_like(m))
+
+
+def triu(m, k=0):
+    """m with the elements below diagonal k of its last two dims set to zero, as numpy's triu."""
+    m = as_tensor_variable(m)
+    return switch(tri(*dims(m)[-2:], k=k - 1, dtype="bool"), zeros_like(m), m)
 
 
 def identity_like(x, dtype=None):
@@ -34,19 +58,32 @@ def identity_like(x, dtype=None):
 
 
 def diag(v, k=0):
-    """Theano's diag: a vector becomes the matrix with it on diagonal k; a matrix gives its diagonal k."""
+    """Theano's diag: a vector becomes the matrix with it on diagonal k; a matrix gives its diagonal k.
+    The vector, padded so that entry i is row i's, is put on the diagonal by a switch (a write into
+    a zero matrix would not do: a small constant one is folded while the graph is built)."""
     v = as_tensor_variable(v)
-    first_row, first_col = max(-k, 0), max(k, 0)
     if v.ndim == 1:
         (length,) = dims(v)
-        steps = arange(length)
         size = length + abs(k)
-        return set_subtensor(zeros((size, size), v.dtype)[steps + first_row, steps + first_col], v)
+        by_row = dimshuffle(pad(v, [(max(-k, 0), max(k, 0))]), 0, "x")
+        return switch(eye(size, size, k, "bool"), by_row, 0)
     if v.ndim == 2:
-        rows, cols = dims(v)
-        steps = arange(maximum(minimum(rows - first_row, cols - first_col), 0))
-        return v[steps + first_row, steps + first_col]
+        return diagonal(v, k)
     raise ValueError("diag: the input must be a vector or a matrix, got %s" % v.type)
+
+
+def diagonal(a, offset=0, axis1=0, axis2=1):
+    """The elements a[..., i, i + offset] of the diagonal of dims axis1 and axis2, along a last dim
+    that takes their place, as numpy's and Theano's diagonal."""
+    a = as_tensor_variable(a)
+    axis1, axis2 = (normalize_axis(axis, a.ndim, "diagonal")[0] for axis in (axis1, axis2))
+    if axis1 == axis2:
+        raise ValueError("diagonal: axis1 and axis2 cannot be the same, got both %d" % axis1)
+    a = DimShuffle([d for d in range(a.ndim) if d not in (axis1, axis2)] + [axis1, axis2])(a)
+    rows, cols = dims(a)[-2:]
+    first_row, first_col = max(-offset, 0), max(offset, 0)
+    steps = arange(maximum(minimum(rows - first_row, cols - first_col), 0))
+    return a[(Ellipsis, steps + first_row, steps + first_col)]
 
 
 # --- repeating -----------------------------------------------------------------------------------
@@ -76,13 +113,15 @@ def tile(x, reps, ndim=None):
     sequence of ints and symbolic scalars (a symbolic vector needs its length known); shorter reps
     or x get leading ones, and ndim, if given, is the least number of dims of the result."""
     x = as_tensor_variable(x)
-    reps = _as_list(reps, "tile")
+    reps = as_list(reps, "tile")
     ndim = max(x.ndim, len(reps), ndim or 0)
     reps = [1] * (ndim - len(reps)) + reps
     return spread(pad_left(x, ndim), reps, before=True)
 
 
-def _as_list(counts, name):
+def as_list(counts, name):
+    """counts (or sizes, or axes) given as an int, a symbolic scalar, a sequence or a symbolic
+    vector of known length, as a list."""
     if isinstance(counts, (int, np.integer)) or isinstance(counts, Variable) and counts.ndim == 0:
         return [counts]
     if isinstance(counts, Variable):
@@ -122,7 +161,8 @@ def squeeze(x, axis=None):
     dropped = normalize_axis(axis, x.ndim, "squeeze")
     for d in dropped:
         if x.type.shape[d] not in (None, 1):
-            raise ValueError("squeeze: axis %d of %s has length %d, not 1" % (d, x.type, x.type.shape[d]))
+            raise ValueError("Cannot squeeze axis %d, because the dimension is not 1 (in %s it has length %d, "
+                             "not 1)" % (d, x.type, x.type.shape[d]))
     kept = [d for d in range(x.ndim) if d not in dropped]
     if all(x.type.shape[d] == 1 for d in dropped):
         return DimShuffle(kept)(x)
@@ -153,6 +193,12 @@ def roll(x, shift, axis=None):
 
 
 # --- truth ---------------------------------------------------------------------------------------
+def isfinite(x):
+    """Whether each element is neither NaN nor infinite (ints always are), as numpy's isfinite."""
+    x = as_tensor_variable(x)
+    return invert(or_(isnan(x), isinf(x)))
+
+
 def _truth(x):
     x = as_tensor_variable(x)
     return x if x.dtype == "bool" else neq(x, 0)
@@ -172,7 +218,7 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     """Elementwise |a - b| <= atol + rtol * |b|, as numpy's isclose: infinities are close to
     themselves only, NaN to nothing (unless equal_nan, to NaN)."""
     a, b = as_tensor_variable(a), as_tensor_variable(b)
-    finite = invert(or_(or_(isnan(a), isinf(a)), or_(isnan(b), isinf(b))))
+    finite = and_(isfinite(a), isfinite(b))
     a_finite, b_finite = switch(finite, a, 0), switch(finite, b, 0)   # no inf - inf, and no warning of it
     close = switch(finite, le(abs_(a_finite - b_finite), atol + rtol * abs_(b_finite)), eq(a, b))
     return or_(close, and_(isnan(a), isnan(b))) if equal_nan else close

@@ -1,0 +1,50 @@
+"""keras.ops for mlcore's symbolic tensors: numpy-style math and keras's nn functions, with
+Keras 3's names, arguments and defaults, for custom layers, Lambda layers, losses and metrics.
+
+On graph variables they build graph nodes (as Keras's ops inside a traced function); on values
+only (numpy arrays, lists, numbers, convert_to_tensor's constants) they run at once and return
+numpy arrays, as Keras's eager ops return arrays (mlcore.ops.eager).  One module per family:
+core (conversion, cast, shape), elementwise, reductions (with matmul/dot/tensordot), arrays
+(making and reshaping), along_axis (cumsum, sort, take_along_axis), nn (activations, losses,
+normalization, convolution, pooling).  Where the graph has an op with the same math, the function
+here is a thin wrapper that gives it Keras's arguments.
+"""
+from mlcore.ops.along_axis import argsort, cumprod, cumsum, sort, take_along_axis  # noqa: F401
+from mlcore.ops.arrays import (arange, broadcast_to, concatenate, diag, diagonal, empty,  # noqa: F401
+                               empty_like, expand_dims, eye, flip, full, full_like, get_item, identity,
+                               linspace, moveaxis, ndim, ones, ones_like, pad, ravel, repeat, reshape, roll,
+                               size, split, squeeze, stack, swapaxes, take, tile, transpose, tri, tril, triu,
+                               unstack, zeros, zeros_like)
+from mlcore.ops.eager import on_values
+from mlcore.ops.core import (cast, convert_to_numpy, convert_to_tensor, dtype, is_tensor, shape,  # noqa: F401
+                             stop_gradient)
+from mlcore.ops.elementwise import (abs, absolute, add, arccos, arccosh, arcsin, arcsinh, arctan,  # noqa: F401
+                                    arctan2, arctanh, bitwise_invert, bitwise_not, bitwise_xor, ceil, clip,
+                                    cos, cosh, deg2rad, divide, divide_no_nan, equal, erf, erfc, erfinv, exp,
+                                    exp2, expm1, floor, floor_divide, greater, greater_equal, isclose,
+                                    isfinite, isinf, isnan, isneginf, isposinf, less, less_equal, log, log1p,
+                                    log2, log10, logaddexp, logical_and, logical_not, logical_or,
+                                    logical_xor, maximum, minimum, mod, multiply, negative, not_equal, power,
+                                    rad2deg, reciprocal, round, rsqrt, sign, sin, sinh, sqrt, square,
+                                    subtract, tan, tanh, true_divide, trunc, where)
+from mlcore.ops.nn import (average_pool, avg_pool2d, batch_normalization, binary_crossentropy,  # noqa: F401
+                           categorical_crossentropy, conv, conv2d, elu, gelu, hard_sigmoid, hard_silu,
+                           hard_swish, hard_tanh, leaky_relu, log_sigmoid, log_softmax, max_pool, max_pool2d,
+                           moments, multi_hot, one_hot, relu, relu6, selu, sigmoid, silu, softmax, softplus,
+                           softsign, sparse_categorical_crossentropy, swish)
+from mlcore.ops.reductions import (all, allclose, amax, amin, any, argmax, argmin, average,  # noqa: F401
+                                   count_nonzero, dot, inner, logsumexp, matmul, max, mean, min, outer, prod,
+                                   ptp, std, sum, tensordot, trace, var, vdot)
+
+# keras.ops run at once on values (mlcore.ops.eager)
+_CONVERSIONS = {"convert_to_tensor", "convert_to_numpy", "is_tensor", "dtype", "on_values"}
+_wrapped = {}                # one wrapper per function, so that aliases (max_pool2d, max_pool) stay one
+for _name, _op in list(globals().items()):
+    if callable(_op) and not isinstance(_op, type) and not _name.startswith("_") and _name not in _CONVERSIONS:
+        globals()[_name] = _wrapped.setdefault(id(_op), on_values(_op))
+
+# The graph's own (Theano-style) names, always symbolic, which code written before keras.ops existed calls
+from mlcore.graph.ops import (abs_, alloc, and_, as_tensor_variable, batched_dot, constant,  # noqa: E402,F401
+                              dimshuffle, eq, flatten, ge, gemm, gt, inc_subtensor, int_div, le, lt,
+                              max_, min_, mul, neg, neq, or_, pool2d, pow_, round_, second, set_subtensor,
+                              sqr, sub, subtensor, sum_, switch, true_div)

@@ -1,0 +1,242 @@
+"""keras.ops' array making and reshaping, as numpy names it: ones/zeros/full/arange/linspace/eye,
+reshape, expand_dims, squeeze, transpose, concatenate, stack, split, take, tile, repeat, pad...
+
+Sizes may be ints or symbolic scalars (the unknown entries of ops.shape(x)); numbers of outputs
+(split, unstack) must be known when the graph is built.  Where the graph has the op (Theano's
+eye, tri, tile, repeat, squeeze, roll, diag...), the function here only passes Keras's arguments on."""
+import numpy as np
+
+from mlcore import config
+from mlcore.graph.ops import elemwise as ew
+from mlcore.graph.ops import extra_ops
+from mlcore.graph.ops import shape as sh
+from mlcore.graph.ops.common import normalize_axis
+from mlcore.graph.ops.extra_ops import as_list
+from mlcore.ops.core import as_tensor
+
+
+# --- making arrays -------------------------------------------------------------------------------
+def full(shape, fill_value, dtype=None):
+    value = as_tensor(fill_value)
+    return sh.alloc(ew.cast(value, dtype or config.floatx()), *as_list(shape, "full"))
+
+
+def ones(shape, dtype=None):
+    return full(shape, 1, dtype)
+
+
+def zeros(shape, dtype=None):
+    return full(shape, 0, dtype)
+
+
+empty = zeros
+
+
+def full_like(x, fill_value, dtype=None):
+    """fill_value broadcast to x's shape, in x's dtype or dtype."""
+    x = as_tensor(x)
+    return ew.second(x, ew.cast(as_tensor(fill_value), dtype or x.dtype))
+
+
+def ones_like(x, dtype=None):
+    return full_like(x, 1, dtype)
+
+
+def zeros_like(x, dtype=None):
+    return full_like(x, 0, dtype)
+
+
+empty_like = zeros_like
+
+
+def arange(start, stop=None, step=None, dtype=None):
+    """start, start + step, ... below stop; ints give int64, floats floatx."""
+    return sh.arange(start, stop, 1 if step is None else step, dtype)
+
+
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    """num evenly spaced values from start to stop (stop included if endpoint); array start and
+    stop give one such run per entry, along `axis`."""
+    start, stop = ew.cast(as_tensor(start), config.floatx()), ew.cast(as_tensor(stop), config.floatx())
+    step = (stop - start) / max(num - 1 if endpoint else num, 1)
+    ndim = max(start.ndim, stop.ndim)
+    ticks = sh.dimshuffle(sh.arange(num, dtype=start.dtype), [0] + ["x"] * ndim)
+    out = moveaxis(start + ticks * step, 0, axis)
+    if dtype is not None:
+        out = ew.cast(out, dtype)
+    return (out, step) if retstep else out
+
+
+def eye(N, M=None, k=0, dtype=None):
+    """Ones on the k-th diagonal of an N x M matrix."""
+    return extra_ops.eye(N, M, k, dtype)
+
+
+def identity(n, dtype=None):
+    return extra_ops.eye(n, dtype=dtype)
+
+
+def tri(N, M=None, k=0, dtype=None):
+    """Ones on and below the k-th diagonal."""
+    return extra_ops.tri(N, M, k, dtype)
+
+
+def tril(x, k=0):
+    """x with the entries above the k-th diagonal of its last two axes set to zero."""
+    return extra_ops.tril(as_tensor(x), k)
+
+
+def triu(x, k=0):
+    return extra_ops.triu(as_tensor(x), k)
+
+
+def diag(x, k=0):
+    """A vector as the matrix with it on the k-th diagonal; a matrix's k-th diagonal."""
+    return extra_ops.diag(as_tensor(x), k)
+
+
+def diagonal(x, offset=0, axis1=0, axis2=1):
+    """The diagonal of axes axis1 and axis2, as a last axis."""
+    return extra_ops.diagonal(as_tensor(x), offset, axis1, axis2)
+
+
+# --- reshaping -----------------------------------------------------------------------------------
+def reshape(x, newshape):
+    """x with a new shape; one entry may be -1 (inferred)."""
+    return sh.reshape(as_tensor(x), as_list(newshape, "reshape"))
+
+
+def ravel(x):
+    return sh.flatten(as_tensor(x))
+
+
+def transpose(x, axes=None):
+    return sh.transpose(as_tensor(x), axes)
+
+
+def expand_dims(x, axis):
+    """x with size-1 axes inserted at `axis` (an int or a tuple), as numpy numbers them in the result."""
+    x = as_tensor(x)
+    new = normalize_axis(axis, x.ndim + len(as_list(axis, "expand_dims")), "expand_dims")
+    kept = iter(range(x.ndim))
+    return sh.dimshuffle(x, ["x" if d in new else next(kept) for d in range(x.ndim + len(new))])
+
+
+def squeeze(x, axis=None):
+    """x without its size-1 axes (axis=None: all those known to be 1).  An axis whose size only the
+    run knows goes by a reshape, which fails at run time if it is not 1."""
+    return extra_ops.squeeze(as_tensor(x), axis)
+
+
+def moveaxis(x, source, destination):
+    """x with the axes `source` moved to positions `destination`, the others in their order."""
+    x = as_tensor(x)
+    source = [a % x.ndim for a in as_list(source, "moveaxis")]
+    destination = [a % x.ndim for a in as_list(destination, "moveaxis")]
+    order = [d for d in range(x.ndim) if d not in source]
+    for dest, src in sorted(zip(destination, source)):
+        order.insert(dest, src)
+    return sh.transpose(x, order)
+
+
+def swapaxes(x, axis1, axis2):
+    x = as_tensor(x)
+    order = list(range(x.ndim))
+    order[axis1], order[axis2] = order[axis2], order[axis1]
+    return sh.transpose(x, order)
+
+
+def broadcast_to(x, shape):
+    return sh.alloc(as_tensor(x), *as_list(shape, "broadcast_to"))
+
+
+# --- joining and splitting -----------------------------------------------------------------------
+def concatenate(xs, axis=0):
+    return sh.concatenate([as_tensor(x) for x in xs], axis)
+
+
+def stack(x, axis=0):
+    """The tensors of the sequence x joined along a new axis."""
+    return sh.stack([as_tensor(t) for t in x], axis)
+
+
+def unstack(x, num=None, axis=0):
+    """The slices of x along axis, as a list; their number must be known (static, or num)."""
+    x = as_tensor(x)
+    axis %= x.ndim
+    num = x.type.shape[axis] if num is None else num
+    if num is None:
+        raise ValueError("unstack: the size of axis %d of %s is unknown; pass num=" % (axis, x.type))
+    return [sh.subtensor(x, (slice(None),) * axis + (i,)) for i in range(num)]
+
+
+def split(x, indices_or_sections, axis=0):
+    """x cut along axis into equal sections (an int) or at the given indices, as a list."""
+    x = as_tensor(x)
+    axis %= x.ndim
+    if isinstance(indices_or_sections, (int, np.integer)):
+        size = x.type.shape[axis]
+        if size is None or size % indices_or_sections:
+            raise ValueError("split: axis %d of %s cannot be cut into %d equal sections"
+                             % (axis, x.type, indices_or_sections))
+        step = size // indices_or_sections
+        indices_or_sections = list(range(step, size, step))
+    bounds = [None] + list(indices_or_sections) + [None]
+    return [sh.subtensor(x, (slice(None),) * axis + (slice(lo, hi),)) for lo, hi in zip(bounds, bounds[1:])]
+
+
+def take(x, indices, axis=None):
+    """The entries of x at integer `indices` along axis (None: of x flattened)."""
+    x, indices = as_tensor(x), as_tensor(indices)
+    if axis is None:
+        return sh.subtensor(sh.flatten(x), indices)
+    return sh.subtensor(x, (slice(None),) * (axis % x.ndim) + (indices,))
+
+
+def get_item(x, key):
+    """x[key], numpy's basic and advanced indexing."""
+    return sh.subtensor(as_tensor(x), key)
+
+
+def flip(x, axis=None):
+    x = as_tensor(x)
+    axes = normalize_axis(axis, x.ndim, "flip")
+    return sh.subtensor(x, tuple(slice(None, None, -1) if d in axes else slice(None) for d in range(x.ndim)))
+
+
+def tile(x, repeats):
+    """x repeated `repeats` times along each axis (numpy's tile: leading axes added as needed)."""
+    return extra_ops.tile(as_tensor(x), repeats)
+
+
+def repeat(x, repeats, axis=None):
+    """Each entry of x repeated `repeats` times (an int, or one count per entry) along axis
+    (None: of x flattened)."""
+    return extra_ops.repeat(as_tensor(x), repeats, axis)
+
+
+def roll(x, shift, axis=None):
+    """x's entries moved `shift` places along axis (None: of x flattened, the shape kept), those
+    pushed off the end coming back at the start."""
+    return extra_ops.roll(as_tensor(x), shift, axis)
+
+
+def pad(x, pad_width, mode="constant", constant_values=None):
+    """x with pad_width = ((before, after), ...) entries of constant_values (0) around each axis;
+    one pair, or one int, applies to every axis."""
+    if mode != "constant":
+        raise ValueError("pad: mode %r is not supported; mlcore pads with a constant" % (mode,))
+    x = as_tensor(x)
+    widths = np.broadcast_to(np.asarray(pad_width, dtype="int64"), (x.ndim, 2))
+    return sh.pad(x, widths.tolist(), 0 if constant_values is None else constant_values)
+
+
+# --- sizes ---------------------------------------------------------------------------------------
+def ndim(x):
+    return as_tensor(x).ndim
+
+
+def size(x):
+    """The number of entries: an int when the shape is known, else a symbolic scalar."""
+    x = as_tensor(x)
+    return int(np.prod(x.type.shape)) if None not in x.type.shape else x.size

@@ -1,0 +1,71 @@
+"""Tensors in and out (keras.ops' core): converting values to graph variables and back,
+casting, shapes, and cutting the gradient."""
+import numpy as np
+
+from mlcore import config
+from mlcore.graph.basic import Variable
+from mlcore.graph.gradient import zero_grad
+from mlcore.graph.ops import elemwise as ew
+from mlcore.graph.ops.common import as_tensor_variable, constant
+from mlcore.graph.ops.extra_ops import dims
+
+
+def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
+    """x as a graph variable; numbers and lists of floats become floatx, as Keras converts them
+    (a numpy array keeps its dtype)."""
+    if sparse or ragged:
+        raise ValueError("mlcore tensors are dense: sparse=True and ragged=True are not supported")
+    if isinstance(x, Variable) or isinstance(x, (list, tuple)) and any(isinstance(e, Variable) for e in x):
+        x = as_tensor_variable(x)
+        return x if dtype is None else ew.cast(x, dtype)
+    data = np.asarray(x, dtype=dtype)
+    if dtype is None and data.dtype == np.float64 and not isinstance(x, np.ndarray):
+        data = data.astype(config.floatx())
+    return constant(data)
+
+
+def as_tensor(x):
+    """An op's argument as a graph variable: a bare Python number stays "weak", so that
+    2 * x keeps x's dtype; anything else as convert_to_tensor makes it."""
+    if isinstance(x, (bool, int, float)) and not isinstance(x, np.generic):
+        return as_tensor_variable(x)
+    return convert_to_tensor(x)
+
+
+def of_one_tensor(fn, name, doc):
+    """fn as a keras.ops function of one argument x, which may be any value convertible to a tensor."""
+    def op(x):
+        return fn(as_tensor(x))
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = doc
+    return op
+
+
+def convert_to_numpy(x):
+    """The value of x: a variable that depends on no graph input is compiled and run."""
+    return x.eval() if isinstance(x, Variable) else np.asarray(x)
+
+
+def is_tensor(x):
+    return isinstance(x, Variable)
+
+
+def cast(x, dtype):
+    return ew.cast(as_tensor(x), dtype)
+
+
+def dtype(x):
+    """x's dtype as a string, e.g. "float32"."""
+    return as_tensor(x).dtype
+
+
+def shape(x):
+    """x's shape as a tuple: ints where the graph knows them, symbolic int64 scalars where only
+    the run does (what Keras's jax backend gives inside a traced function).  Either kind can be
+    passed back to reshape, zeros, full..."""
+    return tuple(dims(as_tensor(x)))
+
+
+def stop_gradient(variable):
+    """variable itself, but differentiated as a constant (its gradient is zero)."""
+    return zero_grad(as_tensor(variable))

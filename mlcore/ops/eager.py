@@ -1,0 +1,43 @@
+"""keras.ops on values give values: called on numpy arrays, numbers, lists or constants (and no
+symbolic input), an op's graph is compiled and run at once and its result comes back as numpy,
+as Keras's ops return arrays outside a traced function.  On graph variables they build graphs."""
+import functools
+
+from mlcore.graph.basic import Constant, Variable
+
+
+def _has_symbolic_input(values):
+    """Whether any of the (nested) values is a graph variable other than a constant."""
+    for value in values:
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, (list, tuple)):
+            if _has_symbolic_input(value):
+                return True
+        elif isinstance(value, Variable) and not isinstance(value, Constant):
+            return True
+    return False
+
+
+def evaluate(structure):
+    """The numpy value of each graph variable in a result (a variable, a tuple or a list)."""
+    if isinstance(structure, (list, tuple)):
+        values = [evaluate(item) for item in structure]
+        return values if isinstance(structure, list) else tuple(values)
+    if isinstance(structure, Constant):
+        return structure.data.copy()
+    if isinstance(structure, Variable):
+        from mlcore.function import function
+        return function([], structure, backend="numpy")()
+    return structure
+
+
+def on_values(op):
+    """op, run at once when none of its arguments is symbolic."""
+    @functools.wraps(op)
+    def run(*args, **kwargs):
+        out = op(*args, **kwargs)
+        if _has_symbolic_input(args) or _has_symbolic_input(kwargs.values()):
+            return out
+        return evaluate(out)
+    return run

@@ -1,0 +1,150 @@
+"""keras.ops' elementwise math, as numpy names it: unary functions of x, binary ones of
+(x1, x2) that broadcast, comparisons, logical and bitwise ops, NaN/inf tests, where and clip.
+Each is a graph op or a few of them; Python numbers stay weak, so 2 * x keeps x's dtype."""
+from mlcore import losses
+from mlcore.graph.ops import elemwise as ew
+from mlcore.graph.ops import elemwise_math as em
+from mlcore.graph.ops import extra_ops
+from mlcore.ops.core import as_tensor, of_one_tensor
+
+
+def _unary(graph_fn, name):
+    return of_one_tensor(graph_fn, name, "numpy's %s of x, elementwise." % name)
+
+
+def _binary(graph_fn, name):
+    def op(x1, x2):
+        return graph_fn(as_tensor(x1), as_tensor(x2))
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = "numpy's %s of x1 and x2, elementwise, broadcasting." % name
+    return op
+
+
+abs = absolute = _unary(ew.abs_, "abs")  # noqa: A001
+negative = _unary(ew.neg, "negative")
+sign = _unary(ew.sign, "sign")
+square = _unary(ew.sqr, "square")
+sqrt = _unary(ew.sqrt, "sqrt")
+exp = _unary(ew.exp, "exp")
+expm1 = _unary(ew.expm1, "expm1")
+log = _unary(ew.log, "log")
+log1p = _unary(ew.log1p, "log1p")
+floor = _unary(ew.floor, "floor")
+ceil = _unary(ew.ceil, "ceil")
+sin = _unary(ew.sin, "sin")
+cos = _unary(ew.cos, "cos")
+tanh = _unary(ew.tanh, "tanh")
+tan = _unary(em.tan, "tan")
+arcsin = _unary(em.arcsin, "arcsin")
+arccos = _unary(em.arccos, "arccos")
+arctan = _unary(em.arctan, "arctan")
+sinh = _unary(em.sinh, "sinh")
+cosh = _unary(em.cosh, "cosh")
+arcsinh = _unary(em.arcsinh, "arcsinh")
+arccosh = _unary(em.arccosh, "arccosh")
+arctanh = _unary(em.arctanh, "arctanh")
+log2 = _unary(em.log2, "log2")
+log10 = _unary(em.log10, "log10")
+exp2 = _unary(em.exp2, "exp2")
+reciprocal = _unary(em.reciprocal, "reciprocal")
+deg2rad = _unary(em.deg2rad, "deg2rad")
+rad2deg = _unary(em.rad2deg, "rad2deg")
+erf = _unary(em.erf, "erf")
+erfc = _unary(em.erfc, "erfc")
+erfinv = _unary(em.erfinv, "erfinv")
+isnan = _unary(em.isnan, "isnan")
+isinf = _unary(em.isinf, "isinf")
+isfinite = _unary(extra_ops.isfinite, "isfinite")
+bitwise_invert = bitwise_not = _unary(em.invert, "bitwise_invert")
+
+add = _binary(ew.add, "add")
+subtract = _binary(ew.sub, "subtract")
+multiply = _binary(ew.mul, "multiply")
+divide = true_divide = _binary(ew.true_div, "divide")
+floor_divide = _binary(ew.int_div, "floor_divide")
+mod = _binary(ew.mod, "mod")
+power = _binary(ew.pow_, "power")
+maximum = _binary(ew.maximum, "maximum")
+minimum = _binary(ew.minimum, "minimum")
+equal = _binary(ew.eq, "equal")
+not_equal = _binary(ew.neq, "not_equal")
+greater = _binary(ew.gt, "greater")
+greater_equal = _binary(ew.ge, "greater_equal")
+less = _binary(ew.lt, "less")
+less_equal = _binary(ew.le, "less_equal")
+logical_and = _binary(ew.and_, "logical_and")
+logical_or = _binary(ew.or_, "logical_or")
+arctan2 = _binary(em.arctan2, "arctan2")
+
+
+def bitwise_xor(x, y):
+    """x ^ y, bit by bit (of ints or bools), with Keras's argument names."""
+    return em.xor(as_tensor(x), as_tensor(y))
+
+
+def logical_not(x):
+    return ew.eq(as_tensor(x), False)
+
+
+def logical_xor(x1, x2):
+    return em.xor(ew.cast(as_tensor(x1), "bool"), ew.cast(as_tensor(x2), "bool"))
+
+
+def round(x, decimals=0):  # noqa: A001
+    """To the nearest multiple of 10**-decimals, halves to even (numpy's rule)."""
+    x = as_tensor(x)
+    if not decimals:
+        return ew.round_(x)
+    scale = 10.0 ** decimals
+    return ew.round_(x * scale) / scale
+
+
+def trunc(x):
+    """Towards zero."""
+    x = as_tensor(x)
+    return ew.sign(x) * ew.floor(ew.abs_(x))
+
+
+def rsqrt(x):
+    return em.reciprocal(ew.sqrt(as_tensor(x)))
+
+
+def isposinf(x):
+    x = as_tensor(x)
+    return ew.and_(em.isinf(x), ew.gt(x, 0))
+
+
+def isneginf(x):
+    x = as_tensor(x)
+    return ew.and_(em.isinf(x), ew.lt(x, 0))
+
+
+def isclose(x1, x2, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """|x1 - x2| <= atol + rtol * |x2|, elementwise; infinities are close only to themselves."""
+    return extra_ops.isclose(as_tensor(x1), as_tensor(x2), rtol, atol, equal_nan)
+
+
+def logaddexp(x1, x2):
+    """log(exp(x1) + exp(x2)) without overflow: the larger one plus log1p of the other's share."""
+    x1, x2 = as_tensor(x1), as_tensor(x2)
+    return ew.maximum(x1, x2) + ew.log1p(ew.exp(-ew.abs_(x1 - x2)))
+
+
+def divide_no_nan(x1, x2):
+    """x1 / x2, and 0 where x2 is 0."""
+    return losses.divide_no_nan(as_tensor(x1), as_tensor(x2))
+
+
+def clip(x, x_min, x_max):
+    return ew.clip(as_tensor(x), x_min, x_max)
+
+
+def where(condition, x1=None, x2=None):
+    """x1 where condition holds, else x2.  Without x1 and x2, numpy's where is nonzero(), whose
+    output size depends on the data: the graph's shapes cannot express that."""
+    if (x1 is None) != (x2 is None):
+        raise ValueError("`x1` and `x2` either both should be `None` or both should have non-None value.")
+    if x1 is None:
+        raise ValueError("where(condition) without x1 and x2 (numpy's nonzero) has a data-dependent "
+                         "shape, which mlcore's graphs do not support; pass x1 and x2")
+    return ew.switch(ew.cast(as_tensor(condition), "bool"), as_tensor(x1), as_tensor(x2))

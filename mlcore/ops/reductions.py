@@ -1,0 +1,140 @@
+"""keras.ops' reductions over axes (sum, mean, max, argmax, all, allclose, trace, logsumexp...)
+and the products that sum over an axis (matmul, dot, tensordot), with numpy's arguments:
+axis=None reduces over every axis, keepdims=True keeps reduced axes as size 1."""
+from mlcore.graph.ops import elemwise as ew
+from mlcore.graph.ops import extra_ops
+from mlcore.graph.ops import linalg
+from mlcore.graph.ops import reduce as red
+from mlcore.graph.ops.shape import dimshuffle, flatten
+from mlcore.ops.core import as_tensor
+
+
+def sum(x, axis=None, keepdims=False):  # noqa: A001
+    return red.sum_(as_tensor(x), axis, keepdims)
+
+
+def mean(x, axis=None, keepdims=False):
+    return red.mean(as_tensor(x), axis, keepdims)
+
+
+def var(x, axis=None, keepdims=False):
+    """The population variance (ddof=0), as numpy's default."""
+    return red.var(as_tensor(x), axis, keepdims)
+
+
+def std(x, axis=None, keepdims=False):
+    return red.std(as_tensor(x), axis, keepdims)
+
+
+def prod(x, axis=None, keepdims=False, dtype=None):
+    x = as_tensor(x)
+    return red.prod(x if dtype is None else ew.cast(x, dtype), axis, keepdims)
+
+
+def max(x, axis=None, keepdims=False, initial=None):  # noqa: A001
+    """The largest entry; with initial, no less than initial."""
+    out = red.max_(as_tensor(x), axis, keepdims)
+    return out if initial is None else ew.maximum(out, initial)
+
+
+def min(x, axis=None, keepdims=False, initial=None):  # noqa: A001
+    out = red.min_(as_tensor(x), axis, keepdims)
+    return out if initial is None else ew.minimum(out, initial)
+
+
+def amax(x, axis=None, keepdims=False):
+    return red.max_(as_tensor(x), axis, keepdims)
+
+
+def amin(x, axis=None, keepdims=False):
+    return red.min_(as_tensor(x), axis, keepdims)
+
+
+def ptp(x, axis=None, keepdims=False):
+    """max - min: the range of the values."""
+    x = as_tensor(x)
+    return red.max_(x, axis, keepdims) - red.min_(x, axis, keepdims)
+
+
+def argmax(x, axis=None, keepdims=False):
+    """Index of the first largest entry along axis (None: into the flattened x)."""
+    return red.argmax(as_tensor(x), axis, keepdims)
+
+
+def argmin(x, axis=None, keepdims=False):
+    return red.argmin(as_tensor(x), axis, keepdims)
+
+
+def all(x, axis=None, keepdims=False):  # noqa: A001
+    """Whether every entry is true (non-zero)."""
+    return extra_ops.all_(as_tensor(x), axis, keepdims)
+
+
+def any(x, axis=None, keepdims=False):  # noqa: A001
+    return extra_ops.any_(as_tensor(x), axis, keepdims)
+
+
+def allclose(x1, x2, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Whether isclose holds for every entry, as a bool scalar."""
+    return extra_ops.allclose(as_tensor(x1), as_tensor(x2), rtol, atol, equal_nan)
+
+
+def trace(x, offset=0, axis1=0, axis2=1):
+    """The sum of the diagonal of axes axis1 and axis2."""
+    return red.sum_(extra_ops.diagonal(as_tensor(x), offset, axis1, axis2), -1)
+
+
+def count_nonzero(x, axis=None):
+    return red.sum_(ew.neq(as_tensor(x), 0), axis)
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    """log(sum(exp(x))) with the largest entry taken out first, so that exp cannot overflow."""
+    x = as_tensor(x)
+    top = red.max_(x, axis, keepdims=True)
+    out = ew.log(red.sum_(ew.exp(x - top), axis, keepdims=True)) + top
+    return out if keepdims else red.sum_(out, axis)     # a sum over size-1 axes drops them
+
+
+def average(x, axis=None, weights=None):
+    """The weighted mean; 1-d weights run along axis, as numpy's."""
+    x = as_tensor(x)
+    if weights is None:
+        return red.mean(x, axis)
+    weights = as_tensor(weights)
+    if weights.ndim == 1 and x.ndim > 1:
+        if axis is None:
+            raise ValueError("average: 1-d weights for a %d-d x need an axis" % x.ndim)
+        axis %= x.ndim
+        weights = dimshuffle(weights, [0 if d == axis else "x" for d in range(x.ndim)])
+    return red.sum_(x * weights, axis) / red.sum_(ew.second(x, weights), axis)
+
+
+def matmul(x1, x2):
+    return linalg.matmul(as_tensor(x1), as_tensor(x2))
+
+
+def dot(x1, x2):
+    return linalg.dot(as_tensor(x1), as_tensor(x2))
+
+
+def tensordot(x1, x2, axes=2):
+    return linalg.tensordot(as_tensor(x1), as_tensor(x2), axes)
+
+
+def outer(x1, x2):
+    """Every entry of x1 (flattened) times every entry of x2."""
+    return linalg.outer(flatten(as_tensor(x1)), flatten(as_tensor(x2)))
+
+
+def inner(x1, x2):
+    """The sum over the last axes of x1 and x2 (a product when either is a scalar)."""
+    x1, x2 = as_tensor(x1), as_tensor(x2)
+    if x1.ndim == 0 or x2.ndim == 0:
+        return x1 * x2
+    return linalg.tensordot(x1, x2, [[-1], [-1]])
+
+
+def vdot(x1, x2):
+    """The dot product of x1 and x2 flattened."""
+    return red.sum_(flatten(as_tensor(x1)) * flatten(as_tensor(x2)))
