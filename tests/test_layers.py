@@ -171,8 +171,8 @@ def test_concatenate_axis_and_functional_helpers(rng):
     assert joined.type.shape == (None, 2, 8)
     summed = layers.add([a, a])
     assert summed.type.shape == (None, 2, 3)
-    with pytest.raises(ValueError, match="at least 2"):
-        layers.Add()([a])
+    with pytest.raises(ValueError, match="should be called on a list of inputs"):
+        layers.Add()(a)
 
 
 # --- BatchNormalization -----------------------------------------------------------------------------
@@ -456,3 +456,47 @@ def test_conv_activity_penalty_is_over_the_batch_size_as_in_keras(keras, rng):
     expected = np.mean((out - y) ** 2) + 0.01 * np.sum(conv ** 2) / 4
     assert model.test_on_batch(x, y) == pytest.approx(expected, rel=1e-4)
     assert float(theirs.test_on_batch(x, y)) == pytest.approx(expected, rel=1e-4)
+
+
+# --- Keras 3's rules for merge inputs and unbuilt layers --------------------------------------------
+@pytest.mark.parametrize("merge", ["Add", "Multiply", "Average", "Maximum", "Minimum", "Concatenate"])
+def test_merge_of_a_list_of_one_tensor_passes_it_through_as_keras(merge, keras, rng):
+    value = rng.normal(size=(3, 4)).astype("float32")
+    for lib in (mlcore, keras):
+        inputs = lib.Input((4,))
+        model = lib.Model(inputs, getattr(lib.layers, merge)()([inputs]))
+        np.testing.assert_allclose(model.predict(value, verbose=0), value, rtol=1e-6)
+
+
+@pytest.mark.parametrize("merge", ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate"])
+def test_merge_of_a_bare_tensor_raises_kerass_error(merge, keras):
+    errors = []
+    for lib in (mlcore, keras):
+        with pytest.raises(ValueError) as err:
+            getattr(lib.layers, merge)()(lib.Input((4,)))
+        errors.append(str(err.value))
+    assert errors[0] == errors[1]
+    with pytest.raises(ValueError, match="at least 1 input"):
+        getattr(layers, merge)()([])
+
+
+def test_subtract_needs_exactly_two_inputs_as_keras(keras):
+    errors = []
+    for lib in (mlcore, keras):
+        a = lib.Input((4,))
+        with pytest.raises(ValueError) as err:
+            lib.layers.Subtract()([a])
+        errors.append(str(err.value))
+    assert errors[0] == errors[1]
+
+
+def test_count_params_of_an_unbuilt_layer_raises_kerass_error(keras):
+    errors = []
+    for lib in (mlcore, keras):
+        with pytest.raises(ValueError) as err:
+            lib.layers.Dense(3, name="not_built_yet").count_params()
+        errors.append(str(err.value))
+    assert errors[0] == errors[1]
+    dense = layers.Dense(3)
+    dense(layers.Input((5,)))
+    assert dense.count_params() == 5 * 3 + 3

@@ -171,16 +171,15 @@ def test_mean_and_sum_match_keras(keras):
         np.testing.assert_allclose(ours.result(), float(theirs.result()))
 
 
-def test_batch_statistics_accumulate_the_sample_weighted_mean():
+def test_update_state_accumulates_the_sample_weighted_mean_over_batches():
     metric = metrics.BinaryAccuracy()
-    y_true, y_pred, weight = T.matrix(shape=(None, 1)), T.matrix(shape=(None, 1)), T.vector()
-    step = mlcore.function([y_true, y_pred, weight], list(metric.batch_statistics(y_true, y_pred, weight)),
-                           backend="numpy")
     truth, scores = BITS[:, :1], PROBS[:, :1]
     for part in (slice(0, 4), slice(4, 6)):
-        metric.update_state_from_batch(*step(truth[part], scores[part], WEIGHTS[part]))
+        metric.update_state(truth[part], scores[part], sample_weight=WEIGHTS[part])
     hits = ((scores > 0.5) == truth)[:, 0]
-    assert metric.result() == pytest.approx(np.sum(hits * WEIGHTS) / np.sum(WEIGHTS), rel=1e-6)
+    assert float(metric.result()) == pytest.approx(np.sum(hits * WEIGHTS) / np.sum(WEIGHTS), rel=1e-6)
+    metric.reset_state()
+    assert float(metric.result()) == 0.0
 
 
 @pytest.mark.parametrize("y_true, y_pred, expected", [

@@ -285,3 +285,17 @@ def test_sequential_builds_from_the_first_data_it_sees(rng):
     model.compile("sgd", "mse")
     model.fit(rng.normal(size=(8, 5)), rng.normal(size=(8, 1)), verbose=0)
     assert model.built and model.input_shape == (None, 5) and model.count_params() == 5 * 4 + 4 + 5
+
+
+def test_pop_of_an_empty_sequential_raises_kerass_errors():
+    """Keras 3 raises IndexError there, Keras 2 TypeError("There are no layers in the model.")."""
+    keras = pytest.importorskip("keras")
+    with pytest.raises(IndexError):
+        keras.Sequential().pop()
+    for error in (IndexError, TypeError):
+        with pytest.raises(error, match="There are no layers in the model."):
+            Sequential().pop()
+    model = Sequential([layers.Input((3,)), layers.Dense(2)])
+    assert isinstance(model.pop(), layers.Dense) and model.layers == []
+    with pytest.raises(IndexError):
+        model.pop()

@@ -13,6 +13,7 @@ import numpy as np
 
 from mlcore import config, constraints, initializers, regularizers
 from mlcore.graph.basic import SharedVariable, Variable
+from mlcore.layers.tracking import held_layers, inherited_training, training_scope
 
 _name_counts = {}
 _update_collectors = []
@@ -126,6 +127,20 @@ def _fresh_output(inputs):
     return lambda out: DimShuffle(tuple(range(out.ndim)))(out) if id(out) in input_ids else out
 
 
+def map_shapes(fn, shapes):
+    """fn applied to each shape (a tuple of ints and None) of one shape or a structure of shapes."""
+    if isinstance(shapes, (tuple, list)) and all(d is None or isinstance(d, int) for d in shapes):
+        return fn(tuple(shapes))
+    if isinstance(shapes, dict):
+        return {k: map_shapes(fn, v) for k, v in shapes.items()}
+    return type(shapes)(map_shapes(fn, s) for s in shapes)
+
+
+def _unique(variables):
+    seen = set()
+    return [v for v in variables if not (id(v) in seen or seen.add(id(v)))]
+
+
 def shape_of(structure):
     return map_structure(lambda t: t.type.shape, structure)
 
@@ -181,20 +196,23 @@ class Layer:
     def trainable_weights(self):
         if not self.trainable:
             return []
-        return [w for w in self._all_weights() if w.trainable]
+        return _unique([w for w in self._weights if w.trainable] +
+                       [w for layer in held_layers(self, Layer) for w in layer.trainable_weights])
 
     @property
     def non_trainable_weights(self):
         if not self.trainable:
             return self._all_weights()
-        return [w for w in self._all_weights() if not w.trainable]
+        trainable = {id(w) for w in self.trainable_weights}
+        return [w for w in self._all_weights() if id(w) not in trainable]
 
     variables = weights
     trainable_variables = trainable_weights
     non_trainable_variables = non_trainable_weights
 
     def _all_weights(self):
-        return list(self._weights)
+        """Its own weights, then those of the layers its attributes hold."""
+        return _unique(self._weights + [w for layer in held_layers(self, Layer) for w in layer.weights])
 
     def get_weights(self):
         return [w.get_value() for w in self.weights]
@@ -216,6 +234,10 @@ class Layer:
             w.set_value(value)
 
     def count_params(self):
+        """The number of scalars in the weights; an unbuilt layer has none yet, so Keras refuses."""
+        if not self.built:
+            raise ValueError("You tried to call `count_params` on layer '%s', but the layer isn't built. "
+                             "You can build it manually via: `layer.build(input_shape)`." % self.name)
         return int(sum(np.prod(w.shape) for w in self.weights))
 
     # --- losses and updates ----------------------------------------------------------------------
@@ -226,8 +248,8 @@ class Layer:
     @property
     def losses(self):
         """Symbolic penalties: weight regularizers and losses added during calls."""
-        penalties = [w.regularizer(w) for w in self._all_weights() if w.regularizer is not None and w.trainable]
-        return penalties + list(self._losses)
+        penalties = [w.regularizer(w) for w in self._weights if w.regularizer is not None and w.trainable]
+        return penalties + list(self._losses) + [loss for layer in held_layers(self, Layer) for loss in layer.losses]
 
     def add_activity_loss(self, outputs):
         """Keras 3's activity regularization: the penalty of the batch's outputs over the batch size."""
@@ -250,14 +272,7 @@ class Layer:
     def compute_output_shape(self, input_shape):
         """Infer by building the graph on placeholders of that shape."""
         from mlcore.graph.basic import TensorType
-
-        def placeholders(shape):    # one shape (a tuple of ints and None) or a structure of shapes
-            if isinstance(shape, (tuple, list)) and all(d is None or isinstance(d, int) for d in shape):
-                return TensorType(self.dtype, shape)()
-            if isinstance(shape, dict):
-                return {k: placeholders(s) for k, s in shape.items()}
-            return type(shape)(placeholders(s) for s in shape)
-        return shape_of(self(placeholders(input_shape)))
+        return shape_of(self(map_shapes(lambda shape: TensorType(self.dtype, shape)(), input_shape)))
 
     def _maybe_build(self, inputs):
         if not self.built:
@@ -268,15 +283,23 @@ class Layer:
         if not any(isinstance(t, Variable) for t in flatten(inputs)):
             return self._call_eagerly(inputs, *args, **kwargs)
         self._maybe_build(inputs)
+        training = inherited_training(kwargs.get("training"))
         if not self._call_accepts_training:
             kwargs.pop("training", None)
+        call_kwargs = dict(kwargs, training=training) if self._call_accepts_training and training is not None else kwargs
         # the losses and updates of a call that builds no step (wiring a model) belong to no graph: drop them
-        with nullcontext() if _update_collectors else collect_extras():
-            outputs = map_structure(_fresh_output(inputs), self.call(inputs, *args, **kwargs))
+        with nullcontext() if _update_collectors else collect_extras(), training_scope(training):
+            outputs = map_structure(_fresh_output(inputs), self.call(inputs, *args, **call_kwargs))
         self._inbound_nodes.append(Node(self, inputs, outputs, kwargs))
         for k, out in enumerate(flatten(outputs)):
             out.tag["keras_history"] = (self, len(self._inbound_nodes) - 1, k)
         return outputs
+
+    def call_for_step(self, inputs, training):
+        """call() on the symbolic inputs of a step being built: training goes to it if it takes
+        one, and to every layer it calls (Keras's call context)."""
+        with training_scope(training):
+            return self.call(inputs, **({"training": training} if self._call_accepts_training else {}))
 
     def _call_eagerly(self, inputs, *args, **kwargs):
         """layer(numpy_array): build a graph for these shapes, compile it and run it.  Its updates

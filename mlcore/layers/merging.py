@@ -1,6 +1,8 @@
 """Layers that merge a list of tensors: Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate."""
 from functools import reduce
 
+import numpy as np
+
 from mlcore.graph import ops
 from mlcore.layers.base import Layer
 
@@ -9,14 +11,31 @@ class Merge(Layer):
     """Elementwise merge of a list of tensors of compatible shapes."""
     rowwise = True
 
+    def __call__(self, inputs, *args, **kwargs):
+        self.check_inputs(inputs)   # first: Layer.__call__ would take an empty list for numbers to run eagerly
+        return super().__call__(inputs, *args, **kwargs)
+
+    def check_inputs(self, inputs):
+        """Keras's rule: a list (or tuple) of at least one tensor; a list of one is passed through."""
+        if not isinstance(inputs, (list, tuple)):
+            raise ValueError("A merge layer should be called on a list of inputs. Received: input_shape=%s "
+                             "(not a list of shapes)" % (_shapes(inputs),))
+        if not inputs:
+            raise ValueError("A merge layer should be called on a list of at least 1 input. Received 0 inputs. "
+                             "Full input_shape received: []")
+
     def combine(self, a, b):
         raise NotImplementedError
 
     def call(self, inputs):
-        if not isinstance(inputs, (list, tuple)) or len(inputs) < 2:
-            raise ValueError("%s '%s' must be called on a list of at least 2 tensors, got %r"
-                             % (type(self).__name__, self.name, inputs))
         return reduce(self.combine, inputs)
+
+
+def _shapes(inputs):
+    """The static shape(s) of what a merge layer was given, for its errors."""
+    if isinstance(inputs, (list, tuple)):
+        return [_shapes(x) for x in inputs]
+    return inputs.type.shape if hasattr(inputs, "type") else np.shape(inputs)
 
 
 class Add(Merge):
@@ -25,9 +44,13 @@ class Add(Merge):
 
 
 class Subtract(Merge):
-    def call(self, inputs):
+    def check_inputs(self, inputs):
+        super().check_inputs(inputs)
         if len(inputs) != 2:
-            raise ValueError("Subtract '%s' needs exactly 2 inputs, got %d" % (self.name, len(inputs)))
+            raise ValueError("A `Subtract` layer should be called on exactly 2 inputs. Received: input_shape=%s"
+                             % (_shapes(inputs),))
+
+    def call(self, inputs):
         return inputs[0] - inputs[1]
 
 
@@ -54,7 +77,7 @@ class Average(Merge):
         return a + b
 
 
-class Concatenate(Layer):
+class Concatenate(Merge):
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
         self.axis = axis
@@ -62,6 +85,11 @@ class Concatenate(Layer):
     @property
     def rowwise(self):
         return self.axis != 0    # along the batch axis, rows of one input meet rows of another
+
+    def check_inputs(self, inputs):
+        if not isinstance(inputs, (list, tuple)) or not inputs:
+            raise ValueError("A `Concatenate` layer should be called on a list of at least 1 input. Received: "
+                             "input_shape=%s" % (_shapes(inputs),))
 
     def call(self, inputs):
         return ops.concatenate(list(inputs), axis=self.axis)

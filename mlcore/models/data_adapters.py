@@ -132,22 +132,35 @@ class ArrayData:
         return ArrayData(x, y or None, sw or None, self.batch_size, self.shuffle)
 
 
+def num_batches(sequence):
+    """A PyDataset's num_batches (None: endless), else len() of a Sequence-like object."""
+    return sequence.num_batches if hasattr(sequence, "num_batches") else len(sequence)
+
+
 class SequenceData:
-    """A Keras Sequence-like object: len() batches, batch i = obj[i]; on_epoch_end() after each epoch.
-    As Keras 3 reads a PyDataset: with shuffle, the batches come in a new random order each epoch;
-    class_weight gives each batch its sample weights."""
+    """A Keras PyDataset or Sequence-like object: num_batches (or len()) batches, batch i = obj[i];
+    on_epoch_begin() and on_epoch_end() around each epoch.  As Keras 3 reads a PyDataset: with
+    shuffle, the batches come in a new random order each epoch; class_weight gives each batch its
+    sample weights; an endless one (num_batches None) needs steps."""
 
     def __init__(self, sequence, steps=None, shuffle=False, class_weight=None):
         self.sequence = sequence
-        self.steps = steps if steps is not None else len(sequence)
+        self.size = num_batches(sequence)
+        if self.size is None and steps is None:
+            raise ValueError("%s has no end (num_batches is None): pass steps_per_epoch (fit) or steps "
+                             "(evaluate, predict)" % type(sequence).__name__)
+        self.steps = steps if steps is not None else self.size
         self.shuffle = shuffle and shuffle != "batch"
         self.class_weight = class_weight
 
     def batches(self):
-        n = len(self.sequence)
-        order = np.random.permutation(n) if self.shuffle else np.arange(n)
+        if hasattr(self.sequence, "on_epoch_begin"):
+            self.sequence.on_epoch_begin()
+        n = self.size
+        order = np.random.permutation(n) if self.shuffle and n else np.arange(n or 0)
         for k in range(self.steps):
-            x, y, sw = unpack(self.sequence[int(order[k % n])])
+            index = int(order[k % n]) if n else k      # an endless dataset: batch after batch
+            x, y, sw = unpack(self.sequence[index])
             y, sw = as_arrays(to_list(y), "y"), to_list(sw)
             if self.class_weight is not None:
                 if sw or not y:
@@ -180,7 +193,8 @@ class GeneratorData:
 def adapt(x, y=None, sample_weight=None, batch_size=None, shuffle=False, steps=None, class_weight=None):
     """The right adapter for x; errors name what was expected and what was given."""
     arrays = isinstance(x, (list, tuple, dict)) or hasattr(x, "__array__")     # numpy, jax, pandas...
-    if hasattr(x, "__getitem__") and hasattr(x, "__len__") and not arrays:
+    indexed = hasattr(x, "__getitem__") and (hasattr(x, "__len__") or hasattr(x, "num_batches"))
+    if indexed and not arrays:
         if y is not None:
             raise ValueError("y must not be given when x is a Sequence or iterator yielding (x, y) batches")
         return SequenceData(x, steps, shuffle, class_weight)

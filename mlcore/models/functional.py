@@ -5,17 +5,18 @@ calls recorded, to find the layers in order.  Calling the model again (on new
 tensors, or with training=True for the training graph) re-runs those layer
 calls in that order.
 """
-from mlcore.layers.base import Layer, flatten, map_structure, shape_of, unique_name
-from mlcore.layers.input_layer import InputLayer
+from mlcore import config
+from mlcore.layers.base import Layer, flatten, map_shapes, map_structure, shape_of, unique_name
+from mlcore.layers.input_layer import Input, InputLayer
+from mlcore.layers.tracking import held_layers, inherited_training
+from mlcore.models.operations import GraphOperation, record_operation
 from mlcore.models.trainer import Trainer
 
 
 def _history(tensor):
-    history = tensor.tag.get("keras_history")
-    if history is None:
-        raise ValueError("%s is not the output of a Keras layer (nor an Input); a functional model's "
-                         "tensors must all come from layer calls" % (tensor,))
-    return history
+    if "keras_history" not in tensor.tag:
+        record_operation(tensor)        # ops applied to Keras tensors (mlcore.models.operations)
+    return tensor.tag["keras_history"]
 
 
 def producer(tensor):
@@ -68,7 +69,9 @@ def depths(nodes):
 
 
 class Model(Trainer, Layer):
-    """Functional model: Model(inputs, outputs, name=None); subclassing (define call) works too."""
+    """Functional model: Model(inputs, outputs, name=None).  Or subclass it, create layers in
+    __init__ and use them in call(inputs, training=None): the model is built on first use (fit,
+    predict, a call, or build(input_shape)), and its layers are those its attributes hold."""
 
     def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
         inputs, outputs = kwargs.pop("input", inputs), kwargs.pop("output", outputs)     # Keras 1's names
@@ -77,6 +80,7 @@ class Model(Trainer, Layer):
         super().__init__(name=name, trainable=trainable, **kwargs)
         self._nodes = []
         self._layers = []
+        self._input_structure = None
         if inputs is not None and outputs is not None:
             self._init_graph(inputs, outputs)
 
@@ -87,7 +91,7 @@ class Model(Trainer, Layer):
         _, layer_depth = depths(self._nodes)
         # Keras 3's layer order (and so its order of weights, and of layers in h5 files): deepest first
         layers = sorted(first_met, key=lambda layer: (-layer_depth[id(layer)], first_met[layer]))
-        self._layers = layers
+        self._layers = [layer for layer in layers if not isinstance(layer, GraphOperation)]
         if not self.trainable:
             self.trainable = False          # Model(..., trainable=False) freezes its layers
         names = [layer.name for layer in layers]
@@ -98,7 +102,11 @@ class Model(Trainer, Layer):
 
     @property
     def layers(self):
-        return list(self._layers)
+        return list(self._layers) if self._nodes else held_layers(self, Layer)
+
+    @property
+    def _subclassed(self):
+        return not self._nodes and type(self).call is not Model.call
 
     @property
     def trainable(self):
@@ -108,12 +116,12 @@ class Model(Trainer, Layer):
     def trainable(self, value):
         """Sets every layer's flag too, as Keras does (a frozen BatchNormalization then runs in inference mode)."""
         self._trainable = bool(value)
-        for layer in getattr(self, "_layers", []):
+        for layer in self.layers if hasattr(self, "_nodes") else []:
             layer.trainable = value
 
     def _all_weights(self):
         found, seen = [], set()
-        for layer in self._layers:
+        for layer in self.layers:
             for w in layer.trainable_weights + layer.non_trainable_weights:
                 if id(w) not in seen:
                     seen.add(id(w))
@@ -129,7 +137,7 @@ class Model(Trainer, Layer):
     def trainable_weights(self):
         if not self.trainable:
             return []
-        return [w for layer in self._layers for w in layer.trainable_weights] + \
+        return [w for layer in self.layers for w in layer.trainable_weights] + \
             [w for w in self._weights if w.trainable]
 
     @property
@@ -141,7 +149,7 @@ class Model(Trainer, Layer):
 
     @property
     def losses(self):
-        return [loss for layer in self._layers for loss in layer.losses] + list(self._losses)
+        return [loss for layer in self.layers for loss in layer.losses] + list(self._losses)
 
     def get_layer(self, name=None, index=None):
         if index is not None:
@@ -176,27 +184,50 @@ class Model(Trainer, Layer):
 
     def __call__(self, inputs, *args, **kwargs):
         if self._nodes:
-            kwargs.setdefault("training", False)
+            kwargs["training"] = inherited_training(kwargs.get("training")) or False
         return super().__call__(inputs, *args, **kwargs)
 
     def build(self, input_shape):
+        """A subclassed model is built by calling it on Inputs of input_shape (one shape, or a list
+        of shapes for several inputs), as Keras's model.build((None, 4))."""
+        if self._subclassed and self._input_structure is None:
+            self._trace(map_shapes(lambda shape: Input(batch_shape=shape), input_shape))
         self.built = True
+
+    def _ensure_built(self, arrays):
+        """Build a subclassed model from the first batch of data: one Input per array, of its
+        shape (the batch dim left free) and dtype (floats as floatx)."""
+        def input_for(array):
+            dtype = config.floatx() if array.dtype.kind == "f" else array.dtype.name
+            return Input(batch_shape=(None,) + array.shape[1:], dtype=dtype)
+        if self._subclassed:
+            inputs = [input_for(a) for a in arrays]
+            self._trace(inputs[0] if len(inputs) == 1 else inputs)
+
+    def _trace(self, inputs):
+        """The subclassed model's own call on Inputs, recorded as its first node, gives it
+        inputs and outputs as a functional model has (the step functions start from them).
+        Its build(), Model's or the subclass's own, runs first, inside that call."""
+        self._input_structure = inputs
+        outputs = self(inputs, training=False)
+        self._output_structure = outputs
+        self.inputs, self.outputs = flatten(inputs), flatten(outputs)
 
     @property
     def input_shape(self):
-        return shape_of(self._input_structure) if self._nodes else super().input_shape
+        return shape_of(self._input_structure) if self._input_structure is not None else super().input_shape
 
     @property
     def output_shape(self):
-        return shape_of(self._output_structure) if self._nodes else super().output_shape
+        return shape_of(self._output_structure) if self._input_structure is not None else super().output_shape
 
     @property
     def input(self):
-        return self._input_structure if self._nodes else super().input
+        return self._input_structure if self._input_structure is not None else super().input
 
     @property
     def output(self):
-        return self._output_structure if self._nodes else super().output
+        return self._output_structure if self._input_structure is not None else super().output
 
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False, layer_range=None):

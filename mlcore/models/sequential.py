@@ -4,6 +4,11 @@ from mlcore.layers.input_layer import Input, InputLayer
 from mlcore.models.functional import Model
 
 
+class EmptyModelError(IndexError, TypeError):
+    """pop() on a model without layers.  Keras 3 raises IndexError there (it pops an empty list),
+    Keras 2 TypeError("There are no layers in the model."): code written for either catches this."""
+
+
 class Sequential(Model):
     """Sequential(layers=None, trainable=True, name=None), Keras 3's argument order.  The graph is built as soon as the input
     shape is known: from an Input/InputLayer, a first layer's input_shape=, or the
@@ -39,8 +44,9 @@ class Sequential(Model):
             self._rebuild()
 
     def pop(self, rebuild=True):
+        """Remove the last layer and return it."""
         if not self._stack:
-            raise TypeError("There are no layers in the model.")
+            raise EmptyModelError("There are no layers in the model.")
         layer = self._stack.pop()
         if rebuild:
             self._rebuild()
@@ -80,9 +86,8 @@ class Sequential(Model):
         self._init_graph(inputs, x)
         self._layers = list(self._stack)
 
-    def _ensure_built(self, x_shape):
-        if not self.built:
-            self.build((None,) + tuple(x_shape[1:]))
+    def _ensure_built(self, arrays):
+        self.build((None,) + tuple(arrays[0].shape[1:]))
 
     def get_config(self):
         from mlcore.models.serialization import layer_config

@@ -35,10 +35,18 @@ def _check_target(y, pred, sparse, name):
                          % (name, pred.type.shape, expected, " (class indices)" if sparse else "", y.shape))
 
 
-def _from_mlcore(obj, *modules):
-    """Whether a loss or metric (function, class instance) is one of mlcore's own."""
+def _from_mlcore(obj, *packages):
+    """Whether a loss or metric (function, class instance) is one of mlcore's own, from these packages."""
     module = obj.__module__ if callable(obj) and hasattr(obj, "__name__") else type(obj).__module__
-    return module in modules
+    return any(module == p or module.startswith(p + ".") for p in packages)
+
+
+def _one_vector(values, dtype):
+    """Scalars and arrays of static shape as one vector, for one transfer to the host a step."""
+    values = [ops.cast(v, dtype) for v in values]
+    if all(v.ndim == 0 for v in values):
+        return ops.stack(values)
+    return ops.concatenate([ops.reshape(v, (int(np.prod(v.type.shape)),)) for v in values])
 
 
 def _rowwise(layer):
@@ -53,7 +61,7 @@ def _rowwise(layer):
 
 
 class StepBuilder:
-    """Compiles the train/test step graphs on first use and accumulates their metrics."""
+    """Compiles the train/test step graphs on first use and accumulates their losses and metrics."""
 
     def __init__(self, model, loss, loss_weights, metrics, weighted_metrics, backend, device):
         from mlcore import losses
@@ -67,7 +75,7 @@ class StepBuilder:
         self.backend, self.device = backend, device
         self.train = CompiledStep(self, training=True)
         self.test = CompiledStep(self, training=False)
-        self.metric_objects = None
+        self.metrics = None         # a CompiledMetrics, made with the first step graph
         self.totals = None
 
     # --- graph construction ----------------------------------------------------------------------
@@ -109,18 +117,19 @@ class StepBuilder:
     def build(self, training, y_list):
         """(step function, whether it pads short batches).  Inputs: x, y, sample weights, and
         where it pads, the row mask (1 for a real row, 0 for a padding copy); outputs: loss, batch
-        size, metric sums."""
-        from mlcore import metrics as metrics_module
+        size, metric values (each metric's result after this batch)."""
         from mlcore.function import Out, function
+        from mlcore.models.compiled_metrics import CompiledMetrics
         model = self.model
         y_vars = [TensorType("int64" if _is_sparse(f) else model.outputs[i].dtype, (None,) + y.shape[1:])(
             "%s_target" % n) for i, (y, f, n) in enumerate(zip(y_list, self.loss_fns, self.output_names))]
         sw_vars = [TensorType(model.outputs[0].dtype, (None,))("%s_sample_weight" % n) for n in self.output_names]
         with collect_extras() as extras:
-            preds = flatten(model.call(model._input_structure, training=training))
+            preds = flatten(model.call_for_step(model._input_structure, training))
         per_sample_losses = [loss_fn(y, p) for loss_fn, y, p in zip(self.loss_fns, y_vars, preds)]
-        if self.metric_objects is None:
-            self.metric_objects = self._make_metrics(metrics_module, y_vars, preds)
+        if self.metrics is None:
+            self.metrics = CompiledMetrics(self.metric_specs, self.weighted_specs, self.output_names, self.loss_fns,
+                                           y_vars, preds)
         pads = self._pads_short_batches(per_sample_losses, extras)
         rows = TensorType(preds[0].dtype, (None,))("rows") if pads else None
         batch = ops.sum_(rows) if pads else ops.cast(preds[0].shape[0], preds[0].dtype)
@@ -132,20 +141,16 @@ class StepBuilder:
         total = sum(w * l for w, l in zip(self.loss_weights, out_losses))
         for penalty in list(model.losses) + extras.losses:
             total = total + penalty
-        stats = []
-        for out_index, metric, weighted in self.metric_objects:
-            sw = sw_vars[out_index] if weighted else rows    # rows: a padding copy counts for no metric
-            stats.extend(metric.batch_statistics(y_vars[out_index], preds[out_index], sw))
-        scalars = [total, batch] + (out_losses if len(preds) > 1 else []) + stats
-        outputs = ops.stack([ops.cast(v, preds[0].dtype) for v in scalars])   # one transfer to the host a step
-        updates = []
+        updates, metric_values = self.metrics.trace(y_vars, preds, sw_vars, rows)
+        outputs = _one_vector([total, batch] + (out_losses if len(preds) > 1 else []) + metric_values,
+                              preds[0].dtype)
         if training:
             params = model.trainable_weights
             if not params:
                 raise ValueError("Model '%s' has no trainable weights to train" % model.name)
             grads = grad(total, params)
             self.model.optimizer.build(params)
-            updates = list(self.model.optimizer.get_updates(params, grads)) + extras.updates
+            updates += list(self.model.optimizer.get_updates(params, grads)) + extras.updates
             updates = [(w, w.constraint(v)) if getattr(w, "constraint", None) is not None else (w, v)
                        for w, v in updates]
         # borrow: the statistics stay on the device until fit reads them (trainer._run_epoch)
@@ -171,65 +176,49 @@ class StepBuilder:
             return False
         return all(_from_mlcore(metric, "mlcore.metrics") and _from_mlcore(getattr(metric, "_fn", metric),
                                                                          "mlcore.metrics", "mlcore.losses")
-                   for _, metric, _ in self.metric_objects)
-
-    def _make_metrics(self, metrics_module, y_vars, preds):
-        """(output index, metric, weighted) in Keras 3's order: every output's metrics, then every
-        output's weighted metrics.  Each metric is renamed to its log key as Keras names it: the
-        output's name in front where there are several outputs, a name met again numbered (mae_1),
-        a weighted metric whose name is taken prefixed weighted_.  base_names keeps the names
-        before that, which evaluate()'s list order depends on."""
-        found, taken, self.base_names = [], {}, []
-        for weighted, spec_lists in ((False, self.metric_specs), (True, self.weighted_specs)):
-            for i, specs in enumerate(spec_lists):
-                for spec in (specs if isinstance(specs, (list, tuple)) else [specs]):
-                    if spec is None:
-                        continue
-                    metric = metrics_module.get(spec, loss=self.loss_fns[i], y_true=y_vars[i], y_pred=preds[i])
-                    prefix = self.output_names[i] + "_" if len(preds) > 1 else ""
-                    name = prefix + ("weighted_" if weighted and prefix + metric.name in taken else "") + metric.name
-                    taken[name] = taken.get(name, 0) + 1
-                    self.base_names.append(metric.name)
-                    metric.name = name if taken[name] == 1 else "%s_%d" % (name, taken[name] - 1)
-                    found.append((i, metric, weighted))
-        return found
+                   for metric in self.metrics.metrics)
 
     def ordered_values(self, logs):
         """evaluate()'s and train_on_batch()'s list, in Keras 3's order: the loss, the metrics
         found in the logs under their own names (a single output's: a name shared by a metric and
         a weighted metric comes twice, as in Keras), each output's loss, then the other logs
         sorted by name (a multi-output model's metrics)."""
-        names = ["loss"] + list(getattr(self, "base_names", []))
+        names = ["loss"] + (self.metrics.base_names if self.metrics else [])
         names += ["%s_loss" % n for n in self.output_names] if len(self.output_names) > 1 else []
         return [logs[n] for n in names if n in logs] + [logs[k] for k in sorted(logs) if k not in names]
 
-    # --- metric accumulation ---------------------------------------------------------------------
+    # --- loss and metric accumulation ------------------------------------------------------------
     def reset_metrics(self):
+        """Zero the loss means and the metrics' state, as Keras does before each epoch, evaluation
+        and single-batch call."""
         self.resolve()
         self.totals = {"loss": [0.0, 0.0]}
         for name in self.output_names if len(self.output_names) > 1 else []:
             self.totals["%s_loss" % name] = [0.0, 0.0]
-        for _, metric, _ in self.metric_objects or []:
-            metric.reset_state()
+        if self.metrics is not None:
+            self.metrics.reset()
 
-    def accumulate(self, scalars):
-        """Add one step's (or a stack of steps') vector of loss, batch size, per-output losses and
-        metric statistics to the running means (a few numbers a step: plain Python is quickest)."""
-        losses, metrics = len(self.totals), self.metric_objects or []
-        for row in np.asarray(scalars, dtype="float64").reshape(-1, losses + 1 + 2 * len(metrics)).tolist():
+    def accumulate(self, outputs):
+        """Add one step's (or a stack of steps') vector of loss, batch size and per-output losses to
+        the running means (a few numbers a step: plain Python is quickest), and take the metric
+        values the last step gave."""
+        losses = len(self.totals)
+        width = losses + 1 + (self.metrics.width if self.metrics else 0)
+        rows = np.asarray(outputs, dtype="float64").reshape(-1, width).tolist()
+        for row in rows:
             batch = row[1]
             for total, value in zip(self.totals.values(), row[:1] + row[2:losses + 1]):
                 total[0] += value * batch     # losses are batch means: weigh them by the batch size
                 total[1] += batch
-            for k, (_, metric, _) in enumerate(metrics):
-                metric.update_state_from_batch(row[losses + 1 + 2 * k], row[losses + 2 + 2 * k])
+        if self.metrics is not None:
+            self.metrics.read(rows[-1][losses + 1:])
 
     def logs(self):
         """The means so far: loss, each output's loss, then the metrics in compile() order
         (the order evaluate() returns them in, as Keras does)."""
         logs = {name: (t / n if n else 0.0) for name, (t, n) in (self.totals or {"loss": [0, 0]}).items()}
-        for _, metric, _ in self.metric_objects or []:
-            logs[metric.name] = float(metric.result())
+        if self.metrics is not None:
+            logs.update(self.metrics.logs())
         return logs
 
 

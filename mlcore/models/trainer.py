@@ -1,10 +1,11 @@
 """compile / fit / evaluate / predict: Keras's training API on compiled graph functions.
 
 The whole training step (forward, loss, gradients, optimizer and
-BatchNormalization updates, constraints, metric statistics) is one function
-compiled once on the current backend.  With steps_per_execution=k, k steps run
-in one call (a lax.scan on jax).  Metrics are accumulated in Python as
-sample-weighted means, as Keras reports them.
+BatchNormalization updates, constraints, the metrics' state updates and results)
+is one function compiled once on the current backend.  With steps_per_execution=k,
+k steps run in one call (a lax.scan on jax).  The loss is accumulated in Python as
+a sample-weighted mean; the metrics keep their state in variables, reset before
+each epoch and evaluation, as Keras does.
 """
 import warnings
 
@@ -67,10 +68,10 @@ class Trainer:
         """Build the graph of a Sequential model without an input shape, from the first batch;
         check that arrays fit the model's inputs before anything compiles or runs."""
         arrays = data.x if isinstance(data, data_adapters.ArrayData) else None
-        if not self.built and hasattr(self, "_ensure_built"):
+        if not self.built or (self._subclassed and self._input_structure is None):
             if not arrays:
                 raise ValueError("Model '%s' has no input shape yet; build it first" % self.name)
-            self._ensure_built(arrays[0].shape)
+            self._ensure_built(arrays)
         if arrays is not None:
             _check_inputs(self, arrays)
 
@@ -226,7 +227,7 @@ class Trainer:
         """Inference graph compiled once (it does not need compile())."""
         if getattr(self, "_predict_fn", None) is None or self._predict_fn[0] is not self._graph_version():
             from mlcore.function import function
-            structure = self.call(self._input_structure, training=False)
+            structure = self.call_for_step(self._input_structure, False)
             keys = list(structure) if isinstance(structure, dict) else None
             backend = self._steps.backend if self.compiled else None
             device = self._steps.device if self.compiled else None

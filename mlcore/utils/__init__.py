@@ -1,7 +1,8 @@
-"""Utilities, as keras.utils: get_file, to_categorical, set_random_seed, image helpers."""
+"""Utilities, as keras.utils: get_file, to_categorical, set_random_seed, PyDataset (Sequence), image helpers."""
 from mlcore.utils import numerical as np_utils  # noqa: F401  (Keras 1/2: np_utils.to_categorical)
 from mlcore.utils.file_utils import get_file  # noqa: F401
 from mlcore.utils.numerical import normalize, to_categorical  # noqa: F401
+from mlcore.utils.py_dataset import PyDataset, Sequence  # noqa: F401
 from mlcore.preprocessing.image_utils import array_to_img, img_to_array, load_img, save_img  # noqa: F401
 
 

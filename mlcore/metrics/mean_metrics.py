@@ -1,20 +1,8 @@
-"""Metrics, as keras.metrics, split in two halves:
-
-- batch_statistics(y_true, y_pred, sample_weight=None) builds symbolic (total, count)
-  scalars for one batch, computed inside the compiled train/test step;
-- update_state_from_batch(total, count), result() and reset_state() accumulate them
-  in Python across batches, so result() is the sample-weighted mean over the epoch,
-  exactly what Keras's Mean-based metrics report.
-
-update_state(y_true, y_pred, sample_weight=None) on numpy arrays compiles the
-symbolic half (numpy backend) and feeds the Python half, for standalone use.
-"""
-import math
-
-import numpy as np
-
+"""Mean-style metrics, as Keras's: the (sample-weighted) mean or sum over every batch seen of some
+per-sample values (Mean, Sum), of a function of the targets and predictions (MeanMetricWrapper and
+the accuracy, error and crossentropy metrics), and RootMeanSquaredError.  Their state is a total and
+a count, updated inside the compiled step (metrics/base.py)."""
 from mlcore import config, losses
-from mlcore.graph.basic import TensorType
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops.common import as_float_dtype, as_tensor_variable
 from mlcore.graph.ops.reduce import argmax, mean, sum_
@@ -23,66 +11,7 @@ from mlcore.losses import (binary_crossentropy, categorical_crossentropy, catego
                            cosine_similarity as _cosine_loss, hinge, huber, kl_divergence, log_cosh,
                            mean_absolute_error, mean_absolute_percentage_error, mean_squared_error,
                            mean_squared_logarithmic_error, poisson, sparse_categorical_crossentropy, squared_hinge)
-
-
-class Metric:
-    """Base class: a name, a symbolic per-batch part and a Python accumulator of (total, count)."""
-
-    def __init__(self, dtype=None, name=None):       # Keras 3's order
-        self.name = name or losses.to_snake_case(type(self).__name__)
-        self.dtype = dtype or config.floatx()
-        self._compiled = {}
-        self.reset_state()
-
-    def batch_statistics(self, *args, sample_weight=None):
-        """Symbolic (total, count) of one batch."""
-        raise NotImplementedError
-
-    def reset_state(self):
-        self.total, self.count = 0.0, 0.0
-
-    def update_state_from_batch(self, total, count):
-        self.total += float(total)
-        self.count += float(count)
-
-    def result(self):
-        return self.total / self.count if self.count else 0.0
-
-    def _update_from_arrays(self, arrays, sample_weight):
-        """Compile batch_statistics for these shapes and dtypes once, run it, accumulate."""
-        arrays = [_as_input_array(a, self.dtype) for a in arrays]
-        if sample_weight is not None:
-            arrays.append(np.asarray(sample_weight, self.dtype))
-        key = tuple((a.shape, a.dtype.str) for a in arrays) + (sample_weight is None,)
-        if key not in self._compiled:
-            from mlcore.function import function
-            inputs = [TensorType(a.dtype, a.shape)() for a in arrays]
-            weight = None if sample_weight is None else inputs[-1]
-            stats = self.batch_statistics(*inputs[:len(inputs) - (weight is not None)], sample_weight=weight)
-            self._compiled[key] = function(inputs, list(stats), backend="numpy", on_unused_input="ignore")
-        self.update_state_from_batch(*self._compiled[key](*arrays))
-
-    def __call__(self, *args, **kwargs):
-        self.update_state(*args, **kwargs)
-        return self.result()
-
-    def get_config(self):
-        return {"name": self.name, "dtype": self.dtype}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __getstate__(self):
-        return {**self.__dict__, "_compiled": {}}
-
-    def __repr__(self):
-        return "<%s name=%s>" % (type(self).__name__, self.name)
-
-
-def _as_input_array(value, float_dtype):
-    value = np.asarray(value)
-    return value.astype(float_dtype) if value.dtype.kind in "fb" else value
+from mlcore.metrics.base import Metric
 
 
 def reduce_to_samplewise_values(values, sample_weight, dtype):
@@ -109,24 +38,32 @@ class Mean(Metric):
 
     def __init__(self, name="mean", dtype=None):
         super().__init__(name=name, dtype=dtype)
+        self.total = self.add_variable((), "zeros", name="total")
+        self.count = self.add_variable((), "zeros", name="count")
 
-    def batch_statistics(self, values, sample_weight=None):
+    def update_state(self, values, sample_weight=None):
         values, sample_weight = reduce_to_samplewise_values(values, sample_weight, self.dtype)
         if sample_weight is not None:
             count = sum_(sample_weight)
         else:
             count = ew.cast(shape(values)[0], self.dtype) if values.ndim else 1.0
-        return sum_(values), ew.cast(as_tensor_variable(count), self.dtype)
+        self.total.assign(self.total + sum_(values))
+        self.count.assign(self.count + count)
 
-    def update_state(self, values, sample_weight=None):
-        self._update_from_arrays([values], sample_weight)
+    def result(self):
+        return losses.divide_no_nan(self.total, self.count)
 
 
-class Sum(Mean):
+class Sum(Metric):
     """The (weighted) sum of the values given."""
 
     def __init__(self, name="sum", dtype=None):
         super().__init__(name=name, dtype=dtype)
+        self.total = self.add_variable((), "zeros", name="total")
+
+    def update_state(self, values, sample_weight=None):
+        values, _ = reduce_to_samplewise_values(values, sample_weight, self.dtype)
+        self.total.assign(self.total + sum_(values))
 
     def result(self):
         return self.total
@@ -140,11 +77,8 @@ class MeanMetricWrapper(Mean):
         self._fn = fn
         self._fn_kwargs = kwargs
 
-    def batch_statistics(self, y_true, y_pred, sample_weight=None):
-        return super().batch_statistics(self._fn(y_true, y_pred, **self._fn_kwargs), sample_weight)
-
     def update_state(self, y_true, y_pred, sample_weight=None):
-        self._update_from_arrays([y_true, y_pred], sample_weight)
+        super().update_state(self._fn(y_true, y_pred, **self._fn_kwargs), sample_weight)
 
     def get_config(self):
         config = {**super().get_config(), **self._fn_kwargs}
@@ -154,6 +88,7 @@ class MeanMetricWrapper(Mean):
 
     @classmethod
     def from_config(cls, config):
+        from mlcore.metrics import get
         if "fn" in config:
             config = {**config, "fn": get(config["fn"])}
         return cls(**config)
@@ -163,16 +98,13 @@ class RootMeanSquaredError(Mean):
     def __init__(self, name="root_mean_squared_error", dtype=None):
         super().__init__(name=name, dtype=dtype)
 
-    def batch_statistics(self, y_true, y_pred, sample_weight=None):
+    def update_state(self, y_true, y_pred, sample_weight=None):
         y_true, y_pred = losses.squeeze_or_expand_to_same_rank(ew.cast(as_tensor_variable(y_true), self.dtype),
                                                                ew.cast(as_tensor_variable(y_pred), self.dtype))
-        return super().batch_statistics(ew.sqr(y_pred - y_true), sample_weight)
-
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        self._update_from_arrays([y_true, y_pred], sample_weight)
+        super().update_state(ew.sqr(y_pred - y_true), sample_weight)
 
     def result(self):
-        return math.sqrt(super().result())
+        return ew.sqrt(super().result())
 
 
 # --- accuracy functions: per-sample 1.0 for a hit, 0.0 for a miss ----------------------------------
@@ -303,65 +235,3 @@ class SparseCategoricalCrossentropy(MeanMetricWrapper):
         self.from_logits, self.ignore_class, self.axis = from_logits, ignore_class, axis
 
 
-# --- lookup --------------------------------------------------------------------------------------
-_CLASSES = (Metric, Mean, Sum, MeanMetricWrapper, Accuracy, BinaryAccuracy, CategoricalAccuracy,
-            SparseCategoricalAccuracy, TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, MeanSquaredError,
-            RootMeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError,
-            CosineSimilarity, LogCoshError, Hinge, SquaredHinge, CategoricalHinge, KLDivergence, Poisson,
-            BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy)
-ALL_OBJECTS_DICT = {cls.__name__: cls for cls in _CLASSES}
-ALL_OBJECTS_DICT.update({losses.to_snake_case(cls.__name__): cls for cls in _CLASSES})
-for _alias, _cls in (("bce", BinaryCrossentropy), ("mse", MeanSquaredError), ("mae", MeanAbsoluteError),
-                     ("mape", MeanAbsolutePercentageError), ("msle", MeanSquaredLogarithmicError)):
-    ALL_OBJECTS_DICT[_alias] = ALL_OBJECTS_DICT[_alias.upper()] = _cls
-
-
-def serialize(metric):
-    if isinstance(metric, Metric):
-        return {"module": "mlcore.metrics", "class_name": type(metric).__name__, "config": metric.get_config()}
-    return losses.serialize(metric)
-
-
-def deserialize(config, custom_objects=None):
-    table = {**ALL_OBJECTS_DICT, **(custom_objects or {})}
-    name, params = (config, {}) if isinstance(config, str) else (config["class_name"], config.get("config") or {})
-    if name not in table:
-        raise ValueError("Unknown metric: %r. Valid names are: %s" % (name, ", ".join(sorted(table))))
-    return table[name].from_config(params)
-
-
-def get(identifier, loss=None, y_true=None, y_pred=None):
-    """A metric from a name, a dict, a class, an instance or a function (Keras's metrics.get).
-
-    Given the compiled loss or the symbolic targets and outputs, it resolves as
-    model.compile() does instead: the result is always a Metric, named by the string
-    given ("acc" stays "acc", "mse" stays "mse") or after the object, and
-    "accuracy"/"acc" become binary, sparse categorical or categorical accuracy.
-    """
-    if loss is None and y_true is None and y_pred is None:
-        return losses.resolve_identifier(identifier, deserialize, "metric")
-    if identifier is None:
-        raise ValueError("Expected metric, received `None`")
-    if str(identifier).lower() in ("accuracy", "acc"):
-        metric = _accuracy_for(loss, y_true, y_pred)
-    else:
-        metric = get(identifier)
-    name = identifier if isinstance(identifier, str) else getattr(metric, "name", None) or \
-        losses.to_snake_case(getattr(metric, "__name__", type(metric).__name__))
-    if not isinstance(metric, Metric):
-        metric = MeanMetricWrapper(metric)
-    metric.name = name
-    return metric
-
-
-def _accuracy_for(loss, y_true, y_pred):
-    """Keras 3 reads the static shapes; where they are unknown, Keras 2's reading of the loss decides."""
-    if y_true is not None and y_pred is not None and y_pred.type.shape[-1] is not None:
-        is_binary, is_sparse = losses.is_binary_or_sparse_categorical(y_true, y_pred)
-    else:
-        name = getattr(loss, "name", None) or getattr(loss, "__name__", None) or str(loss)
-        is_binary = "binary" in name.lower()
-        is_sparse = "sparse" in name.lower()
-    if is_binary:
-        return BinaryAccuracy()
-    return SparseCategoricalAccuracy() if is_sparse else CategoricalAccuracy()
