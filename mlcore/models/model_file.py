@@ -1,19 +1,25 @@
-"""model.save("m.h5") and load_model: architecture (JSON config), weights and optimizer
-state in one h5 file, laid out as Keras 2's full-model files."""
+"""model.save and load_model: architecture, weights and optimizer state in one file, chosen by suffix:
+".keras" is Keras 3's zip archive (mlcore.saving.keras_archive), ".h5" / ".hdf5" the h5 layout of
+Keras 2's full-model files (here)."""
 import json
 import os
 
 import h5py
 import numpy as np
 
+from mlcore.saving.compile_specs import revived_spec, saved_spec
 from mlcore.saving.h5_layouts import atomic_h5, write_legacy_group
+from mlcore.saving.keras_archive import load_archive, save_archive
 
 
 def save_model(model, filepath, include_optimizer=True):
     path = os.fspath(filepath)
-    if not path.endswith((".h5", ".hdf5", ".keras")):
-        raise ValueError("mlcore saves whole models to '.h5' (or '.keras', same layout) files; got %r. "
-                         "For weights only use model.save_weights('x.weights.h5')" % path)
+    if path.endswith(".keras"):
+        return save_archive(model, path, include_optimizer)
+    if not path.endswith((".h5", ".hdf5")):
+        raise ValueError("Invalid filepath extension for saving. Use '.keras' (Keras 3's format) or '.h5' "
+                         "(legacy h5 format); for weights only, model.save_weights('x.weights.h5'). "
+                         "Received: filepath=%s" % path)
     with atomic_h5(path) as f:
         f.attrs["model_config"] = json.dumps({"class_name": type(model).__name__, "config": model.get_config()})
         f.attrs["keras_version"] = "3.0.0"
@@ -40,6 +46,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     path = os.fspath(filepath)
     if not os.path.exists(path):
         raise ModelFileNotFoundError("File not found: filepath=%r" % path)
+    if path.endswith(".keras") and not h5py.is_hdf5(path):     # mlcore wrote h5 under ".keras" names before
+        return load_archive(path, custom_objects, compile, safe_mode)
     with h5py.File(path, "r") as f:
         if "model_config" not in f.attrs:
             raise ValueError("%r has no model_config: it holds weights only; build the model and call "
@@ -54,9 +62,9 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         opt_spec = training["optimizer_config"]
         optimizer = optimizers.get({"class_name": opt_spec["class_name"], "config": opt_spec["config"]})
         custom_objects = custom_objects or {}
-        model.compile(optimizer=optimizer, loss=_revive(training["loss"], custom_objects, losses),
-                      metrics=_revive(training.get("metrics"), custom_objects, metrics),
-                      weighted_metrics=_revive(training.get("weighted_metrics"), custom_objects, metrics),
+        model.compile(optimizer=optimizer, loss=revived_spec(training["loss"], custom_objects, losses),
+                      metrics=revived_spec(training.get("metrics"), custom_objects, metrics),
+                      weighted_metrics=revived_spec(training.get("weighted_metrics"), custom_objects, metrics),
                       loss_weights=training.get("loss_weights"),
                       steps_per_execution=training.get("steps_per_execution", 1))
         if opt_values:
@@ -70,27 +78,7 @@ def _training_config(model):
     """compile()'s arguments as Keras 2's training_config: losses and metrics by name or config."""
     from mlcore import losses, metrics
     compiled = model.get_compile_config()
-    return {"optimizer_config": compiled["optimizer"], "loss": _saved(compiled["loss"], losses.serialize),
-            "metrics": _saved(compiled["metrics"], metrics.serialize),
-            "weighted_metrics": _saved(compiled["weighted_metrics"], metrics.serialize),
+    return {"optimizer_config": compiled["optimizer"], "loss": saved_spec(compiled["loss"], losses.serialize),
+            "metrics": saved_spec(compiled["metrics"], metrics.serialize),
+            "weighted_metrics": saved_spec(compiled["weighted_metrics"], metrics.serialize),
             "loss_weights": compiled["loss_weights"], "steps_per_execution": compiled["steps_per_execution"]}
-
-
-def _saved(spec, serialize):
-    """A loss/metric spec (one, or a list or dict of them per output) in JSON's terms."""
-    if isinstance(spec, (list, tuple)):
-        return [_saved(s, serialize) for s in spec]
-    if isinstance(spec, dict):
-        return {k: _saved(v, serialize) for k, v in spec.items()}
-    return serialize(spec)
-
-
-def _revive(spec, custom_objects, module):
-    """The inverse of _saved: names stay names for compile() to resolve, unless custom_objects has them."""
-    if isinstance(spec, list):
-        return [_revive(s, custom_objects, module) for s in spec]
-    if isinstance(spec, dict) and "class_name" not in spec:
-        return {k: _revive(v, custom_objects, module) for k, v in spec.items()}
-    if isinstance(spec, dict):
-        return module.deserialize(spec, custom_objects)
-    return custom_objects.get(spec, spec) if isinstance(spec, str) else spec

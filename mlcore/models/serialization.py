@@ -42,24 +42,34 @@ def _node_keys(model):
     return keys
 
 
-def _tensor_ref(tensor, keys, model):
+def _tensor_ref(tensor, keys):
     layer, node_index, k = tensor.tag["keras_history"]
-    node = layer._inbound_nodes[node_index]
-    name, index = keys[id(node)]
+    name, index = keys[id(layer._inbound_nodes[node_index])]
     return [name, index, k]
 
 
-def functional_config(model):
+def _legacy_node(node, ref):
+    """One call of a layer as Keras 1/2 list it: [[layer name, node index, tensor index, kwargs], ...]."""
+    return [ref(t) + [{}] for t in node.input_tensors]
+
+
+def functional_config(model, describe_layer=layer_config, describe_node=_legacy_node):
+    """The functional model's graph as Keras's config; describe_layer and describe_node(node, ref) give
+    each layer's spec and each call's inputs (ref(tensor) is [layer name, node index, tensor index]),
+    so that other layouts of the same graph (Keras 3's .keras archives) share this walk."""
     keys = _node_keys(model)
+
+    def ref(tensor):
+        return _tensor_ref(tensor, keys)
     entries = {}
     for node in model._nodes:
-        entry = entries.setdefault(node.layer.name, dict(layer_config(node.layer), name=node.layer.name,
+        entry = entries.setdefault(node.layer.name, dict(describe_layer(node.layer), name=node.layer.name,
                                                           inbound_nodes=[]))
         if not isinstance(node.layer, InputLayer):
-            entry["inbound_nodes"].append([_tensor_ref(t, keys, model) + [{}] for t in node.input_tensors])
+            entry["inbound_nodes"].append(describe_node(node, ref))
     return {"name": model.name, "trainable": model.trainable, "layers": list(entries.values()),
-            "input_layers": [_tensor_ref(t, keys, model) for t in model.inputs],
-            "output_layers": [_tensor_ref(t, keys, model) for t in model.outputs]}
+            "input_layers": [ref(t) for t in model.inputs],
+            "output_layers": [ref(t) for t in model.outputs]}
 
 
 def functional_from_config(cls, config_, custom_objects=None, safe_mode=True):

@@ -88,14 +88,14 @@ def _describe(root, filename):
         return WeightsFile(filename, PARAMS, layers)
     group = root
     if not _has_list_attr(root, "layer_names") and "model_weights" in root:
-        group = _child(root, "model_weights", h5py.Group)
+        group = child_group(root, "model_weights", h5py.Group)
     if _has_list_attr(group, "layer_names"):
         layers = [_legacy_entry(group, name) for name in _attr_list(group, "layer_names")]
         meta = {key: _attr_str(group, key) or _attr_str(root, key) for key in ("backend", "keras_version")}
         return WeightsFile(filename, LEGACY, layers, **meta)
     if "layers" in root:
         layers = []
-        _collect_native(_child(root, "layers", h5py.Group), "layers", layers)
+        _collect_native(child_group(root, "layers", h5py.Group), "layers", layers)
         return WeightsFile(filename, NATIVE, layers)
     raise ValueError(
         f"{filename!r} is an HDF5 file but not a Keras weights file: "
@@ -104,9 +104,9 @@ def _describe(root, filename):
 
 
 def _legacy_entry(parent, name):
-    group = _child(parent, name, h5py.Group)
+    group = child_group(parent, name, h5py.Group)
     names = _attr_list(group, "weight_names") or _param_names(group)
-    return LayerEntry(name, [(n, _read_dataset(group, n)) for n in names], name)
+    return LayerEntry(name, [(n, read_dataset(group, n)) for n in names], name)
 
 
 def _param_names(group):
@@ -118,25 +118,25 @@ def _param_names(group):
 
 
 def _collect_native(group, path, out):
-    for key in sorted(group, key=_natural_key):
-        child = _child(group, key)
+    for key in sorted(group, key=natural_key):
+        child = child_group(group, key)
         if not isinstance(child, h5py.Group):
             continue
         if key == "vars":
             if len(child):
                 name = _attr_str(child, "name") or path.rsplit("/", 1)[-1]
-                keys = sorted(child, key=_natural_key)
-                out.append(LayerEntry(name, [(k, _read_dataset(child, k)) for k in keys], path))
+                keys = sorted(child, key=natural_key)
+                out.append(LayerEntry(name, [(k, read_dataset(child, k)) for k in keys], path))
         else:
             _collect_native(child, f"{path}/{key}", out)
 
 
-def _natural_key(text):
+def natural_key(text):
     """Sorts ``dense_2`` before ``dense_10`` and ``2`` before ``10``."""
     return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", text)]
 
 
-def _child(group, path, kind=None):
+def child_group(group, path, kind=None):
     """``group[path]``, following hard links only."""
     node = group
     for part in path.split("/"):
@@ -151,8 +151,8 @@ def _child(group, path, kind=None):
     return node
 
 
-def _read_dataset(group, path):
-    dataset = _child(group, path, h5py.Dataset)
+def read_dataset(group, path):
+    dataset = child_group(group, path, h5py.Dataset)
     if dataset.external or dataset.is_virtual:
         raise ValueError(f"Refusing dataset {path!r} in group {group.name!r}: its data lives in other files")
     return np.asarray(dataset[()])

@@ -1,0 +1,225 @@
+"""Model configs as Keras 3's ``.keras`` archives store them (config.json), translated both ways in one place.
+
+mlcore's get_config already uses Keras's argument names; what differs is the wrapping:
+
+- every object is ``{"module", "class_name", "config", "registered_name"}``: mlcore's own layers go under
+  ``keras.layers``, nested objects mlcore tags ``mlcore.<family>`` (initializers, losses...) under
+  ``keras.<family>``; other classes keep their Python module and are looked up by registered name or class
+  name in custom_objects on loading;
+- a Sequential lists its InputLayer first; a functional model's calls are ``{"args": [...], "kwargs": {}}``
+  with each input as ``{"class_name": "__keras_tensor__", "config": {"shape", "dtype", "keras_history"}}``
+  (mlcore's own configs keep Keras 2's ``[[layer, node, tensor, kwargs]]`` lists);
+- Keras writes dtypes as DTypePolicy objects (mlcore writes the dtype's name, which Keras also reads);
+- a Lambda's code is ``{"class_name": "__lambda__", "config": {"code", "defaults", "closure"}}``;
+- the compiled state is ``compile_config``: optimizer, loss, metrics as serialized objects or names.
+
+Keras arguments that mlcore's layers do not have load only at the value that leaves them off.
+"""
+import inspect
+
+from mlcore.layers.core import Lambda
+from mlcore.models.serialization import functional_config, layer_registry
+
+from .compile_specs import revived_spec, saved_spec
+
+SEQUENTIAL = {"module": "keras", "class_name": "Sequential", "registered_name": None}
+FUNCTIONAL = {"module": "keras.src.models.functional", "class_name": "Functional", "registered_name": "Functional"}
+KERAS_TENSOR = "__keras_tensor__"
+COMPILE_ARGUMENTS = ("optimizer", "loss", "loss_weights", "metrics", "weighted_metrics", "run_eagerly",
+                     "steps_per_execution", "jit_compile")
+_ANY = object()
+# Keras 3 layer arguments that some or all mlcore layers lack, with the value that leaves each one off (_ANY:
+# it only matters when another one of them is on). A layer class that takes one gets it as saved.
+KERAS_ONLY_ARGUMENTS = {"autocast": True, "activity_regularizer": None, "quantization_config": None,
+                        "lora_rank": None, "lora_alpha": _ANY, "ragged": False, "optional": False,
+                        "synchronized": False, "renorm": False, "renorm_clipping": _ANY, "renorm_momentum": _ANY}
+
+
+# --- mlcore -> Keras 3 ------------------------------------------------------------------------------------
+def keras_model_spec(model):
+    """config.json's content for ``model``: serialize_keras_object's layout."""
+    spec = keras_layer_spec(model)
+    if getattr(model, "compiled", False):
+        spec["compile_config"] = keras_compile_config(model)
+    return spec
+
+
+def keras_layer_spec(layer):
+    """One layer or model as Keras 3 serializes it, with its build_config where its input shape matters."""
+    from mlcore.models import Model, Sequential     # mlcore.models imports this module
+    if isinstance(layer, Sequential):
+        spec = dict(SEQUENTIAL, config=_sequential_config(layer))
+        spec["build_config"] = {"input_shape": spec["config"].get("build_input_shape")}
+        return spec
+    if type(layer) is Model:
+        return dict(FUNCTIONAL, config=_functional_config(layer), build_config={"input_shape": None})
+    config = _keras_modules(layer.get_config())
+    config.pop("batch_input_shape", None)  # the model's InputLayer holds the input shape
+    if isinstance(layer, Lambda):
+        config["function"] = {"class_name": "__lambda__",
+                              "config": {"code": config["function"]["code"], "defaults": None, "closure": None}}
+    spec = {**_identity(type(layer)), "config": config}
+    if layer.weights and layer._inbound_nodes:
+        spec["build_config"] = {"input_shape": layer.input_shape}
+    return spec
+
+
+def _identity(cls):
+    if cls.__module__.startswith("mlcore.layers"):
+        return {"module": "keras.layers", "class_name": cls.__name__, "registered_name": None}
+    return {"module": cls.__module__, "class_name": cls.__name__, "registered_name": cls.__name__}
+
+
+def _sequential_config(model):
+    config = dict(model.get_config(), layers=[keras_layer_spec(layer) for layer in model.layers])
+    if model.built:
+        input_layer = model.inputs[0].tag["keras_history"][0]
+        config["layers"].insert(0, keras_layer_spec(input_layer))
+    return config
+
+
+def _functional_config(model):
+    config = functional_config(model, keras_layer_spec, _keras_node)
+    for key in ("input_layers", "output_layers"):
+        if len(config[key]) == 1:           # Keras keeps a single input or output unnested
+            config[key] = config[key][0]
+    return config
+
+
+def _keras_node(node, ref):
+    def tensor(t):
+        return {"class_name": KERAS_TENSOR,
+                "config": {"shape": list(t.type.shape), "dtype": t.dtype, "keras_history": ref(t)}}
+    inputs = node.inputs
+    return {"args": [[tensor(t) for t in inputs] if isinstance(inputs, (list, tuple)) else tensor(inputs)],
+            "kwargs": {}}
+
+
+def _keras_modules(value):
+    """Nested mlcore objects (initializers, regularizers, losses...) under Keras's module names."""
+    if isinstance(value, (list, tuple)):
+        return [_keras_modules(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    value = {k: _keras_modules(v) for k, v in value.items()}
+    module = value.get("module")
+    if isinstance(module, str) and module.startswith("mlcore."):
+        value["module"] = "keras." + module[len("mlcore."):]
+        value.setdefault("registered_name", None)
+    return value
+
+
+def keras_compile_config(model):
+    """model.compile()'s arguments as Keras 3's get_compile_config writes them."""
+    from mlcore import losses, metrics
+    compiled = model.get_compile_config()
+    return _keras_modules({
+        "optimizer": {"module": "mlcore.optimizers", **compiled["optimizer"]},
+        "loss": saved_spec(compiled["loss"], losses.serialize),
+        "loss_weights": compiled["loss_weights"],
+        "metrics": saved_spec(compiled["metrics"], metrics.serialize),
+        "weighted_metrics": saved_spec(compiled["weighted_metrics"], metrics.serialize),
+        "steps_per_execution": compiled["steps_per_execution"],
+    })
+
+
+# --- Keras 3 -> mlcore ------------------------------------------------------------------------------------
+def mlcore_spec(spec, custom_objects=None, safe_mode=True):
+    """A Keras 3 layer or model spec as mlcore's ``{"class_name", "config"}`` (for layer_from_config)."""
+    custom_objects = custom_objects or {}
+    registered = spec.get("registered_name")
+    class_name = registered if registered in custom_objects else spec["class_name"]
+    config = dict(spec.get("config") or {})
+    if isinstance(config.get("dtype"), dict):
+        config["dtype"] = _dtype_name(config["dtype"])
+    if class_name == "Sequential":
+        config["layers"] = [mlcore_spec(s, custom_objects, safe_mode) for s in config["layers"]]
+    elif class_name in ("Functional", "Model"):
+        config = _mlcore_functional(config, custom_objects, safe_mode)
+    else:
+        cls = layer_registry(custom_objects).get(class_name)
+        if cls is not None:
+            config = _without_keras_only_arguments(cls, config)
+        if cls is Lambda and not safe_mode:
+            config["function"] = _mlcore_lambda(config)
+    return {"class_name": class_name, "config": config}
+
+
+def _dtype_name(policy):
+    if policy.get("class_name") != "DTypePolicy":
+        raise ValueError("Unsupported dtype policy %r: mlcore layers take a plain dtype" % policy.get("class_name"))
+    return policy["config"]["name"]
+
+
+def _without_keras_only_arguments(cls, config):
+    lacking = {k: v for k, v in config.items() if k in KERAS_ONLY_ARGUMENTS and not _takes(cls, k)}
+    on = {k: v for k, v in lacking.items() if KERAS_ONLY_ARGUMENTS[k] is not _ANY and v != KERAS_ONLY_ARGUMENTS[k]}
+    if on:
+        raise ValueError("Layer %r (%s) uses Keras options mlcore does not implement: %s"
+                         % (config.get("name"), cls.__name__, on))
+    return {k: v for k, v in config.items() if k not in lacking}
+
+
+def _takes(cls, argument):
+    """Whether some __init__ along the class's MRO names the argument."""
+    return any(argument in inspect.signature(klass.__init__).parameters
+               for klass in cls.__mro__ if "__init__" in vars(klass))
+
+
+def _mlcore_lambda(config):
+    """Keras's saved lambda as mlcore's Lambda stores it (read only with safe_mode=False, as Keras)."""
+    function = config["function"]
+    if not isinstance(function, dict) or function.get("class_name") != "__lambda__":
+        raise ValueError("Lambda %r wraps a named function (%r); mlcore loads Python lambdas only"
+                         % (config.get("name"), function))
+    saved = function["config"]
+    if saved.get("defaults") is not None or saved.get("closure") is not None:
+        raise ValueError("Lambda %r: mlcore cannot restore a lambda's default arguments or closure"
+                         % config.get("name"))
+    return {"class_name": "__lambda__", "code": saved["code"]}
+
+
+def _mlcore_functional(config, custom_objects, safe_mode):
+    layers = []
+    for spec in config["layers"]:
+        entry = mlcore_spec(spec, custom_objects, safe_mode)
+        entry["name"] = spec["name"]
+        entry["inbound_nodes"] = [_legacy_node(node, spec["name"]) for node in spec["inbound_nodes"]]
+        layers.append(entry)
+    return {**config, "layers": layers, "input_layers": _refs(config["input_layers"]),
+            "output_layers": _refs(config["output_layers"])}
+
+
+def _legacy_node(node, layer_name):
+    """A Keras 3 call ({"args", "kwargs"}) as Keras 2's list of [layer, node, tensor, kwargs]."""
+    if isinstance(node, list):
+        return node
+    args, kwargs = node["args"], node.get("kwargs") or {}
+    if len(args) != 1 or any(v is not None for v in kwargs.values()):
+        raise ValueError("Layer %r is called with arguments mlcore's functional models cannot replay: "
+                         "args=%r, kwargs=%r" % (layer_name, args, kwargs))
+    inputs = args[0] if isinstance(args[0], list) else [args[0]]
+    if any(not isinstance(t, dict) or t.get("class_name") != KERAS_TENSOR for t in inputs):
+        raise ValueError("Layer %r takes inputs that are not model tensors: %r" % (layer_name, args[0]))
+    return [list(t["config"]["keras_history"]) + [{}] for t in inputs]
+
+
+def _refs(refs):
+    """input_layers / output_layers as a list of [layer, node, tensor]: Keras leaves a single one unnested."""
+    if isinstance(refs, dict):
+        raise ValueError("mlcore's functional models take inputs and outputs as lists, not dicts: %r" % refs)
+    return [refs] if refs and isinstance(refs[0], str) else refs
+
+
+def mlcore_compile_arguments(compile_config, custom_objects=None):
+    """model.compile()'s keyword arguments from a Keras 3 compile_config."""
+    from mlcore import losses, metrics, optimizers
+    custom_objects = custom_objects or {}
+    arguments = {k: compile_config[k] for k in COMPILE_ARGUMENTS if k in compile_config}
+    optimizer = arguments.get("optimizer")
+    if isinstance(optimizer, dict):
+        arguments["optimizer"] = optimizers.deserialize(optimizer, custom_objects)
+    arguments["loss"] = revived_spec(arguments.get("loss"), custom_objects, losses)
+    for key in ("metrics", "weighted_metrics"):
+        arguments[key] = revived_spec(arguments.get(key), custom_objects, metrics)
+    return arguments
