@@ -21,6 +21,7 @@ from mlcore.graph.ops import nn
 from mlcore.graph.ops.common import as_float_dtype, as_tensor_variable
 from mlcore.graph.ops.reduce import max_, mean, prod, sum_
 from mlcore.graph.ops.shape import arange, dimshuffle, shape
+from mlcore.saving.object_registration import known_custom_objects
 
 
 # --- shared helpers (metrics and activations use them too) ----------------------------------------
@@ -443,7 +444,7 @@ def serialize(loss):
 
 def deserialize(config, custom_objects=None):
     """The inverse of serialize; also reads Keras's {"class_name": "function", "config": name}."""
-    table = {**ALL_OBJECTS_DICT, **(custom_objects or {})}
+    table = {**ALL_OBJECTS_DICT, **known_custom_objects(custom_objects)}
     name = config if isinstance(config, str) else config["config"] if config["class_name"] == "function" \
         else config["class_name"]
     if name not in table:

@@ -4,6 +4,7 @@ test steps and reset between epochs; the mean-style metrics (mean_metrics.py), t
 ones (confusion_metrics.py), and lookup by name, class or config (here)."""
 from mlcore import losses
 from mlcore.metrics.base import Metric, MetricVariable  # noqa: F401
+from mlcore.saving.object_registration import known_custom_objects
 from mlcore.metrics.confusion_metrics import (AUC, FalseNegatives, FalsePositives, Precision, Recall,  # noqa: F401
                                               TrueNegatives, TruePositives)
 from mlcore.metrics.mean_metrics import (Accuracy, BinaryAccuracy, BinaryCrossentropy,  # noqa: F401
@@ -44,7 +45,7 @@ def serialize(metric):
 
 
 def deserialize(config, custom_objects=None):
-    table = {**ALL_OBJECTS_DICT, **(custom_objects or {})}
+    table = {**ALL_OBJECTS_DICT, **known_custom_objects(custom_objects)}
     name, params = (config, {}) if isinstance(config, str) else (config["class_name"], config.get("config") or {})
     if name not in table:
         raise ValueError("Unknown metric: %r. Valid names are: %s" % (name, ", ".join(sorted(table))))

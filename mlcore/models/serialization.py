@@ -3,17 +3,18 @@ import inspect
 import json
 
 from mlcore.layers.input_layer import InputLayer
+from mlcore.saving.object_registration import known_custom_objects
 
 
 def layer_registry(custom_objects=None):
-    """Layer and model classes by name: mlcore's own, then the caller's custom_objects."""
+    """Layer and model classes by name: mlcore's own, then the registered and given custom objects."""
     import mlcore.layers as layers_module
     from mlcore.layers.base import Layer
     from mlcore.models import Model, Sequential
     found = {name: obj for name, obj in vars(layers_module).items()
              if isinstance(obj, type) and issubclass(obj, Layer)}
     found.update({"Model": Model, "Functional": Model, "Sequential": Sequential})
-    found.update(custom_objects or {})
+    found.update(known_custom_objects(custom_objects))
     return found
 
 

@@ -16,6 +16,7 @@ from mlcore.optimizers.lion import Lion
 from mlcore.optimizers.nadam import Nadam
 from mlcore.optimizers.rmsprop import RMSprop
 from mlcore.optimizers.sgd import SGD
+from mlcore.saving.object_registration import known_custom_objects
 
 ALL_OBJECTS_DICT = {cls.__name__.lower(): cls for cls in (
     Optimizer, SGD, Adam, AdamW, Adamax, Nadam, RMSprop, Adagrad, Adadelta, Ftrl, Lion)}
@@ -29,7 +30,7 @@ def serialize(optimizer):
 def deserialize(config, custom_objects=None):
     """An optimizer from serialize()'s dict; built-in class names are case-insensitive (as Keras)."""
     name = config["class_name"]
-    custom_objects = custom_objects or {}
+    custom_objects = known_custom_objects(custom_objects)
     if name in custom_objects:
         return custom_objects[name].from_config(config.get("config") or {})
     if name.lower() not in ALL_OBJECTS_DICT or name.lower() == "optimizer":

@@ -1,5 +1,8 @@
-"""Weights files in every Keras h5 layout, with Theano-ordering conversion (see weights.py for the rules)."""
+"""keras.saving: weights files in every Keras h5 layout, with Theano-ordering conversion (see weights.py
+for the rules), the custom-object registry, and load_model/save_model (from mlcore.models)."""
 from .h5_layouts import LayerEntry, WeightsFile, read_h5, write_legacy_h5, write_weights_h5
+from .object_registration import (CustomObjectScope, custom_object_scope, get_custom_objects,  # noqa: F401
+                                  get_registered_name, get_registered_object, register_keras_serializable)
 from .theano_conversion import TheanoConversion, detect_conversion
 from .weights import load_weights, save_weights
 
@@ -14,3 +17,11 @@ __all__ = [
     "write_legacy_h5",
     "write_weights_h5",
 ]
+
+
+def __getattr__(name):
+    """load_model and save_model, imported on first use (mlcore.models imports this package)."""
+    if name in ("load_model", "save_model"):
+        from mlcore.models import model_file
+        return getattr(model_file, name)
+    raise AttributeError("module 'mlcore.saving' has no attribute %r" % name)

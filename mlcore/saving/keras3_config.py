@@ -19,6 +19,7 @@ import inspect
 
 from mlcore.layers.core import Lambda
 from mlcore.models.serialization import functional_config, layer_registry
+from mlcore.saving.object_registration import get_registered_name, known_custom_objects
 
 from .compile_specs import revived_spec, saved_spec
 
@@ -67,7 +68,7 @@ def keras_layer_spec(layer):
 def _identity(cls):
     if cls.__module__.startswith("mlcore.layers"):
         return {"module": "keras.layers", "class_name": cls.__name__, "registered_name": None}
-    return {"module": cls.__module__, "class_name": cls.__name__, "registered_name": cls.__name__}
+    return {"module": cls.__module__, "class_name": cls.__name__, "registered_name": get_registered_name(cls)}
 
 
 def _sequential_config(model):
@@ -126,7 +127,7 @@ def keras_compile_config(model):
 # --- Keras 3 -> mlcore ------------------------------------------------------------------------------------
 def mlcore_spec(spec, custom_objects=None, safe_mode=True):
     """A Keras 3 layer or model spec as mlcore's ``{"class_name", "config"}`` (for layer_from_config)."""
-    custom_objects = custom_objects or {}
+    custom_objects = known_custom_objects(custom_objects)
     registered = spec.get("registered_name")
     class_name = registered if registered in custom_objects else spec["class_name"]
     config = dict(spec.get("config") or {})
