@@ -19,6 +19,7 @@ from mlcore.graph.basic import Constant, SharedVariable, TensorType, Variable, c
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.layers.base import Weight, unique_name
+from mlcore.ops.eager import evaluate
 
 _traces = []
 
@@ -57,19 +58,6 @@ def tracing_updates():
         yield state
     finally:
         _traces.pop()
-
-
-def evaluate(value):
-    """The numbers of a value built outside any step: a variable's value, a constant's data, or a
-    small graph on them run with the numpy backend."""
-    if isinstance(value, SharedVariable):
-        return value.get_value()
-    if isinstance(value, Constant):
-        return value.data.copy()
-    if isinstance(value, Variable):
-        from mlcore.function import function
-        return function([], value, backend="numpy")()
-    return np.asarray(value)
 
 
 class MetricVariable(Weight):

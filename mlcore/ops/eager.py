@@ -3,7 +3,7 @@ symbolic input), an op's graph is compiled and run at once and its result comes 
 as Keras's ops return arrays outside a traced function.  On graph variables they build graphs."""
 import functools
 
-from mlcore.graph.basic import Constant, Variable
+from mlcore.graph.basic import Constant, SharedVariable, Variable
 
 
 def _has_symbolic_input(values):
@@ -20,10 +20,14 @@ def _has_symbolic_input(values):
 
 
 def evaluate(structure):
-    """The numpy value of each graph variable in a result (a variable, a tuple or a list)."""
+    """The numpy value of each graph variable in a result (a variable, a tuple or a list) that
+    depends on no graph input: a shared variable's value, a constant's data, or a small graph on
+    them run with the numpy backend."""
     if isinstance(structure, (list, tuple)):
         values = [evaluate(item) for item in structure]
         return values if isinstance(structure, list) else tuple(values)
+    if isinstance(structure, SharedVariable):
+        return structure.get_value()
     if isinstance(structure, Constant):
         return structure.data.copy()
     if isinstance(structure, Variable):
