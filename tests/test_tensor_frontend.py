@@ -290,3 +290,27 @@ def test_pool_2d_keeps_partial_windows_of_inputs_of_unknown_shape(stride, mode, 
     kw = dict(ws=(2, 3), ignore_border=False, stride=stride, mode=mode)
     np.testing.assert_array_equal(pool.pool_2d(dynamic, **kw).eval({dynamic: a}),
                                   pool.pool_2d(static, **kw).eval({static: a}))
+
+
+def test_theano_tensor_methods_and_bitwise_operators_match_numpy():
+    x = T.dmatrix("x")
+    value = np.array([[3.0, -1.0, 2.0], [0.0, 5.0, -4.0]])
+    cases = [
+        (x.sort(), np.sort(value)), (x.argsort(axis=0), np.argsort(value, axis=0, kind="stable")),
+        (x.cumsum(), np.cumsum(value)), (x.cumprod(axis=1), np.cumprod(value, axis=1)),
+        ((x > 0).all(axis=1), (value > 0).all(axis=1)), ((x > 0).any(), (value > 0).any()),
+        (x.trace(), np.trace(value)), (x.diagonal(1), np.diagonal(value, 1)), (x.ptp(axis=0), np.ptp(value, 0)),
+        (x.norm(2), np.linalg.norm(value)), (x.norm(1, axis=1), np.abs(value).sum(1)),
+        (x.norm(3), (np.abs(value) ** 3).sum() ** (1 / 3)), (x.norm(np.inf), np.abs(value).max()),
+        (x.take([0, 2], axis=1), np.take(value, [0, 2], axis=1)), (x.take([4, 0]), np.take(value, [4, 0])),
+        (x.swapaxes(0, 1), value.swapaxes(0, 1)), (x.ones_like(dtype="int32"), np.ones_like(value, "int32")),
+        ((x > 0) ^ (x < 3), (value > 0) ^ (value < 3)), (~(x > 0), ~(value > 0)),
+        (True & (x > 0), value > 0), (x.repeat(2, axis=0), value.repeat(2, axis=0)),
+        (x.reshape((1, 6)).squeeze(), value.reshape(6)), (x.fill(7.0), np.full_like(value, 7.0)),
+        (T.triu(x), np.triu(value)),
+    ]
+    for expression, expected in cases:
+        got = expression.eval({x: value})
+        assert np.asarray(got).dtype.kind == np.asarray(expected).dtype.kind
+        np.testing.assert_allclose(got, expected)
+    np.testing.assert_array_equal(T.tri(3, 4, k=1).eval(), np.tri(3, 4, k=1))

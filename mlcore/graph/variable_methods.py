@@ -2,6 +2,7 @@
 import numpy as np
 
 from mlcore.graph import ops
+from mlcore.graph.ops import along_axis, elemwise_math, extra_ops
 from mlcore.graph.basic import Variable
 from mlcore.graph.ops.shape import shape as shape_of
 from mlcore.graph.shape_tuple import ShapeTuple
@@ -21,6 +22,31 @@ def _reshape(self, *shape, ndim=None):
     if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
         shape = shape[0]
     return ops.reshape(self, shape, ndim=ndim)
+
+
+def _norm(self, L, axis=None):
+    """Theano's x.norm(L, axis): the L-norm of the entries (along axis)."""
+    magnitude = ops.abs_(self)
+    if L == np.inf:
+        return ops.max_(magnitude, axis)
+    if L == 1:
+        return ops.sum_(magnitude, axis)
+    if L == 2:
+        return ops.sqrt(ops.sum_(ops.sqr(self), axis))
+    return ops.sum_(magnitude ** L, axis) ** (1.0 / L)
+
+
+def _take(self, indices, axis=None):
+    """numpy's take: the entries at indices along axis (None: of x flattened)."""
+    if axis is None:
+        return ops.flatten(self)[indices]
+    return self[(slice(None),) * (axis % self.ndim) + (indices,)]
+
+
+def _swapaxes(self, axis1, axis2):
+    order = list(range(self.ndim))
+    order[axis1], order[axis2] = order[axis2], order[axis1]
+    return ops.transpose(self, order)
 
 
 def _eval(self, inputs_to_values=None):
@@ -43,6 +69,9 @@ METHODS = {
     "__lt__": _binary(ops.lt), "__le__": _binary(ops.le),
     "__gt__": _binary(ops.gt), "__ge__": _binary(ops.ge),
     "__and__": _binary(ops.and_), "__or__": _binary(ops.or_),
+    "__rand__": _binary(ops.and_, True), "__ror__": _binary(ops.or_, True),
+    "__xor__": _binary(elemwise_math.xor), "__rxor__": _binary(elemwise_math.xor, True),
+    "__invert__": lambda self: elemwise_math.invert(self),
     "__neg__": lambda self: ops.neg(self), "__abs__": lambda self: ops.abs_(self),
     "__getitem__": _getitem,
     "shape": property(ShapeTuple.of),
@@ -66,6 +95,23 @@ METHODS = {
     "astype": lambda self, dtype: ops.cast(self, dtype),
     "dot": lambda self, other: ops.dot(self, other),
     "clip": lambda self, lo, hi: ops.clip(self, lo, hi),
+    "sort": lambda self, axis=-1, kind="quicksort", order=None: along_axis.sort(self, axis, kind, order),
+    "argsort": lambda self, axis=-1, kind="quicksort", order=None: along_axis.argsort(self, axis, kind, order),
+    "cumsum": lambda self, axis=None: along_axis.cumsum(self, axis),
+    "cumprod": lambda self, axis=None: along_axis.cumprod(self, axis),
+    "all": lambda self, axis=None, keepdims=False: extra_ops.all_(self, axis, keepdims),
+    "any": lambda self, axis=None, keepdims=False: extra_ops.any_(self, axis, keepdims),
+    "squeeze": lambda self, axis=None: extra_ops.squeeze(self, axis),
+    "repeat": lambda self, repeats, axis=None: extra_ops.repeat(self, repeats, axis),
+    "diagonal": lambda self, offset=0, axis1=0, axis2=1: extra_ops.diagonal(self, offset, axis1, axis2),
+    "trace": lambda self: ops.sum_(extra_ops.diagonal(self)),
+    "ptp": lambda self, axis=None, keepdims=False: ops.max_(self, axis, keepdims) - ops.min_(self, axis, keepdims),
+    "norm": _norm,
+    "take": _take,
+    "swapaxes": _swapaxes,
+    "fill": lambda self, value: ops.second(self, value),
+    "zeros_like": lambda self, dtype=None: ops.zeros_like(self if dtype is None else ops.cast(self, dtype)),
+    "ones_like": lambda self, dtype=None: ops.ones_like(self if dtype is None else ops.cast(self, dtype)),
     "eval": _eval,
 }
 

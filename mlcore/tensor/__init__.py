@@ -18,8 +18,8 @@ from mlcore.graph.ops.elemwise_math import (arccos, arccosh, arcsin, arcsinh, ar
                                             isinf, isnan, log2, log10, psi, rad2deg, reciprocal, sinh, tan,
                                             tri_gamma, xor)
 from mlcore.graph.ops.along_axis import argsort, cumprod, cumsum, sort  # noqa: F401
-from mlcore.graph.ops.extra_ops import (allclose, diag, eye, identity_like, isclose, repeat, roll,  # noqa: F401
-                                        squeeze, tile)
+from mlcore.graph.ops.extra_ops import (allclose, diag, diagonal, eye, identity_like, isclose, isfinite,  # noqa: F401
+                                        repeat, roll, squeeze, tile, tri, tril, triu)
 from mlcore.graph.ops.extra_ops import all_ as all, any_ as any  # noqa: F401
 from mlcore.graph.ops.linalg import batched_dot, dot, gemm, matmul, outer, tensordot  # noqa: F401
 from mlcore.graph.ops.reduce import argmax, argmin, prod, std, var  # noqa: F401
