@@ -7,6 +7,7 @@ shared variable keeps one logical value across backends.
 """
 import operator
 import time
+import types
 import warnings
 
 import numpy as np
@@ -144,6 +145,11 @@ class Function:
         self.profile = Profile(name or "function", self.backend.name) if profile else None
         self._donate = self._donated()
         self._compile()
+
+    @property
+    def maker(self):
+        """Theano's f.maker: its fgraph is the rewritten graph that runs (`f.maker.fgraph.toposort()`)."""
+        return types.SimpleNamespace(fgraph=self.fgraph, inputs=self.inputs, outputs=self.outputs)
 
     def copy(self, swap=None, delete_updates=False, name=None):
         """The same function compiled anew, as Theano's copy: swap={old_shared: new_shared} makes

@@ -131,3 +131,15 @@ def test_deeplearning_logistic_regression_class():
     assert costs[0] == pytest.approx(numpy.log(3), rel=1e-6)
     assert costs[-1] < 0.5 * costs[0]
     assert numpy.mean([test(i) for i in range(3)]) < 0.2
+
+
+def test_the_gpu_tutorials_check_of_the_compiled_graph():
+    """The "Using the GPU" page's test program: it inspects f.maker.fgraph.toposort() for T.Elemwise ops."""
+    import mlcore as theano
+    import mlcore.tensor as T
+    rng = numpy.random.RandomState(22)
+    x = theano.shared(numpy.asarray(rng.rand(10), theano.config.floatX))
+    f = theano.function([], T.exp(x))
+    nodes = f.maker.fgraph.toposort()
+    assert f.maker.fgraph is f.fgraph and numpy.any([isinstance(node.op, T.Elemwise) for node in nodes])
+    numpy.testing.assert_allclose(f(), numpy.exp(x.get_value()), rtol=1e-6)

@@ -9,6 +9,7 @@ from mlcore.graph.gradient import (Lop, Rop, disconnected_grad, grad, hessian, j
                                    zero_grad)
 from mlcore.graph.ops import as_tensor_variable, constant  # noqa: F401
 from mlcore.graph.ops import elemwise as _ew, reduce as _reduce, shape as _shape
+from mlcore.graph.ops.elemwise import Elemwise  # noqa: F401  (f.maker.fgraph's ops are checked against it)
 from mlcore.graph.ops.elemwise import (abs_, and_, cast, ceil, clip, cos, eq, exp, expm1, floor, ge, gt,  # noqa: F401
                                        int_div, le, log, log1p, lt, maximum, minimum, mod, neg, neq,
                                        or_, round_, second, sigmoid, sign, sin, softplus,
