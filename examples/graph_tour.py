@@ -57,7 +57,7 @@ def main():
         print("%-6s cost %.10f" % (backend, fn(data, labels)))
     print("numpy  cost %.10f" % mlcore.function([x, y], cost, backend="numpy")(data, labels))
 
-    section("6. Fusion: a**2 + b**2 + 2*a*b is one Composite node, on large arrays one C loop")
+    section("6. Fusion: a**2 + c**2 + 2*a*c is one Composite node, on large arrays one C loop")
     a, c = T.dvector("a"), T.dvector("c")
     fused = mlcore.function([a, c], a ** 2 + c ** 2 + 2 * a * c, backend="numpy")
     mlcore.debugprint(fused)
