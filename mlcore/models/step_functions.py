@@ -89,7 +89,7 @@ class StepBuilder:
         self.output_names = names
         self.loss_fns = [losses.get(l) for l in _per_output(loss, names, "loss")]
         self.sparse_targets = [_is_sparse(f) for f in self.loss_fns]     # read by adapt_targets every step
-        self.checked_targets = [getattr(f, "__module__", None) == "mlcore.losses" for f in self.loss_fns]
+        self.checked_targets = [_from_mlcore(f, "mlcore.losses") for f in self.loss_fns]
         self.loss_weights = _per_output(loss_weights if loss_weights is not None else 1.0, names, "loss_weights")
         self.metric_specs = _per_output(metrics or [], names, "metrics")
         self.weighted_specs = _per_output(weighted_metrics or [], names, "weighted_metrics")

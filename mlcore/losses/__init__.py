@@ -1,0 +1,89 @@
+"""Losses, as keras.losses: the per-sample functions (functions.py), the Loss classes that weight
+and reduce them (classes.py), and the lookup by name that compile() and saved configs use."""
+import inspect
+
+from mlcore.losses.classes import (REDUCTIONS, BinaryCrossentropy, CategoricalCrossentropy,  # noqa: F401
+                                   CategoricalHinge, CosineSimilarity, Hinge, Huber, KLDivergence, LogCosh,
+                                   Loss, LossFunctionWrapper, MeanAbsoluteError, MeanAbsolutePercentageError,
+                                   MeanSquaredError, MeanSquaredLogarithmicError, Poisson,
+                                   SparseCategoricalCrossentropy, SquaredHinge, apply_mask,
+                                   reduce_weighted_values, to_snake_case)
+from mlcore.losses.functions import (accepts_arrays, binary_crossentropy, cast_to_pred_dtype,  # noqa: F401
+                                     categorical_crossentropy, categorical_hinge, cosine_similarity,
+                                     divide_no_nan, hinge, huber, kl_divergence, l2_normalize, log_cosh,
+                                     mean_absolute_error, mean_absolute_percentage_error, mean_squared_error,
+                                     mean_squared_logarithmic_error, one_hot, poisson,
+                                     sparse_categorical_crossentropy, squared_hinge,
+                                     squeeze_or_expand_to_same_rank)
+from mlcore.saving.object_registration import known_custom_objects
+
+mse, mae, mape, msle, kld, logcosh = (mean_squared_error, mean_absolute_error, mean_absolute_percentage_error,
+                                      mean_squared_logarithmic_error, kl_divergence, log_cosh)  # Keras 2 names
+ALL_OBJECTS_DICT = {obj.__name__: obj for obj in (
+    binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy, kl_divergence, poisson,
+    mean_squared_error, mean_absolute_error, mean_absolute_percentage_error, mean_squared_logarithmic_error,
+    cosine_similarity, huber, log_cosh, hinge, squared_hinge, categorical_hinge, Loss, LossFunctionWrapper,
+    MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError,
+    CosineSimilarity, Huber, LogCosh, Hinge, SquaredHinge, CategoricalHinge, KLDivergence, Poisson,
+    BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy)}
+for _alias, _fn in (("bce", binary_crossentropy), ("kld", kld), ("mae", mae), ("mse", mse), ("mape", mape),
+                    ("msle", msle)):
+    ALL_OBJECTS_DICT[_alias] = ALL_OBJECTS_DICT[_alias.upper()] = _fn
+ALL_OBJECTS_DICT.update({"kullback_leibler_divergence": kl_divergence, "logcosh": log_cosh,  # Keras 1/2
+                         "cosine_proximity": cosine_similarity, "huber_loss": huber})
+
+
+def serialize(loss):
+    """A built-in function by name; a Loss as {class_name, config} (Keras's saved layout)."""
+    if loss is None or isinstance(loss, str):
+        return loss
+    if isinstance(loss, Loss):
+        return {"module": "mlcore.losses", "class_name": type(loss).__name__, "config": loss.get_config()}
+    return loss.__name__
+
+
+def deserialize(config, custom_objects=None):
+    """The inverse of serialize; also reads Keras's {"class_name": "function", "config": name}."""
+    table = {**ALL_OBJECTS_DICT, **known_custom_objects(custom_objects)}
+    name = config if isinstance(config, str) else config["config"] if config["class_name"] == "function" \
+        else config["class_name"]
+    if name not in table:
+        raise ValueError("Unknown loss function: %r. Valid names are: %s" % (name, ", ".join(sorted(table))))
+    obj = table[name]
+    if not inspect.isclass(obj):
+        return obj
+    return obj.from_config(config.get("config") or {}) if isinstance(config, dict) else obj()
+
+
+def get(identifier, y_true=None, y_pred=None):
+    """A loss function or Loss from a name, a dict, a class, a callable or a Loss instance.
+
+    A snake_case name gives the function, a CamelCase one an instance (as Keras).
+    "crossentropy" / "ce" pick binary, sparse or categorical crossentropy from the
+    static shapes of y_true and y_pred, as Keras's compile() does.
+    """
+    if isinstance(identifier, str) and identifier.lower() in ("crossentropy", "ce") and y_pred is not None:
+        is_binary, is_sparse = is_binary_or_sparse_categorical(y_true, y_pred)
+        return binary_crossentropy if is_binary else (
+            sparse_categorical_crossentropy if is_sparse else categorical_crossentropy)
+    return resolve_identifier(identifier, deserialize, "loss")
+
+
+def resolve_identifier(identifier, deserialize, kind):
+    """Keras's get() rules for losses and metrics: a name or dict through `deserialize`, a class
+    instantiated, any other callable as it is."""
+    if identifier is None or isinstance(identifier, (str, dict)):
+        return None if identifier is None else deserialize(identifier)
+    if inspect.isclass(identifier):
+        return identifier()
+    if callable(identifier):
+        return identifier
+    raise ValueError("Could not interpret %s identifier: %r" % (kind, identifier))
+
+
+def is_binary_or_sparse_categorical(y_true, y_pred):
+    """Keras's compile-time reading of the target and output shapes."""
+    t_shape, p_shape = y_true.type.shape, y_pred.type.shape
+    is_binary = p_shape[-1] == 1
+    is_sparse = len(t_shape) < len(p_shape) or (t_shape[-1] == 1 and p_shape[-1] != 1)
+    return is_binary, is_sparse
