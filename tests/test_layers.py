@@ -97,6 +97,16 @@ def test_dropout_is_identity_at_inference_and_drops_at_rate_when_training(rng):
     np.testing.assert_allclose(out.mean(), x.mean(), rtol=0.02)             # inverted dropout keeps the mean
 
 
+@pytest.mark.parametrize("backend_name", ["numpy", "jax", "theano"])
+def test_dropout_noise_shape_shares_one_mask_along_its_ones(backend_name):
+    dropout = layers.Dropout(0.5, noise_shape=(None, 1, None))
+    x = layers.Input((30, 40))
+    step = mlcore.function([x], dropout(x, training=True), backend=backend_name)
+    out = step(np.ones((8, 30, 40), "float32"))
+    assert set(np.unique(out)) == {0.0, 2.0}
+    assert (out == out[:, :1, :]).all() and 0.35 < (out[:, 0, :] == 0).mean() < 0.65
+
+
 def test_dropout_keras1_name_and_bad_rate():
     assert layers.Dropout(p=0.25).rate == 0.25
     with pytest.raises(ValueError, match="1.5"):

@@ -9,7 +9,7 @@ import numpy as np
 
 from mlcore.graph.basic import Apply, Op, TensorType, shared
 from mlcore.graph.ops.common import as_tensor_variable
-from mlcore.graph.ops.shape import _shape_vector
+from mlcore.graph.ops.shape import _shape_vector, static_entries
 
 
 class RandomVariable(Op):
@@ -26,9 +26,7 @@ class RandomVariable(Op):
     def make_node(self, key, shape_vector, *params):
         key, shape_vector = as_tensor_variable(key), as_tensor_variable(shape_vector)
         params = [as_tensor_variable(p) for p in params]
-        ndim = shape_vector.type.shape[0]
-        from mlcore.graph.basic import Constant
-        dims = [int(d) for d in shape_vector.data] if isinstance(shape_vector, Constant) else [None] * ndim
+        dims = static_entries(shape_vector, shape_vector.type.shape[0])     # a constant 1 broadcasts
         return Apply(self, [key, shape_vector] + params, [key.type, TensorType(self.dtype, dims)])
 
     def pullback(self, inputs, outputs, output_grads):
