@@ -8,11 +8,13 @@ also statically 1 in the input's type, so it broadcasts as in Theano.
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.linalg
 import scipy.special
 from scipy import signal
 
 import mlcore.tensor as T
 from mlcore.graph import ops
+from mlcore.graph.basic import Variable
 from mlcore.graph.gradient import disconnected_grad, zero_grad
 from mlcore.graph.scan import scan
 from mlcore.ifelse import ifelse
@@ -332,6 +334,44 @@ CASES = [
     Case("gemm", lambda c, a, b: T.gemm(c, -0.5, a, b, 2.0), lambda c, a, b: 2 * c - 0.5 * (a @ b),
          (("normal", "ac"), ("normal", "ab"), ("normal", "bc")), rtol32=1e-5),
     Case("batched_dot", T.batched_dot, np.matmul, (("normal", "abc"), ("normal", "acd")), rtol32=1e-5),
+    # linear algebra (nlinalg.py, linalg_decompositions.py, slinalg.py): inputs made well conditioned;
+    # eigen- and singular vectors squared, which their sign (each library's own choice) leaves alone
+    Case("matrix_inverse", lambda x: T.nlinalg.matrix_inverse(_dominant(x)), lambda x: np.linalg.inv(_dominant(x)),
+         (("normal", "aa"),), rtol32=2e-5),
+    Case("matrix_inverse_stack", lambda x: T.nlinalg.matrix_inverse(_dominant(x)),
+         lambda x: np.linalg.inv(_dominant(x)), (("normal", "baa"),), rtol32=2e-5),
+    Case("det", lambda x: T.nlinalg.det(_dominant(x)), lambda x: np.linalg.det(_dominant(x)), (("normal", "aa"),),
+         rtol32=2e-5),
+    Case("pinv", T.nlinalg.pinv, np.linalg.pinv, (("normal", "43"),), rtol32=1e-4),
+    Case("eig", lambda x: T.sort(T.nlinalg.eig(x + x.T)[0]), lambda x: np.sort(np.linalg.eigvalsh(x + x.T)),
+         (("normal", "aa"),), grad=False, rtol32=2e-5),
+    Case("eigh", lambda x: T.nlinalg.eigh(x)[0], lambda x: np.linalg.eigvalsh(np.tril(x) + np.tril(x, -1).T),
+         (("normal", "aa"),), rtol32=2e-5),
+    Case("eigh_vectors", lambda x: T.nlinalg.eigh(x, "U")[1] ** 2, lambda x: np.linalg.eigh(x, "U")[1] ** 2,
+         (("normal", "baa"),), rtol32=1e-4),
+    Case("svd_values", lambda x: T.nlinalg.svd(x, compute_uv=False), lambda x: np.linalg.svd(x, compute_uv=False),
+         (("normal", "bac"),), rtol32=2e-5),
+    Case("svd_vectors", lambda x: _svd_squares(T.nlinalg.svd(x, full_matrices=False), T.concatenate),
+         lambda x: _svd_squares(np.linalg.svd(x, full_matrices=False), np.concatenate), (("normal", "53"),),
+         rtol32=1e-4),
+    Case("qr", lambda x: T.concatenate([q ** 2 for q in T.nlinalg.qr(x)], axis=0),
+         lambda x: np.concatenate([q ** 2 for q in np.linalg.qr(x)], axis=0), (("normal", "43"),), rtol32=2e-5),
+    Case("cholesky", lambda x: T.slinalg.cholesky(_spd(x)), lambda x: np.linalg.cholesky(_spd(x)),
+         (("normal", "ab"),), rtol32=2e-5),
+    Case("cholesky_upper", lambda x: T.slinalg.cholesky(_dominant(x), lower=False),
+         lambda x: scipy.linalg.cholesky(_dominant(x), lower=False), (("unit", "aa"),), rtol32=2e-5),
+    Case("solve", lambda a, b: T.slinalg.solve(_dominant(a), b), lambda a, b: np.linalg.solve(_dominant(a), b),
+         (("normal", "aa"), ("normal", "ab")), rtol32=2e-5),
+    Case("solve_vector_sym", lambda a, b: T.slinalg.solve(_dominant(a), b, assume_a="sym"),
+         lambda a, b: scipy.linalg.solve(_dominant(a), b, assume_a="sym"), (("normal", "aa"), ("normal", "a")),
+         rtol32=2e-5),
+    Case("solve_triangular", lambda a, b: T.slinalg.solve_triangular(_dominant(a), b, lower=True),
+         lambda a, b: scipy.linalg.solve_triangular(_dominant(a), b, lower=True), (("normal", "aa"), ("normal", "ab")),
+         rtol32=2e-5),
+    Case("solve_triangular_trans", lambda a, b: T.slinalg.solve_triangular(a, b, trans=1, unit_diagonal=True),
+         lambda a, b: scipy.linalg.solve_triangular(a, b, trans=1, unit_diagonal=True),
+         (("unit", "aa"), ("normal", "a")), rtol32=2e-5),
+    Case("expm", T.slinalg.expm, scipy.linalg.expm, (("unit", "aa"),), rtol32=2e-5),
     # neural-network ops
     Case("softmax", T.nnet.softmax, softmax_ref, (("normal", "ab"),), rtol32=2e-6),
     Case("softmax_axis0", lambda x: ops.softmax(x, axis=0), lambda x: softmax_ref(x, 0), (("normal", "ab"),),
@@ -387,6 +427,27 @@ CASES = [
     Case("disconnected_grad", lambda x: x * disconnected_grad(x), np.square, (("normal", "ab"),)),
 ]
 BLOCKED = {"zero_grad", "disconnected_grad"}
+
+
+def _eye(x):
+    """The identity matching the last dim of x, symbolic or numpy as x is."""
+    return T.eye(x.shape[-1], dtype=x.dtype) if isinstance(x, Variable) else np.eye(x.shape[-1])
+
+
+def _dominant(x):
+    """x (one or a stack of square matrices) plus 4 I: far from singular."""
+    return x + 4 * _eye(x)
+
+
+def _spd(x):
+    """x x^T + I: symmetric positive definite."""
+    gram = T.dot(x, x.T) if isinstance(x, Variable) else x @ x.T
+    return gram + _eye(gram)
+
+
+def _svd_squares(usv, concatenate):
+    u, s, vt = usv
+    return concatenate([u ** 2, vt.T ** 2 * s], axis=0)
 
 
 def _recurrence(x, initial, step):

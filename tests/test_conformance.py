@@ -20,15 +20,17 @@ from mlcore.graph import gradient
 from mlcore.graph import ops as ops_package
 from mlcore.graph.basic import Op, toposort
 from mlcore.graph.ops import elemwise as ew
-from mlcore.graph.ops import nn, reduce
+from mlcore.graph.ops import nlinalg, nn, reduce, slinalg
 from op_cases import CASES, concrete_shapes, draw, float_positions, symbolic_inputs
 
 BACKENDS = ["numpy", "jax", "theano"]
 # Where each backend runs the suite: "backend" on the CPU, "backend/gpu" on a GPU (gpu-marked).
 TARGETS = BACKENDS + [pytest.param(b + "/gpu", marks=pytest.mark.gpu) for b in ("jax", "theano")]
 GRAD_FACTOR = 4      # a gradient graph rounds about as often as three or four forward ones
-OP_MODULES = ["along_axis", "common", "elemwise", "elemwise_math", "linalg", "nn", "random", "reduce", "scan", "shape"]
-ABSTRACT = {ew.Elemwise, ew.Unary, ew.Binary, ew.FloatUnary, ew.Compare, reduce.Reduce}
+OP_MODULES = ["along_axis", "common", "elemwise", "elemwise_math", "linalg", "nn", "random", "reduce", "scan", "shape",
+              "nlinalg", "linalg_decompositions", "slinalg"]
+ABSTRACT = {ew.Elemwise, ew.Unary, ew.Binary, ew.FloatUnary, ew.Compare, reduce.Reduce, nlinalg.MatrixOp,
+            slinalg.SolveOp}
 
 
 def draw_case(case):

@@ -1,6 +1,7 @@
 """The jax backend's kernel table: jax.numpy and jax.lax, traced once under jax.jit."""
 import jax
 import jax.numpy as jnp
+import jax.scipy.linalg
 import jax.scipy.special
 import numpy as np
 
@@ -8,6 +9,7 @@ from backends import array_api as xk
 from backends.base import Lowering
 from backends.jax import nn
 from backends.jax.scan import scan_kernel
+from backends.linalg_kernels import register_linalg
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops import linalg, nn as nn_ops, random, shape
 from mlcore.graph.ops.scan import Scan
@@ -109,6 +111,7 @@ def _(op, node):
     return draw
 
 
+register_linalg(lower, jnp, jnp.linalg, jax.scipy.linalg)
 lower.register(Scan)(scan_kernel)   # jax.lax.scan of the step graph
 
 

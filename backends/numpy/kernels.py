@@ -1,9 +1,11 @@
 """The numpy backend's kernel table: one entry per Op class, plain numpy."""
 import numpy as np
+import scipy.linalg
 import scipy.special
 
 from backends import array_api as xk
 from backends.base import Lowering
+from backends.linalg_kernels import register_linalg
 from backends.numpy import blas, c_loops, fused, nn, reductions
 from backends.numpy.scan import scan_kernel
 from mlcore.graph.ops import elemwise as ew
@@ -131,4 +133,5 @@ def _(op, node):
     return draw
 
 
+register_linalg(lower, np, np.linalg, scipy.linalg)
 lower.register(Scan)(scan_kernel)   # a Python loop over the step graph, compiled by this backend

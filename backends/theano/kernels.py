@@ -6,13 +6,16 @@ whose numerics depend on run-time shapes or on a random key run as ReferenceOps.
 """
 import numpy as np
 import pytensor.tensor as pt
+from pytensor.tensor import linalg as pt_linalg
 
 from backends import array_api as xk
 from backends.base import Lowering
+from backends.linalg_kernels import from_triangle
 from backends.theano.reference import ReferenceOp
 from backends.theano.scan import scan_kernel
 from mlcore.graph.ops import elemwise as ew
-from mlcore.graph.ops import linalg, nn as nn_ops, random, shape
+from mlcore.graph.ops import linalg, linalg_decompositions as decompositions, nlinalg, nn as nn_ops, random, shape
+from mlcore.graph.ops import slinalg
 from mlcore.graph.ops.scan import Scan
 from mlcore.graph.ops.shape import build_key
 
@@ -124,6 +127,54 @@ def _(op, node):
                 nn_ops.Pool2DGrad, random.RandomVariable)
 def _(op, node):
     return ReferenceOp(node)
+
+
+@lower.register(nlinalg.MatrixInverse, nlinalg.Det, nlinalg.MatrixPinv, slinalg.Expm)
+def _(op, node):
+    return {nlinalg.MatrixInverse: pt_linalg.matrix_inverse, nlinalg.Det: pt_linalg.det,
+            nlinalg.MatrixPinv: pt_linalg.pinv, slinalg.Expm: pt_linalg.expm}[type(op)]
+
+
+@lower.register(decompositions.Eig)
+def _(op, node):
+    return lambda a: [pt.real(part) for part in pt_linalg.eig(a)]   # real parts, as Theano's Eig
+
+
+@lower.register(decompositions.Eigh)
+def _(op, node):
+    return lambda a: pt_linalg.eigh(a, lower=op.UPLO == "L")
+
+
+@lower.register(decompositions.SVD)
+def _(op, node):
+    return lambda a: pt_linalg.svd(a, full_matrices=op.full_matrices, compute_uv=op.compute_uv)
+
+
+@lower.register(decompositions.QR)
+def _(op, node):
+    if op.mode == "r":      # numpy's r is k x n; scipy's mode "r" (PyTensor's) gives the m x n one
+        return lambda a: pt_linalg.qr(a, mode="economic")[1]
+    return lambda a: pt_linalg.qr(a, mode="economic" if op.mode == "reduced" else "full")
+
+
+@lower.register(slinalg.Cholesky)
+def _(op, node):
+    # from the triangle read: PyTensor's rewrites take a cholesky's input as symmetric (det(a) from it)
+    return lambda a: pt_linalg.cholesky(from_triangle(pt, a, op.lower), lower=op.lower)
+
+
+@lower.register(slinalg.Solve)
+def _(op, node):
+    def solve(a, b):     # the symmetric matrix built from the triangle read, as the other backends do
+        a = a if op.assume_a == "gen" else from_triangle(pt, a, op.lower)
+        return pt_linalg.solve(a, b, assume_a=op.assume_a, lower=op.lower, b_ndim=min(b.ndim, 2))
+    return solve
+
+
+@lower.register(slinalg.SolveTriangular)
+def _(op, node):
+    return lambda a, b: pt_linalg.solve_triangular(a, b, trans=op.trans, lower=op.lower,
+                                                    unit_diagonal=op.unit_diagonal, b_ndim=min(b.ndim, 2))
 
 
 lower.register(Scan)(scan_kernel)   # pytensor.scan of the step graph

@@ -28,7 +28,8 @@ from mlcore.graph.ops.reduce import max_ as max  # noqa: F401
 from mlcore.graph.ops.reduce import min_ as min  # noqa: F401
 from mlcore.graph.ops.shape import (alloc, arange, concatenate, dimshuffle, flatten, inc_subtensor,  # noqa: F401
                                     ones, pad, reshape, set_subtensor, shape, transpose, zeros)
-from mlcore.tensor import nnet, random, signal  # noqa: F401
+from mlcore.tensor import nlinalg, nnet, random, signal, slinalg  # noqa: F401
+from mlcore.tensor.nlinalg import extract_diag, trace  # noqa: F401
 
 abs = abs_  # noqa: A001
 round = round_  # noqa: A001

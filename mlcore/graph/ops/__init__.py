@@ -13,9 +13,12 @@ from mlcore.graph.ops.elemwise_math import (arccos, arccosh, arcsin, arcsinh, ar
 from mlcore.graph.ops.extra_ops import (all_, allclose, any_, diag, eye, identity_like, isclose,  # noqa: F401
                                         repeat, roll, squeeze, tile)
 from mlcore.graph.ops.linalg import batched_dot, dot, gemm, matmul, outer, tensordot  # noqa: F401
+from mlcore.graph.ops.linalg_decompositions import eig, eigh, qr, svd  # noqa: F401
+from mlcore.graph.ops.nlinalg import det, matrix_inverse, pinv  # noqa: F401
 from mlcore.graph.ops.nn import conv2d, log_softmax, pool2d, softmax  # noqa: F401
 from mlcore.graph.ops.reduce import (argmax, argmin, max_, mean, min_, prod, std,  # noqa: F401
                                      sum_, var)
 from mlcore.graph.ops.shape import (alloc, arange, concatenate, dimshuffle, flatten,  # noqa: F401
                                     inc_subtensor, ones, pad, reshape, set_subtensor,
                                     stack, subtensor, transpose, zeros)
+from mlcore.graph.ops.slinalg import cholesky, expm, solve, solve_triangular  # noqa: F401

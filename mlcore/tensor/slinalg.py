@@ -1,0 +1,45 @@
+"""T.slinalg: Theano's theano.tensor.slinalg (scipy.linalg's functions).  cholesky, solve,
+solve_triangular and expm are ops (mlcore/graph/ops/slinalg.py); eigvalsh is eigh's first output and
+kron a broadcast product."""
+from mlcore.graph.ops.common import as_tensor_variable
+from mlcore.graph.ops.extra_ops import dims
+from mlcore.graph.ops.linalg_decompositions import eigh
+from mlcore.graph.ops.shape import DimShuffle, pad_left, reshape
+from mlcore.graph.ops.slinalg import (Cholesky, Expm, Solve, SolveTriangular, cholesky, expm,  # noqa: F401
+                                      solve, solve_triangular)
+
+
+def eigvalsh(a, b=None, lower=True):
+    """The eigenvalues (ascending) of the symmetric matrix a's lower (or upper) triangle stands for.
+    The generalized problem (b given) is not offered: jax has no kernel for it."""
+    if b is not None:
+        raise NotImplementedError("eigvalsh: the generalized problem (b given) is not supported, "
+                                  "as jax.scipy.linalg.eigh does not support it")
+    return eigh(a, "L" if lower else "U")[0]
+
+
+def solve_lower_triangular(a, b):
+    """Theano's solve_lower_triangular: x with a @ x = b for a lower-triangular a."""
+    return solve_triangular(a, b, lower=True)
+
+
+def solve_upper_triangular(a, b):
+    return solve_triangular(a, b, lower=False)
+
+
+def solve_symmetric(a, b):
+    """Theano's solve_symmetric: x with a @ x = b for a symmetric a (its upper triangle is read)."""
+    return solve(a, b, assume_a="sym")
+
+
+def kron(a, b):
+    """The Kronecker product, as numpy's kron: the inputs get leading dims to the same number, then
+    each element of a scales a whole copy of b.  As Theano's, two vectors (or fewer dims) are refused."""
+    a, b = as_tensor_variable(a), as_tensor_variable(b)
+    if a.ndim + b.ndim <= 2:
+        raise TypeError("kron: the inputs' dims must sum to 3 or more, got %d and %d" % (a.ndim, b.ndim))
+    ndim = max(a.ndim, b.ndim)
+    a, b = pad_left(a, ndim), pad_left(b, ndim)
+    spread_a = DimShuffle([o for d in range(ndim) for o in (d, "x")])(a)
+    spread_b = DimShuffle([o for d in range(ndim) for o in ("x", d)])(b)
+    return reshape(spread_a * spread_b, [m * n for m, n in zip(dims(a), dims(b))])
