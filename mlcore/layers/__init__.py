@@ -9,3 +9,24 @@ from mlcore.layers.convolutional import Conv2D, Convolution2D, ZeroPadding2D  # 
 from mlcore.layers.pooling import (AveragePooling2D, AvgPool2D, GlobalAveragePooling2D,  # noqa: F401
                                    GlobalAvgPool2D, GlobalMaxPool2D, GlobalMaxPooling2D, MaxPool2D,
                                    MaxPooling2D)
+from mlcore.layers.activations import ELU, LeakyReLU, PReLU, ReLU, Softmax  # noqa: F401
+from mlcore.layers.embedding import Embedding  # noqa: F401
+from mlcore.layers.identity import ActivityRegularization, Identity  # noqa: F401
+from mlcore.layers.layer_normalization import LayerNormalization, UnitNormalization  # noqa: F401
+from mlcore.layers.noise import (AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout1D,  # noqa: F401
+                                 SpatialDropout2D)
+from mlcore.layers.reshaping import Cropping2D, RepeatVector, UpSampling2D  # noqa: F401
+from mlcore.layers.rescaling import Rescaling  # noqa: F401
+from mlcore.layers.convolutional_1d import (Conv1D, Convolution1D, Cropping1D, UpSampling1D,  # noqa: F401
+                                            ZeroPadding1D)
+from mlcore.layers.convolutional_3d import Conv3D, Convolution3D  # noqa: F401
+from mlcore.layers.convolutional_transpose import (Conv1DTranspose, Conv2DTranspose,  # noqa: F401
+                                                   Convolution1DTranspose, Convolution2DTranspose)
+from mlcore.layers.depthwise import (DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D,  # noqa: F401
+                                     SeparableConv2D, SeparableConvolution1D, SeparableConvolution2D)
+from mlcore.layers.pooling_1d import (AveragePooling1D, AvgPool1D, GlobalAveragePooling1D,  # noqa: F401
+                                      GlobalAvgPool1D, GlobalMaxPool1D, GlobalMaxPooling1D, MaxPool1D,
+                                      MaxPooling1D)
+from mlcore.layers.recurrent import RNN, GRUCell, LSTMCell, SimpleRNNCell  # noqa: F401
+from mlcore.layers.recurrent_layers import GRU, LSTM, SimpleRNN  # noqa: F401
+from mlcore.layers.wrappers import Bidirectional, TimeDistributed  # noqa: F401

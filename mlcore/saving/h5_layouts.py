@@ -12,7 +12,8 @@ The layouts, by the Keras that wrote them:
   ``backend`` and ``keras_version``. Some Keras 1 files lack ``weight_names``: their datasets are
   ``param_0``, ``param_1``...
 - Keras 3 native ``*.weights.h5``: ``layers/<snake_case class name>[_<n>]/vars/0, 1...``, nested models
-  under ``layers/<key>/layers/...``, the model's own ``vars`` at the root, optimizer state under
+  under ``layers/<key>/layers/...``, the layers an RNN or a wrapper holds under their attribute names
+  (``layers/lstm/cell/vars``, ``layers/bidirectional/forward_layer/cell/vars``), the model's own ``vars`` at the root, optimizer state under
   ``optimizer/vars``. Recent Keras 3 versions put the layer name in attr ``name`` of each ``vars`` group.
   The layer order is not stored (h5 lists groups alphabetically): a loader recovers it from the model
   with ``native_layer_paths``, as Keras does.
@@ -204,11 +205,20 @@ def native_layer_paths(model, prefix=""):
         key = _snake_case(_native_class_name(layer))
         count = used.get(key, -1) + 1
         used[key] = count
-        path = f"{prefix}layers/{key}_{count}" if count else f"{prefix}layers/{key}"
-        sublayers = getattr(layer, "layers", None)
-        yield path, layer, sublayers is not None
-        if sublayers is not None:
-            yield from native_layer_paths(layer, path + "/")
+        yield from _native_paths(layer, f"{prefix}layers/{key}_{count}" if count else f"{prefix}layers/{key}")
+
+
+def _native_paths(layer, path):
+    """The layer's group, then those of the layers it holds: a nested model's under ``path/layers/``, and
+    those of the layers named by its ``sublayer_attributes`` (an RNN's cell, a wrapper's layers) under
+    ``path/<attribute>``, as Keras 3 stores them. Either way the layer's own ``vars`` stay empty."""
+    sublayers = getattr(layer, "layers", None)
+    attributes = getattr(layer, "sublayer_attributes", ())
+    yield path, layer, sublayers is not None or bool(attributes)
+    if sublayers is not None:
+        yield from native_layer_paths(layer, path + "/")
+    for attribute in attributes:
+        yield from _native_paths(getattr(layer, attribute), f"{path}/{attribute}")
 
 
 def _native_class_name(layer):

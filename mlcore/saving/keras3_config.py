@@ -26,6 +26,8 @@ from .compile_specs import revived_spec, saved_spec
 SEQUENTIAL = {"module": "keras", "class_name": "Sequential", "registered_name": None}
 FUNCTIONAL = {"module": "keras.src.models.functional", "class_name": "Functional", "registered_name": "Functional"}
 KERAS_TENSOR = "__keras_tensor__"
+# Config entries that hold a layer's own spec: an RNN's cell, Bidirectional's and TimeDistributed's layers.
+NESTED_LAYER_KEYS = ("cell", "layer", "backward_layer")
 COMPILE_ARGUMENTS = ("optimizer", "loss", "loss_weights", "metrics", "weighted_metrics", "run_eagerly",
                      "steps_per_execution", "jit_compile")
 _ANY = object()
@@ -33,7 +35,8 @@ _ANY = object()
 # it only matters when another one of them is on). A layer class that takes one gets it as saved.
 KERAS_ONLY_ARGUMENTS = {"autocast": True, "activity_regularizer": None, "quantization_config": None,
                         "lora_rank": None, "lora_alpha": _ANY, "ragged": False, "optional": False,
-                        "synchronized": False, "renorm": False, "renorm_clipping": _ANY, "renorm_momentum": _ANY}
+                        "synchronized": False, "renorm": False, "renorm_clipping": _ANY, "renorm_momentum": _ANY,
+                        "rms_scaling": False}
 
 
 # --- mlcore -> Keras 3 ------------------------------------------------------------------------------------
@@ -56,6 +59,7 @@ def keras_layer_spec(layer):
         return dict(FUNCTIONAL, config=_functional_config(layer), build_config={"input_shape": None})
     config = _keras_modules(layer.get_config())
     config.pop("batch_input_shape", None)  # the model's InputLayer holds the input shape
+    _keras_nested_layers(config)
     if isinstance(layer, Lambda):
         config["function"] = {"class_name": "__lambda__",
                               "config": {"code": config["function"]["code"], "defaults": None, "closure": None}}
@@ -63,6 +67,23 @@ def keras_layer_spec(layer):
     if layer.weights and layer._inbound_nodes:
         spec["build_config"] = {"input_shape": layer.input_shape}
     return spec
+
+
+def _keras_nested_layers(config):
+    """The layer specs nested in a layer's config (mlcore's {"class_name", "config"}) in Keras's form."""
+    for key, spec in _nested_specs(config):
+        cls = layer_registry().get(spec["class_name"])
+        identity = _identity(cls) if cls is not None else {"module": None, "class_name": spec["class_name"],
+                                                           "registered_name": None}
+        inner = dict(spec["config"])
+        inner.pop("batch_input_shape", None)
+        _keras_nested_layers(inner)
+        config[key] = {**identity, "config": inner}
+
+
+def _nested_specs(config):
+    return [(key, config[key]) for key in NESTED_LAYER_KEYS
+            if isinstance(config.get(key), dict) and "class_name" in config[key] and "config" in config[key]]
 
 
 def _identity(cls):
@@ -141,6 +162,8 @@ def mlcore_spec(spec, custom_objects=None, safe_mode=True):
         cls = layer_registry(custom_objects).get(class_name)
         if cls is not None:
             config = _without_keras_only_arguments(cls, config)
+        for key, nested in _nested_specs(config):
+            config[key] = mlcore_spec(nested, custom_objects, safe_mode)
         if cls is Lambda and not safe_mode:
             config["function"] = _mlcore_lambda(config)
     return {"class_name": class_name, "config": config}

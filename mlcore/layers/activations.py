@@ -1,0 +1,122 @@
+"""Activation layers with arguments of their own: LeakyReLU, ReLU, ELU, PReLU (a learned slope) and Softmax
+(over any axes, with an optional mask).  The functions they apply are mlcore.activations'."""
+from mlcore import activations, constraints, initializers, ops, regularizers
+from mlcore.layers.base import Layer
+
+
+def _check_non_negative(layer, **values):
+    for name, value in values.items():
+        if value is None or value < 0:
+            raise ValueError("%s of a %s layer cannot be None or a negative value. Received: %s=%r"
+                             % (name, layer, name, value))
+
+
+class _ActivationFunction(Layer):
+    """Applies `function` (one of mlcore.activations) with the layer's `arguments`, which are its config too."""
+    rowwise = True
+    arguments = ()
+
+    def call(self, inputs):
+        return self.function(inputs, **self._argument_values())
+
+    def _argument_values(self):
+        return {name: getattr(self, name) for name in self.arguments}
+
+    def get_config(self):
+        return {**super().get_config(), **self._argument_values()}
+
+
+class LeakyReLU(_ActivationFunction):
+    """x above 0, negative_slope * x below (Keras 2's alpha= is accepted for negative_slope)."""
+    function = staticmethod(activations.leaky_relu)
+    arguments = ("negative_slope",)
+
+    def __init__(self, negative_slope=0.3, **kwargs):
+        negative_slope = kwargs.pop("alpha", negative_slope)
+        super().__init__(**kwargs)
+        _check_non_negative("LeakyReLU", negative_slope=negative_slope)
+        self.negative_slope = negative_slope
+
+
+class ReLU(_ActivationFunction):
+    """max(x, 0), zero up to `threshold`, capped at `max_value`, with `negative_slope` below the threshold."""
+    function = staticmethod(activations.relu)
+    arguments = ("max_value", "negative_slope", "threshold")
+
+    def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
+        super().__init__(**kwargs)
+        if max_value is not None and max_value < 0:
+            raise ValueError("max_value of a ReLU layer cannot be a negative value. Received: max_value=%r"
+                             % (max_value,))
+        _check_non_negative("ReLU", negative_slope=negative_slope, threshold=threshold)
+        self.max_value = max_value
+        self.negative_slope = negative_slope
+        self.threshold = threshold
+
+
+class ELU(_ActivationFunction):
+    """x above 0, alpha * (exp(x) - 1) below."""
+    function = staticmethod(activations.elu)
+    arguments = ("alpha",)
+
+    def __init__(self, alpha=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.alpha = alpha
+
+
+class PReLU(Layer):
+    """x above 0, alpha * x below, with alpha a weight of the input's shape without the batch axis; the
+    axes in shared_axes (1 is the first after the batch) share one alpha, as a conv net's spatial axes."""
+    rowwise = True
+
+    def __init__(self, alpha_initializer="Zeros", alpha_regularizer=None, alpha_constraint=None, shared_axes=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.alpha_initializer = initializers.get(alpha_initializer)
+        self.alpha_regularizer = regularizers.get(alpha_regularizer)
+        self.alpha_constraint = constraints.get(alpha_constraint)
+        if shared_axes is None or isinstance(shared_axes, (list, tuple)):
+            self.shared_axes = None if shared_axes is None else list(shared_axes)
+        else:
+            self.shared_axes = [shared_axes]
+
+    def build(self, input_shape):
+        shape = [1 if axis in (self.shared_axes or ()) else dim for axis, dim in enumerate(input_shape) if axis]
+        if None in shape:
+            raise ValueError("PReLU '%s': the input's dims must be known except the batch axis and the "
+                             "shared_axes %s; got shape %s" % (self.name, self.shared_axes, tuple(input_shape)))
+        self.alpha = self.add_weight(shape, self.alpha_initializer, regularizer=self.alpha_regularizer,
+                                     constraint=self.alpha_constraint, name="alpha")
+        self.built = True
+
+    def call(self, inputs):
+        return ops.relu(inputs) - self.alpha * ops.relu(-inputs)
+
+    def get_config(self):
+        return {**super().get_config(), "alpha_initializer": initializers.serialize(self.alpha_initializer),
+                "alpha_regularizer": regularizers.serialize(self.alpha_regularizer),
+                "alpha_constraint": constraints.serialize(self.alpha_constraint), "shared_axes": self.shared_axes}
+
+
+class Softmax(Layer):
+    """exp(x) normalized over `axis` (an int, or a list of axes normalized together).  Called with a mask
+    (layer(x, mask=m), m broadcastable to x), the entries where m is False or <= 0.5 get 0, as in Keras."""
+    rowwise = True
+
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = axis
+
+    def call(self, inputs, mask=None):
+        if mask is not None:
+            mask = mask if mask.dtype == "bool" else ops.greater(mask, 0.5)
+            inputs = ops.where(mask, inputs, -1e9 if inputs.dtype != "float16" else -3e4)
+        if isinstance(self.axis, (list, tuple)) and len(self.axis) > 1:
+            outputs = ops.exp(inputs - ops.logsumexp(inputs, axis=tuple(self.axis), keepdims=True))
+        else:
+            axis = self.axis[0] if isinstance(self.axis, (list, tuple)) else self.axis
+            outputs = activations.softmax(inputs, axis=axis)
+        return outputs if mask is None else ops.where(mask, outputs, 0.0)
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis}

@@ -1,0 +1,28 @@
+"""Layers whose output is their input: Identity (a placeholder in a model's graph) and
+ActivityRegularization (which adds a penalty on the values passing through to the training loss)."""
+from mlcore import regularizers
+from mlcore.layers.base import Layer
+
+
+class Identity(Layer):
+    rowwise = True
+
+    def call(self, inputs):
+        return inputs
+
+
+class ActivityRegularization(Layer):
+    """Adds l1 * sum(|x|) + l2 * sum(x ** 2), over the batch size, to the loss (Keras 3's activity penalty)."""
+    rowwise = True
+
+    def __init__(self, l1=0.0, l2=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.l1, self.l2 = l1, l2
+        self.activity_regularizer = regularizers.L1L2(l1=l1, l2=l2)
+
+    def call(self, inputs):
+        self.add_activity_loss(inputs)
+        return inputs
+
+    def get_config(self):
+        return {**super().get_config(), "l1": self.l1, "l2": self.l2}

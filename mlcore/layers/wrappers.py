@@ -1,0 +1,152 @@
+"""Layers that wrap a layer: Bidirectional (an RNN run forwards and backwards, outputs merged) and
+TimeDistributed (a layer applied to every time step)."""
+from mlcore.graph import ops
+from mlcore.layers.base import Layer
+from mlcore.layers.recurrent import build_sublayer
+
+MERGE_MODES = ("sum", "mul", "ave", "concat", None)
+
+
+def _copy_named(layer, name, **changes):
+    """A new layer from layer's config (Keras's way to copy one), renamed as Bidirectional names its halves."""
+    return type(layer).from_config({**layer.get_config(), "name": name, **changes})
+
+
+def _prefixed(prefix, name):
+    return prefix + (name[len(prefix):] if name.startswith(prefix) else name)
+
+
+class Bidirectional(Layer):
+    """Runs an RNN layer over the sequence forwards and a copy of it backwards, and merges their outputs
+    ("concat", "sum", "mul", "ave", or None for both as a list). The backward outputs are put back in
+    time order before merging. Its weights are the forward layer's, then the backward layer's."""
+    sublayer_attributes = ("backward_layer", "forward_layer")   # Keras 3's weight files, by attribute name
+
+    def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None, **kwargs):
+        if not isinstance(layer, Layer):
+            raise ValueError("Please initialize `Bidirectional` layer with a `keras.layers.Layer` instance. "
+                             "Received: %r" % (layer,))
+        if backward_layer is not None and not isinstance(backward_layer, Layer):
+            raise ValueError("`backward_layer` need to be a `keras.layers.Layer` instance. Received: %r"
+                             % (backward_layer,))
+        if merge_mode not in MERGE_MODES:
+            raise ValueError('Invalid merge mode. Received: %r. Merge mode should be one of {"sum", "mul", '
+                             '"ave", "concat", None}' % (merge_mode,))
+        super().__init__(**kwargs)
+        self.forward_layer = _copy_named(layer, _prefixed("forward_", layer.name))
+        self.backward_layer = backward_layer if backward_layer is not None else \
+            _copy_named(layer, _prefixed("backward_", layer.name), go_backwards=True)
+        self._check_directions()
+        self.merge_mode = merge_mode
+        self.initial_weights = weights
+        self.stateful = layer.stateful
+        self.return_sequences = layer.return_sequences
+        self.return_state = layer.return_state
+        self.rowwise = layer.rowwise
+
+    def _check_directions(self):
+        forward, backward = self.forward_layer, self.backward_layer
+        if forward.go_backwards == backward.go_backwards:
+            raise ValueError("Forward layer and backward layer should have different `go_backwards` value. "
+                             "Received: forward_layer.go_backwards %s, backward_layer.go_backwards=%s"
+                             % (forward.go_backwards, backward.go_backwards))
+        for attribute in ("stateful", "return_sequences", "return_state"):
+            if getattr(forward, attribute) != getattr(backward, attribute):
+                raise ValueError('Forward layer and backward layer are expected to have the same value for '
+                                 'attribute "%s", got "%s" for forward layer and "%s" for backward layer'
+                                 % (attribute, getattr(forward, attribute), getattr(backward, attribute)))
+
+    def build(self, sequences_shape):
+        for layer in (self.forward_layer, self.backward_layer):
+            build_sublayer(self, layer, sequences_shape)
+        if self.initial_weights:
+            self.set_weights(self.initial_weights)
+        self.built = True
+
+    def call(self, sequences, initial_state=None, training=None):
+        half = None if initial_state is None else len(initial_state) // 2
+        forward_state = None if initial_state is None else list(initial_state[:half])
+        backward_state = None if initial_state is None else list(initial_state[half:])
+        y = self.forward_layer.call(sequences, initial_state=forward_state, training=training)
+        y_rev = self.backward_layer.call(sequences, initial_state=backward_state, training=training)
+        states = []
+        if self.return_state:
+            states = list(y[1:]) + list(y_rev[1:])
+            y, y_rev = y[0], y_rev[0]
+        if self.return_sequences:
+            y_rev = y_rev[:, ::-1]
+        merged = self._merge(y, y_rev)
+        outputs = merged if isinstance(merged, list) else [merged]
+        return outputs + states if self.return_state or len(outputs) > 1 else merged
+
+    def _merge(self, y, y_rev):
+        if self.merge_mode == "concat":
+            return ops.concatenate([y, y_rev], axis=-1)
+        if self.merge_mode == "sum":
+            return y + y_rev
+        if self.merge_mode == "ave":
+            return (y + y_rev) / 2
+        if self.merge_mode == "mul":
+            return y * y_rev
+        return [y, y_rev]
+
+    def get_config(self):
+        from mlcore.models.serialization import layer_config    # mlcore.models imports the layers
+        return {**super().get_config(), "merge_mode": self.merge_mode, "layer": layer_config(self.forward_layer),
+                "backward_layer": layer_config(self.backward_layer)}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from mlcore.models.serialization import layer_from_config
+        config = dict(config)
+        config["layer"] = layer_from_config(config["layer"], custom_objects)
+        if config.get("backward_layer") is not None:
+            config["backward_layer"] = layer_from_config(config["backward_layer"], custom_objects)
+        return cls(**config)
+
+
+class TimeDistributed(Layer):
+    """Applies a layer to every time step of (batch, time, ...) inputs, as one call on the steps stacked
+    along the batch axis (batch * time rows), so the layer's graph appears once, not once per step."""
+    sublayer_attributes = ("layer",)
+
+    def __init__(self, layer, **kwargs):
+        if not isinstance(layer, Layer):
+            raise ValueError("Please initialize `TimeDistributed` layer with a `keras.layers.Layer` instance. "
+                             "Received: %r" % (layer,))
+        super().__init__(**kwargs)
+        self.layer = layer
+        self.rowwise = layer.rowwise
+
+    def _step_shape(self, input_shape):
+        if len(input_shape) < 3:
+            raise ValueError("`TimeDistributed` Layer should be passed an `input_shape` with at least 3 "
+                             "dimensions, received: %s" % (tuple(input_shape),))
+        return (input_shape[0],) + tuple(input_shape[2:])
+
+    def build(self, input_shape):
+        build_sublayer(self, self.layer, self._step_shape(input_shape))
+        self.built = True
+
+    def call(self, inputs, training=None):
+        static = inputs.type.shape
+        self._step_shape(static)
+        batch, steps = (static[k] if static[k] is not None else inputs.shape[k] for k in (0, 1))
+        rows = ops.reshape(inputs, [batch * steps] + self._dims(inputs, 2), ndim=inputs.ndim - 1)
+        outputs = self.layer.call_for_step(rows, training)
+        return ops.reshape(outputs, [batch, steps] + self._dims(outputs, 1), ndim=outputs.ndim + 1)
+
+    @staticmethod
+    def _dims(tensor, start):
+        """tensor's dims from `start` on: the known ones as ints, so that they stay known after a reshape."""
+        return [d if d is not None else tensor.shape[k] for k, d in enumerate(tensor.type.shape) if k >= start]
+
+    def get_config(self):
+        from mlcore.models.serialization import layer_config
+        return {**super().get_config(), "layer": layer_config(self.layer)}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from mlcore.models.serialization import layer_from_config
+        config = dict(config)
+        return cls(layer_from_config(config.pop("layer"), custom_objects), **config)
