@@ -416,3 +416,20 @@ def test_a_trained_lstm_model_keras_loads_predicts_the_same(keras, rng, tmp_path
     loaded = keras.models.load_model(tmp_path / "sum.keras")
     assert isinstance(loaded.layers[0], keras.layers.LSTM)
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-5, atol=ATOL)
+
+
+def test_initial_state_tensors_are_inputs_of_the_functional_graph(tmp_path):
+    x, h, c = layers.Input((5, 3)), layers.Input((4,)), layers.Input((4,))
+    model = mlcore.Model([x, h, c], layers.LSTM(4, name="decoder")(x, initial_state=[h, c]))
+    rng = np.random.default_rng(0)
+    data = [rng.normal(size=(2,) + shape).astype("float32") for shape in [(5, 3), (4,), (4,)]]
+    direct = model.predict(data, verbose=0)
+    zero_state = model.predict([data[0], 0 * data[1], 0 * data[2]], verbose=0)
+    assert not np.allclose(direct, zero_state)                 # the given states are used
+    x2, h2, c2 = layers.Input((5, 3)), layers.Input((4,)), layers.Input((4,))
+    outer = mlcore.Model([x2, h2, c2], model([x2, h2, c2]) * 2.0)   # re-run on new tensors
+    np.testing.assert_allclose(outer.predict(data, verbose=0), 2 * direct, rtol=1e-5, atol=1e-6)
+    with pytest.raises(NotImplementedError, match="'decoder'.*initial_state"):
+        model.save(str(tmp_path / "s2s.keras"))
+    assert not (tmp_path / "s2s.keras").exists()
+    model.save_weights(str(tmp_path / "s2s.weights.h5"))

@@ -40,7 +40,7 @@ def trace_nodes(inputs, outputs):
             return                          # an intermediate tensor given as an input: its maker is outside
         first_met.setdefault(node.layer, len(first_met))
         if id(tensor) not in input_ids:
-            for t in node.input_tensors:
+            for t in node.input_tensors + node.keyword_tensors:
                 visit(t)
         order.append(node)
 
@@ -61,7 +61,7 @@ def depths(nodes):
     for node in reversed(nodes):
         depth = max(node_depth.get(id(node), 0), layer_depth.get(id(node.layer), 0))
         node_depth[id(node)] = layer_depth[id(node.layer)] = depth
-        for t in node.input_tensors:
+        for t in node.input_tensors + node.keyword_tensors:
             parent = id(producer(t))
             if parent in in_graph:
                 node_depth[parent] = max(depth + 1, node_depth.get(parent, 0))
@@ -174,7 +174,7 @@ class Model(Trainer, Layer):
             if isinstance(node.layer, InputLayer):
                 continue
             args = map_structure(lambda t: values[id(t)], node.inputs)
-            kwargs = dict(node.kwargs)
+            kwargs = map_structure(lambda v: values.get(id(v), v), dict(node.kwargs))   # initial_state=[h, c]
             if training is not None:
                 kwargs["training"] = training
             outs = node.layer(args, **kwargs)

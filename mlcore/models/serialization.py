@@ -51,6 +51,7 @@ def _tensor_ref(tensor, keys):
 
 def _legacy_node(node, ref):
     """One call of a layer as Keras 1/2 list it: [[layer name, node index, tensor index, kwargs], ...]."""
+    node.unsaved_keywords()
     return [ref(t) + [{}] for t in node.input_tensors]
 
 

@@ -112,6 +112,7 @@ def _keras_node(node, ref):
     def tensor(t):
         return {"class_name": KERAS_TENSOR,
                 "config": {"shape": list(t.type.shape), "dtype": t.dtype, "keras_history": ref(t)}}
+    node.unsaved_keywords()
     inputs = node.inputs
     return {"args": [[tensor(t) for t in inputs] if isinstance(inputs, (list, tuple)) else tensor(inputs)],
             "kwargs": {}}
