@@ -5,10 +5,11 @@ the backends differ only where their libraries truly differ (in-place updates,
 random numbers, convolution primitives, blocked evaluation).
 """
 from mlcore.graph.gradient import GradientBlock
+from mlcore.graph.ops import indexing
 from mlcore.graph.ops import along_axis, elemwise as ew
 from mlcore.graph.ops import nn as nn_ops, reduce, shape
 from mlcore.graph.ops.nn import dilated, resolve_padding
-from mlcore.graph.ops.shape import build_key
+from mlcore.graph.ops.indexing import build_key
 
 ELEMWISE_NAMES = {  # op name -> name of the same function in numpy and jax.numpy
     "neg": "negative", "abs": "abs", "sign": "sign", "floor": "floor", "ceil": "ceil", "round": "round",
@@ -177,7 +178,7 @@ def register_array_ops(lower, xp):
     """Register the shape kernels of backends that run on concrete arrays (numpy, jax); theano's
     kernels build PyTensor graphs and use its own DimShuffle, indexing and padding."""
     lower.register(shape.DimShuffle)(lambda op, node: dimshuffle_kernel(op.order, node.inputs[0].ndim))
-    lower.register(shape.Subtensor)(lambda op, node: lambda x, *idx: x[index_key(op.spec, idx)])
+    lower.register(indexing.Subtensor)(lambda op, node: lambda x, *idx: x[index_key(op.spec, idx)])
     lower.register(shape.Pad)(lambda op, node: lambda x: xp.pad(x, op.pad_width, constant_values=op.value))
 
 

@@ -10,6 +10,7 @@ from backends.base import Lowering
 from backends.jax import nn
 from backends.jax.scan import scan_kernel
 from backends.linalg_kernels import register_linalg
+from mlcore.graph.ops import indexing
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops import linalg, nn as nn_ops, random, shape
 from mlcore.graph.ops.scan import Scan
@@ -54,7 +55,7 @@ def _(op, node):
     return lambda x, s: jnp.reshape(x, tuple(int(d) for d in np.asarray(s)))
 
 
-@lower.register(shape.IncSubtensor)
+@lower.register(indexing.IncSubtensor)
 def _(op, node):
     def inc(x, y, *idx):
         at = jnp.asarray(x).at[xk.index_key(op.spec, idx)]  # x may be a numpy constant
@@ -126,8 +127,8 @@ def concrete_inputs(node):
         return (1,)
     if isinstance(op, shape.Arange):
         return (0, 1, 2)
-    if isinstance(op, (shape.Subtensor, shape.IncSubtensor)):
-        first = 1 if isinstance(op, shape.Subtensor) else 2
+    if isinstance(op, (indexing.Subtensor, indexing.IncSubtensor)):
+        first = 1 if isinstance(op, indexing.Subtensor) else 2
         slots = [v[1] for e in op.spec if isinstance(e, tuple) and e[0] == "slice" for v in e[1:]
                  if isinstance(v, tuple)]
         return tuple(first + k - 1 for k in slots)

@@ -8,6 +8,7 @@ from backends.base import Lowering
 from backends.linalg_kernels import register_linalg
 from backends.numpy import blas, c_loops, fused, nn, reductions
 from backends.numpy.scan import scan_kernel
+from mlcore.graph.ops import indexing
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops import linalg, random, reduce, shape
 from mlcore.graph.ops import nn as nn_ops
@@ -65,7 +66,7 @@ def _(op, node):
     return lambda x, s: x.reshape(s.tolist())   # tolist: Python ints at once (3 us -> 0.6 us a call)
 
 
-@lower.register(shape.IncSubtensor)
+@lower.register(indexing.IncSubtensor)
 def _(op, node):
     def inc(x, y, *idx):
         key = xk.index_key(op.spec, idx)

@@ -13,11 +13,12 @@ from backends.base import Lowering
 from backends.linalg_kernels import from_triangle
 from backends.theano.reference import ReferenceOp
 from backends.theano.scan import scan_kernel
+from mlcore.graph.ops import indexing
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops import linalg, linalg_decompositions as decompositions, nlinalg, nn as nn_ops, random, shape
 from mlcore.graph.ops import slinalg
 from mlcore.graph.ops.scan import Scan
-from mlcore.graph.ops.shape import build_key
+from mlcore.graph.ops.indexing import build_key
 
 lower = Lowering("theano")
 
@@ -78,12 +79,12 @@ def _(op, node):
     return lambda x, s: pt.reshape(x, s, ndim=op.ndim)
 
 
-@lower.register(shape.Subtensor)
+@lower.register(indexing.Subtensor)
 def _(op, node):
     return lambda x, *idx: x[build_key(op.spec, idx)]
 
 
-@lower.register(shape.IncSubtensor)
+@lower.register(indexing.IncSubtensor)
 def _(op, node):
     update = pt.set_subtensor if op.set_instead_of_inc else pt.inc_subtensor   # inc accumulates repeats
 

@@ -5,7 +5,8 @@ from mlcore.graph.ops import along_axis
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops.common import normalize_axis
 from mlcore.graph.ops.extra_ops import dims
-from mlcore.graph.ops.shape import flatten, subtensor
+from mlcore.graph.ops.indexing import subtensor
+from mlcore.graph.ops.shape import flatten
 from mlcore.ops.core import as_tensor
 
 

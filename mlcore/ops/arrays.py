@@ -7,6 +7,7 @@ eye, tri, tile, repeat, squeeze, roll, diag...), the function here only passes K
 import numpy as np
 
 from mlcore import config
+from mlcore.graph.ops import indexing
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops import extra_ops
 from mlcore.graph.ops import shape as sh
@@ -167,7 +168,7 @@ def unstack(x, num=None, axis=0):
     num = x.type.shape[axis] if num is None else num
     if num is None:
         raise ValueError("unstack: the size of axis %d of %s is unknown; pass num=" % (axis, x.type))
-    return [sh.subtensor(x, (slice(None),) * axis + (i,)) for i in range(num)]
+    return [indexing.subtensor(x, (slice(None),) * axis + (i,)) for i in range(num)]
 
 
 def split(x, indices_or_sections, axis=0):
@@ -182,26 +183,26 @@ def split(x, indices_or_sections, axis=0):
         step = size // indices_or_sections
         indices_or_sections = list(range(step, size, step))
     bounds = [None] + list(indices_or_sections) + [None]
-    return [sh.subtensor(x, (slice(None),) * axis + (slice(lo, hi),)) for lo, hi in zip(bounds, bounds[1:])]
+    return [indexing.subtensor(x, (slice(None),) * axis + (slice(lo, hi),)) for lo, hi in zip(bounds, bounds[1:])]
 
 
 def take(x, indices, axis=None):
     """The entries of x at integer `indices` along axis (None: of x flattened)."""
     x, indices = as_tensor(x), as_tensor(indices)
     if axis is None:
-        return sh.subtensor(sh.flatten(x), indices)
-    return sh.subtensor(x, (slice(None),) * (axis % x.ndim) + (indices,))
+        return indexing.subtensor(sh.flatten(x), indices)
+    return indexing.subtensor(x, (slice(None),) * (axis % x.ndim) + (indices,))
 
 
 def get_item(x, key):
     """x[key], numpy's basic and advanced indexing."""
-    return sh.subtensor(as_tensor(x), key)
+    return indexing.subtensor(as_tensor(x), key)
 
 
 def flip(x, axis=None):
     x = as_tensor(x)
     axes = normalize_axis(axis, x.ndim, "flip")
-    return sh.subtensor(x, tuple(slice(None, None, -1) if d in axes else slice(None) for d in range(x.ndim)))
+    return indexing.subtensor(x, tuple(slice(None, None, -1) if d in axes else slice(None) for d in range(x.ndim)))
 
 
 def tile(x, repeats):

@@ -26,8 +26,9 @@ from mlcore.graph.ops.linalg import batched_dot, dot, gemm, matmul, outer, tenso
 from mlcore.graph.ops.reduce import argmax, argmin, prod, std, var  # noqa: F401
 from mlcore.graph.ops.reduce import max_ as max  # noqa: F401
 from mlcore.graph.ops.reduce import min_ as min  # noqa: F401
-from mlcore.graph.ops.shape import (alloc, arange, concatenate, dimshuffle, flatten, inc_subtensor,  # noqa: F401
-                                    ones, pad, reshape, set_subtensor, shape, transpose, zeros)
+from mlcore.graph.ops.indexing import inc_subtensor, set_subtensor  # noqa: F401
+from mlcore.graph.ops.shape import (alloc, arange, concatenate, dimshuffle, flatten, ones, pad, reshape,  # noqa: F401
+                                    shape, transpose, zeros)
 from mlcore.tensor import nlinalg, nnet, random, signal, slinalg  # noqa: F401
 from mlcore.tensor.nlinalg import extract_diag, trace  # noqa: F401
 

@@ -4,7 +4,8 @@ from mlcore.graph.basic import Apply, Op, TensorType
 from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.graph.ops.elemwise import zeros_like
 from mlcore.graph.ops.reduce import accumulator_dtype
-from mlcore.graph.ops.shape import arange, axis_or_flattened, dimshuffle, set_subtensor, shape
+from mlcore.graph.ops.indexing import set_subtensor
+from mlcore.graph.ops.shape import arange, axis_or_flattened, dimshuffle, shape
 
 
 class AlongOneAxis:

@@ -10,8 +10,9 @@ from mlcore.graph.ops.elemwise import (abs_, and_, cast, eq, ge, le, maximum, mi
                                        zeros_like)
 from mlcore.graph.ops.elemwise_math import invert, isinf, isnan
 from mlcore.graph.ops.reduce import max_, min_
-from mlcore.graph.ops.shape import (DimShuffle, alloc, arange, axis_or_flattened, concatenate, dimshuffle,
-                                    pad, pad_left, reshape, shape, subtensor)
+from mlcore.graph.ops.indexing import subtensor
+from mlcore.graph.ops.shape import (DimShuffle, alloc, arange, axis_or_flattened, concatenate,
+                                    dimshuffle, pad, pad_left, reshape, shape)
 
 
 def dims(x):

@@ -1,5 +1,5 @@
-"""Ops that move, select or reshape elements: dimshuffle, reshape, shape,
-indexing (basic and advanced), concatenate, pad, arange, alloc."""
+"""Ops that move or reshape elements, or make arrays: dimshuffle, reshape, shape, concatenate,
+pad, arange, alloc.  Indexing (basic and advanced) is in indexing.py."""
 import numpy as np
 
 from mlcore.graph.basic import Apply, Constant, Op, TensorType, Variable
@@ -153,216 +153,6 @@ def axis_or_flattened(x, axis, op="op"):
     return x, normalize_axis(axis, x.ndim, op)[0]
 
 
-# --- indexing ------------------------------------------------------------------------------------
-class Slot(tuple):
-    """Marks a place in an index spec filled by the op's k-th extra input."""
-
-    def __new__(cls, k):
-        return super().__new__(cls, ("$", k))
-
-    def __getnewargs__(self):
-        return (self[1],)           # unpickled as Slot(k), not Slot(("$", k))
-
-
-def _split_key(key):
-    """A Python index key -> (hashable spec, list of symbolic index inputs)."""
-    if not isinstance(key, tuple):
-        key = (key,)
-    spec, extra = [], []
-
-    def part(v):
-        if v is None or isinstance(v, (int, np.integer)) and not isinstance(v, bool):
-            return None if v is None else int(v)
-        var = as_tensor_variable(v)
-        if not var.dtype.startswith(("int", "uint")):
-            raise TypeError("Index %s must be integer, got %s" % (var, var.dtype))
-        extra.append(var)
-        return Slot(len(extra))
-
-    for k in key:
-        if k is Ellipsis:
-            spec.append("...")
-        elif isinstance(k, slice):
-            spec.append(("slice", part(k.start), part(k.stop), part(k.step)))
-        else:
-            spec.append(part(k))
-    return tuple(spec), extra
-
-
-def expand_spec(spec, ndim):
-    """Replace Ellipsis and pad with full slices so there is one entry per indexed dim."""
-    full = ("slice", None, None, None)
-    if "..." in spec:
-        i = spec.index("...")
-        spec = spec[:i] + (full,) * (ndim - len(spec) + 1) + spec[i + 1:]
-    if len(spec) > ndim:
-        raise IndexError("too many indices (%d) for a %d-d tensor" % (len(spec), ndim))
-    return spec + (full,) * (ndim - len(spec))
-
-
-def build_key(spec, index_values):
-    """The concrete key a backend uses: slots replaced by the runtime index values."""
-    def fill(v):
-        return index_values[v[1] - 1] if isinstance(v, tuple) and v and v[0] == "$" else v
-    return tuple(slice(fill(e[1]), fill(e[2]), fill(e[3])) if isinstance(e, tuple) and e[0] == "slice"
-                 else fill(e) for e in spec)
-
-
-def _is_slot(e):
-    return isinstance(e, tuple) and len(e) == 2 and e[0] == "$"
-
-
-def _static_len(dim, e):
-    if dim is None or any(_is_slot(v) for v in e[1:]):
-        return dim if e[1:] == (None, None, None) else None
-    return len(range(*slice(*e[1:]).indices(dim)))
-
-
-def index_shape(x_shape, spec, slot_types):
-    """Static output shape of x[key], following numpy's basic and advanced indexing rules."""
-    adv_pos, adv_shapes, out, first_adv = [], [], [], None
-    has_array = any(_is_slot(e) and slot_types[e[1] - 1].ndim > 0 for e in spec)
-    for i, (dim, e) in enumerate(zip(x_shape, spec)):
-        if isinstance(e, tuple) and e[0] == "slice":
-            out.append(_static_len(dim, e))
-        elif has_array:
-            shp = slot_types[e[1] - 1].shape if _is_slot(e) else ()
-            adv_pos.append(i)
-            adv_shapes.append(shp)
-            if first_adv is None:
-                first_adv = len(out)
-    if not adv_pos:
-        return tuple(out)
-    ndim = max(len(s) for s in adv_shapes)
-    padded = [(1,) * (ndim - len(s)) + tuple(s) for s in adv_shapes]
-    adv = []
-    for dims in zip(*padded):
-        known = {d for d in dims if d is not None and d != 1}
-        adv.append(known.pop() if known else (None if None in dims else 1))
-    contiguous = adv_pos == list(range(adv_pos[0], adv_pos[0] + len(adv_pos)))
-    where = first_adv if contiguous else 0
-    return tuple(out[:where]) + tuple(adv) + tuple(out[where:])
-
-
-class Subtensor(Op):
-    """x[key] for any mix of ints, slices and integer arrays (static or symbolic)."""
-    __props__ = ("spec",)
-
-    def __init__(self, spec):
-        self.spec = spec
-
-    def make_node(self, x, *indices):
-        x = as_tensor_variable(x)
-        indices = [as_tensor_variable(i) for i in indices]
-        shape = index_shape(x.type.shape, self.spec, [i.type for i in indices])
-        return Apply(self, [x] + indices, [TensorType(x.dtype, shape)])
-
-    def pullback(self, inputs, outputs, output_grads):
-        x, indices = inputs[0], inputs[1:]
-        gx = IncSubtensor(self.spec)(zeros(shape(x), x.dtype), output_grads[0], *indices)
-        return [gx] + [None] * len(indices)
-
-    def __str__(self):
-        return "Subtensor{%s}" % _spec_str(self.spec)
-
-
-class IncSubtensor(Op):
-    """x with y added at x[key] (or written there, when set_instead_of_inc), as a new tensor.
-    Repeated advanced indices accumulate, as np.add.at does."""
-    __props__ = ("spec", "set_instead_of_inc")
-
-    def __init__(self, spec, set_instead_of_inc=False):
-        self.spec = spec
-        self.set_instead_of_inc = set_instead_of_inc
-
-    def make_node(self, x, y, *indices):
-        x, y = as_tensor_variable(x), as_tensor_variable(y)
-        if common_dtype([x, y]) != x.dtype and not np.can_cast(y.dtype, x.dtype, "same_kind"):
-            raise TypeError("%s: cannot write %s values into a %s tensor" % (self, y.dtype, x.dtype))
-        y = with_dtype(y, x.dtype)     # y is written into x, so it takes x's dtype
-        indices = [as_tensor_variable(i) for i in indices]
-        return Apply(self, [x, y] + indices, [TensorType(x.dtype, x.type.shape)])
-
-    def pullback(self, inputs, outputs, output_grads):
-        y, indices = inputs[1], inputs[2:]
-        (g,) = output_grads
-        gx = IncSubtensor(self.spec, True)(g, 0.0, *indices) if self.set_instead_of_inc else g
-        from mlcore.graph.ops.elemwise import unbroadcast
-        gy = Subtensor(self.spec)(g, *indices)
-        gy = pad_left(gy, y.ndim) if gy.ndim < y.ndim else gy
-        if gy.ndim > y.ndim:
-            from mlcore.graph.ops.reduce import Sum
-            gy = Sum(tuple(range(gy.ndim - y.ndim)))(gy)
-        return [gx, unbroadcast(gy, y)] + [None] * len(indices)
-
-    def __str__(self):
-        return "%s{%s}" % ("SetSubtensor" if self.set_instead_of_inc else "IncSubtensor", _spec_str(self.spec))
-
-
-def _spec_str(spec):
-    def one(v):
-        return "i%d" % (v[1] - 1) if _is_slot(v) else ("" if v is None else str(v))
-    parts = []
-    for e in spec:
-        if isinstance(e, tuple) and e and e[0] == "slice":
-            parts.append(":".join(one(v) for v in e[1:]).rstrip(":") or ":")
-        else:
-            parts.append(one(e))
-    return ", ".join(parts)
-
-
-def subtensor(x, key):
-    x = as_tensor_variable(x)
-    if isinstance(key, tuple) and any(k is None for k in key) or key is None:
-        return _with_new_axes(x, key if isinstance(key, tuple) else (key,))
-    spec, extra = _split_key(key)
-    spec = expand_spec(spec, x.ndim)
-    if all(e == ("slice", None, None, None) for e in spec):
-        return x
-    return Subtensor(spec)(x, *extra)
-
-
-def _with_new_axes(x, key):
-    """x[key] where key holds None (numpy.newaxis) among ints and slices: x indexed without
-    them, then a DimShuffle putting the new dims where numpy does."""
-    if any(not (k is None or k is Ellipsis or isinstance(k, (slice, int, np.integer))
-                or isinstance(k, Variable) and k.ndim == 0) for k in key):
-        raise IndexError("None (numpy.newaxis) is supported among ints and slices only, got %r" % (key,))
-    covered = x.ndim - sum(k is not None and k is not Ellipsis for k in key)
-    entries = [e for k in key for e in ([slice(None)] * covered if k is Ellipsis else [k])]
-    indexed = subtensor(x, tuple(e for e in entries if e is not None))
-    order, kept = [], 0
-    for e in entries:
-        if e is None:
-            order.append("x")
-        elif isinstance(e, slice):
-            order.append(kept)
-            kept += 1
-    return DimShuffle(order + list(range(kept, indexed.ndim)))(indexed)
-
-
-def _inc_or_set(x, key, y, set_):
-    x = as_tensor_variable(x)
-    spec, extra = _split_key(key)
-    return IncSubtensor(expand_spec(spec, x.ndim), set_)(x, y, *extra)
-
-
-def inc_subtensor(target, y):
-    """Theano's inc_subtensor(x[key], y): x with y added at key."""
-    node = target.owner
-    if node is None or not isinstance(node.op, Subtensor):
-        raise TypeError("inc_subtensor expects an indexed tensor such as x[1:3], got %s" % (target,))
-    return IncSubtensor(node.op.spec)(node.inputs[0], y, *node.inputs[1:])
-
-
-def set_subtensor(target, y):
-    """Theano's set_subtensor(x[key], y): x with y written at key."""
-    node = target.owner
-    if node is None or not isinstance(node.op, Subtensor):
-        raise TypeError("set_subtensor expects an indexed tensor such as x[1:3], got %s" % (target,))
-    return IncSubtensor(node.op.spec, True)(node.inputs[0], y, *node.inputs[1:])
-
-
 # --- joining, padding, creating ------------------------------------------------------------------
 class Concatenate(Op):
     __props__ = ("axis",)
@@ -399,7 +189,7 @@ class Concatenate(Op):
             size = shape(x)[self.axis] if size is None else size
             stop = start + size
             key = (slice(None),) * self.axis + (slice(start, stop),)
-            grads.append(subtensor(g, key))
+            grads.append(g[key])
             start = stop
         return grads
 
@@ -437,7 +227,7 @@ class Pad(Op):
 
     def pullback(self, inputs, outputs, output_grads):
         key = tuple(slice(a, -b if b else None) for a, b in self.pad_width)
-        return [subtensor(output_grads[0], key)]
+        return [output_grads[0][key]]
 
 
 def pad(x, pad_width, value=0.0):

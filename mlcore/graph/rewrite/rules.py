@@ -13,7 +13,8 @@ from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops.linalg import Matmul, gemm
 from mlcore.graph.ops.nn import LogSoftmax, Softmax
 from mlcore.graph.ops.reduce import Max, Min, Prod, Sum
-from mlcore.graph.ops.shape import DimShuffle, IncSubtensor, Shape, Subtensor
+from mlcore.graph.ops.indexing import IncSubtensor, Subtensor
+from mlcore.graph.ops.shape import DimShuffle, Shape
 
 
 def op_of(var, cls):

@@ -3,7 +3,8 @@ from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.graph.ops.nn import Conv2D, log_softmax, softmax as _softmax
 from mlcore.graph.ops.reduce import sum_
-from mlcore.graph.ops.shape import arange, dimshuffle, shape, subtensor
+from mlcore.graph.ops.indexing import subtensor
+from mlcore.graph.ops.shape import arange, dimshuffle, shape
 
 sigmoid = ew.sigmoid
 softplus = ew.softplus
