@@ -4,7 +4,7 @@ Each function takes the array module `xp` (numpy, jax.numpy or pytensor.tensor),
 the backends differ only where their libraries truly differ (in-place updates,
 random numbers, convolution primitives, blocked evaluation).
 """
-from mlcore.graph.gradient import GradientBlock
+from mlcore.graph.gradient import GradientBlock, GradientClip
 from mlcore.graph.ops import indexing
 from mlcore.graph.ops import along_axis, elemwise as ew
 from mlcore.graph.ops import nn as nn_ops, reduce, shape
@@ -164,7 +164,7 @@ def register_common(lower, xp, elemwise):
     jax.numpy, pytensor.tensor); `elemwise(op)` is the backend's own elementwise kernel.
     A backend registering one of these Ops again afterwards replaces the shared kernel."""
     lower.register(ew.Elemwise)(lambda op, node: elemwise(op))
-    lower.register(GradientBlock)(lambda op, node: lambda x: x)
+    lower.register(GradientBlock, GradientClip)(lambda op, node: lambda x: x)
     lower.register(shape.Concatenate)(lambda op, node: lambda *xs: xp.concatenate(xs, axis=op.axis))
     lower.register(*REDUCTIONS)(lambda op, node: reduce_kernel(xp, op, REDUCTIONS[type(op)]))
     lower.register(nn_ops.Softmax)(lambda op, node: lambda x: softmax(xp, x, op.axis))

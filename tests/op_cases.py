@@ -15,7 +15,7 @@ from scipy import signal
 import mlcore.tensor as T
 from mlcore.graph import ops
 from mlcore.graph.basic import Variable
-from mlcore.graph.gradient import disconnected_grad, zero_grad
+from mlcore.graph.gradient import disconnected_grad, grad_clip, zero_grad
 from mlcore.graph.scan import scan
 from mlcore.ifelse import ifelse
 
@@ -422,11 +422,13 @@ CASES = [
                                          outputs_info=dict(initial=y0, taps=[-2, -1]))[0],
          lambda x, y0: _recurrence(x, y0, lambda x_t, y: np.tanh(x_t + y[-2]) * 0.5 + y[-1] * 0.25),
          (("normal", "ab"), ("unit", "2b")), rtol32=4e-6),
-    # the gradient of x * block(x) is block(x), not 2x: finite differences cannot check these
+    # the gradient of x * block(x) is block(x), not 2x, and grad_clip's is clipped: finite differences
+    # cannot check these
     Case("zero_grad", lambda x: x * zero_grad(x), np.square, (("normal", "ab"),)),
     Case("disconnected_grad", lambda x: x * disconnected_grad(x), np.square, (("normal", "ab"),)),
+    Case("grad_clip", lambda x: grad_clip(x, -0.5, 0.5) * 3.0, lambda x: x * 3.0, (("normal", "ab"),)),
 ]
-BLOCKED = {"zero_grad", "disconnected_grad"}
+BLOCKED = {"zero_grad", "disconnected_grad", "grad_clip"}
 
 
 def _eye(x):

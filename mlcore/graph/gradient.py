@@ -9,7 +9,7 @@ import numpy as np
 
 from mlcore.graph.basic import Apply, Op, Variable, toposort
 from mlcore.graph.ops.common import as_tensor_variable
-from mlcore.graph.ops.elemwise import add, ones_like, zeros_like
+from mlcore.graph.ops.elemwise import add, clip, ones_like, zeros_like
 
 
 class DisconnectedInputError(ValueError):
@@ -29,6 +29,28 @@ class GradientBlock(Op):
 
     def pullback(self, inputs, outputs, output_grads):
         return [zeros_like(inputs[0]) if self.mode == "zero" else None]
+
+
+class GradientClip(Op):
+    """The identity forward; backward, the gradient clipped to [lower, upper] (Theano's grad_clip)."""
+    __props__ = ("lower", "upper")
+
+    def __init__(self, lower, upper):
+        if lower > upper:
+            raise ValueError("grad_clip: lower_bound %r is above upper_bound %r" % (lower, upper))
+        self.lower, self.upper = float(lower), float(upper)
+
+    def make_node(self, x):
+        x = as_tensor_variable(x)
+        return Apply(self, [x], [x.type])
+
+    def pullback(self, inputs, outputs, output_grads):
+        return [clip(output_grads[0], self.lower, self.upper)]
+
+
+def grad_clip(x, lower_bound, upper_bound):
+    """x, whose gradient is clipped to [lower_bound, upper_bound] on its way back."""
+    return GradientClip(lower_bound, upper_bound)(x)
 
 
 def zero_grad(x):

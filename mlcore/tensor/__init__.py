@@ -7,6 +7,7 @@ from mlcore import config
 from mlcore.graph.basic import TensorType
 from mlcore.graph.gradient import (Lop, Rop, disconnected_grad, grad, hessian, jacobian,  # noqa: F401
                                    zero_grad)
+from mlcore.gradient import grad_clip, verify_grad  # noqa: F401
 from mlcore.graph.ops import as_tensor_variable, constant  # noqa: F401
 from mlcore.graph.ops import elemwise as _ew, reduce as _reduce, shape as _shape
 from mlcore.graph.ops.elemwise import Elemwise  # noqa: F401  (f.maker.fgraph's ops are checked against it)

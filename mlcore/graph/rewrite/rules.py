@@ -8,7 +8,7 @@ import numpy as np
 
 from mlcore.graph import ops
 from mlcore.graph.basic import Constant
-from mlcore.graph.gradient import GradientBlock
+from mlcore.graph.gradient import GradientBlock, GradientClip
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops.linalg import Matmul, gemm
 from mlcore.graph.ops.nn import LogSoftmax, Softmax
@@ -93,8 +93,8 @@ def useless_cast(node):
 
 
 def remove_gradient_blocks(node):
-    """zero_grad / disconnected_grad matter only to grad(); compiled graphs drop them."""
-    return [node.inputs[0]] if type(node.op) is GradientBlock else None
+    """zero_grad / disconnected_grad / grad_clip matter only to grad(); compiled graphs drop them."""
+    return [node.inputs[0]] if type(node.op) in (GradientBlock, GradientClip) else None
 
 
 def static_shape_entry(node):
