@@ -1,4 +1,5 @@
 """Keras 3 callbacks: hooks into fit/evaluate/predict, driven by CallbackList."""
+from mlcore.callbacks.backup_and_restore import BackupAndRestore
 from mlcore.callbacks.callback import Callback
 from mlcore.callbacks.callback_list import CallbackList
 from mlcore.callbacks.csv_logger import CSVLogger
@@ -12,6 +13,7 @@ from mlcore.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
 from mlcore.callbacks.terminate_on_nan import TerminateOnNaN
 
 __all__ = [
+    "BackupAndRestore",
     "Callback",
     "CallbackList",
     "CSVLogger",

@@ -101,6 +101,7 @@ class Trainer:
             steps=data.steps)
         self.stop_training = False
         cbks.on_train_begin()
+        initial_epoch = self.__dict__.pop("_initial_epoch", None) or initial_epoch   # BackupAndRestore's
         logs = {}
         for epoch in range(initial_epoch, epochs):
             cbks.on_epoch_begin(epoch)

@@ -42,7 +42,7 @@ def save_archive(model, filepath, include_optimizer=True):
         write_weights_h5(weights, model)
         optimizer = getattr(model, "optimizer", None)
         if include_optimizer and optimizer is not None:
-            _write_optimizer_state(weights, optimizer)
+            write_optimizer_state(weights, optimizer)
         archive_path = os.path.join(scratch, os.path.basename(target))
         with open(archive_path, "xb") as handle:
             with zipfile.ZipFile(handle, "w") as archive:
@@ -53,7 +53,8 @@ def save_archive(model, filepath, include_optimizer=True):
         os.replace(archive_path, target)
 
 
-def _write_optimizer_state(weights_path, optimizer):
+def write_optimizer_state(weights_path, optimizer):
+    """The optimizer's variables into a weights file, under optimizer/vars as Keras stores them."""
     with h5py.File(weights_path, "a") as f:
         group = f.create_group(OPTIMIZER_VARS)
         group.attrs["name"] = optimizer.name
@@ -75,7 +76,7 @@ def load_archive(filepath, custom_objects=None, compile=True, safe_mode=True):
     compile_config = config.get("compile_config")
     if compile and compile_config:
         model.compile(**mlcore_compile_arguments(compile_config, custom_objects))
-        _restore_optimizer_state(model, weights, path)
+        restore_optimizer_state(model, io.BytesIO(weights), path)
     return model
 
 
@@ -91,10 +92,11 @@ def _read_members(path, *names):
         return [archive.read(name) for name in names]
 
 
-def _restore_optimizer_state(model, weights, path):
-    """Sets the optimizer's variables from the archive, if it stores as many as the optimizer has once built
-    for the model's weights (otherwise warns and keeps them, as Keras does)."""
-    with h5py.File(io.BytesIO(weights), "r") as f:
+def restore_optimizer_state(model, weights, path):
+    """Sets the optimizer's variables from a weights file (a path, or a file object such as an archive
+    member's bytes), if it stores as many as the optimizer has once built for the model's weights
+    (otherwise warns and keeps them, as Keras does); path names the file in the warning."""
+    with h5py.File(weights, "r") as f:
         if OPTIMIZER_VARS not in f:
             return
         group = child_group(f, OPTIMIZER_VARS, h5py.Group)
