@@ -299,3 +299,15 @@ def test_pop_of_an_empty_sequential_raises_kerass_errors():
     assert isinstance(model.pop(), layers.Dense) and model.layers == []
     with pytest.raises(IndexError):
         model.pop()
+
+
+def test_get_metrics_result_and_reset_metrics_as_keras(rng):
+    model = Sequential([layers.Input((3,)), layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="sgd", loss="binary_crossentropy", metrics=["accuracy"])
+    x = rng.normal(size=(20, 3)).astype("float32")
+    y = (x[:, 0] > 0).astype("float32")
+    assert model.evaluate(x, y, verbose=0, return_dict=True) == model.get_metrics_result()
+    model.reset_metrics()
+    assert model.get_metrics_result() == {"accuracy": 0.0, "loss": 0.0}
+    with pytest.raises(RuntimeError, match="compile"):
+        Sequential([layers.Input((3,)), layers.Dense(1)]).get_metrics_result()

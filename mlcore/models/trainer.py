@@ -267,6 +267,16 @@ class Trainer:
     def metrics_names(self):
         return list(self._steps.logs().keys()) if self.compiled else []
 
+    def get_metrics_result(self):
+        """The loss and metrics as the last fit, evaluate or train/test_on_batch left them (Keras's)."""
+        self._require_compiled("get_metrics_result()")
+        return self._results(self._steps.logs(), return_dict=True)
+
+    def reset_metrics(self):
+        """Zero the loss means and the metrics' state (Keras's reset_metrics)."""
+        if self.compiled:
+            self._steps.reset_metrics()
+
     # --- weights files ---------------------------------------------------------------------------
     def save_weights(self, filepath, overwrite=True):
         from mlcore.saving import save_weights
