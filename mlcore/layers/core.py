@@ -7,8 +7,8 @@ import numpy as np
 
 from mlcore import activations, config
 from mlcore.graph import ops
-from mlcore.graph.ops.random import RandomStreams
 from mlcore.layers.base import KernelBiasOptions, Layer
+from mlcore.utils.rng import layer_streams
 
 
 def _pop_aliases(kwargs, aliases):
@@ -80,6 +80,14 @@ class Activation(Layer):
         return {**super().get_config(), "activation": activations.serialize(self.activation)}
 
 
+def noise_shape_of(inputs, noise_shape):
+    """The shape of a noise sample for inputs: theirs, or noise_shape's (None: the input's size there);
+    a 1 there is a broadcastable dim, so one draw applies along all of that axis."""
+    if noise_shape is None:
+        return inputs.shape
+    return [inputs.shape[i] if d is None else d for i, d in enumerate(noise_shape)]
+
+
 class Dropout(Layer):
     """Zeroes a fraction `rate` of the inputs during training and scales the rest by 1/(1-rate)."""
     rowwise = True
@@ -92,16 +100,18 @@ class Dropout(Layer):
         self.rate = float(rate)
         self.noise_shape = noise_shape
         self.seed = seed
-        from mlcore.utils.rng import get_generator
-        self.streams = RandomStreams(seed if seed is not None else int(get_generator().integers(2 ** 31)))
+        self.streams = layer_streams(seed)
 
     def call(self, inputs, training=None):
         if not training or self.rate == 0:
             return inputs
-        shape = inputs.shape if self.noise_shape is None else \
-            [inputs.shape[i] if d is None else d for i, d in enumerate(self.noise_shape)]
-        keep = self.streams.binomial(shape, p=1.0 - self.rate, dtype=inputs.dtype)
+        keep = self.streams.binomial(noise_shape_of(inputs, self._noise_shape()), p=1.0 - self.rate,
+                                     dtype=inputs.dtype)
         return inputs * keep / (1.0 - self.rate)
+
+    def _noise_shape(self):
+        """The axes along which one keep-or-drop is shared (1) or drawn anew (None); subclasses choose."""
+        return self.noise_shape
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "noise_shape": self.noise_shape, "seed": self.seed}

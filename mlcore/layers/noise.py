@@ -8,25 +8,10 @@ import math
 
 from mlcore import ops
 from mlcore.activations import _SELU_ALPHA, _SELU_SCALE
-from mlcore.graph.ops.random import RandomStreams
 from mlcore.layers.base import Layer
 from mlcore.layers.convolutional import check_rank, pop_keras1, standardize_data_format
-from mlcore.layers.core import Dropout
-
-def seeded_streams(seed):
-    """Random streams from the layer's seed, or from mlcore's generator (set_random_seed) without one."""
-    from mlcore.utils.rng import get_generator
-    return RandomStreams(seed if seed is not None else int(get_generator().integers(2 ** 31)))
-
-
-def broadcast_draw(draw, inputs, noise_shape):
-    """draw(shape) of inputs' shape, or of noise_shape (None: the input's dim there): a noise_shape 1 is
-    a broadcastable axis of the sample, so the same number applies along all of the input's axis."""
-    if noise_shape is None:
-        return draw(inputs.shape)
-    kept = [i for i, d in enumerate(noise_shape) if d != 1]
-    sample = draw([inputs.shape[i] if noise_shape[i] is None else noise_shape[i] for i in kept])
-    return ops.dimshuffle(sample, [kept.index(i) if i in kept else "x" for i in range(inputs.ndim)])
+from mlcore.layers.core import Dropout, noise_shape_of
+from mlcore.utils.rng import layer_streams
 
 
 def check_unit_interval(value, name):
@@ -44,7 +29,7 @@ class GaussianNoise(Layer):
         super().__init__(**kwargs)
         self.stddev = check_unit_interval(stddev, "stddev")
         self.seed = seed
-        self.streams = seeded_streams(seed)
+        self.streams = layer_streams(seed)
 
     def call(self, inputs, training=None):
         if not training or self.stddev == 0:
@@ -64,7 +49,7 @@ class GaussianDropout(Layer):
         super().__init__(**kwargs)
         self.rate = check_unit_interval(rate, "rate")
         self.seed = seed
-        self.streams = seeded_streams(seed)
+        self.streams = layer_streams(seed)
 
     def call(self, inputs, training=None):
         if not training or self.rate == 0:
@@ -86,13 +71,12 @@ class AlphaDropout(Layer):
         self.rate = check_unit_interval(rate, "rate")
         self.noise_shape = None if noise_shape is None else tuple(noise_shape)
         self.seed = seed
-        self.streams = seeded_streams(seed)
+        self.streams = layer_streams(seed)
 
     def call(self, inputs, training=None):
         if not training or self.rate == 0:
             return inputs
-        uniform = broadcast_draw(lambda shape: self.streams.uniform(shape, dtype=inputs.dtype), inputs,
-                                 self.noise_shape)
+        uniform = self.streams.uniform(noise_shape_of(inputs, self.noise_shape), dtype=inputs.dtype)
         kept = ops.cast(ops.greater_equal(uniform, self.rate), inputs.dtype)
         alpha_p = -_SELU_ALPHA * _SELU_SCALE
         a = ((1 - self.rate) * (1 + self.rate * alpha_p ** 2)) ** -0.5
@@ -115,11 +99,10 @@ class _SpatialDropout(Dropout):
 
     def call(self, inputs, training=None):
         check_rank(self, inputs.type.shape, self.rank)
-        if not training or self.rate == 0:
-            return inputs
-        keep = broadcast_draw(lambda shape: self.streams.binomial(shape, p=1.0 - self.rate, dtype=inputs.dtype),
-                              inputs, self.spatial_noise_shape)
-        return inputs * keep / (1.0 - self.rate)
+        return super().call(inputs, training)
+
+    def _noise_shape(self):
+        return self.spatial_noise_shape
 
     def get_config(self):
         """Keras's keys only (its spatial dropouts take no trainable= or noise_shape=)."""

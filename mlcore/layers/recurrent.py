@@ -12,10 +12,10 @@ import numpy as np
 from mlcore import activations, constraints, initializers, regularizers
 from mlcore.graph import ops
 from mlcore.graph.ops.common import as_tensor_variable
-from mlcore.graph.ops.random import RandomStreams
 from mlcore.graph.scan import scan
 from mlcore.layers.base import KernelBiasOptions, Layer
 from mlcore.layers.convolutional import check_rank
+from mlcore.utils.rng import layer_streams
 
 # The options every built-in cell has, by their Keras names (the layers read them through their cell).
 CELL_OPTIONS = ("units", "activation", "use_bias", "kernel_initializer", "recurrent_initializer",
@@ -66,8 +66,7 @@ class RecurrentCell(KernelBiasOptions, Layer):
         # Keras's implementation 1, which recurrent dropout forces, draws a dropout mask per gate.
         self.implementation = 1 if self.recurrent_dropout else implementation
         self.seed = seed
-        from mlcore.utils.rng import get_generator
-        self.streams = RandomStreams(seed if seed is not None else int(get_generator().integers(2 ** 31)))
+        self.streams = layer_streams(seed)
         self.state_size = self.units
         self.output_size = self.units
 

@@ -24,3 +24,10 @@ def set_random_seed(seed):
 def get_generator():
     """The numpy Generator that unseeded initializers and layers draw from."""
     return _generator
+
+
+def layer_streams(seed=None):
+    """Random streams for a layer's draws (Dropout, noise, an RNN's dropout masks): from its seed,
+    or from get_generator() without one, so that set_random_seed makes them reproducible."""
+    from mlcore.graph.ops.random import RandomStreams
+    return RandomStreams(seed if seed is not None else int(get_generator().integers(2 ** 31)))
