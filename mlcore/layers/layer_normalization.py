@@ -1,7 +1,8 @@
 """Normalizations of each sample on its own, the same in training and inference: LayerNormalization (mean 0,
 variance 1 over some axes, then a learned scale and offset) and UnitNormalization (L2 norm 1)."""
-from mlcore import constraints, initializers, ops, regularizers
+from mlcore import ops
 from mlcore.layers.base import Layer
+from mlcore.layers.normalization import ScaleOffsetOptions
 
 
 def standardize_axes(axis, message):
@@ -24,7 +25,7 @@ def _as_list(axis):
     return axis if isinstance(axis, list) else [axis]
 
 
-class LayerNormalization(Layer):
+class LayerNormalization(ScaleOffsetOptions, Layer):
     """(x - mean) / sqrt(variance + epsilon) * gamma + beta, the statistics of each sample over `axis`
     (an int or a list), gamma and beta of the shape of those axes (taken in sorted order, as Keras)."""
 
@@ -35,13 +36,8 @@ class LayerNormalization(Layer):
         self.axis = standardize_axes(axis, "Expected an int or a list/tuple of ints for the argument 'axis', "
                                            "but received: %r")
         self.epsilon = epsilon
-        self.center, self.scale = center, scale
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
-        self.beta_regularizer = regularizers.get(beta_regularizer)
-        self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.beta_constraint = constraints.get(beta_constraint)
-        self.gamma_constraint = constraints.get(gamma_constraint)
+        self.set_scale_offset_options(center, scale, beta_initializer, gamma_initializer, beta_regularizer,
+                                      gamma_regularizer, beta_constraint, gamma_constraint)
 
     def build(self, input_shape):
         axes = sorted(_as_list(self.axis))
@@ -51,10 +47,7 @@ class LayerNormalization(Layer):
             raise ValueError("LayerNormalization '%s': the dims it normalizes over (axis=%s) must be known; got "
                              "input shape %s" % (self.name, self.axis, tuple(input_shape)))
         self.rowwise = all(axis % len(input_shape) for axis in axes)     # not over the batch
-        self.gamma = self.add_weight(shape, self.gamma_initializer, regularizer=self.gamma_regularizer,
-                                     constraint=self.gamma_constraint, name="gamma") if self.scale else None
-        self.beta = self.add_weight(shape, self.beta_initializer, regularizer=self.beta_regularizer,
-                                    constraint=self.beta_constraint, name="beta") if self.center else None
+        self.add_scale_and_offset(shape)
         self.built = True
 
     def _broadcast(self, weight, shape):
@@ -76,13 +69,7 @@ class LayerNormalization(Layer):
         return outputs
 
     def get_config(self):
-        return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon, "center": self.center,
-                "scale": self.scale, "beta_initializer": initializers.serialize(self.beta_initializer),
-                "gamma_initializer": initializers.serialize(self.gamma_initializer),
-                "beta_regularizer": regularizers.serialize(self.beta_regularizer),
-                "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
-                "beta_constraint": constraints.serialize(self.beta_constraint),
-                "gamma_constraint": constraints.serialize(self.gamma_constraint)}
+        return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon, **self.scale_offset_config()}
 
 
 class UnitNormalization(Layer):

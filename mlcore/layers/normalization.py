@@ -4,7 +4,38 @@ from mlcore.graph import ops
 from mlcore.layers.base import Layer
 
 
-class BatchNormalization(Layer):
+class ScaleOffsetOptions:
+    """The learned scale (gamma) and offset (beta) of a normalization layer (BatchNormalization,
+    LayerNormalization), in one place so that both read, build and save them alike."""
+
+    def set_scale_offset_options(self, center, scale, beta_initializer, gamma_initializer, beta_regularizer,
+                                 gamma_regularizer, beta_constraint, gamma_constraint):
+        self.center, self.scale = center, scale
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
+
+    def add_scale_and_offset(self, shape):
+        """gamma with scale=True, beta with center=True, each of this shape (else None)."""
+        self.gamma = self.add_weight(shape, self.gamma_initializer, regularizer=self.gamma_regularizer,
+                                     constraint=self.gamma_constraint, name="gamma") if self.scale else None
+        self.beta = self.add_weight(shape, self.beta_initializer, regularizer=self.beta_regularizer,
+                                    constraint=self.beta_constraint, name="beta") if self.center else None
+
+    def scale_offset_config(self):
+        return {"center": self.center, "scale": self.scale,
+                "beta_initializer": initializers.serialize(self.beta_initializer),
+                "gamma_initializer": initializers.serialize(self.gamma_initializer),
+                "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+                "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+                "beta_constraint": constraints.serialize(self.beta_constraint),
+                "gamma_constraint": constraints.serialize(self.gamma_constraint)}
+
+
+class BatchNormalization(ScaleOffsetOptions, Layer):
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones", moving_mean_initializer="zeros",
                  moving_variance_initializer="ones", beta_regularizer=None, gamma_regularizer=None,
@@ -13,15 +44,10 @@ class BatchNormalization(Layer):
         self.axis = axis
         self.momentum = float(momentum)
         self.epsilon = float(epsilon)
-        self.center, self.scale = center, scale
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.set_scale_offset_options(center, scale, beta_initializer, gamma_initializer, beta_regularizer,
+                                      gamma_regularizer, beta_constraint, gamma_constraint)
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
-        self.beta_regularizer = regularizers.get(beta_regularizer)
-        self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.beta_constraint = constraints.get(beta_constraint)
-        self.gamma_constraint = constraints.get(gamma_constraint)
 
     def build(self, input_shape):
         axis = self.axis % len(input_shape)
@@ -29,10 +55,7 @@ class BatchNormalization(Layer):
         if dim is None:
             raise ValueError("BatchNormalization '%s': axis %d of input %s must be known"
                              % (self.name, self.axis, input_shape))
-        self.gamma = self.add_weight((dim,), self.gamma_initializer, regularizer=self.gamma_regularizer,
-                                     constraint=self.gamma_constraint, name="gamma") if self.scale else None
-        self.beta = self.add_weight((dim,), self.beta_initializer, regularizer=self.beta_regularizer,
-                                    constraint=self.beta_constraint, name="beta") if self.center else None
+        self.add_scale_and_offset((dim,))
         self.moving_mean = self.add_weight((dim,), self.moving_mean_initializer, trainable=False,
                                            name="moving_mean")
         self.moving_variance = self.add_weight((dim,), self.moving_variance_initializer, trainable=False,
@@ -66,12 +89,6 @@ class BatchNormalization(Layer):
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
-                "center": self.center, "scale": self.scale,
-                "beta_initializer": initializers.serialize(self.beta_initializer),
-                "gamma_initializer": initializers.serialize(self.gamma_initializer),
+                **self.scale_offset_config(),
                 "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
-                "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer),
-                "beta_regularizer": regularizers.serialize(self.beta_regularizer),
-                "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
-                "beta_constraint": constraints.serialize(self.beta_constraint),
-                "gamma_constraint": constraints.serialize(self.gamma_constraint)}
+                "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer)}
