@@ -6,12 +6,12 @@ one draws from mlcore.utils.rng's generator, so set_random_seed() makes model
 construction reproducible.
 """
 import math
-import re
 
 import numpy as np
 
 from mlcore import config
 from mlcore.utils import rng
+from mlcore.utils.naming import to_snake_case
 from mlcore.utils.registry import ObjectRegistry
 
 
@@ -224,15 +224,10 @@ class Orthogonal(RandomInitializer):
         return {**super().get_config(), "gain": self.gain}
 
 
-def _snake_case(name):
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
 _CLASSES = (Zeros, Ones, Constant, Identity, RandomNormal, TruncatedNormal, RandomUniform, VarianceScaling,
             GlorotUniform, GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal, Orthogonal)
 ALL_OBJECTS_DICT = {cls.__name__: cls for cls in _CLASSES}
-ALL_OBJECTS_DICT.update({_snake_case(cls.__name__): cls for cls in _CLASSES})
+ALL_OBJECTS_DICT.update({to_snake_case(cls.__name__): cls for cls in _CLASSES})
 # Keras 1/2 names, with their old meaning (uniform/normal were +-0.05 and std 0.05, as these defaults)
 ALL_OBJECTS_DICT.update({"zero": Zeros, "one": Ones, "uniform": RandomUniform, "normal": RandomNormal,
                          "IdentityInitializer": Identity, "OrthogonalInitializer": Orthogonal})

@@ -61,7 +61,8 @@ def disconnected_grad(x):
     return GradientBlock("disconnected")(x)
 
 
-def _is_float(var):
+def is_float(var):
+    """Whether gradients flow through var (float or complex dtypes; ints and bools get none)."""
     return np.dtype(var.dtype).kind in "fc"
 
 
@@ -78,7 +79,7 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_g
     for w in wrt:
         if not isinstance(w, Variable):
             raise TypeError("grad: wrt must hold symbolic variables, got %r" % (w,))
-        if not _is_float(w):
+        if not is_float(w):
             raise TypeError("grad: cannot differentiate with respect to %s of integer dtype %s; "
                             "only float variables have gradients" % (w, w.dtype))
     seeds = dict(known_grads or {})
@@ -86,7 +87,7 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_g
         cost = as_tensor_variable(cost)
         if cost.ndim != 0:
             raise TypeError("grad: cost must be a scalar, got %s (take .sum() or .mean() first)" % (cost.type,))
-        if not _is_float(cost):
+        if not is_float(cost):
             raise TypeError("grad: cost %s has integer dtype %s" % (cost, cost.dtype))
         seeds[_stabilized(cost, list(wrt) + list(consider_constant or ()) + list(seeds))] = ones_like(cost)
     grads = _backpropagate(seeds, wrt, consider_constant or ())
@@ -223,10 +224,10 @@ def _backpropagate(seeds, wrt, constants):
         out_grads = [total(o) for o in node.outputs]
         if all(g is None for g in out_grads):
             continue
-        out_grads = [zeros_like(o) if g is None and _is_float(o) else g for o, g in zip(node.outputs, out_grads)]
+        out_grads = [zeros_like(o) if g is None and is_float(o) else g for o, g in zip(node.outputs, out_grads)]
         in_grads = node.op.pullback(node.inputs, node.outputs, out_grads)
         for inp, g in zip(node.inputs, in_grads):
-            if g is None or id(inp) not in reaches or id(inp) in blockers or not _is_float(inp):
+            if g is None or id(inp) not in reaches or id(inp) in blockers or not is_float(inp):
                 continue
             if g.type.shape != inp.type.shape and all(s is not None for s in g.type.shape + inp.type.shape):
                 raise AssertionError("%s's pullback gave shape %s for input %s" % (node.op, g.type, inp.type))

@@ -6,7 +6,6 @@ records a Node (layer, inputs, outputs), from which a functional Model later
 finds its layers.  Called on numpy arrays, it compiles and runs at once.
 """
 import inspect
-import re
 from contextlib import contextmanager, nullcontext
 
 import numpy as np
@@ -14,6 +13,7 @@ import numpy as np
 from mlcore import config, constraints, initializers, regularizers
 from mlcore.graph.basic import SharedVariable, Variable
 from mlcore.layers.tracking import held_layers, inherited_training, training_scope
+from mlcore.utils.naming import to_snake_case
 
 _name_counts = {}
 _update_collectors = []
@@ -29,12 +29,6 @@ def unique_name(base):
     count = _name_counts.get(base, 0)
     _name_counts[base] = count + 1
     return base if count == 0 else "%s_%d" % (base, count)
-
-
-def snake_case(name):
-    """Keras's rule: Conv2D -> conv2d, MaxPooling2D -> max_pooling2d, BatchNormalization -> batch_normalization."""
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 class Weight(SharedVariable):
@@ -172,7 +166,7 @@ class Layer:
                  batch_input_shape=None, batch_size=None, **kwargs):
         if kwargs:
             raise TypeError("%s got unexpected keyword argument(s) %s" % (type(self).__name__, sorted(kwargs)))
-        self.name = name or unique_name(snake_case(type(self).__name__))
+        self.name = name or unique_name(to_snake_case(type(self).__name__))
         self.trainable = trainable
         self.dtype = dtype or config.floatx()
         self.built = False

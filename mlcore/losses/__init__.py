@@ -7,7 +7,7 @@ from mlcore.losses.classes import (REDUCTIONS, BinaryCrossentropy, CategoricalCr
                                    Loss, LossFunctionWrapper, MeanAbsoluteError, MeanAbsolutePercentageError,
                                    MeanSquaredError, MeanSquaredLogarithmicError, Poisson,
                                    SparseCategoricalCrossentropy, SquaredHinge, apply_mask,
-                                   reduce_weighted_values, to_snake_case)
+                                   reduce_weighted_values)
 from mlcore.losses.functions import (accepts_arrays, binary_crossentropy, cast_to_pred_dtype,  # noqa: F401
                                      categorical_crossentropy, categorical_hinge, cosine_similarity,
                                      divide_no_nan, hinge, huber, kl_divergence, l2_normalize, log_cosh,

@@ -1,7 +1,5 @@
 """Keras's Loss classes: a loss function's per-sample values weighted (sample weights, masks) and
 reduced to the scalar the optimizer minimises."""
-import re
-
 from mlcore import config, losses
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops.common import as_tensor_variable
@@ -14,11 +12,7 @@ from mlcore.losses.functions import (accepts_arrays, binary_crossentropy, catego
                                      mean_squared_logarithmic_error, poisson,
                                      sparse_categorical_crossentropy, squared_hinge,
                                      squeeze_or_expand_to_same_rank)
-
-
-def to_snake_case(name):
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+from mlcore.utils.naming import to_snake_case
 
 
 REDUCTIONS = ("sum_over_batch_size", "sum", None, "none", "mean", "mean_with_sample_weight")

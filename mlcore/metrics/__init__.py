@@ -4,7 +4,6 @@ test steps and reset between epochs; the mean-style metrics (mean_metrics.py), t
 ones (confusion_metrics.py), and lookup by name, class or config (here)."""
 from mlcore import losses
 from mlcore.metrics.base import Metric, MetricVariable  # noqa: F401
-from mlcore.saving.object_registration import known_custom_objects
 from mlcore.metrics.confusion_metrics import (AUC, FalseNegatives, FalsePositives, Precision, Recall,  # noqa: F401
                                               TrueNegatives, TruePositives)
 from mlcore.metrics.mean_metrics import (Accuracy, BinaryAccuracy, BinaryCrossentropy,  # noqa: F401
@@ -22,6 +21,8 @@ from mlcore.metrics.mean_metrics import (Accuracy, BinaryAccuracy, BinaryCrossen
                                          reduce_to_samplewise_values, sparse_categorical_accuracy,
                                          sparse_categorical_crossentropy, sparse_top_k_categorical_accuracy,
                                          squared_hinge, top_k_categorical_accuracy)
+from mlcore.saving.object_registration import known_custom_objects
+from mlcore.utils.naming import to_snake_case
 
 
 # --- lookup --------------------------------------------------------------------------------------
@@ -32,7 +33,7 @@ _CLASSES = (Metric, Mean, Sum, MeanMetricWrapper, Accuracy, BinaryAccuracy, Cate
             BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy, TruePositives,
             FalsePositives, TrueNegatives, FalseNegatives, Precision, Recall, AUC)
 ALL_OBJECTS_DICT = {cls.__name__: cls for cls in _CLASSES}
-ALL_OBJECTS_DICT.update({losses.to_snake_case(cls.__name__): cls for cls in _CLASSES})
+ALL_OBJECTS_DICT.update({to_snake_case(cls.__name__): cls for cls in _CLASSES})
 for _alias, _cls in (("bce", BinaryCrossentropy), ("mse", MeanSquaredError), ("mae", MeanAbsoluteError),
                      ("mape", MeanAbsolutePercentageError), ("msle", MeanSquaredLogarithmicError)):
     ALL_OBJECTS_DICT[_alias] = ALL_OBJECTS_DICT[_alias.upper()] = _cls
@@ -69,7 +70,7 @@ def get(identifier, loss=None, y_true=None, y_pred=None):
     else:
         metric = get(identifier)
     name = identifier if isinstance(identifier, str) else getattr(metric, "name", None) or \
-        losses.to_snake_case(getattr(metric, "__name__", type(metric).__name__))
+        to_snake_case(getattr(metric, "__name__", type(metric).__name__))
     if not isinstance(metric, Metric):
         metric = MeanMetricWrapper(metric)
     metric.name = name

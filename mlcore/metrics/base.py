@@ -14,12 +14,13 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from mlcore import config, initializers, losses
+from mlcore import config, initializers
 from mlcore.graph.basic import Constant, SharedVariable, TensorType, Variable, clone, graph_inputs
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.layers.base import Weight, unique_name
 from mlcore.ops.eager import evaluate
+from mlcore.utils.naming import to_snake_case
 
 _traces = []
 
@@ -94,7 +95,7 @@ class Metric:
     (a scalar, or a dict of scalars).  reset_state() zeroes every variable unless overridden."""
 
     def __init__(self, dtype=None, name=None):       # Keras 3's order
-        self.name = name or unique_name(losses.to_snake_case(type(self).__name__))
+        self.name = name or unique_name(to_snake_case(type(self).__name__))
         self._dtype = dtype or config.floatx()
         self._variables = []
         self._compiled = {}

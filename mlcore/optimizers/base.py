@@ -21,11 +21,7 @@ from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops.reduce import sum_
 from mlcore.optimizers import schedules
 from mlcore.optimizers.schedules import LearningRateSchedule
-
-
-def _snake_case(name):
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+from mlcore.utils.naming import to_snake_case
 
 
 class Optimizer:
@@ -47,7 +43,7 @@ class Optimizer:
         if gradient_accumulation_steps is not None and gradient_accumulation_steps < 2:
             raise ValueError("`gradient_accumulation_steps` must be an integer >= 2. Received: "
                              "gradient_accumulation_steps=%s" % gradient_accumulation_steps)
-        self.name = name or _snake_case(type(self).__name__)
+        self.name = name or to_snake_case(type(self).__name__)
         self.weight_decay, self.clipnorm, self.clipvalue = weight_decay, clipnorm, clipvalue
         self.global_clipnorm, self.use_ema, self.ema_momentum = global_clipnorm, use_ema, ema_momentum
         self.ema_overwrite_frequency, self.loss_scale_factor = ema_overwrite_frequency, loss_scale_factor

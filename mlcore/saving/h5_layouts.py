@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 import h5py
 import numpy as np
 
+from mlcore.utils.naming import to_snake_case
+
 LEGACY, PARAMS, NATIVE = "legacy", "params", "native"
 HDF5_OBJECT_HEADER_LIMIT = 64512
 # The backend tag mlcore writes: mlcore's kernels are always cross-correlation kernels, so it must not say
@@ -228,9 +230,7 @@ def _native_class_name(layer):
 
 
 def _snake_case(name):
-    name = re.sub(r"\W+", "", name)
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+    return to_snake_case(re.sub(r"\W+", "", name))
 
 
 def write_legacy_h5(filepath, model):

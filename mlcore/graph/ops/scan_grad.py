@@ -9,18 +9,12 @@ window of pending gradients, as many rows as its taps reach back: row l holds wh
 step t - window + 1 + l has received so far, the last row step t's own.  After step 0 the
 window holds the gradients of the initial values.
 """
-import numpy as np
-
 from mlcore.graph.basic import TensorType
 from mlcore.graph.fgraph import FunctionGraph
-from mlcore.graph.gradient import backpropagate
+from mlcore.graph.gradient import backpropagate, is_float
 from mlcore.graph.ops.elemwise import cast, lt, minimum, switch, zeros_like
 from mlcore.graph.ops.scan import apply_scan
 from mlcore.graph.ops.shape import concatenate, dimshuffle, stack
-
-
-def _is_float(var):
-    return np.dtype(var.dtype).kind in "fc"
 
 
 def _row_of(var, name):
@@ -43,7 +37,7 @@ class BackwardStep:
         self.forward_slots, self.invariants = step.inputs[:op.n_slots], step.inputs[op.n_slots:]
         self.grad_slots = {j: _row_of(g, "g%d" % j) for j, g in enumerate(output_grads) if g is not None}
         self.windows = {j: TensorType(outputs[j].dtype, (op.window(j),) + outputs[j].type.shape[1:])("window%d" % j)
-                        for j in op.recurrent if _is_float(outputs[j])}
+                        for j in op.recurrent if is_float(outputs[j])}
         self.grads = self._pull_back()
         self.sequences = [i for i, s in enumerate(self.forward_slots[:op.n_sequences]) if s in self.grads]
         self.connected = [m for m, v in enumerate(self.invariants) if v in self.grads]
@@ -62,7 +56,7 @@ class BackwardStep:
         for j, g in list(self.grad_slots.items()) + [(j, w[-1]) for j, w in self.windows.items()]:
             y = step.outputs[j]
             seeds[y] = seeds[y] + g if y in seeds else g
-        wrt = [v for v in self.forward_slots + self.invariants if _is_float(v)]
+        wrt = [v for v in self.forward_slots + self.invariants if is_float(v)]
         return {v: g for v, g in zip(wrt, backpropagate(seeds, wrt) if wrt else []) if g is not None}
 
     def _next_window(self, j, window):
