@@ -439,7 +439,6 @@ def test_keras_2_and_1_spellings():
 @pytest.mark.parametrize("make, error, message", [
     (lambda: layers.Embedding(0, 3), ValueError, "input_dim"),
     (lambda: layers.Embedding(5, 2.5), ValueError, "output_dim"),
-    (lambda: layers.Embedding(5, 3, mask_zero=True), NotImplementedError, "mask_zero"),
     (lambda: layers.LayerNormalization(axis="last"), TypeError, "axis"),
     (lambda: layers.UnitNormalization(axis=1.5), TypeError, "axis"),
     (lambda: layers.LeakyReLU(-0.1), ValueError, "negative_slope"),

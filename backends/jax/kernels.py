@@ -58,9 +58,34 @@ def _(op, node):
 @lower.register(indexing.IncSubtensor)
 def _(op, node):
     def inc(x, y, *idx):
-        at = jnp.asarray(x).at[xk.index_key(op.spec, idx)]  # x may be a numpy constant
-        return at.set(y) if op.set_instead_of_inc else at.add(y)
+        x = jnp.asarray(x)      # x may be a numpy constant
+        key = xk.index_key(op.spec, idx)
+        window = _contiguous_window(key, x.shape)
+        if window is None:
+            at = x.at[key]
+            return at.set(y) if op.set_instead_of_inc else at.add(y)
+        starts, sizes = window
+        y = jnp.broadcast_to(jnp.asarray(y, x.dtype), sizes)
+        if not op.set_instead_of_inc:
+            y = jax.lax.dynamic_slice(x, starts, sizes) + y
+        return jax.lax.dynamic_update_slice(x, y, starts)
     return inc
+
+
+def _contiguous_window(key, shape):
+    """(starts, sizes) of a key of step-1 slices (x[2:5, :]), else None.  Writing such a block is a
+    dynamic_update_slice: cheaper than the scatter .at[] makes, and a scatter over the whole array
+    trips XLA's simplifier (the gradient of an RNN's go_backwards loop)."""
+    if len(key) > len(shape) or not all(isinstance(k, slice) for k in key):
+        return None
+    starts, sizes = [], []
+    for k, n in zip(tuple(key) + (slice(None),) * (len(shape) - len(key)), shape):
+        start, stop, step = k.indices(n)
+        if step != 1:
+            return None
+        starts.append(start)
+        sizes.append(max(stop - start, 0))
+    return starts, sizes
 
 
 @lower.register(shape.Arange)

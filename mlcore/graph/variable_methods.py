@@ -119,3 +119,6 @@ for _name, _impl in METHODS.items():
     setattr(Variable, _name, _impl)
 Variable.__iter__ = None  # a symbolic tensor has no length: iterating over x[i] would never end
 Variable.__array_ufunc__ = None  # numpy_array + x defers to x.__radd__ (a graph), as Theano's variables do
+# Keras's tensors carry the mask of padded steps as x._keras_mask; here it is a tag (mlcore/keras_masks.py)
+Variable._keras_mask = property(lambda self: self.tag.get("keras_mask"),
+                                lambda self, mask: self.tag.update(keras_mask=mask))

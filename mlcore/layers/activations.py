@@ -13,6 +13,7 @@ def _check_non_negative(layer, **values):
 
 class _ActivationFunction(Layer):
     """Applies `function` (one of mlcore.activations) with the layer's `arguments`, which are its config too."""
+    supports_masking = True
     rowwise = True
     arguments = ()
 
@@ -67,6 +68,7 @@ class ELU(_ActivationFunction):
 class PReLU(Layer):
     """x above 0, alpha * x below, with alpha a weight of the input's shape without the batch axis; the
     axes in shared_axes (1 is the first after the batch) share one alpha, as a conv net's spatial axes."""
+    supports_masking = True
     rowwise = True
 
     def __init__(self, alpha_initializer="Zeros", alpha_regularizer=None, alpha_constraint=None, shared_axes=None,
@@ -101,6 +103,7 @@ class PReLU(Layer):
 class Softmax(Layer):
     """exp(x) normalized over `axis` (an int, or a list of axes normalized together).  Called with a mask
     (layer(x, mask=m), m broadcastable to x), the entries where m is False or <= 0.5 get 0, as in Keras."""
+    supports_masking = True
     rowwise = True
 
     def __init__(self, axis=-1, **kwargs):
@@ -109,6 +112,7 @@ class Softmax(Layer):
 
     def call(self, inputs, mask=None):
         if mask is not None:
+            self._check_mask(inputs, mask)
             mask = mask if mask.dtype == "bool" else ops.greater(mask, 0.5)
             inputs = ops.where(mask, inputs, -1e9 if inputs.dtype != "float16" else -3e4)
         if isinstance(self.axis, (list, tuple)) and len(self.axis) > 1:
@@ -117,6 +121,15 @@ class Softmax(Layer):
             axis = self.axis[0] if isinstance(self.axis, (list, tuple)) else self.axis
             outputs = activations.softmax(inputs, axis=axis)
         return outputs if mask is None else ops.where(mask, outputs, 0.0)
+
+    def _check_mask(self, inputs, mask):
+        """Keras's rule: the mask broadcasts to the inputs from the right (an RNN's (batch, time) mask
+        over (batch, time, units) does not)."""
+        mask_shape, input_shape = tuple(getattr(mask, "type", mask).shape), tuple(inputs.type.shape)
+        if len(mask_shape) > len(input_shape) or any(
+                m is not None and i is not None and m not in (1, i) for m, i in zip(mask_shape[::-1], input_shape[::-1])):
+            raise ValueError("Softmax '%s': the `mask` must be broadcastable to `inputs`. Received: inputs.shape=%s, "
+                             "mask.shape=%s" % (self.name, input_shape, mask_shape))
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}

@@ -6,12 +6,15 @@ records a Node (layer, inputs, outputs), from which a functional Model later
 finds its layers.  Called on numpy arrays, it compiles and runs at once.
 """
 import inspect
+import warnings
 from contextlib import contextmanager, nullcontext
 
 import numpy as np
 
 from mlcore import config, constraints, initializers, regularizers
 from mlcore.graph.basic import SharedVariable, Variable
+from mlcore.graph.ops.common import as_tensor_variable
+from mlcore.keras_masks import get_keras_mask, set_keras_mask
 from mlcore.layers.tracking import held_layers, inherited_training, training_scope
 from mlcore.utils.naming import to_snake_case
 
@@ -178,7 +181,9 @@ class Layer:
         if batch_input_shape is not None:
             batch_size, input_shape = batch_input_shape[0], tuple(batch_input_shape[1:])
         self._batch_input_shape = None if input_shape is None else (batch_size,) + tuple(input_shape)
-        self._call_accepts_training = "training" in inspect.signature(self.call).parameters
+        parameters = inspect.signature(self.call).parameters
+        self._call_accepts_training = "training" in parameters
+        self._call_accepts_mask = "mask" in parameters
 
     # --- weights ---------------------------------------------------------------------------------
     def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True, regularizer=None,
@@ -295,33 +300,90 @@ class Layer:
         if not self._call_accepts_training:
             kwargs.pop("training", None)
         call_kwargs = dict(kwargs, training=training) if self._call_accepts_training and training is not None else kwargs
+        previous_mask = kwargs.get("mask")
+        if previous_mask is None:
+            previous_mask = map_structure(get_keras_mask, inputs)
+            if self._call_accepts_mask and any(m is not None for m in flatten(previous_mask)):
+                call_kwargs = dict(call_kwargs, mask=previous_mask)
         # the losses and updates of a call that builds no step (wiring a model) belong to no graph: drop them
         with nullcontext() if _update_collectors else collect_extras(), training_scope(training):
             outputs = map_structure(_fresh_output(inputs), self.call(inputs, *args, **call_kwargs))
+        self._pass_mask_on(inputs, outputs, previous_mask)
         self._inbound_nodes.append(Node(self, inputs, outputs, kwargs))
         for k, out in enumerate(flatten(outputs)):
             out.tag["keras_history"] = (self, len(self._inbound_nodes) - 1, k)
         return outputs
 
-    def call_for_step(self, inputs, training):
+    def call_for_step(self, inputs, training, mask=None):
         """call() on the symbolic inputs of a step being built: training goes to it if it takes
-        one, and to every layer it calls (Keras's call context)."""
+        one, and to every layer it calls (Keras's call context); so does a mask."""
+        kwargs = {"training": training} if self._call_accepts_training else {}
+        if mask is not None and self._call_accepts_mask:
+            kwargs["mask"] = mask
         with training_scope(training):
-            return self.call(inputs, **({"training": training} if self._call_accepts_training else {}))
+            return self.call(inputs, **kwargs)
+
+    # --- masks (mlcore/keras_masks.py) ----------------------------------------------------
+    @property
+    def supports_masking(self):
+        """Whether the layer passes masks on: by default where it defines compute_mask, as in Keras."""
+        return self.__dict__.get("_supports_masking", type(self).compute_mask is not Layer.compute_mask)
+
+    @supports_masking.setter
+    def supports_masking(self, value):
+        self._supports_masking = bool(value)
+
+    def compute_mask(self, inputs, previous_mask=None):
+        """The outputs' mask: the inputs' one, unchanged."""
+        return previous_mask
+
+    def _pass_mask_on(self, inputs, outputs, previous_mask):
+        """Give the outputs the mask compute_mask says, unless call set one; a layer that does not
+        support masking drops its input's mask, with Keras's warning."""
+        if not self.supports_masking:
+            if any(m is not None for m in flatten(previous_mask)):
+                warnings.warn("Layer '%s' (of type %s) was passed an input with a mask attached to it. However, "
+                              "this layer does not support masking and will therefore destroy the mask "
+                              "information. Downstream layers will not see the mask."
+                              % (self.name, type(self).__name__), stacklevel=3)
+            return
+        flat_outputs = flatten(outputs)
+        if all(get_keras_mask(t) is not None for t in flat_outputs):
+            return
+        masks = self.compute_mask(inputs, previous_mask)
+        if masks is None:
+            return
+        for tensor, mask in zip(flat_outputs, flatten(masks) if isinstance(masks, (list, tuple)) else [masks]):
+            if get_keras_mask(tensor) is None and mask is not None:
+                set_keras_mask(tensor, mask if isinstance(mask, Variable) else as_tensor_variable(mask))
 
     def _call_eagerly(self, inputs, *args, **kwargs):
         """layer(numpy_array): build a graph for these shapes, compile it and run it.  Its updates
-        (BatchNormalization's moving statistics when training=True) apply, as in Keras's eager calls."""
+        (BatchNormalization's moving statistics when training=True) apply, as in Keras's eager calls;
+        the inputs' masks go in, and the outputs come back with their masks (keras_masks)."""
         from mlcore.function import function
         from mlcore.graph.basic import TensorType
         arrays = map_structure(lambda a: np.asarray(a), inputs)
         placeholders = map_structure(lambda a: TensorType(self.dtype if a.dtype.kind == "f" else a.dtype,
                                                           (None,) + a.shape[1:])(), arrays)
+        feeds = [(p, np.asarray(a, dtype=p.dtype)) for a, p in zip(flatten(arrays), flatten(placeholders))]
+        for given, placeholder in zip(flatten(inputs), flatten(placeholders)):
+            mask = get_keras_mask(given)
+            if mask is not None:
+                mask = np.asarray(mask)
+                set_keras_mask(placeholder, TensorType(mask.dtype, (None,) + mask.shape[1:])())
+                feeds.append((get_keras_mask(placeholder), mask))
         with collect_extras() as extras:
             outputs = self(placeholders, *args, **kwargs)
-        fn = function(flatten(placeholders), outputs if not isinstance(outputs, list) else list(outputs),
+        masks = [get_keras_mask(t) for t in flatten(outputs)]
+        fn = function([v for v, _ in feeds], flatten(outputs) + [m for m in masks if m is not None],
                       updates=extras.updates, on_unused_input="ignore")
-        return fn(*[np.asarray(a, dtype=p.dtype) for a, p in zip(flatten(arrays), flatten(placeholders))])
+        results = fn(*[value for _, value in feeds])
+        values, mask_values = iter(results[:len(masks)]), iter(results[len(masks):])
+        for value, mask in zip(results[:len(masks)], masks):
+            if mask is not None:
+                set_keras_mask(value, next(mask_values))
+        return map_structure(lambda _: next(values), outputs)
 
     # --- introspection ---------------------------------------------------------------------------
     def _node_tensors(self, which, node_index=0):

@@ -1,5 +1,6 @@
 """Core layers: Dense, Activation, Dropout, Flatten, Reshape, Permute, Lambda."""
 import base64
+import inspect
 import marshal
 import types
 
@@ -22,6 +23,7 @@ def _pop_aliases(kwargs, aliases):
 
 class Dense(KernelBiasOptions, Layer):
     """output = activation(dot(input, kernel) + bias), over the last axis."""
+    supports_masking = True
     rowwise = True
 
     KERAS1 = {"output_dim": "units", "init": "kernel_initializer", "W_regularizer": "kernel_regularizer",
@@ -67,6 +69,7 @@ class Dense(KernelBiasOptions, Layer):
 
 
 class Activation(Layer):
+    supports_masking = True
     rowwise = True
 
     def __init__(self, activation, **kwargs):
@@ -90,6 +93,7 @@ def noise_shape_of(inputs, noise_shape):
 
 class Dropout(Layer):
     """Zeroes a fraction `rate` of the inputs during training and scales the rest by 1/(1-rate)."""
+    supports_masking = True
     rowwise = True
 
     def __init__(self, rate=None, noise_shape=None, seed=None, **kwargs):
@@ -176,32 +180,59 @@ class Permute(Layer):
         return {**super().get_config(), "dims": list(self.dims)}
 
 
+def _takes_argument(function, name):
+    try:
+        return name in inspect.signature(function).parameters
+    except (TypeError, ValueError):     # a builtin or ufunc without a readable signature
+        return False
+
+
 class Lambda(Layer):
     """Wraps a function of symbolic tensors.  Its code is saved as bytecode, which is
-    only loaded back when the caller passes safe_mode=False (Keras 3, CVE-2024-3660)."""
+    only loaded back when the caller passes safe_mode=False (Keras 3, CVE-2024-3660).
+    mask: the outputs' mask, a tensor or a function (inputs, mask) -> mask; a function that
+    takes `mask=` receives the inputs' mask."""
 
     def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
         super().__init__(**kwargs)
         self.function = function
         self.output_shape_ = output_shape
         self.arguments = arguments or {}
+        self.mask = mask
+        self.supports_masking = mask is not None
+        self._function_takes_mask = _takes_argument(function, "mask")
 
-    def call(self, inputs):
-        return self.function(inputs, **self.arguments)
+    def call(self, inputs, mask=None):
+        extra = {"mask": mask} if self._function_takes_mask else {}
+        return self.function(inputs, **self.arguments, **extra)
+
+    def compute_mask(self, inputs, mask=None):
+        return self.mask(inputs, mask) if callable(self.mask) else self.mask
 
     def get_config(self):
-        code = base64.b64encode(marshal.dumps(self.function.__code__)).decode("ascii")
-        return {**super().get_config(), "function": {"class_name": "__lambda__", "code": code},
-                "arguments": self.arguments}
+        config_ = {**super().get_config(), "function": _function_spec(self.function), "arguments": self.arguments}
+        if callable(self.mask):
+            config_["mask"] = _function_spec(self.mask)
+        return config_
 
     @classmethod
     def from_config(cls, config, safe_mode=True):
         config = dict(config)       # the caller's dict stays as it was
-        spec = config.pop("function")
         if safe_mode:
             raise ValueError("Loading Lambda layer '%s' would execute code stored in the file. This is "
                              "disabled by default (safe_mode=True); pass safe_mode=False to load_model only "
                              "if you trust the file's source." % config.get("name"))
-        code = marshal.loads(base64.b64decode(spec["code"]))
-        function = types.FunctionType(code, {"ops": ops, "np": np, **vars(ops)})
+        function = _function_from_spec(config.pop("function"))
+        if isinstance(config.get("mask"), dict):
+            config["mask"] = _function_from_spec(config["mask"])
         return cls(function, **config)
+
+
+def _function_spec(function):
+    """A function's code as Keras saves a lambda: marshalled bytecode in base64."""
+    return {"class_name": "__lambda__", "code": base64.b64encode(marshal.dumps(function.__code__)).decode("ascii")}
+
+
+def _function_from_spec(spec):
+    code = marshal.loads(base64.b64decode(spec["code"]))
+    return types.FunctionType(code, {"ops": ops, "np": np, **vars(ops)})

@@ -19,8 +19,8 @@ def _check_dim(name, value):
 class Embedding(Layer):
     """(batch, ...) indices in [0, input_dim) to (batch, ..., output_dim) vectors; float inputs are cast
     to int32 first, as Keras does.  Keras 1/2's input_length= sets the input shape of a first layer, and
-    their init=, W_regularizer=, W_constraint= spellings are accepted.  mask_zero=True is refused: mlcore's
-    layers do not pass masks on."""
+    their init=, W_regularizer=, W_constraint= spellings are accepted.  mask_zero=True makes index 0 padding:
+    the output's mask (mlcore/keras_masks.py) is False there, so RNNs skip those steps."""
     rowwise = True
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", embeddings_regularizer=None,
@@ -33,11 +33,8 @@ class Embedding(Layer):
         super().__init__(**kwargs)
         self.input_dim = _check_dim("input_dim", input_dim)
         self.output_dim = _check_dim("output_dim", output_dim)
-        if mask_zero:
-            raise NotImplementedError("Embedding '%s': mask_zero=True is not supported; mlcore's layers do not "
-                                      "propagate Keras masks. Use mask_zero=False (index 0 is then an ordinary "
-                                      "row) or mask the loss with sample weights." % self.name)
-        self.mask_zero = False
+        self.mask_zero = bool(mask_zero)
+        self.supports_masking = self.mask_zero
         self.embeddings_initializer = initializers.get(old.get("embeddings_initializer", embeddings_initializer))
         self.embeddings_regularizer = regularizers.get(old.get("embeddings_regularizer", embeddings_regularizer))
         self.embeddings_constraint = constraints.get(old.get("embeddings_constraint", embeddings_constraint))
@@ -58,6 +55,9 @@ class Embedding(Layer):
         outputs = ops.cast(self.embeddings[inputs], self.dtype)
         self.add_activity_loss(outputs)
         return outputs
+
+    def compute_mask(self, inputs, mask=None):
+        return ops.not_equal(inputs, 0) if self.mask_zero else None
 
     def get_config(self):
         return {**super().get_config(), "input_dim": self.input_dim, "output_dim": self.output_dim,

@@ -5,6 +5,7 @@ from mlcore.layers.base import Layer
 
 
 class Identity(Layer):
+    supports_masking = True
     rowwise = True
 
     def call(self, inputs):
@@ -13,6 +14,7 @@ class Identity(Layer):
 
 class ActivityRegularization(Layer):
     """Adds l1 * sum(|x|) + l2 * sum(x ** 2), over the batch size, to the loss (Keras 3's activity penalty)."""
+    supports_masking = True
     rowwise = True
 
     def __init__(self, l1=0.0, l2=0.0, **kwargs):

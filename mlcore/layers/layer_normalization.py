@@ -28,6 +28,7 @@ def _as_list(axis):
 class LayerNormalization(ScaleOffsetOptions, Layer):
     """(x - mean) / sqrt(variance + epsilon) * gamma + beta, the statistics of each sample over `axis`
     (an int or a list), gamma and beta of the shape of those axes (taken in sorted order, as Keras)."""
+    supports_masking = True
 
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
                  gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
@@ -75,6 +76,7 @@ class LayerNormalization(ScaleOffsetOptions, Layer):
 class UnitNormalization(Layer):
     """x / ||x||, the L2 norm of each sample over `axis` (an int or a list); a norm under 1e-12 counts as
     1e-12, so zeros stay zeros, with a gradient of 0 rather than Keras's NaN."""
+    supports_masking = True
     rowwise = True
 
     def __init__(self, axis=-1, **kwargs):

@@ -5,11 +5,14 @@ import numpy as np
 
 from mlcore.graph import ops
 from mlcore.layers.base import Layer
+from mlcore.keras_masks import get_keras_mask
 
 
 class Merge(Layer):
-    """Elementwise merge of a list of tensors of compatible shapes."""
+    """Elementwise merge of a list of tensors of compatible shapes.  Where every input is masked, a
+    step of the output is real when it is real in any input (Keras 3)."""
     rowwise = True
+    supports_masking = True
 
     def __call__(self, inputs, *args, **kwargs):
         self.check_inputs(inputs)   # first: Layer.__call__ would take an empty list for numbers to run eagerly
@@ -29,6 +32,11 @@ class Merge(Layer):
 
     def call(self, inputs):
         return reduce(self.combine, inputs)
+
+    def compute_mask(self, inputs, mask=None):
+        if mask is None or any(m is None for m in mask):
+            return None
+        return reduce(ops.or_, mask)
 
 
 def _shapes(inputs):
@@ -59,12 +67,33 @@ class Multiply(Merge):
         return a * b
 
 
-class Maximum(Merge):
+class _Extremum(Merge):
+    """Maximum and Minimum have no neutral value: where one input's step is masked, the other's value
+    stands in for it, as Keras 3 merges them."""
+
+    def call(self, inputs):
+        output, output_mask = inputs[0], get_keras_mask(inputs[0])
+        for x in inputs[1:]:
+            mask = get_keras_mask(x)
+            if mask is not None:
+                x = ops.switch(_over_features(mask), x, output)
+            if output_mask is not None:
+                output = ops.switch(_over_features(output_mask), output, x)
+            output_mask = None if mask is None or output_mask is None else ops.or_(output_mask, mask)
+            output = self.combine(output, x)
+        return output
+
+
+def _over_features(mask):
+    return ops.dimshuffle(mask, *range(mask.ndim), "x")
+
+
+class Maximum(_Extremum):
     def combine(self, a, b):
         return ops.maximum(a, b)
 
 
-class Minimum(Merge):
+class Minimum(_Extremum):
     def combine(self, a, b):
         return ops.minimum(a, b)
 
@@ -93,6 +122,16 @@ class Concatenate(Merge):
 
     def call(self, inputs):
         return ops.concatenate(list(inputs), axis=self.axis)
+
+    def compute_mask(self, inputs, mask=None):
+        """Keras 3's: the inputs' masks spread over their features (all True where an input has none),
+        concatenated, then a step is real where any of its entries is."""
+        if mask is None or all(m is None for m in mask):
+            return None
+        spread = [ops.cast(ops.ones_like(x), "bool") if m is None else
+                  ops.or_(_over_features(m), ops.cast(ops.zeros_like(x), "bool")) if m.ndim < x.ndim else m
+                  for x, m in zip(inputs, mask)]
+        return ops.any_(ops.concatenate(spread, axis=self.axis), axis=-1)
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}

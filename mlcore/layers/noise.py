@@ -23,6 +23,7 @@ def check_unit_interval(value, name):
 
 class GaussianNoise(Layer):
     """Adds zero-mean normal noise of standard deviation `stddev` in training."""
+    supports_masking = True
     rowwise = True
 
     def __init__(self, stddev, seed=None, **kwargs):
@@ -43,6 +44,7 @@ class GaussianNoise(Layer):
 class GaussianDropout(Layer):
     """Multiplies by normal noise of mean 1 and standard deviation sqrt(rate / (1 - rate)) in training: the
     variance of Dropout(rate)'s mask, without its zeros."""
+    supports_masking = True
     rowwise = True
 
     def __init__(self, rate, seed=None, **kwargs):
@@ -64,6 +66,7 @@ class GaussianDropout(Layer):
 class AlphaDropout(Layer):
     """Dropout for SELU networks: dropped inputs become SELU's negative saturation value, and an affine
     map brings the mean and variance back to the inputs' (Klambauer et al., 2017)."""
+    supports_masking = True
     rowwise = True
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):

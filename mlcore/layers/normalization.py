@@ -1,5 +1,5 @@
 """BatchNormalization: batch statistics while training, moving averages at inference."""
-from mlcore import constraints, initializers, regularizers
+from mlcore import config, constraints, initializers, regularizers
 from mlcore.graph import ops
 from mlcore.layers.base import Layer
 
@@ -36,6 +36,7 @@ class ScaleOffsetOptions:
 
 
 class BatchNormalization(ScaleOffsetOptions, Layer):
+    supports_masking = True
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones", moving_mean_initializer="zeros",
                  moving_variance_initializer="ones", beta_regularizer=None, gamma_regularizer=None,
@@ -66,15 +67,18 @@ class BatchNormalization(ScaleOffsetOptions, Layer):
         axis = self.axis % ndim
         return ops.dimshuffle(v, ["x" if d != axis else 0 for d in range(ndim)])
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None, mask=None):
         """A frozen layer (trainable=False) runs in inference mode even in fit, as in Keras 2.1.3+ and 3,
-        so fine-tuning a pretrained network keeps its statistics."""
+        so fine-tuning a pretrained network keeps its statistics.  With a mask (batch, time) over
+        (batch, time, features) inputs, the training statistics are of the real steps only."""
         ndim = inputs.ndim
         axis = self.axis % ndim
+        if mask is not None and mask.ndim != ndim - 1:
+            raise ValueError("BatchNormalization '%s': the mask provided should be one dimension less than the "
+                             "inputs. Received: mask.shape=%s, inputs.shape=%s"
+                             % (self.name, mask.type.shape, inputs.type.shape))
         if training and self.trainable:
-            reduce_axes = [d for d in range(ndim) if d != axis]
-            mean = ops.mean(inputs, axis=reduce_axes)
-            variance = ops.var(inputs, axis=reduce_axes)
+            mean, variance = self._moments(inputs, [d for d in range(ndim) if d != axis], mask)
             m = self.momentum
             self.add_update(self.moving_mean, self.moving_mean * m + mean * (1 - m))
             self.add_update(self.moving_variance, self.moving_variance * m + variance * (1 - m))
@@ -86,6 +90,16 @@ class BatchNormalization(ScaleOffsetOptions, Layer):
         if self.beta is not None:
             out = out + self._broadcast(self.beta, ndim)
         return out
+
+    def _moments(self, inputs, reduce_axes, mask):
+        """The mean and variance over reduce_axes; with a mask, of the entries it keeps (Keras's weights)."""
+        if mask is None:
+            return ops.mean(inputs, axis=reduce_axes), ops.var(inputs, axis=reduce_axes)
+        weights = ops.cast(ops.dimshuffle(mask, *range(mask.ndim), "x"), inputs.dtype)
+        count = ops.sum_(weights * ops.ones_like(inputs), axis=reduce_axes) + config.epsilon()
+        mean = ops.sum_(inputs * weights, axis=reduce_axes) / count
+        centred = (inputs - self._broadcast(mean, inputs.ndim)) * weights
+        return mean, ops.sum_(ops.sqr(centred), axis=reduce_axes) / count
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,

@@ -60,8 +60,21 @@ class _GlobalPooling1D(_GlobalPooling2D):
 
 
 class GlobalAveragePooling1D(_GlobalPooling1D):
-    """The mean over all steps (padding steps count: mlcore has no masks)."""
+    """The mean over all steps; with a mask (Embedding(mask_zero=True), Masking), over the real ones."""
     reduce = ops.mean
+    supports_masking = True
+
+    def call(self, inputs, mask=None):
+        if mask is None:
+            return super().call(inputs)
+        check_rank(self, inputs.type.shape, 3)
+        steps = 2 if self.data_format == "channels_first" else 1
+        keep = ops.dimshuffle(mask, 0, "x", 1) if steps == 2 else ops.dimshuffle(mask, 0, 1, "x")
+        total = ops.sum_(ops.switch(keep, inputs, 0), axis=[steps], keepdims=self.keepdims)
+        return total / ops.sum_(ops.cast(keep, inputs.dtype), axis=[steps], keepdims=self.keepdims)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
 
 
 class GlobalMaxPooling1D(_GlobalPooling1D):

@@ -34,6 +34,11 @@ def build_sublayer(owner, layer, input_shape):
         weight.path = "%s/%s" % (owner.name, weight.path)
 
 
+def _where_kept(keep, new, old):
+    """new where a sample's step is real (keep, one bool per sample), else old."""
+    return ops.switch(ops.dimshuffle(keep, 0, *["x"] * (new.ndim - 1)), new, old)
+
+
 def _over_time(mask, ndim):
     """A (batch, features) mask broadcast over the time axis of (batch, time, features) inputs."""
     return mask if ndim == 2 else ops.dimshuffle(mask, 0, "x", 1)
@@ -277,8 +282,10 @@ class GRUCell(RecurrentCell):
 class RNN(Layer):
     """Loops a cell over the time axis of (batch, time, features) inputs with mlcore.scan. A cell is one
     of the built-in cells or any layer with Keras's cell interface: state_size and call(inputs, states)
-    returning (output, new states). Masking is not supported; stateful=True raises NotImplementedError."""
+    returning (output, new states).  With a mask (mlcore/keras_masks.py) the padding steps are
+    skipped, as in Keras; stateful=True raises NotImplementedError."""
     rowwise = True
+    supports_masking = True
     sublayer_attributes = ("cell",)     # Keras 3's weight files store the cell's weights under "cell"
 
     def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False, stateful=False,
@@ -299,7 +306,7 @@ class RNN(Layer):
         self.go_backwards = bool(go_backwards)
         self.stateful = False
         self.unroll = bool(unroll)      # accepted for Keras's API: the loop is always one Scan op
-        self.zero_output_for_mask = bool(zero_output_for_mask)     # masks are not supported
+        self.zero_output_for_mask = bool(zero_output_for_mask)
         self.activity_regularizer = regularizers.get(activity_regularizer)
         size = cell.state_size
         self.state_size = list(size) if isinstance(size, (list, tuple)) else [size]
@@ -341,27 +348,44 @@ class RNN(Layer):
             return output, list(new_states) if isinstance(new_states, (list, tuple)) else [new_states]
         return sequences, call_cell
 
-    def call(self, sequences, initial_state=None, training=None):
+    def call(self, sequences, initial_state=None, mask=None, training=None):
         check_rank(self, sequences.type.shape, 3)
         if self.unroll and sequences.type.shape[1] is None:
             raise ValueError("Cannot unroll a RNN if the time dimension is undefined: give the inputs a "
                              "known number of time steps (Input(shape=(steps, features))).")
         states = self._initial_states(sequences, initial_state)
         rows, step = self._loop_parts(sequences, states, training)
-        output_is_state = isinstance(self.cell, RecurrentCell)
-
-        def body(row, *previous):
-            output, new_states = step(row, list(previous))
-            return new_states if output_is_state else [output] + new_states
-        stacked, _ = scan(body, sequences=[ops.dimshuffle(rows, 1, 0, *range(2, rows.ndim))],
-                          outputs_info=([] if output_is_state else [None]) + states,
+        time_major = [ops.dimshuffle(rows, 1, 0, *range(2, rows.ndim))]
+        if mask is not None:
+            time_major.append(ops.dimshuffle(ops.cast(mask, "bool"), 1, 0))
+        # a built-in cell's output is its first state, unless masked steps must output zeros
+        own_output = not isinstance(self.cell, RecurrentCell) or (mask is not None and self.zero_output_for_mask)
+        stacked, _ = scan(self._loop_body(step, own_output, mask is not None), sequences=time_major,
+                          outputs_info=([None] if own_output else []) + states,
                           go_backwards=self.go_backwards, return_list=True)
-        outputs, finals = stacked[0], [s[-1] for s in stacked[0 if output_is_state else 1:]]
+        outputs, finals = stacked[0], [s[-1] for s in stacked[1 if own_output else 0:]]
         output = ops.dimshuffle(outputs, 1, 0, *range(2, outputs.ndim)) if self.return_sequences else outputs[-1]
         results = [output] + finals if self.return_state else [output]
         for result in results:
             self.add_activity_loss(result)
         return results if self.return_state else output
+
+    def _loop_body(self, step, own_output, masked):
+        """The scan's step function.  With a mask, a padding step leaves the states as they were and
+        outputs the previous first state (or zeros, with zero_output_for_mask), as Keras's rnn loop."""
+        def body(row, *rest):
+            keep, previous = (rest[0], list(rest[1:])) if masked else (None, list(rest))
+            output, new_states = step(row, previous)
+            if keep is not None:
+                new_states = [_where_kept(keep, new, old) for new, old in zip(new_states, previous)]
+                output = _where_kept(keep, output, ops.zeros_like(output) if self.zero_output_for_mask else previous[0])
+            return [output] + new_states if own_output else new_states
+        return body
+
+    def compute_mask(self, inputs, mask=None):
+        """The sequences' mask goes on with return_sequences; a last output or a state has none."""
+        output_mask = mask if self.return_sequences else None
+        return [output_mask] + [None] * len(self.state_size) if self.return_state else output_mask
 
     def get_config(self):
         from mlcore.models.serialization import layer_config    # mlcore.models imports the layers

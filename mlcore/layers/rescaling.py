@@ -20,6 +20,7 @@ class Rescaling(Layer):
     """scale and offset are numbers, or per-channel sequences; with channels_first images (the configured
     data format, as Keras reads it) a per-channel scale applies along axis 1.  Inputs of any dtype come out
     in the layer's float dtype."""
+    supports_masking = True
     rowwise = True
 
     def __init__(self, scale, offset=0.0, **kwargs):

@@ -19,7 +19,9 @@ def _prefixed(prefix, name):
 class Bidirectional(Layer):
     """Runs an RNN layer over the sequence forwards and a copy of it backwards, and merges their outputs
     ("concat", "sum", "mul", "ave", or None for both as a list). The backward outputs are put back in
-    time order before merging. Its weights are the forward layer's, then the backward layer's."""
+    time order before merging. Its weights are the forward layer's, then the backward layer's.  A mask
+    goes to both; returning sequences, both output zeros at padding steps (zero_output_for_mask), as in Keras."""
+    supports_masking = True
     sublayer_attributes = ("backward_layer", "forward_layer")   # Keras 3's weight files, by attribute name
 
     def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None, **kwargs):
@@ -37,6 +39,8 @@ class Bidirectional(Layer):
         self.backward_layer = backward_layer if backward_layer is not None else \
             _copy_named(layer, _prefixed("backward_", layer.name), go_backwards=True)
         self._check_directions()
+        for half in (self.forward_layer, self.backward_layer):
+            half.zero_output_for_mask = half.return_sequences
         self.merge_mode = merge_mode
         self.initial_weights = weights
         self.stateful = layer.stateful
@@ -63,12 +67,12 @@ class Bidirectional(Layer):
             self.set_weights(self.initial_weights)
         self.built = True
 
-    def call(self, sequences, initial_state=None, training=None):
+    def call(self, sequences, initial_state=None, mask=None, training=None):
         half = None if initial_state is None else len(initial_state) // 2
         forward_state = None if initial_state is None else list(initial_state[:half])
         backward_state = None if initial_state is None else list(initial_state[half:])
-        y = self.forward_layer.call(sequences, initial_state=forward_state, training=training)
-        y_rev = self.backward_layer.call(sequences, initial_state=backward_state, training=training)
+        y = self.forward_layer.call(sequences, initial_state=forward_state, mask=mask, training=training)
+        y_rev = self.backward_layer.call(sequences, initial_state=backward_state, mask=mask, training=training)
         states = []
         if self.return_state:
             states = list(y[1:]) + list(y_rev[1:])
@@ -78,6 +82,12 @@ class Bidirectional(Layer):
         merged = self._merge(y, y_rev)
         outputs = merged if isinstance(merged, list) else [merged]
         return outputs + states if self.return_state or len(outputs) > 1 else merged
+
+    def compute_mask(self, inputs, mask=None):
+        output_mask = mask if self.return_sequences else None
+        masks = [output_mask] if self.merge_mode else [output_mask, output_mask]
+        return masks + [None] * 2 * len(self.forward_layer.state_size) if self.return_state else \
+            masks if len(masks) > 1 else output_mask
 
     def _merge(self, y, y_rev):
         if self.merge_mode == "concat":
@@ -107,7 +117,9 @@ class Bidirectional(Layer):
 
 class TimeDistributed(Layer):
     """Applies a layer to every time step of (batch, time, ...) inputs, as one call on the steps stacked
-    along the batch axis (batch * time rows), so the layer's graph appears once, not once per step."""
+    along the batch axis (batch * time rows), so the layer's graph appears once, not once per step.  A
+    (batch, time) mask passes through, and reaches the layer, one entry per row, if its call takes one."""
+    supports_masking = True
     sublayer_attributes = ("layer",)
 
     def __init__(self, layer, **kwargs):
@@ -128,12 +140,17 @@ class TimeDistributed(Layer):
         build_sublayer(self, self.layer, self._step_shape(input_shape))
         self.built = True
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None, mask=None):
         static = inputs.type.shape
         self._step_shape(static)
+        if mask is not None and mask.ndim < 2:
+            raise ValueError("The `mask` passed to the `TimeDistributed` layer '%s' must be at least 2D (batch, "
+                             "timesteps), but it has shape %s" % (self.name, mask.type.shape))
         batch, steps = (static[k] if static[k] is not None else inputs.shape[k] for k in (0, 1))
         rows = ops.reshape(inputs, [batch * steps] + self._dims(inputs, 2), ndim=inputs.ndim - 1)
-        outputs = self.layer.call_for_step(rows, training)
+        row_mask = None if mask is None else ops.reshape(mask, [batch * steps] + self._dims(mask, 2),
+                                                         ndim=mask.ndim - 1)
+        outputs = self.layer.call_for_step(rows, training, mask=row_mask)
         return ops.reshape(outputs, [batch, steps] + self._dims(outputs, 1), ndim=outputs.ndim + 1)
 
     @staticmethod

@@ -4,7 +4,7 @@ from mlcore import config, losses
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.graph.ops.reduce import prod, sum_
-from mlcore.graph.ops.shape import shape
+from mlcore.graph.ops.shape import dimshuffle, shape
 from mlcore.losses.functions import (accepts_arrays, binary_crossentropy, categorical_crossentropy,
                                      categorical_hinge, cosine_similarity, divide_no_nan, hinge, huber,
                                      kl_divergence, log_cosh, mean_absolute_error,
@@ -12,6 +12,7 @@ from mlcore.losses.functions import (accepts_arrays, binary_crossentropy, catego
                                      mean_squared_logarithmic_error, poisson,
                                      sparse_categorical_crossentropy, squared_hinge,
                                      squeeze_or_expand_to_same_rank)
+from mlcore.keras_masks import get_keras_mask
 from mlcore.utils.naming import to_snake_case
 
 
@@ -32,7 +33,18 @@ def apply_mask(sample_weight, mask, dtype, reduction):
     if sample_weight is None:
         return float_mask
     float_mask, sample_weight = squeeze_or_expand_to_same_rank(float_mask, ew.cast(sample_weight, dtype))
+    if sample_weight.ndim < float_mask.ndim:    # one weight per sequence, over its steps (Keras raises here)
+        sample_weight = dimshuffle(sample_weight, *range(sample_weight.ndim), *["x"] * (float_mask.ndim - sample_weight.ndim))
     return sample_weight * float_mask
+
+
+def loss_mask(y_pred, values):
+    """The entries a loss leaves out: those of a masked output (padding steps) and those the loss
+    function itself masked (ignore_class), both."""
+    in_mask, out_mask = get_keras_mask(y_pred), values.tag.get("keras_mask")
+    if in_mask is None or out_mask is None:
+        return out_mask if in_mask is None else in_mask
+    return ew.and_(in_mask, out_mask)
 
 
 def reduce_weighted_values(values, sample_weight=None, mask=None, reduction="sum_over_batch_size", dtype=None):
@@ -67,10 +79,9 @@ class Loss:
 
     @accepts_arrays
     def __call__(self, y_true, y_pred, sample_weight=None):
-        """The weighted, reduced loss; entries a loss masks out (tag "keras_mask") leave the mean."""
+        """The weighted, reduced loss; masked entries (loss_mask) leave the mean."""
         losses = self.call(ew.cast(as_tensor_variable(y_true), self.dtype), ew.cast(y_pred, self.dtype))
-        return reduce_weighted_values(losses, sample_weight, losses.tag.get("keras_mask"), self.reduction,
-                                      self.dtype)
+        return reduce_weighted_values(losses, sample_weight, loss_mask(y_pred, losses), self.reduction, self.dtype)
 
     def call(self, y_true, y_pred):
         raise NotImplementedError

@@ -7,6 +7,7 @@ from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops.common import as_float_dtype, as_tensor_variable
 from mlcore.graph.ops.reduce import argmax, mean, sum_
 from mlcore.graph.ops.shape import dimshuffle, shape
+from mlcore.keras_masks import get_keras_mask
 from mlcore.losses import (binary_crossentropy, categorical_crossentropy, categorical_hinge,  # noqa: F401
                            cosine_similarity as _cosine_loss, hinge, huber, kl_divergence, log_cosh,
                            mean_absolute_error, mean_absolute_percentage_error, mean_squared_error,
@@ -78,6 +79,10 @@ class MeanMetricWrapper(Mean):
         self._fn_kwargs = kwargs
 
     def update_state(self, y_true, y_pred, sample_weight=None):
+        """The padding steps of a masked prediction (mlcore/keras_masks.py) leave the mean."""
+        mask = get_keras_mask(y_pred)
+        if mask is not None:
+            sample_weight = losses.apply_mask(sample_weight, mask, self.dtype, "sum")
         super().update_state(self._fn(y_true, y_pred, **self._fn_kwargs), sample_weight)
 
     def get_config(self):

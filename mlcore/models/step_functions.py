@@ -5,6 +5,8 @@ from mlcore.graph import ops
 from mlcore.graph.basic import TensorType
 from mlcore.graph.gradient import grad
 from mlcore.layers.base import collect_extras, flatten
+from mlcore.losses import Loss, apply_mask, squeeze_or_expand_to_same_rank
+from mlcore.losses.classes import loss_mask
 
 
 def _per_output(spec, names, what):
@@ -47,6 +49,20 @@ def _one_vector(values, dtype):
     if all(v.ndim == 0 for v in values):
         return ops.stack(values)
     return ops.concatenate([ops.reshape(v, (int(np.prod(v.type.shape)),)) for v in values])
+
+
+def _mean_loss(values, pred, sample_weight, batch):
+    """A loss function's per-sample (or per-step) values as the output's loss: weighted, summed and
+    divided by the batch size, as Keras reduces them (sum_over_batch_size); masked entries leave the
+    mean, as Keras's apply_mask has them."""
+    mask = loss_mask(pred, values)
+    if mask is not None:
+        float_mask, values = squeeze_or_expand_to_same_rank(apply_mask(None, mask, values.dtype, "sum_over_batch_size"),
+                                                            values)
+        values = values * float_mask
+    if values.ndim > 1:
+        values = ops.mean(values, axis=list(range(1, values.ndim)))
+    return ops.sum_(values * sample_weight) / batch
 
 
 def _rowwise(layer):
@@ -126,18 +142,16 @@ class StepBuilder:
         sw_vars = [TensorType(model.outputs[0].dtype, (None,))("%s_sample_weight" % n) for n in self.output_names]
         with collect_extras() as extras:
             preds = flatten(model.call_for_step(model._input_structure, training))
-        per_sample_losses = [loss_fn(y, p) for loss_fn, y, p in zip(self.loss_fns, y_vars, preds)]
+        # a Loss object weighs and reduces its values itself (Keras's Loss.__call__); a function gives values
+        values = [None if isinstance(f, Loss) else f(y, p) for f, y, p in zip(self.loss_fns, y_vars, preds)]
         if self.metrics is None:
             self.metrics = CompiledMetrics(self.metric_specs, self.weighted_specs, self.output_names, self.loss_fns,
                                            y_vars, preds)
-        pads = self._pads_short_batches(per_sample_losses, extras)
+        pads = self._pads_short_batches(values, preds, extras)
         rows = TensorType(preds[0].dtype, (None,))("rows") if pads else None
         batch = ops.sum_(rows) if pads else ops.cast(preds[0].shape[0], preds[0].dtype)
-        out_losses = []
-        for per_sample, sw in zip(per_sample_losses, sw_vars):
-            if per_sample.ndim > 1:
-                per_sample = ops.mean(per_sample, axis=list(range(1, per_sample.ndim)))
-            out_losses.append(ops.sum_(per_sample * sw) / batch)
+        out_losses = [f(y, p, sample_weight=sw) if v is None else _mean_loss(v, p, sw, batch)
+                      for f, v, y, p, sw in zip(self.loss_fns, values, y_vars, preds, sw_vars)]
         total = sum(w * l for w, l in zip(self.loss_weights, out_losses))
         for penalty in list(model.losses) + extras.losses:
             total = total + penalty
@@ -159,20 +173,20 @@ class StepBuilder:
                         on_unused_input="ignore", name="%s.%s_step" % (model.name, "train" if training else "test"),
                         batch_inputs=True), pads
 
-    def _pads_short_batches(self, per_sample_losses, extras):
+    def _pads_short_batches(self, loss_values, preds, extras):
         """Whether a short batch may run as a full one padded with copies of its rows, weighted 0
         and left out of the batch size: one XLA program then serves every batch of an epoch (a
         second compile of the Sonar step took 0.3 s, a quarter of its fit).  Only where the
         padding cannot change a number: a backend that compiles per shape, a model of mlcore's
-        row-wise layers without activity losses, mlcore's own per-sample losses and metrics."""
+        row-wise layers without activity losses or masks, mlcore's own per-sample losses and metrics."""
         from backends import get_backend
         from mlcore import config
         if not get_backend(self.backend).compiles_per_shape(self.device or config.device()):
             return False
         if not _rowwise(self.model) or extras.losses:
             return False
-        if not all(_from_mlcore(f, "mlcore.losses") and v.ndim >= 1 and "keras_mask" not in v.tag
-                   for f, v in zip(self.loss_fns, per_sample_losses)):
+        if not all(v is not None and _from_mlcore(f, "mlcore.losses") and v.ndim >= 1 and loss_mask(p, v) is None
+                   for f, v, p in zip(self.loss_fns, loss_values, preds)):
             return False
         return all(_from_mlcore(metric, "mlcore.metrics") and _from_mlcore(getattr(metric, "_fn", metric),
                                                                          "mlcore.metrics", "mlcore.losses")

@@ -62,6 +62,12 @@ def build_key(spec, index_values):
                  else fill(e) for e in spec)
 
 
+def _reverses_only(spec, ndim):
+    """Whether x[spec] keeps every entry, only reversing some axes (x[::-1], x[:, ::-1])."""
+    return "..." not in spec and len(spec) <= ndim and all(
+        isinstance(e, tuple) and e[1] is None and e[2] is None and e[3] in (None, 1, -1) for e in spec)
+
+
 def _is_slot(e):
     return isinstance(e, tuple) and len(e) == 2 and e[0] == "$"
 
@@ -113,6 +119,10 @@ class Subtensor(Op):
 
     def pullback(self, inputs, outputs, output_grads):
         x, indices = inputs[0], inputs[1:]
+        if _reverses_only(self.spec, x.ndim):
+            # x[::-1] (an RNN's go_backwards) is its own inverse: its gradient needs no scatter into
+            # zeros, which costs a pass, and as a whole-array scatter-add trips XLA's simplifier.
+            return [self(output_grads[0])]
         gx = IncSubtensor(self.spec)(zeros(shape(x), x.dtype), output_grads[0], *indices)
         return [gx] + [None] * len(indices)
 
