@@ -429,7 +429,27 @@ def test_initial_state_tensors_are_inputs_of_the_functional_graph(tmp_path):
     x2, h2, c2 = layers.Input((5, 3)), layers.Input((4,)), layers.Input((4,))
     outer = mlcore.Model([x2, h2, c2], model([x2, h2, c2]) * 2.0)   # re-run on new tensors
     np.testing.assert_allclose(outer.predict(data, verbose=0), 2 * direct, rtol=1e-5, atol=1e-6)
-    with pytest.raises(NotImplementedError, match="'decoder'.*initial_state"):
-        model.save(str(tmp_path / "s2s.keras"))
-    assert not (tmp_path / "s2s.keras").exists()
-    model.save_weights(str(tmp_path / "s2s.weights.h5"))
+    for name in ("s2s.keras", "s2s.h5"):                        # the config records initial_state's tensors
+        model.save(str(tmp_path / name))
+        np.testing.assert_allclose(load_model(str(tmp_path / name)).predict(data, verbose=0), direct, rtol=1e-6)
+    config = model.get_config()["layers"][-1]["inbound_nodes"][0][0][3]
+    assert config == {"initial_state": [[h.tag["keras_history"][0].name, 0, 0], [c.tag["keras_history"][0].name, 0, 0]]}
+    again = mlcore.models.model_from_json(model.to_json())
+    again.set_weights(model.get_weights())
+    np.testing.assert_allclose(again.predict(data, verbose=0), direct, rtol=1e-6)
+
+
+def test_initial_state_configs_load_both_ways_with_keras(keras, tmp_path, rng):
+    def encoder_decoder(lib):
+        x, h, c = lib.layers.Input((5, 3)), lib.layers.Input((4,)), lib.layers.Input((4,))
+        return lib.Model([x, h, c], lib.layers.LSTM(4)(x, initial_state=[h, c]))
+    data = [rng.normal(size=(2,) + shape).astype("float32") for shape in [(5, 3), (4,), (4,)]]
+    ours, theirs = encoder_decoder(mlcore), encoder_decoder(keras)
+    ours.set_weights(theirs.get_weights())
+    ours.save(str(tmp_path / "ours.keras"))
+    theirs.save(str(tmp_path / "theirs.keras"))
+    expected = np.asarray(theirs.predict(data, verbose=0))
+    np.testing.assert_allclose(np.asarray(keras.models.load_model(tmp_path / "ours.keras").predict(data, verbose=0)),
+                               expected, rtol=1e-5, atol=ATOL)
+    np.testing.assert_allclose(load_model(str(tmp_path / "theirs.keras")).predict(data, verbose=0), expected,
+                               rtol=1e-5, atol=ATOL)

@@ -100,15 +100,6 @@ class Node:
         """Tensors passed as keyword arguments (an RNN's initial_state): inputs of the call too."""
         return [t for value in self.kwargs.values() for t in flatten(value) if isinstance(t, Variable)]
 
-    def unsaved_keywords(self):
-        """A clear error where a config cannot record this call (its keyword arguments hold tensors)."""
-        if self.keyword_tensors:
-            raise NotImplementedError(
-                "Layer '%s' is called with tensors as keyword arguments (%s); saving the config of such a "
-                "model is not supported: save its weights (save_weights) and rebuild it in code"
-                % (self.layer.name, ", ".join(k for k, v in self.kwargs.items() if any(
-                    isinstance(t, Variable) for t in flatten(v)))))
-
     @property
     def output_tensors(self):
         return flatten(self.outputs)

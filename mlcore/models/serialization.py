@@ -2,6 +2,8 @@
 import inspect
 import json
 
+from mlcore.graph.basic import Variable
+from mlcore.layers.base import map_structure
 from mlcore.layers.input_layer import InputLayer
 from mlcore.saving.object_registration import known_custom_objects
 
@@ -50,9 +52,46 @@ def _tensor_ref(tensor, keys):
 
 
 def _legacy_node(node, ref):
-    """One call of a layer as Keras 1/2 list it: [[layer name, node index, tensor index, kwargs], ...]."""
-    node.unsaved_keywords()
-    return [ref(t) + [{}] for t in node.input_tensors]
+    """One call of a layer as Keras 2 lists it: [[layer name, node index, tensor index, kwargs], ...],
+    a tensor among the kwargs (an RNN's initial_state) written as [layer name, node index, tensor index]."""
+    kwargs = saved_call_kwargs(node, ref)
+    return [ref(t) + [kwargs] for t in node.input_tensors]
+
+
+def saved_call_kwargs(node, encode):
+    """The keyword arguments of a layer call, each tensor among them as encode(tensor); the rest must be
+    JSON data, as in Keras's configs."""
+    kwargs = map_structure(lambda v: encode(v) if isinstance(v, Variable) else v, dict(node.kwargs))
+    try:
+        json.dumps(kwargs)
+    except TypeError:
+        raise TypeError("Layer '%s' was called with keyword arguments a config cannot record: %r"
+                        % (node.layer.name, node.kwargs)) from None
+    return kwargs
+
+
+def _is_tensor_ref(value, layer_names):
+    """Keras 2's reference to a tensor in saved call kwargs: [layer name, node index, tensor index]."""
+    return (isinstance(value, list) and len(value) == 3 and value[0] in layer_names
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in value[1:]))
+
+
+def _call_refs(node, layer_names):
+    """Every tensor a saved call reads: its inputs and the tensors among its kwargs."""
+    refs = [tuple(entry[:3]) for entry in node]
+
+    def visit(value):
+        if _is_tensor_ref(value, layer_names):
+            refs.append(tuple(value))
+        elif isinstance(value, (list, dict)):
+            for v in value.values() if isinstance(value, dict) else value:
+                visit(v)
+    visit(_call_kwargs(node))
+    return refs
+
+
+def _call_kwargs(node):
+    return node[0][3] if node and len(node[0]) > 3 and node[0][3] else {}
 
 
 def functional_config(model, describe_layer=layer_config, describe_node=_legacy_node):
@@ -81,13 +120,22 @@ def functional_from_config(cls, config_, custom_objects=None, safe_mode=True):
         if isinstance(layers[spec["name"]], InputLayer):
             produced[(spec["name"], 0)] = [layers[spec["name"]].output_tensor]
     pending = [(spec["name"], k, node) for spec in config_["layers"] for k, node in enumerate(spec["inbound_nodes"])]
+
+    def tensor(ref):
+        return produced[(ref[0], ref[1])][ref[2]]
+
+    def with_tensors(value):
+        if _is_tensor_ref(value, layers):
+            return tensor(value)
+        if isinstance(value, dict):
+            return {k: with_tensors(v) for k, v in value.items()}
+        return [with_tensors(v) for v in value] if isinstance(value, list) else value
     while pending:
         remaining = []
         for name, k, node in pending:
-            refs = [(ref[0], ref[1]) for ref in node]
-            if all(r in produced for r in refs):
-                args = [produced[(ref[0], ref[1])][ref[2]] for ref in node]
-                out = layers[name](args if len(args) > 1 else args[0])
+            if all(r[:2] in produced for r in _call_refs(node, layers)):
+                args = [tensor(ref) for ref in node]
+                out = layers[name](args if len(args) > 1 else args[0], **with_tensors(_call_kwargs(node)))
                 produced[(name, k)] = out if isinstance(out, list) else [out]
             else:
                 remaining.append((name, k, node))

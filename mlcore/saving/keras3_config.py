@@ -18,7 +18,7 @@ Keras arguments that mlcore's layers do not have load only at the value that lea
 import inspect
 
 from mlcore.layers.core import Lambda
-from mlcore.models.serialization import functional_config, layer_registry
+from mlcore.models.serialization import functional_config, layer_registry, saved_call_kwargs
 from mlcore.saving.object_registration import get_registered_name, known_custom_objects
 
 from .compile_specs import revived_spec, saved_spec
@@ -112,10 +112,9 @@ def _keras_node(node, ref):
     def tensor(t):
         return {"class_name": KERAS_TENSOR,
                 "config": {"shape": list(t.type.shape), "dtype": t.dtype, "keras_history": ref(t)}}
-    node.unsaved_keywords()
     inputs = node.inputs
     return {"args": [[tensor(t) for t in inputs] if isinstance(inputs, (list, tuple)) else tensor(inputs)],
-            "kwargs": {}}
+            "kwargs": saved_call_kwargs(node, tensor)}
 
 
 def _keras_modules(value):
@@ -216,17 +215,32 @@ def _mlcore_functional(config, custom_objects, safe_mode):
 
 
 def _legacy_node(node, layer_name):
-    """A Keras 3 call ({"args", "kwargs"}) as Keras 2's list of [layer, node, tensor, kwargs]."""
+    """A Keras 3 call ({"args", "kwargs"}) as Keras 2's list of [layer, node, tensor, kwargs], a tensor
+    among the kwargs (initial_state) as its [layer, node, tensor] reference."""
     if isinstance(node, list):
         return node
-    args, kwargs = node["args"], node.get("kwargs") or {}
-    if len(args) != 1 or any(v is not None for v in kwargs.values()):
+    args = node["args"]
+    kwargs = {k: _history_refs(v) for k, v in (node.get("kwargs") or {}).items() if v is not None}
+    if len(args) != 1:
         raise ValueError("Layer %r is called with arguments mlcore's functional models cannot replay: "
-                         "args=%r, kwargs=%r" % (layer_name, args, kwargs))
+                         "args=%r" % (layer_name, args))
     inputs = args[0] if isinstance(args[0], list) else [args[0]]
-    if any(not isinstance(t, dict) or t.get("class_name") != KERAS_TENSOR for t in inputs):
+    if any(not _is_keras_tensor(t) for t in inputs):
         raise ValueError("Layer %r takes inputs that are not model tensors: %r" % (layer_name, args[0]))
-    return [list(t["config"]["keras_history"]) + [{}] for t in inputs]
+    return [list(t["config"]["keras_history"]) + [kwargs] for t in inputs]
+
+
+def _is_keras_tensor(value):
+    return isinstance(value, dict) and value.get("class_name") == KERAS_TENSOR
+
+
+def _history_refs(value):
+    """Saved kwargs with each Keras 3 tensor as its keras_history."""
+    if _is_keras_tensor(value):
+        return list(value["config"]["keras_history"])
+    if isinstance(value, dict):
+        return {k: _history_refs(v) for k, v in value.items()}
+    return [_history_refs(v) for v in value] if isinstance(value, list) else value
 
 
 def _refs(refs):
