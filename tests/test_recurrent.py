@@ -316,8 +316,6 @@ def test_options_are_readable_on_the_layer_as_in_keras():
 
 
 def test_errors_name_the_layer_and_what_is_wrong(rng):
-    with pytest.raises(NotImplementedError, match="stateful"):
-        layers.LSTM(2, stateful=True)
     with pytest.raises(ValueError, match="'lstm_bad'.*expected ndim=3, found ndim=2"):
         layers.LSTM(2, name="lstm_bad")(rng.normal(size=(2, 3)).astype("float32"))
     with pytest.raises(ValueError, match="units"):
@@ -453,3 +451,49 @@ def test_initial_state_configs_load_both_ways_with_keras(keras, tmp_path, rng):
                                expected, rtol=1e-5, atol=ATOL)
     np.testing.assert_allclose(load_model(str(tmp_path / "theirs.keras")).predict(data, verbose=0), expected,
                                rtol=1e-5, atol=ATOL)
+
+
+# --- stateful=True ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("backend", ["numpy", "theano", "jax"])
+@pytest.mark.parametrize("name", ["SimpleRNN", "LSTM", "GRU"])
+def test_a_stateful_layer_continues_each_sample_from_the_last_batch(rng, backend, name):
+    """Two halves of a sequence, predicted one after the other, end where the whole sequence ends;
+    reset_states() starts again from zeros; a train step leaves the states of its forward pass."""
+    x = rng.normal(size=(2, 6, 3)).astype("float32")
+    model = Sequential([getattr(layers, name)(4, stateful=True, batch_input_shape=(2, 3, 3))])   # Keras 2's spelling
+    model.compile("sgd", "mse", backend=backend)
+    plain = getattr(layers, name)(4)
+    plain(x)
+    plain.set_weights(model.get_weights())
+    first = model.predict(x[:, :3], verbose=0)
+    np.testing.assert_allclose(model.predict(x[:, 3:], verbose=0), plain(x), rtol=1e-5, atol=1e-6)
+    model.reset_states()
+    np.testing.assert_allclose(model.predict(x[:, :3], verbose=0), first, rtol=1e-5, atol=1e-6)
+    model.reset_states()
+    model.train_on_batch(x[:, :3], np.zeros((2, 4), "float32"))
+    np.testing.assert_allclose(model.layers[0].states[0].get_value(), first, rtol=1e-5, atol=1e-6)
+    assert len(model.weights) == len(plain.weights)          # states are not weights, as in Keras
+    assert model.layers[0].get_config()["stateful"] is True
+
+
+def test_stateful_bidirectional_layers_reset_both_halves(rng):
+    x = rng.normal(size=(2, 3, 3)).astype("float32")
+    inputs = layers.Input(batch_shape=(2, 3, 3))
+    bidirectional = layers.Bidirectional(layers.LSTM(2, stateful=True))
+    model = mlcore.Model(inputs, bidirectional(inputs))
+    first = model.predict(x, verbose=0)
+    assert not np.allclose(model.predict(x, verbose=0), first)       # started from the last states
+    bidirectional.reset_states()
+    np.testing.assert_allclose(model.predict(x, verbose=0), first, rtol=1e-6)
+
+
+def test_stateful_errors_name_the_layer_and_the_batch_size(rng):
+    with pytest.raises(ValueError, match="'needs_batch' is stateful, so it needs to know its batch size"):
+        Sequential([layers.Input((3, 2)), layers.LSTM(2, stateful=True, name="needs_batch")])
+    model = Sequential([layers.Input(batch_shape=(2, 3, 2)), layers.GRU(2, stateful=True, name="gru_st")])
+    with pytest.raises(ValueError, match="expects shape"):
+        model.predict(np.zeros((3, 3, 2), "float32"), batch_size=2, verbose=0)       # a last batch of 1
+    with pytest.raises(ValueError, match="'gru_st' has 1 states; 2 values"):
+        model.layers[0].reset_states([np.zeros((2, 2)), np.zeros((2, 2))])
+    with pytest.raises(AttributeError, match="not stateful"):
+        layers.LSTM(2).reset_states()

@@ -13,7 +13,7 @@ from mlcore import activations, constraints, initializers, regularizers
 from mlcore.graph import ops
 from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.graph.scan import scan
-from mlcore.layers.base import KernelBiasOptions, Layer
+from mlcore.layers.base import KernelBiasOptions, Layer, Weight
 from mlcore.layers.convolutional import check_rank
 from mlcore.utils.rng import layer_streams
 
@@ -283,8 +283,9 @@ class RNN(Layer):
     """Loops a cell over the time axis of (batch, time, features) inputs with mlcore.scan. A cell is one
     of the built-in cells or any layer with Keras's cell interface: state_size and call(inputs, states)
     returning (output, new states).  With a mask (mlcore/keras_masks.py) the padding steps are
-    skipped, as in Keras; stateful=True raises NotImplementedError."""
-    rowwise = True
+    skipped, as in Keras.  stateful=True keeps the last states of each batch in variables (`states`)
+    from which the next batch starts, sample k continuing sample k, until reset_states(); its batch
+    size must then be fixed (Input(batch_shape=...), batch_input_shape=...)."""
     supports_masking = True
     sublayer_attributes = ("cell",)     # Keras 3's weight files store the cell's weights under "cell"
 
@@ -295,27 +296,61 @@ class RNN(Layer):
         if getattr(cell, "state_size", None) is None:
             raise ValueError("The RNN cell should have a `state_size` attribute (single integer or list of "
                              "integers, one integer per RNN state). Received: cell=%r" % (cell,))
-        if stateful:
-            raise NotImplementedError("mlcore's RNN layers do not support stateful=True; to carry states "
-                                      "between batches, use return_state=True and pass the states back "
-                                      "as initial_state")
         super().__init__(**kwargs)
         self.cell = cell
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)
-        self.stateful = False
+        self.stateful = bool(stateful)
+        self.states = None
         self.unroll = bool(unroll)      # accepted for Keras's API: the loop is always one Scan op
         self.zero_output_for_mask = bool(zero_output_for_mask)
         self.activity_regularizer = regularizers.get(activity_regularizer)
         size = cell.state_size
         self.state_size = list(size) if isinstance(size, (list, tuple)) else [size]
 
+    @property
+    def rowwise(self):
+        return not self.stateful        # a stateful layer's samples carry over into the next batch's
+
     def build(self, sequences_shape):
         check_rank(self, sequences_shape, 3)
         if isinstance(self.cell, Layer):
             build_sublayer(self, self.cell, (sequences_shape[0],) + tuple(sequences_shape[2:]))
+        if self.stateful:
+            self._build_states(sequences_shape[0])
         self.built = True
+
+    # --- stateful=True ------------------------------------------------------------------------------
+    def _build_states(self, batch_size):
+        """The state variables: not weights (Keras saves none), updated by every step that runs the layer."""
+        if batch_size is None:
+            raise ValueError("Layer '%s' is stateful, so it needs to know its batch size. Specify the batch "
+                             "size of your inputs: Input(batch_shape=(32, steps, features)) in a functional "
+                             "model, batch_input_shape=(32, steps, features) on a Sequential model's first "
+                             "layer, or layer.build((32, steps, features))." % self.name)
+        self.states = [Weight(np.zeros((batch_size, size), self.dtype), "rnn_state", "%s/rnn_state" % self.name,
+                              trainable=False) for size in self.state_size]
+
+    def reset_states(self, states=None):
+        """Start the next batch from zeros, or from the given arrays (one per state)."""
+        if not self.stateful or self.states is None:
+            raise AttributeError("Layer '%s' is not stateful (or not built), so it has no states to reset"
+                                 % self.name)
+        values = [None] * len(self.states) if states is None else (
+            list(states) if isinstance(states, (list, tuple)) else [states])
+        if len(values) != len(self.states):
+            raise ValueError("Layer '%s' has %d states; %d values were given" % (self.name, len(self.states),
+                                                                                    len(values)))
+        for variable, value in zip(self.states, values):
+            shape = variable.type.shape
+            value = np.zeros(shape, self.dtype) if value is None else np.asarray(value, self.dtype)
+            if value.shape != shape:
+                raise ValueError("Layer '%s': state '%s' has shape %s; the value given has shape %s"
+                                 % (self.name, variable.path, shape, value.shape))
+            variable.set_value(value)
+
+    reset_state = reset_states      # Keras 3's name
 
     def get_initial_state(self, batch_size):
         make = getattr(self.cell, "get_initial_state", None)
@@ -325,6 +360,12 @@ class RNN(Layer):
         return [ops.zeros((batch_size, size), dtype=self.dtype) for size in self.state_size]
 
     def _initial_states(self, sequences, initial_state):
+        if initial_state is None and self.stateful:
+            batch = sequences.type.shape[0]
+            if batch is not None and batch != self.states[0].type.shape[0]:
+                raise ValueError("Layer '%s' is stateful with batch size %d; it was given a batch of %d"
+                                 % (self.name, self.states[0].type.shape[0], batch))
+            return list(self.states)
         if initial_state is None:
             return self.get_initial_state(sequences.shape[0])
         states = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
@@ -366,6 +407,8 @@ class RNN(Layer):
         outputs, finals = stacked[0], [s[-1] for s in stacked[1 if own_output else 0:]]
         output = ops.dimshuffle(outputs, 1, 0, *range(2, outputs.ndim)) if self.return_sequences else outputs[-1]
         results = [output] + finals if self.return_state else [output]
+        for variable, final in zip(self.states if self.stateful else [], finals):
+            self.add_update(variable, final)
         for result in results:
             self.add_activity_loss(result)
         return results if self.return_state else output

@@ -83,6 +83,14 @@ class Bidirectional(Layer):
         outputs = merged if isinstance(merged, list) else [merged]
         return outputs + states if self.return_state or len(outputs) > 1 else merged
 
+    def reset_states(self, states=None):
+        """Both halves' states (stateful=True): zeros, or the given forward states then backward ones."""
+        half = None if states is None else len(states) // 2
+        self.forward_layer.reset_states(None if states is None else states[:half])
+        self.backward_layer.reset_states(None if states is None else states[half:])
+
+    reset_state = reset_states
+
     def compute_mask(self, inputs, mask=None):
         output_mask = mask if self.return_sequences else None
         masks = [output_mask] if self.merge_mode else [output_mask, output_mask]

@@ -151,6 +151,12 @@ class Model(Trainer, Layer):
     def losses(self):
         return [loss for layer in self.layers for loss in layer.losses] + list(self._losses)
 
+    def reset_states(self):
+        """Zero the states of every stateful layer (Keras 2's model.reset_states())."""
+        for layer in self.layers:
+            if getattr(layer, "stateful", False) and hasattr(layer, "reset_states"):
+                layer.reset_states()
+
     def get_layer(self, name=None, index=None):
         if index is not None:
             if not -len(self._layers) <= index < len(self._layers):

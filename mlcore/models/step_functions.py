@@ -167,6 +167,8 @@ class StepBuilder:
             updates += list(self.model.optimizer.get_updates(params, grads)) + extras.updates
             updates = [(w, w.constraint(v)) if getattr(w, "constraint", None) is not None else (w, v)
                        for w, v in updates]
+        else:
+            updates += extras.updates       # what layers update at inference too (a stateful RNN's states)
         # borrow: the statistics stay on the device until fit reads them (trainer._run_epoch)
         return function(model.inputs + y_vars + sw_vars + ([rows] if pads else []), Out(outputs, borrow=True),
                         updates=updates, backend=self.backend, device=self.device, allow_input_downcast=True,

@@ -228,12 +228,14 @@ class Trainer:
         """Inference graph compiled once (it does not need compile())."""
         if getattr(self, "_predict_fn", None) is None or self._predict_fn[0] is not self._graph_version():
             from mlcore.function import function
-            structure = self.call_for_step(self._input_structure, False)
+            from mlcore.layers.base import collect_extras
+            with collect_extras() as extras:    # inference updates: a stateful RNN's states
+                structure = self.call_for_step(self._input_structure, False)
             keys = list(structure) if isinstance(structure, dict) else None
             backend = self._steps.backend if self.compiled else None
             device = self._steps.device if self.compiled else None
             self._predict_fn = (self._graph_version(), function(
-                self.inputs, data_adapters.to_list(structure), backend=backend, device=device,
+                self.inputs, data_adapters.to_list(structure), updates=extras.updates, backend=backend, device=device,
                 allow_input_downcast=True, on_unused_input="ignore", name="%s.predict" % self.name,
                 batch_inputs=True), keys)
         return self._predict_fn[1]
