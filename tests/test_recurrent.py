@@ -497,3 +497,18 @@ def test_stateful_errors_name_the_layer_and_the_batch_size(rng):
         model.layers[0].reset_states([np.zeros((2, 2)), np.zeros((2, 2))])
     with pytest.raises(AttributeError, match="not stateful"):
         layers.LSTM(2).reset_states()
+
+
+def test_keras1_argument_names_keep_their_meaning(rng):
+    """Keras 1 code: LSTM(output_dim=, input_dim=, input_length=, inner_init=, dropout_W=, ...), converted as
+    Keras 2's legacy interface converted it."""
+    old = layers.LSTM(output_dim=4, input_dim=3, input_length=5, init="he_normal", inner_activation="hard_sigmoid",
+                      W_regularizer="l2", U_constraint="non_neg", dropout_W=0.1, dropout_U=0.2,
+                      forget_bias_init="zero", consume_less="gpu", return_sequences=True)
+    assert (old.units, old.dropout, old.recurrent_dropout, old.unit_forget_bias) == (4, 0.1, 0.2, False)
+    assert old.recurrent_activation is mlcore.activations.hard_sigmoid
+    assert type(old.kernel_initializer).__name__ == "HeNormal"
+    assert type(old.kernel_regularizer).__name__ == "L2" and type(old.recurrent_constraint).__name__ == "NonNeg"
+    model = Sequential([old, layers.SimpleRNN(output_dim=2)])
+    assert model.input_shape == (None, 5, 3) and model.output_shape == (None, 2)
+    assert layers.GRU(output_dim=3, input_dim=2).get_config()["units"] == 3

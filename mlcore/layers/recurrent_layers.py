@@ -1,5 +1,7 @@
 """SimpleRNN, LSTM and GRU: an RNN over the matching cell, with Keras 3's arguments and config (the cell's
-options at the top level, no "cell" entry), and the cell's options readable on the layer (lstm.units)."""
+options at the top level, no "cell" entry), and the cell's options readable on the layer (lstm.units).
+Keras 1's argument names are accepted with their meaning (LSTM(output_dim=, inner_init=, dropout_W=...))."""
+import functools
 import inspect
 
 from mlcore import regularizers
@@ -37,6 +39,32 @@ class CellLayer(RNN):
         return cls(**config)
 
 
+KERAS1_RNN = {"output_dim": "units", "init": "kernel_initializer", "inner_init": "recurrent_initializer",
+              "inner_activation": "recurrent_activation", "W_regularizer": "kernel_regularizer",
+              "U_regularizer": "recurrent_regularizer", "b_regularizer": "bias_regularizer",
+              "W_constraint": "kernel_constraint", "U_constraint": "recurrent_constraint",
+              "b_constraint": "bias_constraint", "dropout_W": "dropout", "dropout_U": "recurrent_dropout"}
+CONSUME_LESS = {"cpu": 1, "mem": 1, "gpu": 2}     # Keras 1's consume_less as Keras 2's implementation (0 is 1)
+
+
+def keras1_arguments(init):
+    """An RNN layer's __init__ also taking Keras 1's names, converted as Keras 2's legacy interface did:
+    input_dim and input_length give the input shape (steps, features), forget_bias_init="one" is
+    unit_forget_bias=True."""
+    @functools.wraps(init)
+    def converted(self, *args, **kwargs):
+        kwargs.update({new: kwargs.pop(old) for old, new in KERAS1_RNN.items() if old in kwargs})
+        if "forget_bias_init" in kwargs:
+            kwargs["unit_forget_bias"] = kwargs.pop("forget_bias_init") == "one"
+        if "consume_less" in kwargs:
+            kwargs["implementation"] = CONSUME_LESS[kwargs.pop("consume_less")]
+        input_dim, input_length = kwargs.pop("input_dim", None), kwargs.pop("input_length", None)
+        if (input_dim is not None or input_length is not None) and "input_shape" not in kwargs:
+            kwargs["input_shape"] = (input_length, input_dim)
+        init(self, *args, **kwargs)
+    return converted
+
+
 def _check_use_cudnn(use_cudnn):
     """Keras's check; mlcore's loop already has cuDNN's form (the input matmul outside the loop)."""
     if use_cudnn not in USE_CUDNN_VALUES:
@@ -48,6 +76,7 @@ def _check_use_cudnn(use_cudnn):
 class SimpleRNN(CellLayer):
     """A fully connected RNN whose output is fed back: h = activation(x @ kernel + h @ recurrent_kernel + bias)."""
 
+    @keras1_arguments
     def __init__(self, units, activation="tanh", use_bias=True, kernel_initializer="glorot_uniform",
                  recurrent_initializer="orthogonal", bias_initializer="zeros", kernel_regularizer=None,
                  recurrent_regularizer=None, bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
@@ -69,6 +98,7 @@ class LSTM(CellLayer):
     [h, c]."""
     cell_options = CELL_OPTIONS + ("recurrent_activation", "unit_forget_bias")
 
+    @keras1_arguments
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
                  unit_forget_bias=True, kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
@@ -85,6 +115,7 @@ class GRU(CellLayer):
     """Gated recurrent unit (Cho et al., 2014), as keras.layers.GRU; reset_after=True is cuDNN's form."""
     cell_options = CELL_OPTIONS + ("recurrent_activation", "reset_after")
 
+    @keras1_arguments
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
                  kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None, activity_regularizer=None,
