@@ -13,6 +13,7 @@ calls chain as symbolic ones do.
 import weakref
 
 from mlcore.graph.basic import Variable
+from mlcore.graph.ops.shape import dimshuffle
 
 _eager_masks = {}       # id(array) -> (a weak reference to the array, its mask)
 
@@ -23,6 +24,12 @@ def get_keras_mask(x):
         return x.tag.get("keras_mask")
     entry = _eager_masks.get(id(x))
     return entry[1] if entry is not None and entry[0]() is x else None
+
+
+def over_trailing_axes(mask, ndim):
+    """The mask with new trailing axes up to ndim, to broadcast over a tensor's remaining dims
+    ((batch, time) over (batch, time, features); a step's (batch,) over (batch, units))."""
+    return dimshuffle(mask, *range(mask.ndim), *["x"] * (ndim - mask.ndim))
 
 
 def set_keras_mask(x, mask):

@@ -344,7 +344,7 @@ class Layer:
         masks = self.compute_mask(inputs, previous_mask)
         if masks is None:
             return
-        for tensor, mask in zip(flat_outputs, flatten(masks) if isinstance(masks, (list, tuple)) else [masks]):
+        for tensor, mask in zip(flat_outputs, flatten(masks)):
             if get_keras_mask(tensor) is None and mask is not None:
                 set_keras_mask(tensor, mask if isinstance(mask, Variable) else as_tensor_variable(mask))
 

@@ -1,7 +1,7 @@
 """Masking: the steps whose features all equal a value are padding (see mlcore/keras_masks.py)."""
 from mlcore import ops
 from mlcore.layers.base import Layer
-from mlcore.keras_masks import set_keras_mask
+from mlcore.keras_masks import over_trailing_axes, set_keras_mask
 
 
 class Masking(Layer):
@@ -18,9 +18,9 @@ class Masking(Layer):
         return ops.any(ops.not_equal(inputs, self.mask_value), axis=-1)
 
     def call(self, inputs):
-        keep = ops.any(ops.not_equal(inputs, self.mask_value), axis=-1, keepdims=True)
-        outputs = ops.where(keep, inputs, ops.cast(0, inputs.dtype))
-        set_keras_mask(outputs, ops.squeeze(keep, axis=-1))
+        keep = self.compute_mask(inputs)
+        outputs = ops.where(over_trailing_axes(keep, inputs.ndim), inputs, ops.cast(0, inputs.dtype))
+        set_keras_mask(outputs, keep)
         return outputs
 
     def get_config(self):

@@ -5,7 +5,7 @@ import numpy as np
 
 from mlcore.graph import ops
 from mlcore.layers.base import Layer
-from mlcore.keras_masks import get_keras_mask
+from mlcore.keras_masks import over_trailing_axes
 
 
 class Merge(Layer):
@@ -71,21 +71,17 @@ class _Extremum(Merge):
     """Maximum and Minimum have no neutral value: where one input's step is masked, the other's value
     stands in for it, as Keras 3 merges them."""
 
-    def call(self, inputs):
-        output, output_mask = inputs[0], get_keras_mask(inputs[0])
-        for x in inputs[1:]:
-            mask = get_keras_mask(x)
+    def call(self, inputs, mask=None):
+        masks = mask if mask is not None else [None] * len(inputs)
+        output, output_mask = inputs[0], masks[0]
+        for x, mask in zip(inputs[1:], masks[1:]):
             if mask is not None:
-                x = ops.switch(_over_features(mask), x, output)
+                x = ops.switch(over_trailing_axes(mask, x.ndim), x, output)
             if output_mask is not None:
-                output = ops.switch(_over_features(output_mask), output, x)
+                output = ops.switch(over_trailing_axes(output_mask, output.ndim), output, x)
             output_mask = None if mask is None or output_mask is None else ops.or_(output_mask, mask)
             output = self.combine(output, x)
         return output
-
-
-def _over_features(mask):
-    return ops.dimshuffle(mask, *range(mask.ndim), "x")
 
 
 class Maximum(_Extremum):
@@ -129,7 +125,7 @@ class Concatenate(Merge):
         if mask is None or all(m is None for m in mask):
             return None
         spread = [ops.cast(ops.ones_like(x), "bool") if m is None else
-                  ops.or_(_over_features(m), ops.cast(ops.zeros_like(x), "bool")) if m.ndim < x.ndim else m
+                  ops.or_(over_trailing_axes(m, x.ndim), ops.cast(ops.zeros_like(x), "bool")) if m.ndim < x.ndim else m
                   for x, m in zip(inputs, mask)]
         return ops.any_(ops.concatenate(spread, axis=self.axis), axis=-1)
 

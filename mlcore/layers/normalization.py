@@ -1,6 +1,7 @@
 """BatchNormalization: batch statistics while training, moving averages at inference."""
 from mlcore import config, constraints, initializers, regularizers
 from mlcore.graph import ops
+from mlcore.keras_masks import over_trailing_axes
 from mlcore.layers.base import Layer
 
 
@@ -95,7 +96,7 @@ class BatchNormalization(ScaleOffsetOptions, Layer):
         """The mean and variance over reduce_axes; with a mask, of the entries it keeps (Keras's weights)."""
         if mask is None:
             return ops.mean(inputs, axis=reduce_axes), ops.var(inputs, axis=reduce_axes)
-        weights = ops.cast(ops.dimshuffle(mask, *range(mask.ndim), "x"), inputs.dtype)
+        weights = ops.cast(over_trailing_axes(mask, inputs.ndim), inputs.dtype)
         count = ops.sum_(weights * ops.ones_like(inputs), axis=reduce_axes) + config.epsilon()
         mean = ops.sum_(inputs * weights, axis=reduce_axes) / count
         centred = (inputs - self._broadcast(mean, inputs.ndim)) * weights

@@ -5,6 +5,7 @@ Windows slide over the steps of (N, steps, C) sequences ((N, C, steps) with chan
 border_mode= still work, with their old meaning.
 """
 from mlcore.graph import ops
+from mlcore.keras_masks import over_trailing_axes
 from mlcore.layers.base import Layer
 from mlcore.layers.conv_base import image_tuple, to_image, from_image
 from mlcore.layers.convolutional import check_rank, pop_keras1, standardize_data_format, standardize_padding, \
@@ -69,7 +70,7 @@ class GlobalAveragePooling1D(_GlobalPooling1D):
             return super().call(inputs)
         check_rank(self, inputs.type.shape, 3)
         steps = 2 if self.data_format == "channels_first" else 1
-        keep = ops.dimshuffle(mask, 0, "x", 1) if steps == 2 else ops.dimshuffle(mask, 0, 1, "x")
+        keep = ops.dimshuffle(mask, 0, "x", 1) if steps == 2 else over_trailing_axes(mask, 3)
         total = ops.sum_(ops.switch(keep, inputs, 0), axis=[steps], keepdims=self.keepdims)
         return total / ops.sum_(ops.cast(keep, inputs.dtype), axis=[steps], keepdims=self.keepdims)
 

@@ -13,6 +13,7 @@ from mlcore import activations, constraints, initializers, regularizers
 from mlcore.graph import ops
 from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.graph.scan import scan
+from mlcore.keras_masks import over_trailing_axes
 from mlcore.layers.base import KernelBiasOptions, Layer, Weight
 from mlcore.layers.convolutional import check_rank
 from mlcore.utils.rng import layer_streams
@@ -36,7 +37,7 @@ def build_sublayer(owner, layer, input_shape):
 
 def _where_kept(keep, new, old):
     """new where a sample's step is real (keep, one bool per sample), else old."""
-    return ops.switch(ops.dimshuffle(keep, 0, *["x"] * (new.ndim - 1)), new, old)
+    return ops.switch(over_trailing_axes(keep, new.ndim), new, old)
 
 
 def _over_time(mask, ndim):

@@ -12,6 +12,14 @@ def _copy_named(layer, name, **changes):
     return type(layer).from_config({**layer.get_config(), "name": name, **changes})
 
 
+def _halves(states):
+    """(forward states, backward states) of a list given for both halves, or (None, None)."""
+    if states is None:
+        return None, None
+    half = len(states) // 2
+    return list(states[:half]), list(states[half:])
+
+
 def _prefixed(prefix, name):
     return prefix + (name[len(prefix):] if name.startswith(prefix) else name)
 
@@ -68,9 +76,7 @@ class Bidirectional(Layer):
         self.built = True
 
     def call(self, sequences, initial_state=None, mask=None, training=None):
-        half = None if initial_state is None else len(initial_state) // 2
-        forward_state = None if initial_state is None else list(initial_state[:half])
-        backward_state = None if initial_state is None else list(initial_state[half:])
+        forward_state, backward_state = _halves(initial_state)
         y = self.forward_layer.call(sequences, initial_state=forward_state, mask=mask, training=training)
         y_rev = self.backward_layer.call(sequences, initial_state=backward_state, mask=mask, training=training)
         states = []
@@ -85,9 +91,9 @@ class Bidirectional(Layer):
 
     def reset_states(self, states=None):
         """Both halves' states (stateful=True): zeros, or the given forward states then backward ones."""
-        half = None if states is None else len(states) // 2
-        self.forward_layer.reset_states(None if states is None else states[:half])
-        self.backward_layer.reset_states(None if states is None else states[half:])
+        forward_states, backward_states = _halves(states)
+        self.forward_layer.reset_states(forward_states)
+        self.backward_layer.reset_states(backward_states)
 
     reset_state = reset_states
 
