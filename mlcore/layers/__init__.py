@@ -28,6 +28,8 @@ from mlcore.layers.depthwise import (DepthwiseConv1D, DepthwiseConv2D, Separable
 from mlcore.layers.pooling_1d import (AveragePooling1D, AvgPool1D, GlobalAveragePooling1D,  # noqa: F401
                                       GlobalAvgPool1D, GlobalMaxPool1D, GlobalMaxPooling1D, MaxPool1D,
                                       MaxPooling1D)
-from mlcore.layers.recurrent import RNN, GRUCell, LSTMCell, SimpleRNNCell  # noqa: F401
+from mlcore.layers.recurrent import RNN  # noqa: F401
+from mlcore.layers.recurrent_cells import GRUCell, LSTMCell, SimpleRNNCell  # noqa: F401
+from mlcore.layers.stacked_cells import StackedRNNCells  # noqa: F401
 from mlcore.layers.recurrent_layers import GRU, LSTM, SimpleRNN  # noqa: F401
 from mlcore.layers.wrappers import Bidirectional, TimeDistributed  # noqa: F401

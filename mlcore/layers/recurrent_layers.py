@@ -5,7 +5,8 @@ import functools
 import inspect
 
 from mlcore import regularizers
-from mlcore.layers.recurrent import CELL_OPTIONS, RNN, GRUCell, LSTMCell, SimpleRNNCell
+from mlcore.layers.recurrent import RNN
+from mlcore.layers.recurrent_cells import CELL_OPTIONS, GRUCell, LSTMCell, SimpleRNNCell
 
 USE_CUDNN_VALUES = ("auto", True, False)
 

@@ -2,7 +2,7 @@
 TimeDistributed (a layer applied to every time step)."""
 from mlcore.graph import ops
 from mlcore.layers.base import Layer
-from mlcore.layers.recurrent import build_sublayer
+from mlcore.layers.recurrent_cells import build_sublayer
 
 MERGE_MODES = ("sum", "mul", "ave", "concat", None)
 

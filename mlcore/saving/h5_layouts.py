@@ -202,25 +202,34 @@ def legacy_weights(layer):
 def native_layer_paths(model, prefix=""):
     """Yields (h5 group path, layer, is_nested_model) in model order, keyed as Keras 3's saving_lib keys them:
     snake_case class name made unique per model (dense, dense_1...), never the layer's own name."""
+    yield from _listed_paths(model.layers, f"{prefix}layers")
+
+
+def _listed_paths(layers, path):
+    """The paths of a list of layers (a model's, a stacked cell's), each keyed by its class name."""
     used = {}
-    for layer in model.layers:
+    for layer in layers:
         key = _snake_case(_native_class_name(layer))
         count = used.get(key, -1) + 1
         used[key] = count
-        yield from _native_paths(layer, f"{prefix}layers/{key}_{count}" if count else f"{prefix}layers/{key}")
+        yield from _native_paths(layer, f"{path}/{key}_{count}" if count else f"{path}/{key}")
 
 
 def _native_paths(layer, path):
     """The layer's group, then those of the layers it holds: a nested model's under ``path/layers/``, and
     those of the layers named by its ``sublayer_attributes`` (an RNN's cell, a wrapper's layers) under
-    ``path/<attribute>``, as Keras 3 stores them. Either way the layer's own ``vars`` stay empty."""
+    ``path/<attribute>`` (a list of them, a stack's cells, keyed within it), as Keras 3 stores them. Either way the layer's own ``vars`` stay empty."""
     sublayers = getattr(layer, "layers", None)
     attributes = getattr(layer, "sublayer_attributes", ())
     yield path, layer, sublayers is not None or bool(attributes)
     if sublayers is not None:
         yield from native_layer_paths(layer, path + "/")
     for attribute in attributes:
-        yield from _native_paths(getattr(layer, attribute), f"{path}/{attribute}")
+        held = getattr(layer, attribute)
+        if isinstance(held, (list, tuple)):
+            yield from _listed_paths(held, f"{path}/{attribute}")
+        else:
+            yield from _native_paths(held, f"{path}/{attribute}")
 
 
 def _native_class_name(layer):

@@ -26,8 +26,9 @@ from .compile_specs import revived_spec, saved_spec
 SEQUENTIAL = {"module": "keras", "class_name": "Sequential", "registered_name": None}
 FUNCTIONAL = {"module": "keras.src.models.functional", "class_name": "Functional", "registered_name": "Functional"}
 KERAS_TENSOR = "__keras_tensor__"
-# Config entries that hold a layer's own spec: an RNN's cell, Bidirectional's and TimeDistributed's layers.
-NESTED_LAYER_KEYS = ("cell", "layer", "backward_layer")
+# Config entries that hold layers' own specs: an RNN's cell, Bidirectional's and TimeDistributed's layers,
+# StackedRNNCells' list of cells.
+NESTED_LAYER_KEYS = ("cell", "layer", "backward_layer", "cells")
 COMPILE_ARGUMENTS = ("optimizer", "loss", "loss_weights", "metrics", "weighted_metrics", "run_eagerly",
                      "steps_per_execution", "jit_compile")
 _ANY = object()
@@ -71,19 +72,27 @@ def keras_layer_spec(layer):
 
 def _keras_nested_layers(config):
     """The layer specs nested in a layer's config (mlcore's {"class_name", "config"}) in Keras's form."""
-    for key, spec in _nested_specs(config):
+    def keras_spec(spec):
         cls = layer_registry().get(spec["class_name"])
         identity = _identity(cls) if cls is not None else {"module": None, "class_name": spec["class_name"],
                                                            "registered_name": None}
         inner = dict(spec["config"])
         inner.pop("batch_input_shape", None)
         _keras_nested_layers(inner)
-        config[key] = {**identity, "config": inner}
+        return {**identity, "config": inner}
+    _map_nested_specs(config, keras_spec)
 
 
-def _nested_specs(config):
-    return [(key, config[key]) for key in NESTED_LAYER_KEYS
-            if isinstance(config.get(key), dict) and "class_name" in config[key] and "config" in config[key]]
+def _map_nested_specs(config, convert):
+    """Replace each layer spec nested in a config, alone or in a list, by convert(spec)."""
+    def is_spec(value):
+        return isinstance(value, dict) and "class_name" in value and "config" in value
+    for key in NESTED_LAYER_KEYS:
+        value = config.get(key)
+        if is_spec(value):
+            config[key] = convert(value)
+        elif isinstance(value, list) and value and all(is_spec(v) for v in value):
+            config[key] = [convert(v) for v in value]
 
 
 def _identity(cls):
@@ -162,8 +171,7 @@ def mlcore_spec(spec, custom_objects=None, safe_mode=True):
         cls = layer_registry(custom_objects).get(class_name)
         if cls is not None:
             config = _without_keras_only_arguments(cls, config)
-        for key, nested in _nested_specs(config):
-            config[key] = mlcore_spec(nested, custom_objects, safe_mode)
+        _map_nested_specs(config, lambda nested: mlcore_spec(nested, custom_objects, safe_mode))
         if cls is Lambda and not safe_mode:
             config["function"] = _mlcore_lambda(config)
     return {"class_name": class_name, "config": config}
