@@ -9,7 +9,7 @@ from mlcore import config
 from mlcore.layers.base import Layer, flatten, map_shapes, map_structure, shape_of, unique_name
 from mlcore.layers.input_layer import Input, InputLayer
 from mlcore.layers.tracking import held_layers, inherited_training
-from mlcore.models.operations import GraphOperation, record_operation
+from mlcore.models.operations import Operation, record_operation
 from mlcore.models.trainer import Trainer
 
 
@@ -91,7 +91,7 @@ class Model(Trainer, Layer):
         _, layer_depth = depths(self._nodes)
         # Keras 3's layer order (and so its order of weights, and of layers in h5 files): deepest first
         layers = sorted(first_met, key=lambda layer: (-layer_depth[id(layer)], first_met[layer]))
-        self._layers = [layer for layer in layers if not isinstance(layer, GraphOperation)]
+        self._layers = [layer for layer in layers if not isinstance(layer, Operation)]
         if not self.trainable:
             self.trainable = False          # Model(..., trainable=False) freezes its layers
         names = [layer.name for layer in layers]

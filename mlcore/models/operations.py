@@ -2,14 +2,24 @@
 `h = Dense(3)(inputs); outputs = ops.relu(h) * 2 + 1`, the relu, * and + are no layer's work.
 Keras 3 records such ops as operations of the model; here, the first time a functional model
 meets a tensor made that way, the ops that made it (back to the Keras tensors they read) become
-one GraphOperation node, which the model re-runs on new inputs as it re-runs its layers."""
+one GraphOperation node, which the model re-runs on new inputs as it re-runs its layers.
+
+Keras 3's .keras files keep each such op as a node of its own, a KerasOperation here: the masks
+of Embedding(mask_zero=True) and Masking are ops (not_equal(x, 0), any(..., axis=-1)) in any
+functional model that has one."""
+from mlcore import ops
 from mlcore.graph.basic import Variable, clone
 from mlcore.layers.base import Layer, Node, unique_name
+from mlcore.utils.naming import to_snake_case
 
 
-class GraphOperation(Layer):
+class Operation(Layer):
+    """Not a layer of the model's: Keras's model.layers lists layers only, and weight files skip ops."""
+
+
+class GraphOperation(Operation):
     """The ops between some Keras tensors (its inputs) and one tensor made from them (its output).
-    Not a layer of the model's (Keras's model.layers lists layers only), and not saved in a config."""
+    Not saved in a config."""
 
     def __init__(self, sources, result):
         super().__init__(name=unique_name("operation"))
@@ -49,3 +59,40 @@ def _keras_tensors_read(tensor):
         elif variable.owner is not None:
             pending.extend(reversed([v for v in variable.owner.inputs if isinstance(v, Variable)]))
     return found
+
+
+class KerasOperation(Operation):
+    """One call of a keras.ops function as Keras 3's config saves it: the op's class (NotEqual), its
+    config (axis=...), and the call's arguments with {"__input__": k} where its k-th tensor goes.
+    It runs as the mlcore.ops function of the same name (not_equal)."""
+
+    def __init__(self, keras_class, arguments, keywords=None, keras_module="keras.src.ops.numpy", **kwargs):
+        super().__init__(**kwargs)
+        self.keras_class, self.keras_module = keras_class, keras_module
+        self.arguments, self.keywords = list(arguments), dict(keywords or {})
+        self.function = getattr(ops, to_snake_case(keras_class), None)
+        if self.function is None:
+            raise ValueError("Keras operation %s (%r) has no mlcore.ops function %r"
+                             % (keras_class, self.name, to_snake_case(keras_class)))
+        self.built = True
+
+    def call(self, inputs):
+        tensors = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+        return self.function(*self.call_arguments(lambda k: tensors[k]), **self.keywords)
+
+    def call_arguments(self, tensor_at):
+        """The call's arguments with tensor_at(k) in the k-th tensor's place."""
+        return filled(self.arguments, tensor_at)
+
+    def get_config(self):
+        return {**super().get_config(), "keras_class": self.keras_class, "keras_module": self.keras_module,
+                "arguments": self.arguments, "keywords": self.keywords}
+
+
+def filled(value, tensor_at):
+    """value with each {"__input__": k} replaced by tensor_at(k), through nested lists."""
+    if isinstance(value, dict) and set(value) == {"__input__"}:
+        return tensor_at(value["__input__"])
+    if isinstance(value, (list, tuple)):
+        return [filled(v, tensor_at) for v in value]
+    return value

@@ -13,9 +13,10 @@ def layer_registry(custom_objects=None):
     import mlcore.layers as layers_module
     from mlcore.layers.base import Layer
     from mlcore.models import Model, Sequential
+    from mlcore.models.operations import KerasOperation
     found = {name: obj for name, obj in vars(layers_module).items()
              if isinstance(obj, type) and issubclass(obj, Layer)}
-    found.update({"Model": Model, "Functional": Model, "Sequential": Sequential})
+    found.update({"Model": Model, "Functional": Model, "Sequential": Sequential, "KerasOperation": KerasOperation})
     found.update(known_custom_objects(custom_objects))
     return found
 

@@ -18,6 +18,7 @@ Keras arguments that mlcore's layers do not have load only at the value that lea
 import inspect
 
 from mlcore.layers.core import Lambda
+from mlcore.models.operations import KerasOperation
 from mlcore.models.serialization import functional_config, layer_registry, saved_call_kwargs
 from mlcore.saving.object_registration import get_registered_name, known_custom_objects
 
@@ -26,6 +27,7 @@ from .compile_specs import revived_spec, saved_spec
 SEQUENTIAL = {"module": "keras", "class_name": "Sequential", "registered_name": None}
 FUNCTIONAL = {"module": "keras.src.models.functional", "class_name": "Functional", "registered_name": "Functional"}
 KERAS_TENSOR = "__keras_tensor__"
+KERAS_OPS_MODULE = "keras.src.ops."      # where the op classes of saved keras.ops calls live
 # Config entries that hold layers' own specs: an RNN's cell, Bidirectional's and TimeDistributed's layers,
 # StackedRNNCells' list of cells.
 NESTED_LAYER_KEYS = ("cell", "layer", "backward_layer", "cells")
@@ -58,6 +60,9 @@ def keras_layer_spec(layer):
         return spec
     if type(layer) is Model:
         return dict(FUNCTIONAL, config=_functional_config(layer), build_config={"input_shape": None})
+    if isinstance(layer, KerasOperation):
+        return {"module": layer.keras_module, "class_name": layer.keras_class, "registered_name": None,
+                "config": {"name": layer.name, **layer.keywords}}
     config = _keras_modules(layer.get_config())
     config.pop("batch_input_shape", None)  # the model's InputLayer holds the input shape
     _keras_nested_layers(config)
@@ -121,6 +126,8 @@ def _keras_node(node, ref):
     def tensor(t):
         return {"class_name": KERAS_TENSOR,
                 "config": {"shape": list(t.type.shape), "dtype": t.dtype, "keras_history": ref(t)}}
+    if isinstance(node.layer, KerasOperation):
+        return {"args": node.layer.call_arguments(lambda k: tensor(node.input_tensors[k])), "kwargs": {}}
     inputs = node.inputs
     return {"args": [[tensor(t) for t in inputs] if isinstance(inputs, (list, tuple)) else tensor(inputs)],
             "kwargs": saved_call_kwargs(node, tensor)}
@@ -214,12 +221,36 @@ def _mlcore_lambda(config):
 def _mlcore_functional(config, custom_objects, safe_mode):
     layers = []
     for spec in config["layers"]:
-        entry = mlcore_spec(spec, custom_objects, safe_mode)
+        if str(spec.get("module")).startswith(KERAS_OPS_MODULE):
+            entry = _mlcore_operation(spec)
+        else:
+            entry = mlcore_spec(spec, custom_objects, safe_mode)
+            entry["inbound_nodes"] = [_legacy_node(node, spec["name"]) for node in spec["inbound_nodes"]]
         entry["name"] = spec["name"]
-        entry["inbound_nodes"] = [_legacy_node(node, spec["name"]) for node in spec["inbound_nodes"]]
         layers.append(entry)
     return {**config, "layers": layers, "input_layers": _refs(config["input_layers"]),
             "output_layers": _refs(config["output_layers"])}
+
+
+def _mlcore_operation(spec):
+    """A keras.ops call saved as a node (keras.src.ops.numpy NotEqual) as a KerasOperation: its
+    arguments with {"__input__": k} for the k-th tensor, which becomes the node's k-th input."""
+    nodes = spec["inbound_nodes"]
+    if len(nodes) != 1 or nodes[0].get("kwargs"):
+        raise ValueError("Keras operation %r: mlcore replays an op called once with positional arguments; "
+                         "its saved calls are %r" % (spec["name"], nodes))
+    refs = []
+
+    def slot(value):
+        if _is_keras_tensor(value):
+            refs.append(list(value["config"]["keras_history"]))
+            return {"__input__": len(refs) - 1}
+        return [slot(v) for v in value] if isinstance(value, list) else value
+    arguments = slot(nodes[0]["args"])
+    keywords = {k: v for k, v in spec["config"].items() if k != "name"}
+    return {"class_name": "KerasOperation", "inbound_nodes": [[ref + [{}] for ref in refs]],
+            "config": {"name": spec["name"], "keras_class": spec["class_name"], "keras_module": spec["module"],
+                       "arguments": arguments, "keywords": keywords}}
 
 
 def _legacy_node(node, layer_name):
