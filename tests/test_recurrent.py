@@ -197,6 +197,25 @@ def test_time_distributed_matches_keras_and_keeps_static_shapes(keras, rng):
     np.testing.assert_allclose(outputs, expected, rtol=1e-5, atol=ATOL)
 
 
+@pytest.mark.parametrize("backend", ["numpy", "theano", "jax"])
+def test_time_distributed_batch_normalization_runs_per_step_as_keras(keras, rng, backend):
+    """Each step normalised by its own batch statistics, and the moving averages moved once per step (steps
+    of very different scales make any pooling of the steps show): one train step against Keras's."""
+    def make(module):
+        inputs = module.layers.Input((3, FEATURES))
+        return module.Model(inputs, module.layers.TimeDistributed(module.layers.BatchNormalization(momentum=0.5))(
+            inputs))
+    x = rng.normal(size=(4, 3, FEATURES)).astype("float32") * np.array([1, 5, 25], "float32")[:, None]
+    ours, theirs = make(mlcore), make(keras)
+    ours.set_weights(theirs.get_weights())
+    ours.compile("sgd", "mse", backend=backend)
+    theirs.compile("sgd", "mse")
+    np.testing.assert_allclose(ours.train_on_batch(x, x), theirs.train_on_batch(x, x), rtol=1e-6)
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert_outputs_match(as_list(ours.predict(x, verbose=0)), as_list(theirs.predict(x, verbose=0)))
+
+
 # --- other backends -------------------------------------------------------------------------------------
 def test_layers_and_gradients_on_each_backend(keras, rng, backend):
     """One graph of every layer, with the gradient of a cost, against Keras's outputs and the numpy

@@ -1,7 +1,8 @@
 """Layers that wrap a layer: Bidirectional (an RNN run forwards and backwards, outputs merged) and
 TimeDistributed (a layer applied to every time step)."""
 from mlcore.graph import ops
-from mlcore.layers.base import Layer
+from mlcore.graph.basic import clone
+from mlcore.layers.base import Layer, collect_extras
 from mlcore.layers.recurrent_cells import build_sublayer
 
 MERGE_MODES = ("sum", "mul", "ave", "concat", None)
@@ -130,9 +131,10 @@ class Bidirectional(Layer):
 
 
 class TimeDistributed(Layer):
-    """Applies a layer to every time step of (batch, time, ...) inputs, as one call on the steps stacked
-    along the batch axis (batch * time rows), so the layer's graph appears once, not once per step.  A
-    (batch, time) mask passes through, and reaches the layer, one entry per row, if its call takes one."""
+    """Applies a layer to every time step of (batch, time, ...) inputs.  A row-wise layer (Dense, Conv2D)
+    runs as one call on the steps stacked along the batch axis (batch * time rows), so its graph appears
+    once, not once per step; another (BatchNormalization, Lambda) runs per step, as in Keras.  A (batch,
+    time) mask passes through, and reaches the layer, one entry per row, if its call takes one."""
     supports_masking = True
     sublayer_attributes = ("layer",)
 
@@ -160,12 +162,31 @@ class TimeDistributed(Layer):
         if mask is not None and mask.ndim < 2:
             raise ValueError("The `mask` passed to the `TimeDistributed` layer '%s' must be at least 2D (batch, "
                              "timesteps), but it has shape %s" % (self.name, mask.type.shape))
+        if not self.layer.rowwise and static[1] is not None:
+            return self._call_step_by_step(inputs, training, mask)
         batch, steps = (static[k] if static[k] is not None else inputs.shape[k] for k in (0, 1))
         rows = ops.reshape(inputs, [batch * steps] + self._dims(inputs, 2), ndim=inputs.ndim - 1)
         row_mask = None if mask is None else ops.reshape(mask, [batch * steps] + self._dims(mask, 2),
                                                          ndim=mask.ndim - 1)
         outputs = self.layer.call_for_step(rows, training, mask=row_mask)
         return ops.reshape(outputs, [batch, steps] + self._dims(outputs, 1), ndim=outputs.ndim + 1)
+
+    def _call_step_by_step(self, inputs, training, mask):
+        """A layer whose rows depend on each other (BatchNormalization's batch statistics) runs once per
+        time step, as Keras's TimeDistributed runs every layer; each step's updates start from the last
+        step's (a moving mean moves once per step, as Keras's assignments do)."""
+        outputs, pending = [], {}
+        for t in range(inputs.type.shape[1]):
+            with collect_extras() as extras:
+                outputs.append(self.layer.call_for_step(inputs[:, t], training,
+                                                        mask=None if mask is None else mask[:, t]))
+            for variable, value in extras.updates:
+                pending[variable] = clone(value, pending) if pending else value
+            for loss in extras.losses:
+                self.add_loss(loss)
+        for variable, value in pending.items():
+            self.add_update(variable, value)
+        return ops.stack(outputs, axis=1)
 
     @staticmethod
     def _dims(tensor, start):
