@@ -4,6 +4,8 @@ Each function takes the array module `xp` (numpy, jax.numpy or pytensor.tensor),
 the backends differ only where their libraries truly differ (in-place updates,
 random numbers, convolution primitives, blocked evaluation).
 """
+import math
+
 from mlcore.graph.gradient import GradientBlock, GradientClip
 from mlcore.graph.ops import indexing
 from mlcore.graph.ops import along_axis, elemwise as ew
@@ -23,9 +25,12 @@ ELEMWISE_NAMES = {  # op name -> name of the same function in numpy and jax.nump
     "sinh": "sinh", "cosh": "cosh", "arcsinh": "arcsinh", "arccosh": "arccosh", "arctanh": "arctanh",
     "log2": "log2", "log10": "log10", "exp2": "exp2", "reciprocal": "reciprocal", "deg2rad": "deg2rad",
     "rad2deg": "rad2deg", "isnan": "isnan", "isinf": "isinf", "xor": "bitwise_xor", "invert": "invert",
+    "trunc": "trunc",
 }
+SQRT_HALF = math.sqrt(0.5)
 SPECIAL_FUNCTION_NAMES = {  # op name -> its name in scipy.special, jax.scipy.special and pytensor.tensor
     "erf": "erf", "erfc": "erfc", "erfinv": "erfinv", "gammaln": "gammaln", "psi": "digamma",
+    "erfcx": "erfcx", "gamma": "gamma", "i0": "i0", "i1": "i1",
 }
 
 
@@ -43,6 +48,8 @@ def special_functions(module):
     by op name, for a backend's table of its own kernels."""
     table = {name: getattr(module, function) for name, function in SPECIAL_FUNCTION_NAMES.items()}
     table["trigamma"] = lambda x: module.polygamma(1, x).astype(x.dtype)   # scipy's is float64 for float32
+    # jax.scipy.special has no erfcinv: erfc(z) = 2 ndtr(-z sqrt(2)) inverted, exact where erfinv(1 - x) rounds
+    table["erfcinv"] = getattr(module, "erfcinv", None) or (lambda x: module.ndtri(x / 2) * -SQRT_HALF)
     return table
 
 
@@ -172,6 +179,8 @@ def register_common(lower, xp, elemwise):
     lower.register(along_axis.CumOp)(lambda op, node: cumulative_kernel(xp, op, node.outputs[0].dtype))
     lower.register(along_axis.Sort)(lambda op, node: lambda x: xp.sort(x, axis=op.axis))
     lower.register(along_axis.Argsort)(lambda op, node: lambda x: xp.argsort(x, axis=op.axis, stable=True))
+    lower.register(along_axis.SearchSorted)(
+        lambda op, node: lambda x, v: xp.searchsorted(x, v, side=op.side).astype("int64"))   # jax's are int32
 
 
 def register_array_ops(lower, xp):
@@ -180,6 +189,7 @@ def register_array_ops(lower, xp):
     lower.register(shape.DimShuffle)(lambda op, node: dimshuffle_kernel(op.order, node.inputs[0].ndim))
     lower.register(indexing.Subtensor)(lambda op, node: lambda x, *idx: x[index_key(op.spec, idx)])
     lower.register(shape.Pad)(lambda op, node: lambda x: xp.pad(x, op.pad_width, constant_values=op.value))
+    lower.register(shape.SpecifyShape)(lambda op, node: op.check)     # jax traces with the shapes known
 
 
 # --- convolution gradients as convolutions (the recipe JAX's conv_general_dilated uses) ----------

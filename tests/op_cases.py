@@ -5,6 +5,7 @@ thing, and how to draw its inputs.  Input shapes are patterns such as "ab" or "1
 letter is a random size (the same letter, the same size), "1" a dim of size 1, which is
 also statically 1 in the input's type, so it broadcasts as in Theano.
 """
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -122,35 +123,36 @@ def conv_theano_ref(x, w, border_mode="valid", subsample=(1, 1)):
     return out[:, :, ::subsample[0], ::subsample[1]]
 
 
-def pool_ref(x, ws, ignore_border=True, stride=None, pad=(0, 0), mode="max"):
-    """Theano's pool_2d over the last two dims, one window at a time."""
-    stride = stride or ws
-    h, w = x.shape[-2:]
-    hp, wp = h + 2 * pad[0], w + 2 * pad[1]
-    xp = np.zeros(x.shape[:-2] + (hp, wp))
-    xp[..., pad[0]:pad[0] + h, pad[1]:pad[1] + w] = x
-    real = np.zeros((hp, wp), bool)
-    real[pad[0]:pad[0] + h, pad[1]:pad[1] + w] = True
+def pool_ref(x, ws, ignore_border=True, stride=None, pad=None, mode="max"):
+    """Theano's pool_2d (pool_3d) over the last len(ws) dims, one window at a time."""
+    nd = len(ws)
+    stride, pad = stride or ws, pad or (0,) * nd
+    spatial = x.shape[-nd:]
+    inner = tuple(slice(p, p + n) for p, n in zip(pad, spatial))
+    padded = tuple(n + 2 * p for n, p in zip(spatial, pad))
+    xp = np.zeros(x.shape[:-nd] + padded)
+    xp[(Ellipsis,) + inner] = x
+    real = np.zeros(padded, bool)
+    real[inner] = True
 
     def n_out(n, k, s):
         if ignore_border:
             return (n - k) // s + 1
         return (n - 1) // s + 1 if s >= k else max(0, (n - 1 - k + s) // s) + 1
-    ho, wo = n_out(hp, ws[0], stride[0]), n_out(wp, ws[1], stride[1])
-    out = np.zeros(x.shape[:-2] + (ho, wo))
-    for i in range(ho):
-        for j in range(wo):
-            rows = slice(i * stride[0], min(i * stride[0] + ws[0], hp))
-            cols = slice(j * stride[1], min(j * stride[1] + ws[1], wp))
-            win, mask = xp[..., rows, cols], real[rows, cols]
-            if mode == "max":
-                out[..., i, j] = np.where(mask, win, -np.inf).max(axis=(-2, -1))
-            elif mode == "sum":
-                out[..., i, j] = win.sum(axis=(-2, -1))
-            elif mode == "average_inc_pad":
-                out[..., i, j] = win.sum(axis=(-2, -1)) / (ws[0] * ws[1] if ignore_border else mask.size)
-            else:
-                out[..., i, j] = win.sum(axis=(-2, -1)) / mask.sum()
+    outs = tuple(n_out(n, k, s) for n, k, s in zip(padded, ws, stride))
+    out = np.zeros(x.shape[:-nd] + outs)
+    axes = tuple(range(-nd, 0))
+    for index in itertools.product(*map(range, outs)):
+        box = tuple(slice(i * s, min(i * s + k, n)) for i, s, k, n in zip(index, stride, ws, padded))
+        win, mask = xp[(Ellipsis,) + box], real[box]
+        if mode == "max":
+            out[(Ellipsis,) + index] = np.where(mask, win, -np.inf).max(axis=axes)
+        elif mode == "sum":
+            out[(Ellipsis,) + index] = win.sum(axis=axes)
+        elif mode == "average_inc_pad":
+            out[(Ellipsis,) + index] = win.sum(axis=axes) / (np.prod(ws) if ignore_border else mask.size)
+        else:
+            out[(Ellipsis,) + index] = win.sum(axis=axes) / mask.sum()
     return out
 
 
@@ -236,6 +238,12 @@ CASES = [
     unary("gammaln", T.gammaln, scipy.special.gammaln, "positive", rtol32=2e-6),
     unary("psi", T.psi, scipy.special.psi, "positive", rtol32=2e-6),
     unary("tri_gamma", T.tri_gamma, lambda x: scipy.special.polygamma(1, x), "positive", grad=False, rtol32=2e-6),
+    unary("gamma", T.gamma, scipy.special.gamma, "positive", rtol32=4e-6),
+    unary("erfcx", T.erfcx, scipy.special.erfcx, rtol32=4e-6),
+    unary("erfcinv", lambda x: T.erfcinv(x + 1), lambda x: scipy.special.erfcinv(x + 1), "unit", rtol32=4e-6),
+    unary("i0", T.i0, scipy.special.i0, rtol32=4e-6),
+    unary("i1", T.i1, scipy.special.i1, rtol32=4e-6),
+    unary("trunc", T.trunc, np.trunc, "frac"),
     unary("reciprocal", T.reciprocal, np.reciprocal, "positive", rtol32=2e-6),
     unary("deg2rad", T.deg2rad, np.deg2rad),
     unary("rad2deg", T.rad2deg, np.rad2deg),
@@ -290,6 +298,7 @@ CASES = [
          (("normal", "ab"), ("normal", "ac"))),
     Case("stack", lambda x, y: T.stack([x, y], axis=1), lambda x, y: np.stack([x, y], 1),
          (("normal", "ab"), ("normal", "ab"))),
+    Case("specify_shape", lambda x: T.specify_shape(x, (None, 3)) * 2, lambda x: 2 * x, (("normal", "a3"),)),
     Case("pad", lambda x: T.pad(x, ((1, 0), (2, 1))), lambda x: np.pad(x, ((1, 0), (2, 1))), (("normal", "ab"),)),
     Case("arange", lambda x: T.arange(x.shape[0]) * x, lambda x: np.arange(len(x)) * x, (("normal", "a"),)),
     Case("alloc", lambda x: T.alloc(x, 2, 3) * 1, lambda x: np.full((2, 3), x), (("normal", ""),)),
@@ -303,6 +312,8 @@ CASES = [
     Case("sort", T.sort, np.sort, (("normal", "abc"),)),
     Case("sort_axis0", lambda x: T.sort(x, axis=0), lambda x: np.sort(x, 0), (("normal", "ab"),)),
     Case("sort_flat", lambda x: T.sort(x, axis=None), lambda x: np.sort(x, None), (("normal", "ab"),)),
+    Case("searchsorted", lambda x, v: T.extra_ops.searchsorted(T.sort(x), v, side="right"),
+         lambda x, v: np.searchsorted(np.sort(x), v, side="right"), (("normal", "a"), ("normal", "bc")), grad=False),
     Case("argsort", lambda x: T.argsort(x, axis=0), lambda x: np.argsort(x, 0), (("normal", "ab"),), grad=False),
     Case("eye", lambda x: T.eye(3, 4, 1, x.dtype) * x, lambda x: np.eye(3, 4, 1) * x, (("normal", "34"),)),
     Case("identity_like", lambda x: T.identity_like(x) * x, lambda x: np.eye(*x.shape) * x, (("normal", "ab"),)),
@@ -414,6 +425,16 @@ CASES = [
          lambda x: pool_ref(x.transpose(0, 3, 1, 2), (3, 3), True, (2, 2), (1, 1),
                             "average_exc_pad").transpose(0, 2, 3, 1),
          (("normal", "2553"),), rtol32=2e-6),
+    Case("pool3d_max_partial", lambda x: T.signal.pool.pool_3d(x, (2, 3, 2), ignore_border=False, stride=(2, 2, 1)),
+         lambda x: pool_ref(x, (2, 3, 2), False, (2, 2, 1)), (("normal", "12545"),)),
+    Case("pool3d_avg_exc_pad", lambda x: T.signal.pool.pool_3d(x, (3, 2, 2), True, (2, 1, 2), (1, 1, 0),
+                                                               "average_exc_pad"),
+         lambda x: pool_ref(x, (3, 2, 2), True, (2, 1, 2), (1, 1, 0), "average_exc_pad"), (("normal", "21545"),),
+         rtol32=2e-6),
+    Case("pool3d_avg_inc_partial", lambda x: T.signal.pool.pool_3d(x, (2, 2, 3), False, None, (0, 0, 0),
+                                                                   "average_inc_pad"),
+         lambda x: pool_ref(x, (2, 2, 3), False, None, (0, 0, 0), "average_inc_pad"), (("normal", "3545"),),
+         rtol32=2e-6, static=True),
     Case("scan", lambda x, h0, w: scan(lambda x_t, h, w: T.tanh(x_t * w + h), sequences=x, outputs_info=h0,
                                        non_sequences=w)[0],
          lambda x, h0, w: _recurrence(x, h0[None], lambda x_t, h: np.tanh(x_t * w + h[-1])),

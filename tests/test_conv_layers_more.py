@@ -234,29 +234,43 @@ NEW_LAYERS = ["Conv1D", "Conv1DTranspose", "Conv2DTranspose", "Conv3D", "Depthwi
               "GlobalAveragePooling1D", "UpSampling1D", "ZeroPadding1D", "Cropping1D"]
 
 
+def assert_config_is_keras(keras, name, kwargs, layer):
+    """layer's config has the keys and values of Keras's same layer made with kwargs, and round-trips."""
+    mine, ref = layer.get_config(), getattr(keras.layers, name)(**kwargs).get_config()
+    assert set(mine) == set(ref), name
+    for key in set(ref) - {"name", "dtype"} - {k for k in ref if k.endswith("_initializer")}:
+        value = ref[key]
+        assert mine[key] == (tuple(value) if isinstance(value, list) else value), (name, key)
+    again = type(layer).from_config(mine)
+    assert type(again) is type(layer) and again.get_config() == mine
+
+
+def assert_signature_is_keras(keras, name, pool_size_default=None, keras1_kwargs=False):
+    """Argument names, order and defaults of layers.<name> are Keras's; with pool_size_default, but for a
+    pool_size of that default where Keras 3 requires one; with keras1_kwargs, but for a **kwargs (for
+    Keras 1's spellings) where Keras 3's takes none."""
+    ours = dict(inspect.signature(getattr(layers, name)).parameters)
+    theirs = dict(inspect.signature(getattr(keras.layers, name)).parameters)
+    if keras1_kwargs:
+        assert ours.pop("kwargs").kind == inspect.Parameter.VAR_KEYWORD and "kwargs" not in theirs
+    if pool_size_default is not None:
+        assert ours.pop("pool_size").default == pool_size_default
+        theirs.pop("pool_size")
+    assert [(p.name, p.default) for p in ours.values()] == [(p.name, p.default) for p in theirs.values()], name
+
+
 @pytest.mark.parametrize("data_format", FORMATS)
 def test_configs_have_keras_keys_and_round_trip(keras, built, data_format):
     _, cases, made, _ = built[data_format]
     for (name, kwargs, _), layer in zip(cases, made):
-        mine, ref = layer.get_config(), getattr(keras.layers, name)(**kwargs).get_config()
-        assert set(mine) == set(ref), name
-        for key in set(ref) - {"name", "dtype"} - {k for k in ref if k.endswith("_initializer")}:
-            value = ref[key]
-            assert mine[key] == (tuple(value) if isinstance(value, list) else value), (name, key)
-        again = type(layer).from_config(mine)
-        assert type(again) is type(layer) and again.get_config() == mine
+        assert_config_is_keras(keras, name, kwargs, layer)
 
 
 def test_signatures_match_keras(keras):
     """Argument names, order and defaults are Keras's, except AveragePooling1D's pool_size, which keeps
     Keras 1/2's default of 2 where Keras 3 requires it (as AveragePooling2D does)."""
     for name in NEW_LAYERS:
-        ours = dict(inspect.signature(getattr(layers, name)).parameters)
-        theirs = dict(inspect.signature(getattr(keras.layers, name)).parameters)
-        if name == "AveragePooling1D":
-            assert ours.pop("pool_size").default == 2
-            theirs.pop("pool_size")
-        assert [(p.name, p.default) for p in ours.values()] == [(p.name, p.default) for p in theirs.values()], name
+        assert_signature_is_keras(keras, name, 2 if name == "AveragePooling1D" else None)
 
 
 def test_aliases_names_and_keras1_spellings():
@@ -372,6 +386,12 @@ def test_models_train_and_save_in_formats_keras_reads(tmp_path, keras, numpy_bac
     theirs.load_weights(str(tmp_path / "m.weights.h5"))
     np.testing.assert_allclose(np.asarray(theirs.predict(x, verbose=0)), expected, rtol=1e-4, atol=1e-5)
 
+    assert_keras_archives_load_both_ways(tmp_path, keras, model, theirs, x, expected)
+
+
+def assert_keras_archives_load_both_ways(tmp_path, keras, model, theirs, x, expected):
+    """model's .keras archive loads in mlcore and in Keras, and Keras's twin's (same weights) in mlcore,
+    each predicting `expected` for x."""
     model.save(str(tmp_path / "m.keras"))
     np.testing.assert_allclose(load_model(str(tmp_path / "m.keras")).predict(x, verbose=0), expected,
                                rtol=1e-5, atol=1e-6)

@@ -79,6 +79,11 @@ def _(op, node):
     return lambda x, s: pt.reshape(x, s, ndim=op.ndim)
 
 
+@lower.register(shape.SpecifyShape)
+def _(op, node):
+    return lambda x: pt.specify_shape(x, op.shape)
+
+
 @lower.register(indexing.Subtensor)
 def _(op, node):
     return lambda x, *idx: x[build_key(op.spec, idx)]

@@ -15,14 +15,19 @@ from mlcore.layers.embedding import Embedding  # noqa: F401
 from mlcore.layers.identity import ActivityRegularization, Identity  # noqa: F401
 from mlcore.layers.layer_normalization import LayerNormalization, UnitNormalization  # noqa: F401
 from mlcore.layers.noise import (AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout1D,  # noqa: F401
-                                 SpatialDropout2D)
+                                 SpatialDropout2D, SpatialDropout3D)
 from mlcore.layers.reshaping import Cropping2D, RepeatVector, UpSampling2D  # noqa: F401
 from mlcore.layers.rescaling import Rescaling  # noqa: F401
 from mlcore.layers.convolutional_1d import (Conv1D, Convolution1D, Cropping1D, UpSampling1D,  # noqa: F401
                                             ZeroPadding1D)
 from mlcore.layers.convolutional_3d import Conv3D, Convolution3D  # noqa: F401
+from mlcore.layers.pooling_3d import (AveragePooling3D, AvgPool3D, GlobalAveragePooling3D,  # noqa: F401
+                                      GlobalAvgPool3D, GlobalMaxPool3D, GlobalMaxPooling3D, MaxPool3D,
+                                      MaxPooling3D)
+from mlcore.layers.reshaping_3d import Cropping3D, UpSampling3D, ZeroPadding3D  # noqa: F401
 from mlcore.layers.convolutional_transpose import (Conv1DTranspose, Conv2DTranspose,  # noqa: F401
-                                                   Convolution1DTranspose, Convolution2DTranspose)
+                                                   Conv3DTranspose, Convolution1DTranspose,
+                                                   Convolution2DTranspose, Convolution3DTranspose)
 from mlcore.layers.depthwise import (DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D,  # noqa: F401
                                      SeparableConv2D, SeparableConvolution1D, SeparableConvolution2D)
 from mlcore.layers.pooling_1d import (AveragePooling1D, AvgPool1D, GlobalAveragePooling1D,  # noqa: F401

@@ -49,14 +49,21 @@ class Conv3D(GroupedConv):
 
     def _convolve(self, volume):
         """volume: NDHWC."""
-        (_, kh, kw), (_, sh, sw), (_, dh, dw) = self.kernel_size, self.strides, self.dilation_rate
-        stacked = ops.concatenate(self._depth_taps(volume), axis=4)     # (N, out depth, H, W, kd * in)
-        n, depth, height, width, channels = stacked.shape
-        images = ops.reshape(stacked, [-1, height, width, channels])
-        kernel = block_diagonal(self.kernel, self.groups)   # (kd, kh, kw, in, filters)
-        kernel = ops.reshape(ops.dimshuffle(kernel, 1, 2, 0, 3, 4), (kh, kw, channels, self.filters))
-        out = ops.conv2d(images, kernel, (sh, sw), self.padding, (dh, dw))
-        return ops.reshape(out, [n, depth, out.shape[1], out.shape[2], self.filters])
+        (_, sh, sw), (_, dh, dw) = self.strides, self.dilation_rate
+        return fold_depth(self._depth_taps(volume), block_diagonal(self.kernel, self.groups),
+                          lambda images, kernel: ops.conv2d(images, kernel, (sh, sw), self.padding, (dh, dw)))
+
+
+def fold_depth(taps, kernel, conv2d):
+    """The 3-d cross-correlation of kd depth taps (each (N, out depth, H, W, in)) with a
+    (kd, kh, kw, in, out) kernel: the taps stacked along the channels, and one 2-d convolution
+    conv2d(images, kernel) over all (sample, depth) images with the (kh, kw, kd * in, out) kernel."""
+    stacked = ops.concatenate(taps, axis=4)     # (N, out depth, H, W, kd * in)
+    n, depth, height, width, channels = stacked.shape
+    _, kh, kw, _, filters = kernel.type.shape
+    images = ops.reshape(stacked, [-1, height, width, channels])
+    out = conv2d(images, ops.reshape(ops.dimshuffle(kernel, 1, 2, 0, 3, 4), (kh, kw, channels, filters)))
+    return ops.reshape(out, [n, depth, out.shape[1], out.shape[2], filters])
 
 
 Convolution3D = Conv3D

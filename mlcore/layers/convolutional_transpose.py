@@ -1,5 +1,5 @@
-"""Transposed convolutions: Conv2DTranspose and Conv1DTranspose (Convolution2DTranspose and
-Convolution1DTranspose are their Keras aliases).
+"""Transposed convolutions: Conv2DTranspose, Conv1DTranspose and Conv3DTranspose
+(Convolution2DTranspose, Convolution1DTranspose and Convolution3DTranspose are their Keras aliases).
 
 A transposed convolution is the gradient of a convolution with respect to its input: the input
 spread `strides` apart (the convolution op's lhs_dilation), padded, and cross-correlated with the
@@ -13,6 +13,7 @@ from mlcore.layers.base import KernelBiasOptions
 from mlcore.layers.conv_base import BaseConv, check_positive, check_strides_and_dilation, image_kernel, \
     image_tuple
 from mlcore.layers.convolutional import standardize_tuple
+from mlcore.layers.convolutional_3d import fold_depth
 
 
 def transpose_padding(kernel_size, stride, dilation, padding, output_padding):
@@ -56,12 +57,16 @@ class Conv2DTranspose(KernelBiasOptions, BaseConv):
         self.kernel = self.add_weight_with_options("kernel", self.kernel_size + (self.filters, channels), "kernel")
         self.add_bias(self.filters)
 
+    def _paddings(self):
+        """transpose_padding along each spatial dim."""
+        extras = self.output_padding or (None,) * self.rank
+        return tuple(transpose_padding(k, s, d, self.padding, extra) for k, s, d, extra in
+                     zip(self.kernel_size, self.strides, self.dilation_rate, extras))
+
     def _convolve(self, image):
         """The image spread `strides` apart, padded as Keras pads it, cross-correlated with the
         kernel flipped in space, its in and out swapped."""
-        extras = self.output_padding or (None,) * self.rank
-        padding = tuple(transpose_padding(k, s, d, self.padding, extra) for k, s, d, extra in
-                        zip(self.kernel_size, self.strides, self.dilation_rate, extras))
+        padding = self._paddings()
         flipped = image_kernel(self.kernel, self.rank)[::-1, ::-1]
         return ops.conv2d(image, ops.dimshuffle(flipped, 0, 1, 3, 2), strides=(1, 1),
                           padding=image_tuple(padding, self.rank, fill=(0, 0)),
@@ -86,5 +91,37 @@ class Conv1DTranspose(Conv2DTranspose):
                          bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
 
 
+class Conv3DTranspose(Conv2DTranspose):
+    """The transpose of a 3-d convolution, with a (kd, kh, kw, filters, in) kernel.  The graph's
+    convolution is 2-d: the depth is spread and padded here, then folded into the channels as
+    Conv3D folds it (fold_depth), the rows and columns left to the 2-d convolution."""
+    rank = 3
+
+    def __init__(self, filters, kernel_size, strides=(1, 1, 1), padding="valid", data_format=None,
+                 output_padding=None, dilation_rate=(1, 1, 1), activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
+                 bias_regularizer=None, activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
+                 **kwargs):
+        super().__init__(filters, kernel_size, strides, padding, output_padding, data_format, dilation_rate,
+                         activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
+                         bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
+
+    def _convolve(self, volume):
+        """volume: NDHWC, spread `strides` apart and padded along the depth; the kd depth taps of
+        a stride-1 convolution of it, with the kernel flipped in space, its in and out swapped."""
+        (kd, _, _), (sd, sh, sw), (dd, dh, dw) = self.kernel_size, self.strides, self.dilation_rate
+        depth_padding, rows, cols = self._paddings()
+        if sd > 1:      # stride - 1 zeros after each depth slice, the last ones cut off
+            n, depth, height, width, channels = volume.shape
+            gaps = ops.pad(ops.dimshuffle(volume, 0, 1, "x", 2, 3, 4), [(0, 0), (0, 0), (0, sd - 1)] + [(0, 0)] * 3)
+            volume = ops.reshape(gaps, [n, depth * sd, height, width, channels])[:, :1 - sd]
+        volume = ops.pad(volume, [(0, 0), depth_padding, (0, 0), (0, 0), (0, 0)])
+        taps = [volume[:, i * dd:(i - kd + 1) * dd or None] for i in range(kd)]
+        kernel = ops.dimshuffle(self.kernel[::-1, ::-1, ::-1], 0, 1, 2, 4, 3)
+        return fold_depth(taps, kernel, lambda images, k: ops.conv2d(
+            images, k, strides=(1, 1), padding=(rows, cols), dilation=(dh, dw), lhs_dilation=(sh, sw)))
+
+
 Convolution2DTranspose = Conv2DTranspose
 Convolution1DTranspose = Conv1DTranspose
+Convolution3DTranspose = Conv3DTranspose

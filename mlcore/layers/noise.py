@@ -1,5 +1,5 @@
 """Random regularization layers, active only in training: GaussianNoise, GaussianDropout, AlphaDropout,
-SpatialDropout1D and SpatialDropout2D.
+SpatialDropout1D, SpatialDropout2D and SpatialDropout3D.
 
 Each draws from random streams of its own, seeded by `seed` or else by mlcore's generator (as Dropout),
 so a compiled training step draws fresh noise on every call.
@@ -120,9 +120,8 @@ class SpatialDropout1D(_SpatialDropout):
     spatial_noise_shape = (None, 1, None)
 
 
-class SpatialDropout2D(_SpatialDropout):
-    """Drops whole channels of images, in either data format (Keras 1's dim_ordering= too)."""
-    rank = 4
+class _ChannelsDropout(_SpatialDropout):
+    """Drops whole channels of images or volumes, in either data format (Keras 1's dim_ordering= too)."""
 
     def __init__(self, rate, data_format=None, seed=None, name=None, dtype=None, **kwargs):
         old = pop_keras1(kwargs, {"dim_ordering": "data_format"})
@@ -131,7 +130,18 @@ class SpatialDropout2D(_SpatialDropout):
 
     @property
     def spatial_noise_shape(self):
-        return (None, None, 1, 1) if self.data_format == "channels_first" else (None, 1, 1, None)
+        spatial = (1,) * (self.rank - 2)
+        return (None, None) + spatial if self.data_format == "channels_first" else (None,) + spatial + (None,)
 
     def get_config(self):
         return {**super().get_config(), "data_format": self.data_format}
+
+
+class SpatialDropout2D(_ChannelsDropout):
+    """Drops whole channels of images."""
+    rank = 4
+
+
+class SpatialDropout3D(_ChannelsDropout):
+    """Drops whole channels of volumes."""
+    rank = 5

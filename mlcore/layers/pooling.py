@@ -12,15 +12,16 @@ KERAS1_POOL = {"border_mode": "padding", "dim_ordering": "data_format"}
 
 
 class _Pooling2D(Layer):
-    """Windows of pool_size moved by strides (default: pool_size) over the two spatial dims."""
+    """Windows of pool_size moved by strides (default: pool_size) over the `rank` spatial dims."""
     rowwise = True
     mode = None
+    rank = 2
 
     def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, name=None, **kwargs):
         old = pop_keras1(kwargs, KERAS1_POOL)
         super().__init__(name=name, **kwargs)
-        self.pool_size = standardize_tuple(pool_size, 2, "pool_size")
-        self.strides = standardize_tuple(self.pool_size if strides is None else strides, 2, "strides")
+        self.pool_size = standardize_tuple(pool_size, self.rank, "pool_size")
+        self.strides = standardize_tuple(self.pool_size if strides is None else strides, self.rank, "strides")
         self.padding = standardize_padding(old.get("padding", padding))
         self.data_format = standardize_data_format(old.get("data_format", data_format))
 
@@ -45,9 +46,10 @@ class AveragePooling2D(_Pooling2D):
 
 
 class _GlobalPooling2D(Layer):
-    """Reduces the spatial dims: (N, C) outputs, or (N, 1, 1, C) / (N, C, 1, 1) with keepdims."""
+    """Reduces the `rank` spatial dims: (N, C) outputs, or (N, 1, 1, C) / (N, C, 1, 1) with keepdims."""
     rowwise = True
     reduce = None
+    rank = 2
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):
         old = pop_keras1(kwargs, KERAS1_POOL)
@@ -56,8 +58,9 @@ class _GlobalPooling2D(Layer):
         self.keepdims = bool(keepdims)
 
     def call(self, inputs):
-        check_rank(self, inputs.type.shape)
-        axes = [2, 3] if self.data_format == "channels_first" else [1, 2]
+        check_rank(self, inputs.type.shape, self.rank + 2)
+        first = 2 if self.data_format == "channels_first" else 1
+        axes = list(range(first, first + self.rank))
         return type(self).reduce(inputs, axis=axes, keepdims=self.keepdims)
 
     def get_config(self):

@@ -19,22 +19,27 @@ from mlcore.graph.ops.elemwise_math import (arccos, arccosh, arcsin, arcsinh, ar
                                             arctanh, cosh, deg2rad, erf, erfc, erfinv, exp2, gammaln, invert,
                                             isinf, isnan, log2, log10, psi, rad2deg, reciprocal, sinh, tan,
                                             tri_gamma, xor)
+from mlcore.graph.ops.elemwise_math import erfcinv, erfcx, gamma, i0, i1, trunc  # noqa: F401
 from mlcore.graph.ops.along_axis import argsort, cumprod, cumsum, sort  # noqa: F401
 from mlcore.graph.ops.extra_ops import (allclose, diag, diagonal, eye, identity_like, isclose, isfinite,  # noqa: F401
                                         repeat, roll, squeeze, tile, tri, tril, triu)
 from mlcore.graph.ops.extra_ops import all_ as all, any_ as any  # noqa: F401
-from mlcore.graph.ops.linalg import batched_dot, dot, gemm, matmul, outer, tensordot  # noqa: F401
+from mlcore.graph.ops.linalg import batched_dot, batched_tensordot, dot, gemm, matmul, outer, tensordot  # noqa: F401
 from mlcore.graph.ops.reduce import argmax, argmin, prod, std, var  # noqa: F401
 from mlcore.graph.ops.reduce import max_ as max  # noqa: F401
 from mlcore.graph.ops.reduce import min_ as min  # noqa: F401
 from mlcore.graph.ops.indexing import inc_subtensor, set_subtensor  # noqa: F401
 from mlcore.graph.ops.shape import (alloc, arange, concatenate, dimshuffle, flatten, ones, pad, reshape,  # noqa: F401
-                                    shape, transpose, zeros)
-from mlcore.tensor import nlinalg, nnet, random, signal, slinalg  # noqa: F401
+                                    shape, specify_shape, transpose, zeros)
+from mlcore.tensor import extra_ops, nlinalg, nnet, random, signal, slinalg, xlogx  # noqa: F401
+from mlcore.tensor.basic import (choose, horizontal_stack, iround, join, largest, mgrid, ogrid, ptp,  # noqa: F401
+                                 round, shape_padaxis, shape_padleft, shape_padright, smallest, split,
+                                 stacklists, swapaxes, tensor_copy, vertical_stack)
+from mlcore.tensor.extra_ops import bincount, diff, fill_diagonal, fill_diagonal_offset, to_one_hot  # noqa: F401
 from mlcore.tensor.nlinalg import extract_diag, trace  # noqa: F401
 
 abs = abs_  # noqa: A001
-round = round_  # noqa: A001
+floor_div = int_div
 where = switch
 sgn = sign
 inv = reciprocal
@@ -100,7 +105,8 @@ def _plural(make):
 
 
 _KINDS = (("scalar", 0, None), ("vector", 1, None), ("matrix", 2, None), ("tensor3", 3, None),
-          ("tensor4", 4, None), ("row", 2, (1, None)), ("col", 2, (None, 1)))
+          ("tensor4", 4, None), ("tensor5", 5, None), ("tensor6", 6, None), ("tensor7", 7, None),
+          ("row", 2, (1, None)), ("col", 2, (None, 1)))
 for _prefix, _dtype in (("", None), ("f", "float32"), ("d", "float64"), ("b", "int8"), ("w", "int16"),
                         ("i", "int32"), ("l", "int64")):
     for _kind, _ndim, _pattern in _KINDS:

@@ -15,7 +15,7 @@ from mlcore.graph.ops.extra_ops import (all_, allclose, any_, diag, eye, identit
 from mlcore.graph.ops.linalg import batched_dot, dot, gemm, matmul, outer, tensordot  # noqa: F401
 from mlcore.graph.ops.linalg_decompositions import eig, eigh, qr, svd  # noqa: F401
 from mlcore.graph.ops.nlinalg import det, matrix_inverse, pinv  # noqa: F401
-from mlcore.graph.ops.nn import conv2d, log_softmax, pool2d, softmax  # noqa: F401
+from mlcore.graph.ops.nn import conv2d, log_softmax, pool2d, pool3d, softmax  # noqa: F401
 from mlcore.graph.ops.reduce import (argmax, argmin, max_, mean, min_, prod, std,  # noqa: F401
                                      sum_, var)
 from mlcore.graph.ops.indexing import inc_subtensor, set_subtensor, subtensor  # noqa: F401

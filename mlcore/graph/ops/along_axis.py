@@ -1,5 +1,6 @@
 """Ops along one axis of a tensor: running sums and products (Theano's extra_ops.cumsum and
-cumprod) and sorting (theano.tensor.sort's sort and argsort)."""
+cumprod), sorting (theano.tensor.sort's sort and argsort) and binary search in a sorted vector
+(extra_ops.searchsorted)."""
 from mlcore.graph.basic import Apply, Op, TensorType
 from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.graph.ops.elemwise import zeros_like
@@ -74,6 +75,26 @@ class Argsort(AlongOneAxis, Op):
         return [None]
 
 
+class SearchSorted(Op):
+    """Where each value of v would go in the sorted vector x to keep it sorted (numpy's
+    searchsorted): before equal entries (side "left") or after them ("right")."""
+    __props__ = ("side",)
+
+    def __init__(self, side="left"):
+        if side not in ("left", "right"):
+            raise ValueError('searchsorted: side must be "left" or "right", got %r' % (side,))
+        self.side = side
+
+    def make_node(self, x, v):
+        x, v = as_tensor_variable(x), as_tensor_variable(v)
+        if x.ndim != 1:
+            raise ValueError("searchsorted: x must be a sorted vector, got %s" % x.type)
+        return Apply(self, [x, v], [TensorType("int64", v.type.shape)])
+
+    def pullback(self, inputs, outputs, output_grads):
+        return [None, None]
+
+
 def along_axis_key(indices, axis, sizes=None):
     """The advanced index that reads x[..., indices[...], ...] along axis, as numpy's
     take_along_axis: every other dim indexed by its own position, broadcast against indices.
@@ -107,6 +128,13 @@ def argsort(a, axis=-1, kind="quicksort", order=None):
 def _refuse_order(order, name):
     if order is not None:
         raise ValueError("%s: order= sorts structured arrays by field, and tensors have no fields" % name)
+
+
+def searchsorted(x, v, side="left", sorter=None):
+    """The indices at which the values v would be inserted into the sorted vector x to keep it
+    sorted, as numpy's and Theano's searchsorted; sorter, the indices that sort x (argsort's)."""
+    x = as_tensor_variable(x)
+    return SearchSorted(side)(x if sorter is None else x[sorter], v)
 
 
 def cumsum(x, axis=None):

@@ -1,9 +1,10 @@
 """The rarer elementwise math of Theano's tensor module: trigonometric and hyperbolic functions and
-their inverses, logs and powers in other bases, the error and gamma functions, NaN/inf tests and
-bitwise ops.  Each is a name the backends look up (backends/array_api.py) and its gradient as math."""
+their inverses, logs and powers in other bases, truncation, the error, gamma and Bessel functions,
+NaN/inf tests and bitwise ops.  Each is a name the backends look up (backends/array_api.py) and its gradient as math."""
 import math
 
-from mlcore.graph.ops.elemwise import Binary, FloatUnary, Unary, exp, op_function, sqr, sqrt
+from mlcore.graph.ops.elemwise import (Binary, FloatUnary, Unary, eq, exp, op_function, sqr, sqrt, switch,
+                                       zeros_like)
 
 SQRT_PI = math.sqrt(math.pi)
 LN2, LN10 = math.log(2), math.log(10)
@@ -63,6 +64,17 @@ class Erfc(FloatUnary):
 class ErfInv(FloatUnary):
     def grad(self, i, out, g): return [g * (SQRT_PI / 2) * exp(sqr(out))]
 
+class ErfCx(FloatUnary):
+    """The scaled complementary error function exp(x**2) * erfc(x), which keeps erfc's tail finite."""
+    def grad(self, i, out, g): return [g * (2 * i[0] * out - 2 / SQRT_PI)]
+
+class ErfCInv(FloatUnary):
+    """erfc's inverse, erfcinv(erfc(x)) = x."""
+    def grad(self, i, out, g): return [g * (-SQRT_PI / 2) * exp(sqr(out))]
+
+class Gamma(FloatUnary):
+    def grad(self, i, out, g): return [g * out * psi(i[0])]
+
 class GammaLn(FloatUnary):
     """log |Gamma(x)|."""
     def grad(self, i, out, g): return [g * psi(i[0])]
@@ -73,6 +85,20 @@ class Psi(FloatUnary):
 
 class TriGamma(FloatUnary):
     """psi's derivative (polygamma(1, x)); its own gradient is not implemented, as in Theano."""
+
+class I0(FloatUnary):
+    """The modified Bessel function of the first kind of order 0."""
+    def grad(self, i, out, g): return [g * i1(i[0])]
+
+class I1(FloatUnary):
+    """The modified Bessel function of the first kind of order 1; i1(x) / x tends to 1/2 at 0."""
+    def grad(self, i, out, g):
+        x = i[0]
+        return [g * (i0(x) - switch(eq(x, 0), 0.5, out / switch(eq(x, 0), 1, x)))]
+
+class Trunc(Unary):
+    """Towards zero: the integer part."""
+    def grad(self, i, out, g): return [zeros_like(i[0])]
 
 class Reciprocal(FloatUnary):
     def grad(self, i, out, g): return [-g * sqr(out)]
@@ -105,3 +131,4 @@ sinh, cosh, arcsinh, arccosh, arctanh = map(op_function, (Sinh, Cosh, ArcSinh, A
 log2, log10, exp2, reciprocal, deg2rad, rad2deg = map(op_function, (Log2, Log10, Exp2, Reciprocal, Deg2Rad, Rad2Deg))
 erf, erfc, erfinv, gammaln, psi, tri_gamma = map(op_function, (Erf, Erfc, ErfInv, GammaLn, Psi, TriGamma))
 isnan, isinf, xor, invert = map(op_function, (IsNan, IsInf, Xor, Invert))
+erfcx, erfcinv, gamma, i0, i1, trunc = map(op_function, (ErfCx, ErfCInv, Gamma, I0, I1, Trunc))

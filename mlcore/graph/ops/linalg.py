@@ -105,28 +105,46 @@ def dot(x, y):
 
 def tensordot(a, b, axes=2):
     """numpy.tensordot: move the summed axes together, reshape to matrices, one Matmul."""
-    from mlcore.graph.ops.reduce import prod
-    from mlcore.graph.ops.shape import reshape, shape, stack, transpose
     a, b = as_tensor_variable(a), as_tensor_variable(b)
     if isinstance(axes, (int, np.integer)):
-        axes_a, axes_b = list(range(a.ndim - axes, a.ndim)), list(range(axes))
-    else:
-        axes_a, axes_b = ([ax] if isinstance(ax, (int, np.integer)) else list(ax) for ax in axes)
+        axes = list(range(a.ndim - axes, a.ndim)), list(range(axes))
+    return _contract(a, b, axes, batch=[], name="tensordot")
+
+
+def batched_tensordot(x, y, axes=2):
+    """Theano's batched_tensordot: one tensordot per index of the leading (batch) dim, which
+    axes (an int i: x's last i dims with y's i dims after the batch dim) do not count."""
+    x, y = as_tensor_variable(x), as_tensor_variable(y)
+    if isinstance(axes, (int, np.integer)):
+        axes = list(range(x.ndim - axes, x.ndim)), list(range(1, axes + 1))
+    return _contract(x, y, axes, batch=[0], name="batched_tensordot")
+
+
+def _contract(a, b, axes, batch, name):
+    """Sum a and b over the axis pairs in axes, one product per index of the batch dims: each
+    operand transposed and reshaped to (batch..., free, summed) or (batch..., summed, free)."""
+    from mlcore.graph.ops.reduce import prod
+    from mlcore.graph.ops.shape import reshape, shape, stack, transpose
+    axes_a, axes_b = ([ax] if isinstance(ax, (int, np.integer)) else list(ax) for ax in axes)
     axes_a = [ax % a.ndim for ax in axes_a]
     axes_b = [ax % b.ndim for ax in axes_b]
-    for i, j in zip(axes_a, axes_b):
+    if set(batch) & set(axes_a + axes_b):
+        raise ValueError("%s: axes %s cannot sum over the batch dim 0" % (name, axes))
+    for i, j in list(zip(axes_a, axes_b)) + [(d, d) for d in batch]:
         n, m = a.type.shape[i], b.type.shape[j]
         if None not in (n, m) and n != m:
-            raise ValueError("tensordot: shapes %s and %s are not aligned (axis %d has %d, axis %d has %d)"
-                             % (a.type, b.type, i, n, j, m))
-    free_a = [i for i in range(a.ndim) if i not in axes_a]
-    free_b = [i for i in range(b.ndim) if i not in axes_b]
+            raise ValueError("%s: shapes %s and %s are not aligned (axis %d has %d, axis %d has %d)"
+                             % (name, a.type, b.type, i, n, j, m))
+    free_a = [i for i in range(a.ndim) if i not in axes_a + batch]
+    free_b = [i for i in range(b.ndim) if i not in axes_b + batch]
     sa, sb = shape(a), shape(b)
-    a2 = reshape(transpose(a, free_a + axes_a), stack([prod(sa[free_a]) if free_a else 1,
-                                                      prod(sa[axes_a]) if axes_a else 1]))
-    b2 = reshape(transpose(b, axes_b + free_b), stack([prod(sb[axes_b]) if axes_b else 1,
-                                                      prod(sb[free_b]) if free_b else 1]))
-    out_shape = [sa[i] for i in free_a] + [sb[i] for i in free_b]
+    lead = [sa[d] for d in batch]
+
+    def size(s, dims):
+        return prod(s[dims]) if dims else 1
+    a2 = reshape(transpose(a, batch + free_a + axes_a), stack(lead + [size(sa, free_a), size(sa, axes_a)]))
+    b2 = reshape(transpose(b, batch + axes_b + free_b), stack(lead + [size(sb, axes_b), size(sb, free_b)]))
+    out_shape = lead + [sa[i] for i in free_a] + [sb[i] for i in free_b]
     out = Matmul()(a2, b2)
     return reshape(out, stack(out_shape)) if out_shape else reshape(out, [])
 

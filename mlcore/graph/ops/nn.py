@@ -1,4 +1,5 @@
-"""Neural-network ops: softmax, log-softmax, 2-d convolution and pooling (NHWC).
+"""Neural-network ops: softmax, log-softmax, 2-d convolution and pooling (NHWC), and 3-d pooling
+(NDHWC) made of two 2-d poolings.
 
 Convolution is cross-correlation with (h, w, in, out) kernels, with the parameters
 of jax.lax.conv_general_dilated; its gradients are two ops of their own whose
@@ -8,6 +9,7 @@ which depends on the input size, so it is resolved by the kernels at run time.
 from mlcore.graph.basic import Apply, Op, TensorType
 from mlcore.graph.ops.common import as_tensor_variable, upcast
 from mlcore.graph.ops.reduce import sum_
+from mlcore.graph.ops.shape import reshape
 
 
 class Softmax(Op):
@@ -191,3 +193,29 @@ class Pool2DGrad(Pool2D):
 
 def pool2d(x, ws, strides=None, padding="valid", mode="max", count_include_pad=True):
     return Pool2D(ws, strides, padding, mode, count_include_pad)(x)
+
+
+def pool3d(x, ws, strides=None, padding="valid", mode="max", count_include_pad=True):
+    """Pool2D over the (D, H, W) windows of an NDHWC tensor, without an op of its own: max, sum and
+    average over a box are separable, so a 2-d pool over (H, W) then one over D gives them.  A box's
+    real (unpadded) elements are the product of its real counts along each axis, so the average
+    comes out right with padding counted or not.  padding: "valid", "same" or three (before, after)."""
+    x = as_tensor_variable(x)
+    if x.ndim != 5:
+        raise ValueError("pool3d needs a 5-d (N, D, H, W, C) input, got %s" % (x.type,))
+    ws, strides, padding = tuple(ws), tuple(strides or ws), _check_padding(padding)
+    named = padding in ("valid", "same")
+    pads = ((0, 0),) * 3 if named else padding
+    if len(ws) != 3 or len(strides) != 3 or len(pads) != 3:
+        raise ValueError("pool3d: ws, strides and explicit padding need three entries each; got %s, %s and %r"
+                         % (ws, strides, padding))
+    if padding != "same" and any(n is not None and n + sum(p) < k for n, p, k in zip(x.type.shape[1:4], pads, ws)):
+        raise ValueError("pool3d: window %s is larger than the (padded) input %s" % (ws, x.type))
+    depth_padding, plane_padding = (padding, padding) if named else ((pads[0], (0, 0)), pads[1:])
+    n, depth, height, width, channels = x.shape
+    planes = pool2d(reshape(x, [-1, height, width, channels]), ws[1:], strides[1:], plane_padding, mode,
+                    count_include_pad)
+    _, height, width, _ = planes.shape
+    columns = reshape(planes, [n, depth, height * width, channels])
+    pooled = pool2d(columns, (ws[0], 1), (strides[0], 1), depth_padding, mode, count_include_pad)
+    return reshape(pooled, [n, pooled.shape[1], height, width, channels])

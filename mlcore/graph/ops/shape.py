@@ -1,5 +1,5 @@
-"""Ops that move or reshape elements, or make arrays: dimshuffle, reshape, shape, concatenate,
-pad, arange, alloc.  Indexing (basic and advanced) is in indexing.py."""
+"""Ops that move or reshape elements, or make arrays: dimshuffle, reshape, shape, specify_shape,
+concatenate, pad, arange, alloc.  Indexing (basic and advanced) is in indexing.py."""
 import numpy as np
 
 from mlcore.graph.basic import Apply, Constant, Op, TensorType, Variable
@@ -74,6 +74,39 @@ def shape(x):
     if all(s is not None for s in x.type.shape):
         return constant(np.array(x.type.shape, dtype="int64"))
     return Shape()(x)
+
+
+class SpecifyShape(Op):
+    """x itself, its type given the static shape `shape` (None: any length there), checked when
+    run (Theano's specify_shape): the shape later ops see, and a clear error where x disagrees."""
+    __props__ = ("shape",)
+
+    def __init__(self, shape):
+        self.shape = tuple(None if d is None else int(d) for d in shape)
+
+    def make_node(self, x):
+        x = as_tensor_variable(x)
+        if len(self.shape) != x.ndim or any(None not in (d, k) and d != k for d, k in zip(self.shape, x.type.shape)):
+            raise ValueError("specify_shape: %s cannot have shape %s" % (x.type, self.shape))
+        known = [k if d is None else d for d, k in zip(self.shape, x.type.shape)]
+        return Apply(self, [x], [TensorType(x.dtype, known)])
+
+    def check(self, x):
+        if len(x.shape) != len(self.shape) or any(d not in (None, n) for d, n in zip(self.shape, x.shape)):
+            raise ValueError("specify_shape: got an array of shape %s where %s was specified"
+                             % (tuple(x.shape), self.shape))
+        return x
+
+    def pullback(self, inputs, outputs, output_grads):
+        return [output_grads[0]]
+
+
+def specify_shape(x, shape):
+    """x with the static shape `shape`: ints (or None for a length left open), as Theano's."""
+    if isinstance(shape, Variable) or any(isinstance(d, Variable) for d in shape):
+        raise TypeError("specify_shape: the shape must be ints (or None), got %s; a symbolic length "
+                        "is known only when the graph runs" % (shape,))
+    return SpecifyShape(shape)(x)
 
 
 class Reshape(Op):

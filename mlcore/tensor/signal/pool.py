@@ -1,7 +1,8 @@
-"""T.signal.pool.pool_2d with Theano's semantics: pools the last two dims of any >= 2-d input."""
+"""T.signal.pool.pool_2d and pool_3d with Theano's semantics: they pool the last two (three) dims of
+any input of at least two (three) dims."""
 from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.graph.ops.elemwise import maximum
-from mlcore.graph.ops.nn import Pool2D
+from mlcore.graph.ops.nn import pool2d, pool3d
 from mlcore.graph.ops.shape import concatenate, reshape, shape, stack
 
 MODES = {"max": ("max", True), "sum": ("sum", True), "average_inc_pad": ("average", True),
@@ -18,9 +19,10 @@ def _ceil_count(size, ws, stride):
 
 def _ceil_extra(size, ws, stride):
     """End padding giving the ignore_border=False windows: exact for a known size; for an unknown
-    one the most any size needs, the extra windows it may give being cut off afterwards."""
+    one ws - 1, which gives every window that starts inside the input (so none is all padding, which
+    an average could not divide by), the extra ones being cut off afterwards."""
     if size is None:
-        return max(ws, stride) - 1
+        return ws - 1
     return max(0, (_ceil_count(size, ws, stride) - 1) * stride + ws - size)
 
 
@@ -31,28 +33,44 @@ def pool_2d(input, ws=None, ignore_border=None, stride=None, pad=(0, 0), mode="m
     mode: "max", "sum", "average_inc_pad" or "average_exc_pad".  ignore_border=False
     keeps partial windows at the end (Theano's default when None); it needs pad=(0, 0).
     """
+    return _pool("pool_2d", input, ws if ws is not None else ds, ignore_border,
+                 stride if stride is not None else st, padding if padding is not None else pad, mode)
+
+
+def pool_3d(input, ws=None, ignore_border=None, stride=None, pad=(0, 0, 0), mode="max", ds=None, st=None,
+            padding=None):
+    """pool_2d over the last three dims (e.g. the depth, rows and columns of volumes)."""
+    return _pool("pool_3d", input, ws if ws is not None else ds, ignore_border,
+                 stride if stride is not None else st, padding if padding is not None else pad, mode)
+
+
+def _pool(name, input, ws, ignore_border, stride, pad, mode):
+    """Theano's pooling of the last len(ws) (2 or 3) dims, as a pool2d or pool3d of the other dims
+    flattened into the batch."""
     x = as_tensor_variable(input)
-    ws = tuple(ws if ws is not None else ds)
-    stride = tuple(stride if stride is not None else (st if st is not None else ws))
-    pad = tuple(padding if padding is not None else pad)
+    nd = len(ws)
+    ws, stride, pad = tuple(ws), tuple(ws if stride is None else stride), tuple(pad)
     if mode not in MODES:
-        raise ValueError("pool_2d: mode must be one of %s, got %r" % (sorted(MODES), mode))
+        raise ValueError("%s: mode must be one of %s, got %r" % (name, sorted(MODES), mode))
+    if x.ndim < nd or len(stride) != nd or len(pad) != nd:
+        raise ValueError("%s: ws, stride and pad need %d entries each and the input at least %d dims; got ws=%s, "
+                         "stride=%s, pad=%s and an input of shape %s" % (name, nd, nd, ws, stride, pad, x.type))
     if ignore_border is None:
         ignore_border = False
-    if not ignore_border and pad != (0, 0):
-        raise NotImplementedError("pool_2d: padding works only with ignore_border=True (as in Theano)")
+    if not ignore_border and any(pad):
+        raise NotImplementedError("%s: padding works only with ignore_border=True (as in Theano)" % name)
     kind, include_pad = MODES[mode]
+    spatial = x.type.shape[-nd:]
     if ignore_border:
-        pads = ((pad[0], pad[0]), (pad[1], pad[1]))
+        pads = tuple((p, p) for p in pad)
     else:
-        h, w = x.type.shape[-2:]
-        pads = ((0, _ceil_extra(h, ws[0], stride[0])), (0, _ceil_extra(w, ws[1], stride[1])))
+        pads = tuple((0, _ceil_extra(n, w, s)) for n, w, s in zip(spatial, ws, stride))
         include_pad = include_pad and kind != "average"  # partial windows average their real pixels
-    lead = shape(x)[:-2]
     s = shape(x)
-    flat = reshape(x, stack([-1, s[x.ndim - 2], s[x.ndim - 1], 1]), ndim=4)
-    pooled = Pool2D(ws, stride, pads, kind, include_pad)(flat)
-    if not ignore_border and None in x.type.shape[-2:]:
-        pooled = pooled[:, :_ceil_count(s[x.ndim - 2], ws[0], stride[0]), :_ceil_count(s[x.ndim - 1], ws[1], stride[1])]
-    ps = shape(pooled)
-    return reshape(pooled, concatenate([lead, ps[1:3]]), ndim=x.ndim)
+    sizes = [s[x.ndim - nd + i] for i in range(nd)]
+    flat = reshape(x, stack([-1] + sizes + [1]), ndim=nd + 2)
+    pooled = (pool2d if nd == 2 else pool3d)(flat, ws, stride, pads, kind, include_pad)
+    if not ignore_border and None in spatial:
+        pooled = pooled[(slice(None),) + tuple(slice(None, _ceil_count(n, w, st)) for n, w, st in
+                                              zip(sizes, ws, stride))]
+    return reshape(pooled, concatenate([s[:-nd], shape(pooled)[1:nd + 1]]), ndim=x.ndim)

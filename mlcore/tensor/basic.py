@@ -1,0 +1,187 @@
+"""The rest of theano.tensor.basic: padding, joining and splitting helpers, grids, and the small
+math functions (largest, smallest, ptp, round with a mode, iround, choose), each written with
+the graph's ops, so every backend runs them and their gradients come from those ops'."""
+import functools
+
+import numpy as np
+
+from mlcore.graph.basic import Variable
+from mlcore.graph.ops.common import as_tensor_variable, normalize_axis
+from mlcore.graph.ops.elemwise import (abs_, cast, clip, eq, floor, maximum, minimum, mod, round_, second, sign,
+                                       switch)
+from mlcore.graph.ops.extra_ops import dims
+from mlcore.graph.ops.shape import DimShuffle, alloc, arange, concatenate, stack
+
+
+# --- adding broadcastable dims -------------------------------------------------------------------
+def shape_padleft(t, n_ones=1):
+    """t with n_ones broadcastable dims added in front."""
+    t = as_tensor_variable(t)
+    return DimShuffle(["x"] * n_ones + list(range(t.ndim)))(t)
+
+
+def shape_padright(t, n_ones=1):
+    """t with n_ones broadcastable dims added at the end."""
+    t = as_tensor_variable(t)
+    return DimShuffle(list(range(t.ndim)) + ["x"] * n_ones)(t)
+
+
+def shape_padaxis(t, axis):
+    """t with a broadcastable dim inserted at axis (negative: counted from the result's end)."""
+    t = as_tensor_variable(t)
+    order = list(range(t.ndim))
+    order.insert(normalize_axis(axis, t.ndim + 1, "shape_padaxis")[0], "x")
+    return DimShuffle(order)(t)
+
+
+def tensor_copy(x):
+    """A new variable with x's value (Theano's elementwise identity)."""
+    x = as_tensor_variable(x)
+    return DimShuffle(list(range(x.ndim)))(x)
+
+
+def swapaxes(y, axis1, axis2):
+    """y with axes axis1 and axis2 interchanged, as numpy's swapaxes."""
+    return as_tensor_variable(y).swapaxes(axis1, axis2)
+
+
+# --- joining and splitting -----------------------------------------------------------------------
+def join(axis, *tensors_list):
+    """The tensors concatenated along an existing axis, which comes first, as Theano's join."""
+    if isinstance(axis, Variable):
+        raise TypeError("join: the axis must be an int, got the symbolic %s; mlcore needs the result's "
+                        "number of dims and which dim grows when the graph is built" % (axis,))
+    return concatenate(tensors_list, axis)
+
+
+def _stack_2d(name, axis, args):
+    args = [as_tensor_variable(a) for a in args]
+    if len(args) < 2 or any(a.ndim != 2 for a in args):
+        raise ValueError("%s: takes two or more matrices, got %s" % (name, [a.type for a in args]))
+    return concatenate(args, axis)
+
+
+def horizontal_stack(*args):
+    """Matrices side by side (along their columns), as numpy's hstack of matrices."""
+    return _stack_2d("horizontal_stack", 1, args)
+
+
+def vertical_stack(*args):
+    """Matrices one above the other (along their rows), as numpy's vstack of matrices."""
+    return _stack_2d("vertical_stack", 0, args)
+
+
+def stacklists(arg):
+    """Nested lists of scalars or tensors stacked into one tensor, a new dim per level of nesting:
+    stacklists([[a, b], [c, d]]) of scalars is a 2 x 2 matrix."""
+    if isinstance(arg, (tuple, list)):
+        return stack([stacklists(a) for a in arg])
+    return as_tensor_variable(arg)
+
+
+def split(x, splits_size, n_splits, axis=0):
+    """x cut along axis into n_splits pieces of the lengths in splits_size (a list, or a symbolic
+    int vector), as Theano's split: a list of n_splits variables."""
+    x = as_tensor_variable(x)
+    axis = normalize_axis(axis, x.ndim, "split")[0]
+    if isinstance(splits_size, Variable):
+        if splits_size.ndim != 1 or splits_size.type.shape[0] not in (None, n_splits):
+            raise ValueError("split: splits_size must be a vector of n_splits=%d lengths, got %s"
+                             % (n_splits, splits_size.type))
+    elif len(splits_size) != n_splits:
+        raise ValueError("split: %d lengths in splits_size for n_splits=%d" % (len(splits_size), n_splits))
+    sizes = [splits_size[k] for k in range(n_splits)]
+    length = x.type.shape[axis]
+    if length is not None and not any(isinstance(s, Variable) for s in sizes) and sum(sizes) != length:
+        raise ValueError("split: lengths %s do not add up to %d, the length of axis %d of %s"
+                         % (list(sizes), length, axis, x.type))
+    pieces, start = [], 0
+    for size in sizes:
+        pieces.append(x[(slice(None),) * axis + (slice(start, start + size),)])
+        start = start + size
+    return pieces
+
+
+# --- grids ---------------------------------------------------------------------------------------
+class _nd_grid:
+    """T.mgrid[0:5, 0:3] (dense) and T.ogrid[...] (sparse, broadcastable): one tensor per slice,
+    each slice's arange laid along its own dim, as numpy's grids but as a list of tensors."""
+
+    def __init__(self, sparse=False):
+        self.sparse = sparse
+
+    def __getitem__(self, key):
+        key = key if isinstance(key, tuple) else (key,)
+        ranges = [arange(k.start or 0, k.stop, k.step or 1) for k in key]
+        ndim = len(ranges)
+        grids = [DimShuffle([0 if d == j else "x" for d in range(ndim)])(r) for j, r in enumerate(ranges)]
+        if self.sparse:
+            return grids
+        lengths = [dims(r)[0] for r in ranges]
+        return [alloc(g, *lengths) for g in grids]
+
+
+mgrid = _nd_grid()
+ogrid = _nd_grid(sparse=True)
+
+
+# --- math ----------------------------------------------------------------------------------------
+def largest(*args):
+    """The elementwise largest of its arguments, which broadcast together (Python's max of tensors)."""
+    return functools.reduce(maximum, args)
+
+
+def smallest(*args):
+    """The elementwise smallest of its arguments, which broadcast together (Python's min of tensors)."""
+    return functools.reduce(minimum, args)
+
+
+def ptp(a, axis=None):
+    """The range (maximum - minimum) of the values along axis (None: all)."""
+    return as_tensor_variable(a).ptp(axis)
+
+
+def round(a, mode=None):  # noqa: A001
+    """a rounded to the nearest integer: ties to even (mode None or "half_to_even", numpy's and
+    Theano's default) or away from zero ("half_away_from_zero")."""
+    a = as_tensor_variable(a)
+    if mode in (None, "half_to_even"):
+        return round_(a)
+    if mode == "half_away_from_zero":
+        return sign(a) * floor(abs_(a) + 0.5)
+    raise ValueError('round: mode must be "half_to_even" or "half_away_from_zero", got %r' % (mode,))
+
+
+def iround(a, mode=None):
+    """round(a, mode) as int64."""
+    return cast(round(a, mode), "int64")
+
+
+def choose(a, choices, out=None, mode="raise"):
+    """choices[a[i]][i] for each index i of the int tensor a, broadcast together, as numpy's
+    choose.  choices is a list of tensors or a tensor whose first dim enumerates them (its length
+    known).  mode "wrap" takes a modulo the number of choices, "clip" clips it; "raise" cannot
+    stop a compiled graph, so there an a out of range is the caller's error (it picks the last)."""
+    if out is not None:
+        raise TypeError("choose: out= writes into an array; a symbolic result is a new tensor")
+    a = as_tensor_variable(a)
+    if isinstance(choices, Variable):
+        count = choices.type.shape[0] if choices.ndim else None
+        if count is None:
+            raise ValueError("choose: the number of choices (the first dim of %s) must be known" % choices.type)
+        choices = [choices[k] for k in range(count)]
+    if not np.issubdtype(a.dtype, np.integer):
+        raise TypeError("choose: a must be an int tensor, got %s" % a.type)
+    if mode == "wrap":
+        a = mod(a, len(choices))
+    elif mode == "clip":
+        a = clip(a, 0, len(choices) - 1)
+    elif mode != "raise":
+        raise ValueError('choose: mode must be "raise", "wrap" or "clip", got %r' % (mode,))
+    if len(choices) == 1:
+        return second(a, choices[0])
+    picked = choices[-1]
+    for k in range(len(choices) - 2, -1, -1):
+        picked = switch(eq(a, k), choices[k], picked)
+    return picked
+
