@@ -8,6 +8,8 @@ from mlcore import config, ops
 from mlcore.graph.basic import SharedVariable, TensorType, Variable
 from mlcore.graph.gradient import grad
 from mlcore.layers.base import clear_session as _forget_layer_names
+from mlcore.layers.merging import batch_dot as _batch_dot
+from mlcore.ops.eager import on_values
 
 floatx, set_floatx = config.floatx, config.set_floatx
 epsilon, set_epsilon = config.epsilon, config.set_epsilon
@@ -80,6 +82,9 @@ def flatten(x):
 def batch_flatten(x):
     """(batch, everything else), as Keras 2's batch_flatten."""
     return ops.reshape(x, (ops.shape(x)[0], -1))
+
+
+batch_dot = on_values(_batch_dot)     # Keras 2's K.batch_dot, which the Dot layer uses
 
 
 def l2_normalize(x, axis=None):

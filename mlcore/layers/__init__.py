@@ -3,8 +3,9 @@ from mlcore.layers.base import Layer, Weight  # noqa: F401
 from mlcore.layers.core import Activation, Dense, Dropout, Flatten, Lambda, Permute, Reshape  # noqa: F401
 from mlcore.layers.input_layer import Input, InputLayer  # noqa: F401
 from mlcore.layers.masking import Masking  # noqa: F401
-from mlcore.layers.merging import (Add, Average, Concatenate, Maximum, Minimum, Multiply,  # noqa: F401
-                                   Subtract, add, concatenate)
+from mlcore.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply,  # noqa: F401
+                                   Subtract, add, average, concatenate, dot, maximum, minimum, multiply,
+                                   subtract)
 from mlcore.layers.normalization import BatchNormalization  # noqa: F401
 from mlcore.layers.convolutional import Conv2D, Convolution2D, ZeroPadding2D  # noqa: F401
 from mlcore.layers.pooling import (AveragePooling2D, AvgPool2D, GlobalAveragePooling2D,  # noqa: F401

@@ -1,9 +1,12 @@
-"""Layers that merge a list of tensors: Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate."""
+"""Layers that merge a list of tensors: Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot,
+and their functional forms (add, subtract, ...)."""
 from functools import reduce
 
 import numpy as np
 
 from mlcore.graph import ops
+from mlcore.graph.ops.common import as_tensor_variable
+from mlcore.graph.ops.linalg import batched_tensordot
 from mlcore.layers.base import Layer
 from mlcore.keras_masks import over_trailing_axes
 
@@ -133,9 +136,103 @@ class Concatenate(Merge):
         return {**super().get_config(), "axis": self.axis}
 
 
+def batch_dot(x, y, axes=None):
+    """Keras's batch_dot: per sample, x's axis axes[0] summed against y's axes[1] (by default x's
+    last with y's last if y is a matrix, else with y's second to last); the result is (batch, x's
+    other dims, y's other dims), at least (batch, 1)."""
+    x, y = as_tensor_variable(x), as_tensor_variable(y)
+    if x.ndim < 2 or y.ndim < 2:
+        raise ValueError("Cannot do batch_dot on inputs with rank < 2. Received inputs with shapes %s and %s."
+                         % (x.type.shape, y.type.shape))
+    if axes is None:
+        axes = [x.ndim - 1, y.ndim - 1 if y.ndim == 2 else y.ndim - 2]
+    axes = [axes, axes] if isinstance(axes, int) else list(axes)
+    axes = [axis % ndim for axis, ndim in zip(axes, (x.ndim, y.ndim))]
+    if 0 in axes:
+        raise ValueError("Cannot perform batch_dot over axis 0. If your inputs are not batched, add a dummy "
+                         "batch dimension to your inputs using keras.ops.expand_dims(x, 0)")
+    d1, d2 = x.type.shape[axes[0]], y.type.shape[axes[1]]
+    if d1 is not None and d2 is not None and d1 != d2:
+        raise ValueError("Cannot do batch_dot on inputs with shapes %s and %s with axes=%s. x.shape[%d] != "
+                         "y.shape[%d] (%d != %d)." % (x.type.shape, y.type.shape, axes, axes[0], axes[1], d1, d2))
+    out = batched_tensordot(x, y, [[axes[0]], [axes[1]]])
+    return ops.dimshuffle(out, 0, "x") if out.ndim == 1 else out
+
+
+def l2_normalize(x, axis):
+    """x * min(1 / ||x||, 1 / epsilon) along axis, as keras.ops.normalize with order 2."""
+    from mlcore import config
+    inverse_norm = 1.0 / ops.sqrt(ops.sum_(ops.sqr(x), axis=axis, keepdims=True))
+    return x * ops.minimum(inverse_norm, 1.0 / config.epsilon())
+
+
+class Dot(Merge):
+    """The dot product of two samples' tensors along an axis of each (axes: one int for both, or a
+    pair); normalize=True takes the cosine similarity (each input L2-normalised first)."""
+
+    def __init__(self, axes, normalize=False, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(axes, int):
+            if not isinstance(axes, (list, tuple)):
+                raise TypeError("Invalid type for argument `axes`: it should be a list or an int. Received: "
+                                "axes=%r" % (axes,))
+            if len(axes) != 2:
+                raise ValueError("Invalid format for argument `axes`: it should contain two elements. Received: "
+                                 "axes=%r" % (axes,))
+            if not all(isinstance(axis, int) for axis in axes):
+                raise ValueError("Invalid format for argument `axes`: list elements should be integers. "
+                                 "Received: axes=%r" % (axes,))
+        self.axes = axes
+        self.normalize = bool(normalize)
+
+    def check_inputs(self, inputs):
+        super().check_inputs(inputs)
+        if len(inputs) != 2:
+            raise ValueError("A `Dot` layer should be called on exactly 2 inputs. Received: input_shape=%s"
+                             % (_shapes(inputs),))
+
+    def call(self, inputs):
+        x1, x2 = inputs
+        axes = [self.axes] * 2 if isinstance(self.axes, int) else list(self.axes)
+        axes = [axis % x.ndim for axis, x in zip(axes, (x1, x2))]
+        if self.normalize:
+            x1, x2 = l2_normalize(x1, axes[0]), l2_normalize(x2, axes[1])
+        return batch_dot(x1, x2, axes)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def get_config(self):
+        return {**super().get_config(), "axes": self.axes, "normalize": self.normalize}
+
+
 def add(inputs, **kwargs):
     return Add(**kwargs)(inputs)
 
 
+def subtract(inputs, **kwargs):
+    return Subtract(**kwargs)(inputs)
+
+
+def multiply(inputs, **kwargs):
+    return Multiply(**kwargs)(inputs)
+
+
+def average(inputs, **kwargs):
+    return Average(**kwargs)(inputs)
+
+
+def maximum(inputs, **kwargs):
+    return Maximum(**kwargs)(inputs)
+
+
+def minimum(inputs, **kwargs):
+    return Minimum(**kwargs)(inputs)
+
+
 def concatenate(inputs, axis=-1, **kwargs):
     return Concatenate(axis=axis, **kwargs)(inputs)
+
+
+def dot(inputs, axes=-1, **kwargs):
+    return Dot(axes=axes, **kwargs)(inputs)

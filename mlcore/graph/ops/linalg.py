@@ -124,7 +124,7 @@ def _contract(a, b, axes, batch, name):
     """Sum a and b over the axis pairs in axes, one product per index of the batch dims: each
     operand transposed and reshaped to (batch..., free, summed) or (batch..., summed, free)."""
     from mlcore.graph.ops.reduce import prod
-    from mlcore.graph.ops.shape import reshape, shape, stack, transpose
+    from mlcore.graph.ops.shape import reshape, shape, transpose
     axes_a, axes_b = ([ax] if isinstance(ax, (int, np.integer)) else list(ax) for ax in axes)
     axes_a = [ax % a.ndim for ax in axes_a]
     axes_b = [ax % b.ndim for ax in axes_b]
@@ -138,15 +138,19 @@ def _contract(a, b, axes, batch, name):
     free_a = [i for i in range(a.ndim) if i not in axes_a + batch]
     free_b = [i for i in range(b.ndim) if i not in axes_b + batch]
     sa, sb = shape(a), shape(b)
-    lead = [sa[d] for d in batch]
 
-    def size(s, dims):
-        return prod(s[dims]) if dims else 1
-    a2 = reshape(transpose(a, batch + free_a + axes_a), stack(lead + [size(sa, free_a), size(sa, axes_a)]))
-    b2 = reshape(transpose(b, batch + axes_b + free_b), stack(lead + [size(sb, axes_b), size(sb, free_b)]))
-    out_shape = lead + [sa[i] for i in free_a] + [sb[i] for i in free_b]
+    def dims(x, symbolic, axes):
+        """x's sizes along axes: ints where known when the graph is built, so they stay known."""
+        return [x.type.shape[i] if x.type.shape[i] is not None else symbolic[i] for i in axes]
+
+    def size(x, symbolic, axes):
+        known = dims(x, symbolic, axes)
+        return int(np.prod(known)) if all(isinstance(d, int) for d in known) else prod(symbolic[axes])
+    lead = dims(a, sa, batch)
+    a2 = reshape(transpose(a, batch + free_a + axes_a), lead + [size(a, sa, free_a), size(a, sa, axes_a)])
+    b2 = reshape(transpose(b, batch + axes_b + free_b), lead + [size(b, sb, axes_b), size(b, sb, free_b)])
     out = Matmul()(a2, b2)
-    return reshape(out, stack(out_shape)) if out_shape else reshape(out, [])
+    return reshape(out, lead + dims(a, sa, free_a) + dims(b, sb, free_b))
 
 
 def batched_dot(x, y):
