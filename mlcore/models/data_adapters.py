@@ -44,6 +44,19 @@ def unpack(batch):
     return batch, None, None
 
 
+def unpack_x_y_sample_weight(data):
+    """keras.utils.unpack_x_y_sample_weight: (x, y, sample_weight) from x, (x,), (x, y) or
+    (x, y, sw); unlike a generator's batch, a list here is such a tuple, as in Keras."""
+    return unpack(tuple(data) if isinstance(data, list) else data)
+
+
+def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    """keras.utils.pack_x_y_sample_weight: the batch fit reads, x alone (a list or tuple x as (x,))."""
+    if y is None:
+        return (x,) if isinstance(x, (list, tuple)) else x
+    return (x, y) if sample_weight is None else (x, y, sample_weight)
+
+
 def class_weights_to_sample_weights(y, class_weight):
     """Keras's rule: the weight of each sample is that of its class (argmax of one-hot labels)."""
     y = np.asarray(y)

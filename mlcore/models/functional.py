@@ -6,6 +6,7 @@ tensors, or with training=True for the training graph) re-runs those layer
 calls in that order.
 """
 from mlcore import config
+from mlcore.backend import is_keras_tensor
 from mlcore.layers.base import Layer, flatten, map_shapes, map_structure, shape_of, unique_name
 from mlcore.layers.input_layer import Input, InputLayer
 from mlcore.layers.tracking import held_layers, inherited_training
@@ -23,6 +24,20 @@ def producer(tensor):
     """The node (layer call) that made a tensor."""
     layer, node_index, _ = _history(tensor)
     return layer._inbound_nodes[node_index]
+
+
+def get_source_inputs(tensor):
+    """keras.utils.get_source_inputs: the Input tensors a Keras tensor is computed from, each once,
+    in the order a walk back through its inputs meets them; any other value is returned as it is."""
+    if not is_keras_tensor(tensor):
+        return tensor
+    node = producer(tensor)
+    if isinstance(node.layer, InputLayer):
+        return [node.outputs]
+    sources = []
+    for t in node.input_tensors:
+        sources += [s for s in get_source_inputs(t) if all(s is not seen for seen in sources)]
+    return sources
 
 
 def trace_nodes(inputs, outputs):
@@ -175,15 +190,21 @@ class Model(Trainer, Layer):
         given = flatten(inputs)
         if len(given) != len(self.inputs):
             raise ValueError("Model '%s' expects %d input(s), got %d" % (self.name, len(self.inputs), len(given)))
-        values = {id(t): v for t, v in zip(self.inputs, given)}
+        return self._run_through_graph(inputs, **({} if training is None else {"training": training}))
+
+    def _run_through_graph(self, inputs, operation_fn=None, call_fn=None, **call_kwargs):
+        """The recorded layer calls on new inputs, with call_kwargs added to each call; clone_model's
+        hooks, as Keras's: operation_fn(layer) gives the layer to call instead, call_fn(layer, args,
+        **kwargs) calls it."""
+        values = {id(t): v for t, v in zip(self.inputs, flatten(inputs))}
         for node in self._nodes:
             if isinstance(node.layer, InputLayer):
                 continue
+            layer = operation_fn(node.layer) if operation_fn else node.layer
             args = map_structure(lambda t: values[id(t)], node.inputs)
             kwargs = map_structure(lambda v: values.get(id(v), v), dict(node.kwargs))   # initial_state=[h, c]
-            if training is not None:
-                kwargs["training"] = training
-            outs = node.layer(args, **kwargs)
+            kwargs.update(call_kwargs)
+            outs = call_fn(layer, args, **kwargs) if call_fn else layer(args, **kwargs)
             for t, v in zip(node.output_tensors, flatten(outs)):
                 values[id(t)] = v
         return map_structure(lambda t: values[id(t)], self._output_structure)
@@ -246,6 +267,9 @@ class Model(Trainer, Layer):
 
     @classmethod
     def from_config(cls, config, custom_objects=None, safe_mode=True):
+        """A functional model's graph; for a subclass, its __init__ arguments, as Keras reads them."""
+        if cls is not Model and "layers" not in config:
+            return cls(**config)
         from mlcore.models.serialization import functional_from_config
         return functional_from_config(cls, config, custom_objects, safe_mode)
 

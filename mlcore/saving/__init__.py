@@ -20,8 +20,12 @@ __all__ = [
 
 
 def __getattr__(name):
-    """load_model and save_model, imported on first use (mlcore.models imports this package)."""
+    """load_model, save_model and (de)serialize_keras_object, imported on first use (mlcore.models
+    imports this package)."""
     if name in ("load_model", "save_model"):
         from mlcore.models import model_file
         return getattr(model_file, name)
+    if name in ("serialize_keras_object", "deserialize_keras_object"):
+        from mlcore.saving import serialization_lib
+        return getattr(serialization_lib, name)
     raise AttributeError("module 'mlcore.saving' has no attribute %r" % name)

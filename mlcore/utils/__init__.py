@@ -1,9 +1,16 @@
 """Utilities, as keras.utils: get_file, to_categorical, set_random_seed, PyDataset (Sequence), image
-helpers, and the custom-object registry (register_keras_serializable, custom_object_scope)."""
+helpers, the custom-object registry (register_keras_serializable, custom_object_scope), pad_sequences,
+Progbar, timeseries_dataset_from_array, and the helpers that live with layers and models
+(clear_session, get_source_inputs, serialize_keras_object, pack_x_y_sample_weight, ...)."""
+import importlib
+
 from mlcore.utils import numerical as np_utils  # noqa: F401  (Keras 1/2: np_utils.to_categorical)
 from mlcore.utils.file_utils import get_file  # noqa: F401
 from mlcore.utils.numerical import normalize, to_categorical  # noqa: F401
+from mlcore.utils.progbar import Progbar  # noqa: F401
 from mlcore.utils.py_dataset import PyDataset, Sequence  # noqa: F401
+from mlcore.utils.sequence_utils import pad_sequences  # noqa: F401
+from mlcore.utils.timeseries import timeseries_dataset_from_array  # noqa: F401
 from mlcore.preprocessing.image_utils import array_to_img, img_to_array, load_img, save_img  # noqa: F401
 from mlcore.saving.object_registration import (CustomObjectScope, custom_object_scope,  # noqa: F401
                                                get_custom_objects, get_registered_name, get_registered_object,
@@ -14,3 +21,18 @@ def set_random_seed(seed):
     """Seed Python's, numpy's and mlcore's generators (weights, dropout, shuffling)."""
     from mlcore.utils.rng import set_random_seed as _set
     _set(seed)
+
+
+# imported on first use: these modules import mlcore.layers, which imports this package
+_LAZY = {"clear_session": "mlcore.backend", "is_keras_tensor": "mlcore.backend",
+         "get_source_inputs": "mlcore.models.functional",
+         "serialize_keras_object": "mlcore.saving.serialization_lib",
+         "deserialize_keras_object": "mlcore.saving.serialization_lib",
+         "pack_x_y_sample_weight": "mlcore.models.data_adapters",
+         "unpack_x_y_sample_weight": "mlcore.models.data_adapters"}
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError("module 'mlcore.utils' has no attribute %r" % name)
+    return getattr(importlib.import_module(_LAZY[name]), name)

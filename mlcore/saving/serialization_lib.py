@@ -1,0 +1,115 @@
+"""keras.saving.serialize_keras_object / deserialize_keras_object (also in keras.utils): any mlcore
+object as the dict Keras 3 writes for it, and back, so that configs pass between mlcore and Keras.
+
+Each family keeps its own rules: layers and models go through the .keras config translation
+(keras3_config), initializers, regularizers, constraints, losses, metrics, optimizers and
+learning-rate schedules through their module's serialize/deserialize; this module only picks the
+family and writes Keras's wrapping ({"module", "class_name", "config", "registered_name"})."""
+import inspect
+
+import numpy as np
+
+from mlcore import activations, constraints, initializers, losses, metrics, optimizers, regularizers
+from mlcore.layers.base import Layer
+from mlcore.models.serialization import layer_from_config
+from mlcore.optimizers import schedules
+from mlcore.saving.keras3_config import _keras_modules, keras_model_spec, mlcore_compile_arguments, mlcore_spec
+from mlcore.saving.object_registration import get_registered_name, known_custom_objects
+
+PLAIN_TYPES = (str, int, float, bool)
+# module (after "keras." or "mlcore.") -> the family that (de)serializes its objects
+FAMILIES = {"initializers": (initializers.Initializer, initializers),
+            "regularizers": (regularizers.Regularizer, regularizers),
+            "constraints": (constraints.Constraint, constraints),
+            "losses": (losses.Loss, losses),
+            "metrics": (metrics.Metric, metrics),
+            "optimizers": (optimizers.Optimizer, optimizers),
+            "optimizers.schedules": (schedules.LearningRateSchedule, schedules)}
+LAYER_MODULES = ("keras", "keras.layers", "keras.models", "keras.src.models.functional")
+
+
+def serialize_keras_object(obj):
+    """obj as Keras's dict: plain values and containers as they are (their items serialized),
+    numpy arrays as "__numpy__", functions (activations, losses) by name."""
+    if obj is None or isinstance(obj, PLAIN_TYPES):
+        return obj
+    if isinstance(obj, (list, tuple)):
+        items = [serialize_keras_object(x) for x in obj]
+        return tuple(items) if isinstance(obj, tuple) else items
+    if isinstance(obj, dict):
+        return {key: serialize_keras_object(value) for key, value in obj.items()}
+    if isinstance(obj, (np.ndarray, np.generic)):
+        if obj.ndim:
+            return {"class_name": "__numpy__", "config": {"value": obj.tolist(), "dtype": obj.dtype.name}}
+        return obj.item()
+    if isinstance(obj, Layer):
+        return keras_model_spec(obj)
+    for base, family in FAMILIES.values():
+        if isinstance(obj, base):
+            spec = _keras_modules(family.serialize(obj))
+            if not type(obj).__module__.startswith("mlcore."):      # a custom class, as Keras names it
+                spec.update(module=type(obj).__module__, registered_name=get_registered_name(type(obj)))
+            return spec
+    if inspect.isfunction(obj) and obj.__name__ != "<lambda>":
+        builtin = obj.__module__.startswith("mlcore.")
+        return {"module": "builtins" if builtin else obj.__module__, "class_name": "function",
+                "config": get_registered_name(obj), "registered_name": "function" if builtin
+                else get_registered_name(obj)}
+    raise TypeError("serialize_keras_object: cannot serialize %r (of type %s): give a layer, model, "
+                    "initializer, regularizer, constraint, loss, metric, optimizer, named function or plain "
+                    "data" % (obj, type(obj).__name__))
+
+
+def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwargs):
+    """The object serialize_keras_object (mlcore's or Keras's) described; custom classes and
+    functions are found in custom_objects, custom_object_scope or the registered objects."""
+    if config is None or isinstance(config, PLAIN_TYPES):
+        return config
+    if isinstance(config, (list, tuple)):
+        items = [deserialize_keras_object(x, custom_objects, safe_mode) for x in config]
+        return tuple(items) if isinstance(config, tuple) else items
+    if not isinstance(config, dict):
+        raise TypeError("deserialize_keras_object: cannot read %r (of type %s)" % (config, type(config).__name__))
+    if "class_name" not in config or "config" not in config:
+        return {key: deserialize_keras_object(value, custom_objects, safe_mode) for key, value in config.items()}
+    class_name, module = config["class_name"], config.get("module") or ""
+    if class_name == "__numpy__":
+        return np.array(config["config"]["value"], dtype=config["config"]["dtype"])
+    if class_name == "function":
+        return _function(config, custom_objects)
+    family = module.split(".", 1)[-1] if module.startswith(("keras.", "mlcore.")) else None
+    if family in FAMILIES:
+        return FAMILIES[family][1].deserialize(config, custom_objects)
+    custom = known_custom_objects(custom_objects)
+    cls = custom.get(config.get("registered_name"), custom.get(class_name))
+    if module in LAYER_MODULES or (inspect.isclass(cls) and issubclass(cls, Layer)):
+        return _layer(config, custom_objects, safe_mode)
+    if cls is None:
+        raise ValueError("deserialize_keras_object: unknown object %r (module %r): pass it in custom_objects or "
+                         "register it with register_keras_serializable" % (class_name, module))
+    return cls.from_config(config["config"])
+
+
+def _function(config, custom_objects):
+    """A function saved by name: a custom one, else an activation or a loss of that name."""
+    name = config["config"]
+    found = known_custom_objects(custom_objects)
+    found = found.get(config.get("registered_name"), found.get(name))
+    if found is None:
+        found = activations.ALL_OBJECTS_DICT.get(name, losses.ALL_OBJECTS_DICT.get(name))
+    if found is None or inspect.isclass(found):
+        raise ValueError("deserialize_keras_object: could not locate function %r; pass it in custom_objects or "
+                         "register it with register_keras_serializable" % (name,))
+    return found
+
+
+def _layer(config, custom_objects, safe_mode):
+    """A layer or model, built for the input shape it was saved with, compiled as it was."""
+    layer = layer_from_config(mlcore_spec(config, custom_objects, safe_mode), custom_objects, safe_mode)
+    input_shape = (config.get("build_config") or {}).get("input_shape")
+    if input_shape is not None and not layer.built:
+        layer.build(tuple(input_shape))
+        layer.built = True
+    if config.get("compile_config"):
+        layer.compile(**mlcore_compile_arguments(config["compile_config"], custom_objects))
+    return layer
