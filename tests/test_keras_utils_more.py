@@ -112,6 +112,8 @@ def _functional(lib):
 
 @pytest.mark.parametrize("build", [_sequential, _functional], ids=["sequential", "functional"])
 def test_clone_model_matches_keras_and_has_its_own_weights(keras, backend, rng, build):
+    mlcore.utils.clear_session()
+    keras.utils.clear_session()         # both name counters from zero: the clones' names are compared
     ours, theirs = build(mlcore), build(keras)
     our_clone, their_clone = mlcore.models.clone_model(ours), keras.models.clone_model(theirs)
     assert type(our_clone) is type(ours) and our_clone.name == their_clone.name

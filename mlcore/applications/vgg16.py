@@ -5,11 +5,8 @@ The pretrained weights are Keras's own files, fetched once by mlcore.utils.get_f
 $MLCORE_HOME/models (or found in ~/.keras/models) and checked against their md5. Loading reads arrays
 only; nothing in a weights file is ever executed.
 """
-import os
-
-from mlcore import config, layers
 from mlcore.applications import imagenet_utils
-from mlcore.models import Model
+from mlcore.applications.vgg import vgg
 from mlcore.utils.file_utils import get_file
 
 WEIGHTS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/vgg16/"
@@ -33,50 +30,8 @@ def VGG16(include_top=True, weights="imagenet", input_tensor=None, input_shape=N
     differ from (224, 224, 3) without the top (then at least 32x32). pooling (without the top):
     None, "avg" or "max". Inputs are expected preprocessed by preprocess_input.
     """
-    if not (weights in ("imagenet", None) or os.path.exists(weights)):
-        raise ValueError("The `weights` argument should be either `None` (random initialization), 'imagenet' "
-                         "(pre-training on ImageNet), or the path to the weights file to be loaded.  "
-                         "Received: weights=%s" % (weights,))
-    if weights == "imagenet" and include_top and classes != 1000:
-        raise ValueError("If using `weights='imagenet'` with `include_top=True`, `classes` should be 1000.  "
-                         "Received classes=%s" % (classes,))
-    if include_top:
-        imagenet_utils.validate_activation(classifier_activation, weights)
-    input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=224, min_size=32,
-                                                    data_format=config.image_data_format(),
-                                                    require_flatten=include_top, weights=weights)
-    if input_tensor is None:
-        img_input = layers.Input(shape=input_shape)
-    elif "keras_history" in input_tensor.tag:
-        img_input = input_tensor
-    else:
-        img_input = layers.Input(tensor=input_tensor, shape=input_shape)
-
-    x = img_input
-    for b, widths in enumerate(BLOCKS, start=1):
-        for c, filters in enumerate(widths, start=1):
-            x = layers.Conv2D(filters, (3, 3), activation="relu", padding="same",
-                              name="block%d_conv%d" % (b, c))(x)
-        x = layers.MaxPooling2D((2, 2), strides=(2, 2), name="block%d_pool" % b)(x)
-
-    if include_top:
-        x = layers.Flatten(name="flatten")(x)
-        x = layers.Dense(4096, activation="relu", name="fc1")(x)
-        x = layers.Dense(4096, activation="relu", name="fc2")(x)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D()(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D()(x)
-
-    inputs = img_input if input_tensor is None else imagenet_utils.get_source_inputs(img_input)
-    model = Model(inputs, x, name=name)
-
-    if weights == "imagenet":
-        model.load_weights(imagenet_weights(include_top))
-    elif weights is not None:
-        model.load_weights(weights)
-    return model
+    return vgg(BLOCKS, imagenet_weights, include_top, weights, input_tensor, input_shape, pooling, classes,
+               classifier_activation, name)
 
 
 def imagenet_weights(include_top=True):
