@@ -20,7 +20,8 @@ _LAZY = {"Sequential": "mlcore.models", "Model": "mlcore.models", "Input": "mlco
          "applications": "mlcore.applications", "preprocessing": "mlcore.preprocessing",
          "datasets": "mlcore.datasets", "wrappers": "mlcore.wrappers", "saving": "mlcore.saving",
          "distribution": "mlcore.distribution", "tensor": "mlcore.tensor", "ops": "mlcore.ops",
-         "backend": "mlcore.backend", "gradient": "mlcore.gradient",
+         "backend": "mlcore.backend", "gradient": "mlcore.gradient", "compile": "mlcore.compile",
+         "OpFromGraph": "mlcore.compile",
          # Theano's other loops, here so that `from mlcore import *` leaves the builtin map alone
          "map": "mlcore.graph.scan", "reduce": "mlcore.graph.scan", "foldl": "mlcore.graph.scan",
          "foldr": "mlcore.graph.scan"}

@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 
 from mlcore import distribution
+from mlcore.compile.builders import inline_op_from_graphs
 from mlcore.graph.basic import Constant, SharedVariable, Variable, graph_inputs
 from mlcore.graph.fgraph import FunctionGraph
 from mlcore.graph.ops.common import as_tensor_variable
@@ -127,6 +128,7 @@ class Function:
         pairs = _with_default_updates(self.outputs, updates, no_default_updates)
         self.update_targets = [t for t, _ in pairs]
         fgraph = FunctionGraph(self.inputs, self.outputs + [e for _, e in pairs], replacements=givens)
+        inline_op_from_graphs(fgraph)
         used = graph_inputs(fgraph.outputs)
         self._check_inputs(used, on_unused_input)
         self.shared = [v for v in used if isinstance(v, SharedVariable)]
