@@ -1,15 +1,30 @@
-"""theano.gradient: grad and its relatives, grad_clip, and verify_grad, Theano's check of a
-symbolic gradient against finite differences (what tests of a new op call)."""
+"""theano.gradient: grad and its relatives, grad_clip, grad_scale, consider_constant, and verify_grad,
+Theano's check of a symbolic gradient against finite differences (what tests of a new op call)."""
 import numpy as np
 
 from mlcore.graph.basic import TensorType
 from mlcore.graph.gradient import (Lop, Rop, disconnected_grad, grad, grad_clip, hessian, jacobian,  # noqa: F401
                                    zero_grad)
-from mlcore.graph.ops.common import constant
+from mlcore.compile.builders import OpFromGraph
+from mlcore.graph.ops.common import as_tensor_variable, constant
 from mlcore.graph.ops.reduce import sum_
 
 STEP = {"float64": 1e-7, "float32": 3e-4}           # Theano's finite-difference steps by dtype
 TOLERANCE = {"float64": 1e-4, "float32": 1e-2}      # and its default absolute and relative tolerances
+
+
+def grad_scale(x, multiplier):
+    """x itself, whose gradient is multiplied by multiplier (Theano's grad_scale)."""
+    x = as_tensor_variable(x)
+    inner = x.type()
+    scaled = OpFromGraph([inner], [inner], grad_overrides=lambda inputs, grads: [grads[0] * multiplier],
+                         name="GradScale")
+    return scaled(x)
+
+
+def consider_constant(x):
+    """x, treated as a constant by grad: its gradient is zero (Theano's older name for zero_grad)."""
+    return zero_grad(x)
 
 
 class GradientError(Exception):

@@ -97,3 +97,15 @@ def test_errors_name_the_op_and_the_types():
         OpFromGraph([x * 2], [x])
     with pytest.raises(ValueError, match="1 gradient overrides for 2 inputs"):
         OpFromGraph([x, y], [x * y], grad_overrides=["default"])
+
+
+def test_grad_scale_and_consider_constant(backend, rng):
+    """theano.gradient.grad_scale multiplies a gradient, consider_constant zeroes it; values unchanged."""
+    from mlcore.gradient import consider_constant, grad_scale
+    x, m = T.dvector("x"), T.dscalar("m")
+    y = (grad_scale(x ** 2, m) + consider_constant(x ** 3)).sum()
+    f = mlcore.function([x, m], [y, mlcore.grad(y, x)], backend=backend)
+    xv = rng.normal(size=4)
+    value, gradient = f(xv, -0.5)
+    np.testing.assert_allclose(value, (xv ** 2 + xv ** 3).sum(), rtol=1e-12)
+    np.testing.assert_allclose(gradient, -0.5 * 2 * xv, rtol=1e-12)
