@@ -104,6 +104,31 @@ def np_nadam(w, g, s, t, lr, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
     return w - m_hat * lr / (np.sqrt(s["v"] / (1 - beta_2 ** t)) + epsilon)
 
 
+def np_lamb(w, g, s, t, lr, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+    s["m"] = s.get("m", 0) + (g - s.get("m", 0)) * (1 - beta_1)
+    s["v"] = s.get("v", 0) + (g * g - s.get("v", 0)) * (1 - beta_2)
+    step = s["m"] / (1 - beta_1 ** t) / (np.sqrt(s["v"] / (1 - beta_2 ** t)) + epsilon)
+    ratio = np.linalg.norm(w) / np.linalg.norm(step)     # both norms are positive here
+    return w - ratio * lr * step
+
+
+def np_adafactor(w, g, s, t, lr, beta_2_decay=-0.8, epsilon_1=1e-30, epsilon_2=1e-3, clip_threshold=1.0,
+                 relative_step=True):
+    def rms(x):
+        return np.sqrt(np.mean(x * x))
+    lr = min(lr, 1 / np.sqrt(t)) if relative_step else lr
+    alpha = max(epsilon_2, rms(w)) * min(lr, 1 / np.sqrt(t))
+    squared, beta_2 = g * g + epsilon_1, 1 - t ** beta_2_decay
+    if w.ndim >= 2:      # the second moment kept as row and column means
+        s["r"] = beta_2 * s.get("r", 0) + (1 - beta_2) * squared.mean(axis=-1)
+        s["c"] = beta_2 * s.get("c", 0) + (1 - beta_2) * squared.mean(axis=-2)
+        v = (s["r"] / s["r"].mean(axis=-1, keepdims=True))[..., None] * s["c"][..., None, :]
+    else:
+        v = s["v"] = beta_2 * s.get("v", 0) + (1 - beta_2) * squared
+    u = g / np.sqrt(v)
+    return w - alpha * u / max(1.0, rms(u) / clip_threshold)
+
+
 def run_numpy(rule, steps=3, lr=0.01, **kwargs):
     weights = [w.astype("float64") for w in INIT]
     states = [{} for _ in weights]
@@ -121,7 +146,8 @@ NUMPY_CASES = [
     ("Adam", np_adam, {}), ("Adam", np_adam, dict(amsgrad=True, beta_1=0.8)),
     ("RMSprop", np_rmsprop, {}), ("RMSprop", np_rmsprop, dict(momentum=0.5, centered=True)),
     ("Adagrad", np_adagrad, {}), ("Adadelta", np_adadelta, dict(rho=0.9)), ("Adamax", np_adamax, {}),
-    ("Nadam", np_nadam, {}),
+    ("Nadam", np_nadam, {}), ("Lamb", np_lamb, {}), ("Adafactor", np_adafactor, {}),
+    ("Adafactor", np_adafactor, dict(relative_step=False, clip_threshold=0.5, beta_2_decay=-0.5)),
 ]
 
 
@@ -137,7 +163,8 @@ KERAS_CASES = [
     ("SGD", dict(momentum=0.9, nesterov=True, learning_rate=0.05)), ("Adam", dict(amsgrad=True, learning_rate=0.1)),
     ("AdamW", dict(learning_rate=0.1)), ("RMSprop", dict(momentum=0.5, centered=True, learning_rate=0.01)),
     ("Adagrad", dict(learning_rate=0.1)), ("Adadelta", dict(learning_rate=1.0)), ("Adamax", dict(learning_rate=0.1)),
-    ("Nadam", dict(learning_rate=0.1)), ("Lion", dict(learning_rate=0.1)),
+    ("Nadam", dict(learning_rate=0.1)), ("Lion", dict(learning_rate=0.1)), ("Lamb", dict(learning_rate=0.1)),
+    ("Adafactor", dict(learning_rate=0.1)), ("Adafactor", dict(learning_rate=0.05, relative_step=False)),
     ("Ftrl", dict(learning_rate=0.1, l1_regularization_strength=0.01, l2_regularization_strength=0.1, beta=0.1,
                   l2_shrinkage_regularization_strength=0.01)),
     ("SGD", dict(clipnorm=0.5, learning_rate=0.1)), ("SGD", dict(global_clipnorm=0.5, learning_rate=0.1)),
@@ -235,6 +262,22 @@ def test_get():
     assert optimizers.get(opt) is opt
     with pytest.raises(ValueError, match="'adamm'.*Adam.*SGD"):
         optimizers.get("adamm")
+
+
+@pytest.mark.parametrize("name", ["lamb", "adafactor"])
+def test_lamb_and_adafactor_by_name_train_alike_on_every_backend(name):
+    x = RNG.uniform(size=(64, 4)).astype("float32")
+    y = x.sum(axis=1, keepdims=True)
+    histories = []
+    for backend in ("numpy", "jax", "theano"):
+        mlcore.utils.set_random_seed(0)
+        model = mlcore.Sequential([mlcore.layers.Input((4,)), mlcore.layers.Dense(8, activation="relu"),
+                                   mlcore.layers.Dense(1)])
+        model.compile(optimizers.get({"class_name": name, "config": {"learning_rate": 0.01}}), "mse", backend=backend)
+        histories.append(model.fit(x, y, epochs=10, batch_size=16, verbose=0).history["loss"])
+    assert histories[0][-1] < 0.5 * histories[0][0]
+    for other in histories[1:]:
+        np.testing.assert_allclose(other, histories[0], rtol=1e-4)
 
 
 def test_argument_checks():

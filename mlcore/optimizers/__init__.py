@@ -7,11 +7,13 @@
 """
 from mlcore.optimizers import schedules  # noqa: F401
 from mlcore.optimizers.adadelta import Adadelta
+from mlcore.optimizers.adafactor import Adafactor
 from mlcore.optimizers.adagrad import Adagrad
 from mlcore.optimizers.adam import Adam, AdamW
 from mlcore.optimizers.adamax import Adamax
 from mlcore.optimizers.base import Optimizer
 from mlcore.optimizers.ftrl import Ftrl
+from mlcore.optimizers.lamb import Lamb
 from mlcore.optimizers.lion import Lion
 from mlcore.optimizers.nadam import Nadam
 from mlcore.optimizers.rmsprop import RMSprop
@@ -19,7 +21,7 @@ from mlcore.optimizers.sgd import SGD
 from mlcore.saving.object_registration import known_custom_objects
 
 ALL_OBJECTS_DICT = {cls.__name__.lower(): cls for cls in (
-    Optimizer, SGD, Adam, AdamW, Adamax, Nadam, RMSprop, Adagrad, Adadelta, Ftrl, Lion)}
+    Optimizer, SGD, Adam, AdamW, Adamax, Nadam, RMSprop, Adagrad, Adadelta, Ftrl, Lion, Lamb, Adafactor)}
 
 
 def serialize(optimizer):
