@@ -96,6 +96,28 @@ def numeric_grad():
     return grad
 
 
+@pytest.fixture
+def layer_gradient_check(numeric_grad, rng):
+    """check(layer, symbol, cost, x): the gradients of cost (built from layer called on symbol) wrt the
+    input and every weight, at x and random weights, equal central finite differences."""
+    import mlcore
+
+    def check(layer, symbol, cost, x):
+        gradient = mlcore.function([symbol], mlcore.grad(cost, [symbol] + layer.weights))
+        value = mlcore.function([symbol], cost)
+
+        def at(function):
+            """function of the input's and the weights' values."""
+            def run(x, *weights):
+                layer.set_weights(weights)
+                return function(x)
+            return run
+        values = [x] + [0.5 * rng.normal(size=w.shape) for w in layer.weights]
+        for k, grad in enumerate(at(gradient)(*values)):
+            np.testing.assert_allclose(grad, numeric_grad(at(value), values, k), rtol=1e-6, atol=1e-8)
+    return check
+
+
 def _unavailable(name):
     """Why backend `name` cannot run here, or None."""
     import backends

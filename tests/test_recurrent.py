@@ -251,24 +251,13 @@ def as_list_symbolic(outputs):
     ("GRU", dict(return_sequences=True)),
     ("GRU", dict(reset_after=False, go_backwards=True)),
 ])
-def test_gradients_match_finite_differences(rng, floatx, numeric_grad, name, options):
+def test_gradients_match_finite_differences(rng, floatx, layer_gradient_check, name, options):
     floatx("float64")
     layer = getattr(layers, name)(2, **options)
     symbol = TensorType("float64", (None, 3, 2))("x")
     outputs = as_list_symbolic(layer(symbol))
     cost = sum((o * rng.normal(size=(2,) + o.type.shape[1:])).sum() for o in outputs)
-    gradient = mlcore.function([symbol], mlcore.grad(cost, [symbol] + layer.weights))
-    value = mlcore.function([symbol], cost)
-
-    def at(function):
-        """function of the inputs and the weights' values."""
-        def run(x, *weights):
-            layer.set_weights(weights)
-            return function(x)
-        return run
-    values = [rng.normal(size=(2, 3, 2))] + [0.5 * rng.normal(size=w.shape) for w in layer.weights]
-    for k, grad in enumerate(at(gradient)(*values)):
-        np.testing.assert_allclose(grad, numeric_grad(at(value), values, k), rtol=1e-6, atol=1e-8)
+    layer_gradient_check(layer, symbol, cost, rng.normal(size=(2, 3, 2)))
 
 
 # --- dropout -------------------------------------------------------------------------------------------

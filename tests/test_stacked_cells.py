@@ -169,23 +169,12 @@ def test_stacks_and_their_gradients_on_each_backend(keras, rng, backend):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
 
-def test_gradients_match_finite_differences(rng, floatx, numeric_grad):
+def test_gradients_match_finite_differences(rng, floatx, layer_gradient_check):
     floatx("float64")
     layer = layers.RNN([layers.LSTMCell(2), layers.SimpleRNNCell(2)], return_sequences=True)
     symbol = TensorType("float64", (None, 3, 2))("x")
-    output = layer(symbol)
-    cost = (output * rng.normal(size=(2, 3, 2))).sum()
-    gradient = mlcore.function([symbol], mlcore.grad(cost, [symbol] + layer.weights))
-    value = mlcore.function([symbol], cost)
-
-    def at(function):
-        def run(x, *weights):
-            layer.set_weights(weights)
-            return function(x)
-        return run
-    values = [rng.normal(size=(2, 3, 2))] + [0.5 * rng.normal(size=w.shape) for w in layer.weights]
-    for k, grad in enumerate(at(gradient)(*values)):
-        np.testing.assert_allclose(grad, numeric_grad(at(value), values, k), rtol=1e-6, atol=1e-8)
+    cost = (layer(symbol) * rng.normal(size=(2, 3, 2))).sum()
+    layer_gradient_check(layer, symbol, cost, rng.normal(size=(2, 3, 2)))
 
 
 # --- dropout, state, training ---------------------------------------------------------------------------
