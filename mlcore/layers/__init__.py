@@ -14,7 +14,10 @@ from mlcore.layers.pooling import (AveragePooling2D, AvgPool2D, GlobalAveragePoo
 from mlcore.layers.activations import ELU, LeakyReLU, PReLU, ReLU, Softmax  # noqa: F401
 from mlcore.layers.embedding import Embedding  # noqa: F401
 from mlcore.layers.identity import ActivityRegularization, Identity  # noqa: F401
-from mlcore.layers.layer_normalization import LayerNormalization, UnitNormalization  # noqa: F401
+from mlcore.layers.layer_normalization import (LayerNormalization, RMSNormalization,  # noqa: F401
+                                               UnitNormalization)
+from mlcore.layers.group_normalization import GroupNormalization  # noqa: F401
+from mlcore.layers.preprocessing_normalization import Normalization  # noqa: F401
 from mlcore.layers.noise import (AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout1D,  # noqa: F401
                                  SpatialDropout2D, SpatialDropout3D)
 from mlcore.layers.reshaping import Cropping2D, RepeatVector, UpSampling2D  # noqa: F401

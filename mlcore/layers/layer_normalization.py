@@ -1,5 +1,6 @@
 """Normalizations of each sample on its own, the same in training and inference: LayerNormalization (mean 0,
-variance 1 over some axes, then a learned scale and offset) and UnitNormalization (L2 norm 1)."""
+variance 1 over some axes, then a learned scale and offset), RMSNormalization (mean square 1, then a learned
+scale) and UnitNormalization (L2 norm 1)."""
 from mlcore import ops
 from mlcore.layers.base import Layer
 from mlcore.layers.normalization import ScaleOffsetOptions
@@ -25,6 +26,32 @@ def _as_list(axis):
     return axis if isinstance(axis, list) else [axis]
 
 
+def weight_shape(layer, input_shape):
+    """The shape of the weights of a normalization over layer.axis: the sizes of those axes, taken in sorted
+    order (as Keras); they must be known.  Sets layer.rowwise: whether the batch axis is left out."""
+    axes = sorted(_as_list(layer.axis))
+    check_axes(layer, axes, input_shape)
+    shape = tuple(input_shape[axis] for axis in axes)
+    if None in shape:
+        raise ValueError("%s '%s': the dims it normalizes over (axis=%s) must be known; got input shape %s"
+                         % (type(layer).__name__, layer.name, layer.axis, tuple(input_shape)))
+    layer.rowwise = all(axis % len(input_shape) for axis in axes)
+    return shape
+
+
+def normalized_axes(layer, shape):
+    """layer.axis as sorted non-negative axes of inputs of this shape, checked."""
+    check_axes(layer, _as_list(layer.axis), shape)
+    return sorted(axis % len(shape) for axis in _as_list(layer.axis))
+
+
+def along_axes(weight, axis, shape):
+    """A weight of weight_shape reshaped to 1 along the axes not normalized over (Keras's reshape, in its
+    order), to broadcast against inputs of this shape."""
+    axes = [a % len(shape) for a in _as_list(axis)]
+    return ops.reshape(weight, [shape[d] if d in axes else 1 for d in range(len(shape))])
+
+
 class LayerNormalization(ScaleOffsetOptions, Layer):
     """(x - mean) / sqrt(variance + epsilon) * gamma + beta, the statistics of each sample over `axis`
     (an int or a list), gamma and beta of the shape of those axes (taken in sorted order, as Keras)."""
@@ -41,36 +68,48 @@ class LayerNormalization(ScaleOffsetOptions, Layer):
                                       gamma_regularizer, beta_constraint, gamma_constraint)
 
     def build(self, input_shape):
-        axes = sorted(_as_list(self.axis))
-        check_axes(self, axes, input_shape)
-        shape = tuple(input_shape[axis] for axis in axes)
-        if None in shape:
-            raise ValueError("LayerNormalization '%s': the dims it normalizes over (axis=%s) must be known; got "
-                             "input shape %s" % (self.name, self.axis, tuple(input_shape)))
-        self.rowwise = all(axis % len(input_shape) for axis in axes)     # not over the batch
-        self.add_scale_and_offset(shape)
+        self.add_scale_and_offset(weight_shape(self, input_shape))
         self.built = True
-
-    def _broadcast(self, weight, shape):
-        """gamma or beta reshaped to 1 along the axes not normalized over (Keras's reshape, in its order)."""
-        axes = [axis % len(shape) for axis in _as_list(self.axis)]
-        return ops.reshape(weight, [shape[d] if d in axes else 1 for d in range(len(shape))])
 
     def call(self, inputs):
         shape = inputs.type.shape
-        check_axes(self, _as_list(self.axis), shape)
-        axes = sorted(axis % len(shape) for axis in _as_list(self.axis))
+        axes = normalized_axes(self, shape)
         mean = ops.mean(inputs, axis=axes, keepdims=True)
         variance = ops.var(inputs, axis=axes, keepdims=True)
         outputs = (inputs - mean) / ops.sqrt(variance + self.epsilon)
         if self.gamma is not None:
-            outputs = outputs * self._broadcast(self.gamma, shape)
+            outputs = outputs * along_axes(self.gamma, self.axis, shape)
         if self.beta is not None:
-            outputs = outputs + self._broadcast(self.beta, shape)
+            outputs = outputs + along_axes(self.beta, self.axis, shape)
         return outputs
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon, **self.scale_offset_config()}
+
+
+class RMSNormalization(Layer):
+    """x / sqrt(mean(x ** 2) + epsilon) * scale, the mean square of each sample over `axis` (an int or a list),
+    as Zhang and Sennrich's RMSNorm (2019): LayerNormalization without centring and offset; scale is of the
+    shape of those axes."""
+
+    def __init__(self, axis=-1, epsilon=1e-6, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = standardize_axes(axis, "RMSNormalization: expected an int or a list/tuple of ints for the "
+                                           "argument 'axis', but received: %r")
+        self.epsilon = epsilon
+
+    def build(self, input_shape):
+        self.scale = self.add_weight(weight_shape(self, input_shape), "ones", name="scale")
+        self.built = True
+
+    def call(self, inputs):
+        shape = inputs.type.shape
+        axes = normalized_axes(self, shape)
+        mean_square = ops.mean(ops.square(inputs), axis=axes, keepdims=True)
+        return inputs * ops.rsqrt(mean_square + self.epsilon) * along_axes(self.scale, self.axis, shape)
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon}
 
 
 class UnitNormalization(Layer):

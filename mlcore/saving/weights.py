@@ -157,7 +157,8 @@ def _checked(path, matched, values, skip_mismatch):
         elif problems:
             errors.extend(problems)
         else:
-            ready.extend((w, np.ascontiguousarray(values[id(w)], dtype=np.dtype(w.dtype))) for w, _ in pairs)
+            # np.array, not np.ascontiguousarray, which makes a scalar (Normalization's count) 1-d
+            ready.extend((w, np.array(values[id(w)], dtype=np.dtype(w.dtype), order="C")) for w, _ in pairs)
     if errors:
         raise ValueError(f"Cannot load weights from {path!r}:\n" + "\n".join(errors))
     return ready
