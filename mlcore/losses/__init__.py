@@ -2,19 +2,21 @@
 and reduce them (classes.py), and the lookup by name that compile() and saved configs use."""
 import inspect
 
-from mlcore.losses.classes import (REDUCTIONS, BinaryCrossentropy, CategoricalCrossentropy,  # noqa: F401
-                                   CategoricalHinge, CosineSimilarity, Hinge, Huber, KLDivergence, LogCosh,
-                                   Loss, LossFunctionWrapper, MeanAbsoluteError, MeanAbsolutePercentageError,
-                                   MeanSquaredError, MeanSquaredLogarithmicError, Poisson,
-                                   SparseCategoricalCrossentropy, SquaredHinge, apply_mask,
-                                   reduce_weighted_values)
-from mlcore.losses.functions import (accepts_arrays, binary_crossentropy, cast_to_pred_dtype,  # noqa: F401
-                                     categorical_crossentropy, categorical_hinge, cosine_similarity,
-                                     divide_no_nan, hinge, huber, kl_divergence, l2_normalize, log_cosh,
+from mlcore.losses.classes import (REDUCTIONS, BinaryCrossentropy, BinaryFocalCrossentropy,  # noqa: F401
+                                   CategoricalCrossentropy, CategoricalFocalCrossentropy,
+                                   CategoricalGeneralizedCrossEntropy, CategoricalHinge, CosineSimilarity, Dice,
+                                   Hinge, Huber, KLDivergence, LogCosh, Loss, LossFunctionWrapper,
+                                   MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredError,
+                                   MeanSquaredLogarithmicError, Poisson, SparseCategoricalCrossentropy,
+                                   SquaredHinge, Tversky, apply_mask, reduce_weighted_values)
+from mlcore.losses.functions import (accepts_arrays, binary_crossentropy, binary_focal_crossentropy,  # noqa: F401
+                                     cast_to_pred_dtype, categorical_crossentropy, categorical_focal_crossentropy,
+                                     categorical_generalized_cross_entropy, categorical_hinge, cosine_similarity,
+                                     dice, divide_no_nan, hinge, huber, kl_divergence, l2_normalize, log_cosh,
                                      mean_absolute_error, mean_absolute_percentage_error, mean_squared_error,
                                      mean_squared_logarithmic_error, one_hot, poisson,
                                      sparse_categorical_crossentropy, squared_hinge,
-                                     squeeze_or_expand_to_same_rank)
+                                     squeeze_or_expand_to_same_rank, tversky)
 from mlcore.saving.object_registration import known_custom_objects
 
 mse, mae, mape, msle, kld, logcosh = (mean_squared_error, mean_absolute_error, mean_absolute_percentage_error,
@@ -25,7 +27,10 @@ ALL_OBJECTS_DICT = {obj.__name__: obj for obj in (
     cosine_similarity, huber, log_cosh, hinge, squared_hinge, categorical_hinge, Loss, LossFunctionWrapper,
     MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError,
     CosineSimilarity, Huber, LogCosh, Hinge, SquaredHinge, CategoricalHinge, KLDivergence, Poisson,
-    BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy)}
+    BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy,
+    binary_focal_crossentropy, categorical_focal_crossentropy, dice, tversky, BinaryFocalCrossentropy,
+    CategoricalFocalCrossentropy, Dice, Tversky,
+    categorical_generalized_cross_entropy, CategoricalGeneralizedCrossEntropy)}  # Keras saves the last by path
 for _alias, _fn in (("bce", binary_crossentropy), ("kld", kld), ("mae", mae), ("mse", mse), ("mape", mape),
                     ("msle", msle)):
     ALL_OBJECTS_DICT[_alias] = ALL_OBJECTS_DICT[_alias.upper()] = _fn

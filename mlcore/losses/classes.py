@@ -5,13 +5,13 @@ from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.graph.ops.reduce import prod, sum_
 from mlcore.graph.ops.shape import dimshuffle, shape
-from mlcore.losses.functions import (accepts_arrays, binary_crossentropy, categorical_crossentropy,
-                                     categorical_hinge, cosine_similarity, divide_no_nan, hinge, huber,
-                                     kl_divergence, log_cosh, mean_absolute_error,
-                                     mean_absolute_percentage_error, mean_squared_error,
-                                     mean_squared_logarithmic_error, poisson,
-                                     sparse_categorical_crossentropy, squared_hinge,
-                                     squeeze_or_expand_to_same_rank)
+from mlcore.losses.functions import (accepts_arrays, binary_crossentropy, binary_focal_crossentropy,
+                                     categorical_crossentropy, categorical_focal_crossentropy,
+                                     categorical_generalized_cross_entropy, categorical_hinge, cosine_similarity,
+                                     dice, divide_no_nan, hinge, huber, kl_divergence, log_cosh,
+                                     mean_absolute_error, mean_absolute_percentage_error, mean_squared_error,
+                                     mean_squared_logarithmic_error, poisson, sparse_categorical_crossentropy,
+                                     squared_hinge, squeeze_or_expand_to_same_rank, tversky)
 from mlcore.keras_masks import get_keras_mask
 from mlcore.utils.naming import to_snake_case
 
@@ -176,5 +176,45 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
                          ignore_class=ignore_class, axis=axis)
         self.from_logits, self.ignore_class, self.axis = from_logits, ignore_class, axis
 
+
+
+class BinaryFocalCrossentropy(LossFunctionWrapper):
+    def __init__(self, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0,
+                 axis=-1, reduction="sum_over_batch_size", name="binary_focal_crossentropy", dtype=None):
+        super().__init__(binary_focal_crossentropy, reduction, name, dtype, apply_class_balancing=apply_class_balancing,
+                         alpha=alpha, gamma=gamma, from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
+        self.apply_class_balancing, self.alpha, self.gamma = apply_class_balancing, alpha, gamma
+        self.from_logits, self.label_smoothing, self.axis = from_logits, label_smoothing, axis
+
+
+class CategoricalFocalCrossentropy(LossFunctionWrapper):
+    def __init__(self, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1,
+                 reduction="sum_over_batch_size", name="categorical_focal_crossentropy", dtype=None):
+        super().__init__(categorical_focal_crossentropy, reduction, name, dtype, alpha=alpha, gamma=gamma,
+                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
+        self.alpha, self.gamma = alpha, gamma
+        self.from_logits, self.label_smoothing, self.axis = from_logits, label_smoothing, axis
+
+
+class Dice(LossFunctionWrapper):
+    def __init__(self, reduction="sum_over_batch_size", name="dice", axis=None, dtype=None):
+        super().__init__(dice, reduction, name, dtype, axis=axis)
+        self.axis = axis
+
+
+class Tversky(LossFunctionWrapper):
+    def __init__(self, alpha=0.5, beta=0.5, reduction="sum_over_batch_size", name="tversky", axis=None, dtype=None):
+        super().__init__(tversky, reduction, name, dtype, alpha=alpha, beta=beta, axis=axis)
+        self.alpha, self.beta, self.axis = alpha, beta, axis
+
+
+class CategoricalGeneralizedCrossEntropy(LossFunctionWrapper):
+    def __init__(self, q=0.5, reduction="sum_over_batch_size", name="categorical_generalized_cross_entropy",
+                 dtype=None):
+        if not 0 < q < 1:
+            raise ValueError("CategoricalGeneralizedCrossEntropy: q must be in the interval (0, 1). Received: q=%r"
+                             % (q,))
+        super().__init__(categorical_generalized_cross_entropy, reduction, name, dtype, q=q)
+        self.q = q
 
 # --- lookup --------------------------------------------------------------------------------------

@@ -104,32 +104,49 @@ def _log_probabilities(output, from_logits, axis, fn_name):
 # --- probabilistic losses ------------------------------------------------------------------------
 @accepts_arrays
 def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    y_true, y_pred = _smoothed_binary_labels(y_true, y_pred, label_smoothing)
+    return mean(_binary_crossentropies(y_true, y_pred, from_logits, "binary_crossentropy")[0], axis=axis)
+
+
+def _smoothed_binary_labels(y_true, y_pred, label_smoothing):
     y_true, y_pred = cast_to_pred_dtype(y_true, y_pred)
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
-    output, from_logits = _logits_of(y_pred, ew.Sigmoid, "binary_crossentropy", from_logits)
+    return y_true, y_pred
+
+
+def _binary_crossentropies(y_true, y_pred, from_logits, fn_name):
+    """(elementwise binary crossentropy, the probabilities y_pred stands for)."""
+    output, from_logits = _logits_of(y_pred, ew.Sigmoid, fn_name, from_logits)
     if from_logits:  # -log(sigmoid(x)) = softplus(-x), -log(1 - sigmoid(x)) = softplus(x)
-        bce = y_true * ew.softplus(-output) + (1.0 - y_true) * ew.softplus(output)
-    else:
-        eps = config.epsilon()
-        output = ew.clip(output, eps, 1.0 - eps)
-        bce = -(y_true * ew.log(output) + (1.0 - y_true) * ew.log(1.0 - output))
-    return mean(bce, axis=axis)
+        return y_true * ew.softplus(-output) + (1.0 - y_true) * ew.softplus(output), ew.sigmoid(output)
+    eps = config.epsilon()
+    clipped = ew.clip(output, eps, 1.0 - eps)
+    return -(y_true * ew.log(clipped) + (1.0 - y_true) * ew.log(1.0 - clipped)), output
 
 
 @accepts_arrays
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    y_true, y_pred = cast_to_pred_dtype(y_true, y_pred)
+    _check_categorical("categorical_crossentropy", y_pred, axis)
+    y_true = _smoothed_categorical_labels(y_true, y_pred, label_smoothing)
+    return -sum_(y_true * _log_probabilities(y_pred, from_logits, axis, "categorical_crossentropy"), axis=axis)
+
+
+def _check_categorical(fn_name, y_pred, axis):
     if isinstance(axis, bool):
         raise ValueError("`axis` must be of type `int`. Received: axis=%r of type %s" % (axis, type(axis)))
-    y_true, y_pred = cast_to_pred_dtype(y_true, y_pred)
     if y_pred.type.shape[-1] == 1:
-        warnings.warn("In loss categorical_crossentropy, expected y_pred.shape to be (batch_size, num_classes) "
-                      "with num_classes > 1. Received: y_pred.shape=%s. Consider using 'binary_crossentropy' "
-                      "if you only have 2 classes." % (y_pred.type.shape,), SyntaxWarning, stacklevel=2)
-    if label_smoothing:
-        num_classes = ew.cast(shape(y_true)[-1], y_pred.dtype)
-        y_true = y_true * (1.0 - label_smoothing) + label_smoothing / num_classes
-    return -sum_(y_true * _log_probabilities(y_pred, from_logits, axis, "categorical_crossentropy"), axis=axis)
+        warnings.warn("In loss %s, expected y_pred.shape to be (batch_size, num_classes) with num_classes > 1. "
+                      "Received: y_pred.shape=%s. Consider using 'binary_crossentropy' if you only have 2 "
+                      "classes." % (fn_name, y_pred.type.shape), SyntaxWarning, stacklevel=3)
+
+
+def _smoothed_categorical_labels(y_true, y_pred, label_smoothing):
+    if not label_smoothing:
+        return y_true
+    num_classes = ew.cast(shape(y_true)[-1], y_pred.dtype)
+    return y_true * (1.0 - label_smoothing) + label_smoothing / num_classes
 
 
 @accepts_arrays
@@ -167,6 +184,71 @@ def kl_divergence(y_true, y_pred):
 def poisson(y_true, y_pred):
     y_true, y_pred = cast_to_pred_dtype(y_true, y_pred)
     return mean(y_pred - y_true * ew.log(y_pred + config.epsilon()), axis=-1)
+
+
+# --- focal, overlap and noise-robust losses -------------------------------------------------------
+@accepts_arrays
+def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=False, alpha=0.25, gamma=2.0,
+                              from_logits=False, label_smoothing=0.0, axis=-1):
+    """Binary crossentropy scaled by (1 - p_t) ** gamma, which leaves little of the loss to the
+    examples already predicted well (Lin et al., 2017); alpha weighs class 1, 1 - alpha class 0."""
+    y_true, y_pred = _smoothed_binary_labels(y_true, y_pred, label_smoothing)
+    bce, probabilities = _binary_crossentropies(y_true, y_pred, from_logits, "binary_focal_crossentropy")
+    p_t = y_true * probabilities + (1.0 - y_true) * (1.0 - probabilities)
+    focal_bce = (1.0 - p_t) ** gamma * bce
+    if apply_class_balancing:
+        focal_bce = (y_true * alpha + (1.0 - y_true) * (1.0 - alpha)) * focal_bce
+    return mean(focal_bce, axis=axis)
+
+
+@accepts_arrays
+def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0,
+                                   axis=-1):
+    """Categorical crossentropy with each class's term scaled by alpha * (1 - p) ** gamma; alpha is a
+    number or one weight per class."""
+    y_true, y_pred = cast_to_pred_dtype(y_true, y_pred)
+    _check_categorical("categorical_focal_crossentropy", y_pred, axis)
+    y_true = _smoothed_categorical_labels(y_true, y_pred, label_smoothing)
+    log_prob = _log_probabilities(y_pred, from_logits, axis, "categorical_focal_crossentropy")
+    alpha = ew.cast(as_tensor_variable(np.asarray(alpha)), y_pred.dtype)
+    return -sum_(alpha * (1.0 - ew.exp(log_prob)) ** gamma * y_true * log_prob, axis=axis)
+
+
+def _overlaps(y_true, y_pred, axis):
+    """(sum of y_true * y_pred, of y_true, of y_pred) over axis: the soft true positives and the
+    soft positives of each side, from which Dice and Tversky are made."""
+    y_true, y_pred = cast_to_pred_dtype(y_true, y_pred)
+    return sum_(y_true * y_pred, axis=axis), sum_(y_true, axis=axis), sum_(y_pred, axis=axis)
+
+
+@accepts_arrays
+def dice(y_true, y_pred, axis=None):
+    """1 - 2 |y_true . y_pred| / (|y_true| + |y_pred|), over `axis` (None: the whole batch at once)."""
+    intersection, true_sum, pred_sum = _overlaps(y_true, y_pred, axis)
+    return 1.0 - 2.0 * intersection / (true_sum + pred_sum + config.epsilon())
+
+
+@accepts_arrays
+def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
+    """Dice with the false positives weighted alpha and the false negatives beta (Salehi et al., 2017);
+    as in Keras, "false positives" sum (1 - y_pred) * y_true, the false negatives y_pred * (1 - y_true)."""
+    intersection, true_sum, pred_sum = _overlaps(y_true, y_pred, axis)
+    false_positives, false_negatives = true_sum - intersection, pred_sum - intersection
+    return 1.0 - intersection / (intersection + alpha * false_positives + beta * false_negatives + config.epsilon())
+
+
+@accepts_arrays
+def categorical_generalized_cross_entropy(y_true, y_pred, q):
+    """(1 - p ** q) / q for p the probability of the true class (Zhang and Sabuncu, 2018): close to
+    crossentropy for small q, to the mean absolute error for q near 1.  y_true holds class indices."""
+    y_pred = as_tensor_variable(y_pred)
+    y_true = as_tensor_variable(y_true)
+    if y_true.ndim == y_pred.ndim and y_true.type.shape[-1] == 1:
+        y_true = dimshuffle(y_true, list(range(y_true.ndim - 1)))
+    num_classes = y_pred.type.shape[-1]
+    num_classes = shape(y_pred)[-1] if num_classes is None else num_classes
+    p = sum_(y_pred * one_hot(ew.cast(y_true, "int64"), num_classes, dtype=y_pred.dtype), axis=-1)
+    return (1.0 - p ** q) / q
 
 
 # --- regression losses ---------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """Metrics, as keras.metrics: state in variables that update_state(y_true, y_pred,
 sample_weight=None) assigns and result() reads (base.py), updated inside the compiled train and
 test steps and reset between epochs; the mean-style metrics (mean_metrics.py), the confusion-matrix
-ones (confusion_metrics.py), and lookup by name, class or config (here)."""
+ones (confusion_metrics.py, sensitivity_specificity.py, iou_metrics.py), the F-scores
+(f_score_metrics.py), R2Score and the correlations (regression_metrics.py), and lookup by name,
+class or config (here)."""
 from mlcore import losses
 from mlcore.metrics.base import Metric, MetricVariable  # noqa: F401
 from mlcore.metrics.confusion_metrics import (AUC, FalseNegatives, FalsePositives, Precision, Recall,  # noqa: F401
@@ -21,6 +23,12 @@ from mlcore.metrics.mean_metrics import (Accuracy, BinaryAccuracy, BinaryCrossen
                                          reduce_to_samplewise_values, sparse_categorical_accuracy,
                                          sparse_categorical_crossentropy, sparse_top_k_categorical_accuracy,
                                          squared_hinge, top_k_categorical_accuracy)
+from mlcore.metrics.f_score_metrics import F1Score, FBetaScore  # noqa: F401
+from mlcore.metrics.iou_metrics import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU  # noqa: F401
+from mlcore.metrics.regression_metrics import (ConcordanceCorrelation, PearsonCorrelation, R2Score,  # noqa: F401
+                                               concordance_correlation, pearson_correlation)
+from mlcore.metrics.sensitivity_specificity import (PrecisionAtRecall, RecallAtPrecision,  # noqa: F401
+                                                    SensitivityAtSpecificity, SpecificityAtSensitivity)
 from mlcore.saving.object_registration import known_custom_objects
 from mlcore.utils.naming import to_snake_case
 
@@ -31,7 +39,9 @@ _CLASSES = (Metric, Mean, Sum, MeanMetricWrapper, Accuracy, BinaryAccuracy, Cate
             RootMeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError,
             CosineSimilarity, LogCoshError, Hinge, SquaredHinge, CategoricalHinge, KLDivergence, Poisson,
             BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy, TruePositives,
-            FalsePositives, TrueNegatives, FalseNegatives, Precision, Recall, AUC)
+            FalsePositives, TrueNegatives, FalseNegatives, Precision, Recall, AUC, PrecisionAtRecall,
+            RecallAtPrecision, SensitivityAtSpecificity, SpecificityAtSensitivity, R2Score, PearsonCorrelation,
+            ConcordanceCorrelation, F1Score, FBetaScore, IoU, BinaryIoU, MeanIoU, OneHotIoU, OneHotMeanIoU)
 ALL_OBJECTS_DICT = {cls.__name__: cls for cls in _CLASSES}
 ALL_OBJECTS_DICT.update({to_snake_case(cls.__name__): cls for cls in _CLASSES})
 for _alias, _cls in (("bce", BinaryCrossentropy), ("mse", MeanSquaredError), ("mae", MeanAbsoluteError),

@@ -166,9 +166,11 @@ class Metric:
         return "<%s name=%s>" % (type(self).__name__, self.name)
 
 
-def _as_input_array(value, float_dtype):
-    """An argument as the array the metric computes on: floats and bools as the metric's dtype."""
+def _as_input_array(value, dtype):
+    """An argument as the array the metric computes on: floats and bools as the metric's dtype, or as
+    floatx where the metric counts in integers (IoU's scores are thresholded or argmaxed first)."""
     value = np.asarray(value)
+    float_dtype = dtype if np.dtype(dtype).kind == "f" else config.floatx()
     return value.astype(float_dtype) if value.dtype.kind in "fb" else value
 
 
