@@ -13,6 +13,7 @@ from mlcore.printing import debugprint, pp  # noqa: F401
 __version__ = "0.1.0"
 
 _LAZY = {"Sequential": "mlcore.models", "Model": "mlcore.models", "Input": "mlcore.layers",
+         "InputSpec": "mlcore.layers",
          "layers": "mlcore.layers", "models": "mlcore.models", "optimizers": "mlcore.optimizers",
          "losses": "mlcore.losses", "metrics": "mlcore.metrics", "callbacks": "mlcore.callbacks",
          "activations": "mlcore.activations", "initializers": "mlcore.initializers",

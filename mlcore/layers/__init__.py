@@ -2,6 +2,7 @@
 from mlcore.layers.base import Layer, Weight  # noqa: F401
 from mlcore.layers.core import Activation, Dense, Dropout, Flatten, Lambda, Permute, Reshape  # noqa: F401
 from mlcore.layers.input_layer import Input, InputLayer  # noqa: F401
+from mlcore.layers.input_spec import InputSpec  # noqa: F401
 from mlcore.layers.masking import Masking  # noqa: F401
 from mlcore.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply,  # noqa: F401
                                    Subtract, add, average, concatenate, dot, maximum, minimum, multiply,

@@ -15,6 +15,7 @@ from mlcore import config, constraints, initializers, regularizers
 from mlcore.graph.basic import SharedVariable, Variable
 from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.keras_masks import get_keras_mask, set_keras_mask
+from mlcore.layers.input_spec import assert_input_compatibility
 from mlcore.layers.tracking import held_layers, inherited_training, training_scope
 from mlcore.utils.naming import to_snake_case
 
@@ -155,6 +156,7 @@ class Layer:
     # Dense, Conv2D...; not BatchNormalization).  fit may then pad a short batch with copies of its
     # rows, so that jax compiles one program per batch size (models/step_functions.py).
     rowwise = False
+    input_spec = None       # an InputSpec (or a list of them) that __call__ checks the inputs against
 
     def __init__(self, trainable=True, name=None, dtype=None, input_shape=None, input_dim=None,
                  batch_input_shape=None, batch_size=None, **kwargs):
@@ -284,6 +286,8 @@ class Layer:
             self.built = True
 
     def __call__(self, inputs, *args, **kwargs):
+        if self.input_spec is not None:
+            assert_input_compatibility(self.input_spec, inputs, self.name)
         if not any(isinstance(t, Variable) for t in flatten(inputs)):
             return self._call_eagerly(inputs, *args, **kwargs)
         self._maybe_build(inputs)
