@@ -42,4 +42,4 @@ from mlcore.layers.recurrent import RNN  # noqa: F401
 from mlcore.layers.recurrent_cells import GRUCell, LSTMCell, SimpleRNNCell  # noqa: F401
 from mlcore.layers.stacked_cells import StackedRNNCells  # noqa: F401
 from mlcore.layers.recurrent_layers import GRU, LSTM, SimpleRNN  # noqa: F401
-from mlcore.layers.wrappers import Bidirectional, TimeDistributed  # noqa: F401
+from mlcore.layers.wrappers import Bidirectional, TimeDistributed, Wrapper  # noqa: F401

@@ -1,5 +1,5 @@
-"""Layers that wrap a layer: Bidirectional (an RNN run forwards and backwards, outputs merged) and
-TimeDistributed (a layer applied to every time step)."""
+"""Layers that wrap a layer: Bidirectional (an RNN run forwards and backwards, outputs merged),
+TimeDistributed (a layer applied to every time step), and their base Wrapper for users' own."""
 from mlcore.graph import ops
 from mlcore.graph.basic import clone
 from mlcore.layers.base import Layer, collect_extras
@@ -130,20 +130,46 @@ class Bidirectional(Layer):
         return cls(**config)
 
 
-class TimeDistributed(Layer):
+class Wrapper(Layer):
+    """The base of a layer that wraps a layer (keras.layers.Wrapper), for users' wrappers: it holds it as
+    `layer` (its weights are the wrapper's, saved under "layer" as Keras 3 saves them), builds it on the
+    wrapper's input shape unless a subclass says otherwise, and keeps it in its config."""
+    sublayer_attributes = ("layer",)
+
+    def __init__(self, layer, **kwargs):
+        if not isinstance(layer, Layer):
+            raise ValueError("Layer %s supplied to Wrapper isn't a supported layer type. Please ensure wrapped "
+                             "layer is a valid Keras layer." % (layer,))
+        super().__init__(**kwargs)
+        self.layer = layer
+
+    def build(self, input_shape=None):
+        build_sublayer(self, self.layer, input_shape)
+        self.built = True
+
+    def get_config(self):
+        from mlcore.models.serialization import layer_config    # mlcore.models imports the layers
+        return {**super().get_config(), "layer": layer_config(self.layer)}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from mlcore.models.serialization import layer_from_config
+        config = dict(config)
+        return cls(layer_from_config(config.pop("layer"), custom_objects), **config)
+
+
+class TimeDistributed(Wrapper):
     """Applies a layer to every time step of (batch, time, ...) inputs.  A row-wise layer (Dense, Conv2D)
     runs as one call on the steps stacked along the batch axis (batch * time rows), so its graph appears
     once, not once per step; another (BatchNormalization, Lambda) runs per step, as in Keras.  A (batch,
     time) mask passes through, and reaches the layer, one entry per row, if its call takes one."""
     supports_masking = True
-    sublayer_attributes = ("layer",)
 
     def __init__(self, layer, **kwargs):
         if not isinstance(layer, Layer):
             raise ValueError("Please initialize `TimeDistributed` layer with a `keras.layers.Layer` instance. "
                              "Received: %r" % (layer,))
-        super().__init__(**kwargs)
-        self.layer = layer
+        super().__init__(layer, **kwargs)
         self.rowwise = layer.rowwise
 
     def _step_shape(self, input_shape):
@@ -192,13 +218,3 @@ class TimeDistributed(Layer):
     def _dims(tensor, start):
         """tensor's dims from `start` on: the known ones as ints, so that they stay known after a reshape."""
         return [d if d is not None else tensor.shape[k] for k, d in enumerate(tensor.type.shape) if k >= start]
-
-    def get_config(self):
-        from mlcore.models.serialization import layer_config
-        return {**super().get_config(), "layer": layer_config(self.layer)}
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        from mlcore.models.serialization import layer_from_config
-        config = dict(config)
-        return cls(layer_from_config(config.pop("layer"), custom_objects), **config)
