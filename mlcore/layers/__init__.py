@@ -43,3 +43,6 @@ from mlcore.layers.recurrent_cells import GRUCell, LSTMCell, SimpleRNNCell  # no
 from mlcore.layers.stacked_cells import StackedRNNCells  # noqa: F401
 from mlcore.layers.recurrent_layers import GRU, LSTM, SimpleRNN  # noqa: F401
 from mlcore.layers.wrappers import Bidirectional, TimeDistributed, Wrapper  # noqa: F401
+from mlcore.layers.einsum_dense import EinsumDense  # noqa: F401
+from mlcore.layers.attention import AdditiveAttention, Attention  # noqa: F401
+from mlcore.layers.multi_head_attention import MultiHeadAttention  # noqa: F401

@@ -440,6 +440,14 @@ class KernelBiasOptions:
         self.bias = self.add_weight(kernel_shape[-1:], self.bias_initializer, regularizer=self.bias_regularizer,
                                     constraint=self.bias_constraint, name="bias") if self.use_bias else None
 
+    def bias_and_activation(self, out):
+        """What follows the kernel's product: the bias if any, the activation, its activity loss."""
+        if self.bias is not None:
+            out = out + self.bias
+        out = self.activation(out)
+        self.add_activity_loss(out)
+        return out
+
     def kernel_bias_config(self):
         return {"kernel_initializer": initializers.serialize(self.kernel_initializer),
                 "bias_initializer": initializers.serialize(self.bias_initializer),

@@ -56,12 +56,7 @@ class Dense(KernelBiasOptions, Layer):
         if inputs.type.shape[-1] is not None and inputs.type.shape[-1] != self.kernel.shape[0]:
             raise ValueError("Dense '%s' expects inputs with last dim %d, got shape %s"
                              % (self.name, self.kernel.shape[0], inputs.type.shape))
-        out = ops.dot(inputs, self.kernel)
-        if self.bias is not None:
-            out = out + self.bias
-        out = self.activation(out)
-        self.add_activity_loss(out)
-        return out
+        return self.bias_and_activation(ops.dot(inputs, self.kernel))
 
     def get_config(self):
         return {**super().get_config(), "units": self.units, "activation": activations.serialize(self.activation),

@@ -71,7 +71,9 @@ def keras_layer_spec(layer):
                               "config": {"code": config["function"]["code"], "defaults": None, "closure": None}}
     spec = {**_identity(type(layer)), "config": config}
     if layer.weights and layer._inbound_nodes:
-        spec["build_config"] = {"input_shape": layer.input_shape}
+        # a layer built from several shapes (MultiHeadAttention) says how Keras is to rebuild it
+        spec["build_config"] = layer.get_build_config() if hasattr(layer, "get_build_config") else \
+            {"input_shape": layer.input_shape}
     return spec
 
 
@@ -225,7 +227,8 @@ def _mlcore_functional(config, custom_objects, safe_mode):
             entry = _mlcore_operation(spec)
         else:
             entry = mlcore_spec(spec, custom_objects, safe_mode)
-            entry["inbound_nodes"] = [_legacy_node(node, spec["name"]) for node in spec["inbound_nodes"]]
+            entry["inbound_nodes"] = [_legacy_node(node, spec["name"], layer_registry(custom_objects).get(
+                entry["class_name"])) for node in spec["inbound_nodes"]]
         entry["name"] = spec["name"]
         layers.append(entry)
     return {**config, "layers": layers, "input_layers": _refs(config["input_layers"]),
@@ -253,13 +256,18 @@ def _mlcore_operation(spec):
                        "arguments": arguments, "keywords": keywords}}
 
 
-def _legacy_node(node, layer_name):
+def _legacy_node(node, layer_name, cls=None):
     """A Keras 3 call ({"args", "kwargs"}) as Keras 2's list of [layer, node, tensor, kwargs], a tensor
-    among the kwargs (initial_state) as its [layer, node, tensor] reference."""
+    among the kwargs (initial_state) as its [layer, node, tensor] reference.  Positional arguments after
+    the first (MultiHeadAttention's value) become keyword ones, named as cls.call names them."""
     if isinstance(node, list):
         return node
     args = node["args"]
     kwargs = {k: _history_refs(v) for k, v in (node.get("kwargs") or {}).items() if v is not None}
+    names = list(inspect.signature(cls.call).parameters)[2:] if cls is not None and len(args) > 1 else []
+    if 1 < len(args) <= len(names) + 1:         # call(self, first, *names)
+        kwargs.update({name: _history_refs(v) for name, v in zip(names, args[1:])})
+        args = args[:1]
     if len(args) != 1:
         raise ValueError("Layer %r is called with arguments mlcore's functional models cannot replay: "
                          "args=%r" % (layer_name, args))

@@ -12,7 +12,7 @@ from mlcore.graph.ops.elemwise_math import (arccos, arccosh, arcsin, arcsinh, ar
                                             tri_gamma, xor)
 from mlcore.graph.ops.extra_ops import (all_, allclose, any_, diag, eye, identity_like, isclose,  # noqa: F401
                                         repeat, roll, squeeze, tile)
-from mlcore.graph.ops.linalg import batched_dot, dot, gemm, matmul, outer, tensordot  # noqa: F401
+from mlcore.graph.ops.linalg import batched_dot, dot, einsum, gemm, matmul, outer, tensordot  # noqa: F401
 from mlcore.graph.ops.linalg_decompositions import eig, eigh, qr, svd  # noqa: F401
 from mlcore.graph.ops.nlinalg import det, matrix_inverse, pinv  # noqa: F401
 from mlcore.graph.ops.nn import conv2d, log_softmax, pool2d, pool3d, softmax  # noqa: F401

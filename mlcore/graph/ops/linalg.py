@@ -1,7 +1,9 @@
 """Matrix products.  One op, Matmul (numpy's matmul on >= 2-d operands); dot,
-tensordot and batched products are written in terms of it.  Gemm, BLAS's
+tensordot, einsum and batched products are written in terms of it.  Gemm, BLAS's
 beta * c + alpha * a @ b, is what the specialize rewrites make of an SGD update
 (w - lr * x.T @ g), so that a backend can run it as one call writing into c."""
+import string
+
 import numpy as np
 
 from mlcore.graph.basic import Apply, Op, TensorType
@@ -151,6 +153,58 @@ def _contract(a, b, axes, batch, name):
     b2 = reshape(transpose(b, batch + axes_b + free_b), lead + [size(b, sb, axes_b), size(b, sb, free_b)])
     out = Matmul()(a2, b2)
     return reshape(out, lead + dims(a, sa, free_a) + dims(b, sb, free_b))
+
+
+def einsum(equation, a, b):
+    """numpy.einsum of two operands whose letters each appear once per operand: "abc,cde->abde"
+    (a projection), "aecd,abcd->acbe" (attention's scores); "..." stands for the dims no letter
+    names, as in numpy.  Letters of both operands that the output keeps are batch dims, those it
+    leaves out are summed: both operands are transposed to (batch..., rest...), one Matmul."""
+    from mlcore.graph.ops.shape import transpose
+    a, b = as_tensor_variable(a), as_tensor_variable(b)
+    (spec_a, spec_b), out = _einsum_specs(equation, (a, b))
+    a, spec_a = _sum_lone_letters(a, spec_a, spec_b + out)
+    b, spec_b = _sum_lone_letters(b, spec_b, spec_a + out)
+    batch = [c for c in spec_a if c in spec_b and c in out]
+    summed = [c for c in spec_a if c in spec_b and c not in out]
+    lead_a = batch + [c for c in spec_a if c not in batch]
+    lead_b = batch + [c for c in spec_b if c not in batch]
+    product = _contract(transpose(a, [spec_a.index(c) for c in lead_a]),
+                        transpose(b, [spec_b.index(c) for c in lead_b]),
+                        ([lead_a.index(c) for c in summed], [lead_b.index(c) for c in summed]),
+                        batch=list(range(len(batch))), name="einsum")
+    made = batch + [c for c in lead_a + lead_b if c not in batch + summed]     # _contract's order
+    return transpose(product, [made.index(c) for c in out])
+
+
+def _einsum_specs(equation, operands):
+    """The operands' letters and the output's, each "..." spelled out in letters the equation leaves
+    unused, aligned on the right as numpy aligns the dims it stands for."""
+    inputs, arrow, out = equation.replace(" ", "").partition("->")
+    specs = inputs.split(",")
+    if not arrow or len(specs) != len(operands):
+        raise ValueError("einsum: expected an equation 'x,y->z' for %d operands, got %r" % (len(operands), equation))
+    elided = [x.ndim - len(s) + 3 for s, x in zip(specs, operands) if "..." in s]
+    unused = "".join(c for c in string.ascii_letters if c not in equation)[:max(elided, default=0)]
+    specs = [s.replace("...", unused[len(unused) - (x.ndim - len(s) + 3):]) for s, x in zip(specs, operands)]
+    out = out.replace("...", unused)
+    for k, (spec, x) in enumerate(zip(specs, operands)):
+        if not all(c.isalpha() for c in spec) or len(set(spec)) != len(spec) or len(spec) != x.ndim:
+            raise ValueError("einsum %r: operand %d of shape %s does not fit %r (one letter per dim, none "
+                             "repeated)" % (equation, k, x.type.shape, spec))
+    if len(set(out)) != len(out) or not set(out) <= set("".join(specs)):
+        raise ValueError("einsum %r: the output must name each of its dims once, with letters of the operands"
+                         % (equation,))
+    return specs, out
+
+
+def _sum_lone_letters(x, spec, others):
+    """x summed over the dims whose letters neither the other operand nor the output has."""
+    from mlcore.graph.ops.reduce import sum_
+    lone = [i for i, c in enumerate(spec) if c not in others]
+    if not lone:
+        return x, spec
+    return sum_(x, axis=lone), "".join(c for c in spec if c in others)
 
 
 def batched_dot(x, y):

@@ -1,0 +1,141 @@
+"""Keras 3's single-head attention layers over [query, value] or [query, value, key] ((batch, Tq, dim),
+(batch, Tv, dim), (batch, Tv, dim)): Attention (Luong's dot product) and AdditiveAttention (Bahdanau's
+sum of tanh).  The output is softmax(scores) @ value, (batch, Tq, dim); the value's mask keeps padded
+steps out of the softmax, and the query's mask zeroes the padded steps' outputs and is the output's mask."""
+from mlcore.graph import ops
+from mlcore.layers.base import Layer
+from mlcore.utils.rng import layer_streams
+
+
+def as_bool(mask):
+    """A Keras mask as booleans: nonzero is True."""
+    return mask if mask.dtype == "bool" else ops.neq(mask, 0)
+
+
+def causal_mask(query_length, value_length):
+    """(1, Tq, Tv), True where value step j <= query step i: no query step sees a later one."""
+    rows = ops.dimshuffle(ops.arange(query_length), "x", 0, "x")
+    return ops.ge(rows, ops.dimshuffle(ops.arange(value_length), "x", "x", 0))
+
+
+def large_negative(dtype):
+    """What a masked score becomes: far below any real one, within float16's range (Keras's values)."""
+    return 65504.0 if dtype == "float16" else 1.0e9
+
+
+class Attention(Layer):
+    """Dot-product attention: scores = query @ key^T (times a learned scalar `scale` with use_scale);
+    score_mode="concat" scores sum(tanh(query + key)) instead, times a learned concat_score_weight."""
+
+    def __init__(self, use_scale=False, score_mode="dot", dropout=0.0, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if score_mode not in ("dot", "concat"):
+            raise ValueError("Invalid value for argument score_mode. Expected one of {'dot', 'concat'}. "
+                             "Received: score_mode=%s" % (score_mode,))
+        self.use_scale = use_scale
+        self.score_mode = score_mode
+        self.dropout = dropout
+        self.seed = seed
+        self.streams = layer_streams(seed)
+
+    def build(self, input_shape):
+        self._check_inputs(input_shape)
+        self.scale = self.add_weight((), "ones", name="scale") if self.use_scale else None
+        self.concat_score_weight = self.add_weight((), "ones", name="concat_score_weight") \
+            if self.score_mode == "concat" else None
+        self.built = True
+
+    def _calculate_scores(self, query, key):
+        """(batch, Tq, Tv) scores of each query step against each key step."""
+        if self.score_mode == "dot":
+            scores = ops.matmul(query, ops.dimshuffle(key, 0, 2, 1))
+            return scores if self.scale is None else scores * self.scale
+        pairs = _pairs(query, key)
+        return self.concat_score_weight * ops.sum_(ops.tanh(pairs if self.scale is None else self.scale * pairs),
+                                                   axis=-1)
+
+    def call(self, inputs, mask=None, training=False, return_attention_scores=False, use_causal_mask=False):
+        self._check_inputs(inputs, mask)
+        query, value = inputs[0], inputs[1]
+        key = inputs[2] if len(inputs) > 2 else value
+        self._check_shapes(query, value, key)
+        query_mask, value_mask = (mask[0], mask[1]) if mask else (None, None)
+        scores = self._calculate_scores(query, key)
+        keep = None if value_mask is None else ops.dimshuffle(as_bool(value_mask), 0, "x", 1)
+        if use_causal_mask:
+            causal = causal_mask(scores.shape[-2], scores.shape[-1])
+            keep = causal if keep is None else ops.and_(keep, causal)
+        if keep is not None:
+            scores = ops.switch(keep, scores, scores - large_negative(scores.dtype))
+        weights = ops.softmax(scores, axis=-1)
+        if training and self.dropout > 0:
+            kept = self.streams.binomial(weights.shape, p=1.0 - self.dropout, dtype=weights.dtype)
+            weights = weights * kept / (1.0 - self.dropout)
+        outputs = ops.matmul(weights, value)
+        if query_mask is not None:
+            outputs = ops.switch(ops.dimshuffle(as_bool(query_mask), 0, 1, "x"), outputs, 0.0)
+        return (outputs, weights) if return_attention_scores else outputs
+
+    def compute_mask(self, inputs, mask=None):
+        self._check_inputs(inputs, mask)
+        return None if not mask or mask[0] is None else mask[0]
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[0][:-1]) + (input_shape[1][-1],)
+
+    def _check_inputs(self, inputs, mask=None):
+        name = type(self).__name__
+        if not isinstance(inputs, (list, tuple)):
+            raise ValueError("%s layer must be called on a list of inputs, namely [query, value] or [query, value, "
+                             "key]. Received: inputs=%s." % (name, inputs))
+        if not 2 <= len(inputs) <= 3:
+            raise ValueError("%s layer accepts inputs list of length 2 or 3, namely [query, value] or [query, "
+                             "value, key]. Received length: %d." % (name, len(inputs)))
+        if mask is not None and (not isinstance(mask, (list, tuple)) or not 2 <= len(mask) <= 3):
+            raise ValueError("%s layer mask must be a list of length 2 or 3, namely [query_mask, value_mask]. "
+                             "Received: mask=%s." % (name, mask))
+
+    def _check_shapes(self, query, value, key):
+        """(batch, steps, features) each; the query and key of one feature size, the key and value of one
+        number of steps."""
+        (q, k), (tk, tv) = (query.type.shape[-1], key.type.shape[-1]), (key.type.shape[-2], value.type.shape[-2])
+        if {query.ndim, value.ndim, key.ndim} != {3} or (None not in (q, k) and q != k) or \
+                (None not in (tk, tv) and tk != tv):
+            raise ValueError("%s '%s' takes (batch, Tq, dim) queries, (batch, Tv, dim) values and keys; got query "
+                             "%s, value %s, key %s" % (type(self).__name__, self.name, query.type.shape,
+                                                       value.type.shape, key.type.shape))
+
+    def get_config(self):
+        return {**super().get_config(), "use_scale": self.use_scale, "score_mode": self.score_mode,
+                "dropout": self.dropout, "seed": self.seed}
+
+
+def _pairs(query, key):
+    """query + key for every pair of steps: (batch, Tq, Tv, dim)."""
+    return ops.dimshuffle(query, 0, 1, "x", 2) + ops.dimshuffle(key, 0, "x", 1, 2)
+
+
+class AdditiveAttention(Attention):
+    """Additive attention: scores = sum(scale * tanh(query + key)) over the features, `scale` a learned
+    vector of the query's size (with use_scale, the default)."""
+
+    def __init__(self, use_scale=True, dropout=0.0, **kwargs):
+        super().__init__(use_scale=use_scale, dropout=dropout, **kwargs)
+
+    def build(self, input_shape):
+        self._check_inputs(input_shape)
+        dim = input_shape[0][-1]
+        if dim is None:
+            raise ValueError("AdditiveAttention '%s': the query's last dim must be known; got shape %s"
+                             % (self.name, tuple(input_shape[0])))
+        self.scale = self.add_weight((dim,), "glorot_uniform", name="scale") if self.use_scale else None
+        self.built = True
+
+    def _calculate_scores(self, query, key):
+        tanh = ops.tanh(_pairs(query, key))
+        return ops.sum_(tanh if self.scale is None else self.scale * tanh, axis=-1)
+
+    def get_config(self):
+        config_ = super().get_config()
+        del config_["score_mode"]
+        return config_

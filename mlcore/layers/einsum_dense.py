@@ -1,0 +1,126 @@
+"""EinsumDense, Keras 3's dense layer of any rank: activation(einsum(equation, inputs, kernel) + bias),
+the kernel's and the bias's shapes read off the equation.  MultiHeadAttention's four projections are
+EinsumDense layers, so that their weights have Keras's shapes ((dim, heads, key_dim) for the query)."""
+import re
+
+from mlcore import activations, initializers
+from mlcore.graph import ops
+from mlcore.layers.base import KernelBiasOptions, Layer
+
+# Keras's three forms: "ab,bc->ac", "...b,bc->...c" (dims on the left elided), "ab...,bc->ac..." (on the right)
+_FORMS = ((re.compile(r"([a-zA-Z]+),([a-zA-Z]+)->([a-zA-Z]+)$"), None),
+          (re.compile(r"\.\.\.([a-zA-Z]+),([a-zA-Z]+)->\.\.\.([a-zA-Z]+)$"), "left"),
+          (re.compile(r"([a-zA-Z]{2,})\.\.\.,([a-zA-Z]+)->([a-zA-Z]+)\.\.\.$"), "right"))
+
+
+class EinsumDense(KernelBiasOptions, Layer):
+    """equation: "ab,bc->ac" and the like, the input first, the kernel second; output_shape: the output's
+    dims after the batch dim (and after or before those "..." stands for), None where the input gives
+    them; bias_axes: the output letters the bias spans (None: no bias)."""
+    rowwise = True
+
+    def __init__(self, equation, output_shape, activation=None, bias_axes=None, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
+                 bias_constraint=None, activity_regularizer=None, **kwargs):
+        super().__init__(**kwargs)
+        self.equation = equation
+        self.partial_output_shape = (output_shape,) if isinstance(output_shape, int) else tuple(output_shape)
+        self.bias_axes = bias_axes
+        self.activation = activations.get(activation)
+        self.use_bias = bias_axes is not None
+        self.set_kernel_bias_options({}, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
+                                     activity_regularizer, kernel_constraint, bias_constraint)
+
+    def build(self, input_shape):
+        kernel_shape, bias_shape, _, input_axes, output_axes = self._analyze(input_shape)
+        initializer = self.kernel_initializer
+        if isinstance(initializer, initializers.VarianceScaling) and None in (initializer.input_axes,
+                                                                               initializer.output_axes):
+            # Keras's fans for a kernel of any rank: the dims the input sums over, and the output's
+            initializer = type(initializer).from_config(dict(initializer.get_config(), input_axes=input_axes,
+                                                             output_axes=output_axes))
+        self.kernel = self.add_weight(kernel_shape, initializer, regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint, name="kernel")
+        self.bias = None if bias_shape is None else self.add_weight(
+            bias_shape, self.bias_initializer, regularizer=self.bias_regularizer, constraint=self.bias_constraint,
+            name="bias")
+        self.input_ndim = len(input_shape)
+        self.built = True
+
+    def _analyze(self, input_shape):
+        """(kernel shape, bias shape or None, full output shape, kernel's input axes, kernel's output axes)
+        for inputs of input_shape, as Keras's EinsumDense reads its equation."""
+        input_shape = tuple(input_shape)
+        for pattern, elided_side in _FORMS:
+            match = pattern.match(self.equation)
+            if match:
+                break
+        else:
+            raise ValueError("EinsumDense '%s': invalid einsum equation '%s'. Equations must be in the form "
+                             "[X],[Y]->[Z], ...[X],[Y]->...[Z], or [X]...,[Y]->[Z]...." % (self.name, self.equation))
+        input_spec, kernel_spec, output_spec = match.groups()
+        elided = len(input_shape) - len(input_spec)
+        if elided < 0 or (elided and elided_side is None):
+            raise ValueError("EinsumDense '%s': the equation '%s' names %d input dims; the input has shape %s"
+                             % (self.name, self.equation, len(input_spec), input_shape))
+        if elided_side == "left":       # "..." is the batch dim and the ones after it
+            offset, tail = elided, []
+            output_shape = list(input_shape[:elided]) + list(self.partial_output_shape)
+        else:                           # the first letter is the batch dim
+            offset, tail = 0, list(input_shape[len(input_shape) - elided:])
+            output_shape = [input_shape[0]] + list(self.partial_output_shape) + tail
+        if len(output_shape) - offset - len(tail) != len(output_spec):
+            raise ValueError("EinsumDense '%s': output_shape %s does not fit the output '%s' of '%s'"
+                             % (self.name, self.partial_output_shape, output_spec, self.equation))
+        input_dims = dict(zip(input_spec, input_shape[elided:] if elided_side == "left" else input_shape))
+        output_dims = dict(zip(output_spec, output_shape[offset:]))
+        for letter in set(input_spec) & set(output_spec):
+            if None not in (input_dims[letter], output_dims[letter]) and input_dims[letter] != output_dims[letter]:
+                raise ValueError("EinsumDense '%s': input shape %s and output_shape %s differ at the shared dim "
+                                 "'%s' of '%s'" % (self.name, input_shape, self.partial_output_shape, letter,
+                                                   self.equation))
+        unknown = [c for c in output_spec if c not in input_spec + kernel_spec] + \
+            [c for c in kernel_spec if c not in input_spec + output_spec]
+        if unknown:
+            raise ValueError("EinsumDense '%s': dim '%s' of '%s' must be in the kernel and the input or output"
+                             % (self.name, unknown[0], self.equation))
+        kernel_shape = [output_dims[c] if c in output_dims else input_dims[c] for c in kernel_spec]
+        if None in kernel_shape:
+            raise ValueError("EinsumDense '%s': the kernel's shape %s of '%s' must be known; input shape %s, "
+                             "output_shape %s" % (self.name, kernel_shape, self.equation, input_shape,
+                                                  self.partial_output_shape))
+        input_axes = [i for i, c in enumerate(kernel_spec) if c not in output_dims]
+        output_axes = [i for i, c in enumerate(kernel_spec) if c in output_dims]
+        output_shape[offset:offset + len(output_spec)] = [input_dims.get(c) if output_dims[c] is None else
+                                                          output_dims[c] for c in output_spec]
+        return kernel_shape, self._bias_shape(output_spec, output_dims, len(tail)), output_shape, input_axes, \
+            output_axes
+
+    def _bias_shape(self, output_spec, output_dims, elided_right):
+        """The bias spans the output's dims from its first bias letter on, 1 where a dim is not a bias axis."""
+        if self.bias_axes is None:
+            return None
+        stray = [c for c in self.bias_axes if c not in output_spec]
+        if stray:
+            raise ValueError("EinsumDense '%s': bias dimension '%s' was requested, but is not part of the output "
+                             "spec '%s'" % (self.name, stray[0], output_spec))
+        first = min(output_spec.index(c) for c in self.bias_axes)
+        shape = [output_dims[c] if c in self.bias_axes else 1 for c in output_spec[first:]] + [1] * elided_right
+        if None in shape:
+            raise ValueError("EinsumDense '%s': the bias's shape %s over '%s' must be known; give its sizes in "
+                             "output_shape (got %s)" % (self.name, shape, self.bias_axes, self.partial_output_shape))
+        return shape
+
+    def compute_output_shape(self, input_shape):
+        return tuple(self._analyze(input_shape)[2])
+
+    def call(self, inputs):
+        if inputs.ndim != self.input_ndim:
+            raise ValueError("EinsumDense '%s' was built for %d-d inputs ('%s'); got shape %s"
+                             % (self.name, self.input_ndim, self.equation, inputs.type.shape))
+        return self.bias_and_activation(ops.einsum(self.equation, inputs, self.kernel))
+
+    def get_config(self):
+        return {**super().get_config(), "output_shape": self.partial_output_shape, "equation": self.equation,
+                "activation": activations.serialize(self.activation), "bias_axes": self.bias_axes,
+                **self.kernel_bias_config()}
