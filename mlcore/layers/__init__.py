@@ -46,3 +46,7 @@ from mlcore.layers.wrappers import Bidirectional, TimeDistributed, Wrapper  # no
 from mlcore.layers.einsum_dense import EinsumDense  # noqa: F401
 from mlcore.layers.attention import AdditiveAttention, Attention  # noqa: F401
 from mlcore.layers.multi_head_attention import MultiHeadAttention  # noqa: F401
+from mlcore.layers.preprocessing_encoding import CategoryEncoding, Discretization  # noqa: F401
+from mlcore.layers.image_resizing import CenterCrop, Resizing  # noqa: F401
+from mlcore.layers.image_augmentation import RandomBrightness, RandomContrast, RandomCrop, RandomFlip  # noqa: F401
+from mlcore.layers.image_affine import RandomRotation, RandomTranslation, RandomZoom  # noqa: F401
