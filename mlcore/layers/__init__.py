@@ -46,6 +46,8 @@ from mlcore.layers.wrappers import Bidirectional, TimeDistributed, Wrapper  # no
 from mlcore.layers.einsum_dense import EinsumDense  # noqa: F401
 from mlcore.layers.attention import AdditiveAttention, Attention  # noqa: F401
 from mlcore.layers.multi_head_attention import MultiHeadAttention  # noqa: F401
+from mlcore.layers.conv_lstm_cell import ConvLSTMCell  # noqa: F401
+from mlcore.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D  # noqa: F401
 from mlcore.layers.preprocessing_encoding import CategoryEncoding, Discretization  # noqa: F401
 from mlcore.layers.image_resizing import CenterCrop, Resizing  # noqa: F401
 from mlcore.layers.image_augmentation import RandomBrightness, RandomContrast, RandomCrop, RandomFlip  # noqa: F401

@@ -30,28 +30,34 @@ class Conv3D(GroupedConv):
                          use_bias, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
                          activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
 
-    def _depth_taps(self, volume):
-        """The kd slices of an NDHWC volume that the output depths read, tap by tap, each
-        (N, out depth, H, W, C).  For "same" the volume is padded by the most any depth needs and
-        the slices start where the input's own padding would: ints where its depth is known,
-        symbolic scalars where it is not."""
-        (kd, _, _), (sd, _, _), (dd, _, _) = self.kernel_size, self.strides, self.dilation_rate
-        span, depth = dilated(kd, dd), volume.shape[1]
-        if self.padding == "valid":
-            start, out_depth = 0, (depth - span) // sd + 1
-        else:
-            most = (span - 1) // 2
-            volume = ops.pad(volume, [(0, 0), (most, span - 1 - most), (0, 0), (0, 0), (0, 0)])
-            out_depth = (depth + sd - 1) // sd
-            start = most - non_negative((out_depth - 1) * sd + span - depth) // 2
-        stop = start + (out_depth - 1) * sd + 1
-        return [volume[:, start + i * dd:stop + i * dd:sd] for i in range(kd)]
-
     def _convolve(self, volume):
         """volume: NDHWC."""
-        (_, sh, sw), (_, dh, dw) = self.strides, self.dilation_rate
-        return fold_depth(self._depth_taps(volume), block_diagonal(self.kernel, self.groups),
-                          lambda images, kernel: ops.conv2d(images, kernel, (sh, sw), self.padding, (dh, dw)))
+        return conv3d(volume, block_diagonal(self.kernel, self.groups), self.strides, self.padding,
+                      self.dilation_rate)
+
+
+def conv3d(volume, kernel, strides, padding, dilation_rate):
+    """The 3-d cross-correlation of an NDHWC volume with a (kd, kh, kw, in, out) kernel."""
+    (sd, sh, sw), (dd, dh, dw) = strides, dilation_rate
+    return fold_depth(depth_taps(volume, kernel.type.shape[0], sd, padding, dd), kernel,
+                      lambda images, kernel: ops.conv2d(images, kernel, (sh, sw), padding, (dh, dw)))
+
+
+def depth_taps(volume, kd, sd, padding, dd):
+    """The kd slices of an NDHWC volume that the output depths read, tap by tap, each
+    (N, out depth, H, W, C), for a depth window kd, stride sd and dilation dd.  For "same" the
+    volume is padded by the most any depth needs and the slices start where the input's own
+    padding would: ints where its depth is known, symbolic scalars where it is not."""
+    span, depth = dilated(kd, dd), volume.shape[1]
+    if padding == "valid":
+        start, out_depth = 0, (depth - span) // sd + 1
+    else:
+        most = (span - 1) // 2
+        volume = ops.pad(volume, [(0, 0), (most, span - 1 - most), (0, 0), (0, 0), (0, 0)])
+        out_depth = (depth + sd - 1) // sd
+        start = most - non_negative((out_depth - 1) * sd + span - depth) // 2
+    stop = start + (out_depth - 1) * sd + 1
+    return [volume[:, start + i * dd:stop + i * dd:sd] for i in range(kd)]
 
 
 def fold_depth(taps, kernel, conv2d):

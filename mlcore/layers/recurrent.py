@@ -29,6 +29,7 @@ class RNN(Layer):
     from which the next batch starts, sample k continuing sample k, until reset_states(); its batch
     size must then be fixed (Input(batch_shape=...), batch_input_shape=...)."""
     supports_masking = True
+    sequence_ndim = 3       # (batch, time, features); a ConvLSTM's steps are images
     sublayer_attributes = ("cell",)     # Keras 3's weight files store the cell's weights under "cell"
 
     def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False, stateful=False,
@@ -58,7 +59,7 @@ class RNN(Layer):
         return not self.stateful        # a stateful layer's samples carry over into the next batch's
 
     def build(self, sequences_shape):
-        check_rank(self, sequences_shape, 3)
+        check_rank(self, sequences_shape, self.sequence_ndim)
         if isinstance(self.cell, Layer):
             build_sublayer(self, self.cell, (sequences_shape[0],) + tuple(sequences_shape[2:]))
         if self.stateful:
@@ -73,8 +74,12 @@ class RNN(Layer):
                              "size of your inputs: Input(batch_shape=(32, steps, features)) in a functional "
                              "model, batch_input_shape=(32, steps, features) on a Sequential model's first "
                              "layer, or layer.build((32, steps, features))." % self.name)
-        self.states = [Weight(np.zeros((batch_size, size), self.dtype), "rnn_state", "%s/rnn_state" % self.name,
-                              trainable=False) for size in flatten(self.state_size)]
+        self.states = [Weight(np.zeros((batch_size,) + shape, self.dtype), "rnn_state", "%s/rnn_state" % self.name,
+                              trainable=False) for shape in self.state_shapes()]
+
+    def state_shapes(self):
+        """Each state's shape without the batch axis."""
+        return [(size,) for size in flatten(self.state_size)]
 
     def reset_states(self, states=None):
         """Start the next batch from zeros, or from the given arrays (one per state)."""
@@ -119,7 +124,7 @@ class RNN(Layer):
         return [ops.cast(as_tensor_variable(s), self.dtype) for s in states]
 
     def call(self, sequences, initial_state=None, mask=None, training=None):
-        check_rank(self, sequences.type.shape, 3)
+        check_rank(self, sequences.type.shape, self.sequence_ndim)
         if self.unroll and sequences.type.shape[1] is None:
             raise ValueError("Cannot unroll a RNN if the time dimension is undefined: give the inputs a "
                              "known number of time steps (Input(shape=(steps, features))).")

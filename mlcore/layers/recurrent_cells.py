@@ -32,8 +32,8 @@ def build_sublayer(owner, layer, input_shape):
 
 
 def _over_time(mask, ndim):
-    """A (batch, features) mask broadcast over the time axis of (batch, time, features) inputs."""
-    return mask if ndim == 2 else ops.dimshuffle(mask, 0, "x", 1)
+    """A (batch, features...) mask broadcast over the time axis of (batch, time, features...) inputs."""
+    return mask if ndim == mask.ndim else ops.dimshuffle(mask, 0, "x", *range(1, mask.ndim))
 
 
 class RecurrentCell(KernelBiasOptions, Layer):
@@ -41,6 +41,8 @@ class RecurrentCell(KernelBiasOptions, Layer):
     once per sequence and kept for all its steps, as Keras does) and the two halves of a step."""
     rowwise = True
     gates = 1       # blocks of `units` columns in the kernels
+    channel_axis = -1       # the axis of the inputs, states and projections that holds the features
+    kernel_window = ()      # a convolutional cell's kernel_size, ahead of the kernels' (in, out) axes
 
     def __init__(self, units, activation, use_bias, kernel_initializer, recurrent_initializer, bias_initializer,
                  kernel_regularizer, recurrent_regularizer, bias_regularizer, kernel_constraint,
@@ -69,14 +71,14 @@ class RecurrentCell(KernelBiasOptions, Layer):
 
     # --- weights -------------------------------------------------------------------------------------
     def build(self, input_shape):
-        input_dim = input_shape[-1]
+        input_dim = input_shape[self.channel_axis]
         if input_dim is None:
-            raise ValueError("%s '%s': the last dim of the inputs must be known, got shape %s"
+            raise ValueError("%s '%s': the features dim of the inputs must be known, got shape %s"
                              % (type(self).__name__, self.name, tuple(input_shape)))
-        width = self.gates * self.units
-        self.kernel = self.add_weight((input_dim, width), self.kernel_initializer, name="kernel",
+        width, window = self.gates * self.units, self.kernel_window
+        self.kernel = self.add_weight(window + (input_dim, width), self.kernel_initializer, name="kernel",
                                       regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
-        self.recurrent_kernel = self.add_weight((self.units, width), self.recurrent_initializer,
+        self.recurrent_kernel = self.add_weight(window + (self.units, width), self.recurrent_initializer,
                                                 name="recurrent_kernel", regularizer=self.recurrent_regularizer,
                                                 constraint=self.recurrent_constraint)
         self.bias = self.add_weight(self.bias_shape(), self.bias_initial_value(), name="bias",
@@ -94,9 +96,12 @@ class RecurrentCell(KernelBiasOptions, Layer):
         """The bias added to the input projection (GRU with reset_after has a second, recurrent one)."""
         return self.bias
 
-    def block(self, matrix, gate):
-        """The columns of one gate in a kernel."""
-        return matrix[:, gate * self.units:(gate + 1) * self.units]
+    def block(self, tensor, gate, axis=-1):
+        """One gate's `units` entries along an axis: its columns in a kernel (the last axis), its
+        features in a projection (channel_axis)."""
+        index = [slice(None)] * tensor.ndim
+        index[axis] = slice(gate * self.units, (gate + 1) * self.units)
+        return tensor[tuple(index)]
 
     # --- dropout -------------------------------------------------------------------------------------
     def dropout_masks(self, inputs, state, training):
@@ -113,29 +118,38 @@ class RecurrentCell(KernelBiasOptions, Layer):
                 for _ in range(count)]
 
     # --- the two halves of a step ----------------------------------------------------------------------
+    def input_transform(self, inputs, kernel):
+        """inputs @ kernel over the last axis (a convolutional cell convolves)."""
+        return ops.dot(inputs, kernel)
+
+    def recurrent_transform(self, state, kernel):
+        """state @ kernel (a convolutional cell convolves)."""
+        return ops.dot(state, kernel)
+
     def project_inputs(self, inputs, masks=None):
-        """inputs @ kernel + input bias over the last axis, for all the time steps of (batch, time,
-        features) inputs at once, or for one step's (batch, features)."""
+        """The inputs transformed by the kernel, plus the input bias, for all the time steps of (batch,
+        time, features) inputs at once, or for one step's (batch, features)."""
         if masks is None:
-            projected = ops.dot(inputs, self.kernel)
+            projected = self.input_transform(inputs, self.kernel)
         elif len(masks) == 1:
-            projected = ops.dot(inputs * _over_time(masks[0], inputs.ndim), self.kernel)
+            projected = self.input_transform(inputs * _over_time(masks[0], inputs.ndim), self.kernel)
         else:
-            projected = ops.concatenate([ops.dot(inputs * _over_time(m, inputs.ndim), self.block(self.kernel, g))
-                                         for g, m in enumerate(masks)], axis=-1)
+            projected = ops.concatenate([self.input_transform(inputs * _over_time(m, inputs.ndim),
+                                                              self.block(self.kernel, g))
+                                         for g, m in enumerate(masks)], axis=self.channel_axis)
         bias = self.input_bias()
         return projected if bias is None else projected + bias
 
     def project_state(self, state, masks, gates):
-        """state @ the recurrent kernel's first `gates` blocks, each gate's input masked by its own mask
-        under implementation 1."""
+        """state transformed by the recurrent kernel's first `gates` blocks, each gate's input masked by its
+        own mask under implementation 1."""
         kernel = self.recurrent_kernel if gates == self.gates else self.recurrent_kernel[:, :gates * self.units]
         if masks is None:
-            return ops.dot(state, kernel)
+            return self.recurrent_transform(state, kernel)
         if len(masks) == 1:
-            return ops.dot(state * masks[0], kernel)
-        return ops.concatenate([ops.dot(state * m, self.block(self.recurrent_kernel, g))
-                                for g, m in zip(range(gates), masks)], axis=-1)
+            return self.recurrent_transform(state * masks[0], kernel)
+        return ops.concatenate([self.recurrent_transform(state * m, self.block(self.recurrent_kernel, g))
+                                for g, m in zip(range(gates), masks)], axis=self.channel_axis)
 
     def step(self, projected, states, recurrent_masks=None):
         """(output, new states) of one time step from its projected inputs; the output is the first
@@ -230,10 +244,9 @@ class LSTMCell(RecurrentCell):
     def step(self, projected, states, recurrent_masks=None):
         h_prev, c_prev = states
         z = projected + self.project_state(h_prev, recurrent_masks, 4)
-        units = self.units
-        i, f = self.recurrent_activation(z[:, :units]), self.recurrent_activation(z[:, units:2 * units])
-        c = f * c_prev + i * self.activation(z[:, 2 * units:3 * units])
-        h = self.recurrent_activation(z[:, 3 * units:]) * self.activation(c)
+        i, f, candidate, o = (self.block(z, gate, self.channel_axis) for gate in range(4))
+        c = self.recurrent_activation(f) * c_prev + self.recurrent_activation(i) * self.activation(candidate)
+        h = self.recurrent_activation(o) * self.activation(c)
         return h, [h, c]
 
     def options_config(self):
