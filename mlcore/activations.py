@@ -8,6 +8,11 @@ import math
 
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops import nn
+from mlcore.graph.ops.along_axis import cumsum, sort
+from mlcore.graph.ops.extra_ops import dims
+from mlcore.graph.ops.indexing import subtensor
+from mlcore.graph.ops.reduce import sum_
+from mlcore.graph.ops.shape import arange, dimshuffle
 from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.losses import accepts_arrays
 
@@ -145,6 +150,89 @@ def gelu(x, approximate=False):
     return 0.5 * x * (1 + _erf(x / math.sqrt(2)))
 
 
+@accepts_arrays
+def celu(x, alpha=1.0):
+    """x where positive, else alpha * (exp(x / alpha) - 1): elu, continuous in its slope too."""
+    x = as_tensor_variable(x)
+    return ew.switch(ew.gt(x, 0), x, alpha * ew.expm1(x / alpha))
+
+
+@accepts_arrays
+def glu(x, axis=-1):
+    """The first half of x along axis, gated by the sigmoid of the second half."""
+    x = as_tensor_variable(x)
+    axis %= x.ndim
+    size = x.type.shape[axis]
+    if size is not None and size % 2:
+        raise ValueError("glu: axis %d of x (shape %s) must have an even size" % (axis, x.type.shape))
+    half = dims(x)[axis] // 2
+    lead = (slice(None),) * axis
+    return subtensor(x, lead + (slice(None, half),)) * ew.sigmoid(subtensor(x, lead + (slice(half, None),)))
+
+
+@accepts_arrays
+def hard_shrink(x, threshold=0.5):
+    """x where |x| > threshold, else 0."""
+    x = as_tensor_variable(x)
+    return ew.switch(ew.gt(ew.abs_(x), threshold), x, 0.0)
+
+
+@accepts_arrays
+def soft_shrink(x, threshold=0.5):
+    """x moved threshold towards 0, and 0 within threshold of it."""
+    x = as_tensor_variable(x)
+    return ew.switch(ew.gt(x, threshold), x - threshold, ew.switch(ew.lt(x, -threshold), x + threshold, 0.0))
+
+
+@accepts_arrays
+def tanh_shrink(x):
+    x = as_tensor_variable(x)
+    return x - ew.tanh(x)
+
+
+@accepts_arrays
+def threshold(x, threshold, default_value):
+    """x where x > threshold, else default_value."""
+    x = as_tensor_variable(x)
+    return ew.switch(ew.gt(x, threshold), x, default_value)
+
+
+@accepts_arrays
+def sparse_plus(x):
+    """0 below -1, x above 1, and (x + 1)**2 / 4 between: a softplus made of pieces."""
+    x = as_tensor_variable(x)
+    return ew.switch(ew.le(x, -1), 0.0, ew.switch(ew.ge(x, 1), x, ew.sqr(x + 1) / 4))
+
+
+@accepts_arrays
+def sparse_sigmoid(x):
+    """0 below -1, 1 above 1, and (x + 1) / 2 between."""
+    x = as_tensor_variable(x)
+    return ew.switch(ew.le(x, -1), 0.0, ew.switch(ew.ge(x, 1), 1.0, (x + 1) / 2))
+
+
+@accepts_arrays
+def squareplus(x, b=4):
+    """(x + sqrt(x**2 + b)) / 2, a smooth relu made of a square root."""
+    x = as_tensor_variable(x)
+    return (x + ew.sqrt(ew.sqr(x) + b)) / 2
+
+
+@accepts_arrays
+def sparsemax(x, axis=-1):
+    """The Euclidean projection of x onto the probability simplex along axis (Martins & Astudillo,
+    2016): max(x - tau, 0), tau chosen so that each slice sums to 1; unlike softmax, many are 0."""
+    x = as_tensor_variable(x)
+    axis %= x.ndim
+    ordered = -sort(-x, axis)
+    running = cumsum(ordered, axis)
+    ranks = dimshuffle(arange(1, dims(x)[axis] + 1, dtype=x.dtype), [0 if d == axis else "x" for d in range(x.ndim)])
+    support = ew.gt(ordered - (running - 1) / ranks, 0)
+    count = sum_(support, axis, keepdims=True)
+    tau = (sum_(ew.switch(support, ordered, 0.0), axis, keepdims=True) - 1) / count
+    return ew.relu(x - tau)
+
+
 def _erf(x):
     """erf from exp (Abramowitz & Stegun 7.1.26, |error| < 1.5e-7, below float32's resolution),
     as the graph has no erf op; it is differentiable like any composite."""
@@ -156,7 +244,8 @@ def _erf(x):
 
 ALL_OBJECTS_DICT = {fn.__name__: fn for fn in (
     relu, leaky_relu, relu6, sigmoid, hard_sigmoid, log_sigmoid, softmax, log_softmax, tanh, hard_tanh,
-    linear, exponential, elu, selu, softplus, softsign, silu, hard_silu, mish, gelu)}
+    linear, exponential, elu, selu, softplus, softsign, silu, hard_silu, mish, gelu, celu, glu, hard_shrink,
+    soft_shrink, tanh_shrink, threshold, sparse_plus, sparse_sigmoid, squareplus, sparsemax)}
 ALL_OBJECTS_DICT.update(swish=silu, hard_swish=hard_silu)
 
 

@@ -15,7 +15,9 @@ from mlcore.ops.arrays import (arange, broadcast_to, concatenate, diag, diagonal
                                linspace, moveaxis, ndim, ones, ones_like, pad, ravel, repeat, reshape, roll,
                                size, split, squeeze, stack, swapaxes, take, tile, transpose, tri, tril, triu,
                                unstack, zeros, zeros_like)
+from mlcore.ops.arrays import array, diagflat, fliplr, flipud, kron, meshgrid, rot90, vander  # noqa: F401
 from mlcore.ops.eager import on_values
+from mlcore.ops.control_flow import cond, custom_gradient, fori_loop, map, scan  # noqa: F401
 from mlcore.ops.core import (cast, convert_to_numpy, convert_to_tensor, dtype, is_tensor, shape,  # noqa: F401
                              stop_gradient)
 from mlcore.ops.elementwise import (abs, absolute, add, arccos, arccosh, arcsin, arcsinh, arctan,  # noqa: F401
@@ -27,21 +29,41 @@ from mlcore.ops.elementwise import (abs, absolute, add, arccos, arccosh, arcsin,
                                     logical_xor, maximum, minimum, mod, multiply, negative, not_equal, power,
                                     rad2deg, reciprocal, round, rsqrt, sign, sin, sinh, sqrt, square,
                                     subtract, tan, tanh, true_divide, trunc, where)
+from mlcore.ops.elementwise import (cbrt, copy, fabs, fmax, fmin, fmod, heaviside, hypot, i0,  # noqa: F401
+                                    ldexp, logaddexp2, nan_to_num, signbit, sinc)
+from mlcore.ops.indices import (digitize, in_top_k, scatter, scatter_update, searchsorted,  # noqa: F401
+                                segment_max, segment_sum, select, slice, slice_update, top_k, unravel_index)
+from mlcore.ops import linalg
+from mlcore.ops.linalg import (cholesky, det, eig, eigh, inv, logdet, lstsq, norm, pinv, qr,  # noqa: F401
+                               slogdet, solve, solve_triangular, svd)
 from mlcore.ops.nn import (average_pool, avg_pool2d, batch_normalization, binary_crossentropy,  # noqa: F401
                            categorical_crossentropy, conv, conv2d, elu, gelu, hard_sigmoid, hard_silu,
                            hard_swish, hard_tanh, leaky_relu, log_sigmoid, log_softmax, max_pool, max_pool2d,
                            moments, multi_hot, one_hot, relu, relu6, selu, sigmoid, silu, softmax, softplus,
                            softsign, sparse_categorical_crossentropy, swish)
+from mlcore.ops.nn import (celu, glu, hard_shrink, soft_shrink, sparse_plus, sparse_sigmoid,  # noqa: F401
+                           sparsemax, squareplus, tanh_shrink, threshold)
 from mlcore.ops.reductions import (all, allclose, amax, amin, any, argmax, argmin, average,  # noqa: F401
                                    count_nonzero, dot, inner, logsumexp, matmul, max, mean, min, outer, prod,
                                    ptp, std, sum, tensordot, trace, var, vdot)
+from mlcore.ops.reductions import einsum  # noqa: F401
+from mlcore.ops.stacking import (append, array_split, dsplit, dstack, hsplit, hstack, vsplit,  # noqa: F401
+                                 vstack)
+from mlcore.ops.statistics import (corrcoef, diff, median, nanargmax, nanargmin, nancumprod,  # noqa: F401
+                                   nancumsum, nanmax, nanmean, nanmedian, nanmin, nanpercentile, nanprod,
+                                   nanquantile, nanstd, nansum, nanvar, percentile, quantile, trapezoid)
 
-# keras.ops run at once on values (mlcore.ops.eager)
-_CONVERSIONS = {"convert_to_tensor", "convert_to_numpy", "is_tensor", "dtype", "on_values"}
+# keras.ops run at once on values (mlcore.ops.eager); those that call functions give what the functions
+# build, which may use graph variables the arguments do not show
+_CONVERSIONS = {"convert_to_tensor", "convert_to_numpy", "is_tensor", "dtype", "on_values",
+                "cond", "custom_gradient", "fori_loop", "map", "scan"}
 _wrapped = {}                # one wrapper per function, so that aliases (max_pool2d, max_pool) stay one
 for _name, _op in list(globals().items()):
     if callable(_op) and not isinstance(_op, type) and not _name.startswith("_") and _name not in _CONVERSIONS:
         globals()[_name] = _wrapped.setdefault(id(_op), on_values(_op))
+for _name, _op in vars(linalg).copy().items():     # keras.ops.linalg.<name> is keras.ops.<name>
+    if getattr(_op, "__module__", None) == linalg.__name__ and not _name.startswith("_"):
+        setattr(linalg, _name, globals()[_name])
 
 # The graph's own (Theano-style) names, always symbolic, which code written before keras.ops existed calls
 from mlcore.graph.ops import (abs_, alloc, and_, as_tensor_variable, batched_dot, constant,  # noqa: E402,F401

@@ -13,7 +13,7 @@ from mlcore.graph.ops import extra_ops
 from mlcore.graph.ops import shape as sh
 from mlcore.graph.ops.common import normalize_axis
 from mlcore.graph.ops.extra_ops import as_list
-from mlcore.ops.core import as_tensor
+from mlcore.ops.core import as_tensor, convert_to_tensor
 
 
 # --- making arrays -------------------------------------------------------------------------------
@@ -99,6 +99,55 @@ def diag(x, k=0):
 def diagonal(x, offset=0, axis1=0, axis2=1):
     """The diagonal of axes axis1 and axis2, as a last axis."""
     return extra_ops.diagonal(as_tensor(x), offset, axis1, axis2)
+
+
+def array(x, dtype=None):
+    return convert_to_tensor(x, dtype)
+
+
+def diagflat(x, k=0):
+    """x flattened, on the k-th diagonal of a square matrix."""
+    return extra_ops.diag(sh.flatten(as_tensor(x)), k)
+
+
+def vander(x, N=None, increasing=False):
+    """The Vandermonde matrix of the vector x: columns x**(N-1), ..., x**0 (reversed if increasing)."""
+    x = as_tensor(x)
+    if x.ndim != 1:
+        raise ValueError("vander: x must be a one-dimensional tensor, got shape %s" % (x.type.shape,))
+    powers = sh.arange(extra_ops.dims(x)[0] if N is None else N, dtype=x.dtype)
+    if not increasing:
+        powers = powers[::-1]
+    powers = sh.dimshuffle(powers, "x", 0)
+    # x**0 as 1**0, so that its gradient is 0 (not 0 * x**-1, NaN at x = 0)
+    return ew.pow_(ew.switch(ew.eq(powers, 0), ew.ones_like(x)[:, None], x[:, None]), powers)
+
+
+def meshgrid(*x, indexing="xy"):
+    """Coordinate grids from 1-d tensors: the k-th output varies along axis k ("ij"), or with the
+    first two axes swapped ("xy", numpy's default, for x then y on a picture)."""
+    if indexing not in ("xy", "ij"):
+        raise ValueError("meshgrid: indexing must be 'xy' or 'ij', got %r" % (indexing,))
+    xs = [sh.flatten(as_tensor(v)) for v in x]
+    axes = list(range(len(xs)))
+    if indexing == "xy" and len(xs) > 1:
+        axes[0], axes[1] = 1, 0
+    sizes = [None] * len(xs)
+    for v, a in zip(xs, axes):
+        sizes[a] = extra_ops.dims(v)[0]
+    return [sh.alloc(sh.dimshuffle(v, [0 if d == a else "x" for d in range(len(xs))]), *sizes)
+            for v, a in zip(xs, axes)]
+
+
+def kron(x1, x2):
+    """The Kronecker product: each entry of x1 times the whole of x2, the blocks laid out as x1's
+    entries are (the lower-dimensional argument given leading size-1 axes)."""
+    x1, x2 = as_tensor(x1), as_tensor(x2)
+    ndim = max(x1.ndim, x2.ndim)
+    x1, x2 = sh.pad_left(x1, ndim), sh.pad_left(x2, ndim)
+    blocks = (sh.dimshuffle(x1, [k // 2 if k % 2 == 0 else "x" for k in range(2 * ndim)])
+              * sh.dimshuffle(x2, ["x" if k % 2 == 0 else k // 2 for k in range(2 * ndim)]))
+    return sh.reshape(blocks, [a * b for a, b in zip(extra_ops.dims(x1), extra_ops.dims(x2))])
 
 
 # --- reshaping -----------------------------------------------------------------------------------
@@ -203,6 +252,31 @@ def flip(x, axis=None):
     x = as_tensor(x)
     axes = normalize_axis(axis, x.ndim, "flip")
     return indexing.subtensor(x, tuple(slice(None, None, -1) if d in axes else slice(None) for d in range(x.ndim)))
+
+
+def fliplr(x):
+    return flip(x, 1)
+
+
+def flipud(x):
+    return flip(x, 0)
+
+
+def rot90(array, k=1, axes=(0, 1)):
+    """array turned k quarter-turns in the plane of axes, from the first axis towards the second."""
+    array = as_tensor(array)
+    first, second = (normalize_axis(a, array.ndim, "rot90")[0] for a in axes) if len(axes) == 2 else (0, 0)
+    if first == second:
+        raise ValueError("rot90: axes must be two different axes, got %r for shape %s" % (axes, array.type.shape))
+    k %= 4
+    if k == 2:
+        return flip(array, (first, second))
+    if k == 0:
+        return array
+    if k == 1:
+        array = flip(array, second)
+    array = swapaxes(array, first, second)
+    return flip(array, second) if k == 3 else array
 
 
 def tile(x, repeats):

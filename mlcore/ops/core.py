@@ -32,6 +32,12 @@ def as_tensor(x):
     return convert_to_tensor(x)
 
 
+def as_float(x):
+    """x as a tensor of floats: ints and bools become floatx, as Keras's float-valued ops give them."""
+    x = as_tensor(x)
+    return x if x.dtype.startswith("float") else ew.cast(x, config.floatx())
+
+
 def of_one_tensor(fn, name, doc):
     """fn as a keras.ops function of one argument x, which may be any value convertible to a tensor."""
     def op(x):

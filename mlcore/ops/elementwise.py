@@ -1,11 +1,13 @@
 """keras.ops' elementwise math, as numpy names it: unary functions of x, binary ones of
 (x1, x2) that broadcast, comparisons, logical and bitwise ops, NaN/inf tests, where and clip.
 Each is a graph op or a few of them; Python numbers stay weak, so 2 * x keeps x's dtype."""
+import numpy as np
+
 from mlcore import losses
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops import elemwise_math as em
 from mlcore.graph.ops import extra_ops
-from mlcore.ops.core import as_tensor, of_one_tensor
+from mlcore.ops.core import as_float, as_tensor, of_one_tensor
 
 
 def _unary(graph_fn, name):
@@ -148,3 +150,98 @@ def where(condition, x1=None, x2=None):
         raise ValueError("where(condition) without x1 and x2 (numpy's nonzero) has a data-dependent "
                          "shape, which mlcore's graphs do not support; pass x1 and x2")
     return ew.switch(ew.cast(as_tensor(condition), "bool"), as_tensor(x1), as_tensor(x2))
+
+
+# --- numpy's rarer elementwise math --------------------------------------------------------------
+def cbrt(x):
+    """The real cube root (negative for negative x)."""
+    x = as_float(x)
+    return ew.sign(x) * ew.abs_(x) ** (1.0 / 3.0)
+
+
+def fabs(x):
+    """|x| as floats."""
+    return ew.abs_(as_float(x))
+
+
+def sinc(x):
+    """sin(pi x) / (pi x), 1 at 0 (the divisor kept off 0 there, so that the gradient stays finite)."""
+    x = as_float(x)
+    at_zero = ew.eq(x, 0)
+    angle = ew.switch(at_zero, 1.0, np.pi * x)
+    return ew.switch(at_zero, 1.0, ew.sin(angle) / angle)
+
+
+def signbit(x):
+    """Whether x's sign bit is set: x < 0, and -0.0 too (whose reciprocal is -inf)."""
+    x = as_tensor(x)
+    if not x.dtype.startswith("float"):
+        return ew.lt(x, 0)
+    return ew.or_(ew.lt(x, 0), ew.and_(ew.eq(x, 0), ew.lt(em.reciprocal(x), 0)))
+
+
+def i0(x):
+    """The modified Bessel function of the first kind, order 0."""
+    return em.i0(as_float(x))
+
+
+def copy(x):
+    """x itself: graph variables are never changed in place, so a copy is the same value."""
+    return as_tensor(x)
+
+
+def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
+    """x with NaN as `nan` and infinities as posinf / neginf (by default the dtype's largest
+    finite values); ints and bools have neither and come back unchanged."""
+    x = as_tensor(x)
+    if not x.dtype.startswith("float"):
+        return x
+    largest = float(np.finfo(x.dtype).max)
+    x = ew.switch(em.isnan(x), nan, x)
+    x = ew.switch(ew.and_(em.isinf(x), ew.gt(x, 0)), largest if posinf is None else posinf, x)
+    return ew.switch(ew.and_(em.isinf(x), ew.lt(x, 0)), -largest if neginf is None else neginf, x)
+
+
+def hypot(x1, x2):
+    """sqrt(x1**2 + x2**2), as floats."""
+    return ew.sqrt(ew.sqr(as_float(x1)) + ew.sqr(as_float(x2)))
+
+
+def _nan_ignoring(pick, name):
+    def op(x1, x2):
+        x1, x2 = as_tensor(x1), as_tensor(x2)
+        return ew.switch(em.isnan(x1), x2, ew.switch(em.isnan(x2), x1, pick(x1, x2)))
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = "numpy's %s of x1 and x2: a NaN loses to a number." % name
+    return op
+
+
+fmax = _nan_ignoring(ew.maximum, "fmax")
+fmin = _nan_ignoring(ew.minimum, "fmin")
+
+
+def fmod(x1, x2):
+    """C's remainder of x1 / x2, with the sign of x1 (mod's has the sign of x2)."""
+    x1, x2 = as_tensor(x1), as_tensor(x2)
+    rest = ew.mod(x1, x2)
+    return ew.switch(ew.and_(ew.neq(rest, 0), ew.neq(ew.lt(rest, 0), ew.lt(x1, 0))), rest - x2, rest)
+
+
+def heaviside(x1, x2):
+    """0 where x1 < 0, 1 where x1 > 0, x2 where x1 is 0; as floats."""
+    x1, x2 = as_float(x1), as_float(x2)
+    return ew.switch(ew.lt(x1, 0), 0.0, ew.switch(ew.gt(x1, 0), 1.0, x2))
+
+
+def logaddexp2(x1, x2):
+    """log2(2**x1 + 2**x2) without overflow, as logaddexp in base 2."""
+    x1, x2 = as_float(x1), as_float(x2)
+    return ew.maximum(x1, x2) + em.log2(1 + em.exp2(-ew.abs_(x1 - x2)))
+
+
+def ldexp(x1, x2):
+    """x1 * 2**x2, for an integer exponent x2."""
+    x1, x2 = as_float(x1), as_tensor(x2)
+    if not x2.dtype.startswith(("int", "uint")):
+        raise TypeError("ldexp exponent must be an integer type. Received: x2 dtype=%s" % x2.dtype)
+    return x1 * em.exp2(ew.cast(x2, x1.dtype))

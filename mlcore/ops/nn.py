@@ -5,6 +5,8 @@ channels_last or channels_first, strides, dilation, "valid" or "same" padding).
 The activations and crossentropies are those of mlcore.activations and mlcore.losses, so they
 share their care: the crossentropies compute from logits when the output is a final sigmoid or
 softmax, and stay finite where log(softmax(x)) would not."""
+import functools
+
 from mlcore import activations, config, losses
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops import reduce as red
@@ -23,6 +25,21 @@ relu, relu6, selu, sigmoid, hard_sigmoid, log_sigmoid, silu, hard_silu, hard_tan
                   "hard_tanh", "softplus", "softsign"))
 swish = silu
 hard_swish = hard_silu
+tanh_shrink, sparse_plus, sparse_sigmoid = map(_activation, ("tanh_shrink", "sparse_plus", "sparse_sigmoid"))
+
+
+def _activation_with_arguments(name):
+    """keras.activations.<name> as a keras.ops function: x any value, the other arguments as given."""
+    fn = getattr(activations, name)
+
+    @functools.wraps(fn)
+    def op(x, *args, **kwargs):
+        return fn(as_tensor(x), *args, **kwargs)
+    return op
+
+
+celu, glu, hard_shrink, soft_shrink, threshold, squareplus, sparsemax = map(
+    _activation_with_arguments, ("celu", "glu", "hard_shrink", "soft_shrink", "threshold", "squareplus", "sparsemax"))
 
 
 def leaky_relu(x, negative_slope=0.2):

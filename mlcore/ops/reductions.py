@@ -138,3 +138,25 @@ def inner(x1, x2):
 def vdot(x1, x2):
     """The dot product of x1 and x2 flattened."""
     return red.sum_(flatten(as_tensor(x1)) * flatten(as_tensor(x2)))
+
+
+def einsum(subscripts, *operands, **kwargs):
+    """numpy's einsum, with any number of operands: one pair at a time (the graph's einsum of two),
+    each intermediate keeping the letters that later operands or the output still need."""
+    operands = [as_tensor(x) for x in operands]
+    inputs, arrow, output = subscripts.replace(" ", "").partition("->")
+    specs = inputs.split(",")
+    if len(specs) != len(operands):
+        raise ValueError("einsum: %r names %d operands, got %d" % (subscripts, len(specs), len(operands)))
+    if not arrow:
+        letters = "".join(specs)
+        output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    if len(operands) == 1:                  # with a scalar 1 as the second operand
+        return linalg.einsum("%s,->%s" % (specs[0], output), operands[0], ew.ones_like(red.sum_(operands[0])))
+    out, spec = operands[0], specs[0]
+    for k in range(1, len(operands)):
+        needed = "".join(specs[k + 1:]) + output
+        joined = spec + "".join(c for c in specs[k] if c not in spec)
+        step = output if k == len(operands) - 1 else "".join(c for c in joined if c in needed)
+        out, spec = linalg.einsum("%s,%s->%s" % (spec, specs[k], step), out, operands[k]), step
+    return out

@@ -1,0 +1,139 @@
+"""keras.ops.linalg (also at mlcore.ops's top level, as in keras.ops): the graph's matrix ops with
+Keras's names and arguments (inv, det, cholesky, eig, eigh, qr, svd, solve, solve_triangular,
+pinv), and what Keras builds on them: lstsq, logdet, slogdet and numpy's vector and matrix norms.
+Every function works on a matrix or on a stack of them (the last two axes)."""
+from mlcore.graph.ops import elemwise as ew
+from mlcore.graph.ops import linalg_decompositions as decompositions
+from mlcore.graph.ops import nlinalg, slinalg
+from mlcore.graph.ops import reduce as red
+from mlcore.graph.ops.common import normalize_axis
+from mlcore.graph.ops.linalg import matmul, swap_last
+from mlcore.graph.ops.shape import dimshuffle
+from mlcore.ops.core import as_float
+
+
+def cholesky(x, upper=False):
+    """The Cholesky factor of a symmetric positive-definite x: L with x = L L^T, or L^T if upper."""
+    return slinalg.cholesky(as_float(x), lower=not upper)
+
+
+def det(x):
+    return nlinalg.det(as_float(x))
+
+
+def inv(x):
+    return nlinalg.matrix_inverse(as_float(x))
+
+
+def eig(x):
+    """(eigenvalues, eigenvectors as columns) of a square matrix whose eigenvalues are real."""
+    return decompositions.eig(as_float(x))
+
+
+def eigh(x):
+    """(eigenvalues in ascending order, eigenvectors as columns) of a symmetric matrix."""
+    return decompositions.eigh(as_float(x))
+
+
+def qr(x, mode="reduced"):
+    """(q, r) with x = q r, q's columns orthonormal and r upper triangular; mode "complete" makes q square."""
+    if mode not in ("reduced", "complete"):
+        raise ValueError("`mode` argument value not supported. Expected one of {'reduced', 'complete'}. "
+                         "Received: mode=%s" % (mode,))
+    return decompositions.qr(as_float(x), mode)
+
+
+def svd(x, full_matrices=True, compute_uv=True):
+    """(u, s, vh) with x = u diag(s) vh, s descending; s alone if not compute_uv."""
+    return decompositions.svd(as_float(x), full_matrices, compute_uv)
+
+
+def solve(a, b):
+    """x with a x = b, for a square a; b a vector or a matrix of right-hand sides."""
+    return slinalg.solve(as_float(a), as_float(b))
+
+
+def solve_triangular(a, b, lower=False):
+    """solve for a triangular a (its upper triangle, or its lower one if lower)."""
+    return slinalg.solve_triangular(as_float(a), as_float(b), lower=lower)
+
+
+def pinv(x, rcond=None):
+    """The Moore-Penrose pseudo-inverse; rcond: singular values below rcond times the largest count as 0."""
+    x = as_float(x)
+    if rcond is None:
+        return nlinalg.pinv(x)
+    u, s, vh = decompositions.svd(x, full_matrices=False)
+    kept = ew.gt(s, rcond * red.max_(s, -1, keepdims=True))
+    inverse = ew.switch(kept, 1 / ew.switch(kept, s, 1), 0)
+    return matmul(swap_last(vh) * dimshuffle(inverse, *range(inverse.ndim - 1), "x", inverse.ndim - 1),
+                  swap_last(u))
+
+
+def lstsq(a, b, rcond=None):
+    """The x that minimises |a x - b| (the least-norm one when several do): pinv(a) b."""
+    return matmul(pinv(a, rcond), as_float(b))
+
+
+def slogdet(x):
+    """(sign, log |det|) of the determinant."""
+    determinant = det(x)
+    return ew.sign(determinant), ew.log(ew.abs_(determinant))
+
+
+def logdet(x):
+    """log det(x) of a positive-definite matrix."""
+    return slogdet(x)[1]
+
+
+def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002
+    """numpy's norm: of vectors along one axis (ord None or 2: Euclidean; inf, -inf, 0, or any p), of
+    matrices over two axes (None or "fro", "nuc", inf, -inf, 1, -1, 2, -2); axis None: of x flattened
+    when ord is None, else of the vector or matrix x."""
+    x = as_float(x)
+    axes = normalize_axis(axis, x.ndim, "norm")
+    if len(axes) == 1 or (ord is None and axis is None):
+        return _vector_norm(x, ord, axes, keepdims)
+    if len(axes) == 2:
+        return _matrix_norm(x, ord, axes, keepdims)
+    raise ValueError("norm: improper number of axes %s for x of shape %s" % (axis, x.type.shape))
+
+
+def _vector_norm(x, ord, axes, keepdims):  # noqa: A002
+    size = ew.abs_(x)
+    if ord is None or ord == 2:
+        return ew.sqrt(red.sum_(ew.sqr(x), axes, keepdims))
+    if ord == float("inf"):
+        return red.max_(size, axes, keepdims)
+    if ord == float("-inf"):
+        return red.min_(size, axes, keepdims)
+    if ord == 0:
+        return red.sum_(ew.cast(ew.neq(x, 0), x.dtype), axes, keepdims)
+    if isinstance(ord, str):
+        raise ValueError("norm: invalid ord %r for vectors" % (ord,))
+    return red.sum_(size ** ord, axes, keepdims) ** (1.0 / ord)
+
+
+def _matrix_norm(x, ord, axes, keepdims):  # noqa: A002
+    rows, cols = axes
+    if ord in (None, "fro"):
+        return ew.sqrt(red.sum_(ew.sqr(x), axes, keepdims))
+    if ord in ("nuc", 2, -2):
+        last = [d for d in range(x.ndim) if d not in axes] + [rows, cols]
+        values = decompositions.svd(dimshuffle(x, *last), compute_uv=False)
+        out = {"nuc": red.sum_, 2: red.max_, -2: red.min_}[ord](values, -1)
+        return dimshuffle(out, *_with_size_one(out.ndim, axes, x.ndim)) if keepdims else out
+    sums = {1: (rows, red.max_), -1: (rows, red.min_), float("inf"): (cols, red.max_),
+            float("-inf"): (cols, red.min_)}
+    if ord not in sums:
+        raise ValueError("norm: invalid ord %r for matrices" % (ord,))
+    summed, pick = sums[ord]
+    kept = cols if summed == rows else rows
+    out = pick(red.sum_(ew.abs_(x), summed, keepdims=True), kept, keepdims=True)
+    return out if keepdims else red.sum_(out, axes)        # a sum over size-1 axes drops them
+
+
+def _with_size_one(ndim, axes, full_ndim):
+    """The dimshuffle order that puts size-1 axes back at `axes` of a full_ndim result."""
+    kept = iter(range(ndim))
+    return ["x" if d in axes else next(kept) for d in range(full_ndim)]

@@ -1,0 +1,188 @@
+"""keras.ops' statistics: order statistics (quantile, percentile, median), the nan* reductions
+that skip NaNs, corrcoef, and the differences and trapezoid sums along an axis.  Order statistics
+sort the reduced axes as one last axis and read the entries on either side of each position;
+the nan* versions count only the numbers of each slice (NaNs sort last)."""
+import numpy as np
+
+from mlcore.graph.ops import elemwise as ew
+from mlcore.graph.ops import elemwise_math as em
+from mlcore.graph.ops import reduce as red
+from mlcore.graph.ops import shape as sh
+from mlcore.graph.ops.along_axis import cumprod, cumsum, sort
+from mlcore.graph.ops.common import normalize_axis
+from mlcore.graph.ops import linalg
+from mlcore.graph.ops.extra_ops import all_, any_, diagonal, dims
+from mlcore.graph.ops.indexing import subtensor
+from mlcore.ops.along_axis import take_along_axis
+from mlcore.ops.core import as_float, as_tensor
+
+_METHODS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _reduced_last(x, axis):
+    """x with the axes `axis` (None: all) merged into one last axis, and the kept axes' order."""
+    axes = normalize_axis(axis, x.ndim, "quantile")
+    kept = [d for d in range(x.ndim) if d not in axes]
+    sizes = dims(x)
+    return sh.reshape(sh.transpose(x, kept + list(axes)), [sizes[d] for d in kept] + [-1]), axes
+
+
+def _quantile(x, q, axis, method, keepdims, skip_nan):
+    if method not in _METHODS:
+        raise ValueError("quantile: method must be one of %s, got %r" % (", ".join(_METHODS), method))
+    x, q = as_float(x), ew.cast(as_tensor(q), as_float(x).dtype)
+    rows, axes = _reduced_last(x, axis)
+    nan = em.isnan(rows)
+    ordered = sort(rows, -1)                                  # NaNs last
+    count = red.sum_(ew.eq(nan, False), -1, keepdims=True) if skip_nan else dims(rows)[-1]
+    position = ew.cast(count - 1, x.dtype) * sh.pad_left(sh.flatten(q), rows.ndim)
+    lower, upper = ew.floor(position), ew.ceil(position)
+    low = take_along_axis(ordered, ew.cast(ew.maximum(lower, 0), "int64"), -1)
+    high = take_along_axis(ordered, ew.cast(ew.maximum(upper, 0), "int64"), -1)
+    out = {"linear": lambda: low + (high - low) * (position - lower), "lower": lambda: low, "higher": lambda: high,
+           "midpoint": lambda: (low + high) / 2,
+           "nearest": lambda: ew.switch(ew.eq(ew.round_(position), lower), low, high)}[method]()
+    if not skip_nan:
+        out = ew.switch(any_(nan, -1, keepdims=True), np.nan, out)
+    kept = iter(range(rows.ndim - 1))                         # out: (kept axes..., q), q to the front
+    out = sh.dimshuffle(out, [rows.ndim - 1] + ["x" if d in axes else next(kept)
+                                                for d in range(x.ndim) if keepdims or d not in axes])
+    return out if as_tensor(q).ndim else subtensor(out, 0)
+
+
+def quantile(x, q, axis=None, method="linear", keepdims=False):
+    """The q-th quantiles (q in [0, 1], a number or a vector, whose axis comes first) of x over axis
+    (None: all of x), between neighbouring sorted values as `method` says; NaN where a slice has one."""
+    return _quantile(x, q, axis, method, keepdims, skip_nan=False)
+
+
+def percentile(x, q, axis=None, method="linear", keepdims=False):
+    """quantile with q in percent."""
+    return quantile(x, ew.true_div(as_tensor(q), 100), axis, method, keepdims)
+
+
+def median(x, axis=None, keepdims=False):
+    return quantile(x, 0.5, axis, keepdims=keepdims)
+
+
+def nanquantile(x, q, axis=None, method="linear", keepdims=False):
+    """quantile of the numbers of each slice, NaNs left out."""
+    return _quantile(x, q, axis, method, keepdims, skip_nan=True)
+
+
+def nanpercentile(x, q, axis=None, method="linear", keepdims=False):
+    return nanquantile(x, ew.true_div(as_tensor(q), 100), axis, method, keepdims)
+
+
+def nanmedian(x, axis=None, keepdims=False):
+    return nanquantile(x, 0.5, axis, keepdims=keepdims)
+
+
+# --- reductions that skip NaNs -------------------------------------------------------------------
+def _without_nan(x, value):
+    """x with its NaNs as value (ints and bools have none)."""
+    x = as_tensor(x)
+    return ew.switch(em.isnan(x), value, x) if x.dtype.startswith("float") else x
+
+
+def nansum(x, axis=None, keepdims=False):
+    return red.sum_(_without_nan(x, 0), axis, keepdims)
+
+
+def nanprod(x, axis=None, keepdims=False):
+    return red.prod(_without_nan(x, 1), axis, keepdims)
+
+
+def nanmean(x, axis=None, keepdims=False):
+    """The mean of the numbers (NaN where a slice has none)."""
+    x = as_float(x)
+    return nansum(x, axis, keepdims) / red.sum_(ew.eq(em.isnan(x), False), axis, keepdims)
+
+
+def nanvar(x, axis=None, keepdims=False):
+    x = as_float(x)
+    return nanmean(ew.sqr(x - nanmean(x, axis, keepdims=True)), axis, keepdims)
+
+
+def nanstd(x, axis=None, keepdims=False):
+    return ew.sqrt(nanvar(x, axis, keepdims))
+
+
+def _nan_extreme(reduce, x, axis, keepdims, side):
+    """reduce over the numbers only, NaN where a slice is all NaN."""
+    x = as_tensor(x)
+    out = reduce(_without_nan(x, side), axis, keepdims)
+    if not x.dtype.startswith("float"):
+        return out
+    return ew.switch(all_(em.isnan(x), axis, keepdims), np.nan, out)
+
+
+def nanmax(x, axis=None, keepdims=False):
+    return _nan_extreme(red.max_, x, axis, keepdims, -np.inf)
+
+
+def nanmin(x, axis=None, keepdims=False):
+    return _nan_extreme(red.min_, x, axis, keepdims, np.inf)
+
+
+def nanargmax(x, axis=None, keepdims=False):
+    """argmax of the numbers (NaNs taken as -inf)."""
+    return red.argmax(_without_nan(x, -np.inf), axis, keepdims)
+
+
+def nanargmin(x, axis=None, keepdims=False):
+    return red.argmin(_without_nan(x, np.inf), axis, keepdims)
+
+
+def nancumsum(x, axis=None, dtype=None):
+    """cumsum with NaNs counted as 0."""
+    x = _without_nan(x, 0)
+    return cumsum(x if dtype is None else ew.cast(x, dtype), axis)
+
+
+def nancumprod(x, axis=None, dtype=None):
+    x = _without_nan(x, 1)
+    return cumprod(x if dtype is None else ew.cast(x, dtype), axis)
+
+
+# --- along an axis -------------------------------------------------------------------------------
+def _shifted(a, axis):
+    """(a without its first, a without its last entry along axis)."""
+    lead = (slice(None),) * axis
+    return subtensor(a, lead + (slice(1, None),)), subtensor(a, lead + (slice(None, -1),))
+
+
+def diff(a, n=1, axis=-1):
+    """The n-th differences along axis: a[1:] - a[:-1], n times."""
+    a = as_tensor(a)
+    axis = normalize_axis(axis, a.ndim, "diff")[0]
+    for _ in range(n):
+        later, earlier = _shifted(a, axis)
+        a = later - earlier
+    return a
+
+
+def trapezoid(y, x=None, dx=1.0, axis=-1):
+    """The integral of y along axis by the trapezoidal rule, at sample points x (a vector along
+    axis, or y's shape) or spaced dx."""
+    y = as_float(y)
+    axis = normalize_axis(axis, y.ndim, "trapezoid")[0]
+    later, earlier = _shifted(y, axis)
+    if x is None:
+        widths = dx
+    else:
+        widths = diff(as_tensor(x), axis=-1 if as_tensor(x).ndim == 1 else axis)
+        if widths.ndim == 1:
+            widths = sh.dimshuffle(widths, [0 if d == axis else "x" for d in range(y.ndim)])
+    return red.sum_(widths * (later + earlier) / 2, axis)
+
+
+def corrcoef(x):
+    """The correlation coefficients of the rows of x (each a variable, its columns observations)."""
+    x = as_float(x)
+    if x.ndim == 1:                                   # one variable: correlated with itself
+        return subtensor(corrcoef(sh.dimshuffle(x, "x", 0)), (0, 0))
+    centred = x - red.mean(x, 1, keepdims=True)
+    products = linalg.dot(centred, sh.transpose(centred))
+    scale = ew.sqrt(diagonal(products))
+    return ew.clip(products / sh.dimshuffle(scale, 0, "x") / sh.dimshuffle(scale, "x", 0), -1, 1)
