@@ -1,7 +1,7 @@
 """StackedRNNCells, and RNN over a list of cells: outputs and nested states against Keras 3's with the same
 weights (plain, masked, backwards, bidirectional, one step of the cell alone), on every backend with their
 gradients against the numpy backend's and finite differences; dropout masks fixed over time in the upper
-cells; stateful stacks; configs and weight and model files read both ways with Keras 3."""
+cells; configs and weight and model files read both ways with Keras 3 (stateful stacks: test_recurrent.py)."""
 import os
 import re
 
@@ -196,22 +196,6 @@ def test_an_upper_cells_dropout_mask_stays_the_same_over_time(rng, backend, requ
     assert 0.4 < dropped.mean() < 0.6
     np.testing.assert_allclose(out[:, 0][~dropped], 2 * x[:, 0][~dropped], rtol=1e-6)
     np.testing.assert_allclose(rnn(x), x, rtol=1e-6)        # inference: no dropout
-
-
-@pytest.mark.parametrize("backend", ["numpy", "theano", "jax"])
-def test_a_stateful_stack_continues_from_the_last_batch(rng, backend):
-    x = rng.normal(size=(2, 6, 3)).astype("float32")
-    model = Sequential([layers.RNN([layers.LSTMCell(3), layers.GRUCell(2)], stateful=True,
-                                   batch_input_shape=(2, 3, 3))])
-    model.compile("sgd", "mse", backend=backend)
-    plain = layers.RNN([layers.LSTMCell(3), layers.GRUCell(2)])
-    plain(x)
-    plain.set_weights(model.get_weights())
-    first = model.predict(x[:, :3], verbose=0)
-    np.testing.assert_allclose(model.predict(x[:, 3:], verbose=0), plain(x), rtol=1e-5, atol=1e-6)
-    model.reset_states()
-    np.testing.assert_allclose(model.predict(x[:, :3], verbose=0), first, rtol=1e-5, atol=1e-6)
-    assert len(model.layers[0].states) == 3 and len(model.weights) == 6
 
 
 def test_a_stacked_lstm_learns_to_sum_a_sequence(rng):
