@@ -133,6 +133,17 @@ def validate_activation(classifier_activation, weights):
                          "classifier_activation=%r" % (classifier_activation,))
 
 
+def correct_pad(inputs, kernel_size):
+    """((top, bottom), (left, right)) zero padding before a strided "valid" convolution of inputs (a 4D
+    tensor) that gives TensorFlow's "same" one: the odd pixel goes at the bottom right."""
+    first = 2 if config.image_data_format() == "channels_first" else 1
+    size = inputs.shape[first:first + 2]
+    kernel_size = (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)
+    adjust = (1, 1) if size[0] is None else (1 - size[0] % 2, 1 - size[1] % 2)
+    correct = (kernel_size[0] // 2, kernel_size[1] // 2)
+    return ((correct[0] - adjust[0], correct[0]), (correct[1] - adjust[1], correct[1]))
+
+
 def get_source_inputs(tensor):
     """The Input tensors a Keras tensor was computed from (keras.utils.get_source_inputs)."""
     from mlcore.layers.input_layer import InputLayer
