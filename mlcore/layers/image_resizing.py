@@ -22,14 +22,18 @@ def linear_resize_weights(size, new_size, antialias):
     return weights / weights.sum(axis=0, keepdims=True)
 
 
+def nearest_indices(size, new_size):
+    """The input pixel under each output pixel's centre."""
+    return np.floor((np.arange(new_size, dtype="float32") + 0.5) * size / new_size).astype("int64")
+
+
 def resize_axis(images, axis, new_size, interpolation, antialias=False):
     """images resized along one axis of known length."""
     size = images.type.shape[axis]
     if size == new_size:
         return images
     if interpolation == "nearest":
-        picked = np.floor((np.arange(new_size, dtype="float32") + 0.5) * size / new_size).astype("int64")
-        return ops.take(images, picked, axis=axis)
+        return ops.take(images, nearest_indices(size, new_size), axis=axis)
     weights = linear_resize_weights(size, new_size, antialias).astype(images.dtype)
     return ops.moveaxis(ops.tensordot(images, weights, axes=[[axis], [0]]), -1, axis)
 
@@ -49,6 +53,15 @@ def aspect_crop_box(size, target):
     rows = max(min(height, int(float(width * target_height) / target_width)), 1)
     cols = max(min(width, int(float(height * target_width) / target_height)), 1)
     return int(float(height - rows) / 2), int(float(width - cols) / 2), rows, cols
+
+
+def aspect_pad_band(size, target):
+    """((top, bottom), (left, right)) padding that gives `size` = (h, w) the aspect ratio of target, as Keras:
+    the same band on both sides."""
+    (height, width), (target_height, target_width) = size, target
+    rows = int(float(max(height, int(float(width * target_height) / target_width)) - height) / 2)
+    cols = int(float(max(width, int(float(height * target_width) / target_height)) - width) / 2)
+    return ((rows, rows), (0, 0)) if rows else ((0, 0), (cols, cols))
 
 
 def crop(images, top, left, rows, cols):
@@ -89,11 +102,7 @@ class Resizing(ImageLayer):
         return resize_images(images, self.height, self.width, self.interpolation, self.antialias)
 
     def _pad(self, images, size):
-        """As Keras: the same band of fill_value above and below (or left and right)."""
-        height, width = size
-        rows = int(float(max(height, int(float(width * self.height) / self.width)) - height) / 2)
-        cols = int(float(max(width, int(float(height * self.width) / self.height)) - width) / 2)
-        band = ((rows, rows), (0, 0)) if rows else ((0, 0), (cols, cols))
+        band = aspect_pad_band(size, (self.height, self.width))
         return ops.pad(images, ((0, 0),) + band + ((0, 0),), constant_values=self.fill_value)
 
     def get_config(self):

@@ -1,5 +1,17 @@
-"""Data preprocessing, as keras.preprocessing: `mlcore.preprocessing.image`."""
+"""Data preprocessing, as keras.preprocessing: `mlcore.preprocessing.image`, and Keras 2's paths to
+image_dataset_from_directory and text_dataset_from_directory."""
+import importlib
 
 from mlcore.preprocessing import image
 
-__all__ = ["image"]
+__all__ = ["image", "image_dataset_from_directory", "text_dataset_from_directory"]
+
+# imported on first use: mlcore.utils imports mlcore.preprocessing.image_utils, so this package first
+_LAZY = {"image_dataset_from_directory": "mlcore.utils.image_dataset",
+         "text_dataset_from_directory": "mlcore.utils.text_dataset"}
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError("module 'mlcore.preprocessing' has no attribute %r" % name)
+    return getattr(importlib.import_module(_LAZY[name]), name)

@@ -1,6 +1,7 @@
 """Utilities, as keras.utils: get_file, to_categorical, set_random_seed, PyDataset (Sequence), image
 helpers, the custom-object registry (register_keras_serializable, custom_object_scope), pad_sequences,
-Progbar, timeseries_dataset_from_array, and the helpers that live with layers and models
+Progbar, timeseries_dataset_from_array, image_dataset_from_directory, text_dataset_from_directory,
+split_dataset, and the helpers that live with layers and models
 (clear_session, get_source_inputs, serialize_keras_object, pack_x_y_sample_weight, ...)."""
 import importlib
 
@@ -11,6 +12,9 @@ from mlcore.utils.progbar import Progbar  # noqa: F401
 from mlcore.utils.py_dataset import PyDataset, Sequence  # noqa: F401
 from mlcore.utils.sequence_utils import pad_sequences  # noqa: F401
 from mlcore.utils.timeseries import timeseries_dataset_from_array  # noqa: F401
+from mlcore.utils.image_dataset import image_dataset_from_directory  # noqa: F401
+from mlcore.utils.text_dataset import text_dataset_from_directory  # noqa: F401
+from mlcore.utils.dataset_split import split_dataset  # noqa: F401
 from mlcore.preprocessing.image_utils import array_to_img, img_to_array, load_img, save_img  # noqa: F401
 from mlcore.saving.object_registration import (CustomObjectScope, custom_object_scope,  # noqa: F401
                                                get_custom_objects, get_registered_name, get_registered_object,
