@@ -36,6 +36,17 @@ WITH_NANS = np.where(_rng.uniform(size=(3, 4)) < 0.3, np.nan, X).astype("float32
 EDGES = np.array([-1.0, -0.2, 0.0, 0.4, 1.5], dtype="float32")
 SEGMENTS = np.array([0, 0, 2])
 INDICES_2D = np.array([[0, 1], [2, 3], [0, 1]])
+SEQUENCES = _rng.normal(size=(2, 9, 3)).astype("float32")
+DEPTHWISE = _rng.normal(size=(3, 2, 3, 2)).astype("float32")
+POINTWISE = _rng.normal(size=(1, 1, 6, 4)).astype("float32")
+KERNEL_1D, DEPTHWISE_1D = _rng.normal(size=(2, 3, 4, 3)).astype("float32")      # (3, 4, 3), (3, 4, 3)
+QUERY = _rng.normal(size=(2, 5, 4, 3)).astype("float32")          # (batch, length, heads, head_dim)
+KEYS, VALUES = _rng.normal(size=(2, 2, 6, 2, 3)).astype("float32")   # two heads, each shared by two
+ATTENTION_MASK = _rng.integers(0, 2, size=(2, 1, 5, 6)).astype(bool)
+ATTENTION_BIAS = _rng.normal(size=(1, 4, 5, 6)).astype("float32")
+PIXELS = _rng.normal(size=(2, 4, 6, 8)).astype("float32")
+
+KERNEL_OPS = {"depthwise_conv", "separable_conv", "conv_transpose"}     # their kernels' sizes must be known
 
 CASES = [
     # elementwise, unary
@@ -364,4 +375,43 @@ CASES = [
     ("max_pool", (IMAGES,), {"pool_size": (3, 3), "strides": (2, 2), "padding": "same"}),
     ("average_pool", (IMAGES, (2, 3)), {"strides": (2, 2), "padding": "same"}),
     ("average_pool", (IMAGES, (3, 2)), {"strides": (1, 2)}),
+    ("depthwise_conv", (IMAGES, DEPTHWISE), {}),
+    ("depthwise_conv", (IMAGES, DEPTHWISE), {"strides": 2, "padding": "same"}),
+    ("depthwise_conv", (IMAGES, DEPTHWISE), {"dilation_rate": (2, 1)}),
+    ("depthwise_conv", (IMAGES.transpose(0, 3, 1, 2), DEPTHWISE), {"data_format": "channels_first"}),
+    ("depthwise_conv", (SEQUENCES, DEPTHWISE_1D[:, :3, :2]), {"strides": 2}),
+    ("separable_conv", (IMAGES, DEPTHWISE, POINTWISE), {}),
+    ("separable_conv", (IMAGES, DEPTHWISE, POINTWISE), {"strides": (1, 2), "padding": "same"}),
+    ("separable_conv", (SEQUENCES, DEPTHWISE_1D[:, :3, :2], POINTWISE[0]), {"dilation_rate": 2}),
+    ("conv_transpose", (IMAGES, KERNEL.transpose(0, 1, 3, 2)), {}),
+    ("conv_transpose", (IMAGES, KERNEL.transpose(0, 1, 3, 2)), {"strides": 2, "padding": "same"}),
+    ("conv_transpose", (IMAGES, KERNEL.transpose(0, 1, 3, 2)), {"strides": (2, 3), "output_padding": 1}),
+    ("conv_transpose", (IMAGES, KERNEL.transpose(0, 1, 3, 2)), {"dilation_rate": 2, "padding": "same"}),
+    ("conv_transpose", (IMAGES.transpose(0, 3, 1, 2), KERNEL.transpose(0, 1, 3, 2)),
+     {"strides": 2, "data_format": "channels_first"}),
+    ("conv_transpose", (SEQUENCES, KERNEL_1D[:, :, :3]), {"strides": 3, "padding": "same"}),
+    ("dot_product_attention", (QUERY, KEYS, VALUES), {}),
+    ("dot_product_attention", (QUERY, KEYS, VALUES), {"scale": 0.3, "is_causal": True}),
+    ("dot_product_attention", (QUERY, KEYS, VALUES), {"mask": ATTENTION_MASK, "bias": ATTENTION_BIAS}),
+    ("dot_product_attention", (QUERY, QUERY[:, :3], QUERY[:, :3]), {"mask": ATTENTION_MASK[:, :, :, :3],
+                                                                      "is_causal": True}),
+    ("psnr", (POS, POS + 0.1 * X[0]), {"max_val": 2.0}),
+    ("psnr", (IMAGES, IMAGES[::-1]), {"max_val": 1.0}),
+    ("depth_to_space", (PIXELS, 2), {}),
+    ("depth_to_space", (PIXELS.transpose(0, 3, 1, 2), 2), {"data_format": "channels_first"}),
+    ("space_to_depth", (PIXELS, 2), {}),
+    ("space_to_depth", (PIXELS.transpose(0, 3, 1, 2), 2), {"data_format": "channels_first"}),
+    ("extract_sequences", (X, 2, 1), {}),
+    ("extract_sequences", (SEQUENCES.reshape(6, 9), 4, 2), {}),
+    ("normalize", (X,), {}),
+    ("normalize", (CUBE,), {"axis": 1, "order": 1}),
+    ("normalize", (WITH_ZEROS * 0,), {"order": 2}),
+    ("normalize", (X,), {"axis": 0, "order": 3, "epsilon": 0.5}),
+    ("rms_normalization", (X,), {}),
+    ("rms_normalization", (CUBE,), {"scale": VEC[:3, None], "axis": 1, "epsilon": 0.1}),
+    ("layer_normalization", (X,), {}),
+    ("layer_normalization", (CUBE,), {"gamma": POS[0], "beta": VEC, "epsilon": 0.01}),
+    ("layer_normalization", (CUBE,), {"gamma": POS, "beta": Y, "axis": [1, 2]}),
+    ("layer_normalization", (CUBE,), {"gamma": POS[:, 0], "axis": 1}),
+    ("layer_normalization", (CUBE,), {"gamma": POS[0], "rms_scaling": True}),
 ]

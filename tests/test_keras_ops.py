@@ -8,7 +8,7 @@ import pytest
 import mlcore
 from mlcore import ops
 from mlcore.graph.basic import TensorType
-from keras_op_cases import (CASES, CUBE, LABELS, ONE_HOT, ORDER, POS, PROBS, SCALAR, SIGMOIDS, SQUEEZABLE,
+from keras_op_cases import (CASES, CUBE, KERNEL_OPS, LABELS, ONE_HOT, ORDER, POS, PROBS, SCALAR, SIGMOIDS, SQUEEZABLE,
                             TARGETS_01, VEC, X, Y)
 
 keras = pytest.importorskip("keras")
@@ -26,10 +26,12 @@ def _symbolic(value, unknown_batch):
 def _mlcore(name, args, kwargs, unknown_batch, backend):
     """ops.<name> on symbolic stand-ins for the array arguments, compiled and run."""
     feed = {}
+    inputs_only = name in KERNEL_OPS
 
     def stand_in(value):
         if isinstance(value, np.ndarray):
-            return feed.setdefault(id(value), (_symbolic(value, unknown_batch), value))[0]
+            unknown = unknown_batch and (not inputs_only or value is args[0])
+            return feed.setdefault(id(value), (_symbolic(value, unknown), value))[0]
         if isinstance(value, list) and value and isinstance(value[0], np.ndarray):
             return [stand_in(v) for v in value]
         return value

@@ -10,6 +10,8 @@ from mlcore.callbacks.learning_rate_scheduler import LearningRateScheduler
 from mlcore.callbacks.model_checkpoint import ModelCheckpoint
 from mlcore.callbacks.progbar_logger import ProgbarLogger
 from mlcore.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
+from mlcore.callbacks.remote_monitor import RemoteMonitor
+from mlcore.callbacks.swap_ema_weights import SwapEMAWeights
 from mlcore.callbacks.terminate_on_nan import TerminateOnNaN
 
 __all__ = [
@@ -24,5 +26,7 @@ __all__ = [
     "ModelCheckpoint",
     "ProgbarLogger",
     "ReduceLROnPlateau",
+    "RemoteMonitor",
+    "SwapEMAWeights",
     "TerminateOnNaN",
 ]

@@ -29,6 +29,20 @@ def transpose_padding(kernel_size, stride, dilation, padding, output_padding):
     return before, total - before
 
 
+def transpose_paddings(kernel_size, strides, dilation_rate, padding, output_padding):
+    """transpose_padding along each spatial dim (output_padding None or one entry per dim)."""
+    extras = output_padding or (None,) * len(kernel_size)
+    return tuple(transpose_padding(k, s, d, padding, extra) for k, s, d, extra in
+                 zip(kernel_size, strides, dilation_rate, extras))
+
+
+def transposed_conv2d(image, kernel, strides, paddings, dilation):
+    """The NHWC image spread `strides` apart, padded by `paddings` (see transpose_paddings),
+    cross-correlated with the (kh, kw, out, in) kernel flipped in space, its in and out swapped."""
+    flipped = ops.dimshuffle(kernel[::-1, ::-1], 0, 1, 3, 2)
+    return ops.conv2d(image, flipped, strides=(1, 1), padding=paddings, dilation=dilation, lhs_dilation=strides)
+
+
 class Conv2DTranspose(KernelBiasOptions, BaseConv):
     """The transpose of a 2-d convolution (sometimes called deconvolution), as keras.layers.Conv2DTranspose,
     with a (kh, kw, filters, in) kernel; output_padding (each entry below its stride) adds rows and
@@ -58,20 +72,13 @@ class Conv2DTranspose(KernelBiasOptions, BaseConv):
         self.add_bias(self.filters)
 
     def _paddings(self):
-        """transpose_padding along each spatial dim."""
-        extras = self.output_padding or (None,) * self.rank
-        return tuple(transpose_padding(k, s, d, self.padding, extra) for k, s, d, extra in
-                     zip(self.kernel_size, self.strides, self.dilation_rate, extras))
+        return transpose_paddings(self.kernel_size, self.strides, self.dilation_rate, self.padding,
+                                  self.output_padding)
 
     def _convolve(self, image):
-        """The image spread `strides` apart, padded as Keras pads it, cross-correlated with the
-        kernel flipped in space, its in and out swapped."""
-        padding = self._paddings()
-        flipped = image_kernel(self.kernel, self.rank)[::-1, ::-1]
-        return ops.conv2d(image, ops.dimshuffle(flipped, 0, 1, 3, 2), strides=(1, 1),
-                          padding=image_tuple(padding, self.rank, fill=(0, 0)),
-                          dilation=image_tuple(self.dilation_rate, self.rank),
-                          lhs_dilation=image_tuple(self.strides, self.rank))
+        return transposed_conv2d(image, image_kernel(self.kernel, self.rank), image_tuple(self.strides, self.rank),
+                                 image_tuple(self._paddings(), self.rank, fill=(0, 0)),
+                                 image_tuple(self.dilation_rate, self.rank))
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, **self.window_config(),

@@ -12,6 +12,14 @@ from mlcore.graph import ops
 from mlcore.layers.conv_base import BaseConv, check_positive, grouped_conv2d, image_kernel, image_tuple
 
 
+def depthwise_conv2d(image, kernel, strides, padding, dilation):
+    """Each channel of the NHWC image cross-correlated with its own filters of the (kh, kw, in,
+    depth_multiplier) kernel; output channel c * depth_multiplier + m is channel c's filter m, as in Keras."""
+    kh, kw, channels, multiplier = kernel.type.shape
+    per_channel = ops.reshape(kernel, (kh, kw, 1, channels * multiplier))
+    return grouped_conv2d(image, per_channel, channels, strides, padding, dilation)
+
+
 class _DepthwiseBase(BaseConv):
     """The depthwise step and its arguments, shared by the depthwise and separable layers."""
 
@@ -28,12 +36,8 @@ class _DepthwiseBase(BaseConv):
         return self.add_weight_with_options("depthwise", self.kernel_size + (channels, self.depth_multiplier), name)
 
     def depthwise(self, image, kernel):
-        """Each channel of the NHWC image cross-correlated with its depth_multiplier filters; output
-        channel c * depth_multiplier + m is channel c's filter m, as in Keras."""
-        kh, kw, channels, multiplier = image_kernel(kernel, self.rank).type.shape
-        per_channel = ops.reshape(image_kernel(kernel, self.rank), (kh, kw, 1, channels * multiplier))
-        return grouped_conv2d(image, per_channel, channels, image_tuple(self.strides, self.rank), self.padding,
-                              image_tuple(self.dilation_rate, self.rank))
+        return depthwise_conv2d(image, image_kernel(kernel, self.rank), image_tuple(self.strides, self.rank),
+                                self.padding, image_tuple(self.dilation_rate, self.rank))
 
     def get_config(self):
         return {**super().get_config(), "depth_multiplier": self.depth_multiplier, **self.window_config()}

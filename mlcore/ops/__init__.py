@@ -6,8 +6,8 @@ only (numpy arrays, lists, numbers, convert_to_tensor's constants) they run at o
 numpy arrays, as Keras's eager ops return arrays (mlcore.ops.eager).  One module per family:
 core (conversion, cast, shape), elementwise, reductions (with matmul/dot/tensordot), arrays
 (making and reshaping), along_axis (cumsum, sort, take_along_axis), nn (activations, losses,
-normalization, convolution, pooling).  Where the graph has an op with the same math, the function
-here is a thin wrapper that gives it Keras's arguments.
+normalization, convolution, pooling), sequences (attention, framing).  Where the graph has an op
+with the same math, the function here is a thin wrapper that gives it Keras's arguments.
 """
 from mlcore.ops.along_axis import argsort, cumprod, cumsum, sort, take_along_axis  # noqa: F401
 from mlcore.ops.arrays import (arange, broadcast_to, concatenate, diag, diagonal, empty,  # noqa: F401
@@ -43,6 +43,9 @@ from mlcore.ops.nn import (average_pool, avg_pool2d, batch_normalization, binary
                            softsign, sparse_categorical_crossentropy, swish)
 from mlcore.ops.nn import (celu, glu, hard_shrink, soft_shrink, sparse_plus, sparse_sigmoid,  # noqa: F401
                            sparsemax, squareplus, tanh_shrink, threshold)
+from mlcore.ops.nn import (conv_transpose, depth_to_space, depthwise_conv, layer_normalization,  # noqa: F401
+                           normalize, psnr, rms_normalization, separable_conv, space_to_depth)
+from mlcore.ops.sequences import dot_product_attention, extract_sequences  # noqa: F401
 from mlcore.ops.reductions import (all, allclose, amax, amin, any, argmax, argmin, average,  # noqa: F401
                                    count_nonzero, dot, inner, logsumexp, matmul, max, mean, min, outer, prod,
                                    ptp, std, sum, tensordot, trace, var, vdot)

@@ -1,6 +1,7 @@
-"""keras.ops' neural-network functions: activations, one-hot, crossentropies, moments and batch
-normalization, and the convolution and pooling the layers use (cross-correlation,
-channels_last or channels_first, strides, dilation, "valid" or "same" padding).
+"""keras.ops' neural-network functions: activations, one-hot, crossentropies, moments and batch,
+layer, RMS and Lp normalization, and the convolutions and pooling the layers use (cross-correlation,
+channels_last or channels_first, strides, dilation, "valid" or "same" padding; depthwise, separable
+and transposed convolutions of 1-d and 2-d inputs), depth_to_space / space_to_depth and psnr.
 
 The activations and crossentropies are those of mlcore.activations and mlcore.losses, so they
 share their care: the crossentropies compute from logits when the output is a final sigmoid or
@@ -10,9 +11,13 @@ import functools
 from mlcore import activations, config, losses
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops import reduce as red
-from mlcore.graph.ops.nn import Conv2D, Pool2D
+from mlcore.graph.ops.nn import Conv2D, Pool2D, conv2d as graph_conv2d
 from mlcore.graph.ops.shape import dimshuffle
-from mlcore.ops.core import as_tensor, of_one_tensor
+from mlcore.ops.arrays import reshape, transpose
+from mlcore.ops.core import as_float, as_tensor, of_one_tensor
+from mlcore.ops.elementwise import log10, rsqrt, square
+from mlcore.ops.linalg import norm
+from mlcore.ops.reductions import mean
 
 
 # --- activations ---------------------------------------------------------------------------------
@@ -130,6 +135,63 @@ def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilo
     return out if offset is None else out + along_axis(offset)
 
 
+def _epsilon(epsilon):
+    return config.epsilon() if epsilon is None else epsilon
+
+
+def normalize(x, axis=-1, order=2, epsilon=None):
+    """x divided by its Lp norm (p = order) along axis, the norm kept at least epsilon."""
+    if not isinstance(order, int) or isinstance(order, bool) or order < 1:
+        raise ValueError("Argument `order` must be an int >= 1. Received: order=%r" % (order,))
+    x = as_float(x)
+    x = reshape(x, (1,)) if x.ndim == 0 else x
+    if order == 2:          # as Keras: x * rsqrt(sum of squares), so a zero vector stays zero
+        return x * ew.minimum(rsqrt(red.sum_(square(x), axis, keepdims=True)), 1.0 / _epsilon(epsilon))
+    return x / ew.maximum(norm(x, ord=order, axis=axis, keepdims=True), _epsilon(epsilon))
+
+
+def rms_normalization(x, scale=None, axis=-1, epsilon=None):
+    """x divided by its root mean square along axis (plus epsilon under the root), times scale."""
+    x = as_float(x)
+    x = reshape(x, (1,)) if x.ndim == 0 else x
+    out = x * rsqrt(mean(square(x), axis, keepdims=True) + _epsilon(epsilon))
+    return out if scale is None else out * as_tensor(scale)
+
+
+def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, **kwargs):
+    """(x - mean) / sqrt(variance + epsilon) * gamma + beta, the statistics over axis (an int or
+    a list) for each sample; gamma and beta of the size of those axes.  rms_scaling=True is Keras's
+    deprecated variant: x / sqrt(variance + epsilon) * gamma."""
+    rms_scaling = kwargs.pop("rms_scaling", False)
+    if kwargs:
+        raise TypeError("layer_normalization got unexpected keyword argument(s) %s" % sorted(kwargs))
+    x = as_float(x)
+    axes = sorted(a % x.ndim for a in ([axis] if isinstance(axis, int) else axis))
+    shape = [x.type.shape[d] if d in axes else 1 for d in range(x.ndim)]
+
+    def broadcast(v):
+        v = as_tensor(v)
+        return v if v.ndim == x.ndim else reshape(v, shape)
+
+    mean_, variance = moments(x, axes, keepdims=True)
+    inv = rsqrt(variance + _epsilon(epsilon))
+    if gamma is not None:
+        inv = inv * broadcast(gamma)
+    if rms_scaling:
+        return x * inv
+    shift = -mean_ * inv
+    return x * inv + (shift if beta is None else shift + broadcast(beta))
+
+
+def psnr(x1, x2, max_val):
+    """Peak signal-to-noise ratio in decibels: 20 log10(max_val) - 10 log10(mean squared error)."""
+    x1, x2 = as_float(x1), as_float(x2)
+    if x1.type.shape != x2.type.shape:
+        raise ValueError("psnr: Input shapes %s and %s must match for PSNR calculation." % (x1.type.shape,
+                                                                                              x2.type.shape))
+    return 20 * log10(ew.cast(as_tensor(max_val), x2.dtype)) - 10 * log10(mean(square(x1 - x2)))
+
+
 # --- convolution and pooling ---------------------------------------------------------------------
 def _pair(value):
     return tuple(value) if isinstance(value, (list, tuple)) else (int(value), int(value))
@@ -178,6 +240,100 @@ def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None)
 
 def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
     return _pool("average", inputs, pool_size, strides, padding, data_format)
+
+
+def _image(name, inputs, data_format):
+    """inputs, 3-d (a sequence) or 4-d (an image), as an NHWC image, with its number of spatial
+    dims and data format."""
+    from mlcore.layers.conv_base import to_image      # (here: mlcore.layers imports mlcore.ops)
+    inputs = as_tensor(inputs)
+    if inputs.ndim not in (3, 4):
+        raise ValueError("%s takes 3-d or 4-d inputs (batch, *spatial, channels), got shape %s"
+                         % (name, inputs.type.shape))
+    data_format = data_format or config.image_data_format()
+    return to_image(inputs, inputs.ndim - 2, data_format), inputs.ndim - 2, data_format
+
+
+def _window(value, rank, fill=1):
+    """An int or a per-spatial-dim tuple as the 2-d convolution's pair (fill: the row's entry of a 1-d one)."""
+    from mlcore.layers.conv_base import image_tuple
+    return image_tuple(tuple(value) if isinstance(value, (list, tuple)) else (int(value),) * rank, rank, fill)
+
+
+def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
+    """Each input channel cross-correlated with its own filters of the (*kernel_size, in,
+    depth_multiplier) kernel: in * depth_multiplier output channels."""
+    from mlcore.layers.conv_base import from_image, image_kernel
+    from mlcore.layers.depthwise import depthwise_conv2d
+    image, rank, data_format = _image("depthwise_conv", inputs, data_format)
+    out = depthwise_conv2d(image, image_kernel(as_tensor(kernel), rank), _window(strides, rank), _padding(padding),
+                           _window(dilation_rate, rank))
+    return from_image(out, rank, data_format)
+
+
+def separable_conv(inputs, depthwise_kernel, pointwise_kernel, strides=1, padding="valid", data_format=None,
+                   dilation_rate=1):
+    """depthwise_conv, then a 1x1 convolution with the (*1s, in * depth_multiplier, out) pointwise kernel."""
+    from mlcore.layers.conv_base import from_image, image_kernel
+    from mlcore.layers.depthwise import depthwise_conv2d
+    image, rank, data_format = _image("separable_conv", inputs, data_format)
+    depthwise = depthwise_conv2d(image, image_kernel(as_tensor(depthwise_kernel), rank), _window(strides, rank),
+                                 _padding(padding), _window(dilation_rate, rank))
+    return from_image(graph_conv2d(depthwise, image_kernel(as_tensor(pointwise_kernel), rank)), rank, data_format)
+
+
+def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=None, data_format=None,
+                   dilation_rate=1):
+    """The transpose (gradient) of conv, with a (*kernel_size, out, in) kernel; output sizes as Keras's."""
+    from mlcore.layers.conv_base import from_image, image_kernel
+    from mlcore.layers.convolutional_transpose import transpose_paddings, transposed_conv2d
+    image, rank, data_format = _image("conv_transpose", inputs, data_format)
+    kernel = image_kernel(as_tensor(kernel), rank)
+    strides, dilation = _window(strides, rank), _window(dilation_rate, rank)
+    extras = None if output_padding is None else _window(output_padding, rank, fill=0)
+    paddings = transpose_paddings(kernel.type.shape[:2], strides, dilation, _padding(padding), extras)
+    return from_image(transposed_conv2d(image, kernel, strides, paddings, dilation), rank, data_format)
+
+
+def _blocks(name, x, block_size, data_format):
+    """x as a 4-d image with known spatial and channel sizes: (data format, height, width, channels)."""
+    x = as_tensor(x)
+    if block_size < 2:
+        raise ValueError("%s: block_size must be at least 2, got %r" % (name, block_size))
+    if x.ndim != 4 or None in x.type.shape[1:]:
+        raise ValueError("%s needs a 4-d x with known height, width and channels, got shape %s"
+                         % (name, x.type.shape))
+    if data_format == "channels_first":
+        return x, x.type.shape[2], x.type.shape[3], x.type.shape[1]
+    return x, x.type.shape[1], x.type.shape[2], x.type.shape[3]
+
+
+def depth_to_space(x, block_size, data_format="channels_last"):
+    """Pixel shuffle: (N, H, W, C * b**2) to (N, H * b, W * b, C), each pixel's channels becoming a
+    b x b block."""
+    x, h, w, c = _blocks("depth_to_space", x, block_size, data_format)
+    b, new_c = block_size, c // block_size ** 2
+    if c % b ** 2:
+        raise ValueError("depth_to_space: the channels of x (shape %s) must be a multiple of block_size**2 = %d"
+                         % (x.type.shape, b ** 2))
+    if data_format == "channels_first":
+        blocks = transpose(reshape(x, (-1, new_c, b, b, h, w)), (0, 1, 4, 2, 5, 3))
+        return reshape(blocks, (-1, new_c, h * b, w * b))
+    return reshape(transpose(reshape(x, (-1, h, w, b, b, new_c)), (0, 1, 3, 2, 4, 5)), (-1, h * b, w * b, new_c))
+
+
+def space_to_depth(x, block_size, data_format="channels_last"):
+    """The inverse of depth_to_space: each b x b block of pixels as the channels of one pixel."""
+    x, h, w, c = _blocks("space_to_depth", x, block_size, data_format)
+    b = block_size
+    if h % b or w % b:
+        raise ValueError("space_to_depth: the height and width of x (shape %s) must be multiples of block_size=%d"
+                         % (x.type.shape, b))
+    if data_format == "channels_first":
+        blocks = transpose(reshape(x, (-1, c, h // b, b, w // b, b)), (0, 1, 3, 5, 2, 4))
+        return reshape(blocks, (-1, c * b * b, h // b, w // b))
+    blocks = transpose(reshape(x, (-1, h // b, b, w // b, b, c)), (0, 1, 3, 2, 4, 5))
+    return reshape(blocks, (-1, h // b, w // b, c * b * b))
 
 
 max_pool2d = max_pool

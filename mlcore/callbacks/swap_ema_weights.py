@@ -1,0 +1,54 @@
+"""SwapEMAWeights: evaluate (and optionally checkpoint) with the optimizer's moving averages of
+the weights (use_ema=True) instead of the weights being trained."""
+from mlcore.callbacks.callback import Callback
+
+
+class SwapEMAWeights(Callback):
+    """Swaps the model's weights with their moving averages for evaluation and prediction, and back
+    after, in place (as keras.callbacks.SwapEMAWeights; unlike Keras 3.15 it also swaps back after
+    predict).
+
+    Args:
+        swap_on_epoch: also swap at the end of each epoch and back at the start of the next, so that
+            callbacks after this one (ModelCheckpoint) see the averaged weights.
+    """
+
+    def __init__(self, swap_on_epoch=False):
+        super().__init__()
+        self.swap_on_epoch = swap_on_epoch
+        self._ema_weights_in_model = False
+
+    def _averaged(self):
+        """(weight, moving average) pairs of the model's optimizer."""
+        optimizer = self.model.optimizer
+        if not hasattr(optimizer, "_model_variables_moving_average"):
+            raise ValueError("SwapEMAWeights must be used when `use_ema=True` is set on the optimizer (and after "
+                             "it is built by training). Received: use_ema=%s" % getattr(optimizer, "use_ema", None))
+        return zip(optimizer._trainable_variables, optimizer._model_variables_moving_average)
+
+    def _swap(self, ema_in_model):
+        if self._ema_weights_in_model != ema_in_model:
+            for variable, average in self._averaged():
+                weights = variable.get_value()
+                variable.set_value(average.get_value())
+                average.set_value(weights)
+            self._ema_weights_in_model = ema_in_model
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.swap_on_epoch:
+            self._swap(False)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.swap_on_epoch:
+            self._swap(True)
+            if epoch == self.params["epochs"] - 1:     # fit's end copies the averages into the model
+                for variable, average in self._averaged():
+                    average.set_value(variable.get_value())
+
+    def on_test_begin(self, logs=None):
+        self._swap(True)
+
+    def on_test_end(self, logs=None):
+        self._swap(False)
+
+    on_predict_begin, on_predict_end = on_test_begin, on_test_end
