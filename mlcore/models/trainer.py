@@ -119,6 +119,8 @@ class Trainer:
             cbks.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
+        if epochs > initial_epoch:          # use_ema: the moving averages become the weights, as in Keras
+            self.optimizer.finalize_variable_values(self.trainable_weights)
         cbks.on_train_end(logs)
         return self.history
 

@@ -276,8 +276,9 @@ class Optimizer:
 
     def finalize_variable_values(self, var_list):
         """With use_ema, copy the moving averages into the model variables (end of fit)."""
-        if self.use_ema:
-            for variable, average in zip(var_list, self._model_variables_moving_average):
+        if self.use_ema and self.built:
+            for variable in var_list:
+                average = self._model_variables_moving_average[self._get_variable_index(variable)]
                 variable.set_value(average.get_value())
 
     # --- clipping and weight decay ---------------------------------------------------------------
