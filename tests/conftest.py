@@ -97,6 +97,15 @@ def numeric_grad():
 
 
 @pytest.fixture
+def float32_jax():
+    """jax's 64-bit mode off, as in a fresh process: an earlier test may have turned it on, and Keras's
+    jax layers then meet float64 values (a GRU's zero bias) that they cannot take."""
+    jax = pytest.importorskip("jax")
+    with jax.enable_x64(False):
+        yield
+
+
+@pytest.fixture
 def layer_gradient_check(numeric_grad, rng):
     """check(layer, symbol, cost, x): the gradients of cost (built from layer called on symbol) wrt the
     input and every weight, at x and random weights, equal central finite differences."""

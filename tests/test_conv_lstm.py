@@ -16,16 +16,8 @@ from mlcore.graph.basic import TensorType  # noqa: E402
 from mlcore.models import Sequential, load_model  # noqa: E402
 from test_recurrent import as_list, as_list_symbolic, assert_outputs_match, perturbed  # noqa: E402
 
-pytestmark = pytest.mark.usefixtures("numpy_backend")
+pytestmark = pytest.mark.usefixtures("numpy_backend", "float32_jax")
 STEPS = 4
-
-
-@pytest.fixture(autouse=True)
-def float32_jax():
-    """jax's 64-bit mode off, as in a fresh process (an earlier test may have turned it on)."""
-    jax = pytest.importorskip("jax")
-    with jax.enable_x64(False):
-        yield
 
 
 # (layer, options, input shape): channels_last inputs are (batch, time, *spatial, channels)

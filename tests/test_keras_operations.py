@@ -14,15 +14,8 @@ import pytest
 from mlcore.models import load_model
 from mlcore.models.operations import KerasOperation
 
-pytestmark = [pytest.mark.usefixtures("numpy_backend"),
+pytestmark = [pytest.mark.usefixtures("numpy_backend", "float32_jax"),
               pytest.mark.filterwarnings("ignore::DeprecationWarning")]  # jax arrays' __array__ in Keras
-
-
-@pytest.fixture(autouse=True)
-def float32_jax():
-    jax = pytest.importorskip("jax")
-    with jax.enable_x64(False):
-        yield
 
 
 def masked_tagger(keras):

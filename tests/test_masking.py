@@ -15,15 +15,8 @@ import mlcore
 from mlcore import layers
 from mlcore.keras_masks import get_keras_mask
 
-pytestmark = pytest.mark.usefixtures("numpy_backend")
+pytestmark = pytest.mark.usefixtures("numpy_backend", "float32_jax")
 STEPS, VOCAB = 7, 20
-
-
-@pytest.fixture(autouse=True)
-def float32_jax():
-    jax = pytest.importorskip("jax")
-    with jax.enable_x64(False):
-        yield
 
 
 @pytest.fixture

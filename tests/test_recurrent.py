@@ -14,7 +14,7 @@ from mlcore import layers
 from mlcore.graph.basic import TensorType
 from mlcore.models import Sequential, load_model
 
-pytestmark = pytest.mark.usefixtures("numpy_backend")
+pytestmark = pytest.mark.usefixtures("numpy_backend", "float32_jax")
 STEPS, FEATURES = 6, 5
 ATOL = 2e-6
 RNN_CASES = [
@@ -28,15 +28,6 @@ RNN_CASES = [
     ("GRU", dict(units=3, reset_after=False, return_sequences=True, go_backwards=True)),
     ("GRU", dict(units=4, use_bias=False, return_sequences=True)),
 ]
-
-
-@pytest.fixture(autouse=True)
-def float32_jax():
-    """jax's 64-bit mode off, as in a fresh process: an earlier test may have turned it on, and Keras's jax
-    GRU without a bias then fails (its zero bias comes out float64)."""
-    jax = pytest.importorskip("jax")
-    with jax.enable_x64(False):
-        yield
 
 
 def as_list(outputs):

@@ -16,15 +16,8 @@ from mlcore.graph.basic import TensorType
 from mlcore.layers.base import flatten
 from mlcore.models import Sequential, load_model
 
-pytestmark = pytest.mark.usefixtures("numpy_backend")
+pytestmark = pytest.mark.usefixtures("numpy_backend", "float32_jax")
 STEPS, FEATURES = 5, 4
-
-
-@pytest.fixture(autouse=True)
-def float32_jax():
-    jax = pytest.importorskip("jax")
-    with jax.enable_x64(False):
-        yield
 
 
 def mixed_cells(module):
