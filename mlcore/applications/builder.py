@@ -4,6 +4,7 @@ functional Model with its weights loaded."""
 import os
 
 from mlcore import layers
+from mlcore.backend import is_keras_tensor
 from mlcore.applications import imagenet_utils
 from mlcore.models import Model
 
@@ -19,11 +20,6 @@ def check_arguments(weights, include_top, classes, classifier_activation):
                          "Received classes=%s" % (classes,))
     if include_top:
         imagenet_utils.validate_activation(classifier_activation, weights)
-
-
-def is_keras_tensor(tensor):
-    """Whether `tensor` is the output of a layer (or an Input), as keras.backend.is_keras_tensor."""
-    return "keras_history" in getattr(tensor, "tag", {})
 
 
 def image_input(input_tensor, input_shape):

@@ -7,6 +7,7 @@ and the input size (mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5, 
 """
 from mlcore import config, layers
 from mlcore.applications import builder, imagenet_utils
+from mlcore.backend import is_keras_tensor
 from mlcore.applications.mobilenet import (  # MobileNet's decoding and tf-mode preprocessing are V2's
     channel_axis, decode_predictions, preprocess_input, pretrained_rows, square_side)
 from mlcore.utils.file_utils import get_file
@@ -72,7 +73,7 @@ def _check_input_tensor(input_shape, input_tensor, data_format):
     shape; Keras's checks that the two agree."""
     if input_tensor is None:
         return input_shape
-    if not builder.is_keras_tensor(input_tensor):
+    if not is_keras_tensor(input_tensor):
         if input_shape is not None:
             raise ValueError("input_tensor is not a Keras tensor; Received `input_tensor=%s`" % (input_tensor,))
         return None

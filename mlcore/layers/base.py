@@ -16,6 +16,7 @@ from mlcore.graph.basic import SharedVariable, Variable
 from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.keras_masks import get_keras_mask, set_keras_mask
 from mlcore.layers.input_spec import assert_input_compatibility
+from mlcore.layers.structure import flatten, map_structure  # noqa: F401  (also imported from here)
 from mlcore.layers.tracking import held_layers, inherited_training, training_scope
 from mlcore.utils.naming import to_snake_case
 
@@ -104,22 +105,6 @@ class Node:
     @property
     def output_tensors(self):
         return flatten(self.outputs)
-
-
-def flatten(structure):
-    if isinstance(structure, (list, tuple)):
-        return [t for s in structure for t in flatten(s)]
-    if isinstance(structure, dict):
-        return [t for v in structure.values() for t in flatten(v)]
-    return [structure]
-
-
-def map_structure(fn, structure):
-    if isinstance(structure, (list, tuple)):
-        return type(structure)(map_structure(fn, s) for s in structure)
-    if isinstance(structure, dict):
-        return {k: map_structure(fn, v) for k, v in structure.items()}
-    return fn(structure)
 
 
 def _fresh_output(inputs):

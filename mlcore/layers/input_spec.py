@@ -3,6 +3,7 @@ given axes), checked by Layer.__call__ before the layer is built, with Keras's m
 import numpy as np
 
 from mlcore.graph.basic import Variable
+from mlcore.layers.structure import flatten
 
 
 def _dtype_name(dtype):
@@ -43,23 +44,17 @@ class InputSpec:
         return cls(**config)
 
 
-def _flat(structure):
-    if isinstance(structure, (list, tuple)):
-        return [item for part in structure for item in _flat(part)]
-    return [structure]
-
-
 def assert_input_compatibility(input_spec, inputs, layer_name):
     """Raise Keras's ValueError where the inputs do not meet the spec (a dict of inputs is taken in the
     order of the specs' names)."""
-    specs = _flat(input_spec)
+    specs = flatten(input_spec)
     if isinstance(inputs, dict) and all(spec.name for spec in specs):
         missing = [spec.name for spec in specs if spec.name not in inputs]
         if missing:
             raise ValueError('Missing data for input "%s". You passed a data dictionary with keys %s. Expected the '
                              "following keys: %s" % (missing[0], list(inputs), [spec.name for spec in specs]))
         inputs = [inputs[spec.name] for spec in specs]
-    inputs = _flat(list(inputs.values()) if isinstance(inputs, dict) else inputs)
+    inputs = flatten(inputs)
     if len(inputs) != len(specs):
         raise ValueError('Layer "%s" expects %d input(s), but it received %d input tensors. Inputs received: %s'
                          % (layer_name, len(specs), len(inputs), inputs))

@@ -8,6 +8,7 @@ from mlcore.graph import ops
 from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.graph.ops.linalg import batched_tensordot
 from mlcore.layers.base import Layer
+from mlcore.ops.nn import normalize
 from mlcore.keras_masks import over_trailing_axes
 
 
@@ -159,13 +160,6 @@ def batch_dot(x, y, axes=None):
     return ops.dimshuffle(out, 0, "x") if out.ndim == 1 else out
 
 
-def l2_normalize(x, axis):
-    """x * min(1 / ||x||, 1 / epsilon) along axis, as keras.ops.normalize with order 2."""
-    from mlcore import config
-    inverse_norm = 1.0 / ops.sqrt(ops.sum_(ops.sqr(x), axis=axis, keepdims=True))
-    return x * ops.minimum(inverse_norm, 1.0 / config.epsilon())
-
-
 class Dot(Merge):
     """The dot product of two samples' tensors along an axis of each (axes: one int for both, or a
     pair); normalize=True takes the cosine similarity (each input L2-normalised first)."""
@@ -196,7 +190,7 @@ class Dot(Merge):
         axes = [self.axes] * 2 if isinstance(self.axes, int) else list(self.axes)
         axes = [axis % x.ndim for axis, x in zip(axes, (x1, x2))]
         if self.normalize:
-            x1, x2 = l2_normalize(x1, axes[0]), l2_normalize(x2, axes[1])
+            x1, x2 = normalize(x1, axes[0]), normalize(x2, axes[1])
         return batch_dot(x1, x2, axes)
 
     def compute_mask(self, inputs, mask=None):

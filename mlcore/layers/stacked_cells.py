@@ -69,10 +69,7 @@ class StackedRNNCells(Layer):
         new_states = []
         for cell, cell_states in zip(self.cells, states):
             nested = isinstance(cell_states, (list, tuple))
-            takes_training = isinstance(cell, Layer) and cell._call_accepts_training
-            inputs, cell_states = cell.call(inputs, list(cell_states) if nested else [cell_states],
-                                            **({"training": training} if takes_training else {}))
-            cell_states = list(cell_states) if isinstance(cell_states, (list, tuple)) else [cell_states]
+            inputs, cell_states = calling_step(cell, training)(inputs, list(cell_states) if nested else [cell_states])
             new_states.append(cell_states if nested or len(cell_states) > 1 else cell_states[0])
         return inputs, new_states[0] if len(new_states) == 1 else new_states
 

@@ -221,14 +221,14 @@ def _mlcore_lambda(config):
 
 
 def _mlcore_functional(config, custom_objects, safe_mode):
-    layers = []
+    layers, registry = [], layer_registry(custom_objects)
     for spec in config["layers"]:
         if str(spec.get("module")).startswith(KERAS_OPS_MODULE):
             entry = _mlcore_operation(spec)
         else:
             entry = mlcore_spec(spec, custom_objects, safe_mode)
-            entry["inbound_nodes"] = [_legacy_node(node, spec["name"], layer_registry(custom_objects).get(
-                entry["class_name"])) for node in spec["inbound_nodes"]]
+            cls = registry.get(entry["class_name"])
+            entry["inbound_nodes"] = [_legacy_node(node, spec["name"], cls) for node in spec["inbound_nodes"]]
         entry["name"] = spec["name"]
         layers.append(entry)
     return {**config, "layers": layers, "input_layers": _refs(config["input_layers"]),
