@@ -25,7 +25,8 @@ ELEMWISE_NAMES = {  # op name -> name of the same function in numpy and jax.nump
     "sinh": "sinh", "cosh": "cosh", "arcsinh": "arcsinh", "arccosh": "arccosh", "arctanh": "arctanh",
     "log2": "log2", "log10": "log10", "exp2": "exp2", "reciprocal": "reciprocal", "deg2rad": "deg2rad",
     "rad2deg": "rad2deg", "isnan": "isnan", "isinf": "isinf", "xor": "bitwise_xor", "invert": "invert",
-    "trunc": "trunc",
+    "trunc": "trunc", "bitand": "bitwise_and", "bitor": "bitwise_or", "leftshift": "left_shift",
+    "rightshift": "right_shift",
 }
 SQRT_HALF = math.sqrt(0.5)
 SPECIAL_FUNCTION_NAMES = {  # op name -> its name in scipy.special, jax.scipy.special and pytensor.tensor
@@ -171,7 +172,7 @@ def register_common(lower, xp, elemwise):
     jax.numpy, pytensor.tensor); `elemwise(op)` is the backend's own elementwise kernel.
     A backend registering one of these Ops again afterwards replaces the shared kernel."""
     lower.register(ew.Elemwise)(lambda op, node: elemwise(op))
-    lower.register(GradientBlock, GradientClip)(lambda op, node: lambda x: x)
+    lower.register(GradientBlock, GradientClip, shape.Unbroadcast)(lambda op, node: lambda x: x)
     lower.register(shape.Concatenate)(lambda op, node: lambda *xs: xp.concatenate(xs, axis=op.axis))
     lower.register(*REDUCTIONS)(lambda op, node: reduce_kernel(xp, op, REDUCTIONS[type(op)]))
     lower.register(nn_ops.Softmax)(lambda op, node: lambda x: softmax(xp, x, op.axis))

@@ -23,6 +23,16 @@ _LAZY = {"Sequential": "mlcore.models", "Model": "mlcore.models", "Input": "mlco
          "distribution": "mlcore.distribution", "tensor": "mlcore.tensor", "ops": "mlcore.ops",
          "backend": "mlcore.backend", "gradient": "mlcore.gradient", "compile": "mlcore.compile",
          "OpFromGraph": "mlcore.compile",
+         # the rest of Theano's top level: theano.Mode, theano.as_op, theano.Rop, theano.Variable, ...
+         "Mode": "mlcore.compile", "as_op": "mlcore.compile", "Rop": "mlcore.graph", "Lop": "mlcore.graph",
+         "Variable": "mlcore.graph", "Constant": "mlcore.graph", "Apply": "mlcore.graph", "Op": "mlcore.graph",
+         "SharedVariable": "mlcore.graph", "FunctionGraph": "mlcore.graph.fgraph", "pprint": "mlcore.printing",
+         "dot": "mlcore.tensor", "get_scalar_constant_value": "mlcore.tensor", "change_flags": "mlcore.config",
+         "OrderedUpdates": "mlcore.updates", "updates": "mlcore.updates", "ifelse": "mlcore.ifelse",
+         "sandbox": "mlcore.sandbox",
+         "dtype_policies": "mlcore.dtype_policies", "mixed_precision": "mlcore.mixed_precision",
+         "DTypePolicy": "mlcore.dtype_policies",
+         "random": "mlcore.random", "tree": "mlcore.tree",
          # Theano's other loops, here so that `from mlcore import *` leaves the builtin map alone
          "map": "mlcore.graph.scan", "reduce": "mlcore.graph.scan", "foldl": "mlcore.graph.scan",
          "foldr": "mlcore.graph.scan"}

@@ -5,6 +5,7 @@ variables, the config file ($MLCORE_HOME/mlcore.json, default ~/.mlcore/mlcore.j
 written with defaults on first use, as Keras writes ~/.keras/keras.json), and the
 defaults below.  An explicit backend=/device= argument to mlcore.function beats all.
 """
+import contextlib
 import json
 import os
 import sys
@@ -110,6 +111,35 @@ def set_device(name):
     _overrides["device"] = name
 
 
+class change_flags(contextlib.ContextDecorator):  # noqa: N801  (Theano's name)
+    """with change_flags(floatX="float64"): ... or @change_flags(floatX="float64"): settings changed
+    for a block or a function and restored after, even on an error (theano.config.change_flags).
+    floatX is floatx(); other names are kept as attributes of this module, as Theano code reads
+    them (config.compute_test_value, ...)."""
+
+    def __init__(self, args=(), **kwargs):
+        self.changes = dict(args, **kwargs)
+
+    def __enter__(self):
+        module = sys.modules[__name__]
+        self.saved = {name: getattr(module, name, _MISSING) for name in self.changes}
+        for name, value in self.changes.items():
+            setattr(module, name, value)
+        return self
+
+    def __exit__(self, *exc_info):
+        module = sys.modules[__name__]
+        for name, value in self.saved.items():
+            if value is _MISSING:
+                delattr(module, name)
+            else:
+                setattr(module, name, value)
+        return False
+
+
+_MISSING = object()
+
+
 class _ConfigModule(type(os)):
     """theano.config.floatX, read and assigned as Theano code does, is floatx()/set_floatx()."""
 
@@ -117,3 +147,59 @@ class _ConfigModule(type(os)):
 
 
 sys.modules[__name__].__class__ = _ConfigModule
+
+
+# --- Keras 3's debugging caps and logging switch (keras.config.*) -----------------------------------
+def set_max_epochs(max_epochs):
+    """Cap the epochs of every fit() (None: no cap), for a quick debugging run; MLCORE_MAX_EPOCHS or
+    KERAS_MAX_EPOCHS in the environment set it too."""
+    _overrides["max_epochs"] = max_epochs
+
+
+def set_max_steps_per_epoch(max_steps_per_epoch):
+    """Cap the batches of each epoch of fit(), and of evaluate() and predict() (None: no cap);
+    MLCORE_MAX_STEPS_PER_EPOCH or KERAS_MAX_STEPS_PER_EPOCH in the environment set it too."""
+    _overrides["max_steps_per_epoch"] = max_steps_per_epoch
+
+
+def _cap(key):
+    if key in _overrides:
+        return _overrides[key]
+    env = os.environ.get("MLCORE_" + key.upper()) or os.environ.get("KERAS_" + key.upper())
+    return int(env) if env else None
+
+
+def max_epochs():
+    """The cap set_max_epochs set, or None."""
+    return _cap("max_epochs")
+
+
+def max_steps_per_epoch():
+    """The cap set_max_steps_per_epoch set, or None."""
+    return _cap("max_steps_per_epoch")
+
+
+def enable_interactive_logging():
+    """Progress bars and messages go to stdout (the default)."""
+    _overrides["interactive_logging"] = True
+
+
+def disable_interactive_logging():
+    """Progress bars and messages go to the "mlcore" logger at INFO level instead of stdout, for
+    jobs whose output is a log file (Keras sends them to absl.logging)."""
+    _overrides["interactive_logging"] = False
+
+
+def is_interactive_logging_enabled():
+    return _overrides.get("interactive_logging", True)
+
+
+def dtype_policy():
+    """The global DTypePolicy, which layers made without dtype= take (mlcore.dtype_policies)."""
+    from mlcore import dtype_policies
+    return dtype_policies.dtype_policy()
+
+
+def set_dtype_policy(policy):
+    from mlcore import dtype_policies
+    dtype_policies.set_dtype_policy(policy)

@@ -14,6 +14,7 @@ import numpy as np
 
 from mlcore import distribution
 from mlcore.compile.builders import inline_op_from_graphs
+from mlcore.compile.mode import Mode
 from mlcore.graph.basic import Constant, SharedVariable, Variable, graph_inputs
 from mlcore.graph.fgraph import FunctionGraph
 from mlcore.graph.ops.common import as_tensor_variable
@@ -358,12 +359,14 @@ def function(inputs, outputs=None, updates=None, givens=None, backend=None, devi
     backend/device pick where it runs (default: mlcore.config); rewrites is a preset
     ("fast_run", "fast_compile", "none") or a list of pass names; profile=True
     collects per-op times (print with f.profile.summary()); mode="FAST_COMPILE"
-    and friends are accepted as Theano spells the presets.  batch_inputs=True says every input
+    and friends are accepted as Theano spells the presets, and a Mode (mlcore.compile.mode) picks passes.  batch_inputs=True says every input
     has the batch as its leading axis (the model's steps): under an mlcore.distribution they are
     split over the devices, while other functions' inputs are copied to each.
     no_default_updates=True (or a list of shared variables) leaves random streams where they are.
     """
-    if mode is not None:
+    if isinstance(mode, Mode):
+        rewrites = mode.rewrites
+    elif mode is not None:
         rewrites = {"fast_run": "fast_run", "fast_compile": "fast_compile"}.get(str(mode).lower(), rewrites)
     return Function(inputs, outputs, updates, givens, backend, device, rewrites, profile,
                     allow_input_downcast, on_unused_input, name, batch_inputs, no_default_updates)

@@ -15,8 +15,11 @@ from scipy import signal
 
 import mlcore.tensor as T
 from mlcore.graph import ops
-from mlcore.graph.basic import Variable
+from mlcore.graph.ops import fourier
+from mlcore.graph.basic import TensorType, Variable
 from mlcore.graph.gradient import disconnected_grad, grad_clip, zero_grad
+from mlcore.graph.ops import elemwise_math as em, slinalg as graph_slinalg
+from mlcore.graph.ops.scan import apply_while
 from mlcore.graph.scan import scan
 from mlcore.ifelse import ifelse
 
@@ -252,6 +255,14 @@ CASES = [
     binary("xor", T.xor, np.bitwise_xor, ("int", "int"), grad=False),
     binary("xor_bool", T.xor, np.logical_xor, ("bool", "bool"), grad=False),
     unary("invert", T.invert, np.invert, "int", grad=False),
+    binary("bitwise_and", em.bitwise_and, np.bitwise_and, ("int", "int"), grad=False),
+    binary("bitwise_or", em.bitwise_or, np.bitwise_or, ("int", "int"), grad=False),
+    binary("left_shift", em.left_shift, np.left_shift, ("int", "int"), grad=False),
+    binary("right_shift", lambda x, y: em.right_shift(x * 40, y), lambda x, y: np.right_shift(x * 40, y),
+           ("int", "int"), grad=False),
+    binary("gcd", lambda x, y: em.gcd(x * 6, y * 4), lambda x, y: np.gcd(x * 6, y * 4), ("int", "int"), grad=False),
+    binary("lcm", em.lcm, np.lcm, ("int", "int"), grad=False),
+    binary("nextafter", em.nextafter, np.nextafter, grad=False),
     # reductions
     Case("sum", lambda x: x.sum(axis=1), lambda x: x.sum(axis=1), (("normal", "abc"),), rtol32=1e-5),
     Case("sum_all", lambda x: x.sum(), np.sum, (("normal", "abc"),), rtol32=1e-5),
@@ -299,6 +310,7 @@ CASES = [
     Case("stack", lambda x, y: T.stack([x, y], axis=1), lambda x, y: np.stack([x, y], 1),
          (("normal", "ab"), ("normal", "ab"))),
     Case("specify_shape", lambda x: T.specify_shape(x, (None, 3)) * 2, lambda x: 2 * x, (("normal", "a3"),)),
+    Case("unbroadcast", lambda x: T.unbroadcast(x, 0) * 2, lambda x: 2 * x, (("normal", "1b"),)),
     Case("pad", lambda x: T.pad(x, ((1, 0), (2, 1))), lambda x: np.pad(x, ((1, 0), (2, 1))), (("normal", "ab"),)),
     Case("arange", lambda x: T.arange(x.shape[0]) * x, lambda x: np.arange(len(x)) * x, (("normal", "a"),)),
     Case("alloc", lambda x: T.alloc(x, 2, 3) * 1, lambda x: np.full((2, 3), x), (("normal", ""),)),
@@ -383,6 +395,19 @@ CASES = [
          lambda a, b: scipy.linalg.solve_triangular(a, b, trans=1, unit_diagonal=True),
          (("unit", "aa"), ("normal", "a")), rtol32=2e-5),
     Case("expm", T.slinalg.expm, scipy.linalg.expm, (("unit", "aa"),), rtol32=2e-5),
+    Case("lu_factor", lambda x: graph_slinalg.lu_factor(_dominant(x))[0],
+         lambda x: scipy.linalg.lu_factor(_dominant(x))[0], (("normal", "aa"),), grad=False, rtol32=2e-5),
+    # Fourier transforms (fourier.py): complex values as (real, imag), stacked along a new first axis
+    Case("fft", lambda a, b: T.stack(fourier.dft(a, b)), lambda a, b: _parts(np.fft.fft(a + 1j * b)),
+         (("normal", "ab"), ("normal", "ab")), rtol32=1e-5, static=True),
+    Case("ifft2", lambda a, b: T.stack(fourier.dft(a, b, axes=2, inverse=True)),
+         lambda a, b: _parts(np.fft.ifft2(a + 1j * b)), (("normal", "abc"), ("normal", "abc")), rtol32=1e-5,
+         static=True),
+    Case("rfft", lambda x: T.stack(fourier.rfft(x)), lambda x: _parts(np.fft.rfft(x)), (("normal", "ab"),),
+         rtol32=1e-5, static=True),
+    Case("irfft_odd", lambda a, b: fourier.irfft(a, b, 2 * a.type.shape[-1] - 1),
+         lambda a, b: np.fft.irfft(a + 1j * b, 2 * a.shape[-1] - 1), (("normal", "ab"), ("normal", "ab")),
+         rtol32=1e-5, static=True),
     # neural-network ops
     Case("softmax", T.nnet.softmax, softmax_ref, (("normal", "ab"),), rtol32=2e-6),
     Case("softmax_axis0", lambda x: ops.softmax(x, axis=0), lambda x: softmax_ref(x, 0), (("normal", "ab"),),
@@ -443,6 +468,8 @@ CASES = [
                                          outputs_info=dict(initial=y0, taps=[-2, -1]))[0],
          lambda x, y0: _recurrence(x, y0, lambda x_t, y: np.tanh(x_t + y[-2]) * 0.5 + y[-1] * 0.25),
          (("normal", "ab"), ("unit", "2b")), rtol32=4e-6),
+    Case("while", lambda x: _halved_while_large(x), lambda x: _halved_while_large_ref(x), (("normal", "ab"),),
+         grad=False),
     # the gradient of x * block(x) is block(x), not 2x, and grad_clip's is clipped: finite differences
     # cannot check these
     Case("zero_grad", lambda x: x * zero_grad(x), np.square, (("normal", "ab"),)),
@@ -468,9 +495,28 @@ def _spd(x):
     return gram + _eye(gram)
 
 
+def _parts(z):
+    """A complex array as its real and imaginary parts, stacked along a new first axis."""
+    return np.stack([z.real, z.imag])
+
+
 def _svd_squares(usv, concatenate):
     u, s, vt = usv
     return concatenate([u ** 2, vt.T ** 2 * s], axis=0)
+
+
+def _halved_while_large(x):
+    """x halved (and a count of steps kept) while its squares sum past 0.01: a While loop."""
+    given = [x.type(), TensorType("int64", ())()]
+    out, steps = apply_while(T.sum(T.sqr(given[0])) > 0.01, [given[0] * 0.5, given[1] + 1], [x, 0], given)
+    return out + steps
+
+
+def _halved_while_large_ref(x):
+    steps = 0
+    while np.sum(x * x) > 0.01:
+        x, steps = x * 0.5, steps + 1
+    return x + steps
 
 
 def _recurrence(x, initial, step):

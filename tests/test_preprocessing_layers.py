@@ -276,7 +276,7 @@ def test_adapted_discretization_round_trips():
     (lambda: layers.CategoryEncoding(3, output_mode="tf_idf"), "output_mode"),
     (lambda: layers.Discretization(), "either `num_bins` or `bin_boundaries`"),
     (lambda: layers.Discretization([0.0], num_bins=2), "should not be set"),
-    (lambda: layers.Resizing(2, 2, interpolation="bicubic"), "interpolation"),
+    (lambda: layers.Resizing(2, 2, interpolation="gaussian"), "interpolation"),
     (lambda: layers.Resizing(2, 2, crop_to_aspect_ratio=True, pad_to_aspect_ratio=True), "only one"),
     (lambda: layers.RandomFlip("diagonal"), "unknown mode"),
     (lambda: layers.RandomRotation(0.2, fill_mode="mirror"), "fill_mode"),

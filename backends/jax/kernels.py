@@ -8,12 +8,14 @@ import numpy as np
 from backends import array_api as xk
 from backends.base import Lowering
 from backends.jax import nn
-from backends.jax.scan import scan_kernel
+from backends.jax.scan import scan_kernel, while_kernel
+from backends.fourier_kernels import register_fourier
 from backends.linalg_kernels import register_linalg
+from mlcore.compile.ops import FromFunctionOp
 from mlcore.graph.ops import indexing
-from mlcore.graph.ops import elemwise as ew
+from mlcore.graph.ops import elemwise as ew, elemwise_math
 from mlcore.graph.ops import linalg, nn as nn_ops, random, shape
-from mlcore.graph.ops.scan import Scan
+from mlcore.graph.ops.scan import Scan, While
 
 lower = Lowering("jax")
 
@@ -126,18 +128,22 @@ def _(op, node):
     def draw(key, size, a, b):
         next_key, sub = jax.random.split(key)
         size = tuple(int(s) for s in np.asarray(size))
-        if op.dist == "uniform":
-            sample = jax.random.uniform(sub, size, minval=a, maxval=b)
-        elif op.dist == "normal":
-            sample = a + b * jax.random.normal(sub, size)
-        else:
-            sample = jax.random.binomial(sub, a, b, size) if not _is_one(a) else \
-                jax.random.bernoulli(sub, b, size)
-        return next_key, sample.astype(op.dtype)
+        return next_key, SAMPLERS[op.dist](sub, a, b, size).astype(op.dtype)
     return draw
 
 
+SAMPLERS = {"uniform": lambda key, low, high, size: jax.random.uniform(key, size, minval=low, maxval=high),
+            "normal": lambda key, mean, std, size: mean + std * jax.random.normal(key, size),
+            "binomial": lambda key, n, p, size: jax.random.bernoulli(key, p, size) if _is_one(n) else
+            jax.random.binomial(key, n, p, size),
+            "gamma": lambda key, k, theta, size: theta * jax.random.gamma(key, k, size),
+            "randint": lambda key, low, high, size: jax.random.randint(key, size, low, high)}
+
+
 register_linalg(lower, jnp, jnp.linalg, jax.scipy.linalg)
+register_fourier(lower, jnp.fft)
+lower.register(*elemwise_math.UFUNCS)(lambda op, node: getattr(jnp, op.name))
+lower.register(While)(while_kernel)
 lower.register(Scan)(scan_kernel)   # jax.lax.scan of the step graph
 
 
@@ -165,3 +171,14 @@ def _is_one(n):
         return int(n) == 1
     except (TypeError, jax.errors.ConcretizationTypeError):
         return False
+
+
+@lower.register(FromFunctionOp)
+def _(op, node):
+    """as_op's Python function, called back on the host with the arrays copied there."""
+    def call_on_host(*arrays):
+        shapes = op.output_shapes(node, [a.shape for a in arrays])
+        results = [jax.ShapeDtypeStruct(s, t.dtype) for s, t in zip(shapes, op.otypes)]
+        host = lambda *values: op.perform(*map(np.asarray, values))   # noqa: E731
+        return jax.pure_callback(host, results[0] if len(results) == 1 else tuple(results), *arrays)
+    return call_on_host

@@ -26,3 +26,30 @@ def scan_kernel(op, node):
                                   length=int(n_steps))
         return stacked[0] if len(stacked) == 1 else stacked
     return run
+
+
+def while_kernel(op, node):
+    """jax.lax.while_loop of the cond and body graphs, with a step count where the loop has a limit."""
+    from backends.base import Plan
+    from backends.jax.compiler import ConcreteFirst
+    cond, body = (Plan(graph.function_graph(), ConcreteFirst()) for graph in (op.cond, op.body))
+    cond_constants, body_constants = ([c.data for c in plan.constants] for plan in (cond, body))
+    dtypes = [o.dtype for o in node.outputs]
+    limit = op.maximum_iterations
+
+    def run(*inputs):
+        values, cond_free, body_free = op.split(inputs)
+
+        def holds(carry):
+            steps, values = carry
+            going = jnp.asarray(cond.run([*values, *cond_free], cond_constants)[0]).astype(bool)
+            return going if limit is None else going & (steps < limit)
+
+        def step(carry):
+            steps, values = carry
+            new = body.run([*values, *body_free], body_constants)
+            return steps + 1, tuple(jnp.asarray(v).astype(d) for v, d in zip(new, dtypes))
+        _, values = jax.lax.while_loop(holds, step, (0, tuple(jnp.asarray(v).astype(d)
+                                                              for v, d in zip(values, dtypes))))
+        return values[0] if len(values) == 1 else list(values)
+    return run

@@ -5,14 +5,16 @@ import scipy.special
 
 from backends import array_api as xk
 from backends.base import Lowering
+from backends.fourier_kernels import register_fourier
 from backends.linalg_kernels import register_linalg
 from backends.numpy import blas, c_loops, fused, nn, reductions
-from backends.numpy.scan import scan_kernel
+from backends.numpy.scan import scan_kernel, while_kernel
 from mlcore.graph.ops import indexing
-from mlcore.graph.ops import elemwise as ew
+from mlcore.graph.ops import elemwise as ew, elemwise_math
 from mlcore.graph.ops import linalg, random, reduce, shape
 from mlcore.graph.ops import nn as nn_ops
-from mlcore.graph.ops.scan import Scan
+from mlcore.compile.ops import FromFunctionOp
+from mlcore.graph.ops.scan import Scan, While
 
 lower = Lowering("numpy")
 
@@ -124,15 +126,20 @@ def _(op, node):
         rng = np.random.default_rng([int(k) for k in key])
         next_key = rng.integers(0, 2 ** 32, size=2, dtype=np.uint32)
         size = tuple(int(s) for s in size)
-        if op.dist == "uniform":
-            sample = rng.uniform(a, b, size)
-        elif op.dist == "normal":
-            sample = rng.normal(a, b, size)
-        else:
-            sample = rng.binomial(a, b, size)
-        return next_key, sample.astype(op.dtype)
+        return next_key, np.asarray(SAMPLERS[op.dist](rng, a, b, size)).astype(op.dtype)
     return draw
 
 
+SAMPLERS = {"uniform": lambda rng, low, high, size: rng.uniform(low, high, size),
+            "normal": lambda rng, mean, std, size: rng.normal(mean, std, size),
+            "binomial": lambda rng, n, p, size: rng.binomial(np.asarray(n).astype(np.int64), p, size),  # n: a float too
+            "gamma": lambda rng, k, theta, size: rng.gamma(k, theta, size),
+            "randint": lambda rng, low, high, size: rng.integers(low, high, size)}
+
+
 register_linalg(lower, np, np.linalg, scipy.linalg)
+register_fourier(lower, np.fft)
+lower.register(*elemwise_math.UFUNCS)(lambda op, node: getattr(np, op.name))
+lower.register(While)(while_kernel)
 lower.register(Scan)(scan_kernel)   # a Python loop over the step graph, compiled by this backend
+lower.register(FromFunctionOp)(lambda op, node: op.perform)   # as_op: the Python function itself

@@ -34,3 +34,19 @@ def scan_kernel(op, node):
             results = [np.stack(column) for column in stacked]
         return results[0] if len(results) == 1 else results
     return run
+
+
+def while_kernel(op, node):
+    """A Python while loop calling the compiled cond and body graphs."""
+    from backends.numpy import BACKEND
+    cond, body = BACKEND.compile(op.cond.function_graph()), BACKEND.compile(op.body.function_graph())
+    limit = op.maximum_iterations
+
+    def run(*inputs):
+        values, cond_free, body_free = op.split(inputs)
+        steps = 0
+        while (limit is None or steps < limit) and cond(*values, *cond_free)[0]:
+            values = body(*values, *body_free)
+            steps += 1
+        return values[0] if len(values) == 1 else values
+    return run

@@ -13,11 +13,13 @@ from backends.base import Lowering
 from backends.linalg_kernels import from_triangle
 from backends.theano.reference import ReferenceOp
 from backends.theano.scan import scan_kernel
+from mlcore.compile.ops import FromFunctionOp
 from mlcore.graph.ops import indexing
-from mlcore.graph.ops import elemwise as ew
+from mlcore.graph.ops import elemwise as ew, elemwise_math
 from mlcore.graph.ops import linalg, linalg_decompositions as decompositions, nlinalg, nn as nn_ops, random, shape
 from mlcore.graph.ops import slinalg
-from mlcore.graph.ops.scan import Scan
+from mlcore.graph.ops import fourier
+from mlcore.graph.ops.scan import Scan, While
 from mlcore.graph.ops.indexing import build_key
 
 lower = Lowering("theano")
@@ -44,6 +46,7 @@ SPECIAL = {  # mlcore names whose PyTensor function is not spelt as in numpy
     "round": pt.round_half_to_even, "second": pt.second,
     "and": lambda a, b: pt.and_(_truth(a), _truth(b)), "or": lambda a, b: pt.or_(_truth(a), _truth(b)),
     "sigmoid": pt.sigmoid, "softplus": pt.softplus, "relu": lambda x: pt.maximum(x, 0),
+    "leftshift": lambda x, y: x * pt.pow(2, y), "rightshift": lambda x, y: pt.int_div(x, pt.pow(2, y)),
     **xk.special_functions(pt),
 }
 
@@ -130,7 +133,8 @@ def _(op, node):
 
 
 @lower.register(nn_ops.Conv2D, nn_ops.Conv2DGradInput, nn_ops.Conv2DGradFilter, nn_ops.Pool2D,
-                nn_ops.Pool2DGrad, random.RandomVariable)
+                nn_ops.Pool2DGrad, random.RandomVariable, *elemwise_math.UFUNCS, While, slinalg.LUFactor,
+                FromFunctionOp)
 def _(op, node):
     return ReferenceOp(node)
 
@@ -184,3 +188,10 @@ def _(op, node):
 
 
 lower.register(Scan)(scan_kernel)   # pytensor.scan of the step graph
+
+
+@lower.register(fourier.DFT, fourier.RFFT, fourier.IRFFT)
+def _(op, node):
+    # PyTensor has no complex DFT, and its rfft/irfft (on an (..., n//2 + 1, 2) layout) transform every
+    # axis after the first and have no kernel under the JAX linker (the GPU path): the numpy kernel it is
+    return ReferenceOp(node)

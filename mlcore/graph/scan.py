@@ -7,8 +7,6 @@ reads from outside without being given them (closures, shared variables) are fou
 in as non-sequences, and a shared variable fn updates (a random stream it draws from, too) is
 carried from step to step as one more output fed back.
 """
-from collections import OrderedDict
-
 import numpy as np
 
 from mlcore.graph.basic import SharedVariable, TensorType, toposort
@@ -18,6 +16,7 @@ from mlcore.graph.ops.elemwise import cast, minimum
 from mlcore.graph.ops.random import RandomVariable
 from mlcore.graph.ops.scan import apply_scan
 from mlcore.graph.ops.shape import dimshuffle
+from mlcore.updates import OrderedUpdates
 
 
 def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None, truncate_gradient=-1,
@@ -30,7 +29,7 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     {"initial": x0, "taps": [-2, -1]} (x0 has one row per step back, x0[0] the earliest).
     n_steps: the number of steps (else the shortest sequence's length; negative runs backwards).
     outputs: each output's values stacked over the steps; one variable unless return_list or
-    several.  updates: an OrderedDict of the shared variables fn updates (its returned updates,
+    several.  updates: an OrderedUpdates of the shared variables fn updates (its returned updates,
     and the random streams it draws from) to their values after the last step, for function().
     mode, profile and allow_gc are accepted for Theano's signature; each backend runs the loop
     its own way.  strict=True: fn may only use the shared variables given in non_sequences.
@@ -66,7 +65,7 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
                          slots + tap_slots + states, step_outputs,
                          [taps for _, taps in infos] + [(-1,)] * len(updated),
                          truncate_gradient=truncate_gradient, name=name)
-    new_values = OrderedDict((k, rows[-1]) for k, rows in zip(updated, stacked[len(outputs):]))
+    new_values = OrderedUpdates((k, rows[-1]) for k, rows in zip(updated, stacked[len(outputs):]))
     stacked = stacked[:len(outputs)]
     if return_list:
         return stacked, new_values

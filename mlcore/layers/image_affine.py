@@ -1,68 +1,17 @@
 """RandomTranslation, RandomRotation and RandomZoom: each image resampled through an affine map drawn
-for it, as Keras on jax does (keras.ops.image.affine_transform, i.e. jax.scipy.ndimage.map_coordinates):
-output pixel (row y, col x) reads the input at col a0 x + a1 y + a2, row b0 x + b1 y + b2, "bilinear"
-blending the four pixels around that point, "nearest" taking the closest.  Points outside the image are
-read per fill_mode: "reflect" (d c b a | a b c d | d c b a), "wrap" (the image tiled), "nearest" (the
-edge pixel), "constant" (fill_value)."""
+for it, as Keras on jax does (keras.ops.image.affine_transform, whose sampler mlcore.ops.image_sampling
+has): output pixel (row y, col x) reads the input at col a0 x + a1 y + a2, row b0 x + b1 y + b2,
+"bilinear" blending the four pixels around that point, "nearest" taking the closest.  Points outside the
+image are read per fill_mode: "reflect" (d c b a | a b c d | d c b a), "wrap" (the image tiled),
+"nearest" (the edge pixel), "constant" (fill_value)."""
 import math
-
-import numpy as np
 
 from mlcore import ops
 from mlcore.layers.image_base import RandomImageLayer, check_choice, factor_range, fraction_range
+from mlcore.ops.image_sampling import affine_sample
 
 FILL_MODES = ("reflect", "wrap", "constant", "nearest")
 INTERPOLATIONS = ("nearest", "bilinear")
-
-
-def fix_index(index, size, fill_mode):
-    """Integer positions outside [0, size) mapped inside as fill_mode says ("constant" is masked apart)."""
-    if fill_mode == "nearest":
-        return ops.clip(index, 0, size - 1)
-    if fill_mode == "wrap":
-        return ops.mod(index, size)
-    if fill_mode == "reflect":
-        folded = ops.mod(index, 2 * size)
-        return ops.where(ops.less(folded, size), folded, 2 * size - 1 - folded)
-    return ops.clip(index, 0, size - 1)     # constant: any pixel, masked by inside()
-
-
-def taps(position, interpolation):
-    """The integer positions a sample at `position` reads, with their weights."""
-    if interpolation == "nearest":      # round half away from zero, as jax.lax.round
-        return [(ops.cast(ops.sign(position) * ops.floor(ops.abs(position) + 0.5), "int64"), 1.0)]
-    below = ops.floor(position)
-    weight = position - below
-    below = ops.cast(below, "int64")
-    return [(below, 1.0 - weight), (below + 1, weight)]
-
-
-def inside(index, size):
-    return ops.logical_and(ops.greater_equal(index, 0), ops.less(index, size))
-
-
-def affine_transform(images, transform, interpolation, fill_mode, fill_value):
-    """NHWC images of known size resampled through transform = (a0, a1, a2, b0, b1, b2), each a tensor of
-    shape (batch, 1, 1) (one map per image) or a number."""
-    batch, height, width, channels = images.shape[0], images.type.shape[1], images.type.shape[2], images.shape[3]
-    if None in (height, width):
-        raise ValueError("affine_transform: the images' height and width must be known; received NHWC shape %s"
-                         % (images.type.shape,))
-    a0, a1, a2, b0, b1, b2 = transform
-    rows, cols = np.mgrid[:height, :width].astype("float32")
-    source_cols, source_rows = a0 * cols + a1 * rows + a2, b0 * cols + b1 * rows + b2
-    pixels = ops.reshape(images, (-1, channels))
-    first = ops.reshape(ops.arange(batch) * (height * width), (-1, 1, 1))
-    output = 0.0
-    for row, row_weight in taps(source_rows, interpolation):
-        for col, col_weight in taps(source_cols, interpolation):
-            flat = first + fix_index(row, height, fill_mode) * width + fix_index(col, width, fill_mode)
-            value = ops.take(pixels, flat, axis=0)
-            if fill_mode == "constant":
-                valid = ops.expand_dims(ops.logical_and(inside(row, height), inside(col, width)), -1)
-                value = ops.where(valid, value, ops.cast(fill_value, images.dtype))
-            output = output + value * ops.expand_dims(ops.cast(row_weight * col_weight, images.dtype), -1)
-    return output
 
 
 class AffineImageLayer(RandomImageLayer):
@@ -78,8 +27,8 @@ class AffineImageLayer(RandomImageLayer):
         self.fill_value = fill_value
 
     def augment(self, images):
-        return affine_transform(images, self.random_transform(images), self.interpolation, self.fill_mode,
-                                self.fill_value)
+        return affine_sample(images, self.random_transform(images), self.interpolation, self.fill_mode,
+                             self.fill_value)
 
     def random_transform(self, images):
         raise NotImplementedError

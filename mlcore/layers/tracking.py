@@ -36,3 +36,9 @@ def training_scope(training):
         yield
     finally:
         _training_flags.pop()
+
+
+def tracing():
+    """Whether a layer's call is being traced into a graph (every traced call runs inside a
+    training_scope): keras.random's draws there are graph variables, even from a shape alone."""
+    return bool(_training_flags)

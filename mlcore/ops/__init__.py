@@ -29,6 +29,8 @@ from mlcore.ops.elementwise import (abs, absolute, add, arccos, arccosh, arcsin,
                                     logical_xor, maximum, minimum, mod, multiply, negative, not_equal, power,
                                     rad2deg, reciprocal, round, rsqrt, sign, sin, sinh, sqrt, square,
                                     subtract, tan, tanh, true_divide, trunc, where)
+from mlcore.ops.fourier import fft, fft2, ifft2, irfft, istft, rfft, stft  # noqa: F401
+from mlcore.ops.windows import bartlett, blackman, hamming, hanning, kaiser  # noqa: F401
 from mlcore.ops.elementwise import (cbrt, copy, fabs, fmax, fmin, fmod, heaviside, hypot, i0,  # noqa: F401
                                     ldexp, logaddexp2, nan_to_num, signbit, sinc)
 from mlcore.ops.indices import (digitize, in_top_k, scatter, scatter_update, searchsorted,  # noqa: F401
@@ -55,11 +57,25 @@ from mlcore.ops.stacking import (append, array_split, dsplit, dstack, hsplit, hs
 from mlcore.ops.statistics import (corrcoef, diff, median, nanargmax, nanargmin, nancumprod,  # noqa: F401
                                    nancumsum, nanmax, nanmean, nanmedian, nanmin, nanpercentile, nanprod,
                                    nanquantile, nanstd, nansum, nanvar, percentile, quantile, trapezoid)
+from mlcore.ops.arrays import geomspace, logspace  # noqa: F401
+from mlcore.ops.control_flow import associative_scan, vectorize, vectorized_map, while_loop  # noqa: F401
+from mlcore.ops.core import saturate_cast  # noqa: F401
+from mlcore.ops.counting import argpartition, bincount, histogram, isin, nonzero, unique  # noqa: F401
+from mlcore.ops.elementwise import angle, conj, conjugate, imag, isreal, nextafter, real  # noqa: F401
+from mlcore.ops.indices import segment_min, segment_prod  # noqa: F401
+from mlcore.ops.integers import (bitwise_and, bitwise_left_shift, bitwise_or, bitwise_right_shift,  # noqa: F401
+                                 gcd, lcm, left_shift, right_shift)
+from mlcore.ops.linalg import cholesky_inverse, jvp, lu_factor, matrix_rank  # noqa: F401
+from mlcore.ops.patches import adaptive_average_pool, adaptive_max_pool, fold, unfold  # noqa: F401
+from mlcore.ops.products import cdist, correlate, cross  # noqa: F401
+
+from mlcore.ops.ctc import ctc_decode, ctc_loss  # noqa: F401  (Connectionist Temporal Classification)
 
 # keras.ops run at once on values (mlcore.ops.eager); those that call functions give what the functions
 # build, which may use graph variables the arguments do not show
 _CONVERSIONS = {"convert_to_tensor", "convert_to_numpy", "is_tensor", "dtype", "on_values",
                 "cond", "custom_gradient", "fori_loop", "map", "scan"}
+_CONVERSIONS |= {"associative_scan", "vectorize", "vectorized_map", "while_loop", "jvp"}   # at once by themselves
 _wrapped = {}                # one wrapper per function, so that aliases (max_pool2d, max_pool) stay one
 for _name, _op in list(globals().items()):
     if callable(_op) and not isinstance(_op, type) and not _name.startswith("_") and _name not in _CONVERSIONS:
@@ -73,3 +89,8 @@ from mlcore.graph.ops import (abs_, alloc, and_, as_tensor_variable, batched_dot
                               dimshuffle, eq, flatten, ge, gemm, gt, inc_subtensor, int_div, le, lt,
                               max_, min_, mul, neg, neq, or_, pool2d, pow_, round_, second, set_subtensor,
                               sqr, sub, subtensor, sum_, switch, true_div)
+
+# keras.ops.image and keras.ops.numpy, their functions run at once on values as the ones above
+from mlcore.ops import image, numpy  # noqa: E402
+for _name in image.__all__:
+    setattr(image, _name, on_values(getattr(image, _name)))

@@ -9,6 +9,7 @@ import numpy as np
 from mlcore import config
 from mlcore.graph.ops import indexing
 from mlcore.graph.ops import elemwise as ew
+from mlcore.graph.ops import elemwise_math as em
 from mlcore.graph.ops import extra_ops
 from mlcore.graph.ops import shape as sh
 from mlcore.graph.ops.common import normalize_axis
@@ -66,6 +67,27 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     if dtype is not None:
         out = ew.cast(out, dtype)
     return (out, step) if retstep else out
+
+
+def logspace(start, stop, num=50, endpoint=True, base=10, dtype=None, axis=0):
+    """base ** each of linspace(start, stop): num values evenly spaced on a log scale."""
+    out = ew.pow_(ew.cast(as_tensor(base), config.floatx()), linspace(start, stop, num, endpoint, axis=axis))
+    return out if dtype is None else ew.cast(out, dtype)
+
+
+def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
+    """num values from start to stop, each a constant factor from the last (start and stop of
+    one sign, not 0); the ends are start and stop exactly."""
+    start, stop = ew.cast(as_tensor(start), config.floatx()), ew.cast(as_tensor(stop), config.floatx())
+    out = ew.sign(start) * logspace(em.log10(ew.abs_(start)), em.log10(ew.abs_(stop)), num, endpoint)
+    if num > 0:     # the ends exactly, broadcast as the runs between them are
+        first, last = start + ew.zeros_like(stop), stop + ew.zeros_like(start)
+        pieces = [sh.dimshuffle(first, ["x"] + list(range(first.ndim))), out[1:]]
+        if endpoint and num > 1:
+            pieces[1:] = [out[1:num - 1], sh.dimshuffle(last, ["x"] + list(range(last.ndim)))]
+        out = sh.concatenate(pieces, 0)
+    out = moveaxis(out, 0, axis)
+    return out if dtype is None else ew.cast(out, dtype)
 
 
 def eye(N, M=None, k=0, dtype=None):

@@ -2,12 +2,41 @@
 the graph's scan (fori_loop, scan, map), and custom_gradient (an OpFromGraph whose gradient is
 the one the function gives).  while_loop is missing: a loop whose number of steps the data
 decides has no place in graphs of fixed length, as Theano's scan has none."""
+import functools
+import re
+
+import numpy as np
+
 from mlcore.compile.builders import OpFromGraph
 from mlcore.graph import scan as graph_scan
-from mlcore.graph.basic import Variable, clone
+from mlcore.graph.basic import Constant, Variable, clone, graph_inputs
+from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops import shape as sh
+from mlcore.graph.ops.scan import apply_while
 from mlcore.ifelse import ifelse
+from mlcore.graph.ops.extra_ops import dims
+from mlcore.ops.arrays import broadcast_to, moveaxis, reshape
 from mlcore.ops.core import as_tensor
+from mlcore.ops.eager import evaluate
+
+
+def _variables(structure):
+    if isinstance(structure, (list, tuple)):
+        return [v for item in structure for v in _variables(item)]
+    return [structure] if isinstance(structure, Variable) else []
+
+
+def at_once_on_values(calls_functions):
+    """An op that calls functions, its result computed at once where it reads nothing but constants
+    (called on values, with functions that close over no graph variable), as Keras's eager ops
+    give arrays; where the functions read graph variables, the result stays symbolic."""
+    @functools.wraps(calls_functions)
+    def run(*args, **kwargs):
+        out = calls_functions(*args, **kwargs)
+        if all(isinstance(v, Constant) for v in graph_inputs(_variables(out))):
+            return evaluate(out)
+        return out
+    return run
 
 
 def cond(pred, true_fn, false_fn):
@@ -57,6 +86,106 @@ def map(f, xs):  # noqa: A001
     """f of each entry of xs along its first axis, stacked."""
     out, _ = graph_scan.map(f, [as_tensor(xs)])
     return out
+
+
+@at_once_on_values
+def while_loop(cond, body, loop_vars, maximum_iterations=None):
+    """loop_vars = body(*loop_vars) while cond(*loop_vars) holds, at most maximum_iterations times;
+    the last loop_vars (a tuple where loop_vars is a list or tuple, as Keras gives them)."""
+    many = isinstance(loop_vars, (list, tuple))
+    initials = [as_tensor(v) for v in (loop_vars if many else [loop_vars])]
+    given = [v.type() for v in initials]
+    going = cond(*given)
+    if not isinstance(going, Variable):     # a loop that never or always runs: surely a mistake
+        raise TypeError("while_loop: cond returned %r, not a tensor of the loop variables (on mlcore's "
+                        "tensors == and != compare identity, as in Theano: use ops.equal and ops.not_equal)"
+                        % (going,))
+    going = ew.cast(going, "bool")
+    new = body(*given)
+    new = list(new) if many else [new]
+    if len(new) != len(initials):
+        raise ValueError("while_loop: body returned %d values for %d loop_vars" % (len(new), len(initials)))
+    new = [ew.cast(as_tensor(v), i.dtype) for v, i in zip(new, initials)]
+    out = apply_while(going, new, initials, given, maximum_iterations)
+    return tuple(out) if many else out[0]
+
+
+def _moved(x, axis, reverse):
+    x = moveaxis(as_tensor(x), axis, 0)
+    return x[::-1] if reverse else x
+
+
+@at_once_on_values
+def associative_scan(f, elems, reverse=False, axis=0):
+    """The running f-combination of elems along axis (f associative: the running sum for add),
+    from the end where reverse; elems may be a list or tuple of arrays, which f takes alike."""
+    rows, rebuild = _one_or_many(elems)
+    rows = [_moved(x, axis, reverse) for x in rows]
+    count = len(rows)
+
+    def step(*args):
+        x, carry = rebuild(list(args[:count])), rebuild(list(args[count:]))
+        return _one_or_many(f(carry, x))[0]
+    stacked, _ = graph_scan.scan(step, sequences=[r[1:] for r in rows], outputs_info=[r[0] for r in rows],
+                                 return_list=True)
+    running = [sh.concatenate([r[:1], y], 0) for r, y in zip(rows, stacked)]
+    return rebuild([moveaxis(r[::-1] if reverse else r, 0, axis) for r in running])
+
+
+@at_once_on_values
+def vectorized_map(function, elements):
+    """function of each entry of elements along its first axis (of each array, where elements is
+    a list or tuple of them, which function takes alike), stacked."""
+    rows, rebuild = _one_or_many(elements)
+    out, _ = graph_scan.map(lambda *row: function(rebuild(list(row))), rows)
+    return out
+
+
+def _core_ranks(signature, count):
+    """How many trailing (core) axes each of `count` arguments has in a gufunc signature such as
+    "(m,n),(n)->(m)"; none without a signature."""
+    if signature is None:
+        return [0] * count
+    inputs = signature.replace(" ", "").split("->")[0]
+    ranks = [len([d for d in core.split(",") if d]) for core in re.findall(r"\(([^)]*)\)", inputs)]
+    if len(ranks) != count:
+        raise ValueError("vectorize: signature %r has %d inputs, the call gives %d" % (signature, len(ranks), count))
+    return ranks
+
+
+def vectorize(pyfunc, *, excluded=None, signature=None):
+    """pyfunc over the leading (loop) axes of its positional arguments, broadcast against each
+    other, as numpy.vectorize: on scalars, or on the core axes signature names; arguments whose
+    positions are in excluded, and keyword arguments, pass as they are.  The loop is a map (scan)
+    over the loop axes flattened, whose sizes must be known when the graph is built."""
+    excluded = set(excluded or ())
+
+    @at_once_on_values
+    @functools.wraps(pyfunc)
+    def vectorized(*args, **kwargs):
+        mapped = [k for k in range(len(args)) if k not in excluded]
+        tensors = [as_tensor(args[k]) for k in mapped]
+        splits = [t.ndim - r for t, r in zip(tensors, _core_ranks(signature, len(tensors)))]
+        loops = [t.type.shape[:split] for t, split in zip(tensors, splits)]
+        if any(None in shape for shape in loops):
+            raise ValueError("vectorize: the loop axes' sizes must be known; received %s"
+                             % ([t.type for t in tensors],))
+        loop = tuple(np.broadcast_shapes(*loops))
+        if not loop:
+            return pyfunc(*args, **kwargs)
+        cores = [tuple(dims(t)[split:]) for t, split in zip(tensors, splits)]
+        rows = [reshape(broadcast_to(t, loop + core), (-1,) + core) for t, core in zip(tensors, cores)]
+
+        def step(*row):
+            call = list(args)
+            for k, value in zip(mapped, row):
+                call[k] = value
+            return pyfunc(*call, **kwargs)
+        out, _ = graph_scan.map(step, rows)
+        many = isinstance(out, (list, tuple))
+        out = [reshape(o, loop + tuple(dims(o)[1:])) for o in (out if many else [out])]
+        return tuple(out) if many else out[0]
+    return vectorized
 
 
 def custom_gradient(f):

@@ -75,3 +75,32 @@ def shape(x):
 def stop_gradient(variable):
     """variable itself, but differentiated as a constant (its gradient is zero)."""
     return zero_grad(as_tensor(variable))
+
+
+def _limits(dtype):
+    """The lowest and highest values of a dtype (0 and 1 for bool)."""
+    if dtype == "bool":
+        return 0, 1
+    info = np.iinfo(dtype) if np.dtype(dtype).kind in "iu" else np.finfo(dtype)
+    return info.min, info.max
+
+
+def saturate_cast(x, dtype):
+    """x cast to dtype, clipped first to the range dtype can hold (so 300 as uint8 is 255, not 44,
+    and inf as int32 is int32's max).  Where a limit rounds outside that range in x's dtype (int32's
+    max as a float32 is 2**31), x is clipped one step inside it and what lies beyond gets the limit."""
+    x = as_tensor(x)
+    dtype = np.dtype(dtype).name
+    (in_min, in_max), (out_min, out_max) = _limits(x.dtype), _limits(dtype)
+    low, high = np.maximum(in_min, out_min).astype(x.dtype), np.minimum(in_max, out_max).astype(x.dtype)
+    beyond = []
+    if low.item() < out_min:       # compared exactly, as Python compares ints with floats
+        low = np.nextafter(low, np.zeros((), x.dtype))
+        beyond.append((ew.lt(x, low), out_min))
+    if high.item() > out_max:
+        high = np.nextafter(high, np.zeros((), x.dtype))
+        beyond.append((ew.gt(x, high), out_max))
+    out = ew.cast(ew.clip(x, low, high), dtype)
+    for outside, limit in beyond:
+        out = ew.switch(outside, np.array(limit, dtype), out)
+    return out

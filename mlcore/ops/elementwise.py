@@ -77,6 +77,7 @@ less_equal = _binary(ew.le, "less_equal")
 logical_and = _binary(ew.and_, "logical_and")
 logical_or = _binary(ew.or_, "logical_or")
 arctan2 = _binary(em.arctan2, "arctan2")
+nextafter = _binary(em.nextafter, "nextafter")
 
 
 def bitwise_xor(x, y):
@@ -245,3 +246,40 @@ def ldexp(x1, x2):
     if not x2.dtype.startswith(("int", "uint")):
         raise TypeError("ldexp exponent must be an integer type. Received: x2 dtype=%s" % x2.dtype)
     return x1 * em.exp2(ew.cast(x2, x1.dtype))
+
+
+# mlcore has no complex dtype: these give numpy's answers for real inputs
+def _real(name, x):
+    x = as_tensor(x)
+    if np.dtype(x.dtype).kind == "c":
+        raise TypeError("%s: mlcore has no complex dtype; received x of dtype %s" % (name, x.dtype))
+    return x
+
+
+def isreal(x):
+    """True everywhere: every entry of a real tensor is real."""
+    return ew.cast(ew.ones_like(_real("isreal", x)), "bool")
+
+
+def real(x):
+    """x itself: a real number is its own real part."""
+    return _real("real", x)
+
+
+def imag(x):
+    """Zeros like x: a real number's imaginary part."""
+    return ew.zeros_like(_real("imag", x))
+
+
+def conjugate(x):
+    """x itself: a real number is its own complex conjugate."""
+    return _real("conjugate", x)
+
+
+conj = conjugate
+
+
+def angle(x):
+    """The argument of each entry as a complex number: pi where x < 0 (or -0.0), else 0."""
+    x = as_float(_real("angle", x))
+    return em.arctan2(ew.zeros_like(x), x)

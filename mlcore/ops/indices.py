@@ -1,7 +1,8 @@
 """keras.ops that work with indices: where values fall among sorted ones (searchsorted, digitize),
 flat indices as coordinates (unravel_index), picking among choices (select), reading and writing a
 block or scattered entries (slice, slice_update, scatter, scatter_update), the k largest entries
-(top_k, in_top_k) and sums and maxima over segments of rows (segment_sum, segment_max)."""
+(top_k, in_top_k) and sums, products, maxima and minima over segments of rows (segment_sum,
+segment_prod, segment_max, segment_min)."""
 import builtins
 
 import numpy as np
@@ -149,3 +150,15 @@ def segment_max(data, segment_ids, num_segments=None, sorted=False):  # noqa: A0
     dtype = as_tensor(data).dtype
     lowest = -np.inf if dtype.startswith("float") else np.iinfo(dtype).min
     return red.max_(_by_segment(data, segment_ids, num_segments, "segment_max", lowest), 1)
+
+
+def segment_min(data, segment_ids, num_segments=None, sorted=False):  # noqa: A002
+    """The smallest of the rows of data in each segment (the dtype's highest value for an empty one)."""
+    dtype = as_tensor(data).dtype
+    highest = np.inf if dtype.startswith("float") else np.iinfo(dtype).max
+    return red.min_(_by_segment(data, segment_ids, num_segments, "segment_min", highest), 1)
+
+
+def segment_prod(data, segment_ids, num_segments=None, sorted=False):  # noqa: A002
+    """The product of the rows of data in each segment (1 for an empty one)."""
+    return red.prod(_by_segment(data, segment_ids, num_segments, "segment_prod", 1), 1)

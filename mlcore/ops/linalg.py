@@ -1,14 +1,22 @@
 """keras.ops.linalg (also at mlcore.ops's top level, as in keras.ops): the graph's matrix ops with
 Keras's names and arguments (inv, det, cholesky, eig, eigh, qr, svd, solve, solve_triangular,
-pinv), and what Keras builds on them: lstsq, logdet, slogdet and numpy's vector and matrix norms.
+pinv, lu_factor), and what Keras builds on them: lstsq, logdet, slogdet, matrix_rank,
+cholesky_inverse, numpy's vector and matrix norms, and jvp (forward-mode derivatives by Rop).
 Every function works on a matrix or on a stack of them (the last two axes)."""
+import numpy as np
+
+from mlcore.graph.basic import clone
+from mlcore.graph.gradient import Rop
 from mlcore.graph.ops import elemwise as ew
+from mlcore.graph.ops import extra_ops
 from mlcore.graph.ops import linalg_decompositions as decompositions
 from mlcore.graph.ops import nlinalg, slinalg
 from mlcore.graph.ops import reduce as red
 from mlcore.graph.ops.common import normalize_axis
+from mlcore.graph.ops.extra_ops import dims
 from mlcore.graph.ops.linalg import matmul, swap_last
 from mlcore.graph.ops.shape import dimshuffle
+from mlcore.ops.control_flow import at_once_on_values
 from mlcore.ops.core import as_float
 
 
@@ -137,3 +145,59 @@ def _with_size_one(ndim, axes, full_ndim):
     """The dimshuffle order that puts size-1 axes back at `axes` of a full_ndim result."""
     kept = iter(range(ndim))
     return ["x" if d in axes else next(kept) for d in range(full_ndim)]
+
+
+def matrix_rank(x, tol=None):
+    """How many singular values of x exceed tol (by default the largest one times max(M, N) times
+    the dtype's eps, numpy's and jax's rule), as int32."""
+    x = as_float(x)
+    if x.ndim < 2:
+        raise ValueError("matrix_rank: expected input to have rank >= 2; received shape %s" % (x.type.shape,))
+    s = decompositions.svd(x, full_matrices=False, compute_uv=False)
+    if tol is None:
+        rows, columns = dims(x)[-2:]
+        largest = max(rows, columns) if isinstance(rows, int) and isinstance(columns, int) \
+            else ew.maximum(rows, columns)
+        tol = red.max_(s, -1, keepdims=True) * ew.cast(largest, x.dtype) * np.finfo(x.dtype).eps
+    return ew.cast(red.sum_(ew.gt(s, tol), -1), "int32")
+
+
+def lu_factor(x):
+    """(lu, pivots) as scipy.linalg.lu_factor gives them, for a matrix or a stack of them."""
+    return slinalg.lu_factor(as_float(x))
+
+
+def cholesky_inverse(x, upper=False):
+    """The inverse of the matrix whose Cholesky factor is x: (L L^T)^-1 for a lower x, (U^T U)^-1
+    for an upper one, from two triangular solves."""
+    x = as_float(x)
+    size = dims(x)[-1]
+    identities = ew.zeros_like(x) + extra_ops.eye(size, size, 0, x.dtype)     # one per matrix of x
+    inverse_factor = slinalg.solve_triangular(x, identities, lower=not upper)
+    if upper:
+        return matmul(inverse_factor, swap_last(inverse_factor))
+    return matmul(swap_last(inverse_factor), inverse_factor)
+
+
+@at_once_on_values
+def jvp(fun, primals, tangents, has_aux=False):
+    """(fun(*primals), J v): fun's outputs and their directional derivatives along `tangents` (one
+    per primal), by the graph's Rop (forward mode as two reverse passes).  With has_aux, fun
+    returns (outputs, aux) and aux comes third."""
+    if len(primals) != len(tangents):
+        raise ValueError("jvp: %d primals and %d tangents" % (len(primals), len(tangents)))
+    primals = [as_float(p) for p in primals]
+    inner = [p.type() for p in primals]       # stand-ins: constants cannot be differentiated
+    result = fun(*inner)
+    outputs, aux = result if has_aux else (result, None)
+    many = isinstance(outputs, (list, tuple))
+    outputs = [as_float(o) for o in (outputs if many else [outputs])]
+    derivatives = Rop(outputs, inner, [as_float(t) for t in tangents])
+    found = clone(outputs + derivatives + ([] if aux is None else [aux]), list(zip(inner, primals)))
+    count = len(outputs)
+    values, derivatives = found[:count], found[count:2 * count]
+    if many:
+        values, derivatives = tuple(values), tuple(derivatives)
+    else:
+        values, derivatives = values[0], derivatives[0]
+    return (values, derivatives, found[-1]) if has_aux else (values, derivatives)

@@ -23,7 +23,7 @@ __all__ = [
     "DirectoryIterator", "ImageDataGenerator", "Iterator", "NumpyArrayIterator",
     "apply_affine_transform", "apply_brightness_shift", "apply_channel_shift",
     "array_to_img", "img_to_array", "load_img", "random_brightness", "random_channel_shift",
-    "random_rotation", "random_shear", "random_shift", "random_zoom", "save_img",
+    "random_rotation", "random_shear", "random_shift", "random_zoom", "save_img", "smart_resize",
 ]
 
 
@@ -242,3 +242,20 @@ class ImageDataGenerator:
             u, s, _ = np.linalg.svd(flat_x.T, full_matrices=False)
             s_inv = np.sqrt(len(x)) / (s + self.zca_epsilon)
             self.zca_whitening_matrix = (u * s_inv) @ u.T
+
+
+def smart_resize(x, size, interpolation="bilinear", data_format="channels_last", **kwargs):
+    """An image or a batch resized to size = (height, width) without distorting it: the largest centred
+    window of the target's aspect ratio, resized (keras.ops.image.resize with crop_to_aspect_ratio).  A
+    numpy array gives a numpy array, a graph tensor a graph tensor."""
+    from mlcore.ops import image   # here: mlcore.ops imports the graph, which image I/O does not need
+    kwargs.pop("backend_module", None)
+    if kwargs:
+        raise TypeError("smart_resize() got unexpected keyword arguments: %s" % (list(kwargs),))
+    if len(size) != 2:
+        raise ValueError("Expected `size` to be a tuple of 2 integers, but got: %s." % (size,))
+    shape = tuple(x.type.shape) if hasattr(x, "type") else np.shape(x)     # a graph variable, or values
+    if len(shape) not in (3, 4):
+        raise ValueError("Expected an image array with shape `(height, width, channels)`, or `(batch_size, "
+                         "height, width, channels)`, but got input with incorrect rank, of shape %s." % (shape,))
+    return image.resize(x, size, interpolation=interpolation, crop_to_aspect_ratio=True, data_format=data_format)

@@ -4,11 +4,13 @@ Theano's names and semantics: T.matrix(), T.exp, T.dot, T.grad, T.nnet.*,
 T.signal.pool.pool_2d, T.random.RandomStreams.
 """
 from mlcore import config
-from mlcore.graph.basic import TensorType
+from mlcore.graph.basic import Constant as TensorConstant, SharedVariable as TensorSharedVariable  # noqa: F401
+from mlcore.graph.basic import TensorType, Variable as TensorVariable  # noqa: F401
 from mlcore.graph.gradient import (Lop, Rop, disconnected_grad, grad, hessian, jacobian,  # noqa: F401
                                    zero_grad)
 from mlcore.gradient import grad_clip, verify_grad  # noqa: F401
 from mlcore.graph.ops import as_tensor_variable, constant  # noqa: F401
+from mlcore.graph.ops.shape import addbroadcast, patternbroadcast, unbroadcast  # noqa: F401
 from mlcore.graph.ops import elemwise as _ew, reduce as _reduce, shape as _shape
 from mlcore.graph.ops.elemwise import Elemwise  # noqa: F401  (f.maker.fgraph's ops are checked against it)
 from mlcore.graph.ops.elemwise import (abs_, and_, cast, ceil, clip, cos, eq, exp, expm1, floor, ge, gt,  # noqa: F401
@@ -32,6 +34,7 @@ from mlcore.graph.ops.indexing import inc_subtensor, set_subtensor  # noqa: F401
 from mlcore.graph.ops.shape import (alloc, arange, concatenate, dimshuffle, flatten, ones, pad, reshape,  # noqa: F401
                                     shape, specify_shape, transpose, zeros)
 from mlcore.tensor import extra_ops, nlinalg, nnet, random, signal, slinalg, xlogx  # noqa: F401
+from mlcore.tensor.basic import NotScalarConstantError, get_scalar_constant_value  # noqa: F401
 from mlcore.tensor.basic import (choose, horizontal_stack, iround, join, largest, mgrid, ogrid, ptp,  # noqa: F401
                                  round, shape_padaxis, shape_padleft, shape_padright, smallest, split,
                                  stacklists, swapaxes, tensor_copy, vertical_stack)
@@ -51,6 +54,7 @@ sub = lambda x, y: as_tensor_variable(x) - y  # noqa: E731
 mul = lambda x, y: as_tensor_variable(x) * y  # noqa: E731
 add = lambda x, y: as_tensor_variable(x) + y  # noqa: E731
 concat = concatenate
+as_tensor = as_tensor_variable
 
 
 def sum(input, axis=None, dtype=None, keepdims=False):  # noqa: A001

@@ -5,9 +5,9 @@ import functools
 
 import numpy as np
 
-from mlcore.graph.basic import Variable
+from mlcore.graph.basic import Constant, Variable
 from mlcore.graph.ops.common import as_tensor_variable, normalize_axis
-from mlcore.graph.ops.elemwise import (abs_, cast, clip, eq, floor, maximum, minimum, mod, round_, second, sign,
+from mlcore.graph.ops.elemwise import (Elemwise, abs_, cast, clip, eq, floor, maximum, minimum, mod, round_, second, sign,
                                        switch)
 from mlcore.graph.ops.extra_ops import dims
 from mlcore.graph.ops.shape import DimShuffle, alloc, arange, concatenate, stack
@@ -185,3 +185,33 @@ def choose(a, choices, out=None, mode="raise"):
         picked = switch(eq(a, k), choices[k], picked)
     return picked
 
+
+
+class NotScalarConstantError(Exception):
+    """Raised by get_scalar_constant_value for a variable whose value is not known while building."""
+
+
+def get_scalar_constant_value(orig_v, elemwise=True, only_process_constants=False, max_recur=10):
+    """The value of a scalar known while the graph is built, as a 0-d array (Theano's): a number, a
+    constant, or (unless only_process_constants) a graph of at most max_recur ops deep on constants
+    only, through elementwise ops when elemwise.  Code uses it to specialise on a size known early;
+    anything depending on an input or a shared variable raises NotScalarConstantError."""
+    def constant_leaves(v, depth):
+        if isinstance(v, Constant):
+            return True
+        if v.owner is None or only_process_constants or depth >= max_recur or (
+                not elemwise and isinstance(v.owner.op, Elemwise)):
+            return False
+        return all(constant_leaves(i, depth + 1) for i in v.owner.inputs)
+
+    if isinstance(orig_v, Variable):
+        if not constant_leaves(orig_v, 0):
+            raise NotScalarConstantError("%s is not a constant: its value depends on %s"
+                                         % (orig_v, "an input or a shared variable" if orig_v.owner else "itself"))
+        from mlcore.ops.eager import evaluate
+        value = orig_v.data if isinstance(orig_v, Constant) else evaluate(orig_v)
+    else:
+        value = np.asarray(orig_v)
+    if np.size(value) != 1:
+        raise NotScalarConstantError("%s holds %d values, not one" % (orig_v, np.size(value)))
+    return np.asarray(value).reshape(())

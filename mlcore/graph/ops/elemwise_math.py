@@ -3,8 +3,9 @@ their inverses, logs and powers in other bases, truncation, the error, gamma and
 NaN/inf tests and bitwise ops.  Each is a name the backends look up (backends/array_api.py) and its gradient as math."""
 import math
 
-from mlcore.graph.ops.elemwise import (Binary, FloatUnary, Unary, eq, exp, op_function, sqr, sqrt, switch,
-                                       zeros_like)
+from mlcore.graph.basic import Op
+from mlcore.graph.ops.elemwise import (Binary, Elemwise, FloatUnary, Unary, eq, exp, op_function, sqr, sqrt,
+                                       switch, zeros_like)
 
 SQRT_PI = math.sqrt(math.pi)
 LN2, LN10 = math.log(2), math.log(10)
@@ -125,6 +126,53 @@ class Invert(Unary):
     """Bitwise not of ints, logical not of bools (numpy's invert, Python's ~)."""
     def grad(self, i, out, g): return [None]
 
+class BitAnd(Binary):
+    """Bitwise and of ints, logical and of bools (numpy's bitwise_and)."""
+    def grad(self, i, out, g): return [None, None]
+
+class BitOr(Binary):
+    """Bitwise or of ints, logical or of bools (numpy's bitwise_or)."""
+    def grad(self, i, out, g): return [None, None]
+
+class LeftShift(Binary):
+    """x * 2**y on ints, the bits shifted left (numpy's left_shift)."""
+    def grad(self, i, out, g): return [None, None]
+
+class RightShift(Binary):
+    """x // 2**y on ints, the bits shifted right with the sign kept (numpy's right_shift)."""
+    def grad(self, i, out, g): return [None, None]
+
+
+class UfuncRules:
+    """The rules of a numpy ufunc of two broadcasting inputs that some backend's library lacks
+    (PyTensor has no gcd, lcm or nextafter), for an Op: typed as an elementwise op but not one, so
+    that fusion leaves it whole and a backend without it can run the node with the reference
+    kernel.  Backends look the ufunc up by the op's name.  No gradient: gcd and lcm take ints,
+    nextafter is a step function."""
+
+    nin = 2
+    dtype_rule = "upcast"
+    output_dtype = Elemwise.output_dtype
+    make_node = Elemwise.make_node
+
+    @property
+    def name(self):
+        return type(self).__name__.lower()
+
+    def pullback(self, inputs, outputs, output_grads):
+        return [None] * self.nin
+
+
+class Gcd(UfuncRules, Op):
+    """The greatest common divisor of ints, >= 0."""
+
+class Lcm(UfuncRules, Op):
+    """The least common multiple of ints, >= 0."""
+
+class NextAfter(UfuncRules, Op):
+    """The next float after x1 towards x2."""
+    dtype_rule = "float"
+
 
 tan, arcsin, arccos, arctan, arctan2 = map(op_function, (Tan, ArcSin, ArcCos, ArcTan, ArcTan2))
 sinh, cosh, arcsinh, arccosh, arctanh = map(op_function, (Sinh, Cosh, ArcSinh, ArcCosh, ArcTanh))
@@ -132,3 +180,6 @@ log2, log10, exp2, reciprocal, deg2rad, rad2deg = map(op_function, (Log2, Log10,
 erf, erfc, erfinv, gammaln, psi, tri_gamma = map(op_function, (Erf, Erfc, ErfInv, GammaLn, Psi, TriGamma))
 isnan, isinf, xor, invert = map(op_function, (IsNan, IsInf, Xor, Invert))
 erfcx, erfcinv, gamma, i0, i1, trunc = map(op_function, (ErfCx, ErfCInv, Gamma, I0, I1, Trunc))
+bitwise_and, bitwise_or, left_shift, right_shift = map(op_function, (BitAnd, BitOr, LeftShift, RightShift))
+UFUNCS = (Gcd, Lcm, NextAfter)
+gcd, lcm, nextafter = map(op_function, UFUNCS)

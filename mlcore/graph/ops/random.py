@@ -15,7 +15,8 @@ from mlcore.graph.ops.shape import _shape_vector, static_entries
 class RandomVariable(Op):
     __props__ = ("dist", "dtype")
     foldable = False
-    n_params = {"uniform": 2, "normal": 2, "binomial": 2}  # (low, high), (mean, std), (n, p)
+    # (low, high), (mean, std), (n, p), (shape k, scale theta), (low, high) of integers
+    n_params = {"uniform": 2, "normal": 2, "binomial": 2, "gamma": 2, "randint": 2}
 
     def __init__(self, dist, dtype):
         if dist not in self.n_params:

@@ -5,7 +5,8 @@ outputs (their taps: t-1, t-2, ...) and the loop's invariants to each output's v
 op stacks those values over the steps.  Whatever the step graph reads from outside becomes an
 invariant input of the op, so each backend compiles the step graph on its own and runs it in
 its own loop (a Python loop, jax.lax.scan, pytensor.scan).  The gradient is another Scan,
-running backwards (scan_grad.py).
+running backwards (scan_grad.py).  While is the loop whose data decide when it stops (JAX's
+lax.while_loop): it keeps only the last values, and has no gradient, as lax.while_loop has none.
 """
 import numpy as np
 
@@ -149,3 +150,45 @@ def apply_scan(n_steps, sequences, initials, slots, outputs, taps, invariants=()
     op = Scan(step, len(sequences), taps, truncate_gradient, name)
     outer = [value for _, value in invariants] + step.free
     return op.make_node(n_steps, *sequences, *initials, *outer).outputs
+
+
+class While(Op):
+    """The loop variables after `body` has replaced them for as long as `cond` holds (at most
+    maximum_iterations times, where given).  cond and body are StepGraphs given the loop
+    variables; inputs: the initial values, then the free variables of cond, then those of body."""
+
+    __props__ = ("cond", "body", "maximum_iterations")
+
+    def __init__(self, cond, body, maximum_iterations=None):
+        self.cond, self.body = cond, body
+        self.maximum_iterations = None if maximum_iterations is None else int(maximum_iterations)
+        if len(cond.outputs) != 1 or cond.outputs[0].ndim != 0:
+            raise ValueError("while_loop: cond must return one scalar, got %s" % ([o.type for o in cond.outputs],))
+
+    def split(self, inputs):
+        """The op's inputs as (loop variables, cond's free variables, body's free variables)."""
+        a = len(self.body.outputs)
+        b = a + len(self.cond.free)
+        return list(inputs[:a]), list(inputs[a:b]), list(inputs[b:])
+
+    def make_node(self, *inputs):
+        inputs = [as_tensor_variable(i) for i in inputs]
+        initials = inputs[:len(self.body.outputs)]
+        for k, (initial, out) in enumerate(zip(initials, self.body.outputs)):
+            if initial.dtype != out.dtype or initial.ndim != out.ndim or any(
+                    a is not None and b is not None and a != b for a, b in zip(initial.type.shape, out.type.shape)):
+                raise TypeError("while_loop: body must return each loop variable with its dtype and shape: "
+                                "variable %d is %s, body gives %s" % (k, initial.type, out.type))
+        return Apply(self, inputs, [TensorType(i.dtype, i.type.shape) for i in initials])
+
+    def pullback(self, inputs, outputs, output_grads):
+        raise NotImplementedError("while_loop has no gradient (as jax.lax.while_loop): its number of steps "
+                                  "is data; differentiate a fori_loop or scan of a fixed length instead")
+
+
+def apply_while(cond_graph, body_graph, loop_variables, given, maximum_iterations=None):
+    """The last values of a While loop: cond_graph (a scalar) and body_graph (the new values) are
+    built on `given`, stand-ins of the loop variables, whose initial values are loop_variables."""
+    cond, body = StepGraph(given, [cond_graph]), StepGraph(given, body_graph)
+    op = While(cond, body, maximum_iterations)
+    return op.make_node(*loop_variables, *cond.free, *body.free).outputs

@@ -109,6 +109,47 @@ def specify_shape(x, shape):
     return SpecifyShape(shape)(x)
 
 
+class Unbroadcast(Op):
+    """x itself, with the static length of `axes` forgotten (Theano's unbroadcast): a dim of
+    size 1 may then be any length as far as later ops know, as a scan's carried state must be when
+    its first value is an (1, n) alloc but later ones are not."""
+    __props__ = ("axes",)
+
+    def __init__(self, axes):
+        self.axes = tuple(sorted({int(a) for a in axes}))
+
+    def make_node(self, x):
+        x = as_tensor_variable(x)
+        if any(not -x.ndim <= a < x.ndim for a in self.axes):
+            raise ValueError("unbroadcast: axes %s out of range for %s" % (self.axes, x.type))
+        forget = {a % x.ndim for a in self.axes}
+        return Apply(self, [x], [TensorType(x.dtype, [None if a in forget else d for a, d in enumerate(x.type.shape)])])
+
+    def pullback(self, inputs, outputs, output_grads):
+        return [SpecifyShape(inputs[0].type.shape)(output_grads[0])]
+
+
+def unbroadcast(x, *axes):
+    """x with the given axes no longer known to be of length 1 (theano.tensor.unbroadcast)."""
+    return Unbroadcast(axes)(x) if axes else as_tensor_variable(x)
+
+
+def addbroadcast(x, *axes):
+    """x with the given axes declared of length 1, checked when run (theano.tensor.addbroadcast)."""
+    x = as_tensor_variable(x)
+    axes = {a % x.ndim for a in axes}
+    return specify_shape(x, [1 if a in axes else None for a in range(x.ndim)]) if axes else x
+
+
+def patternbroadcast(x, broadcastable):
+    """x with Theano's broadcastable pattern: True axes declared of length 1, False axes left open."""
+    x = as_tensor_variable(x)
+    if len(broadcastable) != x.ndim:
+        raise ValueError("patternbroadcast: a pattern of %d entries for %s" % (len(broadcastable), x.type))
+    kept = addbroadcast(x, *[a for a, b in enumerate(broadcastable) if b])
+    return unbroadcast(kept, *[a for a, b in enumerate(broadcastable) if not b and x.type.shape[a] == 1])
+
+
 class Reshape(Op):
     """x with a new shape given as an int vector (a -1 entry is inferred)."""
     __props__ = ("ndim",)

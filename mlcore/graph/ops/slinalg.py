@@ -1,4 +1,4 @@
-"""scipy.linalg's ops: cholesky, solve, solve_triangular, expm (Theano's slinalg), on a matrix or a
+"""scipy.linalg's ops: cholesky, lu_factor, solve, solve_triangular, expm (Theano's slinalg), on a matrix or a
 stack of them.  A solve's right-hand side b is a vector or a matrix for a 2-d a, and a stack of
 matrices with as many dims as a (batch dims broadcast) for a stacked a: as scipy, jax and PyTensor
 read b alike only then."""
@@ -31,6 +31,17 @@ class Cholesky(MatrixOp):
         left = solve_triangular(l, p, trans=1, lower=True)                       # L^-T P
         s = swap_last(solve_triangular(l, swap_last(left), trans=1, lower=True))  # L^-T P L^-1
         return [fold_to_triangle(s, self.lower)]
+
+
+class LUFactor(MatrixOp):
+    """scipy.linalg.lu_factor's (lu, pivots) of a square matrix, P A = L U: L below lu's diagonal (its
+    unit diagonal implied), U on and above it; row i was swapped with row pivots[i], in order.  No
+    gradient: the pivots are discrete, and jax's lu_factor has none either."""
+    api_name = "lu_factor"
+
+    def make_node(self, x):
+        x = float_matrix(self.api_name, x)
+        return Apply(self, [x], [TensorType(x.dtype, x.type.shape), TensorType("int32", x.type.shape[:-1])])
 
 
 class Expm(MatrixOp):
@@ -126,6 +137,10 @@ class SolveTriangular(SolveOp):
 def cholesky(x, lower=True):
     """The Cholesky factor of a symmetric positive-definite matrix: lower (A = L L^T) or upper."""
     return Cholesky(lower)(x)
+
+
+def lu_factor(a):
+    return LUFactor()(a)
 
 
 def expm(A):

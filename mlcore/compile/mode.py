@@ -1,0 +1,43 @@
+"""Theano's Mode: how theano.function compiles a graph; here, which of mlcore's rewrite passes run.
+
+    fn = theano.function([x], y, mode=Mode(optimizer=None))                # the graph as written
+    fn = theano.function([x], y, mode=Mode().excluding("fusion"))          # every pass but fusion
+
+optimizer: "fast_run" (also "default" and Theano's "o1".."o4", "merge" for merging only),
+"fast_compile", or None for no rewriting.  including/excluding take pass names (mlcore.graph.rewrite
+.PASSES); as in Theano, a name that matches no pass selects nothing.  The linker is the backend's
+business (the theano backend uses PyTensor's C linker): it is kept for Theano's signature.
+"""
+from mlcore.graph.rewrite import PASSES, pass_names
+
+OPTIMIZERS = {"fast_run": "fast_run", "default": "fast_run", "o1": "fast_run", "o2": "fast_run",
+              "o3": "fast_run", "o4": "fast_run", "fast_compile": "fast_compile", "none": "none",
+              "merge": ["merge"]}
+
+
+class Mode:
+    def __init__(self, linker=None, optimizer="default"):
+        key = "none" if optimizer is None else str(optimizer).lower()
+        if key not in OPTIMIZERS:
+            raise ValueError("Mode: unknown optimizer %r; known: None, %s" % (optimizer, ", ".join(OPTIMIZERS)))
+        self.linker, self.optimizer = linker, optimizer
+        self.rewrites = pass_names(OPTIMIZERS[key])
+
+    def including(self, *names):
+        """This mode with the passes named added at the end (each once)."""
+        return self._with([*self.rewrites, *(n for n in names if n in PASSES and n not in self.rewrites)])
+
+    def excluding(self, *names):
+        """This mode without the passes named."""
+        return self._with([n for n in self.rewrites if n not in names])
+
+    def _with(self, rewrites):
+        mode = Mode(self.linker, self.optimizer)
+        mode.rewrites = rewrites
+        return mode
+
+    def __repr__(self):
+        return "Mode(linker=%r, optimizer=%r, rewrites=%s)" % (self.linker, self.optimizer, self.rewrites)
+
+
+FAST_RUN, FAST_COMPILE = Mode(optimizer="fast_run"), Mode(optimizer="fast_compile")
