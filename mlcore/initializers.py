@@ -236,8 +236,12 @@ zeros, ones, constant, identity, random_normal, truncated_normal, random_uniform
 variance_scaling, glorot_uniform, glorot_normal, he_uniform, he_normal = (
     VarianceScaling, GlorotUniform, GlorotNormal, HeUniform, HeNormal)
 lecun_uniform, lecun_normal, orthogonal = LecunUniform, LecunNormal, Orthogonal
+IdentityInitializer, OrthogonalInitializer = Identity, Orthogonal     # Keras 3's other names of the classes
 
 
+from mlcore.stft_initializer import STFT  # noqa: E402  (it subclasses Initializer, defined above)
+STFTInitializer = stft = STFT
+ALL_OBJECTS_DICT.update({"STFT": STFT, "STFTInitializer": STFT, "stft": STFT})
 _registry = ObjectRegistry("initializer", "mlcore.initializers", Initializer, ALL_OBJECTS_DICT)
 serialize, deserialize = _registry.serialize, _registry.deserialize
 

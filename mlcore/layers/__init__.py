@@ -52,3 +52,20 @@ from mlcore.layers.preprocessing_encoding import CategoryEncoding, Discretizatio
 from mlcore.layers.image_resizing import CenterCrop, Resizing  # noqa: F401
 from mlcore.layers.image_augmentation import RandomBrightness, RandomContrast, RandomCrop, RandomFlip  # noqa: F401
 from mlcore.layers.image_affine import RandomRotation, RandomTranslation, RandomZoom  # noqa: F401
+from mlcore.layers.spectral_normalization import SpectralNormalization  # noqa: F401
+from mlcore.layers.reversible_embedding import ReversibleEmbedding  # noqa: F401
+from mlcore.layers.pipeline import Pipeline  # noqa: F401
+from mlcore.layers.grouped_query_attention import GroupedQueryAttention  # noqa: F401
+GroupQueryAttention = GroupedQueryAttention     # the name Keras exports it under
+from mlcore.layers.adaptive_pooling import (AdaptiveAveragePooling1D, AdaptiveAveragePooling2D,  # noqa: F401
+                                            AdaptiveAveragePooling3D, AdaptiveMaxPooling1D, AdaptiveMaxPooling2D,
+                                            AdaptiveMaxPooling3D)
+from mlcore.layers.stft_spectrogram import STFTSpectrogram  # noqa: F401
+from mlcore.layers.integer_lookup import IntegerLookup  # noqa: F401
+from mlcore.layers.image_color import (RandomColorDegeneration, RandomColorJitter, RandomGrayscale,  # noqa: F401
+                                       RandomHue, RandomSaturation)
+from mlcore.layers.image_tone import AutoContrast, Equalization, RandomInvert, RandomPosterization, Solarization  # noqa: F401
+from mlcore.layers.image_filtering import RandomGaussianBlur, RandomSharpness  # noqa: F401
+from mlcore.layers.image_mixing import CutMix, MixUp, RandomErasing  # noqa: F401
+from mlcore.layers.image_warps import RandomElasticTransform, RandomPerspective, RandomShear  # noqa: F401
+from mlcore.layers.image_policies import AugMix, RandAugment  # noqa: F401

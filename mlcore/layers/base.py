@@ -11,11 +11,12 @@ from contextlib import contextmanager, nullcontext
 
 import numpy as np
 
-from mlcore import config, constraints, initializers, regularizers
+from mlcore import constraints, initializers, regularizers
 from mlcore.graph.basic import SharedVariable, Variable
 from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.keras_masks import get_keras_mask, set_keras_mask
 from mlcore.layers.input_spec import assert_input_compatibility
+from mlcore.layers.layer_state import LayerState, layer_scope
 from mlcore.layers.structure import flatten, map_structure  # noqa: F401  (also imported from here)
 from mlcore.layers.tracking import held_layers, inherited_training, training_scope
 from mlcore.utils.naming import to_snake_case
@@ -133,7 +134,7 @@ def shape_of(structure):
     return map_structure(lambda t: t.type.shape, structure)
 
 
-class Layer:
+class Layer(LayerState):
     """Subclass and implement build(input_shape) (create weights with add_weight)
     and call(inputs, training=None)."""
 
@@ -149,7 +150,7 @@ class Layer:
             raise TypeError("%s got unexpected keyword argument(s) %s" % (type(self).__name__, sorted(kwargs)))
         self.name = name or unique_name(to_snake_case(type(self).__name__))
         self.trainable = trainable
-        self.dtype = dtype or config.floatx()
+        self.dtype = dtype       # a dtype, a DTypePolicy or its name; None: the global policy
         self.built = False
         self._weights = []
         self._inbound_nodes = []
@@ -164,20 +165,6 @@ class Layer:
         self._call_accepts_mask = "mask" in parameters
 
     # --- weights ---------------------------------------------------------------------------------
-    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True, regularizer=None,
-                   constraint=None, name=None, **kwargs):
-        """Create a weight initialised now (Keras's add_weight); weights are float by default."""
-        shape = tuple(int(s) for s in (shape or ()))
-        dtype = dtype or self.dtype
-        if initializer is None:
-            initializer = "glorot_uniform" if np.dtype(dtype).kind == "f" else "zeros"
-        value = initializers.get(initializer)(shape, dtype=dtype)
-        name = name or "variable_%d" % len(self._weights)
-        weight = Weight(np.asarray(value, dtype=dtype), name, "%s/%s" % (self.name, name), trainable,
-                        regularizers.get(regularizer), constraints.get(constraint))
-        self._weights.append(weight)
-        return weight
-
     @property
     def weights(self):
         """Trainable weights first, then non-trainable ones, as Keras orders them."""
@@ -286,7 +273,7 @@ class Layer:
             if self._call_accepts_mask and any(m is not None for m in flatten(previous_mask)):
                 call_kwargs = dict(call_kwargs, mask=previous_mask)
         # the losses and updates of a call that builds no step (wiring a model) belong to no graph: drop them
-        with nullcontext() if _update_collectors else collect_extras(), training_scope(training):
+        with nullcontext() if _update_collectors else collect_extras(), training_scope(training), layer_scope(self):
             outputs = map_structure(_fresh_output(inputs), self.call(inputs, *args, **call_kwargs))
         self._pass_mask_on(inputs, outputs, previous_mask)
         self._inbound_nodes.append(Node(self, inputs, outputs, kwargs))
@@ -345,13 +332,13 @@ class Layer:
         from mlcore.graph.basic import TensorType
         arrays = map_structure(lambda a: np.asarray(a), inputs)
         placeholders = map_structure(lambda a: TensorType(self.dtype if a.dtype.kind == "f" else a.dtype,
-                                                          (None,) + a.shape[1:])(), arrays)
+                                                          a.shape)(), arrays)   # all known, as Keras builds
         feeds = [(p, np.asarray(a, dtype=p.dtype)) for a, p in zip(flatten(arrays), flatten(placeholders))]
         for given, placeholder in zip(flatten(inputs), flatten(placeholders)):
             mask = get_keras_mask(given)
             if mask is not None:
                 mask = np.asarray(mask)
-                set_keras_mask(placeholder, TensorType(mask.dtype, (None,) + mask.shape[1:])())
+                set_keras_mask(placeholder, TensorType(mask.dtype, mask.shape)())
                 feeds.append((get_keras_mask(placeholder), mask))
         with collect_extras() as extras:
             outputs = self(placeholders, *args, **kwargs)

@@ -12,6 +12,7 @@ import numpy as np
 from mlcore import activations, constraints, initializers, regularizers
 from mlcore.graph import ops
 from mlcore.layers.base import KernelBiasOptions, Layer
+from mlcore.layers.layer_state import layer_scope
 from mlcore.utils.rng import layer_streams
 
 # The options every built-in cell has, by their Keras names (the layers read them through their cell).
@@ -22,13 +23,12 @@ CELL_OPTIONS = ("units", "activation", "use_bias", "kernel_initializer", "recurr
 
 
 def build_sublayer(owner, layer, input_shape):
-    """Build a layer that owner holds, its weights' paths under owner's name as Keras names them
-    (lstm/lstm_cell/kernel; unique within a weights file's layer group)."""
+    """Build a layer that owner holds, inside owner's scope: its weights' paths are under owner's path as
+    Keras names them (lstm/lstm_cell/kernel; unique within a weights file's layer group)."""
     if not layer.built:
-        layer.build(input_shape)
+        with layer_scope(owner):
+            layer.build(input_shape)
         layer.built = True
-    for weight in layer.weights:
-        weight.path = "%s/%s" % (owner.name, weight.path)
 
 
 def _over_time(mask, ndim):

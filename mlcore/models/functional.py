@@ -9,8 +9,10 @@ from mlcore import config
 from mlcore.backend import is_keras_tensor
 from mlcore.layers.base import Layer, flatten, map_shapes, map_structure, shape_of, unique_name
 from mlcore.layers.input_layer import Input, InputLayer
+from mlcore.layers.layer_state import current_path, layer_scope
 from mlcore.layers.tracking import held_layers, inherited_training
 from mlcore.models.operations import Operation, record_operation
+from mlcore.models.model_metrics import ModelMetrics
 from mlcore.models.trainer import Trainer
 
 
@@ -83,7 +85,7 @@ def depths(nodes):
     return node_depth, layer_depth
 
 
-class Model(Trainer, Layer):
+class Model(ModelMetrics, Trainer, Layer):
     """Functional model: Model(inputs, outputs, name=None).  Or subclass it, create layers in
     __init__ and use them in call(inputs, training=None): the model is built on first use (fit,
     predict, a call, or build(input_shape)), and its layers are those its attributes hold."""
@@ -113,6 +115,9 @@ class Model(Trainer, Layer):
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError("All layers in a model must have unique names; repeated: %s" % duplicates)
+        if self._path is None:          # Keras's functional models have their name as path
+            with layer_scope(self):
+                self._path = current_path()
         self.built = True
 
     @property
@@ -137,7 +142,7 @@ class Model(Trainer, Layer):
     def _all_weights(self):
         found, seen = [], set()
         for layer in self.layers:
-            for w in layer.trainable_weights + layer.non_trainable_weights:
+            for w in layer.weights:
                 if id(w) not in seen:
                     seen.add(id(w))
                     found.append(w)

@@ -33,7 +33,15 @@ def layer_from_config(spec, custom_objects=None, safe_mode=True):
                          % (spec["class_name"], spec["class_name"], spec["class_name"]))
     accepted = inspect.signature(cls.from_config).parameters
     options = {k: v for k, v in (("custom_objects", custom_objects), ("safe_mode", safe_mode)) if k in accepted}
-    return cls.from_config(dict(spec["config"]), **options)
+    layer = cls.from_config(dict(spec["config"]), **options)
+    if spec.get("build_config") and not layer.built and _builds_itself(layer):
+        layer.build_from_config(spec["build_config"])     # a custom layer's own way (Keras calls it on loading)
+    return layer
+
+
+def _builds_itself(layer):
+    from mlcore.layers.layer_state import LayerState
+    return getattr(type(layer), "build_from_config", LayerState.build_from_config) is not LayerState.build_from_config
 
 
 def _node_keys(model):
@@ -137,7 +145,7 @@ def functional_from_config(cls, config_, custom_objects=None, safe_mode=True):
             if all(r[:2] in produced for r in _call_refs(node, layers)):
                 args = [tensor(ref) for ref in node]
                 out = layers[name](args if len(args) > 1 else args[0], **with_tensors(_call_kwargs(node)))
-                produced[(name, k)] = out if isinstance(out, list) else [out]
+                produced[(name, k)] = list(out) if isinstance(out, (list, tuple)) else [out]
             else:
                 remaining.append((name, k, node))
         if len(remaining) == len(pending):

@@ -28,6 +28,11 @@ def _is_sparse(loss_fn):
     return "sparse" in name.lower()
 
 
+def _reads_label_sequences(loss_fn):
+    """Whether a loss takes targets of their own shape (CTC's label sequences), left as given."""
+    return getattr(getattr(loss_fn, "fn", loss_fn), "label_sequences", False)
+
+
 def _check_target(y, pred, sparse, name):
     """Keras's losses need targets shaped as the output (labels, for sparse ones): a (n, 2) target for
     a (n, 1) output would otherwise broadcast into a wrong loss without a word."""
@@ -120,6 +125,9 @@ class StepBuilder:
         for y, pred, sparse, checked, name in zip(y_list, self.model.outputs, self.sparse_targets,
                                                   self.checked_targets, self.output_names):
             y = np.asarray(y)
+            if _reads_label_sequences(self.loss_fns[len(out)]):
+                out.append(y)
+                continue
             if sparse:
                 if y.ndim == pred.ndim and y.shape[-1] == 1:
                     y = y[..., 0]
@@ -162,8 +170,8 @@ class StepBuilder:
             params = model.trainable_weights
             if not params:
                 raise ValueError("Model '%s' has no trainable weights to train" % model.name)
-            grads = grad(total, params)
-            self.model.optimizer.build(params)
+            self.model.optimizer.build(params)   # first: a LossScaleOptimizer's scale is a variable made in build
+            grads = grad(self.model.optimizer.scale_loss(total), params)   # as Keras: get_updates unscales them
             updates += list(self.model.optimizer.get_updates(params, grads)) + extras.updates
             updates = [(w, w.constraint(v)) if getattr(w, "constraint", None) is not None else (w, v)
                        for w, v in updates]

@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 
+from mlcore import config
 from mlcore.graph.basic import TensorType
 from mlcore.models import data_adapters
 from mlcore.models.step_functions import StepBuilder
@@ -26,6 +27,8 @@ class Trainer:
 
     optimizer = None
     compiled = False
+    run_eagerly = False
+    jit_compile = True
     stop_training = False
     history = None
 
@@ -41,6 +44,8 @@ class Trainer:
         self.optimizer = optimizers.get(optimizer)
         self.loss = loss
         self.steps_per_execution = max(1, int(steps_per_execution))
+        self.run_eagerly = bool(run_eagerly)     # Keras's attributes; mlcore's steps are always compiled graphs
+        self.jit_compile = not self.run_eagerly and jit_compile in ("auto", True)
         self._steps = StepBuilder(self, loss, loss_weights, metrics, weighted_metrics, backend, device)
         self.compiled = True
 
@@ -62,6 +67,7 @@ class Trainer:
         """The batches of what the user passed; dicts keyed by input / output names go in the model's order."""
         if self.built:
             x, y = _by_name(x, self.inputs, "x"), _by_name(y, self.outputs, "y")
+        steps = _debug_cap(steps, config.max_steps_per_epoch(), "steps_per_epoch")
         return data_adapters.adapt(x, y, sample_weight, batch_size, shuffle, steps, class_weight)
 
     def _prepare(self, data):
@@ -86,6 +92,7 @@ class Trainer:
             raise TypeError("fit() got unexpected keyword argument(s) %s" % sorted(kwargs))
         self._require_compiled("fit()")
         epochs = nb_epoch if nb_epoch is not None else epochs
+        epochs = _debug_cap(epochs, config.max_epochs(), "epochs")
         verbose = 1 if verbose == "auto" else verbose
         data = self._adapt(x, y, sample_weight, batch_size, shuffle, steps_per_epoch, class_weight)
         if validation_split and validation_data is None:
@@ -293,6 +300,15 @@ class Trainer:
     def save(self, filepath, overwrite=True, include_optimizer=True):
         from mlcore.models.model_file import save_model
         save_model(self, filepath, include_optimizer=include_optimizer)
+
+
+def _debug_cap(value, limit, name):
+    """keras.config.set_max_epochs / set_max_steps_per_epoch: a debugging run's cap on epochs or
+    steps (an unset step count too), with Keras's warning."""
+    if limit and (value is None or limit < value):
+        warnings.warn("Limiting %s to %d" % (name, limit), stacklevel=3)
+        return limit
+    return value
 
 
 def _by_name(value, tensors, what):

@@ -30,6 +30,7 @@ import zipfile
 from dataclasses import dataclass, field
 
 import h5py
+
 import numpy as np
 
 from mlcore.utils.naming import to_snake_case
@@ -221,7 +222,9 @@ def _native_paths(layer, path):
     ``path/<attribute>`` (a list of them, a stack's cells, keyed within it), as Keras 3 stores them. Either way the layer's own ``vars`` stay empty."""
     sublayers = getattr(layer, "layers", None)
     attributes = getattr(layer, "sublayer_attributes", ())
-    yield path, layer, sublayers is not None or bool(attributes)
+    # a wrapper whose save_own_variables stores state of its own (SpectralNormalization's kernel and vector_u)
+    # keeps it in its own vars group, beside its sublayers' groups, as Keras 3 does
+    yield path, layer, (sublayers is not None or bool(attributes)) and not _saves_own_state(layer)
     if sublayers is not None:
         yield from native_layer_paths(layer, path + "/")
     for attribute in attributes:
@@ -230,6 +233,12 @@ def _native_paths(layer, path):
             yield from _listed_paths(held, f"{path}/{attribute}")
         else:
             yield from _native_paths(held, f"{path}/{attribute}")
+
+
+def _saves_own_state(layer):
+    from mlcore.layers.layer_state import LayerState
+    return getattr(type(layer), "save_own_variables", LayerState.save_own_variables) is not \
+        LayerState.save_own_variables
 
 
 def _native_class_name(layer):
@@ -279,8 +288,22 @@ def write_weights_h5(filepath, model):
             layer_vars = f.create_group(path).create_group("vars")
             layer_vars.attrs["name"] = layer.name
             if not nested:
-                for k, weight in enumerate(legacy_weights(layer)):
-                    layer_vars.create_dataset(str(k), data=np.asarray(weight.get_value()))
+                for key, value in own_variables(layer).items():
+                    layer_vars.create_dataset(key, data=value)
+
+
+def own_variables(layer):
+    """What the layer's save_own_variables stores (its weights as "0", "1"..., or a custom layer's own
+    state), as arrays; text as UTF-8 bytes, which h5 stores.  An object with weights but not Layer's
+    methods (a stand-in for a layer) stores its weights."""
+    store = {}
+    if hasattr(layer, "save_own_variables"):
+        layer.save_own_variables(store)
+    else:
+        store = {str(k): weight for k, weight in enumerate(legacy_weights(layer))}
+    arrays = {key: np.asarray(value.get_value() if hasattr(value, "get_value") else value)
+              for key, value in store.items()}
+    return {key: np.char.encode(a, "utf8") if a.dtype.kind == "U" else a for key, a in arrays.items()}
 
 
 def _write_attr_list(group, name, strings):

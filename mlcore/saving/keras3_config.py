@@ -29,8 +29,8 @@ FUNCTIONAL = {"module": "keras.src.models.functional", "class_name": "Functional
 KERAS_TENSOR = "__keras_tensor__"
 KERAS_OPS_MODULE = "keras.src.ops."      # where the op classes of saved keras.ops calls live
 # Config entries that hold layers' own specs: an RNN's cell, Bidirectional's and TimeDistributed's layers,
-# StackedRNNCells' list of cells.
-NESTED_LAYER_KEYS = ("cell", "layer", "backward_layer", "cells")
+# StackedRNNCells' list of cells, Pipeline's layers.
+NESTED_LAYER_KEYS = ("cell", "layer", "backward_layer", "cells", "layers")
 COMPILE_ARGUMENTS = ("optimizer", "loss", "loss_weights", "metrics", "weighted_metrics", "run_eagerly",
                      "steps_per_execution", "jit_compile")
 _ANY = object()
@@ -72,8 +72,7 @@ def keras_layer_spec(layer):
     spec = {**_identity(type(layer)), "config": config}
     if layer.weights and layer._inbound_nodes:
         # a layer built from several shapes (MultiHeadAttention) says how Keras is to rebuild it
-        spec["build_config"] = layer.get_build_config() if hasattr(layer, "get_build_config") else \
-            {"input_shape": layer.input_shape}
+        spec["build_config"] = layer.get_build_config() or {"input_shape": layer.input_shape}
     return spec
 
 
@@ -104,7 +103,9 @@ def _map_nested_specs(config, convert):
 
 def _identity(cls):
     if cls.__module__.startswith("mlcore.layers"):
-        return {"module": "keras.layers", "class_name": cls.__name__, "registered_name": None}
+        # the name Keras exports the class under, where its Python name differs (GroupedQueryAttention)
+        return {"module": "keras.layers", "class_name": getattr(cls, "keras_class_name", cls.__name__),
+                "registered_name": None}
     return {"module": cls.__module__, "class_name": cls.__name__, "registered_name": get_registered_name(cls)}
 
 
@@ -183,13 +184,14 @@ def mlcore_spec(spec, custom_objects=None, safe_mode=True):
         _map_nested_specs(config, lambda nested: mlcore_spec(nested, custom_objects, safe_mode))
         if cls is Lambda and not safe_mode:
             config["function"] = _mlcore_lambda(config)
+    if spec.get("build_config") and class_name not in ("Sequential", "Functional", "Model"):
+        return {"class_name": class_name, "config": config, "build_config": spec["build_config"]}
     return {"class_name": class_name, "config": config}
 
 
 def _dtype_name(policy):
-    if policy.get("class_name") != "DTypePolicy":
-        raise ValueError("Unsupported dtype policy %r: mlcore layers take a plain dtype" % policy.get("class_name"))
-    return policy["config"]["name"]
+    from mlcore import dtype_policies
+    return dtype_policies.deserialize(policy).name
 
 
 def _without_keras_only_arguments(cls, config):

@@ -53,15 +53,18 @@ def load_weights(model, filepath, by_name=False, skip_mismatch=False, conversion
     if conversion not in CONVERSIONS:
         raise ValueError(f"conversion must be one of {CONVERSIONS}, got {conversion!r}")
     description = read_h5(path)
+    custom = []
     if by_name:
         matched = _match_by_name(description, model, skip_mismatch)
     elif description.layout == NATIVE:
-        matched = _match_native(description, model, skip_mismatch)
+        matched, custom = _match_native(description, model, skip_mismatch)
     else:
         matched = _match_in_order(description, model, skip_mismatch)
     values = {id(w): a for _, pairs in matched for w, a in pairs}
     values = detect_conversion(description, model, conversion).apply(model, values)
     ready = _checked(path, matched, values, skip_mismatch)
+    for layer, store in custom:
+        layer.load_own_variables(store)
     for weight, array in ready:
         weight.set_value(array)
 
@@ -108,25 +111,40 @@ def _match_in_order(description, model, skip_mismatch):
 
 
 def _match_native(description, model, skip_mismatch):
+    """(matched weights, [(layer, store)] of the layers that load their state themselves): a layer
+    overriding load_own_variables gets its vars group as a dict, as Keras's saving_lib gives it."""
     by_path = {entry.path: entry for entry in description.layers}
     by_name = {entry.name: entry for entry in description.layers}
+
+    def entry_of(path, layer):
+        return by_path.get(path) or by_name.get(layer.name)
     targets = [
         (path, layer)
         for path, layer, nested in native_layer_paths(model)
-        if not nested and legacy_weights(layer)
+        if not nested and (legacy_weights(layer) or _loads_own_state(layer))
     ]
-    if len(targets) != len(description.layers):
-        raise _count_error(len(targets), description.layers)
-    entries = []
+    unsaved = [layer for path, layer in targets if _loads_own_state(layer) and entry_of(path, layer) is None]
+    if len(targets) - len(unsaved) != len(description.layers):
+        raise _count_error(len(targets) - len(unsaved), description.layers)
+    entries, custom = [], []
     for path, layer in targets:
-        entry = by_path.get(path) or by_name.get(layer.name)
-        if entry is None:
+        entry = entry_of(path, layer)
+        if _loads_own_state(layer):
+            custom.append((layer, dict(entry.weights) if entry is not None else {}))
+        elif entry is None:
             raise ValueError(
                 f"Layer '{layer.name}' has no weights in {description.filename!r}: "
                 f"no group '{path}/vars' and no group named '{layer.name}'"
             )
-        entries.append((layer, entry))
-    return _matches(entries, skip_mismatch)
+        else:
+            entries.append((layer, entry))
+    return _matches(entries, skip_mismatch), custom
+
+
+def _loads_own_state(layer):
+    """Whether the layer's class overrides load_own_variables (a custom layer with state of its own)."""
+    from mlcore.layers.layer_state import LayerState
+    return getattr(type(layer), "load_own_variables", LayerState.load_own_variables) is not LayerState.load_own_variables
 
 
 def _match_by_name(description, model, skip_mismatch):

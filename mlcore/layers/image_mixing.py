@@ -1,0 +1,140 @@
+"""Keras 3's occlusion and mixing augmentations: RandomErasing (a random box filled), MixUp (each image
+blended with another of the batch) and CutMix (a box pasted from another image of the batch).  Boxes are
+Keras's: sides a random fraction of the image's, at a uniform position, covering the pixels whose
+row/column index falls in [start, start + side)."""
+from mlcore import ops, random
+from mlcore.layers.image_base import RandomImageLayer, factor_range
+from mlcore.layers.image_ranges import chosen
+
+
+def box_mask(draw, images, ratios):
+    """(batch, height, width, 1) booleans: for each image a box whose width and height are the ratios
+    (two (batch,) tensors, for x and y) of the image's, at a position drawn with draw(batch).  The image's
+    size may be known only when the graph runs."""
+    inside = []
+    for ratio, axis in ((ratios[0], 2), (ratios[1], 1)):
+        size = ops.cast(images.shape[axis], "float32")
+        length = ratio * size
+        start = ops.reshape(draw(images.shape[0]) * (size - length), (-1, 1, 1, 1))
+        grid = ops.arange(images.shape[axis], dtype="float32")
+        for other in sorted({0, 1, 2, 3} - {axis}):
+            grid = ops.expand_dims(grid, other)
+        inside.append(ops.logical_and(ops.greater_equal(grid, start),
+                                      ops.less(grid, start + ops.reshape(length, (-1, 1, 1, 1)))))
+    return ops.logical_and(*inside)
+
+
+class RandomErasing(RandomImageLayer):
+    """With a probability drawn in factor's range (a number f: [0, f]), each image has a box erased whose
+    sides are sqrt(s) of the image's, s drawn in scale's range for each side; the box gets fill_value (a
+    number, or one per channel), or Gaussian noise times value_range[1] when fill_value is None, clipped
+    to value_range."""
+
+    def __init__(self, factor=1.0, scale=(0.02, 0.33), fill_value=None, value_range=(0, 255), seed=None,
+                 data_format=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = factor_range(factor, (0, 1), "factor")
+        self.scale = factor_range(scale, (0, 1), "scale")
+        if fill_value is not None and not (isinstance(fill_value, (int, float)) or
+                                           isinstance(fill_value, (tuple, list)) and len(fill_value) == 3):
+            raise ValueError("RandomErasing: the `fill_value` argument should be a number (or a list of three "
+                             "numbers). Received: fill_value=%r" % (fill_value,))
+        self.fill_value = fill_value
+        self.value_range = value_range
+
+    def augment(self, images):
+        batch = images.shape[0]
+        sides = ops.sqrt(self.streams.uniform([batch, 2], self.scale[0], self.scale[1], dtype=self.dtype))
+        mask = box_mask(lambda n: self.streams.uniform([n], 0.0, 1.0, dtype=self.dtype), images,
+                        (sides[:, 0], sides[:, 1]))
+        if self.fill_value is None:
+            fill = self.streams.normal(images.shape, dtype=self.dtype) * float(self.value_range[1])
+        else:
+            fill = ops.cast(ops.convert_to_tensor(self.fill_value), self.dtype)
+        fill = ops.clip(fill, self.value_range[0], self.value_range[1])
+        erased = ops.where(mask, fill, images)
+        return ops.where(chosen(self, batch, self.factor), erased, images)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor, "scale": self.scale, "fill_value": self.fill_value,
+                "value_range": self.value_range}
+
+
+class MixingLayer(RandomImageLayer):
+    """A layer that mixes images of a batch, drawing with Keras's random functions (beta draws and
+    shuffles) from a SeedGenerator of its own.  As in Keras, it also takes a dict {"images": ...,
+    "labels": ...} and mixes the labels with the images' weights: w y + (1 - w) y_partner."""
+
+    def __init__(self, seed=None, data_format=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.generator = random.SeedGenerator(seed if seed is not None else int(self.streams.rng.integers(2 ** 31)))
+        self.mixing = None          # (weights, partners) of the images traced last, for their labels
+
+    def call(self, inputs, training=True):
+        if not isinstance(inputs, dict):
+            return super().call(inputs, training=training)
+        outputs = dict(inputs, images=super().call(inputs["images"], training=training))
+        if "labels" in inputs and self.mixing is not None:
+            weights, partners = self.mixing
+            labels = ops.cast(inputs["labels"], self.dtype)
+            weights = ops.reshape(weights, (-1,) + (1,) * (labels.ndim - 1))
+            outputs["labels"] = weights * labels + (1.0 - weights) * ops.take(labels, partners, axis=0)
+        self.mixing = None
+        return outputs
+
+    def augment(self, images):
+        mixed, self.mixing = self.mix(images)
+        return mixed
+
+    def mix(self, images):
+        """(mixed images, (each image's own weight, its partner's index))."""
+        raise NotImplementedError
+
+    def partners(self, images):
+        """For each image, the index of the image it mixes with: a random permutation of the batch (the
+        order of uniform draws, as random.shuffle of arange gives it)."""
+        return ops.argsort(random.uniform([images.shape[0]], dtype="float32", seed=self.generator))
+
+
+class MixUp(MixingLayer):
+    """Each image blended with another of the batch (a random permutation): w x + (1 - w) x', w drawn
+    from Beta(alpha, alpha) for each image."""
+
+    def __init__(self, alpha=0.2, data_format=None, seed=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.alpha = alpha
+
+    def mix(self, images):
+        weights = random.beta([images.shape[0]], self.alpha, self.alpha, dtype=self.dtype, seed=self.generator)
+        partners = self.partners(images)
+        weight = ops.reshape(weights, (-1, 1, 1, 1))
+        return weight * images + (1.0 - weight) * ops.take(images, partners, axis=0), (weights, partners)
+
+    def get_config(self):
+        return {**super().get_config(), "alpha": self.alpha}
+
+
+class CutMix(MixingLayer):
+    """A box of each image replaced by the same box of another image of the batch (a random permutation):
+    its sides sqrt(1 - w) of the image's, w drawn from Beta(a, a) for each image with a drawn in factor's
+    range (a number f: [0, f]) for the batch; labels are weighed by the share of each image left.  A single
+    image (rank 3) passes unchanged."""
+
+    def __init__(self, factor=1.0, seed=None, data_format=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = factor_range(factor, (0, 1), "factor")
+
+    def call(self, inputs, training=True):
+        images = inputs["images"] if isinstance(inputs, dict) else inputs
+        return super().call(inputs, training=training and images.ndim == 4)
+
+    def mix(self, images):
+        batch = images.shape[0]
+        alpha = random.uniform((), self.factor[0], self.factor[1], dtype=self.dtype, seed=self.generator) + 1e-6
+        side = ops.sqrt(1.0 - random.beta([batch], alpha, alpha, dtype=self.dtype, seed=self.generator))
+        mask = box_mask(lambda n: random.uniform([n], dtype=self.dtype, seed=self.generator), images, (side, side))
+        partners = self.partners(images)
+        return ops.where(mask, ops.take(images, partners, axis=0), images), (1.0 - side * side, partners)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}

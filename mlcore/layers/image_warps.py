@@ -1,0 +1,114 @@
+"""Keras 3's RandomShear, RandomPerspective and RandomElasticTransform: each image resampled through a
+random shear (an affine map, on image_affine's machinery), a random homography
+(mlcore.ops.image.perspective_transform) or a smooth random displacement field."""
+
+import numpy as np
+
+from mlcore import ops
+from mlcore.layers.image_affine import AffineImageLayer
+from mlcore.layers.image_base import RandomImageLayer, check_choice, factor_range
+from mlcore.layers.image_filtering import per_channel
+from mlcore.layers.image_ranges import checked_pair, chosen
+from mlcore.ops.image_sampling import FILL_MODES, interpolate
+
+
+class RandomShear(AffineImageLayer):
+    """Each image sheared: output pixel (x, y) reads the input at (x + s_x y, y + s_y x), s_x drawn in
+    x_factor's range and s_y in y_factor's (a number f: [-f, f]), both negated together with even odds.
+    A pair may reach below 0 (Keras 3.15 refuses that, so it cannot reload its own config of a number f)."""
+
+    def __init__(self, x_factor=0.0, y_factor=0.0, interpolation="bilinear", fill_mode="reflect", fill_value=0.0,
+                 data_format=None, seed=None, **kwargs):
+        super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
+        self.x_factor = checked_pair("RandomShear", x_factor, "x_factor", -1.0, pair_low=-1.0)
+        self.y_factor = checked_pair("RandomShear", y_factor, "y_factor", -1.0, pair_low=-1.0)
+
+    def random_transform(self, images):
+        sign = ops.where(ops.greater(self.draw(images, 0.0, 1.0), 0.5), -1.0, 1.0)
+        shear_y = self.draw(images, *self.y_factor) * sign
+        shear_x = self.draw(images, *self.x_factor) * sign
+        return 1.0, shear_x, 0.0, shear_y, 1.0, 0.0
+
+    def get_config(self):
+        return {**super().get_config(), "x_factor": self.x_factor, "y_factor": self.y_factor}
+
+
+class RandomPerspective(RandomImageLayer):
+    """With a probability drawn in factor's range (a number f: [0, f]), each image warped so that its
+    corners move by up to scale / 2 of their own coordinates (Keras's rule: a corner (x, y) goes to
+    (x (1 + u), y (1 + v)), u and v drawn in [-scale / 2, scale / 2]); points outside read fill_value."""
+
+    def __init__(self, factor=1.0, scale=1.0, interpolation="bilinear", fill_value=0.0, seed=None, data_format=None,
+                 **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = factor_range(factor, (0, 1), "factor")
+        if not 0.0 <= scale <= 1.0:
+            raise ValueError("RandomPerspective: the `scale` argument should be a number in the range [0,1]. "
+                             "Received: scale=%r" % (scale,))
+        check_choice("RandomPerspective", "interpolation", interpolation, ("nearest", "bilinear"))
+        self.scale = scale
+        self.interpolation = interpolation
+        self.fill_value = fill_value
+
+    def augment(self, images):
+        batch, (height, width) = images.shape[0], images.type.shape[1:3]
+        corners = np.array([[0.0, 0.0], [width - 1, 0.0], [0.0, height - 1], [width - 1, height - 1]], "float32")
+        moves = self.streams.uniform([batch, 4, 2], -0.5 * self.scale, 0.5 * self.scale, dtype="float32")
+        start = ops.zeros_like(moves) + corners
+        warped = ops.image.perspective_transform(images, start, start + start * moves, self.interpolation,
+                                                 self.fill_value, data_format="channels_last")
+        return ops.where(chosen(self, batch, self.factor), warped, images)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor, "scale": self.scale,
+                "interpolation": self.interpolation, "fill_value": self.fill_value}
+
+
+class RandomElasticTransform(RandomImageLayer):
+    """With a probability drawn in factor's range, each image displaced by Gaussian noise blurred with
+    a Gaussian of width sigma = 0.05 d min(h, w) (a window of int(6 sigma) | 1 taps) and scaled by
+    alpha = 0.1 d max(h, w), d drawn in scale's range for the batch; then clipped to value_range.  As on
+    Keras's jax backend, the column and row displacements are the same noise.  scale or factor with an
+    upper end of 0 leaves the images as they are."""
+
+    def __init__(self, factor=1.0, scale=1.0, interpolation="bilinear", fill_mode="reflect", fill_value=0.0,
+                 value_range=(0, 255), seed=None, data_format=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = factor_range(factor, (0, 1), "factor")
+        self.scale = factor_range(scale, (0, 1), "scale")
+        check_choice("RandomElasticTransform", "interpolation", interpolation, ("nearest", "bilinear"))
+        check_choice("RandomElasticTransform", "fill_mode", fill_mode, FILL_MODES)
+        self.interpolation, self.fill_mode, self.fill_value = interpolation, fill_mode, fill_value
+        self.value_range = value_range
+
+    def augment(self, images):
+        if self.scale[1] == 0 or self.factor[1] == 0:
+            return images
+        batch, (height, width), channels = images.shape[0], images.type.shape[1:3], images.shape[3]
+        apply = chosen(self, batch, self.factor)
+        distortion = self.streams.uniform((), self.scale[0], self.scale[1], dtype="float32")
+        alpha, sigma = max(height, width) * 0.1 * distortion, min(height, width) * 0.05 * distortion
+        noise = self.streams.normal([batch, height, width, 1], dtype="float32") * sigma
+        taps = self.window_taps(sigma, min(height, width) * 0.05 * self.scale[1])
+        shift = alpha * per_channel(noise, ops.expand_dims(taps, 1) * ops.expand_dims(taps, 0))[..., 0]
+        rows, cols = np.mgrid[:height, :width].astype("float32")
+        first = ops.reshape(ops.arange(batch) * (height * width), (-1, 1, 1))
+        warped = interpolate(ops.reshape(images, (-1, channels)), [rows + shift, cols + shift], (height, width),
+                             {"nearest": 0, "bilinear": 1}[self.interpolation], self.fill_mode, self.fill_value, first)
+        warped = ops.where(apply, ops.reshape(warped, ops.shape(images)), images)
+        return ops.clip(warped, self.value_range[0], self.value_range[1])
+
+    @staticmethod
+    def window_taps(sigma, widest):
+        """The normalized Gaussian of width sigma (a tensor) over Keras's int(6 sigma) | 1 taps, laid in
+        the window of the widest sigma the layer can draw (the taps beyond its own window are 0)."""
+        reach = (int(6 * widest) | 1) // 2
+        offsets = np.arange(-reach, reach + 1, dtype="float32")
+        half = ops.floor(ops.floor(6.0 * sigma) / 2.0)
+        taps = ops.where(ops.less_equal(np.abs(offsets), half), ops.exp(-0.5 * ops.square(offsets / sigma)), 0.0)
+        return taps / ops.sum(taps)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor, "scale": self.scale,
+                "interpolation": self.interpolation, "fill_mode": self.fill_mode, "fill_value": self.fill_value,
+                "value_range": self.value_range}

@@ -1,0 +1,198 @@
+"""What a Keras 3 layer knows of its own state, beside calling: its variables (add_weight,
+add_variable), where it sits (path: "sequential/dense", its weights' "sequential/dense/kernel"),
+its dtype policy, and how a .keras file saves and rebuilds it (get_build_config /
+build_from_config, save_own_variables / load_own_variables, which custom layers override).
+
+Paths come from name scopes, as in Keras: a layer's build and call run inside its scope, under
+the scope it was first called (or built) in, so a layer that a Sequential builds is
+"sequential/dense" and one built alone is "dense".
+"""
+import functools
+import inspect
+from contextlib import contextmanager
+
+import numpy as np
+
+from mlcore import constraints, initializers, regularizers
+from mlcore.dtype_policies import layer_policy
+
+_scopes = []        # (name, layer, the path the layer was first met under), innermost last
+
+
+def current_path():
+    """The open scopes' path, each layer's under the path it was first met in (Keras's current_path)."""
+    parts = []
+    for name, _, parent in _scopes:
+        parts = [p for p in parent.split("/") if p] + [name]
+    return "/".join(parts)
+
+
+@contextmanager
+def layer_scope(layer):
+    """Open the layer's scope, unless it is the innermost one already (its build inside its call)."""
+    if layer._parent_path is None:
+        layer._parent_path = current_path()
+    if _scopes and _scopes[-1][1] is layer:
+        yield
+        return
+    _scopes.append((layer.name, layer, layer._parent_path))
+    try:
+        yield
+    finally:
+        _scopes.pop()
+
+
+def _scoped_build(build):
+    """build(), run in the layer's scope (its path is set there); the shapes it took are recorded for
+    get_build_config, as Keras's build wrapper does, unless build() recorded them itself."""
+    @functools.wraps(build)
+    def build_in_scope(self, *args, **kwargs):
+        self._build_shapes_dict = None
+        with layer_scope(self):
+            self._path = current_path()
+            result = build(self, *args, **kwargs)
+        if self._build_shapes_dict is None or self._build_shapes_dict is self._recorded_shapes:
+            arguments = inspect.signature(build).bind(self, *args, **kwargs).arguments
+            self._build_shapes_dict = self._recorded_shapes = dict(list(arguments.items())[1:])
+        return result
+    return build_in_scope
+
+
+def _overrides(layer, method):
+    return getattr(type(layer), method) is not getattr(LayerState, method)
+
+
+class LayerState:
+    """Mixed into Layer (mlcore/layers/base.py)."""
+
+    _path = None
+    _parent_path = None
+    _build_shapes_dict = None
+    _recorded_shapes = None         # the shapes a build wrapper recorded (an outer one may replace them)
+    _dtype_policy = None
+    activity_regularizer = None     # Keras's every layer has one; those that take activity_regularizer= set it
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "build" in vars(cls):
+            cls.build = _scoped_build(vars(cls)["build"])
+
+    @property
+    def path(self):
+        """Where the layer sits, as "sequential/dense"; None until it is built."""
+        return self._path
+
+    # --- dtype policy ------------------------------------------------------------------------------
+    @property
+    def dtype_policy(self):
+        return self._dtype_policy
+
+    @dtype_policy.setter
+    def dtype_policy(self, value):
+        self._dtype_policy = layer_policy(value, self.name)
+
+    @property
+    def dtype(self):
+        """The variables' dtype (Keras's layer.dtype); dtype= takes a dtype, a policy or its name."""
+        return self._dtype_policy.variable_dtype
+
+    @dtype.setter
+    def dtype(self, value):
+        self.dtype_policy = value
+
+    @property
+    def compute_dtype(self):
+        return self._dtype_policy.compute_dtype
+
+    @property
+    def variable_dtype(self):
+        return self._dtype_policy.variable_dtype
+
+    @property
+    def input_dtype(self):
+        """The dtype floating inputs are taken in: the compute dtype."""
+        return self._dtype_policy.compute_dtype
+
+    # --- variables -----------------------------------------------------------------------------------
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True, autocast=True, regularizer=None,
+                   constraint=None, aggregation="none", overwrite_with_gradient=False, name=None):
+        """Create a weight initialised now (Keras 3's add_weight); weights are float by default.
+        autocast, aggregation and overwrite_with_gradient are Keras's (mixed precision, distribution):
+        mlcore's single-dtype, single-replica weights have no use for them."""
+        from mlcore.layers.base import Weight
+        shape = tuple(int(s) for s in (shape or ()))
+        dtype = dtype or self.dtype
+        if initializer is None:
+            initializer = "glorot_uniform" if np.dtype(dtype).kind == "f" else "zeros"
+        value = initializers.get(initializer)(shape, dtype=dtype)
+        name = name or "variable_%d" % len(self._weights)
+        with layer_scope(self):
+            path = "%s/%s" % (current_path(), name)
+        weight = Weight(np.asarray(value, dtype=dtype), name, path, trainable, regularizers.get(regularizer),
+                        constraints.get(constraint))
+        self._weights.append(weight)
+        return weight
+
+    def add_variable(self, shape, initializer, dtype=None, trainable=True, autocast=True, regularizer=None,
+                     constraint=None, name=None):
+        """Keras 3's add_variable: add_weight with the initializer required."""
+        return self.add_weight(shape, initializer, dtype, trainable, autocast, regularizer, constraint, name=name)
+
+    # --- .keras files ------------------------------------------------------------------------------
+    def get_build_config(self):
+        """The shapes build() took (None before it ran), from which build_from_config rebuilds the layer."""
+        if self._build_shapes_dict is None:
+            return None
+        if len(self._build_shapes_dict) == 1:
+            return {"input_shape": next(iter(self._build_shapes_dict.values()))}
+        return {"shapes_dict": self._build_shapes_dict}
+
+    def build_from_config(self, config):
+        """Create the layer's state from get_build_config()'s dict, as loading a model does."""
+        from mlcore.layers.base import map_shapes
+        if not config:
+            return
+        if "input_shape" in config:
+            shape = config["input_shape"]
+            self.build(None if shape is None else map_shapes(tuple, shape))
+        elif "shapes_dict" in config:
+            self.build(**{k: None if v is None else map_shapes(tuple, v) for k, v in config["shapes_dict"].items()})
+        self.built = True
+
+    def save_own_variables(self, store):
+        """Put the layer's state in store, a dict of arrays by key (its weights as "0", "1"...); a .keras
+        file and a .weights.h5 file keep it in the layer's vars group, trainable ones first, as Keras."""
+        for k, weight in enumerate(self._own_variables()):
+            store[str(k)] = weight
+
+    def _own_variables(self):
+        return self.trainable_weights + self.non_trainable_weights
+
+    def load_own_variables(self, store):
+        """Set the layer's state from what save_own_variables stored."""
+        weights = self._own_variables()
+        if len(store.keys()) != len(weights):
+            raise ValueError("Layer '%s' expected %d variables, but received %d variables during loading. "
+                             "Expected: %s" % (self.name, len(weights), len(store.keys()), [w.name for w in weights]))
+        values = [np.asarray(store[str(k)]) for k in range(len(weights))]
+        for weight, value in zip(weights, values):
+            if tuple(value.shape) != tuple(weight.shape):
+                raise ValueError("Layer '%s': weight '%s' has shape %s; the stored value has shape %s"
+                                 % (self.name, weight.path, tuple(weight.shape), value.shape))
+        for weight, value in zip(weights, values):
+            weight.assign(value.astype(weight.dtype))
+
+    # --- symbolic outputs ----------------------------------------------------------------------------
+    def compute_output_spec(self, *args, **kwargs):
+        """The symbolic outputs (shape and dtype) of a call on symbolic inputs, or on anything with a
+        shape and a dtype (Keras's KerasTensor), without adding losses or updates to any step."""
+        from mlcore.graph.basic import TensorType, Variable
+        from mlcore.layers.base import collect_extras, map_structure
+
+        def symbolic(value):
+            if isinstance(value, Variable) or not hasattr(value, "shape"):
+                return value
+            return TensorType(str(getattr(value, "dtype", None) or self.compute_dtype), tuple(value.shape))()
+        args, kwargs = map_structure(symbolic, args), map_structure(symbolic, kwargs)
+        with collect_extras():
+            return self(*args, **kwargs)

@@ -1,0 +1,80 @@
+"""Model.metrics and model.metrics_variables as Keras 3 lists them: a Mean loss tracker ("loss"),
+the CompileMetrics that holds compile()'s metrics, and with several outputs one Mean per output
+loss ("a_loss").
+
+mlcore adds each step's loss to running sums in Python (models/step_functions.py, StepBuilder.totals);
+the loss trackers are Mean metrics whose total and count variables hold those sums, set when the
+list is read.  Keras's metrics_names is [m.name for m in model.metrics] (['loss', 'compile_metrics']);
+mlcore's stays the logs' keys (['loss', 'mae']), the names evaluate()'s list follows.
+"""
+import numpy as np
+
+from mlcore.metrics.mean_metrics import Mean
+
+
+class CompileMetrics:
+    """Keras's CompileMetrics: compile()'s metrics as one object whose result() is their logs by name."""
+
+    name = "compile_metrics"
+
+    def __init__(self, steps):
+        self._steps = steps
+
+    @property
+    def metrics(self):
+        compiled = self._steps.metrics
+        return compiled.metrics if compiled is not None else []
+
+    @property
+    def variables(self):
+        return [v for metric in self.metrics for v in metric.variables]
+
+    def result(self):
+        compiled = self._steps.metrics
+        return compiled.logs() if compiled is not None else {}
+
+    def reset_state(self):
+        if self._steps.metrics is not None:
+            self._steps.metrics.reset()
+
+    def __repr__(self):
+        return "<CompileMetrics name=compile_metrics>"
+
+
+class ModelMetrics:
+    """Mixed into Model with Trainer: the metrics attributes of a compiled model."""
+
+    @property
+    def metrics(self):
+        """[Mean loss tracker, CompileMetrics (if compile() got metrics), each output's loss tracker]."""
+        if not self.compiled:
+            return []
+        steps = self._steps
+        steps.resolve()
+        names = ["loss"] + [name for name in steps.totals or {} if name != "loss"]     # those of a built step
+        trackers = [self._loss_tracker(name, (steps.totals or {}).get(name, (0.0, 0.0))) for name in names]
+        compiled = [CompileMetrics(steps)] if _has_metrics(steps) else []
+        return trackers[:1] + compiled + trackers[1:]
+
+    @property
+    def metrics_variables(self):
+        return [v for metric in self.metrics for v in metric.variables]
+
+    def _loss_tracker(self, name, sums):
+        """The Mean named name (made once per compile), its total and count set to the running sums."""
+        trackers = self._steps.__dict__.setdefault("loss_trackers", {})
+        if name not in trackers:
+            trackers[name] = Mean(name=name)
+            if name != "loss":          # Keras's CompileLoss holds the per-output trackers
+                for variable in trackers[name].variables:
+                    variable.path = "compile_loss/" + variable.path
+        tracker = trackers[name]
+        for variable, value in zip((tracker.total, tracker.count), sums):
+            variable.set_value(np.asarray(value, dtype=variable.dtype))
+        return tracker
+
+
+def _has_metrics(steps):
+    """Whether compile() got metrics or weighted_metrics for any output."""
+    specs = steps.metric_specs + steps.weighted_specs
+    return any(s is not None for spec in specs for s in (spec if isinstance(spec, (list, tuple)) else [spec]))
