@@ -9,6 +9,8 @@ from mlcore.graph.basic import SharedVariable, TensorType, Variable
 from mlcore.graph.gradient import grad
 from mlcore.layers.base import clear_session as _forget_layer_names
 from mlcore.layers.merging import batch_dot as _batch_dot
+from mlcore.losses.ctc import ctc_batch_cost as _ctc_batch_cost
+from mlcore.dtype_promotion import result_type  # noqa: F401
 from mlcore.ops.eager import on_values
 
 floatx, set_floatx = config.floatx, config.set_floatx
@@ -85,6 +87,15 @@ def batch_flatten(x):
 
 
 batch_dot = on_values(_batch_dot)     # Keras 2's K.batch_dot, which the Dot layer uses
+ctc_batch_cost = on_values(_ctc_batch_cost)
+
+
+def get_uid(prefix=""):
+    """Keras's counter per prefix: 1, 2, ... on successive calls.  It is the counter of automatic layer
+    names (after a layer "dense", get_uid("dense") is 2, as in Keras), so clear_session resets it."""
+    from mlcore.layers import base
+    base._name_counts[prefix] = base._name_counts.get(prefix, 0) + 1
+    return base._name_counts[prefix]
 
 
 def l2_normalize(x, axis=None):

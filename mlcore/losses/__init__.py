@@ -17,6 +17,8 @@ from mlcore.losses.functions import (accepts_arrays, binary_crossentropy, binary
                                      mean_squared_logarithmic_error, one_hot, poisson,
                                      sparse_categorical_crossentropy, squared_hinge,
                                      squeeze_or_expand_to_same_rank, tversky)
+from mlcore.losses.ctc import CTC, ctc  # noqa: F401
+from mlcore.losses.circle import Circle, circle  # noqa: F401
 from mlcore.saving.object_registration import known_custom_objects
 
 mse, mae, mape, msle, kld, logcosh = (mean_squared_error, mean_absolute_error, mean_absolute_percentage_error,
@@ -36,6 +38,7 @@ for _alias, _fn in (("bce", binary_crossentropy), ("kld", kld), ("mae", mae), ("
     ALL_OBJECTS_DICT[_alias] = ALL_OBJECTS_DICT[_alias.upper()] = _fn
 ALL_OBJECTS_DICT.update({"kullback_leibler_divergence": kl_divergence, "logcosh": log_cosh,  # Keras 1/2
                          "cosine_proximity": cosine_similarity, "huber_loss": huber})
+ALL_OBJECTS_DICT.update({"ctc": ctc, "CTC": CTC, "circle": circle, "Circle": Circle})
 
 
 def serialize(loss):

@@ -29,6 +29,7 @@ from mlcore.metrics.regression_metrics import (ConcordanceCorrelation, PearsonCo
                                                concordance_correlation, pearson_correlation)
 from mlcore.metrics.sensitivity_specificity import (PrecisionAtRecall, RecallAtPrecision,  # noqa: F401
                                                     SensitivityAtSpecificity, SpecificityAtSensitivity)
+from mlcore.losses import binary_focal_crossentropy, categorical_focal_crossentropy  # noqa: F401,E402
 from mlcore.saving.object_registration import known_custom_objects
 from mlcore.utils.naming import to_snake_case
 

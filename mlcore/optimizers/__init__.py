@@ -5,6 +5,7 @@
     updates = optimizer.get_updates(params, grads)    # [(shared, new value), ...] for mlcore.function
     optimizer.learning_rate = 1e-4                    # takes effect without recompiling
 """
+from mlcore.optimizers import legacy  # noqa: F401
 from mlcore.optimizers import schedules  # noqa: F401
 from mlcore.optimizers.adadelta import Adadelta
 from mlcore.optimizers.adafactor import Adafactor
@@ -15,13 +16,19 @@ from mlcore.optimizers.base import Optimizer
 from mlcore.optimizers.ftrl import Ftrl
 from mlcore.optimizers.lamb import Lamb
 from mlcore.optimizers.lion import Lion
+from mlcore.optimizers.loss_scale_optimizer import LossScaleOptimizer
+from mlcore.optimizers.multi_optimizer import MultiOptimizer, OptimizerMap
+from mlcore.optimizers.muon import Muon
 from mlcore.optimizers.nadam import Nadam
 from mlcore.optimizers.rmsprop import RMSprop
+from mlcore.optimizers.schedule_free_adamw import ScheduleFreeAdamW
 from mlcore.optimizers.sgd import SGD
 from mlcore.saving.object_registration import known_custom_objects
 
 ALL_OBJECTS_DICT = {cls.__name__.lower(): cls for cls in (
     Optimizer, SGD, Adam, AdamW, Adamax, Nadam, RMSprop, Adagrad, Adadelta, Ftrl, Lion, Lamb, Adafactor)}
+ALL_OBJECTS_DICT.update({cls.__name__.lower(): cls for cls in (
+    Muon, ScheduleFreeAdamW, LossScaleOptimizer, MultiOptimizer, OptimizerMap)})
 
 
 def serialize(optimizer):

@@ -108,13 +108,13 @@ class Optimizer:
         return self._iterations
 
     def get_weights(self):
-        return [v.get_value() for v in self._variables]
+        return [v.get_value() for v in self.variables]
 
     def set_weights(self, weights):
         if not self.built:
             raise ValueError("You are calling `set_weights()` on an optimizer that has not yet been built. "
                              "Please call `optimizer.build(trainable_variables)` first.")
-        for variable, value in zip(self._variables, weights):
+        for variable, value in zip(self.variables, weights):
             variable.set_value(np.asarray(value))
 
     # --- learning rate ---------------------------------------------------------------------------
@@ -239,13 +239,20 @@ class Optimizer:
     def _apply(self, grads, variables):
         grads = self._clip_gradients(grads)
         learning_rate = self._current_learning_rate(self._iterations)
-        if self.weight_decay is not None:
-            for variable in variables:
-                if self._use_weight_decay(variable):
-                    lr = ew.cast(learning_rate, variable.dtype)
-                    value = self.current(variable)
-                    self.assign(variable, value - value * self.weight_decay * lr)
+        self._apply_weight_decay(variables, learning_rate)
         self._backend_update_step(grads, variables, learning_rate)
+
+    def _apply_weight_decay(self, variables, learning_rate):
+        """Decoupled weight decay before the update: w <- w - w * weight_decay * lr."""
+        for variable in variables:
+            rate = self._weight_decay_rate(variable)
+            if rate is not None and self._use_weight_decay(variable):
+                value = self.current(variable)
+                self.assign(variable, value - value * rate * ew.cast(learning_rate, variable.dtype))
+
+    def _weight_decay_rate(self, variable):
+        """The decay for this variable (Muon has one for its matrices, another for the rest)."""
+        return self.weight_decay
 
     def _backend_update_step(self, grads, variables, learning_rate):
         for grad, variable in zip(grads, variables):

@@ -3,12 +3,15 @@ image_dataset_from_directory and text_dataset_from_directory."""
 import importlib
 
 from mlcore.preprocessing import image
+from mlcore.preprocessing import sequence  # noqa: F401  (keras.preprocessing.sequence.pad_sequences)
 
 __all__ = ["image", "image_dataset_from_directory", "text_dataset_from_directory"]
+__all__ += ["sequence", "timeseries_dataset_from_array"]
 
 # imported on first use: mlcore.utils imports mlcore.preprocessing.image_utils, so this package first
 _LAZY = {"image_dataset_from_directory": "mlcore.utils.image_dataset",
-         "text_dataset_from_directory": "mlcore.utils.text_dataset"}
+         "text_dataset_from_directory": "mlcore.utils.text_dataset",
+         "timeseries_dataset_from_array": "mlcore.utils.timeseries"}
 
 
 def __getattr__(name):

@@ -5,6 +5,8 @@ split_dataset, and the helpers that live with layers and models
 (clear_session, get_source_inputs, serialize_keras_object, pack_x_y_sample_weight, ...)."""
 import importlib
 
+from mlcore.config import (disable_interactive_logging, enable_interactive_logging,  # noqa: F401
+                           is_interactive_logging_enabled)
 from mlcore.utils import numerical as np_utils  # noqa: F401  (Keras 1/2: np_utils.to_categorical)
 from mlcore.utils.file_utils import get_file  # noqa: F401
 from mlcore.utils.numerical import normalize, to_categorical  # noqa: F401
@@ -34,6 +36,7 @@ _LAZY = {"clear_session": "mlcore.backend", "is_keras_tensor": "mlcore.backend",
          "deserialize_keras_object": "mlcore.saving.serialization_lib",
          "pack_x_y_sample_weight": "mlcore.models.data_adapters",
          "unpack_x_y_sample_weight": "mlcore.models.data_adapters"}
+_LAZY["standardize_dtype"] = "mlcore.backend"
 
 
 def __getattr__(name):

@@ -4,6 +4,7 @@ The output is meant to be byte-for-byte what ``keras.utils.Progbar`` prints
 (ANSI colours, the ``━`` bar, ETA and time-per-step formats), so logs and
 tests written against Keras read the same with mlcore.
 """
+import logging
 import math
 import os
 import sys
@@ -11,14 +12,20 @@ import time
 
 import numpy as np
 
+from mlcore import config
+
 _BOLD, _GREEN, _WHITE, _RESET = "\x1b[1m", "\x1b[32m", "\x1b[37m", "\x1b[0m"
 
 
 def print_msg(message, line_break=True):
     """Write to stdout and flush, so progress shows while training runs.
 
-    A console that cannot encode ``━`` gets Keras 2's ``=`` bar instead.
+    A console that cannot encode ``━`` gets Keras 2's ``=`` bar instead.  With interactive logging
+    off (config.disable_interactive_logging) the message goes to the "mlcore" logger instead.
     """
+    if not config.is_interactive_logging_enabled():
+        logging.getLogger("mlcore").info(str(message))
+        return
     message = f"{message}\n" if line_break else str(message)
     try:
         sys.stdout.write(message)
