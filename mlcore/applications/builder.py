@@ -3,7 +3,7 @@
 functional Model with its weights loaded."""
 import os
 
-from mlcore import layers
+from mlcore import config, layers
 from mlcore.backend import is_keras_tensor
 from mlcore.applications import imagenet_utils
 from mlcore.models import Model
@@ -50,3 +50,20 @@ def functional_model(img_input, input_tensor, outputs, name, weights, imagenet_w
     elif weights is not None:
         model.load_weights(weights)
     return model
+
+
+def classifier_or_pooling(x, include_top, pooling, classes, classifier_activation, top_pool_name="avg_pool",
+                          pool_names=(None, None)):
+    """The usual end of a model: with the top, global average pooling (top_pool_name) and the Dense
+    "predictions" classifier; without it, global_pooling(x, pooling, pool_names)."""
+    if not include_top:
+        return global_pooling(x, pooling, pool_names)
+    x = layers.GlobalAveragePooling2D(name=top_pool_name)(x)
+    return layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
+
+
+def channels_last_only(model_name):
+    """Keras's error for the families it builds only for channels_last data (DenseNet, NASNet)."""
+    if config.image_data_format() == "channels_first":
+        raise ValueError("%s does not support the `channels_first` image data format. Switch to `channels_last` "
+                         "by editing your local config file at ~/.keras/keras.json" % model_name)

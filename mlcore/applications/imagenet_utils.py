@@ -137,7 +137,7 @@ def correct_pad(inputs, kernel_size):
     """((top, bottom), (left, right)) zero padding before a strided "valid" convolution of inputs (a 4D
     tensor) that gives TensorFlow's "same" one: the odd pixel goes at the bottom right."""
     first = 2 if config.image_data_format() == "channels_first" else 1
-    size = inputs.shape[first:first + 2]
+    size = inputs.type.shape[first:first + 2]        # static: None where unknown
     kernel_size = (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)
     adjust = (1, 1) if size[0] is None else (1 - size[0] % 2, 1 - size[1] % 2)
     correct = (kernel_size[0] // 2, kernel_size[1] // 2)
