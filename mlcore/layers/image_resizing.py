@@ -7,18 +7,11 @@ sizes, so gradients flow and every backend agrees.
 """
 from mlcore import ops
 from mlcore.layers.image_base import ImageLayer, check_choice
-from mlcore.ops.image_sampling import (RESIZE_INTERPOLATIONS, aspect_crop_box, aspect_pad_band, nearest_indices,
-                                       resize_axis, resize_weights)
+from mlcore.ops.image_sampling import RESIZE_INTERPOLATIONS, aspect_crop_box, resize_axis
 
-# the helpers too: image_dataset_from_directory and the augmentation layers resize with them
-__all__ = ["CenterCrop", "Resizing", "aspect_crop_box", "aspect_pad_band", "crop", "linear_resize_weights",
-           "nearest_indices", "resize_images"]
+# the helpers too: the augmentation layers resize with them
+__all__ = ["CenterCrop", "Resizing", "aspect_crop_box", "crop", "resize_images"]
 INTERPOLATIONS = RESIZE_INTERPOLATIONS
-
-
-def linear_resize_weights(size, new_size, antialias):
-    """The bilinear (size, new_size) weights (image_dataset_from_directory resizes files with them)."""
-    return resize_weights(size, new_size, "bilinear", antialias)
 
 
 def resize_images(images, height, width, interpolation="bilinear", antialias=False):

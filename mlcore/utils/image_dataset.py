@@ -5,6 +5,8 @@ import functools
 
 import numpy as np
 
+from mlcore.ops.image_sampling import (RESIZE_INTERPOLATIONS, aspect_crop_box, aspect_pad_band, nearest_indices,
+                                       resize_weights)
 from mlcore.preprocessing.image_utils import img_to_array, load_img, standardize_data_format
 from mlcore.utils.dataset_utils import dataset_from_directory
 
@@ -15,9 +17,8 @@ CHANNELS = {"grayscale": 1, "rgb": 3, "rgba": 4}
 
 
 def resize_array(image, size, interpolation, crop_to_aspect_ratio, pad_to_aspect_ratio):
-    """An (h, w, c) float32 array resized to size = (height, width), as the Resizing layer does it."""
-    # imported here: mlcore.layers imports mlcore.utils, which imports this module
-    from mlcore.layers.image_resizing import aspect_crop_box, aspect_pad_band, linear_resize_weights, nearest_indices
+    """An (h, w, c) float32 array resized to size = (height, width) with keras.ops.image.resize's
+    weights (without antialiasing, its default): numpy on one array, no graph to compile per file."""
     if crop_to_aspect_ratio:
         top, left, rows, cols = aspect_crop_box(image.shape[:2], size)
         image = image[top:top + rows, left:left + cols]
@@ -30,7 +31,7 @@ def resize_array(image, size, interpolation, crop_to_aspect_ratio, pad_to_aspect
         if interpolation == "nearest":
             image = np.take(image, nearest_indices(old_size, new_size), axis=axis)
         else:
-            weights = linear_resize_weights(old_size, new_size, antialias=False).astype("float32")
+            weights = resize_weights(old_size, new_size, interpolation).astype("float32")
             image = np.moveaxis(np.tensordot(image, weights, axes=[[axis], [0]]), -1, axis)
     return image
 
@@ -69,9 +70,9 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
     if interpolation not in KERAS_INTERPOLATIONS:
         raise ValueError("%s: Argument `interpolation` should be one of %s. Received: interpolation=%r"
                          % (caller, KERAS_INTERPOLATIONS, interpolation))
-    if interpolation not in ("bilinear", "nearest"):
-        raise NotImplementedError("%s: interpolation=%r is not implemented in mlcore; use \"bilinear\" or "
-                                  "\"nearest\"" % (caller, interpolation))
+    if interpolation not in RESIZE_INTERPOLATIONS:
+        raise NotImplementedError("%s: interpolation=%r is not implemented in mlcore; use one of %s"
+                                  % (caller, interpolation, RESIZE_INTERPOLATIONS))
     if crop_to_aspect_ratio and pad_to_aspect_ratio:
         raise ValueError("%s: Only one of `pad_to_aspect_ratio`, `crop_to_aspect_ratio` can be set to `True`."
                          % caller)
