@@ -22,6 +22,17 @@ def check_arguments(weights, include_top, classes, classifier_activation):
         imagenet_utils.validate_activation(classifier_activation, weights)
 
 
+def checked_input(weights, include_top, classes, classifier_activation, input_tensor, input_shape, default_size,
+                  min_size):
+    """What most constructors begin with: Keras's argument checks, the input shape resolved as Keras
+    resolves it (obtain_input_shape), and the image input."""
+    check_arguments(weights, include_top, classes, classifier_activation)
+    input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=default_size, min_size=min_size,
+                                                    data_format=config.image_data_format(),
+                                                    require_flatten=include_top, weights=weights)
+    return image_input(input_tensor, input_shape)
+
+
 def image_input(input_tensor, input_shape):
     """The model's image input: a new Input, input_tensor itself, or an Input wrapping a plain tensor."""
     if input_tensor is None:

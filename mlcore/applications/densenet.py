@@ -4,7 +4,7 @@ transition blocks that halve the channels and the size, then the classifier. Ker
 (conv1_conv, conv2_block1_0_bn, pool2_conv, ..., bn), so Keras's weight files load by name or by topology;
 weights="imagenet" fetches Keras's own files, md5-checked. Like Keras's, channels_last only.
 """
-from mlcore import config, layers
+from mlcore import layers
 from mlcore.applications import builder, imagenet_utils
 from mlcore.applications.mobilenet import channel_axis
 from mlcore.utils.file_utils import get_file
@@ -25,11 +25,8 @@ def DenseNet(blocks, include_top=True, weights="imagenet", input_tensor=None, in
     """A DenseNet as a functional Model (Keras's densenet.DenseNet): blocks, the number of conv blocks in
     each of the four dense blocks; weights="imagenet" exists for the three of BLOCKS."""
     builder.channels_last_only("DenseNet")
-    builder.check_arguments(weights, include_top, classes, classifier_activation)
-    input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=224, min_size=32,
-                                                    data_format=config.image_data_format(),
-                                                    require_flatten=include_top, weights=weights)
-    img_input = builder.image_input(input_tensor, input_shape)
+    img_input = builder.checked_input(weights, include_top, classes, classifier_activation, input_tensor,
+                                      input_shape, default_size=224, min_size=32)
 
     x = layers.ZeroPadding2D(padding=((3, 3), (3, 3)))(img_input)
     x = layers.Conv2D(64, 7, strides=2, use_bias=False, name="conv1_conv")(x)

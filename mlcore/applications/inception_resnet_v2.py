@@ -5,7 +5,7 @@ Keras's layer names (the unnamed conv2d_N, batch_normalization_N, activation_N a
 Keras's order; block35_1_mixed, block35_1_conv, ...), so Keras's weight files load; weights="imagenet"
 fetches Keras's own files, md5-checked. Inputs are scaled to [-1, 1] (tf mode).
 """
-from mlcore import config, layers
+from mlcore import layers
 from mlcore.applications import builder, imagenet_utils
 from mlcore.applications.mobilenet import channel_axis
 from mlcore.utils.file_utils import get_file
@@ -43,11 +43,8 @@ def InceptionResNetV2(include_top=True, weights="imagenet", input_tensor=None, i
     (then at least 75x75). pooling (without the top): None, "avg" or "max". Inputs are expected
     preprocessed by preprocess_input (tf mode).
     """
-    builder.check_arguments(weights, include_top, classes, classifier_activation)
-    input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=299, min_size=75,
-                                                    data_format=config.image_data_format(),
-                                                    require_flatten=include_top, weights=weights)
-    img_input = builder.image_input(input_tensor, input_shape)
+    img_input = builder.checked_input(weights, include_top, classes, classifier_activation, input_tensor,
+                                      input_shape, default_size=299, min_size=75)
 
     x = conv2d_bn(img_input, 32, 3, strides=2, padding="valid")
     x = conv2d_bn(x, 32, 3, padding="valid")

@@ -30,11 +30,8 @@ def ResNet(stack_fn, preact, use_bias, include_top=True, weights="imagenet", inp
     """A ResNet as a functional Model (Keras's resnet.ResNet): stack_fn(x) builds the residual stacks;
     preact: pre-activation (V2: no BN/ReLU after conv1, one after the stacks); use_bias of conv1.
     weights_name: the key of Keras's pretrained files in WEIGHTS_HASHES (e.g. "resnet50")."""
-    builder.check_arguments(weights, include_top, classes, classifier_activation)
-    input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=224, min_size=32,
-                                                    data_format=config.image_data_format(),
-                                                    require_flatten=include_top, weights=weights)
-    img_input = builder.image_input(input_tensor, input_shape)
+    img_input = builder.checked_input(weights, include_top, classes, classifier_activation, input_tensor,
+                                      input_shape, default_size=224, min_size=32)
 
     x = layers.ZeroPadding2D(padding=((3, 3), (3, 3)), name="conv1_pad")(img_input)
     x = layers.Conv2D(64, 7, strides=2, use_bias=use_bias, name="conv1_conv")(x)

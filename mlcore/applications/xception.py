@@ -5,7 +5,7 @@ convolutions and the classifier. Keras's layer names (block1_conv1, block2_sepco
 unnamed conv2d / batch_normalization / add), so Keras's weight files load; weights="imagenet" fetches
 Keras's own files, md5-checked. Inputs are scaled to [-1, 1] (tf mode).
 """
-from mlcore import config, layers
+from mlcore import layers
 from mlcore.applications import builder, imagenet_utils
 from mlcore.applications.mobilenet import channel_axis
 from mlcore.utils.file_utils import get_file
@@ -27,11 +27,8 @@ def Xception(include_top=True, weights="imagenet", input_tensor=None, input_shap
     (then at least 71x71). pooling (without the top): None, "avg" or "max". Inputs are expected
     preprocessed by preprocess_input (tf mode).
     """
-    builder.check_arguments(weights, include_top, classes, classifier_activation)
-    input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=299, min_size=71,
-                                                    data_format=config.image_data_format(),
-                                                    require_flatten=include_top, weights=weights)
-    img_input = builder.image_input(input_tensor, input_shape)
+    img_input = builder.checked_input(weights, include_top, classes, classifier_activation, input_tensor,
+                                      input_shape, default_size=299, min_size=71)
 
     x = _conv_bn_relu(img_input, 32, strides=(2, 2), name="block1_conv1")
     x = _conv_bn_relu(x, 64, name="block1_conv2")

@@ -5,8 +5,6 @@ import functools
 
 import numpy as np
 
-from mlcore.ops.image_sampling import (RESIZE_INTERPOLATIONS, aspect_crop_box, aspect_pad_band, nearest_indices,
-                                       resize_weights)
 from mlcore.preprocessing.image_utils import img_to_array, load_img, standardize_data_format
 from mlcore.utils.dataset_utils import dataset_from_directory
 
@@ -19,6 +17,9 @@ CHANNELS = {"grayscale": 1, "rgb": 3, "rgba": 4}
 def resize_array(image, size, interpolation, crop_to_aspect_ratio, pad_to_aspect_ratio):
     """An (h, w, c) float32 array resized to size = (height, width) with keras.ops.image.resize's
     weights (without antialiasing, its default): numpy on one array, no graph to compile per file."""
+    # imported here: mlcore.activations imports mlcore.utils, which imports this module, and mlcore.ops
+    # imports mlcore.activations
+    from mlcore.ops.image_sampling import aspect_crop_box, aspect_pad_band, nearest_indices, resize_weights
     if crop_to_aspect_ratio:
         top, left, rows, cols = aspect_crop_box(image.shape[:2], size)
         image = image[top:top + rows, left:left + cols]
@@ -70,6 +71,7 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
     if interpolation not in KERAS_INTERPOLATIONS:
         raise ValueError("%s: Argument `interpolation` should be one of %s. Received: interpolation=%r"
                          % (caller, KERAS_INTERPOLATIONS, interpolation))
+    from mlcore.ops.image_sampling import RESIZE_INTERPOLATIONS
     if interpolation not in RESIZE_INTERPOLATIONS:
         raise NotImplementedError("%s: interpolation=%r is not implemented in mlcore; use one of %s"
                                   % (caller, interpolation, RESIZE_INTERPOLATIONS))
