@@ -203,3 +203,14 @@ def dtype_policy():
 def set_dtype_policy(policy):
     from mlcore import dtype_policies
     dtype_policies.set_dtype_policy(policy)
+
+
+def enable_unsafe_deserialization():
+    """From now on, load_model and deserialize_keras_object run the code saved with Lambda layers
+    whatever their safe_mode argument says, as keras.config's switch does."""
+    _overrides["unsafe_deserialization"] = True
+
+
+def effective_safe_mode(safe_mode):
+    """The safe_mode a loader applies: the one it was given, unless unsafe deserialization is on."""
+    return bool(safe_mode) and not _overrides.get("unsafe_deserialization", False)

@@ -279,3 +279,16 @@ def test_errors_name_the_argument():
         ops.cross(X, Y)
     with pytest.raises(ValueError, match="num_segments"):
         ops.segment_prod(SEGMENT_DATA, SEGMENTS)
+
+
+def test_keras_namespaces_hold_the_same_functions():
+    """keras.ops.nn's and keras.mixed_precision's names that live elsewhere in mlcore are there too."""
+    from mlcore import mixed_precision, optimizers
+    for name in ("adaptive_average_pool", "adaptive_max_pool", "ctc_decode", "ctc_loss", "dot_product_attention",
+                 "fold", "unfold"):
+        assert hasattr(keras.ops.nn, name) and getattr(ops.nn, name) is getattr(ops, name)
+    x = np.arange(24, dtype="float32").reshape(1, 2, 3, 4)
+    np.testing.assert_allclose(ops.nn.adaptive_average_pool(x, (1, 2), data_format="channels_first"),
+                               np.asarray(keras.ops.nn.adaptive_average_pool(x, (1, 2), data_format="channels_first")))
+    assert hasattr(keras.mixed_precision, "LossScaleOptimizer")
+    assert mixed_precision.LossScaleOptimizer is optimizers.LossScaleOptimizer

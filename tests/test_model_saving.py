@@ -224,6 +224,24 @@ def test_lambda_code_loads_only_with_safe_mode_false(tmp_path, rng):
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
 
 
+def test_enable_unsafe_deserialization_lets_lambda_code_load(tmp_path, rng, monkeypatch):
+    """keras.config.enable_unsafe_deserialization(): from then on Lambda code loads even with the
+    default safe_mode=True, through load_model and deserialize_keras_object, as in Keras."""
+    from mlcore import config
+    from mlcore.saving import deserialize_keras_object, serialize_keras_object
+    monkeypatch.setattr(config, "_overrides", dict(config._overrides))
+    model = Sequential([layers.Input((3,)), layers.Lambda(lambda t: t - 1, name="shift")])
+    path = str(tmp_path / "lambda.h5")
+    model.save(path)
+    spec = serialize_keras_object(model.layers[-1])
+    with pytest.raises(ValueError, match="safe_mode"):
+        load_model(path)
+    config.enable_unsafe_deserialization()
+    x = rng.normal(size=(2, 3)).astype("float32")
+    np.testing.assert_allclose(load_model(path).predict(x, verbose=0), x - 1, rtol=1e-6)
+    np.testing.assert_allclose(deserialize_keras_object(spec)(x), x - 1, rtol=1e-6)
+
+
 def test_custom_layers_load_with_custom_objects(tmp_path):
     class Doubler(layers.Layer):
         def call(self, inputs):

@@ -41,8 +41,9 @@ class ModelFileNotFoundError(FileNotFoundError, ValueError):
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """Rebuild a model saved with model.save; Lambda code runs only with safe_mode=False."""
-    from mlcore import losses, metrics, optimizers
+    from mlcore import config, losses, metrics, optimizers
     from mlcore.models.serialization import layer_from_config
+    safe_mode = config.effective_safe_mode(safe_mode)
     path = os.fspath(filepath)
     if not os.path.exists(path):
         raise ModelFileNotFoundError("File not found: filepath=%r" % path)

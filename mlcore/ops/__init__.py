@@ -80,6 +80,9 @@ _wrapped = {}                # one wrapper per function, so that aliases (max_po
 for _name, _op in list(globals().items()):
     if callable(_op) and not isinstance(_op, type) and not _name.startswith("_") and _name not in _CONVERSIONS:
         globals()[_name] = _wrapped.setdefault(id(_op), on_values(_op))
+for _name in ("adaptive_average_pool", "adaptive_max_pool", "ctc_decode", "ctc_loss",   # keras.ops.nn has
+              "dot_product_attention", "fold", "unfold"):                             # these too
+    setattr(nn, _name, globals()[_name])
 for _name, _op in vars(linalg).copy().items():     # keras.ops.linalg.<name> is keras.ops.<name>
     if getattr(_op, "__module__", None) == linalg.__name__ and not _name.startswith("_"):
         setattr(linalg, _name, globals()[_name])

@@ -63,6 +63,8 @@ def serialize_keras_object(obj):
 def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwargs):
     """The object serialize_keras_object (mlcore's or Keras's) described; custom classes and
     functions are found in custom_objects, custom_object_scope or the registered objects."""
+    from mlcore import config as settings
+    safe_mode = settings.effective_safe_mode(safe_mode)
     if config is None or isinstance(config, PLAIN_TYPES):
         return config
     if isinstance(config, (list, tuple)):
