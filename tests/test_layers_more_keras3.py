@@ -128,7 +128,9 @@ def test_spectral_normalization_trains_as_keras(keras, numpy_backend):
 @pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")   # u of a zero kernel, as in Keras
 def test_spectral_normalization_call_in_training_normalizes_the_kernel(keras, float32_jax, rng):
     """layer(x, training=True) uses W / sigma, sigma the largest singular value once u has converged;
-    inference uses the stored kernel; an all-zero kernel stays zero, with u unchanged."""
+    inference uses the stored kernel; an all-zero kernel stays zero, with u unchanged.  Keras's generator is
+    seeded so that the kernel's top singular values are apart (1.74, 1.07) and 50 power steps converge."""
+    keras.utils.set_random_seed(1)
     ours = layers.SpectralNormalization(layers.Dense(3), power_iterations=50)
     theirs = keras.layers.SpectralNormalization(keras.layers.Dense(3), power_iterations=50)
     x = rng.standard_normal((4, 5)).astype("float32")
@@ -138,14 +140,30 @@ def test_spectral_normalization_call_in_training_normalizes_the_kernel(keras, fl
     kernel = ours.layer.kernel.get_value()
     np.testing.assert_allclose(ours(x), x @ kernel, rtol=1e-5, atol=1e-6)
     sigma = np.linalg.svd(kernel, compute_uv=False)[0]
-    np.testing.assert_allclose(ours(x, training=True), x @ kernel / sigma, rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(ours(x, training=True), np.asarray(theirs(x, training=True)), rtol=1e-4, atol=1e-5)
+    trained = ours(x, training=True)           # one call each: each moves u on by 50 steps
+    np.testing.assert_allclose(trained, x @ kernel / sigma, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(trained, np.asarray(theirs(x, training=True)), rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(ours.vector_u.get_value(), theirs.vector_u.numpy(), rtol=1e-4, atol=1e-6)
 
     ours.layer.kernel.set_value(np.zeros_like(kernel))
     u = ours.vector_u.get_value()
     np.testing.assert_allclose(ours(x, training=True), np.zeros((4, 3)) + ours.layer.bias.get_value(), atol=1e-7)
     np.testing.assert_array_equal(ours.vector_u.get_value(), u)
+
+
+def test_spectral_normalization_one_power_step_per_training_call_as_keras(keras, float32_jax, rng):
+    """With power_iterations=1, u after each training call equals Keras's: a step too many or too few
+    would show (50 steps converge and would hide it)."""
+    ours = layers.SpectralNormalization(layers.Dense(3), power_iterations=1)
+    theirs = keras.layers.SpectralNormalization(keras.layers.Dense(3), power_iterations=1)
+    x = rng.standard_normal((4, 5)).astype("float32")
+    theirs(x)
+    ours.build((None, 5))
+    ours.set_weights(theirs.get_weights())
+    for _ in range(3):
+        np.testing.assert_allclose(ours(x, training=True), np.asarray(theirs(x, training=True)), rtol=1e-5,
+                                   atol=1e-6)
+        np.testing.assert_allclose(ours.vector_u.get_value(), theirs.vector_u.numpy(), rtol=1e-5, atol=1e-6)
 
 
 # --- gradients ---------------------------------------------------------------------------------------------
