@@ -61,6 +61,7 @@ from mlcore.layers.adaptive_pooling import (AdaptiveAveragePooling1D, AdaptiveAv
                                             AdaptiveAveragePooling3D, AdaptiveMaxPooling1D, AdaptiveMaxPooling2D,
                                             AdaptiveMaxPooling3D)
 from mlcore.layers.stft_spectrogram import STFTSpectrogram  # noqa: F401
+from mlcore.layers.mel_spectrogram import MelSpectrogram  # noqa: F401
 from mlcore.layers.integer_lookup import IntegerLookup  # noqa: F401
 from mlcore.layers.image_color import (RandomColorDegeneration, RandomColorJitter, RandomGrayscale,  # noqa: F401
                                        RandomHue, RandomSaturation)
