@@ -115,3 +115,28 @@ def test_registered_losses_and_metrics_resolve_by_name():
         pass
 
     assert type(metrics.deserialize({"class_name": "mlcore_tests>Hits", "config": {"name": "hits"}})) is Hits
+
+
+def test_layers_serialize_and_deserialize_as_keras(rng):
+    """keras.layers.serialize / deserialize: mlcore's dicts are Keras's, and either side reads the other's
+    (and Keras 2's dicts, which name no module); the copy computes what the original does."""
+    keras = pytest.importorskip("keras")
+    dense = layers.Dense(3, activation="relu", name="d")
+    spec = layers.serialize(dense)
+    assert spec == keras.layers.serialize(keras.layers.Dense(3, activation="relu", name="d")) | {
+        "config": spec["config"]} and spec["module"] == "keras.layers"
+    again = layers.deserialize(spec)
+    x = rng.normal(size=(2, 4)).astype("float32")
+    dense(x)
+    again(x)
+    again.set_weights(dense.get_weights())
+    np.testing.assert_array_equal(again(x), dense(x))
+    assert keras.layers.deserialize(spec).get_config()["units"] == 3
+    conv = layers.deserialize(keras.layers.serialize(keras.layers.Conv2D(4, 2, strides=2)))
+    assert (conv.filters, conv.kernel_size, conv.strides) == (4, (2, 2), (2, 2))
+    assert layers.deserialize({"class_name": "Dropout", "config": {"rate": 0.3}}).rate == 0.3
+
+    class Twice(layers.Layer):
+        def call(self, inputs):
+            return inputs * 2
+    assert isinstance(layers.deserialize({"class_name": "Twice", "config": {}}, {"Twice": Twice}), Twice)

@@ -70,3 +70,18 @@ from mlcore.layers.image_filtering import RandomGaussianBlur, RandomSharpness  #
 from mlcore.layers.image_mixing import CutMix, MixUp, RandomErasing  # noqa: F401
 from mlcore.layers.image_warps import RandomElasticTransform, RandomPerspective, RandomShear  # noqa: F401
 from mlcore.layers.image_policies import AugMix, RandAugment  # noqa: F401
+
+
+def serialize(layer):
+    """keras.layers.serialize: the layer's {"module", "class_name", "config", ...} dict."""
+    from mlcore.saving import serialize_keras_object
+    return serialize_keras_object(layer)
+
+
+def deserialize(config, custom_objects=None):
+    """keras.layers.deserialize: a new layer from serialize's dict (or Keras's, or Keras 2's, which
+    names no module: a layer is meant)."""
+    from mlcore.saving import deserialize_keras_object
+    if isinstance(config, dict) and not config.get("module"):
+        config = dict(config, module="keras.layers")
+    return deserialize_keras_object(config, custom_objects)
