@@ -156,6 +156,18 @@ def backend(request, require_backend):
     return require_backend(request.param)
 
 
+@pytest.fixture
+def on_backend(backend):
+    """mlcore's default backend set to each backend for the test (what layers called on arrays and
+    fit's steps compile with), the settings restored after."""
+    from mlcore import config
+    saved = dict(config._overrides)
+    config.set_backend(backend)
+    yield backend
+    config._overrides.clear()
+    config._overrides.update(saved)
+
+
 def _has_gpu():
     try:
         import jax

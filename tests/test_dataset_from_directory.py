@@ -176,16 +176,6 @@ def test_unreadable_files_are_reported_and_skipped(image_dir):
     np.testing.assert_array_equal(labels, [dataset.class_names.index(c) for c in classes])
 
 
-@pytest.fixture
-def on_backend(backend):
-    from mlcore import config
-    saved = dict(config._overrides)
-    config.set_backend(backend)
-    yield backend
-    config._overrides.clear()
-    config._overrides.update(saved)
-
-
 def test_model_fits_directly_on_the_dataset(tmp_path, on_backend):
     """Dark images are class 0, bright ones class 1: a logistic regression on the mean learns it."""
     rng = np.random.default_rng(0)

@@ -16,16 +16,6 @@ LEVEL = 1e-3          # a test of a right distribution fails this often; the see
 LOGITS = np.log(np.array([[0.1, 0.2, 0.3, 0.4], [0.7, 0.1, 0.1, 0.1]], dtype="float32"))
 
 
-@pytest.fixture
-def on_backend(backend):
-    from mlcore import config
-    saved = dict(config._overrides)
-    config.set_backend(backend)
-    yield backend
-    config._overrides.clear()
-    config._overrides.update(saved)
-
-
 def test_signatures_are_keras_s(keras):
     for name in ["normal", "uniform", "truncated_normal", "randint", "categorical", "dropout", "shuffle", "gamma",
                  "binomial", "beta"]:

@@ -125,18 +125,24 @@ def test_spectral_normalization_trains_as_keras(keras, numpy_backend):
                                rtol=1e-5, atol=1e-6)
 
 
+def spectral_twins(keras, power_iterations, x):
+    """mlcore's and Keras's SpectralNormalization(Dense(3)) built on x's shape, with Keras's weights in both."""
+    ours = layers.SpectralNormalization(layers.Dense(3), power_iterations=power_iterations)
+    theirs = keras.layers.SpectralNormalization(keras.layers.Dense(3), power_iterations=power_iterations)
+    theirs(x)
+    ours.build((None,) + x.shape[1:])
+    ours.set_weights(theirs.get_weights())
+    return ours, theirs
+
+
 @pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")   # u of a zero kernel, as in Keras
 def test_spectral_normalization_call_in_training_normalizes_the_kernel(keras, float32_jax, rng):
     """layer(x, training=True) uses W / sigma, sigma the largest singular value once u has converged;
     inference uses the stored kernel; an all-zero kernel stays zero, with u unchanged.  Keras's generator is
     seeded so that the kernel's top singular values are apart (1.74, 1.07) and 50 power steps converge."""
     keras.utils.set_random_seed(1)
-    ours = layers.SpectralNormalization(layers.Dense(3), power_iterations=50)
-    theirs = keras.layers.SpectralNormalization(keras.layers.Dense(3), power_iterations=50)
     x = rng.standard_normal((4, 5)).astype("float32")
-    theirs(x)
-    ours.build((None, 5))
-    ours.set_weights(theirs.get_weights())
+    ours, theirs = spectral_twins(keras, 50, x)
     kernel = ours.layer.kernel.get_value()
     np.testing.assert_allclose(ours(x), x @ kernel, rtol=1e-5, atol=1e-6)
     sigma = np.linalg.svd(kernel, compute_uv=False)[0]
@@ -154,12 +160,8 @@ def test_spectral_normalization_call_in_training_normalizes_the_kernel(keras, fl
 def test_spectral_normalization_one_power_step_per_training_call_as_keras(keras, float32_jax, rng):
     """With power_iterations=1, u after each training call equals Keras's: a step too many or too few
     would show (50 steps converge and would hide it)."""
-    ours = layers.SpectralNormalization(layers.Dense(3), power_iterations=1)
-    theirs = keras.layers.SpectralNormalization(keras.layers.Dense(3), power_iterations=1)
     x = rng.standard_normal((4, 5)).astype("float32")
-    theirs(x)
-    ours.build((None, 5))
-    ours.set_weights(theirs.get_weights())
+    ours, theirs = spectral_twins(keras, 1, x)
     for _ in range(3):
         np.testing.assert_allclose(ours(x, training=True), np.asarray(theirs(x, training=True)), rtol=1e-5,
                                    atol=1e-6)
