@@ -12,6 +12,7 @@ from mlcore.callbacks.progbar_logger import ProgbarLogger
 from mlcore.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
 from mlcore.callbacks.remote_monitor import RemoteMonitor
 from mlcore.callbacks.swap_ema_weights import SwapEMAWeights
+from mlcore.callbacks.tensorboard import TensorBoard
 from mlcore.callbacks.terminate_on_nan import TerminateOnNaN
 
 __all__ = [
@@ -28,5 +29,6 @@ __all__ = [
     "ReduceLROnPlateau",
     "RemoteMonitor",
     "SwapEMAWeights",
+    "TensorBoard",
     "TerminateOnNaN",
 ]
