@@ -171,11 +171,18 @@ class IndexLookup(Layer):
             raise ValueError("Vocabulary file %s does not exist." % path)
         if self.output_mode == "tf_idf":
             raise ValueError("output_mode `'tf_idf'` does not support loading a vocabulary from file.")
-        with open(path, encoding="utf-8") as f:
-            lines = f.read().splitlines()
-        while lines and lines[-1] == "":
-            lines.pop()
-        return self._as_tokens(lines)
+        return self._as_tokens(vocabulary_lines(path))
+
+    def load_assets(self, dir_path):
+        """Keras keeps a vocabulary that was not given as `vocabulary` (an adapted one) out of the config, as
+        the archive's assets/<layer path>/vocabulary.txt, special tokens included; its idf weights, already
+        loaded with the layer's variables, go with it."""
+        path = os.path.join(dir_path, "vocabulary.txt")
+        if self.input_vocabulary is not None or not os.path.exists(path):
+            return
+        tokens = self._as_tokens(vocabulary_lines(path))
+        idf_weights = self.idf_weights[:len(tokens)] if self.output_mode == "tf_idf" else None
+        self.set_vocabulary(tokens, idf_weights=idf_weights)
 
     def _check_tokens(self, vocabulary, tokens):
         """Keras's checks of a vocabulary's tokens (vocabulary: them with any special tokens in front)."""
@@ -316,6 +323,15 @@ class IndexLookup(Layer):
     def load_own_variables(self, store):
         if self.output_mode == "tf_idf" and "idf_weights" in store:
             self.idf_weights = np.asarray(store["idf_weights"], config.floatx())
+
+
+def vocabulary_lines(path):
+    """A vocabulary file's tokens, one a line, trailing empty lines left out, as Keras reads them."""
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    while lines and lines[-1] == "":
+        lines.pop()
+    return lines
 
 
 def refuse_vocabulary_file(vocabulary, safe_mode):

@@ -5,7 +5,9 @@ Members, as keras.saving writes them (stored, not compressed):
 - ``metadata.json``: ``{"keras_version", "date_saved"}``;
 - ``config.json``: the model's architecture and compile() arguments (see keras3_config);
 - ``model.weights.h5``: the native weights layout of ``*.weights.h5`` files (h5_layouts), plus the
-  optimizer's variables, in optimizer.variables order, as datasets ``optimizer/vars/0``, ``1``...
+  optimizer's variables, in optimizer.variables order, as datasets ``optimizer/vars/0``, ``1``...;
+- ``assets/<layer path>/...``: files of the layers that have ``save_assets(dir)`` / ``load_assets(dir)``
+  (Keras's lookup layers keep an adapted vocabulary there), under the layer's path in the weights file.
 
 Saving is atomic. Loading rebuilds the model from config.json, loads the weights, then compiles it and
 restores the optimizer's state when asked to (compile=True).
@@ -21,10 +23,11 @@ import zipfile
 import h5py
 import numpy as np
 
-from .h5_layouts import WRITER_KERAS_VERSION, child_group, natural_key, read_dataset, write_weights_h5
+from .h5_layouts import (WRITER_KERAS_VERSION, child_group, native_layer_paths, natural_key, read_dataset,
+                         write_weights_h5)
 from .keras3_config import keras_model_spec, mlcore_compile_arguments, mlcore_spec
 
-METADATA, CONFIG, WEIGHTS = "metadata.json", "config.json", "model.weights.h5"
+METADATA, CONFIG, WEIGHTS, ASSETS = "metadata.json", "config.json", "model.weights.h5", "assets"
 OPTIMIZER_VARS = "optimizer/vars"
 
 
@@ -43,14 +46,58 @@ def save_archive(model, filepath, include_optimizer=True):
         optimizer = getattr(model, "optimizer", None)
         if include_optimizer and optimizer is not None:
             write_optimizer_state(weights, optimizer)
+        assets = os.path.join(scratch, ASSETS)
+        write_assets(assets, model)
         archive_path = os.path.join(scratch, os.path.basename(target))
         with open(archive_path, "xb") as handle:
             with zipfile.ZipFile(handle, "w") as archive:
                 archive.writestr(METADATA, metadata)
                 archive.writestr(CONFIG, config)
                 archive.write(weights, WEIGHTS)
+                for folder, _, files in os.walk(assets):
+                    for name in sorted(files):
+                        path = os.path.join(folder, name)
+                        archive.write(path, os.path.relpath(path, scratch).replace(os.sep, "/"))
             os.fsync(handle.fileno())
         os.replace(archive_path, target)
+
+
+def write_assets(folder, model):
+    """Each layer's save_assets(dir), in folder/<its path in the weights file>, as Keras's saving_lib calls it."""
+    for path, layer, _ in native_layer_paths(model):
+        if hasattr(layer, "save_assets"):
+            os.makedirs(os.path.join(folder, path), exist_ok=True)
+            layer.save_assets(os.path.join(folder, path))
+
+
+def load_assets(model, archive_path):
+    """Hands each layer that has load_assets(dir) its assets/<path> folder of the archive, once its weights are
+    loaded (Keras's order: a lookup layer's vocabulary goes with its loaded idf weights); whether any did."""
+    loaded = False
+    with zipfile.ZipFile(archive_path) as archive:
+        members = [name for name in archive.namelist() if name.startswith(ASSETS + "/")]
+        if not members:
+            return loaded
+        with tempfile.TemporaryDirectory(prefix=".keras-assets-") as scratch:
+            archive.extractall(scratch, members)     # zipfile drops absolute paths and "..": stays inside
+            for path, layer, _ in native_layer_paths(model):
+                folder = os.path.join(scratch, ASSETS, path)
+                if hasattr(layer, "load_assets") and os.path.isdir(folder):
+                    layer.load_assets(folder)
+                    loaded = True
+    return loaded
+
+
+def graph_rebuilt(model):
+    """The model's graph built again from the same layers: it was built from config.json, before the assets
+    came, and a layer may have put what they hold into it (IntegerLookup's vocabulary is a constant of its
+    graph).  A subclassed model builds its graph when called, after loading, so stays as it is."""
+    from mlcore.models.cloning import clone_model
+    if getattr(model, "_subclassed", False):
+        return model
+    rebuilt = clone_model(model, clone_function=lambda layer: layer, recursive=True)
+    rebuilt.name = model.name
+    return rebuilt
 
 
 def write_optimizer_state(weights_path, optimizer):
@@ -73,6 +120,8 @@ def load_archive(filepath, custom_objects=None, compile=True, safe_mode=True):
         raise ValueError(f"{path!r} is not a Keras .keras archive: its {CONFIG} is not JSON ({err})") from None
     model = layer_from_config(mlcore_spec(config, custom_objects, safe_mode), custom_objects, safe_mode)
     model.load_weights(path)
+    if load_assets(model, path):
+        model = graph_rebuilt(model)
     compile_config = config.get("compile_config")
     if compile and compile_config:
         model.compile(**mlcore_compile_arguments(compile_config, custom_objects))
