@@ -1,10 +1,10 @@
 """keras.dtype_policies: a layer's dtype policy, the dtype its variables are stored in and the one
 its computation runs in, and the global policy that layers made without dtype= take.
 
-mlcore runs a layer's graph in one dtype: policies whose compute and variable dtypes are equal
-("float32", "float64", "float16", "bfloat16", "int32"...) work everywhere; the mixed ones
-("mixed_float16", "mixed_bfloat16") can be made and (de)serialized, but a layer or the global
-policy refuses them with a ValueError (mlcore has no autocasting of variables inside a call).
+Most policies name one dtype for both ("float32", "float64", "float16", "int32"...).  The mixed ones
+keep float32 variables and compute in float16 ("mixed_float16") or bfloat16 ("mixed_bfloat16"):
+mlcore/layers/autocasting.py says how a layer's call then computes in the lower precision.  bfloat16
+is ml_dtypes's numpy dtype (which jax brings); which backends compute in it, the backends say.
 """
 import numpy as np
 
@@ -73,6 +73,8 @@ _CLASSES = {"DTypePolicy": DTypePolicy, "FloatDTypePolicy": FloatDTypePolicy, "P
 
 def _parse(name):
     """(compute dtype, variable dtype) of a policy name."""
+    if "bfloat16" in name:
+        _register_bfloat16()
     if name in MIXED:
         return MIXED[name], "float32"
     try:
@@ -84,6 +86,15 @@ def _parse(name):
                          "'mixed_float16', 'mixed_bfloat16', and the name of any float dtype such as "
                          "'float32'." % name)
     return dtype, dtype
+
+
+def _register_bfloat16():
+    """numpy knows "bfloat16" once ml_dtypes is imported."""
+    try:
+        import ml_dtypes  # noqa: F401
+    except ImportError:
+        raise ValueError("The bfloat16 dtype needs the ml_dtypes package (pip install ml_dtypes; jax brings "
+                         "it)") from None
 
 
 def get(identifier):
@@ -119,17 +130,6 @@ def deserialize(config_, custom_objects=None):
     return cls.from_config(config_["config"])
 
 
-def layer_policy(dtype, layer_name):
-    """The policy a layer runs with for its dtype= argument; a mixed one is refused (see above)."""
-    policy = get(dtype)
-    if policy.is_mixed:
-        raise ValueError("Layer '%s': dtype policy '%s' computes in %s with %s variables; mlcore layers run in "
-                         "one dtype (use dtype='%s' or '%s')" % (layer_name, policy.name, policy.compute_dtype,
-                                                               policy.variable_dtype, policy.compute_dtype,
-                                                               policy.variable_dtype))
-    return policy
-
-
 # --- the global policy (keras.config.dtype_policy / set_dtype_policy) --------------------------------
 def dtype_policy():
     """The global policy: the one set_dtype_policy set, else floatx's."""
@@ -141,7 +141,7 @@ def set_dtype_policy(policy):
     if isinstance(policy, str):
         policy = DTypePolicy(policy)
     if not isinstance(policy, DTypePolicy):
-        raise ValueError("Invalid `policy` argument. Expected the string name of a policy (such as 'float64') "
-                         "or a `DTypePolicy` instance. Received: policy=%r (of type %s)" % (policy, type(policy)))
-    layer_policy(policy, "(the global policy)")
+        raise ValueError("Invalid `policy` argument. Expected the string name of a policy (such as "
+                         "'mixed_float16') or a `DTypePolicy` instance. Received: policy=%r (of type %s)"
+                         % (policy, type(policy)))
     _global_policy[:] = [policy]

@@ -191,10 +191,8 @@ def test_policy_errors_and_the_global_policy(keras):
     finally:
         dtype_policies._global_policy.clear()
     assert Dense(2).dtype == "float32"
-    with pytest.raises(ValueError, match="mlcore layers run in one dtype"):
-        mixed_precision.set_global_policy("mixed_float16")
-    with pytest.raises(ValueError, match="Layer 'mixed'.*mixed_bfloat16"):
-        Dense(2, dtype="mixed_bfloat16", name="mixed")
+    with pytest.raises(ValueError, match="Invalid `policy` argument"):
+        mixed_precision.set_global_policy(16)
 
 
 def test_layer_dtype_attributes_match_keras_and_run(keras, backend):
@@ -235,8 +233,8 @@ def test_keras_written_policy_configs_load(keras, tmp_path, float32_jax):
     np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=2e-3, atol=2e-3)
     mixed = twin_sequential(keras, dtype="mixed_float16")
     mixed.save(tmp_path / "mixed.keras")
-    with pytest.raises(ValueError, match="mixed_float16"):
-        load_model(tmp_path / "mixed.keras")
+    loaded = load_model(tmp_path / "mixed.keras")       # tests/test_mixed_precision.py checks it further
+    assert [layer.dtype_policy.name for layer in loaded.layers] == ["mixed_float16", "mixed_float16"]
 
 
 # --- Model.metrics and friends --------------------------------------------------------------------------------

@@ -53,6 +53,9 @@ def accumulate_in_output_dtype(fgraph, node):
 # a convnet's tanh, reshaped for pooling and read again by its gradient (1 - tanh^2), was then computed
 # twice, once per form, and PyTensor's C tanh is scalar code (2.6 ms for the batch-60 32x32 net's first layer).
 C_MODE = Mode(linker="cvm", optimizer="fast_run").excluding("local_reshape_lift")
+# PyTensor's BLAS has no float16: its rewrite of a float16 dot into gemv or ger fails (printing a traceback)
+# and is skipped; a graph with float16 values (a mixed-precision model's) is compiled without it.
+C_MODE_FLOAT16 = C_MODE.excluding("local_gemm_to_gemv")
 JAX_MODE = get_mode("JAX").register((dfs_rewriter(accumulate_in_output_dtype), 100))
 
 
@@ -109,11 +112,21 @@ class TheanoBackend(Backend):
         """donate: shared inputs this function replaces; on the CPU PyTensor may overwrite them
         (mlcore.Function keeps every shared variable in a buffer of its own)."""
         device = self.check_device(device)
-        return compile_graph(fgraph, "JAX" if device == "gpu" else "C", profile, donate)
+        dtypes = _dtypes(fgraph)
+        if "bfloat16" in dtypes:     # PyTensor's tensors have none: say so before its lowering fails deep inside
+            raise TypeError("The theano backend cannot compute in bfloat16: PyTensor has no bfloat16 dtype. Use "
+                            "the jax or numpy backend, or the mixed_float16 policy")
+        return compile_graph(fgraph, "JAX" if device == "gpu" else "C", profile, donate,
+                             C_MODE_FLOAT16 if "float16" in dtypes else C_MODE)
 
 
-def compile_graph(fgraph, linker="C", profile=None, donate=()):
-    """fgraph as a PyTensor function, with PyTensor's "C" linker or its "JAX" linker."""
+def _dtypes(fgraph):
+    """The dtypes of the graph's values."""
+    return {v.dtype for v in fgraph.inputs} | {out.dtype for node in fgraph.toposort() for out in node.outputs}
+
+
+def compile_graph(fgraph, linker="C", profile=None, donate=(), c_mode=C_MODE):
+    """fgraph as a PyTensor function, with PyTensor's "C" linker (in c_mode) or its "JAX" linker."""
     plan = Plan(fgraph, ConformingLowering())
     stats = None
     if profile is not None:
@@ -121,7 +134,7 @@ def compile_graph(fgraph, linker="C", profile=None, donate=()):
         profile.extra = lambda: _summary(stats)
     if linker == "JAX":
         return per_shape(plan, fgraph, stats)
-    return pytensor_function(plan, fgraph, [v.type.shape for v in fgraph.inputs], C_MODE, stats, donate=donate)
+    return pytensor_function(plan, fgraph, [v.type.shape for v in fgraph.inputs], c_mode, stats, donate=donate)
 
 
 def per_shape(plan, fgraph, stats=None):

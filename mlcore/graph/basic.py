@@ -8,6 +8,8 @@ import itertools
 
 import numpy as np
 
+from mlcore.graph import autocast
+
 _counter = itertools.count()
 
 
@@ -241,6 +243,8 @@ class Op:
     foldable = True   # False for ops whose result is not a function of their inputs (random)
 
     def __call__(self, *inputs):
+        if autocast.autocast_dtype() is not None:    # mixed precision: weights read in the compute dtype
+            inputs = autocast.autocast_inputs(inputs)
         node = self.make_node(*inputs)
         if self.foldable and _is_small_constant_node(node):
             from mlcore.graph.rewrite.constant_folding import fold

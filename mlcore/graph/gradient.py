@@ -5,10 +5,9 @@ turns the gradients of its outputs into gradients of its inputs (its pullback),
 and contributions to a variable used twice are added.  The result is graph
 variables, so gradients can be differentiated again.
 """
-import numpy as np
 
 from mlcore.graph.basic import Apply, Op, Variable, toposort
-from mlcore.graph.ops.common import as_tensor_variable
+from mlcore.graph.ops.common import as_tensor_variable, is_inexact
 from mlcore.graph.ops.elemwise import add, clip, ones_like, zeros_like
 
 
@@ -63,7 +62,7 @@ def disconnected_grad(x):
 
 def is_float(var):
     """Whether gradients flow through var (float or complex dtypes; ints and bools get none)."""
-    return np.dtype(var.dtype).kind in "fc"
+    return is_inexact(var.dtype)
 
 
 def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_grads=None):

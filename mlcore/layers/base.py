@@ -15,6 +15,7 @@ from mlcore import constraints, initializers, regularizers
 from mlcore.graph.basic import SharedVariable, Variable
 from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.keras_masks import get_keras_mask, set_keras_mask
+from mlcore.layers.autocasting import call_scope, cast_inputs
 from mlcore.layers.input_spec import assert_input_compatibility
 from mlcore.layers.layer_state import LayerState, layer_scope
 from mlcore.layers.structure import flatten, map_structure  # noqa: F401  (also imported from here)
@@ -39,14 +40,16 @@ def unique_name(base):
 
 class Weight(SharedVariable):
     """A layer's variable: a shared variable with Keras's name, path, trainable flag,
-    regularizer and constraint."""
+    regularizer and constraint.  autocast: whether a mixed-precision call reads it in its compute
+    dtype (mlcore/graph/autocast.py)."""
 
-    def __init__(self, value, name, path, trainable=True, regularizer=None, constraint=None):
+    def __init__(self, value, name, path, trainable=True, regularizer=None, constraint=None, autocast=True):
         super().__init__(value, name=name, shape=np.shape(value))      # Keras's variables have fixed shapes
         self.path = path
         self.trainable = trainable
         self.regularizer = regularizer
         self.constraint = constraint
+        self.autocast = autocast
 
     @property
     def shape(self):
@@ -143,14 +146,16 @@ class Layer(LayerState):
     # rows, so that jax compiles one program per batch size (models/step_functions.py).
     rowwise = False
     input_spec = None       # an InputSpec (or a list of them) that __call__ checks the inputs against
+    _convert_input_args = True  # whether __call__ casts float inputs to the compute dtype (autocasting.py)
 
     def __init__(self, trainable=True, name=None, dtype=None, input_shape=None, input_dim=None,
-                 batch_input_shape=None, batch_size=None, **kwargs):
+                 batch_input_shape=None, batch_size=None, autocast=True, **kwargs):
         if kwargs:
             raise TypeError("%s got unexpected keyword argument(s) %s" % (type(self).__name__, sorted(kwargs)))
         self.name = name or unique_name(to_snake_case(type(self).__name__))
         self.trainable = trainable
         self.dtype = dtype       # a dtype, a DTypePolicy or its name; None: the global policy
+        self.autocast = autocast    # Keras's: False keeps inputs and weights in their own dtypes
         self.built = False
         self._weights = []
         self._inbound_nodes = []
@@ -272,9 +277,11 @@ class Layer(LayerState):
             previous_mask = map_structure(get_keras_mask, inputs)
             if self._call_accepts_mask and any(m is not None for m in flatten(previous_mask)):
                 call_kwargs = dict(call_kwargs, mask=previous_mask)
+        call_inputs, args, call_kwargs = cast_inputs(self, (inputs, args, call_kwargs))
         # the losses and updates of a call that builds no step (wiring a model) belong to no graph: drop them
-        with nullcontext() if _update_collectors else collect_extras(), training_scope(training), layer_scope(self):
-            outputs = map_structure(_fresh_output(inputs), self.call(inputs, *args, **call_kwargs))
+        with nullcontext() if _update_collectors else collect_extras(), training_scope(training), layer_scope(self), \
+                call_scope(self):
+            outputs = map_structure(_fresh_output(inputs), self.call(call_inputs, *args, **call_kwargs))
         self._pass_mask_on(inputs, outputs, previous_mask)
         self._inbound_nodes.append(Node(self, inputs, outputs, kwargs))
         for k, out in enumerate(flatten(outputs)):
@@ -331,7 +338,7 @@ class Layer(LayerState):
         from mlcore.function import function
         from mlcore.graph.basic import TensorType
         arrays = map_structure(lambda a: np.asarray(a), inputs)
-        placeholders = map_structure(lambda a: TensorType(self.dtype if a.dtype.kind == "f" else a.dtype,
+        placeholders = map_structure(lambda a: TensorType(self.input_dtype if a.dtype.kind == "f" else a.dtype,
                                                           a.shape)(), arrays)   # all known, as Keras builds
         feeds = [(p, np.asarray(a, dtype=p.dtype)) for a, p in zip(flatten(arrays), flatten(placeholders))]
         for given, placeholder in zip(flatten(inputs), flatten(placeholders)):
@@ -377,7 +384,7 @@ class Layer(LayerState):
         return shape_of(self.output)
 
     def get_config(self):
-        config_ = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        config_ = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype_policy.name}
         if self._batch_input_shape is not None:
             config_["batch_input_shape"] = list(self._batch_input_shape)
         return config_

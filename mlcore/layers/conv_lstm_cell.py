@@ -101,7 +101,7 @@ class ConvLSTMCell(LSTMCell):
         return convolve(state, kernel, ones, "same", ones, self.data_format)
 
     def get_initial_state(self, batch_size=None):
-        return [ops.zeros((batch_size,) + self.state_shape, dtype=self.dtype) for _ in range(2)]
+        return [ops.zeros((batch_size,) + self.state_shape, dtype=self.compute_dtype) for _ in range(2)]
 
     def options_config(self):
         config = {**super().options_config(), "filters": self.filters, "kernel_size": self.kernel_size,

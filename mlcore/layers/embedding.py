@@ -31,6 +31,7 @@ class Embedding(Layer):
             kwargs["input_shape"] = (input_length,)
         activity_regularizer = kwargs.pop("activity_regularizer", None)
         super().__init__(**kwargs)
+        self.autocast = False       # as Keras's: rows looked up in float32, then cast to the compute dtype
         self.input_dim = _check_dim("input_dim", input_dim)
         self.output_dim = _check_dim("output_dim", output_dim)
         self.mask_zero = bool(mask_zero)
@@ -52,7 +53,7 @@ class Embedding(Layer):
     def call(self, inputs):
         if inputs.dtype not in ("int32", "int64"):
             inputs = ops.cast(inputs, "int32")
-        outputs = ops.cast(self.embeddings[inputs], self.dtype)
+        outputs = ops.cast(self.embeddings[inputs], self.compute_dtype)
         self.add_activity_loss(outputs)
         return outputs
 

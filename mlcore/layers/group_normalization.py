@@ -4,7 +4,7 @@ LayerNormalization over all non-batch axes; groups=-1 (one channel per group) is
 from mlcore import ops
 from mlcore.layers.base import Layer
 from mlcore.layers.layer_normalization import check_axes
-from mlcore.layers.normalization import ScaleOffsetOptions
+from mlcore.layers.normalization import ScaleOffsetOptions, at_least_float32
 
 
 class GroupNormalization(ScaleOffsetOptions, Layer):
@@ -20,6 +20,7 @@ class GroupNormalization(ScaleOffsetOptions, Layer):
             raise ValueError("GroupNormalization: received an invalid value for argument `groups`, expected a "
                              "positive integer (or -1 for instance normalization). Received: groups=%r" % (groups,))
         super().__init__(**kwargs)
+        self.autocast = False       # as Keras's: inputs taken as they come, computed in float32 at least
         self.groups = groups
         self.axis = axis
         self.epsilon = epsilon
@@ -48,6 +49,7 @@ class GroupNormalization(ScaleOffsetOptions, Layer):
     def call(self, inputs):
         """inputs reshaped with the channel axis split into (groups, channels per group); mean and variance
         over every axis of that but the batch and the groups."""
+        inputs = at_least_float32(inputs)
         shape = ops.shape(inputs)
         axis = self.axis % len(shape)
         split = [self.groups, inputs.type.shape[axis] // self.groups]
@@ -59,7 +61,7 @@ class GroupNormalization(ScaleOffsetOptions, Layer):
             outputs = outputs * ops.reshape(self.gamma, per_channel)
         if self.beta is not None:
             outputs = outputs + ops.reshape(self.beta, per_channel)
-        return ops.reshape(outputs, [-1] + list(shape[1:]))
+        return ops.cast(ops.reshape(outputs, [-1] + list(shape[1:])), self.compute_dtype)
 
     def get_config(self):
         return {**super().get_config(), "groups": self.groups, "axis": self.axis, "epsilon": self.epsilon,

@@ -47,7 +47,7 @@ class ImageLayer(Layer):
         if inputs.ndim not in (3, 4):
             raise ValueError("%s '%s': expected images of rank 3 (one image) or 4 (a batch of images); received "
                              "input shape %s" % (type(self).__name__, self.name, inputs.type.shape))
-        images = ops.cast(inputs if inputs.ndim == 4 else ops.expand_dims(inputs, 0), self.dtype)
+        images = ops.cast(inputs if inputs.ndim == 4 else ops.expand_dims(inputs, 0), self.compute_dtype)
         outputs = from_nhwc(self.transform(to_nhwc(images, self.data_format), training), self.data_format)
         return outputs if inputs.ndim == 4 else ops.squeeze(outputs, 0)
 
@@ -75,7 +75,7 @@ class RandomImageLayer(ImageLayer):
 
     def per_image(self, images, low, high):
         """One uniform draw in [low, high) for each image of the batch, shaped (batch, 1, 1, 1)."""
-        return self.streams.uniform([images.shape[0], 1, 1, 1], low, high, dtype=self.dtype)
+        return self.streams.uniform([images.shape[0], 1, 1, 1], low, high, dtype=self.compute_dtype)
 
     def get_config(self):
         return {**super().get_config(), "seed": self.seed}

@@ -44,13 +44,13 @@ class RandomErasing(RandomImageLayer):
 
     def augment(self, images):
         batch = images.shape[0]
-        sides = ops.sqrt(self.streams.uniform([batch, 2], self.scale[0], self.scale[1], dtype=self.dtype))
-        mask = box_mask(lambda n: self.streams.uniform([n], 0.0, 1.0, dtype=self.dtype), images,
+        sides = ops.sqrt(self.streams.uniform([batch, 2], self.scale[0], self.scale[1], dtype=self.compute_dtype))
+        mask = box_mask(lambda n: self.streams.uniform([n], 0.0, 1.0, dtype=self.compute_dtype), images,
                         (sides[:, 0], sides[:, 1]))
         if self.fill_value is None:
-            fill = self.streams.normal(images.shape, dtype=self.dtype) * float(self.value_range[1])
+            fill = self.streams.normal(images.shape, dtype=self.compute_dtype) * float(self.value_range[1])
         else:
-            fill = ops.cast(ops.convert_to_tensor(self.fill_value), self.dtype)
+            fill = ops.cast(ops.convert_to_tensor(self.fill_value), self.compute_dtype)
         fill = ops.clip(fill, self.value_range[0], self.value_range[1])
         erased = ops.where(mask, fill, images)
         return ops.where(chosen(self, batch, self.factor), erased, images)
@@ -76,7 +76,7 @@ class MixingLayer(RandomImageLayer):
         outputs = dict(inputs, images=super().call(inputs["images"], training=training))
         if "labels" in inputs and self.mixing is not None:
             weights, partners = self.mixing
-            labels = ops.cast(inputs["labels"], self.dtype)
+            labels = ops.cast(inputs["labels"], self.compute_dtype)
             weights = ops.reshape(weights, (-1,) + (1,) * (labels.ndim - 1))
             outputs["labels"] = weights * labels + (1.0 - weights) * ops.take(labels, partners, axis=0)
         self.mixing = None
@@ -105,7 +105,7 @@ class MixUp(MixingLayer):
         self.alpha = alpha
 
     def mix(self, images):
-        weights = random.beta([images.shape[0]], self.alpha, self.alpha, dtype=self.dtype, seed=self.generator)
+        weights = random.beta([images.shape[0]], self.alpha, self.alpha, dtype=self.compute_dtype, seed=self.generator)
         partners = self.partners(images)
         weight = ops.reshape(weights, (-1, 1, 1, 1))
         return weight * images + (1.0 - weight) * ops.take(images, partners, axis=0), (weights, partners)
@@ -130,9 +130,10 @@ class CutMix(MixingLayer):
 
     def mix(self, images):
         batch = images.shape[0]
-        alpha = random.uniform((), self.factor[0], self.factor[1], dtype=self.dtype, seed=self.generator) + 1e-6
-        side = ops.sqrt(1.0 - random.beta([batch], alpha, alpha, dtype=self.dtype, seed=self.generator))
-        mask = box_mask(lambda n: random.uniform([n], dtype=self.dtype, seed=self.generator), images, (side, side))
+        alpha = random.uniform((), self.factor[0], self.factor[1], dtype=self.compute_dtype, seed=self.generator) + 1e-6
+        side = ops.sqrt(1.0 - random.beta([batch], alpha, alpha, dtype=self.compute_dtype, seed=self.generator))
+        mask = box_mask(lambda n: random.uniform([n], dtype=self.compute_dtype, seed=self.generator), images,
+                        (side, side))
         partners = self.partners(images)
         return ops.where(mask, ops.take(images, partners, axis=0), images), (1.0 - side * side, partners)
 

@@ -94,9 +94,9 @@ class AugMix(PolicyLayer):
         self.generator = random.SeedGenerator(seed if seed is not None else int(self.streams.rng.integers(2 ** 31)))
 
     def augment(self, images):
-        gammas = random.gamma([self.num_chains], self.alpha, dtype=self.dtype, seed=self.generator)
+        gammas = random.gamma([self.num_chains], self.alpha, dtype=self.compute_dtype, seed=self.generator)
         chain_weights = gammas / ops.sum(gammas)
-        keep = random.beta((), self.alpha, self.alpha, dtype=self.dtype, seed=self.generator)
+        keep = random.beta((), self.alpha, self.alpha, dtype=self.compute_dtype, seed=self.generator)
         mixed = 0.0
         for chain in range(self.num_chains):
             augmented = images

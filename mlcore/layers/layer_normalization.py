@@ -3,7 +3,7 @@ variance 1 over some axes, then a learned scale and offset), RMSNormalization (m
 scale) and UnitNormalization (L2 norm 1)."""
 from mlcore import ops
 from mlcore.layers.base import Layer
-from mlcore.layers.normalization import ScaleOffsetOptions
+from mlcore.layers.normalization import ScaleOffsetOptions, at_least_float32
 
 
 def standardize_axes(axis, message):
@@ -61,6 +61,7 @@ class LayerNormalization(ScaleOffsetOptions, Layer):
                  gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
                  gamma_constraint=None, **kwargs):
         super().__init__(**kwargs)
+        self.autocast = False       # as Keras's: inputs taken as they come, computed in float32 at least
         self.axis = standardize_axes(axis, "Expected an int or a list/tuple of ints for the argument 'axis', "
                                            "but received: %r")
         self.epsilon = epsilon
@@ -72,6 +73,7 @@ class LayerNormalization(ScaleOffsetOptions, Layer):
         self.built = True
 
     def call(self, inputs):
+        inputs = at_least_float32(inputs)
         shape = inputs.type.shape
         axes = normalized_axes(self, shape)
         mean = ops.mean(inputs, axis=axes, keepdims=True)
@@ -81,7 +83,7 @@ class LayerNormalization(ScaleOffsetOptions, Layer):
             outputs = outputs * along_axes(self.gamma, self.axis, shape)
         if self.beta is not None:
             outputs = outputs + along_axes(self.beta, self.axis, shape)
-        return outputs
+        return ops.cast(outputs, self.compute_dtype)
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon, **self.scale_offset_config()}
@@ -103,10 +105,14 @@ class RMSNormalization(Layer):
         self.built = True
 
     def call(self, inputs):
+        """Computed in float32 at least (a float16 mean square overflows), the result in the inputs' dtype,
+        as Keras's ops.rms_normalization."""
         shape = inputs.type.shape
         axes = normalized_axes(self, shape)
-        mean_square = ops.mean(ops.square(inputs), axis=axes, keepdims=True)
-        return inputs * ops.rsqrt(mean_square + self.epsilon) * along_axes(self.scale, self.axis, shape)
+        x = at_least_float32(inputs)
+        mean_square = ops.mean(ops.square(x), axis=axes, keepdims=True)
+        scale = ops.cast(along_axes(self.scale, self.axis, shape), x.dtype)
+        return ops.cast(x * ops.rsqrt(mean_square + self.epsilon) * scale, inputs.dtype)
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon}

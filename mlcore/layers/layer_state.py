@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from mlcore import constraints, initializers, regularizers
-from mlcore.dtype_policies import layer_policy
+from mlcore import dtype_policies
 
 _scopes = []        # (name, layer, the path the layer was first met under), innermost last
 
@@ -89,7 +89,7 @@ class LayerState:
 
     @dtype_policy.setter
     def dtype_policy(self, value):
-        self._dtype_policy = layer_policy(value, self.name)
+        self._dtype_policy = dtype_policies.get(value)
 
     @property
     def dtype(self):
@@ -116,9 +116,10 @@ class LayerState:
     # --- variables -----------------------------------------------------------------------------------
     def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True, autocast=True, regularizer=None,
                    constraint=None, aggregation="none", overwrite_with_gradient=False, name=None):
-        """Create a weight initialised now (Keras 3's add_weight); weights are float by default.
-        autocast, aggregation and overwrite_with_gradient are Keras's (mixed precision, distribution):
-        mlcore's single-dtype, single-replica weights have no use for them."""
+        """Create a weight initialised now (Keras 3's add_weight); weights are float by default, in the
+        policy's variable dtype.  autocast=True: a mixed-precision call reads it in its compute dtype
+        (mlcore/layers/autocasting.py).  aggregation and overwrite_with_gradient are Keras's
+        (distribution): mlcore's single-replica weights have no use for them."""
         from mlcore.layers.base import Weight
         shape = tuple(int(s) for s in (shape or ()))
         dtype = dtype or self.dtype
@@ -129,7 +130,7 @@ class LayerState:
         with layer_scope(self):
             path = "%s/%s" % (current_path(), name)
         weight = Weight(np.asarray(value, dtype=dtype), name, path, trainable, regularizers.get(regularizer),
-                        constraints.get(constraint))
+                        constraints.get(constraint), autocast)
         self._weights.append(weight)
         return weight
 

@@ -61,7 +61,7 @@ class MelSpectrogram(Layer):
         outputs = ops.tensordot(power, filters, axes=1)
         if self.power_to_db:
             outputs = self._decibels(outputs)
-        return ops.cast(ops.swapaxes(outputs, -1, -2), self.dtype)
+        return ops.cast(ops.swapaxes(outputs, -1, -2), self.compute_dtype)
 
     def _decibels(self, power):
         reference = 10.0 * np.log10(max(abs(self.ref_power), self.min_power))

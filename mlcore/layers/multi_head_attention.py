@@ -106,8 +106,8 @@ class MultiHeadAttention(KernelBiasOptions, Layer):
         self._dot_product_equation, self._combine_equation, scores_rank = attention_equations(rank,
                                                                                                self.attention_axes)
         norm_axes = tuple(range(scores_rank - len(self.attention_axes), scores_rank))
-        self._softmax = Softmax(axis=norm_axes, dtype=self.dtype)
-        self._dropout_layer = Dropout(rate=self.dropout, seed=self.seed, dtype=self.dtype)
+        self._softmax = Softmax(axis=norm_axes, dtype=self.dtype_policy)
+        self._dropout_layer = Dropout(rate=self.dropout, seed=self.seed, dtype=self.dtype_policy)
         output_shape = self._output_shape or (query_shape[-1],)
         equation, bias_axes = projection_equation(len(query_shape) - 1, 2, len(output_shape))
         self._output_dense = self._einsum_dense("attention_output", equation, bias_axes,
@@ -129,7 +129,7 @@ class MultiHeadAttention(KernelBiasOptions, Layer):
                             bias_initializer=self.bias_initializer.clone(), kernel_regularizer=self.kernel_regularizer,
                             bias_regularizer=self.bias_regularizer, activity_regularizer=self.activity_regularizer,
                             kernel_constraint=self.kernel_constraint, bias_constraint=self.bias_constraint,
-                            name=name, dtype=self.dtype)
+                            name=name, dtype=self.dtype_policy)
         build_sublayer(self, layer, input_shape)
         return layer
 

@@ -1,13 +1,22 @@
 """BatchNormalization: batch statistics while training, moving averages at inference."""
 from mlcore import config, constraints, initializers, regularizers
 from mlcore.graph import ops
+from mlcore.graph.ops.common import upcast
 from mlcore.keras_masks import over_trailing_axes
 from mlcore.layers.base import Layer
 
 
+def at_least_float32(inputs):
+    """The inputs in the dtype a normalization computes in: theirs, float32 at least (Keras's rule: the
+    statistics of float16 values overflow easily)."""
+    return ops.cast(inputs, upcast(inputs.dtype, "float32"))
+
+
 class ScaleOffsetOptions:
     """The learned scale (gamma) and offset (beta) of a normalization layer (BatchNormalization,
-    LayerNormalization), in one place so that both read, build and save them alike."""
+    LayerNormalization, GroupNormalization), in one place so that they read, build and save them alike,
+    and compute alike under a mixed-precision policy: as Keras's, in float32 at least (the variance of
+    float16 values overflows easily), with float32 weights, the outputs in the compute dtype."""
 
     def set_scale_offset_options(self, center, scale, beta_initializer, gamma_initializer, beta_regularizer,
                                  gamma_regularizer, beta_constraint, gamma_constraint):
@@ -20,12 +29,14 @@ class ScaleOffsetOptions:
         self.gamma_constraint = constraints.get(gamma_constraint)
 
     def add_scale_and_offset(self, shape):
-        """gamma with scale=True, beta with center=True, each of this shape (else None)."""
+        """gamma with scale=True, beta with center=True, each of this shape (else None); read as they are
+        (autocast=False), since the normalization computes in float32 at least."""
         self.gamma = self.add_weight(shape, self.gamma_initializer, regularizer=self.gamma_regularizer,
-                                     constraint=self.gamma_constraint, name="gamma") if self.scale else None
+                                     constraint=self.gamma_constraint, name="gamma", autocast=False
+                                     ) if self.scale else None
         self.beta = self.add_weight(shape, self.beta_initializer, regularizer=self.beta_regularizer,
-                                    constraint=self.beta_constraint, name="beta") if self.center else None
-
+                                    constraint=self.beta_constraint, name="beta", autocast=False
+                                    ) if self.center else None
     def scale_offset_config(self):
         return {"center": self.center, "scale": self.scale,
                 "beta_initializer": initializers.serialize(self.beta_initializer),
@@ -59,9 +70,9 @@ class BatchNormalization(ScaleOffsetOptions, Layer):
                              % (self.name, self.axis, input_shape))
         self.add_scale_and_offset((dim,))
         self.moving_mean = self.add_weight((dim,), self.moving_mean_initializer, trainable=False,
-                                           name="moving_mean")
+                                           name="moving_mean", autocast=False)
         self.moving_variance = self.add_weight((dim,), self.moving_variance_initializer, trainable=False,
-                                               name="moving_variance")
+                                               name="moving_variance", autocast=False)
         self.built = True
 
     def _broadcast(self, v, ndim):
@@ -72,6 +83,7 @@ class BatchNormalization(ScaleOffsetOptions, Layer):
         """A frozen layer (trainable=False) runs in inference mode even in fit, as in Keras 2.1.3+ and 3,
         so fine-tuning a pretrained network keeps its statistics.  With a mask (batch, time) over
         (batch, time, features) inputs, the training statistics are of the real steps only."""
+        inputs = at_least_float32(inputs)
         ndim = inputs.ndim
         axis = self.axis % ndim
         if mask is not None and mask.ndim != ndim - 1:
@@ -90,7 +102,7 @@ class BatchNormalization(ScaleOffsetOptions, Layer):
             out = out * self._broadcast(self.gamma, ndim)
         if self.beta is not None:
             out = out + self._broadcast(self.beta, ndim)
-        return out
+        return ops.cast(out, self.compute_dtype)
 
     def _moments(self, inputs, reduce_axes, mask):
         """The mean and variance over reduce_axes; with a mask, of the entries it keeps (Keras's weights)."""

@@ -61,7 +61,7 @@ class Normalization(Layer):
 
     def _broadcast(self, value):
         """A given mean or variance, its dims aligned with the kept axes from the right, broadcast to them."""
-        value = np.asarray(value, dtype=self.dtype)
+        value = np.asarray(value, dtype=self.compute_dtype)
         aligned = [1] * len(self._broadcast_shape)
         for axis, size in zip(reversed(self._keep_axis), reversed(value.shape)):
             aligned[axis] = size
@@ -78,7 +78,7 @@ class Normalization(Layer):
             variance = ops.reshape(self.adapt_variance, self._broadcast_shape)
         else:
             mean, variance = self.mean, self.variance
-        inputs = ops.cast(inputs, self.dtype)
+        inputs = ops.cast(inputs, self.compute_dtype)
         std = ops.maximum(ops.sqrt(variance), config.epsilon())
         return mean + inputs * std if self.invert else (inputs - mean) / std
 

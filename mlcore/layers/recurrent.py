@@ -106,22 +106,24 @@ class RNN(Layer):
         if make is not None:
             states = make(batch_size=batch_size)
             return flatten(states)
-        return [ops.zeros((batch_size, size), dtype=self.dtype) for size in flatten(self.state_size)]
+        return [ops.zeros((batch_size, size), dtype=self.compute_dtype) for size in flatten(self.state_size)]
 
     def _initial_states(self, sequences, initial_state):
+        """The states the loop starts from, in the compute dtype (a stateful layer's variables are in the
+        variable dtype, as Keras's)."""
         if initial_state is None and self.stateful:
             batch = sequences.type.shape[0]
             if batch is not None and batch != self.states[0].type.shape[0]:
                 raise ValueError("Layer '%s' is stateful with batch size %d; it was given a batch of %d"
                                  % (self.name, self.states[0].type.shape[0], batch))
-            return list(self.states)
+            return [ops.cast(state, self.compute_dtype) for state in self.states]
         if initial_state is None:
             return self.get_initial_state(sequences.shape[0])
         states = flatten(initial_state)
         if len(states) != len(flatten(self.state_size)):
             raise ValueError("Layer '%s' expects %d initial states, got %d"
                              % (self.name, len(flatten(self.state_size)), len(states)))
-        return [ops.cast(as_tensor_variable(s), self.dtype) for s in states]
+        return [ops.cast(as_tensor_variable(s), self.compute_dtype) for s in states]
 
     def call(self, sequences, initial_state=None, mask=None, training=None):
         check_rank(self, sequences.type.shape, self.sequence_ndim)

@@ -179,7 +179,7 @@ class RecurrentCell(KernelBiasOptions, Layer):
 
     def get_initial_state(self, batch_size=None):
         sizes = self.state_size if isinstance(self.state_size, (list, tuple)) else [self.state_size]
-        return [ops.zeros((batch_size, size), dtype=self.dtype) for size in sizes]
+        return [ops.zeros((batch_size, size), dtype=self.compute_dtype) for size in sizes]
 
     # --- config --------------------------------------------------------------------------------------
     def options_config(self):

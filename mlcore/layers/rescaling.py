@@ -29,10 +29,10 @@ class Rescaling(Layer):
         self.offset = offset
 
     def call(self, inputs):
-        scale = np.asarray(self.scale, dtype=self.dtype)
+        scale = np.asarray(self.scale, dtype=self.compute_dtype)
         if scale.ndim and config.image_data_format() == "channels_first":
             scale = scale.reshape(scale.shape + (1,) * (3 - scale.ndim))
-        return ops.cast(inputs, self.dtype) * scale + np.asarray(self.offset, dtype=self.dtype)
+        return ops.cast(inputs, self.compute_dtype) * scale + np.asarray(self.offset, dtype=self.compute_dtype)
 
     def get_config(self):
         return {**super().get_config(), "scale": _to_config_value(self.scale),

@@ -61,7 +61,8 @@ class StackedRNNCells(Layer):
         for cell in self.cells:
             make = getattr(cell, "get_initial_state", None)
             states.append(make(batch_size=batch_size) if make is not None else
-                          [ops.zeros((batch_size, size), dtype=self.dtype) for size in flatten(cell.state_size)])
+                          [ops.zeros((batch_size, size), dtype=self.compute_dtype)
+                           for size in flatten(cell.state_size)])
         return states
 
     def call(self, inputs, states, training=None):

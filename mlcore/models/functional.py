@@ -125,6 +125,14 @@ class Model(ModelMetrics, Trainer, Layer):
         return list(self._layers) if self._nodes else held_layers(self, Layer)
 
     @property
+    def _convert_input_args(self):
+        """A functional model (Sequential too) takes its inputs as they come, each of its layers casting
+        its own, as Keras's Functional; a subclassed model casts float inputs to its compute dtype, as any
+        layer.  (Keras's Sequential casts them too; here a float64 model keeps its float64 inputs whatever
+        the global policy.)"""
+        return type(self).call is not Model.call
+
+    @property
     def _subclassed(self):
         return not self._nodes and type(self).call is not Model.call
 

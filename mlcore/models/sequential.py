@@ -91,7 +91,8 @@ class Sequential(Model):
 
     def get_config(self):
         from mlcore.models.serialization import layer_config
-        config_ = {"name": self.name, "trainable": self.trainable, "layers": [layer_config(l) for l in self._stack]}
+        config_ = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype_policy.name,
+                   "layers": [layer_config(l) for l in self._stack]}
         shape = self._declared_input_shape()
         if shape is not None:
             config_["build_input_shape"] = list(shape)
@@ -100,6 +101,7 @@ class Sequential(Model):
     @classmethod
     def from_config(cls, config, custom_objects=None, safe_mode=True):
         from mlcore.models.serialization import layer_from_config
+        # as Keras's: the model takes the global policy (its layers' own policies are in their configs)
         model = cls(name=config.get("name"), trainable=config.get("trainable", True))
         for spec in config["layers"]:
             model.add(layer_from_config(spec, custom_objects, safe_mode), rebuild=False)

@@ -4,6 +4,7 @@ import numpy as np
 from mlcore.graph import ops
 from mlcore.graph.basic import TensorType
 from mlcore.graph.gradient import grad
+from mlcore.keras_masks import get_keras_mask, set_keras_mask
 from mlcore.layers.base import collect_extras, flatten
 from mlcore.losses import Loss, apply_mask, squeeze_or_expand_to_same_rank
 from mlcore.losses.classes import loss_mask
@@ -40,6 +41,20 @@ def _check_target(y, pred, sparse, name):
     if y.ndim != len(expected) or any(e is not None and e != d for e, d in zip(expected[1:], y.shape[1:])):
         raise ValueError("Output '%s' has shape %s, so its targets must have shape %s%s; got an array of shape %s"
                          % (name, pred.type.shape, expected, " (class indices)" if sparse else "", y.shape))
+
+
+def _loss_dtype(dtype):
+    """What the losses and metrics of an output of this dtype compute in: float32 for a mixed-precision
+    model's float16 or bfloat16 outputs (Keras's losses cast to their float32), else its own."""
+    return "float32" if dtype in ("float16", "bfloat16") else dtype
+
+
+def _for_losses(pred):
+    """An output in its loss dtype, its mask (which the losses weigh by) kept."""
+    cast = ops.cast(pred, _loss_dtype(pred.dtype))
+    if cast is not pred and get_keras_mask(pred) is not None:
+        set_keras_mask(cast, get_keras_mask(pred))
+    return cast
 
 
 def _from_mlcore(obj, *packages):
@@ -145,11 +160,12 @@ class StepBuilder:
         from mlcore.function import Out, function
         from mlcore.models.compiled_metrics import CompiledMetrics
         model = self.model
-        y_vars = [TensorType("int64" if _is_sparse(f) else model.outputs[i].dtype, (None,) + y.shape[1:])(
+        dtypes = [_loss_dtype(out.dtype) for out in model.outputs]
+        y_vars = [TensorType("int64" if _is_sparse(f) else dtypes[i], (None,) + y.shape[1:])(
             "%s_target" % n) for i, (y, f, n) in enumerate(zip(y_list, self.loss_fns, self.output_names))]
-        sw_vars = [TensorType(model.outputs[0].dtype, (None,))("%s_sample_weight" % n) for n in self.output_names]
+        sw_vars = [TensorType(dtypes[0], (None,))("%s_sample_weight" % n) for n in self.output_names]
         with collect_extras() as extras:
-            preds = flatten(model.call_for_step(model._input_structure, training))
+            preds = [_for_losses(p) for p in flatten(model.call_for_step(model._input_structure, training))]
         # a Loss object weighs and reduces its values itself (Keras's Loss.__call__); a function gives values
         values = [None if isinstance(f, Loss) else f(y, p) for f, y, p in zip(self.loss_fns, y_vars, preds)]
         if self.metrics is None:

@@ -36,12 +36,17 @@ class Trainer:
                 run_eagerly=False, steps_per_execution=1, jit_compile="auto", auto_scale_loss=True,
                 backend=None, device=None):
         """Configure training.  backend=/device= (mlcore's) pick where the steps compile;
-        by default mlcore.config's backend and device."""
+        by default mlcore.config's backend and device.  Under the "mixed_float16" policy the optimizer
+        is wrapped in a LossScaleOptimizer (unless auto_scale_loss=False), as Keras does, so that small
+        float16 gradients do not underflow to 0."""
         from mlcore import optimizers
         self._compile_config = dict(optimizer=optimizer, loss=loss, loss_weights=loss_weights, metrics=metrics,
                                     weighted_metrics=weighted_metrics, steps_per_execution=steps_per_execution,
                                     backend=backend, device=device)
-        self.optimizer = optimizers.get(optimizer)
+        self._compiled_optimizer = self.optimizer = optimizers.get(optimizer)
+        scales_loss = auto_scale_loss and self.dtype_policy.name == "mixed_float16"
+        if scales_loss and self.optimizer is not None and not isinstance(self.optimizer, optimizers.LossScaleOptimizer):
+            self.optimizer = optimizers.LossScaleOptimizer(self.optimizer, name="loss_scale_optimizer")
         self.loss = loss
         self.steps_per_execution = max(1, int(steps_per_execution))
         self.run_eagerly = bool(run_eagerly)     # Keras's attributes; mlcore's steps are always compiled graphs
@@ -50,9 +55,10 @@ class Trainer:
         self.compiled = True
 
     def get_compile_config(self):
-        """The compile() arguments, with the optimizer as its config (Keras 3's API)."""
+        """The compile() arguments, with the optimizer given to compile as its config (Keras 3's API)."""
         config_ = dict(self._compile_config)
-        config_["optimizer"] = {"class_name": type(self.optimizer).__name__, "config": self.optimizer.get_config()}
+        optimizer = self._compiled_optimizer
+        config_["optimizer"] = {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
         return config_
 
     def compile_from_config(self, config):

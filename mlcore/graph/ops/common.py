@@ -50,7 +50,7 @@ def common_dtype(variables):
     strong = [v.dtype for v in variables if not is_weak(v)]
     common = upcast(*strong) if strong else "bool"
     weak_kinds = {np.dtype(v.dtype).kind for v in variables if is_weak(v)}
-    if "f" in weak_kinds and np.dtype(common).kind not in "fc":
+    if "f" in weak_kinds and not is_inexact(common):
         return config.floatx()
     if "i" in weak_kinds and common == "bool":
         return "int64"
@@ -70,7 +70,9 @@ def with_dtype(var, dtype):
 def upcast(*dtypes):
     """Result dtype of mixing dtypes: bool < ints < floats; int with float keeps the float."""
     dts = [np.dtype(d) for d in dtypes]
-    floats = [d for d in dts if d.kind in "fc"]
+    floats = [d for d in dts if is_inexact(d)]
+    if {"bfloat16", "float16"} <= {d.name for d in floats}:
+        floats.append(np.dtype("float32"))      # numpy cannot mix them; jax's lattice meets them there
     if floats:
         return np.result_type(*floats).name
     ints = [d for d in dts if d.kind in "iu"]
@@ -79,9 +81,20 @@ def upcast(*dtypes):
     return "bool"
 
 
+def is_float_dtype(dtype):
+    """Whether dtype is a float (bfloat16 too: ml_dtypes's, which numpy files under kind "V")."""
+    dtype = np.dtype(dtype)
+    return dtype.kind == "f" or dtype.name == "bfloat16"
+
+
+def is_inexact(dtype):
+    """Float or complex: the dtypes gradients flow through."""
+    return np.dtype(dtype).kind == "c" or is_float_dtype(dtype)
+
+
 def as_float_dtype(dtype):
     """Float ops on ints/bools compute in floatx (Keras's rule)."""
-    return dtype if np.dtype(dtype).kind in "fc" else config.floatx()
+    return dtype if is_inexact(dtype) else config.floatx()
 
 
 def broadcast_static_shapes(op, shapes):

@@ -3,8 +3,8 @@ and a one-line gradient written as math, as in HIPS autograd."""
 import numpy as np
 
 from mlcore.graph.basic import Apply, Op, TensorType
-from mlcore.graph.ops.common import (as_float_dtype, as_tensor_variable, broadcast_static_shapes,
-                                     common_dtype, is_weak, upcast, with_dtype)
+from mlcore.graph.ops.common import (as_float_dtype, as_tensor_variable, broadcast_static_shapes, common_dtype,
+                                     is_inexact, is_weak, upcast, with_dtype)
 
 
 class Elemwise(Op):
@@ -54,7 +54,7 @@ class Elemwise(Op):
 
 def unbroadcast(g, x):
     """Sum g over the dims where x was broadcast, so it has x's shape (and dtype)."""
-    if np.dtype(x.dtype).kind not in "fc":
+    if not is_inexact(x.dtype):
         return None
     axes = [i for i, (sx, sg) in enumerate(zip(x.type.shape, g.type.shape)) if sx == 1 and sg != 1]
     if axes:
@@ -151,7 +151,7 @@ class Cast(Unary):
         return "Cast{%s}" % self.dtype
 
     def grad(self, i, out, g):
-        return [g if np.dtype(i[0].dtype).kind in "fc" else None]
+        return [g if is_inexact(i[0].dtype) else None]
 
 
 # --- binary --------------------------------------------------------------------------------------

@@ -340,6 +340,8 @@ def gemm_of_update(node):
         return None
     out = node.outputs[0]
     dtype = out.dtype
+    if np.dtype(dtype).kind != "f":     # bfloat16 (ml_dtypes's kind "V"): no gemm kernel takes it
+        return None
 
     def unbroadcast(var):   # BLAS adds whole matrices: neither c nor the product may broadcast
         return var.ndim == 2 and var.dtype == dtype and all((v == 1) == (o == 1) for v, o in zip(var.type.shape,
