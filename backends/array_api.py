@@ -200,7 +200,8 @@ def conv_padding(op, x_shape, w_shape):
 
 
 def conv_forward(conv, op, x, w):
-    return conv(x, w, op.strides, conv_padding(op, x.shape, w.shape), op.lhs_dilation, op.rhs_dilation)
+    return conv(x, w, op.strides, conv_padding(op, x.shape, w.shape), op.lhs_dilation, op.rhs_dilation,
+                groups=op.groups)
 
 
 def conv_grad_sizes(op, x, w, g):
@@ -227,22 +228,34 @@ def permutation(source, target):
 
 def transposing(conv):
     """conv (NHWC data, HWIO kernels) as a convolution taking arrays in any layouts: transposes around it."""
-    def conv_in_layouts(x, w, strides, padding, lhs_dilation, rhs_dilation, layouts=FORWARD_LAYOUTS):
+    def conv_in_layouts(x, w, strides, padding, lhs_dilation, rhs_dilation, layouts=FORWARD_LAYOUTS, groups=1):
         data, kernel, out = layouts
         y = conv(x.transpose(permutation(data, "NHWC")), w.transpose(permutation(kernel, "HWIO")),
-                 strides, padding, lhs_dilation, rhs_dilation)
+                 strides, padding, lhs_dilation, rhs_dilation, groups=groups)
         return y.transpose(permutation("NHWC", out))
     return conv_in_layouts
 
 
+def groups_into_inputs(w, groups):
+    """A (KH, KW, C // groups, O) grouped kernel as (KH, KW, C, O // groups): each group's filters
+    moved from the output axis into the input axis, group-major, so that read with in and out
+    swapped (INPUT_GRAD_LAYOUTS) it is the kernel of the input gradient, again in `groups` groups."""
+    if groups == 1:
+        return w
+    kh, kw, group_channels, filters = w.shape
+    w = w.reshape(kh, kw, group_channels, groups, filters // groups).transpose(0, 1, 3, 2, 4)
+    return w.reshape(kh, kw, groups * group_channels, filters // groups)
+
+
 def conv_grad_input(conv_in_layouts, op, x, w, g):
-    """dx: convolve g (dilated by the strides) with the flipped, in/out-swapped kernel."""
+    """dx: convolve g (dilated by the strides) with the flipped, in/out-swapped kernel (group by group)."""
     pad = []
     for lo, in_d, k_d, out_d in conv_grad_sizes(op, x, w, g):
         before = k_d - lo - 1
         pad.append((before, in_d + k_d - 1 - out_d - before))
-    return conv_in_layouts(g, w[::-1, ::-1], op.lhs_dilation, tuple(pad), op.strides, op.rhs_dilation,
-                           layouts=INPUT_GRAD_LAYOUTS)
+    kernel = groups_into_inputs(w[::-1, ::-1], op.groups)
+    return conv_in_layouts(g, kernel, op.lhs_dilation, tuple(pad), op.strides, op.rhs_dilation,
+                           layouts=INPUT_GRAD_LAYOUTS, groups=op.groups)
 
 
 def conv_grad_filter(conv_in_layouts, op, x, w, g):
@@ -255,15 +268,25 @@ def pool_padding(op, x_shape):
     return resolve_padding(op.padding, x_shape[1:3], op.ws, op.strides)
 
 
+def grouped_conv_grad_filter(nn, op, x, w, g):
+    """dw of a grouped convolution, by the backend's own kernel (see its nn.grouped_conv2d_grad_filter)."""
+    return nn.grouped_conv2d_grad_filter(x, w.shape, g, op.strides, conv_padding(op, x.shape, w.shape),
+                                         op.lhs_dilation, op.rhs_dilation, op.groups)
+
+
 def register_windowed_ops(lower, nn, conv_in_layouts):
     """Convolution, its two gradients, pooling and its gradient, for a backend whose `nn`
-    module has the kernels of backends/numpy/nn.py (conv2d, pool2d, pool2d_grad) and whose
-    conv_in_layouts convolves arrays in the layouts above."""
+    module has the kernels of backends/numpy/nn.py (conv2d, grouped_conv2d_grad_filter, pool2d,
+    pool2d_grad) and whose conv_in_layouts convolves arrays in the layouts above, in groups."""
     lower.register(nn_ops.Conv2D)(lambda op, node: lambda x, w: conv_forward(nn.conv2d, op, x, w))
     lower.register(nn_ops.Conv2DGradInput)(
         lambda op, node: lambda x, w, g: conv_grad_input(conv_in_layouts, op, x, w, g))
-    lower.register(nn_ops.Conv2DGradFilter)(
-        lambda op, node: lambda x, w, g: conv_grad_filter(conv_in_layouts, op, x, w, g))
+
+    @lower.register(nn_ops.Conv2DGradFilter)
+    def _(op, node):
+        if op.groups > 1:
+            return lambda x, w, g: grouped_conv_grad_filter(nn, op, x, w, g)
+        return lambda x, w, g: conv_grad_filter(conv_in_layouts, op, x, w, g)
     lower.register(nn_ops.Pool2D)(lambda op, node: lambda x: nn.pool2d(
         x, op.ws, op.strides, pool_padding(op, x.shape), op.mode, op.count_include_pad))
     lower.register(nn_ops.Pool2DGrad)(lambda op, node: lambda x, y, g: nn.pool2d_grad(

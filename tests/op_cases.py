@@ -100,9 +100,11 @@ def softmax_ref(x, axis=-1):
     return e / e.sum(axis=axis, keepdims=True)
 
 
-def conv_nhwc_ref(x, w, strides=(1, 1), padding="valid", dilation=(1, 1)):
-    """Cross-correlation with scipy.signal.correlate2d, one (image, in, out) triple at a time."""
+def conv_nhwc_ref(x, w, strides=(1, 1), padding="valid", dilation=(1, 1), groups=1):
+    """Cross-correlation with scipy.signal.correlate2d, one (image, in, out) triple at a time; with
+    groups, output o sums over the cin input channels of its group, o // (cout // groups)."""
     kh, kw, cin, cout = w.shape
+    first = [o // (cout // groups) * cin for o in range(cout)]     # output o's first input channel
     wd = np.zeros(((kh - 1) * dilation[0] + 1, (kw - 1) * dilation[1] + 1, cin, cout), w.dtype)
     wd[::dilation[0], ::dilation[1]] = w
     if padding == "same":
@@ -111,7 +113,7 @@ def conv_nhwc_ref(x, w, strides=(1, 1), padding="valid", dilation=(1, 1)):
             total = max((-(-n // s) - 1) * s + k - n, 0)
             pads.append((total // 2, total - total // 2))
         x = np.pad(x, ((0, 0), pads[0], pads[1], (0, 0)))
-    out = np.stack([np.stack([sum(signal.correlate2d(x[n, :, :, c], wd[:, :, c, o], mode="valid")
+    out = np.stack([np.stack([sum(signal.correlate2d(x[n, :, :, first[o] + c], wd[:, :, c, o], mode="valid")
                                   for c in range(cin)) for o in range(cout)], -1) for n in range(x.shape[0])])
     return out[:, ::strides[0], ::strides[1]]
 
@@ -425,6 +427,12 @@ CASES = [
     Case("conv2d_same_strided", lambda x, w: ops.conv2d(x, w, strides=(2, 1), padding="same", dilation=(1, 2)),
          lambda x, w: conv_nhwc_ref(x, w, (2, 1), "same", (1, 2)), (("normal", "2763"), ("normal", "3232")),
          rtol32=1e-5, static=True),
+    Case("conv2d_grouped", lambda x, w: ops.conv2d(x, w, strides=(2, 1), groups=2),
+         lambda x, w: conv_nhwc_ref(x, w, (2, 1), groups=2), (("normal", "2764"), ("normal", "3226")),
+         rtol32=1e-5, static=True),
+    Case("conv2d_depthwise", lambda x, w: ops.conv2d(x, w, padding="same", dilation=(1, 2), groups=3),
+         lambda x, w: conv_nhwc_ref(x, w, padding="same", dilation=(1, 2), groups=3),
+         (("normal", "2653"), ("normal", "3216")), rtol32=1e-5, static=True),
     Case("conv2d_theano", lambda x, w: T.nnet.conv2d(x, w, border_mode="full", subsample=(1, 2)),
          lambda x, w: conv_theano_ref(x, w, "full", (1, 2)), (("normal", "2356"), ("normal", "4332")),
          rtol32=1e-5, static=True),

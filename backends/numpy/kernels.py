@@ -40,7 +40,7 @@ xk.register_windowed_ops(lower, nn, nn.conv2d_in_layouts)
 def _(op, node):
     def grad_input(x, w, g):
         padding = xk.conv_padding(op, x.shape, w.shape)
-        if nn.taps_pay(x.shape, w, g, padding, op.lhs_dilation):
+        if op.groups == 1 and nn.taps_pay(x.shape, w, g, padding, op.lhs_dilation):
             return nn.conv2d_grad_input_by_taps(w, g, x.shape, op.strides, padding, op.rhs_dilation)
         return xk.conv_grad_input(nn.conv2d_in_layouts, op, x, w, g)
     return grad_input

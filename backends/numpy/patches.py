@@ -11,6 +11,7 @@ import functools
 
 from backends import array_api as xk
 from backends.numpy import nn
+from backends.numpy.kernels import lower
 from mlcore.graph.ops import nn as nn_ops
 
 
@@ -31,15 +32,17 @@ def lending_pairs(nodes):
 
 def lending_kernel(node, memo):
     """The kernel of one half of a pair: the forward keeps P in the memo, the gradient takes it (and
-    convolves as usual where P was too big to keep whole)."""
+    runs its usual kernel where P was too big to keep whole)."""
     op = node.op
     if type(op) is nn_ops.Conv2D:
         conv = functools.partial(nn.conv2d, memo=memo)
         return lambda x, w: xk.conv_forward(conv, op, x, w)
 
+    usual = lower.kernel(node)
+
     def grad_filter(x, w, g):
         patches = memo.take(x)
         if patches is None:
-            return xk.conv_grad_filter(nn.conv2d_in_layouts, op, x, w, g)
-        return nn.conv2d_grad_filter_from_patches(patches, w.shape, g)
+            return usual(x, w, g)
+        return nn.conv2d_grad_filter_from_patches(patches, w.shape, g, op.groups)
     return grad_filter

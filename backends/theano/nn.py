@@ -59,16 +59,19 @@ def _known(*sizes):
 
 
 class Conv2D(KernelOp):
-    """y = conv2d(x, w): NHWC x, HWIO w, cross-correlation with lax.conv_general_dilated's parameters."""
+    """y = conv2d(x, w): NHWC x, HWIO w, cross-correlation with lax.conv_general_dilated's parameters
+    (groups: its feature_group_count)."""
 
-    __props__ = ("strides", "padding", "lhs_dilation", "rhs_dilation")
+    __props__ = ("strides", "padding", "lhs_dilation", "rhs_dilation", "groups")
     kernel = "conv2d"
 
-    def __init__(self, strides=(1, 1), padding=((0, 0), (0, 0)), lhs_dilation=(1, 1), rhs_dilation=(1, 1)):
+    def __init__(self, strides=(1, 1), padding=((0, 0), (0, 0)), lhs_dilation=(1, 1), rhs_dilation=(1, 1),
+                 groups=1):
         self.strides = _ints(strides)
         self.padding = tuple(_ints(p) for p in padding)
         self.lhs_dilation = _ints(lhs_dilation)
         self.rhs_dilation = _ints(rhs_dilation)
+        self.groups = int(groups)
 
     def _output_shape(self, x_shape, w_shape):
         """Output shape from input shapes: ints, symbolic sizes, or None where statically unknown."""
@@ -145,9 +148,9 @@ class Pool2DGrad(_PoolOp):
         return [input_shapes[0]]
 
 
-def conv2d(x, w, strides=(1, 1), padding=((0, 0), (0, 0)), lhs_dilation=(1, 1), rhs_dilation=(1, 1)):
+def conv2d(x, w, strides=(1, 1), padding=((0, 0), (0, 0)), lhs_dilation=(1, 1), rhs_dilation=(1, 1), groups=1):
     """Symbolic conv2d on PyTensor variables (see backends.numpy.nn.conv2d)."""
-    return Conv2D(strides, padding, lhs_dilation, rhs_dilation)(x, w)
+    return Conv2D(strides, padding, lhs_dilation, rhs_dilation, groups)(x, w)
 
 
 def pool2d(x, ws, strides, padding, mode, count_include_pad=True):

@@ -2,12 +2,10 @@
 
 The graph has one convolution, mlcore.graph.ops.nn.Conv2D on NHWC images, and every layer here is
 built on it: a 1-d sequence (N, L, C) is an image of height 1, (N, 1, L, C), and its (k, in, out)
-kernel a (1, k, in, out) one; a grouped or depthwise convolution is one Conv2D with a block-diagonal
-kernel (see grouped_conv2d); Conv3D folds its depth window into the channels (convolutional_3d).
-Kernels keep Keras's shapes, so weights load both ways.
+kernel a (1, k, in, out) one; a grouped convolution is one Conv2D with its groups, a depthwise one
+too, with a group per channel (depthwise.py); Conv3D folds its depth window into the channels
+(convolutional_3d).  Kernels keep Keras's shapes, so weights load both ways.
 """
-import numpy as np
-
 from mlcore import activations, constraints, initializers, regularizers
 from mlcore.graph import ops
 from mlcore.layers.base import KernelBiasOptions, Layer
@@ -37,27 +35,6 @@ def from_image(y, rank, data_format):
 def image_kernel(kernel, rank):
     """A (*kernel_size, in, out) kernel as the 2-d convolution's (kh, kw, in, out)."""
     return ops.dimshuffle(kernel, "x", 0, 1, 2) if rank == 1 else kernel
-
-
-def block_diagonal(kernel, groups):
-    """A (*window, in // groups, out) grouped kernel as the (*window, in, out) kernel of one plain
-    convolution: group g's filters read only group g's channels, zeros elsewhere.  The zeros are
-    constants, so the kernel's gradient is that of its own entries."""
-    if groups == 1:
-        return kernel
-    *window, cin, cout = kernel.type.shape
-    ones = (1,) * len(window)
-    blocks = ops.reshape(kernel, tuple(window) + (1, cin, groups, cout // groups))
-    diagonal = np.eye(groups, dtype=kernel.dtype).reshape(ones + (groups, 1, groups, 1))
-    return ops.reshape(blocks * diagonal, tuple(window) + (groups * cin, cout))
-
-
-def grouped_conv2d(x, kernel, groups, strides, padding, dilation):
-    """Cross-correlate NHWC x with a (kh, kw, in // groups, out) kernel, each group of in // groups
-    input channels with its own out // groups filters, as one Conv2D with a block-diagonal kernel:
-    groups times the multiply-adds of separate convolutions, but one op (one GEMM on the numpy
-    backend) however many groups, so depthwise layers stay fast."""
-    return ops.conv2d(x, block_diagonal(kernel, groups), strides, padding, dilation)
 
 
 def standardize_conv_padding(value, rank):
@@ -189,19 +166,23 @@ class GroupedConv(KernelBiasOptions, BaseConv):
         self.set_kernel_bias_options(old, kernel_initializer, bias_initializer, kernel_regularizer,
                                      bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint)
 
-    def build_weights(self, channels):
+    def build(self, input_shape):
+        channels = self.input_channels(input_shape)
         if channels % self.groups:
             raise ValueError("The number of input channels must be evenly divisible by the number of groups. "
-                             "Received groups=%d, but the input has %d channels." % (self.groups, channels))
+                             "Received groups=%d, but the input has %d channels (full input shape is %s)."
+                             % (self.groups, channels, tuple(input_shape)))
+        super().build(input_shape)
+
+    def build_weights(self, channels):
         self.add_kernel_and_bias(self.kernel_size + (channels // self.groups, self.filters))
 
     def _convolve(self, image):
         padding = self.padding
         if padding == "causal":         # zeros only before the sequence: output t sees inputs up to t
             padding = ((0, 0), (self.dilation_rate[0] * (self.kernel_size[0] - 1), 0))
-        return grouped_conv2d(image, image_kernel(self.kernel, self.rank), self.groups,
-                              image_tuple(self.strides, self.rank), padding,
-                              image_tuple(self.dilation_rate, self.rank))
+        return ops.conv2d(image, image_kernel(self.kernel, self.rank), image_tuple(self.strides, self.rank),
+                          padding, image_tuple(self.dilation_rate, self.rank), groups=self.groups)
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "groups": self.groups, **self.window_config(),

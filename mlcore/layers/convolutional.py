@@ -2,10 +2,11 @@
 
 Kernels are stored (h, w, in // groups, out) whatever the data format, as Keras stores them, so a
 weights file fits a channels_last and a channels_first model alike. The graph convolves NHWC tensors
-(mlcore.graph.ops.nn.Conv2D): channels_first inputs are transposed to NHWC and back around it, and
-the activation is applied in the layer's own format, as Keras applies it.
+(mlcore.graph.ops.nn.Conv2D, which takes the groups itself): channels_first inputs are transposed to
+NHWC and back around it, and the activation is applied in the layer's own format, as Keras applies it.
 """
 from mlcore import activations, config, ops
+from mlcore.graph.ops.nn import conv2d
 from mlcore.layers.base import KernelBiasOptions, Layer
 
 # Keras 1's dim_ordering values, with their old meaning ("default" = the configured format).
@@ -125,14 +126,8 @@ class Conv2D(KernelBiasOptions, Layer):
         self.built = True
 
     def _convolve(self, x):
-        """Cross-correlate NHWC x; with groups, each slice of the channels with its slice of the kernel."""
-        def conv(inputs, kernel):
-            return ops.conv2d(inputs, kernel, self.strides, self.padding, "channels_last", self.dilation_rate)
-        if self.groups == 1:
-            return conv(x, self.kernel)
-        cin, cout = self.kernel.shape[2], self.filters // self.groups
-        return ops.concatenate([conv(x[:, :, :, g * cin:(g + 1) * cin], self.kernel[:, :, :, g * cout:(g + 1) * cout])
-                                for g in range(self.groups)], axis=3)
+        """Cross-correlate NHWC x; with groups, each slice of the channels with its slice of the filters."""
+        return conv2d(x, self.kernel, self.strides, self.padding, self.dilation_rate, groups=self.groups)
 
     def call(self, inputs):
         channels = inputs.type.shape[self._channel_axis()]

@@ -4,12 +4,15 @@
 The graph's convolution is 2-d, so the depth window is folded into the channels: for each output
 depth, the kd input slices it reads are stacked along the channels, and one Conv2D over all
 (sample, depth) images with the (kh, kw, kd * in, filters) kernel sums over the whole 3-d window.
-That copies the input kd times, but the multiply-adds are one GEMM, as in a 3-d im2col.
+That copies the input kd times, but the multiply-adds are one GEMM, as in a 3-d im2col.  With
+groups the slices are stacked group by group, each group's kd * in // groups channels together,
+so that the 2-d convolution takes the same groups: a group's filters see its own channels at
+every depth of the window and no other's (fold_depth).
 """
 from mlcore.graph import ops
 from mlcore.graph.basic import Variable
 from mlcore.graph.ops.nn import dilated
-from mlcore.layers.conv_base import GroupedConv, block_diagonal
+from mlcore.layers.conv_base import GroupedConv
 
 
 def non_negative(size):
@@ -32,15 +35,15 @@ class Conv3D(GroupedConv):
 
     def _convolve(self, volume):
         """volume: NDHWC."""
-        return conv3d(volume, block_diagonal(self.kernel, self.groups), self.strides, self.padding,
-                      self.dilation_rate)
+        return conv3d(volume, self.kernel, self.strides, self.padding, self.dilation_rate, self.groups)
 
 
-def conv3d(volume, kernel, strides, padding, dilation_rate):
-    """The 3-d cross-correlation of an NDHWC volume with a (kd, kh, kw, in, out) kernel."""
+def conv3d(volume, kernel, strides, padding, dilation_rate, groups=1):
+    """The 3-d cross-correlation of an NDHWC volume with a (kd, kh, kw, in // groups, out) kernel."""
     (sd, sh, sw), (dd, dh, dw) = strides, dilation_rate
     return fold_depth(depth_taps(volume, kernel.type.shape[0], sd, padding, dd), kernel,
-                      lambda images, kernel: ops.conv2d(images, kernel, (sh, sw), padding, (dh, dw)))
+                      lambda images, kernel: ops.conv2d(images, kernel, (sh, sw), padding, (dh, dw), groups=groups),
+                      groups)
 
 
 def depth_taps(volume, kd, sd, padding, dd):
@@ -60,15 +63,17 @@ def depth_taps(volume, kd, sd, padding, dd):
     return [volume[:, start + i * dd:stop + i * dd:sd] for i in range(kd)]
 
 
-def fold_depth(taps, kernel, conv2d):
+def fold_depth(taps, kernel, conv2d, groups=1):
     """The 3-d cross-correlation of kd depth taps (each (N, out depth, H, W, in)) with a
-    (kd, kh, kw, in, out) kernel: the taps stacked along the channels, and one 2-d convolution
-    conv2d(images, kernel) over all (sample, depth) images with the (kh, kw, kd * in, out) kernel."""
-    stacked = ops.concatenate(taps, axis=4)     # (N, out depth, H, W, kd * in)
-    n, depth, height, width, channels = stacked.shape
-    _, kh, kw, _, filters = kernel.type.shape
-    images = ops.reshape(stacked, [-1, height, width, channels])
-    out = conv2d(images, ops.reshape(ops.dimshuffle(kernel, 1, 2, 0, 3, 4), (kh, kw, channels, filters)))
+    (kd, kh, kw, in // groups, out) kernel: the taps stacked along the channels, group by group
+    ((group, tap, channel of the group) order), and one 2-d convolution conv2d(images, kernel), in
+    the same groups, over all (sample, depth) images with the (kh, kw, kd * in // groups, out) kernel."""
+    n, depth, height, width, channels = taps[0].shape
+    by_group = [ops.reshape(tap, [-1, height, width, groups, 1, channels // groups]) for tap in taps]
+    images = ops.reshape(ops.concatenate(by_group, axis=4), [-1, height, width, len(taps) * channels])
+    _, kh, kw, group_channels, filters = kernel.type.shape
+    out = conv2d(images, ops.reshape(ops.dimshuffle(kernel, 1, 2, 0, 3, 4),
+                                     (kh, kw, len(taps) * group_channels, filters)))
     return ops.reshape(out, [n, depth, out.shape[1], out.shape[2], filters])
 
 

@@ -2,14 +2,13 @@
 SeparableConv1D (SeparableConvolution2D/1D are Keras's aliases).
 
 A depthwise convolution filters each input channel on its own with depth_multiplier filters: a
-grouped convolution with one group per channel, one Conv2D op with a block-diagonal kernel (see
-conv_base.grouped_conv2d).  A separable one follows it with a 1x1 convolution that mixes the
-channels.  Kernels are stored as Keras stores them: depthwise (*kernel_size, in, depth_multiplier),
-pointwise (1, [1,] in * depth_multiplier, filters).
+grouped convolution with one group per channel, one Conv2D op with groups = channels.  A separable
+one follows it with a 1x1 convolution that mixes the channels.  Kernels are stored as Keras stores
+them: depthwise (*kernel_size, in, depth_multiplier), pointwise (1, [1,] in * depth_multiplier, filters).
 """
 from mlcore import regularizers
 from mlcore.graph import ops
-from mlcore.layers.conv_base import BaseConv, check_positive, grouped_conv2d, image_kernel, image_tuple
+from mlcore.layers.conv_base import BaseConv, check_positive, image_kernel, image_tuple
 
 
 def depthwise_conv2d(image, kernel, strides, padding, dilation):
@@ -17,7 +16,7 @@ def depthwise_conv2d(image, kernel, strides, padding, dilation):
     depth_multiplier) kernel; output channel c * depth_multiplier + m is channel c's filter m, as in Keras."""
     kh, kw, channels, multiplier = kernel.type.shape
     per_channel = ops.reshape(kernel, (kh, kw, 1, channels * multiplier))
-    return grouped_conv2d(image, per_channel, channels, strides, padding, dilation)
+    return ops.conv2d(image, per_channel, strides, padding, dilation, groups=channels)
 
 
 class _DepthwiseBase(BaseConv):

@@ -212,12 +212,24 @@ def _padding(padding):
     return padding
 
 
+def _feature_groups(image, kernel):
+    """Keras's groups of a convolution: the NHWC image's channels // the kernel's in_channels."""
+    channels, kernel_in = image.type.shape[3], kernel.type.shape[2]
+    if channels is None or kernel_in is None:
+        return 1
+    if channels % kernel_in:
+        raise ValueError("The number of input channels must be evenly divisible by kernel's in_channels. "
+                         "Received input channels %d and kernel in_channels %d. " % (channels, kernel_in))
+    return channels // kernel_in
+
+
 def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
-    """Cross-correlation of (N, H, W, C) inputs (or (N, C, H, W) for channels_first)
-    with a (kh, kw, in, out) kernel."""
+    """Cross-correlation of (N, H, W, C) inputs (or (N, C, H, W) for channels_first) with a
+    (kh, kw, in // groups, out) kernel: C // in groups, as Keras infers them (_feature_groups)."""
     data_format = data_format or config.image_data_format()
-    out = Conv2D(_pair(strides), _padding(padding), (1, 1), _pair(dilation_rate))(
-        _to_nhwc(as_tensor(inputs), data_format), as_tensor(kernel))
+    image, kernel = _to_nhwc(as_tensor(inputs), data_format), as_tensor(kernel)
+    out = Conv2D(_pair(strides), _padding(padding), (1, 1), _pair(dilation_rate), _feature_groups(image, kernel))(
+        image, kernel)
     return _from_nhwc(out, data_format)
 
 

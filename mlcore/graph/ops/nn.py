@@ -1,11 +1,14 @@
 """Neural-network ops: softmax, log-softmax, 2-d convolution and pooling (NHWC), and 3-d pooling
 (NDHWC) made of two 2-d poolings.
 
-Convolution is cross-correlation with (h, w, in, out) kernels, with the parameters
-of jax.lax.conv_general_dilated; its gradients are two ops of their own whose
-kernels are again convolutions (as JAX derives them).  Padding may be "same",
-which depends on the input size, so it is resolved by the kernels at run time.
+Convolution is cross-correlation with (h, w, in // groups, out) kernels, with the parameters
+of jax.lax.conv_general_dilated (groups is its feature_group_count: each of `groups` slices of the
+input channels has its own out // groups filters, so a depthwise convolution is groups == channels);
+its gradients are two ops of their own whose kernels are again convolutions (as JAX derives them).
+Padding may be "same", which depends on the input size, so it is resolved by the kernels at run time.
 """
+import numbers
+
 from mlcore.graph.basic import Apply, Op, TensorType
 from mlcore.graph.ops.common import as_tensor_variable, upcast
 from mlcore.graph.ops.reduce import sum_
@@ -82,14 +85,18 @@ def _check_padding(padding):
 
 
 class Conv2D(Op):
-    """Cross-correlation of x (N, H, W, C) with w (KH, KW, C, O)."""
-    __props__ = ("strides", "padding", "lhs_dilation", "rhs_dilation")
+    """Cross-correlation of x (N, H, W, C) with w (KH, KW, C // groups, O): output channel o reads
+    only the input channels of its group, o // (O // groups)."""
+    __props__ = ("strides", "padding", "lhs_dilation", "rhs_dilation", "groups")
 
-    def __init__(self, strides=(1, 1), padding="valid", lhs_dilation=(1, 1), rhs_dilation=(1, 1)):
+    def __init__(self, strides=(1, 1), padding="valid", lhs_dilation=(1, 1), rhs_dilation=(1, 1), groups=1):
         self.strides = tuple(strides)
         self.padding = _check_padding(padding)
         self.lhs_dilation = tuple(lhs_dilation)
         self.rhs_dilation = tuple(rhs_dilation)
+        if isinstance(groups, bool) or not isinstance(groups, numbers.Integral) or groups < 1:
+            raise ValueError("conv2d: groups must be a positive int, got %r" % (groups,))
+        self.groups = int(groups)
 
     def output_spatial(self, spatial, kernel):
         if self.padding == "same" and self.lhs_dilation == (1, 1):
@@ -100,15 +107,23 @@ class Conv2D(Op):
         return tuple(window_output_size(n, k, s, p, ld, d) for n, k, s, p, ld, d in
                      zip(spatial, kernel, self.strides, pads, self.lhs_dilation, self.rhs_dilation))
 
+    def check_channels(self, x, w):
+        """The input has groups times the kernel's input channels, and the filters split into the groups."""
+        cin, kin, kout = x.type.shape[3], w.type.shape[2], w.type.shape[3]
+        if cin is not None and kin is not None and cin != kin * self.groups:
+            expects = "%d" % kin if self.groups == 1 else "%d groups of %d" % (self.groups, kin)
+            raise ValueError("conv2d: input %s has %d channels but kernel %s expects %s"
+                             % (x.type, cin, w.type, expects))
+        if kout is not None and kout % self.groups:
+            raise ValueError("conv2d: kernel %s has %d filters, which do not split into %d groups"
+                             % (w.type, kout, self.groups))
+
     def make_node(self, x, w):
         x, w = as_tensor_variable(x), as_tensor_variable(w)
         if x.ndim != 4 or w.ndim != 4:
-            raise ValueError("conv2d needs a 4-d input (N, H, W, C) and a 4-d kernel (KH, KW, C, O); "
+            raise ValueError("conv2d needs a 4-d input (N, H, W, C) and a 4-d kernel (KH, KW, C // groups, O); "
                              "got %s and %s" % (x.type, w.type))
-        cin, kin = x.type.shape[3], w.type.shape[2]
-        if cin is not None and kin is not None and cin != kin:
-            raise ValueError("conv2d: input %s has %d channels but kernel %s expects %d"
-                             % (x.type, cin, w.type, kin))
+        self.check_channels(x, w)
         kernel = w.type.shape[:2]
         h, wd = self.output_spatial(x.type.shape[1:3], kernel)
         if (h is not None and h <= 0) or (wd is not None and wd <= 0):
@@ -142,8 +157,8 @@ class Conv2DGradFilter(Conv2DGradInput):
         return Apply(self, [x, w, g], [TensorType(g.dtype, w.type.shape)])
 
 
-def conv2d(x, w, strides=(1, 1), padding="valid", dilation=(1, 1), lhs_dilation=(1, 1)):
-    return Conv2D(strides, padding, lhs_dilation, dilation)(x, w)
+def conv2d(x, w, strides=(1, 1), padding="valid", dilation=(1, 1), lhs_dilation=(1, 1), groups=1):
+    return Conv2D(strides, padding, lhs_dilation, dilation, groups)(x, w)
 
 
 class Pool2D(Op):
