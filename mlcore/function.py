@@ -44,12 +44,14 @@ class Out:
 
 class In:
     """An input with a default value and a keyword name, as theano.In: function([x, In(y, value=1)], z)
-    may then be called f(x) or f(x, y=2).  name defaults to the variable's name."""
+    may then be called f(x) or f(x, y=2).  name defaults to the variable's name.  borrow=True lets
+    Theano overwrite the caller's array; mlcore never writes into inputs, so either is safe."""
 
-    def __init__(self, variable, name=None, value=None):
+    def __init__(self, variable, name=None, value=None, borrow=None):
         self.variable = variable
         self.name = name if name is not None else variable.name
         self.value = value
+        self.borrow = bool(borrow)
 
     def __repr__(self):
         return "In(%r, name=%r, value=%r)" % (self.variable, self.name, self.value)
@@ -118,7 +120,8 @@ class Function:
         self.single_output = outputs is not None and (isinstance(outputs, ShapeTuple)     # function([x], x.shape)
                                                       or not isinstance(outputs, (list, tuple)))
         outs = [] if outputs is None else [outputs] if self.single_output else list(outputs)
-        self.outputs = [o.variable if isinstance(o, Out) else as_tensor_variable(o) for o in outs]
+        self.outputs = [o.variable if isinstance(o, Out) else o.as_output() if isinstance(o, ShapeTuple)
+                        else as_tensor_variable(o) for o in outs]
         self.borrowed = tuple(isinstance(o, Out) and o.borrow for o in outs)
         updates = _update_pairs(updates)
         givens = dict(givens.items() if isinstance(givens, dict) else givens or [])
@@ -145,7 +148,8 @@ class Function:
             check_backend(self.backend.name, name or "A batched function")
         self.name = name
         self.allow_input_downcast = allow_input_downcast
-        self.profile = Profile(name or "function", self.backend.name) if profile else None
+        self.profile = profile if hasattr(profile, "timer") else Profile(name or "function", self.backend.name) \
+            if profile else None      # a Mode watching each node (MonitorMode) is called as a Profile is
         self._donate = self._donated()
         self._compile()
 
@@ -366,7 +370,12 @@ def function(inputs, outputs=None, updates=None, givens=None, backend=None, devi
     """
     if isinstance(mode, Mode):
         rewrites = mode.rewrites
+        if mode.watches_nodes:    # MonitorMode, NanGuardMode: node by node, on the numpy backend
+            backend, profile = "numpy", mode
     elif mode is not None:
         rewrites = {"fast_run": "fast_run", "fast_compile": "fast_compile"}.get(str(mode).lower(), rewrites)
-    return Function(inputs, outputs, updates, givens, backend, device, rewrites, profile,
-                    allow_input_downcast, on_unused_input, name, batch_inputs, no_default_updates)
+    fn = Function(inputs, outputs, updates, givens, backend, device, rewrites, profile,
+                  allow_input_downcast, on_unused_input, name, batch_inputs, no_default_updates)
+    if isinstance(mode, Mode) and mode.watches_nodes:
+        mode.number(fn.fgraph)
+    return fn

@@ -1,8 +1,13 @@
-"""debugprint (Theano's text layout) and to_dot (Graphviz) for graphs and compiled functions."""
+"""debugprint (Theano's text layout) and to_dot (Graphviz) for graphs and compiled functions, and
+the Print op, which prints a value while a function runs."""
 import string
 import sys
 
-from mlcore.graph.basic import Constant, SharedVariable, Variable, toposort
+import numpy as np
+
+from mlcore.compile.ops import FromFunctionOp
+from mlcore.graph.basic import Apply, Constant, SharedVariable, Variable, toposort
+from mlcore.graph.ops.common import as_tensor_variable
 
 
 def _ids():
@@ -119,3 +124,38 @@ def to_dot(obj):
             out.append("  n%d -> %s;" % (k, vid(o)))
     out.append("}")
     return "\n".join(out)
+
+
+def _print_fn(op, value):
+    """Theano's default: "message attr = value.attr" for each attr (called when it is a method)."""
+    for attr in op.attrs:
+        shown = getattr(value, attr)
+        print(op.message, attr, "=", shown() if callable(shown) else shown)
+
+
+class Print(FromFunctionOp):
+    """x itself, with the side effect of printing message and x's attrs each time a function computes
+    it (Theano's theano.printing.Print): `f = function([x], Print("x is")(x) * 5)` prints
+    "x is __str__ = [1. 2. 3.]" when called.  It runs on the host on every backend; its gradient
+    passes through.  global_fn(op, value) replaces the printing."""
+
+    __props__ = ("message", "attrs", "global_fn")
+    foldable = False    # its effect is the printing: never computed while building or rewriting
+
+    def __init__(self, message="", attrs=("__str__",), global_fn=_print_fn):
+        self.message, self.attrs, self.global_fn = message, tuple(attrs), global_fn
+        self.name = "Print"
+
+    def make_node(self, x):
+        x = as_tensor_variable(x)
+        return Apply(self, [x], [x.type])
+
+    def perform(self, x):
+        self.global_fn(self, x)
+        return np.array(x)
+
+    def output_shapes(self, node, input_shapes):
+        return [tuple(input_shapes[0])]
+
+    def pullback(self, inputs, outputs, output_grads):
+        return list(output_grads)

@@ -213,8 +213,9 @@ def test_as_tensor_variable_and_python_scalars_keep_tensor_dtypes():
     assert T.as_tensor_variable(np.arange(3)).dtype == "int64"
     assert T.as_tensor_variable(np.float32(2)).dtype == "float32"
     assert T.as_tensor_variable([1.0, 2.0], ndim=1).type.shape == (2,)
-    with pytest.raises(TypeError, match="Expected a 2-d"):
-        T.as_tensor_variable([1.0, 2.0], ndim=2)
+    assert T.as_tensor_variable([1.0, 2.0], ndim=2).type.shape == (1, 2)     # padded on the left, as Theano
+    with pytest.raises(TypeError, match="Expected a 1-d"):
+        T.as_tensor_variable([[1.0], [2.0]], ndim=1)
     i = T.lscalar()
     assert T.as_tensor_variable([i, 2]).type == TensorType("int64", (2,))
     assert (T.fvector() * 2.5).dtype == "float32" and (2 ** T.fvector()).dtype == "float32"

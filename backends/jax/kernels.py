@@ -178,7 +178,7 @@ def _(op, node):
     """as_op's Python function, called back on the host with the arrays copied there."""
     def call_on_host(*arrays):
         shapes = op.output_shapes(node, [a.shape for a in arrays])
-        results = [jax.ShapeDtypeStruct(s, t.dtype) for s, t in zip(shapes, op.otypes)]
+        results = [jax.ShapeDtypeStruct(s, o.dtype) for s, o in zip(shapes, node.outputs)]
         host = lambda *values: op.perform(*map(np.asarray, values))   # noqa: E731
         return jax.pure_callback(host, results[0] if len(results) == 1 else tuple(results), *arrays)
     return call_on_host

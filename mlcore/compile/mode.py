@@ -8,6 +8,8 @@ optimizer: "fast_run" (also "default" and Theano's "o1".."o4", "merge" for mergi
 .PASSES); as in Theano, a name that matches no pass selects nothing.  The linker is the backend's
 business (the theano backend uses PyTensor's C linker): it is kept for Theano's signature.
 """
+import copy
+
 from mlcore.graph.rewrite import PASSES, pass_names
 
 OPTIMIZERS = {"fast_run": "fast_run", "default": "fast_run", "o1": "fast_run", "o2": "fast_run",
@@ -15,7 +17,17 @@ OPTIMIZERS = {"fast_run": "fast_run", "default": "fast_run", "o1": "fast_run", "
               "merge": ["merge"]}
 
 
+THEANO_PASS_NAMES = {"local_elemwise_fusion": "fusion", "elemwise_fusion": "fusion"}
+
+
+def _pass_names(names):
+    """mlcore's pass names for names given as Theano's rewrites' (local_elemwise_fusion is fusion)."""
+    return [THEANO_PASS_NAMES.get(n, n) for n in names]
+
+
 class Mode:
+    watches_nodes = False    # True for MonitorMode and NanGuardMode (mlcore.compile.monitormode)
+
     def __init__(self, linker=None, optimizer="default"):
         key = "none" if optimizer is None else str(optimizer).lower()
         if key not in OPTIMIZERS:
@@ -25,14 +37,16 @@ class Mode:
 
     def including(self, *names):
         """This mode with the passes named added at the end (each once)."""
+        names = _pass_names(names)
         return self._with([*self.rewrites, *(n for n in names if n in PASSES and n not in self.rewrites)])
 
     def excluding(self, *names):
         """This mode without the passes named."""
+        names = _pass_names(names)
         return self._with([n for n in self.rewrites if n not in names])
 
     def _with(self, rewrites):
-        mode = Mode(self.linker, self.optimizer)
+        mode = copy.copy(self)      # a MonitorMode stays one, with its callbacks
         mode.rewrites = rewrites
         return mode
 

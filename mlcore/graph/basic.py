@@ -4,10 +4,12 @@ A graph is a DAG of Variables and Apply nodes, as in Theano: each Apply records
 one Op applied to input Variables and owns its output Variables.  Nothing here
 holds numbers except Constants and SharedVariables; backends own the kernels.
 """
+import copy
 import itertools
 
 import numpy as np
 
+from mlcore import config
 from mlcore.graph import autocast
 
 _counter = itertools.count()
@@ -89,6 +91,23 @@ def _dim(size):
     return int(size)
 
 
+class Tag(dict):
+    """A variable's notes: mlcore's own as keys (tag["keras_history"]), Theano code's as attributes
+    (x.tag.test_value, read by config.compute_test_value)."""
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError("tag has no %r" % name) from None
+
+    def __setattr__(self, name, value):
+        self[name] = value
+
+    def __delattr__(self, name):
+        del self[name]
+
+
 class Variable:
     """A symbolic value: the output `index` of Apply `owner`, or a graph input when owner is None."""
 
@@ -97,7 +116,7 @@ class Variable:
         self.owner = owner
         self.index = index
         self.name = name
-        self.tag = {}
+        self.tag = Tag()
         self.id = next(_counter)
 
     dtype = property(lambda self: self.type.dtype)
@@ -109,6 +128,13 @@ class Variable:
         return self.type.shape
 
     def __repr__(self):
+        text = self._label()
+        if getattr(config, "print_test_value", False) and "test_value" in self.tag:   # Theano's flag
+            from mlcore.graph.test_values import get_test_value
+            text += "\n" + repr(get_test_value(self))
+        return text
+
+    def _label(self):
         if self.name:
             return self.name
         if self.owner is not None:
@@ -163,7 +189,11 @@ class SharedVariable(Variable):
         self.strict = strict
         self.default_update = None
 
-    def get_value(self, borrow=False):
+    def get_value(self, borrow=False, return_internal_type=False):
+        """The value as a numpy array; return_internal_type=True gives the backend's own array (a jax
+        array on its device) as it is stored, a copy of it unless borrow=True."""
+        if return_internal_type:
+            return self.container_value if borrow else copy.copy(self.container_value)
         value = np.asarray(self.container_value)
         return value if borrow else value.copy()
 
@@ -246,6 +276,9 @@ class Op:
         if autocast.autocast_dtype() is not None:    # mixed precision: weights read in the compute dtype
             inputs = autocast.autocast_inputs(inputs)
         node = self.make_node(*inputs)
+        if getattr(config, "compute_test_value", "off") != "off":
+            from mlcore.graph import test_values
+            test_values.compute(node)
         if self.foldable and _is_small_constant_node(node):
             from mlcore.graph.rewrite.constant_folding import fold
             outputs = fold(node)

@@ -14,6 +14,8 @@ class FunctionGraph:
             clone = Apply(node.op, new_inputs, [o.type for o in node.outputs])
             for old, new in zip(node.outputs, clone.outputs):
                 new.name = old.name
+                if "test_value" in old.tag:      # grad() rewrites a copy of the cost's graph
+                    new.tag["test_value"] = old.tag["test_value"]
                 mapping[id(old)] = new
         self.outputs = [mapping.get(id(o), o) for o in outputs]
 

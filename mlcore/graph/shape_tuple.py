@@ -20,15 +20,23 @@ _VECTOR_OPERATORS = ("sub", "mul", "truediv", "floordiv", "mod", "pow")
 class ShapeTuple(tuple):
     """The static shape (None for unknown dims), backed by the symbolic shape vector."""
 
-    def __new__(cls, static, vector):
+    def __new__(cls, static, vector, source=None):
         self = super().__new__(cls, static)
         self.vector = vector
+        self.source = source     # the variable this is the shape of (x.shape), None for derived shapes
         return self
 
     @classmethod
     def of(cls, variable):
         from mlcore.graph.ops.shape import shape
-        return cls(variable.type.shape, shape(variable))
+        return cls(variable.type.shape, shape(variable), variable)
+
+    def as_output(self):
+        """The shape as a function's output.  x.shape of a statically shaped x is a constant vector;
+        as an output it is computed from x instead (the rewrites fold it back), so that x's inputs
+        count as used, as in Theano: function([x], specify_shape(x, (2, 2)).shape)."""
+        from mlcore.graph.ops.shape import Shape
+        return self.vector if self.source is None else Shape()(self.source)
 
     @classmethod
     def from_entries(cls, entries):

@@ -2,7 +2,7 @@
 import numpy as np
 
 from mlcore.graph import ops
-from mlcore.graph.ops import along_axis, elemwise_math, extra_ops
+from mlcore.graph.ops import along_axis, elemwise_math, extra_ops, reduce
 from mlcore.graph.basic import Variable
 from mlcore.graph.ops.shape import shape as shape_of
 from mlcore.graph.shape_tuple import ShapeTuple
@@ -49,6 +49,18 @@ def _swapaxes(self, axis1, axis2):
     return ops.transpose(self, order)
 
 
+def _named(variable, name):
+    variable.name = name
+    return variable
+
+
+def _tensor_basic():
+    """mlcore.tensor.basic (tensor_copy, round, get_scalar_constant_value), imported when a method needs it:
+    the Theano front end is built on this package."""
+    from mlcore.tensor import basic
+    return basic
+
+
 def _eval(self, inputs_to_values=None):
     """Compile and run this variable with the default backend (Theano's var.eval)."""
     from mlcore.function import function
@@ -68,8 +80,8 @@ METHODS = {
     "__matmul__": _binary(ops.matmul), "__rmatmul__": _binary(ops.matmul, True),
     "__lt__": _binary(ops.lt), "__le__": _binary(ops.le),
     "__gt__": _binary(ops.gt), "__ge__": _binary(ops.ge),
-    "__and__": _binary(ops.and_), "__or__": _binary(ops.or_),
-    "__rand__": _binary(ops.and_, True), "__ror__": _binary(ops.or_, True),
+    "__and__": _binary(elemwise_math.bitwise_and), "__or__": _binary(elemwise_math.bitwise_or),
+    "__rand__": _binary(elemwise_math.bitwise_and, True), "__ror__": _binary(elemwise_math.bitwise_or, True),
     "__xor__": _binary(elemwise_math.xor), "__rxor__": _binary(elemwise_math.xor, True),
     "__invert__": lambda self: elemwise_math.invert(self),
     "__neg__": lambda self: ops.neg(self), "__abs__": lambda self: ops.abs_(self),
@@ -78,20 +90,20 @@ METHODS = {
     "size": property(lambda self: ops.prod(shape_of(self))),
     "T": property(lambda self: ops.transpose(self)),
     "transpose": lambda self, *axes: ops.transpose(self, axes[0] if len(axes) == 1 else (axes or None)),
-    "sum": lambda self, axis=None, dtype=None, keepdims=False: ops.sum_(
-        self if dtype is None else ops.cast(self, dtype), axis, keepdims),
-    "mean": lambda self, axis=None, dtype=None, keepdims=False: ops.mean(
-        self if dtype is None else ops.cast(self, dtype), axis, keepdims),
+    "sum": reduce.theano_sum, "mean": reduce.theano_mean, "prod": reduce.theano_prod,
     "max": lambda self, axis=None, keepdims=False: ops.max_(self, axis, keepdims),
     "min": lambda self, axis=None, keepdims=False: ops.min_(self, axis, keepdims),
-    "prod": lambda self, axis=None, keepdims=False: ops.prod(self, axis, keepdims),
     "argmax": lambda self, axis=None, keepdims=False: ops.argmax(self, axis, keepdims),
     "argmin": lambda self, axis=None, keepdims=False: ops.argmin(self, axis, keepdims),
-    "var": lambda self, axis=None, keepdims=False: ops.var(self, axis, keepdims),
-    "std": lambda self, axis=None, keepdims=False: ops.std(self, axis, keepdims),
+    "var": lambda self, axis=None, ddof=0, keepdims=False: ops.var(self, axis, keepdims, ddof),
+    "std": lambda self, axis=None, ddof=0, keepdims=False: ops.std(self, axis, keepdims, ddof),
     "reshape": _reshape,
     "dimshuffle": lambda self, *order: ops.dimshuffle(self, *order),
     "flatten": lambda self, ndim=1: ops.flatten(self, ndim),
+    "ravel": lambda self: ops.flatten(self),
+    "copy": lambda self, name=None: _named(_tensor_basic().tensor_copy(self), name),
+    "round": lambda self, mode=None: _tensor_basic().round(self, mode),
+    "get_scalar_constant_value": lambda self: _tensor_basic().get_scalar_constant_value(self),
     "astype": lambda self, dtype: ops.cast(self, dtype),
     "dot": lambda self, other: ops.dot(self, other),
     "clip": lambda self, lo, hi: ops.clip(self, lo, hi),

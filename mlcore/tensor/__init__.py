@@ -5,17 +5,17 @@ T.signal.pool.pool_2d, T.random.RandomStreams.
 """
 from mlcore import config
 from mlcore.graph.basic import Constant as TensorConstant, SharedVariable as TensorSharedVariable  # noqa: F401
-from mlcore.graph.basic import TensorType, Variable as TensorVariable  # noqa: F401
+from mlcore.graph.basic import TensorType, Variable, Variable as TensorVariable  # noqa: F401
 from mlcore.graph.gradient import (Lop, Rop, disconnected_grad, grad, hessian, jacobian,  # noqa: F401
                                    zero_grad)
 from mlcore.gradient import grad_clip, verify_grad  # noqa: F401
 from mlcore.graph.ops import as_tensor_variable, constant  # noqa: F401
 from mlcore.graph.ops.shape import addbroadcast, patternbroadcast, unbroadcast  # noqa: F401
-from mlcore.graph.ops import elemwise as _ew, reduce as _reduce, shape as _shape
+from mlcore.graph.ops import elemwise as _ew, elemwise_math as _em, reduce as _reduce, shape as _shape
 from mlcore.graph.ops.elemwise import Elemwise  # noqa: F401  (f.maker.fgraph's ops are checked against it)
-from mlcore.graph.ops.elemwise import (abs_, and_, cast, ceil, clip, cos, eq, exp, expm1, floor, ge, gt,  # noqa: F401
+from mlcore.graph.ops.elemwise import (abs_, cast, ceil, clip, cos, eq, exp, expm1, floor, ge, gt,  # noqa: F401
                                        int_div, le, log, log1p, lt, maximum, minimum, mod, neg, neq,
-                                       or_, round_, second, sigmoid, sign, sin, softplus,
+                                       round_, second, sigmoid, sign, sin, softplus,
                                        sqr, sqrt, switch, tanh, true_div)
 from mlcore.graph.ops.elemwise_math import (arccos, arccosh, arcsin, arcsinh, arctan, arctan2,  # noqa: F401
                                             arctanh, cosh, deg2rad, erf, erfc, erfinv, exp2, gammaln, invert,
@@ -27,13 +27,14 @@ from mlcore.graph.ops.extra_ops import (allclose, diag, diagonal, eye, identity_
                                         repeat, roll, squeeze, tile, tri, tril, triu)
 from mlcore.graph.ops.extra_ops import all_ as all, any_ as any  # noqa: F401
 from mlcore.graph.ops.linalg import batched_dot, batched_tensordot, dot, gemm, matmul, outer, tensordot  # noqa: F401
-from mlcore.graph.ops.reduce import argmax, argmin, prod, std, var  # noqa: F401
+from mlcore.graph.ops.reduce import argmax, argmin, std, var  # noqa: F401
 from mlcore.graph.ops.reduce import max_ as max  # noqa: F401
 from mlcore.graph.ops.reduce import min_ as min  # noqa: F401
 from mlcore.graph.ops.indexing import inc_subtensor, set_subtensor  # noqa: F401
-from mlcore.graph.ops.shape import (alloc, arange, concatenate, dimshuffle, flatten, ones, pad, reshape,  # noqa: F401
+from mlcore.graph.ops.shape import (alloc, arange, concatenate, dimshuffle, ones, pad, reshape,  # noqa: F401
                                     shape, specify_shape, transpose, zeros)
-from mlcore.tensor import extra_ops, nlinalg, nnet, random, signal, slinalg, xlogx  # noqa: F401
+from mlcore.tensor import (extra_ops, nlinalg, nnet, random, shared_randomstreams, signal, slinalg,  # noqa: F401
+                           xlogx)
 from mlcore.tensor.basic import NotScalarConstantError, get_scalar_constant_value  # noqa: F401
 from mlcore.tensor.basic import (choose, horizontal_stack, iround, join, largest, mgrid, ogrid, ptp,  # noqa: F401
                                  round, shape_padaxis, shape_padleft, shape_padright, smallest, split,
@@ -42,7 +43,10 @@ from mlcore.tensor.extra_ops import bincount, diff, fill_diagonal, fill_diagonal
 from mlcore.tensor.nlinalg import extract_diag, trace  # noqa: F401
 
 abs = abs_  # noqa: A001
-floor_div = int_div
+floor_div = intdiv = int_div
+truediv = true_div
+and_ = bitwise_and = _em.bitwise_and     # bitwise on ints, logical on bools, as Theano's and numpy's &
+or_ = bitwise_or = _em.bitwise_or
 where = switch
 sgn = sign
 inv = reciprocal
@@ -57,13 +61,15 @@ concat = concatenate
 as_tensor = as_tensor_variable
 
 
-def sum(input, axis=None, dtype=None, keepdims=False):  # noqa: A001
-    """Theano's sum: dtype= casts the input first (an int8 sum that must not wrap, say)."""
-    return _reduce.sum_(input if dtype is None else cast(input, dtype), axis, keepdims)
+sum = _reduce.theano_sum  # noqa: A001  (dtype=, acc_dtype=: an int8 sum that must not wrap, say)
+mean = _reduce.theano_mean
+prod = _reduce.theano_prod
 
 
-def mean(input, axis=None, dtype=None, keepdims=False):
-    return _reduce.mean(input if dtype is None else cast(input, dtype), axis, keepdims)
+def flatten(x, ndim=1, outdim=None):
+    """x with its first ndim-1 dims kept and the rest flattened into one; outdim is Theano's
+    older name of ndim."""
+    return _shape.flatten(x, ndim if outdim is None else outdim)
 
 
 def max_and_argmax(a, axis=None, keepdims=False):
@@ -98,13 +104,26 @@ def _maker(ndim, dtype=None, pattern=None):
     return make
 
 
+class _TypedConstructor(TensorType):
+    """Theano's T.dmatrix, T.fvector, ...: a TensorType (x.type is T.dmatrix, and
+    TensorType("float64", (False, False)) == T.dmatrix) that makes a variable when called.
+    shape=, mlcore's, gives the variable static sizes: T.dmatrix("x", shape=(None, 3))."""
+
+    __slots__ = ()
+
+    def __call__(self, name=None, shape=None):
+        return Variable(self if shape is None else TensorType(self.dtype, shape), name=name)
+
+
 def _plural(make):
-    """Theano's dmatrices('a', 'b'): one variable per name (one name: the variable itself;
-    an int n: n unnamed ones)."""
+    """Theano's plurals: dmatrices('a', 'b') and dmatrices('ab') give one variable per name (per
+    letter of one string), dmatrices('a') the variable itself, dmatrices(3) three unnamed ones."""
     def make_all(*names):
         if len(names) == 1 and isinstance(names[0], int):
             return [make() for _ in range(names[0])]
-        return make(names[0]) if len(names) == 1 else [make(n) for n in names]
+        if len(names) == 1:
+            names = names[0]
+        return make(names) if len(names) == 1 else [make(n) for n in names]
     return make_all
 
 
@@ -112,7 +131,8 @@ _KINDS = (("scalar", 0, None), ("vector", 1, None), ("matrix", 2, None), ("tenso
           ("tensor4", 4, None), ("tensor5", 5, None), ("tensor6", 6, None), ("tensor7", 7, None),
           ("row", 2, (1, None)), ("col", 2, (None, 1)))
 for _prefix, _dtype in (("", None), ("f", "float32"), ("d", "float64"), ("b", "int8"), ("w", "int16"),
-                        ("i", "int32"), ("l", "int64")):
+                        ("i", "int32"), ("l", "int64"), ("c", "complex64"), ("z", "complex128")):
     for _kind, _ndim, _pattern in _KINDS:
-        globals()[_prefix + _kind] = _maker(_ndim, _dtype, _pattern)
-        globals()[_prefix + ("matrices" if _kind == "matrix" else _kind + "s")] = _plural(globals()[_prefix + _kind])
+        _make = _TypedConstructor(_dtype, _pattern or (None,) * _ndim) if _dtype else _maker(_ndim, None, _pattern)
+        globals()[_prefix + _kind] = _make
+        globals()[_prefix + ("matrices" if _kind == "matrix" else _kind + "s")] = _plural(_make)

@@ -35,8 +35,21 @@ def as_tensor_variable(x, name=None, ndim=None):
         else:
             var = constant(x, name=name)
     if ndim is not None and var.ndim != ndim:
-        raise TypeError("Expected a %d-d tensor, got %s with %d dims" % (ndim, var, var.ndim))
+        var = _with_ndim(var, ndim)
     return var
+
+
+def _with_ndim(var, ndim):
+    """var with broadcastable dims added in front, or leading ones dropped, to have ndim dims
+    (Theano's as_tensor_variable(x, ndim=)); an error where a dim that is not 1 stands in the way."""
+    from mlcore.graph.ops.shape import DimShuffle
+    surplus = var.ndim - ndim
+    if surplus < 0:
+        return DimShuffle(["x"] * -surplus + list(range(var.ndim)))(var)
+    if any(d != 1 for d in var.type.shape[:surplus]):
+        raise TypeError("Expected a %d-d tensor, got %s of type %s, whose leading dims are not all 1"
+                        % (ndim, var, var.type))
+    return DimShuffle(list(range(surplus, var.ndim)))(var)
 
 
 def is_weak(var):

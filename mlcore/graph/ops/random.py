@@ -41,18 +41,23 @@ def new_key(seed):
 
 
 class RandomStreams:
-    """Theano's RandomStreams(seed): uniform, normal and binomial draws as graph variables."""
+    """Theano's RandomStreams(seed): uniform, normal and binomial draws as graph variables.
+
+    As in Theano, each draw's state is a shared variable, sample.rng (here a counter-based key, not
+    a numpy RandomState), and state_updates lists the (state, next state) pairs: copying the states'
+    values from one stream to another puts them in step."""
 
     def __init__(self, seed=None):
         self.rng = np.random.default_rng(seed)
-        self.keys = []
+        self.state_updates = []
 
     def _draw(self, dist, size, params, dtype):
         from mlcore import config
         key = new_key(self.rng.integers(2 ** 63))
         next_key, sample = RandomVariable(dist, dtype or config.floatx())(key, _shape_vector(size), *params)
         key.default_update = next_key
-        self.keys.append(key)
+        self.state_updates.append((key, next_key))
+        sample.rng = key
         return sample
 
     def uniform(self, size=(), low=0.0, high=1.0, dtype=None):
@@ -67,5 +72,5 @@ class RandomStreams:
     def seed(self, seed):
         """Reseed every stream drawn so far (Theano's RandomStreams.seed)."""
         self.rng = np.random.default_rng(seed)
-        for key in self.keys:
+        for key, _ in self.state_updates:
             key.set_value(new_key(self.rng.integers(2 ** 63)).get_value())

@@ -168,3 +168,28 @@ def var(x, axis=None, keepdims=False, ddof=0):
 def std(x, axis=None, keepdims=False, ddof=0):
     from mlcore.graph.ops.elemwise import sqrt
     return sqrt(var(x, axis, keepdims, ddof))
+
+
+def with_dtypes(reduce, default_dtype):
+    """reduce with Theano's dtype= (the result's) and acc_dtype= (the accumulation's), as T.sum,
+    T.prod and T.mean take them: x is cast to acc_dtype (or dtype) before reducing, the result to
+    dtype, or back to the dtype reduce gives x (default_dtype) when only acc_dtype is set."""
+    def reduced(input, axis=None, dtype=None, keepdims=False, acc_dtype=None):
+        from mlcore.graph.ops.elemwise import cast
+        x = as_tensor_variable(input)
+        out = reduce(x if (acc_dtype or dtype) is None else cast(x, acc_dtype or dtype), axis, keepdims)
+        wanted = dtype or default_dtype(x.dtype)
+        return out if out.dtype == wanted else cast(out, wanted)
+    reduced.__name__ = reduce.__name__.rstrip("_")
+    return reduced
+
+
+theano_sum = with_dtypes(sum_, accumulator_dtype)
+theano_mean = with_dtypes(mean, as_float_dtype)
+_theano_prod = with_dtypes(prod, accumulator_dtype)
+
+
+def theano_prod(input, axis=None, dtype=None, keepdims=False, acc_dtype=None, no_zeros_in_input=False):
+    """Theano's prod.  no_zeros_in_input only chose a simpler gradient there: Prod's gradient is
+    right with or without zeros, so it changes nothing here."""
+    return _theano_prod(input, axis, dtype, keepdims, acc_dtype)

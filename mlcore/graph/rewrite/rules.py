@@ -108,6 +108,23 @@ def static_shape_entry(node):
     return None if dim is None else [ops.constant(np.int64(dim))]
 
 
+def shape_without_value(node):
+    """Shape(x) without computing x, as Theano's shape inference: a constant when x's shape is
+    static, else the shape of the input of the elementwise op computing x whose shape x has (the
+    others statically 1 in every dim): function([x], (x ** 2).shape) runs no power."""
+    if type(node.op) is not Shape:
+        return None
+    x = node.inputs[0]
+    if None not in x.type.shape:
+        return [ops.constant(np.array(x.type.shape, dtype="int64"))]
+    if x.owner is None or not isinstance(x.owner.op, ew.Elemwise):
+        return None
+    full = [i for i in x.owner.inputs if any(d != 1 for d in i.type.shape)]
+    if len(full) == 1 and full[0].ndim == x.ndim:
+        return [Shape()(full[0])]
+    return None
+
+
 def useless_second(node):
     """second(x, y) is y when y already has the output's shape."""
     if type(node.op) is ew.Second:
@@ -149,7 +166,7 @@ def reduce_over_unit_dims(node):
 
 
 CANONICALIZE = [neutral_element, double_negation, inverse_pairs, merge_dimshuffles, useless_cast,
-                remove_gradient_blocks, static_shape_entry, useless_second, increment_of_fill, static_fill,
+                remove_gradient_blocks, static_shape_entry, shape_without_value, useless_second, increment_of_fill, static_fill,
                 reduce_over_unit_dims]
 
 
