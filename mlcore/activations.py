@@ -5,6 +5,7 @@ crossentropy losses recognise them and compute from their inputs (the logits),
 which stays finite where log(softmax(x)) would not.
 """
 import math
+import types
 
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops import nn
@@ -15,6 +16,7 @@ from mlcore.graph.ops.reduce import sum_
 from mlcore.graph.ops.shape import arange, dimshuffle
 from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.losses import accepts_arrays
+from mlcore.saving.object_registration import get_registered_name, known_custom_objects
 
 
 @accepts_arrays
@@ -250,22 +252,27 @@ ALL_OBJECTS_DICT.update(swish=silu, hard_swish=hard_silu)
 
 
 def serialize(activation):
-    """The name of a built-in activation (Keras 3 stores the bare name); a custom one's __name__."""
+    """The name of a built-in activation (Keras 3 stores the bare name); a custom function as Keras's
+    function dict, under its registered name ("package>name") where it has one."""
     for name, fn in ALL_OBJECTS_DICT.items():
         if fn is activation and name not in ("swish", "hard_swish"):
             return name
     name = getattr(activation, "__name__", None)
     if name is None:
         raise ValueError("Cannot serialize activation %r: it has no name" % (activation,))
-    return name
+    if not isinstance(activation, types.FunctionType) or name == "<lambda>":
+        return name
+    return {"module": "builtins", "class_name": "function", "config": get_registered_name(activation),
+            "registered_name": "function"}
 
 
 def deserialize(config, custom_objects=None):
+    """An activation from its name or Keras's function dict: a built-in one, or a custom function
+    found in custom_objects, an enclosing custom_object_scope or the registered objects."""
     if isinstance(config, dict):  # {"class_name": "function", "config": "relu"} as Keras saves functions
         config = config.get("config")
-    if custom_objects and config in custom_objects:
-        return custom_objects[config]
-    return get(config)
+    found = known_custom_objects(custom_objects).get(config)
+    return found if found is not None else get(config)
 
 
 def get(identifier):
@@ -276,6 +283,9 @@ def get(identifier):
         return deserialize(identifier)
     if isinstance(identifier, str):
         if identifier not in ALL_OBJECTS_DICT:
+            custom = known_custom_objects().get(identifier)
+            if custom is not None:
+                return custom
             raise ValueError("Unknown activation function: %r. Valid names are: %s"
                              % (identifier, ", ".join(sorted(ALL_OBJECTS_DICT))))
         return ALL_OBJECTS_DICT[identifier]

@@ -7,23 +7,39 @@ takes `mask=` receives its input's mask: an RNN then skips the padded steps, Glo
 averages the real ones only, and the loss and metrics of a masked output leave them out.
 
 A symbolic tensor carries its mask in its tag (x._keras_mask reads it, as on a KerasTensor); a
-layer run on numpy arrays registers its outputs' masks here, keyed by the array, so that eager
+layer run on numpy arrays returns a masked output as a MaskedOutput, a numpy array with the mask as
+its `_keras_mask` attribute (Keras's guides print `embedding(padded)._keras_mask`), so that eager
 calls chain as symbolic ones do.
 """
-import weakref
+import numpy as np
 
 from mlcore.graph.basic import Variable
 from mlcore.graph.ops.shape import dimshuffle
 
-_eager_masks = {}       # id(array) -> (a weak reference to the array, its mask)
+
+class MaskedOutput(np.ndarray):
+    """A layer's output computed on arrays, with its mask as `._keras_mask`, as Keras's tensors carry
+    it (a plain numpy array takes no attributes).  Arithmetic on it gives plain arrays: the mask
+    belongs to the layer's output, not to what is computed from it."""
+    _keras_mask = None
+
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        array = array.view(np.ndarray)
+        return array[()] if return_scalar else array
+
+
+def with_keras_mask(array, mask):
+    """array as a MaskedOutput carrying mask."""
+    masked = np.asarray(array).view(MaskedOutput)
+    masked._keras_mask = mask
+    return masked
 
 
 def get_keras_mask(x):
     """The mask a tensor or an eager layer output carries, or None."""
     if isinstance(x, Variable):
         return x.tag.get("keras_mask")
-    entry = _eager_masks.get(id(x))
-    return entry[1] if entry is not None and entry[0]() is x else None
+    return getattr(x, "_keras_mask", None)
 
 
 def over_trailing_axes(mask, ndim):
@@ -33,13 +49,7 @@ def over_trailing_axes(mask, ndim):
 
 
 def set_keras_mask(x, mask):
-    """Attach mask to x (None removes it)."""
-    if isinstance(x, Variable):
-        x.tag["keras_mask"] = mask
-        if mask is None:
-            del x.tag["keras_mask"]
-        return
-    key = id(x)
-    _eager_masks.pop(key, None)
-    if mask is not None:
-        _eager_masks[key] = (weakref.ref(x, lambda _: _eager_masks.pop(key, None)), mask)
+    """Attach mask to a symbolic tensor x (None removes it)."""
+    x.tag["keras_mask"] = mask
+    if mask is None:
+        del x.tag["keras_mask"]

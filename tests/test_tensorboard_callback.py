@@ -382,7 +382,7 @@ def test_tensorboards_plugins_find_every_summary(tmp_path):
 def test_write_graph_is_the_model_config_tensorboard_draws(tmp_path):
     inputs = mk.Input((3,), name="features")
     hidden = mk.layers.Dense(2, name="hidden")(inputs)
-    model = mk.Model(inputs, mk.layers.Dense(1, name="out")(hidden))
+    model = mk.Model(inputs, mk.layers.Dense(1, name="out")(hidden), name="net")
     model.compile(optimizer="sgd", loss="mse")
     model.fit(DATA, TARGETS, epochs=1, verbose=0, callbacks=[TensorBoard(str(tmp_path))])
     (step, tensor), = read_run(str(tmp_path), "train")[("tensor", "keras")]
@@ -393,7 +393,7 @@ def test_write_graph_is_the_model_config_tensorboard_draws(tmp_path):
     assert (metadata.plugin_name, metadata.content) == ("graph_keras_model", b"1")
     graph = keras_util.keras_model_to_graph_def(json.loads(tensor.string_val[0]))
     nodes = {node.name: list(node.input) for node in graph.node}
-    assert nodes["functional/hidden"] == ["functional/features"] and nodes["functional/out"] == ["functional/hidden"]
+    assert nodes["net/hidden"] == ["net/features"] and nodes["net/out"] == ["net/hidden"]
 
 
 def test_no_graph_for_a_subclassed_model_or_without_write_graph(tmp_path):

@@ -283,6 +283,14 @@ class JaxBackend(Backend):
         run.checks_inputs = profile is None and not static   # numpy arrays may come in unchecked
         return run
 
+    def trace_function(self, fgraph):
+        """The graph as a plain function of jax values (inputs, then shared values), without jit:
+        jax transformations of the caller's code (jax.grad, jax.jit) trace through it.  Keras's
+        stateless API runs on it (mlcore/stateless.py)."""
+        plan = Plan(fgraph, ConcreteFirst())
+        constants = [c.data for c in plan.constants]
+        return lambda *values: plan.run(list(values), constants)
+
     def compile_steps(self, fgraph, n_inputs, carried, device=None, step=None):
         """The steps as one jax.lax.scan: shared values are the carry, inputs are scanned over."""
         device = self.check_device(device)

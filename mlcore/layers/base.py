@@ -12,14 +12,15 @@ from contextlib import contextmanager, nullcontext
 import numpy as np
 
 from mlcore import constraints, initializers, regularizers
-from mlcore.graph.basic import SharedVariable, Variable
+from mlcore.graph.basic import Variable
 from mlcore.graph.ops.common import as_tensor_variable
-from mlcore.keras_masks import get_keras_mask, set_keras_mask
+from mlcore.keras_masks import get_keras_mask, set_keras_mask, with_keras_mask
 from mlcore.layers.autocasting import call_scope, cast_inputs
 from mlcore.layers.input_spec import assert_input_compatibility
 from mlcore.layers.layer_state import LayerState, layer_scope
 from mlcore.layers.structure import flatten, map_structure  # noqa: F401  (also imported from here)
 from mlcore.layers.tracking import held_layers, inherited_training, training_scope
+from mlcore.layers.weight import Weight  # noqa: F401  (also imported from here)
 from mlcore.utils.naming import to_snake_case
 
 _name_counts = {}
@@ -38,37 +39,6 @@ def unique_name(base):
     return base if count == 0 else "%s_%d" % (base, count)
 
 
-class Weight(SharedVariable):
-    """A layer's variable: a shared variable with Keras's name, path, trainable flag,
-    regularizer and constraint.  autocast: whether a mixed-precision call reads it in its compute
-    dtype (mlcore/graph/autocast.py)."""
-
-    def __init__(self, value, name, path, trainable=True, regularizer=None, constraint=None, autocast=True):
-        super().__init__(value, name=name, shape=np.shape(value))      # Keras's variables have fixed shapes
-        self.path = path
-        self.trainable = trainable
-        self.regularizer = regularizer
-        self.constraint = constraint
-        self.autocast = autocast
-
-    @property
-    def shape(self):
-        return self.type.shape
-
-    def numpy(self):
-        return self.get_value()
-
-    def __array__(self, dtype=None, copy=None):
-        """np.array(layer.kernel) is its value, as for a Keras variable."""
-        return np.asarray(self.get_value(borrow=not copy), dtype=dtype)
-
-    def assign(self, value):
-        self.set_value(value)
-
-    def __repr__(self):
-        return "<Weight path=%s, shape=%s, dtype=%s>" % (self.path, self.type.shape, self.dtype)
-
-
 class GraphExtras:
     """What layers add while a model's graph is built: updates (BatchNormalization's
     moving statistics) and losses (activity regularizers, add_loss in call)."""
@@ -76,6 +46,12 @@ class GraphExtras:
     def __init__(self):
         self.updates = []
         self.losses = []
+        self.loss_owners = []       # the layer that added each loss
+
+
+def current_extras():
+    """The GraphExtras of the graph being built, None outside any."""
+    return _update_collectors[-1] if _update_collectors else None
 
 
 @contextmanager
@@ -112,11 +88,21 @@ class Node:
 
 
 def _fresh_output(inputs):
-    """A layer that returns an input unchanged (Dropout at inference) still gets an output of
-    its own, so each tensor's keras_history names the one layer call that made it."""
+    """A layer that returns an input unchanged (Dropout at inference), or one of its weights, still
+    gets an output of its own, so each tensor's keras_history names the one layer call that made it.
+    A weight the call assigned is read as its new value, as Keras reads a variable after assign(),
+    and an eager call gives the weight itself back (tag "weight"), as Keras's does."""
     from mlcore.graph.ops.shape import DimShuffle
     input_ids = {id(t) for t in flatten(inputs)}
-    return lambda out: DimShuffle(tuple(range(out.ndim)))(out) if id(out) in input_ids else out
+
+    def fresh(out):
+        if isinstance(out, Weight):
+            weight = out
+            out = DimShuffle(tuple(range(out.ndim)))(dict(current_extras().updates).get(weight, weight))
+            out.tag["weight"] = weight
+            return out
+        return DimShuffle(tuple(range(out.ndim)))(out) if id(out) in input_ids else out
+    return fresh
 
 
 def map_shapes(fn, shapes):
@@ -160,6 +146,7 @@ class Layer(LayerState):
         self._weights = []
         self._inbound_nodes = []
         self._losses = []
+        self._eager_losses = []
         if input_dim is not None and input_shape is None:
             input_shape = (input_dim,)
         if batch_input_shape is not None:
@@ -168,12 +155,14 @@ class Layer(LayerState):
         parameters = inspect.signature(self.call).parameters
         self._call_accepts_training = "training" in parameters
         self._call_accepts_mask = "mask" in parameters
+        self._call_later_args = [n for n, p in list(parameters.items())[1:] if p.kind == p.POSITIONAL_OR_KEYWORD]
 
     # --- weights ---------------------------------------------------------------------------------
     @property
     def weights(self):
-        """Trainable weights first, then non-trainable ones, as Keras orders them."""
-        return self.trainable_weights + self.non_trainable_weights
+        """Keras 3's order: its own weights (trainable ones first), then each sublayer's; freezing a
+        sublayer does not reorder them."""
+        return self._all_weights()
 
     @property
     def trainable_weights(self):
@@ -194,8 +183,9 @@ class Layer(LayerState):
     non_trainable_variables = non_trainable_weights
 
     def _all_weights(self):
-        """Its own weights, then those of the layers its attributes hold."""
-        return _unique(self._weights + [w for layer in held_layers(self, Layer) for w in layer.weights])
+        """Its own weights, trainable ones first, then those of the layers its attributes hold."""
+        own = [w for w in self._weights if w.trainable] + [w for w in self._weights if not w.trainable]
+        return _unique(own + [w for layer in held_layers(self, Layer) for w in layer.weights])
 
     def get_weights(self):
         return [w.get_value() for w in self.weights]
@@ -226,13 +216,26 @@ class Layer(LayerState):
     # --- losses and updates ----------------------------------------------------------------------
     def add_loss(self, loss):
         """A symbolic loss term: to the graph being built if any, else kept on the layer."""
-        (_update_collectors[-1].losses if _update_collectors else self._losses).append(loss)
+        if _update_collectors:
+            _update_collectors[-1].losses.append(loss)
+            _update_collectors[-1].loss_owners.append(self)
+        else:
+            self._losses.append(loss)
 
     @property
     def losses(self):
-        """Symbolic penalties: weight regularizers and losses added during calls."""
+        """Symbolic penalties (weight regularizers, losses kept on the layer), and the values of the
+        losses its last eager call added (Keras's layer.losses after layer(x))."""
         penalties = [w.regularizer(w) for w in self._weights if w.regularizer is not None and w.trainable]
-        return penalties + list(self._losses) + [loss for layer in held_layers(self, Layer) for loss in layer.losses]
+        return penalties + list(self._losses) + self._eager_losses + \
+            [loss for layer in held_layers(self, Layer) for loss in layer.losses]
+
+    def _clear_eager_losses(self):
+        """Forget the losses of the last eager call, here and in the layers below, as Keras resets
+        them at each call (and a training step's forward pass)."""
+        self._eager_losses = []
+        for layer in held_layers(self, Layer):
+            layer._clear_eager_losses()
 
     def add_activity_loss(self, outputs):
         """Keras 3's activity regularization: the penalty of the batch's outputs over the batch size."""
@@ -263,6 +266,9 @@ class Layer(LayerState):
             self.built = True
 
     def __call__(self, inputs, *args, **kwargs):
+        if args and len(args) <= len(self._call_later_args):
+            # layer(a, b) as call(a, b=b): a model's graph records, replays and saves b as a keyword tensor
+            kwargs, args = {**kwargs, **dict(zip(self._call_later_args, args))}, ()
         if self.input_spec is not None:
             assert_input_compatibility(self.input_spec, inputs, self.name)
         if not any(isinstance(t, Variable) for t in flatten(inputs)):
@@ -294,6 +300,7 @@ class Layer(LayerState):
         kwargs = {"training": training} if self._call_accepts_training else {}
         if mask is not None and self._call_accepts_mask:
             kwargs["mask"] = mask
+        self._clear_eager_losses()
         with training_scope(training):
             return self.call(inputs, **kwargs)
 
@@ -334,7 +341,7 @@ class Layer(LayerState):
     def _call_eagerly(self, inputs, *args, **kwargs):
         """layer(numpy_array): build a graph for these shapes, compile it and run it.  Its updates
         (BatchNormalization's moving statistics when training=True) apply, as in Keras's eager calls;
-        the inputs' masks go in, and the outputs come back with their masks (keras_masks)."""
+        the inputs' masks go in, and the outputs come back with their masks (keras_masks.MaskedOutput)."""
         from mlcore.function import function
         from mlcore.graph.basic import TensorType
         arrays = map_structure(lambda a: np.asarray(a), inputs)
@@ -350,14 +357,18 @@ class Layer(LayerState):
         with collect_extras() as extras:
             outputs = self(placeholders, *args, **kwargs)
         masks = [get_keras_mask(t) for t in flatten(outputs)]
-        fn = function([v for v, _ in feeds], flatten(outputs) + [m for m in masks if m is not None],
+        fn = function([v for v, _ in feeds], flatten(outputs) + [m for m in masks if m is not None] + extras.losses,
                       updates=extras.updates, on_unused_input="ignore")
         results = fn(*[value for _, value in feeds])
-        values, mask_values = iter(results[:len(masks)]), iter(results[len(masks):])
-        for value, mask in zip(results[:len(masks)], masks):
-            if mask is not None:
-                set_keras_mask(value, next(mask_values))
-        return map_structure(lambda _: next(values), outputs)
+        split = len(results) - len(extras.losses)
+        results, loss_values = results[:split], results[split:]
+        self._clear_eager_losses()
+        for owner, value in zip(extras.loss_owners, loss_values):
+            owner._eager_losses = owner._eager_losses + [value]
+        mask_values = iter(results[len(masks):])
+        values = iter([value if mask is None else with_keras_mask(value, next(mask_values))
+                       for value, mask in zip(results, masks)])
+        return map_structure(lambda out: out.tag.get("weight", next(values)), outputs)
 
     # --- introspection ---------------------------------------------------------------------------
     def _node_tensors(self, which, node_index=0):

@@ -4,6 +4,24 @@ from mlcore.graph.basic import TensorType
 from mlcore.layers.base import Layer, Node
 
 
+def standardize_shape(shape):
+    """A shape as a tuple of ints and Nones, with Keras's errors for anything else (Input(shape=784)
+    is a common slip for shape=(784,))."""
+    if not hasattr(shape, "__iter__"):
+        raise ValueError("Cannot convert '%s' to a shape." % (shape,))
+    shape, dims = tuple(shape), []
+    for d in shape:
+        if d is not None:
+            if isinstance(d, (str, float)):
+                raise ValueError("Cannot convert '%s' to a shape. Found invalid dimension '%s' of type "
+                                 "'%s'. " % (shape, d, type(d)))
+            d = int(d)
+            if d < 0:
+                raise ValueError("Cannot convert '%s' to a shape. Negative dimensions are not allowed." % (shape,))
+        dims.append(d)
+    return tuple(dims)
+
+
 class InputLayer(Layer):
     """Holds the placeholder tensor; has no weights and is never called."""
     rowwise = True
@@ -17,9 +35,13 @@ class InputLayer(Layer):
         if batch_shape is None:
             if shape is None:
                 raise ValueError("Input needs shape= (without the batch dim) or batch_shape=")
-            batch_shape = (batch_size,) + tuple(shape)
+            batch_shape = (batch_size,) + standardize_shape(shape)
+        if dtype in ("string", "str", str):
+            raise ValueError("Input '%s' has dtype='string', but mlcore's graphs hold numbers only: TextVectorization, "
+                             "StringLookup and Hashing run on the host, on arrays of str. Apply them to the data "
+                             "before the model (as tf.data's dataset.map does in Keras's guides)" % (name or "input"))
         super().__init__(name=name, dtype=dtype or (input_tensor.dtype if input_tensor is not None else None))
-        self.batch_shape = tuple(batch_shape)
+        self.batch_shape = standardize_shape(batch_shape)
         self.sparse = sparse
         tensor = input_tensor if input_tensor is not None else TensorType(self.dtype, self.batch_shape)(self.name)
         self._inbound_nodes.append(Node(self, [], tensor, {}))

@@ -120,13 +120,13 @@ class LayerState:
         policy's variable dtype.  autocast=True: a mixed-precision call reads it in its compute dtype
         (mlcore/layers/autocasting.py).  aggregation and overwrite_with_gradient are Keras's
         (distribution): mlcore's single-replica weights have no use for them."""
-        from mlcore.layers.base import Weight
+        from mlcore.layers.base import Weight, unique_name
         shape = tuple(int(s) for s in (shape or ()))
         dtype = dtype or self.dtype
         if initializer is None:
             initializer = "glorot_uniform" if np.dtype(dtype).kind == "f" else "zeros"
         value = initializers.get(initializer)(shape, dtype=dtype)
-        name = name or "variable_%d" % len(self._weights)
+        name = name or unique_name("variable")      # Keras's: variable, variable_1, ... (one counter for all)
         with layer_scope(self):
             path = "%s/%s" % (current_path(), name)
         weight = Weight(np.asarray(value, dtype=dtype), name, path, trainable, regularizers.get(regularizer),

@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 
-from mlcore import config
+from mlcore import config, stateless
 from mlcore.graph.basic import Constant, Variable
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops import nn
@@ -28,6 +28,8 @@ def accepts_arrays(fn):
     def wrapper(*args, **kwargs):
         if any(isinstance(a, Variable) for a in args + tuple(kwargs.values())):
             return fn(*args, **kwargs)
+        if stateless.holds_jax_values((args, kwargs)):     # jax code (a custom train_step) calling the loss
+            return stateless.call_on_jax_values(fn, args, kwargs)
         args = [np.asarray(a, config.floatx()) if isinstance(a, (list, tuple, np.ndarray, float)) and
                 np.asarray(a).dtype.kind == "f" else a for a in args]
         out = fn(*args, **kwargs)

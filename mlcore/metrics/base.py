@@ -120,7 +120,7 @@ class Metric:
                                % type(self).__name__)
         shape = tuple(int(s) for s in shape)
         dtype = dtype or self.dtype
-        name = name or "variable_%d" % len(self._variables)
+        name = name or unique_name("variable")      # Keras's: variable, variable_1, ... (one counter for all)
         value = np.asarray(initializers.get(initializer)(shape, dtype=dtype), dtype=dtype)
         variable = MetricVariable(value, name, "%s/%s" % (self.name, name), aggregation)
         self._variables.append(variable)
@@ -151,6 +151,17 @@ class Metric:
     def __call__(self, *args, **kwargs):
         self.update_state(*args, **kwargs)
         return self.result()
+
+    def stateless_update_state(self, metric_variables, *args, **kwargs):
+        """Keras 3's (jax): the values of self.variables after update_state(*args, **kwargs) from
+        metric_variables, computed as jax arrays and assigned to nothing (mlcore/stateless.py)."""
+        from mlcore import stateless
+        return stateless.metric_update_state(self, metric_variables, args, kwargs)
+
+    def stateless_result(self, metric_variables):
+        """Keras 3's (jax): result() computed from these values of self.variables."""
+        from mlcore import stateless
+        return stateless.metric_result(self, metric_variables)
 
     def get_config(self):
         return {"name": self.name, "dtype": self.dtype}

@@ -13,6 +13,7 @@ from mlcore.layers.layer_state import current_path, layer_scope
 from mlcore.layers.tracking import held_layers, inherited_training
 from mlcore.models.operations import Operation, record_operation
 from mlcore.models.model_metrics import ModelMetrics
+from mlcore.models.stateless_model import StatelessModel
 from mlcore.models.trainer import Trainer
 
 
@@ -85,7 +86,7 @@ def depths(nodes):
     return node_depth, layer_depth
 
 
-class Model(ModelMetrics, Trainer, Layer):
+class Model(ModelMetrics, StatelessModel, Trainer, Layer):
     """Functional model: Model(inputs, outputs, name=None).  Or subclass it, create layers in
     __init__ and use them in call(inputs, training=None): the model is built on first use (fit,
     predict, a call, or build(input_shape)), and its layers are those its attributes hold."""
@@ -100,6 +101,7 @@ class Model(ModelMetrics, Trainer, Layer):
         self._input_structure = None
         if inputs is not None and outputs is not None:
             self._init_graph(inputs, outputs)
+            self.output_names = [t.tag["keras_history"][0].name for t in self.outputs]  # as Keras's Functional
 
     def _init_graph(self, inputs, outputs):
         self._input_structure, self._output_structure = inputs, outputs
@@ -177,7 +179,7 @@ class Model(ModelMetrics, Trainer, Layer):
 
     @property
     def losses(self):
-        return [loss for layer in self.layers for loss in layer.losses] + list(self._losses)
+        return [loss for layer in self.layers for loss in layer.losses] + list(self._losses) + self._eager_losses
 
     def reset_states(self):
         """Zero the states of every stateful layer (Keras 2's model.reset_states())."""

@@ -10,6 +10,7 @@ mlcore's stays the logs' keys (['loss', 'mae']), the names evaluate()'s list fol
 import numpy as np
 
 from mlcore.metrics.mean_metrics import Mean
+from mlcore.models.data_adapters import to_list
 
 
 class CompileMetrics:
@@ -37,6 +38,27 @@ class CompileMetrics:
         if self._steps.metrics is not None:
             self._steps.metrics.reset()
 
+    def stateless_update_state(self, metric_variables, y_true, y_pred, sample_weight=None):
+        """Keras 3's (jax): the new values of self.variables after each metric's update (mlcore/stateless.py)."""
+        targets, preds = to_list(y_true), to_list(y_pred)
+        new, start = [], 0
+        for i, metric, weighted in self._steps.metrics.entries:
+            end = start + len(metric.variables)
+            new += metric.stateless_update_state(metric_variables[start:end], targets[i], preds[i],
+                                                 sample_weight=sample_weight if weighted else None)
+            start = end
+        return new
+
+    def stateless_result(self, metric_variables):
+        """Keras 3's (jax): the metrics' results by name, from these values of self.variables."""
+        logs, start = {}, 0
+        for metric in self.metrics:
+            end = start + len(metric.variables)
+            value = metric.stateless_result(metric_variables[start:end])
+            logs.update(value if isinstance(value, dict) else {metric.name: value})
+            start = end
+        return logs
+
     def __repr__(self):
         return "<CompileMetrics name=compile_metrics>"
 
@@ -52,7 +74,8 @@ class ModelMetrics:
         steps = self._steps
         steps.resolve()
         names = ["loss"] + [name for name in steps.totals or {} if name != "loss"]     # those of a built step
-        trackers = [self._loss_tracker(name, (steps.totals or {}).get(name, (0.0, 0.0))) for name in names]
+        sums = [None if steps.totals is None else steps.totals.get(name, (0.0, 0.0)) for name in names]
+        trackers = [self._loss_tracker(name, s) for name, s in zip(names, sums)]
         compiled = [CompileMetrics(steps)] if _has_metrics(steps) else []
         return trackers[:1] + compiled + trackers[1:]
 
@@ -61,7 +84,8 @@ class ModelMetrics:
         return [v for metric in self.metrics for v in metric.variables]
 
     def _loss_tracker(self, name, sums):
-        """The Mean named name (made once per compile), its total and count set to the running sums."""
+        """The Mean named name (made once per compile), its total and count set to the running sums
+        of the built-in steps (sums None: as a custom train_step left them)."""
         trackers = self._steps.__dict__.setdefault("loss_trackers", {})
         if name not in trackers:
             trackers[name] = Mean(name=name)
@@ -69,7 +93,7 @@ class ModelMetrics:
                 for variable in trackers[name].variables:
                     variable.path = "compile_loss/" + variable.path
         tracker = trackers[name]
-        for variable, value in zip((tracker.total, tracker.count), sums):
+        for variable, value in zip((tracker.total, tracker.count), sums or ()):
             variable.set_value(np.asarray(value, dtype=variable.dtype))
         return tracker
 

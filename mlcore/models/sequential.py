@@ -57,6 +57,9 @@ class Sequential(Model):
             return self._input_layer.batch_shape
         if self._stack and self._stack[0]._batch_input_shape is not None:
             return self._stack[0]._batch_input_shape
+        first = self._stack[0] if self._stack else None
+        if isinstance(first, Model) and first._nodes and len(first.inputs) == 1:
+            return first.input_shape        # a functional or built Sequential model first, as Keras reads it
         return None
 
     def _rebuild(self):

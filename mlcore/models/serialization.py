@@ -5,7 +5,7 @@ import json
 from mlcore.graph.basic import Variable
 from mlcore.layers.base import map_structure
 from mlcore.layers.input_layer import InputLayer
-from mlcore.saving.object_registration import known_custom_objects
+from mlcore.saving.object_registration import custom_object_scope, known_custom_objects
 
 
 def layer_registry(custom_objects=None):
@@ -22,7 +22,8 @@ def layer_registry(custom_objects=None):
 
 
 def layer_config(layer):
-    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+    from mlcore.saving.serialization_lib import serialize_nested_objects
+    return {"class_name": type(layer).__name__, "config": serialize_nested_objects(layer.get_config())}
 
 
 def layer_from_config(spec, custom_objects=None, safe_mode=True):
@@ -33,7 +34,8 @@ def layer_from_config(spec, custom_objects=None, safe_mode=True):
                          % (spec["class_name"], spec["class_name"], spec["class_name"]))
     accepted = inspect.signature(cls.from_config).parameters
     options = {k: v for k, v in (("custom_objects", custom_objects), ("safe_mode", safe_mode)) if k in accepted}
-    layer = cls.from_config(dict(spec["config"]), **options)
+    with custom_object_scope(custom_objects):      # what the layer's config names (an activation) is found too
+        layer = cls.from_config(dict(spec["config"]), **options)
     if spec.get("build_config") and not layer.built and _builds_itself(layer):
         layer.build_from_config(spec["build_config"])     # a custom layer's own way (Keras calls it on loading)
     return layer

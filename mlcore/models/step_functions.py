@@ -8,6 +8,7 @@ from mlcore.keras_masks import get_keras_mask, set_keras_mask
 from mlcore.layers.base import collect_extras, flatten
 from mlcore.losses import Loss, apply_mask, squeeze_or_expand_to_same_rank
 from mlcore.losses.classes import loss_mask
+from mlcore.optimizers.base import constrained
 
 
 def _per_output(spec, names, what):
@@ -41,6 +42,11 @@ def _check_target(y, pred, sparse, name):
     if y.ndim != len(expected) or any(e is not None and e != d for e, d in zip(expected[1:], y.shape[1:])):
         raise ValueError("Output '%s' has shape %s, so its targets must have shape %s%s; got an array of shape %s"
                          % (name, pred.type.shape, expected, " (class indices)" if sparse else "", y.shape))
+
+
+def _labels(y, pred):
+    """Class indices (an array or a graph variable) as the sparse losses take them: (n,) of (n, 1)."""
+    return y[..., 0] if y.ndim == pred.ndim and y.shape[-1] == 1 else y
 
 
 def _loss_dtype(dtype):
@@ -101,18 +107,17 @@ class StepBuilder:
 
     def __init__(self, model, loss, loss_weights, metrics, weighted_metrics, backend, device):
         from mlcore import losses
-        if loss is None:
-            raise ValueError("compile() needs a loss, e.g. loss='binary_crossentropy'")
         self.model = model
         self.specs = (loss, loss_weights, metrics, weighted_metrics)
         for spec in loss.values() if isinstance(loss, dict) else loss if isinstance(loss, (list, tuple)) else [loss]:
-            losses.get(spec)  # unknown names fail in compile(), as in Keras
+            losses.get(spec)  # unknown names fail in compile(), as in Keras (no loss: a custom train_step's model)
         self.output_names = None
         self.backend, self.device = backend, device
         self.train = CompiledStep(self, training=True)
         self.test = CompiledStep(self, training=False)
         self.metrics = None         # a CompiledMetrics, made with the first step graph
         self.totals = None
+        self.custom_steps = {}      # the model's own train_step / test_step under jax.jit (custom_steps.py)
 
     # --- graph construction ----------------------------------------------------------------------
     def resolve(self):
@@ -124,6 +129,7 @@ class StepBuilder:
         names = [t.tag["keras_history"][0].name for t in self.model.outputs]
         self.output_names = names
         self.loss_fns = [losses.get(l) for l in _per_output(loss, names, "loss")]
+        self.loss_names = [n for n, f in zip(names, self.loss_fns) if f is not None]    # outputs with a loss
         self.sparse_targets = [_is_sparse(f) for f in self.loss_fns]     # read by adapt_targets every step
         self.checked_targets = [_from_mlcore(f, "mlcore.losses") for f in self.loss_fns]
         self.loss_weights = _per_output(loss_weights if loss_weights is not None else 1.0, names, "loss_weights")
@@ -131,66 +137,97 @@ class StepBuilder:
         self.weighted_specs = _per_output(weighted_metrics or [], names, "weighted_metrics")
 
     def adapt_targets(self, y_list):
-        """Give targets the rank their loss expects ((n,) labels for a (n, 1) output and back)."""
+        """Check the targets against the outputs: a (n,) target of a (n, 1) output gets its last axis;
+        labels go to the step as given (loss_targets squeezes them for the sparse losses there)."""
         self.resolve()
+        if not y_list:
+            if self.loss_names:
+                raise ValueError("Training and evaluation need targets y")
+            return []           # no loss to compare with targets: the model's own (add_loss) is the loss
         if len(y_list) != len(self.model.outputs):
             raise ValueError("Model '%s' has %d output(s) but %d target array(s) were given"
                              % (self.model.name, len(self.model.outputs), len(y_list)))
         out = []
         for y, pred, sparse, checked, name in zip(y_list, self.model.outputs, self.sparse_targets,
                                                   self.checked_targets, self.output_names):
-            y = np.asarray(y)
+            y = y if hasattr(y, "ndim") else np.asarray(y)      # numpy data, or jax values (stateless_model)
             if _reads_label_sequences(self.loss_fns[len(out)]):
                 out.append(y)
                 continue
-            if sparse:
-                if y.ndim == pred.ndim and y.shape[-1] == 1:
-                    y = y[..., 0]
-            elif y.ndim == pred.ndim - 1:
+            if not sparse and y.ndim == pred.ndim - 1:
                 y = y[..., None]
             if checked:
-                _check_target(y, pred, sparse, name)
+                _check_target(_labels(y, pred) if sparse else y, pred, sparse, name)
             out.append(y)
         return out
+
+    def loss_targets(self, y_vars, preds):
+        """The targets as each loss takes them: (n,) labels for a sparse loss; the metrics get the labels
+        as given, (n, 1) ones too, as in Keras."""
+        return [_labels(y, p) if sparse and not _reads_label_sequences(f) else y
+                for f, sparse, y, p in zip(self.loss_fns, self.sparse_targets, y_vars, preds)]
+
+    def target_type(self, k, y):
+        """The type of output k's targets, for arrays like y: class indices (int64) for a
+        sparse loss, else the output's loss dtype; any batch size."""
+        dtype = "int64" if self.sparse_targets[k] else _loss_dtype(self.model.outputs[k].dtype)
+        return TensorType(dtype, (None,) + tuple(y.shape[1:]))
+
+    def loss_values(self, y_vars, preds):
+        """Each loss function's values, None for a Loss object (it weighs and reduces its values
+        itself, as Keras's Loss.__call__)."""
+        return [None if f is None or isinstance(f, Loss) else f(y, p)
+                for f, y, p in zip(self.loss_fns, self.loss_targets(y_vars, preds), preds)]
+
+    def compiled_loss(self, y_vars, preds, sw_vars, batch, values=None):
+        """(compile()'s loss: each output's loss weighted and summed, [each output's loss]); batch
+        is the number of samples the means divide by.  Outputs without a loss (None) have no term."""
+        values = self.loss_values(y_vars, preds) if values is None else values
+        terms = [(w, f(y, p, sample_weight=sw) if v is None else _mean_loss(v, p, sw, batch))
+                 for f, w, v, y, p, sw in zip(self.loss_fns, self.loss_weights, values,
+                                              self.loss_targets(y_vars, preds), preds, sw_vars) if f is not None]
+        return sum(w * l for w, l in terms), [l for _, l in terms]
+
+    def make_metrics(self, y_vars, preds):
+        """compile()'s metric objects (a CompiledMetrics), made once, for targets and outputs of these types."""
+        from mlcore.models.compiled_metrics import CompiledMetrics
+        if self.metrics is None:
+            self.metrics = CompiledMetrics(self.metric_specs, self.weighted_specs, self.output_names, self.loss_fns,
+                                           y_vars, preds)
 
     def build(self, training, y_list):
         """(step function, whether it pads short batches).  Inputs: x, y, sample weights, and
         where it pads, the row mask (1 for a real row, 0 for a padding copy); outputs: loss, batch
         size, metric values (each metric's result after this batch)."""
         from mlcore.function import Out, function
-        from mlcore.models.compiled_metrics import CompiledMetrics
         model = self.model
-        dtypes = [_loss_dtype(out.dtype) for out in model.outputs]
-        y_vars = [TensorType("int64" if _is_sparse(f) else dtypes[i], (None,) + y.shape[1:])(
-            "%s_target" % n) for i, (y, f, n) in enumerate(zip(y_list, self.loss_fns, self.output_names))]
-        sw_vars = [TensorType(dtypes[0], (None,))("%s_sample_weight" % n) for n in self.output_names]
+        y_vars = [self.target_type(i, y)("%s_target" % n) for i, (y, n) in enumerate(zip(y_list, self.output_names))]
+        sw_vars = [TensorType(_loss_dtype(model.outputs[0].dtype), (None,))("%s_sample_weight" % n)
+                   for n in self.output_names[:len(y_vars)]]
         with collect_extras() as extras:
             preds = [_for_losses(p) for p in flatten(model.call_for_step(model._input_structure, training))]
-        # a Loss object weighs and reduces its values itself (Keras's Loss.__call__); a function gives values
-        values = [None if isinstance(f, Loss) else f(y, p) for f, y, p in zip(self.loss_fns, y_vars, preds)]
-        if self.metrics is None:
-            self.metrics = CompiledMetrics(self.metric_specs, self.weighted_specs, self.output_names, self.loss_fns,
-                                           y_vars, preds)
+        values = self.loss_values(y_vars, preds)
+        self.make_metrics(y_vars, preds)
         pads = self._pads_short_batches(values, preds, extras)
         rows = TensorType(preds[0].dtype, (None,))("rows") if pads else None
         batch = ops.sum_(rows) if pads else ops.cast(preds[0].shape[0], preds[0].dtype)
-        out_losses = [f(y, p, sample_weight=sw) if v is None else _mean_loss(v, p, sw, batch)
-                      for f, v, y, p, sw in zip(self.loss_fns, values, y_vars, preds, sw_vars)]
-        total = sum(w * l for w, l in zip(self.loss_weights, out_losses))
-        for penalty in list(model.losses) + extras.losses:
+        total, out_losses = self.compiled_loss(y_vars, preds, sw_vars, batch, values)
+        penalties = list(model.losses) + extras.losses
+        if not out_losses and not penalties:
+            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
+        for penalty in penalties:
             total = total + penalty
         updates, metric_values = self.metrics.trace(y_vars, preds, sw_vars, rows)
-        outputs = _one_vector([total, batch] + (out_losses if len(preds) > 1 else []) + metric_values,
+        outputs = _one_vector([total, batch] + (out_losses if len(out_losses) > 1 else []) + metric_values,
                               preds[0].dtype)
         if training:
             params = model.trainable_weights
             if not params:
                 raise ValueError("Model '%s' has no trainable weights to train" % model.name)
             self.model.optimizer.build(params)   # first: a LossScaleOptimizer's scale is a variable made in build
-            grads = grad(self.model.optimizer.scale_loss(total), params)   # as Keras: get_updates unscales them
-            updates += list(self.model.optimizer.get_updates(params, grads)) + extras.updates
-            updates = [(w, w.constraint(v)) if getattr(w, "constraint", None) is not None else (w, v)
-                       for w, v in updates]
+            # as Keras: get_updates unscales them; a weight no loss reaches (loss=None for its output) gets zeros
+            grads = grad(self.model.optimizer.scale_loss(total), params, disconnected_inputs="ignore")
+            updates = constrained(updates + list(self.model.optimizer.get_updates(params, grads)) + extras.updates)
         else:
             updates += extras.updates       # what layers update at inference too (a stateful RNN's states)
         # borrow: the statistics stay on the device until fit reads them (trainer._run_epoch)
@@ -224,7 +261,7 @@ class StepBuilder:
         a weighted metric comes twice, as in Keras), each output's loss, then the other logs
         sorted by name (a multi-output model's metrics)."""
         names = ["loss"] + (self.metrics.base_names if self.metrics else [])
-        names += ["%s_loss" % n for n in self.output_names] if len(self.output_names) > 1 else []
+        names += ["%s_loss" % n for n in self.loss_names] if len(self.loss_names) > 1 else []
         return [logs[n] for n in names if n in logs] + [logs[k] for k in sorted(logs) if k not in names]
 
     # --- loss and metric accumulation ------------------------------------------------------------
@@ -233,7 +270,7 @@ class StepBuilder:
         and single-batch call."""
         self.resolve()
         self.totals = {"loss": [0.0, 0.0]}
-        for name in self.output_names if len(self.output_names) > 1 else []:
+        for name in self.loss_names if len(self.loss_names) > 1 else []:     # Keras logs them where several
             self.totals["%s_loss" % name] = [0.0, 0.0]
         if self.metrics is not None:
             self.metrics.reset()
@@ -295,8 +332,6 @@ class CompiledStep:
     def _arguments(self, x_list, y_list, sw_list, padding=0, single=False):
         """(function, arguments) for a batch whose last `padding` rows are copies of others
         (ArrayData.groups); a single batch smaller than one run before is padded here."""
-        if not y_list:
-            raise ValueError("Training and evaluation need targets y")
         y_list = self.builder.adapt_targets(y_list)
         function, pads = self._function(y_list)
         n = len(x_list[0])

@@ -13,7 +13,7 @@ import numpy as np
 
 from mlcore import config
 from mlcore.graph.basic import TensorType
-from mlcore.models import data_adapters
+from mlcore.models import custom_steps, data_adapters
 from mlcore.models.step_functions import StepBuilder
 
 
@@ -155,6 +155,9 @@ class Trainer:
         once, as the hooks need the logs; otherwise one step late, so that the next step is
         already queued while this one's statistics come back (a small model's loop then waits
         neither on the device nor on Python)."""
+        custom = custom_steps.custom_step(self, train)
+        if custom is not None:
+            return custom_steps.run_epoch(self, custom, data, cbks, train)
         step_fn = self._steps.train if train else self._steps.test
         self._steps.reset_metrics()
         batch_hooks = cbks.calls_batch_hooks(train)

@@ -3,6 +3,7 @@ symbolic input), an op's graph is compiled and run at once and its result comes 
 as Keras's ops return arrays outside a traced function.  On graph variables they build graphs."""
 import functools
 
+from mlcore import stateless
 from mlcore.graph.basic import Constant, SharedVariable, Variable
 
 
@@ -37,11 +38,13 @@ def evaluate(structure):
 
 
 def on_values(op):
-    """op, run at once when none of its arguments is symbolic."""
+    """op, run at once when none of its arguments is symbolic; on jax values (keras.ops in jax code,
+    such as a custom train_step), run by jax (mlcore/stateless.py)."""
     @functools.wraps(op)
     def run(*args, **kwargs):
+        symbolic = _has_symbolic_input(args) or _has_symbolic_input(kwargs.values())
+        if not symbolic and stateless.holds_jax_values((args, kwargs)):
+            return stateless.call_on_jax_values(op, args, kwargs)
         out = op(*args, **kwargs)
-        if _has_symbolic_input(args) or _has_symbolic_input(kwargs.values()):
-            return out
-        return evaluate(out)
+        return out if symbolic else evaluate(out)
     return run

@@ -16,9 +16,10 @@ import warnings
 import numpy as np
 
 from mlcore import config, initializers
-from mlcore.graph.basic import SharedVariable, TensorType, shared
+from mlcore.graph.basic import SharedVariable, TensorType
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops.reduce import sum_
+from mlcore.layers.weight import Weight
 from mlcore.optimizers import schedules
 from mlcore.optimizers.schedules import LearningRateSchedule
 from mlcore.utils.naming import to_snake_case
@@ -59,9 +60,11 @@ class Optimizer:
 
     # --- state -----------------------------------------------------------------------------------
     def add_variable(self, shape, initializer="zeros", dtype=None, name=None):
-        """A state variable, named "<optimizer>/<name>" (Keras's variable path)."""
+        """A state variable, named "<optimizer>/<name>" (Keras's variable path); a Weight, so it has a
+        Keras variable's numpy(), assign() and path."""
         value = initializers.get(initializer)(tuple(shape), dtype=dtype or config.floatx())
-        variable = shared(np.asarray(value), name="%s/%s" % (self.name, name), shape=tuple(shape))
+        path = "%s/%s" % (self.name, name)
+        variable = Weight(np.asarray(value), path, path, trainable=False, autocast=False)
         self._variables.append(variable)
         return variable
 
@@ -227,6 +230,12 @@ class Optimizer:
         self._eager_steps[key](*grads)
         return self._iterations
 
+    def stateless_apply(self, optimizer_variables, grads, trainable_variables):
+        """Keras 3's (jax): (new trainable values, new optimizer variable values) after one step from
+        these values, computed as jax arrays and assigned to nothing (mlcore/stateless.py)."""
+        from mlcore import stateless
+        return stateless.optimizer_apply(self, optimizer_variables, grads, trainable_variables)
+
     def __getstate__(self):
         return {**self.__dict__, "_eager_steps": {}}
 
@@ -341,6 +350,12 @@ class Optimizer:
 
     def __repr__(self):
         return "<%s name=%s>" % (type(self).__name__, self.name)
+
+
+def constrained(updates):
+    """The (variable, new value) pairs with each variable's constraint applied to its new value, as
+    Keras applies them after each step."""
+    return [(w, w.constraint(v)) if getattr(w, "constraint", None) is not None else (w, v) for w, v in updates]
 
 
 def global_norm(values):

@@ -2,14 +2,15 @@
 
 They are written with graph ops, so the optimizer calls them on its symbolic
 iteration counter and the compiled training step computes the rate itself; called
-with a number they fold to a constant (see evaluate()).
+with a number they give a number, as Keras's do.
 """
 import math
 
 from mlcore import config
-from mlcore.graph.basic import Constant, SharedVariable
+from mlcore.graph.basic import Constant, SharedVariable, Variable
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops.common import as_tensor_variable
+from mlcore.ops.eager import on_values
 
 
 def _float(value):
@@ -18,6 +19,8 @@ def _float(value):
 
 def evaluate(value):
     """A schedule's value for a concrete step, as a numpy scalar."""
+    if not isinstance(value, Variable):
+        return value
     if isinstance(value, Constant):
         return value.data
     if isinstance(value, SharedVariable):
@@ -27,6 +30,13 @@ def evaluate(value):
 
 
 class LearningRateSchedule:
+    def __init_subclass__(cls, **kwargs):
+        """A schedule called on a number gives a number, as Keras's (float(schedule(100))); on the
+        optimizer's symbolic step it builds graph."""
+        super().__init_subclass__(**kwargs)
+        if "__call__" in vars(cls):
+            cls.__call__ = on_values(vars(cls)["__call__"])
+
     def __call__(self, step):
         raise NotImplementedError("Learning rate schedule '%s' must override `__call__(self, step)`."
                                   % type(self).__name__)

@@ -63,7 +63,8 @@ def keras_layer_spec(layer):
     if isinstance(layer, KerasOperation):
         return {"module": layer.keras_module, "class_name": layer.keras_class, "registered_name": None,
                 "config": {"name": layer.name, **layer.keywords}}
-    config = _keras_modules(layer.get_config())
+    from mlcore.saving.serialization_lib import serialize_nested_objects     # it imports this module
+    config = _keras_modules(serialize_nested_objects(layer.get_config()))
     config.pop("batch_input_shape", None)  # the model's InputLayer holds the input shape
     _keras_nested_layers(config)
     if isinstance(layer, Lambda):

@@ -60,6 +60,20 @@ def serialize_keras_object(obj):
                     "data" % (obj, type(obj).__name__))
 
 
+def serialize_nested_objects(config):
+    """A layer's config with the Keras objects in it (layers, initializers, regularizers...) serialized
+    and everything else as it is: a custom layer's get_config() may hold them as they are, and Keras
+    serializes them when it saves the layer."""
+    if isinstance(config, dict):
+        return {key: serialize_nested_objects(value) for key, value in config.items()}
+    if isinstance(config, (list, tuple)):
+        items = [serialize_nested_objects(x) for x in config]
+        return tuple(items) if isinstance(config, tuple) else items
+    if isinstance(config, Layer) or any(isinstance(config, base) for base, _ in FAMILIES.values()):
+        return serialize_keras_object(config)
+    return config
+
+
 def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwargs):
     """The object serialize_keras_object (mlcore's or Keras's) described; custom classes and
     functions are found in custom_objects, custom_object_scope or the registered objects."""

@@ -1,0 +1,74 @@
+"""Weight: a layer's variable, as Keras's keras.Variable.
+
+It is a shared variable of the graph (its value lives where the backend keeps shared state), with
+Keras's name, path, trainable flag, regularizer and constraint.  assign() follows Keras's two
+worlds: called from Python it sets the value at once; called inside a layer call that is being
+built into a graph (a train step, or the graph an eager call compiles), it becomes an update of
+that graph, applied after it runs, as a Keras variable assigned in a traced function.
+"""
+import numpy as np
+
+from mlcore.graph.basic import SharedVariable, Variable
+from mlcore.graph.ops import elemwise as ew
+from mlcore.graph.ops.common import as_tensor_variable
+
+
+class Weight(SharedVariable):
+    """autocast: whether a mixed-precision call reads it in its compute dtype (mlcore/graph/autocast.py)."""
+
+    def __init__(self, value, name, path, trainable=True, regularizer=None, constraint=None, autocast=True):
+        super().__init__(value, name=name, shape=np.shape(value))      # Keras's variables have fixed shapes
+        self.path = path
+        self.trainable = trainable
+        self.regularizer = regularizer
+        self.constraint = constraint
+        self.autocast = autocast
+
+    @property
+    def shape(self):
+        return self.type.shape
+
+    def numpy(self):
+        return self.get_value()
+
+    def __array__(self, dtype=None, copy=None):
+        """np.array(layer.kernel) is its value, as for a Keras variable."""
+        return np.asarray(self.get_value(borrow=not copy), dtype=dtype)
+
+    def assign(self, value):
+        """Set the value (Keras's variable.assign); inside a call being built, an update of its graph
+        (which the call's output reads where it returns this weight).  Returns the value assigned."""
+        from mlcore.layers.base import current_extras
+        extras = current_extras()
+        if extras is None:
+            value = np.asarray(_evaluate(value))
+            self._check_shape(value.shape)
+            self.set_value(value.astype(self.dtype))
+            return value
+        value = as_tensor_variable(value)
+        self._check_shape(value.type.shape)
+        value = value if value.dtype == self.dtype else ew.cast(value, self.dtype)
+        extras.updates.append((self, value))
+        return value
+
+    def assign_add(self, value):
+        return self.assign(self + value)
+
+    def assign_sub(self, value):
+        return self.assign(self - value)
+
+    def _check_shape(self, shape):
+        if len(shape) != len(self.shape) or any(a is not None and a != b for a, b in zip(shape, self.shape)):
+            raise ValueError("The shape of the target variable and the shape of the target value in "
+                             "`variable.assign(value)` must match. variable.shape=%s, Received: value.shape=%s. "
+                             "Target variable: %s" % (self.shape, tuple(shape), self))
+
+    def __repr__(self):
+        """Keras's variable repr, value included (the guides print layer.weights)."""
+        return "<Variable path=%s, shape=%s, dtype=%s, value=%s>" % (self.path, self.type.shape, self.dtype,
+                                                                     self.get_value())
+
+
+def _evaluate(value):
+    from mlcore.ops.eager import evaluate
+    return evaluate(value) if isinstance(value, Variable) else value
