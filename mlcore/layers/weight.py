@@ -5,12 +5,14 @@ Keras's name, path, trainable flag, regularizer and constraint.  assign() follow
 worlds: called from Python it sets the value at once; called inside a layer call that is being
 built into a graph (a train step, or the graph an eager call compiles), it becomes an update of
 that graph, applied after it runs, as a Keras variable assigned in a traced function.
+jax sees a Weight as the value it holds (layers/weight_pytree.py).
 """
 import numpy as np
 
 from mlcore.graph.basic import SharedVariable, Variable
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops.common import as_tensor_variable
+from mlcore.layers import weight_pytree
 
 
 class Weight(SharedVariable):
@@ -23,10 +25,18 @@ class Weight(SharedVariable):
         self.regularizer = regularizer
         self.constraint = constraint
         self.autocast = autocast
+        if not weight_pytree.is_registered(type(self)):
+            weight_pytree.register_with_jax(Weight)
 
     @property
     def shape(self):
         return self.type.shape
+
+    @property
+    def value(self):
+        """The current value in the backend's own array type (Keras's variable.value): a jax array
+        after a jax run, what the updated guide passes to jax.jit, `[v.value for v in model.weights]`."""
+        return self.get_value(return_internal_type=True)
 
     def numpy(self):
         return self.get_value()

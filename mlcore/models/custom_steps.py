@@ -46,7 +46,7 @@ def run_epoch(model, name, data, cbks, train):
         hook_begin(k)
         x, y = _one_or_list(x_list), _one_or_list(y_list)
         logs, state = step(tuple(state), pack_x_y_sample_weight(x, y, sw_list[0] if sw_list else None))
-        logs = _pythonify(logs)
+        logs = pythonify_logs(logs)
         hook_end(k, logs)
         if train and model.stop_training:
             break
@@ -87,13 +87,13 @@ def _one_or_list(arrays):
     return None if not arrays else arrays[0] if len(arrays) == 1 else list(arrays)
 
 
-def _pythonify(logs):
+def pythonify_logs(logs):
     """Logs as Keras's fit shows them: a metric's dict of results flattened into them (CompileMetrics'),
     in sorted order, numbers as floats."""
     flat = {}
     for key, value in sorted(logs.items()):
         if isinstance(value, dict):
-            flat.update(_pythonify(value))
+            flat.update(pythonify_logs(value))
         else:
             value = np.asarray(value)
             flat[key] = float(value) if value.ndim == 0 else value

@@ -15,10 +15,12 @@ from mlcore.models.data_adapters import to_list
 class StatelessModel:
     """Mixed into Model."""
 
-    def stateless_call(self, trainable_variables, non_trainable_variables, *args, **kwargs):
+    def stateless_call(self, trainable_variables, non_trainable_variables, *args, return_losses=False, **kwargs):
         """(outputs, non_trainable_variables): call(*args) computed from these values of
         self.trainable_variables and self.non_trainable_variables (jax arrays), and the new values of
-        the non-trainable ones (BatchNormalization's moving statistics in training)."""
+        the non-trainable ones (BatchNormalization's moving statistics in training).  return_losses=True
+        adds a third item, the values of the losses the call adds and of the weights' penalties (Keras's
+        model.losses under these values), which a training loop sums into its loss."""
         training = bool(kwargs.pop("training", False))
         if kwargs:
             raise TypeError("stateless_call() got unexpected keyword argument(s) %s" % sorted(kwargs))
@@ -30,16 +32,19 @@ class StatelessModel:
         def build():
             with collect_extras() as extras:
                 structure = self.call_for_step(self._input_structure, training)
-            graph = stateless.StatelessGraph(flatten(self._input_structure), flatten(structure), extras.updates,
-                                             name="%s.stateless_call" % self.name)
-            graph.structure = structure
+            losses = extras.losses + list(self.losses)
+            graph = stateless.StatelessGraph(flatten(self._input_structure), flatten(structure) + losses,
+                                             extras.updates, name="%s.stateless_call" % self.name)
+            graph.structure, graph.n_losses = structure, len(losses)
             return graph
         graph = stateless.cached(self, ("call", training), build)
         outputs, new = graph(flatten(inputs), self._bound(trainable_variables, non_trainable_variables))
-        values = iter(outputs)
+        n_outputs = len(outputs) - graph.n_losses
+        values = iter(outputs[:n_outputs])
         non_trainable = [new.get(id(v), value) for v, value in zip(self.non_trainable_variables,
                                                                     non_trainable_variables)]
-        return map_structure(lambda _: next(values), graph.structure), non_trainable
+        result = map_structure(lambda _: next(values), graph.structure), non_trainable
+        return result + (list(outputs[n_outputs:]),) if return_losses else result
 
     def stateless_compute_loss(self, trainable_variables, non_trainable_variables, metrics_variables, x=None,
                                y=None, y_pred=None, sample_weight=None, training=True):

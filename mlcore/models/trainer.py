@@ -288,9 +288,11 @@ class Trainer:
         return list(self._steps.logs().keys()) if self.compiled else []
 
     def get_metrics_result(self):
-        """The loss and metrics as the last fit, evaluate or train/test_on_batch left them (Keras's)."""
+        """The loss and metrics as the last fit, evaluate or train/test_on_batch left them: each of
+        self.metrics' result(), as Keras gives them (a custom train_step's state included)."""
         self._require_compiled("get_metrics_result()")
-        return self._results(self._steps.logs(), return_dict=True)
+        results = {metric.name: metric.result() for metric in self.metrics}
+        return self._results(custom_steps.pythonify_logs(results), return_dict=True)
 
     def reset_metrics(self):
         """Zero the loss means and the metrics' state (Keras's reset_metrics)."""
