@@ -26,7 +26,7 @@ ELEMWISE_NAMES = {  # op name -> name of the same function in numpy and jax.nump
     "log2": "log2", "log10": "log10", "exp2": "exp2", "reciprocal": "reciprocal", "deg2rad": "deg2rad",
     "rad2deg": "rad2deg", "isnan": "isnan", "isinf": "isinf", "xor": "bitwise_xor", "invert": "invert",
     "trunc": "trunc", "bitand": "bitwise_and", "bitor": "bitwise_or", "leftshift": "left_shift",
-    "rightshift": "right_shift",
+    "rightshift": "right_shift", "real": "real", "imag": "imag", "conj": "conj",
 }
 SQRT_HALF = math.sqrt(0.5)
 SPECIAL_FUNCTION_NAMES = {  # op name -> its name in scipy.special, jax.scipy.special and pytensor.tensor
@@ -49,6 +49,8 @@ def special_functions(module):
     by op name, for a backend's table of its own kernels."""
     table = {name: getattr(module, function) for name, function in SPECIAL_FUNCTION_NAMES.items()}
     table["trigamma"] = lambda x: module.polygamma(1, x).astype(x.dtype)   # scipy's is float64 for float32
+    table["polygamma"] = lambda n, x: module.polygamma(n, x).astype(x.dtype)
+    table["chi2sf"] = lambda x, k: module.gammaincc(k / 2, x / 2)     # Q(k/2, x/2), in all three modules
     # jax.scipy.special has no erfcinv: erfc(z) = 2 ndtr(-z sqrt(2)) inverted, exact where erfinv(1 - x) rounds
     table["erfcinv"] = getattr(module, "erfcinv", None) or (lambda x: module.ndtri(x / 2) * -SQRT_HALF)
     return table

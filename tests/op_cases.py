@@ -170,6 +170,11 @@ UNARY = ("", "a", "ab1", "1bc")
 BINARY = (("ab", "ab"), ("ab", "1b"), ("a1", "1b"), ("abc", "c"), ("", "ab"), ("1", "ab"))
 
 
+def complex_parts(module, z):
+    """A real function of complex z through each complex op (T's and numpy's share the names)."""
+    return abs(z * (0.5 - 1j)) + module.angle(z) + module.real(module.conj(z) * z) - module.imag(z * z)
+
+
 def unary(name, fn, ref, kind="normal", grad=True, rtol32=1e-6):
     return Case(name, fn, ref, ((kind, "ab"),), grad, rtol32, patterns=tuple((p,) for p in UNARY))
 
@@ -246,6 +251,11 @@ CASES = [
     unary("gamma", T.gamma, scipy.special.gamma, "positive", rtol32=4e-6),
     unary("erfcx", T.erfcx, scipy.special.erfcx, rtol32=4e-6),
     unary("erfcinv", lambda x: T.erfcinv(x + 1), lambda x: scipy.special.erfcinv(x + 1), "unit", rtol32=4e-6),
+    unary("polygamma", lambda x: T.polygamma(2, x), lambda x: scipy.special.polygamma(2, x), "positive",
+          rtol32=4e-6),
+    unary("chi2sf", lambda x: T.chi2sf(x, 3), lambda x: scipy.special.chdtrc(3, x), "positive", rtol32=4e-6),
+    binary("complex_parts", lambda x, y: complex_parts(T, T.complex(x, y)), lambda x, y: complex_parts(np, x + 1j * y),
+           ("normal", "away"), rtol32=4e-6),
     unary("i0", T.i0, scipy.special.i0, rtol32=4e-6),
     unary("i1", T.i1, scipy.special.i1, rtol32=4e-6),
     unary("trunc", T.trunc, np.trunc, "frac"),

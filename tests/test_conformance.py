@@ -19,7 +19,7 @@ import mlcore.tensor as T
 from mlcore.graph import gradient
 from mlcore.graph import ops as ops_package
 from mlcore.graph.basic import Op, toposort
-from mlcore.graph.ops import elemwise as ew
+from mlcore.graph.ops import elemwise as ew, elemwise_math as em
 from mlcore.graph.ops import nlinalg, nn, reduce, slinalg
 from op_cases import CASES, concrete_shapes, draw, float_positions, symbolic_inputs
 
@@ -166,6 +166,8 @@ def op_classes():
 def example_node(cls):
     """A node of elementwise op class cls, so the backend's kernel for it can be built."""
     op = cls("float32") if cls is ew.Cast else cls()
+    if cls is em.Polygamma:                  # its order n is an integer
+        return op.make_node(T.ivector(), T.fvector())
     return op.make_node(*[T.fvector() for _ in range(op.nin)])
 
 

@@ -29,6 +29,7 @@ SPECIAL = {
     "softplus": _floats_only(jax.nn.softplus),
     "relu": lambda x: jnp.maximum(x, 0),
     "second": xk.second(jnp),
+    "complex": lambda real, imag: jax.lax.complex(*jnp.broadcast_arrays(real, imag)),
     **xk.special_functions(jax.scipy.special),
 }
 

@@ -18,11 +18,20 @@ from mlcore.graph.ops.scan import Scan, While
 
 lower = Lowering("numpy")
 
+
+def make_complex(real, imag):
+    """real + 1j * imag, except that an infinite imag leaves real as it is (1j * inf is nan + inf j)."""
+    out = np.empty(np.broadcast_shapes(real.shape, imag.shape), np.result_type(real, imag, np.complex64))
+    out.real, out.imag = real, imag
+    return out
+
+
 SPECIAL = {
     "sigmoid": scipy.special.expit,
     "softplus": lambda x: np.logaddexp(x, 0),
     "relu": lambda x: np.maximum(x, 0),
     "second": xk.second(np),
+    "complex": make_complex,
     **xk.special_functions(scipy.special),
 }
 

@@ -45,7 +45,7 @@ SPECIAL = {  # mlcore names whose PyTensor function is not spelt as in numpy
     "neg": pt.neg, "sub": pt.sub, "mul": pt.mul, "truediv": pt.true_div, "intdiv": pt.int_div,
     "round": pt.round_half_to_even, "second": pt.second,
     "and": lambda a, b: pt.and_(_truth(a), _truth(b)), "or": lambda a, b: pt.or_(_truth(a), _truth(b)),
-    "sigmoid": pt.sigmoid, "softplus": pt.softplus, "relu": lambda x: pt.maximum(x, 0),
+    "complex": pt.complex, "sigmoid": pt.sigmoid, "softplus": pt.softplus, "relu": lambda x: pt.maximum(x, 0),
     "leftshift": lambda x, y: x * pt.pow(2, y), "rightshift": lambda x, y: pt.int_div(x, pt.pow(2, y)),
     **xk.special_functions(pt),
 }

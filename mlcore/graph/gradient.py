@@ -7,7 +7,7 @@ variables, so gradients can be differentiated again.
 """
 
 from mlcore.graph.basic import Apply, Op, Variable, toposort
-from mlcore.graph.ops.common import as_tensor_variable, is_inexact
+from mlcore.graph.ops.common import as_tensor_variable, is_complex, is_inexact
 from mlcore.graph.ops.elemwise import add, clip, ones_like, zeros_like
 
 
@@ -88,6 +88,9 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_g
             raise TypeError("grad: cost must be a scalar, got %s (take .sum() or .mean() first)" % (cost.type,))
         if not is_float(cost):
             raise TypeError("grad: cost %s has integer dtype %s" % (cost, cost.dtype))
+        if is_complex(cost.dtype):
+            raise TypeError("grad: the cost %s is complex (%s); gradients are those of a real cost "
+                            "(take T.real, T.imag or abs of it)" % (cost, cost.dtype))
         seeds[_stabilized(cost, list(wrt) + list(consider_constant or ()) + list(seeds))] = ones_like(cost)
     grads = _backpropagate(seeds, wrt, consider_constant or ())
     out = []

@@ -2,7 +2,7 @@
 import numpy as np
 
 from mlcore.graph import ops
-from mlcore.graph.ops import along_axis, elemwise_math, extra_ops, reduce
+from mlcore.graph.ops import along_axis, elemwise_complex, elemwise_math, extra_ops, reduce
 from mlcore.graph.basic import Variable
 from mlcore.graph.ops.shape import shape as shape_of
 from mlcore.graph.shape_tuple import ShapeTuple
@@ -105,6 +105,8 @@ METHODS = {
     "round": lambda self, mode=None: _tensor_basic().round(self, mode),
     "get_scalar_constant_value": lambda self: _tensor_basic().get_scalar_constant_value(self),
     "astype": lambda self, dtype: ops.cast(self, dtype),
+    "real": property(elemwise_complex.real), "imag": property(elemwise_complex.imag),
+    "conj": elemwise_complex.conj, "conjugate": elemwise_complex.conj,
     "dot": lambda self, other: ops.dot(self, other),
     "clip": lambda self, lo, hi: ops.clip(self, lo, hi),
     "sort": lambda self, axis=-1, kind="quicksort", order=None: along_axis.sort(self, axis, kind, order),

@@ -61,7 +61,9 @@ from mlcore.ops.arrays import geomspace, logspace  # noqa: F401
 from mlcore.ops.control_flow import associative_scan, vectorize, vectorized_map, while_loop  # noqa: F401
 from mlcore.ops.core import saturate_cast  # noqa: F401
 from mlcore.ops.counting import argpartition, bincount, histogram, isin, nonzero, unique  # noqa: F401
-from mlcore.ops.elementwise import angle, conj, conjugate, imag, isreal, nextafter, real  # noqa: F401
+from mlcore.ops.elementwise import nextafter  # noqa: F401
+from mlcore.ops.complex_numbers import (angle, conj, conjugate, imag, isreal, polar, real,  # noqa: F401
+                                        view_as_complex, view_as_real)
 from mlcore.ops.indices import segment_min, segment_prod  # noqa: F401
 from mlcore.ops.integers import (bitwise_and, bitwise_left_shift, bitwise_or, bitwise_right_shift,  # noqa: F401
                                  gcd, lcm, left_shift, right_shift)
@@ -81,7 +83,7 @@ for _name, _op in list(globals().items()):
     if callable(_op) and not isinstance(_op, type) and not _name.startswith("_") and _name not in _CONVERSIONS:
         globals()[_name] = _wrapped.setdefault(id(_op), on_values(_op))
 for _name in ("adaptive_average_pool", "adaptive_max_pool", "ctc_decode", "ctc_loss",   # keras.ops.nn has
-              "dot_product_attention", "fold", "unfold"):                             # these too
+              "dot_product_attention", "fold", "polar", "unfold"):                             # these too
     setattr(nn, _name, globals()[_name])
 for _name, _op in vars(linalg).copy().items():     # keras.ops.linalg.<name> is keras.ops.<name>
     if getattr(_op, "__module__", None) == linalg.__name__ and not _name.startswith("_"):

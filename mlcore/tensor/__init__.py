@@ -21,7 +21,8 @@ from mlcore.graph.ops.elemwise_math import (arccos, arccosh, arcsin, arcsinh, ar
                                             arctanh, cosh, deg2rad, erf, erfc, erfinv, exp2, gammaln, invert,
                                             isinf, isnan, log2, log10, psi, rad2deg, reciprocal, sinh, tan,
                                             tri_gamma, xor)
-from mlcore.graph.ops.elemwise_math import erfcinv, erfcx, gamma, i0, i1, trunc  # noqa: F401
+from mlcore.graph.ops.elemwise_math import chi2sf, erfcinv, erfcx, gamma, i0, i1, polygamma, trunc  # noqa: F401
+from mlcore.graph.ops.elemwise_complex import angle, complex_ as complex, complex_from_polar, conj, imag, real  # noqa: F401,A004,E501
 from mlcore.graph.ops.along_axis import argsort, cumprod, cumsum, sort  # noqa: F401
 from mlcore.graph.ops.extra_ops import (allclose, diag, diagonal, eye, identity_like, isclose, isfinite,  # noqa: F401
                                         repeat, roll, squeeze, tile, tri, tril, triu)

@@ -27,9 +27,10 @@ def as_tensor_variable(x, name=None, ndim=None):
         from mlcore.graph.ops.shape import stack
         var = stack([as_tensor_variable(e) for e in x])
     else:
-        weak = isinstance(x, (bool, int, float)) and not isinstance(x, np.generic)
+        weak = isinstance(x, (bool, int, float, complex)) and not isinstance(x, np.generic)
         if weak:
-            kind = "bool" if isinstance(x, bool) else ("int64" if isinstance(x, int) else "float64")
+            kind = ("bool" if isinstance(x, bool) else "int64" if isinstance(x, int)
+                    else "float64" if isinstance(x, float) else "complex128")
             var = constant(x, dtype=kind, name=name)
             var.tag["weak"] = True
         else:
@@ -63,6 +64,8 @@ def common_dtype(variables):
     strong = [v.dtype for v in variables if not is_weak(v)]
     common = upcast(*strong) if strong else "bool"
     weak_kinds = {np.dtype(v.dtype).kind for v in variables if is_weak(v)}
+    if "c" in weak_kinds and not is_complex(common):     # 1j * x: x's float width, made complex
+        return complex_dtype(common if is_inexact(common) else config.floatx())
     if "f" in weak_kinds and not is_inexact(common):
         return config.floatx()
     if "i" in weak_kinds and common == "bool":
@@ -103,6 +106,20 @@ def is_float_dtype(dtype):
 def is_inexact(dtype):
     """Float or complex: the dtypes gradients flow through."""
     return np.dtype(dtype).kind == "c" or is_float_dtype(dtype)
+
+
+def is_complex(dtype):
+    return np.dtype(dtype).kind == "c"
+
+
+def real_dtype(dtype):
+    """The dtype of a complex dtype's parts (complex64 -> float32); any other dtype itself."""
+    return np.dtype(dtype).type(0).real.dtype.name
+
+
+def complex_dtype(dtype):
+    """The complex dtype whose parts have (at least) float dtype (float32 -> complex64)."""
+    return np.result_type(dtype, np.complex64).name
 
 
 def as_float_dtype(dtype):

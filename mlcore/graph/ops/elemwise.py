@@ -4,7 +4,7 @@ import numpy as np
 
 from mlcore.graph.basic import Apply, Op, TensorType
 from mlcore.graph.ops.common import (as_float_dtype, as_tensor_variable, broadcast_static_shapes, common_dtype,
-                                     is_inexact, is_weak, upcast, with_dtype)
+                                     is_complex, is_inexact, is_weak, real_dtype, upcast, with_dtype)
 
 
 class Elemwise(Op):
@@ -13,6 +13,7 @@ class Elemwise(Op):
 
     nin = 1
     dtype_rule = "upcast"          # "upcast" | "float" | "bool"
+    holomorphic = True             # grad's rule is g * f'(x), to be conjugated on complex values
 
     @property
     def name(self):
@@ -44,7 +45,13 @@ class Elemwise(Op):
 
     def pullback(self, inputs, outputs, output_grads):
         (g,) = output_grads
-        grads = self.grad(inputs, outputs[0], g)
+        if self.holomorphic and is_complex(outputs[0].dtype):
+            # Theano's convention for complex values wants g * conj(f'(x)) (elemwise_complex.py):
+            # the rule applied to conj(g), conjugated
+            from mlcore.graph.ops.elemwise_complex import conj
+            grads = [None if gi is None else conj(gi) for gi in self.grad(inputs, outputs[0], conj(g))]
+        else:
+            grads = self.grad(inputs, outputs[0], g)
         return [None if gi is None else unbroadcast(gi, x) for gi, x in zip(grads, inputs)]
 
     def grad(self, inputs, out, g):
@@ -53,9 +60,13 @@ class Elemwise(Op):
 
 
 def unbroadcast(g, x):
-    """Sum g over the dims where x was broadcast, so it has x's shape (and dtype)."""
+    """Sum g over the dims where x was broadcast, so it has x's shape (and dtype: of a complex g
+    for a real x, the real part, the cost's slope along x)."""
     if not is_inexact(x.dtype):
         return None
+    if is_complex(g.dtype) and not is_complex(x.dtype):
+        from mlcore.graph.ops.elemwise_complex import real
+        g = real(g)
     axes = [i for i, (sx, sg) in enumerate(zip(x.type.shape, g.type.shape)) if sx == 1 and sg != 1]
     if axes:
         from mlcore.graph.ops.reduce import Sum
@@ -80,7 +91,13 @@ class Neg(Unary):
     def grad(self, i, out, g): return [-g]
 
 class Abs(Unary):
-    def grad(self, i, out, g): return [g * sign(i[0])]
+    """|x|; of a complex x, its (real) modulus."""
+    def output_dtype(self, dtypes): return real_dtype(super().output_dtype(dtypes))
+
+    def grad(self, i, out, g):
+        if is_complex(i[0].dtype):    # |z| grows along z / |z| (0 at z = 0)
+            return [g * i[0] / switch(eq(out, 0), 1, out)]
+        return [g * sign(i[0])]
 
 class Sign(Unary):
     def grad(self, i, out, g): return [zeros_like(i[0])]

@@ -3,8 +3,11 @@ their inverses, logs and powers in other bases, truncation, the error, gamma and
 NaN/inf tests and bitwise ops.  Each is a name the backends look up (backends/array_api.py) and its gradient as math."""
 import math
 
-from mlcore.graph.basic import Op
-from mlcore.graph.ops.elemwise import (Binary, Elemwise, FloatUnary, Unary, eq, exp, op_function, sqr, sqrt,
+import numpy as np
+
+from mlcore.graph.basic import Constant, Op
+from mlcore.graph.ops.common import as_float_dtype, as_tensor_variable, constant, is_weak, with_dtype
+from mlcore.graph.ops.elemwise import (Binary, Elemwise, FloatUnary, Unary, eq, exp, log, op_function, sqr, sqrt,
                                        switch, zeros_like)
 
 SQRT_PI = math.sqrt(math.pi)
@@ -86,6 +89,32 @@ class Psi(FloatUnary):
 
 class TriGamma(FloatUnary):
     """psi's derivative (polygamma(1, x)); its own gradient is not implemented, as in Theano."""
+
+class Polygamma(Binary):
+    """polygamma(n, x): the n-th derivative of psi (n = 0 is psi itself), for integer n >= 0."""
+
+    def make_node(self, n, x):
+        n, x = as_tensor_variable(n), as_tensor_variable(x)
+        if np.dtype(n.dtype).kind not in "iu":
+            raise TypeError("polygamma: the order n must be an integer tensor, got %s of type %s" % (n, n.type))
+        n = constant(n.data, "int64") if is_weak(n) else n    # a weak int would become x's float
+        return super().make_node(n, with_dtype(x, as_float_dtype(x.dtype)))
+
+    def output_dtype(self, dtypes): return dtypes[1]
+    def grad(self, i, out, g): return [None, g * polygamma(i[0] + 1, i[1])]
+
+class Chi2SF(Binary):
+    """chi2sf(x, k): the survival function P(X > x) of the chi-square distribution with k degrees of
+    freedom, the regularized upper incomplete gamma function Q(k/2, x/2)."""
+    dtype_rule = "float"
+
+    def grad(self, i, out, g):
+        x, k = i
+        if not isinstance(k, Constant):
+            raise NotImplementedError("chi2sf: no gradient with respect to the degrees of freedom k (%s); "
+                                      "give k as a number to differentiate with respect to x" % (k,))
+        half = k / 2    # minus the density: x**(k/2 - 1) exp(-x/2) / (2**(k/2) Gamma(k/2))
+        return [-g * exp((half - 1) * log(x) - x / 2 - half * LN2 - gammaln(half)), None]
 
 class I0(FloatUnary):
     """The modified Bessel function of the first kind of order 0."""
@@ -180,6 +209,7 @@ log2, log10, exp2, reciprocal, deg2rad, rad2deg = map(op_function, (Log2, Log10,
 erf, erfc, erfinv, gammaln, psi, tri_gamma = map(op_function, (Erf, Erfc, ErfInv, GammaLn, Psi, TriGamma))
 isnan, isinf, xor, invert = map(op_function, (IsNan, IsInf, Xor, Invert))
 erfcx, erfcinv, gamma, i0, i1, trunc = map(op_function, (ErfCx, ErfCInv, Gamma, I0, I1, Trunc))
+polygamma, chi2sf = map(op_function, (Polygamma, Chi2SF))
 bitwise_and, bitwise_or, left_shift, right_shift = map(op_function, (BitAnd, BitOr, LeftShift, RightShift))
 UFUNCS = (Gcd, Lcm, NextAfter)
 gcd, lcm, nextafter = map(op_function, UFUNCS)

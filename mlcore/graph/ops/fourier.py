@@ -1,6 +1,6 @@
-"""The discrete Fourier transform as ops on real tensors.  The graph has no complex dtype, so a
-complex tensor travels as two float tensors of one shape, its real and its imaginary part (as
-Keras 3's ops pass them); each op here takes and gives such pairs.
+"""The discrete Fourier transform as ops on real tensors.  A complex signal travels as two float
+tensors of one shape, its real and its imaginary part, as Keras 3's fft ops pass them (T.complex
+and T.real/T.imag convert to and from the graph's complex dtypes); each op here takes and gives such pairs.
 
 The DFT is linear, so each pullback is a DFT of the output gradients.  For y = A x on complex
 values and a real cost, with a gradient written g = dL/dRe + i dL/dIm, the rule is x_bar = A^H g.

@@ -307,6 +307,8 @@ def small_integer_power(node):
     if type(node.op) is not ew.Pow:
         return None
     x, k = node.inputs[0], const_value(node.inputs[1])
+    if isinstance(k, complex):      # z ** 2 on complex z meets the exponent as 2 + 0j
+        k = k.real if k.imag == 0 else None
     if k is None:
         return None
     if k == 0.5:
