@@ -4,7 +4,7 @@ Keras 1/2 code calls through it (K.sum, K.square, K.epsilon(), K.function, K.int
 K.set_image_dim_ordering("th"), ...), as the mlcore.ops and mlcore.function they are."""
 import numpy as np
 
-from mlcore import config, ops
+from mlcore import config, ops, random
 from mlcore.graph.basic import SharedVariable, TensorType, Variable
 from mlcore.graph.gradient import grad
 from mlcore.layers.base import clear_session as _forget_layer_names
@@ -27,7 +27,15 @@ globals().update({name: getattr(ops, name) for name in _OPS})
 pow = ops.power  # noqa: A001
 switch = ops.where
 permute_dimensions = ops.transpose
-gradients = grad
+shape = ops.shape        # K.shape(x)[0]: the batch size, symbolic where it is unknown
+random_normal = random.normal
+random_uniform = random.uniform
+
+
+def gradients(loss, variables):
+    """Keras 2's K.gradients: the list of gradients, one per variable, a list for one variable too (as
+    Keras 2's TensorFlow backend gives it, which Keras 2's `K.gradients(loss, model.input)[0]` expects)."""
+    return grad(loss, list(variables) if isinstance(variables, (list, tuple)) else [variables])
 
 
 def clear_session(free_memory=True):

@@ -14,6 +14,7 @@ from mlcore.layers.tracking import held_layers, inherited_training
 from mlcore.models.operations import Operation, record_operation
 from mlcore.models.model_metrics import ModelMetrics
 from mlcore.models.stateless_model import StatelessModel
+from mlcore.models.legacy_methods import GeneratorMethods
 from mlcore.models.trainer import Trainer
 
 
@@ -86,7 +87,7 @@ def depths(nodes):
     return node_depth, layer_depth
 
 
-class Model(ModelMetrics, StatelessModel, Trainer, Layer):
+class Model(ModelMetrics, StatelessModel, GeneratorMethods, Trainer, Layer):
     """Functional model: Model(inputs, outputs, name=None).  Or subclass it, create layers in
     __init__ and use them in call(inputs, training=None): the model is built on first use (fit,
     predict, a call, or build(input_shape)), and its layers are those its attributes hold."""

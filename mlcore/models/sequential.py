@@ -2,6 +2,7 @@
 from mlcore.layers.base import Layer
 from mlcore.layers.input_layer import Input, InputLayer
 from mlcore.models.functional import Model
+from mlcore.models.legacy_methods import ClassPredictions
 
 
 class EmptyModelError(IndexError, TypeError):
@@ -9,7 +10,7 @@ class EmptyModelError(IndexError, TypeError):
     Keras 2 TypeError("There are no layers in the model."): code written for either catches this."""
 
 
-class Sequential(Model):
+class Sequential(ClassPredictions, Model):
     """Sequential(layers=None, trainable=True, name=None), Keras 3's argument order.  The graph is built as soon as the input
     shape is known: from an Input/InputLayer, a first layer's input_shape=, or the
     data passed to fit/predict/build."""
