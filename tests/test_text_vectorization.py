@@ -202,6 +202,7 @@ def test_text_dataset_to_an_embedding_model(tmp_path):
     """The README's pipeline: reviews in class folders, a vocabulary adapted on the training texts, a model that
     embeds the token indices and learns which words mean what."""
     rng = np.random.default_rng(0)
+    mlcore.utils.set_random_seed(0)     # initial weights, dropout, shuffling: one fixed run
     words = {"neg": ["bad", "awful", "dull", "boring"], "pos": ["good", "great", "lovely", "fun"]}
     for label, vocab in words.items():
         os.makedirs(tmp_path / label)
