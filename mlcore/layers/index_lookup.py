@@ -18,6 +18,7 @@ from mlcore import config
 from mlcore.layers.base import Layer
 
 OUTPUT_MODES = ("int", "one_hot", "multi_hot", "count", "tf_idf")
+NO_SLOT = np.iinfo(np.int64).max        # an index that encodes in no slot: how a mask token is dropped
 
 
 def validate_string_arg(value, allowed, caller, argument, allow_none=False, allow_callables=False):
@@ -113,6 +114,10 @@ class IndexLookup(Layer):
     # --- the index layout ---------------------------------------------------------------------------------
     def _oov_start_index(self):
         return 1 if self.mask_token is not None and self.output_mode == "int" else 0
+
+    def _mask_index(self):
+        """The mask token's index: 0 in "int" mode; in the encoding modes one that counts in no slot."""
+        return 0 if self.output_mode == "int" else NO_SLOT
 
     def _token_start_index(self):
         return self._oov_start_index() + self.num_oov_indices

@@ -70,8 +70,7 @@ class IntegerLookup(IndexLookup):
         positions = np.arange(len(self._tokens), dtype="int64") + self._token_start_index()
         indices = self._look_up(inputs, self._tokens, positions, unknown)
         if self.mask_token is not None:
-            masked = 0 if self.output_mode == "int" else np.iinfo("int64").max     # encodes as no slot
-            indices = ops.where(ops.equal(inputs, self.mask_token), masked, indices)
+            indices = ops.where(ops.equal(inputs, self.mask_token), self._mask_index(), indices)
         return ops.cast(indices, "int64")
 
     def _tokens_of(self, indices):

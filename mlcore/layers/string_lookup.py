@@ -12,8 +12,6 @@ from mlcore.layers.host_layer import HostLayer, as_strings, encode_values
 from mlcore.layers.index_lookup import IndexLookup
 from mlcore.utils.string_hashing import hash_buckets
 
-NOWHERE = np.iinfo(np.int64).max        # the index of a dropped mask token: it encodes in no slot
-
 
 class StringLookup(HostLayer, IndexLookup):
     """str (or bytes) tokens -> int64 indices, or their one_hot / multi_hot / count encodings (int64) or
@@ -41,8 +39,7 @@ class StringLookup(HostLayer, IndexLookup):
         return self.encode(self.lookup(self._as_tokens(inputs)))
 
     def lookup(self, tokens):
-        """Each token's index, int64, shaped as the str array `tokens` (the mask token's: 0 in "int" mode,
-        NOWHERE otherwise)."""
+        """Each token's index, int64, shaped as the str array `tokens` (the mask token's: _mask_index())."""
         unique, inverse = np.unique(tokens.reshape(-1), return_inverse=True)
         index = self._token_index()
         found = np.array([index.get(token, -1) for token in unique.tolist()], dtype=np.int64)
@@ -50,7 +47,7 @@ class StringLookup(HostLayer, IndexLookup):
         unknown = (found < 0) & ~masked
         if unknown.any():
             found[unknown] = self._oov_indices(unique[unknown])
-        found[masked] = 0 if self.output_mode == "int" else NOWHERE
+        found[masked] = self._mask_index()
         return found[inverse].reshape(tokens.shape)
 
     def _oov_indices(self, tokens):

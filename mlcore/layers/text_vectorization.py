@@ -12,7 +12,7 @@ import numpy as np
 from mlcore.layers import text_processing
 from mlcore.layers.host_layer import HostLayer, as_strings
 from mlcore.layers.index_lookup import OUTPUT_MODES, adapt_batches, refuse_vocabulary_file, validate_string_arg
-from mlcore.layers.string_lookup import NOWHERE, StringLookup
+from mlcore.layers.string_lookup import StringLookup
 
 STANDARDIZE = ("lower_and_strip_punctuation", "lower", "strip_punctuation")
 SPLIT = ("whitespace", "character")
@@ -133,7 +133,7 @@ class TextVectorization(HostLayer):
         width = self._output_sequence_length
         if width is None:
             width = int(lengths.max()) if len(rows) else 0
-        padded = np.full((len(rows), width), 0 if self._output_mode == "int" else NOWHERE, dtype=np.int64)
+        padded = np.full((len(rows), width), self._lookup_layer._mask_index(), dtype=np.int64)
         row_of = np.repeat(np.arange(len(rows)), lengths)
         position = np.arange(len(indices)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
         kept = position < width
