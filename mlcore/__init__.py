@@ -12,6 +12,12 @@ from mlcore.printing import debugprint, pp  # noqa: F401
 
 __version__ = "0.1.0"
 
+
+def version():
+    """mlcore's version (keras.version())."""
+    return __version__
+
+
 _LAZY = {"Sequential": "mlcore.models", "Model": "mlcore.models", "Input": "mlcore.layers",
          "InputSpec": "mlcore.layers",
          "layers": "mlcore.layers", "models": "mlcore.models", "optimizers": "mlcore.optimizers",
@@ -31,7 +37,11 @@ _LAZY = {"Sequential": "mlcore.models", "Model": "mlcore.models", "Input": "mlco
          "OrderedUpdates": "mlcore.updates", "updates": "mlcore.updates", "ifelse": "mlcore.ifelse",
          "sandbox": "mlcore.sandbox",
          "dtype_policies": "mlcore.dtype_policies", "mixed_precision": "mlcore.mixed_precision",
-         "DTypePolicy": "mlcore.dtype_policies",
+         "DTypePolicy": "mlcore.dtype_policies", "FloatDTypePolicy": "mlcore.dtype_policies",
+         # Keras 3's top-level names for the base classes users subclass
+         "Layer": "mlcore.layers", "Loss": "mlcore.losses", "Metric": "mlcore.metrics",
+         "Optimizer": "mlcore.optimizers", "Initializer": "mlcore.initializers",
+         "Regularizer": "mlcore.regularizers", "device": "mlcore.device_scope",
          "random": "mlcore.random", "tree": "mlcore.tree",
          # Theano's other loops, here so that `from mlcore import *` leaves the builtin map alone
          "map": "mlcore.graph.scan", "reduce": "mlcore.graph.scan", "foldl": "mlcore.graph.scan",

@@ -111,6 +111,21 @@ def set_device(name):
     _overrides["device"] = name
 
 
+@contextlib.contextmanager
+def device_scope(name):
+    """Functions compiled in the block run on device `name` ("cpu" or "gpu"); the setting before the
+    block (an override, or the file's and environment's) comes back after it, even on an error."""
+    saved = _overrides.get("device", _MISSING)
+    _overrides["device"] = name
+    try:
+        yield
+    finally:
+        if saved is _MISSING:
+            del _overrides["device"]
+        else:
+            _overrides["device"] = saved
+
+
 class change_flags(contextlib.ContextDecorator):  # noqa: N801  (Theano's name)
     """with change_flags(floatX="float64"): ... or @change_flags(floatX="float64"): settings changed
     for a block or a function and restored after, even on an error (theano.config.change_flags).
