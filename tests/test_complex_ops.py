@@ -98,6 +98,10 @@ COMPLEX_COSTS = {
     "polar": lambda z: T.imag(T.complex_from_polar(abs(z), T.angle(z)) * C).sum(),
     "real_times_complex": lambda z: T.imag(T.real(z) * C * z).sum(),
     "sum_and_broadcast": lambda z: abs((z * T.constant(C[:1])).sum(axis=0) + 1).sum(),
+    # matrix products pull back through the conjugate transpose of the other operand
+    "dot_on_the_right": lambda z: abs(T.dot(z, np.outer(C, C[:2])) - 1).sum(),
+    "dot_on_the_left": lambda z: T.imag(T.dot(np.outer(C[:3], C), z.T) * C[:2]).sum(),
+    "batched_product": lambda z: T.real(T.batched_dot(z.reshape((2, 2, 2)), z.reshape((2, 2, 2)) * C[:2])).sum(),
 }
 
 

@@ -15,10 +15,10 @@ from backends.theano.reference import ReferenceOp
 from backends.theano.scan import scan_kernel
 from mlcore.compile.ops import FromFunctionOp
 from mlcore.graph.ops import indexing
-from mlcore.graph.ops import elemwise as ew, elemwise_math
+from mlcore.graph.ops import elemwise as ew, elemwise_math, extra_ops
 from mlcore.graph.ops import linalg, linalg_decompositions as decompositions, nlinalg, nn as nn_ops, random, shape
 from mlcore.graph.ops import slinalg
-from mlcore.graph.ops import fourier
+from mlcore.graph.ops import bitcast, fourier
 from mlcore.graph.ops.scan import Scan, While
 from mlcore.graph.ops.indexing import build_key
 
@@ -124,6 +124,9 @@ def _(op, node):
 
 @lower.register(linalg.Matmul)
 def _(op, node):
+    if node.outputs[0].ndim > 2 and node.outputs[0].dtype.startswith("complex"):
+        # PyTensor's BatchedDot computes real floats only: products summed over the shared dim
+        return lambda a, b: (a[..., :, :, None] * b[..., None, :, :]).sum(axis=-2)
     return pt.matmul   # 2-d products become BLAS Gemm/Dot22 in PyTensor's rewrites
 
 
@@ -134,7 +137,7 @@ def _(op, node):
 
 @lower.register(nn_ops.Conv2D, nn_ops.Conv2DGradInput, nn_ops.Conv2DGradFilter, nn_ops.Pool2D,
                 nn_ops.Pool2DGrad, random.RandomVariable, *elemwise_math.UFUNCS, While, slinalg.LUFactor,
-                FromFunctionOp)
+                FromFunctionOp, extra_ops.Nonzero)
 def _(op, node):
     return ReferenceOp(node)
 
@@ -195,3 +198,8 @@ def _(op, node):
     # PyTensor has no complex DFT, and its rfft/irfft (on an (..., n//2 + 1, 2) layout) transform every
     # axis after the first and have no kernel under the JAX linker (the GPU path): the numpy kernel it is
     return ReferenceOp(node)
+
+
+@lower.register(bitcast.Bitcast)
+def _(op, node):
+    return ReferenceOp(node)     # PyTensor has no bitcast: numpy's view (jax's under the JAX linker)

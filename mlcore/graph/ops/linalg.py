@@ -29,10 +29,13 @@ class Matmul(Op):
         return Apply(self, [x, y], [TensorType(dtype, batch + (m, n))])
 
     def pullback(self, inputs, outputs, output_grads):
+        """g @ y^H and x^H @ g: the conjugate transposes, as Theano's convention for complex values
+        asks (elemwise_complex.py); on real operands conj is the identity."""
         from mlcore.graph.ops.elemwise import unbroadcast
+        from mlcore.graph.ops.elemwise_complex import conj
         x, y = inputs
         (g,) = output_grads
-        return [unbroadcast(matmul(g, swap_last(y)), x), unbroadcast(matmul(swap_last(x), g), y)]
+        return [unbroadcast(matmul(g, swap_last(conj(y))), x), unbroadcast(matmul(swap_last(conj(x)), g), y)]
 
 
 class Gemm(Op):
