@@ -85,7 +85,7 @@ def test_both_subsets_are_disjoint_complete_and_repeatable(image_dir):
     assert not set(train.file_paths) & set(val.file_paths)
     everything = utils.image_dataset_from_directory(image_dir, image_size=(4, 5), seed=3, verbose=False)
     assert train.file_paths + val.file_paths == everything.file_paths
-    assert train.shuffle and not val.shuffle
+    assert train.reshuffle and not val.reshuffle
     again, _ = utils.image_dataset_from_directory(image_dir, image_size=(4, 5), seed=3, validation_split=0.2,
                                                   subset="both", verbose=False)
     for _ in range(2):              # the same seeded order epoch after epoch

@@ -1,10 +1,15 @@
 """Turning what users pass to fit/evaluate/predict into batches.
 
 Arrays (one, a list or a dict), Keras Sequence-like objects (len() and
-indexing, e.g. flow_from_directory's iterator) and plain generators all become
-an iterable of (x_list, y_list, sample_weight_list) batches.
+indexing, e.g. flow_from_directory's iterator), tf.data-style datasets
+(mlcore.utils.dataset_ops) and plain generators all become an iterable of
+(x_list, y_list, sample_weight_list) batches.
 """
+import itertools
+
 import numpy as np
+
+from mlcore.utils.dataset_ops import INFINITE_CARDINALITY, Dataset
 
 
 def to_list(value):
@@ -145,6 +150,17 @@ class ArrayData:
         return ArrayData(x, y or None, sw or None, self.batch_size, self.shuffle)
 
 
+def as_batch(item, class_weight=None):
+    """(x_list, y_list, sw_list) of one batch as a dataset gives it; class_weight gives its sample weights."""
+    x, y, sw = unpack(item)
+    y, sw = as_arrays(to_list(y), "y"), to_list(sw)
+    if class_weight is not None:
+        if sw or not y:
+            raise ValueError("class_weight needs batches of (x, y) without sample weights")
+        sw = [class_weights_to_sample_weights(y[0], class_weight)]
+    return as_arrays(to_list(x), "x"), y, sw
+
+
 def num_batches(sequence):
     """A PyDataset's num_batches (None: endless), else len() of a Sequence-like object."""
     return sequence.num_batches if hasattr(sequence, "num_batches") else len(sequence)
@@ -173,13 +189,7 @@ class SequenceData:
         order = np.random.permutation(n) if self.shuffle and n else np.arange(n or 0)
         for k in range(self.steps):
             index = int(order[k % n]) if n else k      # an endless dataset: batch after batch
-            x, y, sw = unpack(self.sequence[index])
-            y, sw = as_arrays(to_list(y), "y"), to_list(sw)
-            if self.class_weight is not None:
-                if sw or not y:
-                    raise ValueError("class_weight needs batches of (x, y) without sample weights")
-                sw = [class_weights_to_sample_weights(y[0], self.class_weight)]
-            yield as_arrays(to_list(x), "x"), y, sw
+            yield as_batch(self.sequence[index], self.class_weight)
         if hasattr(self.sequence, "on_epoch_end"):
             self.sequence.on_epoch_end()
 
@@ -198,9 +208,35 @@ class GeneratorData:
                 item = next(self.iterator)
             except StopIteration:
                 return
-            x, y, sw = unpack(item)
-            yield as_arrays(to_list(x), "x"), as_arrays(to_list(y), "y"), to_list(sw)
+            yield as_batch(item)
             k += 1
+
+
+class DatasetData:
+    """A tf.data-style Dataset (mlcore.utils.dataset_ops), read as Keras reads a tf.data.Dataset: without
+    steps, each epoch iterates it afresh to its end (an endless one needs steps); with steps, one iterator
+    runs on from epoch to epoch, starting over once it has given all of the dataset's elements."""
+
+    def __init__(self, dataset, steps=None, class_weight=None):
+        cardinality = dataset.cardinality()
+        if steps is None and cardinality == INFINITE_CARDINALITY:
+            raise ValueError("The dataset is infinite (e.g. .repeat() without a count): pass steps_per_epoch "
+                             "(fit) or steps (evaluate, predict)")
+        self.dataset, self.class_weight = dataset, class_weight
+        self.size = cardinality if cardinality >= 0 else None
+        self.steps, self.runs_on = (steps, True) if steps is not None else (self.size, False)
+        self.iterator, self.seen = None, 0
+
+    def batches(self):
+        if self.iterator is None or not self.runs_on:
+            self.iterator, self.seen = iter(self.dataset), 0
+        count = 0
+        for item in itertools.islice(self.iterator, self.steps if self.runs_on else None):
+            count += 1
+            yield as_batch(item, self.class_weight)
+        self.seen += count
+        if not self.runs_on or count < self.steps or (self.size is not None and self.seen >= self.size):
+            self.iterator = None
 
 
 def adapt(x, y=None, sample_weight=None, batch_size=None, shuffle=False, steps=None, class_weight=None):
@@ -211,6 +247,10 @@ def adapt(x, y=None, sample_weight=None, batch_size=None, shuffle=False, steps=N
         if y is not None:
             raise ValueError("y must not be given when x is a Sequence or iterator yielding (x, y) batches")
         return SequenceData(x, steps, shuffle, class_weight)
+    if isinstance(x, Dataset):
+        if y is not None:
+            raise ValueError("y must not be given when x is a dataset yielding (x, y) batches")
+        return DatasetData(x, steps, class_weight)
     if hasattr(x, "__next__") or (hasattr(x, "__iter__") and not arrays):
         if y is not None:
             raise ValueError("y must not be given when x is a generator yielding (x, y) batches")

@@ -1,7 +1,8 @@
 """Utilities, as keras.utils: get_file, to_categorical, set_random_seed, PyDataset (Sequence), image
 helpers, the custom-object registry (register_keras_serializable, custom_object_scope), pad_sequences,
 Progbar, timeseries_dataset_from_array, image_dataset_from_directory, text_dataset_from_directory,
-split_dataset, and the helpers that live with layers and models
+audio_dataset_from_directory (datasets with tf.data's methods; AUTOTUNE as tf.data's), split_dataset,
+and the helpers that live with layers and models
 (clear_session, get_source_inputs, serialize_keras_object, pack_x_y_sample_weight, ...)."""
 import importlib
 
@@ -16,6 +17,8 @@ from mlcore.utils.sequence_utils import pad_sequences  # noqa: F401
 from mlcore.utils.timeseries import timeseries_dataset_from_array  # noqa: F401
 from mlcore.utils.image_dataset import image_dataset_from_directory  # noqa: F401
 from mlcore.utils.text_dataset import text_dataset_from_directory  # noqa: F401
+from mlcore.utils.audio_dataset import audio_dataset_from_directory  # noqa: F401
+from mlcore.utils.dataset_ops import AUTOTUNE  # noqa: F401
 from mlcore.utils.dataset_split import split_dataset  # noqa: F401
 from mlcore.preprocessing.image_utils import array_to_img, img_to_array, load_img, save_img  # noqa: F401
 from mlcore.saving.object_registration import (CustomObjectScope, custom_object_scope,  # noqa: F401

@@ -6,22 +6,25 @@ import warnings
 
 import numpy as np
 
+from mlcore.utils.dataset_ops import DatasetOps
 from mlcore.utils.py_dataset import PyDataset
 
 
-class DirectoryDataset(PyDataset):
+class DirectoryDataset(DatasetOps, PyDataset):
     """Batches of load(path) for file_paths, with their labels encoded by label_mode ("int": int32,
     "binary": float32 (n, 1), "categorical": float32 one-hot, None: no labels); batch_size None gives
-    single samples. With shuffle, the samples come in a new seeded order after each epoch (the first
-    epoch reads file_paths' order, itself Keras's seeded shuffle). A file that cannot be read is
-    reported once with a warning and left out of its batches from then on, as flow_from_directory does."""
+    single samples; collate makes a batch of the loaded samples. With reshuffle, the samples come in a new
+    seeded order after each epoch (the first epoch reads file_paths' order, itself Keras's seeded shuffle).
+    A file that cannot be read is reported once with a warning and left out of its batches from then on,
+    as flow_from_directory does. It has tf.data's methods (map, batch, take, ...: DatasetOps)."""
 
-    def __init__(self, file_paths, labels, label_mode, class_names, load, batch_size, shuffle, seed):
+    def __init__(self, file_paths, labels, label_mode, class_names, load, batch_size, reshuffle, seed,
+                 collate=np.array):
         super().__init__()
         self.file_paths, self.class_names = list(file_paths), class_names
         self.labels = None if label_mode is None else np.asarray(labels, dtype="int32")
         self.label_mode, self.load, self.batch_size = label_mode, load, batch_size
-        self.shuffle, self._rng = shuffle, np.random.RandomState(seed)
+        self.reshuffle, self._rng, self.collate = reshuffle, np.random.RandomState(seed), collate
         self.order = np.arange(len(self.file_paths))
         self._unreadable = set()
 
@@ -37,10 +40,11 @@ class DirectoryDataset(PyDataset):
                   if x is not None]
         if not loaded and self.batch_size is None:
             raise IndexError("dataset from directory: sample %d cannot be read" % index)
-        samples = np.array([x for _, x in loaded])
         labels = None if self.labels is None else self._encode(self.labels[[j for j, _ in loaded]])
         if self.batch_size is None:
-            samples, labels = samples[0], None if labels is None else labels[0]
+            samples, labels = loaded[0][1], None if labels is None else labels[0]
+        else:
+            samples = self.collate([x for _, x in loaded])
         return samples if labels is None else (samples, labels)
 
     def _read(self, j):
@@ -62,7 +66,7 @@ class DirectoryDataset(PyDataset):
         return labels
 
     def on_epoch_end(self):
-        if self.shuffle:
+        if self.reshuffle:
             self.order = self._rng.permutation(len(self.file_paths))
 
 
@@ -166,9 +170,10 @@ def get_training_or_validation_split(samples, labels, validation_split, subset):
 
 
 def dataset_from_directory(caller, what, formats, load, directory, labels, label_mode, class_names, batch_size,
-                           shuffle, seed, validation_split, subset, follow_links, format, verbose):
+                           shuffle, seed, validation_split, subset, follow_links, format, verbose, collate=np.array):
     """The dataset (or [training, validation] for subset="both") of the files under directory with the given
-    extensions, each read by load(path); `what` names them in the error when none is found."""
+    extensions, each read by load(path) and batched by collate(samples); `what` names them in the error
+    when none is found."""
     check_arguments(caller, labels, label_mode, class_names, validation_split, subset, shuffle, seed, format)
     if labels is None or label_mode is None:
         labels = label_mode = None
@@ -186,5 +191,6 @@ def dataset_from_directory(caller, what, formats, load, directory, labels, label
             raise ValueError("%s: No %s%s found in directory %s. Allowed formats: %s"
                              % (caller, name + " " if subset == "both" else "", what, directory, formats))
         datasets.append(DirectoryDataset(paths, part, label_mode, class_names, load, batch_size,
-                                         shuffle and not (subset == "both" and name == "validation"), seed))
+                                         shuffle and not (subset == "both" and name == "validation"), seed,
+                                         collate))
     return datasets if subset == "both" else datasets[0]

@@ -2,13 +2,14 @@
 fit, evaluate and predict read directly (a PyDataset of numpy arrays instead of Keras's tf.data)."""
 import numpy as np
 
+from mlcore.utils.dataset_ops import DatasetOps
 from mlcore.utils.py_dataset import PyDataset
 
 
-class TimeseriesDataset(PyDataset):
+class TimeseriesDataset(DatasetOps, PyDataset):
     """Batch k: the windows data[start + i * sampling_rate], i < sequence_length, for the k-th
     batch_size start positions, with targets[start] beside them when there are targets. With
-    batch_size None, item k is the k-th window alone."""
+    batch_size None, item k is the k-th window alone. It has tf.data's methods (DatasetOps)."""
 
     def __init__(self, data, targets, starts, sequence_length, sampling_rate, batch_size):
         super().__init__()
