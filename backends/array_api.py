@@ -6,6 +6,8 @@ random numbers, convolution primitives, blocked evaluation).
 """
 import math
 
+import numpy as np
+
 from mlcore.graph.gradient import GradientBlock, GradientClip
 from mlcore.graph.ops import indexing
 from mlcore.graph.ops import along_axis, elemwise as ew
@@ -33,6 +35,7 @@ SPECIAL_FUNCTION_NAMES = {  # op name -> its name in scipy.special, jax.scipy.sp
     "erf": "erf", "erfc": "erfc", "erfinv": "erfinv", "gammaln": "gammaln", "psi": "digamma",
     "erfcx": "erfcx", "gamma": "gamma", "i0": "i0", "i1": "i1",
 }
+BESSEL_FUNCTIONS = ("j0", "j1", "jv", "iv")   # in scipy.special and pytensor.tensor; not in jax.scipy.special
 
 
 def elemwise_kernel(xp, op, special):
@@ -53,6 +56,7 @@ def special_functions(module):
     table["chi2sf"] = lambda x, k: module.gammaincc(k / 2, x / 2)     # Q(k/2, x/2), in all three modules
     # jax.scipy.special has no erfcinv: erfc(z) = 2 ndtr(-z sqrt(2)) inverted, exact where erfinv(1 - x) rounds
     table["erfcinv"] = getattr(module, "erfcinv", None) or (lambda x: module.ndtri(x / 2) * -SQRT_HALF)
+    table.update({name: getattr(module, name) for name in BESSEL_FUNCTIONS if hasattr(module, name)})
     return table
 
 
@@ -167,6 +171,11 @@ def cumulative_kernel(xp, op, dtype):
     """cumsum or cumprod accumulating in the output's dtype (PyTensor's would sum bools as bools)."""
     running = xp.cumsum if op.mode == "add" else xp.cumprod
     return lambda x: running(x if x.dtype == dtype else x.astype(dtype), axis=op.axis)
+
+
+def nonzero(a):
+    """Nonzero's kernel, on values: the number of columns is the data's."""
+    return np.stack(np.nonzero(np.asarray(a))).astype("int64")
 
 
 def register_common(lower, xp, elemwise):

@@ -1,10 +1,10 @@
-"""theano.gradient: grad and its relatives, grad_clip, grad_scale, consider_constant, and verify_grad,
-Theano's check of a symbolic gradient against finite differences (what tests of a new op call)."""
+"""theano.gradient: grad and its relatives, grad_clip, grad_scale, consider_constant, undefined_grad, and
+verify_grad, Theano's check of a symbolic gradient against finite differences (what tests of a new op call)."""
 import numpy as np
 
 from mlcore.graph.basic import TensorType
-from mlcore.graph.gradient import (Lop, Rop, disconnected_grad, grad, grad_clip, hessian, jacobian,  # noqa: F401
-                                   zero_grad)
+from mlcore.graph.gradient import (Lop, NullTypeGradError, Rop, disconnected_grad, grad, grad_clip,  # noqa: F401
+                                   hessian, jacobian, undefined_grad, zero_grad)
 from mlcore.compile.builders import OpFromGraph
 from mlcore.graph.ops.common import as_tensor_variable, constant
 from mlcore.graph.ops.reduce import sum_

@@ -4,6 +4,7 @@ import jax.numpy as jnp
 import jax.scipy.linalg
 import jax.scipy.special
 import numpy as np
+import scipy.special
 
 from backends import array_api as xk
 from backends.base import Lowering
@@ -12,9 +13,10 @@ from backends.jax.scan import scan_kernel, while_kernel
 from backends.fourier_kernels import register_fourier
 from backends.linalg_kernels import register_linalg
 from mlcore.compile.ops import FromFunctionOp
+from mlcore.graph.basic import Constant
 from mlcore.graph.ops import indexing
-from mlcore.graph.ops import elemwise as ew, elemwise_math
-from mlcore.graph.ops import linalg, nn as nn_ops, random, shape
+from mlcore.graph.ops import elemwise as ew, elemwise_math, extra_ops
+from mlcore.graph.ops import bitcast, linalg, nn as nn_ops, random, shape
 from mlcore.graph.ops.scan import Scan, While
 
 lower = Lowering("jax")
@@ -32,6 +34,22 @@ SPECIAL = {
     "complex": lambda real, imag: jax.lax.complex(*jnp.broadcast_arrays(real, imag)),
     **xk.special_functions(jax.scipy.special),
 }
+
+
+def _on_host(name):
+    """scipy.special's `name`, called back on the host: jax has no Bessel function of real order
+    (bessel_jn takes integer orders only), so the values come from the same code as numpy's."""
+    fn = getattr(scipy.special, name)
+
+    def call(*arrays):
+        dtype = jnp.result_type(*arrays)
+        result = jax.ShapeDtypeStruct(jnp.broadcast_shapes(*(a.shape for a in arrays)), dtype)
+        host = lambda *values: np.asarray(fn(*values), dtype)   # noqa: E731
+        return jax.pure_callback(host, result, *arrays, vmap_method="broadcast_all")
+    return call
+
+
+SPECIAL.update({name: _on_host(name) for name in xk.BESSEL_FUNCTIONS})
 
 
 def elemwise(op):
@@ -56,6 +74,11 @@ def _(op, node):
 @lower.register(shape.Reshape)
 def _(op, node):
     return lambda x, s: jnp.reshape(x, tuple(int(d) for d in np.asarray(s)))
+
+
+@lower.register(bitcast.Bitcast)
+def _(op, node):
+    return lambda x: x.view(op.dtype)     # lax.bitcast_convert_type, the last axis rescaled as numpy does
 
 
 @lower.register(indexing.IncSubtensor)
@@ -126,17 +149,20 @@ def _(op, node):
 
 @lower.register(random.RandomVariable)
 def _(op, node):
+    # one trial is a Bernoulli draw: chosen from the graph, not from the value, which jit traces, so
+    # that a graph draws the same numbers whether or not the caller jits it (Keras's stateless steps)
+    sample = _bernoulli if op.dist == "binomial" and _is_one(node.inputs[2]) else SAMPLERS[op.dist]
+
     def draw(key, size, a, b):
         next_key, sub = jax.random.split(key)
         size = tuple(int(s) for s in np.asarray(size))
-        return next_key, SAMPLERS[op.dist](sub, a, b, size).astype(op.dtype)
+        return next_key, sample(sub, a, b, size).astype(op.dtype)
     return draw
 
 
 SAMPLERS = {"uniform": lambda key, low, high, size: jax.random.uniform(key, size, minval=low, maxval=high),
             "normal": lambda key, mean, std, size: mean + std * jax.random.normal(key, size),
-            "binomial": lambda key, n, p, size: jax.random.bernoulli(key, p, size) if _is_one(n) else
-            jax.random.binomial(key, n, p, size),
+            "binomial": lambda key, n, p, size: jax.random.binomial(key, n, p, size),
             "gamma": lambda key, k, theta, size: theta * jax.random.gamma(key, k, size),
             "randint": lambda key, low, high, size: jax.random.randint(key, size, low, high)}
 
@@ -157,6 +183,8 @@ def concrete_inputs(node):
         return (0,)
     if isinstance(op, (shape.Reshape, shape.Alloc, random.RandomVariable)):
         return (1,)
+    if isinstance(op, extra_ops.Nonzero):
+        return (0,)
     if isinstance(op, shape.Arange):
         return (0, 1, 2)
     if isinstance(op, (indexing.Subtensor, indexing.IncSubtensor)):
@@ -167,11 +195,26 @@ def concrete_inputs(node):
     return ()
 
 
-def _is_one(n):
-    try:
-        return int(n) == 1
-    except (TypeError, jax.errors.ConcretizationTypeError):
-        return False
+def _is_one(variable):
+    """Whether a graph variable is the constant 1."""
+    return isinstance(variable, Constant) and variable.data.size == 1 and variable.data.item() == 1
+
+
+def _bernoulli(key, n, p, size):
+    return jax.random.bernoulli(key, p, size)
+
+
+@lower.register(extra_ops.Nonzero)
+def _(op, node):
+    """Under jit the input is static (concrete_inputs) and the numpy kernel runs; a tracer gets here
+    only inside a traced loop, where the count cannot be known."""
+    def nonzero(a):
+        if isinstance(a, jax.core.Tracer):
+            raise ValueError("nonzero: the number of nonzero entries of %s is known only from its values, which "
+                             "jax traces without here (inside a scan loop); use the numpy or theano backend"
+                             % (a.aval,))
+        return xk.nonzero(a)
+    return nonzero
 
 
 @lower.register(FromFunctionOp)

@@ -10,8 +10,8 @@ from backends.linalg_kernels import register_linalg
 from backends.numpy import blas, c_loops, fused, nn, reductions
 from backends.numpy.scan import scan_kernel, while_kernel
 from mlcore.graph.ops import indexing
-from mlcore.graph.ops import elemwise as ew, elemwise_math
-from mlcore.graph.ops import linalg, random, reduce, shape
+from mlcore.graph.ops import elemwise as ew, elemwise_math, extra_ops
+from mlcore.graph.ops import bitcast, linalg, random, reduce, shape
 from mlcore.graph.ops import nn as nn_ops
 from mlcore.compile.ops import FromFunctionOp
 from mlcore.graph.ops.scan import Scan, While
@@ -75,6 +75,11 @@ def _(op, node):
 @lower.register(shape.Reshape)
 def _(op, node):
     return lambda x, s: x.reshape(s.tolist())   # tolist: Python ints at once (3 us -> 0.6 us a call)
+
+
+@lower.register(bitcast.Bitcast)
+def _(op, node):
+    return lambda x: (x if x.flags.c_contiguous else x.copy()).view(op.dtype)   # numpy views a contiguous x
 
 
 @lower.register(indexing.IncSubtensor)
@@ -152,3 +157,4 @@ lower.register(*elemwise_math.UFUNCS)(lambda op, node: getattr(np, op.name))
 lower.register(While)(while_kernel)
 lower.register(Scan)(scan_kernel)   # a Python loop over the step graph, compiled by this backend
 lower.register(FromFunctionOp)(lambda op, node: op.perform)   # as_op: the Python function itself
+lower.register(extra_ops.Nonzero)(lambda op, node: xk.nonzero)

@@ -15,8 +15,13 @@ class DisconnectedInputError(ValueError):
     pass
 
 
+class NullTypeGradError(TypeError):
+    """grad() was asked for a gradient that is undefined (Theano's error for undefined_grad)."""
+
+
 class GradientBlock(Op):
-    """The identity forward; backward, zero (zero_grad) or nothing at all (disconnected_grad)."""
+    """The identity forward; backward, zero (zero_grad), nothing at all (disconnected_grad) or an
+    error (undefined_grad)."""
     __props__ = ("mode",)
 
     def __init__(self, mode):
@@ -27,6 +32,9 @@ class GradientBlock(Op):
         return Apply(self, [x], [x.type])
 
     def pullback(self, inputs, outputs, output_grads):
+        if self.mode == "undefined":
+            raise NullTypeGradError("grad: the cost depends on %s through undefined_grad(), whose gradient is "
+                                    "undefined; wrap it in disconnected_grad() to leave that path out" % (inputs[0],))
         return [zeros_like(inputs[0]) if self.mode == "zero" else None]
 
 
@@ -58,6 +66,11 @@ def zero_grad(x):
 
 def disconnected_grad(x):
     return GradientBlock("disconnected")(x)
+
+
+def undefined_grad(x):
+    """x, through which grad() refuses to differentiate (raises NullTypeGradError)."""
+    return GradientBlock("undefined")(x)
 
 
 def is_float(var):

@@ -103,6 +103,8 @@ METHODS = {
     "ravel": lambda self: ops.flatten(self),
     "copy": lambda self, name=None: _named(_tensor_basic().tensor_copy(self), name),
     "round": lambda self, mode=None: _tensor_basic().round(self, mode),
+    "nonzero": lambda self, return_matrix=False: _tensor_basic().nonzero(self, return_matrix),
+    "nonzero_values": lambda self: _tensor_basic().nonzero_values(self),
     "get_scalar_constant_value": lambda self: _tensor_basic().get_scalar_constant_value(self),
     "astype": lambda self, dtype: ops.cast(self, dtype),
     "real": property(elemwise_complex.real), "imag": property(elemwise_complex.imag),

@@ -8,7 +8,7 @@ from mlcore.graph.basic import Constant as TensorConstant, SharedVariable as Ten
 from mlcore.graph.basic import TensorType, Variable, Variable as TensorVariable  # noqa: F401
 from mlcore.graph.gradient import (Lop, Rop, disconnected_grad, grad, hessian, jacobian,  # noqa: F401
                                    zero_grad)
-from mlcore.gradient import grad_clip, verify_grad  # noqa: F401
+from mlcore.gradient import consider_constant, grad_clip, verify_grad  # noqa: F401
 from mlcore.graph.ops import as_tensor_variable, constant  # noqa: F401
 from mlcore.graph.ops.shape import addbroadcast, patternbroadcast, unbroadcast  # noqa: F401
 from mlcore.graph.ops import elemwise as _ew, elemwise_math as _em, reduce as _reduce, shape as _shape
@@ -22,6 +22,7 @@ from mlcore.graph.ops.elemwise_math import (arccos, arccosh, arcsin, arcsinh, ar
                                             isinf, isnan, log2, log10, psi, rad2deg, reciprocal, sinh, tan,
                                             tri_gamma, xor)
 from mlcore.graph.ops.elemwise_math import chi2sf, erfcinv, erfcx, gamma, i0, i1, polygamma, trunc  # noqa: F401
+from mlcore.graph.ops.elemwise_math import iv, j0, j1, jv  # noqa: F401
 from mlcore.graph.ops.elemwise_complex import angle, complex_ as complex, complex_from_polar, conj, imag, real  # noqa: F401,A004,E501
 from mlcore.graph.ops.along_axis import argsort, cumprod, cumsum, sort  # noqa: F401
 from mlcore.graph.ops.extra_ops import (allclose, diag, diagonal, eye, identity_like, isclose, isfinite,  # noqa: F401
@@ -35,16 +36,24 @@ from mlcore.graph.ops.indexing import inc_subtensor, set_subtensor  # noqa: F401
 from mlcore.graph.ops.shape import (alloc, arange, concatenate, dimshuffle, ones, pad, reshape,  # noqa: F401
                                     shape, specify_shape, transpose, zeros)
 from mlcore.tensor import (extra_ops, nlinalg, nnet, random, shared_randomstreams, signal, slinalg,  # noqa: F401
-                           xlogx)
+                           subtensor, xlogx)
 from mlcore.tensor.basic import NotScalarConstantError, get_scalar_constant_value  # noqa: F401
 from mlcore.tensor.basic import (choose, horizontal_stack, iround, join, largest, mgrid, ogrid, ptp,  # noqa: F401
                                  round, shape_padaxis, shape_padleft, shape_padright, smallest, split,
                                  stacklists, swapaxes, tensor_copy, vertical_stack)
+from mlcore.tensor.basic import (ceil_intdiv, cov, divmod, flatnonzero, nonzero, nonzero_values,  # noqa: F401,A004
+                                 round_half_away_from_zero, round_half_to_even)
+from mlcore.tensor.basic import (all_dtypes, complex_dtypes, continuous_dtypes, discrete_dtypes,  # noqa: F401
+                                 float_dtypes, int_dtypes, integer_dtypes, uint_dtypes)
 from mlcore.tensor.extra_ops import bincount, diff, fill_diagonal, fill_diagonal_offset, to_one_hot  # noqa: F401
+from mlcore.tensor.extra_ops import bartlett  # noqa: F401
+from mlcore.tensor.subtensor import take  # noqa: F401
 from mlcore.tensor.nlinalg import extract_diag, trace  # noqa: F401
 
 abs = abs_  # noqa: A001
 floor_div = intdiv = int_div
+square = sqr
+Tensor = TensorType
 truediv = true_div
 and_ = bitwise_and = _em.bitwise_and     # bitwise on ints, logical on bools, as Theano's and numpy's &
 or_ = bitwise_or = _em.bitwise_or

@@ -1,15 +1,17 @@
-"""The rest of theano.tensor.basic: padding, joining and splitting helpers, grids, and the small
-math functions (largest, smallest, ptp, round with a mode, iround, choose), each written with
-the graph's ops, so every backend runs them and their gradients come from those ops'."""
+"""The rest of theano.tensor.basic: padding, joining and splitting helpers, grids, the small
+math functions (largest, smallest, ptp, round with a mode, iround, divmod, ceil_intdiv, cov,
+choose), the positions of nonzero entries and Theano's lists of dtypes, each written with the
+graph's ops, so every backend runs them and their gradients come from those ops'."""
 import functools
 
 import numpy as np
 
 from mlcore.graph.basic import Constant, Variable
 from mlcore.graph.ops.common import as_tensor_variable, normalize_axis
-from mlcore.graph.ops.elemwise import (Elemwise, abs_, cast, clip, eq, floor, maximum, minimum, mod, round_, second, sign,
-                                       switch)
-from mlcore.graph.ops.extra_ops import dims
+from mlcore.graph.ops.elemwise import (Elemwise, abs_, cast, clip, eq, floor, int_div, maximum, minimum, mod, neq,
+                                       round_, second, sign, switch)
+from mlcore.graph.ops.extra_ops import Nonzero, dims
+from mlcore.graph.ops.linalg import dot
 from mlcore.graph.ops.shape import DimShuffle, alloc, arange, concatenate, stack
 
 
@@ -141,20 +143,61 @@ def ptp(a, axis=None):
     return as_tensor_variable(a).ptp(axis)
 
 
+round_half_to_even = round_
+
+
+def round_half_away_from_zero(a):
+    """a rounded to the nearest integer, ties away from zero (2.5 -> 3, -2.5 -> -3)."""
+    a = as_tensor_variable(a)
+    return sign(a) * floor(abs_(a) + 0.5)
+
+
 def round(a, mode=None):  # noqa: A001
     """a rounded to the nearest integer: ties to even (mode None or "half_to_even", numpy's and
     Theano's default) or away from zero ("half_away_from_zero")."""
-    a = as_tensor_variable(a)
     if mode in (None, "half_to_even"):
-        return round_(a)
+        return round_half_to_even(a)
     if mode == "half_away_from_zero":
-        return sign(a) * floor(abs_(a) + 0.5)
+        return round_half_away_from_zero(a)
     raise ValueError('round: mode must be "half_to_even" or "half_away_from_zero", got %r' % (mode,))
 
 
 def iround(a, mode=None):
     """round(a, mode) as int64."""
     return cast(round(a, mode), "int64")
+
+
+def divmod(x, y):  # noqa: A001
+    """(floor_div(x, y), mod(x, y)) elementwise, as Python's divmod; complex inputs are refused."""
+    x, y = as_tensor_variable(x), as_tensor_variable(y)
+    if any(v.dtype.startswith("complex") for v in (x, y)):
+        raise TypeError("divmod: the floor and modulo of complex numbers are undefined, got %s and %s"
+                        % (x.type, y.type))
+    return int_div(x, y), mod(x, y)
+
+
+def ceil_intdiv(a, b):
+    """ceil(a / b) without going through floats (exact for int64): a // b, plus one where the
+    division leaves a remainder."""
+    quotient = int_div(a, b)
+    return quotient + cast(neq(mod(a, b), 0), quotient.dtype)
+
+
+def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None):
+    """The covariance matrix of the variables in the rows of m (its columns if not rowvar), the
+    rows of y appended, as numpy's cov: normalized by N - 1, by N if bias, by N - ddof if ddof is
+    given; squeezed, so one variable gives a scalar.  Weights are not supported, as in Theano."""
+    if fweights is not None or aweights is not None:
+        raise NotImplementedError("cov: fweights and aweights are not supported (nor are they in Theano)")
+    variables = [as_tensor_variable(v) for v in ((m,) if y is None else (m, y))]
+    for v in variables:
+        if v.ndim not in (1, 2):
+            raise ValueError("cov: m and y must be vectors or matrices, got %s" % v.type)
+    rows = [shape_padleft(v) if v.ndim == 1 else v if rowvar else v.T for v in variables]
+    m = rows[0] if len(rows) == 1 else concatenate(rows, 0)
+    ddof = (0 if bias else 1) if ddof is None else ddof
+    centered = m - m.mean(axis=1, keepdims=True)
+    return (dot(centered, centered.T.conj()) / (dims(m)[1] - ddof)).squeeze()
 
 
 def choose(a, choices, out=None, mode="raise"):
@@ -187,6 +230,30 @@ def choose(a, choices, out=None, mode="raise"):
 
 
 
+# --- positions of nonzero entries ---------------------------------------------------------------
+def nonzero(a, return_matrix=False):
+    """The positions of a's nonzero entries: one int64 vector per dim (numpy's nonzero), or with
+    return_matrix the (a.ndim, count) matrix of them (Theano's Nonzero op)."""
+    a = as_tensor_variable(a)
+    positions = Nonzero()(a)
+    return positions if return_matrix else tuple(positions[d] for d in range(a.ndim))
+
+
+def flatnonzero(a):
+    """The positions of a's nonzero entries in a flattened, as numpy's flatnonzero."""
+    a = as_tensor_variable(a)
+    if a.ndim == 0:
+        raise ValueError("flatnonzero: a must have at least one dim, got the scalar %s" % (a,))
+    return Nonzero()(a.flatten())[0]
+
+
+def nonzero_values(a):
+    """a's nonzero entries in C order: Theano's spelling of numpy's a[a.nonzero()], which a
+    symbolic a cannot be indexed with."""
+    a = as_tensor_variable(a)
+    return a.flatten()[flatnonzero(a)]
+
+
 class NotScalarConstantError(Exception):
     """Raised by get_scalar_constant_value for a variable whose value is not known while building."""
 
@@ -215,3 +282,14 @@ def get_scalar_constant_value(orig_v, elemwise=True, only_process_constants=Fals
     if np.size(value) != 1:
         raise NotScalarConstantError("%s holds %d values, not one" % (orig_v, np.size(value)))
     return np.asarray(value).reshape(())
+
+
+# --- Theano's groups of dtypes (code tests x.dtype in T.float_dtypes) --------------------------
+float_dtypes = ["float16", "float32", "float64"]
+complex_dtypes = ["complex64", "complex128"]
+int_dtypes = ["int8", "int16", "int32", "int64"]
+uint_dtypes = ["uint8", "uint16", "uint32", "uint64"]
+integer_dtypes = int_dtypes + uint_dtypes
+discrete_dtypes = ["bool"] + integer_dtypes
+continuous_dtypes = float_dtypes + complex_dtypes
+all_dtypes = discrete_dtypes + continuous_dtypes

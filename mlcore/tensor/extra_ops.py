@@ -1,9 +1,9 @@
 """theano.tensor.extra_ops: running sums and products, differences, repeat and squeeze, diagonal
 writes, one-hot rows, flat and multi-dimensional indices, binary search, the Bartlett window and
-bincount, written with the graph's ops (searchsorted is one of its own).
+bincount, and compress, written with the graph's ops (searchsorted is one of its own).
 
-Left out, as jax.jit cannot give a result whose length depends on the values: unique, compress,
-nonzero, and bincount without minlength."""
+Left out, as jax.jit cannot give a result whose length depends on the values: unique, and
+bincount without minlength.  (compress can, as nonzero does: see mlcore/graph/ops/extra_ops.py.)"""
 from mlcore import config
 from mlcore.graph.ops.along_axis import cumprod, cumsum, searchsorted  # noqa: F401
 from mlcore.graph.ops.common import as_tensor_variable, common_dtype, normalize_axis, with_dtype
@@ -12,6 +12,7 @@ from mlcore.graph.ops.extra_ops import as_list, dims, repeat, squeeze  # noqa: F
 from mlcore.graph.ops.indexing import _inc_or_set
 from mlcore.graph.ops.shape import DimShuffle, arange, zeros
 from mlcore.losses.functions import one_hot
+from mlcore.tensor.basic import flatnonzero
 
 
 def diff(x, n=1, axis=-1):
@@ -136,3 +137,9 @@ def bincount(x, weights=None, minlength=None, assert_nonneg=False):
     counts = 1 if weights is None else as_tensor_variable(weights)
     bins = zeros((minlength,), x.dtype if weights is None else counts.dtype)
     return _inc_or_set(bins, x, counts, False)     # not inc_subtensor(bins[x]): a constant x folds bins[x]
+
+
+def compress(condition, x, axis=None):
+    """The slices of x along axis (None: the entries of x flattened) where the vector condition is
+    nonzero, as numpy's compress; a condition shorter than that axis leaves the rest out."""
+    return as_tensor_variable(x).take(flatnonzero(condition), axis)

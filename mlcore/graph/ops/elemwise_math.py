@@ -126,6 +126,26 @@ class I1(FloatUnary):
         x = i[0]
         return [g * (i0(x) - switch(eq(x, 0), 0.5, out / switch(eq(x, 0), 1, x)))]
 
+class J0(FloatUnary):
+    """The Bessel function of the first kind of order 0."""
+    def grad(self, i, out, g): return [-g * j1(i[0])]
+
+class J1(FloatUnary):
+    """The Bessel function of the first kind of order 1."""
+    def grad(self, i, out, g): return [g * (j0(i[0]) - jv(2, i[0])) / 2]
+
+class Jv(Binary):
+    """jv(v, x): the Bessel function of the first kind of real order v.  As in Theano, no
+    gradient with respect to the order."""
+    dtype_rule = "float"
+    def grad(self, i, out, g): return [None, g * (jv(i[0] - 1, i[1]) - jv(i[0] + 1, i[1])) / 2]
+
+class Iv(Binary):
+    """iv(v, x): the modified Bessel function of the first kind of real order v (no gradient
+    with respect to the order, as in Theano)."""
+    dtype_rule = "float"
+    def grad(self, i, out, g): return [None, g * (iv(i[0] - 1, i[1]) + iv(i[0] + 1, i[1])) / 2]
+
 class Trunc(Unary):
     """Towards zero: the integer part."""
     def grad(self, i, out, g): return [zeros_like(i[0])]
@@ -210,6 +230,7 @@ erf, erfc, erfinv, gammaln, psi, tri_gamma = map(op_function, (Erf, Erfc, ErfInv
 isnan, isinf, xor, invert = map(op_function, (IsNan, IsInf, Xor, Invert))
 erfcx, erfcinv, gamma, i0, i1, trunc = map(op_function, (ErfCx, ErfCInv, Gamma, I0, I1, Trunc))
 polygamma, chi2sf = map(op_function, (Polygamma, Chi2SF))
+j0, j1, jv, iv = map(op_function, (J0, J1, Jv, Iv))
 bitwise_and, bitwise_or, left_shift, right_shift = map(op_function, (BitAnd, BitOr, LeftShift, RightShift))
 UFUNCS = (Gcd, Lcm, NextAfter)
 gcd, lcm, nextafter = map(op_function, UFUNCS)

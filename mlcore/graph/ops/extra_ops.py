@@ -1,10 +1,11 @@
 """Theano's array helpers, each written with existing ops (so each has every backend's kernels and
 a gradient already): eye, tri, tril, triu, identity_like, diag, diagonal, tile, repeat, squeeze,
-roll; the all/any reductions, isfinite and isclose/allclose."""
+roll; the all/any reductions, isfinite and isclose/allclose.  Nonzero, whose length is the data's,
+is an op of its own."""
 import numpy as np
 
 from mlcore import config
-from mlcore.graph.basic import Variable
+from mlcore.graph.basic import Apply, Op, TensorType, Variable
 from mlcore.graph.ops.common import as_tensor_variable, normalize_axis
 from mlcore.graph.ops.elemwise import (abs_, and_, cast, eq, ge, le, maximum, minimum, neq, or_, switch,
                                        zeros_like)
@@ -191,6 +192,24 @@ def roll(x, shift, axis=None):
     cut = length - shift % length          # where the tail that moves to the front starts
     lead = (slice(None),) * axis
     return concatenate([subtensor(x, lead + (slice(cut, None),)), subtensor(x, lead + (slice(None, cut),))], axis)
+
+
+# --- positions -----------------------------------------------------------------------------------
+class Nonzero(Op):
+    """The positions of a's nonzero entries as an int64 matrix, one row per dim of a and one
+    column per entry, in C order (Theano's Nonzero: numpy's nonzero stacked).  How many there
+    are is known only from the values: the jax backend makes the graph inputs a depends on static
+    arguments of its jit, which retraces for each new value."""
+    __props__ = ()
+
+    def make_node(self, a):
+        a = as_tensor_variable(a)
+        if a.ndim == 0:
+            raise ValueError("nonzero: a must have at least one dim, got the scalar %s" % (a,))
+        return Apply(self, [a], [TensorType("int64", (a.ndim, None))])
+
+    def pullback(self, inputs, outputs, output_grads):
+        return [None]     # integer positions: no gradient, as Theano's
 
 
 # --- truth ---------------------------------------------------------------------------------------
