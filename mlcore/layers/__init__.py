@@ -65,6 +65,7 @@ from mlcore.layers.mel_spectrogram import MelSpectrogram  # noqa: F401
 from mlcore.layers.integer_lookup import IntegerLookup  # noqa: F401
 from mlcore.layers.string_lookup import StringLookup  # noqa: F401
 from mlcore.layers.hashing import Hashing  # noqa: F401
+from mlcore.layers.hashed_crossing import HashedCrossing  # noqa: F401
 from mlcore.layers.text_vectorization import TextVectorization  # noqa: F401
 from mlcore.layers.image_color import (RandomColorDegeneration, RandomColorJitter, RandomGrayscale,  # noqa: F401
                                        RandomHue, RandomSaturation)

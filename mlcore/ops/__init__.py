@@ -59,7 +59,8 @@ from mlcore.ops.statistics import (corrcoef, diff, median, nanargmax, nanargmin,
                                    nanquantile, nanstd, nansum, nanvar, percentile, quantile, trapezoid)
 from mlcore.ops.arrays import geomspace, logspace  # noqa: F401
 from mlcore.ops.control_flow import associative_scan, vectorize, vectorized_map, while_loop  # noqa: F401
-from mlcore.ops.core import saturate_cast  # noqa: F401
+from mlcore.ops.core import saturate_cast, view  # noqa: F401
+from mlcore.ops.einops import rearrange  # noqa: F401
 from mlcore.ops.counting import argpartition, bincount, histogram, isin, nonzero, unique  # noqa: F401
 from mlcore.ops.elementwise import nextafter  # noqa: F401
 from mlcore.ops.complex_numbers import (angle, conj, conjugate, imag, isreal, polar, real,  # noqa: F401

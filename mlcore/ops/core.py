@@ -6,6 +6,7 @@ from mlcore import config
 from mlcore.graph.basic import Variable
 from mlcore.graph.gradient import zero_grad
 from mlcore.graph.ops import elemwise as ew
+from mlcore.graph.ops.bitcast import bitcast
 from mlcore.graph.ops.common import as_tensor_variable, constant
 from mlcore.graph.ops.extra_ops import dims
 
@@ -58,6 +59,13 @@ def is_tensor(x):
 
 def cast(x, dtype):
     return ew.cast(as_tensor(x), dtype)
+
+
+def view(x, dtype=None):
+    """x's bytes read as dtype, as numpy's x.view(dtype): the same shape for the same item size, else the
+    last axis rescaled (four uint8 per int32); dtype None keeps x's own."""
+    x = as_tensor(x)
+    return x if dtype is None else bitcast(x, dtype)
 
 
 def dtype(x):

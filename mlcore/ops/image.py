@@ -11,7 +11,7 @@ import itertools
 
 import numpy as np
 
-from mlcore import config
+from mlcore import config, random
 from mlcore.ops import elementwise
 from mlcore.ops.arrays import (arange, concatenate, expand_dims, moveaxis, ones_like, pad, reshape, squeeze, stack,
                                zeros_like)
@@ -19,6 +19,7 @@ from mlcore.ops.core import as_float, as_tensor, cast, convert_to_numpy
 from mlcore.ops.elementwise import absolute, clip, floor, sign
 from mlcore.ops.image_filters import gaussian_blur, sobel_edges  # noqa: F401
 from mlcore.ops.image_colors import hsv_to_rgb, rgb_to_grayscale, rgb_to_hsv  # noqa: F401
+from mlcore.ops.image_similarity import ssim  # noqa: F401
 from mlcore.ops.image_layout import as_batch, spatial_size, standardize_data_format
 from mlcore.ops.linalg import solve
 from mlcore.ops.reductions import tensordot
@@ -26,9 +27,9 @@ from mlcore.ops.image_sampling import (FILL_MODES, KERNELS, RESIZE_INTERPOLATION
                                        aspect_crop_box, aspect_pad_band, interpolate, resize_axis,
                                        resize_weights)
 
-__all__ = ["affine_transform", "crop_images", "extract_patches", "extract_patches_3d", "gaussian_blur",
-           "hsv_to_rgb", "map_coordinates", "pad_images", "perspective_transform", "resize", "rgb_to_grayscale",
-           "rgb_to_hsv", "scale_and_translate", "sobel_edges"]
+__all__ = ["affine_transform", "crop_images", "elastic_transform", "extract_patches", "extract_patches_3d",
+           "gaussian_blur", "hsv_to_rgb", "map_coordinates", "pad_images", "perspective_transform", "resize",
+           "rgb_to_grayscale", "rgb_to_hsv", "scale_and_translate", "sobel_edges", "ssim"]
 AFFINE_INTERPOLATIONS = {"nearest": 0, "bilinear": 1}
 
 
@@ -183,6 +184,38 @@ def affine_transform(images, transform, interpolation="bilinear", fill_mode="con
         return affine_sample(batch, columns, interpolation, fill_mode, fill_value)
     if interpolation == "nearest":
         return back(compute(batch))
+    return back(_in_float(batch, compute, _round_half_away))
+
+
+def elastic_warp(batch, noise, alpha, sigma, interpolation, fill_mode, fill_value):
+    """An NHWC batch of known size displaced by noise, an (N, H, W, 1) field drawn from N(0, 1): the noise
+    times sigma, blurred by a Gaussian of width sigma over int(6 sigma) | 1 taps and scaled by alpha, moves
+    each output pixel's reading point by that much along both its row and its column."""
+    batch_size, channels = batch.shape[0], batch.shape[3]
+    height, width = spatial_size("elastic_transform", batch)
+    taps = int(6 * sigma) | 1
+    blurred = gaussian_blur(noise * sigma, (taps, taps), (sigma, sigma), data_format="channels_last")
+    shift = alpha * blurred[..., 0]
+    rows, cols = np.mgrid[:height, :width].astype(noise.dtype)
+    first = reshape(arange(batch_size) * (height * width), (-1, 1, 1))
+    return interpolate(reshape(batch, (-1, channels)), [rows + shift, cols + shift], (height, width),
+                       AFFINE_INTERPOLATIONS[interpolation], fill_mode, fill_value, first)
+
+
+def elastic_transform(images, alpha=20.0, sigma=5.0, interpolation="bilinear", fill_mode="reflect", fill_value=0.0,
+                      seed=None, data_format=None):
+    """Images deformed elastically: each pixel read from a point displaced by smooth random noise
+    (elastic_warp), the noise drawn as keras.random.normal draws it with this seed.  As on Keras's jax
+    backend, the row and the column displacements are the same field."""
+    _choice("interpolation", interpolation, AFFINE_INTERPOLATIONS)
+    _choice("fill_mode", fill_mode, FILL_MODES)
+    batch, back = as_batch("elastic_transform", images, data_format)
+    height, width = spatial_size("elastic_transform", batch)
+    noise_dtype = batch.dtype if batch.dtype.startswith("float") else config.floatx()
+    noise = as_tensor(random.normal([batch.shape[0], height, width, 1], dtype=noise_dtype, seed=seed))
+
+    def compute(batch):
+        return elastic_warp(batch, noise, alpha, sigma, interpolation, fill_mode, fill_value)
     return back(_in_float(batch, compute, _round_half_away))
 
 

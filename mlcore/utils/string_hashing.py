@@ -1,7 +1,9 @@
 """The two string hashes of TensorFlow's string ops, which Keras's Hashing and StringLookup layers bin with:
 
 - FarmHash Fingerprint64 (``farmhashna::Hash64``), behind ``tf.strings.to_hash_bucket_fast``;
-- SipHash-2-4 with a 128-bit key, behind ``tf.strings.to_hash_bucket_strong`` (the salted hash).
+- SipHash-2-4 with a 128-bit key, behind ``tf.strings.to_hash_bucket_strong`` (the salted hash);
+
+and FingerprintCat64, which ``tf.sparse.cross_hashed`` (Keras's HashedCrossing) chains features' fingerprints with.
 
 Both run vectorised with numpy: the strings of one byte length take the same path through either algorithm, so
 each length group is hashed at once as a (strings, bytes) matrix of uint64 words, whose arithmetic wraps modulo
@@ -204,3 +206,15 @@ def hash_buckets(strings, num_buckets, key=None):
     to_hash_bucket_strong (SipHash) with one; `strings` is a flat sequence."""
     hashes = fingerprint64(strings) if key is None else siphash64(strings, key)
     return (hashes % U64(num_buckets)).astype(np.int64)
+
+
+# --- crosses -----------------------------------------------------------------------------------------------
+CROSS_HASH_KEY = 0xDECAFCAFFE       # tf.sparse.cross_hashed's default hash_key
+CAT_MUL = 0xC6A4A7935BD1E995
+
+
+def fingerprint_cat64(first, second):
+    """TensorFlow's FingerprintCat64 of two uint64 fingerprints (arrays, elementwise): not commutative, so a
+    chain of them fingerprints an ordered tuple of features."""
+    mixed = (first ^ U64(CAT_MUL)) ^ _shift_mix(second * U64(CAT_MUL)) * U64(CAT_MUL)
+    return _shift_mix(_shift_mix(mixed * U64(CAT_MUL)) * U64(CAT_MUL))
