@@ -2,12 +2,13 @@
 helpers, the custom-object registry (register_keras_serializable, custom_object_scope), pad_sequences,
 Progbar, timeseries_dataset_from_array, image_dataset_from_directory, text_dataset_from_directory,
 audio_dataset_from_directory (datasets with tf.data's methods; AUTOTUNE as tf.data's), split_dataset,
-and the helpers that live with layers and models
-(clear_session, get_source_inputs, serialize_keras_object, pack_x_y_sample_weight, ...)."""
+FeatureSpace, and the helpers that live with layers and models (clear_session, get_source_inputs, serialize_keras_object,
+pack_x_y_sample_weight, ...)."""
 import importlib
 
 from mlcore.config import (disable_interactive_logging, enable_interactive_logging,  # noqa: F401
                            is_interactive_logging_enabled)
+from mlcore.utils.config import Config  # noqa: F401
 from mlcore.utils import numerical as np_utils  # noqa: F401  (Keras 1/2: np_utils.to_categorical)
 from mlcore.utils.file_utils import get_file  # noqa: F401
 from mlcore.utils.numerical import normalize, to_categorical  # noqa: F401
@@ -40,6 +41,7 @@ _LAZY = {"clear_session": "mlcore.backend", "is_keras_tensor": "mlcore.backend",
          "pack_x_y_sample_weight": "mlcore.models.data_adapters",
          "unpack_x_y_sample_weight": "mlcore.models.data_adapters"}
 _LAZY["standardize_dtype"] = "mlcore.backend"
+_LAZY["FeatureSpace"] = "mlcore.utils.feature_space"
 
 
 def __getattr__(name):
