@@ -120,9 +120,10 @@ def taps(position, order):
     """The integer positions a sample at `position` reads, with their weights."""
     if order == 0:      # round half away from zero, as jax.lax.round
         return [(cast(sign(position) * floor(absolute(position) + 0.5), "int64"), 1.0)]
-    below = floor(position)
-    weight = position - below
-    below = cast(below, "int64")
+    # the fraction as one op: PyTensor's algebra would turn 1 - (position - floor(position)) into
+    # (1 - position) + floor(position), whose rounding leaves the two weights summing to 1 +- 1e-6
+    weight = mod(position, 1.0)
+    below = cast(floor(position), "int64")
     return [(below, 1.0 - weight), (below + 1, weight)]
 
 
