@@ -16,7 +16,7 @@ from mlcore.graph.ops.reduce import sum_
 from mlcore.graph.ops.shape import arange, dimshuffle
 from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.losses import accepts_arrays
-from mlcore.saving.object_registration import get_registered_name, known_custom_objects
+from mlcore.saving.object_registration import keras_serialized_function, known_custom_objects
 
 
 @accepts_arrays
@@ -262,8 +262,7 @@ def serialize(activation):
         raise ValueError("Cannot serialize activation %r: it has no name" % (activation,))
     if not isinstance(activation, types.FunctionType) or name == "<lambda>":
         return name
-    return {"module": "builtins", "class_name": "function", "config": get_registered_name(activation),
-            "registered_name": "function"}
+    return keras_serialized_function(activation)
 
 
 def deserialize(config, custom_objects=None):

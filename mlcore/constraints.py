@@ -80,7 +80,7 @@ ALL_OBJECTS_DICT = {"Constraint": Constraint, "MaxNorm": MaxNorm, "NonNeg": NonN
                     "maxnorm": MaxNorm, "nonneg": NonNeg, "unitnorm": UnitNorm}  # Keras 1 names
 
 
-_registry = ObjectRegistry("constraint", "mlcore.constraints", Constraint, ALL_OBJECTS_DICT)
+_registry = ObjectRegistry("constraint", "keras.constraints", Constraint, ALL_OBJECTS_DICT)
 serialize, deserialize = _registry.serialize, _registry.deserialize
 
 

@@ -68,7 +68,7 @@ class FloatDTypePolicy(DTypePolicy):
 
 
 Policy = DTypePolicy        # keras.mixed_precision.Policy, Keras 2's name
-_CLASSES = {"DTypePolicy": DTypePolicy, "FloatDTypePolicy": FloatDTypePolicy, "Policy": DTypePolicy}
+POLICY_CLASSES = {"DTypePolicy": DTypePolicy, "FloatDTypePolicy": FloatDTypePolicy, "Policy": DTypePolicy}
 
 
 def _parse(name):
@@ -121,7 +121,7 @@ def serialize(policy):
 
 def deserialize(config_, custom_objects=None):
     """A policy from serialize()'s dict (Keras 3.0's FloatDTypePolicy and Keras 2's Policy too)."""
-    cls = _CLASSES.get(config_.get("class_name"))
+    cls = POLICY_CLASSES.get(config_.get("class_name"))
     if cls is None:
         cls = (custom_objects or {}).get(config_.get("class_name"))
     if cls is None:

@@ -73,7 +73,7 @@ class Identity(Initializer):
         return (self.gain * np.eye(*shape)).astype(_dtype(dtype))
 
     def get_config(self):
-        return {"gain": self.gain}
+        return {"gain": self.gain}      # Keras 3.15 saves {} and reloads gain 1.0; mlcore keeps it
 
 
 class RandomInitializer(Initializer):
@@ -242,7 +242,7 @@ IdentityInitializer, OrthogonalInitializer = Identity, Orthogonal     # Keras 3'
 from mlcore.stft_initializer import STFT  # noqa: E402  (it subclasses Initializer, defined above)
 STFTInitializer = stft = STFT
 ALL_OBJECTS_DICT.update({"STFT": STFT, "STFTInitializer": STFT, "stft": STFT})
-_registry = ObjectRegistry("initializer", "mlcore.initializers", Initializer, ALL_OBJECTS_DICT)
+_registry = ObjectRegistry("initializer", "keras.initializers", Initializer, ALL_OBJECTS_DICT)
 serialize, deserialize = _registry.serialize, _registry.deserialize
 
 

@@ -13,14 +13,15 @@ import numpy as np
 
 from mlcore import config
 from mlcore.graph import ops
-from mlcore.graph.basic import shared
 from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.graph.ops.extra_ops import dims
 from mlcore.graph.ops.random import RandomVariable
 from mlcore.graph.ops.shape import _shape_vector
-from mlcore.layers.base import unique_name
+from mlcore.layers.base import current_extras, unique_name
 from mlcore.layers.core import noise_shape_of
+from mlcore.layers.layer_state import current_path
 from mlcore.layers.tracking import tracing
+from mlcore.layers.weight import Weight
 from mlcore.ops.along_axis import argsort, take_along_axis
 from mlcore.ops.eager import _has_symbolic_input, evaluate
 from mlcore.utils.rng import get_generator
@@ -42,9 +43,12 @@ class SeedGenerator:
             seed = int(get_generator().integers(1, 10 ** 9))   # set_random_seed makes it reproducible
         if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
             raise ValueError("Argument `seed` must be an integer. Received: seed=%r" % (seed,))
-        self.state = shared(np.array([int(seed) & 0xFFFFFFFF, 0], dtype="uint32"), name="seed_generator_state",
-                            shape=(2,))
-        self._traced_draws = 0
+        # Keras's non-trainable variable "<name>/seed_generator_state", under the scope it is made in: the
+        # layers holding the generator list it in variables and non_trainable_variables, not in weights
+        path = "/".join(p for p in (current_path(), self.name, "seed_generator_state") if p)
+        self.state = Weight(np.array([int(seed) & 0xFFFFFFFF, 0], dtype="uint32"), "seed_generator_state", path,
+                            trainable=False, autocast=False)
+        self._most_draws = 0        # the most keys any graph took: how far each call moves the state on
 
     def next(self, ordered=True):
         """The key of the next draw (ordered is Keras's argument; mlcore's state always counts up)."""
@@ -52,7 +56,8 @@ class SeedGenerator:
 
     def _key(self, symbolic):
         """Outside a graph: the state's value, the state moving on by one.  In a graph: the state plus
-        k for the k-th draw traced from this generator, and the state moving past all of them at each
+        k for its k-th draw from this generator, so that a graph draws as Keras's step does from the
+        same state, whatever was traced before; and the state moving past the draws of any graph at each
         call of a compiled function (its default update), so that no two calls share a key.  The first
         key is the state itself: a scan's step moves on the shared keys it draws with (Theano's rule),
         so each step draws anew."""
@@ -60,10 +65,13 @@ class SeedGenerator:
             value = self.state.get_value()
             self.state.set_value(value + _STEP)
             return value
-        key = self.state + _STEP * np.uint32(self._traced_draws) if self._traced_draws else self.state
-        self._traced_draws += 1
-        self.state.default_update = self.state + _STEP * np.uint32(self._traced_draws)
-        return key
+        graph = current_extras()        # None: a graph built outside any layer call; its keys follow all others
+        k = self._most_draws if graph is None else graph.seed_draws.get(id(self), 0)
+        if graph is not None:
+            graph.seed_draws[id(self)] = k + 1
+        self._most_draws = max(self._most_draws, k + 1)
+        self.state.default_update = self.state + _STEP * np.uint32(self._most_draws)
+        return self.state + _STEP * np.uint32(k) if k else self.state
 
     def get_config(self):
         return {"seed": self._initial_seed, "name": self.name}
@@ -71,6 +79,25 @@ class SeedGenerator:
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+
+class SeedStreams(SeedGenerator):
+    """The random state of one of mlcore's layers (utils/rng.py layer_streams): a SeedGenerator, so the
+    layer tracks it as Keras's layers do theirs, drawing with Theano's RandomStreams methods.  rng, a
+    numpy Generator from the same seed, seeds the layers that the layer makes (RandAugment's)."""
+
+    def __init__(self, seed=None, name=None):
+        super().__init__(seed, name)
+        self.rng = np.random.default_rng(int(self.state.get_value()[0]))
+
+    def uniform(self, size=(), low=0.0, high=1.0, dtype=None):
+        return uniform(size, low, high, dtype, seed=self)
+
+    def normal(self, size=(), avg=0.0, std=1.0, dtype=None):
+        return normal(size, avg, std, dtype, seed=self)
+
+    def binomial(self, size=(), n=1, p=0.5, dtype="int64"):
+        return binomial(size, n, p, dtype, seed=self)
 
 
 def _key_of(seed, symbolic):

@@ -108,7 +108,7 @@ ALL_OBJECTS_DICT = {"Regularizer": Regularizer, "L1": L1, "L2": L2, "L1L2": L1L2
                     "l1_l2": L1L2, "orthogonal_regularizer": OrthogonalRegularizer}
 
 
-_registry = ObjectRegistry("regularizer", "mlcore.regularizers", Regularizer, ALL_OBJECTS_DICT)
+_registry = ObjectRegistry("regularizer", "keras.regularizers", Regularizer, ALL_OBJECTS_DICT)
 serialize, deserialize = _registry.serialize, _registry.deserialize
 
 

@@ -41,12 +41,14 @@ class StatelessGraph:
         variable): value}.  A variable the graph updates must be bound: its new value could not be kept."""
         unbound = [v.name for v in self.targets if id(v) not in bound]
         if unbound:
-            raise ValueError("%s updates variable(s) %s, which are not in the state it was given. mlcore keeps "
-                             "random-number states (of Dropout, noise and augmentation layers in training) "
-                             "outside non_trainable_variables, so a stateless call cannot carry them"
-                             % (self.name, unbound))
+            raise ValueError("%s updates variable(s) %s, which are not in the state it was given: a layer's "
+                             "random state must be a SeedGenerator held in one of its attributes (Keras's rule), "
+                             "so that non_trainable_variables carries it" % (self.name, unbound))
         values = [as_dtype(value, var.dtype) for var, value in zip(self.inputs, input_values)]
-        shared = [bound[id(v)] if id(v) in bound else v.get_value(borrow=True) for v in self.shared]
+        # jax arrays, as jit would trace them: numpy values would run nodes on their numpy kernels
+        # (backends/jax/compiler.py ConcreteFirst), whose random draws are not jax's
+        shared = [as_dtype(bound[id(v)] if id(v) in bound else v.get_value(borrow=True), v.dtype)
+                  for v in self.shared]
         results = self.run(*values, *shared)
         return results[:self.n_outputs], {id(t): r for t, r in zip(self.targets, results[self.n_outputs:])}
 

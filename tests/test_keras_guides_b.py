@@ -217,10 +217,10 @@ def test_loss_objects_and_ops_run_inside_jax_transformations(keras, rng):
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6)
 
 
-def test_keras2_train_step_and_random_layers_are_refused_clearly(rng):
+def test_keras2_train_step_is_refused_clearly(rng):
     """Keras 2's train_step(self, data) needs tf.GradientTape: fit says so instead of ignoring it.  A
-    stateless call in training through Dropout would have to carry its random state, which mlcore keeps
-    outside non_trainable_variables: refused, naming the variable."""
+    stateless call must get a value for each non-trainable variable, Dropout's seed state included
+    (tests/test_seed_state_tracking.py has the stateless steps through Dropout)."""
     class Keras2Model(mlcore.Model):
         def train_step(self, data):
             raise AssertionError("not to be called")
@@ -231,9 +231,10 @@ def test_keras2_train_step_and_random_layers_are_refused_clearly(rng):
     with pytest.raises(TypeError, match=r"train_step takes \(data\).*tf.GradientTape.*train_step\(self, state, data\)"):
         model.fit(np.ones((4, 4)), np.ones((4, 1)), verbose=0)
     values = [np.asarray(v) for v in model.trainable_variables]
-    with pytest.raises(ValueError, match="random-number states"):
+    with pytest.raises(ValueError, match="non_trainable_variables.*length 0, but expected 1"):
         model.stateless_call(values, [], np.ones((4, 4), "float32"), training=True)
-    out, _ = model.stateless_call(values, [], np.ones((4, 4), "float32"))    # inference: no draw
+    seed_state = [np.asarray(v) for v in model.non_trainable_variables]
+    out, _ = model.stateless_call(values, seed_state, np.ones((4, 4), "float32"))    # inference: no draw
     np.testing.assert_allclose(out, model.predict(np.ones((4, 4)), verbose=0), rtol=1e-6)
 
 

@@ -313,7 +313,7 @@ def test_models_plain_data_and_custom_objects_round_trip(keras, rng):
     def doubled(x):
         return 2 * x
     spec = utils.serialize_keras_object(doubled)
-    assert spec["registered_name"] == spec["config"] == "test_utils_more>doubled"
+    assert spec["config"] == "test_utils_more>doubled" and spec["registered_name"] == "function"    # as Keras
     assert utils.deserialize_keras_object(spec) is doubled
     with pytest.raises(ValueError, match="could not locate function"):
         utils.deserialize_keras_object({"module": "builtins", "class_name": "function", "config": "nope"})

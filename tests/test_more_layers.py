@@ -380,9 +380,6 @@ REQUIRED = {"Embedding": dict(input_dim=5, output_dim=2), "GaussianNoise": dict(
 # where Keras 3's signature or config differs, and why
 KERAS_ONLY_PARAMETERS = {"Embedding": {"lora_rank", "lora_alpha", "quantization_config"}}   # not in mlcore
 MLCORE_ONLY_PARAMETERS = {"SpatialDropout1D": {"kwargs"}, "SpatialDropout2D": {"kwargs"}}  # input_shape=...
-KERAS_ONLY_CONFIG = {"Embedding": {"quantization_config"}, "LayerNormalization": {"rms_scaling"}}
-
-
 @pytest.mark.parametrize("name", [n for n in ALL_NEW if n != "Identity"])     # Identity: the base Layer's
 def test_signature_matches_keras(keras, name):
     def parameters(cls, leave_out):
@@ -396,7 +393,7 @@ def test_config_has_kerass_keys_and_values_and_round_trips(keras, name):
     kwargs = REQUIRED.get(name, {})
     ours, theirs = getattr(layers, name)(**kwargs), getattr(keras.layers, name)(**kwargs)
     saved, ref = keras_layer_spec(ours)["config"], theirs.get_config()      # as a .keras file holds it
-    assert set(saved) == set(ref) - KERAS_ONLY_CONFIG.get(name, set())
+    assert set(saved) == set(ref)
     for key in set(saved) - {"name", "dtype"}:
         assert json.loads(json.dumps(saved[key])) == json.loads(json.dumps(ref[key])), key
     mine = ours.get_config()

@@ -219,7 +219,7 @@ def test_learning_rate_changes_without_recompiling():
 
 
 def test_schedule_learning_rate_is_read_only():
-    opt = optimizers.Adam(learning_rate=optimizers.schedules.ExponentialDecay(0.1, 1, 0.5))
+    opt = optimizers.Adam(learning_rate=optimizers.schedules.ExponentialDecay(0.1, 1, 0.5), name="adam")
     assert opt.learning_rate == pytest.approx(0.1)
     assert [v.name for v in opt.variables] == ["adam/iteration"]
     with pytest.raises(TypeError, match="not settable"):
@@ -227,7 +227,7 @@ def test_schedule_learning_rate_is_read_only():
 
 
 def test_variables_names_and_order():
-    opt = optimizers.Adam()
+    opt = optimizers.Adam(name="adam")      # unnamed ones are adam, adam_1... in creation order, as in Keras
     opt.build([mlcore.shared(np.zeros((2, 2), "float32"), name="dense/kernel")])
     assert [v.name for v in opt.variables] == ["adam/iteration", "adam/learning_rate", "adam/dense_kernel_momentum",
                                                "adam/dense_kernel_velocity"]

@@ -239,7 +239,8 @@ def test_saved_model_trains_on_as_if_never_saved(initial, tmp_path, case, float3
 def test_get_by_name_and_legacy():
     assert type(optimizers.get("muon")) is optimizers.Muon
     assert type(optimizers.get("ScheduleFreeAdamW")) is optimizers.ScheduleFreeAdamW
-    assert optimizers.Muon().name == "muon" and optimizers.ScheduleFreeAdamW().name == "schedule_free_adam_w"
+    assert optimizers.Muon().name.startswith("muon") and \
+        optimizers.ScheduleFreeAdamW().name.startswith("schedule_free_adam_w")     # _1, _2... after the first
     for name in ("Adagrad", "Adam", "Ftrl", "Optimizer", "RMSprop", "SGD"):
         with pytest.raises(ImportError, match="not supported in Keras 3"):
             getattr(optimizers.legacy, name)(learning_rate=0.1)

@@ -429,8 +429,9 @@ def test_initial_state_tensors_are_inputs_of_the_functional_graph(tmp_path):
     for name in ("s2s.keras", "s2s.h5"):                        # the config records initial_state's tensors
         model.save(str(tmp_path / name))
         np.testing.assert_allclose(load_model(str(tmp_path / name)).predict(data, verbose=0), direct, rtol=1e-6)
-    config = model.get_config()["layers"][-1]["inbound_nodes"][0][0][3]
-    assert config == {"initial_state": [[h.tag["keras_history"][0].name, 0, 0], [c.tag["keras_history"][0].name, 0, 0]]}
+    kwargs = model.get_config()["layers"][-1]["inbound_nodes"][0]["kwargs"]      # Keras 3's layout
+    assert [t["config"]["keras_history"] for t in kwargs["initial_state"]] == \
+        [[h.tag["keras_history"][0].name, 0, 0], [c.tag["keras_history"][0].name, 0, 0]]
     again = mlcore.models.model_from_json(model.to_json())
     again.set_weights(model.get_weights())
     np.testing.assert_allclose(again.predict(data, verbose=0), direct, rtol=1e-6)

@@ -49,13 +49,14 @@ class StochasticDepth(Layer):
     def __init__(self, drop_path_rate, **kwargs):
         super().__init__(**kwargs)
         self.drop_path_rate = drop_path_rate
-        self.streams = layer_streams(None)
+        self.seed_generator = layer_streams(None)
 
     def call(self, x, training=None):
         if not training:
             return x
         keep_prob = 1 - self.drop_path_rate
-        keep = self.streams.binomial(noise_shape_of(x, (None,) + (1,) * (x.ndim - 1)), p=keep_prob, dtype=x.dtype)
+        keep = self.seed_generator.binomial(noise_shape_of(x, (None,) + (1,) * (x.ndim - 1)), p=keep_prob,
+                                            dtype=x.dtype)
         return x / keep_prob * keep
 
     def get_config(self):

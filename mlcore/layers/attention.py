@@ -36,7 +36,8 @@ class Attention(Layer):
         self.score_mode = score_mode
         self.dropout = dropout
         self.seed = seed
-        self.streams = layer_streams(seed)
+        if dropout > 0:             # as in Keras, no random state where nothing is dropped
+            self.seed_generator = layer_streams(seed)
 
     def build(self, input_shape):
         self._check_inputs(input_shape)
@@ -69,7 +70,7 @@ class Attention(Layer):
             scores = ops.switch(keep, scores, scores - large_negative(scores.dtype))
         weights = ops.softmax(scores, axis=-1)
         if training and self.dropout > 0:
-            kept = self.streams.binomial(weights.shape, p=1.0 - self.dropout, dtype=weights.dtype)
+            kept = self.seed_generator.binomial(weights.shape, p=1.0 - self.dropout, dtype=weights.dtype)
             weights = weights * kept / (1.0 - self.dropout)
         outputs = ops.matmul(weights, value)
         if query_mask is not None:

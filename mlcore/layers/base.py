@@ -11,7 +11,7 @@ from contextlib import contextmanager, nullcontext
 
 import numpy as np
 
-from mlcore import constraints, initializers, regularizers
+from mlcore import constraints, dtype_policies, initializers, regularizers
 from mlcore.graph.basic import Variable
 from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.keras_masks import get_keras_mask, set_keras_mask, with_keras_mask
@@ -47,6 +47,7 @@ class GraphExtras:
         self.updates = []
         self.losses = []
         self.loss_owners = []       # the layer that added each loss
+        self.seed_draws = {}        # id(SeedGenerator) -> how many keys it gave this graph (mlcore/random.py)
 
 
 def current_extras():
@@ -178,14 +179,37 @@ class Layer(LayerState):
         trainable = {id(w) for w in self.trainable_weights}
         return [w for w in self._all_weights() if id(w) not in trainable]
 
-    variables = weights
-    trainable_variables = trainable_weights
-    non_trainable_variables = non_trainable_weights
+    @property
+    def variables(self):
+        """Keras's: the weights, and the states of the SeedGenerators held by the layer (after its own
+        weights) and by its sublayers (after theirs), which weights leave out."""
+        own = [w for w in self._weights if w.trainable] + [w for w in self._weights if not w.trainable]
+        seeds = [generator.state for generator in self._seed_generators]
+        return _unique(own + seeds + [v for layer in self._sublayers() for v in layer.variables])
+
+    trainable_variables = trainable_weights     # a seed state is never trainable
+
+    @property
+    def non_trainable_variables(self):
+        """non_trainable_weights and the seed states, in the order of variables (Keras's)."""
+        if not self.trainable:
+            return self.variables
+        trainable = {id(w) for w in self.trainable_weights}
+        return [v for v in self.variables if id(v) not in trainable]
+
+    @property
+    def _seed_generators(self):
+        """The SeedGenerators the layer's attributes hold (Keras's layer._seed_generators)."""
+        from mlcore.random import SeedGenerator
+        return held_layers(self, SeedGenerator)
+
+    def _sublayers(self):
+        return held_layers(self, Layer)
 
     def _all_weights(self):
         """Its own weights, trainable ones first, then those of the layers its attributes hold."""
         own = [w for w in self._weights if w.trainable] + [w for w in self._weights if not w.trainable]
-        return _unique(own + [w for layer in held_layers(self, Layer) for w in layer.weights])
+        return _unique(own + [w for layer in self._sublayers() for w in layer.weights])
 
     def get_weights(self):
         return [w.get_value() for w in self.weights]
@@ -395,14 +419,19 @@ class Layer(LayerState):
         return shape_of(self.output)
 
     def get_config(self):
-        config_ = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype_policy.name}
-        if self._batch_input_shape is not None:
-            config_["batch_input_shape"] = list(self._batch_input_shape)
+        """Keras 3's base keys: the policy serialized, an activity regularizer only where there is one,
+        no input shape (a model's InputLayer or build_config holds it)."""
+        config_ = {"name": self.name, "trainable": self.trainable,
+                   "dtype": dtype_policies.serialize(self.dtype_policy)}
+        if self.activity_regularizer is not None:
+            config_["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         return config_
 
     @classmethod
     def from_config(cls, config):
-        return cls(**config)
+        """Keras's keys that mlcore's layer lacks (quantization_config=None...) are read at their off value."""
+        from mlcore.saving.keras_only_arguments import without_keras_only_arguments
+        return cls(**without_keras_only_arguments(cls, config))
 
     def __repr__(self):
         return "<%s name=%s, built=%s>" % (type(self).__name__, self.name, self.built)

@@ -59,8 +59,11 @@ class Dense(KernelBiasOptions, Layer):
         return self.bias_and_activation(ops.dot(inputs, self.kernel))
 
     def get_config(self):
-        return {**super().get_config(), "units": self.units, "activation": activations.serialize(self.activation),
-                "use_bias": self.use_bias, **self.kernel_bias_config()}
+        config_ = {**super().get_config(), "units": self.units, "activation": activations.serialize(self.activation),
+                   "use_bias": self.use_bias, **self.kernel_bias_config(), "quantization_config": None}
+        if self.activity_regularizer is None:       # Keras's Dense leaves it to Layer's rule
+            del config_["activity_regularizer"]
+        return config_
 
 
 class Activation(Layer):
@@ -99,13 +102,14 @@ class Dropout(Layer):
         self.rate = float(rate)
         self.noise_shape = noise_shape
         self.seed = seed
-        self.streams = layer_streams(seed)
+        if self.rate > 0:           # as in Keras, a Dropout that drops nothing has no random state
+            self.seed_generator = layer_streams(seed)
 
     def call(self, inputs, training=None):
         if not training or self.rate == 0:
             return inputs
-        keep = self.streams.binomial(noise_shape_of(inputs, self._noise_shape()), p=1.0 - self.rate,
-                                     dtype=inputs.dtype)
+        keep = self.seed_generator.binomial(noise_shape_of(inputs, self._noise_shape()), p=1.0 - self.rate,
+                                            dtype=inputs.dtype)
         return inputs * keep / (1.0 - self.rate)
 
     def _noise_shape(self):
@@ -158,7 +162,7 @@ class Reshape(Layer):
         return [total // max(known, 1) if d == -1 else d for d in self.target_shape]
 
     def get_config(self):
-        return {**super().get_config(), "target_shape": list(self.target_shape)}
+        return {**super().get_config(), "target_shape": tuple(self.target_shape)}
 
 
 class Permute(Layer):
@@ -172,7 +176,7 @@ class Permute(Layer):
         return ops.transpose(inputs, (0,) + self.dims)
 
     def get_config(self):
-        return {**super().get_config(), "dims": list(self.dims)}
+        return {**super().get_config(), "dims": tuple(self.dims)}
 
 
 def _takes_argument(function, name):

@@ -123,4 +123,4 @@ class EinsumDense(KernelBiasOptions, Layer):
     def get_config(self):
         return {**super().get_config(), "output_shape": self.partial_output_shape, "equation": self.equation,
                 "activation": activations.serialize(self.activation), "bias_axes": self.bias_axes,
-                **self.kernel_bias_config()}
+                **self.kernel_bias_config(), "quantization_config": None}

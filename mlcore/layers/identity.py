@@ -27,4 +27,6 @@ class ActivityRegularization(Layer):
         return inputs
 
     def get_config(self):
-        return {**super().get_config(), "l1": self.l1, "l2": self.l2}
+        config = {**super().get_config(), "l1": self.l1, "l2": self.l2}
+        del config["activity_regularizer"]      # Keras's: l1 and l2 say it
+        return config

@@ -35,7 +35,7 @@ class AffineImageLayer(RandomImageLayer):
 
     def draw(self, images, low, high):
         """One float32 draw in [low, high) for each image, shaped (batch, 1, 1) to broadcast over pixels."""
-        return self.streams.uniform([images.shape[0], 1, 1], low, high, dtype="float32")
+        return self.generator.uniform([images.shape[0], 1, 1], low, high, dtype="float32")
 
     def get_config(self):
         return {**super().get_config(), "fill_mode": self.fill_mode, "interpolation": self.interpolation,

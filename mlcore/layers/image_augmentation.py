@@ -1,5 +1,5 @@
 """Keras's augmentation layers that need no resampling: RandomFlip, RandomCrop, RandomContrast and
-RandomBrightness.  Each transforms in training only, drawing from its own random streams, so a compiled
+RandomBrightness.  Each transforms in training only, drawing from its own SeedGenerator, so a compiled
 train step augments anew at every call (image_base.RandomImageLayer)."""
 from mlcore import ops
 from mlcore.layers.image_base import ImageLayer, RandomImageLayer, factor_range
@@ -39,7 +39,7 @@ class RandomCrop(ImageLayer):
         super().__init__(data_format=data_format, name=name, **kwargs)
         self.height, self.width = height, width
         self.seed = seed
-        self.streams = layer_streams(seed)
+        self.generator = layer_streams(seed)
 
     def transform(self, images, training):
         size = images.type.shape[1:3]
@@ -47,7 +47,7 @@ class RandomCrop(ImageLayer):
             raise ValueError("RandomCrop '%s' requires the input to have a fully defined height and width. "
                              "Received: NHWC images.shape=%s" % (self.name, images.type.shape))
         if training and size[0] > self.height and size[1] > self.width:
-            top, left = (ops.cast(self.streams.uniform((), 0.0, float(size[k] - target + 1)), "int64")
+            top, left = (ops.cast(self.generator.uniform((), 0.0, float(size[k] - target + 1)), "int64")
                          for k, target in enumerate((self.height, self.width)))
             images = ops.take(images, ops.arange(self.height) + top, axis=1)
             return ops.take(images, ops.arange(self.width) + left, axis=2)

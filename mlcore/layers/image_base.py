@@ -59,13 +59,13 @@ class ImageLayer(Layer):
 
 
 class RandomImageLayer(ImageLayer):
-    """An augmentation layer: augment() in training, drawing from the layer's own random streams (fresh
+    """An augmentation layer: augment() in training, drawing from the layer's own SeedGenerator (fresh
     numbers at every call of a compiled step); the images unchanged at inference."""
 
     def __init__(self, seed=None, data_format=None, **kwargs):
         super().__init__(data_format=data_format, **kwargs)
         self.seed = seed
-        self.streams = layer_streams(seed)
+        self.generator = layer_streams(seed)
 
     def transform(self, images, training):
         return self.augment(images) if training else images
@@ -75,7 +75,7 @@ class RandomImageLayer(ImageLayer):
 
     def per_image(self, images, low, high):
         """One uniform draw in [low, high) for each image of the batch, shaped (batch, 1, 1, 1)."""
-        return self.streams.uniform([images.shape[0], 1, 1, 1], low, high, dtype=self.compute_dtype)
+        return self.generator.uniform([images.shape[0], 1, 1, 1], low, high, dtype=self.compute_dtype)
 
     def get_config(self):
         return {**super().get_config(), "seed": self.seed}

@@ -1,5 +1,5 @@
 """Keras 3's colour augmentation layers: RandomGrayscale, RandomColorDegeneration, RandomSaturation,
-RandomHue and RandomColorJitter.  Each draws one number per image from its own random streams in
+RandomHue and RandomColorJitter.  Each draws one number per image from its own SeedGenerator in
 training (fresh at every call of a compiled step) and leaves the images unchanged at inference.  The
 arithmetic is Keras's, step for step, so a draw forced by a collapsed factor range gives Keras's output."""
 from mlcore import config, ops
@@ -85,7 +85,7 @@ class RandomColorJitter(RandomImageLayer):
         self.factors = {"brightness_factor": brightness_factor, "contrast_factor": contrast_factor,
                         "saturation_factor": saturation_factor, "hue_factor": hue_factor}
         kinds = (RandomBrightness, RandomContrast, RandomSaturation, RandomHue)
-        self.steps = [kind(factor=factor, value_range=value_range, seed=self.streams.rng.integers(2 ** 31))
+        self.steps = [kind(factor=factor, value_range=value_range, seed=self.generator.rng.integers(2 ** 31))
                       for kind, factor in zip(kinds, self.factors.values()) if factor is not None]
 
     def augment(self, images):

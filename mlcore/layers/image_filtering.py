@@ -61,7 +61,7 @@ class RandomGaussianBlur(RandomImageLayer):
 
     def augment(self, images):
         apply = chosen(self, images.shape[0], self.factor)
-        sigma = self.streams.uniform([2], self.sigma[0], self.sigma[1], dtype=self.compute_dtype) + 1e-6
+        sigma = self.generator.uniform([2], self.sigma[0], self.sigma[1], dtype=self.compute_dtype) + 1e-6
         kernel = (ops.expand_dims(gaussian_taps(self.kernel_size[1], sigma[1]), 1)
                   * ops.expand_dims(gaussian_taps(self.kernel_size[0], sigma[0]), 0))
         blurred = ops.where(apply, per_channel(images, kernel), images)

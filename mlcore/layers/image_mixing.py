@@ -44,11 +44,11 @@ class RandomErasing(RandomImageLayer):
 
     def augment(self, images):
         batch = images.shape[0]
-        sides = ops.sqrt(self.streams.uniform([batch, 2], self.scale[0], self.scale[1], dtype=self.compute_dtype))
-        mask = box_mask(lambda n: self.streams.uniform([n], 0.0, 1.0, dtype=self.compute_dtype), images,
+        sides = ops.sqrt(self.generator.uniform([batch, 2], self.scale[0], self.scale[1], dtype=self.compute_dtype))
+        mask = box_mask(lambda n: self.generator.uniform([n], 0.0, 1.0, dtype=self.compute_dtype), images,
                         (sides[:, 0], sides[:, 1]))
         if self.fill_value is None:
-            fill = self.streams.normal(images.shape, dtype=self.compute_dtype) * float(self.value_range[1])
+            fill = self.generator.normal(images.shape, dtype=self.compute_dtype) * float(self.value_range[1])
         else:
             fill = ops.cast(ops.convert_to_tensor(self.fill_value), self.compute_dtype)
         fill = ops.clip(fill, self.value_range[0], self.value_range[1])
@@ -67,7 +67,6 @@ class MixingLayer(RandomImageLayer):
 
     def __init__(self, seed=None, data_format=None, **kwargs):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
-        self.generator = random.SeedGenerator(seed if seed is not None else int(self.streams.rng.integers(2 ** 31)))
         self.mixing = None          # (weights, partners) of the images traced last, for their labels
 
     def call(self, inputs, training=True):

@@ -35,7 +35,7 @@ def operations(layer, names):
         "solarization": lambda seed: Solarization(factor, factor, value_range, seed=seed),
         "auto_contrast": lambda seed: AutoContrast(value_range),
         "equalization": lambda seed: Equalization(value_range)}
-    return [makers[name](int(layer.streams.rng.integers(2 ** 31))) for name in names]
+    return [makers[name](int(layer.generator.rng.integers(2 ** 31))) for name in names]
 
 
 def apply_one(choice, candidates, images):
@@ -55,7 +55,7 @@ class PolicyLayer(RandomImageLayer):
 
     def pick(self, count):
         """A random integer in [0, count) for the whole batch."""
-        return ops.cast(ops.floor(self.streams.uniform((), 0.0, float(count), dtype="float32")), "int32")
+        return ops.cast(ops.floor(self.generator.uniform((), 0.0, float(count), dtype="float32")), "int32")
 
     def get_config(self):
         return {**super().get_config(), "value_range": self.value_range, "factor": self.factor,
@@ -91,7 +91,6 @@ class AugMix(PolicyLayer):
         self.num_chains, self.chain_depth = num_chains, chain_depth
         self.alpha, self.all_ops = alpha, all_ops
         self.candidates = operations(self, GEOMETRY_AND_TONE + (COLOR if all_ops else []))
-        self.generator = random.SeedGenerator(seed if seed is not None else int(self.streams.rng.integers(2 ** 31)))
 
     def augment(self, images):
         gammas = random.gamma([self.num_chains], self.alpha, dtype=self.compute_dtype, seed=self.generator)

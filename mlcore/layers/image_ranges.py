@@ -38,9 +38,9 @@ def checked_pair(layer_name, factor, name, number_low=0.0, pair_low=0.0):
 def chosen(layer, batch, probability_range):
     """(batch, 1, 1, 1) booleans: each image augmented with a probability drawn in probability_range
     (Keras draws the probability, then a threshold in [0, 1) below it)."""
-    probability = layer.streams.uniform([batch, 1, 1, 1], probability_range[0], probability_range[1],
+    probability = layer.generator.uniform([batch, 1, 1, 1], probability_range[0], probability_range[1],
                                         dtype="float32")
-    return ops.less(layer.streams.uniform([batch, 1, 1, 1], 0.0, 1.0, dtype="float32"), probability)
+    return ops.less(layer.generator.uniform([batch, 1, 1, 1], 0.0, 1.0, dtype="float32"), probability)
 
 
 class ColorImageLayer(RandomImageLayer):

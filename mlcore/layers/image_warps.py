@@ -53,7 +53,7 @@ class RandomPerspective(RandomImageLayer):
     def augment(self, images):
         batch, (height, width) = images.shape[0], images.type.shape[1:3]
         corners = np.array([[0.0, 0.0], [width - 1, 0.0], [0.0, height - 1], [width - 1, height - 1]], "float32")
-        moves = self.streams.uniform([batch, 4, 2], -0.5 * self.scale, 0.5 * self.scale, dtype="float32")
+        moves = self.generator.uniform([batch, 4, 2], -0.5 * self.scale, 0.5 * self.scale, dtype="float32")
         start = ops.zeros_like(moves) + corners
         warped = ops.image.perspective_transform(images, start, start + start * moves, self.interpolation,
                                                  self.fill_value, data_format="channels_last")
@@ -86,9 +86,9 @@ class RandomElasticTransform(RandomImageLayer):
             return images
         batch, (height, width), channels = images.shape[0], images.type.shape[1:3], images.shape[3]
         apply = chosen(self, batch, self.factor)
-        distortion = self.streams.uniform((), self.scale[0], self.scale[1], dtype="float32")
+        distortion = self.generator.uniform((), self.scale[0], self.scale[1], dtype="float32")
         alpha, sigma = max(height, width) * 0.1 * distortion, min(height, width) * 0.05 * distortion
-        noise = self.streams.normal([batch, height, width, 1], dtype="float32") * sigma
+        noise = self.generator.normal([batch, height, width, 1], dtype="float32") * sigma
         taps = self.window_taps(sigma, min(height, width) * 0.05 * self.scale[1])
         shift = alpha * per_channel(noise, ops.expand_dims(taps, 1) * ops.expand_dims(taps, 0))[..., 0]
         rows, cols = np.mgrid[:height, :width].astype("float32")

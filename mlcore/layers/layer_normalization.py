@@ -86,7 +86,8 @@ class LayerNormalization(ScaleOffsetOptions, Layer):
         return ops.cast(outputs, self.compute_dtype)
 
     def get_config(self):
-        return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon, **self.scale_offset_config()}
+        return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon, **self.scale_offset_config(),
+                "rms_scaling": False}
 
 
 class RMSNormalization(Layer):

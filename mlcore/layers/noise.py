@@ -1,8 +1,8 @@
 """Random regularization layers, active only in training: GaussianNoise, GaussianDropout, AlphaDropout,
 SpatialDropout1D, SpatialDropout2D and SpatialDropout3D.
 
-Each draws from random streams of its own, seeded by `seed` or else by mlcore's generator (as Dropout),
-so a compiled training step draws fresh noise on every call.
+Each draws from a SeedGenerator of its own (in its non_trainable_variables), seeded by `seed` or else
+by mlcore's generator (as Dropout), so a compiled training step draws fresh noise on every call.
 """
 import math
 
@@ -30,12 +30,13 @@ class GaussianNoise(Layer):
         super().__init__(**kwargs)
         self.stddev = check_unit_interval(stddev, "stddev")
         self.seed = seed
-        self.streams = layer_streams(seed)
+        if self.stddev > 0:         # as in Keras, no random state where no noise is drawn
+            self.seed_generator = layer_streams(seed)
 
     def call(self, inputs, training=None):
         if not training or self.stddev == 0:
             return inputs
-        return inputs + self.streams.normal(inputs.shape, 0.0, self.stddev, dtype=inputs.dtype)
+        return inputs + self.seed_generator.normal(inputs.shape, 0.0, self.stddev, dtype=inputs.dtype)
 
     def get_config(self):
         return {**super().get_config(), "stddev": self.stddev, "seed": self.seed}
@@ -51,13 +52,14 @@ class GaussianDropout(Layer):
         super().__init__(**kwargs)
         self.rate = check_unit_interval(rate, "rate")
         self.seed = seed
-        self.streams = layer_streams(seed)
+        if self.rate > 0:
+            self.seed_generator = layer_streams(seed)
 
     def call(self, inputs, training=None):
         if not training or self.rate == 0:
             return inputs
         stddev = math.sqrt(self.rate / (1.0 - self.rate))
-        return inputs * self.streams.normal(inputs.shape, 1.0, stddev, dtype=inputs.dtype)
+        return inputs * self.seed_generator.normal(inputs.shape, 1.0, stddev, dtype=inputs.dtype)
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed}
@@ -74,12 +76,13 @@ class AlphaDropout(Layer):
         self.rate = check_unit_interval(rate, "rate")
         self.noise_shape = None if noise_shape is None else tuple(noise_shape)
         self.seed = seed
-        self.streams = layer_streams(seed)
+        if self.rate > 0:
+            self.seed_generator = layer_streams(seed)
 
     def call(self, inputs, training=None):
         if not training or self.rate == 0:
             return inputs
-        uniform = self.streams.uniform(noise_shape_of(inputs, self.noise_shape), dtype=inputs.dtype)
+        uniform = self.seed_generator.uniform(noise_shape_of(inputs, self.noise_shape), dtype=inputs.dtype)
         kept = ops.cast(ops.greater_equal(uniform, self.rate), inputs.dtype)
         alpha_p = -_SELU_ALPHA * _SELU_SCALE
         a = ((1 - self.rate) * (1 + self.rate * alpha_p ** 2)) ** -0.5
@@ -108,10 +111,11 @@ class _SpatialDropout(Dropout):
         return self.spatial_noise_shape
 
     def get_config(self):
-        """Keras's keys only (its spatial dropouts take no trainable= or noise_shape=)."""
+        """Keras's keys only (its spatial dropouts take no trainable= or noise_shape=, and write the dtype's
+        name rather than the policy)."""
         config = super().get_config()
         del config["trainable"], config["noise_shape"]
-        return config
+        return dict(config, dtype=self.dtype_policy.name)
 
 
 class SpatialDropout1D(_SpatialDropout):

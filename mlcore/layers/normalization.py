@@ -118,4 +118,5 @@ class BatchNormalization(ScaleOffsetOptions, Layer):
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
                 **self.scale_offset_config(),
                 "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
-                "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer)}
+                "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer),
+                "synchronized": False, "renorm": False, "renorm_clipping": None, "renorm_momentum": 0.99}

@@ -65,7 +65,7 @@ class RecurrentCell(KernelBiasOptions, Layer):
         # Keras's implementation 1, which recurrent dropout forces, draws a dropout mask per gate.
         self.implementation = 1 if self.recurrent_dropout else implementation
         self.seed = seed
-        self.streams = layer_streams(seed)
+        self.seed_generator = layer_streams(seed)
         self.state_size = self.units
         self.output_size = self.units
 
@@ -114,7 +114,7 @@ class RecurrentCell(KernelBiasOptions, Layer):
     def _masks(self, like, rate, count, training):
         if not training or not 0.0 < rate < 1.0:
             return None
-        return [self.streams.binomial(like.shape, p=1.0 - rate, dtype=like.dtype) / (1.0 - rate)
+        return [self.seed_generator.binomial(like.shape, p=1.0 - rate, dtype=like.dtype) / (1.0 - rate)
                 for _ in range(count)]
 
     # --- the two halves of a step ----------------------------------------------------------------------

@@ -8,8 +8,8 @@ _training_flags = []
 
 
 def held_layers(owner, layer_class):
-    """The layers owner's attributes hold, directly or in lists, tuples and dicts, in the order
-    the attributes were first set (Keras's order of sublayers)."""
+    """The layers (or other objects of layer_class: SeedGenerators) owner's attributes hold, directly
+    or in lists, tuples and dicts, in the order the attributes were first set (Keras's order of sublayers)."""
     found, seen = [], {id(owner)}
     for value in vars(owner).values():
         if isinstance(value, dict):

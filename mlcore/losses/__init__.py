@@ -19,7 +19,7 @@ from mlcore.losses.functions import (accepts_arrays, binary_crossentropy, binary
                                      squeeze_or_expand_to_same_rank, tversky)
 from mlcore.losses.ctc import CTC, ctc  # noqa: F401
 from mlcore.losses.circle import Circle, circle  # noqa: F401
-from mlcore.saving.object_registration import known_custom_objects
+from mlcore.saving.object_registration import keras_serialized, keras_serialized_function, known_custom_objects
 
 mse, mae, mape, msle, kld, logcosh = (mean_squared_error, mean_absolute_error, mean_absolute_percentage_error,
                                       mean_squared_logarithmic_error, kl_divergence, log_cosh)  # Keras 2 names
@@ -42,12 +42,12 @@ ALL_OBJECTS_DICT.update({"ctc": ctc, "CTC": CTC, "circle": circle, "Circle": Cir
 
 
 def serialize(loss):
-    """A built-in function by name; a Loss as {class_name, config} (Keras's saved layout)."""
+    """A Loss or a loss function as Keras's serialize_keras_object writes it (a name stays a name)."""
     if loss is None or isinstance(loss, str):
         return loss
     if isinstance(loss, Loss):
-        return {"module": "mlcore.losses", "class_name": type(loss).__name__, "config": loss.get_config()}
-    return loss.__name__
+        return keras_serialized(loss, loss.get_config(), "keras.losses")
+    return keras_serialized_function(loss)
 
 
 def deserialize(config, custom_objects=None):

@@ -30,7 +30,7 @@ from mlcore.metrics.regression_metrics import (ConcordanceCorrelation, PearsonCo
 from mlcore.metrics.sensitivity_specificity import (PrecisionAtRecall, RecallAtPrecision,  # noqa: F401
                                                     SensitivityAtSpecificity, SpecificityAtSensitivity)
 from mlcore.losses import binary_focal_crossentropy, categorical_focal_crossentropy  # noqa: F401,E402
-from mlcore.saving.object_registration import known_custom_objects
+from mlcore.saving.object_registration import keras_serialized, known_custom_objects
 from mlcore.utils.naming import to_snake_case
 
 
@@ -52,7 +52,7 @@ for _alias, _cls in (("bce", BinaryCrossentropy), ("mse", MeanSquaredError), ("m
 
 def serialize(metric):
     if isinstance(metric, Metric):
-        return {"module": "mlcore.metrics", "class_name": type(metric).__name__, "config": metric.get_config()}
+        return keras_serialized(metric, metric.get_config(), "keras.metrics")
     return losses.serialize(metric)
 
 

@@ -5,7 +5,7 @@ a count, updated inside the compiled step (metrics/base.py)."""
 from mlcore import config, losses
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops.common import as_float_dtype, as_tensor_variable
-from mlcore.graph.ops.reduce import argmax, mean, sum_
+from mlcore.graph.ops.reduce import argmax, max_, mean, sum_
 from mlcore.graph.ops.shape import dimshuffle, shape
 from mlcore.keras_masks import get_keras_mask
 from mlcore.losses import (binary_crossentropy, categorical_crossentropy, categorical_hinge,  # noqa: F401
@@ -74,7 +74,7 @@ class MeanMetricWrapper(Mean):
     """The mean of fn(y_true, y_pred, **kwargs): the per-sample values of any such function."""
 
     def __init__(self, fn, name=None, dtype=None, **kwargs):
-        super().__init__(name=name or getattr(fn, "__name__", None) or "mean_metric_wrapper", dtype=dtype)
+        super().__init__(name=name or "mean_metric_wrapper", dtype=dtype)
         self._fn = fn
         self._fn_kwargs = kwargs
 
@@ -153,8 +153,13 @@ def _in_top_k(labels, scores, k):
 
 
 @losses.accepts_arrays
-def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5):
+def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5, from_sorted_ids=False):
+    """1 where the label is among the k best: of the scores, or (from_sorted_ids) of the class ids that
+    y_pred lists best first, (n, N) with N >= k, as a model that ranks without scoring gives them."""
     y_true, y_pred = _labels(y_true, y_pred)
+    if from_sorted_ids:
+        listed = ew.eq(dimshuffle(ew.cast(y_true, y_pred.dtype), 0, "x"), y_pred[:, :k])
+        return ew.cast(max_(listed, axis=-1), config.floatx())
     return ew.cast(_in_top_k(ew.cast(y_true, "int64"), y_pred, k), config.floatx())
 
 
@@ -208,9 +213,10 @@ class TopKCategoricalAccuracy(MeanMetricWrapper):
 
 
 class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
-    def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None):
-        super().__init__(sparse_top_k_categorical_accuracy, name, dtype, k=k)
-        self.k = k
+    def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None, from_sorted_ids=False):
+        sorted_ids = {"from_sorted_ids": True} if from_sorted_ids else {}     # in the config only when set, as Keras's
+        super().__init__(sparse_top_k_categorical_accuracy, name, dtype, k=k, **sorted_ids)
+        self.k, self.from_sorted_ids = k, from_sorted_ids
 
 
 class CosineSimilarity(MeanMetricWrapper):

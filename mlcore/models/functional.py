@@ -24,6 +24,16 @@ def _history(tensor):
     return tensor.tag["keras_history"]
 
 
+def graph_root(tensor):
+    """An intermediate tensor given as a model input (Keras allows it: Model(encoded, outputs)) as a new
+    placeholder of its type and history, which compiled steps can be fed; an Input as it is."""
+    if tensor.owner is None:
+        return tensor
+    root = tensor.type(tensor.name)
+    root.tag["keras_history"] = tensor.tag["keras_history"]
+    return root
+
+
 def producer(tensor):
     """The node (layer call) that made a tensor."""
     layer, node_index, _ = _history(tensor)
@@ -105,9 +115,10 @@ class Model(ModelMetrics, StatelessModel, GeneratorMethods, Trainer, Layer):
             self.output_names = [t.tag["keras_history"][0].name for t in self.outputs]  # as Keras's Functional
 
     def _init_graph(self, inputs, outputs):
-        self._input_structure, self._output_structure = inputs, outputs
-        self.inputs, self.outputs = flatten(inputs), flatten(outputs)
-        self._nodes, first_met = trace_nodes(self.inputs, self.outputs)
+        self._traced_inputs = flatten(inputs)       # where the recorded layer calls start
+        self._input_structure, self._output_structure = map_structure(graph_root, inputs), outputs
+        self.inputs, self.outputs = flatten(self._input_structure), flatten(outputs)
+        self._nodes, first_met = trace_nodes(self._traced_inputs, self.outputs)
         _, layer_depth = depths(self._nodes)
         # Keras 3's layer order (and so its order of weights, and of layers in h5 files): deepest first
         layers = sorted(first_met, key=lambda layer: (-layer_depth[id(layer)], first_met[layer]))
@@ -149,6 +160,9 @@ class Model(ModelMetrics, StatelessModel, GeneratorMethods, Trainer, Layer):
         self._trainable = bool(value)
         for layer in self.layers if hasattr(self, "_nodes") else []:
             layer.trainable = value
+
+    def _sublayers(self):
+        return self.layers
 
     def _all_weights(self):
         found, seen = [], set()
@@ -212,7 +226,7 @@ class Model(ModelMetrics, StatelessModel, GeneratorMethods, Trainer, Layer):
         """The recorded layer calls on new inputs, with call_kwargs added to each call; clone_model's
         hooks, as Keras's: operation_fn(layer) gives the layer to call instead, call_fn(layer, args,
         **kwargs) calls it."""
-        values = {id(t): v for t, v in zip(self.inputs, flatten(inputs))}
+        values = {id(t): v for t, v in zip(self._traced_inputs, flatten(inputs))}
         for node in self._nodes:
             if isinstance(node.layer, InputLayer):
                 continue
@@ -278,8 +292,9 @@ class Model(ModelMetrics, StatelessModel, GeneratorMethods, Trainer, Layer):
         print_summary(self, line_length, positions, print_fn, expand_nested, show_trainable, layer_range)
 
     def get_config(self):
-        from mlcore.models.serialization import functional_config
-        return functional_config(self)
+        """Keras 3's layout, as .keras archives hold it."""
+        from mlcore.saving.keras3_config import keras_functional_config
+        return keras_functional_config(self)
 
     @classmethod
     def from_config(cls, config, custom_objects=None, safe_mode=True):

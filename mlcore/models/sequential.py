@@ -94,13 +94,9 @@ class Sequential(ClassPredictions, Model):
         self.build((None,) + tuple(arrays[0].shape[1:]))
 
     def get_config(self):
-        from mlcore.models.serialization import layer_config
-        config_ = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype_policy.name,
-                   "layers": [layer_config(l) for l in self._stack]}
-        shape = self._declared_input_shape()
-        if shape is not None:
-            config_["build_input_shape"] = list(shape)
-        return config_
+        """Keras 3's layout, as .keras archives hold it."""
+        from mlcore.saving.keras3_config import keras_sequential_config
+        return keras_sequential_config(self)
 
     @classmethod
     def from_config(cls, config, custom_objects=None, safe_mode=True):

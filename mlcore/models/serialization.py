@@ -22,11 +22,18 @@ def layer_registry(custom_objects=None):
 
 
 def layer_config(layer):
-    from mlcore.saving.serialization_lib import serialize_nested_objects
-    return {"class_name": type(layer).__name__, "config": serialize_nested_objects(layer.get_config())}
+    """A layer as Keras 3 serializes it inside a config (a wrapper's layer, a Sequential's layers)."""
+    from mlcore.saving.keras3_config import keras_layer_spec      # it imports this module
+    return keras_layer_spec(layer)
 
 
 def layer_from_config(spec, custom_objects=None, safe_mode=True):
+    """The layer a spec describes: Keras 3's ({"module", "class_name", "config", ...}) or mlcore's and
+    Keras 2's older {"class_name", "config"}."""
+    if "module" in spec:
+        from mlcore.saving.keras3_config import mlcore_spec
+        spec = dict(mlcore_spec(spec, custom_objects, safe_mode), **{k: spec[k] for k in ("name", "inbound_nodes")
+                                                                      if k in spec})
     registry = layer_registry(custom_objects)
     cls = registry.get(spec["class_name"])
     if cls is None:
@@ -125,6 +132,9 @@ def functional_config(model, describe_layer=layer_config, describe_node=_legacy_
 
 
 def functional_from_config(cls, config_, custom_objects=None, safe_mode=True):
+    if any("module" in spec for spec in config_["layers"]):       # Keras 3's layout (get_config's)
+        from mlcore.saving.keras3_config import mlcore_functional_config
+        config_ = mlcore_functional_config(config_, custom_objects, safe_mode)
     layers, produced = {}, {}
     for spec in config_["layers"]:
         layers[spec["name"]] = layer_from_config(spec, custom_objects, safe_mode)

@@ -23,7 +23,7 @@ from mlcore.optimizers.nadam import Nadam
 from mlcore.optimizers.rmsprop import RMSprop
 from mlcore.optimizers.schedule_free_adamw import ScheduleFreeAdamW
 from mlcore.optimizers.sgd import SGD
-from mlcore.saving.object_registration import known_custom_objects
+from mlcore.saving.object_registration import keras_serialized, known_custom_objects
 
 ALL_OBJECTS_DICT = {cls.__name__.lower(): cls for cls in (
     Optimizer, SGD, Adam, AdamW, Adamax, Nadam, RMSprop, Adagrad, Adadelta, Ftrl, Lion, Lamb, Adafactor)}
@@ -32,8 +32,7 @@ ALL_OBJECTS_DICT.update({cls.__name__.lower(): cls for cls in (
 
 
 def serialize(optimizer):
-    return {"module": "mlcore.optimizers", "class_name": type(optimizer).__name__,
-            "config": optimizer.get_config()}
+    return keras_serialized(optimizer, optimizer.get_config(), "keras.optimizers")
 
 
 def deserialize(config, custom_objects=None):

@@ -19,6 +19,7 @@ from mlcore import config, initializers
 from mlcore.graph.basic import SharedVariable, TensorType
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops.reduce import sum_
+from mlcore.layers.base import unique_name
 from mlcore.layers.weight import Weight
 from mlcore.optimizers import schedules
 from mlcore.optimizers.schedules import LearningRateSchedule
@@ -44,7 +45,7 @@ class Optimizer:
         if gradient_accumulation_steps is not None and gradient_accumulation_steps < 2:
             raise ValueError("`gradient_accumulation_steps` must be an integer >= 2. Received: "
                              "gradient_accumulation_steps=%s" % gradient_accumulation_steps)
-        self.name = name or to_snake_case(type(self).__name__)
+        self.name = name or unique_name(to_snake_case(type(self).__name__))      # adam, adam_1... as Keras
         self.weight_decay, self.clipnorm, self.clipvalue = weight_decay, clipnorm, clipvalue
         self.global_clipnorm, self.use_ema, self.ema_momentum = global_clipnorm, use_ema, ema_momentum
         self.ema_overwrite_frequency, self.loss_scale_factor = ema_overwrite_frequency, loss_scale_factor

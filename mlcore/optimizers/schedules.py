@@ -11,6 +11,7 @@ from mlcore.graph.basic import Constant, SharedVariable, Variable
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.ops.eager import on_values
+from mlcore.saving.object_registration import keras_serialized, known_custom_objects
 
 
 def _float(value):
@@ -197,12 +198,11 @@ ALL_OBJECTS_DICT = {cls.__name__: cls for cls in (
 
 
 def serialize(schedule):
-    return {"module": "mlcore.optimizers.schedules", "class_name": type(schedule).__name__,
-            "config": schedule.get_config()}
+    return keras_serialized(schedule, schedule.get_config(), "keras.optimizers.schedules")
 
 
 def deserialize(config, custom_objects=None):
-    table = {**ALL_OBJECTS_DICT, **(custom_objects or {})}
+    table = {**ALL_OBJECTS_DICT, **known_custom_objects(custom_objects)}
     if config["class_name"] not in table:
         raise ValueError("Unknown learning rate schedule: %r. Valid names are: %s"
                          % (config["class_name"], ", ".join(sorted(table))))

@@ -1,15 +1,16 @@
 """Model configs as Keras 3's ``.keras`` archives store them (config.json), translated both ways in one place.
 
-mlcore's get_config already uses Keras's argument names; what differs is the wrapping:
+get_config() writes Keras 3's configs (Sequential and Model.get_config() come from here); older mlcore
+configs and Keras 2's are read too:
 
 - every object is ``{"module", "class_name", "config", "registered_name"}``: mlcore's own layers go under
-  ``keras.layers``, nested objects mlcore tags ``mlcore.<family>`` (initializers, losses...) under
-  ``keras.<family>``; other classes keep their Python module and are looked up by registered name or class
-  name in custom_objects on loading;
+  ``keras.layers``, nested objects under ``keras.<family>`` (older mlcore configs said ``mlcore.<family>``);
+  other classes keep their Python module and are looked up by registered name or class name in
+  custom_objects on loading;
 - a Sequential lists its InputLayer first; a functional model's calls are ``{"args": [...], "kwargs": {}}``
   with each input as ``{"class_name": "__keras_tensor__", "config": {"shape", "dtype", "keras_history"}}``
   (mlcore's own configs keep Keras 2's ``[[layer, node, tensor, kwargs]]`` lists);
-- Keras writes dtypes as DTypePolicy objects (mlcore writes the dtype's name, which Keras also reads);
+- dtypes are DTypePolicy objects (older configs' dtype names load too);
 - a Lambda's code is ``{"class_name": "__lambda__", "config": {"code", "defaults", "closure"}}``;
 - the compiled state is ``compile_config``: optimizer, loss, metrics as serialized objects or names.
 
@@ -18,11 +19,13 @@ Keras arguments that mlcore's layers do not have load only at the value that lea
 import inspect
 
 from mlcore.layers.core import Lambda
+from mlcore.layers.input_layer import InputLayer
 from mlcore.models.operations import KerasOperation
 from mlcore.models.serialization import functional_config, layer_registry, saved_call_kwargs
 from mlcore.saving.object_registration import get_registered_name, known_custom_objects
 
 from .compile_specs import revived_spec, saved_spec
+from .keras_only_arguments import without_keras_only_arguments
 
 SEQUENTIAL = {"module": "keras", "class_name": "Sequential", "registered_name": None}
 FUNCTIONAL = {"module": "keras.src.models.functional", "class_name": "Functional", "registered_name": "Functional"}
@@ -33,21 +36,14 @@ KERAS_OPS_MODULE = "keras.src.ops."      # where the op classes of saved keras.o
 NESTED_LAYER_KEYS = ("cell", "layer", "backward_layer", "cells", "layers")
 COMPILE_ARGUMENTS = ("optimizer", "loss", "loss_weights", "metrics", "weighted_metrics", "run_eagerly",
                      "steps_per_execution", "jit_compile")
-_ANY = object()
-# Keras 3 layer arguments that some or all mlcore layers lack, with the value that leaves each one off (_ANY:
-# it only matters when another one of them is on). A layer class that takes one gets it as saved.
-KERAS_ONLY_ARGUMENTS = {"autocast": True, "activity_regularizer": None, "quantization_config": None,
-                        "lora_rank": None, "lora_alpha": _ANY, "ragged": False, "optional": False,
-                        "synchronized": False, "renorm": False, "renorm_clipping": _ANY, "renorm_momentum": _ANY,
-                        "rms_scaling": False}
 
 
 # --- mlcore -> Keras 3 ------------------------------------------------------------------------------------
 def keras_model_spec(model):
     """config.json's content for ``model``: serialize_keras_object's layout."""
     spec = keras_layer_spec(model)
-    if getattr(model, "compiled", False):
-        spec["compile_config"] = keras_compile_config(model)
+    if hasattr(model, "compiled"):      # a model: Keras writes {} before compile()
+        spec["compile_config"] = keras_compile_config(model) if model.compiled else {}
     return spec
 
 
@@ -55,11 +51,11 @@ def keras_layer_spec(layer):
     """One layer or model as Keras 3 serializes it, with its build_config where its input shape matters."""
     from mlcore.models import Model, Sequential     # mlcore.models imports this module
     if isinstance(layer, Sequential):
-        spec = dict(SEQUENTIAL, config=_sequential_config(layer))
+        spec = dict(SEQUENTIAL, config=keras_sequential_config(layer))
         spec["build_config"] = {"input_shape": spec["config"].get("build_input_shape")}
         return spec
     if type(layer) is Model:
-        return dict(FUNCTIONAL, config=_functional_config(layer), build_config={"input_shape": None})
+        return dict(FUNCTIONAL, config=keras_functional_config(layer), build_config={"input_shape": None})
     if isinstance(layer, KerasOperation):
         return {"module": layer.keras_module, "class_name": layer.keras_class, "registered_name": None,
                 "config": {"name": layer.name, **layer.keywords}}
@@ -71,7 +67,7 @@ def keras_layer_spec(layer):
         config["function"] = {"class_name": "__lambda__",
                               "config": {"code": config["function"]["code"], "defaults": None, "closure": None}}
     spec = {**_identity(type(layer)), "config": config}
-    if layer.weights and layer._inbound_nodes:
+    if layer._inbound_nodes and not isinstance(layer, InputLayer):    # Keras's: every layer built by a call
         # a layer built from several shapes (MultiHeadAttention) says how Keras is to rebuild it
         spec["build_config"] = layer.get_build_config() or {"input_shape": layer.input_shape}
     return spec
@@ -110,15 +106,22 @@ def _identity(cls):
     return {"module": cls.__module__, "class_name": cls.__name__, "registered_name": get_registered_name(cls)}
 
 
-def _sequential_config(model):
-    config = dict(model.get_config(), layers=[keras_layer_spec(layer) for layer in model.layers])
+def keras_sequential_config(model):
+    """Sequential.get_config(): its layers serialized, the InputLayer first once the model is built."""
+    from mlcore import dtype_policies
+    config = {"name": model.name, "trainable": model.trainable, "dtype": dtype_policies.serialize(model.dtype_policy),
+              "layers": [keras_layer_spec(layer) for layer in model.layers]}
     if model.built:
         input_layer = model.inputs[0].tag["keras_history"][0]
         config["layers"].insert(0, keras_layer_spec(input_layer))
+    shape = model._declared_input_shape()
+    if shape is not None:
+        config["build_input_shape"] = tuple(shape)
     return config
 
 
-def _functional_config(model):
+def keras_functional_config(model):
+    """Model.get_config() of a functional model."""
     config = functional_config(model, keras_layer_spec, _keras_node)
     for key in ("input_layers", "output_layers"):
         if len(config[key]) == 1:           # Keras keeps a single input or output unnested
@@ -129,18 +132,18 @@ def _functional_config(model):
 def _keras_node(node, ref):
     def tensor(t):
         return {"class_name": KERAS_TENSOR,
-                "config": {"shape": list(t.type.shape), "dtype": t.dtype, "keras_history": ref(t)}}
+                "config": {"shape": tuple(t.type.shape), "dtype": t.dtype, "keras_history": ref(t)}}
     if isinstance(node.layer, KerasOperation):
         return {"args": node.layer.call_arguments(lambda k: tensor(node.input_tensors[k])), "kwargs": {}}
     inputs = node.inputs
-    return {"args": [[tensor(t) for t in inputs] if isinstance(inputs, (list, tuple)) else tensor(inputs)],
+    return {"args": ([tensor(t) for t in inputs] if isinstance(inputs, (list, tuple)) else tensor(inputs),),
             "kwargs": saved_call_kwargs(node, tensor)}
 
 
 def _keras_modules(value):
     """Nested mlcore objects (initializers, regularizers, losses...) under Keras's module names."""
     if isinstance(value, (list, tuple)):
-        return [_keras_modules(v) for v in value]
+        return type(value)(_keras_modules(v) for v in value)
     if not isinstance(value, dict):
         return value
     value = {k: _keras_modules(v) for k, v in value.items()}
@@ -177,11 +180,11 @@ def mlcore_spec(spec, custom_objects=None, safe_mode=True):
     if class_name == "Sequential":
         config["layers"] = [mlcore_spec(s, custom_objects, safe_mode) for s in config["layers"]]
     elif class_name in ("Functional", "Model"):
-        config = _mlcore_functional(config, custom_objects, safe_mode)
+        config = mlcore_functional_config(config, custom_objects, safe_mode)
     else:
         cls = layer_registry(custom_objects).get(class_name)
         if cls is not None:
-            config = _without_keras_only_arguments(cls, config)
+            config = without_keras_only_arguments(cls, config)
         _map_nested_specs(config, lambda nested: mlcore_spec(nested, custom_objects, safe_mode))
         if cls is Lambda and not safe_mode:
             config["function"] = _mlcore_lambda(config)
@@ -193,21 +196,6 @@ def mlcore_spec(spec, custom_objects=None, safe_mode=True):
 def _dtype_name(policy):
     from mlcore import dtype_policies
     return dtype_policies.deserialize(policy).name
-
-
-def _without_keras_only_arguments(cls, config):
-    lacking = {k: v for k, v in config.items() if k in KERAS_ONLY_ARGUMENTS and not _takes(cls, k)}
-    on = {k: v for k, v in lacking.items() if KERAS_ONLY_ARGUMENTS[k] is not _ANY and v != KERAS_ONLY_ARGUMENTS[k]}
-    if on:
-        raise ValueError("Layer %r (%s) uses Keras options mlcore does not implement: %s"
-                         % (config.get("name"), cls.__name__, on))
-    return {k: v for k, v in config.items() if k not in lacking}
-
-
-def _takes(cls, argument):
-    """Whether some __init__ along the class's MRO names the argument."""
-    return any(argument in inspect.signature(klass.__init__).parameters
-               for klass in cls.__mro__ if "__init__" in vars(klass))
 
 
 def _mlcore_lambda(config):
@@ -223,7 +211,8 @@ def _mlcore_lambda(config):
     return {"class_name": "__lambda__", "code": saved["code"]}
 
 
-def _mlcore_functional(config, custom_objects, safe_mode):
+def mlcore_functional_config(config, custom_objects, safe_mode):
+    """A Keras 3 functional config as mlcore's (Keras 2's layout), which functional_from_config replays."""
     layers, registry = [], layer_registry(custom_objects)
     for spec in config["layers"]:
         if str(spec.get("module")).startswith(KERAS_OPS_MODULE):

@@ -31,6 +31,23 @@ def get_registered_name(obj):
     return _NAMES.get(obj, obj.__name__)
 
 
+def keras_serialized(obj, config, keras_module):
+    """obj as Keras's serialize_keras_object writes it: mlcore's own classes under Keras's public module
+    (keras_module: "keras.initializers"...), a custom class under its Python module and registered name."""
+    cls = obj if inspect.isclass(obj) else type(obj)
+    if cls.__module__.startswith("mlcore."):
+        return {"module": keras_module, "class_name": cls.__name__, "config": config, "registered_name": None}
+    module = None if cls.__module__ == "__main__" else cls.__module__
+    return {"module": module, "class_name": cls.__name__, "config": config,
+            "registered_name": get_registered_name(cls)}
+
+
+def keras_serialized_function(fn):
+    """A named function as Keras writes one, built-in or custom alike: by its registered name."""
+    return {"module": "builtins", "class_name": "function", "config": get_registered_name(fn),
+            "registered_name": "function"}
+
+
 def get_registered_object(name, custom_objects=None, module_objects=None):
     return known_custom_objects(custom_objects).get(name, (module_objects or {}).get(name))
 

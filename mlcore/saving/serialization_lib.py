@@ -9,12 +9,12 @@ import inspect
 
 import numpy as np
 
-from mlcore import activations, constraints, initializers, losses, metrics, optimizers, regularizers
+from mlcore import activations, constraints, dtype_policies, initializers, losses, metrics, optimizers, regularizers
 from mlcore.layers.base import Layer
 from mlcore.models.serialization import layer_from_config
 from mlcore.optimizers import schedules
-from mlcore.saving.keras3_config import _keras_modules, keras_model_spec, mlcore_compile_arguments, mlcore_spec
-from mlcore.saving.object_registration import get_registered_name, known_custom_objects
+from mlcore.saving.keras3_config import keras_model_spec, mlcore_compile_arguments, mlcore_spec
+from mlcore.saving.object_registration import keras_serialized_function, known_custom_objects
 
 PLAIN_TYPES = (str, int, float, bool)
 # module (after "keras." or "mlcore.") -> the family that (de)serializes its objects
@@ -46,15 +46,11 @@ def serialize_keras_object(obj):
         return keras_model_spec(obj)
     for base, family in FAMILIES.values():
         if isinstance(obj, base):
-            spec = _keras_modules(family.serialize(obj))
-            if not type(obj).__module__.startswith("mlcore."):      # a custom class, as Keras names it
-                spec.update(module=type(obj).__module__, registered_name=get_registered_name(type(obj)))
-            return spec
+            return family.serialize(obj)
+    if isinstance(obj, dtype_policies.DTypePolicy):
+        return dtype_policies.serialize(obj)
     if inspect.isfunction(obj) and obj.__name__ != "<lambda>":
-        builtin = obj.__module__.startswith("mlcore.")
-        return {"module": "builtins" if builtin else obj.__module__, "class_name": "function",
-                "config": get_registered_name(obj), "registered_name": "function" if builtin
-                else get_registered_name(obj)}
+        return keras_serialized_function(obj)
     raise TypeError("serialize_keras_object: cannot serialize %r (of type %s): give a layer, model, "
                     "initializer, regularizer, constraint, loss, metric, optimizer, named function or plain "
                     "data" % (obj, type(obj).__name__))
@@ -93,6 +89,8 @@ def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwar
         return np.array(config["config"]["value"], dtype=config["config"]["dtype"])
     if class_name == "function":
         return _function(config, custom_objects)
+    if module == "keras" and class_name in dtype_policies.POLICY_CLASSES:
+        return dtype_policies.deserialize(config, custom_objects)
     family = module.split(".", 1)[-1] if module.startswith(("keras.", "mlcore.")) else None
     if family in FAMILIES:
         return FAMILIES[family][1].deserialize(config, custom_objects)

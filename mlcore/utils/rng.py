@@ -27,7 +27,8 @@ def get_generator():
 
 
 def layer_streams(seed=None):
-    """Random streams for a layer's draws (Dropout, noise, an RNN's dropout masks): from its seed,
-    or from get_generator() without one, so that set_random_seed makes them reproducible."""
-    from mlcore.graph.ops.random import RandomStreams
-    return RandomStreams(seed if seed is not None else int(get_generator().integers(2 ** 31)))
+    """The random state of a layer's draws (Dropout, noise, an RNN's dropout masks): a SeedGenerator
+    (mlcore/random.py SeedStreams) from its seed, or from get_generator() without one, so that
+    set_random_seed makes them reproducible."""
+    from mlcore.random import SeedStreams
+    return SeedStreams(seed)
