@@ -182,10 +182,13 @@ class Reshape(Op):
 def static_entries(vector, n):
     """The n entries of an int vector known when the graph is built, None where not: a constant's,
     or the constants among those stack() joined, so that, as in Theano, T.zeros((k, 1)) and
-    x.reshape((k, 1)) are statically 1 (broadcastable) along their last dim."""
+    x.reshape((k, 1)) are statically 1 (broadcastable) along their last dim; x.shape's are x's
+    static dims, so zeros(x.shape) (a slice's gradient) has x's static shape."""
     if isinstance(vector, Constant):
         return [int(d) for d in vector.data]
     node = vector.owner
+    if node is not None and isinstance(node.op, Shape):
+        return list(node.inputs[0].type.shape)
     if node is not None and isinstance(node.op, Concatenate) and all(i.type.shape == (1,) for i in node.inputs):
         return [int(i.data[0]) if isinstance(i, Constant) else None for i in node.inputs]
     return [None] * n

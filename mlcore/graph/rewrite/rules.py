@@ -13,8 +13,8 @@ from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops.linalg import Matmul, gemm
 from mlcore.graph.ops.nn import LogSoftmax, Softmax
 from mlcore.graph.ops.reduce import Max, Min, Prod, Sum
-from mlcore.graph.ops.indexing import IncSubtensor, Subtensor
-from mlcore.graph.ops.shape import DimShuffle, Shape
+from mlcore.graph.ops.indexing import IncSubtensor, Subtensor, expand_spec
+from mlcore.graph.ops.shape import Alloc, DimShuffle, Shape
 
 
 def op_of(var, cls):
@@ -375,4 +375,51 @@ def gemm_of_update(node):
     return None
 
 
-SPECIALIZE = [small_integer_power, mul_self, gemm_of_update]
+def _summands(var):
+    """The terms of a sum of binary adds, var itself when it is no add."""
+    if op_of(var, ew.Add):
+        return [t for i in var.owner.inputs for t in _summands(i)]
+    return [var]
+
+
+def _increment_of_zeros(var):
+    """(axis, start, stop, increment) when var is zeros whose entries start:stop of one axis are
+    increased by increment, of that slice's own shape (the gradient of x[:, start:stop]); else None."""
+    op = op_of(var, IncSubtensor)
+    if op is None or op.set_instead_of_inc or len(var.owner.inputs) != 2:
+        return None
+    zeros, increment = var.owner.inputs
+    if not op_of(zeros, Alloc) or const_value(zeros.owner.inputs[0]) != 0 or increment.dtype != var.dtype:
+        return None
+    cut = [(axis, e) for axis, e in enumerate(expand_spec(op.spec, var.ndim)) if e != ("slice", None, None, None)]
+    if len(cut) != 1 or not isinstance(cut[0][1], tuple) or cut[0][1][3] not in (None, 1):
+        return None
+    axis, (_, start, stop, _) = cut[0]
+    size = var.type.shape[axis]
+    if size is None or any(not isinstance(v, (int, type(None))) for v in (start, stop)):
+        return None
+    start, stop, _ = slice(start, stop).indices(size)
+    piece = var.type.shape[:axis] + (stop - start,) + var.type.shape[axis + 1:]
+    if increment.type.shape != piece:    # a broadcast increment: its shape is not the slice's
+        return None
+    return axis, start, stop, increment
+
+
+def slice_gradients_as_concatenate(node):
+    """zeros[a:b] += ga, plus zeros[b:c] += gb, ... over slices tiling one axis -> concatenate of
+    ga, gb, ...: the gradient of an LSTM's or GRU's gates, sliced from one projection, in one pass
+    (the sum of increments pads every gate's gradient to the full width and adds them up)."""
+    if type(node.op) is not ew.Add:
+        return None
+    pieces = [_increment_of_zeros(t) for t in _summands(node.outputs[0])]
+    if None in pieces or len({axis for axis, _, _, _ in pieces}) != 1:
+        return None
+    pieces.sort(key=lambda p: p[1])
+    axis = pieces[0][0]
+    bounds = [0] + [stop for _, _, stop, _ in pieces]
+    if [start for _, start, _, _ in pieces] != bounds[:-1] or bounds[-1] != node.outputs[0].type.shape[axis]:
+        return None
+    return keep(node, ops.concatenate([increment for _, _, _, increment in pieces], axis))
+
+
+SPECIALIZE = [small_integer_power, mul_self, gemm_of_update, slice_gradients_as_concatenate]
