@@ -316,12 +316,14 @@ def test_jax_compiler_options_are_those_this_xla_knows():
 
 def test_jax_cpu_functions_compile_without_ynnpack_library_fusions():
     """XLA's YNNPACK fusions repack a dot's weight on every call (VGG16's classifier ran 25x slower at
-    batch 8), so the jax backend turns them off on the CPU; the numbers are unchanged."""
+    batch 8), so the jax backend turns them off on the CPU for a program with a large array (a small
+    one keeps them: tests/test_jax_small_programs.py); the numbers are unchanged."""
     pytest.importorskip("jax")
-    from backends.jax.compiler import compiler_options
-    x, w = T.fmatrix("x"), shared(np.linspace(-1, 1, 64 * 32, dtype="float32").reshape(64, 32), name="w")
+    from backends.jax.compiler import SMALL_ARRAY_ELEMENTS, compiler_options
+    x, w = T.fmatrix("x"), shared(np.linspace(-0.1, 0.1, 256 * 128, dtype="float32").reshape(256, 128), name="w")
+    assert w.get_value().size > SMALL_ARRAY_ELEMENTS
     fn = function([x], T.nnet.softmax(T.dot(x, w)), backend="jax")
-    value = np.linspace(0, 1, 8 * 64, dtype="float32").reshape(8, 64)
+    value = np.linspace(0, 1, 8 * 256, dtype="float32").reshape(8, 256)
     compiled = fn._fn.jitted.lower(value, w.get_value()).compile().as_text()
     assert compiler_options("cpu") is not None and "ynn_fusion" not in compiled
     logits = value @ w.get_value()
