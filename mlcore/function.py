@@ -368,6 +368,9 @@ def function(inputs, outputs=None, updates=None, givens=None, backend=None, devi
     split over the devices, while other functions' inputs are copied to each.
     no_default_updates=True (or a list of shared variables) leaves random streams where they are.
     """
+    if isinstance(mode, str) and mode.lower() in ("debugmode", "debug_mode"):   # Theano's mode="DebugMode"
+        from mlcore.compile.debugmode import DebugMode
+        mode = DebugMode()
     if isinstance(mode, Mode):
         rewrites = mode.rewrites
         if mode.watches_nodes:    # MonitorMode, NanGuardMode: node by node, on the numpy backend
@@ -376,6 +379,4 @@ def function(inputs, outputs=None, updates=None, givens=None, backend=None, devi
         rewrites = {"fast_run": "fast_run", "fast_compile": "fast_compile"}.get(str(mode).lower(), rewrites)
     fn = Function(inputs, outputs, updates, givens, backend, device, rewrites, profile,
                   allow_input_downcast, on_unused_input, name, batch_inputs, no_default_updates)
-    if isinstance(mode, Mode) and mode.watches_nodes:
-        mode.number(fn.fgraph)
-    return fn
+    return mode.attach(fn) if isinstance(mode, Mode) else fn

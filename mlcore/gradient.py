@@ -1,5 +1,6 @@
-"""theano.gradient: grad and its relatives, grad_clip, grad_scale, consider_constant, undefined_grad, and
-verify_grad, Theano's check of a symbolic gradient against finite differences (what tests of a new op call)."""
+"""theano.gradient: grad and its relatives, grad_clip, grad_scale, consider_constant, undefined_grad,
+subgraph_grad (backpropagation part by part), and verify_grad, Theano's check of a symbolic gradient
+against numeric_grad's finite differences (what tests of a new op call)."""
 import numpy as np
 
 from mlcore.graph.basic import TensorType
@@ -39,11 +40,78 @@ class GradientError(Exception):
         self.abs_err, self.rel_err, self.abs_tol, self.rel_tol = abs_err, rel_err, abs_tol, rel_tol
 
 
+class numeric_grad:
+    """The gradient of f at pt by finite differences, as Theano's numeric_grad (what verify_grad
+    compares grad() with): f(*pt) is a scalar, pt an array or a list of them; gf is the gradient,
+    an array or a list like pt.  Each entry is moved by eps both ways (central differences: their
+    error shrinks as eps squared where Theano's one-sided ones shrink as eps), eps by default the
+    step in type_eps for the widest float dtype of pt."""
+
+    type_eps = dict(STEP, float16=1e-1)
+
+    def __init__(self, f, pt, eps=None, out_type=None):
+        packed = isinstance(pt, (list, tuple))
+        points = [np.array(p) for p in (pt if packed else [pt])]
+        if any(p.dtype.kind not in "fc" for p in points):
+            raise TypeError("numeric_grad: pt must hold float arrays, got %s" % [p.dtype.name for p in points])
+        widest = max((p.dtype for p in points), key=lambda d: d.itemsize).name
+        eps = self.type_eps.get(widest, STEP["float64"]) if eps is None else eps
+        grads = [self._differences(f, points, k, eps) for k in range(len(points))]
+        self.gf = grads if packed else grads[0]
+
+    @staticmethod
+    def _differences(f, points, k, eps):
+        point = points[k]
+        gradient = np.zeros(point.shape, dtype="float64")
+        for index in np.ndindex(point.shape):
+            values = []
+            for step in (eps, -eps):
+                moved = point.copy()
+                moved[index] += step
+                values.append(float(np.asarray(f(*points[:k], moved, *points[k + 1:]))))
+            gradient[index] = (values[0] - values[1]) / (2 * eps)
+        return gradient
+
+    @staticmethod
+    def abs_rel_err(a, b):
+        """|a - b| and |a - b| / (|a| + |b|) (the latter at most |a - b| / 1e-8)."""
+        abs_err = np.abs(np.asarray(a, "float64") - np.asarray(b, "float64"))
+        return abs_err, abs_err / np.maximum(np.abs(a) + np.abs(b), 1e-8)
+
+    def abs_rel_errors(self, g_pt):
+        """(absolute, relative) errors of the gradients g_pt, one pair per input."""
+        gf = self.gf if isinstance(self.gf, list) else [self.gf]
+        g_pt = list(g_pt) if isinstance(g_pt, (list, tuple)) else [g_pt]
+        if len(g_pt) != len(gf):
+            raise ValueError("numeric_grad: %d gradients given for %d inputs" % (len(g_pt), len(gf)))
+        for k, (a, b) in enumerate(zip(g_pt, gf)):
+            if np.shape(a) != b.shape:
+                raise ValueError("numeric_grad: the gradient of input %d has shape %s, the input %s"
+                                 % (k, np.shape(a), b.shape))
+        return [self.abs_rel_err(a, b) for a, b in zip(g_pt, gf)]
+
+    def max_err(self, g_pt, abs_tol, rel_tol):
+        """(input, flat position, absolute error, relative error) of the worst entry of g_pt, each
+        entry's error being the smaller of abs_err / abs_tol and rel_err / rel_tol."""
+        worst = []
+        for abs_err, rel_err in self.abs_rel_errors(g_pt):
+            if not (np.all(np.isfinite(abs_err)) and np.all(np.isfinite(rel_err))):
+                raise ValueError("numeric_grad: the errors are not finite: %r" % (abs_err,))
+            scaled = np.minimum(abs_err / abs_tol, rel_err / rel_tol).ravel()
+            if not scaled.size:         # an empty input: nothing to be wrong
+                worst.append((0.0, 0, 0.0, 0.0))
+                continue
+            pos = int(np.argmax(scaled))
+            worst.append((scaled[pos], pos, abs_err.ravel()[pos], rel_err.ravel()[pos]))
+        arg = int(np.argmax([w[0] for w in worst]))
+        return (arg,) + worst[arg][1:]
+
+
 def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, out_type=None, abs_tol=None, rel_tol=None, mode=None,
                 cast_to_output_type=False, no_debug_ref=True):
     """Check grad() of fun at the point pt (a list of float arrays, one per argument of fun), as
     Theano's verify_grad: fun's output is projected on a random tensor to a scalar cost, whose
-    symbolic gradient is compared with central differences of step eps.  Raises GradientError
+    symbolic gradient is compared with numeric_grad's, of step eps.  Raises GradientError
     where an entry is off by more than abs_tol and rel_tol both.  out_type, mode,
     cast_to_output_type and no_debug_ref are accepted for Theano's signature."""
     from mlcore.function import function
@@ -63,33 +131,41 @@ def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, out_type=None, abs_tol=N
         cost = sum_(output * projection)
         cost_at = function(inputs, cost, on_unused_input="ignore")
         analytic = function(inputs, grad(cost, inputs), on_unused_input="ignore")(*pt)
-        for k, (point, symbolic) in enumerate(zip(pt, analytic)):
-            _compare(k, symbolic, _central_differences(cost_at, pt, k, eps), abs_tol, rel_tol)
+        numeric = numeric_grad(cost_at, pt, eps)
+        arg, pos, abs_err, rel_err = numeric.max_err(analytic, abs_tol, rel_tol)
+        if abs_err > abs_tol and rel_err > rel_tol:
+            raise GradientError(arg, pos, analytic[arg].shape, np.ravel(analytic[arg])[pos],
+                                numeric.gf[arg].ravel()[pos], abs_err, rel_err, abs_tol, rel_tol)
 
 
-def _central_differences(cost_at, pt, k, eps):
-    """d cost / d pt[k], entry by entry, as (cost(x + eps) - cost(x - eps)) / (2 eps)."""
-    point = pt[k]
-    numeric = np.zeros(point.shape, dtype="float64")
-    for index in np.ndindex(point.shape):
-        values = []
-        for step in (eps, -eps):
-            moved = point.copy()
-            moved[index] += step
-            values.append(float(cost_at(*pt[:k], moved, *pt[k + 1:])))
-        numeric[index] = (values[0] - values[1]) / (2 * eps)
-    return numeric
+def subgraph_grad(wrt, end, start=None, cost=None, details=False):
+    """Backpropagation through one part of a graph, as Theano's subgraph_grad: the gradients wrt
+    the variables wrt and end, from start (a dict {variable: its known gradient}) and/or a cost,
+    with the variables in end taken as constants, so that end's gradients can seed the next part
+    down (its start).  Returns (wrt_grads, end_grads), with details also the gradients from start
+    and from cost separately."""
+    if cost is None and start is None:
+        raise ValueError("subgraph_grad: give a cost, a start dict of known gradients, or both")
+    if not isinstance(wrt, list) or not isinstance(end, list):
+        raise TypeError("subgraph_grad: wrt and end must be lists of variables, got %r and %r" % (wrt, end))
+    if start is not None and not isinstance(start, dict):
+        raise TypeError("subgraph_grad: start must be a dict {variable: gradient}, got %r" % (start,))
+    start_grads = None if start is None else _part_grads(None, start, wrt, end)
+    cost_grads = None if cost is None else _part_grads(cost, None, wrt, end)
+    grads = cost_grads if start_grads is None else start_grads if cost_grads is None else [
+        a + b for a, b in zip(start_grads, cost_grads)]
+    wrt_grads, end_grads = grads[:len(wrt)], grads[len(wrt):]
+    return (wrt_grads, end_grads, start_grads, cost_grads) if details else (wrt_grads, end_grads)
 
 
-def _compare(k, analytic, numeric, abs_tol, rel_tol):
-    analytic = np.asarray(analytic, dtype="float64")
-    abs_err = np.abs(analytic - numeric)
-    rel_err = abs_err / np.maximum(np.abs(analytic) + np.abs(numeric), 1e-8)
-    failing = (abs_err > abs_tol) & (rel_err > rel_tol)
-    if failing.any():
-        pos = int(np.argmax(failing.ravel()))
-        raise GradientError(k, pos, analytic.shape, analytic.ravel()[pos], numeric.ravel()[pos],
-                            abs_err.ravel()[pos], rel_err.ravel()[pos], abs_tol, rel_tol)
+def _part_grads(cost, known_grads, wrt, end):
+    """The gradients wrt each of wrt, then each of end, not flowing through end to what is below
+    it.  grad()'s consider_constant gives a variable itself a zero gradient, so each variable of
+    end gets its own call, with only the others held constant."""
+    def grads(targets, constants):
+        return grad(cost, targets, consider_constant=constants, disconnected_inputs="ignore",
+                    known_grads=known_grads)
+    return grads(wrt, end) + [grads([e], [o for o in end if o is not e])[0] for e in end]
 
 
 verify_grad.E_grad = GradientError      # Theano's spelling in tests: pytest.raises(verify_grad.E_grad)

@@ -1,7 +1,11 @@
-"""debugprint (Theano's text layout) and to_dot (Graphviz) for graphs and compiled functions, and
-the Print op, which prints a value while a function runs."""
+"""debugprint (Theano's text layout), min_informative_str, to_dot and pydotprint (Graphviz) for
+graphs and compiled functions, and the Print op, which prints a value while a function runs."""
+import os
+import shutil
 import string
+import subprocess
 import sys
+import tempfile
 
 import numpy as np
 
@@ -124,6 +128,58 @@ def to_dot(obj):
             out.append("  n%d -> %s;" % (k, vid(o)))
     out.append("}")
     return "\n".join(out)
+
+
+def pydotprint(fct, outfile=None, compact=True, format="png", with_ids=False, high_contrast=True,
+               cond_highlight=None, colorCodes=None, max_label_size=70, scan_graphs=False,
+               var_with_name_simple=False, print_output_file=True, return_image=False):
+    """Draw a graph or a compiled function as Theano's pydotprint does: to_dot's Graphviz text,
+    rendered by Graphviz's dot program into outfile (default: mlcore.pydotprint.<format> in the
+    temporary directory) in format ("png", "svg", "pdf", ...; "dot" writes the text itself, which
+    needs no Graphviz).  return_image=True returns the rendered bytes instead of writing a file.
+    The remaining arguments are accepted for Theano's signature."""
+    text = to_dot(fct)
+    if format == "dot":
+        image = text.encode()
+    else:
+        program = shutil.which("dot")
+        if program is None:
+            raise RuntimeError("pydotprint: rendering format %r needs Graphviz's dot program, which is not on PATH; "
+                               "install Graphviz, or pass format='dot' for the graph's dot text" % (format,))
+        done = subprocess.run([program, "-T" + format], input=text.encode(), capture_output=True)
+        if done.returncode:
+            raise RuntimeError("pydotprint: Graphviz's dot failed to render format %r: %s"
+                               % (format, done.stderr.decode(errors="replace").strip()))
+        image = done.stdout
+    if return_image:
+        return image
+    outfile = outfile or os.path.join(tempfile.gettempdir(), "mlcore.pydotprint." + format)
+    with open(outfile, "wb") as f:
+        f.write(image)
+    if print_output_file:
+        print("The output file is available at", outfile)
+
+
+def min_informative_str(obj, indent_level=0, _prev_obs=None, _tag_generator=None):
+    """The least of obj's graph that says what it is, as Theano's: one line per variable, tagged
+    A., B., ...; a variable with a name (or a constant, or an input) stops the descent, an
+    unnamed one shows its op with its inputs indented under it, and one seen before is <its tag>."""
+    _prev_obs = {} if _prev_obs is None else _prev_obs
+    _tag_generator = _ids() if _tag_generator is None else _tag_generator
+    indent = " " * indent_level
+    if id(obj) in _prev_obs:
+        return indent + "<" + _prev_obs[id(obj)] + ">"
+    tag = _prev_obs[id(obj)] = next(_tag_generator)
+    if isinstance(obj, np.ndarray):
+        name = "<ndarray>"
+    elif getattr(obj, "name", None) is not None:
+        name = obj.name
+    elif getattr(obj, "owner", None) is not None:
+        name = str(obj.owner.op) + "".join(
+            "\n" + min_informative_str(i, indent_level + 1, _prev_obs, _tag_generator) for i in obj.owner.inputs)
+    else:
+        name = str(obj)
+    return indent + tag + ". " + name
 
 
 def _print_fn(op, value):

@@ -1,5 +1,6 @@
 """Per-op timing of compiled functions, printed as Theano's profiler prints it."""
 import atexit
+import sys
 import time
 from collections import defaultdict
 
@@ -69,5 +70,32 @@ class Profile:
 
     def _print_at_exit(self):
         """Theano printed a profiled function's table at exit; skipped if summary() was already used."""
-        if self.calls and not self.reported:
+        if self.calls and not self.reported and getattr(self, "atexit_print", True):
             print(self.summary())
+
+
+class ProfileStats(Profile):
+    """Theano's theano.compile.ProfileStats, made by the user and given as function(..., profile=):
+    several functions may share one, adding up their calls and times.  message= names it in the
+    report; atexit_print=False keeps it from printing at exit.  flag_time_thunks and gpu_checks are
+    accepted for Theano's signature."""
+
+    def __init__(self, atexit_print=True, flag_time_thunks=None, gpu_checks=True, message=None, **kwargs):
+        super().__init__(message or "ProfileStats", "the functions' own")
+        self.atexit_print = atexit_print
+        for name, value in kwargs.items():
+            setattr(self, name, value)
+
+    @property
+    def fct_callcount(self):
+        """How many times the functions were called (Theano's name)."""
+        return self.calls
+
+    @property
+    def fct_call_time(self):
+        """Seconds spent in those calls (Theano's name)."""
+        return self.total
+
+    def summary(self, file=sys.stderr, n_ops_to_print=20, n_apply_to_print=20):
+        """The report, printed to file (Theano's default: stderr) and returned."""
+        return super().summary(file, n_apply_to_print)

@@ -35,6 +35,10 @@ class Mode:
         self.linker, self.optimizer = linker, optimizer
         self.rewrites = pass_names(OPTIMIZERS[key])
 
+    def attach(self, fn):
+        """The function that function() returns for this mode, given the compiled one."""
+        return fn
+
     def including(self, *names):
         """This mode with the passes named added at the end (each once)."""
         names = _pass_names(names)

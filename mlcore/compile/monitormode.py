@@ -22,9 +22,10 @@ class NodeWatcher(Mode):
         super().__init__(linker, optimizer)
         self.positions = {}
 
-    def number(self, fgraph):
-        """Remember each node's position in fgraph's order (the order the numpy plan runs them)."""
-        self.positions.update((id(node), k) for k, node in enumerate(fgraph.toposort()))
+    def attach(self, fn):
+        """Remember each node's position in fn's order (the order the numpy plan runs them)."""
+        self.positions.update((id(node), k) for k, node in enumerate(fn.fgraph.toposort()))
+        return fn
 
     def timer(self, node, kernel, args):
         return self.watch(self.positions.get(id(node)), node, args, lambda: kernel(*args))

@@ -38,6 +38,8 @@ from mlcore.graph.ops.shape import (alloc, arange, concatenate, dimshuffle, ones
 from mlcore.tensor import (extra_ops, nlinalg, nnet, random, shared_randomstreams, signal, slinalg,  # noqa: F401
                            subtensor, xlogx)
 from mlcore.tensor.basic import NotScalarConstantError, get_scalar_constant_value  # noqa: F401
+from mlcore.tensor.basic import (extract_constant, get_vector_length, inverse_permutation,  # noqa: F401
+                                 permute_row_elements)
 from mlcore.tensor.basic import (choose, horizontal_stack, iround, join, largest, mgrid, ogrid, ptp,  # noqa: F401
                                  round, shape_padaxis, shape_padleft, shape_padright, smallest, split,
                                  stacklists, swapaxes, tensor_copy, vertical_stack)
@@ -146,3 +148,10 @@ for _prefix, _dtype in (("", None), ("f", "float32"), ("d", "float64"), ("b", "i
         _make = _TypedConstructor(_dtype, _pattern or (None,) * _ndim) if _dtype else _maker(_ndim, None, _pattern)
         globals()[_prefix + _kind] = _make
         globals()[_prefix + ("matrices" if _kind == "matrix" else _kind + "s")] = _plural(_make)
+
+# Theano's groups of types, by kind and dtype: `x.type in T.float_vector_types`
+for _kind in ("scalar", "vector", "matrix"):
+    for _group, _prefixes in (("int", "bwil"), ("float", "fd"), ("complex", "cz")):
+        globals()["%s_%s_types" % (_group, _kind)] = tuple(globals()[p + _kind] for p in _prefixes)
+for _group in ("int", "float", "complex"):
+    globals()[_group + "_types"] = globals()[_group + "_scalar_types"]

@@ -1,7 +1,9 @@
 """The rest of theano.tensor.basic: padding, joining and splitting helpers, grids, the small
 math functions (largest, smallest, ptp, round with a mode, iround, divmod, ceil_intdiv, cov,
-choose), the positions of nonzero entries and Theano's lists of dtypes, each written with the
-graph's ops, so every backend runs them and their gradients come from those ops'."""
+choose), the positions of nonzero entries, permuting rows, what is known of a variable while
+building (get_scalar_constant_value, extract_constant, get_vector_length) and Theano's lists of
+dtypes, each written with the graph's ops, so every backend runs them and their gradients come
+from those ops'."""
 import functools
 
 import numpy as np
@@ -10,9 +12,10 @@ from mlcore.graph.basic import Constant, Variable
 from mlcore.graph.ops.common import as_tensor_variable, normalize_axis
 from mlcore.graph.ops.elemwise import (Elemwise, abs_, cast, clip, eq, floor, int_div, maximum, minimum, mod, neq,
                                        round_, second, sign, switch)
+from mlcore.graph.ops.along_axis import along_axis_key, argsort
 from mlcore.graph.ops.extra_ops import Nonzero, dims
 from mlcore.graph.ops.linalg import dot
-from mlcore.graph.ops.shape import DimShuffle, alloc, arange, concatenate, stack
+from mlcore.graph.ops.shape import DimShuffle, Shape, alloc, arange, concatenate, pad_left, stack
 
 
 # --- adding broadcastable dims -------------------------------------------------------------------
@@ -282,6 +285,58 @@ def get_scalar_constant_value(orig_v, elemwise=True, only_process_constants=Fals
     if np.size(value) != 1:
         raise NotScalarConstantError("%s holds %d values, not one" % (orig_v, np.size(value)))
     return np.asarray(value).reshape(())
+
+
+def extract_constant(x, elemwise=True, only_process_constants=False):
+    """get_scalar_constant_value(x), or x itself where its value is not known while building."""
+    try:
+        return get_scalar_constant_value(x, elemwise, only_process_constants)
+    except NotScalarConstantError:
+        return x
+
+
+def get_vector_length(v):
+    """The length of the vector v, where it is known while building (from its type, a constant's
+    value, or a shape's number of dims); else a ValueError, as Theano's."""
+    v = as_tensor_variable(v)
+    if v.ndim != 1:
+        raise TypeError("get_vector_length: argument must be a symbolic vector, got %s" % (v.type,))
+    if v.type.shape[0] is not None:
+        return v.type.shape[0]
+    if isinstance(v, Constant):
+        return len(v.data)
+    if v.owner is not None and isinstance(v.owner.op, Shape):
+        return v.owner.inputs[0].ndim
+    raise ValueError("get_vector_length: length not known while building: %s (its type is %s)" % (v, v.type))
+
+
+# --- permuting rows ------------------------------------------------------------------------------
+def permute_row_elements(x, y, inverse=0):
+    """Each row (last dim) of x reordered by the permutation in the matching row of y, out[..., i]
+    = x[..., y[..., i]] (inverse: out[..., y[..., i]] = x[..., i]), as Theano's: x and y get leading
+    dims to the same number and broadcast over all but the last, so one permutation may reorder
+    every row, or every permutation one vector."""
+    x, y = as_tensor_variable(x), as_tensor_variable(y)
+    if not np.issubdtype(y.dtype, np.integer):
+        raise TypeError("permute_row_elements: y must hold int permutations, got %s" % (y.type,))
+    if x.ndim == 0 or y.ndim == 0:
+        raise TypeError("permute_row_elements: x and y need at least one dim, got %s and %s" % (x.type, y.type))
+    ndim = max(x.ndim, y.ndim)
+    x, y = pad_left(x, ndim), pad_left(y, ndim)
+    lead = [n if m == 1 else m if n == 1 else maximum(n, m) for n, m in zip(dims(x)[:-1], dims(y)[:-1])]
+    x, y = alloc(x, *lead, dims(x)[-1]), alloc(y, *lead, dims(y)[-1])
+    if inverse:
+        y = argsort(y, axis=-1)
+    return x[along_axis_key(y, ndim - 1)]
+
+
+def inverse_permutation(perm):
+    """The inverse of each permutation in the last dim of the int tensor perm (its argsort), in
+    perm's dtype: inverse_permutation(p)[p[i]] = i."""
+    perm = as_tensor_variable(perm)
+    if not np.issubdtype(perm.dtype, np.integer):
+        raise TypeError("inverse_permutation: perm must hold int permutations, got %s" % (perm.type,))
+    return cast(argsort(perm, axis=-1), perm.dtype)
 
 
 # --- Theano's groups of dtypes (code tests x.dtype in T.float_dtypes) --------------------------

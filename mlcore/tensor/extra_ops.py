@@ -1,16 +1,17 @@
 """theano.tensor.extra_ops: running sums and products, differences, repeat and squeeze, diagonal
 writes, one-hot rows, flat and multi-dimensional indices, binary search, the Bartlett window and
-bincount, and compress, written with the graph's ops (searchsorted is one of its own).
-
-Left out, as jax.jit cannot give a result whose length depends on the values: unique, and
-bincount without minlength.  (compress can, as nonzero does: see mlcore/graph/ops/extra_ops.py.)"""
+bincount, compress and unique, written with the graph's ops (searchsorted and Unique are ops of
+their own).  unique, compress and bincount without minlength give results whose length depends on
+the values: the jax backend makes the inputs those depend on static, as for nonzero (see
+mlcore/graph/ops/extra_ops.py)."""
 from mlcore import config
 from mlcore.graph.ops.along_axis import cumprod, cumsum, searchsorted  # noqa: F401
 from mlcore.graph.ops.common import as_tensor_variable, common_dtype, normalize_axis, with_dtype
 from mlcore.graph.ops.elemwise import abs_, and_, cast, clip, eq, int_div, mod, switch
-from mlcore.graph.ops.extra_ops import as_list, dims, repeat, squeeze  # noqa: F401
+from mlcore.graph.ops.extra_ops import Unique, as_list, dims, repeat, squeeze  # noqa: F401
 from mlcore.graph.ops.indexing import _inc_or_set
-from mlcore.graph.ops.shape import DimShuffle, arange, zeros
+from mlcore.graph.ops.reduce import max_
+from mlcore.graph.ops.shape import DimShuffle, arange, concatenate, zeros
 from mlcore.losses.functions import one_hot
 from mlcore.tensor.basic import flatnonzero
 
@@ -121,20 +122,22 @@ def bartlett(M):
 
 
 def bincount(x, weights=None, minlength=None, assert_nonneg=False):
-    """How often each value 0, 1, ..., minlength - 1 occurs in the int vector x (the sum of the
-    weights at its places, if weights are given), in x's dtype or the weights'.  minlength is
-    needed, and the values must be below it: numpy's bin count, x.max() + 1, is known only when
-    the graph runs (the numpy backend raises on a larger value, jax drops it)."""
+    """How often each value 0, 1, ... occurs in the int vector x (the sum of the weights at its
+    places, if weights are given), in x's dtype or the weights'.  Without minlength there are
+    x.max() + 1 bins, as numpy's (none for an empty x), known only when the graph runs (on jax, x
+    becomes a static input).  With minlength there are exactly minlength bins, known while
+    building, and the values must be below it (the numpy backend raises on a larger one, jax drops
+    it).  A negative value is the caller's error, as in Theano without assert_nonneg."""
     x = as_tensor_variable(x)
     if x.ndim != 1 or x.dtype[:3] not in ("int", "uin"):
         raise TypeError("bincount: x must be an int vector, got %s" % x.type)
-    if minlength is None:
-        raise ValueError("bincount: give minlength=; without it the number of bins, x.max() + 1, depends "
-                         "on the values, which a compiled graph (jax) needs to know in advance")
     if assert_nonneg:
         raise NotImplementedError("bincount: assert_nonneg=True would check the values when the graph runs, "
                                   "which compiled graphs (jax) cannot do")
     counts = 1 if weights is None else as_tensor_variable(weights)
+    if minlength is None:
+        largest = max_(concatenate([x, zeros((1,), x.dtype)]))       # 0 for an empty x
+        minlength = (cast(largest, "int64") + 1) * cast(dims(x)[0] > 0, "int64")
     bins = zeros((minlength,), x.dtype if weights is None else counts.dtype)
     return _inc_or_set(bins, x, counts, False)     # not inc_subtensor(bins[x]): a constant x folds bins[x]
 
@@ -143,3 +146,13 @@ def compress(condition, x, axis=None):
     """The slices of x along axis (None: the entries of x flattened) where the vector condition is
     nonzero, as numpy's compress; a condition shorter than that axis leaves the rest out."""
     return as_tensor_variable(x).take(flatnonzero(condition), axis)
+
+
+def unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None):
+    """The sorted distinct values of ar (flattened, or the distinct slices along axis), as numpy's
+    unique: with the flags, also the int64 positions of their first occurrences, the positions that
+    rebuild ar (flattened, or along axis) from them, and their counts, in that order."""
+    ar = as_tensor_variable(ar)
+    if axis is not None:
+        axis = normalize_axis(axis, ar.ndim, "unique")[0]
+    return Unique(return_index, return_inverse, return_counts, axis)(ar)

@@ -1,18 +1,20 @@
 """T.nlinalg: Theano's theano.tensor.nlinalg (numpy.linalg's functions).  The inverse, determinant,
-pseudo-inverse and decompositions are ops (mlcore/graph/ops/nlinalg.py, linalg_decompositions.py);
-the rest are written with them and the elementwise ops."""
+pseudo-inverse, least squares and decompositions are ops (mlcore/graph/ops/nlinalg.py,
+linalg_decompositions.py); the rest are written with them and the elementwise ops."""
+import operator
 from functools import reduce as _fold
 
 import numpy as np
 
 from mlcore.graph.ops.common import as_tensor_variable, normalize_axis
-from mlcore.graph.ops.elemwise import abs_, cast, neq, sqrt
+from mlcore.graph.ops.elemwise import abs_, cast, maximum, neq, sqrt
 from mlcore.graph.ops.extra_ops import diag, diagonal, dims, eye
 from mlcore.graph.ops.linalg import dot, matmul
 from mlcore.graph.ops.linalg_decompositions import Eig, Eigh, QR, SVD, eig, eigh, qr, svd  # noqa: F401
-from mlcore.graph.ops.nlinalg import Det, MatrixInverse, MatrixPinv, det, matrix_inverse, pinv  # noqa: F401
+from mlcore.graph.ops.nlinalg import Det, Lstsq, MatrixInverse, MatrixPinv, det, matrix_inverse, pinv  # noqa: F401
 from mlcore.graph.ops.reduce import max_, min_, sum_
-from mlcore.graph.ops.shape import DimShuffle, transpose
+from mlcore.graph.ops.shape import DimShuffle, reshape, transpose
+from mlcore.graph.ops.slinalg import solve
 
 inv = matrix_inverse
 
@@ -114,3 +116,50 @@ def matrix_norm(x, ord, rows, cols, keepdims):
     if keepdims:
         return out
     return DimShuffle([d for d in range(x.ndim) if d not in (rows, cols)])(out)
+
+
+def lstsq(a=None, b=None, rcond=-1):
+    """The least-squares solution of a @ x = b, as numpy.linalg.lstsq: [x, residuals, rank,
+    singular values of a], singular values below rcond times the largest counting as zero (-1:
+    machine precision, None: numpy's default, that precision times max(a's rows, columns)).
+    Theano 1.0's lstsq was the op class, called as lstsq()(a, b, rcond): called without a, this
+    gives that op."""
+    if a is None:
+        return Lstsq()
+    if rcond is None:
+        a = as_tensor_variable(a)
+        rcond = np.finfo(a.dtype if a.dtype.startswith("float") else "float64").eps * maximum(*dims(a))
+    return Lstsq()(a, b, rcond)
+
+
+def tensorinv(a, ind=2):
+    """The inverse of a taken as a linear map from its first ind dims to the others, as
+    numpy.linalg.tensorinv: tensordot(tensorinv(a, ind), a, ind) is the identity; the result has
+    shape a.shape[ind:] + a.shape[:ind].  The gradient is the matrix inverse's."""
+    a = as_tensor_variable(a)
+    if not 0 < ind < a.ndim:
+        raise ValueError("tensorinv: ind must be between 1 and a.ndim - 1 = %d, got %r" % (a.ndim - 1, ind))
+    sizes = dims(a)
+    rows, cols = _product(sizes[:ind]), _product(sizes[ind:])
+    return reshape(matrix_inverse(reshape(a, [rows, cols])), sizes[ind:] + sizes[:ind])
+
+
+def tensorsolve(a, b, axes=None):
+    """x with tensordot(a, x, x.ndim) = b, as numpy.linalg.tensorsolve: a has shape b.shape + Q, x
+    shape Q, and prod(Q) = prod(b.shape); axes (of a) are moved to the end first.  The gradient is
+    solve's."""
+    a, b = as_tensor_variable(a), as_tensor_variable(b)
+    if axes is not None:
+        moved = normalize_axis(axes, a.ndim, "tensorsolve")
+        a = transpose(a, [d for d in range(a.ndim) if d not in moved] + list(moved))
+    if a.ndim <= b.ndim:
+        raise ValueError("tensorsolve: a needs more dims than b (b.shape + Q), got %s and %s" % (a.type, b.type))
+    sizes = dims(a)
+    solution_shape = sizes[b.ndim:]
+    matrix = reshape(a, [_product(sizes[:b.ndim]), _product(solution_shape)])
+    return reshape(solve(matrix, reshape(b, [_product(dims(b))])), solution_shape)
+
+
+def _product(sizes):
+    """The product of a list of ints and symbolic sizes (1 for none)."""
+    return _fold(operator.mul, sizes, 1)

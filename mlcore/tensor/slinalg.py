@@ -1,6 +1,6 @@
 """T.slinalg: Theano's theano.tensor.slinalg (scipy.linalg's functions).  cholesky, solve,
-solve_triangular and expm are ops (mlcore/graph/ops/slinalg.py); eigvalsh is eigh's first output and
-kron a broadcast product."""
+solve_triangular and expm are ops (mlcore/graph/ops/slinalg.py); eigvalsh is eigh's first output,
+cho_solve two triangular solves and kron a broadcast product."""
 from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.graph.ops.extra_ops import dims
 from mlcore.graph.ops.linalg_decompositions import eigh
@@ -30,6 +30,17 @@ def solve_upper_triangular(a, b):
 def solve_symmetric(a, b):
     """Theano's solve_symmetric: x with a @ x = b for a symmetric a (its upper triangle is read)."""
     return solve(a, b, assume_a="sym")
+
+
+def cho_solve(c_and_lower, b, check_finite=True):
+    """x with A @ x = b, given A's Cholesky factor: c_and_lower is (c, lower) as scipy's cho_solve
+    takes it, or c alone, lower-triangular (Theano's cho_solve op), with A = c c^T (c^T c when
+    upper).  Two triangular solves, whose gradients flow to c and b; check_finite is accepted for
+    scipy's signature."""
+    c, lower = c_and_lower if isinstance(c_and_lower, (tuple, list)) else (c_and_lower, True)
+    c = as_tensor_variable(c)
+    y = solve_triangular(c, b, trans=0 if lower else 1, lower=lower)
+    return solve_triangular(c, y, trans=1 if lower else 0, lower=lower)
 
 
 def kron(a, b):

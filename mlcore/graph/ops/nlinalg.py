@@ -1,11 +1,11 @@
-"""Matrix functions of numpy.linalg as ops: matrix_inverse, det, pinv (Theano's nlinalg).
+"""Matrix functions of numpy.linalg as ops: matrix_inverse, det, pinv, lstsq (Theano's nlinalg).
 
 Each takes a square matrix or a stack of them (leading batch dims, as numpy.linalg, jax and
 PyTensor's Blockwise ops all allow) and computes in a float dtype.  The helpers here (the
 square-matrix check, moving between a matrix's triangle and the whole of it) are shared by the
 decompositions and by slinalg."""
 from mlcore.graph.basic import Apply, Op, TensorType
-from mlcore.graph.ops.common import _fmt, as_float_dtype, as_tensor_variable, with_dtype
+from mlcore.graph.ops.common import _fmt, as_float_dtype, as_tensor_variable, upcast, with_dtype
 from mlcore.graph.ops.extra_ops import diagonal, dims, eye, tril, triu
 from mlcore.graph.ops.linalg import matmul, swap_last
 from mlcore.graph.ops.shape import DimShuffle
@@ -136,3 +136,26 @@ def det(x):
 def pinv(x):
     """The Moore-Penrose pseudo-inverse of a matrix (or of each in a stack)."""
     return MatrixPinv()(x)
+
+
+class Lstsq(Op):
+    """numpy.linalg.lstsq(a, b, rcond) as an op (Theano's nlinalg.lstsq): the least-squares
+    solution x of a @ x = b, the sums of squared residuals, the rank of a and its singular values.
+    The residuals are empty unless a has full column rank and more rows than columns, so their
+    length is known only from the values, as Nonzero's.  No gradient, as in Theano."""
+    __props__ = ()
+
+    def make_node(self, a, b, rcond):
+        a = float_matrix("lstsq", a, square=False)
+        b, rcond = as_tensor_variable(b), as_tensor_variable(rcond)
+        if a.ndim != 2 or b.ndim not in (1, 2) or rcond.ndim != 0:
+            raise ValueError("lstsq: needs a matrix a, a vector or matrix b and a scalar rcond, got %s, %s and %s"
+                             % (a.type, b.type, rcond.type))
+        if None not in (a.type.shape[0], b.type.shape[0]) and a.type.shape[0] != b.type.shape[0]:
+            raise ValueError("lstsq: a has %d rows but b has %d" % (a.type.shape[0], b.type.shape[0]))
+        dtype = upcast(a.dtype, as_float_dtype(b.dtype))
+        a, b = with_dtype(a, dtype), with_dtype(b, dtype)
+        x_shape = (a.type.shape[1],) + b.type.shape[1:]
+        return Apply(self, [a, b, with_dtype(rcond, dtype)],
+                     [TensorType(dtype, x_shape), TensorType(dtype, (None,)), TensorType("int64", ()),
+                      TensorType(dtype, (None,))])

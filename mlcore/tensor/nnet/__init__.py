@@ -8,7 +8,18 @@ from mlcore.tensor.nnet.nnet import (binary_crossentropy, categorical_crossentro
                                      crossentropy_categorical_1hot, crossentropy_softmax_1hot,
                                      crossentropy_softmax_1hot_with_bias, elu, logsoftmax, relu, selu,
                                      sigmoid_binary_crossentropy, softmax, softmax_graph, softsign)
+from mlcore.tensor.nnet.nnet import (confusion_matrix, crossentropy_categorical_1hot_grad,  # noqa: F401
+                                     crossentropy_softmax_1hot_with_bias_dx,
+                                     crossentropy_softmax_argmax_1hot_with_bias,
+                                     crossentropy_softmax_max_and_argmax_1hot,
+                                     crossentropy_softmax_max_and_argmax_1hot_with_bias, h_softmax,
+                                     logsoftmax_op, prepend_0_to_each_row, prepend_1_to_each_row,
+                                     prepend_scalar_to_each_row, softmax_grad, softmax_op, softmax_with_bias)
 from mlcore.tensor.nnet.sigm import hard_sigmoid, sigmoid, softplus, ultra_fast_sigmoid  # noqa: F401
+from mlcore.tensor.nnet.bn import batch_normalization  # noqa: F401
+
+abstract_conv2d = conv2d
+sigmoid_inplace = sigmoid
 
 
 def conv2d_transpose(input, filters, output_shape, filter_shape=None, border_mode="valid", input_dilation=(1, 1),

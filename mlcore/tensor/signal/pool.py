@@ -1,7 +1,9 @@
 """T.signal.pool.pool_2d and pool_3d with Theano's semantics: they pool the last two (three) dims of
-any input of at least two (three) dims."""
+any input of at least two (three) dims; max_pool_2d_same_size keeps each patch's maximum in place."""
 from mlcore.graph.ops.common import as_tensor_variable
-from mlcore.graph.ops.elemwise import maximum
+from mlcore.graph.ops.elemwise import eq, maximum, switch, zeros_like
+from mlcore.graph.ops.extra_ops import repeat
+from mlcore.graph.ops.indexing import set_subtensor
 from mlcore.graph.ops.nn import pool2d, pool3d
 from mlcore.graph.ops.shape import concatenate, reshape, shape, stack
 
@@ -74,3 +76,17 @@ def _pool(name, input, ws, ignore_border, stride, pad, mode):
         pooled = pooled[(slice(None),) + tuple(slice(None, _ceil_count(n, w, st)) for n, w, st in
                                               zip(sizes, ws, stride))]
     return reshape(pooled, concatenate([s[:-nd], shape(pooled)[1:nd + 1]]), ndim=x.ndim)
+
+
+def max_pool_2d_same_size(input, patch_size):
+    """input with every entry of each non-overlapping patch_size patch of its last two dims set to
+    zero but the patch's maximum (each entry equal to it, on a tie), as Theano's: the shape is
+    kept, and rows and columns past the last whole patch become zero.  The gradient flows to the
+    kept entries."""
+    x = as_tensor_variable(input)
+    rows, cols = patch_size
+    pooled = pool_2d(x, (rows, cols), ignore_border=True)
+    maxima = repeat(repeat(pooled, rows, axis=-2), cols, axis=-1)     # each patch's max over the patch
+    covered = (Ellipsis, slice(None, shape(maxima)[-2]), slice(None, shape(maxima)[-1]))
+    patches = x[covered]
+    return set_subtensor(zeros_like(x)[covered], switch(eq(patches, maxima), patches, 0))
