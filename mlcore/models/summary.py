@@ -63,12 +63,12 @@ def _sequential_like(model):
 
 def _layer_row(model, layer, connected, show_trainable, prefix=""):
     from mlcore.layers.input_layer import InputLayer
-    from mlcore.models.functional import Model
+    from mlcore.models.functional import keras_class_name
     try:
         shape = _format_shape(layer.output_shape if not isinstance(layer, InputLayer) else layer.batch_shape)
     except AttributeError:
         shape = "?"
-    kind = "Functional" if type(layer) is Model else type(layer).__name__     # Keras 3's class name
+    kind = keras_class_name(layer)
     params = "{:,}".format(layer.count_params()) if layer.built else "0 (unbuilt)"
     row = ["%s%s (%s)" % (prefix, layer.name, kind), shape, params]
     if connected:

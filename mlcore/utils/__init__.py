@@ -1,9 +1,9 @@
 """Utilities, as keras.utils: get_file, to_categorical, set_random_seed, PyDataset (Sequence), image
-helpers, the custom-object registry (register_keras_serializable, custom_object_scope), pad_sequences,
-Progbar, timeseries_dataset_from_array, image_dataset_from_directory, text_dataset_from_directory,
-audio_dataset_from_directory (datasets with tf.data's methods; AUTOTUNE as tf.data's), split_dataset,
-FeatureSpace, and the helpers that live with layers and models (clear_session, get_source_inputs, serialize_keras_object,
-pack_x_y_sample_weight, ...)."""
+helpers, model_to_dot and plot_model, the custom-object registry (register_keras_serializable,
+custom_object_scope), pad_sequences, Progbar, timeseries_dataset_from_array, image_dataset_from_directory,
+text_dataset_from_directory, audio_dataset_from_directory (datasets with tf.data's methods; AUTOTUNE as
+tf.data's), split_dataset, FeatureSpace, and the helpers that live with layers and models (clear_session,
+get_source_inputs, serialize_keras_object, pack_x_y_sample_weight, ...)."""
 import importlib
 
 from mlcore.config import (disable_interactive_logging, enable_interactive_logging,  # noqa: F401
@@ -11,6 +11,8 @@ from mlcore.config import (disable_interactive_logging, enable_interactive_loggi
 from mlcore.utils.config import Config  # noqa: F401
 from mlcore.utils import numerical as np_utils  # noqa: F401  (Keras 1/2: np_utils.to_categorical)
 from mlcore.utils.file_utils import get_file  # noqa: F401
+from mlcore.utils.model_visualization import model_to_dot, plot_model  # noqa: F401
+from mlcore.utils import model_visualization as vis_utils  # noqa: F401  (Keras 2: vis_utils.plot_model)
 from mlcore.utils.numerical import normalize, to_categorical  # noqa: F401
 from mlcore.utils.progbar import Progbar  # noqa: F401
 from mlcore.utils.py_dataset import PyDataset, Sequence  # noqa: F401
