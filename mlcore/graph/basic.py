@@ -282,6 +282,8 @@ class Op:
         if self.foldable and _is_small_constant_node(node):
             from mlcore.graph.rewrite.constant_folding import fold
             outputs = fold(node)
+            for out in outputs:         # set_subtensor(x[key], y) on a constant x needs the x and key
+                out.tag["folded_from"] = node
         else:
             outputs = node.outputs
         return outputs[0] if len(outputs) == 1 else outputs

@@ -9,6 +9,7 @@ import numpy as np
 from mlcore import ops
 from mlcore.graph.ops.along_axis import searchsorted
 from mlcore.layers.base import Layer
+from mlcore.layers.structure import flatten
 
 OUTPUT_MODES = ("one_hot", "multi_hot", "count")
 
@@ -45,7 +46,17 @@ def refuse_sparse(layer_name, sparse):
         raise ValueError("%s: mlcore tensors are dense; sparse=True is not supported" % layer_name)
 
 
-class CategoryEncoding(Layer):
+class ListsAsTensors(Layer):
+    """A data layer that reads a (nested) list of numbers as one tensor, layer([3, 2, 0, 1]), as Keras's
+    data layers do (other layers take a list as several inputs)."""
+
+    def __call__(self, inputs, *args, **kwargs):
+        if isinstance(inputs, (list, tuple)) and all(isinstance(x, (bool, int, float)) for x in flatten(inputs)):
+            inputs = np.asarray(inputs)
+        return super().__call__(inputs, *args, **kwargs)
+
+
+class CategoryEncoding(ListsAsTensors):
     """Integer features (0 <= value < num_tokens) as one-hot, multi-hot or count vectors; count mode sums
     count_weights (same shape as the inputs) instead of ones.  output_mode="binary" is Keras 2's
     "multi_hot"."""
@@ -80,7 +91,7 @@ class CategoryEncoding(Layer):
         return {**super().get_config(), "num_tokens": self.num_tokens, "output_mode": self.output_mode}
 
 
-class Discretization(Layer):
+class Discretization(ListsAsTensors):
     """Values bucketed by bin_boundaries (bin i holds boundaries[i-1] <= x < boundaries[i], as
     numpy's digitize), the bin index encoded as output_mode says ("int": int32 indices).  With num_bins
     instead, adapt(data) sets the boundaries to the data's quantiles 1/num_bins, ..., (num_bins-1)/num_bins:

@@ -37,9 +37,11 @@ def _reads_label_sequences(loss_fn):
 
 def _check_target(y, pred, sparse, name):
     """Keras's losses need targets shaped as the output (labels, for sparse ones): a (n, 2) target for
-    a (n, 1) output would otherwise broadcast into a wrong loss without a word."""
+    a (n, 1) output would otherwise broadcast into a wrong loss without a word.  A target dim of 1
+    broadcasts over the output's, as Keras lets it (its callbacks' examples fit (n,) zeros to Dense(10))."""
     expected = pred.type.shape[:-1] if sparse else pred.type.shape
-    if y.ndim != len(expected) or any(e is not None and e != d for e, d in zip(expected[1:], y.shape[1:])):
+    if y.ndim != len(expected) or any(e is not None and e != d and (sparse or d != 1)
+                                      for e, d in zip(expected[1:], y.shape[1:])):
         raise ValueError("Output '%s' has shape %s, so its targets must have shape %s%s; got an array of shape %s"
                          % (name, pred.type.shape, expected, " (class indices)" if sparse else "", y.shape))
 

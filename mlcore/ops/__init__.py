@@ -35,7 +35,7 @@ from mlcore.ops.elementwise import (cbrt, copy, fabs, fmax, fmin, fmod, heavisid
                                     ldexp, logaddexp2, nan_to_num, signbit, sinc)
 from mlcore.ops.indices import (digitize, in_top_k, scatter, scatter_update, searchsorted,  # noqa: F401
                                 segment_max, segment_sum, select, slice, slice_update, top_k, unravel_index)
-from mlcore.ops import linalg
+from mlcore.ops import linalg, nn
 from mlcore.ops.linalg import (cholesky, det, eig, eigh, inv, logdet, lstsq, norm, pinv, qr,  # noqa: F401
                                slogdet, solve, solve_triangular, svd)
 from mlcore.ops.nn import (average_pool, avg_pool2d, batch_normalization, binary_crossentropy,  # noqa: F401
@@ -58,7 +58,7 @@ from mlcore.ops.statistics import (corrcoef, diff, median, nanargmax, nanargmin,
                                    nancumsum, nanmax, nanmean, nanmedian, nanmin, nanpercentile, nanprod,
                                    nanquantile, nanstd, nansum, nanvar, percentile, quantile, trapezoid)
 from mlcore.ops.arrays import geomspace, logspace  # noqa: F401
-from mlcore.ops.control_flow import associative_scan, vectorize, vectorized_map, while_loop  # noqa: F401
+from mlcore.ops.control_flow import associative_scan, switch, vectorize, vectorized_map, while_loop  # noqa: F401
 from mlcore.ops.core import saturate_cast, view  # noqa: F401
 from mlcore.ops.einops import rearrange  # noqa: F401
 from mlcore.ops.counting import argpartition, bincount, histogram, isin, nonzero, unique  # noqa: F401
@@ -77,7 +77,7 @@ from mlcore.ops.ctc import ctc_decode, ctc_loss  # noqa: F401  (Connectionist Te
 # keras.ops run at once on values (mlcore.ops.eager); those that call functions give what the functions
 # build, which may use graph variables the arguments do not show
 _CONVERSIONS = {"convert_to_tensor", "convert_to_numpy", "is_tensor", "dtype", "on_values",
-                "cond", "custom_gradient", "fori_loop", "map", "scan"}
+                "cond", "custom_gradient", "fori_loop", "map", "scan", "switch"}
 _CONVERSIONS |= {"associative_scan", "vectorize", "vectorized_map", "while_loop", "jvp"}   # at once by themselves
 _wrapped = {}                # one wrapper per function, so that aliases (max_pool2d, max_pool) stay one
 for _name, _op in list(globals().items()):
@@ -86,15 +86,16 @@ for _name, _op in list(globals().items()):
 for _name in ("adaptive_average_pool", "adaptive_max_pool", "ctc_decode", "ctc_loss",   # keras.ops.nn has
               "dot_product_attention", "fold", "polar", "unfold"):                             # these too
     setattr(nn, _name, globals()[_name])
-for _name, _op in vars(linalg).copy().items():     # keras.ops.linalg.<name> is keras.ops.<name>
-    if getattr(_op, "__module__", None) == linalg.__name__ and not _name.startswith("_"):
-        setattr(linalg, _name, globals()[_name])
+for _module in (linalg, nn):     # keras.ops.linalg.<name> and keras.ops.nn.<name> are keras.ops.<name>
+    for _name, _op in vars(_module).copy().items():
+        if getattr(_op, "__module__", None) == _module.__name__ and _name in globals() and _name[0] != "_":
+            setattr(_module, _name, globals()[_name])
 
 # The graph's own (Theano-style) names, always symbolic, which code written before keras.ops existed calls
 from mlcore.graph.ops import (abs_, alloc, and_, as_tensor_variable, batched_dot, constant,  # noqa: E402,F401
                               dimshuffle, eq, flatten, ge, gemm, gt, inc_subtensor, int_div, le, lt,
                               max_, min_, mul, neg, neq, or_, pool2d, pow_, round_, second, set_subtensor,
-                              sqr, sub, subtensor, sum_, switch, true_div)
+                              sqr, sub, subtensor, sum_, true_div)
 
 # keras.ops.image and keras.ops.numpy, their functions run at once on values as the ones above
 from mlcore.ops import image, numpy  # noqa: E402

@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 
+from mlcore import tree
 from mlcore.compile.builders import OpFromGraph
 from mlcore.graph import scan as graph_scan
 from mlcore.graph.basic import Constant, Variable, clone, graph_inputs
@@ -21,9 +22,7 @@ from mlcore.ops.eager import evaluate
 
 
 def _variables(structure):
-    if isinstance(structure, (list, tuple)):
-        return [v for item in structure for v in _variables(item)]
-    return [structure] if isinstance(structure, Variable) else []
+    return [v for v in tree.flatten(structure) if isinstance(v, Variable)]
 
 
 def at_once_on_values(calls_functions):
@@ -39,9 +38,23 @@ def at_once_on_values(calls_functions):
     return run
 
 
+@at_once_on_values
 def cond(pred, true_fn, false_fn):
     """true_fn()'s result where the scalar pred holds, else false_fn()'s (both of one structure)."""
     return ifelse(as_tensor(pred), true_fn(), false_fn())
+
+
+@at_once_on_values
+def switch(index, branches, *operands):
+    """branches[index](*operands), the index clipped to the branches (as Keras's switch): every branch
+    is built and ifelse picks one, the first for index <= 0, the last for index >= len(branches) - 1."""
+    if not branches:
+        raise ValueError("switch: `branches` must hold at least one function")
+    index = as_tensor(index)
+    result = branches[-1](*operands)
+    for k in range(len(branches) - 2, -1, -1):
+        result = ifelse(ew.le(index, k), branches[k](*operands), result)
+    return result
 
 
 def _one_or_many(values):
@@ -51,6 +64,7 @@ def _one_or_many(values):
     return [as_tensor(values)], lambda outs: outs[0]
 
 
+@at_once_on_values
 def fori_loop(lower, upper, body_fun, init_val):
     """val = body_fun(i, val) for i from lower to upper - 1; the last val."""
     states, rebuild = _one_or_many(init_val)
@@ -63,6 +77,7 @@ def fori_loop(lower, upper, body_fun, init_val):
     return rebuild([s[-1] for s in stacked])
 
 
+@at_once_on_values
 def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
     """(carry, ys): carry, y = f(carry, x) for each x in xs (or `length` times with x None), in
     reverse order if asked; ys stacks the y's, in xs's order."""
@@ -82,10 +97,17 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
     return rebuild([s[-1] for s in stacked[:count]]), ys
 
 
+@at_once_on_values
 def map(f, xs):  # noqa: A001
-    """f of each entry of xs along its first axis, stacked."""
-    out, _ = graph_scan.map(f, [as_tensor(xs)])
-    return out
+    """f of each entry of xs along its first axis, stacked; xs and f's result may be nested (a dict
+    of arrays, as Keras allows), each array stacked in the result's structure."""
+    results = []
+
+    def step(*rows):
+        results.append(f(tree.pack_sequence_as(xs, list(rows))))
+        return [as_tensor(y) for y in tree.flatten(results[-1])]
+    stacked, _ = graph_scan.scan(step, sequences=[as_tensor(x) for x in tree.flatten(xs)], return_list=True)
+    return tree.pack_sequence_as(results[0], stacked)
 
 
 @at_once_on_values

@@ -3,7 +3,7 @@ symbolic input), an op's graph is compiled and run at once and its result comes 
 as Keras's ops return arrays outside a traced function.  On graph variables they build graphs."""
 import functools
 
-from mlcore import stateless
+from mlcore import scopes, stateless
 from mlcore.graph.basic import Constant, SharedVariable, Variable
 
 
@@ -21,17 +21,22 @@ def _has_symbolic_input(values):
 
 
 def evaluate(structure):
-    """The numpy value of each graph variable in a result (a variable, a tuple or a list) that
+    """The numpy value of each graph variable in a result (a variable, a tuple, a list or a dict) that
     depends on no graph input: a shared variable's value, a constant's data, or a small graph on
     them run with the numpy backend."""
     if isinstance(structure, (list, tuple)):
         values = [evaluate(item) for item in structure]
         return values if isinstance(structure, list) else tuple(values)
+    if isinstance(structure, dict):
+        return {key: evaluate(value) for key, value in structure.items()}
     if isinstance(structure, SharedVariable):
-        return structure.get_value()
+        value = scopes.substituted_value(structure)
+        return structure.get_value() if value is None else value
     if isinstance(structure, Constant):
         return structure.data.copy()
     if isinstance(structure, Variable):
+        if scopes.in_stateless_scope():    # on the scope's values of the variables (mlcore/scopes.py)
+            return scopes.run_graph([], [structure], [], [])[0]
         from mlcore.function import function
         return function([], structure, backend="numpy")()
     return structure

@@ -148,9 +148,11 @@ def einsum(subscripts, *operands, **kwargs):
     specs = inputs.split(",")
     if len(specs) != len(operands):
         raise ValueError("einsum: %r names %d operands, got %d" % (subscripts, len(specs), len(operands)))
-    if not arrow:
-        letters = "".join(specs)
-        output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    if not arrow:                           # numpy's implicit output: "...", then the letters seen once
+        letters = "".join(specs).replace(".", "")
+        output = ("..." if "..." in inputs else "") + "".join(sorted(c for c in set(letters)
+                                                                      if letters.count(c) == 1))
+    operands, specs = zip(*[_diagonals(x, spec) for x, spec in zip(operands, specs)])
     if len(operands) == 1:                  # with a scalar 1 as the second operand
         return linalg.einsum("%s,->%s" % (specs[0], output), operands[0], ew.ones_like(red.sum_(operands[0])))
     out, spec = operands[0], specs[0]
@@ -160,3 +162,18 @@ def einsum(subscripts, *operands, **kwargs):
         step = output if k == len(operands) - 1 else "".join(c for c in joined if c in needed)
         out, spec = linalg.einsum("%s,%s->%s" % (spec, specs[k], step), out, operands[k]), step
     return out
+
+
+def _diagonals(x, spec):
+    """x and its letters with each letter that the spec repeats ("ii") read as numpy's einsum reads it:
+    the diagonal of those dims, as one dim moved last."""
+    while True:
+        letters = spec.replace("...", "")
+        repeated = next((c for c in letters if letters.count(c) > 1), None)
+        if repeated is None:
+            return x, spec
+        first = spec.index(repeated)
+        second = spec.index(repeated, first + 1)
+        axes = [i - len(spec) if "..." in spec and i > spec.index("...") else i for i in (first, second)]
+        x = extra_ops.diagonal(x, 0, *axes)
+        spec = spec[:first] + spec[first + 1:second] + spec[second + 1:] + repeated

@@ -211,17 +211,22 @@ def _inc_or_set(x, key, y, set_):
     return IncSubtensor(expand_spec(spec, x.ndim), set_)(x, y, *extra)
 
 
+def _indexing_node(target, caller):
+    """The Subtensor node that made target (x[key]), also where x and key were small constants and
+    x[key] was folded to a constant while the graph was built."""
+    node = target.owner or getattr(target, "tag", {}).get("folded_from")
+    if node is None or not isinstance(node.op, Subtensor):
+        raise TypeError("%s expects an indexed tensor such as x[1:3], got %s" % (caller, target))
+    return node
+
+
 def inc_subtensor(target, y):
     """Theano's inc_subtensor(x[key], y): x with y added at key."""
-    node = target.owner
-    if node is None or not isinstance(node.op, Subtensor):
-        raise TypeError("inc_subtensor expects an indexed tensor such as x[1:3], got %s" % (target,))
+    node = _indexing_node(target, "inc_subtensor")
     return IncSubtensor(node.op.spec)(node.inputs[0], y, *node.inputs[1:])
 
 
 def set_subtensor(target, y):
     """Theano's set_subtensor(x[key], y): x with y written at key."""
-    node = target.owner
-    if node is None or not isinstance(node.op, Subtensor):
-        raise TypeError("set_subtensor expects an indexed tensor such as x[1:3], got %s" % (target,))
+    node = _indexing_node(target, "set_subtensor")
     return IncSubtensor(node.op.spec, True)(node.inputs[0], y, *node.inputs[1:])
