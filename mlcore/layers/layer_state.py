@@ -16,14 +16,17 @@ import numpy as np
 from mlcore import constraints, initializers, regularizers
 from mlcore import dtype_policies
 
-_scopes = []        # (name, layer, the path the layer was first met under), innermost last
+_scopes = []        # (name, layer or caller, the path it sits under; None: under the scope before), innermost last
 
 
 def current_path():
-    """The open scopes' path, each layer's under the path it was first met in (Keras's current_path)."""
+    """The open scopes' path, each layer's under the path it was first met in (Keras's current_path);
+    a keras.name_scope without override_parent sits under the scope before it (mlcore/name_scopes.py)."""
     parts = []
     for name, _, parent in _scopes:
-        parts = [p for p in parent.split("/") if p] + [name]
+        if parent is not None:
+            parts = [p for p in parent.split("/") if p]
+        parts.append(name)
     return "/".join(parts)
 
 
@@ -32,7 +35,7 @@ def layer_scope(layer):
     """Open the layer's scope, unless it is the innermost one already (its build inside its call)."""
     if layer._parent_path is None:
         layer._parent_path = current_path()
-    if _scopes and _scopes[-1][1] is layer:
+    if _scopes and _scopes[-1][1] is layer and _scopes[-1][0] == layer.name:
         yield
         return
     _scopes.append((layer.name, layer, layer._parent_path))

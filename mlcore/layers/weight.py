@@ -9,6 +9,7 @@ jax sees a Weight as the value it holds (layers/weight_pytree.py).
 """
 import numpy as np
 
+from mlcore import scopes
 from mlcore.graph.basic import SharedVariable, Variable
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops.common import as_tensor_variable
@@ -35,24 +36,32 @@ class Weight(SharedVariable):
     @property
     def value(self):
         """The current value in the backend's own array type (Keras's variable.value): a jax array
-        after a jax run, what the updated guide passes to jax.jit, `[v.value for v in model.weights]`."""
-        return self.get_value(return_internal_type=True)
+        after a jax run, what the updated guide passes to jax.jit, `[v.value for v in model.weights]`;
+        inside a keras.StatelessScope, the value the scope gives it (mlcore/scopes.py)."""
+        value = scopes.substituted_value(self)
+        return self.get_value(return_internal_type=True) if value is None else value
 
     def numpy(self):
-        return self.get_value()
+        value = scopes.substituted_value(self)
+        return self.get_value() if value is None else np.asarray(value)
 
     def __array__(self, dtype=None, copy=None):
         """np.array(layer.kernel) is its value, as for a Keras variable."""
-        return np.asarray(self.get_value(borrow=not copy), dtype=dtype)
+        value = scopes.substituted_value(self)
+        return np.asarray(self.get_value(borrow=not copy) if value is None else value, dtype=dtype)
 
     def assign(self, value):
         """Set the value (Keras's variable.assign); inside a call being built, an update of its graph
-        (which the call's output reads where it returns this weight).  Returns the value assigned."""
+        (which the call's output reads where it returns this weight); inside a keras.StatelessScope, the
+        scope's new value for it.  Returns the value assigned."""
         from mlcore.layers.base import current_extras
         extras = current_extras()
         if extras is None:
-            value = np.asarray(_evaluate(value))
-            self._check_shape(value.shape)
+            value = _evaluate(value)
+            self._check_shape(np.shape(value))
+            if scopes.assigned_in_scope(self, value):
+                return value
+            value = np.asarray(value)
             self.set_value(value.astype(self.dtype))
             return value
         value = as_tensor_variable(value)
