@@ -11,6 +11,7 @@ import numpy as np
 from mlcore import config
 
 MIXED = {"mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}
+QUANTIZATION_MODES = ("int8", "float8", "int4", "gptq", "awq")
 _global_policy = []       # the policy set_dtype_policy set; none: floatx's
 
 
@@ -60,15 +61,110 @@ class DTypePolicy:
         return hash(self._name)
 
     def __repr__(self):
-        return '<DTypePolicy "%s">' % self._name
+        name = "DTypePolicy" if isinstance(self, FloatDTypePolicy) else type(self).__name__
+        return '<%s "%s">' % (name, self._name)
 
 
 class FloatDTypePolicy(DTypePolicy):
     """Keras 3.0-3.3's name for a float DTypePolicy, kept by Keras as an alias."""
 
 
+class QuantizedDTypePolicy(DTypePolicy):
+    """A quantized layer's policy, named "<mode>_from_<source policy>" ("int8_from_float32"): its float
+    weights and computation keep the source policy's dtypes; model.quantize(mode) sets it."""
+
+    def __init__(self, mode, source_name=None):
+        if source_name is None:
+            source_name = dtype_policy().name
+        self._compute_dtype, self._variable_dtype = _parse(source_name)
+        if mode not in QUANTIZATION_MODES:
+            raise ValueError("Invalid quantization mode. Expected one of %s. Received: mode=%s"
+                             % (QUANTIZATION_MODES, mode))
+        if mode == "int8" and self._compute_dtype == "float16":
+            raise ValueError("Quantization mode='%s' doesn't work well with compute_dtype='float16'." % mode)
+        self._name = "%s_from_%s" % (mode, source_name)
+        self._source_name = source_name
+        self._quantization_mode = mode
+
+    @property
+    def quantization_mode(self):
+        return self._quantization_mode
+
+    def get_config(self):
+        return {"mode": self._quantization_mode, "source_name": self._source_name}
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other.get_config() == self.get_config()
+
+    def __hash__(self):
+        return hash(self._name)
+
+
+class QuantizedFloat8DTypePolicy(QuantizedDTypePolicy):
+    """float8 training's policy; amax_history_length: how many past maxima the delayed scaling keeps."""
+    default_amax_history_length = 1024
+
+    def __init__(self, mode, source_name=None, amax_history_length=1024):
+        super().__init__(mode, source_name)
+        if not isinstance(amax_history_length, int):
+            raise TypeError("`amax_history_length` must be an integer. Received: amax_history_length=%s"
+                            % (amax_history_length,))
+        self._amax_history_length = amax_history_length
+
+    @property
+    def amax_history_length(self):
+        return self._amax_history_length
+
+    def get_config(self):
+        return {**super().get_config(), "amax_history_length": self._amax_history_length}
+
+
+class Int4DTypePolicy(QuantizedDTypePolicy):
+    """int4 with its block size in the mode, "int4/<block_size>" (-1: one scale per output channel), so
+    that a loaded model rebuilds its scales in the shapes they were saved in."""
+
+    def __init__(self, mode, source_name=None):
+        base, _, block = mode.partition("/")
+        if base != "int4" or not block or "/" in block:
+            raise ValueError("Invalid mode for Int4DTypePolicy. Expected format 'int4/<block_size>', but got "
+                             "'%s'." % mode)
+        try:
+            block_size = int(block)
+        except ValueError:
+            raise ValueError("Invalid mode for Int4DTypePolicy. <block_size> must be an integer. Expected format "
+                             "'int4/<block_size>', but got '%s'." % mode) from None
+        if block_size < -1 or block_size == 0:
+            raise ValueError("Invalid block_size in mode. Supported values are -1 (per-channel) or a positive "
+                             "integer (sub-channel), but got %d from '%s'." % (block_size, mode))
+        super().__init__(base, source_name)
+        self._name = "%s_from_%s" % (mode, self._source_name)
+        self.mode = base
+        self.block_size = block_size
+
+    def get_config(self):
+        return {**super().get_config(), "mode": "%s/%d" % (self.mode, self.block_size)}
+
+
+def quantized_policy(name):
+    """The policy a quantized name gives: "int8_from_float32", "int4/128_from_float32", "float8_from_..."."""
+    mode, sep, source_name = name.partition("_from_")
+    if not sep or "_from_" in source_name:
+        raise ValueError("Cannot convert `policy` into a valid pair (`mode`, `source_name`) to instantiate "
+                         "`QuantizedDTypePolicy`. Received: policy=%s" % name)
+    if mode.startswith("int4/"):
+        return Int4DTypePolicy(mode, source_name)
+    if mode == "float8":
+        return QuantizedFloat8DTypePolicy(mode, source_name)
+    if mode in ("gptq", "awq") or mode.startswith(("gptq/", "awq/")):
+        raise NotImplementedError("mlcore does not implement the %s dtype policy %r (GPTQ and AWQ calibrate on "
+                                  "a dataset)" % (mode.split("/")[0], name))
+    return QuantizedDTypePolicy(mode, source_name)
+
+
 Policy = DTypePolicy        # keras.mixed_precision.Policy, Keras 2's name
-POLICY_CLASSES = {"DTypePolicy": DTypePolicy, "FloatDTypePolicy": FloatDTypePolicy, "Policy": DTypePolicy}
+POLICY_CLASSES = {"DTypePolicy": DTypePolicy, "FloatDTypePolicy": FloatDTypePolicy, "Policy": DTypePolicy,
+                  "QuantizedDTypePolicy": QuantizedDTypePolicy,
+                  "QuantizedFloat8DTypePolicy": QuantizedFloat8DTypePolicy, "Int4DTypePolicy": Int4DTypePolicy}
 
 
 def _parse(name):
@@ -106,7 +202,7 @@ def get(identifier):
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if isinstance(identifier, str):
-        return DTypePolicy(identifier)
+        return quantized_policy(identifier) if identifier.startswith(QUANTIZATION_MODES) else DTypePolicy(identifier)
     if isinstance(identifier, np.dtype) or isinstance(identifier, type) and issubclass(identifier, np.generic):
         return DTypePolicy(np.dtype(identifier).name)
     raise ValueError("Cannot interpret `dtype` argument. Expected a string or an instance of DTypePolicy. "
@@ -114,19 +210,23 @@ def get(identifier):
 
 
 def serialize(policy):
-    """Keras's {"module": "keras", "class_name", "config", "registered_name"} of a policy."""
-    return {"module": "keras", "class_name": type(policy).__name__, "config": policy.get_config(),
+    """Keras's {"module", "class_name", "config", "registered_name"} of a policy: the module is "keras"
+    for the float policies (exported there), "keras.dtype_policies" for the quantized ones."""
+    module = "keras.dtype_policies" if isinstance(policy, QuantizedDTypePolicy) else "keras"
+    return {"module": module, "class_name": type(policy).__name__, "config": policy.get_config(),
             "registered_name": None}
 
 
 def deserialize(config_, custom_objects=None):
     """A policy from serialize()'s dict (Keras 3.0's FloatDTypePolicy and Keras 2's Policy too)."""
+    if config_.get("class_name") in ("GPTQDTypePolicy", "AWQDTypePolicy", "DTypePolicyMap"):
+        raise NotImplementedError("mlcore does not implement Keras's %s" % config_["class_name"])
     cls = POLICY_CLASSES.get(config_.get("class_name"))
     if cls is None:
         cls = (custom_objects or {}).get(config_.get("class_name"))
     if cls is None:
-        raise ValueError("Unsupported dtype policy %r: mlcore reads DTypePolicy (and FloatDTypePolicy, Policy); "
-                         "quantized policies are not implemented" % config_.get("class_name"))
+        raise ValueError("Unsupported dtype policy %r: mlcore reads DTypePolicy (and FloatDTypePolicy, Policy) "
+                         "and the int8, int4 and float8 quantized policies" % config_.get("class_name"))
     return cls.from_config(config_["config"])
 
 
@@ -139,7 +239,7 @@ def dtype_policy():
 def set_dtype_policy(policy):
     """Layers made afterwards without dtype= take this policy (a name or a DTypePolicy)."""
     if isinstance(policy, str):
-        policy = DTypePolicy(policy)
+        policy = get(policy)
     if not isinstance(policy, DTypePolicy):
         raise ValueError("Invalid `policy` argument. Expected the string name of a policy (such as "
                          "'mixed_float16') or a `DTypePolicy` instance. Received: policy=%r (of type %s)"

@@ -9,6 +9,9 @@ import numpy as np
 from mlcore import activations, config
 from mlcore.graph import ops
 from mlcore.layers.base import KernelBiasOptions, Layer
+from mlcore.layers import int4_kernel
+from mlcore.layers.quantization import (QuantizableLayer, float_kernel_product, inputs_quantizer, int8_product,
+                                       quantize_weight, read_quantization_config, serialize_quantization_config)
 from mlcore.utils.rng import layer_streams
 
 
@@ -21,10 +24,14 @@ def _pop_aliases(kwargs, aliases):
     return found
 
 
-class Dense(KernelBiasOptions, Layer):
-    """output = activation(dot(input, kernel) + bias), over the last axis."""
+class Dense(QuantizableLayer, KernelBiasOptions, Layer):
+    """output = activation(dot(input, kernel) + bias), over the last axis.  quantize("int8") makes the
+    kernel int8 with one scale per unit (mlcore/layers/quantization.py); quantize("int4") packs int4 values
+    two a byte, with a scale per unit or per group of input rows (mlcore/layers/int4_kernel.py)."""
     supports_masking = True
     rowwise = True
+    QUANTIZED_VARIABLES = {"int8": ["kernel", "bias", "kernel_scale"],
+                           "int4": ["kernel", "bias", "kernel_scale", "kernel_zero", "g_idx"]}
 
     KERAS1 = {"output_dim": "units", "init": "kernel_initializer", "W_regularizer": "kernel_regularizer",
               "b_regularizer": "bias_regularizer", "W_constraint": "kernel_constraint",
@@ -32,7 +39,8 @@ class Dense(KernelBiasOptions, Layer):
 
     def __init__(self, units=None, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, quantization_config=None,
+                 **kwargs):
         aliases = _pop_aliases(kwargs, self.KERAS1)
         super().__init__(**kwargs)
         units = aliases.get("units", units)
@@ -43,24 +51,63 @@ class Dense(KernelBiasOptions, Layer):
         self.use_bias = aliases.get("use_bias", use_bias)
         self.set_kernel_bias_options(aliases, kernel_initializer, bias_initializer, kernel_regularizer,
                                      bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint)
+        self.quantization_config = read_quantization_config(quantization_config)
 
     def build(self, input_shape):
         in_dim = input_shape[-1]
         if in_dim is None:
             raise ValueError("Dense '%s': the last dim of the input must be known, got shape %s"
                              % (self.name, input_shape))
-        self.add_kernel_and_bias((in_dim, self.units))
+        if self.quantization_mode:
+            self.quantized_build((in_dim, self.units), self.quantization_mode, self.quantization_config)
+        self.add_kernel_and_bias((in_dim, self.units), float_kernel=self.quantization_mode not in ("int8", "int4"))
         self.built = True
+
+    def quantized_build(self, kernel_shape, mode, config=None):
+        """The quantized kernel and its scales, as zeros and ones (quantize or a load sets them)."""
+        if mode not in self.QUANTIZED_VARIABLES:
+            raise NotImplementedError("Dense '%s': mlcore does not implement quantization mode '%s'"
+                                      % (self.name, mode))
+        self.inputs_quantizer = inputs_quantizer(config, int8=mode == "int8")
+        if mode == "int4":
+            int4_kernel.build_int4_kernel(self, *kernel_shape, config)
+        else:
+            self.kernel = self.add_weight(kernel_shape, "zeros", dtype="int8", trainable=False, name="kernel")
+            self.kernel_scale = self.add_weight((self.units,), "ones", trainable=False, name="kernel_scale")
+        self._is_quantized = True
+
+    def quantize_weights(self, mode, config):
+        kernel_shape = self.kernel.shape
+        if mode == "int4":
+            values = int4_kernel.int4_kernel_values(self, config, self.kernel, config)
+        else:
+            kernel, scale = quantize_weight(config, self.kernel, 0)
+        self.drop_weight(self.kernel)
+        self.quantized_build(kernel_shape, mode, config)
+        if mode == "int4":
+            int4_kernel.assign_int4_kernel(self, *values)
+        else:
+            self.kernel.assign(kernel)
+            self.kernel_scale.assign(scale)
 
     def call(self, inputs):
         if inputs.type.shape[-1] is not None and inputs.type.shape[-1] != self.kernel.shape[0]:
             raise ValueError("Dense '%s' expects inputs with last dim %d, got shape %s"
                              % (self.name, self.kernel.shape[0], inputs.type.shape))
+        if self.quantization_mode == "int4" and self._int4_block_size is not None:     # per group
+            return self.bias_and_activation(float_kernel_product(
+                ops.dot, inputs, int4_kernel.dequantized_kernel(self), None, -1, None, self.compute_dtype))
+        if self._is_quantized:
+            kernel = int4_kernel.unpacked_kernel(self) if self.quantization_mode == "int4" else self.kernel
+            return self.bias_and_activation(int8_product(ops.dot, inputs, kernel, self.kernel_scale,
+                                                         self.inputs_quantizer, -1, lambda scale: scale,
+                                                         self.compute_dtype))
         return self.bias_and_activation(ops.dot(inputs, self.kernel))
 
     def get_config(self):
         config_ = {**super().get_config(), "units": self.units, "activation": activations.serialize(self.activation),
-                   "use_bias": self.use_bias, **self.kernel_bias_config(), "quantization_config": None}
+                   "use_bias": self.use_bias, **self.kernel_bias_config(),
+                   "quantization_config": serialize_quantization_config(self.quantization_config)}
         if self.activity_regularizer is None:       # Keras's Dense leaves it to Layer's rule
             del config_["activity_regularizer"]
         return config_

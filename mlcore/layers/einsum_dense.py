@@ -1,11 +1,16 @@
 """EinsumDense, Keras 3's dense layer of any rank: activation(einsum(equation, inputs, kernel) + bias),
 the kernel's and the bias's shapes read off the equation.  MultiHeadAttention's four projections are
-EinsumDense layers, so that their weights have Keras's shapes ((dim, heads, key_dim) for the query)."""
+EinsumDense layers, so that their weights have Keras's shapes ((dim, heads, key_dim) for the query).
+quantize("int8") keeps scales laid out as the output (mlcore/layers/einsum_quantization.py); quantize("int4")
+flattens the kernel to (summed dims, other dims) and packs it (mlcore/layers/int4_kernel.py)."""
 import re
 
 from mlcore import activations, initializers
 from mlcore.graph import ops
+from mlcore.layers import einsum_quantization as layout_of, int4_kernel
 from mlcore.layers.base import KernelBiasOptions, Layer
+from mlcore.layers.quantization import (QuantizableLayer, float_kernel_product, inputs_quantizer, int8_product,
+                                       quantize_weight, read_quantization_config, serialize_quantization_config)
 
 # Keras's three forms: "ab,bc->ac", "...b,bc->...c" (dims on the left elided), "ab...,bc->ac..." (on the right)
 _FORMS = ((re.compile(r"([a-zA-Z]+),([a-zA-Z]+)->([a-zA-Z]+)$"), None),
@@ -13,16 +18,19 @@ _FORMS = ((re.compile(r"([a-zA-Z]+),([a-zA-Z]+)->([a-zA-Z]+)$"), None),
           (re.compile(r"([a-zA-Z]{2,})\.\.\.,([a-zA-Z]+)->([a-zA-Z]+)\.\.\.$"), "right"))
 
 
-class EinsumDense(KernelBiasOptions, Layer):
+class EinsumDense(QuantizableLayer, KernelBiasOptions, Layer):
     """equation: "ab,bc->ac" and the like, the input first, the kernel second; output_shape: the output's
     dims after the batch dim (and after or before those "..." stands for), None where the input gives
     them; bias_axes: the output letters the bias spans (None: no bias)."""
     rowwise = True
+    QUANTIZED_VARIABLES = {"int8": ["kernel", "bias", "kernel_scale"],
+                           "int4": ["kernel", "bias", "kernel_scale", "kernel_zero", "g_idx"]}
 
     def __init__(self, equation, output_shape, activation=None, bias_axes=None, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
-                 bias_constraint=None, activity_regularizer=None, **kwargs):
+                 bias_constraint=None, activity_regularizer=None, quantization_config=None, **kwargs):
         super().__init__(**kwargs)
+        self.quantization_config = read_quantization_config(quantization_config)
         self.equation = equation
         self.partial_output_shape = (output_shape,) if isinstance(output_shape, int) else tuple(output_shape)
         self.bias_axes = bias_axes
@@ -39,13 +47,52 @@ class EinsumDense(KernelBiasOptions, Layer):
             # Keras's fans for a kernel of any rank: the dims the input sums over, and the output's
             initializer = type(initializer).from_config(dict(initializer.get_config(), input_axes=input_axes,
                                                              output_axes=output_axes))
-        self.kernel = self.add_weight(kernel_shape, initializer, regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint, name="kernel")
+        self.input_ndim = len(input_shape)
+        if self.quantization_mode:
+            self.quantized_build(kernel_shape, self.quantization_mode, self.quantization_config)
+        if self.quantization_mode not in ("int8", "int4"):
+            self.kernel = self.add_weight(kernel_shape, initializer, regularizer=self.kernel_regularizer,
+                                          constraint=self.kernel_constraint, name="kernel")
         self.bias = None if bias_shape is None else self.add_weight(
             bias_shape, self.bias_initializer, regularizer=self.bias_regularizer, constraint=self.bias_constraint,
             name="bias")
-        self.input_ndim = len(input_shape)
         self.built = True
+
+    def quantized_build(self, kernel_shape, mode, config=None):
+        """The quantized kernel and its scales, as zeros and ones (quantize or a load sets them)."""
+        if mode not in self.QUANTIZED_VARIABLES:
+            raise NotImplementedError("EinsumDense '%s': mlcore does not implement quantization mode '%s'"
+                                      % (self.name, mode))
+        self._layout = layout_of.quantization_layout(self.equation, self.input_ndim)
+        self._kernel_shape = tuple(kernel_shape)
+        self.inputs_quantizer = inputs_quantizer(config, int8=mode == "int8")
+        if mode == "int4":
+            rows, columns = layout_of.int4_matrix_shape(kernel_shape, self._layout.kernel)
+            int4_kernel.build_int4_kernel(self, rows, columns, config)
+        else:
+            layout_of.scale_shape([None] * self.input_ndim, self._layout.inputs, self)     # checks it
+            scale_shape = layout_of.scale_shape(kernel_shape, self._layout.kernel, self)
+            self.kernel = self.add_weight(kernel_shape, "zeros", dtype="int8", trainable=False, name="kernel")
+            self.kernel_scale = self.add_weight(scale_shape, "ones", trainable=False, name="kernel_scale")
+        self._is_quantized = True
+
+    def quantize_weights(self, mode, config):
+        kernel_shape = self.kernel.shape
+        layout = layout_of.quantization_layout(self.equation, self.input_ndim).kernel
+        if mode == "int8":
+            layout_of.scale_shape(kernel_shape, layout, self)      # fails before any change
+        if mode == "int4":      # Keras quantizes the flat kernel per column with its default quantizer
+            flat = self.kernel.get_value().reshape(layout_of.int4_matrix_shape(kernel_shape, layout))
+            values = int4_kernel.int4_kernel_values(self, config, flat)
+        else:
+            kernel, scale = quantize_weight(config, self.kernel, layout.reduced, keepdims=True)
+        self.drop_weight(self.kernel)
+        self.quantized_build(kernel_shape, mode, config)
+        if mode == "int4":
+            int4_kernel.assign_int4_kernel(self, *values)
+        else:
+            self.kernel.assign(kernel)
+            self.kernel_scale.assign(layout_of.to_output_layout(scale, layout))
 
     def _analyze(self, input_shape):
         """(kernel shape, bias shape or None, full output shape, kernel's input axes, kernel's output axes)
@@ -118,9 +165,30 @@ class EinsumDense(KernelBiasOptions, Layer):
         if inputs.ndim != self.input_ndim:
             raise ValueError("EinsumDense '%s' was built for %d-d inputs ('%s'); got shape %s"
                              % (self.name, self.input_ndim, self.equation, inputs.type.shape))
+        if self._is_quantized:
+            return self.bias_and_activation(self._quantized_einsum(inputs))
         return self.bias_and_activation(ops.einsum(self.equation, inputs, self.kernel))
+
+    def _quantized_einsum(self, inputs):
+        """The einsum with the int8 kernel (exact in int32 when the inputs are quantized too) or with the float
+        kernel dequantized from int4, the inputs quantized over the summed dims, scales aligned to the output."""
+        def product(x, kernel):
+            return ops.einsum(self.equation, x, kernel)
+
+        def align_input_scale(scale):
+            return layout_of.to_output_layout(scale, self._layout.inputs)
+        input_axes = tuple(self._layout.inputs.reduced)
+        if self.quantization_mode == "int8":
+            return int8_product(product, inputs, self.kernel, self.kernel_scale, self.inputs_quantizer, input_axes,
+                                align_input_scale, self.compute_dtype,
+                                lambda scale: layout_of.to_kernel_layout(scale, self._layout.kernel))
+        kernel = ops.reshape(int4_kernel.dequantized_kernel(self), self._kernel_shape)
+        quantizer = None if self._int4_block_size is not None else self.inputs_quantizer     # per group: weights only
+        return float_kernel_product(product, inputs, kernel, quantizer, input_axes, align_input_scale,
+                                    self.compute_dtype)
 
     def get_config(self):
         return {**super().get_config(), "output_shape": self.partial_output_shape, "equation": self.equation,
                 "activation": activations.serialize(self.activation), "bias_axes": self.bias_axes,
-                **self.kernel_bias_config(), "quantization_config": None}
+                **self.kernel_bias_config(),
+                "quantization_config": serialize_quantization_config(self.quantization_config)}

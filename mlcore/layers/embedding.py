@@ -1,9 +1,15 @@
 """Embedding: integer indices looked up as rows of a trained (input_dim, output_dim) table."""
+import math
+
 import numpy as np
 
 from mlcore import constraints, initializers, ops, regularizers
 from mlcore.layers.base import Layer
 from mlcore.layers.convolutional import pop_keras1
+from mlcore.layers.quantization import (QuantizableLayer, quantize_int4_weight, quantize_weight,
+                                       read_quantization_config, serialize_quantization_config)
+
+# mlcore.quantizers is imported where used: it imports mlcore.ops, which imports the layers package
 
 KERAS1_EMBEDDING = {"init": "embeddings_initializer", "W_regularizer": "embeddings_regularizer",
                     "W_constraint": "embeddings_constraint"}
@@ -16,15 +22,19 @@ def _check_dim(name, value):
     return int(value)
 
 
-class Embedding(Layer):
+class Embedding(QuantizableLayer, Layer):
     """(batch, ...) indices in [0, input_dim) to (batch, ..., output_dim) vectors; float inputs are cast
     to int32 first, as Keras does.  Keras 1/2's input_length= sets the input shape of a first layer, and
     their init=, W_regularizer=, W_constraint= spellings are accepted.  mask_zero=True makes index 0 padding:
-    the output's mask (mlcore/keras_masks.py) is False there, so RNNs skip those steps."""
+    the output's mask (mlcore/keras_masks.py) is False there, so RNNs skip those steps.  quantize("int8")
+    stores the table in int8 with one scale per row; quantize("int4") packs it two values a byte, with a scale
+    per row or, per group of block_size columns, a scale and a zero point."""
     rowwise = True
+    QUANTIZED_VARIABLES = {"int8": ["embeddings", "embeddings_scale"],
+                           "int4": ["embeddings", "embeddings_scale", "embeddings_zero", "g_idx"]}
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", embeddings_regularizer=None,
-                 embeddings_constraint=None, mask_zero=False, weights=None, **kwargs):
+                 embeddings_constraint=None, mask_zero=False, weights=None, quantization_config=None, **kwargs):
         old = pop_keras1(kwargs, KERAS1_EMBEDDING)
         input_length = kwargs.pop("input_length", None)
         if input_length is not None and "input_shape" not in kwargs and "batch_input_shape" not in kwargs:
@@ -40,22 +50,76 @@ class Embedding(Layer):
         self.embeddings_regularizer = regularizers.get(old.get("embeddings_regularizer", embeddings_regularizer))
         self.embeddings_constraint = constraints.get(old.get("embeddings_constraint", embeddings_constraint))
         self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.quantization_config = read_quantization_config(quantization_config)
         if weights is not None:
             self.build()
             self.set_weights(weights if isinstance(weights, list) and len(weights) == 1 else [weights])
 
     def build(self, input_shape=None):
+        if self.quantization_mode:
+            self.quantized_build((self.input_dim, self.output_dim), self.quantization_mode, self.quantization_config)
+            return
         self.embeddings = self.add_weight((self.input_dim, self.output_dim), self.embeddings_initializer,
                                           regularizer=self.embeddings_regularizer,
                                           constraint=self.embeddings_constraint, name="embeddings")
         self.built = True
 
+    def quantized_build(self, embeddings_shape, mode, config=None):
+        """The quantized table and its scales (one per row, or per row and group of columns), as zeros and ones."""
+        if mode not in self.QUANTIZED_VARIABLES:
+            raise NotImplementedError("%s '%s': mlcore does not implement quantization mode '%s'"
+                                      % (type(self).__name__, self.name, mode))
+        from mlcore.quantizers.grouped import group_indices
+        from mlcore.quantizers.quantization_config import int4_block_size
+        block_size = int4_block_size(self, config) if mode == "int4" else None
+        self._int4_block_size = None if block_size == -1 else block_size
+        packed_shape = (self.input_dim, (self.output_dim + 1) // 2) if mode == "int4" else embeddings_shape
+        self.embeddings = self.add_weight(packed_shape, "zeros", dtype="int8", trainable=False, name="embeddings")
+        scale_shape = (self.input_dim,) if self._int4_block_size is None else \
+            (self.input_dim, math.ceil(self.output_dim / block_size))
+        self.embeddings_scale = self.add_weight(scale_shape, "ones", trainable=False, name="embeddings_scale")
+        if self._int4_block_size is not None:
+            self.embeddings_zero = self.add_weight(scale_shape, "zeros", dtype="int8", trainable=False,
+                                                   name="embeddings_zero")
+            self.g_idx = self.add_weight((self.output_dim,), "zeros", dtype="float32", trainable=False, name="g_idx")
+            self.g_idx.assign(group_indices(self.output_dim, block_size))
+        self._is_quantized = True
+
+    def quantize_weights(self, mode, config):
+        from mlcore.quantizers import pack_int4
+        from mlcore.quantizers.quantization_config import int4_block_size
+        if mode == "int4":
+            table, scale, zero = quantize_int4_weight(config, self.embeddings, -1, int4_block_size(self, config))
+            table = pack_int4(table, axis=-1)[0]
+        else:
+            (table, scale), zero = quantize_weight(config, self.embeddings, -1), None
+        self.drop_weight(self.embeddings)
+        self.quantized_build((self.input_dim, self.output_dim), mode, config)
+        self.embeddings.assign(table)
+        self.embeddings_scale.assign(scale)
+        if zero is not None:
+            self.embeddings_zero.assign(zero)
+
     def call(self, inputs):
         if inputs.dtype not in ("int32", "int64"):
             inputs = ops.cast(inputs, "int32")
-        outputs = ops.cast(self.embeddings[inputs], self.compute_dtype)
+        if self._is_quantized:
+            outputs = self._dequantized_rows(inputs)
+        else:
+            outputs = ops.cast(self.embeddings[inputs], self.compute_dtype)
         self.add_activity_loss(outputs)
         return outputs
+
+    def _dequantized_rows(self, inputs):
+        """The rows of the quantized table: values / scale, or (values - zero) * scale per group of columns."""
+        from mlcore.quantizers import dequantize_with_sz_map, unpack_int4
+        table = unpack_int4(self.embeddings, self.output_dim, axis=-1) if self.quantization_mode == "int4" else \
+            self.embeddings
+        rows = ops.cast(ops.take(table, inputs, axis=0), self.compute_dtype)
+        if self._int4_block_size is None:
+            return ops.divide(rows, ops.expand_dims(ops.take(self.embeddings_scale, inputs, axis=0), -1))
+        return dequantize_with_sz_map(rows, ops.take(self.embeddings_scale, inputs, axis=0),
+                                      ops.take(self.embeddings_zero, inputs, axis=0), self.g_idx, group_axis=-1)
 
     def compute_mask(self, inputs, mask=None):
         return ops.not_equal(inputs, 0) if self.mask_zero else None
@@ -66,4 +130,5 @@ class Embedding(Layer):
                 "embeddings_regularizer": regularizers.serialize(self.embeddings_regularizer),
                 "activity_regularizer": regularizers.serialize(self.activity_regularizer),
                 "embeddings_constraint": constraints.serialize(self.embeddings_constraint),
-                "mask_zero": self.mask_zero, "quantization_config": None}
+                "mask_zero": self.mask_zero,
+                "quantization_config": serialize_quantization_config(self.quantization_config)}

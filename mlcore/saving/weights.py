@@ -142,9 +142,11 @@ def _match_native(description, model, skip_mismatch):
 
 
 def _loads_own_state(layer):
-    """Whether the layer's class overrides load_own_variables (a custom layer with state of its own)."""
+    """Whether the layer's class overrides load_own_variables (a custom layer with state of its own), or the
+    layer is quantized (its variables are stored in Keras's order for its mode: mlcore/layers/quantization.py)."""
     from mlcore.layers.layer_state import LayerState
-    return getattr(type(layer), "load_own_variables", LayerState.load_own_variables) is not LayerState.load_own_variables
+    return getattr(type(layer), "load_own_variables", LayerState.load_own_variables) is not \
+        LayerState.load_own_variables or getattr(layer, "_is_quantized", False)
 
 
 def _match_by_name(description, model, skip_mismatch):
