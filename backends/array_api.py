@@ -9,8 +9,9 @@ import math
 import numpy as np
 
 from mlcore.graph.gradient import GradientBlock, GradientClip
+from mlcore.graph.ops.barrier import OptimizationBarrier
 from mlcore.graph.ops import indexing
-from mlcore.graph.ops import along_axis, elemwise as ew
+from mlcore.graph.ops import along_axis, elemwise as ew, extra_ops, nlinalg
 from mlcore.graph.ops import nn as nn_ops, reduce, shape
 from mlcore.graph.ops.nn import dilated, resolve_padding
 from mlcore.graph.ops.indexing import build_key
@@ -178,12 +179,43 @@ def nonzero(a):
     return np.stack(np.nonzero(np.asarray(a))).astype("int64")
 
 
+def unique(op):
+    """Unique's kernel, on values: numpy.unique, its inverse flattened (numpy 2 shapes it as x)."""
+    def run(x):
+        results = np.unique(np.asarray(x), op.return_index, op.return_inverse, op.return_counts, op.axis)
+        if not isinstance(results, tuple):
+            return results
+        values, *positions = results
+        return [values] + [p.reshape(-1).astype("int64") for p in positions]
+    return run
+
+
+def lstsq(a, b, rcond):
+    """Lstsq's kernel, on values: numpy.linalg.lstsq; the residuals' length is the data's."""
+    x, residuals, rank, singular_values = np.linalg.lstsq(np.asarray(a), np.asarray(b), rcond=float(rcond))
+    return [x, residuals, np.asarray(rank, "int64"), singular_values]
+
+
+# The ops whose output lengths follow the input values, by their kernels on values: the jax
+# backend runs them on its static (concrete) inputs, the theano backend through numpy.
+VALUE_SHAPED = {extra_ops.Nonzero: lambda op: nonzero, extra_ops.Unique: unique, nlinalg.Lstsq: lambda op: lstsq}
+VALUE_SHAPED_COUNTS = {extra_ops.Nonzero: "nonzero: the number of nonzero entries",   # for errors
+                       extra_ops.Unique: "unique: the number of distinct values",
+                       nlinalg.Lstsq: "lstsq: the number of residuals"}
+
+
+def passed_through(*values):
+    """The values as they are (one alone, several as a tuple): a kernel for the identity on several."""
+    return values if len(values) > 1 else values[0]
+
+
 def register_common(lower, xp, elemwise):
     """Register the kernels that read the same in every backend's array module `xp` (numpy,
     jax.numpy, pytensor.tensor); `elemwise(op)` is the backend's own elementwise kernel.
     A backend registering one of these Ops again afterwards replaces the shared kernel."""
     lower.register(ew.Elemwise)(lambda op, node: elemwise(op))
     lower.register(GradientBlock, GradientClip, shape.Unbroadcast)(lambda op, node: lambda x: x)
+    lower.register(OptimizationBarrier)(lambda op, node: passed_through)    # jax's kernel is its barrier
     lower.register(shape.Concatenate)(lambda op, node: lambda *xs: xp.concatenate(xs, axis=op.axis))
     lower.register(*REDUCTIONS)(lambda op, node: reduce_kernel(xp, op, REDUCTIONS[type(op)]))
     lower.register(nn_ops.Softmax)(lambda op, node: lambda x: softmax(xp, x, op.axis))

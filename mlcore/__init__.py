@@ -31,7 +31,7 @@ _LAZY = {"Sequential": "mlcore.models", "Model": "mlcore.models", "Input": "mlco
          "OpFromGraph": "mlcore.compile",
          # the rest of Theano's top level: theano.Mode, theano.as_op, theano.Rop, theano.Variable, ...
          "Mode": "mlcore.compile", "as_op": "mlcore.compile", "Rop": "mlcore.graph", "Lop": "mlcore.graph",
-         "Variable": "mlcore.graph", "Constant": "mlcore.graph", "Apply": "mlcore.graph", "Op": "mlcore.graph",
+         "Variable": "mlcore.keras_variable", "Constant": "mlcore.graph", "Apply": "mlcore.graph", "Op": "mlcore.graph",
          "SharedVariable": "mlcore.graph", "FunctionGraph": "mlcore.graph.fgraph", "pprint": "mlcore.printing",
          "dot": "mlcore.tensor", "get_scalar_constant_value": "mlcore.tensor", "change_flags": "mlcore.config",
          "OrderedUpdates": "mlcore.updates", "updates": "mlcore.updates", "ifelse": "mlcore.ifelse",
@@ -42,7 +42,11 @@ _LAZY = {"Sequential": "mlcore.models", "Model": "mlcore.models", "Input": "mlco
          "Layer": "mlcore.layers", "Loss": "mlcore.losses", "Metric": "mlcore.metrics",
          "Optimizer": "mlcore.optimizers", "Initializer": "mlcore.initializers",
          "Regularizer": "mlcore.regularizers", "device": "mlcore.device_scope",
-         "random": "mlcore.random", "tree": "mlcore.tree",
+         "quantizers": "mlcore.quantizers", "Quantizer": "mlcore.quantizers",
+         "random": "mlcore.random", "tree": "mlcore.tree", "KerasTensor": "mlcore.keras_tensor",
+         "name_scope": "mlcore.name_scopes", "StatelessScope": "mlcore.scopes", "SymbolicScope": "mlcore.scopes",
+         "RematScope": "mlcore.rematerialization", "remat": "mlcore.rematerialization", "Operation": "mlcore.operation",
+         "Function": "mlcore.operation",
          # Theano's other loops, here so that `from mlcore import *` leaves the builtin map alone
          "map": "mlcore.graph.scan", "reduce": "mlcore.graph.scan", "foldl": "mlcore.graph.scan",
          "foldr": "mlcore.graph.scan"}

@@ -18,6 +18,7 @@ from mlcore.graph import ops
 from mlcore.graph.ops import fourier
 from mlcore.graph.basic import TensorType, Variable
 from mlcore.graph.gradient import disconnected_grad, grad_clip, zero_grad
+from mlcore.graph.ops.barrier import optimization_barrier
 from mlcore.graph.ops import elemwise_math as em, slinalg as graph_slinalg
 from mlcore.graph.ops.scan import apply_while
 from mlcore.graph.scan import scan
@@ -344,6 +345,9 @@ CASES = [
          (("normal", "ab"),), grad=False),
     Case("nonzero_values", lambda x: T.nonzero_values(T.switch(x > 0, x, 0)), lambda x: x[x > 0],
          (("away", "ab"),)),
+    Case("unique", T.extra_ops.unique, np.unique, (("normal", "ab"),), grad=False),
+    Case("lstsq", lambda a, b: T.nlinalg.lstsq(a, b)[0], lambda a, b: np.linalg.lstsq(a, b, rcond=-1)[0],
+         (("normal", "53"), ("normal", "52")), grad=False, rtol32=1e-4),
     Case("searchsorted", lambda x, v: T.extra_ops.searchsorted(T.sort(x), v, side="right"),
          lambda x, v: np.searchsorted(np.sort(x), v, side="right"), (("normal", "a"), ("normal", "bc")), grad=False),
     Case("argsort", lambda x: T.argsort(x, axis=0), lambda x: np.argsort(x, 0), (("normal", "ab"),), grad=False),
@@ -501,8 +505,16 @@ CASES = [
     Case("zero_grad", lambda x: x * zero_grad(x), np.square, (("normal", "ab"),)),
     Case("disconnected_grad", lambda x: x * disconnected_grad(x), np.square, (("normal", "ab"),)),
     Case("grad_clip", lambda x: grad_clip(x, -0.5, 0.5) * 3.0, lambda x: x * 3.0, (("normal", "ab"),)),
+    # keras.remat's barrier: the identity on both values at once, and on their gradients
+    Case("optimization_barrier", lambda x, y: _barrier_product(x, y), lambda x, y: x * np.tanh(y),
+         (("normal", "ab"), ("normal", "ab"))),
 ]
 BLOCKED = {"zero_grad", "disconnected_grad", "grad_clip"}
+
+
+def _barrier_product(x, y):
+    x, y = optimization_barrier(x, y)
+    return x * T.tanh(y)
 
 
 def _eye(x):

@@ -27,7 +27,7 @@ BACKENDS = ["numpy", "jax", "theano"]
 # Where each backend runs the suite: "backend" on the CPU, "backend/gpu" on a GPU (gpu-marked).
 TARGETS = BACKENDS + [pytest.param(b + "/gpu", marks=pytest.mark.gpu) for b in ("jax", "theano")]
 GRAD_FACTOR = 4      # a gradient graph rounds about as often as three or four forward ones
-OP_MODULES = ["along_axis", "common", "elemwise", "elemwise_math", "indexing", "linalg", "nn", "random", "reduce",
+OP_MODULES = ["along_axis", "barrier", "common", "elemwise", "elemwise_math", "indexing", "linalg", "nn", "random", "reduce",
               "scan", "shape", "nlinalg", "linalg_decompositions", "slinalg", "fourier"]
 ABSTRACT = {ew.Elemwise, ew.Unary, ew.Binary, ew.FloatUnary, ew.Compare, reduce.Reduce, nlinalg.MatrixOp,
             slinalg.SolveOp}

@@ -1,6 +1,7 @@
 """Ctrl-C during a call that donates its buffers waits for the call to store its results."""
 import signal
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -30,8 +31,7 @@ def test_outside_a_block_sigint_raises_at_once_as_python_does():
         pass
     with pytest.raises(KeyboardInterrupt):
         interrupt_self()
-        for _ in range(1000):
-            pass
+        time.sleep(5)    # a signal delivered late (a loaded machine) interrupts the sleep: no wait when it works
 
 
 def test_a_users_handler_is_kept_and_restored():

@@ -12,11 +12,12 @@ from backends.jax import nn
 from backends.jax.scan import scan_kernel, while_kernel
 from backends.fourier_kernels import register_fourier
 from backends.linalg_kernels import register_linalg
+from mlcore.compile.jax_function import JaxFunctionOp, as_kernel
 from mlcore.compile.ops import FromFunctionOp
 from mlcore.graph.basic import Constant
 from mlcore.graph.ops import indexing
-from mlcore.graph.ops import elemwise as ew, elemwise_math, extra_ops
-from mlcore.graph.ops import bitcast, linalg, nn as nn_ops, random, shape
+from mlcore.graph.ops import elemwise as ew, elemwise_math
+from mlcore.graph.ops import barrier, bitcast, linalg, nn as nn_ops, random, shape
 from mlcore.graph.ops.scan import Scan, While
 
 lower = Lowering("jax")
@@ -74,6 +75,15 @@ def _(op, node):
 @lower.register(shape.Reshape)
 def _(op, node):
     return lambda x, s: jnp.reshape(x, tuple(int(d) for d in np.asarray(s)))
+
+
+@lower.register(barrier.OptimizationBarrier)
+def _(op, node):
+    """XLA's barrier, as jax.checkpoint puts around a recomputed forward pass (mlcore/graph/ops/barrier.py)."""
+    def run(*values):
+        values = jax.lax.optimization_barrier(values)
+        return values if len(values) > 1 else values[0]
+    return run
 
 
 @lower.register(bitcast.Bitcast)
@@ -183,8 +193,8 @@ def concrete_inputs(node):
         return (0,)
     if isinstance(op, (shape.Reshape, shape.Alloc, random.RandomVariable)):
         return (1,)
-    if isinstance(op, extra_ops.Nonzero):
-        return (0,)
+    if isinstance(op, tuple(xk.VALUE_SHAPED)):
+        return tuple(range(len(node.inputs)))
     if isinstance(op, shape.Arange):
         return (0, 1, 2)
     if isinstance(op, (indexing.Subtensor, indexing.IncSubtensor)):
@@ -204,17 +214,20 @@ def _bernoulli(key, n, p, size):
     return jax.random.bernoulli(key, p, size)
 
 
-@lower.register(extra_ops.Nonzero)
+@lower.register(*xk.VALUE_SHAPED)
 def _(op, node):
-    """Under jit the input is static (concrete_inputs) and the numpy kernel runs; a tracer gets here
-    only inside a traced loop, where the count cannot be known."""
-    def nonzero(a):
-        if isinstance(a, jax.core.Tracer):
-            raise ValueError("nonzero: the number of nonzero entries of %s is known only from its values, which "
-                             "jax traces without here (inside a scan loop); use the numpy or theano backend"
-                             % (a.aval,))
-        return xk.nonzero(a)
-    return nonzero
+    """Under jit the inputs are static (concrete_inputs) and the numpy kernel runs; a tracer gets here
+    only inside a traced loop, where the output's length cannot be known."""
+    kernel = xk.VALUE_SHAPED[type(op)](op)
+
+    def on_values(*args):
+        traced = [a for a in args if isinstance(a, jax.core.Tracer)]
+        if traced:
+            raise ValueError("%s is known only from the values of %s, which jax traces without here (inside "
+                             "a scan loop); use the numpy or theano backend"
+                             % (xk.VALUE_SHAPED_COUNTS[type(op)], traced[0].aval))
+        return kernel(*args)
+    return on_values
 
 
 @lower.register(FromFunctionOp)
@@ -226,3 +239,9 @@ def _(op, node):
         host = lambda *values: op.perform(*map(np.asarray, values))   # noqa: E731
         return jax.pure_callback(host, results[0] if len(results) == 1 else tuple(results), *arrays)
     return call_on_host
+
+
+@lower.register(JaxFunctionOp)
+def _(op, node):
+    """The jax function inline: jax.jit fuses it with the graph around it."""
+    return as_kernel(op.fn)

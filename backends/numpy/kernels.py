@@ -10,9 +10,10 @@ from backends.linalg_kernels import register_linalg
 from backends.numpy import blas, c_loops, fused, nn, reductions
 from backends.numpy.scan import scan_kernel, while_kernel
 from mlcore.graph.ops import indexing
-from mlcore.graph.ops import elemwise as ew, elemwise_math, extra_ops
+from mlcore.graph.ops import elemwise as ew, elemwise_math
 from mlcore.graph.ops import bitcast, linalg, random, reduce, shape
 from mlcore.graph.ops import nn as nn_ops
+from mlcore.compile.jax_function import JaxFunctionOp, as_kernel
 from mlcore.compile.ops import FromFunctionOp
 from mlcore.graph.ops.scan import Scan, While
 
@@ -157,4 +158,12 @@ lower.register(*elemwise_math.UFUNCS)(lambda op, node: getattr(np, op.name))
 lower.register(While)(while_kernel)
 lower.register(Scan)(scan_kernel)   # a Python loop over the step graph, compiled by this backend
 lower.register(FromFunctionOp)(lambda op, node: op.perform)   # as_op: the Python function itself
-lower.register(extra_ops.Nonzero)(lambda op, node: xk.nonzero)
+for _op_class, _kernel in xk.VALUE_SHAPED.items():
+    lower.register(_op_class)(lambda op, node, kernel=_kernel: kernel(op))
+
+
+@lower.register(JaxFunctionOp)
+def _(op, node):
+    """The jax function, jitted, run by jax on the host's arrays (jax exists where such an op does)."""
+    import jax
+    return as_kernel(jax.jit(op.fn), convert=np.asarray)

@@ -13,9 +13,10 @@ from backends.base import Lowering
 from backends.linalg_kernels import from_triangle
 from backends.theano.reference import ReferenceOp
 from backends.theano.scan import scan_kernel
+from mlcore.compile.jax_function import JaxFunctionOp
 from mlcore.compile.ops import FromFunctionOp
 from mlcore.graph.ops import indexing
-from mlcore.graph.ops import elemwise as ew, elemwise_math, extra_ops
+from mlcore.graph.ops import elemwise as ew, elemwise_math
 from mlcore.graph.ops import linalg, linalg_decompositions as decompositions, nlinalg, nn as nn_ops, random, shape
 from mlcore.graph.ops import slinalg
 from mlcore.graph.ops import bitcast, fourier
@@ -137,7 +138,7 @@ def _(op, node):
 
 @lower.register(nn_ops.Conv2D, nn_ops.Conv2DGradInput, nn_ops.Conv2DGradFilter, nn_ops.Pool2D,
                 nn_ops.Pool2DGrad, random.RandomVariable, *elemwise_math.UFUNCS, While, slinalg.LUFactor,
-                FromFunctionOp, extra_ops.Nonzero)
+                FromFunctionOp, JaxFunctionOp, *xk.VALUE_SHAPED)
 def _(op, node):
     return ReferenceOp(node)
 

@@ -74,6 +74,8 @@ from mlcore.layers.image_filtering import RandomGaussianBlur, RandomSharpness  #
 from mlcore.layers.image_mixing import CutMix, MixUp, RandomErasing  # noqa: F401
 from mlcore.layers.image_warps import RandomElasticTransform, RandomPerspective, RandomShear  # noqa: F401
 from mlcore.layers.image_policies import AugMix, RandAugment  # noqa: F401
+from mlcore.layers.jax_layer import JaxLayer  # noqa: F401
+from mlcore.layers.flax_layer import FlaxLayer  # noqa: F401
 
 
 def serialize(layer):

@@ -11,7 +11,7 @@ from contextlib import contextmanager, nullcontext
 
 import numpy as np
 
-from mlcore import constraints, dtype_policies, initializers, regularizers
+from mlcore import constraints, dtype_policies, initializers, regularizers, scopes
 from mlcore.graph.basic import Variable
 from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.keras_masks import get_keras_mask, set_keras_mask, with_keras_mask
@@ -21,6 +21,7 @@ from mlcore.layers.layer_state import LayerState, layer_scope
 from mlcore.layers.structure import flatten, map_structure  # noqa: F401  (also imported from here)
 from mlcore.layers.tracking import held_layers, inherited_training, training_scope
 from mlcore.layers.weight import Weight  # noqa: F401  (also imported from here)
+from mlcore.rematerialization import get_current_remat_mode, rematerialized_call
 from mlcore.utils.naming import to_snake_case
 
 _name_counts = {}
@@ -157,6 +158,7 @@ class Layer(LayerState):
         self._call_accepts_training = "training" in parameters
         self._call_accepts_mask = "mask" in parameters
         self._call_later_args = [n for n, p in list(parameters.items())[1:] if p.kind == p.POSITIONAL_OR_KEYWORD]
+        self._remat_mode = get_current_remat_mode()     # the RematScope it was created in, as Keras's
 
     # --- weights ---------------------------------------------------------------------------------
     @property
@@ -311,7 +313,8 @@ class Layer(LayerState):
         # the losses and updates of a call that builds no step (wiring a model) belong to no graph: drop them
         with nullcontext() if _update_collectors else collect_extras(), training_scope(training), layer_scope(self), \
                 call_scope(self):
-            outputs = map_structure(_fresh_output(inputs), self.call(call_inputs, *args, **call_kwargs))
+            call = rematerialized_call(self, self.call, (call_inputs,) + args, call_kwargs)   # keras.RematScope
+            outputs = map_structure(_fresh_output(inputs), call(call_inputs, *args, **call_kwargs))
         self._pass_mask_on(inputs, outputs, previous_mask)
         self._inbound_nodes.append(Node(self, inputs, outputs, kwargs))
         for k, out in enumerate(flatten(outputs)):
@@ -366,7 +369,6 @@ class Layer(LayerState):
         """layer(numpy_array): build a graph for these shapes, compile it and run it.  Its updates
         (BatchNormalization's moving statistics when training=True) apply, as in Keras's eager calls;
         the inputs' masks go in, and the outputs come back with their masks (keras_masks.MaskedOutput)."""
-        from mlcore.function import function
         from mlcore.graph.basic import TensorType
         arrays = map_structure(lambda a: np.asarray(a), inputs)
         placeholders = map_structure(lambda a: TensorType(self.input_dtype if a.dtype.kind == "f" else a.dtype,
@@ -381,11 +383,11 @@ class Layer(LayerState):
         with collect_extras() as extras:
             outputs = self(placeholders, *args, **kwargs)
         masks = [get_keras_mask(t) for t in flatten(outputs)]
-        fn = function([v for v, _ in feeds], flatten(outputs) + [m for m in masks if m is not None] + extras.losses,
-                      updates=extras.updates, on_unused_input="ignore")
-        results = fn(*[value for _, value in feeds])
+        results = scopes.run_graph([v for v, _ in feeds], flatten(outputs) + [m for m in masks if m is not None] +
+                                   extras.losses, extras.updates, [value for _, value in feeds])
         split = len(results) - len(extras.losses)
         results, loss_values = results[:split], results[split:]
+        scopes.collect_losses(loss_values)
         self._clear_eager_losses()
         for owner, value in zip(extras.loss_owners, loss_values):
             owner._eager_losses = owner._eager_losses + [value]
@@ -452,10 +454,12 @@ class KernelBiasOptions:
         self.kernel_constraint = constraints.get(keras1.get("kernel_constraint", kernel_constraint))
         self.bias_constraint = constraints.get(keras1.get("bias_constraint", bias_constraint))
 
-    def add_kernel_and_bias(self, kernel_shape):
-        """The kernel, and with use_bias a bias over the kernel's last dim (units or filters)."""
-        self.kernel = self.add_weight(kernel_shape, self.kernel_initializer, regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint, name="kernel")
+    def add_kernel_and_bias(self, kernel_shape, float_kernel=True):
+        """The kernel, and with use_bias a bias over the kernel's last dim (units or filters);
+        float_kernel=False: the bias only (an int8 layer's quantized_build made its kernel)."""
+        if float_kernel:
+            self.kernel = self.add_weight(kernel_shape, self.kernel_initializer, regularizer=self.kernel_regularizer,
+                                          constraint=self.kernel_constraint, name="kernel")
         self.bias = self.add_weight(kernel_shape[-1:], self.bias_initializer, regularizer=self.bias_regularizer,
                                     constraint=self.bias_constraint, name="bias") if self.use_bias else None
 

@@ -13,6 +13,7 @@ from mlcore.layers.layer_state import current_path, layer_scope
 from mlcore.layers.tracking import held_layers, inherited_training
 from mlcore.models.operations import Operation, record_operation
 from mlcore.models.model_metrics import ModelMetrics
+from mlcore.models.model_quantization import ModelQuantization
 from mlcore.models.stateless_model import StatelessModel
 from mlcore.models.legacy_methods import GeneratorMethods
 from mlcore.models.trainer import Trainer
@@ -97,7 +98,12 @@ def depths(nodes):
     return node_depth, layer_depth
 
 
-class Model(ModelMetrics, StatelessModel, GeneratorMethods, Trainer, Layer):
+def keras_class_name(layer):
+    """The class name Keras 3 shows for a layer (summary, plot_model): its functional models are Functionals."""
+    return "Functional" if type(layer) is Model else type(layer).__name__
+
+
+class Model(ModelMetrics, ModelQuantization, StatelessModel, GeneratorMethods, Trainer, Layer):
     """Functional model: Model(inputs, outputs, name=None).  Or subclass it, create layers in
     __init__ and use them in call(inputs, training=None): the model is built on first use (fit,
     predict, a call, or build(input_shape)), and its layers are those its attributes hold."""
@@ -122,6 +128,7 @@ class Model(ModelMetrics, StatelessModel, GeneratorMethods, Trainer, Layer):
         _, layer_depth = depths(self._nodes)
         # Keras 3's layer order (and so its order of weights, and of layers in h5 files): deepest first
         layers = sorted(first_met, key=lambda layer: (-layer_depth[id(layer)], first_met[layer]))
+        self._operations = layers           # as Keras's Functional._operations: the ops too (plot_model draws them)
         self._layers = [layer for layer in layers if not isinstance(layer, Operation)]
         if not self.trainable:
             self.trainable = False          # Model(..., trainable=False) freezes its layers

@@ -9,12 +9,13 @@ import inspect
 
 import numpy as np
 
-from mlcore import activations, constraints, dtype_policies, initializers, losses, metrics, optimizers, regularizers
+from mlcore import (activations, constraints, dtype_policies, initializers, losses, metrics, optimizers, quantizers,
+                    regularizers)
 from mlcore.layers.base import Layer
 from mlcore.models.serialization import layer_from_config
 from mlcore.optimizers import schedules
 from mlcore.saving.keras3_config import keras_model_spec, mlcore_compile_arguments, mlcore_spec
-from mlcore.saving.object_registration import keras_serialized_function, known_custom_objects
+from mlcore.saving.object_registration import keras_serialized, keras_serialized_function, known_custom_objects
 
 PLAIN_TYPES = (str, int, float, bool)
 # module (after "keras." or "mlcore.") -> the family that (de)serializes its objects
@@ -24,7 +25,9 @@ FAMILIES = {"initializers": (initializers.Initializer, initializers),
             "losses": (losses.Loss, losses),
             "metrics": (metrics.Metric, metrics),
             "optimizers": (optimizers.Optimizer, optimizers),
-            "optimizers.schedules": (schedules.LearningRateSchedule, schedules)}
+            "optimizers.schedules": (schedules.LearningRateSchedule, schedules),
+            "quantizers": ((quantizers.Quantizer, quantizers.QuantizationConfig), quantizers),
+            "dtype_policies": (dtype_policies.DTypePolicy, dtype_policies)}
 LAYER_MODULES = ("keras", "keras.layers", "keras.models", "keras.src.models.functional")
 
 
@@ -47,10 +50,10 @@ def serialize_keras_object(obj):
     for base, family in FAMILIES.values():
         if isinstance(obj, base):
             return family.serialize(obj)
-    if isinstance(obj, dtype_policies.DTypePolicy):
-        return dtype_policies.serialize(obj)
     if inspect.isfunction(obj) and obj.__name__ != "<lambda>":
         return keras_serialized_function(obj)
+    if callable(getattr(obj, "get_config", None)):      # any other custom object (FlaxLayer's flax module)
+        return keras_serialized(obj, obj.get_config(), None)
     raise TypeError("serialize_keras_object: cannot serialize %r (of type %s): give a layer, model, "
                     "initializer, regularizer, constraint, loss, metric, optimizer, named function or plain "
                     "data" % (obj, type(obj).__name__))

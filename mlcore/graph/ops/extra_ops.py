@@ -1,7 +1,7 @@
 """Theano's array helpers, each written with existing ops (so each has every backend's kernels and
 a gradient already): eye, tri, tril, triu, identity_like, diag, diagonal, tile, repeat, squeeze,
-roll; the all/any reductions, isfinite and isclose/allclose.  Nonzero, whose length is the data's,
-is an op of its own."""
+roll; the all/any reductions, isfinite and isclose/allclose.  Nonzero and Unique, whose lengths are
+the data's, are ops of their own."""
 import numpy as np
 
 from mlcore import config
@@ -210,6 +210,34 @@ class Nonzero(Op):
 
     def pullback(self, inputs, outputs, output_grads):
         return [None]     # integer positions: no gradient, as Theano's
+
+
+class Unique(Op):
+    """numpy.unique as an op (Theano's Unique): the sorted distinct values of x flattened, or with
+    axis the distinct slices along it, then as asked the int64 positions of their first
+    occurrences, the positions in the result that rebuild the input (flattened, or along axis)
+    and how often each occurs.  Their length is known only from the values, as Nonzero's."""
+    __props__ = ("return_index", "return_inverse", "return_counts", "axis")
+
+    def __init__(self, return_index=False, return_inverse=False, return_counts=False, axis=None):
+        self.return_index, self.return_inverse = bool(return_index), bool(return_inverse)
+        self.return_counts, self.axis = bool(return_counts), axis
+
+    def make_node(self, x):
+        x = as_tensor_variable(x)
+        if self.axis is None:
+            values = TensorType(x.dtype, (None,))
+        else:
+            axis = normalize_axis(self.axis, x.ndim, "unique")[0]
+            values = TensorType(x.dtype, tuple(None if d == axis else n for d, n in enumerate(x.type.shape)))
+        flags = (self.return_index, self.return_inverse, self.return_counts)
+        return Apply(self, [x], [values] + [TensorType("int64", (None,)) for flag in flags if flag])
+
+    def pullback(self, inputs, outputs, output_grads):
+        if output_grads[0] is None:
+            return [None]     # only the int outputs are used
+        raise NotImplementedError("unique: the values picked out have no gradient in mlcore (nor in Theano); "
+                                  "take x[index] with return_index=True to differentiate them")
 
 
 # --- truth ---------------------------------------------------------------------------------------
