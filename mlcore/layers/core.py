@@ -78,17 +78,9 @@ class Dense(QuantizableLayer, KernelBiasOptions, Layer):
 
     def quantize_weights(self, mode, config):
         kernel_shape = self.kernel.shape
-        if mode == "int4":
-            values = int4_kernel.int4_kernel_values(self, config, self.kernel, config)
-        else:
-            kernel, scale = quantize_weight(config, self.kernel, 0)
-        self.drop_weight(self.kernel)
-        self.quantized_build(kernel_shape, mode, config)
-        if mode == "int4":
-            int4_kernel.assign_int4_kernel(self, *values)
-        else:
-            self.kernel.assign(kernel)
-            self.kernel_scale.assign(scale)
+        quantized = (int4_kernel.int4_kernel_values(self, config, self.kernel, config) if mode == "int4" else
+                     quantize_weight(config, self.kernel, 0))
+        self.replace_kernel(kernel_shape, mode, config, quantized)
 
     def call(self, inputs):
         if inputs.type.shape[-1] is not None and inputs.type.shape[-1] != self.kernel.shape[0]:

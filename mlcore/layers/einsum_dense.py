@@ -83,16 +83,11 @@ class EinsumDense(QuantizableLayer, KernelBiasOptions, Layer):
             layout_of.scale_shape(kernel_shape, layout, self)      # fails before any change
         if mode == "int4":      # Keras quantizes the flat kernel per column with its default quantizer
             flat = self.kernel.get_value().reshape(layout_of.int4_matrix_shape(kernel_shape, layout))
-            values = int4_kernel.int4_kernel_values(self, config, flat)
+            quantized = int4_kernel.int4_kernel_values(self, config, flat)
         else:
             kernel, scale = quantize_weight(config, self.kernel, layout.reduced, keepdims=True)
-        self.drop_weight(self.kernel)
-        self.quantized_build(kernel_shape, mode, config)
-        if mode == "int4":
-            int4_kernel.assign_int4_kernel(self, *values)
-        else:
-            self.kernel.assign(kernel)
-            self.kernel_scale.assign(layout_of.to_output_layout(scale, layout))
+            quantized = kernel, layout_of.to_output_layout(scale, layout)
+        self.replace_kernel(kernel_shape, mode, config, quantized)
 
     def _analyze(self, input_shape):
         """(kernel shape, bias shape or None, full output shape, kernel's input axes, kernel's output axes)

@@ -48,6 +48,19 @@ class QuantizableLayer:
         """Forget a float weight that quantization replaces (Keras's `del layer._kernel`)."""
         self._weights = [w for w in self._weights if w is not weight]
 
+    def replace_kernel(self, kernel_shape, mode, config, quantized):
+        """The float kernel dropped and the mode's variables built holding `quantized`: (packed values,
+        scales, zero points or None) for int4, (int8 kernel, scale) for int8."""
+        from mlcore.layers import int4_kernel
+        self.drop_weight(self.kernel)
+        self.quantized_build(kernel_shape, mode, config)
+        if mode == "int4":
+            int4_kernel.assign_int4_kernel(self, *quantized)
+        else:
+            kernel, scale = quantized
+            self.kernel.assign(kernel)
+            self.kernel_scale.assign(scale)
+
     def _own_variables(self):
         """The saved variables: a quantized layer's in Keras's order for its mode."""
         if not self._is_quantized:
