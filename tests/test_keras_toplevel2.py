@@ -38,7 +38,7 @@ def test_variable_is_keras_and_theano(keras):
 def scoped_paths(lib):
     """The paths of variables and layer weights made under name scopes, as in Keras's name_scope tests."""
     with lib.name_scope("block"):
-        dense = lib.layers.Dense(2)
+        dense = lib.layers.Dense(2, name="in_block")   # named: unnamed ones count per process
         dense.build((None, 3))
         v = lib.Variable(np.ones(2), name="v")
         with lib.name_scope("inner"):
