@@ -113,16 +113,31 @@ class TheanoBackend(Backend):
         (mlcore.Function keeps every shared variable in a buffer of its own)."""
         device = self.check_device(device)
         dtypes = _dtypes(fgraph)
-        if "bfloat16" in dtypes:     # PyTensor's tensors have none: say so before its lowering fails deep inside
-            raise TypeError("The theano backend cannot compute in bfloat16: PyTensor has no bfloat16 dtype. Use "
-                            "the jax or numpy backend, or the mixed_float16 policy")
+        missing = sorted(dtypes & {"bfloat16", "float8_e4m3fn", "float8_e5m2"})
+        if missing:     # PyTensor's tensors have none: say so before its lowering fails deep inside
+            raise TypeError("The theano backend cannot compute in %s: PyTensor has no %s dtype. Use the jax or "
+                            "numpy backend%s" % (missing[0], missing[0],
+                                                 ", or the mixed_float16 policy" * (missing[0] == "bfloat16")))
         return compile_graph(fgraph, "JAX" if device == "gpu" else "C", profile, donate,
                              C_MODE_FLOAT16 if "float16" in dtypes else C_MODE)
 
 
 def _dtypes(fgraph):
     """The dtypes of the graph's values."""
-    return {v.dtype for v in fgraph.inputs} | {out.dtype for node in fgraph.toposort() for out in node.outputs}
+    return {v.dtype for v in fgraph.inputs} | _node_dtypes(fgraph.toposort())
+
+
+def _node_dtypes(nodes):
+    """The dtypes the nodes compute, inside fused composites and OpFromGraph's graphs (custom gradients) too."""
+    from mlcore.compile.builders import OpFromGraph
+    from mlcore.graph.basic import toposort
+    found = set()
+    for node in nodes:
+        found |= {out.dtype for out in node.outputs} | set(getattr(node.op, "dtypes", ()))
+        found |= {getattr(step, "dtype", None) for step, _ in getattr(node.op, "program", ())}     # a Composite's
+        if isinstance(node.op, OpFromGraph):
+            found |= _node_dtypes(toposort(node.op.outputs))
+    return found
 
 
 def compile_graph(fgraph, linker="C", profile=None, donate=(), c_mode=C_MODE):

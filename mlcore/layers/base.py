@@ -463,10 +463,12 @@ class KernelBiasOptions:
         self.bias = self.add_weight(kernel_shape[-1:], self.bias_initializer, regularizer=self.bias_regularizer,
                                     constraint=self.bias_constraint, name="bias") if self.use_bias else None
 
-    def bias_and_activation(self, out):
-        """What follows the kernel's product: the bias if any, the activation, its activity loss."""
-        if self.bias is not None:
-            out = out + self.bias
+    def bias_and_activation(self, out, bias=None):
+        """What follows the kernel's product: the bias (self.bias unless given) if any, the activation, its
+        activity loss."""
+        bias = self.bias if bias is None else bias
+        if bias is not None:
+            out = out + bias
         out = self.activation(out)
         self.add_activity_loss(out)
         return out

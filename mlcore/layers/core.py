@@ -10,6 +10,7 @@ from mlcore import activations, config
 from mlcore.graph import ops
 from mlcore.layers.base import KernelBiasOptions, Layer
 from mlcore.layers import int4_kernel
+from mlcore.layers.float8_training import FLOAT8_VARIABLES, build_float8_variables, float8_bias, float8_product
 from mlcore.layers.quantization import (QuantizableLayer, float_kernel_product, inputs_quantizer, int8_product,
                                        quantize_weight, read_quantization_config, serialize_quantization_config)
 from mlcore.utils.rng import layer_streams
@@ -27,11 +28,13 @@ def _pop_aliases(kwargs, aliases):
 class Dense(QuantizableLayer, KernelBiasOptions, Layer):
     """output = activation(dot(input, kernel) + bias), over the last axis.  quantize("int8") makes the
     kernel int8 with one scale per unit (mlcore/layers/quantization.py); quantize("int4") packs int4 values
-    two a byte, with a scale per unit or per group of input rows (mlcore/layers/int4_kernel.py)."""
+    two a byte, with a scale per unit or per group of input rows (mlcore/layers/int4_kernel.py); quantize("float8")
+trains through float8 casts (mlcore/layers/float8_training.py)."""
     supports_masking = True
     rowwise = True
     QUANTIZED_VARIABLES = {"int8": ["kernel", "bias", "kernel_scale"],
-                           "int4": ["kernel", "bias", "kernel_scale", "kernel_zero", "g_idx"]}
+                           "int4": ["kernel", "bias", "kernel_scale", "kernel_zero", "g_idx"],
+                           "float8": FLOAT8_VARIABLES}
 
     KERAS1 = {"output_dim": "units", "init": "kernel_initializer", "W_regularizer": "kernel_regularizer",
               "b_regularizer": "bias_regularizer", "W_constraint": "kernel_constraint",
@@ -68,6 +71,10 @@ class Dense(QuantizableLayer, KernelBiasOptions, Layer):
         if mode not in self.QUANTIZED_VARIABLES:
             raise NotImplementedError("Dense '%s': mlcore does not implement quantization mode '%s'"
                                       % (self.name, mode))
+        if mode == "float8":
+            build_float8_variables(self)
+            self._is_quantized = True
+            return
         self.inputs_quantizer = inputs_quantizer(config, int8=mode == "int8")
         if mode == "int4":
             int4_kernel.build_int4_kernel(self, *kernel_shape, config)
@@ -78,14 +85,18 @@ class Dense(QuantizableLayer, KernelBiasOptions, Layer):
 
     def quantize_weights(self, mode, config):
         kernel_shape = self.kernel.shape
+        if mode == "float8":        # the float kernel stays
+            return self.quantized_build(kernel_shape, mode, config)
         quantized = (int4_kernel.int4_kernel_values(self, config, self.kernel, config) if mode == "int4" else
                      quantize_weight(config, self.kernel, 0))
         self.replace_kernel(kernel_shape, mode, config, quantized)
 
-    def call(self, inputs):
+    def call(self, inputs, training=None):
         if inputs.type.shape[-1] is not None and inputs.type.shape[-1] != self.kernel.shape[0]:
             raise ValueError("Dense '%s' expects inputs with last dim %d, got shape %s"
                              % (self.name, self.kernel.shape[0], inputs.type.shape))
+        if self.quantization_mode == "float8":
+            return self.bias_and_activation(float8_product(self, ops.dot, inputs, training), float8_bias(self))
         if self.quantization_mode == "int4" and self._int4_block_size is not None:     # per group
             return self.bias_and_activation(float_kernel_product(
                 ops.dot, inputs, int4_kernel.dequantized_kernel(self), None, -1, None, self.compute_dtype))

@@ -2,13 +2,15 @@
 the kernel's and the bias's shapes read off the equation.  MultiHeadAttention's four projections are
 EinsumDense layers, so that their weights have Keras's shapes ((dim, heads, key_dim) for the query).
 quantize("int8") keeps scales laid out as the output (mlcore/layers/einsum_quantization.py); quantize("int4")
-flattens the kernel to (summed dims, other dims) and packs it (mlcore/layers/int4_kernel.py)."""
+flattens the kernel to (summed dims, other dims) and packs it (mlcore/layers/int4_kernel.py); quantize("float8")
+trains through float8 casts (mlcore/layers/float8_training.py)."""
 import re
 
 from mlcore import activations, initializers
 from mlcore.graph import ops
 from mlcore.layers import einsum_quantization as layout_of, int4_kernel
 from mlcore.layers.base import KernelBiasOptions, Layer
+from mlcore.layers.float8_training import FLOAT8_VARIABLES, build_float8_variables, float8_bias, float8_product
 from mlcore.layers.quantization import (QuantizableLayer, float_kernel_product, inputs_quantizer, int8_product,
                                        quantize_weight, read_quantization_config, serialize_quantization_config)
 
@@ -24,7 +26,8 @@ class EinsumDense(QuantizableLayer, KernelBiasOptions, Layer):
     them; bias_axes: the output letters the bias spans (None: no bias)."""
     rowwise = True
     QUANTIZED_VARIABLES = {"int8": ["kernel", "bias", "kernel_scale"],
-                           "int4": ["kernel", "bias", "kernel_scale", "kernel_zero", "g_idx"]}
+                           "int4": ["kernel", "bias", "kernel_scale", "kernel_zero", "g_idx"],
+                           "float8": FLOAT8_VARIABLES}
 
     def __init__(self, equation, output_shape, activation=None, bias_axes=None, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
@@ -63,6 +66,10 @@ class EinsumDense(QuantizableLayer, KernelBiasOptions, Layer):
         if mode not in self.QUANTIZED_VARIABLES:
             raise NotImplementedError("EinsumDense '%s': mlcore does not implement quantization mode '%s'"
                                       % (self.name, mode))
+        if mode == "float8":
+            build_float8_variables(self)
+            self._is_quantized = True
+            return
         self._layout = layout_of.quantization_layout(self.equation, self.input_ndim)
         self._kernel_shape = tuple(kernel_shape)
         self.inputs_quantizer = inputs_quantizer(config, int8=mode == "int8")
@@ -78,6 +85,8 @@ class EinsumDense(QuantizableLayer, KernelBiasOptions, Layer):
 
     def quantize_weights(self, mode, config):
         kernel_shape = self.kernel.shape
+        if mode == "float8":        # the float kernel stays
+            return self.quantized_build(kernel_shape, mode, config)
         layout = layout_of.quantization_layout(self.equation, self.input_ndim).kernel
         if mode == "int8":
             layout_of.scale_shape(kernel_shape, layout, self)      # fails before any change
@@ -156,30 +165,32 @@ class EinsumDense(QuantizableLayer, KernelBiasOptions, Layer):
     def compute_output_shape(self, input_shape):
         return tuple(self._analyze(input_shape)[2])
 
-    def call(self, inputs):
+    def call(self, inputs, training=None):
         if inputs.ndim != self.input_ndim:
             raise ValueError("EinsumDense '%s' was built for %d-d inputs ('%s'); got shape %s"
                              % (self.name, self.input_ndim, self.equation, inputs.type.shape))
+        if self.quantization_mode == "float8":
+            return self.bias_and_activation(float8_product(self, self._einsum, inputs, training), float8_bias(self))
         if self._is_quantized:
             return self.bias_and_activation(self._quantized_einsum(inputs))
-        return self.bias_and_activation(ops.einsum(self.equation, inputs, self.kernel))
+        return self.bias_and_activation(self._einsum(inputs, self.kernel))
+
+    def _einsum(self, inputs, kernel):
+        return ops.einsum(self.equation, inputs, kernel)
 
     def _quantized_einsum(self, inputs):
         """The einsum with the int8 kernel (exact in int32 when the inputs are quantized too) or with the float
         kernel dequantized from int4, the inputs quantized over the summed dims, scales aligned to the output."""
-        def product(x, kernel):
-            return ops.einsum(self.equation, x, kernel)
-
         def align_input_scale(scale):
             return layout_of.to_output_layout(scale, self._layout.inputs)
         input_axes = tuple(self._layout.inputs.reduced)
         if self.quantization_mode == "int8":
-            return int8_product(product, inputs, self.kernel, self.kernel_scale, self.inputs_quantizer, input_axes,
+            return int8_product(self._einsum, inputs, self.kernel, self.kernel_scale, self.inputs_quantizer, input_axes,
                                 align_input_scale, self.compute_dtype,
                                 lambda scale: layout_of.to_kernel_layout(scale, self._layout.kernel))
         kernel = ops.reshape(int4_kernel.dequantized_kernel(self), self._kernel_shape)
         quantizer = None if self._int4_block_size is not None else self.inputs_quantizer     # per group: weights only
-        return float_kernel_product(product, inputs, kernel, quantizer, input_axes, align_input_scale,
+        return float_kernel_product(self._einsum, inputs, kernel, quantizer, input_axes, align_input_scale,
                                     self.compute_dtype)
 
     def get_config(self):

@@ -121,8 +121,8 @@ class LayerState:
                    constraint=None, aggregation="none", overwrite_with_gradient=False, name=None):
         """Create a weight initialised now (Keras 3's add_weight); weights are float by default, in the
         policy's variable dtype.  autocast=True: a mixed-precision call reads it in its compute dtype
-        (mlcore/layers/autocasting.py).  aggregation and overwrite_with_gradient are Keras's
-        (distribution): mlcore's single-replica weights have no use for them."""
+        (mlcore/layers/autocasting.py).  overwrite_with_gradient: the optimizer assigns the weight its gradient
+        (float8 training).  aggregation is Keras's (distribution): mlcore's single-replica weights ignore it."""
         from mlcore.layers.base import Weight, unique_name
         shape = tuple(int(s) for s in (shape or ()))
         dtype = dtype or self.dtype
@@ -134,6 +134,7 @@ class LayerState:
             path = "%s/%s" % (current_path(), name)
         weight = Weight(np.asarray(value, dtype=dtype), name, path, trainable, regularizers.get(regularizer),
                         constraints.get(constraint), autocast)
+        weight.overwrite_with_gradient = overwrite_with_gradient
         self._weights.append(weight)
         return weight
 

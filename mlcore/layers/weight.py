@@ -18,6 +18,7 @@ from mlcore.layers import weight_pytree
 
 class Weight(SharedVariable):
     """autocast: whether a mixed-precision call reads it in its compute dtype (mlcore/graph/autocast.py)."""
+    _overwrite_with_gradient = False
 
     def __init__(self, value, name, path, trainable=True, regularizer=None, constraint=None, autocast=True):
         super().__init__(value, name=name, shape=np.shape(value))      # Keras's variables have fixed shapes
@@ -32,6 +33,18 @@ class Weight(SharedVariable):
     @property
     def shape(self):
         return self.type.shape
+
+    @property
+    def overwrite_with_gradient(self):
+        """Whether an optimizer assigns this variable its gradient instead of stepping (float8 training's
+        scales, whose custom gradients are their next values)."""
+        return self._overwrite_with_gradient
+
+    @overwrite_with_gradient.setter
+    def overwrite_with_gradient(self, value):
+        if not isinstance(value, bool):
+            raise TypeError("`overwrite_with_gradient` must be a boolean. Received: %r" % (value,))
+        self._overwrite_with_gradient = value
 
     @property
     def value(self):

@@ -203,15 +203,18 @@ class Optimizer:
             if id(v) not in self._index:
                 raise ValueError("Unknown variable: %s. This optimizer can only be called for the variables it "
                                  "was originally built with." % (v.name,))
+        overwritten = [(v, g) for v, g in pairs if getattr(v, "overwrite_with_gradient", False)]
+        pairs = [(v, g) for v, g in pairs if not getattr(v, "overwrite_with_gradient", False)]
         variables, grads = [v for v, _ in pairs], [g for _, g in pairs]
         if self.loss_scale_factor is not None:
             grads = [g / self.loss_scale_factor for g in grads]
         self._values = {}
         try:
-            if self.gradient_accumulation_steps:
+            if variables and self.gradient_accumulation_steps:
                 self._accumulate_and_apply(grads, variables)
-            else:
+            elif variables:
                 self._apply(grads, variables)
+            self._overwrite_with_gradients(overwritten)
             if self.use_ema:
                 self._update_moving_averages()
             self.assign_add(self._iterations, 1)
@@ -270,6 +273,19 @@ class Optimizer:
 
     def update_step(self, gradient, variable, learning_rate):
         raise NotImplementedError
+
+    def _overwrite_with_gradients(self, pairs):
+        """Assign each overwrite_with_gradient variable its gradient, unscaled and unclipped (float8
+        training's scales); with gradient accumulation, the largest gradient of the cycle, at its end."""
+        for variable, grad in pairs:
+            if not self.gradient_accumulation_steps:
+                self.assign(variable, grad)
+                continue
+            is_update = ew.eq(ew.mod(self._iterations + 1, self.gradient_accumulation_steps), 0)
+            accumulator = self._accumulated_gradients[self._get_variable_index(variable)]
+            largest = ew.maximum(grad, accumulator)
+            self.assign(variable, ew.switch(is_update, largest, variable))
+            self.assign(accumulator, ew.switch(is_update, ew.zeros_like(accumulator), largest))
 
     def _accumulate_and_apply(self, grads, variables):
         """Every step adds the gradient to an accumulator; every n-th applies their mean (Keras's rule)."""
