@@ -40,7 +40,8 @@ class InputLayer(Layer):
             raise ValueError("Input '%s' has dtype='string', but mlcore's graphs hold numbers only: TextVectorization, "
                              "StringLookup and Hashing run on the host, on arrays of str. Apply them to the data "
                              "before the model (as tf.data's dataset.map does in Keras's guides)" % (name or "input"))
-        super().__init__(name=name, dtype=dtype or (input_tensor.dtype if input_tensor is not None else None))
+        super().__init__(name=name)
+        self._input_dtype = str(dtype or (input_tensor.dtype if input_tensor is not None else config.floatx()))
         self.batch_shape = standardize_shape(batch_shape)
         self.sparse = sparse
         tensor = input_tensor if input_tensor is not None else TensorType(self.dtype, self.batch_shape)(self.name)
@@ -48,6 +49,16 @@ class InputLayer(Layer):
         tensor.tag["keras_history"] = (self, 0, 0)
         self.output_tensor = tensor
         self.built = True
+
+    @property
+    def dtype(self):
+        """The input's dtype, which may be an int or bool one; dtype_policy stays the global (float)
+        policy, as Keras's: the policy is about computing, and an InputLayer computes nothing."""
+        return self._input_dtype
+
+    @dtype.setter
+    def dtype(self, value):
+        Layer.dtype.fset(self, value)
 
     def get_config(self):
         return {"batch_shape": tuple(self.batch_shape), "dtype": self.dtype, "sparse": self.sparse,

@@ -9,6 +9,7 @@ import numpy as np
 from mlcore import ops
 from mlcore.graph.ops.along_axis import searchsorted
 from mlcore.layers.base import Layer
+from mlcore.layers.quantile_summary import bin_boundaries
 from mlcore.layers.structure import flatten
 
 OUTPUT_MODES = ("one_hot", "multi_hot", "count")
@@ -94,10 +95,8 @@ class CategoryEncoding(ListsAsTensors):
 class Discretization(ListsAsTensors):
     """Values bucketed by bin_boundaries (bin i holds boundaries[i-1] <= x < boundaries[i], as
     numpy's digitize), the bin index encoded as output_mode says ("int": int32 indices).  With num_bins
-    instead, adapt(data) sets the boundaries to the data's quantiles 1/num_bins, ..., (num_bins-1)/num_bins:
-    exact ones (the smallest value with at least that fraction of the data at or below it, numpy's
-    "inverted_cdf"), where Keras merges epsilon-approximate summaries of the batches, so both agree up to
-    epsilon; epsilon is kept for Keras's configs."""
+    instead, adapt(data) sets the boundaries to the data's quantiles 1/num_bins, ..., (num_bins-1)/num_bins,
+    approximated as Keras does (quantile_summary.py): the same batches give the same boundaries."""
 
     def __init__(self, bin_boundaries=None, num_bins=None, epsilon=0.01, output_mode="int", sparse=False,
                  dtype=None, name=None):
@@ -127,11 +126,9 @@ class Discretization(ListsAsTensors):
             batches = [data]
         else:
             batches = [batch for k, batch in enumerate(data) if steps is None or k < steps]
-        values = np.concatenate([np.asarray(batch, dtype="float64").reshape(-1) for batch in batches])
-        if not values.size:
+        if not sum(np.size(batch) for batch in batches):
             raise ValueError("Discretization: adapt() received no data")
-        quantiles = np.quantile(values, np.arange(1, self.num_bins) / self.num_bins, method="inverted_cdf")
-        self.bin_boundaries = quantiles.astype("float32").tolist()
+        self.bin_boundaries = bin_boundaries(batches, self.num_bins, self.epsilon)
 
     def call(self, inputs):
         if self.bin_boundaries is None:

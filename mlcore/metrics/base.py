@@ -63,7 +63,8 @@ def tracing_updates():
 
 class MetricVariable(Weight):
     """A metric's state, a non-trainable Weight: assign() inside traced updates becomes an update of
-    the step being built; outside, it sets the value at once."""
+    the step being built; outside, it sets the value at once.  Either way it returns the value
+    assigned, as Keras's does (IoU's update_state returns it)."""
 
     def __init__(self, value, name, path, aggregation="sum"):
         super().__init__(value, name, path, trainable=False)
@@ -72,9 +73,9 @@ class MetricVariable(Weight):
     def assign(self, value):
         if _traces:
             _traces[-1].assign(self, value)
-        else:
-            self.set_value(np.broadcast_to(evaluate(value), self.shape).astype(self.dtype))
-        return self
+            return _traces[-1].new_values[self]
+        self.set_value(np.broadcast_to(evaluate(value), self.shape).astype(self.dtype))
+        return self.get_value()
 
     def assign_add(self, value):
         return self.assign(self + value)
@@ -187,7 +188,8 @@ def _as_input_array(value, dtype):
 
 def _eager_update(update_state):
     """update_state that, called from Python on arrays, traces itself once per input shapes and
-    dtypes into a numpy-backend function of those arrays that applies its assignments."""
+    dtypes into a numpy-backend function of those arrays that applies its assignments and returns
+    what update_state returns (None for most metrics, the new confusion matrix for IoU's)."""
     @functools.wraps(update_state)
     def wrapper(self, *args, **kwargs):
         if _traces:
@@ -204,10 +206,12 @@ def _eager_update(update_state):
             from mlcore.function import function
             inputs = [None if a is None else TensorType(a.dtype, a.shape)() for a in arrays]
             with tracing_updates() as state:
-                update_state(self, *inputs[:len(args)], **dict(zip(names, inputs[len(args):])))
-            self._compiled[key] = function([i for i in inputs if i is not None], [], updates=state.updates,
+                returned = update_state(self, *inputs[:len(args)], **dict(zip(names, inputs[len(args):])))
+            outputs = [] if returned is None else [as_tensor_variable(returned)]
+            self._compiled[key] = function([i for i in inputs if i is not None], outputs, updates=state.updates,
                                            backend="numpy", on_unused_input="ignore")
-        self._compiled[key](*[a for a in arrays if a is not None])
+        returned = self._compiled[key](*[a for a in arrays if a is not None])
+        return np.asarray(returned[0]) if returned else None
     return wrapper
 
 

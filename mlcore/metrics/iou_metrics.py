@@ -56,7 +56,7 @@ class IoU(Metric):
                                       for y in (y_true, y_pred))
         weighted = true_one_hot * dimshuffle(ew.cast(ew.switch(valid, weight, 0), float_dtype), 0, "x")
         counts = dot(dimshuffle(weighted, 1, 0), pred_one_hot)
-        self.total_cm.assign(self.total_cm + ew.cast(counts, self.dtype))
+        return self.total_cm.assign(self.total_cm + ew.cast(counts, self.dtype))
 
     def _classes(self, y, sparse):
         """The class of each entry."""
@@ -105,7 +105,7 @@ class BinaryIoU(IoU):
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         above = ew.ge(ew.cast(as_tensor_variable(y_pred), "float32"), self.threshold)
-        super().update_state(y_true, ew.cast(above, self.dtype), sample_weight)
+        return super().update_state(y_true, ew.cast(above, self.dtype), sample_weight)
 
     def get_config(self):
         return {**super().get_config(), "threshold": self.threshold}

@@ -101,10 +101,12 @@ def scatter(indices, values, shape):
 
 
 def scatter_update(inputs, indices, updates, reduction=None):
-    """inputs with the entries at indices set to updates (reduction "add": increased by them)."""
+    """inputs with the entries at indices set to updates (reduction "add", in any case as Keras: increased
+    by them).  Keras 3.15's "max", "min" and "mul" are not implemented yet."""
+    reduction = None if reduction is None else str(reduction).lower()
     if reduction not in (None, "add"):
-        raise ValueError("scatter_update: reduction %r is not supported; mlcore has None (set) and 'add'"
-                         % (reduction,))
+        raise ValueError("scatter_update: reduction %r is not supported; mlcore has None (set) and 'add' (Keras "
+                         "also has 'max', 'min' and 'mul')" % (reduction,))
     target = _entries(as_tensor(inputs), indices)
     return (set_subtensor if reduction is None else inc_subtensor)(target, as_tensor(updates))
 
