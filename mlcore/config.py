@@ -229,3 +229,44 @@ def enable_unsafe_deserialization():
 def effective_safe_mode(safe_mode):
     """The safe_mode a loader applies: the one it was given, unless unsafe deserialization is on."""
     return bool(safe_mode) and not _overrides.get("unsafe_deserialization", False)
+
+
+# --- Keras 3's feature switches that mlcore has one path for ----------------------------------------
+def enable_flash_attention():
+    """Let attention layers try a flash-attention kernel (Keras's default state, "auto": None).
+    mlcore's dot_product_attention has one path, the plain softmax(q.k).v graph, and no flash kernel,
+    so this switch is recorded only: is_flash_attention_enabled() reports it and nothing else changes."""
+    _overrides["flash_attention"] = None
+
+
+def disable_flash_attention():
+    """Keep attention layers off flash kernels (recorded only: mlcore's attention has one path)."""
+    _overrides["flash_attention"] = False
+
+
+def is_flash_attention_enabled():
+    """False once disabled, else None (Keras's "use it where the inputs allow")."""
+    return _overrides.get("flash_attention")
+
+
+def enable_traceback_filtering():
+    """Keras drops its own frames from the tracebacks of the errors it raises.  mlcore keeps every
+    frame (its errors name the layer, argument or shape at fault instead), so this switch is recorded
+    only, for code that reads is_traceback_filtering_enabled()."""
+    _overrides["traceback_filtering"] = True
+
+
+def disable_traceback_filtering():
+    """Record that full tracebacks are wanted (mlcore's tracebacks are always full)."""
+    _overrides["traceback_filtering"] = False
+
+
+def is_traceback_filtering_enabled():
+    """The recorded switch; True by default, as in Keras."""
+    return _overrides.get("traceback_filtering", True)
+
+
+def is_nnx_enabled():
+    """Always False: mlcore's jax backend keeps its variables itself and has no Flax NNX mode (Keras's
+    is off unless KERAS_NNX_ENABLED is set)."""
+    return False

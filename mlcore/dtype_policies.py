@@ -45,7 +45,7 @@ class DTypePolicy:
 
     @property
     def is_mixed(self):
-        return self._compute_dtype != self._variable_dtype
+        return self.compute_dtype != self.variable_dtype
 
     def get_config(self):
         return {"name": self._name}
@@ -161,10 +161,13 @@ def quantized_policy(name):
     return QuantizedDTypePolicy(mode, source_name)
 
 
+from mlcore.dtype_policy_map import DTypePolicyMap  # noqa: E402  (a DTypePolicy subclass, in its own module)
+
 Policy = DTypePolicy        # keras.mixed_precision.Policy, Keras 2's name
 POLICY_CLASSES = {"DTypePolicy": DTypePolicy, "FloatDTypePolicy": FloatDTypePolicy, "Policy": DTypePolicy,
                   "QuantizedDTypePolicy": QuantizedDTypePolicy,
-                  "QuantizedFloat8DTypePolicy": QuantizedFloat8DTypePolicy, "Int4DTypePolicy": Int4DTypePolicy}
+                  "QuantizedFloat8DTypePolicy": QuantizedFloat8DTypePolicy, "Int4DTypePolicy": Int4DTypePolicy,
+                  "DTypePolicyMap": DTypePolicyMap}
 
 
 def _parse(name):
@@ -211,22 +214,27 @@ def get(identifier):
 
 def serialize(policy):
     """Keras's {"module", "class_name", "config", "registered_name"} of a policy: the module is "keras"
-    for the float policies (exported there), "keras.dtype_policies" for the quantized ones."""
-    module = "keras.dtype_policies" if isinstance(policy, QuantizedDTypePolicy) else "keras"
-    return {"module": module, "class_name": type(policy).__name__, "config": policy.get_config(),
-            "registered_name": None}
+    for the float policies (exported there), "keras.dtype_policies" for the quantized ones and the
+    maps; a policy inside the config (a DTypePolicyMap's default) is serialized too."""
+    module = "keras.dtype_policies" if isinstance(policy, (QuantizedDTypePolicy, DTypePolicyMap)) else "keras"
+    config_ = {key: serialize(value) if isinstance(value, DTypePolicy) else value
+               for key, value in policy.get_config().items()}
+    return {"module": module, "class_name": type(policy).__name__, "config": config_, "registered_name": None}
 
 
 def deserialize(config_, custom_objects=None):
-    """A policy from serialize()'s dict (Keras 3.0's FloatDTypePolicy and Keras 2's Policy too)."""
-    if config_.get("class_name") in ("GPTQDTypePolicy", "AWQDTypePolicy", "DTypePolicyMap"):
+    """A policy from serialize()'s dict (Keras 3.0's FloatDTypePolicy and Keras 2's Policy too);
+    custom_objects also serve the policies inside a DTypePolicyMap."""
+    if config_.get("class_name") in ("GPTQDTypePolicy", "AWQDTypePolicy"):
         raise NotImplementedError("mlcore does not implement Keras's %s" % config_["class_name"])
     cls = POLICY_CLASSES.get(config_.get("class_name"))
     if cls is None:
         cls = (custom_objects or {}).get(config_.get("class_name"))
     if cls is None:
         raise ValueError("Unsupported dtype policy %r: mlcore reads DTypePolicy (and FloatDTypePolicy, Policy) "
-                         "and the int8, int4 and float8 quantized policies" % config_.get("class_name"))
+                         "DTypePolicyMap and the int8, int4 and float8 quantized policies" % config_.get("class_name"))
+    if issubclass(cls, DTypePolicyMap):
+        return cls.from_config(config_["config"], custom_objects)
     return cls.from_config(config_["config"])
 
 

@@ -92,12 +92,27 @@ class LayerState:
 
     @dtype_policy.setter
     def dtype_policy(self, value):
-        self._dtype_policy = dtype_policies.get(value)
+        """A layer that takes its policy from a DTypePolicyMap and has a path gets the new policy as
+        its path's entry in that map (quantize() sets it so), as in Keras."""
+        policy = dtype_policies.get(value)
+        if isinstance(self._dtype_policy, dtype_policies.DTypePolicyMap) and self.path:
+            if self.path in self._dtype_policy:
+                del self._dtype_policy[self.path]
+            self._dtype_policy[self.path] = policy
+        else:
+            self._dtype_policy = policy
+
+    @property
+    def _own_policy(self):
+        """The policy the layer works in: a DTypePolicyMap's for the layer's path once it has one."""
+        if isinstance(self._dtype_policy, dtype_policies.DTypePolicyMap) and self.path:
+            return self._dtype_policy[self.path]
+        return self._dtype_policy
 
     @property
     def dtype(self):
         """The variables' dtype (Keras's layer.dtype); dtype= takes a dtype, a policy or its name."""
-        return self._dtype_policy.variable_dtype
+        return self._own_policy.variable_dtype
 
     @dtype.setter
     def dtype(self, value):
@@ -105,16 +120,16 @@ class LayerState:
 
     @property
     def compute_dtype(self):
-        return self._dtype_policy.compute_dtype
+        return self._own_policy.compute_dtype
 
     @property
     def variable_dtype(self):
-        return self._dtype_policy.variable_dtype
+        return self._own_policy.variable_dtype
 
     @property
     def input_dtype(self):
         """The dtype floating inputs are taken in: the compute dtype."""
-        return self._dtype_policy.compute_dtype
+        return self._own_policy.compute_dtype
 
     # --- variables -----------------------------------------------------------------------------------
     def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True, autocast=True, regularizer=None,

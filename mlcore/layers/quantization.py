@@ -21,7 +21,7 @@ class QuantizableLayer:
     @property
     def quantization_mode(self):
         """The dtype policy's mode ("int8"...), None for a float layer."""
-        return self.dtype_policy.quantization_mode
+        return self._own_policy.quantization_mode
 
     def quantize(self, mode=None, type_check=True, config=None):
         """Quantize the built layer's weights for inference: mode "int8" (or a QuantizationConfig)."""

@@ -194,8 +194,10 @@ def mlcore_spec(spec, custom_objects=None, safe_mode=True):
 
 
 def _dtype_name(policy):
+    """A saved policy as dtype= takes it: its name, or a DTypePolicyMap itself (it has no one name)."""
     from mlcore import dtype_policies
-    return dtype_policies.deserialize(policy).name
+    policy = dtype_policies.deserialize(policy)
+    return policy if isinstance(policy, dtype_policies.DTypePolicyMap) else policy.name
 
 
 def _mlcore_lambda(config):
