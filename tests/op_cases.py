@@ -19,6 +19,7 @@ from mlcore.graph.ops import fourier
 from mlcore.graph.basic import TensorType, Variable
 from mlcore.graph.gradient import disconnected_grad, grad_clip, zero_grad
 from mlcore.graph.ops.barrier import optimization_barrier
+from mlcore.graph.ops.scatter import scatter_reduce
 from mlcore.graph.ops import elemwise_math as em, slinalg as graph_slinalg
 from mlcore.graph.ops.scan import apply_while
 from mlcore.graph.scan import scan
@@ -322,6 +323,12 @@ CASES = [
          (("normal", "ab"), ("normal", "a"))),
     Case("inc_advanced", lambda x, y, i: T.inc_subtensor(x[i], y), lambda x, y, i: _inc_at(x, i, y),
          (("normal", "ab"), ("normal", "cb"), ("labels2", "c"))),
+    Case("scatter_max", lambda x, i, y: scatter_reduce(x, i, y, "max"), lambda x, i, y: _fold_at(np.maximum, x, i, y),
+         (("normal", "ab"), ("labels2", "c1"), ("normal", "cb"))),
+    Case("scatter_min", lambda x, i, y: scatter_reduce(x, i, y, "min"), lambda x, i, y: _fold_at(np.minimum, x, i, y),
+         (("normal", "ab"), ("labels2", "c2"), ("normal", "c"))),
+    Case("scatter_mul", lambda x, i, y: scatter_reduce(x, i, y, "mul"), lambda x, i, y: _fold_at(np.multiply, x, i, y),
+         (("normal", "ab"), ("labels2", "c1"), ("normal", "cb")), rtol32=1e-5),
     Case("concatenate", lambda x, y: T.concatenate([x, y], axis=1), lambda x, y: np.concatenate([x, y], 1),
          (("normal", "ab"), ("normal", "ac"))),
     Case("stack", lambda x, y: T.stack([x, y], axis=1), lambda x, y: np.stack([x, y], 1),
@@ -580,6 +587,13 @@ def _set(x, key, y):
 def _inc_at(x, i, y):
     out = x.copy()
     np.add.at(out, i, y)
+    return out
+
+
+def _fold_at(ufunc, x, i, y):
+    """x with y folded in by ufunc at the rows of the index matrix i, repeats taking every y."""
+    out = x.copy()
+    ufunc.at(out, tuple(i.T), y)
     return out
 
 

@@ -17,7 +17,7 @@ from mlcore.compile.ops import FromFunctionOp
 from mlcore.graph.basic import Constant
 from mlcore.graph.ops import indexing
 from mlcore.graph.ops import elemwise as ew, elemwise_math
-from mlcore.graph.ops import barrier, bitcast, linalg, nn as nn_ops, random, shape
+from mlcore.graph.ops import barrier, bitcast, linalg, nn as nn_ops, random, scatter, shape
 from mlcore.graph.ops.scan import Scan, While
 
 lower = Lowering("jax")
@@ -122,6 +122,12 @@ def _contiguous_window(key, shape):
         starts.append(start)
         sizes.append(max(stop - start, 0))
     return starts, sizes
+
+
+@lower.register(scatter.ScatterReduce)
+def _(op, node):
+    method = {"max": "max", "min": "min", "mul": "multiply"}[op.reduction]
+    return lambda x, indices, updates: getattr(jnp.asarray(x).at[tuple(jnp.asarray(indices).T)], method)(updates)
 
 
 @lower.register(shape.Arange)

@@ -11,7 +11,7 @@ from backends.numpy import blas, c_loops, fused, nn, reductions
 from backends.numpy.scan import scan_kernel, while_kernel
 from mlcore.graph.ops import indexing
 from mlcore.graph.ops import elemwise as ew, elemwise_math
-from mlcore.graph.ops import bitcast, linalg, random, reduce, shape
+from mlcore.graph.ops import bitcast, linalg, random, reduce, scatter, shape
 from mlcore.graph.ops import nn as nn_ops
 from mlcore.compile.jax_function import JaxFunctionOp, as_kernel
 from mlcore.compile.ops import FromFunctionOp
@@ -96,6 +96,17 @@ def _(op, node):
             out[key] += y
         return out
     return inc
+
+
+@lower.register(scatter.ScatterReduce)
+def _(op, node):
+    fold = {"max": np.maximum, "min": np.minimum, "mul": np.multiply}[op.reduction]
+
+    def scatter_reduce(x, indices, updates):
+        out = x.copy()
+        fold.at(out, tuple(indices.T), updates)     # .at: an entry given twice takes every update
+        return out
+    return scatter_reduce
 
 
 @lower.register(shape.Arange)

@@ -18,7 +18,7 @@ from mlcore.compile.ops import FromFunctionOp
 from mlcore.graph.ops import indexing
 from mlcore.graph.ops import elemwise as ew, elemwise_math
 from mlcore.graph.ops import linalg, linalg_decompositions as decompositions, nlinalg, nn as nn_ops, random, shape
-from mlcore.graph.ops import slinalg
+from mlcore.graph.ops import scatter, slinalg
 from mlcore.graph.ops import bitcast, fourier
 from mlcore.graph.ops.scan import Scan, While
 from mlcore.graph.ops.indexing import build_key
@@ -138,7 +138,8 @@ def _(op, node):
 
 @lower.register(nn_ops.Conv2D, nn_ops.Conv2DGradInput, nn_ops.Conv2DGradFilter, nn_ops.Pool2D,
                 nn_ops.Pool2DGrad, random.RandomVariable, *elemwise_math.UFUNCS, While, slinalg.LUFactor,
-                FromFunctionOp, JaxFunctionOp, *xk.VALUE_SHAPED)
+                FromFunctionOp, JaxFunctionOp, *xk.VALUE_SHAPED,
+                scatter.ScatterReduce)      # PyTensor scatters by setting or adding only
 def _(op, node):
     return ReferenceOp(node)
 

@@ -13,6 +13,7 @@ from mlcore.graph.ops import reduce as red
 from mlcore.graph.ops import shape as sh
 from mlcore.graph.ops.extra_ops import dims
 from mlcore.graph.ops.indexing import inc_subtensor, set_subtensor, subtensor
+from mlcore.graph.ops.scatter import REDUCTIONS, scatter_reduce
 from mlcore.ops.along_axis import take_along_axis
 from mlcore.ops.core import as_tensor
 
@@ -101,14 +102,18 @@ def scatter(indices, values, shape):
 
 
 def scatter_update(inputs, indices, updates, reduction=None):
-    """inputs with the entries at indices set to updates (reduction "add", in any case as Keras: increased
-    by them).  Keras 3.15's "max", "min" and "mul" are not implemented yet."""
+    """inputs with the entries at indices set to updates or, by reduction ("add", "max", "min" or "mul", in
+    any case, as Keras), combined with them: every update to an entry given twice takes part."""
     reduction = None if reduction is None else str(reduction).lower()
-    if reduction not in (None, "add"):
-        raise ValueError("scatter_update: reduction %r is not supported; mlcore has None (set) and 'add' (Keras "
-                         "also has 'max', 'min' and 'mul')" % (reduction,))
-    target = _entries(as_tensor(inputs), indices)
-    return (set_subtensor if reduction is None else inc_subtensor)(target, as_tensor(updates))
+    if reduction not in (None, "add") + REDUCTIONS:
+        raise ValueError("scatter_update: invalid reduction %r; supported values are None, 'add', 'max', 'min' "
+                         "and 'mul'" % (reduction,))
+    inputs, indices, updates = as_tensor(inputs), as_tensor(indices), as_tensor(updates)
+    target = _entries(inputs, indices)
+    if reduction in (None, "add"):
+        return (set_subtensor if reduction is None else inc_subtensor)(target, updates)
+    updates = sh.alloc(updates, *dims(target))     # broadcast to the entries, as jax's .at[] does
+    return scatter_reduce(inputs, indices, updates, reduction)
 
 
 def top_k(x, k, sorted=True):  # noqa: A002

@@ -19,6 +19,7 @@ from mlcore.graph.ops.nn import conv2d, log_softmax, pool2d, pool3d, softmax  # 
 from mlcore.graph.ops.reduce import (argmax, argmin, max_, mean, min_, prod, std,  # noqa: F401
                                      sum_, var)
 from mlcore.graph.ops.indexing import inc_subtensor, set_subtensor, subtensor  # noqa: F401
+from mlcore.graph.ops.scatter import scatter_reduce  # noqa: F401
 from mlcore.graph.ops.shape import (alloc, arange, concatenate, dimshuffle, flatten, ones, pad, reshape,  # noqa: F401
                                     stack, transpose, zeros)
 from mlcore.graph.ops.slinalg import cholesky, expm, solve, solve_triangular  # noqa: F401

@@ -130,6 +130,14 @@ class Subtensor(Op):
         return "Subtensor{%s}" % _spec_str(self.spec)
 
 
+def as_written_into(x, y, op):
+    """y in x's dtype, as it is written into x; an error for op where that changes its kind (floats into
+    an integer x)."""
+    if common_dtype([x, y]) != x.dtype and not np.can_cast(y.dtype, x.dtype, "same_kind"):
+        raise TypeError("%s: cannot write %s values into a %s tensor" % (op, y.dtype, x.dtype))
+    return with_dtype(y, x.dtype)
+
+
 class IncSubtensor(Op):
     """x with y added at x[key] (or written there, when set_instead_of_inc), as a new tensor.
     Repeated advanced indices accumulate, as np.add.at does."""
@@ -140,10 +148,8 @@ class IncSubtensor(Op):
         self.set_instead_of_inc = set_instead_of_inc
 
     def make_node(self, x, y, *indices):
-        x, y = as_tensor_variable(x), as_tensor_variable(y)
-        if common_dtype([x, y]) != x.dtype and not np.can_cast(y.dtype, x.dtype, "same_kind"):
-            raise TypeError("%s: cannot write %s values into a %s tensor" % (self, y.dtype, x.dtype))
-        y = with_dtype(y, x.dtype)     # y is written into x, so it takes x's dtype
+        x = as_tensor_variable(x)
+        y = as_written_into(x, as_tensor_variable(y), self)
         indices = [as_tensor_variable(i) for i in indices]
         return Apply(self, [x, y] + indices, [TensorType(x.dtype, x.type.shape)])
 
