@@ -10,7 +10,7 @@ from mlcore import activations, config
 from mlcore.graph import ops
 from mlcore.layers.base import KernelBiasOptions, Layer
 from mlcore.layers import int4_kernel
-from mlcore.layers.float8_training import FLOAT8_VARIABLES, build_float8_variables, float8_bias, float8_product
+from mlcore.layers.float8_training import FLOAT8_VARIABLES, float8_bias, float8_product
 from mlcore.layers.quantization import (QuantizableLayer, float_kernel_product, inputs_quantizer, int8_product,
                                        quantize_weight, read_quantization_config, serialize_quantization_config)
 from mlcore.utils.rng import layer_streams
@@ -66,22 +66,14 @@ trains through float8 casts (mlcore/layers/float8_training.py)."""
         self.add_kernel_and_bias((in_dim, self.units), float_kernel=self.quantization_mode not in ("int8", "int4"))
         self.built = True
 
-    def quantized_build(self, kernel_shape, mode, config=None):
-        """The quantized kernel and its scales, as zeros and ones (quantize or a load sets them)."""
-        if mode not in self.QUANTIZED_VARIABLES:
-            raise NotImplementedError("Dense '%s': mlcore does not implement quantization mode '%s'"
-                                      % (self.name, mode))
-        if mode == "float8":
-            build_float8_variables(self)
-            self._is_quantized = True
-            return
+    def integer_build(self, kernel_shape, mode, config):
+        """The int8/int4 kernel and its scales, as zeros and ones."""
         self.inputs_quantizer = inputs_quantizer(config, int8=mode == "int8")
         if mode == "int4":
             int4_kernel.build_int4_kernel(self, *kernel_shape, config)
         else:
             self.kernel = self.add_weight(kernel_shape, "zeros", dtype="int8", trainable=False, name="kernel")
             self.kernel_scale = self.add_weight((self.units,), "ones", trainable=False, name="kernel_scale")
-        self._is_quantized = True
 
     def quantize_weights(self, mode, config):
         kernel_shape = self.kernel.shape

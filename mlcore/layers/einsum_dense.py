@@ -10,7 +10,7 @@ from mlcore import activations, initializers
 from mlcore.graph import ops
 from mlcore.layers import einsum_quantization as layout_of, int4_kernel
 from mlcore.layers.base import KernelBiasOptions, Layer
-from mlcore.layers.float8_training import FLOAT8_VARIABLES, build_float8_variables, float8_bias, float8_product
+from mlcore.layers.float8_training import FLOAT8_VARIABLES, float8_bias, float8_product
 from mlcore.layers.quantization import (QuantizableLayer, float_kernel_product, inputs_quantizer, int8_product,
                                        quantize_weight, read_quantization_config, serialize_quantization_config)
 
@@ -61,15 +61,8 @@ class EinsumDense(QuantizableLayer, KernelBiasOptions, Layer):
             name="bias")
         self.built = True
 
-    def quantized_build(self, kernel_shape, mode, config=None):
-        """The quantized kernel and its scales, as zeros and ones (quantize or a load sets them)."""
-        if mode not in self.QUANTIZED_VARIABLES:
-            raise NotImplementedError("EinsumDense '%s': mlcore does not implement quantization mode '%s'"
-                                      % (self.name, mode))
-        if mode == "float8":
-            build_float8_variables(self)
-            self._is_quantized = True
-            return
+    def integer_build(self, kernel_shape, mode, config):
+        """The int8/int4 kernel and its scales, laid out by the equation, as zeros and ones."""
         self._layout = layout_of.quantization_layout(self.equation, self.input_ndim)
         self._kernel_shape = tuple(kernel_shape)
         self.inputs_quantizer = inputs_quantizer(config, int8=mode == "int8")
@@ -81,7 +74,6 @@ class EinsumDense(QuantizableLayer, KernelBiasOptions, Layer):
             scale_shape = layout_of.scale_shape(kernel_shape, self._layout.kernel, self)
             self.kernel = self.add_weight(kernel_shape, "zeros", dtype="int8", trainable=False, name="kernel")
             self.kernel_scale = self.add_weight(scale_shape, "ones", trainable=False, name="kernel_scale")
-        self._is_quantized = True
 
     def quantize_weights(self, mode, config):
         kernel_shape = self.kernel.shape

@@ -64,11 +64,8 @@ class Embedding(QuantizableLayer, Layer):
                                           constraint=self.embeddings_constraint, name="embeddings")
         self.built = True
 
-    def quantized_build(self, embeddings_shape, mode, config=None):
+    def integer_build(self, embeddings_shape, mode, config):
         """The quantized table and its scales (one per row, or per row and group of columns), as zeros and ones."""
-        if mode not in self.QUANTIZED_VARIABLES:
-            raise NotImplementedError("%s '%s': mlcore does not implement quantization mode '%s'"
-                                      % (type(self).__name__, self.name, mode))
         from mlcore.quantizers.grouped import group_indices
         from mlcore.quantizers.quantization_config import int4_block_size
         block_size = int4_block_size(self, config) if mode == "int4" else None
@@ -83,7 +80,6 @@ class Embedding(QuantizableLayer, Layer):
                                                    name="embeddings_zero")
             self.g_idx = self.add_weight((self.output_dim,), "zeros", dtype="float32", trainable=False, name="g_idx")
             self.g_idx.assign(group_indices(self.output_dim, block_size))
-        self._is_quantized = True
 
     def quantize_weights(self, mode, config):
         from mlcore.quantizers import pack_int4

@@ -9,11 +9,13 @@ this module."""
 import numpy as np
 
 from mlcore.graph import grad
+from mlcore.layers.float8_training import build_float8_variables
 
 
 class QuantizableLayer:
     """Mixed into a layer class that defines quantize_weights(mode, config) (the quantized values, the float
-    weights dropped, quantized_build called) and quantized_build(mode, config) (the quantized weights, empty).
+    weights dropped, quantized_build called) and integer_build(kernel_shape, mode, config) (its int8/int4
+    weights, empty).
     QUANTIZED_VARIABLES: for each supported mode, the attributes it saves, in Keras's order."""
     QUANTIZED_VARIABLES = {}
     _is_quantized = False
@@ -41,7 +43,19 @@ class QuantizableLayer:
             policy_mode = int4_policy_mode(self, config) if mode == "int4" else mode
             self.dtype_policy = "%s_from_%s" % (policy_mode, self.dtype_policy.name)
 
-    def quantized_build(self, mode, config):
+    def quantized_build(self, kernel_shape, mode, config=None):
+        """The quantized variables of mode as zeros and ones (quantize or a load sets them): float8's scales
+        and histories beside the float kernel, or the layer's integer variables (integer_build)."""
+        if mode not in self.QUANTIZED_VARIABLES:
+            raise NotImplementedError("%s '%s': mlcore does not implement quantization mode '%s'"
+                                      % (type(self).__name__, self.name, mode))
+        if mode == "float8":
+            build_float8_variables(self)
+        else:
+            self.integer_build(kernel_shape, mode, config)
+        self._is_quantized = True
+
+    def integer_build(self, kernel_shape, mode, config):
         raise not_implemented(self, "quantized_build")
 
     def drop_weight(self, weight):

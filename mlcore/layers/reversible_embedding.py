@@ -54,11 +54,11 @@ class ReversibleEmbedding(Embedding):
         return logits
 
     # --- quantization ------------------------------------------------------------------------------
-    def quantized_build(self, embeddings_shape, mode, config=None):
+    def integer_build(self, embeddings_shape, mode, config):
         """The quantized table (Embedding's) and, untied, the quantized (output_dim, input_dim) reverse table with
         a scale per vocabulary column (int4: packed along output_dim, per group with float32 zero points)."""
         from mlcore import quantizers
-        super().quantized_build(embeddings_shape, mode, config)
+        super().integer_build(embeddings_shape, mode, config)
         self.inputs_quantizer = quantizers.QuantizationConfig.activation_quantizer_or_default(
             config, quantizers.AbsMaxQuantizer(axis=-1))
         if self.tie_weights:
