@@ -1,18 +1,22 @@
-"""Data-parallel training across devices and hosts, with Keras 3's keras.distribution names.
+"""Training across devices and hosts, with Keras 3's keras.distribution names.
 
     mlcore.distribution.set_distribution(mlcore.distribution.DataParallel())
     model.fit(x, y, batch_size=64)      # each batch split over all devices
 
 This module only says *what* to distribute; the jax backend does it with JAX's own
 machinery (backends/jax/sharding.py): a jax.sharding.Mesh over the devices, the batch
-inputs of the model's train, test and predict steps sharded along their batch axis, weights
-and optimizer state replicated, and XLA partitioning each step and reducing the gradients.
-Other backends refuse a distribution rather than silently running on one device.
+inputs of the model's train, test and predict steps sharded along the batch axis, each
+variable laid out as the distribution says (DataParallel: replicated; ModelParallel: by its
+LayoutMap, so a large kernel lives split over the devices), and XLA partitioning each step
+and inserting the collectives.  Other backends refuse a distribution rather than silently
+running on one device.
 """
 import os
 from contextlib import contextmanager
 
 import numpy as np
+
+from mlcore.distribution_layouts import LayoutMap, TensorLayout
 
 _active = None
 
@@ -79,15 +83,51 @@ class DeviceMesh:
             self._backend_mesh = to_jax_mesh(self.devices, self.axis_names)
         return self._backend_mesh
 
+    def __getstate__(self):
+        """Pickled with "type:id" names, not jax's devices (which do not pickle): a pickled variable
+        keeps its layout."""
+        names = np.vectorize(lambda d: d if isinstance(d, str) else "%s:%d" % (d.platform, d.id), otypes=[object])
+        return dict(self.__dict__, devices=names(self.devices), _backend_mesh=None)
+
     def __repr__(self):
         return "<DeviceMesh shape=%s, axis_names=%s>" % (self.shape, self.axis_names)
 
 
 class Distribution:
-    """How a model's variables and data are spread over a DeviceMesh."""
+    """How a model's variables and data are spread over a DeviceMesh; the batch is split along the
+    mesh axis batch_dim_name.  auto_shard_dataset is Keras's switch for splitting a tf.data dataset
+    between processes: mlcore takes no datasets apart, each process feeds its own rows (as Keras
+    with auto_shard_dataset=False), so it is kept for the API only."""
 
-    def __init__(self, device_mesh, batch_dim_name):
+    def __init__(self, device_mesh, batch_dim_name=None, auto_shard_dataset=True):
+        if batch_dim_name is not None and batch_dim_name not in device_mesh.axis_names:
+            raise ValueError("batch_dim_name %r is not an axis of %r" % (batch_dim_name, device_mesh))
         self.device_mesh, self.batch_dim_name = device_mesh, batch_dim_name
+        self.auto_shard_dataset = auto_shard_dataset
+
+    @property
+    def num_processes(self):
+        return _jax().process_count()
+
+    @property
+    def num_model_replicas(self):
+        """How many copies of the model the batch is split between: the size of the batch axis."""
+        return self.device_mesh.shape[self.device_mesh.axis_names.index(self.batch_dim_name)]
+
+    def get_data_layout(self, data_shape):
+        """The layout of a batch of this shape: split along its first axis."""
+        return TensorLayout([self.batch_dim_name] + [None] * (len(data_shape) - 1), self.device_mesh)
+
+    def get_variable_layout(self, variable):
+        """The layout a variable gets when it is created: the one it was given (keras.Variable(layout=)),
+        else replicated."""
+        if getattr(variable, "_layout", None) is not None:
+            return variable._layout
+        return TensorLayout([None] * len(variable.shape), self.device_mesh)
+
+    def get_tensor_layout(self, path):
+        """The layout for the intermediate tensor at path, or None to leave it to XLA."""
+        return None
 
     @contextmanager
     def scope(self):
@@ -111,7 +151,7 @@ class DataParallel(Distribution):
     Gradients are summed over the devices by XLA, so training matches one device.
     """
 
-    def __init__(self, device_mesh=None, devices=None):
+    def __init__(self, device_mesh=None, devices=None, auto_shard_dataset=True):
         if device_mesh is not None and devices is not None:
             raise ValueError("Give DataParallel either device_mesh or devices, not both")
         if device_mesh is None:
@@ -121,7 +161,71 @@ class DataParallel(Distribution):
             raise ValueError("device_mesh must be a DeviceMesh, got %r" % (device_mesh,))
         if len(device_mesh.shape) != 1:
             raise ValueError("DataParallel needs a 1-D DeviceMesh, got shape %s" % (device_mesh.shape,))
-        super().__init__(device_mesh, device_mesh.axis_names[0])
+        super().__init__(device_mesh, device_mesh.axis_names[0], auto_shard_dataset)
+
+
+class ModelParallel(Distribution):
+    """Split variables over the devices as a LayoutMap says, and the batch along batch_dim_name
+    (by default the mesh's first axis); variables no key matches are replicated.
+
+        mesh = DeviceMesh((2, 4), ["batch", "model"])      # 2 replicas of a model split 4 ways
+        layout_map = LayoutMap(mesh)
+        layout_map[".*dense.*kernel"] = (None, "model")
+        layout_map[".*dense.*bias"] = ("model",)
+        with ModelParallel(layout_map=layout_map).scope():
+            model = ...                                    # its variables are created split
+
+    The layouts apply when variables are created, so build the model (and its optimizer) under the
+    distribution.  device_mesh= is accepted as Keras accepts it, for older code; the layout map's
+    mesh is the one used.
+    """
+
+    def __init__(self, *, layout_map=None, batch_dim_name=None, auto_shard_dataset=True, **kwargs):
+        kwargs.pop("device_mesh", None)
+        if kwargs:
+            raise TypeError("ModelParallel got unexpected keyword arguments: %s" % sorted(kwargs))
+        if layout_map is None:
+            raise ValueError("You must specify a layout_map argument.")
+        if not isinstance(layout_map, LayoutMap):
+            raise ValueError("Argument `layout_map` must be a `LayoutMap` instance. Received: layout_map=%s"
+                             % (layout_map,))
+        if not isinstance(layout_map.device_mesh, DeviceMesh):
+            raise ValueError("The layout_map of a ModelParallel needs a DeviceMesh, got %r" % (layout_map.device_mesh,))
+        mesh = layout_map.device_mesh
+        super().__init__(mesh, batch_dim_name or mesh.axis_names[0], auto_shard_dataset)
+        self._layout_map = layout_map
+        processes, replicas = self.num_processes, self.num_model_replicas
+        if processes > replicas and processes % replicas:
+            raise ValueError("If `num_processes` is greater than `num_model_replicas`, `num_processes` must be "
+                             "divisible by `num_model_replicas`. Got num_processes=%d, num_model_replicas=%d."
+                             % (processes, replicas))
+
+    def get_variable_layout(self, variable):
+        if getattr(variable, "_layout", None) is not None:
+            return variable._layout
+        return self._layout_map[variable.path] or super().get_variable_layout(variable)
+
+    def get_tensor_layout(self, path):
+        return self._layout_map[path]
+
+
+def distribute_tensor(tensor, layout):
+    """The tensor laid out over the devices as layout (a TensorLayout or a jax Sharding) says: an
+    array is moved there (left as it is when it already is), a jax tracer is constrained to it
+    (jax.lax.with_sharding_constraint).  A symbolic tensor is returned as it is, as Keras returns a
+    KerasTensor: the model's steps leave intermediate layouts to XLA."""
+    from mlcore.graph.basic import SharedVariable, Variable
+    if isinstance(tensor, Variable) and not isinstance(tensor, SharedVariable):
+        return tensor
+    if isinstance(tensor, SharedVariable):
+        tensor = tensor.container_value
+    return lay_out(tensor, layout)
+
+
+def lay_out(value, layout, what="A tensor"):
+    """distribute_tensor of an array or tracer; errors name `what` (a variable's path)."""
+    from backends.jax.sharding import distribute
+    return distribute(value, layout.backend_layout if isinstance(layout, TensorLayout) else layout, what)
 
 
 def distribution():

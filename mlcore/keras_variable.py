@@ -22,7 +22,8 @@ _SYNCHRONIZATIONS = (None, "none", "on_read", "on_write", "auto")
 def keras_variable(initializer, shape=None, dtype=None, trainable=True, autocast=True, aggregation="none",
                    synchronization="auto", name=None, layout=None):
     """Keras 3's keras.Variable: a Weight made from a value, or from an initializer (a name or a
-    callable) and a shape, with the path of the name scopes open around it (keras.name_scope)."""
+    callable) and a shape, with the path of the name scopes open around it (keras.name_scope).
+    layout: a keras.distribution.TensorLayout (or jax Sharding) to hold the value in."""
     from mlcore import initializers
     from mlcore.layers.base import unique_name
     from mlcore.layers.layer_state import current_path
@@ -37,9 +38,6 @@ def keras_variable(initializer, shape=None, dtype=None, trainable=True, autocast
     if synchronization not in _SYNCHRONIZATIONS:
         raise ValueError("Invalid value for argument `synchronization`. Expected one of %s. Received: "
                          "synchronization=%r" % (_SYNCHRONIZATIONS, synchronization))
-    if layout is not None:
-        raise ValueError("keras.Variable %r: layout= places a variable on a device mesh; mlcore's variables are "
-                         "placed by keras.distribution" % name)
     if isinstance(initializer, str):
         initializer = initializers.get(initializer)
     if callable(initializer):
@@ -55,7 +53,8 @@ def keras_variable(initializer, shape=None, dtype=None, trainable=True, autocast
         value = _value_of(initializer, dtype)
         dtype = str(value.dtype)
     path = "/".join(p for p in (current_path(), name) if p)
-    return Weight(np.asarray(value, dtype=dtype), name, path, trainable=bool(trainable), autocast=bool(autocast))
+    return Weight(np.asarray(value, dtype=dtype), name, path, trainable=bool(trainable), autocast=bool(autocast),
+                  layout=layout)
 
 
 def _standard_dtype(dtype):

@@ -224,8 +224,8 @@ class JaxBackend(Backend):
 
     def adopt(self, value, device):
         mesh = sharding.active_mesh()
-        if mesh is not None:  # data parallel: replicated over the mesh (sharding.py)
-            return sharding.replicate(value, mesh)
+        if mesh is not None:  # a distribution: as its layout put it, else replicated (sharding.py)
+            return sharding.on_mesh(value, mesh)
         target = self.jax_device(device)
         if isinstance(value, jax.Array) and not value.is_deleted() and value.devices() == {target}:
             return value  # already there: the common case, once per shared variable per call
@@ -273,7 +273,7 @@ class JaxBackend(Backend):
 
         def run_elsewhere(inputs):
             mesh = sharding.active_mesh()
-            if mesh is not None:  # data parallel: inputs sharded or replicated over the mesh (sharding.py)
+            if mesh is not None:  # a distribution: inputs sharded or replicated over the mesh (sharding.py)
                 return run_graph(*sharding.place(inputs, mesh, batched, static))
             return run_graph(*[v if k in static else on_device(v, target) for k, v in enumerate(inputs)])
 
@@ -321,7 +321,7 @@ class JaxBackend(Backend):
 
         def run(stacked, shared):
             mesh = sharding.active_mesh()
-            if mesh is not None:  # data parallel: the batch is axis 1 of the stacked inputs (sharding.py)
+            if mesh is not None:  # a distribution: the batch is axis 1 of the stacked inputs (sharding.py)
                 stacked = sharding.place(stacked, mesh, batched, batch_axis=1)
             elif moves_inputs:
                 stacked = [on_device(v, target) for v in stacked]

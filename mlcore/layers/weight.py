@@ -1,7 +1,9 @@
 """Weight: a layer's variable, as Keras's keras.Variable.
 
 It is a shared variable of the graph (its value lives where the backend keeps shared state), with
-Keras's name, path, trainable flag, regularizer and constraint.  assign() follows Keras's two
+Keras's name, path, trainable flag, regularizer and constraint, and Keras's layout: made while a
+keras.distribution is active, it holds its value laid out over the devices as the distribution
+says (mlcore/distribution.py), and keeps that layout when assigned.  assign() follows Keras's two
 worlds: called from Python it sets the value at once; called inside a layer call that is being
 built into a graph (a train step, or the graph an eager call compiles), it becomes an update of
 that graph, applied after it runs, as a Keras variable assigned in a traced function.
@@ -9,7 +11,7 @@ jax sees a Weight as the value it holds (layers/weight_pytree.py).
 """
 import numpy as np
 
-from mlcore import scopes
+from mlcore import distribution, scopes
 from mlcore.graph.basic import SharedVariable, Variable
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops.common import as_tensor_variable
@@ -19,20 +21,37 @@ from mlcore.layers import weight_pytree
 class Weight(SharedVariable):
     """autocast: whether a mixed-precision call reads it in its compute dtype (mlcore/graph/autocast.py)."""
     _overwrite_with_gradient = False
+    _layout = None      # Keras's name: the TensorLayout a distribution gave it (get_variable_layout reads it)
 
-    def __init__(self, value, name, path, trainable=True, regularizer=None, constraint=None, autocast=True):
+    def __init__(self, value, name, path, trainable=True, regularizer=None, constraint=None, autocast=True,
+                 layout=None):
         super().__init__(value, name=name, shape=np.shape(value))      # Keras's variables have fixed shapes
         self.path = path
         self.trainable = trainable
         self.regularizer = regularizer
         self.constraint = constraint
         self.autocast = autocast
+        self._layout = layout
+        active = distribution.distribution()
+        if active is not None:
+            self._layout = active.get_variable_layout(self)
+        self._lay_out()
         if not weight_pytree.is_registered(type(self)):
             weight_pytree.register_with_jax(Weight)
 
     @property
     def shape(self):
         return self.type.shape
+
+    def set_value(self, value, borrow=False):
+        """Set the value, laid out over the devices as the variable's layout says (Keras's assign)."""
+        super().set_value(value, borrow)
+        self._lay_out()
+
+    def _lay_out(self):
+        if self._layout is not None:
+            self.container_value = distribution.lay_out(self.container_value, self._layout,
+                                                        "Variable '%s'" % self.path)
 
     @property
     def overwrite_with_gradient(self):

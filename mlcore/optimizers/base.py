@@ -60,20 +60,22 @@ class Optimizer:
         self._set_learning_rate(learning_rate)
 
     # --- state -----------------------------------------------------------------------------------
-    def add_variable(self, shape, initializer="zeros", dtype=None, name=None):
+    def add_variable(self, shape, initializer="zeros", dtype=None, name=None, layout=None):
         """A state variable, named "<optimizer>/<name>" (Keras's variable path); a Weight, so it has a
-        Keras variable's numpy(), assign() and path."""
+        Keras variable's numpy(), assign() and path.  layout: its keras.distribution TensorLayout."""
         value = initializers.get(initializer)(tuple(shape), dtype=dtype or config.floatx())
         path = "%s/%s" % (self.name, name)
-        variable = Weight(np.asarray(value), path, path, trainable=False, autocast=False)
+        variable = Weight(np.asarray(value), path, path, trainable=False, autocast=False, layout=layout)
         self._variables.append(variable)
         return variable
 
     def add_variable_from_reference(self, reference_variable, name=None, initializer="zeros"):
-        """A slot shaped like a model variable, named "<variable name>_<slot>" as Keras names it."""
+        """A slot shaped like a model variable, named "<variable name>_<slot>" as Keras names it, and
+        laid out over the devices as the variable is."""
         ref_name = (reference_variable.name or "variable").replace("/", "_").replace(":", "_")
         value = reference_variable.get_value(borrow=True)
-        return self.add_variable(value.shape, initializer, value.dtype, "%s_%s" % (ref_name, name or "var"))
+        return self.add_variable(value.shape, initializer, value.dtype, "%s_%s" % (ref_name, name or "var"),
+                                 layout=getattr(reference_variable, "_layout", None))
 
     def add_optimizer_variables(self, variables, name, initializer="zeros"):
         """One slot per variable for a name, or a tuple of lists for a list of names (created interleaved)."""
