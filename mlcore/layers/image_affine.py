@@ -3,12 +3,15 @@ for it, as Keras on jax does (keras.ops.image.affine_transform, whose sampler ml
 has): output pixel (row y, col x) reads the input at col a0 x + a1 y + a2, row b0 x + b1 y + b2,
 "bilinear" blending the four pixels around that point, "nearest" taking the closest.  Points outside the
 image are read per fill_mode: "reflect" (d c b a | a b c d | d c b a), "wrap" (the image tiled),
-"nearest" (the edge pixel), "constant" (fill_value)."""
+"nearest" (the edge pixel), "constant" (fill_value).  Masks are resampled the same way with "nearest";
+boxes move with their images (image_boxes) and are clipped to them."""
 import math
 
 from mlcore import ops
 from mlcore.layers.image_base import RandomImageLayer, check_choice, factor_range, fraction_range
+from mlcore.layers.image_boxes import moved_boxes, per_box, scaled_boxes
 from mlcore.ops.image_sampling import affine_sample
+from mlcore.utils.bounding_boxes import geometry   # a module: it may still be loading (image_boxes.py)
 
 FILL_MODES = ("reflect", "wrap", "constant", "nearest")
 INTERPOLATIONS = ("nearest", "bilinear")
@@ -26,11 +29,37 @@ class AffineImageLayer(RandomImageLayer):
         self.interpolation = interpolation
         self.fill_value = fill_value
 
-    def augment(self, images):
-        return affine_sample(images, self.random_transform(images), self.interpolation, self.fill_mode,
+    def get_random_transformation(self, images, training):
+        """The layer's draws for each image (a dict), with the images' "size"; None at inference."""
+        return dict(self.random_transformation(images), size=images.type.shape[1:3]) if training else None
+
+    def transform_images(self, images, transformation, training):
+        return images if transformation is None else self.warp(images, transformation, self.interpolation)
+
+    def transform_segmentation_masks(self, masks, transformation, training):
+        if transformation is None:
+            return masks
+        return ops.cast(self.warp(ops.cast(masks, self.compute_dtype), transformation, "nearest"), masks.dtype)
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training):
+        if transformation is None:
+            return bounding_boxes
+        return moved_boxes(self, bounding_boxes, transformation["size"],
+                           lambda boxes: self.move_boxes(boxes, transformation))
+
+    def warp(self, images, transformation, interpolation):
+        return affine_sample(images, self.sampling_map(transformation), interpolation, self.fill_mode,
                              self.fill_value)
 
-    def random_transform(self, images):
+    def random_transformation(self, images):
+        raise NotImplementedError
+
+    def sampling_map(self, transformation):
+        """(a0, a1, a2, b0, b1, b2) of affine_sample for the drawn transformation."""
+        raise NotImplementedError
+
+    def move_boxes(self, boxes, transformation):
+        """(batch, n, 4) xyxy boxes moved as the transformation moves their images (unclipped)."""
         raise NotImplementedError
 
     def draw(self, images, low, high):
@@ -53,11 +82,16 @@ class RandomTranslation(AffineImageLayer):
         self.height_range = fraction_range(height_factor, "height_factor")
         self.width_range = fraction_range(width_factor, "width_factor")
 
-    def random_transform(self, images):
+    def random_transformation(self, images):
         height, width = images.type.shape[1:3]
         down = self.draw(images, *self.height_range) * height
-        right = self.draw(images, *self.width_range) * width
-        return 1.0, 0.0, -right, 0.0, 1.0, -down
+        return {"down": down, "right": self.draw(images, *self.width_range) * width}
+
+    def sampling_map(self, transformation):
+        return 1.0, 0.0, -transformation["right"], 0.0, 1.0, -transformation["down"]
+
+    def move_boxes(self, boxes, transformation):
+        return scaled_boxes(boxes, 1.0, 1.0, per_box(transformation["right"]), per_box(transformation["down"]))
 
     def get_config(self):
         return {**super().get_config(), "height_factor": self.height_factor, "width_factor": self.width_factor}
@@ -72,13 +106,22 @@ class RandomRotation(AffineImageLayer):
         super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
         self.factor = factor_range(factor, (-1, 1), "factor")
 
-    def random_transform(self, images):
-        height, width = images.type.shape[1:3]
-        angle = self.draw(images, self.factor[0] * 360.0, self.factor[1] * 360.0) * (math.pi / 180.0)
+    def random_transformation(self, images):
+        return {"degrees": self.draw(images, self.factor[0] * 360.0, self.factor[1] * 360.0)}
+
+    def sampling_map(self, transformation):
+        height, width = transformation["size"]
+        angle = transformation["degrees"] * (math.pi / 180.0)
         cos, sin = ops.cos(angle), ops.sin(angle)
         center_x, center_y = 0.5 * (width - 1), 0.5 * (height - 1)
         return (cos, -sin, center_x - center_x * cos + center_y * sin,
                 sin, cos, center_y - center_x * sin - center_y * cos)
+
+    def move_boxes(self, boxes, transformation):
+        """Keras's rule: each box becomes the smallest box around its turned corners."""
+        degrees = ops.reshape(transformation["degrees"], (-1,))
+        zeros, ones = ops.zeros_like(degrees), ops.ones_like(degrees)
+        return geometry.affine_transform(boxes, degrees, zeros, zeros, ones, zeros, zeros, *transformation["size"])
 
     def get_config(self):
         return {**super().get_config(), "factor": self.factor}
@@ -97,12 +140,21 @@ class RandomZoom(AffineImageLayer):
         self.width_range = None if width_factor is None else fraction_range(width_factor, "width_factor",
                                                                             open_below=True)
 
-    def random_transform(self, images):
-        height, width = images.type.shape[1:3]
+    def random_transformation(self, images):
         zoom_y = self.draw(images, 1.0 + self.height_range[0], 1.0 + self.height_range[1])
         zoom_x = zoom_y if self.width_range is None else self.draw(images, 1.0 + self.width_range[0],
                                                                    1.0 + self.width_range[1])
+        return {"zoom_x": zoom_x, "zoom_y": zoom_y}
+
+    def sampling_map(self, transformation):
+        (height, width), zoom_x, zoom_y = transformation["size"], transformation["zoom_x"], transformation["zoom_y"]
         return zoom_x, 0.0, (width - 1) / 2.0 * (1.0 - zoom_x), 0.0, zoom_y, (height - 1) / 2.0 * (1.0 - zoom_y)
+
+    def move_boxes(self, boxes, transformation):
+        """The window each image reads, from (a2, b2) to (a0 w + a2, b1 h + b2), stretched over the image."""
+        sampling_map = self.sampling_map(transformation)
+        zoom_x, left, zoom_y, top = (per_box(sampling_map[k]) for k in (0, 2, 4, 5))
+        return scaled_boxes(boxes, 1.0 / zoom_x, 1.0 / zoom_y, -left / zoom_x, -top / zoom_y)
 
     def get_config(self):
         return {**super().get_config(), "height_factor": self.height_factor, "width_factor": self.width_factor}

@@ -2,8 +2,9 @@
 RandomBrightness.  Each transforms in training only, drawing from its own SeedGenerator, so a compiled
 train step augments anew at every call (image_base.RandomImageLayer)."""
 from mlcore import ops
-from mlcore.layers.image_base import ImageLayer, RandomImageLayer, factor_range
-from mlcore.layers.image_resizing import aspect_crop_box, crop, resize_images
+from mlcore.layers.image_base import RandomImageLayer, factor_range
+from mlcore.layers.image_boxes import corners, from_corners, moved_boxes, per_box
+from mlcore.layers.image_resizing import CropLayer, aspect_crop_box, window
 from mlcore.utils.rng import layer_streams
 
 FLIP_MODES = ("horizontal", "vertical", "horizontal_and_vertical")
@@ -20,28 +21,51 @@ class RandomFlip(RandomImageLayer):
                              % (self.name, mode, FLIP_MODES))
         self.mode = mode
 
-    def augment(self, images):
+    def get_random_transformation(self, images, training):
+        if not training:
+            return None
+        return {"flips": ops.less_equal(self.per_image(images, 0.0, 1.0), 0.5), "size": images.type.shape[1:3]}
+
+    def transform_images(self, images, transformation, training):
+        if transformation is None:
+            return images
         axes = [axis for axis, word in ((1, "vertical"), (2, "horizontal")) if word in self.mode]
-        flips = ops.less_equal(self.per_image(images, 0.0, 1.0), 0.5)
-        return ops.where(flips, ops.flip(images, axis=axes), images)
+        return ops.where(transformation["flips"], ops.flip(images, axis=axes), images)
+
+    def transform_segmentation_masks(self, masks, transformation, training):
+        return self.transform_images(ops.cast(masks, self.compute_dtype), transformation, training)
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training):
+        if transformation is None:
+            return bounding_boxes
+        height, width = transformation["size"]
+
+        def flipped(boxes):
+            flips, (x1, y1, x2, y2) = per_box(transformation["flips"]), corners(boxes)
+            if "horizontal" in self.mode:
+                x1, x2 = ops.where(flips, width - x2, x1), ops.where(flips, width - x1, x2)
+            if "vertical" in self.mode:
+                y1, y2 = ops.where(flips, height - y2, y1), ops.where(flips, height - y1, y2)
+            return from_corners(x1, y1, x2, y2)
+        return moved_boxes(self, bounding_boxes, (height, width), flipped)
 
     def get_config(self):
         return {**super().get_config(), "mode": self.mode}
 
 
-class RandomCrop(ImageLayer):
+class RandomCrop(CropLayer):
     """A (height, width) window of the images, at one random place for the whole batch in training; at
     inference (and for images not larger than the window in both directions) the centred window of the
     target's aspect ratio, resized to it.  Keras 3.15 documents that inference behaviour but returns its
-    inputs unchanged, breaking its own output shape; mlcore does what Keras documents."""
+    inputs unchanged, breaking its own output shape; mlcore does what Keras documents, and its boxes
+    follow the window (Keras's swap x and y offsets and are not clipped to the window)."""
 
     def __init__(self, height, width, seed=None, data_format=None, name=None, **kwargs):
-        super().__init__(data_format=data_format, name=name, **kwargs)
-        self.height, self.width = height, width
+        super().__init__(height, width, data_format=data_format, name=name, **kwargs)
         self.seed = seed
         self.generator = layer_streams(seed)
 
-    def transform(self, images, training):
+    def get_random_transformation(self, images, training):
         size = images.type.shape[1:3]
         if None in size:
             raise ValueError("RandomCrop '%s' requires the input to have a fully defined height and width. "
@@ -49,13 +73,13 @@ class RandomCrop(ImageLayer):
         if training and size[0] > self.height and size[1] > self.width:
             top, left = (ops.cast(self.generator.uniform((), 0.0, float(size[k] - target + 1)), "int64")
                          for k, target in enumerate((self.height, self.width)))
-            images = ops.take(images, ops.arange(self.height) + top, axis=1)
-            return ops.take(images, ops.arange(self.width) + left, axis=2)
+            return window(size, top, left, self.height, self.width)
         top, left, _, _ = aspect_crop_box(size, (self.height, self.width))
-        return resize_images(crop(images, top, left, self.height, self.width), self.height, self.width)
+        # as Keras: the window of the target's size at the aspect box's corner, cut off by the image's edges
+        return window(size, top, left, min(self.height, size[0] - top), min(self.width, size[1] - left))
 
     def get_config(self):
-        return {**super().get_config(), "height": self.height, "width": self.width, "seed": self.seed}
+        return {**super().get_config(), "seed": self.seed}
 
 
 class RandomContrast(RandomImageLayer):

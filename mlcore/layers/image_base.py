@@ -1,6 +1,6 @@
 """What Keras's image preprocessing layers share: images of rank 4 (a batch) or 3 (one image) in either
-data format, handed to the layer's transform() as an NHWC batch in the layer's float dtype; and the
-`factor` arguments of the augmentation layers, parsed as Keras parses them."""
+data format, handed to the layer as an NHWC batch in the layer's float dtype, with the masks and boxes
+of the same call; and the `factor` arguments of the augmentation layers, parsed as Keras parses them."""
 from mlcore import ops
 from mlcore.layers.base import Layer
 from mlcore.layers.convolutional import from_nhwc, standardize_data_format, to_nhwc
@@ -36,38 +36,86 @@ def check_choice(layer_name, argument, value, choices):
 
 
 class ImageLayer(Layer):
-    """An image preprocessing layer: subclasses implement transform(images, training) on NHWC batches."""
+    """An image preprocessing layer.  It takes images, or Keras's dict {"images", "labels", "bounding_boxes":
+    {"boxes", "labels"}, "segmentation_masks"} (image_inputs.transform_inputs).  One call measures and
+    draws once, in get_random_transformation(), what transform_images(), transform_segmentation_masks(),
+    transform_bounding_boxes() and transform_labels() then apply, so that each image's masks and boxes
+    move with it.  All of them see NHWC batches; by default masks, boxes and labels pass unchanged, as
+    through Keras's colour layers."""
     rowwise = True
+    warps_without_masks = False     # True where a layer moves pixels but not yet masks and boxes: refused
 
-    def __init__(self, data_format=None, **kwargs):
+    def __init__(self, data_format=None, bounding_box_format=None, **kwargs):
         super().__init__(**kwargs)
         self.data_format = standardize_data_format(data_format)
+        self.bounding_box_format = bounding_box_format
+
+    def __call__(self, inputs, *args, **kwargs):
+        from mlcore.layers.image_inputs import dense_inputs
+        return super().__call__(dense_inputs(inputs), *args, **kwargs)
 
     def call(self, inputs, training=True):
+        if isinstance(inputs, dict):
+            from mlcore.layers.image_inputs import transform_inputs
+            return transform_inputs(self, inputs, training)
+        return self.restored(self.transform(self.nhwc_batch(inputs), training), inputs)
+
+    def nhwc_batch(self, inputs, key="images", cast=True):
+        """inputs (images, or masks: key names them) of rank 4 or 3 (one image) in the layer's data format
+        as an NHWC batch, cast to the compute dtype unless told not."""
         if inputs.ndim not in (3, 4):
-            raise ValueError("%s '%s': expected images of rank 3 (one image) or 4 (a batch of images); received "
-                             "input shape %s" % (type(self).__name__, self.name, inputs.type.shape))
-        images = ops.cast(inputs if inputs.ndim == 4 else ops.expand_dims(inputs, 0), self.compute_dtype)
-        outputs = from_nhwc(self.transform(to_nhwc(images, self.data_format), training), self.data_format)
+            raise ValueError("%s '%s': expected %s of rank 3 (one image) or 4 (a batch of images); received "
+                             "input shape %s" % (type(self).__name__, self.name, key, inputs.type.shape))
+        batch = inputs if inputs.ndim == 4 else ops.expand_dims(inputs, 0)
+        return to_nhwc(ops.cast(batch, self.compute_dtype) if cast else batch, self.data_format)
+
+    def restored(self, outputs, inputs):
+        """An NHWC batch back in the data format and rank of `inputs`."""
+        outputs = from_nhwc(outputs, self.data_format)
         return outputs if inputs.ndim == 4 else ops.squeeze(outputs, 0)
 
     def transform(self, images, training):
-        raise NotImplementedError
+        """NHWC images through one fresh transformation (RandAugment's operations run this way too)."""
+        return self.transform_images(images, self.get_random_transformation(images, training), training)
+
+    def get_random_transformation(self, images, training):
+        """What one call draws or measures from its NHWC images, shared by its images, masks and boxes."""
+        return None
+
+    def transform_images(self, images, transformation, training):
+        """Layers that share no transformation may define transform(images, training) instead."""
+        if type(self).transform is ImageLayer.transform:
+            raise NotImplementedError("%s defines neither transform_images() nor transform()" % type(self).__name__)
+        return self.transform(images, training)
+
+    def transform_segmentation_masks(self, masks, transformation, training):
+        return masks
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training):
+        """bounding_boxes: {"boxes": (batch, n, 4) float32 in bounding_box_format, "labels": (batch, n)}."""
+        return bounding_boxes
+
+    def transform_labels(self, labels, transformation, training):
+        return labels
 
     def get_config(self):
-        return {**super().get_config(), "data_format": self.data_format}
+        config = {**super().get_config(), "data_format": self.data_format}
+        if self.bounding_box_format is not None:       # Keras lists it only when given
+            config["bounding_box_format"] = self.bounding_box_format
+        return config
 
 
 class RandomImageLayer(ImageLayer):
     """An augmentation layer: augment() in training, drawing from the layer's own SeedGenerator (fresh
-    numbers at every call of a compiled step); the images unchanged at inference."""
+    numbers at every call of a compiled step); the images unchanged at inference.  Layers that move pixels
+    draw in get_random_transformation() instead and override transform_images()."""
 
     def __init__(self, seed=None, data_format=None, **kwargs):
         super().__init__(data_format=data_format, **kwargs)
         self.seed = seed
         self.generator = layer_streams(seed)
 
-    def transform(self, images, training):
+    def transform_images(self, images, transformation, training):
         return self.augment(images) if training else images
 
     def augment(self, images):

@@ -62,31 +62,27 @@ class RandomErasing(RandomImageLayer):
 
 class MixingLayer(RandomImageLayer):
     """A layer that mixes images of a batch, drawing with Keras's random functions (beta draws and
-    shuffles) from a SeedGenerator of its own.  As in Keras, it also takes a dict {"images": ...,
-    "labels": ...} and mixes the labels with the images' weights: w y + (1 - w) y_partner."""
+    shuffles) from a SeedGenerator of its own.  In a dict {"images", "labels", ...} the labels are mixed
+    with the images' weights, w y + (1 - w) y_partner, as in Keras."""
 
-    def __init__(self, seed=None, data_format=None, **kwargs):
-        super().__init__(seed=seed, data_format=data_format, **kwargs)
-        self.mixing = None          # (weights, partners) of the images traced last, for their labels
+    def get_random_transformation(self, images, training):
+        """{"weights": each image's own share, "partners": the index of the image it mixes with, ...}."""
+        return self.draw_mixing(images) if training else None
 
-    def call(self, inputs, training=True):
-        if not isinstance(inputs, dict):
-            return super().call(inputs, training=training)
-        outputs = dict(inputs, images=super().call(inputs["images"], training=training))
-        if "labels" in inputs and self.mixing is not None:
-            weights, partners = self.mixing
-            labels = ops.cast(inputs["labels"], self.compute_dtype)
-            weights = ops.reshape(weights, (-1,) + (1,) * (labels.ndim - 1))
-            outputs["labels"] = weights * labels + (1.0 - weights) * ops.take(labels, partners, axis=0)
-        self.mixing = None
-        return outputs
+    def transform_images(self, images, mixing, training):
+        return images if mixing is None else self.mix(images, mixing)
 
-    def augment(self, images):
-        mixed, self.mixing = self.mix(images)
-        return mixed
+    def transform_labels(self, labels, mixing, training):
+        if mixing is None:
+            return labels
+        labels = ops.cast(labels, self.compute_dtype)
+        weights = ops.reshape(mixing["weights"], (-1,) + (1,) * (labels.ndim - 1))
+        return weights * labels + (1.0 - weights) * ops.take(labels, mixing["partners"], axis=0)
 
-    def mix(self, images):
-        """(mixed images, (each image's own weight, its partner's index))."""
+    def draw_mixing(self, images):
+        raise NotImplementedError
+
+    def mix(self, images, mixing):
         raise NotImplementedError
 
     def partners(self, images):
@@ -103,11 +99,26 @@ class MixUp(MixingLayer):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
         self.alpha = alpha
 
-    def mix(self, images):
+    def draw_mixing(self, images):
         weights = random.beta([images.shape[0]], self.alpha, self.alpha, dtype=self.compute_dtype, seed=self.generator)
-        partners = self.partners(images)
-        weight = ops.reshape(weights, (-1, 1, 1, 1))
-        return weight * images + (1.0 - weight) * ops.take(images, partners, axis=0), (weights, partners)
+        return {"weights": weights, "partners": self.partners(images)}
+
+    def mix(self, images, mixing):
+        weight = ops.reshape(mixing["weights"], (-1, 1, 1, 1))
+        return weight * images + (1.0 - weight) * ops.take(images, mixing["partners"], axis=0)
+
+    def transform_segmentation_masks(self, masks, mixing, training):
+        """Blended as the images are, as Keras blends them."""
+        return self.transform_images(ops.cast(masks, self.compute_dtype), mixing, training)
+
+    def transform_bounding_boxes(self, bounding_boxes, mixing, training):
+        """Each image's boxes followed by its partner's, as Keras joins them (Keras joins the box labels
+        along the batch axis, which breaks their shape; mlcore joins them along the boxes')."""
+        if mixing is None:
+            return bounding_boxes
+        return dict(bounding_boxes, **{key: ops.concatenate([bounding_boxes[key], ops.take(bounding_boxes[key],
+                                                                                          mixing["partners"], axis=0)],
+                                                            axis=1) for key in ("boxes", "labels")})
 
     def get_config(self):
         return {**super().get_config(), "alpha": self.alpha}
@@ -123,18 +134,26 @@ class CutMix(MixingLayer):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
         self.factor = factor_range(factor, (0, 1), "factor")
 
-    def call(self, inputs, training=True):
-        images = inputs["images"] if isinstance(inputs, dict) else inputs
-        return super().call(inputs, training=training and images.ndim == 4)
+    def get_random_transformation(self, images, training):
+        return super().get_random_transformation(images, training and images.type.shape[0] != 1)
 
-    def mix(self, images):
+    def draw_mixing(self, images):
         batch = images.shape[0]
         alpha = random.uniform((), self.factor[0], self.factor[1], dtype=self.compute_dtype, seed=self.generator) + 1e-6
         side = ops.sqrt(1.0 - random.beta([batch], alpha, alpha, dtype=self.compute_dtype, seed=self.generator))
         mask = box_mask(lambda n: random.uniform([n], dtype=self.compute_dtype, seed=self.generator), images,
                         (side, side))
-        partners = self.partners(images)
-        return ops.where(mask, ops.take(images, partners, axis=0), images), (1.0 - side * side, partners)
+        return {"weights": 1.0 - side * side, "partners": self.partners(images), "box": mask}
+
+    def mix(self, images, mixing):
+        return ops.where(mixing["box"], ops.take(images, mixing["partners"], axis=0), images)
+
+    def transform_segmentation_masks(self, masks, mixing, training):
+        """The same box pasted from the same partner, as Keras pastes it."""
+        return self.transform_images(ops.cast(masks, self.compute_dtype), mixing, training)
+
+    def transform_bounding_boxes(self, bounding_boxes, mixing, training):
+        raise NotImplementedError("CutMix does not support bounding boxes (as in Keras 3.15).")
 
     def get_config(self):
         return {**super().get_config(), "factor": self.factor}

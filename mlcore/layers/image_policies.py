@@ -64,6 +64,7 @@ class PolicyLayer(RandomImageLayer):
 
 class RandAugment(PolicyLayer):
     """num_ops times, one of Keras's 11 operations picked at random (the same for the whole batch)."""
+    warps_without_masks = True
 
     def __init__(self, value_range=(0, 255), num_ops=2, factor=0.5, interpolation="bilinear", seed=None,
                  data_format=None, **kwargs):
@@ -84,6 +85,7 @@ class AugMix(PolicyLayer):
     """num_chains chains of chain_depth steps, each step one operation or none (picked at random for the
     batch), mixed with Dirichlet(alpha) weights; the mix blended with the image by a Beta(alpha, alpha)
     weight and clipped to value_range.  all_ops adds Keras's four colour operations to its seven."""
+    warps_without_masks = True
 
     def __init__(self, value_range=(0, 255), num_chains=3, chain_depth=3, factor=0.3, alpha=1.0, all_ops=True,
                  interpolation="bilinear", seed=None, data_format=None, **kwargs):

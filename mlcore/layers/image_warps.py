@@ -7,6 +7,7 @@ import numpy as np
 from mlcore import ops
 from mlcore.layers.image_affine import AffineImageLayer
 from mlcore.layers.image_base import RandomImageLayer, check_choice, factor_range
+from mlcore.layers.image_boxes import corners, from_corners, per_box
 from mlcore.layers.image_filtering import per_channel
 from mlcore.layers.image_ranges import checked_pair, chosen
 from mlcore.ops.image_sampling import FILL_MODES, interpolate
@@ -23,11 +24,27 @@ class RandomShear(AffineImageLayer):
         self.x_factor = checked_pair("RandomShear", x_factor, "x_factor", -1.0, pair_low=-1.0)
         self.y_factor = checked_pair("RandomShear", y_factor, "y_factor", -1.0, pair_low=-1.0)
 
-    def random_transform(self, images):
+    def random_transformation(self, images):
         sign = ops.where(ops.greater(self.draw(images, 0.0, 1.0), 0.5), -1.0, 1.0)
         shear_y = self.draw(images, *self.y_factor) * sign
-        shear_x = self.draw(images, *self.x_factor) * sign
-        return 1.0, shear_x, 0.0, shear_y, 1.0, 0.0
+        return {"shear_x": self.draw(images, *self.x_factor) * sign, "shear_y": shear_y}
+
+    def sampling_map(self, transformation):
+        return 1.0, transformation["shear_x"], 0.0, transformation["shear_y"], 1.0, 0.0
+
+    def move_boxes(self, boxes, transformation):
+        """Keras's rule, on coordinates relative to the image's size: x less s_x times the y of the box's
+        top or bottom edge (whichever widens it), then y less s_y times the new x of its left or right edge."""
+        height, width = transformation["size"]
+        shear_x, shear_y = per_box(transformation["shear_x"]), per_box(transformation["shear_y"])
+        x1, y1, x2, y2 = (c / size for c, size in zip(corners(boxes), (width, height, width, height)))
+        left_up = ops.less(shear_x, 0)
+        x1, x2 = (ops.where(left_up, x1 - shear_x * y1, x1 - shear_x * y2),
+                  ops.where(left_up, x2 - shear_x * y2, x2 - shear_x * y1))
+        down = ops.greater(shear_y, 0)
+        y1, y2 = (ops.where(down, y1 - shear_y * x2, y1 - shear_y * x1),
+                  ops.where(down, y2 - shear_y * x1, y2 - shear_y * x2))
+        return from_corners(x1 * width, y1 * height, x2 * width, y2 * height)
 
     def get_config(self):
         return {**super().get_config(), "x_factor": self.x_factor, "y_factor": self.y_factor}
@@ -37,6 +54,7 @@ class RandomPerspective(RandomImageLayer):
     """With a probability drawn in factor's range (a number f: [0, f]), each image warped so that its
     corners move by up to scale / 2 of their own coordinates (Keras's rule: a corner (x, y) goes to
     (x (1 + u), y (1 + v)), u and v drawn in [-scale / 2, scale / 2]); points outside read fill_value."""
+    warps_without_masks = True
 
     def __init__(self, factor=1.0, scale=1.0, interpolation="bilinear", fill_value=0.0, seed=None, data_format=None,
                  **kwargs):
@@ -70,6 +88,7 @@ class RandomElasticTransform(RandomImageLayer):
     alpha = 0.1 d max(h, w), d drawn in scale's range for the batch; then clipped to value_range.  As on
     Keras's jax backend, the column and row displacements are the same noise.  scale or factor with an
     upper end of 0 leaves the images as they are."""
+    warps_without_masks = True
 
     def __init__(self, factor=1.0, scale=1.0, interpolation="bilinear", fill_mode="reflect", fill_value=0.0,
                  value_range=(0, 255), seed=None, data_format=None, **kwargs):
