@@ -10,11 +10,12 @@ class CompiledMetrics:
     """The metric objects of a compiled model, as (output index, metric, weighted) in Keras 3's
     order: every output's metrics, then every output's weighted metrics."""
 
-    def __init__(self, metric_specs, weighted_specs, output_names, loss_fns, y_vars, preds):
+    def __init__(self, metric_specs, weighted_specs, output_names, loss_fns, y_vars, preds, own_metrics=()):
         """Each metric is renamed to its log key as Keras names it: the output's name in front where
         there are several outputs, a name met again numbered (mae_1), a weighted metric whose name is
         taken prefixed weighted_.  base_names keeps the names before that, which evaluate()'s list
-        order depends on."""
+        order depends on.  own_metrics are those the model's own compute_loss updates
+        (models/custom_loss.py), logged after compile()'s."""
         from mlcore import metrics as metrics_module
         self.entries, self.base_names, taken = [], [], {}
         for weighted, spec_lists in ((False, metric_specs), (True, weighted_specs)):
@@ -29,6 +30,7 @@ class CompiledMetrics:
                     self.base_names.append(metric.name)
                     metric.name = name if taken[name] == 1 else "%s_%d" % (name, taken[name] - 1)
                     self.entries.append((i, metric, weighted))
+        self.own_metrics = list(own_metrics)
         self.layout = None      # (log name, shape) of each value, in the order the step returns them
         self.all_scalars = True
         self.reset()            # a metric object given to compile() may have been used on its own before
@@ -37,15 +39,17 @@ class CompiledMetrics:
     def metrics(self):
         return [metric for _, metric, _ in self.entries]
 
-    def trace(self, y_vars, preds, sample_weights, rows):
+    def trace(self, y_vars, preds, sample_weights, rows, own_results=()):
         """(updates, values) of one batch: the assignments of every metric's update_state, and in the
-        same graph each metric's result() after them (a scalar or an array of static shape).
+        same graph each metric's result() after them (a scalar or an array of static shape), then
+        own_results, the (name, value) of the own metrics traced with the model's compute_loss.
         Unweighted metrics take `rows` as their weights (None, or 0 for a padding copy of a row)."""
         with tracing_updates() as state:
             for i, metric, weighted in self.entries:
                 metric.update_state(y_vars[i], preds[i], sample_weight=sample_weights[i] if weighted else rows)
             results = [(name, state.current(ops.as_tensor_variable(value)))
-                       for metric in self.metrics for name, value in _named_results(metric)]
+                       for metric in self.metrics for name, value in named_results(metric)]
+        results += list(own_results)
         unknown = [name for name, value in results if None in value.type.shape]
         if unknown:
             raise ValueError("The result() of metric(s) %s has no static shape; mlcore needs one to log it" % unknown)
@@ -59,7 +63,7 @@ class CompiledMetrics:
         return sum(int(np.prod(shape)) for _, shape in self.layout or [])
 
     def reset(self):
-        for metric in self.metrics:
+        for metric in self.metrics + self.own_metrics:
             metric.reset_state()
         self.values = None      # the values after the last step read, None after a reset
 
@@ -81,10 +85,11 @@ class CompiledMetrics:
         the last reset, each metric's result() computed now."""
         if self.values is not None:
             return {name: value for (name, _), value in zip(self.layout, self.values)}
-        return {name: _as_log_value(value) for metric in self.metrics for name, value in _named_results(metric)}
+        return {name: _as_log_value(value) for metric in self.metrics + self.own_metrics
+                for name, value in named_results(metric)}
 
 
-def _named_results(metric):
+def named_results(metric):
     """(log name, value) of a metric's result(): one under the metric's name, or a dict's items."""
     value = metric.result()
     return list(value.items()) if isinstance(value, dict) else [(metric.name, value)]

@@ -16,7 +16,7 @@ import inspect
 import numpy as np
 
 from mlcore import stateless
-from mlcore.models.data_adapters import pack_x_y_sample_weight
+from mlcore.models.data_adapters import one_or_list, pack_x_y_sample_weight
 from mlcore.models.model_metrics import _has_metrics
 
 def custom_step(model, train):
@@ -44,7 +44,7 @@ def run_epoch(model, name, data, cbks, train):
             variables = _state_variables(model, y_list, train)
             state = tuple(stateless.values_of(group) for group in variables)
         hook_begin(k)
-        x, y = _one_or_list(x_list), _one_or_list(y_list)
+        x, y = one_or_list(x_list), one_or_list(y_list)
         logs, state = step(tuple(state), pack_x_y_sample_weight(x, y, sw_list[0] if sw_list else None))
         logs = pythonify_logs(logs)
         hook_end(k, logs)
@@ -81,10 +81,6 @@ def _state_variables(model, y_list, train):
         model.optimizer.build(model.trainable_variables)
         groups.append(model.optimizer.variables)
     return groups + [model.metrics_variables]
-
-
-def _one_or_list(arrays):
-    return None if not arrays else arrays[0] if len(arrays) == 1 else list(arrays)
 
 
 def pythonify_logs(logs):

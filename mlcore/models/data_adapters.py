@@ -55,6 +55,11 @@ def unpack_x_y_sample_weight(data):
     return unpack(tuple(data) if isinstance(data, list) else data)
 
 
+def one_or_list(values):
+    """One value as it is, several as a list, none as None: x, y and y_pred as Keras passes them."""
+    return None if not values else values[0] if len(values) == 1 else list(values)
+
+
 def pack_x_y_sample_weight(x, y=None, sample_weight=None):
     """keras.utils.pack_x_y_sample_weight: the batch fit reads, x alone (a list or tuple x as (x,))."""
     if y is None:

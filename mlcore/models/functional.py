@@ -189,8 +189,9 @@ class Model(ModelMetrics, ModelQuantization, StatelessModel, GeneratorMethods, T
     def trainable_weights(self):
         if not self.trainable:
             return []
-        return [w for layer in self.layers for w in layer.trainable_weights] + \
-            [w for w in self._weights if w.trainable]
+        found = [w for layer in self.layers for w in layer.trainable_weights]
+        found += [w for w in self._weights if w.trainable]
+        return list({id(w): w for w in found}.values())     # a layer held twice (in a model and its extractor) once
 
     @property
     def non_trainable_weights(self):

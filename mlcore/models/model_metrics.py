@@ -10,6 +10,7 @@ mlcore's stays the logs' keys (['loss', 'mae']), the names evaluate()'s list fol
 import numpy as np
 
 from mlcore.metrics.mean_metrics import Mean
+from mlcore.models import custom_loss
 from mlcore.models.data_adapters import to_list
 
 
@@ -68,7 +69,8 @@ class ModelMetrics:
 
     @property
     def metrics(self):
-        """[Mean loss tracker, CompileMetrics (if compile() got metrics), each output's loss tracker]."""
+        """[Mean loss tracker, CompileMetrics (if compile() got metrics), the metrics an own compute_loss
+        updates (models/custom_loss.py), each output's loss tracker]."""
         if not self.compiled:
             return []
         steps = self._steps
@@ -77,7 +79,8 @@ class ModelMetrics:
         sums = [None if steps.totals is None else steps.totals.get(name, (0.0, 0.0)) for name in names]
         trackers = [self._loss_tracker(name, s) for name, s in zip(names, sums)]
         compiled = [CompileMetrics(steps)] if _has_metrics(steps) else []
-        return trackers[:1] + compiled + trackers[1:]
+        own = custom_loss.held_metrics(self) if steps.own_loss else []
+        return trackers[:1] + compiled + own + trackers[1:]
 
     @property
     def metrics_variables(self):

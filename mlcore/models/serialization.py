@@ -11,12 +11,14 @@ from mlcore.saving.object_registration import custom_object_scope, known_custom_
 def layer_registry(custom_objects=None):
     """Layer and model classes by name: mlcore's own, then the registered and given custom objects."""
     import mlcore.layers as layers_module
+    from mlcore.distillation import Distiller
     from mlcore.layers.base import Layer
     from mlcore.models import Model, Sequential
     from mlcore.models.operations import KerasOperation
     found = {name: obj for name, obj in vars(layers_module).items()
              if isinstance(obj, type) and issubclass(obj, Layer)}
-    found.update({"Model": Model, "Functional": Model, "Sequential": Sequential, "KerasOperation": KerasOperation})
+    found.update({"Model": Model, "Functional": Model, "Sequential": Sequential, "KerasOperation": KerasOperation,
+                  "Distiller": Distiller})
     found.update(known_custom_objects(custom_objects))
     return found
 

@@ -8,6 +8,7 @@ from mlcore.keras_masks import get_keras_mask, set_keras_mask
 from mlcore.layers.base import collect_extras, flatten
 from mlcore.losses import Loss, apply_mask, squeeze_or_expand_to_same_rank
 from mlcore.losses.classes import loss_mask
+from mlcore.models import custom_loss
 from mlcore.optimizers.base import constrained
 
 
@@ -114,6 +115,7 @@ class StepBuilder:
         for spec in loss.values() if isinstance(loss, dict) else loss if isinstance(loss, (list, tuple)) else [loss]:
             losses.get(spec)  # unknown names fail in compile(), as in Keras (no loss: a custom train_step's model)
         self.output_names = None
+        self.own_loss = custom_loss.has_own_compute_loss(model)     # the model's compute_loss replaces compile()'s
         self.backend, self.device = backend, device
         self.train = CompiledStep(self, training=True)
         self.test = CompiledStep(self, training=False)
@@ -149,6 +151,8 @@ class StepBuilder:
         if len(y_list) != len(self.model.outputs):
             raise ValueError("Model '%s' has %d output(s) but %d target array(s) were given"
                              % (self.model.name, len(self.model.outputs), len(y_list)))
+        if self.own_loss:       # its compute_loss gets the targets as given, as in Keras
+            return [y if hasattr(y, "ndim") else np.asarray(y) for y in y_list]
         out = []
         for y, pred, sparse, checked, name in zip(y_list, self.model.outputs, self.sparse_targets,
                                                   self.checked_targets, self.output_names):
@@ -171,7 +175,10 @@ class StepBuilder:
 
     def target_type(self, k, y):
         """The type of output k's targets, for arrays like y: class indices (int64) for a
-        sparse loss, else the output's loss dtype; any batch size."""
+        sparse loss, else the output's loss dtype (an own compute_loss's integer targets keep
+        their dtype); any batch size."""
+        if self.own_loss and y.dtype.kind in "iub":
+            return TensorType(y.dtype.name, (None,) + tuple(y.shape[1:]))
         dtype = "int64" if self.sparse_targets[k] else _loss_dtype(self.model.outputs[k].dtype)
         return TensorType(dtype, (None,) + tuple(y.shape[1:]))
 
@@ -194,8 +201,9 @@ class StepBuilder:
         """compile()'s metric objects (a CompiledMetrics), made once, for targets and outputs of these types."""
         from mlcore.models.compiled_metrics import CompiledMetrics
         if self.metrics is None:
+            own = custom_loss.held_metrics(self.model) if self.own_loss else ()
             self.metrics = CompiledMetrics(self.metric_specs, self.weighted_specs, self.output_names, self.loss_fns,
-                                           y_vars, preds)
+                                           y_vars, preds, own)
 
     def build(self, training, y_list):
         """(step function, whether it pads short batches).  Inputs: x, y, sample weights, and
@@ -208,18 +216,20 @@ class StepBuilder:
                    for n in self.output_names[:len(y_vars)]]
         with collect_extras() as extras:
             preds = [_for_losses(p) for p in flatten(model.call_for_step(model._input_structure, training))]
+            if self.own_loss:   # inside: the layers its compute_loss calls (a feature extractor) update too
+                total, own_updates, own_results = custom_loss.trace(model, y_vars, preds, sw_vars, training)
         values = self.loss_values(y_vars, preds)
         self.make_metrics(y_vars, preds)
-        pads = self._pads_short_batches(values, preds, extras)
+        pads = not self.own_loss and self._pads_short_batches(values, preds, extras)
         rows = TensorType(preds[0].dtype, (None,))("rows") if pads else None
         batch = ops.sum_(rows) if pads else ops.cast(preds[0].shape[0], preds[0].dtype)
-        total, out_losses = self.compiled_loss(y_vars, preds, sw_vars, batch, values)
-        penalties = list(model.losses) + extras.losses
-        if not out_losses and not penalties:
-            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
-        for penalty in penalties:
-            total = total + penalty
-        updates, metric_values = self.metrics.trace(y_vars, preds, sw_vars, rows)
+        if self.own_loss:
+            out_losses = []
+        else:
+            total, out_losses = self._compiled_total(y_vars, preds, sw_vars, batch, values, extras)
+            own_updates, own_results = [], []
+        updates, metric_values = self.metrics.trace(y_vars, preds, sw_vars, rows, own_results)
+        updates += own_updates
         outputs = _one_vector([total, batch] + (out_losses if len(out_losses) > 1 else []) + metric_values,
                               preds[0].dtype)
         if training:
@@ -237,6 +247,16 @@ class StepBuilder:
                         updates=updates, backend=self.backend, device=self.device, allow_input_downcast=True,
                         on_unused_input="ignore", name="%s.%s_step" % (model.name, "train" if training else "test"),
                         batch_inputs=True), pads
+
+    def _compiled_total(self, y_vars, preds, sw_vars, batch, values, extras):
+        """(compile()'s loss plus the layers' penalties, [each output's loss])."""
+        total, out_losses = self.compiled_loss(y_vars, preds, sw_vars, batch, values)
+        penalties = list(self.model.losses) + extras.losses
+        if not out_losses and not penalties:
+            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
+        for penalty in penalties:
+            total = total + penalty
+        return total, out_losses
 
     def _pads_short_batches(self, loss_values, preds, extras):
         """Whether a short batch may run as a full one padded with copies of its rows, weighted 0
@@ -262,7 +282,8 @@ class StepBuilder:
         found in the logs under their own names (a single output's: a name shared by a metric and
         a weighted metric comes twice, as in Keras), each output's loss, then the other logs
         sorted by name (a multi-output model's metrics)."""
-        names = ["loss"] + (self.metrics.base_names if self.metrics else [])
+        names = ["loss"] + ([*self.metrics.base_names, *(m.name for m in self.metrics.own_metrics)]
+                            if self.metrics else [])
         names += ["%s_loss" % n for n in self.loss_names] if len(self.loss_names) > 1 else []
         return [logs[n] for n in names if n in logs] + [logs[k] for k in sorted(logs) if k not in names]
 

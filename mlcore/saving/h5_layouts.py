@@ -158,7 +158,8 @@ def child_group(group, path, kind=None):
 def read_dataset(group, path):
     dataset = child_group(group, path, h5py.Dataset)
     if dataset.external or dataset.is_virtual:
-        raise ValueError(f"Refusing dataset {path!r} in group {group.name!r}: its data lives in other files")
+        kind = "virtual" if dataset.is_virtual else "external"
+        raise ValueError(f"Refusing {kind} dataset {path!r} in group {group.name!r}: its data lives in other files")
     return np.asarray(dataset[()])
 
 
@@ -200,23 +201,26 @@ def legacy_weights(layer):
     ]
 
 
-def native_layer_paths(model, prefix=""):
+def native_layer_paths(model, prefix="", visited=None):
     """Yields (h5 group path, layer, is_nested_model) in model order, keyed as Keras 3's saving_lib keys them:
-    snake_case class name made unique per model (dense, dense_1...), never the layer's own name."""
-    yield from _listed_paths(model.layers, f"{prefix}layers")
+    snake_case class name made unique per model (dense, dense_1...), never the layer's own name.  A layer
+    met again (a Distiller's feature extractor holds its teacher's layers) is skipped, as Keras saves each
+    object once; its key still counts."""
+    visited = {id(model)} if visited is None else visited
+    yield from _listed_paths(model.layers, f"{prefix}layers", visited)
 
 
-def _listed_paths(layers, path):
+def _listed_paths(layers, path, visited):
     """The paths of a list of layers (a model's, a stacked cell's), each keyed by its class name."""
     used = {}
     for layer in layers:
         key = _snake_case(_native_class_name(layer))
         count = used.get(key, -1) + 1
         used[key] = count
-        yield from _native_paths(layer, f"{path}/{key}_{count}" if count else f"{path}/{key}")
+        yield from _native_paths(layer, f"{path}/{key}_{count}" if count else f"{path}/{key}", visited)
 
 
-def _native_paths(layer, path):
+def _native_paths(layer, path, visited):
     """The layer's group, then those of the layers it holds: a nested model's under ``path/layers/``, and
     those of the layers named by its ``sublayer_attributes`` (an RNN's cell, a wrapper's layers) under
     ``path/<attribute>`` (a list of them, a stack's cells, keyed within it), as Keras 3 stores them. Either way the layer's own ``vars`` stay empty."""
@@ -224,15 +228,18 @@ def _native_paths(layer, path):
     attributes = getattr(layer, "sublayer_attributes", ())
     # a wrapper whose save_own_variables stores state of its own (SpectralNormalization's kernel and vector_u)
     # keeps it in its own vars group, beside its sublayers' groups, as Keras 3 does
+    if id(layer) in visited:
+        return
+    visited.add(id(layer))
     yield path, layer, (sublayers is not None or bool(attributes)) and not _saves_own_state(layer)
     if sublayers is not None:
-        yield from native_layer_paths(layer, path + "/")
+        yield from native_layer_paths(layer, path + "/", visited)
     for attribute in attributes:
         held = getattr(layer, attribute)
         if isinstance(held, (list, tuple)):
-            yield from _listed_paths(held, f"{path}/{attribute}")
+            yield from _listed_paths(held, f"{path}/{attribute}", visited)
         else:
-            yield from _native_paths(held, f"{path}/{attribute}")
+            yield from _native_paths(held, f"{path}/{attribute}", visited)
 
 
 def _saves_own_state(layer):

@@ -103,6 +103,8 @@ def _identity(cls):
         # the name Keras exports the class under, where its Python name differs (GroupedQueryAttention)
         return {"module": "keras.layers", "class_name": getattr(cls, "keras_class_name", cls.__name__),
                 "registered_name": None}
+    if cls.__module__.startswith("mlcore.distillation"):       # the Distiller, exported as Keras exports it
+        return {"module": "keras.distillation", "class_name": cls.__name__, "registered_name": None}
     return {"module": cls.__module__, "class_name": cls.__name__, "registered_name": get_registered_name(cls)}
 
 

@@ -9,8 +9,8 @@ import inspect
 
 import numpy as np
 
-from mlcore import (activations, constraints, dtype_policies, initializers, losses, metrics, optimizers, quantizers,
-                    regularizers)
+from mlcore import (activations, constraints, distillation, dtype_policies, initializers, losses, metrics, optimizers,
+                    quantizers, regularizers)
 from mlcore.layers.base import Layer
 from mlcore.models.serialization import layer_from_config
 from mlcore.optimizers import schedules
@@ -27,7 +27,8 @@ FAMILIES = {"initializers": (initializers.Initializer, initializers),
             "optimizers": (optimizers.Optimizer, optimizers),
             "optimizers.schedules": (schedules.LearningRateSchedule, schedules),
             "quantizers": ((quantizers.Quantizer, quantizers.QuantizationConfig), quantizers),
-            "dtype_policies": (dtype_policies.DTypePolicy, dtype_policies)}
+            "dtype_policies": (dtype_policies.DTypePolicy, dtype_policies),
+            "distillation": (distillation.DistillationLoss, distillation)}
 LAYER_MODULES = ("keras", "keras.layers", "keras.models", "keras.src.models.functional")
 
 
