@@ -113,7 +113,7 @@ def load_archive(filepath, custom_objects=None, compile=True, safe_mode=True):
     """Rebuilds a model from a ``.keras`` archive written by mlcore or Keras 3."""
     from mlcore.models.serialization import layer_from_config
     path = os.fspath(filepath)
-    config, weights = _read_members(path, CONFIG, WEIGHTS)
+    config, weights = read_members(path, CONFIG, WEIGHTS)
     try:
         config = json.loads(config)
     except ValueError as err:
@@ -129,7 +129,7 @@ def load_archive(filepath, custom_objects=None, compile=True, safe_mode=True):
     return model
 
 
-def _read_members(path, *names):
+def read_members(path, *names):
     """The members' bytes, or a ValueError that names the file and says what is wrong with it."""
     if not zipfile.is_zipfile(path):
         raise ValueError(f"{path!r} is not a Keras .keras archive: it is not a zip file")
