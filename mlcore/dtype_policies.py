@@ -145,6 +145,62 @@ class Int4DTypePolicy(QuantizedDTypePolicy):
         return {**super().get_config(), "mode": "%s/%d" % (self.mode, self.block_size)}
 
 
+class CalibratedDTypePolicy(QuantizedDTypePolicy):
+    """The policy of a layer quantized by a calibrating algorithm (GPTQ, AWQ), named
+    "<algorithm>/<weight_bits>/<group_size>_from_<source>": a loaded model rebuilds its packed kernel,
+    scales and zero points in the shapes they were saved in.  Subclasses name the algorithm and the
+    bits it supports."""
+    algorithm = None
+    supported_bits = ()
+
+    def __init__(self, mode, source_name=None):
+        parts = mode.split("/")
+        expected = "'%s/<weight_bits>/<group_size>'" % self.algorithm
+        if len(parts) != 3 or parts[0] != self.algorithm:
+            raise ValueError("Invalid mode for %s. Expected format %s, but got '%s'."
+                             % (type(self).__name__, expected, mode))
+        try:
+            weight_bits, group_size = int(parts[1]), int(parts[2])
+        except ValueError:
+            raise ValueError("Invalid mode for %s. <weight_bits> and <group_size> must be integers. Expected format "
+                             "%s, but got '%s'." % (type(self).__name__, expected, mode)) from None
+        if weight_bits not in self.supported_bits:
+            raise ValueError(self._bits_error(weight_bits, mode))
+        if group_size < -1 or group_size == 0:
+            raise ValueError("Invalid group_size in mode. Supported values are -1 (%s) or a positive integer, but got "
+                             "%d from '%s'." % (self._per_channel_words, group_size, mode))
+        super().__init__(self.algorithm, source_name)
+        self._name = "%s_from_%s" % (mode, self._source_name)
+        self.mode = self.algorithm
+        self.weight_bits = weight_bits
+        self.group_size = group_size
+
+    def get_config(self):
+        return {**super().get_config(), "mode": "%s/%d/%d" % (self.mode, self.weight_bits, self.group_size)}
+
+
+class GPTQDTypePolicy(CalibratedDTypePolicy):
+    """"gptq/<weight_bits>/<group_size>" (bits 2, 3, 4 or 8; group_size -1: one group per output channel)."""
+    algorithm = "gptq"
+    supported_bits = (2, 3, 4, 8)
+    _per_channel_words = "whole-tensor"
+
+    def _bits_error(self, weight_bits, mode):
+        return ("Invalid weight_bits in mode. Supported values are 2, 3, 4, and 8, but got %d from '%s'."
+                % (weight_bits, mode))
+
+
+class AWQDTypePolicy(CalibratedDTypePolicy):
+    """"awq/4/<group_size>": AWQ quantizes to 4 bits only."""
+    algorithm = "awq"
+    supported_bits = (4,)
+    _per_channel_words = "per-channel"
+
+    def _bits_error(self, weight_bits, mode):
+        return ("Invalid weight_bits in mode. AWQ only supports 4-bit quantization, but got %d from '%s'."
+                % (weight_bits, mode))
+
+
 def quantized_policy(name):
     """The policy a quantized name gives: "int8_from_float32", "int4/128_from_float32", "float8_from_..."."""
     mode, sep, source_name = name.partition("_from_")
@@ -155,9 +211,10 @@ def quantized_policy(name):
         return Int4DTypePolicy(mode, source_name)
     if mode == "float8":
         return QuantizedFloat8DTypePolicy(mode, source_name)
-    if mode in ("gptq", "awq") or mode.startswith(("gptq/", "awq/")):
-        raise NotImplementedError("mlcore does not implement the %s dtype policy %r (GPTQ and AWQ calibrate on "
-                                  "a dataset)" % (mode.split("/")[0], name))
+    if mode.startswith("gptq"):
+        return GPTQDTypePolicy(mode, source_name)
+    if mode.startswith("awq"):
+        return AWQDTypePolicy(mode, source_name)
     return QuantizedDTypePolicy(mode, source_name)
 
 
@@ -167,6 +224,7 @@ Policy = DTypePolicy        # keras.mixed_precision.Policy, Keras 2's name
 POLICY_CLASSES = {"DTypePolicy": DTypePolicy, "FloatDTypePolicy": FloatDTypePolicy, "Policy": DTypePolicy,
                   "QuantizedDTypePolicy": QuantizedDTypePolicy,
                   "QuantizedFloat8DTypePolicy": QuantizedFloat8DTypePolicy, "Int4DTypePolicy": Int4DTypePolicy,
+                  "GPTQDTypePolicy": GPTQDTypePolicy, "AWQDTypePolicy": AWQDTypePolicy,
                   "DTypePolicyMap": DTypePolicyMap}
 
 
@@ -225,14 +283,13 @@ def serialize(policy):
 def deserialize(config_, custom_objects=None):
     """A policy from serialize()'s dict (Keras 3.0's FloatDTypePolicy and Keras 2's Policy too);
     custom_objects also serve the policies inside a DTypePolicyMap."""
-    if config_.get("class_name") in ("GPTQDTypePolicy", "AWQDTypePolicy"):
-        raise NotImplementedError("mlcore does not implement Keras's %s" % config_["class_name"])
     cls = POLICY_CLASSES.get(config_.get("class_name"))
     if cls is None:
         cls = (custom_objects or {}).get(config_.get("class_name"))
     if cls is None:
         raise ValueError("Unsupported dtype policy %r: mlcore reads DTypePolicy (and FloatDTypePolicy, Policy) "
-                         "DTypePolicyMap and the int8, int4 and float8 quantized policies" % config_.get("class_name"))
+                         "DTypePolicyMap and the int8, int4, float8, GPTQ and AWQ quantized policies"
+                         % config_.get("class_name"))
     if issubclass(cls, DTypePolicyMap):
         return cls.from_config(config_["config"], custom_objects)
     return cls.from_config(config_["config"])

@@ -9,9 +9,9 @@ import numpy as np
 from mlcore import activations, config
 from mlcore.graph import ops
 from mlcore.layers.base import KernelBiasOptions, Layer
-from mlcore.layers import int4_kernel
+from mlcore.layers import calibrated_kernel, int4_kernel
 from mlcore.layers.float8_training import FLOAT8_VARIABLES, float8_bias, float8_product
-from mlcore.layers.quantization import (QuantizableLayer, float_kernel_product, inputs_quantizer, int8_product,
+from mlcore.layers.quantization import (INTEGER_KERNEL_MODES, QuantizableLayer, float_kernel_product, inputs_quantizer, int8_product,
                                        quantize_weight, read_quantization_config, serialize_quantization_config)
 from mlcore.utils.rng import layer_streams
 
@@ -34,7 +34,9 @@ trains through float8 casts (mlcore/layers/float8_training.py)."""
     rowwise = True
     QUANTIZED_VARIABLES = {"int8": ["kernel", "bias", "kernel_scale"],
                            "int4": ["kernel", "bias", "kernel_scale", "kernel_zero", "g_idx"],
-                           "float8": FLOAT8_VARIABLES}
+                           "float8": FLOAT8_VARIABLES,
+                           "gptq": ["bias", "quantized_kernel", "kernel_scale", "kernel_zero", "g_idx"],
+                           "awq": ["bias", "quantized_kernel", "kernel_scale", "kernel_zero", "awq_scales", "g_idx"]}
 
     KERAS1 = {"output_dim": "units", "init": "kernel_initializer", "W_regularizer": "kernel_regularizer",
               "b_regularizer": "bias_regularizer", "W_constraint": "kernel_constraint",
@@ -63,11 +65,13 @@ trains through float8 casts (mlcore/layers/float8_training.py)."""
                              % (self.name, input_shape))
         if self.quantization_mode:
             self.quantized_build((in_dim, self.units), self.quantization_mode, self.quantization_config)
-        self.add_kernel_and_bias((in_dim, self.units), float_kernel=self.quantization_mode not in ("int8", "int4"))
+        self.add_kernel_and_bias((in_dim, self.units), float_kernel=self.quantization_mode not in INTEGER_KERNEL_MODES)
         self.built = True
 
     def integer_build(self, kernel_shape, mode, config):
-        """The int8/int4 kernel and its scales, as zeros and ones."""
+        """The int8/int4/GPTQ/AWQ kernel and its scales, as zeros and ones."""
+        if mode in calibrated_kernel.CALIBRATED_MODES:
+            return calibrated_kernel.build_calibrated_kernel(self, kernel_shape, mode, config)
         self.inputs_quantizer = inputs_quantizer(config, int8=mode == "int8")
         if mode == "int4":
             int4_kernel.build_int4_kernel(self, *kernel_shape, config)
@@ -79,16 +83,24 @@ trains through float8 casts (mlcore/layers/float8_training.py)."""
         kernel_shape = self.kernel.shape
         if mode == "float8":        # the float kernel stays
             return self.quantized_build(kernel_shape, mode, config)
+        if mode in calibrated_kernel.CALIBRATED_MODES:     # the float kernel stays until calibration
+            float_kernel = self.kernel
+            self.quantized_build(kernel_shape, mode, config)
+            return calibrated_kernel.keep_float_kernel(self, float_kernel)
         quantized = (int4_kernel.int4_kernel_values(self, config, self.kernel, config) if mode == "int4" else
                      quantize_weight(config, self.kernel, 0))
         self.replace_kernel(kernel_shape, mode, config, quantized)
 
     def call(self, inputs, training=None):
-        if inputs.type.shape[-1] is not None and inputs.type.shape[-1] != self.kernel.shape[0]:
+        in_dim = self.g_idx.shape[0] if self.quantization_mode in calibrated_kernel.CALIBRATED_MODES else \
+            self.kernel.shape[0]      # a GPTQ/AWQ kernel is stored transposed; g_idx has a row per input
+        if inputs.type.shape[-1] is not None and inputs.type.shape[-1] != in_dim:
             raise ValueError("Dense '%s' expects inputs with last dim %d, got shape %s"
-                             % (self.name, self.kernel.shape[0], inputs.type.shape))
+                             % (self.name, in_dim, inputs.type.shape))
         if self.quantization_mode == "float8":
             return self.bias_and_activation(float8_product(self, ops.dot, inputs, training), float8_bias(self))
+        if self.quantization_mode in calibrated_kernel.CALIBRATED_MODES:
+            return self.bias_and_activation(ops.dot(inputs, calibrated_kernel.calibrated_or_float_kernel(self)))
         if self.quantization_mode == "int4" and self._int4_block_size is not None:     # per group
             return self.bias_and_activation(float_kernel_product(
                 ops.dot, inputs, int4_kernel.dequantized_kernel(self), None, -1, None, self.compute_dtype))

@@ -8,10 +8,10 @@ import re
 
 from mlcore import activations, initializers
 from mlcore.graph import ops
-from mlcore.layers import einsum_quantization as layout_of, int4_kernel
+from mlcore.layers import calibrated_kernel, einsum_quantization as layout_of, int4_kernel
 from mlcore.layers.base import KernelBiasOptions, Layer
 from mlcore.layers.float8_training import FLOAT8_VARIABLES, float8_bias, float8_product
-from mlcore.layers.quantization import (QuantizableLayer, float_kernel_product, inputs_quantizer, int8_product,
+from mlcore.layers.quantization import (INTEGER_KERNEL_MODES, QuantizableLayer, float_kernel_product, inputs_quantizer, int8_product,
                                        quantize_weight, read_quantization_config, serialize_quantization_config)
 
 # Keras's three forms: "ab,bc->ac", "...b,bc->...c" (dims on the left elided), "ab...,bc->ac..." (on the right)
@@ -27,13 +27,17 @@ class EinsumDense(QuantizableLayer, KernelBiasOptions, Layer):
     rowwise = True
     QUANTIZED_VARIABLES = {"int8": ["kernel", "bias", "kernel_scale"],
                            "int4": ["kernel", "bias", "kernel_scale", "kernel_zero", "g_idx"],
-                           "float8": FLOAT8_VARIABLES}
+                           "float8": FLOAT8_VARIABLES,
+                           "gptq": ["bias", "quantized_kernel", "kernel_scale", "kernel_zero", "g_idx"],
+                           "awq": ["bias", "quantized_kernel", "kernel_scale", "kernel_zero", "awq_scales", "g_idx"]}
 
     def __init__(self, equation, output_shape, activation=None, bias_axes=None, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
-                 bias_constraint=None, activity_regularizer=None, quantization_config=None, **kwargs):
+                 bias_constraint=None, activity_regularizer=None, gptq_unpacked_column_size=None,
+                 quantization_config=None, **kwargs):
         super().__init__(**kwargs)
         self.quantization_config = read_quantization_config(quantization_config)
+        self.gptq_unpacked_column_size = gptq_unpacked_column_size     # Keras's record of a GPTQ kernel's columns
         self.equation = equation
         self.partial_output_shape = (output_shape,) if isinstance(output_shape, int) else tuple(output_shape)
         self.bias_axes = bias_axes
@@ -53,7 +57,7 @@ class EinsumDense(QuantizableLayer, KernelBiasOptions, Layer):
         self.input_ndim = len(input_shape)
         if self.quantization_mode:
             self.quantized_build(kernel_shape, self.quantization_mode, self.quantization_config)
-        if self.quantization_mode not in ("int8", "int4"):
+        if self.quantization_mode not in INTEGER_KERNEL_MODES:
             self.kernel = self.add_weight(kernel_shape, initializer, regularizer=self.kernel_regularizer,
                                           constraint=self.kernel_constraint, name="kernel")
         self.bias = None if bias_shape is None else self.add_weight(
@@ -62,7 +66,13 @@ class EinsumDense(QuantizableLayer, KernelBiasOptions, Layer):
         self.built = True
 
     def integer_build(self, kernel_shape, mode, config):
-        """The int8/int4 kernel and its scales, laid out by the equation, as zeros and ones."""
+        """The int8/int4 kernel and its scales, laid out by the equation, or the GPTQ/AWQ kernel and its
+        scales, as zeros and ones."""
+        if mode in calibrated_kernel.CALIBRATED_MODES:
+            calibrated_kernel.build_calibrated_kernel(self, kernel_shape, mode, config, zero_name="zero_point")
+            if mode == "gptq":
+                self.gptq_unpacked_column_size = calibrated_kernel.matrix_shape(self, kernel_shape)[1]
+            return
         self._layout = layout_of.quantization_layout(self.equation, self.input_ndim)
         self._kernel_shape = tuple(kernel_shape)
         self.inputs_quantizer = inputs_quantizer(config, int8=mode == "int8")
@@ -79,6 +89,10 @@ class EinsumDense(QuantizableLayer, KernelBiasOptions, Layer):
         kernel_shape = self.kernel.shape
         if mode == "float8":        # the float kernel stays
             return self.quantized_build(kernel_shape, mode, config)
+        if mode in calibrated_kernel.CALIBRATED_MODES:     # the float kernel stays until calibration
+            float_kernel = self.kernel
+            self.quantized_build(kernel_shape, mode, config)
+            return calibrated_kernel.keep_float_kernel(self, float_kernel)
         layout = layout_of.quantization_layout(self.equation, self.input_ndim).kernel
         if mode == "int8":
             layout_of.scale_shape(kernel_shape, layout, self)      # fails before any change
@@ -163,6 +177,8 @@ class EinsumDense(QuantizableLayer, KernelBiasOptions, Layer):
                              % (self.name, self.input_ndim, self.equation, inputs.type.shape))
         if self.quantization_mode == "float8":
             return self.bias_and_activation(float8_product(self, self._einsum, inputs, training), float8_bias(self))
+        if self.quantization_mode in calibrated_kernel.CALIBRATED_MODES:
+            return self.bias_and_activation(self._einsum(inputs, calibrated_kernel.calibrated_or_float_kernel(self)))
         if self._is_quantized:
             return self.bias_and_activation(self._quantized_einsum(inputs))
         return self.bias_and_activation(self._einsum(inputs, self.kernel))
@@ -186,7 +202,10 @@ class EinsumDense(QuantizableLayer, KernelBiasOptions, Layer):
                                     self.compute_dtype)
 
     def get_config(self):
-        return {**super().get_config(), "output_shape": self.partial_output_shape, "equation": self.equation,
-                "activation": activations.serialize(self.activation), "bias_axes": self.bias_axes,
-                **self.kernel_bias_config(),
-                "quantization_config": serialize_quantization_config(self.quantization_config)}
+        config = {**super().get_config(), "output_shape": self.partial_output_shape, "equation": self.equation,
+                  "activation": activations.serialize(self.activation), "bias_axes": self.bias_axes,
+                  **self.kernel_bias_config(),
+                  "quantization_config": serialize_quantization_config(self.quantization_config)}
+        if self.gptq_unpacked_column_size:
+            config["gptq_unpacked_column_size"] = self.gptq_unpacked_column_size
+        return config

@@ -11,6 +11,8 @@ import numpy as np
 from mlcore.graph import grad
 from mlcore.layers.float8_training import build_float8_variables
 
+INTEGER_KERNEL_MODES = ("int8", "int4", "gptq", "awq")      # the modes whose quantized_build makes the kernel
+
 
 class QuantizableLayer:
     """Mixed into a layer class that defines quantize_weights(mode, config) (the quantized values, the float
@@ -40,7 +42,8 @@ class QuantizableLayer:
         self.quantization_config = config
         self.quantize_weights(mode, config)
         if self.dtype_policy.quantization_mode is None:
-            policy_mode = int4_policy_mode(self, config) if mode == "int4" else mode
+            policy_mode = (int4_policy_mode(self, config) if mode == "int4" else
+                           config.dtype_policy_string() if mode in ("gptq", "awq") else mode)
             self.dtype_policy = "%s_from_%s" % (policy_mode, self.dtype_policy.name)
 
     def quantized_build(self, kernel_shape, mode, config=None):

@@ -1,5 +1,6 @@
 """keras.quantizers: the quantizers and quantization configs that model.quantize() uses, and the
 quantization math (abs-max, int4 packing, fake quantization, float8 scaling) as functions."""
+from mlcore.quantizers.calibration_config import AWQConfig, GPTQConfig  # noqa: F401
 from mlcore.quantizers.grouped import (abs_max_quantize_grouped_with_zero_point,  # noqa: F401
                                       dequantize_with_sz_map)
 from mlcore.quantizers.int4_packing import pack_int4, unpack_int4  # noqa: F401
@@ -12,7 +13,7 @@ from mlcore.utils.naming import to_snake_case
 from mlcore.utils.registry import ObjectRegistry
 
 ALL_OBJECTS = (Quantizer, AbsMaxQuantizer, QuantizationConfig, Int8QuantizationConfig, Int4QuantizationConfig,
-               Float8QuantizationConfig)
+               Float8QuantizationConfig, GPTQConfig, AWQConfig)
 ALL_OBJECTS_DICT = {**{cls.__name__: cls for cls in ALL_OBJECTS},
                     **{to_snake_case(cls.__name__): cls for cls in ALL_OBJECTS}}
 _registry = ObjectRegistry("quantizer", "keras.quantizers", (Quantizer, QuantizationConfig), ALL_OBJECTS_DICT)

@@ -131,8 +131,8 @@ def validate_and_resolve_config(mode, config):
     _validate_mode(mode)
     if config is None:
         if mode in ("gptq", "awq"):
-            raise NotImplementedError("mlcore does not implement mode='%s' (it calibrates on a dataset); "
-                                      "use 'int8', 'int4' or 'float8'" % mode)
+            raise ValueError("For %s, you must pass a%s `%sConfig` object in the `config` argument."
+                             % (mode.upper(), "n" if mode == "awq" else "", mode.upper()))
         if mode is None:
             raise ValueError("You must provide either `mode` or `config` to `quantize`.")
         config = DEFAULT_CONFIGS[mode]()
