@@ -26,6 +26,7 @@ _LAZY = {"Sequential": "mlcore.models", "Model": "mlcore.models", "Input": "mlco
          "regularizers": "mlcore.regularizers", "constraints": "mlcore.constraints", "utils": "mlcore.utils",
          "applications": "mlcore.applications", "preprocessing": "mlcore.preprocessing",
          "datasets": "mlcore.datasets", "wrappers": "mlcore.wrappers", "saving": "mlcore.saving",
+         "distillation": "mlcore.distillation",
          "distribution": "mlcore.distribution", "tensor": "mlcore.tensor", "ops": "mlcore.ops",
          "backend": "mlcore.backend", "gradient": "mlcore.gradient", "compile": "mlcore.compile",
          "OpFromGraph": "mlcore.compile",
@@ -35,7 +36,8 @@ _LAZY = {"Sequential": "mlcore.models", "Model": "mlcore.models", "Input": "mlco
          "SharedVariable": "mlcore.graph", "FunctionGraph": "mlcore.graph.fgraph", "pprint": "mlcore.printing",
          "dot": "mlcore.tensor", "get_scalar_constant_value": "mlcore.tensor", "change_flags": "mlcore.config",
          "OrderedUpdates": "mlcore.updates", "updates": "mlcore.updates", "ifelse": "mlcore.ifelse",
-         "sandbox": "mlcore.sandbox",
+         "sandbox": "mlcore.sandbox", "visualization": "mlcore.visualization",
+         "legacy": "mlcore.legacy",
          "dtype_policies": "mlcore.dtype_policies", "mixed_precision": "mlcore.mixed_precision",
          "DTypePolicy": "mlcore.dtype_policies", "FloatDTypePolicy": "mlcore.dtype_policies",
          # Keras 3's top-level names for the base classes users subclass

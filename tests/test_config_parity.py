@@ -26,7 +26,7 @@ REQUIRED = {
     "Reshape": ((2, 3),), "Resizing": (4, 4), "ReversibleEmbedding": (3, 4), "SeparableConv1D": (2, 3),
     "SeparableConv2D": (2, 3), "SeparableConvolution1D": (2, 3), "SeparableConvolution2D": (2, 3),
     "SimpleRNN": (2,), "SimpleRNNCell": (2,), "SpatialDropout1D": (0.5,), "SpatialDropout2D": (0.5,),
-    "SpatialDropout3D": (0.5,),
+    "SpatialDropout3D": (0.5,), "MaxNumBoundingBoxes": (3,),
     "IoU": (3, [0]), "MeanIoU": (3,), "OneHotIoU": (3, [0]), "OneHotMeanIoU": (3,), "PrecisionAtRecall": (0.5,),
     "RecallAtPrecision": (0.5,), "SensitivityAtSpecificity": (0.5,), "SpecificityAtSensitivity": (0.5,),
     "CosineDecay": (0.1, 10), "CosineDecayRestarts": (0.1, 10), "ExponentialDecay": (0.1, 10, 0.9),

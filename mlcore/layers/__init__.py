@@ -70,8 +70,10 @@ from mlcore.layers.text_vectorization import TextVectorization  # noqa: F401
 from mlcore.layers.image_color import (RandomColorDegeneration, RandomColorJitter, RandomGrayscale,  # noqa: F401
                                        RandomHue, RandomSaturation)
 from mlcore.layers.image_tone import AutoContrast, Equalization, RandomInvert, RandomPosterization, Solarization  # noqa: F401
+from mlcore.layers.image_clahe import ContrastLimitedAdaptiveHistogramEqualization  # noqa: F401
 from mlcore.layers.image_filtering import RandomGaussianBlur, RandomSharpness  # noqa: F401
 from mlcore.layers.image_mixing import CutMix, MixUp, RandomErasing  # noqa: F401
+from mlcore.layers.max_num_bounding_boxes import MaxNumBoundingBoxes  # noqa: F401
 from mlcore.layers.image_warps import RandomElasticTransform, RandomPerspective, RandomShear  # noqa: F401
 from mlcore.layers.image_policies import AugMix, RandAugment  # noqa: F401
 from mlcore.layers.jax_layer import JaxLayer  # noqa: F401

@@ -20,11 +20,14 @@ __all__ = [
 
 
 def __getattr__(name):
-    """load_model, save_model and (de)serialize_keras_object, imported on first use (mlcore.models
-    imports this package)."""
+    """load_model, save_model, (de)serialize_keras_object and KerasFileEditor, imported on first use
+    (mlcore.models imports this package)."""
     if name in ("load_model", "save_model"):
         from mlcore.models import model_file
         return getattr(model_file, name)
+    if name == "KerasFileEditor":
+        from mlcore.saving.file_editor import KerasFileEditor
+        return KerasFileEditor
     if name in ("serialize_keras_object", "deserialize_keras_object"):
         from mlcore.saving import serialization_lib
         return getattr(serialization_lib, name)

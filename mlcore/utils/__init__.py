@@ -44,9 +44,12 @@ _LAZY = {"clear_session": "mlcore.backend", "is_keras_tensor": "mlcore.backend",
          "unpack_x_y_sample_weight": "mlcore.models.data_adapters"}
 _LAZY["standardize_dtype"] = "mlcore.backend"
 _LAZY["FeatureSpace"] = "mlcore.utils.feature_space"
+_LAZY["bounding_boxes"] = "mlcore.utils.bounding_boxes"     # a submodule, as keras.utils.bounding_boxes
+_LAZY["legacy"] = "mlcore.utils.legacy"     # a submodule: Keras 2's serializers
 
 
 def __getattr__(name):
     if name not in _LAZY:
         raise AttributeError("module 'mlcore.utils' has no attribute %r" % name)
-    return getattr(importlib.import_module(_LAZY[name]), name)
+    module = importlib.import_module(_LAZY[name])
+    return module if module.__name__ == __name__ + "." + name else getattr(module, name)
