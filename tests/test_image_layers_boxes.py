@@ -172,8 +172,8 @@ def test_errors_name_the_layer_and_the_argument():
         layers.RandomFlip()({"pictures": IMAGES})
     with pytest.raises(NotImplementedError, match="CutMix"):
         layers.CutMix(bounding_box_format="xyxy")(data())
-    with pytest.raises(NotImplementedError, match="RandomPerspective"):
-        layers.RandomPerspective()({"images": IMAGES, "segmentation_masks": MASKS})
+    with pytest.raises(NotImplementedError, match="RandomElasticTransform"):
+        layers.RandomElasticTransform(bounding_box_format="xyxy")(data())
 
 
 def test_bounding_box_format_is_in_the_config_only_when_given(keras):

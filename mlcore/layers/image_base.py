@@ -43,7 +43,6 @@ class ImageLayer(Layer):
     move with it.  All of them see NHWC batches; by default masks, boxes and labels pass unchanged, as
     through Keras's colour layers."""
     rowwise = True
-    warps_without_masks = False     # True where a layer moves pixels but not yet masks and boxes: refused
 
     def __init__(self, data_format=None, bounding_box_format=None, **kwargs):
         super().__init__(**kwargs)
@@ -75,7 +74,7 @@ class ImageLayer(Layer):
         return outputs if inputs.ndim == 4 else ops.squeeze(outputs, 0)
 
     def transform(self, images, training):
-        """NHWC images through one fresh transformation (RandAugment's operations run this way too)."""
+        """NHWC images through one fresh transformation (a call on images alone)."""
         return self.transform_images(images, self.get_random_transformation(images, training), training)
 
     def get_random_transformation(self, images, training):

@@ -49,9 +49,6 @@ def transform_inputs(layer, data, training):
         raise ValueError("%s '%s' takes a dict with the key 'images' and optionally 'labels', 'bounding_boxes' "
                          "and 'segmentation_masks'. Received keys: %s" % (type(layer).__name__, layer.name,
                                                                           sorted(data)))
-    if layer.warps_without_masks and ("segmentation_masks" in data or "bounding_boxes" in data):
-        raise NotImplementedError("%s '%s' moves pixels but does not move segmentation masks or bounding boxes "
-                                  "with them; pass it images (and labels) only" % (type(layer).__name__, layer.name))
     images = layer.nhwc_batch(data["images"])
     transformation = layer.get_random_transformation(images, training)
     batched = data["images"].ndim == 4

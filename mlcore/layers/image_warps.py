@@ -7,10 +7,11 @@ import numpy as np
 from mlcore import ops
 from mlcore.layers.image_affine import AffineImageLayer
 from mlcore.layers.image_base import RandomImageLayer, check_choice, factor_range
-from mlcore.layers.image_boxes import corners, from_corners, per_box
+from mlcore.layers.image_boxes import corners, from_corners, moved_boxes, per_box
 from mlcore.layers.image_filtering import per_channel
 from mlcore.layers.image_ranges import checked_pair, chosen
 from mlcore.ops.image_sampling import FILL_MODES, interpolate
+from mlcore.utils.bounding_boxes import geometry   # a module: it may still be loading (image_boxes.py)
 
 
 class RandomShear(AffineImageLayer):
@@ -53,8 +54,10 @@ class RandomShear(AffineImageLayer):
 class RandomPerspective(RandomImageLayer):
     """With a probability drawn in factor's range (a number f: [0, f]), each image warped so that its
     corners move by up to scale / 2 of their own coordinates (Keras's rule: a corner (x, y) goes to
-    (x (1 + u), y (1 + v)), u and v drawn in [-scale / 2, scale / 2]); points outside read fill_value."""
-    warps_without_masks = True
+    (x (1 + u), y (1 + v)), u and v drawn in [-scale / 2, scale / 2]); points outside read fill_value.
+    Masks are warped the same way with "nearest"; each box becomes the smallest box around its moved
+    corners, clipped to the image.  Keras 3.15 returns those boxes in "xyxy" whatever its
+    bounding_box_format; mlcore writes them back in the layer's format."""
 
     def __init__(self, factor=1.0, scale=1.0, interpolation="bilinear", fill_value=0.0, seed=None, data_format=None,
                  **kwargs):
@@ -68,14 +71,45 @@ class RandomPerspective(RandomImageLayer):
         self.interpolation = interpolation
         self.fill_value = fill_value
 
-    def augment(self, images):
+    def get_random_transformation(self, images, training):
+        """Each image's corners ("start", as (x, y)), where they go ("end"), and whether it is warped."""
+        if not training:
+            return None
         batch, (height, width) = images.shape[0], images.type.shape[1:3]
         corners = np.array([[0.0, 0.0], [width - 1, 0.0], [0.0, height - 1], [width - 1, height - 1]], "float32")
         moves = self.generator.uniform([batch, 4, 2], -0.5 * self.scale, 0.5 * self.scale, dtype="float32")
         start = ops.zeros_like(moves) + corners
-        warped = ops.image.perspective_transform(images, start, start + start * moves, self.interpolation,
-                                                 self.fill_value, data_format="channels_last")
-        return ops.where(chosen(self, batch, self.factor), warped, images)
+        return {"start": start, "end": start + start * moves, "apply": chosen(self, batch, self.factor),
+                "size": (height, width)}
+
+    def transform_images(self, images, transformation, training):
+        return self.warp(images, transformation, self.interpolation)
+
+    def transform_segmentation_masks(self, masks, transformation, training):
+        return self.warp(masks, transformation, "nearest")
+
+    def warp(self, images, transformation, interpolation):
+        if transformation is None:
+            return images
+        warped = ops.image.perspective_transform(images, transformation["start"], transformation["end"],
+                                                 interpolation, self.fill_value, data_format="channels_last")
+        return ops.where(transformation["apply"], warped, images)
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training):
+        if transformation is None:
+            return bounding_boxes
+        # the map that takes each start corner to its end corner: input points to where they land
+        h = ops.image.homography(transformation["end"], transformation["start"])
+        h = [ops.reshape(h[:, k], (-1, 1)) for k in range(8)]
+
+        def moved(x, y):
+            denominator = h[6] * x + h[7] * y + 1.0
+            return (h[0] * x + h[1] * y + h[2]) / denominator, (h[3] * x + h[4] * y + h[5]) / denominator
+
+        def warped(boxes):
+            apply = ops.reshape(transformation["apply"], (-1, 1, 1))
+            return ops.where(apply, geometry.around_moved_corners(boxes, moved), boxes)
+        return moved_boxes(self, bounding_boxes, transformation["size"], warped)
 
     def get_config(self):
         return {**super().get_config(), "factor": self.factor, "scale": self.scale,
@@ -87,8 +121,8 @@ class RandomElasticTransform(RandomImageLayer):
     a Gaussian of width sigma = 0.05 d min(h, w) (a window of int(6 sigma) | 1 taps) and scaled by
     alpha = 0.1 d max(h, w), d drawn in scale's range for the batch; then clipped to value_range.  As on
     Keras's jax backend, the column and row displacements are the same noise.  scale or factor with an
-    upper end of 0 leaves the images as they are."""
-    warps_without_masks = True
+    upper end of 0 leaves the images as they are.  Masks move with their images ("nearest", not clipped
+    to value_range); Keras 3.15 draws them a displacement of their own.  Boxes are refused, as by Keras."""
 
     def __init__(self, factor=1.0, scale=1.0, interpolation="bilinear", fill_mode="reflect", fill_value=0.0,
                  value_range=(0, 255), seed=None, data_format=None, **kwargs):
@@ -100,22 +134,41 @@ class RandomElasticTransform(RandomImageLayer):
         self.interpolation, self.fill_mode, self.fill_value = interpolation, fill_mode, fill_value
         self.value_range = value_range
 
-    def augment(self, images):
-        if self.scale[1] == 0 or self.factor[1] == 0:
-            return images
-        batch, (height, width), channels = images.shape[0], images.type.shape[1:3], images.shape[3]
+    def get_random_transformation(self, images, training):
+        """Whether each image is displaced ("apply") and by how much ("shift", (batch, height, width))."""
+        if not training or self.scale[1] == 0 or self.factor[1] == 0:
+            return None
+        batch, (height, width) = images.shape[0], images.type.shape[1:3]
         apply = chosen(self, batch, self.factor)
         distortion = self.generator.uniform((), self.scale[0], self.scale[1], dtype="float32")
         alpha, sigma = max(height, width) * 0.1 * distortion, min(height, width) * 0.05 * distortion
         noise = self.generator.normal([batch, height, width, 1], dtype="float32") * sigma
         taps = self.window_taps(sigma, min(height, width) * 0.05 * self.scale[1])
         shift = alpha * per_channel(noise, ops.expand_dims(taps, 1) * ops.expand_dims(taps, 0))[..., 0]
+        return {"apply": apply, "shift": shift}
+
+    def transform_images(self, images, transformation, training):
+        if transformation is None:
+            return images
+        warped = self.warp(images, transformation, self.interpolation)
+        return ops.clip(warped, self.value_range[0], self.value_range[1])
+
+    def transform_segmentation_masks(self, masks, transformation, training):
+        if transformation is None:
+            return masks
+        return ops.cast(self.warp(ops.cast(masks, self.compute_dtype), transformation, "nearest"), masks.dtype)
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training):
+        raise NotImplementedError("RandomElasticTransform does not support bounding boxes (as in Keras 3.15).")
+
+    def warp(self, images, transformation, interpolation):
+        batch, (height, width), channels = images.shape[0], images.type.shape[1:3], images.shape[3]
+        shift = transformation["shift"]
         rows, cols = np.mgrid[:height, :width].astype("float32")
         first = ops.reshape(ops.arange(batch) * (height * width), (-1, 1, 1))
         warped = interpolate(ops.reshape(images, (-1, channels)), [rows + shift, cols + shift], (height, width),
-                             {"nearest": 0, "bilinear": 1}[self.interpolation], self.fill_mode, self.fill_value, first)
-        warped = ops.where(apply, ops.reshape(warped, ops.shape(images)), images)
-        return ops.clip(warped, self.value_range[0], self.value_range[1])
+                             {"nearest": 0, "bilinear": 1}[interpolation], self.fill_mode, self.fill_value, first)
+        return ops.where(transformation["apply"], ops.reshape(warped, ops.shape(images)), images)
 
     @staticmethod
     def window_taps(sigma, widest):

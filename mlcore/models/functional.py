@@ -223,12 +223,16 @@ class Model(ModelMetrics, ModelQuantization, StatelessModel, GeneratorMethods, T
     def call(self, inputs, training=None):
         """Re-run the recorded layer calls on new input tensors."""
         if not self._nodes:
-            raise NotImplementedError("Model '%s' has no graph: pass inputs and outputs, or subclass Model "
-                                      "and implement call()" % self.name)
+            return self._call_without_graph(inputs, training)
         given = flatten(inputs)
         if len(given) != len(self.inputs):
             raise ValueError("Model '%s' expects %d input(s), got %d" % (self.name, len(self.inputs), len(given)))
         return self._run_through_graph(inputs, **({} if training is None else {"training": training}))
+
+    def _call_without_graph(self, inputs, training):
+        """call() of a model that recorded no layer calls (Sequential runs its layers on nested inputs)."""
+        raise NotImplementedError("Model '%s' has no graph: pass inputs and outputs, or subclass Model "
+                                  "and implement call()" % self.name)
 
     def _run_through_graph(self, inputs, operation_fn=None, call_fn=None, **call_kwargs):
         """The recorded layer calls on new inputs, with call_kwargs added to each call; clone_model's

@@ -71,12 +71,16 @@ class Sequential(ClassPredictions, Model):
         self.build(shape)
 
     def build(self, input_shape=None):
-        """Wire the layers on an Input of this batch shape, e.g. build((None, 60))."""
+        """Wire the layers on an Input of this batch shape, e.g. build((None, 60)).  A nested input (the
+        image layers' dict of images, masks and boxes) has no single Input: as in Keras, no graph is
+        wired and call() runs the layers in turn."""
         if input_shape is None:
             input_shape = self._declared_input_shape()
         if input_shape is None:
             raise ValueError("Sequential '%s' cannot be built: its input shape is unknown. Add an Input "
                              "layer, pass input_shape= to the first layer, or call build((None, ...))" % self.name)
+        if isinstance(input_shape, dict) or any(isinstance(d, (tuple, list, dict)) for d in input_shape):
+            return
         if self._input_layer is None or tuple(self._input_layer.batch_shape) != tuple(input_shape):
             dtype = self._input_layer.dtype if self._input_layer is not None else None
             self._input_layer = Input(batch_shape=tuple(input_shape), dtype=dtype).tag["keras_history"][0]
@@ -89,6 +93,12 @@ class Sequential(ClassPredictions, Model):
                                 % (self.name, layer.name, type(layer).__name__, err)) from err
         self._init_graph(inputs, x)
         self._layers = list(self._stack)
+
+    def _call_without_graph(self, inputs, training):
+        """Nested inputs (see build): each layer in turn, as Keras's Sequential does."""
+        for layer in self._stack:
+            inputs = layer(inputs) if training is None else layer(inputs, training=training)
+        return inputs
 
     def _ensure_built(self, arrays):
         self.build((None,) + tuple(arrays[0].shape[1:]))

@@ -231,7 +231,7 @@ def perspective_transform(images, start_points, end_points, interpolation="bilin
                              "Received shape: %s" % (name, points.type.shape))
     batch, back = as_batch("perspective_transform", images, data_format)
     height, width = spatial_size("perspective_transform", batch)
-    h = _homography(reshape(start, (-1, 4, 2)), reshape(end, (-1, 4, 2)))
+    h = homography(reshape(start, (-1, 4, 2)), reshape(end, (-1, 4, 2)))
     h = [reshape(h[:, k], (-1, 1, 1)) for k in range(8)]
     y, x = np.mgrid[:height, :width].astype("float32")
     denominator = h[6] * x + h[7] * y + 1.0
@@ -245,7 +245,7 @@ def perspective_transform(images, start_points, end_points, interpolation="bilin
     return back(_in_float(batch, compute, _round_half_away))
 
 
-def _homography(start, end):
+def homography(start, end):
     """(N, 8) coefficients of the maps that take each end point (x, y) to its start point."""
     sx, sy, ex, ey = start[..., 0], start[..., 1], end[..., 0], end[..., 1]
     zeros, ones = zeros_like(ex), ones_like(ex)

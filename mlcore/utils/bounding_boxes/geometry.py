@@ -103,10 +103,14 @@ def affine_transform(boxes, angle, translate_x, translate_y, scale, shear_x, she
     centers = [0.5 if v is None else v for v in (center_x, center_y)]
     per_image = [_per_image(v) for v in (angle, translate_x, translate_y, scale, shear_x, shear_y, *centers)]
     a0, a1, a2, b0, b1, b2 = _inverse_affine(*per_image[:6], height, width, *per_image[6:])
-    x1, y1, x2, y2 = unstack_boxes(cast(boxes, angle.dtype))
-    corners = [(x1, y1), (x2, y1), (x2, y2), (x1, y2)]
-    xs = [a0 * x + a1 * y + a2 for x, y in corners]
-    ys = [b0 * x + b1 * y + b2 for x, y in corners]
+    return around_moved_corners(cast(boxes, angle.dtype), lambda x, y: (a0 * x + a1 * y + a2, b0 * x + b1 * y + b2))
+
+
+def around_moved_corners(boxes, move):
+    """The smallest xyxy boxes around the four corners of xyxy boxes, each corner (x, y) moved to
+    move(x, y) = (x', y'): how a box follows a warp that does not keep its sides straight up."""
+    x1, y1, x2, y2 = unstack_boxes(boxes)
+    xs, ys = zip(*[move(x, y) for x, y in ((x1, y1), (x2, y1), (x2, y2), (x1, y2))])
     lowest, highest = functools.partial(functools.reduce, minimum), functools.partial(functools.reduce, maximum)
     return stack([lowest(xs), lowest(ys), highest(xs), highest(ys)], axis=-1)
 
