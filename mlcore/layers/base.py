@@ -303,7 +303,10 @@ class Layer(LayerState):
         training = inherited_training(kwargs.get("training"))
         if not self._call_accepts_training:
             kwargs.pop("training", None)
-        call_kwargs = dict(kwargs, training=training) if self._call_accepts_training and training is not None else kwargs
+        # training still None: left out, so the call's own default holds (Keras's rule: an image augmentation
+        # layer augments, Dropout does not)
+        call_kwargs = dict(kwargs, training=training) if self._call_accepts_training and training is not None else \
+            {k: v for k, v in kwargs.items() if k != "training"}
         previous_mask = kwargs.get("mask")
         if previous_mask is None:
             previous_mask = map_structure(get_keras_mask, inputs)

@@ -252,8 +252,11 @@ class Model(ModelMetrics, ModelQuantization, StatelessModel, GeneratorMethods, T
         return map_structure(lambda t: values[id(t)], self._output_structure)
 
     def __call__(self, inputs, *args, **kwargs):
+        """training not given (nor by an enclosing call) stays None, so that each layer takes its own call's
+        default, as in Keras: model(x) augments through the image layers (training=True by default), while
+        Dropout and BatchNormalization infer."""
         if self._nodes:
-            kwargs["training"] = inherited_training(kwargs.get("training")) or False
+            kwargs["training"] = inherited_training(kwargs.get("training"))
         return super().__call__(inputs, *args, **kwargs)
 
     def build(self, input_shape):
