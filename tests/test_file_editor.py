@@ -63,7 +63,7 @@ def test_view_and_summary_match_keras(keras, files, writer, capsys):
     expected = capsys.readouterr().out
     ours = KerasFileEditor(files[writer])
     ours.summary()
-    assert capsys.readouterr().out == expected
+    assert capsys.readouterr().out.split() == expected.split()   # rich wraps Keras's long lines (a long path)
     _assert_same_tree(ours.weights_dict, theirs.weights_dict)
     assert ours.object_metadata == theirs.object_metadata
     assert ours.config == theirs.config and ours.metadata == theirs.metadata
