@@ -43,14 +43,14 @@ class Distiller(Model):
 
     def compile(self, optimizer="adam", loss=None, metrics=None, **kwargs):
         """loss is the student's against the labels (a name, a Loss, or one per output); it is applied
-        in compute_loss, not as compile()'s per-output loss, but saved with the compile arguments."""
+        in compute_loss, not as compile()'s per-output loss (so, as in Keras, the saved compile arguments have
+        no loss, and a loaded Distiller is compiled again by hand)."""
         if loss is None:
             raise ValueError("'loss' cannot be `None`.")
         if metrics is not None and not isinstance(metrics, (list, tuple)):
             raise ValueError("metrics must be a list or tuple, got %s" % type(metrics))
         self._student_loss = resolved_losses(loss)
         super().compile(optimizer=optimizer, loss=None, metrics=metrics, **kwargs)
-        self._compile_config["loss"] = loss     # a saved Distiller compiles again with it
 
     def call(self, inputs, training=None):
         return self.student(inputs, training=training)

@@ -62,6 +62,15 @@ class Trainer:
         return config_
 
     def compile_from_config(self, config):
+        """compile(**config), unless the model's class has its own compile(): as in Keras, loading such a
+        model (a Distiller, say) leaves it uncompiled with a warning, since its config may not be the
+        arguments that compile() takes."""
+        if type(self).compile is not Trainer.compile:
+            warnings.warn("`compile()` was not called as part of model loading because the model's `compile()` "
+                          "method is custom. All subclassed Models that have `compile()` overridden should also "
+                          "override `get_compile_config()` and `compile_from_config(config)`. Alternatively, you "
+                          "can call `compile()` manually after loading.", stacklevel=2)
+            return
         self.compile(**config)
 
     def _require_compiled(self, what):

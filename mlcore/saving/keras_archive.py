@@ -124,8 +124,9 @@ def load_archive(filepath, custom_objects=None, compile=True, safe_mode=True):
         model = graph_rebuilt(model)
     compile_config = config.get("compile_config")
     if compile and compile_config:
-        model.compile(**mlcore_compile_arguments(compile_config, custom_objects))
-        restore_optimizer_state(model, io.BytesIO(weights), path)
+        model.compile_from_config(mlcore_compile_arguments(compile_config, custom_objects))
+        if model.compiled:      # not where the model's class has a compile() of its own (Keras's rule)
+            restore_optimizer_state(model, io.BytesIO(weights), path)
     return model
 
 
