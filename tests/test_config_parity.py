@@ -242,6 +242,6 @@ def test_old_mlcore_configs_still_load():
 
 
 def test_keras_only_option_switched_on_is_refused():
-    config = mlcore.layers.Dense(2).get_config()
+    config = mlcore.layers.Conv2D(2, 3).get_config()       # Keras's convolutions take LoRA; mlcore's do not
     with pytest.raises(ValueError, match="lora_rank"):
-        mlcore.layers.Dense.from_config(dict(config, lora_rank=4))
+        mlcore.layers.Conv2D.from_config(dict(config, lora_rank=4))

@@ -378,7 +378,7 @@ REQUIRED = {"Embedding": dict(input_dim=5, output_dim=2), "GaussianNoise": dict(
             "GaussianDropout": dict(rate=0.1), "AlphaDropout": dict(rate=0.1), "SpatialDropout1D": dict(rate=0.1),
             "SpatialDropout2D": dict(rate=0.1), "RepeatVector": dict(n=2), "Rescaling": dict(scale=2.0)}
 # where Keras 3's signature or config differs, and why
-KERAS_ONLY_PARAMETERS = {"Embedding": {"lora_rank", "lora_alpha"}}   # not in mlcore
+KERAS_ONLY_PARAMETERS = {}
 MLCORE_ONLY_PARAMETERS = {"SpatialDropout1D": {"kwargs"}, "SpatialDropout2D": {"kwargs"}}  # input_shape=...
 @pytest.mark.parametrize("name", [n for n in ALL_NEW if n != "Identity"])     # Identity: the base Layer's
 def test_signature_matches_keras(keras, name):

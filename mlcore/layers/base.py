@@ -171,7 +171,7 @@ class Layer(LayerState):
     def trainable_weights(self):
         if not self.trainable:
             return []
-        return _unique([w for w in self._weights if w.trainable] +
+        return _unique([w for w in self._own_weights() if w.trainable] +
                        [w for layer in held_layers(self, Layer) for w in layer.trainable_weights])
 
     @property
@@ -185,7 +185,7 @@ class Layer(LayerState):
     def variables(self):
         """Keras's: the weights, and the states of the SeedGenerators held by the layer (after its own
         weights) and by its sublayers (after theirs), which weights leave out."""
-        own = [w for w in self._weights if w.trainable] + [w for w in self._weights if not w.trainable]
+        own = self._own_weights()
         seeds = [generator.state for generator in self._seed_generators]
         return _unique(own + seeds + [v for layer in self._sublayers() for v in layer.variables])
 
@@ -208,10 +208,14 @@ class Layer(LayerState):
     def _sublayers(self):
         return held_layers(self, Layer)
 
+    def _own_weights(self):
+        """Its own weights, those made trainable first, as Keras lists them: freezing one later (LoRA's kernel)
+        does not move it."""
+        return [w for w in self._weights if w.created_trainable] + [w for w in self._weights if not w.created_trainable]
+
     def _all_weights(self):
         """Its own weights, trainable ones first, then those of the layers its attributes hold."""
-        own = [w for w in self._weights if w.trainable] + [w for w in self._weights if not w.trainable]
-        return _unique(own + [w for layer in self._sublayers() for w in layer.weights])
+        return _unique(self._own_weights() + [w for layer in self._sublayers() for w in layer.weights])
 
     def get_weights(self):
         return [w.get_value() for w in self.weights]

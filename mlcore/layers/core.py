@@ -11,6 +11,7 @@ from mlcore.graph import ops
 from mlcore.layers.base import KernelBiasOptions, Layer
 from mlcore.layers import calibrated_kernel, int4_kernel
 from mlcore.layers.float8_training import FLOAT8_VARIABLES, float8_bias, float8_product
+from mlcore.layers.lora import LoraLayer, adapted_weight
 from mlcore.layers.quantization import (INTEGER_KERNEL_MODES, QuantizableLayer, float_kernel_product, inputs_quantizer, int8_product,
                                        quantize_weight, read_quantization_config, serialize_quantization_config)
 from mlcore.utils.rng import layer_streams
@@ -25,13 +26,16 @@ def _pop_aliases(kwargs, aliases):
     return found
 
 
-class Dense(QuantizableLayer, KernelBiasOptions, Layer):
+class Dense(LoraLayer, QuantizableLayer, KernelBiasOptions, Layer):
     """output = activation(dot(input, kernel) + bias), over the last axis.  quantize("int8") makes the
     kernel int8 with one scale per unit (mlcore/layers/quantization.py); quantize("int4") packs int4 values
     two a byte, with a scale per unit or per group of input rows (mlcore/layers/int4_kernel.py); quantize("float8")
-trains through float8 casts (mlcore/layers/float8_training.py)."""
+trains through float8 casts (mlcore/layers/float8_training.py).  lora_rank= or enable_lora(rank) fine-tunes a
+low-rank update of the frozen kernel (mlcore/layers/lora.py)."""
     supports_masking = True
     rowwise = True
+    kernel = adapted_weight("kernel")
+    BUILD_KEEPS_LORA_ALPHA = False
     QUANTIZED_VARIABLES = {"int8": ["kernel", "bias", "kernel_scale"],
                            "int4": ["kernel", "bias", "kernel_scale", "kernel_zero", "g_idx"],
                            "float8": FLOAT8_VARIABLES,
@@ -44,8 +48,8 @@ trains through float8 casts (mlcore/layers/float8_training.py)."""
 
     def __init__(self, units=None, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, quantization_config=None,
-                 **kwargs):
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, lora_rank=None, lora_alpha=None,
+                 quantization_config=None, **kwargs):
         aliases = _pop_aliases(kwargs, self.KERAS1)
         super().__init__(**kwargs)
         units = aliases.get("units", units)
@@ -56,6 +60,7 @@ trains through float8 casts (mlcore/layers/float8_training.py)."""
         self.use_bias = aliases.get("use_bias", use_bias)
         self.set_kernel_bias_options(aliases, kernel_initializer, bias_initializer, kernel_regularizer,
                                      bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint)
+        self.set_lora_arguments(lora_rank, lora_alpha)
         self.quantization_config = read_quantization_config(quantization_config)
 
     def build(self, input_shape):
@@ -67,6 +72,7 @@ trains through float8 casts (mlcore/layers/float8_training.py)."""
             self.quantized_build((in_dim, self.units), self.quantization_mode, self.quantization_config)
         self.add_kernel_and_bias((in_dim, self.units), float_kernel=self.quantization_mode not in INTEGER_KERNEL_MODES)
         self.built = True
+        self.enable_lora_argument()
 
     def integer_build(self, kernel_shape, mode, config):
         """The int8/int4/GPTQ/AWQ kernel and its scales, as zeros and ones."""
@@ -80,20 +86,41 @@ trains through float8 casts (mlcore/layers/float8_training.py)."""
             self.kernel_scale = self.add_weight((self.units,), "ones", trainable=False, name="kernel_scale")
 
     def quantize_weights(self, mode, config):
-        kernel_shape = self.kernel.shape
+        """The stored kernel quantized (LoRA's factors stay apart from it, as in Keras)."""
+        kernel_shape = self._kernel.shape
         if mode == "float8":        # the float kernel stays
             return self.quantized_build(kernel_shape, mode, config)
         if mode in calibrated_kernel.CALIBRATED_MODES:     # the float kernel stays until calibration
-            float_kernel = self.kernel
+            float_kernel = self._kernel
             self.quantized_build(kernel_shape, mode, config)
             return calibrated_kernel.keep_float_kernel(self, float_kernel)
-        quantized = (int4_kernel.int4_kernel_values(self, config, self.kernel, config) if mode == "int4" else
-                     quantize_weight(config, self.kernel, 0))
-        self.replace_kernel(kernel_shape, mode, config, quantized)
+        self.replace_kernel(kernel_shape, mode, config, self._quantized_values(mode, config, self._kernel, config))
+
+    def _quantized_values(self, mode, config, kernel, weight_config):
+        """(int8 values, scale) or (packed int4 values, scale, zero or None) of a float kernel."""
+        if mode == "int4":
+            return int4_kernel.int4_kernel_values(self, config, kernel, weight_config)
+        return quantize_weight(weight_config, kernel, 0)
+
+    # --- LoRA (mlcore/layers/lora.py) ---
+    def lora_weight_shape(self):
+        return self._kernel.shape[0], self.units       # an int4 kernel is packed along the units
+
+    def lora_input_product(self, inputs, factor_a):
+        return ops.dot(inputs, factor_a)
+
+    def dequantized_weight(self):
+        if self.quantization_mode == "int4":
+            return int4_kernel.dequantized_kernel(self)
+        return ops.cast(self._kernel, self.compute_dtype) / self.kernel_scale
+
+    def requantized(self, kernel):
+        """Keras re-quantizes a merged kernel with the default quantizers, whatever the layer's config."""
+        return self._quantized_values(self.quantization_mode, self.quantization_config, kernel, None)
 
     def call(self, inputs, training=None):
         in_dim = self.g_idx.shape[0] if self.quantization_mode in calibrated_kernel.CALIBRATED_MODES else \
-            self.kernel.shape[0]      # a GPTQ/AWQ kernel is stored transposed; g_idx has a row per input
+            self._kernel.shape[0]      # a GPTQ/AWQ kernel is stored transposed; g_idx has a row per input
         if inputs.type.shape[-1] is not None and inputs.type.shape[-1] != in_dim:
             raise ValueError("Dense '%s' expects inputs with last dim %d, got shape %s"
                              % (self.name, in_dim, inputs.type.shape))
@@ -101,20 +128,24 @@ trains through float8 casts (mlcore/layers/float8_training.py)."""
             return self.bias_and_activation(float8_product(self, ops.dot, inputs, training), float8_bias(self))
         if self.quantization_mode in calibrated_kernel.CALIBRATED_MODES:
             return self.bias_and_activation(ops.dot(inputs, calibrated_kernel.calibrated_or_float_kernel(self)))
-        if self.quantization_mode == "int4" and self._int4_block_size is not None:     # per group
-            return self.bias_and_activation(float_kernel_product(
-                ops.dot, inputs, int4_kernel.dequantized_kernel(self), None, -1, None, self.compute_dtype))
         if self._is_quantized:
-            kernel = int4_kernel.unpacked_kernel(self) if self.quantization_mode == "int4" else self.kernel
-            return self.bias_and_activation(int8_product(ops.dot, inputs, kernel, self.kernel_scale,
-                                                         self.inputs_quantizer, -1, lambda scale: scale,
-                                                         self.compute_dtype))
+            return self.bias_and_activation(self.plus_lora_output(inputs, self._integer_product(inputs)))
         return self.bias_and_activation(ops.dot(inputs, self.kernel))
+
+    def _integer_product(self, inputs):
+        """inputs times the int8 or int4 kernel."""
+        if self.quantization_mode == "int4" and self._int4_block_size is not None:     # per group
+            return float_kernel_product(ops.dot, inputs, int4_kernel.dequantized_kernel(self), None, -1, None,
+                                        self.compute_dtype)
+        kernel = int4_kernel.unpacked_kernel(self) if self.quantization_mode == "int4" else self._kernel
+        return int8_product(ops.dot, inputs, kernel, self.kernel_scale, self.inputs_quantizer, -1,
+                            lambda scale: scale, self.compute_dtype)
 
     def get_config(self):
         config_ = {**super().get_config(), "units": self.units, "activation": activations.serialize(self.activation),
                    "use_bias": self.use_bias, **self.kernel_bias_config(),
-                   "quantization_config": serialize_quantization_config(self.quantization_config)}
+                   "quantization_config": serialize_quantization_config(self.quantization_config),
+                   **self.lora_config()}
         if self.activity_regularizer is None:       # Keras's Dense leaves it to Layer's rule
             del config_["activity_regularizer"]
         return config_

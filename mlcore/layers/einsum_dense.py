@@ -3,7 +3,8 @@ the kernel's and the bias's shapes read off the equation.  MultiHeadAttention's 
 EinsumDense layers, so that their weights have Keras's shapes ((dim, heads, key_dim) for the query).
 quantize("int8") keeps scales laid out as the output (mlcore/layers/einsum_quantization.py); quantize("int4")
 flattens the kernel to (summed dims, other dims) and packs it (mlcore/layers/int4_kernel.py); quantize("float8")
-trains through float8 casts (mlcore/layers/float8_training.py)."""
+trains through float8 casts (mlcore/layers/float8_training.py); lora_rank= or enable_lora(rank) fine-tunes a
+low-rank update of the frozen kernel (mlcore/layers/lora.py)."""
 import re
 
 from mlcore import activations, initializers
@@ -11,6 +12,7 @@ from mlcore.graph import ops
 from mlcore.layers import calibrated_kernel, einsum_quantization as layout_of, int4_kernel
 from mlcore.layers.base import KernelBiasOptions, Layer
 from mlcore.layers.float8_training import FLOAT8_VARIABLES, float8_bias, float8_product
+from mlcore.layers.lora import LoraLayer, adapted_weight
 from mlcore.layers.quantization import (INTEGER_KERNEL_MODES, QuantizableLayer, float_kernel_product, inputs_quantizer, int8_product,
                                        quantize_weight, read_quantization_config, serialize_quantization_config)
 
@@ -20,11 +22,12 @@ _FORMS = ((re.compile(r"([a-zA-Z]+),([a-zA-Z]+)->([a-zA-Z]+)$"), None),
           (re.compile(r"([a-zA-Z]{2,})\.\.\.,([a-zA-Z]+)->([a-zA-Z]+)\.\.\.$"), "right"))
 
 
-class EinsumDense(QuantizableLayer, KernelBiasOptions, Layer):
+class EinsumDense(LoraLayer, QuantizableLayer, KernelBiasOptions, Layer):
     """equation: "ab,bc->ac" and the like, the input first, the kernel second; output_shape: the output's
     dims after the batch dim (and after or before those "..." stands for), None where the input gives
     them; bias_axes: the output letters the bias spans (None: no bias)."""
     rowwise = True
+    kernel = adapted_weight("kernel")
     QUANTIZED_VARIABLES = {"int8": ["kernel", "bias", "kernel_scale"],
                            "int4": ["kernel", "bias", "kernel_scale", "kernel_zero", "g_idx"],
                            "float8": FLOAT8_VARIABLES,
@@ -33,9 +36,10 @@ class EinsumDense(QuantizableLayer, KernelBiasOptions, Layer):
 
     def __init__(self, equation, output_shape, activation=None, bias_axes=None, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
-                 bias_constraint=None, activity_regularizer=None, gptq_unpacked_column_size=None,
-                 quantization_config=None, **kwargs):
+                 bias_constraint=None, lora_rank=None, lora_alpha=None, gptq_unpacked_column_size=None,
+                 quantization_config=None, activity_regularizer=None, **kwargs):
         super().__init__(**kwargs)
+        self.set_lora_arguments(lora_rank, lora_alpha)
         self.quantization_config = read_quantization_config(quantization_config)
         self.gptq_unpacked_column_size = gptq_unpacked_column_size     # Keras's record of a GPTQ kernel's columns
         self.equation = equation
@@ -64,6 +68,7 @@ class EinsumDense(QuantizableLayer, KernelBiasOptions, Layer):
             bias_shape, self.bias_initializer, regularizer=self.bias_regularizer, constraint=self.bias_constraint,
             name="bias")
         self.built = True
+        self.enable_lora_argument()
 
     def integer_build(self, kernel_shape, mode, config):
         """The int8/int4 kernel and its scales, laid out by the equation, or the GPTQ/AWQ kernel and its
@@ -86,23 +91,48 @@ class EinsumDense(QuantizableLayer, KernelBiasOptions, Layer):
             self.kernel_scale = self.add_weight(scale_shape, "ones", trainable=False, name="kernel_scale")
 
     def quantize_weights(self, mode, config):
-        kernel_shape = self.kernel.shape
+        """The stored kernel quantized (LoRA's factors stay apart from it, as in Keras)."""
+        kernel_shape = self._kernel.shape
         if mode == "float8":        # the float kernel stays
             return self.quantized_build(kernel_shape, mode, config)
         if mode in calibrated_kernel.CALIBRATED_MODES:     # the float kernel stays until calibration
-            float_kernel = self.kernel
+            float_kernel = self._kernel
             self.quantized_build(kernel_shape, mode, config)
             return calibrated_kernel.keep_float_kernel(self, float_kernel)
-        layout = layout_of.quantization_layout(self.equation, self.input_ndim).kernel
         if mode == "int8":
-            layout_of.scale_shape(kernel_shape, layout, self)      # fails before any change
-        if mode == "int4":      # Keras quantizes the flat kernel per column with its default quantizer
-            flat = self.kernel.get_value().reshape(layout_of.int4_matrix_shape(kernel_shape, layout))
-            quantized = int4_kernel.int4_kernel_values(self, config, flat)
-        else:
-            kernel, scale = quantize_weight(config, self.kernel, layout.reduced, keepdims=True)
-            quantized = kernel, layout_of.to_output_layout(scale, layout)
+            layout_of.scale_shape(kernel_shape, self._kernel_layout(), self)      # fails before any change
+        quantized = self._quantized_values(mode, config, self._kernel.get_value(), config)
         self.replace_kernel(kernel_shape, mode, config, quantized)
+
+    def _kernel_layout(self):
+        return layout_of.quantization_layout(self.equation, self.input_ndim).kernel
+
+    def _quantized_values(self, mode, config, kernel, weight_config):
+        """(int8 values, scale laid out as the output) or (packed int4 values, scale, zero or None) of a float
+        kernel (numpy); Keras quantizes int4 the flat kernel per column with its default quantizer."""
+        layout = self._kernel_layout()
+        if mode == "int4":
+            flat = kernel.reshape(layout_of.int4_matrix_shape(kernel.shape, layout))
+            return int4_kernel.int4_kernel_values(self, config, flat)
+        values, scale = quantize_weight(weight_config, kernel, layout.reduced, keepdims=True)
+        return values, layout_of.to_output_layout(scale, layout)
+
+    # --- LoRA (mlcore/layers/lora.py) ---
+    def lora_weight_shape(self):
+        return self._kernel_shape if self.quantization_mode == "int4" else self._kernel.shape
+
+    def lora_input_product(self, inputs, factor_a):
+        return self._einsum(inputs, factor_a)
+
+    def dequantized_weight(self):
+        if self.quantization_mode == "int4":
+            return ops.reshape(int4_kernel.dequantized_kernel(self), self._kernel_shape)
+        return ops.cast(self._kernel, self.compute_dtype) / layout_of.to_kernel_layout(self.kernel_scale,
+                                                                                        self._layout.kernel)
+
+    def requantized(self, kernel):
+        """Keras re-quantizes a merged kernel with the default quantizers, whatever the layer's config."""
+        return self._quantized_values(self.quantization_mode, self.quantization_config, kernel, None)
 
     def _analyze(self, input_shape):
         """(kernel shape, bias shape or None, full output shape, kernel's input axes, kernel's output axes)
@@ -180,7 +210,7 @@ class EinsumDense(QuantizableLayer, KernelBiasOptions, Layer):
         if self.quantization_mode in calibrated_kernel.CALIBRATED_MODES:
             return self.bias_and_activation(self._einsum(inputs, calibrated_kernel.calibrated_or_float_kernel(self)))
         if self._is_quantized:
-            return self.bias_and_activation(self._quantized_einsum(inputs))
+            return self.bias_and_activation(self.plus_lora_output(inputs, self._quantized_einsum(inputs)))
         return self.bias_and_activation(self._einsum(inputs, self.kernel))
 
     def _einsum(self, inputs, kernel):
@@ -193,7 +223,7 @@ class EinsumDense(QuantizableLayer, KernelBiasOptions, Layer):
             return layout_of.to_output_layout(scale, self._layout.inputs)
         input_axes = tuple(self._layout.inputs.reduced)
         if self.quantization_mode == "int8":
-            return int8_product(self._einsum, inputs, self.kernel, self.kernel_scale, self.inputs_quantizer, input_axes,
+            return int8_product(self._einsum, inputs, self._kernel, self.kernel_scale, self.inputs_quantizer, input_axes,
                                 align_input_scale, self.compute_dtype,
                                 lambda scale: layout_of.to_kernel_layout(scale, self._layout.kernel))
         kernel = ops.reshape(int4_kernel.dequantized_kernel(self), self._kernel_shape)
@@ -205,7 +235,8 @@ class EinsumDense(QuantizableLayer, KernelBiasOptions, Layer):
         config = {**super().get_config(), "output_shape": self.partial_output_shape, "equation": self.equation,
                   "activation": activations.serialize(self.activation), "bias_axes": self.bias_axes,
                   **self.kernel_bias_config(),
-                  "quantization_config": serialize_quantization_config(self.quantization_config)}
+                  "quantization_config": serialize_quantization_config(self.quantization_config),
+                  **self.lora_config()}
         if self.gptq_unpacked_column_size:
             config["gptq_unpacked_column_size"] = self.gptq_unpacked_column_size
         return config

@@ -30,7 +30,11 @@ def build_float8_variables(layer):
 
 def float8_product(layer, product, inputs, training):
     """product(inputs, kernel) with both operands rounded through float8_e4m3fn and the output's gradient
-    through float8_e5m2; in training, the gradients of the scales and histories are their next values."""
+    through float8_e5m2; in training, the gradients of the scales and histories are their next values.
+    LoRA's factors are not rounded through float8: Keras 3.15 refuses them here too."""
+    if layer.lora_enabled:
+        raise NotImplementedError("Layer '%s' (%s): float8 training does not support LoRA; quantize to int8 or "
+                                  "int4 instead" % (layer.name, type(layer).__name__))
     x = _scaled_float8(inputs, layer.inputs_scale, layer.inputs_amax_history, layer.compute_dtype, training)
     kernel = _scaled_float8(layer.kernel, layer.kernel_scale, layer.kernel_amax_history, layer.compute_dtype,
                             training)

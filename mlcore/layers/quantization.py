@@ -69,7 +69,7 @@ class QuantizableLayer:
         """The float kernel dropped and the mode's variables built holding `quantized`: (packed values,
         scales, zero points or None) for int4, (int8 kernel, scale) for int8."""
         from mlcore.layers import int4_kernel
-        self.drop_weight(self.kernel)
+        self.drop_weight(self._kernel)      # the stored kernel (`kernel` adds LoRA's update to it)
         self.quantized_build(kernel_shape, mode, config)
         if mode == "int4":
             int4_kernel.assign_int4_kernel(self, *quantized)

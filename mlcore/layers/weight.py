@@ -28,6 +28,7 @@ class Weight(SharedVariable):
         super().__init__(value, name=name, shape=np.shape(value))      # Keras's variables have fixed shapes
         self.path = path
         self.trainable = trainable
+        self.created_trainable = trainable      # a layer lists its weights by it, as Keras (lora.py freezes one later)
         self.regularizer = regularizer
         self.constraint = constraint
         self.autocast = autocast

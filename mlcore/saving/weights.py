@@ -143,10 +143,14 @@ def _match_native(description, model, skip_mismatch):
 
 def _loads_own_state(layer):
     """Whether the layer's class overrides load_own_variables (a custom layer with state of its own), or the
-    layer is quantized (its variables are stored in Keras's order for its mode: mlcore/layers/quantization.py)."""
+    layer is quantized (its variables are stored in Keras's order for its mode: mlcore/layers/quantization.py)
+    or has LoRA on (its factors are merged into its kernel: mlcore/layers/lora.py, whose load_own_variables is
+    LayerState's otherwise)."""
     from mlcore.layers.layer_state import LayerState
-    return getattr(type(layer), "load_own_variables", LayerState.load_own_variables) is not \
-        LayerState.load_own_variables or getattr(layer, "_is_quantized", False)
+    from mlcore.layers.lora import LoraLayer
+    generic = (LayerState.load_own_variables, LoraLayer.load_own_variables)
+    return getattr(type(layer), "load_own_variables", LayerState.load_own_variables) not in generic or \
+        getattr(layer, "_is_quantized", False) or getattr(layer, "lora_enabled", False)
 
 
 def _match_by_name(description, model, skip_mismatch):
