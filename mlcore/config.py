@@ -86,10 +86,10 @@ def image_data_format():
     return _get("image_data_format")
 
 
-def set_image_data_format(value):
-    if value not in ("channels_last", "channels_first"):
-        raise ValueError("Unknown image_data_format %r: expected 'channels_last' or 'channels_first'" % (value,))
-    _overrides["image_data_format"] = value
+def set_image_data_format(data_format):
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError("Unknown image_data_format %r: expected 'channels_last' or 'channels_first'" % (data_format,))
+    _overrides["image_data_format"] = data_format
 
 
 def backend():
@@ -98,9 +98,9 @@ def backend():
     return resolve_name(_get("backend"))
 
 
-def set_backend(name):
+def set_backend(backend):
     from backends import resolve_name
-    _overrides["backend"] = resolve_name(name)
+    _overrides["backend"] = resolve_name(backend)
 
 
 def device():

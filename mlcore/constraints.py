@@ -81,7 +81,13 @@ ALL_OBJECTS_DICT = {"Constraint": Constraint, "MaxNorm": MaxNorm, "NonNeg": NonN
 
 
 _registry = ObjectRegistry("constraint", "keras.constraints", Constraint, ALL_OBJECTS_DICT)
-serialize, deserialize = _registry.serialize, _registry.deserialize
+deserialize = _registry.deserialize
+
+
+def serialize(constraint):
+    """Keras's {"module", "class_name", "config", "registered_name"} dict (a function, so that
+    serialize(constraint=...) works as in Keras)."""
+    return _registry.serialize(constraint)
 
 
 def get(identifier):

@@ -270,29 +270,30 @@ def get(identifier):
                      "Received: dtype=%r" % (identifier,))
 
 
-def serialize(policy):
+def serialize(dtype_policy):
     """Keras's {"module", "class_name", "config", "registered_name"} of a policy: the module is "keras"
     for the float policies (exported there), "keras.dtype_policies" for the quantized ones and the
     maps; a policy inside the config (a DTypePolicyMap's default) is serialized too."""
-    module = "keras.dtype_policies" if isinstance(policy, (QuantizedDTypePolicy, DTypePolicyMap)) else "keras"
-    config_ = {key: serialize(value) if isinstance(value, DTypePolicy) else value
-               for key, value in policy.get_config().items()}
-    return {"module": module, "class_name": type(policy).__name__, "config": config_, "registered_name": None}
+    module = "keras.dtype_policies" if isinstance(dtype_policy, (QuantizedDTypePolicy, DTypePolicyMap)) else "keras"
+    fields = {key: serialize(value) if isinstance(value, DTypePolicy) else value
+              for key, value in dtype_policy.get_config().items()}
+    return {"module": module, "class_name": type(dtype_policy).__name__, "config": fields, "registered_name": None}
 
 
-def deserialize(config_, custom_objects=None):
+def deserialize(config, custom_objects=None):
     """A policy from serialize()'s dict (Keras 3.0's FloatDTypePolicy and Keras 2's Policy too);
-    custom_objects also serve the policies inside a DTypePolicyMap."""
-    cls = POLICY_CLASSES.get(config_.get("class_name"))
+    custom_objects also serve the policies inside a DTypePolicyMap. (`config` is Keras's argument name;
+    it hides the mlcore.config module here, which this function does not use.)"""
+    cls = POLICY_CLASSES.get(config.get("class_name"))
     if cls is None:
-        cls = (custom_objects or {}).get(config_.get("class_name"))
+        cls = (custom_objects or {}).get(config.get("class_name"))
     if cls is None:
         raise ValueError("Unsupported dtype policy %r: mlcore reads DTypePolicy (and FloatDTypePolicy, Policy) "
                          "DTypePolicyMap and the int8, int4, float8, GPTQ and AWQ quantized policies"
-                         % config_.get("class_name"))
+                         % config.get("class_name"))
     if issubclass(cls, DTypePolicyMap):
-        return cls.from_config(config_["config"], custom_objects)
-    return cls.from_config(config_["config"])
+        return cls.from_config(config["config"], custom_objects)
+    return cls.from_config(config["config"])
 
 
 # --- the global policy (keras.config.dtype_policy / set_dtype_policy) --------------------------------

@@ -243,7 +243,13 @@ from mlcore.stft_initializer import STFT  # noqa: E402  (it subclasses Initializ
 STFTInitializer = stft = STFT
 ALL_OBJECTS_DICT.update({"STFT": STFT, "STFTInitializer": STFT, "stft": STFT})
 _registry = ObjectRegistry("initializer", "keras.initializers", Initializer, ALL_OBJECTS_DICT)
-serialize, deserialize = _registry.serialize, _registry.deserialize
+deserialize = _registry.deserialize
+
+
+def serialize(initializer):
+    """Keras's {"module", "class_name", "config", "registered_name"} dict (a function, so that
+    serialize(initializer=...) works as in Keras)."""
+    return _registry.serialize(initializer)
 
 
 def get(identifier):

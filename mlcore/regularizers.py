@@ -109,7 +109,13 @@ ALL_OBJECTS_DICT = {"Regularizer": Regularizer, "L1": L1, "L2": L2, "L1L2": L1L2
 
 
 _registry = ObjectRegistry("regularizer", "keras.regularizers", Regularizer, ALL_OBJECTS_DICT)
-serialize, deserialize = _registry.serialize, _registry.deserialize
+deserialize = _registry.deserialize
+
+
+def serialize(regularizer):
+    """Keras's {"module", "class_name", "config", "registered_name"} dict (a function, so that
+    serialize(regularizer=...) works as in Keras)."""
+    return _registry.serialize(regularizer)
 
 
 def get(identifier):

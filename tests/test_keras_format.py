@@ -250,10 +250,10 @@ def test_custom_layers_resolve_through_custom_objects(tmp_path, keras, rng):
 
 def test_keras_options_mlcore_lacks_are_refused(tmp_path, keras):
     L = keras.layers
-    model = keras.Sequential([keras.Input((4,)), L.BatchNormalization(renorm=True, name="bn")])
-    path = str(tmp_path / "renorm.keras")
+    model = keras.Sequential([keras.Input((4,)), L.LayerNormalization(rms_scaling=True, name="bn")])
+    path = str(tmp_path / "rms_scaling.keras")
     model.save(path)
-    with pytest.raises(ValueError, match="'bn'.*renorm"):
+    with pytest.raises(ValueError, match="'bn'.*rms_scaling"):
         load_model(path)
 
 

@@ -377,10 +377,12 @@ class Layer(LayerState):
         (BatchNormalization's moving statistics when training=True) apply, as in Keras's eager calls;
         the inputs' masks go in, and the outputs come back with their masks (keras_masks.MaskedOutput)."""
         from mlcore.graph.basic import TensorType
-        arrays = map_structure(lambda a: np.asarray(a), inputs)
-        placeholders = map_structure(lambda a: TensorType(self.input_dtype if a.dtype.kind == "f" else a.dtype,
-                                                          a.shape)(), arrays)   # all known, as Keras builds
-        feeds = [(p, np.asarray(a, dtype=p.dtype)) for a, p in zip(flatten(arrays), flatten(placeholders))]
+        # None (for a model's optional input) stays None: the layers that take it see None
+        arrays = map_structure(lambda a: None if a is None else np.asarray(a), inputs)
+        placeholders = map_structure(lambda a: None if a is None else TensorType(
+            self.input_dtype if a.dtype.kind == "f" else a.dtype, a.shape)(), arrays)   # all known, as Keras builds
+        feeds = [(p, np.asarray(a, dtype=p.dtype)) for a, p in zip(flatten(arrays), flatten(placeholders))
+                 if a is not None]
         for given, placeholder in zip(flatten(inputs), flatten(placeholders)):
             mask = get_keras_mask(given)
             if mask is not None:

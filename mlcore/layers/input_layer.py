@@ -23,13 +23,18 @@ def standardize_shape(shape):
 
 
 class InputLayer(Layer):
-    """Holds the placeholder tensor; has no weights and is never called."""
+    """Holds the placeholder tensor; has no weights and is never called.  An optional one (Keras 3's
+    optional=True) lets a functional model be called eagerly with None in its place, which the layers
+    that take it then see as None."""
     rowwise = True
 
-    def __init__(self, shape=None, batch_size=None, dtype=None, sparse=False, name=None,
-                 batch_shape=None, input_tensor=None, input_shape=None, batch_input_shape=None):
+    def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, ragged=None, batch_shape=None,
+                 input_tensor=None, optional=False, name=None, input_shape=None, batch_input_shape=None):
         shape = shape if shape is not None else input_shape
         batch_shape = batch_shape if batch_shape is not None else batch_input_shape
+        if ragged:
+            raise ValueError("`ragged=True` is not supported with the %s backend (Input %r): as Keras, only "
+                             "TensorFlow has ragged tensors" % (config.backend(), name or "input"))
         if input_tensor is not None:
             batch_shape = input_tensor.type.shape
         if batch_shape is None:
@@ -43,7 +48,9 @@ class InputLayer(Layer):
         super().__init__(name=name)
         self._input_dtype = str(dtype or (input_tensor.dtype if input_tensor is not None else config.floatx()))
         self.batch_shape = standardize_shape(batch_shape)
-        self.sparse = sparse
+        self.sparse = bool(sparse)
+        self.ragged = False
+        self.optional = bool(optional)
         tensor = input_tensor if input_tensor is not None else TensorType(self.dtype, self.batch_shape)(self.name)
         self._inbound_nodes.append(Node(self, [], tensor, {}))
         tensor.tag["keras_history"] = (self, 0, 0)
@@ -62,11 +69,12 @@ class InputLayer(Layer):
 
     def get_config(self):
         return {"batch_shape": tuple(self.batch_shape), "dtype": self.dtype, "sparse": self.sparse,
-                "ragged": False, "name": self.name, "optional": False}
+                "ragged": self.ragged, "name": self.name, "optional": self.optional}
 
 
-def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None, tensor=None):
+def Input(shape=None, batch_size=None, dtype=None, sparse=None, ragged=None, batch_shape=None, name=None,
+          tensor=None, optional=False):
     """A symbolic input tensor of shape (batch_size,) + shape (Keras's keras.Input)."""
-    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype or config.floatx(), sparse=bool(sparse),
-                       batch_shape=batch_shape, name=name, input_tensor=tensor)
+    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype or config.floatx(), sparse=sparse,
+                       ragged=ragged, batch_shape=batch_shape, name=name, input_tensor=tensor, optional=optional)
     return layer.output_tensor

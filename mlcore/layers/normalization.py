@@ -3,6 +3,7 @@ from mlcore import config, constraints, initializers, regularizers
 from mlcore.graph import ops
 from mlcore.graph.ops.common import upcast
 from mlcore.keras_masks import over_trailing_axes
+from mlcore.layers.batch_renorm import BatchRenormalization, checked_clipping
 from mlcore.layers.base import Layer
 
 
@@ -47,13 +48,23 @@ class ScaleOffsetOptions:
                 "gamma_constraint": constraints.serialize(self.gamma_constraint)}
 
 
-class BatchNormalization(ScaleOffsetOptions, Layer):
+class BatchNormalization(ScaleOffsetOptions, BatchRenormalization, Layer):
+    """renorm=True: batch renormalization (mlcore/layers/batch_renorm.py).  synchronized=True (batch statistics
+    across replicas) is TensorFlow's alone in Keras, and refused here as Keras refuses it on jax."""
     supports_masking = True
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones", moving_mean_initializer="zeros",
                  moving_variance_initializer="ones", beta_regularizer=None, gamma_regularizer=None,
-                 beta_constraint=None, gamma_constraint=None, **kwargs):
+                 beta_constraint=None, gamma_constraint=None, synchronized=False, renorm=False,
+                 renorm_clipping=None, renorm_momentum=0.99, **kwargs):
         super().__init__(**kwargs)
+        if synchronized:
+            raise ValueError("BatchNormalization %r: Argument synchronized=True is only supported with the "
+                             "TensorFlow backend." % self.name)
+        self.synchronized = False
+        self.renorm = bool(renorm)
+        self.renorm_clipping = checked_clipping(renorm_clipping) if renorm else renorm_clipping
+        self.renorm_momentum = renorm_momentum
         self.axis = axis
         self.momentum = float(momentum)
         self.epsilon = float(epsilon)
@@ -73,6 +84,8 @@ class BatchNormalization(ScaleOffsetOptions, Layer):
                                            name="moving_mean", autocast=False)
         self.moving_variance = self.add_weight((dim,), self.moving_variance_initializer, trainable=False,
                                                name="moving_variance", autocast=False)
+        if self.renorm:
+            self.add_renorm_weights((dim,))
         self.built = True
 
     def _broadcast(self, v, ndim):
@@ -92,12 +105,18 @@ class BatchNormalization(ScaleOffsetOptions, Layer):
                              % (self.name, mask.type.shape, inputs.type.shape))
         if training and self.trainable:
             mean, variance = self._moments(inputs, [d for d in range(ndim) if d != axis], mask)
-            m = self.momentum
-            self.add_update(self.moving_mean, self.moving_mean * m + mean * (1 - m))
-            self.add_update(self.moving_variance, self.moving_variance * m + variance * (1 - m))
+            if self.renorm:
+                r, d = self.renorm_corrections(mean, variance)
+                self.add_renorm_updates(mean, variance)
+            else:
+                m = self.momentum
+                self.add_update(self.moving_mean, self.moving_mean * m + mean * (1 - m))
+                self.add_update(self.moving_variance, self.moving_variance * m + variance * (1 - m))
         else:
             mean, variance = self.moving_mean, self.moving_variance
         out = (inputs - self._broadcast(mean, ndim)) / ops.sqrt(self._broadcast(variance, ndim) + self.epsilon)
+        if training and self.trainable and self.renorm:
+            out = out * self._broadcast(r, ndim) + self._broadcast(d, ndim)
         if self.gamma is not None:
             out = out * self._broadcast(self.gamma, ndim)
         if self.beta is not None:
@@ -119,4 +138,5 @@ class BatchNormalization(ScaleOffsetOptions, Layer):
                 **self.scale_offset_config(),
                 "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
                 "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer),
-                "synchronized": False, "renorm": False, "renorm_clipping": None, "renorm_momentum": 0.99}
+                "synchronized": self.synchronized, "renorm": self.renorm, "renorm_clipping": self.renorm_clipping,
+                "renorm_momentum": self.renorm_momentum}

@@ -50,17 +50,18 @@ def serialize(loss):
     return keras_serialized_function(loss)
 
 
-def deserialize(config, custom_objects=None):
-    """The inverse of serialize; also reads Keras's {"class_name": "function", "config": name}."""
+def deserialize(name, custom_objects=None):
+    """The inverse of serialize; also reads Keras's {"class_name": "function", "config": name}.
+    (`name`, Keras's argument name, is a loss name or a serialized dict.)"""
     table = {**ALL_OBJECTS_DICT, **known_custom_objects(custom_objects)}
-    name = config if isinstance(config, str) else config["config"] if config["class_name"] == "function" \
-        else config["class_name"]
-    if name not in table:
-        raise ValueError("Unknown loss function: %r. Valid names are: %s" % (name, ", ".join(sorted(table))))
-    obj = table[name]
+    key = name if isinstance(name, str) else name["config"] if name["class_name"] == "function" \
+        else name["class_name"]
+    if key not in table:
+        raise ValueError("Unknown loss function: %r. Valid names are: %s" % (key, ", ".join(sorted(table))))
+    obj = table[key]
     if not inspect.isclass(obj):
         return obj
-    return obj.from_config(config.get("config") or {}) if isinstance(config, dict) else obj()
+    return obj.from_config(name.get("config") or {}) if isinstance(name, dict) else obj()
 
 
 def get(identifier, y_true=None, y_pred=None):

@@ -227,6 +227,11 @@ class Model(ModelMetrics, ModelQuantization, StatelessModel, GeneratorMethods, T
         given = flatten(inputs)
         if len(given) != len(self.inputs):
             raise ValueError("Model '%s' expects %d input(s), got %d" % (self.name, len(self.inputs), len(given)))
+        for value, tensor in zip(given, self._traced_inputs):
+            layer = tensor.tag["keras_history"][0]
+            if value is None and isinstance(layer, InputLayer) and not layer.optional:
+                raise ValueError("The input '%s' is not optional, but None was passed. Please provide a valid "
+                                 "tensor." % layer.name)
         return self._run_through_graph(inputs, **({} if training is None else {"training": training}))
 
     def _call_without_graph(self, inputs, training):

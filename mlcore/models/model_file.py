@@ -9,11 +9,18 @@ import numpy as np
 
 from mlcore.saving.compile_specs import revived_spec, saved_spec
 from mlcore.saving.h5_layouts import atomic_h5, write_legacy_group
-from mlcore.saving.keras_archive import load_archive, save_archive
+from mlcore.saving.keras_archive import is_archive_folder, load_archive, save_archive
+from mlcore.saving.overwrite import may_write
 
 
-def save_model(model, filepath, include_optimizer=True):
+def save_model(model, filepath, overwrite=True, zipped=None, include_optimizer=True):
+    """zipped=False writes the .keras archive's members into a folder (Keras 3's unzipped format; its name
+    must not end in ".keras"); overwrite=False asks before replacing an existing file or folder."""
     path = os.fspath(filepath)
+    if not may_write(path, overwrite):
+        return
+    if zipped is False:
+        return save_archive(model, path, include_optimizer, zipped=False)
     if path.endswith(".keras"):
         return save_archive(model, path, include_optimizer)
     if not path.endswith((".h5", ".hdf5")):
@@ -47,7 +54,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     path = os.fspath(filepath)
     if not os.path.exists(path):
         raise ModelFileNotFoundError("File not found: filepath=%r" % path)
-    if path.endswith(".keras") and not h5py.is_hdf5(path):     # mlcore wrote h5 under ".keras" names before
+    # (mlcore wrote h5 under ".keras" names before)
+    if path.endswith(".keras") and not h5py.is_hdf5(path) or is_archive_folder(path):
         return load_archive(path, custom_objects, compile, safe_mode)
     with h5py.File(path, "r") as f:
         if "model_config" not in f.attrs:

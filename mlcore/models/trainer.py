@@ -309,17 +309,17 @@ class Trainer:
             self._steps.reset_metrics()
 
     # --- weights files ---------------------------------------------------------------------------
-    def save_weights(self, filepath, overwrite=True):
+    def save_weights(self, filepath, overwrite=True, max_shard_size=None):
         from mlcore.saving import save_weights
-        save_weights(self, filepath)
+        save_weights(self, filepath, overwrite=overwrite, max_shard_size=max_shard_size)
 
     def load_weights(self, filepath, by_name=False, skip_mismatch=False, conversion="auto"):
         from mlcore.saving import load_weights
         load_weights(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch, conversion=conversion)
 
-    def save(self, filepath, overwrite=True, include_optimizer=True):
+    def save(self, filepath, overwrite=True, zipped=None, include_optimizer=True):
         from mlcore.models.model_file import save_model
-        save_model(self, filepath, include_optimizer=include_optimizer)
+        save_model(self, filepath, overwrite=overwrite, zipped=zipped, include_optimizer=include_optimizer)
 
 
 def _debug_cap(value, limit, name):

@@ -197,8 +197,8 @@ ALL_OBJECTS_DICT = {cls.__name__: cls for cls in (
     ExponentialDecay, InverseTimeDecay, PiecewiseConstantDecay, PolynomialDecay, CosineDecay, CosineDecayRestarts)}
 
 
-def serialize(schedule):
-    return keras_serialized(schedule, schedule.get_config(), "keras.optimizers.schedules")
+def serialize(learning_rate_schedule):
+    return keras_serialized(learning_rate_schedule, learning_rate_schedule.get_config(), "keras.optimizers.schedules")
 
 
 def deserialize(config, custom_objects=None):

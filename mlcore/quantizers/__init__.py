@@ -19,9 +19,10 @@ ALL_OBJECTS_DICT = {**{cls.__name__: cls for cls in ALL_OBJECTS},
 _registry = ObjectRegistry("quantizer", "keras.quantizers", (Quantizer, QuantizationConfig), ALL_OBJECTS_DICT)
 
 
-def serialize(quantizer):
-    """Keras's {"module": "keras.quantizers", "class_name", "config", "registered_name"}."""
-    return _registry.serialize(quantizer)
+def serialize(initializer):
+    """Keras's {"module": "keras.quantizers", "class_name", "config", "registered_name"}; the argument is a
+    quantizer, named `initializer` as in Keras so that keyword calls work alike."""
+    return _registry.serialize(initializer)
 
 
 def deserialize(config, custom_objects=None):

@@ -79,6 +79,9 @@ def read_h5(filepath):
 
 
 def _open(filename):
+    if filename.endswith(".weights.json"):
+        from .sharded_weights import merged_shards
+        return merged_shards(filename)
     if not zipfile.is_zipfile(filename):
         return h5py.File(filename, "r")
     with zipfile.ZipFile(filename) as archive:

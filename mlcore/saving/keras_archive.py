@@ -9,7 +9,10 @@ Members, as keras.saving writes them (stored, not compressed):
 - ``assets/<layer path>/...``: files of the layers that have ``save_assets(dir)`` / ``load_assets(dir)``
   (Keras's lookup layers keep an adapted vocabulary there), under the layer's path in the weights file.
 
-Saving is atomic. Loading rebuilds the model from config.json, loads the weights, then compiles it and
+model.save(path, zipped=False) writes the same members into the folder ``path`` (Keras 3's unzipped archive),
+which load_model reads as it reads the zip.
+
+Saving an archive is atomic. Loading rebuilds the model from config.json, loads the weights, then compiles it and
 restores the optimizer's state when asked to (compile=True).
 """
 import datetime
@@ -31,11 +34,15 @@ METADATA, CONFIG, WEIGHTS, ASSETS = "metadata.json", "config.json", "model.weigh
 OPTIMIZER_VARS = "optimizer/vars"
 
 
-def save_archive(model, filepath, include_optimizer=True):
-    """Writes ``model`` to a ``.keras`` archive; include_optimizer=False leaves out the optimizer's state.
-    Atomic: the archive is built in a scratch folder beside the target (removed whatever happens), synced,
-    then renamed over it, so a failed save leaves any old file as it was."""
+def save_archive(model, filepath, include_optimizer=True, zipped=True):
+    """Writes ``model`` to a ``.keras`` archive; include_optimizer=False leaves out the optimizer's state;
+    zipped=False writes the members into the folder filepath instead (Keras 3's unzipped format, whose name
+    must not end in ".keras").  Atomic for an archive: it is built in a scratch folder beside the target
+    (removed whatever happens), synced, then renamed over it, so a failed save leaves any old file as it was."""
     target = os.path.abspath(os.fspath(filepath))
+    if not zipped and target.endswith(".keras"):
+        raise ValueError("When using `zipped=False`, the `filepath` argument should not end in `.keras`. "
+                         "Received: filepath=%s" % os.fspath(filepath))
     config = json.dumps(keras_model_spec(model))
     metadata = json.dumps({"keras_version": WRITER_KERAS_VERSION,
                            "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")})
@@ -46,20 +53,37 @@ def save_archive(model, filepath, include_optimizer=True):
         optimizer = getattr(model, "optimizer", None)
         if include_optimizer and optimizer is not None:
             write_optimizer_state(weights, optimizer)
-        assets = os.path.join(scratch, ASSETS)
-        write_assets(assets, model)
+        write_assets(os.path.join(scratch, ASSETS), model)
+        files = [WEIGHTS] + [os.path.relpath(os.path.join(folder, name), scratch)
+                             for folder, _, names in os.walk(os.path.join(scratch, ASSETS)) for name in sorted(names)]
+        if not zipped:
+            _write_folder(target, scratch, {METADATA: metadata, CONFIG: config}, files)
+            return
         archive_path = os.path.join(scratch, os.path.basename(target))
         with open(archive_path, "xb") as handle:
             with zipfile.ZipFile(handle, "w") as archive:
                 archive.writestr(METADATA, metadata)
                 archive.writestr(CONFIG, config)
-                archive.write(weights, WEIGHTS)
-                for folder, _, files in os.walk(assets):
-                    for name in sorted(files):
-                        path = os.path.join(folder, name)
-                        archive.write(path, os.path.relpath(path, scratch).replace(os.sep, "/"))
+                for name in files:
+                    archive.write(os.path.join(scratch, name), name.replace(os.sep, "/"))
             os.fsync(handle.fileno())
         os.replace(archive_path, target)
+
+
+def _write_folder(target, scratch, texts, files):
+    """An unzipped archive: the texts written, the files moved from scratch, into the folder target."""
+    os.makedirs(target, exist_ok=True)
+    for name, text in texts.items():
+        with open(os.path.join(target, name), "w") as f:
+            f.write(text)
+    for name in files:
+        os.makedirs(os.path.dirname(os.path.join(target, name)), exist_ok=True)
+        os.replace(os.path.join(scratch, name), os.path.join(target, name))
+
+
+def is_archive_folder(path):
+    """Whether path is an unzipped .keras archive (a folder with its config.json), as Keras's load_model tells."""
+    return os.path.isdir(path) and os.path.exists(os.path.join(path, CONFIG))
 
 
 def write_assets(folder, model):
@@ -71,20 +95,27 @@ def write_assets(folder, model):
 
 
 def load_assets(model, archive_path):
-    """Hands each layer that has load_assets(dir) its assets/<path> folder of the archive, once its weights are
-    loaded (Keras's order: a lookup layer's vocabulary goes with its loaded idf weights); whether any did."""
-    loaded = False
+    """Hands each layer that has load_assets(dir) its assets/<path> folder of the archive (or unzipped
+    archive), once its weights are loaded (Keras's order: a lookup layer's vocabulary goes with its loaded idf
+    weights); whether any did."""
+    if is_archive_folder(archive_path):
+        return _hand_assets(model, os.path.join(archive_path, ASSETS))
     with zipfile.ZipFile(archive_path) as archive:
         members = [name for name in archive.namelist() if name.startswith(ASSETS + "/")]
         if not members:
-            return loaded
+            return False
         with tempfile.TemporaryDirectory(prefix=".keras-assets-") as scratch:
             archive.extractall(scratch, members)     # zipfile drops absolute paths and "..": stays inside
-            for path, layer, _ in native_layer_paths(model):
-                folder = os.path.join(scratch, ASSETS, path)
-                if hasattr(layer, "load_assets") and os.path.isdir(folder):
-                    layer.load_assets(folder)
-                    loaded = True
+            return _hand_assets(model, os.path.join(scratch, ASSETS))
+
+
+def _hand_assets(model, assets):
+    loaded = False
+    for path, layer, _ in native_layer_paths(model):
+        folder = os.path.join(assets, path)
+        if hasattr(layer, "load_assets") and os.path.isdir(folder):
+            layer.load_assets(folder)
+            loaded = True
     return loaded
 
 
@@ -113,13 +144,14 @@ def load_archive(filepath, custom_objects=None, compile=True, safe_mode=True):
     """Rebuilds a model from a ``.keras`` archive written by mlcore or Keras 3."""
     from mlcore.models.serialization import layer_from_config
     path = os.fspath(filepath)
-    config, weights = read_members(path, CONFIG, WEIGHTS)
+    folder = is_archive_folder(path)
+    config, weights = read_folder_members(path, CONFIG, WEIGHTS) if folder else read_members(path, CONFIG, WEIGHTS)
     try:
         config = json.loads(config)
     except ValueError as err:
         raise ValueError(f"{path!r} is not a Keras .keras archive: its {CONFIG} is not JSON ({err})") from None
     model = layer_from_config(mlcore_spec(config, custom_objects, safe_mode), custom_objects, safe_mode)
-    model.load_weights(path)
+    model.load_weights(os.path.join(path, WEIGHTS) if folder else path)
     if load_assets(model, path):
         model = graph_rebuilt(model)
     compile_config = config.get("compile_config")
@@ -140,6 +172,18 @@ def read_members(path, *names):
             raise ValueError(f"{path!r} is not a Keras .keras archive: it has no {', '.join(missing)} "
                              f"(it holds {sorted(archive.namelist())})")
         return [archive.read(name) for name in names]
+
+
+def read_folder_members(path, *names):
+    """The members' bytes from an unzipped archive, or a ValueError that names what is missing."""
+    missing = [name for name in names if not os.path.isfile(os.path.join(path, name))]
+    if missing:
+        raise ValueError(f"{path!r} is not an unzipped Keras .keras archive: it has no {', '.join(missing)}")
+    contents = []
+    for name in names:
+        with open(os.path.join(path, name), "rb") as f:
+            contents.append(f.read())
+    return contents
 
 
 def restore_optimizer_state(model, weights, path):

@@ -6,9 +6,7 @@ _ANY = object()
 # Keras 3 layer arguments that some or all mlcore layers lack, with the value that leaves each one off (_ANY:
 # it only matters when another one of them is on). A layer class that takes one gets it as saved.
 KERAS_ONLY_ARGUMENTS = {"autocast": True, "activity_regularizer": None, "quantization_config": None,
-                        "lora_rank": None, "lora_alpha": _ANY, "ragged": False, "optional": False,
-                        "synchronized": False, "renorm": False, "renorm_clipping": _ANY, "renorm_momentum": _ANY,
-                        "rms_scaling": False}
+                        "lora_rank": None, "lora_alpha": _ANY, "ragged": False, "rms_scaling": False}
 
 
 def without_keras_only_arguments(cls, config):

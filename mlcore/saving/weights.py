@@ -18,16 +18,23 @@ import warnings
 import numpy as np
 
 from .h5_layouts import NATIVE, legacy_weights, native_layer_paths, read_h5, write_legacy_h5, write_weights_h5
+from .overwrite import may_write
+from .sharded_weights import write_sharded_weights
 from .theano_conversion import CONVERSIONS, detect_conversion
 
-LOADABLE_SUFFIXES = (".weights.h5", ".h5", ".hdf5", ".keras")
+LOADABLE_SUFFIXES = (".weights.h5", ".h5", ".hdf5", ".keras", ".weights.json")
 
 
-def save_weights(model, filepath):
+def save_weights(model, filepath, overwrite=True, max_shard_size=None):
     """Saves every weight of ``model``, atomically: Keras 3's layout for ``*.weights.h5``, the legacy layout
-    (which Keras 1, 2 and 3 all load) for ``*.h5`` / ``*.hdf5``."""
+    (which Keras 1, 2 and 3 all load) for ``*.h5`` / ``*.hdf5``; with max_shard_size (GiB), Keras 3's sharded
+    files and their ``*.weights.json`` index (sharded_weights).  overwrite=False asks before replacing a file."""
     path = os.fspath(filepath)
-    if path.endswith(".weights.h5"):
+    if not may_write(path, overwrite):
+        return
+    if max_shard_size is not None:
+        write_sharded_weights(path, model, max_shard_size)
+    elif path.endswith(".weights.h5"):
         write_weights_h5(path, model)
     elif path.endswith((".h5", ".hdf5")):
         write_legacy_h5(path, model)

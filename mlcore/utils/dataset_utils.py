@@ -70,10 +70,16 @@ class DirectoryDataset(DatasetOps, PyDataset):
             self.order = self._rng.permutation(len(self.file_paths))
 
 
-def check_arguments(caller, labels, label_mode, class_names, validation_split, subset, shuffle, seed, format):
-    """Keras's checks of the arguments both loaders share."""
+def check_format(caller, format):
+    """Keras's `format` ("tf" for tf.data, "grain" for Grain): both give mlcore's one dataset kind, a PyDataset
+    with tf.data's methods, which needs neither library."""
     if format not in ("tf", "grain"):
         raise ValueError("%s: `format` should be either \"tf\" or \"grain\". Received: format=%r" % (caller, format))
+
+
+def check_arguments(caller, labels, label_mode, class_names, validation_split, subset, shuffle, seed, format):
+    """Keras's checks of the arguments both loaders share."""
+    check_format(caller, format)
     if labels not in ("inferred", None):
         if not isinstance(labels, (list, tuple)):
             raise ValueError("%s: `labels` argument should be a list/tuple of integer labels, of the same size as "

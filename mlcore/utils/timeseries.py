@@ -3,6 +3,7 @@ fit, evaluate and predict read directly (a PyDataset of numpy arrays instead of 
 import numpy as np
 
 from mlcore.utils.dataset_ops import DatasetOps
+from mlcore.utils.dataset_utils import check_format
 from mlcore.utils.py_dataset import PyDataset
 
 
@@ -40,11 +41,13 @@ def _check(name, value, length, zero_allowed=False):
 
 
 def timeseries_dataset_from_array(data, targets, sequence_length, sequence_stride=1, sampling_rate=1,
-                                  batch_size=128, shuffle=False, seed=None, start_index=None, end_index=None):
+                                  batch_size=128, shuffle=False, seed=None, start_index=None, end_index=None,
+                                  format="tf"):
     """Windows of `sequence_length` steps, `sampling_rate` apart, starting every `sequence_stride`
     steps within data[start_index:end_index] (axis 0 is time); targets[i] goes with the window
     that starts at step i. Shuffling reorders the windows with np.random.RandomState(seed), as
-    Keras draws them."""
+    Keras draws them. format "tf" or "grain" gives the same dataset (utils.dataset_utils.check_format)."""
+    check_format("timeseries_dataset_from_array", format)
     data = np.asarray(data)
     length = len(data)
     if start_index:
