@@ -8,6 +8,7 @@ from mlcore.callbacks.history import History
 from mlcore.callbacks.lambda_callback import LambdaCallback
 from mlcore.callbacks.learning_rate_scheduler import LearningRateScheduler
 from mlcore.callbacks.model_checkpoint import ModelCheckpoint
+from mlcore.callbacks.orbax_checkpoint import OrbaxCheckpoint
 from mlcore.callbacks.progbar_logger import ProgbarLogger
 from mlcore.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
 from mlcore.callbacks.remote_monitor import RemoteMonitor
@@ -25,6 +26,7 @@ __all__ = [
     "LambdaCallback",
     "LearningRateScheduler",
     "ModelCheckpoint",
+    "OrbaxCheckpoint",
     "ProgbarLogger",
     "ReduceLROnPlateau",
     "RemoteMonitor",

@@ -8,6 +8,24 @@ from mlcore.callbacks.monitor_callback import MonitorCallback
 from mlcore.utils.progbar import print_msg
 
 
+def check_save_freq(save_freq):
+    """Keras's error for a save_freq that is neither "epoch" nor an int."""
+    if save_freq != "epoch" and not isinstance(save_freq, int):
+        raise ValueError(
+            f"Unrecognized save_freq: {save_freq}. "
+            "Expected save_freq are 'epoch' or integer values"
+        )
+
+
+def batches_run(last_batch_seen, batch):
+    """Batches run since batch index `last_batch_seen` up to `batch`; the
+    indices restart at 0 each epoch (and with steps_per_execution a hook
+    may see only every n-th batch)."""
+    if last_batch_seen is None or batch <= last_batch_seen:
+        return batch + 1
+    return batch - last_batch_seen
+
+
 class ModelCheckpoint(MonitorCallback):
     """Saves the model (or only its weights) each epoch or every N batches.
 
@@ -46,11 +64,7 @@ class ModelCheckpoint(MonitorCallback):
         self._batches_seen_since_last_saving = 0
         self._last_batch_seen = None
         self._current_epoch = 0
-        if save_freq != "epoch" and not isinstance(save_freq, int):
-            raise ValueError(
-                f"Unrecognized save_freq: {save_freq}. "
-                "Expected save_freq are 'epoch' or integer values"
-            )
+        check_save_freq(save_freq)
         if save_weights_only:
             if not self.filepath.endswith(".h5"):
                 raise ValueError(
@@ -80,12 +94,9 @@ class ModelCheckpoint(MonitorCallback):
         """Counts batches across epochs (batch indices restart at 0)."""
         if self.save_freq == "epoch":
             return False
-        if self._last_batch_seen is None or batch <= self._last_batch_seen:
-            self._batches_seen_since_last_saving += batch + 1
-        else:
-            self._batches_seen_since_last_saving += (
-                batch - self._last_batch_seen
-            )
+        self._batches_seen_since_last_saving += batches_run(
+            self._last_batch_seen, batch
+        )
         self._last_batch_seen = batch
         if self._batches_seen_since_last_saving >= self.save_freq:
             self._batches_seen_since_last_saving = 0

@@ -15,6 +15,7 @@ from mlcore.models.operations import Operation, record_operation
 from mlcore.models.model_metrics import ModelMetrics
 from mlcore.models.model_quantization import ModelQuantization
 from mlcore.models.stateless_model import StatelessModel
+from mlcore.models.state_tree import StateTree
 from mlcore.models.legacy_methods import GeneratorMethods
 from mlcore.models.trainer import Trainer
 
@@ -103,7 +104,7 @@ def keras_class_name(layer):
     return "Functional" if type(layer) is Model else type(layer).__name__
 
 
-class Model(ModelMetrics, ModelQuantization, StatelessModel, GeneratorMethods, Trainer, Layer):
+class Model(ModelMetrics, ModelQuantization, StatelessModel, StateTree, GeneratorMethods, Trainer, Layer):
     """Functional model: Model(inputs, outputs, name=None).  Or subclass it, create layers in
     __init__ and use them in call(inputs, training=None): the model is built on first use (fit,
     predict, a call, or build(input_shape)), and its layers are those its attributes hold."""

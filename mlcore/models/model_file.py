@@ -10,6 +10,7 @@ import numpy as np
 from mlcore.saving.compile_specs import revived_spec, saved_spec
 from mlcore.saving.h5_layouts import atomic_h5, write_legacy_group
 from mlcore.saving.keras_archive import is_archive_folder, load_archive, save_archive
+from mlcore.saving.orbax_checkpoints import is_orbax_checkpoint, load_orbax_model
 from mlcore.saving.overwrite import may_write
 
 
@@ -57,6 +58,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     # (mlcore wrote h5 under ".keras" names before)
     if path.endswith(".keras") and not h5py.is_hdf5(path) or is_archive_folder(path):
         return load_archive(path, custom_objects, compile, safe_mode)
+    if is_orbax_checkpoint(path):
+        return load_orbax_model(path, custom_objects, compile, safe_mode)
     with h5py.File(path, "r") as f:
         if "model_config" not in f.attrs:
             raise ValueError("%r has no model_config: it holds weights only; build the model and call "

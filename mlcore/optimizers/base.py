@@ -70,9 +70,11 @@ class Optimizer:
         return variable
 
     def add_variable_from_reference(self, reference_variable, name=None, initializer="zeros"):
-        """A slot shaped like a model variable, named "<variable name>_<slot>" as Keras names it, and
-        laid out over the devices as the variable is."""
-        ref_name = (reference_variable.name or "variable").replace("/", "_").replace(":", "_")
+        """A slot shaped like a model variable, named "<variable path>_<slot>" as Keras names it (so a
+        model's slots have distinct paths, as get_state_tree needs), and laid out over the devices as
+        the variable is."""
+        ref_name = (getattr(reference_variable, "path", None) or reference_variable.name or "variable")
+        ref_name = ref_name.replace("/", "_").replace(":", "_")
         value = reference_variable.get_value(borrow=True)
         return self.add_variable(value.shape, initializer, value.dtype, "%s_%s" % (ref_name, name or "var"),
                                  layout=getattr(reference_variable, "_layout", None))

@@ -99,17 +99,18 @@ def load_assets(model, archive_path):
     archive), once its weights are loaded (Keras's order: a lookup layer's vocabulary goes with its loaded idf
     weights); whether any did."""
     if is_archive_folder(archive_path):
-        return _hand_assets(model, os.path.join(archive_path, ASSETS))
+        return hand_assets(model, os.path.join(archive_path, ASSETS))
     with zipfile.ZipFile(archive_path) as archive:
         members = [name for name in archive.namelist() if name.startswith(ASSETS + "/")]
         if not members:
             return False
         with tempfile.TemporaryDirectory(prefix=".keras-assets-") as scratch:
             archive.extractall(scratch, members)     # zipfile drops absolute paths and "..": stays inside
-            return _hand_assets(model, os.path.join(scratch, ASSETS))
+            return hand_assets(model, os.path.join(scratch, ASSETS))
 
 
-def _hand_assets(model, assets):
+def hand_assets(model, assets):
+    """Each layer with load_assets(dir) gets its folder assets/<layer path>; whether any did."""
     loaded = False
     for path, layer, _ in native_layer_paths(model):
         folder = os.path.join(assets, path)

@@ -52,7 +52,10 @@ def load_weights(model, filepath, by_name=False, skip_mismatch=False, conversion
     skip_mismatch: layers whose weight count or shapes differ are skipped with a warning (Keras 3 allows it
     in every format, with or without by_name).
     """
+    from .orbax_checkpoints import is_orbax_checkpoint, load_orbax_weights      # (it imports mlcore.models)
     path = os.fspath(filepath)
+    if is_orbax_checkpoint(path):       # keras.callbacks.OrbaxCheckpoint's folder, or one step of it
+        return load_orbax_weights(model, path)
     if not path.endswith(LOADABLE_SUFFIXES):
         raise ValueError(
             f"Cannot load weights from {path!r}: the name must end in one of {LOADABLE_SUFFIXES}"
