@@ -242,6 +242,6 @@ def test_old_mlcore_configs_still_load():
 
 
 def test_keras_only_option_switched_on_is_refused():
-    config = mlcore.layers.Conv2D(2, 3).get_config()       # Keras's convolutions take LoRA; mlcore's do not
-    with pytest.raises(ValueError, match="lora_rank"):
-        mlcore.layers.Conv2D.from_config(dict(config, lora_rank=4))
+    config = mlcore.layers.LayerNormalization().get_config()    # Keras's takes rms_scaling=; mlcore's does not
+    with pytest.raises(ValueError, match="rms_scaling"):
+        mlcore.layers.LayerNormalization.from_config(dict(config, rms_scaling=True))

@@ -18,6 +18,7 @@ KINDS = {
 def _pair(keras, kind, **extra):
     """The same built layer in mlcore and in Keras, mlcore's weights copied into Keras's."""
     kwargs, shape, make_input = KINDS[kind]
+    kwargs = dict(kwargs, name=extra.pop("name", "lora_" + kind.lower()))   # paths not from per-process counters
     ours, theirs = getattr(layers, kind)(**kwargs, **extra), getattr(keras.layers, kind)(**kwargs, **extra)
     ours.build(shape)
     theirs.build(shape)

@@ -10,6 +10,7 @@ from mlcore import activations, constraints, initializers, regularizers
 from mlcore.graph import ops
 from mlcore.layers.base import KernelBiasOptions, Layer
 from mlcore.layers.convolutional import check_rank, pop_keras1, standardize_data_format, standardize_tuple
+from mlcore.layers.lora import LoraLayer, adapted_weight, pop_lora_arguments
 
 
 def image_tuple(values, rank, fill=1):
@@ -144,17 +145,20 @@ class BaseConv(WeightOptions, Layer):
                 "activation": activations.serialize(self.activation), "use_bias": self.use_bias}
 
 
-class GroupedConv(KernelBiasOptions, BaseConv):
+class GroupedConv(LoraLayer, KernelBiasOptions, BaseConv):
     """A convolution with `filters` outputs whose input channels may be split into `groups`, with a
     (*kernel_size, in // groups, filters) kernel: Conv1D and Conv3D (Conv2D has its own module).
-    keras1_aliases: the subclass's Keras 1 keyword spellings, under their Keras 3 names."""
+    keras1_aliases: the subclass's Keras 1 keyword spellings, under their Keras 3 names.  lora_rank= or
+    enable_lora(rank) fine-tunes a low-rank update of the frozen kernel (mlcore/layers/lora.py)."""
     keras1_aliases = {}
+    kernel = adapted_weight("kernel")
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
                  groups=1, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
         old = pop_keras1(kwargs, self.keras1_aliases)
+        lora = pop_lora_arguments(kwargs)
         super().__init__(kernel_size, old.get("strides", strides), old.get("padding", padding), data_format,
                          dilation_rate, activation, old.get("use_bias", use_bias), **kwargs)
         self.filters = check_positive("filters", filters)
@@ -165,6 +169,7 @@ class GroupedConv(KernelBiasOptions, BaseConv):
         check_strides_and_dilation(self.strides, self.dilation_rate)
         self.set_kernel_bias_options(old, kernel_initializer, bias_initializer, kernel_regularizer,
                                      bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint)
+        self.set_lora_arguments(*lora)
 
     def build(self, input_shape):
         channels = self.input_channels(input_shape)
@@ -173,6 +178,7 @@ class GroupedConv(KernelBiasOptions, BaseConv):
                              "Received groups=%d, but the input has %d channels (full input shape is %s)."
                              % (self.groups, channels, tuple(input_shape)))
         super().build(input_shape)
+        self.enable_lora_argument()
 
     def build_weights(self, channels):
         self.add_kernel_and_bias(self.kernel_size + (channels // self.groups, self.filters))
@@ -186,4 +192,4 @@ class GroupedConv(KernelBiasOptions, BaseConv):
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "groups": self.groups, **self.window_config(),
-                **self.kernel_bias_config()}
+                **self.kernel_bias_config(), **self.lora_config()}

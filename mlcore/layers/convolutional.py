@@ -8,6 +8,7 @@ NHWC and back around it, and the activation is applied in the layer's own format
 from mlcore import activations, config, ops
 from mlcore.graph.ops.nn import conv2d
 from mlcore.layers.base import KernelBiasOptions, Layer
+from mlcore.layers.lora import LoraLayer, adapted_weight, pop_lora_arguments
 
 # Keras 1's dim_ordering values, with their old meaning ("default" = the configured format).
 DIM_ORDERINGS = {"th": "channels_first", "tf": "channels_last", "default": None}
@@ -75,11 +76,13 @@ def check_rank(layer, shape, rank=4):
                          "ndim=%d. Full shape received: %s" % (layer.name, rank, len(shape), tuple(shape)))
 
 
-class Conv2D(KernelBiasOptions, Layer):
+class Conv2D(LoraLayer, KernelBiasOptions, Layer):
     """2-d cross-correlation, as keras.layers.Conv2D, with a (h, w, in // groups, filters) kernel.
     Keras 1's keyword spellings (border_mode=, subsample=, dim_ordering=, init=, W_regularizer=, bias=...)
-    are accepted with their old meaning; Convolution2D also takes Keras 1's positional arguments."""
+    are accepted with their old meaning; Convolution2D also takes Keras 1's positional arguments.
+    lora_rank= or enable_lora(rank) fine-tunes a low-rank update of the frozen kernel (mlcore/layers/lora.py)."""
     rowwise = True
+    kernel = adapted_weight("kernel")
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
                  dilation_rate=(1, 1), groups=1, activation=None, use_bias=True,
@@ -87,6 +90,7 @@ class Conv2D(KernelBiasOptions, Layer):
                  bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
                  bias_constraint=None, **kwargs):
         old = pop_keras1(kwargs, KERAS1_CONV)
+        lora = pop_lora_arguments(kwargs)
         super().__init__(**kwargs)
         if not isinstance(filters, int) or isinstance(filters, bool) or filters <= 0:
             raise ValueError("Invalid value for argument `filters`. Expected a strictly positive value. "
@@ -108,6 +112,7 @@ class Conv2D(KernelBiasOptions, Layer):
         self.use_bias = bool(old.get("use_bias", use_bias))
         self.set_kernel_bias_options(old, kernel_initializer, bias_initializer, kernel_regularizer,
                                      bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint)
+        self.set_lora_arguments(*lora)
 
     def _channel_axis(self):
         return 1 if self.data_format == "channels_first" else -1
@@ -124,6 +129,7 @@ class Conv2D(KernelBiasOptions, Layer):
                              % (self.groups, channels, input_shape))
         self.add_kernel_and_bias(self.kernel_size + (channels // self.groups, self.filters))
         self.built = True
+        self.enable_lora_argument()
 
     def _convolve(self, x):
         """Cross-correlate NHWC x; with groups, each slice of the channels with its slice of the filters."""
@@ -131,7 +137,7 @@ class Conv2D(KernelBiasOptions, Layer):
 
     def call(self, inputs):
         channels = inputs.type.shape[self._channel_axis()]
-        expected = self.kernel.shape[2] * self.groups
+        expected = self._kernel.shape[2] * self.groups
         if channels is not None and channels != expected:
             raise ValueError("Conv2D '%s' expects inputs with %d channels (data_format=%s), got shape %s"
                              % (self.name, expected, self.data_format, inputs.type.shape))
@@ -147,7 +153,7 @@ class Conv2D(KernelBiasOptions, Layer):
                 "strides": self.strides, "padding": self.padding, "data_format": self.data_format,
                 "dilation_rate": self.dilation_rate, "groups": self.groups,
                 "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-                **self.kernel_bias_config()}
+                **self.kernel_bias_config(), **self.lora_config()}
 
 
 def keras1_conv_arguments(args, kwargs):

@@ -74,6 +74,7 @@ class LayerState:
     _recorded_shapes = None         # the shapes a build wrapper recorded (an outer one may replace them)
     _dtype_policy = None
     activity_regularizer = None     # Keras's every layer has one; those that take activity_regularizer= set it
+    _is_quantized = False           # quantize() sets it (mlcore/layers/quantization.py)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -125,6 +126,11 @@ class LayerState:
     @property
     def variable_dtype(self):
         return self._own_policy.variable_dtype
+
+    @property
+    def quantization_mode(self):
+        """The dtype policy's mode ("int8"...), None for a float layer (Keras's every layer has it)."""
+        return self._own_policy.quantization_mode
 
     @property
     def input_dtype(self):

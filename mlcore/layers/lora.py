@@ -1,4 +1,4 @@
-"""LoRA (low-rank adaptation) for Dense, EinsumDense and Embedding, as Keras 3's enable_lora gives it.
+"""LoRA (low-rank adaptation) for Dense, EinsumDense, Embedding and Conv1D/2D/3D, as Keras 3's enable_lora gives it.
 
 enable_lora(rank) freezes the layer's kernel (Embedding's table) and adds two trainable float32 factors,
 lora_kernel_a (the kernel's shape with its last dim replaced by rank) and lora_kernel_b (rank, the kernel's last
@@ -36,15 +36,21 @@ def adapted_weight(name):
     return property(get, set, doc=get.__doc__)
 
 
+def pop_lora_arguments(kwargs):
+    """(lora_rank, lora_alpha) taken out of kwargs: Keras's convolutions take them through **kwargs, so their
+    signatures do not name them."""
+    return kwargs.pop("lora_rank", None), kwargs.pop("lora_alpha", None)
+
+
 class LoraLayer:
     """Mixed into a layer whose weight LORA_WEIGHT ("kernel", "embeddings") LoRA adapts, read through
-    adapted_weight(LORA_WEIGHT).  The layer defines lora_weight_shape() (the weight's float shape),
+    adapted_weight(LORA_WEIGHT).  A quantizable layer defines lora_weight_shape() (the weight's float shape),
     lora_input_product(inputs, a) (its product of the inputs with factor a), and, quantizable to int8/int4,
     dequantized_weight() (symbolic) and requantized(merged) (the merged weight's quantized values, scale and
     zero point or None, which replace the stored `_<weight>`, `<weight>_scale` and `<weight>_zero`)."""
     LORA_WEIGHT = "kernel"
     # Keras 3.15's Dense and Embedding enable the LoRA their lora_rank= asks for with the rank alone, so a
-    # lora_alpha= given with it is reset to the rank at build; EinsumDense keeps it.
+    # lora_alpha= given with it is reset to the rank at build; EinsumDense and the convolutions keep it.
     BUILD_KEEPS_LORA_ALPHA = True
     lora_enabled = False
 
@@ -57,6 +63,10 @@ class LoraLayer:
         """At the end of build: the LoRA lora_rank= asked for."""
         if self.lora_rank:
             self.enable_lora(self.lora_rank, self.lora_alpha if self.BUILD_KEEPS_LORA_ALPHA else None)
+
+    def lora_weight_shape(self):
+        """The float weight's shape: the stored one's, for a layer that is never quantized (the convolutions)."""
+        return getattr(self, "_" + self.LORA_WEIGHT).shape
 
     def enable_lora(self, rank, lora_alpha=None, a_initializer="he_uniform", b_initializer="zeros"):
         """Freeze the built layer's weight and add the trainable factors lora_<weight>_a and lora_<weight>_b

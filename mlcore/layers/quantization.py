@@ -20,12 +20,6 @@ class QuantizableLayer:
     weights, empty).
     QUANTIZED_VARIABLES: for each supported mode, the attributes it saves, in Keras's order."""
     QUANTIZED_VARIABLES = {}
-    _is_quantized = False
-
-    @property
-    def quantization_mode(self):
-        """The dtype policy's mode ("int8"...), None for a float layer."""
-        return self._own_policy.quantization_mode
 
     def quantize(self, mode=None, type_check=True, config=None):
         """Quantize the built layer's weights for inference: mode "int8" (or a QuantizationConfig)."""

@@ -2,17 +2,16 @@
 value that leaves the option off, so that no saved behaviour is silently dropped."""
 import inspect
 
-_ANY = object()
-# Keras 3 layer arguments that some or all mlcore layers lack, with the value that leaves each one off (_ANY:
-# it only matters when another one of them is on). A layer class that takes one gets it as saved.
+# Keras 3 layer arguments that some or all mlcore layers lack, with the value that leaves each one off. A layer
+# class that takes one gets it as saved.
 KERAS_ONLY_ARGUMENTS = {"autocast": True, "activity_regularizer": None, "quantization_config": None,
-                        "lora_rank": None, "lora_alpha": _ANY, "ragged": False, "rms_scaling": False}
+                        "ragged": False, "rms_scaling": False}
 
 
 def without_keras_only_arguments(cls, config):
     """config less the Keras arguments cls does not take, each of which must be at its off value."""
     lacking = {k: v for k, v in config.items() if k in KERAS_ONLY_ARGUMENTS and not _takes(cls, k)}
-    on = {k: v for k, v in lacking.items() if KERAS_ONLY_ARGUMENTS[k] is not _ANY and v != KERAS_ONLY_ARGUMENTS[k]}
+    on = {k: v for k, v in lacking.items() if v != KERAS_ONLY_ARGUMENTS[k]}
     if on:
         raise ValueError("Layer %r (%s) uses Keras options mlcore does not implement: %s"
                          % (config.get("name"), cls.__name__, on))
