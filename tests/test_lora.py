@@ -41,6 +41,23 @@ def _set_factors(layer, seed=1):
             weight.assign(rng.normal(size=weight.shape).astype("float32"))
 
 
+def fit_factors_as_keras(keras, ours, theirs, x, y):
+    """Non-zero factors in the first layer of both models, then two epochs of SGD each: Keras's losses,
+    factors and bias, and the frozen kernel untouched."""
+    _set_factors(ours.layers[0])
+    _copy(ours.layers[0], theirs.layers[0])
+    kernel = ours.layers[0]._kernel.numpy().copy()
+    histories = []
+    for model, lib in ((ours, mlcore), (theirs, keras)):
+        model.compile(optimizer=lib.optimizers.SGD(0.1), loss="mse")
+        histories.append(model.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0).history["loss"])
+    np.testing.assert_allclose(histories[0], histories[1], rtol=1e-5)
+    for name in ("lora_kernel_a", "lora_kernel_b", "bias"):
+        np.testing.assert_allclose(getattr(ours.layers[0], name).numpy(), getattr(theirs.layers[0], name).numpy(),
+                                   rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(ours.layers[0]._kernel.numpy(), kernel)
+
+
 def _out(value):
     return np.asarray(ops.convert_to_numpy(value))
 
@@ -91,18 +108,7 @@ def test_fit_trains_only_the_factors_as_keras(keras, require_backend, backend_na
         theirs = keras.Sequential([keras.layers.Input((4,)), keras.layers.Dense(3)])
         for model in (ours, theirs):
             model.layers[0].enable_lora(RANK)
-        _set_factors(ours.layers[0])
-        _copy(ours.layers[0], theirs.layers[0])
-        kernel = ours.layers[0]._kernel.numpy().copy()
-        histories = []
-        for model, lib in ((ours, mlcore), (theirs, keras)):
-            model.compile(optimizer=lib.optimizers.SGD(0.1), loss="mse")
-            histories.append(model.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0).history["loss"])
-        np.testing.assert_allclose(histories[0], histories[1], rtol=1e-5)
-        for name in ("lora_kernel_a", "lora_kernel_b", "bias"):
-            np.testing.assert_allclose(getattr(ours.layers[0], name).numpy(), getattr(theirs.layers[0], name).numpy(),
-                                       rtol=1e-5, atol=1e-6)
-        np.testing.assert_array_equal(ours.layers[0]._kernel.numpy(), kernel)
+        fit_factors_as_keras(keras, ours, theirs, x, y)
     finally:
         config._overrides.clear()
         config._overrides.update(saved)

@@ -5,7 +5,7 @@ import pytest
 import mlcore
 from mlcore import layers
 from test_conv_layers_more import assert_config_is_keras
-from test_lora import RANK, _copy, _out, _set_factors
+from test_lora import RANK, _copy, _out, _set_factors, fit_factors_as_keras
 
 # (layer name, constructor arguments, build shape): grouped, channels_first and 3-d kernels
 CASES = {
@@ -67,18 +67,7 @@ def test_fit_trains_only_the_factors_as_keras(keras, on_backend):
     x, y = rng.normal(size=(8, 6, 4)).astype("float32"), rng.normal(size=(8, 5, 3)).astype("float32")
     ours = mlcore.Sequential([layers.Input((6, 4)), layers.Conv1D(3, 2, lora_rank=RANK)])
     theirs = keras.Sequential([keras.layers.Input((6, 4)), keras.layers.Conv1D(3, 2, lora_rank=RANK)])
-    _set_factors(ours.layers[0])
-    _copy(ours.layers[0], theirs.layers[0])
-    kernel = ours.layers[0]._kernel.numpy().copy()
-    histories = []
-    for model, lib in ((ours, mlcore), (theirs, keras)):
-        model.compile(optimizer=lib.optimizers.SGD(0.1), loss="mse")
-        histories.append(model.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0).history["loss"])
-    np.testing.assert_allclose(histories[0], histories[1], rtol=1e-5)
-    for name in ("lora_kernel_a", "lora_kernel_b", "bias"):
-        np.testing.assert_allclose(getattr(ours.layers[0], name).numpy(), getattr(theirs.layers[0], name).numpy(),
-                                   rtol=1e-5, atol=1e-6)
-    np.testing.assert_array_equal(ours.layers[0]._kernel.numpy(), kernel)
+    fit_factors_as_keras(keras, ours, theirs, x, y)
 
 
 def test_keras_files_merge_the_factors_both_ways(keras, tmp_path):
