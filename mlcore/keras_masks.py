@@ -53,3 +53,21 @@ def set_keras_mask(x, mask):
     x.tag["keras_mask"] = mask
     if mask is None:
         del x.tag["keras_mask"]
+
+
+def with_masks(inputs, masks):
+    """inputs (a structure of tensors or arrays) each carrying its mask from masks (one per input,
+    None for an unmasked one), as a model's call(inputs, mask=) receives them."""
+    from mlcore.graph.ops.common import as_tensor_variable
+    from mlcore.tree import flatten, pack_sequence_as
+    values, masks = flatten(inputs), flatten(masks)
+    if len(masks) != len(values):
+        raise ValueError("mask= gives %d mask(s) for %d input(s)" % (len(masks), len(values)))
+    masked = []
+    for value, mask in zip(values, masks):
+        if mask is not None and isinstance(value, Variable):
+            set_keras_mask(value, mask if isinstance(mask, Variable) else as_tensor_variable(np.asarray(mask)))
+        elif mask is not None:
+            value = with_keras_mask(value, np.asarray(mask))
+        masked.append(value)
+    return pack_sequence_as(inputs, masked)

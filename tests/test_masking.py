@@ -257,3 +257,25 @@ def test_masked_models_save_and_load_their_masks(tmp_path, rng, tokens):
     again = mlcore.models.load_model(path)
     np.testing.assert_allclose(again.predict(tokens, verbose=0), model.predict(tokens, verbose=0), rtol=1e-6)
     assert again.layers[1].mask_zero
+
+
+def test_a_models_call_takes_masks_for_its_inputs_as_keras(keras, rng):
+    """model(x, mask=m) attaches m to x, as if a Masking layer had made it: called eagerly, on a
+    symbolic input and inside another model, as Keras's Functional.call."""
+    x = rng.normal(size=(3, STEPS, 4)).astype("float32")
+    mask = np.arange(STEPS) < np.array([[4], [STEPS], [1]])
+
+    def make(lib):
+        return lib.Sequential([lib.layers.Input((STEPS, 4)), lib.layers.LSTM(3, name="lstm"),
+                               lib.layers.Dense(2, name="dense")], name="masked_call")
+    ours, theirs = twin_models(keras, rng, make)
+    with pytest.warns(UserWarning, match="'masked_call'.*does not support masking"):
+        eager = np.asarray(ours(x, mask=mask))
+    np.testing.assert_allclose(eager, np.asarray(theirs(x, mask=mask)), rtol=1e-5, atol=2e-6)
+    np.testing.assert_allclose(eager[0], np.asarray(ours(x[:1, :4]))[0], rtol=1e-5, atol=2e-6)   # as if cut short
+    sequences, masks = layers.Input((STEPS, 4)), layers.Input((STEPS,), dtype="bool")
+    with pytest.warns(UserWarning, match="does not support masking"):
+        outer = mlcore.Model([sequences, masks], ours(sequences, mask=masks))
+    np.testing.assert_allclose(outer.predict([x, mask], verbose=0), eager, rtol=1e-5, atol=2e-6)
+    with pytest.raises(ValueError, match="2 mask.*for 1 input"):
+        ours(x, mask=[mask, mask])

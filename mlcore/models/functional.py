@@ -7,6 +7,7 @@ calls in that order.
 """
 from mlcore import config
 from mlcore.backend import is_keras_tensor
+from mlcore.keras_masks import with_masks
 from mlcore.layers.base import Layer, flatten, map_shapes, map_structure, shape_of, unique_name
 from mlcore.layers.input_layer import Input, InputLayer
 from mlcore.layers.layer_state import current_path, layer_scope
@@ -221,8 +222,11 @@ class Model(ModelMetrics, ModelQuantization, StatelessModel, StateTree, Generato
                 return layer
         raise ValueError("No such layer: %s. Existing layers are: %s" % (name, [l.name for l in self._layers]))
 
-    def call(self, inputs, training=None):
-        """Re-run the recorded layer calls on new input tensors."""
+    def call(self, inputs, training=None, mask=None):
+        """Re-run the recorded layer calls on new input tensors; mask (one per input, or None) is
+        attached to the inputs first, as the mask an Embedding or Masking layer would have given them."""
+        if mask is not None:
+            inputs = with_masks(inputs, mask)
         if not self._nodes:
             return self._call_without_graph(inputs, training)
         given = flatten(inputs)
