@@ -97,6 +97,21 @@ def test_a_sequential_in_a_functional_model_on_dict_inputs(keras):
     assert_same(ours, theirs, keys=("images", "segmentation_masks"))
 
 
+def test_predict_on_a_dict_runs_the_sequential_in_batches_as_kerass(keras):
+    """predict() of a Sequential given the dict (no graph: its input is nested) returns the same dict
+    structure, batch by batch; at inference the random layers pass through, Resizing moves boxes and masks."""
+    def model(module):
+        return module.Sequential([module.layers.RandomRotation(0.3, bounding_box_format="xyxy", seed=2),
+                                  module.layers.Resizing(8, 12, bounding_box_format="xyxy"),
+                                  module.layers.CenterCrop(6, 10, bounding_box_format="xyxy")])
+    given = dict(data(MASKS.astype("float32")))
+    ours = model(mlcore).predict(given, batch_size=1, verbose=0)
+    theirs = model(keras).predict(dict(given, bounding_boxes=dict(given["bounding_boxes"])), batch_size=1, verbose=0)
+    assert list(ours) == list(given) and list(ours["bounding_boxes"]) == ["boxes", "labels"]
+    assert_same(ours, theirs)
+    assert ours["images"].shape == (2, 6, 10, 3)
+
+
 # --- RandomPerspective ---------------------------------------------------------------------------------------
 def test_random_perspective_moves_masks_and_boxes_with_its_images_as_kerass(keras):
     """One draw warps image 0 (seed 1: image 1 is left as it is); its mask and boxes go the same way, each

@@ -1,8 +1,11 @@
 """Sequential: a plain stack of layers, each feeding the next."""
+import numpy as np
+
 from mlcore.layers.base import Layer
 from mlcore.layers.input_layer import Input, InputLayer
 from mlcore.models.functional import Model
 from mlcore.models.legacy_methods import ClassPredictions
+from mlcore.tree import flatten, flatten_with_path, map_structure
 
 
 class EmptyModelError(IndexError, TypeError):
@@ -99,6 +102,28 @@ class Sequential(ClassPredictions, Model):
         for layer in self._stack:
             inputs = layer(inputs) if training is None else layer(inputs, training=training)
         return inputs
+
+    def _adapt(self, x, *args, **kwargs):
+        """A dict of arrays given to a model without a graph is one nested input (the image layers'
+        {"images", "labels", ...}), not arrays keyed by input name: predict() traces the layers on
+        Inputs of that structure and feeds its arrays in the structure's order."""
+        if isinstance(x, dict) and not self._nodes:
+            self._trace_nested(x)
+            x = flatten(x)
+        return super()._adapt(x, *args, **kwargs)
+
+    def _trace_nested(self, arrays):
+        """Give the graph-less model inputs and outputs for arrays' structure (one Input per array,
+        its batch dim free), unless its last trace had that structure and these layers."""
+        def input_for(array):
+            return Input(batch_shape=(None,) + np.shape(array)[1:], dtype=np.asarray(array).dtype.name)
+        layout = [(path, np.shape(a)[1:], np.asarray(a).dtype) for path, a in flatten_with_path(arrays)]
+        if getattr(self, "_nested_trace", None) == (layout, self._stack):
+            return
+        self._input_structure = map_structure(input_for, arrays)
+        self._output_structure = self(self._input_structure, training=False)
+        self.inputs, self.outputs = flatten(self._input_structure), flatten(self._output_structure)
+        self._nested_trace = (layout, list(self._stack))
 
     def _ensure_built(self, arrays):
         self.build((None,) + tuple(arrays[0].shape[1:]))

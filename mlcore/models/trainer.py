@@ -15,6 +15,7 @@ from mlcore import config
 from mlcore.graph.basic import TensorType
 from mlcore.models import custom_steps, data_adapters
 from mlcore.models.step_functions import StepBuilder
+from mlcore.tree import flatten, pack_sequence_as
 
 
 class NotCompiledError(RuntimeError, ValueError):
@@ -245,10 +246,11 @@ class Trainer:
         return self._as_output_structure([np.concatenate(parts) for parts in zip(*outputs)])
 
     def _as_output_structure(self, arrays):
-        """One array, a list, or for a model whose outputs are a dict, a dict by the same keys (as Keras)."""
-        keys = self._predict_fn[2]
-        if keys is not None:
-            return dict(zip(keys, arrays))
+        """One array, a list, or for a model whose outputs are a dict (nested ones too: the image layers'
+        {"images", "bounding_boxes": {...}}), the same structure of arrays (as Keras)."""
+        structure = self._predict_fn[2]
+        if isinstance(structure, dict) or any(isinstance(s, (dict, list, tuple)) for s in data_adapters.to_list(structure)):
+            return pack_sequence_as(structure, arrays)
         return arrays[0] if len(arrays) == 1 else arrays
 
     def _predict_function(self):
@@ -258,13 +260,12 @@ class Trainer:
             from mlcore.layers.base import collect_extras
             with collect_extras() as extras:    # inference updates: a stateful RNN's states
                 structure = self.call_for_step(self._input_structure, False)
-            keys = list(structure) if isinstance(structure, dict) else None
             backend = self._steps.backend if self.compiled else None
             device = self._steps.device if self.compiled else None
             self._predict_fn = (self._graph_version(), function(
-                self.inputs, data_adapters.to_list(structure), updates=extras.updates, backend=backend, device=device,
+                self.inputs, flatten(structure), updates=extras.updates, backend=backend, device=device,
                 allow_input_downcast=True, on_unused_input="ignore", name="%s.predict" % self.name,
-                batch_inputs=True), keys)
+                batch_inputs=True), structure)
         return self._predict_fn[1]
 
     def _graph_version(self):
