@@ -381,6 +381,11 @@ CASES = [
     Case("dot_vv", T.dot, np.dot, (("normal", "a"), ("normal", "a")), rtol32=1e-5),
     Case("matmul_batch", lambda x, y: x @ y, np.matmul, (("normal", "1ab"), ("normal", "dbc")), rtol32=1e-5),
     Case("dot_3d", T.dot, np.dot, (("normal", "abc"), ("normal", "dce")), rtol32=1e-5),
+    # one matrix times each of a batch: its gradient is one product of the stacked rows (linalg.Matmul)
+    Case("dot_3d_kernel", T.dot, np.dot, (("normal", "dab"), ("normal", "bc")), rtol32=1e-5),
+    Case("matmul_shared_kernel", lambda x, y: x @ y, np.matmul, (("normal", "deab"), ("normal", "11bc")),
+         rtol32=1e-5),
+    Case("matmul_shared_left", lambda x, y: x @ y, np.matmul, (("normal", "ab"), ("normal", "dbc")), rtol32=1e-5),
     Case("tensordot", lambda x, y: T.tensordot(x, y, axes=[[1, 2], [0, 1]]),
          lambda x, y: np.tensordot(x, y, axes=[[1, 2], [0, 1]]), (("normal", "abc"), ("normal", "bcd")),
          rtol32=1e-5),

@@ -35,7 +35,34 @@ class Matmul(Op):
         from mlcore.graph.ops.elemwise_complex import conj
         x, y = inputs
         (g,) = output_grads
+        if _shared_across_batch(y, x):     # a Dense kernel applied to (batch, steps, features)
+            return [matmul(g, swap_last(conj(y))), _like(_rows_product(conj(x), g), y)]
+        if _shared_across_batch(x, y):
+            return [_like(_rows_product(swap_last(g), swap_last(conj(y))), x), matmul(swap_last(conj(x)), g)]
         return [unbroadcast(matmul(g, swap_last(conj(y))), x), unbroadcast(matmul(swap_last(conj(x)), g), y)]
+
+
+def _shared_across_batch(operand, other):
+    """Whether one matrix (operand's batch dims all 1) multiplies every matrix of a batch (other's):
+    its gradient is then a sum over the batch, taken as one product rather than a batch of products
+    summed afterwards (a (batch, features, units) intermediate for a kernel of (features, units))."""
+    return operand.ndim > 2 and all(d == 1 for d in operand.type.shape[:-2]) and \
+        any(d != 1 for d in other.type.shape[:-2])
+
+
+def _rows_product(a, b):
+    """The sum over the leading dims of a[i]^T @ b[i]: the rows of all the a[i] stacked, times the
+    rows of all the b[i] stacked (one matmul over batch x rows)."""
+    from mlcore.graph.ops.shape import reshape, shape
+    a_rows, b_rows = (reshape(v, [-1, shape(v)[v.ndim - 1]], ndim=2) for v in (a, b))
+    return matmul(swap_last(a_rows), b_rows)
+
+
+def _like(matrix, operand):
+    """matrix with operand's leading dims of 1, and its dtype (of a complex gradient, the real part)."""
+    from mlcore.graph.ops.elemwise import unbroadcast
+    from mlcore.graph.ops.shape import pad_left
+    return unbroadcast(pad_left(matrix, operand.ndim), operand)
 
 
 class Gemm(Op):
