@@ -3,22 +3,33 @@
     python -m benchmarks.recurrent                     # every case, train_on_batch and predict_on_batch
     python -m benchmarks.recurrent --cases lstm,gru --rounds 40
     python -m benchmarks.recurrent --threads 1 --clock cpu    # steady on a busy machine
+    python -m benchmarks.recurrent --features 256 --units 256 --out /tmp/lstm256.json   # a larger layer
 
 Each case is one Sequential model built twice, by mlcore (`import mlcore as keras`, the jax backend)
 and by Keras 3 (KERAS_BACKEND=jax, its JAX trainer), with Keras's weights copied into mlcore's, compiled
-with Adam and the mean squared error, and run on one batch of 32 sequences of 50 steps of 16 features.
+with Adam and the mean squared error, and run on one batch of 32 sequences of 50 steps of 16 features
+(64 units; --features and --units change them).
 As in benchmarks/paired.py, the programs run in many short rounds, each round in a new order, and the
 ratio is taken within each round; the table gives its median and quartiles, and Keras's step timed
 against a second copy of itself as a control (1.00 when the method resolves the difference).
 """
 import argparse
+import dataclasses
 import os
 import statistics
 import sys
 
 from .machine import limit_threads  # imports nothing heavy: --threads must act before numpy loads
 
-BATCH, STEPS, FEATURES, UNITS = 32, 50, 16, 64
+
+
+@dataclasses.dataclass(frozen=True)
+class Shapes:
+    batch: int = 32
+    steps: int = 50
+    features: int = 16
+    units: int = 64
+
 CASES = ("lstm", "gru", "simple_rnn", "lstm_stacked")
 KINDS = ("train", "predict")
 CHECK_RTOL = 1e-4       # the first step's loss and predictions, mlcore against Keras (float32)
@@ -30,6 +41,8 @@ def _parser():
     p.add_argument("--kinds", default=",".join(KINDS), help="train, predict or both (default)")
     p.add_argument("--rounds", type=int, default=60, help="timed rounds per case (at least 3)")
     p.add_argument("--sample", type=float, default=0.03, help="seconds of calls per program per round")
+    p.add_argument("--features", type=int, default=Shapes.features, help="features per step (default: 16)")
+    p.add_argument("--units", type=int, default=Shapes.units, help="units of each recurrent layer (default: 64)")
     p.add_argument("--threads", type=int, help="threads for XLA and BLAS (default: each library's own)")
     p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                    help="wall time, or this process's CPU time (steady on a busy CPU)")
@@ -37,37 +50,38 @@ def _parser():
     return p
 
 
-def layers_of(library, case):
+def layers_of(library, case, units):
     """The recurrent layers of a case, made by mlcore or by Keras (the same names in both)."""
     layers = library.layers
-    return {"lstm": lambda: [layers.LSTM(UNITS)],
-            "gru": lambda: [layers.GRU(UNITS)],
-            "simple_rnn": lambda: [layers.SimpleRNN(UNITS)],
-            "lstm_stacked": lambda: [layers.LSTM(UNITS, return_sequences=True), layers.LSTM(UNITS)]}[case]()
+    return {"lstm": lambda: [layers.LSTM(units)],
+            "gru": lambda: [layers.GRU(units)],
+            "simple_rnn": lambda: [layers.SimpleRNN(units)],
+            "lstm_stacked": lambda: [layers.LSTM(units, return_sequences=True), layers.LSTM(units)]}[case]()
 
 
-def build(library, case):
-    model = library.Sequential([library.Input((STEPS, FEATURES))] + layers_of(library, case)
+def build(library, case, shapes=Shapes()):
+    model = library.Sequential([library.Input((shapes.steps, shapes.features))] + layers_of(library, case, shapes.units)
                                + [library.layers.Dense(1)])
     model.compile(optimizer="adam", loss="mse")
     return model
 
 
-def data():
+def data(shapes=Shapes()):
     import numpy as np
     rng = np.random.default_rng(0)
-    return (rng.standard_normal((BATCH, STEPS, FEATURES)).astype("float32"),
-            rng.standard_normal((BATCH, 1)).astype("float32"))
+    return (rng.standard_normal((shapes.batch, shapes.steps, shapes.features)).astype("float32"),
+            rng.standard_normal((shapes.batch, 1)).astype("float32"))
 
 
-def programs(case, kind):
+def programs(case, kind, shapes=Shapes()):
     """{name: step}: mlcore's and Keras's step of the case (Keras's twice, for the control), and
     'ok' or why the two models' first step differs."""
     import numpy as np
     import keras
     import mlcore
-    x, y = data()
-    models = {"mlcore": build(mlcore, case), "keras": build(keras, case), "keras again": build(keras, case)}
+    x, y = data(shapes)
+    models = {name: build(library, case, shapes) for name, library in
+              (("mlcore", mlcore), ("keras", keras), ("keras again", keras))}
     weights = models["keras"].get_weights()
     models["mlcore"].set_weights(weights)
     models["keras again"].set_weights(weights)
@@ -81,10 +95,10 @@ def programs(case, kind):
     return steps, check
 
 
-def run_case(case, kind, rounds, sample_s, clock):
+def run_case(case, kind, rounds, sample_s, clock, shapes=Shapes()):
     """One row: median seconds per call and the ratios (> 1: mlcore is faster than Keras)."""
     from .harness import measure_paired, ratio_quartiles
-    steps, check = programs(case, kind)
+    steps, check = programs(case, kind, shapes)
     times = measure_paired(steps, rounds, sample_s, clock)
     return {"case": case, "kind": kind, "check": check,
             "mlcore_ms": statistics.median(times["mlcore"]) * 1e3, "keras_ms": statistics.median(times["keras"]) * 1e3,
@@ -114,6 +128,7 @@ def main(argv=None):
     if args.rounds < 3:
         raise SystemExit("--rounds: at least 3 (the quartiles need them)")
     cases, kinds = _chosen(args.cases, CASES, "--cases"), _chosen(args.kinds, KINDS, "--kinds")
+    shapes = Shapes(features=args.features, units=args.units)
     if args.threads:
         limit_threads(args.threads)
     if "keras" in sys.modules and os.environ.get("KERAS_BACKEND", "jax") != "jax":
@@ -128,13 +143,13 @@ def main(argv=None):
     rows = []
     for case in cases:
         for kind in kinds:
-            rows.append(run_case(case, kind, args.rounds, args.sample, CLOCKS[args.clock]))
+            rows.append(run_case(case, kind, args.rounds, args.sample, CLOCKS[args.clock], shapes))
             print(table(rows[-1:]).splitlines()[-1], flush=True)
     print(table(rows))
     out = args.out or os.path.join(os.path.dirname(__file__), "results", "recurrent.json")
     options = {k: getattr(args, k) for k in ("threads", "clock", "rounds", "sample")}
-    shapes = {"batch": BATCH, "steps": STEPS, "features": FEATURES, "units": UNITS}
-    write_atomically(out, {"machine": machine_info(notes), "options": options, "shapes": shapes, "results": rows})
+    write_atomically(out, {"machine": machine_info(notes), "options": options, "shapes": dataclasses.asdict(shapes),
+                           "results": rows})
     print(f"wrote {out}")
     return 0
 

@@ -26,6 +26,7 @@ from backends.numpy.interpreter import NumpyLowering
 from mlcore import config, distribution
 from mlcore.graph.basic import SharedVariable
 from mlcore.graph.ops.elemwise import Elemwise
+from mlcore.graph.ops.scan import Scan, While
 from mlcore.graph.ops.shape import Shape
 
 jax.config.update("jax_enable_x64", True)  # float64 graphs stay float64; float32 ones keep explicit dtypes
@@ -159,6 +160,19 @@ def xla_knows(device, options):
     return True
 
 
+# A program with a loop (a recurrent layer's scan) keeps the library fusions whatever its arrays' size:
+# each step multiplies the same matrices again, which YNNPACK does faster than XLA's own dot.  Measured
+# here (LSTM(256) on 256 features, batch 32, 50 steps, train_on_batch): 46 ms without them, 26.5 ms with
+# them, as Keras 3's own step on jax (26.6 ms).
+def program_options(device, nodes):
+    """The compiler options for the jit of a program made of these nodes: a small program's, XLA's
+    defaults for a CPU program with a loop, else the device's own."""
+    small = has_small_arrays_only(nodes)
+    if device == "cpu" and not small and any(isinstance(node.op, (Scan, While)) for node in nodes):
+        return None
+    return compiler_options(device, small)
+
+
 def has_small_arrays_only(nodes):
     """Whether every array the nodes read or make has at most SMALL_ARRAY_ELEMENTS elements, counting
     an unknown (batch) dim as 1: the weights (a shared variable's value, whose dims Theano-style
@@ -259,7 +273,7 @@ class JaxBackend(Backend):
                         inputs[k] = inputs[k].astype(target)
                 outputs = plan.run(inputs, constants)
                 return outputs[0] if single else outputs   # one array: no list for jit to build
-            options = compiler_options(device, has_small_arrays_only(plan.nodes))
+            options = program_options(device, plan.nodes)
             jitted = jax.jit(traced, static_argnums=static, compiler_options=options,
                              donate_argnums=tuple(d for d in donate if d not in static))
 
@@ -311,7 +325,7 @@ class JaxBackend(Backend):
                 shared[position] = value
             return tuple(shared), tuple(outputs[:n])
 
-        @partial(jax.jit, donate_argnums=(1,), compiler_options=compiler_options(device, has_small_arrays_only(plan.nodes)))
+        @partial(jax.jit, donate_argnums=(1,), compiler_options=program_options(device, plan.nodes))
         def run_scan(stacked, shared):
             final, outputs = jax.lax.scan(body, tuple(shared), tuple(stacked))
             return list(outputs), list(final)
