@@ -251,6 +251,28 @@ def test_gradients_match_finite_differences(rng, floatx, layer_gradient_check, n
     layer_gradient_check(layer, symbol, cost, rng.normal(size=(2, 3, 2)))
 
 
+@pytest.mark.parametrize("name,units,features,each_step", [
+    ("LSTM", 4, 3, True), ("LSTM", 2, 6, False), ("GRU", 4, 3, True), ("GRU", 2, 6, False),
+    ("SimpleRNN", 8, 3, True), ("SimpleRNN", 3, 6, False)])
+def test_inputs_projected_in_the_loop_or_at_once_give_kerass_outputs_and_true_gradients(
+        keras, rng, floatx, layer_gradient_check, name, units, features, each_step):
+    """A cell projects each step's row inside the loop where its projection is more than twice the
+    inputs' size, else all the steps at once before it: either way Keras's outputs, and gradients
+    equal to finite differences."""
+    x = rng.normal(size=(3, 4, features)).astype("float32")
+    ours, theirs = (getattr(module, name)(units, return_sequences=True) for module in (layers, keras.layers))
+    ours(x), theirs(x)
+    theirs.set_weights(perturbed(rng, theirs.get_weights()))
+    ours.set_weights(theirs.get_weights())
+    assert ours.cell.projects_each_step() is each_step
+    np.testing.assert_allclose(np.asarray(ours(x)), np.asarray(theirs(x)), rtol=1e-5, atol=ATOL)
+    floatx("float64")
+    layer = getattr(layers, name)(units)
+    symbol = TensorType("float64", (None, 3, features))("x")
+    cost = (layer(symbol) * rng.normal(size=(2, units))).sum()
+    layer_gradient_check(layer, symbol, cost, rng.normal(size=(2, 3, features)))
+
+
 # --- dropout -------------------------------------------------------------------------------------------
 def test_dropout_masks_stay_the_same_over_the_time_steps(rng):
     """A linear SimpleRNN with identity kernels: with input dropout only, a constant input gives the
