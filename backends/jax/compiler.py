@@ -26,7 +26,6 @@ from backends.numpy.interpreter import NumpyLowering
 from mlcore import config, distribution
 from mlcore.graph.basic import SharedVariable
 from mlcore.graph.ops.elemwise import Elemwise
-from mlcore.graph.ops.scan import Scan, While
 from mlcore.graph.ops.shape import Shape
 
 jax.config.update("jax_enable_x64", True)  # float64 graphs stay float64; float32 ones keep explicit dtypes
@@ -109,10 +108,15 @@ class Static:
         return isinstance(other, Static) and self.key == other.key
 
 
-# XLA's CPU backend hands dots and the ops around them to YNNPACK "library fusions", which repack a
-# weight matrix on every call: measured here, VGG16's classifier (a 25088x4096 weight, then softmax)
-# took 1.3 s at batch 8 instead of 0.05 s, so batch 8 ran at half the per-image speed of batch 1.
-# A program of small arrays keeps them (see SMALL_PROGRAM_OPTIONS).
+# XLA's CPU backend hands dots and the ops around them to YNNPACK "library fusions".  Behind a
+# huge weight they can go badly wrong: VGG16's classifier (a 25088x4096 weight, fc2, fc3, softmax) took
+# 846 ms at batch 8 with them and 15 ms without (the same chain without the softmax, or with a
+# 512x4096 first weight, runs as fast either way).  A program holding an array of more than
+# HUGE_ARRAY_ELEMENTS turns them off; any other keeps XLA's defaults, under which YNNPACK multiplies
+# faster than XLA's own dot: measured against Keras 3 on jax (same weights, CPU), a 28x28 convnet's
+# inference ran 0.49x of Keras's speed with them off and 1.15x with them on, a Conv1D net's training
+# step 0.66x and 1.07x, a small transformer block's 1.16x and 1.50x, an LSTM(256)'s 0.57x and 1.03x.
+HUGE_ARRAY_ELEMENTS = 1 << 24
 CPU_COMPILER_OPTIONS = {"xla_cpu_experimental_ynn_fusion_type": ""}   # "": no library fusions
 
 
@@ -160,25 +164,26 @@ def xla_knows(device, options):
     return True
 
 
-# A program with a loop (a recurrent layer's scan) keeps the library fusions whatever its arrays' size:
-# each step multiplies the same matrices again, which YNNPACK does faster than XLA's own dot.  Measured
-# here (LSTM(256) on 256 features, batch 32, 50 steps, train_on_batch): 46 ms without them, 26.5 ms with
-# them, as Keras 3's own step on jax (26.6 ms).
 def program_options(device, nodes):
-    """The compiler options for the jit of a program made of these nodes: a small program's, XLA's
-    defaults for a CPU program with a loop, else the device's own."""
-    small = has_small_arrays_only(nodes)
-    if device == "cpu" and not small and any(isinstance(node.op, (Scan, While)) for node in nodes):
+    """The compiler options for the jit of a program made of these nodes: a small program's, the
+    device's own for a CPU program holding a huge array, XLA's defaults otherwise."""
+    largest = largest_array(nodes)
+    if device == "cpu" and SMALL_ARRAY_ELEMENTS < largest <= HUGE_ARRAY_ELEMENTS:
         return None
-    return compiler_options(device, small)
+    return compiler_options(device, largest <= SMALL_ARRAY_ELEMENTS)
 
 
 def has_small_arrays_only(nodes):
-    """Whether every array the nodes read or make has at most SMALL_ARRAY_ELEMENTS elements, counting
-    an unknown (batch) dim as 1: the weights (a shared variable's value, whose dims Theano-style
-    code leaves free) and one sample's activations decide."""
-    variables = [v for node in nodes for v in node.inputs + node.outputs]
-    return all(math.prod(d or 1 for d in _known_shape(v)) <= SMALL_ARRAY_ELEMENTS for v in variables)
+    """Whether every array the nodes read or make has at most SMALL_ARRAY_ELEMENTS elements."""
+    return largest_array(nodes) <= SMALL_ARRAY_ELEMENTS
+
+
+def largest_array(nodes):
+    """The most elements of an array the nodes read or make, counting an unknown (batch) dim as 1: the
+    weights (a shared variable's value, whose dims Theano-style code leaves free) and one sample's
+    activations decide."""
+    return max((math.prod(d or 1 for d in _known_shape(v)) for node in nodes for v in node.inputs + node.outputs),
+               default=0)
 
 
 def _known_shape(variable):
