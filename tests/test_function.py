@@ -317,7 +317,7 @@ def test_jax_compiler_options_are_those_this_xla_knows():
 
 def test_jax_cpu_functions_turn_ynnpack_fusions_off_only_behind_a_huge_array(monkeypatch):
     """XLA's YNNPACK fusions made VGG16's classifier (a 25088x4096 weight) 56x slower at batch 8 and
-    other programs faster (a convnet's inference 2.3x, an LSTM(256)'s training 1.8x): the jax backend turns
+    other programs faster (a convnet's inference 2x, an LSTM(256)'s training 1.8x): the jax backend turns
     them off on the CPU only for a program holding an array of more than HUGE_ARRAY_ELEMENTS (lowered
     here, so that a 256x128 weight is huge); the numbers are the same either way."""
     pytest.importorskip("jax")

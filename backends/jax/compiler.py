@@ -114,8 +114,8 @@ class Static:
 # 512x4096 first weight, runs as fast either way).  A program holding an array of more than
 # HUGE_ARRAY_ELEMENTS turns them off; any other keeps XLA's defaults, under which YNNPACK multiplies
 # faster than XLA's own dot: measured against Keras 3 on jax (same weights, CPU), a 28x28 convnet's
-# inference ran 0.49x of Keras's speed with them off and 1.15x with them on, a Conv1D net's training
-# step 0.66x and 1.07x, a small transformer block's 1.16x and 1.50x, an LSTM(256)'s 0.57x and 1.03x.
+# inference ran 0.49x of Keras's speed with them off and 1.00x with them on, a small transformer
+# block's training step 1.16x and 1.46x, an LSTM(256)'s 0.57x and 1.03x.
 HUGE_ARRAY_ELEMENTS = 1 << 24
 CPU_COMPILER_OPTIONS = {"xla_cpu_experimental_ynn_fusion_type": ""}   # "": no library fusions
 
