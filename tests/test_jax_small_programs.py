@@ -1,6 +1,6 @@
-"""The jax backend's CPU options for a program of small arrays: XLA's loop emitters and its YNNPACK
+"""The jax backend's CPU options for a loop over small arrays: XLA's loop emitters, with its YNNPACK
 library fusions, which multiply small matrices faster than XLA's own dot (a recurrent step's
-h @ U).  A program with a large array keeps them off (tests/test_function.py)."""
+h @ U).  Only a program holding a huge array turns them off (tests/test_function.py)."""
 import numpy as np
 import pytest
 
@@ -16,7 +16,7 @@ def test_small_programs_keep_ynnpack_library_fusions():
     if small is None or small == compiler_options("cpu"):
         pytest.skip("this XLA does not know the CPU options")
     assert "xla_cpu_experimental_ynn_fusion_type" not in small             # XLA's default: on
-    assert CPU_COMPILER_OPTIONS["xla_cpu_experimental_ynn_fusion_type"] == ""   # large programs: off
+    assert CPU_COMPILER_OPTIONS["xla_cpu_experimental_ynn_fusion_type"] == ""   # huge programs: off
 
 
 def test_recurrent_step_of_small_arrays_runs_its_product_in_ynnpack():

@@ -26,6 +26,7 @@ from backends.numpy.interpreter import NumpyLowering
 from mlcore import config, distribution
 from mlcore.graph.basic import SharedVariable
 from mlcore.graph.ops.elemwise import Elemwise
+from mlcore.graph.ops.scan import Scan, While
 from mlcore.graph.ops.shape import Shape
 
 jax.config.update("jax_enable_x64", True)  # float64 graphs stay float64; float32 ones keep explicit dtypes
@@ -121,13 +122,12 @@ CPU_COMPILER_OPTIONS = {"xla_cpu_experimental_ynn_fusion_type": ""}   # "": no l
 
 
 # XLA's CPU fusion emitters (its default) take about twice the compile time of its older loop
-# emitters, and on small arrays their code runs no faster: the Sonar step (60x60 weights, batch 5)
-# compiled in 0.26 s instead of 0.40-0.49 s and ran as fast, a quarter of its cold fit.  On larger
-# arrays they pay: the 784-500-10 MLP step ran 1.4x slower with loop emitters at every batch size.
-# Such a program keeps XLA's YNNPACK library fusions: repacking a weight of at most SMALL_ARRAY_ELEMENTS
-# costs little, and YNNPACK multiplies small matrices faster than XLA's own dot.  A recurrent layer
-# runs one such product per step: with them (benchmarks/recurrent.py, paired with Keras 3 on jax) the
-# LSTM's training step went from 0.71x to 1.00x of Keras's speed, SimpleRNN's inference from 0.61x to 0.94x.
+# emitters.  In a loop over small arrays (a recurrent layer's step) the loop emitters' code also runs
+# faster: paired with Keras 3 on jax (benchmarks/recurrent.py), LSTM(64) inference 0.95x of Keras's speed
+# with them and 0.88x with the fusion emitters, two stacked LSTMs 0.96x and 0.88x.  Elsewhere the fusion
+# emitters pay: a Conv1D net's training step ran 0.76x of Keras's with loop emitters, 1.06x without, and
+# the 784-500-10 MLP's step 1.4x slower with loop emitters at every batch size; the Sonar example 0.1 s
+# slower to compile with the fusion emitters (0.7 s instead of 0.6 s for its whole fit).
 SMALL_PROGRAM_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
 SMALL_ARRAY_ELEMENTS = 16384
 
@@ -165,17 +165,15 @@ def xla_knows(device, options):
 
 
 def program_options(device, nodes):
-    """The compiler options for the jit of a program made of these nodes: a small program's, the
-    device's own for a CPU program holding a huge array, XLA's defaults otherwise."""
+    """The compiler options for the jit of a program made of these nodes: on the CPU, YNNPACK fusions
+    off behind a huge array, XLA's loop emitters for a loop over small arrays, XLA's defaults otherwise;
+    the device's own on a GPU."""
     largest = largest_array(nodes)
-    if device == "cpu" and SMALL_ARRAY_ELEMENTS < largest <= HUGE_ARRAY_ELEMENTS:
-        return None
-    return compiler_options(device, largest <= SMALL_ARRAY_ELEMENTS)
-
-
-def has_small_arrays_only(nodes):
-    """Whether every array the nodes read or make has at most SMALL_ARRAY_ELEMENTS elements."""
-    return largest_array(nodes) <= SMALL_ARRAY_ELEMENTS
+    if device != "cpu" or largest > HUGE_ARRAY_ELEMENTS:
+        return compiler_options(device)
+    if largest <= SMALL_ARRAY_ELEMENTS and any(isinstance(node.op, (Scan, While)) for node in nodes):
+        return compiler_options(device, small=True)
+    return None
 
 
 def largest_array(nodes):
