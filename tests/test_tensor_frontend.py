@@ -283,13 +283,16 @@ def test_nnet_extras(rng):
 @pytest.mark.parametrize("stride", [(1, 1), (2, 2), (3, 3), (1, 2)])
 @pytest.mark.parametrize("mode", ["max", "sum", "average_inc_pad", "average_exc_pad"])
 def test_pool_2d_keeps_partial_windows_of_inputs_of_unknown_shape(stride, mode, rng):
-    """ignore_border=False (Theano's default) on a T.tensor4() equals the same pool on a static shape."""
+    """ignore_border=False (Theano's default) on a T.tensor4() equals the same pool on a static shape: to
+    the last bit for max; for the sums, within what adding a window's 6 entries in another order can
+    change (the two compiled programs may: XLA's fusion emitters do for stride 3), 2 * 5 * 6 * eps * max|a|."""
     from mlcore.tensor.signal import pool
     a = rng.standard_normal((2, 1, 5, 4))
     dynamic, static = T.dtensor4(), T.tensor4(dtype="float64", shape=a.shape)
     kw = dict(ws=(2, 3), ignore_border=False, stride=stride, mode=mode)
-    np.testing.assert_array_equal(pool.pool_2d(dynamic, **kw).eval({dynamic: a}),
-                                  pool.pool_2d(static, **kw).eval({static: a}))
+    reordering = 0.0 if mode == "max" else 60 * np.finfo("float64").eps * np.abs(a).max()
+    np.testing.assert_allclose(pool.pool_2d(dynamic, **kw).eval({dynamic: a}),
+                               pool.pool_2d(static, **kw).eval({static: a}), rtol=0, atol=reordering)
 
 
 def test_theano_tensor_methods_and_bitwise_operators_match_numpy():
