@@ -35,11 +35,12 @@ class Matmul(Op):
         from mlcore.graph.ops.elemwise_complex import conj
         x, y = inputs
         (g,) = output_grads
-        if _shared_across_batch(y, x):     # a Dense kernel applied to (batch, steps, features)
-            return [matmul(g, swap_last(conj(y))), _like(_rows_product(conj(x), g), y)]
-        if _shared_across_batch(x, y):
-            return [_like(_rows_product(swap_last(g), swap_last(conj(y))), x), matmul(swap_last(conj(x)), g)]
-        return [unbroadcast(matmul(g, swap_last(conj(y))), x), unbroadcast(matmul(swap_last(conj(x)), g), y)]
+        # one matrix times a batch (a Dense kernel applied to (batch, steps, features)): see _rows_product
+        grad_x = _like(_rows_product(swap_last(g), swap_last(conj(y))), x) if _shared_across_batch(x, y) \
+            else unbroadcast(matmul(g, swap_last(conj(y))), x)
+        grad_y = _like(_rows_product(conj(x), g), y) if _shared_across_batch(y, x) \
+            else unbroadcast(matmul(swap_last(conj(x)), g), y)
+        return [grad_x, grad_y]
 
 
 def _shared_across_batch(operand, other):
