@@ -105,11 +105,17 @@ def test_predict_on_a_dict_runs_the_sequential_in_batches_as_kerass(keras):
                                   module.layers.Resizing(8, 12, bounding_box_format="xyxy"),
                                   module.layers.CenterCrop(6, 10, bounding_box_format="xyxy")])
     given = dict(data(MASKS.astype("float32")))
-    ours = model(mlcore).predict(given, batch_size=1, verbose=0)
-    theirs = model(keras).predict(dict(given, bounding_boxes=dict(given["bounding_boxes"])), batch_size=1, verbose=0)
+    ours_model, theirs_model = model(mlcore), model(keras)
+    ours = ours_model.predict(given, batch_size=1, verbose=0)
+    theirs = theirs_model.predict(dict(given, bounding_boxes=dict(given["bounding_boxes"])), batch_size=1, verbose=0)
     assert list(ours) == list(given) and list(ours["bounding_boxes"]) == ["boxes", "labels"]
     assert_same(ours, theirs)
     assert ours["images"].shape == (2, 6, 10, 3)
+    doubled = {key: np.repeat(np.repeat(given[key], 2, 1), 2, 2) for key in ("images", "segmentation_masks")}
+    larger = dict(given, **doubled)     # 8 x 12 images: traced and compiled again
+    ours, theirs = (module_model.predict(dict(larger, bounding_boxes=dict(larger["bounding_boxes"])), verbose=0)
+                    for module_model in (ours_model, theirs_model))
+    assert_same(ours, theirs)
 
 
 # --- RandomPerspective ---------------------------------------------------------------------------------------

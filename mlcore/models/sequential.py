@@ -125,6 +125,11 @@ class Sequential(ClassPredictions, Model):
         self.inputs, self.outputs = flatten(self._input_structure), flatten(self._output_structure)
         self._nested_trace = (layout, list(self._stack))
 
+    def _graph_version(self):
+        """The recorded layer calls, or without them the last nested trace: predict() compiles again
+        for a dict of another structure or shape."""
+        return self._nodes or getattr(self, "_nested_trace", None)
+
     def _ensure_built(self, arrays):
         self.build((None,) + tuple(arrays[0].shape[1:]))
 

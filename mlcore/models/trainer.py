@@ -249,7 +249,8 @@ class Trainer:
         """One array, a list, or for a model whose outputs are a dict (nested ones too: the image layers'
         {"images", "bounding_boxes": {...}}), the same structure of arrays (as Keras)."""
         structure = self._predict_fn[2]
-        if isinstance(structure, dict) or any(isinstance(s, (dict, list, tuple)) for s in data_adapters.to_list(structure)):
+        nested = any(isinstance(s, (dict, list, tuple)) for s in data_adapters.to_list(structure))
+        if isinstance(structure, dict) or nested:
             return pack_sequence_as(structure, arrays)
         return arrays[0] if len(arrays) == 1 else arrays
 
