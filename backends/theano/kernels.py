@@ -128,7 +128,16 @@ def _(op, node):
     if node.outputs[0].ndim > 2 and node.outputs[0].dtype.startswith("complex"):
         # PyTensor's BatchedDot computes real floats only: products summed over the shared dim
         return lambda a, b: (a[..., :, :, None] * b[..., None, :, :]).sum(axis=-2)
+    if node.outputs[0].ndim > 2 and all(d == 1 for d in node.inputs[1].type.shape[:-2]):
+        return _rows_times_matrix
     return pt.matmul   # 2-d products become BLAS Gemm/Dot22 in PyTensor's rewrites
+
+
+def _rows_times_matrix(a, b):
+    """A batch of matrices times one matrix (a Dense kernel on (batch, steps, features)) as one 2-d product
+    of the stacked rows: PyTensor's batched matmul would repeat the matrix once per batch entry."""
+    rows = pt.dot(a.reshape((-1, a.shape[-1])), b.reshape(b.shape[-2:]))
+    return rows.reshape((*a.shape[:-1], b.shape[-1]))
 
 
 @lower.register(linalg.Gemm)
