@@ -128,7 +128,7 @@ def _(op, node):
     if node.outputs[0].ndim > 2 and node.outputs[0].dtype.startswith("complex"):
         # PyTensor's BatchedDot computes real floats only: products summed over the shared dim
         return lambda a, b: (a[..., :, :, None] * b[..., None, :, :]).sum(axis=-2)
-    if node.outputs[0].ndim > 2 and all(d == 1 for d in node.inputs[1].type.shape[:-2]):
+    if linalg.times_one_matrix(node):
         return _rows_times_matrix
     return pt.matmul   # 2-d products become BLAS Gemm/Dot22 in PyTensor's rewrites
 

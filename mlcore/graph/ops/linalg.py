@@ -51,6 +51,13 @@ def _shared_across_batch(operand, other):
         any(d != 1 for d in other.type.shape[:-2])
 
 
+def times_one_matrix(node):
+    """Whether a Matmul node multiplies a batch of matrices by one matrix (a Dense kernel on (batch, steps,
+    features)): a backend can then multiply all the rows stacked by it in one 2-d product."""
+    x, y = node.inputs
+    return _shared_across_batch(y, x)
+
+
 def _rows_product(a, b):
     """The sum over the leading dims of a[i]^T @ b[i]: the rows of all the a[i] stacked, times the
     rows of all the b[i] stacked (one matmul over batch x rows)."""
