@@ -179,6 +179,24 @@ def test_model_quantize_keeps_the_factors_apart_as_keras(keras):
                                rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_a_mixed_precision_layer_saves_its_merged_weight_in_the_compute_dtype_as_keras(keras, kind):
+    """Under "mixed_float16" Keras's merged kernel (its kernel property) is float16, and so is what it saves;
+    mlcore saves the same values in the same dtype, the bias staying float32."""
+    ours, theirs, _ = _pair(keras, kind, lora_rank=RANK, dtype="mixed_float16")
+    _set_factors(ours)
+    _copy(ours, theirs)
+    stores = ({}, {})
+    ours.save_own_variables(stores[0])
+    theirs.save_own_variables(stores[1])
+    assert sorted(stores[0]) == sorted(stores[1])
+    for key in stores[1]:
+        theirs_value = np.asarray(stores[1][key])
+        assert np.asarray(stores[0][key]).dtype == theirs_value.dtype, key
+        np.testing.assert_allclose(np.asarray(stores[0][key], "float32"), theirs_value.astype("float32"), rtol=1e-3)
+    assert np.asarray(stores[0]["0"]).dtype == np.float16
+
+
 def test_errors_name_the_layer_and_the_cause():
     with pytest.raises(ValueError, match="isn't yet built"):
         layers.Dense(3).enable_lora(RANK)

@@ -152,8 +152,8 @@ class LoraLayer:
             variables = (getattr(self, "_" + name), getattr(self, name + "_scale"), getattr(self, name + "_zero", None))
             return [(variable, value) for variable, value in zip(variables, self.requantized(merged))
                     if value is not None]
-        stored = getattr(self, "_" + name)
-        return [(stored, convert_to_numpy(ops.add(stored, self.lora_update())).astype(stored.dtype))]
+        stored = getattr(self, "_" + name)      # merged in the compute dtype, as Keras's kernel property gives it
+        return [(stored, convert_to_numpy(ops.add(stored, self.lora_update())).astype(self.compute_dtype))]
 
     def load_own_variables(self, store):
         """Keras's variables; the factors are zeroed, since the stored weight holds their update already."""
