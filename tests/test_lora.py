@@ -62,9 +62,9 @@ def _out(value):
     return np.asarray(ops.convert_to_numpy(value))
 
 
-@pytest.mark.parametrize("kind", sorted(KINDS))
-def test_enabled_lora_computes_keras_outputs_and_effective_kernel(keras, kind):
-    ours, theirs, x = _pair(keras, kind)
+def assert_enabled_lora_as_keras(ours, theirs, x):
+    """enable_lora(rank 2, alpha 3) on both layers, with non-zero factors: Keras's weights (paths, trainability,
+    shapes, dtypes), outputs and effective weight, which is the frozen one plus 1.5 * a @ b."""
     ours.enable_lora(RANK, lora_alpha=3.0)
     theirs.enable_lora(RANK, lora_alpha=3.0)
     _set_factors(ours)
@@ -74,10 +74,16 @@ def test_enabled_lora_computes_keras_outputs_and_effective_kernel(keras, kind):
     assert [w.path for w in ours.trainable_weights] == [w.path for w in theirs.trainable_weights]
     np.testing.assert_allclose(_out(ours(x)), _out(theirs(x)), rtol=1e-5, atol=1e-5)
     name = ours.LORA_WEIGHT
-    np.testing.assert_allclose(_out(getattr(ours, name)), _out(getattr(theirs, name)), rtol=1e-6, atol=1e-6)
     a, b = ours.lora_factors()
-    expected = getattr(ours, "_" + name).numpy() + 1.5 * np.matmul(a.numpy(), b.numpy())
+    frozen = getattr(ours, "_" + name).numpy()
+    expected = frozen + 1.5 * np.matmul(a.numpy().reshape(-1, RANK), b.numpy()).reshape(frozen.shape)
     np.testing.assert_allclose(_out(getattr(ours, name)), expected, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(_out(getattr(ours, name)), _out(getattr(theirs, name)), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_enabled_lora_computes_keras_outputs_and_effective_kernel(keras, kind):
+    assert_enabled_lora_as_keras(*_pair(keras, kind))
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))

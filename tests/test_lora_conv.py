@@ -5,7 +5,7 @@ import pytest
 import mlcore
 from mlcore import layers
 from test_conv_layers_more import assert_config_is_keras
-from test_lora import RANK, _copy, _out, _set_factors, fit_factors_as_keras
+from test_lora import RANK, _copy, _out, _set_factors, assert_enabled_lora_as_keras, fit_factors_as_keras
 
 # (layer name, constructor arguments, build shape): grouped, channels_first and 3-d kernels
 CASES = {
@@ -28,20 +28,7 @@ def _pair(keras, name, **extra):
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_outputs_weights_and_effective_kernel_as_keras(keras, name):
-    ours, theirs, x = _pair(keras, name)
-    ours.enable_lora(RANK, lora_alpha=3.0)
-    theirs.enable_lora(RANK, lora_alpha=3.0)
-    _set_factors(ours)
-    _copy(ours, theirs)
-    assert [(w.path, w.trainable, tuple(w.shape), w.dtype) for w in ours.weights] == \
-        [(w.path, w.trainable, tuple(w.shape), w.dtype) for w in theirs.weights]
-    assert [w.path for w in ours.trainable_weights] == [w.path for w in theirs.trainable_weights]
-    np.testing.assert_allclose(_out(ours(x)), _out(theirs(x)), rtol=1e-5, atol=1e-5)
-    a, b = ours.lora_factors()
-    kernel = ours._kernel.numpy()
-    expected = kernel + 1.5 * np.matmul(a.numpy().reshape(-1, RANK), b.numpy()).reshape(kernel.shape)
-    np.testing.assert_allclose(_out(ours.kernel), expected, rtol=1e-6, atol=1e-6)
-    np.testing.assert_allclose(_out(ours.kernel), _out(theirs.kernel), rtol=1e-6, atol=1e-6)
+    assert_enabled_lora_as_keras(*_pair(keras, name))
 
 
 def test_lora_rank_argument_config_and_regularizer_losses_as_keras(keras):
