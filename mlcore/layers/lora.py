@@ -138,8 +138,9 @@ class LoraLayer:
         super().save_own_variables(store)
         if not self.lora_enabled:
             return
+        merged = self._merged_variables()
         for key, variable in list(store.items()):
-            for replaced, value in self._merged_variables():
+            for replaced, value in merged:
                 if variable is replaced:
                     store[key] = value
 
