@@ -5,6 +5,8 @@ The tree is ``{"trainable_variables": ..., "non_trainable_variables": ..., "opti
 (``{"seq": {"dense": {"kernel": ...}}}``).  Keying by path rather than by position is what lets an
 Orbax checkpoint written by Keras load into mlcore and back (mlcore/saving/orbax_checkpoints.py).
 """
+from mlcore.tree import flatten_with_path
+
 VALUE_FORMATS = ("backend_tensor", "numpy_array")
 
 
@@ -27,7 +29,8 @@ class StateTree:
             if group not in groups:
                 raise ValueError("Unknown variable name: %s" % group)
             by_path = {variable.path: variable for variable in groups[group]}
-            for path, value in _flattened(nested).items():
+            for keys, value in flatten_with_path(nested):
+                path = "/".join(keys)
                 if path in by_path:
                     by_path[path].assign(value)
 
@@ -54,13 +57,3 @@ def _nested(variables, value_format):
             node = node.setdefault(part, {})
         node[leaf] = variable.value if value_format == "backend_tensor" else variable.numpy()
     return tree
-
-
-def _flattened(tree, prefix=""):
-    flat = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            flat.update(_flattened(value, "%s%s/" % (prefix, key)))
-        else:
-            flat[prefix + key] = value
-    return flat
