@@ -131,10 +131,18 @@ def test_sharded_weights_load_in_both(keras, tmp_path, x, writer):
         np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(saved(x)), rtol=1e-6, atol=1e-6)
 
 
-def test_shard_size_errors(tmp_path):
+def test_shard_size_errors(tmp_path, x):
+    """A failed sharded save leaves the files of the last good one as they were, and no partial shard."""
     model = _small_model(mlcore)
+    model.save_weights(tmp_path / "m.weights.json", max_shard_size=2e-7)
+    before = {name: (tmp_path / name).read_bytes() for name in os.listdir(tmp_path)}
+    expected = np.asarray(model(x))
+    model.set_weights([w + 1 for w in model.get_weights()])
     with pytest.raises(ValueError, match="exceeds the maximum shard size"):
         model.save_weights(tmp_path / "m.weights.json", max_shard_size=1e-9)
+    assert {name: (tmp_path / name).read_bytes() for name in os.listdir(tmp_path)} == before
+    model.load_weights(tmp_path / "m.weights.json")
+    np.testing.assert_allclose(np.asarray(model(x)), expected, rtol=1e-6)
     with pytest.raises(ValueError, match="must end in `.weights.json`"):
         model.save_weights(tmp_path / "m.h5", max_shard_size=1)
 

@@ -5,14 +5,16 @@ and the shards ``<base>_00000.weights.h5``, ``<base>_00001.weights.h5``... besid
 ``.weights.h5`` layout holding some of the variables.  Variables go into the current shard, in the order a
 native file lists them, until adding one would pass max_shard_size (in GiB, as Keras counts it); then a new
 shard starts.  A reader merges the shards the index names back into one native file (in memory)."""
+import contextlib
 import io
 import json
 import os
+import uuid
 import warnings
 
 import h5py
 
-from .h5_layouts import native_layer_paths, own_variables
+from .h5_layouts import atomic_h5, native_layer_paths, own_variables
 
 SHARDED_SUFFIX = ".weights.json"
 
@@ -32,19 +34,20 @@ def sharded_path(filepath):
 
 
 def write_sharded_weights(filepath, model, max_shard_size):
-    """model's weights into shards of at most max_shard_size GiB each, and their json index at filepath."""
+    """model's weights into shards of at most max_shard_size GiB each, and their json index at filepath.
+    Atomic as every save: the shards are written to temporary files, which replace the old ones only once
+    all are complete (an error removes them and leaves the old files as they were); the index comes last."""
     index_path = sharded_path(filepath)
     limit = float(max_shard_size) * 1024 ** 3
     folder, base = os.path.split(index_path)
     base = base[:-len(SHARDED_SUFFIX)]
     weight_map, shards, size, total = {}, [], 0, 0
+    with contextlib.ExitStack() as pending:
+        def new_shard():
+            name = "%s_%05d.weights.h5" % (base, len(shards))
+            shards.append(pending.enter_context(atomic_h5(os.path.join(folder, name))))
+            return name
 
-    def new_shard():
-        name = "%s_%05d.weights.h5" % (base, len(shards))
-        shards.append(h5py.File(os.path.join(folder, name), "w"))
-        return name
-
-    try:
         current = new_shard()
         if getattr(model, "name", None):
             shards[-1].create_group("vars").attrs["name"] = model.name
@@ -65,11 +68,10 @@ def write_sharded_weights(filepath, model, max_shard_size):
                 files = weight_map.setdefault("/%s/vars" % path, [])
                 if current not in files:
                     files.append(current)
-    finally:
-        for shard in shards:
-            shard.close()
-    with open(index_path, "w") as f:
+    temp = "%s.%s.tmp" % (index_path, uuid.uuid4().hex[:12])
+    with open(temp, "w") as f:
         json.dump({"metadata": {"total_size": float(total)}, "weight_map": weight_map}, f, indent=4)
+    os.replace(temp, index_path)
 
 
 def merged_shards(index_path):
