@@ -120,16 +120,18 @@ def test_fit_trains_only_the_factors_as_keras(keras, require_backend, backend_na
         config._overrides.update(saved)
 
 
-def test_keras_files_merge_the_factors_both_ways(keras, tmp_path):
-    x = np.random.default_rng(3).normal(size=(5, 4)).astype("float32")
-    ours = mlcore.Sequential([layers.Input((4,)), layers.Dense(3, lora_rank=RANK)])
+def assert_files_merge_the_factors_both_ways(keras, tmp_path, make_layer, x):
+    """make_layer(layers module, **options) with lora_rank=2 in a Sequential: its .keras file loads in Keras,
+    Keras's loads here, the factors merged into the kernel (zero after loading); its weights file loads into
+    the model without LoRA, and that model's back into it."""
+    ours = mlcore.Sequential([layers.Input(x.shape[1:]), make_layer(layers, lora_rank=RANK)])
     _set_factors(ours.layers[0])
     ours.save(tmp_path / "ours.keras")
     loaded = keras.saving.load_model(tmp_path / "ours.keras")
     assert loaded.layers[0].lora_enabled
     np.testing.assert_allclose(_out(loaded(x)), _out(ours(x)), rtol=1e-5, atol=1e-6)
 
-    theirs = keras.Sequential([keras.layers.Input((4,)), keras.layers.Dense(3, lora_rank=RANK)])
+    theirs = keras.Sequential([keras.layers.Input(x.shape[1:]), make_layer(keras.layers, lora_rank=RANK)])
     _set_factors(theirs.layers[0])
     theirs.save(tmp_path / "theirs.keras")
     back = mlcore.saving.load_model(tmp_path / "theirs.keras")
@@ -138,13 +140,18 @@ def test_keras_files_merge_the_factors_both_ways(keras, tmp_path):
     np.testing.assert_allclose(_out(back(x)), _out(theirs(x)), rtol=1e-5, atol=1e-6)
 
     ours.save_weights(tmp_path / "ours.weights.h5")      # into a model without LoRA, and back
-    plain = mlcore.Sequential([layers.Input((4,)), layers.Dense(3)])
+    plain = mlcore.Sequential([layers.Input(x.shape[1:]), make_layer(layers)])
     plain.load_weights(tmp_path / "ours.weights.h5")
     np.testing.assert_allclose(_out(plain(x)), _out(ours(x)), rtol=1e-5, atol=1e-6)
-    plain.layers[0].bias.assign(np.ones(3, "float32"))
+    plain.layers[0].bias.assign(np.ones(plain.layers[0].bias.shape, "float32"))
     plain.save_weights(tmp_path / "plain.weights.h5")
     ours.load_weights(tmp_path / "plain.weights.h5")
     np.testing.assert_allclose(_out(ours(x)), _out(plain(x)), rtol=1e-5, atol=1e-6)
+
+
+def test_keras_files_merge_the_factors_both_ways(keras, tmp_path):
+    x = np.random.default_rng(3).normal(size=(5, 4)).astype("float32")
+    assert_files_merge_the_factors_both_ways(keras, tmp_path, lambda module, **options: module.Dense(3, **options), x)
 
 
 @pytest.mark.parametrize("kind,mode,order", [("Dense", "int8", "lora_first"), ("Dense", "int4", "quantize_first"),

@@ -5,7 +5,8 @@ import pytest
 import mlcore
 from mlcore import layers
 from test_conv_layers_more import assert_config_is_keras
-from test_lora import RANK, _copy, _out, _set_factors, assert_enabled_lora_as_keras, fit_factors_as_keras
+from test_lora import (RANK, _copy, _out, _set_factors, assert_enabled_lora_as_keras,
+                       assert_files_merge_the_factors_both_ways, fit_factors_as_keras)
 
 # (layer name, constructor arguments, build shape): grouped, channels_first and 3-d kernels
 CASES = {
@@ -59,29 +60,8 @@ def test_fit_trains_only_the_factors_as_keras(keras, on_backend):
 
 def test_keras_files_merge_the_factors_both_ways(keras, tmp_path):
     x = np.random.default_rng(3).normal(size=(2, 4, 4, 2)).astype("float32")
-    ours = mlcore.Sequential([layers.Input((4, 4, 2)), layers.Conv2D(3, 2, lora_rank=RANK)])
-    _set_factors(ours.layers[0])
-    ours.save(tmp_path / "ours.keras")
-    loaded = keras.saving.load_model(tmp_path / "ours.keras")
-    assert loaded.layers[0].lora_enabled
-    np.testing.assert_allclose(_out(loaded(x)), _out(ours(x)), rtol=1e-5, atol=1e-6)
-
-    theirs = keras.Sequential([keras.layers.Input((4, 4, 2)), keras.layers.Conv2D(3, 2, lora_rank=RANK)])
-    _set_factors(theirs.layers[0])
-    theirs.save(tmp_path / "theirs.keras")
-    back = mlcore.saving.load_model(tmp_path / "theirs.keras")
-    assert back.layers[0].lora_enabled
-    assert all(not factor.numpy().any() for factor in back.layers[0].lora_factors())    # merged into the kernel
-    np.testing.assert_allclose(_out(back(x)), _out(theirs(x)), rtol=1e-5, atol=1e-6)
-
-    ours.save_weights(tmp_path / "ours.weights.h5")      # into a model without LoRA, and back
-    plain = mlcore.Sequential([layers.Input((4, 4, 2)), layers.Conv2D(3, 2)])
-    plain.load_weights(tmp_path / "ours.weights.h5")
-    np.testing.assert_allclose(_out(plain(x)), _out(ours(x)), rtol=1e-5, atol=1e-6)
-    plain.layers[0].bias.assign(np.ones(3, "float32"))
-    plain.save_weights(tmp_path / "plain.weights.h5")
-    ours.load_weights(tmp_path / "plain.weights.h5")
-    np.testing.assert_allclose(_out(ours(x)), _out(plain(x)), rtol=1e-5, atol=1e-6)
+    assert_files_merge_the_factors_both_ways(keras, tmp_path, lambda module, **options: module.Conv2D(3, 2, **options),
+                                             x)
 
 
 def test_errors_name_the_layer_and_the_cause(keras):
