@@ -94,6 +94,23 @@ def test_ops_on_values_run_at_once_and_ops_on_graph_variables_build_graphs():
     np.testing.assert_array_equal(ops.convert_to_numpy(ops.convert_to_tensor([1, 2])), [1, 2])
 
 
+@pytest.mark.parametrize("namespace", ["nn", "linalg", "numpy", "image"])
+def test_the_sub_namespaces_run_at_once_on_values_as_keras_ops_does(namespace):
+    """keras.ops.nn.relu(array) is an array, as keras.ops.relu(array): nn's activations were once left
+    unwrapped there (they are made in ops.core) and gave graph constants."""
+    module = getattr(ops, namespace)
+    for name in getattr(module, "__all__", vars(module)):   # none is the unwrapped function behind ops.<name>
+        assert getattr(getattr(ops, name, None), "__wrapped__", None) is not getattr(module, name), name
+    x = np.array([-1.0, 0.5, 2.0], dtype="float32")
+    for name in ("relu", "relu6", "selu", "sigmoid", "hard_sigmoid", "log_sigmoid", "silu", "hard_silu", "swish",
+                 "hard_swish", "hard_tanh", "softplus", "softsign", "tanh_shrink", "sparse_plus", "sparse_sigmoid"):
+        out = getattr(ops.nn, name)(x)
+        assert isinstance(out, np.ndarray) and out.dtype == np.float32, name
+    np.testing.assert_allclose(ops.nn.relu(x), [0.0, 0.5, 2.0])
+    np.testing.assert_allclose(ops.nn.sigmoid(x), 1 / (1 + np.exp(-x)), rtol=1e-6)
+    np.testing.assert_allclose(ops.linalg.norm(x), np.linalg.norm(x), rtol=1e-6)
+
+
 def test_convert_to_tensor_dtypes_follow_keras():
     assert ops.convert_to_tensor([1.0, 2.0]).dtype == "float32"       # Python floats become floatx
     assert ops.convert_to_tensor(2.5).dtype == "float32"

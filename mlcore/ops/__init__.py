@@ -87,9 +87,9 @@ for _name in ("adaptive_average_pool", "adaptive_max_pool", "ctc_decode", "ctc_l
               "dot_product_attention", "fold", "polar", "unfold"):                             # these too
     setattr(nn, _name, globals()[_name])
 for _module in (linalg, nn):     # keras.ops.linalg.<name> and keras.ops.nn.<name> are keras.ops.<name>
-    for _name, _op in vars(_module).copy().items():
-        if getattr(_op, "__module__", None) == _module.__name__ and _name in globals() and _name[0] != "_":
-            setattr(_module, _name, globals()[_name])
+    for _name, _op in vars(_module).copy().items():   # (by identity: nn's activations are made in core)
+        if _name[0] != "_" and id(_op) in _wrapped:
+            setattr(_module, _name, _wrapped[id(_op)])
 
 # The graph's own (Theano-style) names, always symbolic, which code written before keras.ops existed calls
 from mlcore.graph.ops import (abs_, alloc, and_, as_tensor_variable, batched_dot, constant,  # noqa: E402,F401
