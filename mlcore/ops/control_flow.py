@@ -1,7 +1,8 @@
 """keras.ops' control flow on graphs: cond (Theano's ifelse, both branches computed), loops as
-the graph's scan (fori_loop, scan, map), and custom_gradient (an OpFromGraph whose gradient is
-the one the function gives).  while_loop is missing: a loop whose number of steps the data
-decides has no place in graphs of fixed length, as Theano's scan has none."""
+the graph's scan (fori_loop, scan, map, associative_scan), while_loop as the graph's While op, and
+custom_gradient (an OpFromGraph whose gradient is the one the function gives).  The loops take
+nested states and inputs (tuples, lists, dicts of tensors) as Keras's do, flattened to the graph's
+lists of tensors and packed back for the functions and results."""
 import functools
 import re
 
@@ -10,7 +11,7 @@ import numpy as np
 from mlcore import tree
 from mlcore.compile.builders import OpFromGraph
 from mlcore.graph import scan as graph_scan
-from mlcore.graph.basic import Constant, Variable, clone, graph_inputs
+from mlcore.graph.basic import Constant, TensorType, Variable, clone, graph_inputs
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops import shape as sh
 from mlcore.graph.ops.scan import apply_while
@@ -57,21 +58,36 @@ def switch(index, branches, *operands):
     return result
 
 
-def _one_or_many(values):
-    """(the values as a list of tensors, a function that gives them back in the caller's structure)."""
-    if isinstance(values, (list, tuple)):
-        return [as_tensor(v) for v in values], type(values)
-    return [as_tensor(values)], lambda outs: outs[0]
+def _flat(structure):
+    """(the leaves of a nested structure (a tensor, a list, a tuple or a dict of them, as Keras's
+    loops take) as tensors, a function that packs a list of tensors back in that structure)."""
+    leaves = [as_tensor(v) for v in tree.flatten(structure)]
+    return leaves, lambda flat: tree.pack_sequence_as(structure, list(flat))
+
+
+def _leaves_like(name, what, structure, expected):
+    """The leaves of what a loop function returned, as tensors; a ValueError unless they sit where
+    the loop state's do (a list for a tuple is fine)."""
+    try:
+        tree.assert_same_paths(structure, expected)
+    except ValueError as error:
+        raise ValueError("%s: %s must keep the structure of the loop variables, %r; got %r (%s)"
+                         % (name, what, expected, structure, error)) from None
+    return [as_tensor(v) for v in tree.flatten(structure)]
+
+
+def _callable(name, f):
+    if not callable(f):
+        raise TypeError("%s: `f` should be a callable. Received: f=%r" % (name, f))
 
 
 @at_once_on_values
 def fori_loop(lower, upper, body_fun, init_val):
-    """val = body_fun(i, val) for i from lower to upper - 1; the last val."""
-    states, rebuild = _one_or_many(init_val)
+    """val = body_fun(i, val) for i from lower to upper - 1; the last val (of init_val's structure)."""
+    states, rebuild = _flat(init_val)
 
     def step(i, *previous):
-        out, _ = _one_or_many(body_fun(i, rebuild(list(previous))))
-        return out
+        return _leaves_like("fori_loop", "body_fun", body_fun(i, rebuild(previous)), init_val)
     stacked, _ = graph_scan.scan(step, sequences=[sh.arange(lower, upper)], outputs_info=states,
                                  return_list=True)
     return rebuild([s[-1] for s in stacked])
@@ -80,21 +96,32 @@ def fori_loop(lower, upper, body_fun, init_val):
 @at_once_on_values
 def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
     """(carry, ys): carry, y = f(carry, x) for each x in xs (or `length` times with x None), in
-    reverse order if asked; ys stacks the y's, in xs's order."""
+    reverse order if asked; ys stacks the y's, in xs's order.  init, xs and y may be nested (as
+    jax.lax.scan's pytrees); a y of None gives ys None.  unroll is checked as Keras checks it; the
+    graph's loop runs one step at a time whatever its value."""
+    _callable("scan", f)
+    if not (isinstance(unroll, bool) or isinstance(unroll, (int, np.integer)) and unroll >= 1):
+        raise ValueError("scan: `unroll` must be an positive integer or boolean. Received: unroll=%r" % (unroll,))
     if xs is None and length is None:
-        raise ValueError("scan: give xs or length")
-    carries, rebuild = _one_or_many(init)
-    count = len(carries)
+        raise ValueError("scan: got no `xs` to scan over and `length` not provided.")
+    carries, rebuild = _flat(init)
+    rows, rebuild_x = _flat(xs) if xs is not None else ([], lambda _: None)
+
+    def call(args):
+        carry, y = f(rebuild(args[len(rows):]), rebuild_x(args[:len(rows)]))
+        return _leaves_like("scan", "f's carry", carry, init), y
+    # the loop's outputs are fixed before its step is built: a first call on stand-ins tells y's structure
+    _, y_structure = call([TensorType(r.dtype, r.type.shape[1:])() for r in rows] + [c.type() for c in carries])
+    y_count = sum(v is not None for v in tree.flatten(y_structure))
 
     def step(*args):
-        x, previous = (None, args) if xs is None else (args[0], args[1:])
-        carry, y = f(rebuild(list(previous)), x)
-        return _one_or_many(carry)[0] + [as_tensor(y)]
-    stacked, _ = graph_scan.scan(step, sequences=None if xs is None else [as_tensor(xs)],
-                                 outputs_info=carries + [None], n_steps=length, go_backwards=reverse,
-                                 return_list=True)
-    ys = stacked[count][::-1] if reverse else stacked[count]
-    return rebuild([s[-1] for s in stacked[:count]]), ys
+        carry, y = call(args)
+        return carry + [as_tensor(v) for v in tree.flatten(y) if v is not None]
+    stacked, _ = graph_scan.scan(step, sequences=rows or None, outputs_info=carries + [None] * y_count,
+                                 n_steps=length, go_backwards=reverse, return_list=True)
+    ys = iter([y[::-1] if reverse else y for y in stacked[len(carries):]])
+    return (rebuild([s[-1] for s in stacked[:len(carries)]]),
+            tree.map_structure(lambda v: None if v is None else next(ys), y_structure))
 
 
 @at_once_on_values
@@ -111,56 +138,59 @@ def map(f, xs):  # noqa: A001
 
 
 @at_once_on_values
+def vectorized_map(function, elements):
+    """function of each entry of elements along its first axis, stacked, as map does it (a loop: the
+    graph has no batching transform such as jax.vmap)."""
+    return map.__wrapped__(function, elements)
+
+
+@at_once_on_values
 def while_loop(cond, body, loop_vars, maximum_iterations=None):
     """loop_vars = body(*loop_vars) while cond(*loop_vars) holds, at most maximum_iterations times;
-    the last loop_vars (a tuple where loop_vars is a list or tuple, as Keras gives them)."""
+    the last loop_vars (a tuple where loop_vars is a list or tuple, as Keras gives them).  loop_vars
+    that is not a list or tuple (a tensor, a dict) is passed whole; any of them may be nested."""
     many = isinstance(loop_vars, (list, tuple))
-    initials = [as_tensor(v) for v in (loop_vars if many else [loop_vars])]
+    loop_vars = tuple(loop_vars) if many else (loop_vars,)
+    initials, rebuild = _flat(loop_vars)
     given = [v.type() for v in initials]
-    going = cond(*given)
+    going = cond(*rebuild(given))
     if not isinstance(going, Variable):     # a loop that never or always runs: surely a mistake
         raise TypeError("while_loop: cond returned %r, not a tensor of the loop variables (on mlcore's "
                         "tensors == and != compare identity, as in Theano: use ops.equal and ops.not_equal)"
                         % (going,))
     going = ew.cast(going, "bool")
-    new = body(*given)
-    new = list(new) if many else [new]
-    if len(new) != len(initials):
-        raise ValueError("while_loop: body returned %d values for %d loop_vars" % (len(new), len(initials)))
-    new = [ew.cast(as_tensor(v), i.dtype) for v, i in zip(new, initials)]
-    out = apply_while(going, new, initials, given, maximum_iterations)
-    return tuple(out) if many else out[0]
+    new = body(*rebuild(given))
+    new = _leaves_like("while_loop", "body", tuple(new) if many else (new,), loop_vars)
+    new = [ew.cast(v, i.dtype) for v, i in zip(new, initials)]
+    out = rebuild(apply_while(going, new, initials, given, maximum_iterations))
+    return out if many else out[0]
 
 
 def _moved(x, axis, reverse):
-    x = moveaxis(as_tensor(x), axis, 0)
+    x = moveaxis(x, axis, 0)
     return x[::-1] if reverse else x
 
 
 @at_once_on_values
 def associative_scan(f, elems, reverse=False, axis=0):
     """The running f-combination of elems along axis (f associative: the running sum for add),
-    from the end where reverse; elems may be a list or tuple of arrays, which f takes alike."""
-    rows, rebuild = _one_or_many(elems)
+    from the end where reverse; elems may be nested (a tuple or dict of arrays, of one length
+    along axis), which f takes alike."""
+    _callable("associative_scan", f)
+    rows, rebuild = _flat(elems)
+    lengths = {x.type.shape[axis] for x in rows} - {None}
+    if len(lengths) > 1:
+        raise ValueError("associative_scan: array inputs must have the same first dimension (the length "
+                         "along axis %d). (saw: %s)" % (axis, [x.type.shape for x in rows]))
     rows = [_moved(x, axis, reverse) for x in rows]
-    count = len(rows)
 
     def step(*args):
-        x, carry = rebuild(list(args[:count])), rebuild(list(args[count:]))
-        return _one_or_many(f(carry, x))[0]
+        x, carry = rebuild(args[:len(rows)]), rebuild(args[len(rows):])
+        return _leaves_like("associative_scan", "f", f(carry, x), elems)
     stacked, _ = graph_scan.scan(step, sequences=[r[1:] for r in rows], outputs_info=[r[0] for r in rows],
                                  return_list=True)
     running = [sh.concatenate([r[:1], y], 0) for r, y in zip(rows, stacked)]
     return rebuild([moveaxis(r[::-1] if reverse else r, 0, axis) for r in running])
-
-
-@at_once_on_values
-def vectorized_map(function, elements):
-    """function of each entry of elements along its first axis (of each array, where elements is
-    a list or tuple of them, which function takes alike), stacked."""
-    rows, rebuild = _one_or_many(elements)
-    out, _ = graph_scan.map(lambda *row: function(rebuild(list(row))), rows)
-    return out
 
 
 def _core_ranks(signature, count):
