@@ -86,27 +86,32 @@ def stop_gradient(variable):
 
 
 def _limits(dtype):
-    """The lowest and highest values of a dtype (0 and 1 for bool)."""
+    """The lowest and highest values of a dtype (0 and 1 for bool; ml_dtypes knows bfloat16's too)."""
     if dtype == "bool":
         return 0, 1
-    info = np.iinfo(dtype) if np.dtype(dtype).kind in "iu" else np.finfo(dtype)
+    import ml_dtypes
+    info = np.iinfo(dtype) if np.dtype(dtype).kind in "iu" else ml_dtypes.finfo(dtype)
     return info.min, info.max
 
 
 def saturate_cast(x, dtype):
     """x cast to dtype, clipped first to the range dtype can hold (so 300 as uint8 is 255, not 44,
     and inf as int32 is int32's max).  Where a limit rounds outside that range in x's dtype (int32's
-    max as a float32 is 2**31), x is clipped one step inside it and what lies beyond gets the limit."""
+    max as a float32 is 2**31), x is clipped one step inside it and what lies beyond gets the limit.
+    dtype None is floatx, as Keras standardizes it."""
     x = as_tensor(x)
-    dtype = np.dtype(dtype).name
+    dtype = config.floatx() if dtype is None else np.dtype(dtype).name
     (in_min, in_max), (out_min, out_max) = _limits(x.dtype), _limits(dtype)
-    low, high = np.maximum(in_min, out_min).astype(x.dtype), np.minimum(in_max, out_max).astype(x.dtype)
+
+    def in_x(value):     # a 0-d array of x's dtype: a numpy scalar would enter the graph as a weak float
+        return np.asarray(value, x.dtype)
+    low, high = in_x(np.maximum(in_min, out_min)), in_x(np.minimum(in_max, out_max))
     beyond = []
     if low.item() < out_min:       # compared exactly, as Python compares ints with floats
-        low = np.nextafter(low, np.zeros((), x.dtype))
+        low = in_x(np.nextafter(low, in_x(0)))
         beyond.append((ew.lt(x, low), out_min))
     if high.item() > out_max:
-        high = np.nextafter(high, np.zeros((), x.dtype))
+        high = in_x(np.nextafter(high, in_x(0)))
         beyond.append((ew.gt(x, high), out_max))
     out = ew.cast(ew.clip(x, low, high), dtype)
     for outside, limit in beyond:
