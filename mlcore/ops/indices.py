@@ -7,6 +7,7 @@ import builtins
 
 import numpy as np
 
+from mlcore.graph.basic import Variable
 from mlcore.graph.ops import along_axis
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops import reduce as red
@@ -25,12 +26,15 @@ def searchsorted(sorted_sequence, values, side="left"):
     if sorted_sequence.ndim != 1:
         raise ValueError("searchsorted only supports 1-D sorted sequences; received sorted_sequence of "
                          "shape %s" % (sorted_sequence.type.shape,))
-    return along_axis.searchsorted(sorted_sequence, as_tensor(values), side)
+    length = sorted_sequence.type.shape[0]     # int32 where that holds every index, as Keras's tensorflow
+    dtype = "int32" if length is not None and length <= np.iinfo("int32").max else "int64"    # backend
+    return ew.cast(along_axis.searchsorted(sorted_sequence, as_tensor(values), side), dtype)
 
 
 def digitize(x, bins):
-    """The index of the bin each entry of x falls in, bins[i-1] <= x < bins[i] (increasing bins)."""
-    return searchsorted(bins, x, side="right")
+    """The index of the bin each entry of x falls in, bins[i-1] <= x < bins[i] (increasing bins), as
+    int32 (Keras's dtype)."""
+    return ew.cast(searchsorted(bins, x, side="right"), "int32")
 
 
 def unravel_index(indices, shape):
@@ -56,19 +60,43 @@ def select(condlist, choicelist, default=0):
     return out
 
 
+def _as_index(x):
+    """x as an integer tensor of indices: a float one (a KerasTensor's default dtype, which Keras's
+    symbolic ops accept as indices) is cast to int64."""
+    x = as_tensor(x)
+    return ew.cast(x, "int64") if x.dtype.startswith(("float", "bfloat")) else x
+
+
+def _starts(start_indices, name):
+    """start_indices as a list of one start per axis: a tuple or list of ints or scalar tensors, or
+    a vector (a numpy array, a graph tensor of known length)."""
+    if isinstance(start_indices, np.ndarray):
+        return list(start_indices)
+    if not isinstance(start_indices, Variable):
+        return list(start_indices)
+    if start_indices.ndim != 1 or start_indices.type.shape[0] is None:
+        raise ValueError("%s: `start_indices` must be a vector of known length, one start per axis; got %s"
+                         % (name, start_indices.type))
+    starts = _as_index(start_indices)
+    return [starts[k] for k in range(start_indices.type.shape[0])]
+
+
 def _block(x, start_indices, shape, name):
     """The key of the block of `shape` (a -1: the rest of the axis) at start_indices, the starts
     moved back where the block would run past the end (as jax's dynamic_slice)."""
-    if len(start_indices) != x.ndim or len(shape) != x.ndim:
-        raise ValueError("%s: start_indices and shape need one entry per axis of the %d-d inputs, got %s and %s"
-                         % (name, x.ndim, list(start_indices), list(shape)))
+    starts = _starts(start_indices, name)
+    for entries, first, second in ((shape, "`inputs`", "`shape`"), (starts, "`start_indices`", "`inputs`")):
+        if len(entries) != x.ndim:     # the bracket: Keras's words
+            raise ValueError("%s: start_indices and shape need one entry per axis of the %d-d inputs, got %s and %s "
+                             "(the number of dimensions in %s must match the number of dimensions in %s)"
+                             % (name, x.ndim, list(starts), list(shape), first, second))
     key = []
-    for start, size, length in zip(start_indices, shape, dims(x)):
+    for start, size, length in zip(starts, shape, dims(x)):
         size = length - start if size == -1 else size
         if isinstance(start, (int, np.integer)) and isinstance(length, int):
             start = builtins.max(0, builtins.min(int(start), length - size))
         else:
-            start = ew.maximum(0, ew.minimum(as_tensor(start), length - size))
+            start = ew.maximum(0, ew.minimum(_as_index(start), length - size))
         key.append(builtins.slice(start, start + size))
     return tuple(key)
 
@@ -76,7 +104,9 @@ def _block(x, start_indices, shape, name):
 def slice(inputs, start_indices, shape):  # noqa: A001
     """The block of `shape` that starts at start_indices."""
     inputs = as_tensor(inputs)
-    return subtensor(inputs, _block(inputs, start_indices, shape, "slice"))
+    block = subtensor(inputs, _block(inputs, start_indices, shape, "slice"))
+    known = [None if isinstance(size, Variable) or size == -1 else int(size) for size in shape]
+    return sh.specify_shape(block, known)   # a symbolic start leaves the block's length to the run
 
 
 def slice_update(inputs, start_indices, updates):
@@ -88,7 +118,7 @@ def slice_update(inputs, start_indices, updates):
 
 def _entries(target, indices):
     """target at the (N, k) integer indices: N entries (or slices, if k < target.ndim)."""
-    indices = as_tensor(indices)
+    indices = _as_index(indices)
     if indices.ndim != 2 or indices.type.shape[1] is None or indices.type.shape[1] > target.ndim:
         raise ValueError("scatter: indices must be a matrix with one row per entry and at most %d columns, "
                          "got shape %s" % (target.ndim, indices.type.shape))
@@ -108,7 +138,7 @@ def scatter_update(inputs, indices, updates, reduction=None):
     if reduction not in (None, "add") + REDUCTIONS:
         raise ValueError("scatter_update: invalid reduction %r; supported values are None, 'add', 'max', 'min' "
                          "and 'mul'" % (reduction,))
-    inputs, indices, updates = as_tensor(inputs), as_tensor(indices), as_tensor(updates)
+    inputs, indices, updates = as_tensor(inputs), _as_index(indices), as_tensor(updates)
     target = _entries(inputs, indices)
     if reduction in (None, "add"):
         return (set_subtensor if reduction is None else inc_subtensor)(target, updates)
@@ -129,7 +159,7 @@ def top_k(x, k, sorted=True):  # noqa: A002
 def in_top_k(targets, predictions, k):
     """Whether each sample's target class is among its k highest predictions (ties count for the
     target; a NaN prediction for it counts as the lowest)."""
-    targets, predictions = as_tensor(targets), as_tensor(predictions)
+    targets, predictions = _as_index(targets), as_tensor(predictions)
     at_target = take_along_axis(predictions, sh.dimshuffle(targets, 0, "x"), -1)
     at_target = ew.switch(ew.neq(at_target, at_target), -np.inf, at_target)
     return ew.le(1 + red.sum_(ew.gt(predictions, at_target), -1), k)
@@ -137,11 +167,12 @@ def in_top_k(targets, predictions, k):
 
 def _by_segment(data, segment_ids, num_segments, name, other):
     """data's rows laid out by segment, (num_segments, rows, ...), `other` where a row is not in
-    that segment: a reduction over axis 1 then reduces each segment."""
+    that segment: a reduction over axis 1 then reduces each segment.  Rows whose id is outside
+    [0, num_segments) (-1, say) are in none."""
     if num_segments is None:
         raise ValueError("Argument `num_segments` must be set for %s: the number of segments is the "
                          "output's size. Received: num_segments=None" % name)
-    data, segment_ids = as_tensor(data), as_tensor(segment_ids)
+    data, segment_ids = as_tensor(data), _as_index(segment_ids)
     member = ew.eq(sh.dimshuffle(sh.arange(num_segments), 0, "x"), sh.dimshuffle(segment_ids, "x", 0))
     rows = sh.dimshuffle(data, ["x"] + list(range(data.ndim)))
     return ew.switch(sh.dimshuffle(member, [0, 1] + ["x"] * (data.ndim - 1)), rows, other)
