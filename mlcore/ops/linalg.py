@@ -20,27 +20,44 @@ from mlcore.ops.control_flow import at_once_on_values
 from mlcore.ops.core import as_float
 
 
+def _differ(m, n):
+    """Whether two static lengths are known to differ."""
+    return None not in (m, n) and m != n
+
+
+def _matrices(name, x, square=True):
+    """x as floats; a ValueError unless it is a matrix or a stack of them, and square where asked.
+    Where one of the last two lengths is unknown, the run checks it (Keras refuses it at once)."""
+    x = as_float(x)
+    if x.ndim < 2:
+        raise ValueError("%s: Input should have rank >= 2. Received: input.shape = %s" % (name, x.type.shape))
+    if square and _differ(*x.type.shape[-2:]):
+        raise ValueError("%s: expected a square matrix. Received non-square input with shape %s"
+                         % (name, x.type.shape))
+    return x
+
+
 def cholesky(x, upper=False):
     """The Cholesky factor of a symmetric positive-definite x: L with x = L L^T, or L^T if upper."""
-    return slinalg.cholesky(as_float(x), lower=not upper)
+    return slinalg.cholesky(_matrices("cholesky", x), lower=not upper)
 
 
 def det(x):
-    return nlinalg.det(as_float(x))
+    return nlinalg.det(_matrices("det", x))
 
 
 def inv(x):
-    return nlinalg.matrix_inverse(as_float(x))
+    return nlinalg.matrix_inverse(_matrices("inv", x))
 
 
 def eig(x):
     """(eigenvalues, eigenvectors as columns) of a square matrix whose eigenvalues are real."""
-    return decompositions.eig(as_float(x))
+    return decompositions.eig(_matrices("eig", x))
 
 
 def eigh(x):
     """(eigenvalues in ascending order, eigenvectors as columns) of a symmetric matrix."""
-    return decompositions.eigh(as_float(x))
+    return decompositions.eigh(_matrices("eigh", x))
 
 
 def qr(x, mode="reduced"):
@@ -48,7 +65,7 @@ def qr(x, mode="reduced"):
     if mode not in ("reduced", "complete"):
         raise ValueError("`mode` argument value not supported. Expected one of {'reduced', 'complete'}. "
                          "Received: mode=%s" % (mode,))
-    return decompositions.qr(as_float(x), mode)
+    return decompositions.qr(_matrices("qr", x, square=False), mode)
 
 
 def svd(x, full_matrices=True, compute_uv=True):
@@ -56,14 +73,31 @@ def svd(x, full_matrices=True, compute_uv=True):
     return decompositions.svd(as_float(x), full_matrices, compute_uv)
 
 
+def _solved(name, solver, a, b):
+    """solver(a, b) for a square a (or a stack) and b of right-hand sides: a matrix (or a stack) of
+    columns, or one vector per matrix of a (b of one axis fewer, as Keras's tensorflow backend
+    takes it), solved as one column."""
+    a, b = _matrices(name, a), as_float(b)
+    if b.ndim == a.ndim - 1:
+        if _differ(a.type.shape[-1], b.type.shape[-1]):
+            raise ValueError("%s: incompatible shapes between `a` and `b`. Expected `a.shape[-1] == "
+                             "b.shape[-1]`. Received: a.shape=%s, b.shape=%s" % (name, a.type.shape, b.type.shape))
+        column = solver(a, dimshuffle(b, *range(b.ndim), "x"))
+        return column[..., 0]
+    if b.ndim == a.ndim and _differ(a.type.shape[-2], b.type.shape[-2]):
+        raise ValueError("%s: incompatible shapes between `a` and `b`. Expected `a.shape[-2] == b.shape[-2]`. "
+                         "Received: a.shape=%s, b.shape=%s" % (name, a.type.shape, b.type.shape))
+    return solver(a, b)
+
+
 def solve(a, b):
-    """x with a x = b, for a square a; b a vector or a matrix of right-hand sides."""
-    return slinalg.solve(as_float(a), as_float(b))
+    """x with a x = b, for a square a; b a vector or a matrix of right-hand sides (per matrix of a)."""
+    return _solved("solve", slinalg.solve, a, b)
 
 
 def solve_triangular(a, b, lower=False):
     """solve for a triangular a (its upper triangle, or its lower one if lower)."""
-    return slinalg.solve_triangular(as_float(a), as_float(b), lower=lower)
+    return _solved("solve_triangular", lambda a, b: slinalg.solve_triangular(a, b, lower=lower), a, b)
 
 
 def pinv(x, rcond=None):
@@ -170,7 +204,7 @@ def lu_factor(x):
 def cholesky_inverse(x, upper=False):
     """The inverse of the matrix whose Cholesky factor is x: (L L^T)^-1 for a lower x, (U^T U)^-1
     for an upper one, from two triangular solves."""
-    x = as_float(x)
+    x = _matrices("cholesky_inverse", x)
     size = dims(x)[-1]
     identities = ew.zeros_like(x) + extra_ops.eye(size, size, 0, x.dtype)     # one per matrix of x
     inverse_factor = slinalg.solve_triangular(x, identities, lower=not upper)
