@@ -18,8 +18,8 @@ from mlcore.ops.sequences import extract_sequences
 def _pair(name, x, min_ndim=1):
     """x, a (real, imag) tuple, as two float tensors of one shape."""
     if not isinstance(x, (tuple, list)) or len(x) != 2:
-        raise ValueError("%s: input `x` should be a tuple of two tensors - real and imaginary. Received: x=%r"
-                         % (name, x))
+        raise ValueError("%s: input `x` should be a tuple of two tensors - real and imaginary (Input `x` should be a "
+                         "tuple of two tensors). Received: x=%r" % (name, x))
     return fourier.complex_pair(name, as_float(x[0]), as_float(x[1]), min_ndim)
 
 
@@ -57,7 +57,7 @@ def rfft(x, fft_length=None):
     zero-padded to fft_length (default: its own length) first."""
     x = as_float(x)
     if x.ndim < 1:
-        raise ValueError("rfft: input should have rank >= 1. Received: input.shape = ()")
+        raise ValueError("rfft: Input should have rank >= 1. Received: input.shape = ()")
     n = fourier.check_length("rfft", x.type.shape, 1)[-1] if fft_length is None else fft_length
     n = _transform_length("rfft", n)
     return fourier.rfft(_fit_last("rfft", x, n))
@@ -121,7 +121,7 @@ def stft(x, sequence_length, sequence_stride, fft_length, window="hann", center=
                         % (x.dtype,))
     length = fourier.check_length("stft", x.type.shape, 1)[-1] if x.ndim else None
     if length is None:
-        raise ValueError("stft: input should have rank >= 1. Received: input.shape = ()")
+        raise ValueError("stft: Input should have rank >= 1. Received: input.shape = ()")
     if center:
         x = take(x, _reflect_indices(length, fft_length // 2), axis=-1)
     frames = extract_sequences(x, fft_length, sequence_stride)
@@ -130,9 +130,11 @@ def stft(x, sequence_length, sequence_stride, fft_length, window="hann", center=
 
 
 def _overlap_add(frames, stride):
-    """frames (..., count, length) summed into one signal, frame k starting at k * stride."""
-    count, length = frames.type.shape[-2:]
-    positions = np.arange(count)[:, None] * stride + np.arange(length)
+    """frames (..., count, length) summed into one signal, frame k starting at k * stride; the count
+    may be known only when the graph runs (a variable number of frames)."""
+    count, length = dims(frames)[-2], frames.type.shape[-1]
+    starts = np.arange(count) if isinstance(count, int) else sh.arange(count)
+    positions = sh.dimshuffle(as_tensor(starts) * stride, 0, "x") + np.arange(length)
     signal = sh.zeros(dims(frames)[:-2] + [(count - 1) * stride + length], frames.dtype)
     # the op itself, not inc_subtensor(signal[..., positions]): a small constant signal[...] folds at once
     return IncSubtensor(expand_spec(("...", Slot(1)), signal.ndim))(signal, frames, positions)
@@ -145,18 +147,17 @@ def istft(x, sequence_length, sequence_stride, fft_length, length=None, window="
     The result runs from fft_length//2 (center) or 0, for `length` samples or to the end (less
     fft_length//2 with center)."""
     _check_stft_arguments(sequence_length, sequence_stride, fft_length)
-    real, imag = _pair("istft", x, 2)
-    fourier.check_length("istft", real.type.shape, 2)
+    real, imag = _pair("istft", x, 2)     # the frames' count may be unknown, their bins not (_fit_last)
     bins = fft_length // 2 + 1      # as scipy's istft, the spectra are cut or zero-padded to fft_length's
     frames = fourier.irfft(_fit_last("istft", real, bins), _fit_last("istft", imag, bins), fft_length)
     win = _padded_window(window, sequence_length, fft_length, real.dtype)
     squares = sh.ones((fft_length,), real.dtype) if win is None else win * win
-    norm = _overlap_add(sh.alloc(squares, real.type.shape[-2], fft_length), sequence_stride)
+    norm = _overlap_add(sh.alloc(squares, dims(real)[-2], fft_length), sequence_stride)
     signal = _overlap_add(frames if win is None else frames * win, sequence_stride)
     signal = signal / switch(gt(norm, 1e-10), norm, 1.0)
     if win is None:
         signal = signal * (fft_length / sequence_stride)
     start = fft_length // 2 if center else 0
-    end = signal.type.shape[-1] - start if length is None else start + length
+    end = dims(signal)[-1] - start if length is None else start + length
     return signal[..., start:end]
 

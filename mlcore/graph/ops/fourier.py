@@ -22,11 +22,13 @@ def float_part(x):
 def complex_pair(name, real, imag, min_ndim=1):
     """real and imag as float tensors of one dtype and shape, of at least min_ndim dims."""
     real, imag = float_part(real), float_part(imag)
-    if real.type.shape != imag.type.shape:
-        raise ValueError("%s: the real and imaginary parts must have the same shape, got %s and %s"
+    if real.type.shape != imag.type.shape:     # each message holds Keras's words too, in brackets
+        raise ValueError("%s: the real and imaginary parts must have the same shape, got %s and %s (Both the "
+                         "real and imaginary parts should have the same shape)"
                          % (name, _fmt(real.type.shape), _fmt(imag.type.shape)))
     if real.ndim < min_ndim:
-        raise ValueError("%s: needs a tensor of rank >= %d, got shape %s" % (name, min_ndim, _fmt(real.type.shape)))
+        raise ValueError("%s: needs a tensor of rank >= %d, got shape %s (Input should have rank >= %d)"
+                         % (name, min_ndim, _fmt(real.type.shape), min_ndim))
     dtype = upcast(real.dtype, imag.dtype)
     return with_dtype(real, dtype), with_dtype(imag, dtype)
 
@@ -34,10 +36,13 @@ def complex_pair(name, real, imag, min_ndim=1):
 def check_length(name, shape, axes, want=None):
     """The transformed axes' lengths, which must be known (and equal to want, where given)."""
     lengths = shape[-axes:]
-    if None in lengths or want is not None and lengths[-1] != want:
-        raise ValueError("%s: the last %s of the input must be %s, got shape %s"
-                         % (name, "axis" if axes == 1 else "%d axes" % axes,
-                            "known" if want is None else "of length %d" % want, _fmt(shape)))
+    if None in lengths:
+        raise ValueError("%s: the last %s of the input must be known, got shape %s (Input should have its %s "
+                         "fully-defined)" % (name, "axis" if axes == 1 else "%d axes" % axes, _fmt(shape),
+                                             "last dimension" if axes == 1 else "%d axes" % axes))
+    if want is not None and lengths[-1] != want:
+        raise ValueError("%s: the last axis of the input must be of length %d, got shape %s"
+                         % (name, want, _fmt(shape)))
     return lengths
 
 
