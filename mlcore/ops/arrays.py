@@ -7,6 +7,7 @@ eye, tri, tile, repeat, squeeze, roll, diag...), the function here only passes K
 import numpy as np
 
 from mlcore import config
+from mlcore.graph.basic import Variable
 from mlcore.graph.ops import indexing
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops import elemwise_math as em
@@ -18,6 +19,17 @@ from mlcore.ops.core import as_tensor, convert_to_tensor
 
 
 # --- making arrays -------------------------------------------------------------------------------
+def integer_size(value, op, what="a size"):
+    """value as is, checked to be an int (a Python or numpy int, or a tensor of an integer dtype):
+    numpy, jax and TensorFlow refuse a float where a length is asked for, with a TypeError."""
+    if isinstance(value, (int, np.integer)):
+        return value
+    dtype = str(value.dtype if hasattr(value, "dtype") else np.asarray(value).dtype)
+    if not dtype.startswith(("int", "uint")):
+        raise TypeError("%s: %s must be an integer, got %r (dtype %s)" % (op, what, value, dtype))
+    return value
+
+
 def full(shape, fill_value, dtype=None):
     value = as_tensor(fill_value)
     return sh.alloc(ew.cast(value, dtype or config.floatx()), *as_list(shape, "full"))
@@ -60,7 +72,9 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     """num evenly spaced values from start to stop (stop included if endpoint); array start and
     stop give one such run per entry, along `axis`."""
     start, stop = ew.cast(as_tensor(start), config.floatx()), ew.cast(as_tensor(stop), config.floatx())
-    step = (stop - start) / max(num - 1 if endpoint else num, 1)
+    num = integer_size(num, "linspace", "num")
+    intervals = num - 1 if endpoint else num     # num may be a symbolic int scalar
+    step = (stop - start) / (ew.maximum(intervals, 1) if isinstance(intervals, Variable) else max(intervals, 1))
     ndim = max(start.ndim, stop.ndim)
     ticks = sh.dimshuffle(sh.arange(num, dtype=start.dtype), [0] + ["x"] * ndim)
     out = moveaxis(start + ticks * step, 0, axis)
@@ -92,16 +106,20 @@ def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
 
 def eye(N, M=None, k=0, dtype=None):
     """Ones on the k-th diagonal of an N x M matrix."""
-    return extra_ops.eye(N, M, k, dtype)
+    return extra_ops.eye(*_matrix_size("eye", N, M), k, dtype)
 
 
 def identity(n, dtype=None):
-    return extra_ops.eye(n, dtype=dtype)
+    return extra_ops.eye(integer_size(n, "identity", "n"), dtype=dtype)
 
 
 def tri(N, M=None, k=0, dtype=None):
     """Ones on and below the k-th diagonal."""
-    return extra_ops.tri(N, M, k, dtype)
+    return extra_ops.tri(*_matrix_size("tri", N, M), k, dtype)
+
+
+def _matrix_size(op, N, M):
+    return integer_size(N, op, "N"), None if M is None else integer_size(M, op, "M")
 
 
 def tril(x, k=0):
@@ -174,8 +192,9 @@ def kron(x1, x2):
 
 # --- reshaping -----------------------------------------------------------------------------------
 def reshape(x, newshape):
-    """x with a new shape; one entry may be -1 (inferred)."""
-    return sh.reshape(as_tensor(x), as_list(newshape, "reshape"))
+    """x with a new shape; one entry may be -1 or None (inferred), others symbolic scalars."""
+    newshape = [-1 if d is None else d for d in as_list(newshape, "reshape")]
+    return sh.reshape(as_tensor(x), newshape)
 
 
 def ravel(x):
@@ -203,8 +222,11 @@ def squeeze(x, axis=None):
 def moveaxis(x, source, destination):
     """x with the axes `source` moved to positions `destination`, the others in their order."""
     x = as_tensor(x)
-    source = [a % x.ndim for a in as_list(source, "moveaxis")]
-    destination = [a % x.ndim for a in as_list(destination, "moveaxis")]
+    source, destination = ([normalize_axis(a, x.ndim, "moveaxis")[0] for a in as_list(axes, "moveaxis")]
+                           for axes in (source, destination))
+    if len(source) != len(destination) or len(set(source)) != len(source) or len(set(destination)) != len(source):
+        raise ValueError("moveaxis: source and destination must be distinct axes, as many of each; got %r and %r"
+                         % (source, destination))
     order = [d for d in range(x.ndim) if d not in source]
     for dest, src in sorted(zip(destination, source)):
         order.insert(dest, src)
@@ -213,6 +235,7 @@ def moveaxis(x, source, destination):
 
 def swapaxes(x, axis1, axis2):
     x = as_tensor(x)
+    axis1, axis2 = (normalize_axis(a, x.ndim, "swapaxes")[0] for a in (axis1, axis2))
     order = list(range(x.ndim))
     order[axis1], order[axis2] = order[axis2], order[axis1]
     return sh.transpose(x, order)
@@ -224,18 +247,23 @@ def broadcast_to(x, shape):
 
 # --- joining and splitting -----------------------------------------------------------------------
 def concatenate(xs, axis=0):
-    return sh.concatenate([as_tensor(x) for x in xs], axis)
+    """The tensors joined along an existing axis (which Keras's Concatenate requires: not None)."""
+    if axis is None:
+        raise ValueError("concatenate: `axis` cannot be None for `concatenate`; flatten the tensors first")
+    xs = [as_tensor(x) for x in xs]
+    return sh.concatenate(xs, normalize_axis(axis, xs[0].ndim, "concatenate")[0])
 
 
 def stack(x, axis=0):
     """The tensors of the sequence x joined along a new axis."""
-    return sh.stack([as_tensor(t) for t in x], axis)
+    x = [as_tensor(t) for t in x]
+    return sh.stack(x, normalize_axis(axis, x[0].ndim + 1, "stack")[0])
 
 
 def unstack(x, num=None, axis=0):
     """The slices of x along axis, as a list; their number must be known (static, or num)."""
     x = as_tensor(x)
-    axis %= x.ndim
+    axis = normalize_axis(axis, x.ndim, "unstack")[0]
     num = x.type.shape[axis] if num is None else num
     if num is None:
         raise ValueError("unstack: the size of axis %d of %s is unknown; pass num=" % (axis, x.type))
@@ -243,17 +271,28 @@ def unstack(x, num=None, axis=0):
 
 
 def split(x, indices_or_sections, axis=0):
-    """x cut along axis into equal sections (an int) or at the given indices, as a list."""
+    """x cut along axis into equal sections (an int) or at the given indices, as a list.  Where the
+    axis's length is known only when the graph runs, equal sections are cut by a reshape, which then
+    fails if they cannot be equal (as numpy's split)."""
     x = as_tensor(x)
-    axis %= x.ndim
-    if isinstance(indices_or_sections, (int, np.integer)):
-        size = x.type.shape[axis]
-        if size is None or size % indices_or_sections:
-            raise ValueError("split: axis %d of %s cannot be cut into %d equal sections"
-                             % (axis, x.type, indices_or_sections))
-        step = size // indices_or_sections
-        indices_or_sections = list(range(step, size, step))
-    bounds = [None] + list(indices_or_sections) + [None]
+    axis = normalize_axis(axis, x.ndim, "split")[0]
+    if not isinstance(indices_or_sections, (int, np.integer)):
+        return slices_at(x, axis, [None] + as_list(indices_or_sections, "split") + [None])
+    sections, size = int(indices_or_sections), x.type.shape[axis]
+    if sections <= 0:
+        raise ValueError("split: the number of sections must be a positive int, got %d" % sections)
+    if size is None:
+        sizes = extra_ops.dims(x)
+        rows = sh.reshape(x, sizes[:axis] + [sections, -1] + sizes[axis + 1:])
+        return [indexing.subtensor(rows, (slice(None),) * axis + (k,)) for k in range(sections)]
+    if size % sections:
+        raise ValueError("split: axis %d of %s cannot be cut into %d equal sections (`x` size on given `axis` "
+                         "must be divisible by `indices_or_sections`)" % (axis, x.type, sections))
+    return slices_at(x, axis, [k * size // sections for k in range(sections + 1)])
+
+
+def slices_at(x, axis, bounds):
+    """The pieces x[..., bounds[k]:bounds[k + 1], ...] along axis (a bound None: an end)."""
     return [indexing.subtensor(x, (slice(None),) * axis + (slice(lo, hi),)) for lo, hi in zip(bounds, bounds[1:])]
 
 
@@ -262,7 +301,7 @@ def take(x, indices, axis=None):
     x, indices = as_tensor(x), as_tensor(indices)
     if axis is None:
         return indexing.subtensor(sh.flatten(x), indices)
-    return indexing.subtensor(x, (slice(None),) * (axis % x.ndim) + (indices,))
+    return indexing.subtensor(x, (slice(None),) * normalize_axis(axis, x.ndim, "take")[0] + (indices,))
 
 
 def get_item(x, key):
@@ -319,13 +358,45 @@ def roll(x, shift, axis=None):
 
 
 def pad(x, pad_width, mode="constant", constant_values=None):
-    """x with pad_width = ((before, after), ...) entries of constant_values (0) around each axis;
-    one pair, or one int, applies to every axis."""
-    if mode != "constant":
-        raise ValueError("pad: mode %r is not supported; mlcore pads with a constant" % (mode,))
+    """x with pad_width = ((before, after), ...) entries around each axis (one pair, or one int,
+    applies to every axis): constant_values (0) in mode "constant"; in the other modes, entries of
+    x itself, as numpy's pad takes them (_mirrored)."""
+    if constant_values is not None and mode != "constant":
+        raise ValueError("pad: Argument `constant_values` can only be provided when `mode == 'constant'`. "
+                         "Received: mode=%s" % (mode,))
     x = as_tensor(x)
-    widths = np.broadcast_to(np.asarray(pad_width, dtype="int64"), (x.ndim, 2))
-    return sh.pad(x, widths.tolist(), 0 if constant_values is None else constant_values)
+    widths = np.broadcast_to(np.asarray(pad_width, dtype="int64"), (x.ndim, 2)).tolist()
+    if mode == "constant":
+        return sh.pad(x, widths, 0 if constant_values is None else constant_values)
+    if mode not in _MIRRORS:
+        raise ValueError("pad: mode %r is not supported; mlcore pads in the modes 'constant', %s"
+                         % (mode, ", ".join(map(repr, _MIRRORS))))
+    for axis, (before, after) in enumerate(widths):
+        if before or after:
+            x = indexing.subtensor(x, (slice(None),) * axis + (_mirrored(x, axis, before, after, mode),))
+    return x
+
+
+# where numpy's pad modes take position i of an axis of length n from (i from -before to n + after)
+_MIRRORS = {
+    "edge": lambda i, n: ew.minimum(ew.maximum(i, 0), n - 1),
+    "wrap": lambda i, n: i % n,
+    "reflect": lambda i, n: _fold(i % ew.maximum(2 * n - 2, 1), 2 * n - 2),    # d c b | a b c d | c b a
+    "symmetric": lambda i, n: _fold(i % (2 * n), 2 * n - 1),                  # b a | a b c d | d c
+}
+
+
+def _fold(j, top):
+    """j where j lies in the first half of a period, else its mirror image top - j."""
+    return ew.minimum(j, top - j)
+
+
+def _mirrored(x, axis, before, after, mode):
+    """The positions (an int vector) of x's entries along axis that pad(..., mode) puts there."""
+    n = extra_ops.dims(x)[axis]
+    if n == 0:
+        raise ValueError("pad: mode %r cannot pad the empty axis %d of %s" % (mode, axis, x.type))
+    return _MIRRORS[mode](sh.arange(-before, n + after, 1, "int64"), n)
 
 
 # --- sizes ---------------------------------------------------------------------------------------

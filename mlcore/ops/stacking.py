@@ -1,10 +1,15 @@
 """keras.ops' numpy joiners and splitters by direction: hstack / vstack / dstack (along columns,
 rows and depth, with numpy's promotion of vectors and matrices), hsplit / vsplit / dsplit,
 array_split (sections that may differ by one) and append.  Each is concatenate or split on the
-axis numpy picks; the sizes that split cuts must be known when the graph is built."""
-from mlcore.graph.ops import indexing
+axis numpy picks."""
+import numpy as np
+
+from mlcore.graph.basic import Variable
+from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops import shape as sh
-from mlcore.ops.arrays import concatenate, split
+from mlcore.graph.ops.common import normalize_axis
+from mlcore.graph.ops.extra_ops import dims
+from mlcore.ops.arrays import concatenate, slices_at, split
 from mlcore.ops.core import as_tensor
 
 
@@ -58,15 +63,16 @@ def dsplit(x, indices_or_sections):
 
 def array_split(x, indices_or_sections, axis=0):
     """x cut along axis into indices_or_sections parts of sizes that differ by at most one (the
-    first ones larger), as numpy's array_split."""
+    first ones larger), as numpy's array_split; the axis's length may be known only when the graph
+    runs (the bounds are then symbolic), or cut at the given indices as split."""
     x = as_tensor(x)
-    axis %= x.ndim
-    size = x.type.shape[axis]
-    if size is None:
-        raise ValueError("array_split: the size of axis %d of %s must be known" % (axis, x.type))
+    axis = normalize_axis(axis, x.ndim, "array_split")[0]
+    if not isinstance(indices_or_sections, (int, np.integer)):
+        return split(x, indices_or_sections, axis)
     sections = int(indices_or_sections)
     if sections <= 0:
         raise ValueError("array_split: indices_or_sections must be a positive int, got %r" % (indices_or_sections,))
-    step, extra = divmod(size, sections)
-    bounds = [k * step + min(k, extra) for k in range(sections + 1)]
-    return [indexing.subtensor(x, (slice(None),) * axis + (slice(lo, hi),)) for lo, hi in zip(bounds, bounds[1:])]
+    size = dims(x)[axis]
+    step, extra = size // sections, size % sections
+    first = ew.minimum if isinstance(size, Variable) else min
+    return slices_at(x, axis, [k * step + first(k, extra) for k in range(sections + 1)])

@@ -1,50 +1,53 @@
 """numpy's window functions as keras.ops (bartlett, blackman, hamming, hanning, kaiser): the
-symmetric window of x points, in floatx.  A window's length fixes its shape, so x must be a
-number known when the graph is built (as in Keras, whose kaiser refuses a symbolic x)."""
-import numpy as np
+symmetric window of x points, in floatx.  Each is a formula on t = (2n - (x - 1)) / (x - 1), the
+positions n = 0 .. x-1 spread over [-1, 1] (numpy's arange(1 - x, x, 2) / (x - 1)); x = 1 gives
+t = 0 and so the window [1], as numpy's.  x may be a symbolic int scalar (a 0-d tensor, such as a
+jax value): the window's length is then known when the graph runs."""
+import math
 
 from mlcore import config
-from mlcore.graph.basic import Constant, Variable
-from mlcore.graph.ops.common import constant
+from mlcore.graph.ops import elemwise as ew
+from mlcore.graph.ops import elemwise_math as em
+from mlcore.graph.ops import shape as sh
+from mlcore.ops.arrays import integer_size
+from mlcore.ops.core import as_tensor
 
 
-def _length(name, x):
-    """x (an int, a 0-d array or a constant) as a Python int."""
-    if isinstance(x, Constant):
-        x = x.data
-    elif isinstance(x, Variable):
-        raise TypeError("%s: the window length x must be a number known when the graph is built, "
-                        "not the symbolic tensor %s" % (name, x))
-    value = np.asarray(x)
-    if value.ndim or value.dtype.kind not in "iuf" or value != int(value):
-        raise ValueError("%s: the window length x must be an integer, got %r" % (name, x))
-    return int(value)
+def _positions(name, x):
+    """t for a window of x points, in float64 as numpy computes it (cast to floatx at the end)."""
+    length = ew.cast(as_tensor(integer_size(x, name, "the window length x")), "int64")
+    if length.ndim:
+        raise ValueError("%s: the window length x must be a scalar, got %s" % (name, length.type))
+    span = ew.cast(ew.maximum(length - 1, 1), "float64")
+    return (2 * ew.cast(sh.arange(length, dtype="int64"), "float64") - (length - 1)) / span
 
 
 def _as_floatx(window):
-    return constant(window.astype(config.floatx()))
+    return ew.cast(window, config.floatx())
 
 
 def bartlett(x):
-    """The triangular window: 1 - |2n / (x - 1) - 1|."""
-    return _as_floatx(np.bartlett(_length("bartlett", x)))
+    """The triangular window: 1 - |t|."""
+    return _as_floatx(1 - ew.abs_(_positions("bartlett", x)))
 
 
 def blackman(x):
-    """0.42 - 0.5 cos(2 pi n / (x - 1)) + 0.08 cos(4 pi n / (x - 1))."""
-    return _as_floatx(np.blackman(_length("blackman", x)))
+    """0.42 + 0.5 cos(pi t) + 0.08 cos(2 pi t)."""
+    t = _positions("blackman", x)
+    return _as_floatx(0.42 + 0.5 * ew.cos(math.pi * t) + 0.08 * ew.cos(2 * math.pi * t))
 
 
 def hamming(x):
-    """0.54 - 0.46 cos(2 pi n / (x - 1))."""
-    return _as_floatx(np.hamming(_length("hamming", x)))
+    """0.54 + 0.46 cos(pi t)."""
+    return _as_floatx(0.54 + 0.46 * ew.cos(math.pi * _positions("hamming", x)))
 
 
 def hanning(x):
-    """The Hann window, 0.5 - 0.5 cos(2 pi n / (x - 1))."""
-    return _as_floatx(np.hanning(_length("hanning", x)))
+    """The Hann window, 0.5 + 0.5 cos(pi t)."""
+    return _as_floatx(0.5 + 0.5 * ew.cos(math.pi * _positions("hanning", x)))
 
 
 def kaiser(x, beta):
-    """I0(beta sqrt(1 - (2n / (x - 1) - 1)^2)) / I0(beta), I0 the modified Bessel function of order 0."""
-    return _as_floatx(np.kaiser(_length("kaiser", x), float(beta)))
+    """I0(beta sqrt(1 - t^2)) / I0(beta), I0 the modified Bessel function of order 0."""
+    t, beta = _positions("kaiser", x), ew.cast(as_tensor(beta), "float64")
+    return _as_floatx(em.i0(beta * ew.sqrt(1 - t * t)) / em.i0(beta))

@@ -13,7 +13,7 @@ from mlcore.graph.ops.elemwise_math import invert, isinf, isnan
 from mlcore.graph.ops.reduce import max_, min_
 from mlcore.graph.ops.indexing import subtensor
 from mlcore.graph.ops.shape import (DimShuffle, alloc, arange, axis_or_flattened, concatenate,
-                                    dimshuffle, pad, pad_left, reshape, shape)
+                                    dimshuffle, pad, pad_left, reshape, shape, specify_shape)
 
 
 def dims(x):
@@ -148,6 +148,8 @@ def repeat(x, repeats, axis=None):
             length = x.type.shape[axis]
             if length is not None and length != counts.size:
                 raise ValueError("repeat: %d counts for an axis of length %d" % (counts.size, length))
+            if length is None:       # the gather would not see a length that differs: checked when run
+                x = specify_shape(x, [counts.size if d == axis else None for d in range(x.ndim)])
             return subtensor(x, (slice(None),) * axis + (np.repeat(np.arange(counts.size), counts),))
         count = int(counts[0])
     return spread(x, [count if d == axis else None for d in range(x.ndim)], before=False)

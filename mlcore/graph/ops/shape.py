@@ -53,8 +53,21 @@ def dimshuffle(x, *order):
 
 
 def transpose(x, axes=None):
+    """x with its dims in the order axes (a permutation, negative axes counting from the end;
+    None: reversed), with Keras's messages for axes that are not one."""
     x = as_tensor_variable(x)
-    axes = tuple(reversed(range(x.ndim))) if axes is None else tuple(a % x.ndim for a in axes)
+    if axes is None:
+        axes = tuple(reversed(range(x.ndim)))
+    elif len(axes) != x.ndim:
+        raise ValueError("transpose: axes must be a list of the same length as the input shape: %d for %s. "
+                         "Received: axes=%s" % (x.ndim, x.type, list(axes)))
+    elif any(not -x.ndim <= int(a) < x.ndim for a in axes):
+        raise ValueError("transpose: Each axis in `axes` must be an integer in [-%d, %d) for %s. "
+                         "Received: axes=%s" % (x.ndim, x.ndim, x.type, list(axes)))
+    elif len({int(a) % x.ndim for a in axes}) != x.ndim:
+        raise ValueError("transpose: `axes` must be a valid permutation of the input dimensions (no duplicates). "
+                         "Received: axes=%s for %s" % (list(axes), x.type))
+    axes = tuple(int(a) % x.ndim for a in axes)
     return x if axes == tuple(range(x.ndim)) else DimShuffle(axes)(x)
 
 
@@ -159,7 +172,9 @@ class Reshape(Op):
 
     def make_node(self, x, new_shape):
         x, new_shape = as_tensor_variable(x), as_tensor_variable(new_shape)
-        out_shape = [None if d == -1 else d for d in static_entries(new_shape, self.ndim)]
+        entries = static_entries(new_shape, self.ndim)
+        check_new_shape(entries)
+        out_shape = [None if d == -1 else d for d in entries]
         if isinstance(new_shape, Constant):
             dims = [int(d) for d in new_shape.data]
             if None not in x.type.shape:
@@ -177,6 +192,18 @@ class Reshape(Op):
 
     def pullback(self, inputs, outputs, output_grads):
         return [reshape(output_grads[0], shape(inputs[0])), None]
+
+
+def check_new_shape(entries):
+    """Refuse a new shape with an entry below -1 or more than one -1 (None: known when run), in
+    Keras's words."""
+    shown = "newshape=%s" % (tuple("?" if d is None else d for d in entries),)
+    if any(d is not None and d < -1 for d in entries):
+        raise ValueError("reshape: Each dimension in `newshape` must be a non-negative integer, or `-1` for a "
+                         "single unknown dimension. Received: %s" % shown)
+    if entries.count(-1) > 1:
+        raise ValueError("reshape: There must be at most one unknown dimension (-1) in `newshape`. Received: %s"
+                         % shown)
 
 
 def static_entries(vector, n):
