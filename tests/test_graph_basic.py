@@ -195,7 +195,7 @@ def test_shape_errors_raise_at_construction_naming_both_shapes(build, shapes):
 
 def test_other_construction_errors():
     x = T.matrix()
-    with pytest.raises(ValueError, match="out of range"):
+    with pytest.raises(ValueError, match="out of bounds"):
         x.sum(axis=2)
     with pytest.raises(IndexError, match="too many indices"):
         x[0, 0, 0]

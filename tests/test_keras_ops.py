@@ -180,7 +180,7 @@ def test_keras_errors():
 
 
 def test_keras_errors_of_the_ops_on_the_graphs_ops():
-    with pytest.raises(ValueError, match="out of range"):
+    with pytest.raises(ValueError, match="out of bounds"):
         ops.sort(SCALAR)                                  # as Keras: a scalar has no axis -1
     with pytest.raises(ValueError, match="cannot be the same"):
         ops.diagonal(X, axis1=1, axis2=-1)

@@ -321,7 +321,7 @@ def test_bincount(backend, rng):
 # --- errors of the shape functions ---------------------------------------------------------------
 def test_shape_function_errors():
     x = T.dmatrix("x")
-    with pytest.raises(ValueError, match="shape_padaxis: axis 3 is out of range"):
+    with pytest.raises(ValueError, match="shape_padaxis: axis 3 is out of bounds"):
         T.shape_padaxis(x, 3)
     with pytest.raises(TypeError, match="join: the axis must be an int"):
         T.join(T.lscalar(), x, x)

@@ -155,7 +155,7 @@ def normalize_axis(axis, ndim, op="op"):
     out = []
     for a in axes:
         a = int(a)
-        if not -ndim <= a < ndim:
-            raise ValueError("%s: axis %d is out of range for a %d-d tensor" % (op, a, ndim))
+        if not -ndim <= a < ndim:   # numpy's AxisError: a ValueError (Keras's) and an IndexError (numpy's)
+            raise np.exceptions.AxisError(a, ndim, op)
         out.append(a % ndim)
     return tuple(sorted(set(out)))
