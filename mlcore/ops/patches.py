@@ -105,7 +105,7 @@ def fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1):
     size = _pair(output_size)
     k, p, padded, counts, tap = _block_grid(size, kernel_size, dilation, padding, stride)
     if x.ndim != 3 or x.type.shape[1] is None or x.type.shape[1] % (k[0] * k[1]):
-        raise ValueError("fold: x must be (N, C * %d * %d, L) with its second size known; received %s"
+        raise ValueError("fold: x must be a 3D (N, C * %d * %d, L) tensor with its second size known; received %s"
                          % (k[0], k[1], x.type))
     if x.type.shape[2] not in (None, counts[0] * counts[1]):
         raise ValueError("fold: %s has %s blocks, but an output of %s holds %d" % (x.type, x.type.shape[2], size,

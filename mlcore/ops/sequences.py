@@ -2,12 +2,15 @@
 causal mask and grouped-query heads) and extract_sequences, a signal cut into overlapping frames."""
 import numpy as np
 
+from mlcore import config
+from mlcore.dtype_promotion import result_type
 from mlcore.graph.ops import elemwise as ew
+from mlcore.graph.ops.common import is_float_dtype
 from mlcore.graph.ops.extra_ops import tri
+from mlcore.graph.ops.nn import softmax     # not keras.activations' (it warns over one key, no mistake here)
 from mlcore.ops.arrays import repeat, take
-from mlcore.ops.core import as_float, as_tensor
+from mlcore.ops.core import as_tensor
 from mlcore.ops.reductions import einsum
-from mlcore.activations import softmax
 
 
 def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, is_causal=False,
@@ -15,8 +18,12 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, i
     """softmax(query . key * scale + bias) . value for (batch, length, heads, head_dim) arrays;
     key and value may have fewer heads, each shared by heads // key_heads query heads.  Masked-out
     logits (mask False, or a key after the query when is_causal) become -0.7 * the dtype's largest
-    value, as in jax.nn.dot_product_attention, so a fully masked row averages all values."""
-    query, key, value = as_float(query), as_float(key), as_float(value)
+    value, as in jax.nn.dot_product_attention, so a fully masked row averages all values.  As there,
+    the inputs meet in their result_type (floatx for ints), the logits and softmax in at least float32."""
+    query, key, value = as_tensor(query), as_tensor(key), as_tensor(value)
+    dtype = result_type(query.dtype, key.dtype, value.dtype)
+    dtype = dtype if is_float_dtype(dtype) else config.floatx()
+    logits_dtype = result_type(dtype, "float32")
     if not query.ndim == key.ndim == value.ndim == 4:
         raise ValueError("`dot_product_attention` only supports 4D inputs. Received: query.shape=%s, key.shape=%s, "
                          "value.shape=%s." % (query.type.shape, key.type.shape, value.type.shape))
@@ -30,16 +37,18 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, i
     if heads != key_heads:
         key, value = repeat(key, heads // key_heads, axis=2), repeat(value, heads // key_heads, axis=2)
     scale = 1.0 / np.sqrt(head_dim) if scale is None else scale
-    logits = einsum("btnh,bsnh->bnts", query, key) * scale
+    logits = einsum("btnh,bsnh->bnts", ew.cast(query, logits_dtype), ew.cast(key, logits_dtype))
+    logits = logits * ew.cast(as_tensor(scale), logits_dtype)
     if bias is not None:
-        logits = logits + as_tensor(bias)
+        logits = logits + ew.cast(as_tensor(bias), dtype)
     keep = None if mask is None else ew.cast(as_tensor(mask), "bool")
     if is_causal:
         causal = ew.cast(tri(query.type.shape[1], key.type.shape[1]), "bool")
         keep = causal if keep is None else ew.and_(keep, causal)
     if keep is not None:
         logits = ew.switch(keep, logits, -0.7 * float(np.finfo(logits.dtype).max))
-    return einsum("bnts,bsnh->btnh", softmax(logits, axis=-1), value)
+    probabilities = ew.cast(softmax(logits, axis=-1), dtype)
+    return einsum("bnts,bsnh->btnh", probabilities, ew.cast(value, dtype))
 
 
 def extract_sequences(x, sequence_length, sequence_stride):
