@@ -5,6 +5,9 @@ operand's precision (int8 + int stays int8; float16 + float stays float16).
 Keras's jax, torch and numpy backends then squash 64-bit results to 32 bits (jax runs without x64);
 its TensorFlow backend keeps them, and so does mlcore, whose tensors hold int64 and float64 faithfully:
 result_type("float64") is "float64", and a Python int alone is int64, as on Keras's TensorFlow.
+
+keras.ops' own rules for a few op families are here too (INDEX_DTYPE, accumulation_dtype): the graph's
+ops keep Theano's (argmax is int64, a sum of int8 is int64), keras.ops casts to Keras's.
 """
 import functools
 
@@ -94,3 +97,13 @@ def result_type(*dtypes):
         return _resolve_weak(_least_upper_bound(*set(names)))
     out = _least_upper_bound(*{_as_weak(n) if w else n for n, w in zip(names, weak)})
     return _resolve_weak(out) if out in WEAK else out
+
+
+INDEX_DTYPE = "int32"     # keras.ops' indices and counts (argmax, argsort, nonzero, count_nonzero...), as jax's
+
+
+def accumulation_dtype(dtype):
+    """The dtype keras.ops' sums and products (sum, prod, trace, nansum, nanprod) of `dtype` give: bools and
+    8- and 16-bit ints widen to 32 bits, unsigned staying unsigned (jax's rule, which Keras's backends
+    follow); other dtypes keep theirs, where numpy would widen every int to 64 bits."""
+    return {BOOL: "int32", "int8": "int32", "int16": "int32", "uint8": "uint32", "uint16": "uint32"}.get(dtype, dtype)

@@ -1,6 +1,7 @@
 """keras.ops that run along one axis and keep its length: running sums and products, sorting,
 and reading entries at indices along an axis (take_along_axis).  The graph's ops (Theano's
 cumsum, cumprod, sort, argsort) do the work; this module gives them Keras's arguments."""
+from mlcore.dtype_promotion import INDEX_DTYPE
 from mlcore.graph.ops import along_axis
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops.common import normalize_axis
@@ -11,11 +12,10 @@ from mlcore.ops.core import as_tensor
 
 
 def _running(graph_op, x, axis, dtype):
-    """graph_op along axis, computed in dtype and giving dtype when one is given (as numpy's
-    dtype=; without it, bools and small ints accumulate in 64 bits)."""
+    """graph_op along axis, computed in dtype and giving dtype: by default x's own, int32 for bools
+    (Keras's and jax's rule; the graph's, numpy's, widens small ints to 64 bits)."""
     x = as_tensor(x)
-    if dtype is None:
-        return graph_op(x, axis)
+    dtype = dtype or ("int32" if x.dtype == "bool" else x.dtype)
     return ew.cast(graph_op(ew.cast(x, dtype), axis), dtype)
 
 
@@ -35,10 +35,10 @@ def sort(x, axis=-1):
 
 
 def argsort(x, axis=-1):
-    """The indices that sort x along axis (None: of x flattened); equal values keep their order.
-    A scalar is sorted as a vector of one entry, as Keras does."""
+    """The indices (int32) that sort x along axis (None: of x flattened); equal values keep their
+    order.  A scalar is sorted as a vector of one entry, as Keras does."""
     x = as_tensor(x)
-    return along_axis.argsort(x, None if x.ndim == 0 else axis)
+    return ew.cast(along_axis.argsort(x, None if x.ndim == 0 else axis), INDEX_DTYPE)
 
 
 def take_along_axis(x, indices, axis=None):

@@ -3,8 +3,9 @@ view_as_complex (a complex tensor and its (..., 2) float layout), and keras.ops.
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops import elemwise_complex as ec
 from mlcore.graph.ops import shape as sh
-from mlcore.graph.ops.common import _fmt, is_complex
-from mlcore.ops.core import as_float, as_tensor, of_one_tensor
+from mlcore.graph.ops.common import _fmt
+from mlcore.ops.core import as_tensor, of_one_tensor
+from mlcore.ops.elementwise import as_float
 
 real = of_one_tensor(ec.real, "real", "The real part of x, elementwise; a real x is its own.")
 imag = of_one_tensor(ec.imag, "imag", "The imaginary part of x, elementwise; zeros for a real x.")
@@ -18,8 +19,7 @@ def isreal(x):
 
 def angle(x):
     """The argument of each entry in (-pi, pi]; ints become floatx (Keras's angle)."""
-    x = as_tensor(x)
-    return ec.angle(x if is_complex(x.dtype) else as_float(x))
+    return ec.angle(as_float(x))
 
 
 def view_as_real(x):

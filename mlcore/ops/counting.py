@@ -9,6 +9,7 @@ max(x) + 1 (at least minlength), a shape the numpy and theano backends take from
 import numpy as np
 
 from mlcore import config
+from mlcore.dtype_promotion import INDEX_DTYPE, result_type
 
 from mlcore.graph.basic import Constant
 from mlcore.graph.ops import along_axis
@@ -29,12 +30,14 @@ def _last(x):
 
 def _counts(slots, length, weights=None):
     """How many entries of the int tensor `slots` hold each of 0..length-1 (the sum of their
-    weights, where given), summed over slots' last axis; other slots count nowhere."""
+    weights, where given), summed over slots' last axis; other slots count nowhere.  As int32, or
+    in result_type(slots, weights) (Keras's bincount)."""
     hits = ew.eq(_last(slots), sh.arange(length))
     if weights is None:
-        return red.sum_(ew.cast(hits, "int32"), -2)
+        return ew.cast(red.sum_(hits, -2), INDEX_DTYPE)
     weights = as_tensor(weights)
-    return red.sum_(ew.switch(hits, _last(weights), ew.zeros_like(_last(weights))), -2)
+    summed = red.sum_(ew.switch(hits, _last(weights), ew.zeros_like(_last(weights))), -2)
+    return ew.cast(summed, result_type(slots.dtype, weights.dtype))
 
 
 def isin(x1, x2, assume_unique=False, invert=False):
@@ -81,7 +84,7 @@ def argpartition(x, kth, axis=-1):
     x = as_tensor(x)
     if axis is None:
         x, axis = ravel(x), 0
-    return along_axis.argsort(x, axis)
+    return ew.cast(along_axis.argsort(x, axis), INDEX_DTYPE)
 
 
 def _value(x):
@@ -148,4 +151,4 @@ def nonzero(x):
         raise ValueError("nonzero: the number of nonzero entries is known only when the graph runs, so "
                          "nonzero works on values only; in a graph use where(x != 0, ...) or "
                          "unique(..., size=)")
-    return tuple(np.nonzero(_value(x)))
+    return tuple(indices.astype(INDEX_DTYPE) for indices in np.nonzero(_value(x)))

@@ -1,13 +1,41 @@
 """keras.ops' elementwise math, as numpy names it: unary functions of x, binary ones of
 (x1, x2) that broadcast, comparisons, logical and bitwise ops, NaN/inf tests, where and clip.
-Each is a graph op or a few of them; Python numbers stay weak, so 2 * x keeps x's dtype."""
+Each is a graph op or a few of them; Python numbers stay weak, so 2 * x keeps x's dtype.
+
+The graph's ops promote mixed dtypes by Theano's rules; keras.ops' functions first bring their
+operands to the dtype Keras gives them (promoted: dtype_promotion.result_type), so that, as in
+Keras, a bool tensor plus 1 is int32 and float16 with bfloat16 is float32."""
 import numpy as np
 
 from mlcore import losses
+from mlcore.dtype_promotion import result_type
+from mlcore.graph import autocast
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops import elemwise_math as em
 from mlcore.graph.ops import extra_ops
-from mlcore.ops.core import as_float, as_tensor, of_one_tensor
+from mlcore.graph.ops.common import is_complex, is_float_dtype, is_weak, with_dtype
+from mlcore.ops.core import as_tensor, of_one_tensor
+
+
+def promoted(*values, floating=False):
+    """values as graph variables of the one dtype Keras's result_type gives them (of that and a Python
+    float where `floating`: ints and bools become floatx, float16 and bfloat16 stay).  Python numbers
+    are weak, and autocast weights count in the scope's dtype, as every op will read them.  Complex
+    operands are left to the graph's rule (1j * float32 is complex64, as in jax)."""
+    xs = [as_tensor(v) for v in values]
+    if autocast.autocast_dtype() is not None:
+        xs = autocast.autocast_inputs(xs)
+    if any(is_complex(x.dtype) for x in xs):
+        return xs
+    dtypes = [type(x.data.item()) if is_weak(x) else x.dtype for x in xs]
+    dtype = result_type(*dtypes, *[float] * floating)
+    return [with_dtype(x, dtype) for x in xs]
+
+
+def as_float(x):
+    """x as floats (Keras's result_type(x.dtype, float)): ints and bools as floatx, any float (and
+    complex) dtype its own."""
+    return promoted(x, floating=True)[0]
 
 
 def _unary(graph_fn, name):
@@ -16,7 +44,7 @@ def _unary(graph_fn, name):
 
 def _binary(graph_fn, name):
     def op(x1, x2):
-        return graph_fn(as_tensor(x1), as_tensor(x2))
+        return graph_fn(*promoted(x1, x2))
     op.__name__ = op.__qualname__ = name
     op.__doc__ = "numpy's %s of x1 and x2, elementwise, broadcasting." % name
     return op
@@ -25,14 +53,14 @@ def _binary(graph_fn, name):
 abs = absolute = _unary(ew.abs_, "abs")  # noqa: A001
 negative = _unary(ew.neg, "negative")
 sign = _unary(ew.sign, "sign")
-square = _unary(ew.sqr, "square")
+square = _unary(lambda x: ew.sqr(ew.cast(x, "int32") if x.dtype == "bool" else x), "square")
 sqrt = _unary(ew.sqrt, "sqrt")
 exp = _unary(ew.exp, "exp")
 expm1 = _unary(ew.expm1, "expm1")
 log = _unary(ew.log, "log")
 log1p = _unary(ew.log1p, "log1p")
-floor = _unary(ew.floor, "floor")
-ceil = _unary(ew.ceil, "ceil")
+floor = _unary(lambda x: ew.floor(as_float(x)), "floor")     # of ints too, as numpy (and Keras)
+ceil = _unary(lambda x: ew.ceil(as_float(x)), "ceil")
 sin = _unary(ew.sin, "sin")
 cos = _unary(ew.cos, "cos")
 tanh = _unary(ew.tanh, "tanh")
@@ -103,8 +131,10 @@ def round(x, decimals=0):  # noqa: A001
 
 
 def trunc(x):
-    """Towards zero."""
+    """Towards zero; ints and bools are their own."""
     x = as_tensor(x)
+    if not is_float_dtype(x.dtype):
+        return x
     return ew.sign(x) * ew.floor(ew.abs_(x))
 
 
@@ -124,12 +154,12 @@ def isneginf(x):
 
 def isclose(x1, x2, rtol=1e-05, atol=1e-08, equal_nan=False):
     """|x1 - x2| <= atol + rtol * |x2|, elementwise; infinities are close only to themselves."""
-    return extra_ops.isclose(as_tensor(x1), as_tensor(x2), rtol, atol, equal_nan)
+    return extra_ops.isclose(*promoted(x1, x2), rtol, atol, equal_nan)
 
 
 def logaddexp(x1, x2):
     """log(exp(x1) + exp(x2)) without overflow: the larger one plus log1p of the other's share."""
-    x1, x2 = as_tensor(x1), as_tensor(x2)
+    x1, x2 = promoted(x1, x2, floating=True)
     return ew.maximum(x1, x2) + ew.log1p(ew.exp(-ew.abs_(x1 - x2)))
 
 
@@ -139,7 +169,9 @@ def divide_no_nan(x1, x2):
 
 
 def clip(x, x_min, x_max):
-    return ew.clip(as_tensor(x), x_min, x_max)
+    """x limited to [x_min, x_max]; bools are clipped as int32, as Keras does."""
+    x = as_tensor(x)
+    return ew.clip(ew.cast(x, "int32") if x.dtype == "bool" else x, x_min, x_max)
 
 
 def where(condition, x1=None, x2=None):
@@ -150,7 +182,7 @@ def where(condition, x1=None, x2=None):
     if x1 is None:
         raise ValueError("where(condition) without x1 and x2 (numpy's nonzero) has a data-dependent "
                          "shape, which mlcore's graphs do not support; pass x1 and x2")
-    return ew.switch(ew.cast(as_tensor(condition), "bool"), as_tensor(x1), as_tensor(x2))
+    return ew.switch(ew.cast(as_tensor(condition), "bool"), *promoted(x1, x2))
 
 
 # --- numpy's rarer elementwise math --------------------------------------------------------------
@@ -205,12 +237,13 @@ def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
 
 def hypot(x1, x2):
     """sqrt(x1**2 + x2**2), as floats."""
-    return ew.sqrt(ew.sqr(as_float(x1)) + ew.sqr(as_float(x2)))
+    x1, x2 = promoted(x1, x2, floating=True)
+    return ew.sqrt(ew.sqr(x1) + ew.sqr(x2))
 
 
 def _nan_ignoring(pick, name):
     def op(x1, x2):
-        x1, x2 = as_tensor(x1), as_tensor(x2)
+        x1, x2 = promoted(x1, x2)
         return ew.switch(em.isnan(x1), x2, ew.switch(em.isnan(x2), x1, pick(x1, x2)))
     op.__name__ = op.__qualname__ = name
     op.__doc__ = "numpy's %s of x1 and x2: a NaN loses to a number." % name
@@ -223,26 +256,27 @@ fmin = _nan_ignoring(ew.minimum, "fmin")
 
 def fmod(x1, x2):
     """C's remainder of x1 / x2, with the sign of x1 (mod's has the sign of x2)."""
-    x1, x2 = as_tensor(x1), as_tensor(x2)
+    x1, x2 = promoted(x1, x2)
     rest = ew.mod(x1, x2)
     return ew.switch(ew.and_(ew.neq(rest, 0), ew.neq(ew.lt(rest, 0), ew.lt(x1, 0))), rest - x2, rest)
 
 
 def heaviside(x1, x2):
     """0 where x1 < 0, 1 where x1 > 0, x2 where x1 is 0; as floats."""
-    x1, x2 = as_float(x1), as_float(x2)
+    x1, x2 = promoted(x1, x2, floating=True)
     return ew.switch(ew.lt(x1, 0), 0.0, ew.switch(ew.gt(x1, 0), 1.0, x2))
 
 
 def logaddexp2(x1, x2):
     """log2(2**x1 + 2**x2) without overflow, as logaddexp in base 2."""
-    x1, x2 = as_float(x1), as_float(x2)
+    x1, x2 = promoted(x1, x2, floating=True)
     return ew.maximum(x1, x2) + em.log2(1 + em.exp2(-ew.abs_(x1 - x2)))
 
 
 def ldexp(x1, x2):
     """x1 * 2**x2, for an integer exponent x2."""
-    x1, x2 = as_float(x1), as_tensor(x2)
+    x2 = as_tensor(x2)
     if not x2.dtype.startswith(("int", "uint")):
         raise TypeError("ldexp exponent must be an integer type. Received: x2 dtype=%s" % x2.dtype)
-    return x1 * em.exp2(ew.cast(x2, x1.dtype))
+    x1, exponent = promoted(x1, x2, floating=True)
+    return x1 * em.exp2(exponent)

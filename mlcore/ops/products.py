@@ -3,11 +3,13 @@ of two signals (correlate) and the Euclidean distance between every two rows (cd
 a few graph ops, so it differentiates as they do."""
 import numpy as np
 
+from mlcore.dtype_promotion import COMPLEX, FLOATS, result_type
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops import reduce as red
 from mlcore.graph.ops import shape as sh
 from mlcore.ops.arrays import moveaxis
 from mlcore.ops.core import as_tensor
+from mlcore.ops.elementwise import promoted
 
 
 def _components(x, axis, name):
@@ -26,6 +28,7 @@ def cross(x1, x2, axisa=-1, axisb=-1, axisc=-1, axis=None):
     the result (axis, where given, for all three); of two 2-vectors, only its z component."""
     if axis is not None:
         axisa = axisb = axisc = axis
+    x1, x2 = promoted(x1, x2)
     (a0, a1, a2), size_a = _components(x1, axisa, "cross")
     (b0, b1, b2), size_b = _components(x2, axisb, "cross")
     z = a0 * b1 - a1 * b0
@@ -37,8 +40,13 @@ def cross(x1, x2, axisa=-1, axisb=-1, axisc=-1, axis=None):
 def correlate(x1, x2, mode="valid"):
     """The cross-correlation of two vectors, c[k] = sum over n of x1[n + k] * x2[n], at the shifts
     that mode keeps: "full" every overlap, "valid" the complete ones, "same" max(len) centred ones
-    (numpy's choices).  Both lengths must be known when the graph is built."""
+    (numpy's choices).  Both lengths must be known when the graph is built.  As Keras's, it computes in
+    float32 (float64 for int64; floats and complex numbers in their own dtype)."""
     x1, x2 = as_tensor(x1), as_tensor(x2)
+    dtype = result_type(x1.dtype, x2.dtype)
+    if dtype not in FLOATS + COMPLEX:
+        dtype = "float64" if dtype == "int64" else "float32"
+    x1, x2 = ew.cast(x1, dtype), ew.cast(x2, dtype)
     if x1.ndim != 1 or x2.ndim != 1 or None in x1.type.shape + x2.type.shape:
         raise ValueError("correlate: x1 and x2 must be vectors of known lengths; received %s and %s"
                          % (x1.type, x2.type))

@@ -1,16 +1,30 @@
 """keras.ops' reductions over axes (sum, mean, max, argmax, all, allclose, trace, logsumexp...)
 and the products that sum over an axis (matmul, dot, tensordot), with numpy's arguments:
-axis=None reduces over every axis, keepdims=True keeps reduced axes as size 1."""
+axis=None reduces over every axis, keepdims=True keeps reduced axes as size 1.  Their dtypes are Keras's:
+sums and products of bools and small ints widen to 32 bits only (accumulated), indices are int32, and
+products of two tensors promote them by result_type (int8 times int8 gives int32)."""
+import numpy as np
+
+from mlcore.dtype_promotion import INDEX_DTYPE, accumulation_dtype
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops import extra_ops
 from mlcore.graph.ops import linalg
 from mlcore.graph.ops import reduce as red
 from mlcore.graph.ops.shape import dimshuffle, flatten
 from mlcore.ops.core import as_tensor
+from mlcore.ops.elementwise import promoted
+
+
+def accumulated(reduce, x, *args, dtype=None):
+    """reduce (a graph sum or product, which widens ints to 64 bits as numpy does) of x, in dtype: by
+    default the one keras.ops sums and multiplies x's dtype in (dtype_promotion.accumulation_dtype)."""
+    x = as_tensor(x)
+    dtype = dtype or accumulation_dtype(x.dtype)
+    return ew.cast(reduce(ew.cast(x, dtype), *args), dtype)
 
 
 def sum(x, axis=None, keepdims=False):  # noqa: A001
-    return red.sum_(as_tensor(x), axis, keepdims)
+    return accumulated(red.sum_, x, axis, keepdims)
 
 
 def mean(x, axis=None, keepdims=False):
@@ -27,19 +41,18 @@ def std(x, axis=None, keepdims=False):
 
 
 def prod(x, axis=None, keepdims=False, dtype=None):
-    x = as_tensor(x)
-    return red.prod(x if dtype is None else ew.cast(x, dtype), axis, keepdims)
+    return accumulated(red.prod, x, axis, keepdims, dtype=dtype)
 
 
 def max(x, axis=None, keepdims=False, initial=None):  # noqa: A001
-    """The largest entry; with initial, no less than initial."""
+    """The largest entry; with initial (in x's dtype, as jax reads it), no less than initial."""
     out = red.max_(as_tensor(x), axis, keepdims)
-    return out if initial is None else ew.maximum(out, initial)
+    return out if initial is None else ew.maximum(out, ew.cast(as_tensor(initial), out.dtype))
 
 
 def min(x, axis=None, keepdims=False, initial=None):  # noqa: A001
     out = red.min_(as_tensor(x), axis, keepdims)
-    return out if initial is None else ew.minimum(out, initial)
+    return out if initial is None else ew.minimum(out, ew.cast(as_tensor(initial), out.dtype))
 
 
 def amax(x, axis=None, keepdims=False):
@@ -57,12 +70,12 @@ def ptp(x, axis=None, keepdims=False):
 
 
 def argmax(x, axis=None, keepdims=False):
-    """Index of the first largest entry along axis (None: into the flattened x)."""
-    return red.argmax(as_tensor(x), axis, keepdims)
+    """Index (int32) of the first largest entry along axis (None: into the flattened x)."""
+    return ew.cast(red.argmax(as_tensor(x), axis, keepdims), INDEX_DTYPE)
 
 
 def argmin(x, axis=None, keepdims=False):
-    return red.argmin(as_tensor(x), axis, keepdims)
+    return ew.cast(red.argmin(as_tensor(x), axis, keepdims), INDEX_DTYPE)
 
 
 def all(x, axis=None, keepdims=False):  # noqa: A001
@@ -81,11 +94,11 @@ def allclose(x1, x2, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 def trace(x, offset=0, axis1=0, axis2=1):
     """The sum of the diagonal of axes axis1 and axis2."""
-    return red.sum_(extra_ops.diagonal(as_tensor(x), offset, axis1, axis2), -1)
+    return accumulated(red.sum_, extra_ops.diagonal(as_tensor(x), offset, axis1, axis2), -1)
 
 
 def count_nonzero(x, axis=None):
-    return red.sum_(ew.neq(as_tensor(x), 0), axis)
+    return ew.cast(red.sum_(ew.neq(as_tensor(x), 0), axis), INDEX_DTYPE)
 
 
 def logsumexp(x, axis=None, keepdims=False):
@@ -97,11 +110,10 @@ def logsumexp(x, axis=None, keepdims=False):
 
 
 def average(x, axis=None, weights=None):
-    """The weighted mean; 1-d weights run along axis, as numpy's."""
-    x = as_tensor(x)
+    """The weighted mean, in result_type(x, weights, float); 1-d weights run along axis, as numpy's."""
     if weights is None:
-        return red.mean(x, axis)
-    weights = as_tensor(weights)
+        return red.mean(as_tensor(x), axis)
+    x, weights = promoted(x, weights, floating=True)
     if weights.ndim == 1 and x.ndim > 1:
         if axis is None:
             raise ValueError("average: 1-d weights for a %d-d x need an axis" % x.ndim)
@@ -110,40 +122,54 @@ def average(x, axis=None, weights=None):
     return red.sum_(x * weights, axis) / red.sum_(ew.second(x, weights), axis)
 
 
+def _int8_products(operands):
+    """operands as int32 where all are int8: Keras multiplies int8 tensors into int32 (as hardware
+    int8 matmuls do); else promoted to their common dtype."""
+    operands = [as_tensor(x) for x in operands]
+    if {x.dtype for x in operands} == {"int8"}:
+        return [ew.cast(x, "int32") for x in operands]
+    return promoted(*operands)
+
+
 def matmul(x1, x2):
-    return linalg.matmul(as_tensor(x1), as_tensor(x2))
+    return linalg.matmul(*_int8_products([x1, x2]))
 
 
 def dot(x1, x2):
-    return linalg.dot(as_tensor(x1), as_tensor(x2))
+    return linalg.dot(*promoted(x1, x2))
 
 
 def tensordot(x1, x2, axes=2):
-    return linalg.tensordot(as_tensor(x1), as_tensor(x2), axes)
+    return linalg.tensordot(*promoted(x1, x2), axes)
 
 
 def outer(x1, x2):
     """Every entry of x1 (flattened) times every entry of x2."""
-    return linalg.outer(flatten(as_tensor(x1)), flatten(as_tensor(x2)))
+    x1, x2 = promoted(x1, x2)
+    return linalg.outer(flatten(x1), flatten(x2))
 
 
 def inner(x1, x2):
     """The sum over the last axes of x1 and x2 (a product when either is a scalar)."""
-    x1, x2 = as_tensor(x1), as_tensor(x2)
+    x1, x2 = promoted(x1, x2)
     if x1.ndim == 0 or x2.ndim == 0:
         return x1 * x2
     return linalg.tensordot(x1, x2, [[-1], [-1]])
 
 
 def vdot(x1, x2):
-    """The dot product of x1 and x2 flattened."""
-    return red.sum_(flatten(as_tensor(x1)) * flatten(as_tensor(x2)))
+    """The dot product of x1 and x2 flattened, in their common dtype."""
+    x1, x2 = promoted(x1, x2)
+    return ew.cast(red.sum_(flatten(x1) * flatten(x2)), x1.dtype)
 
 
 def einsum(subscripts, *operands, **kwargs):
     """numpy's einsum, with any number of operands: one pair at a time (the graph's einsum of two),
-    each intermediate keeping the letters that later operands or the output still need."""
-    operands = [as_tensor(x) for x in operands]
+    each intermediate keeping the letters that later operands or the output still need.  As matmul,
+    int8 operands give int32; the result has the operands' common dtype (the graph's sums of
+    ints widen to int64)."""
+    operands = _int8_products(operands)
+    dtype = operands[0].dtype
     inputs, arrow, output = subscripts.replace(" ", "").partition("->")
     specs = inputs.split(",")
     if len(specs) != len(operands):
@@ -154,14 +180,14 @@ def einsum(subscripts, *operands, **kwargs):
                                                                       if letters.count(c) == 1))
     operands, specs = zip(*[_diagonals(x, spec) for x, spec in zip(operands, specs)])
     if len(operands) == 1:                  # with a scalar 1 as the second operand
-        return linalg.einsum("%s,->%s" % (specs[0], output), operands[0], ew.ones_like(red.sum_(operands[0])))
+        operands, specs = operands + (np.ones((), dtype),), specs + ("",)
     out, spec = operands[0], specs[0]
     for k in range(1, len(operands)):
         needed = "".join(specs[k + 1:]) + output
         joined = spec + "".join(c for c in specs[k] if c not in spec)
         step = output if k == len(operands) - 1 else "".join(c for c in joined if c in needed)
         out, spec = linalg.einsum("%s,%s->%s" % (spec, specs[k], step), out, operands[k]), step
-    return out
+    return ew.cast(out, dtype)
 
 
 def _diagonals(x, spec):

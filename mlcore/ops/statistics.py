@@ -4,17 +4,20 @@ sort the reduced axes as one last axis and read the entries on either side of ea
 the nan* versions count only the numbers of each slice (NaNs sort last)."""
 import numpy as np
 
+from mlcore.dtype_promotion import INDEX_DTYPE
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops import elemwise_math as em
 from mlcore.graph.ops import reduce as red
 from mlcore.graph.ops import shape as sh
-from mlcore.graph.ops.along_axis import cumprod, cumsum, sort
-from mlcore.graph.ops.common import normalize_axis
+from mlcore.graph.ops.along_axis import sort
+from mlcore.graph.ops.common import is_float_dtype, normalize_axis
 from mlcore.graph.ops import linalg
 from mlcore.graph.ops.extra_ops import all_, any_, diagonal, dims
 from mlcore.graph.ops.indexing import subtensor
-from mlcore.ops.along_axis import take_along_axis
-from mlcore.ops.core import as_float, as_tensor
+from mlcore.ops.along_axis import cumprod, cumsum, take_along_axis
+from mlcore.ops.core import as_tensor
+from mlcore.ops.elementwise import as_float
+from mlcore.ops.reductions import accumulated
 
 _METHODS = ("linear", "lower", "higher", "midpoint", "nearest")
 
@@ -82,21 +85,21 @@ def nanmedian(x, axis=None, keepdims=False):
 def _without_nan(x, value):
     """x with its NaNs as value (ints and bools have none)."""
     x = as_tensor(x)
-    return ew.switch(em.isnan(x), value, x) if x.dtype.startswith("float") else x
+    return ew.switch(em.isnan(x), value, x) if is_float_dtype(x.dtype) else x
 
 
 def nansum(x, axis=None, keepdims=False):
-    return red.sum_(_without_nan(x, 0), axis, keepdims)
+    return accumulated(red.sum_, _without_nan(x, 0), axis, keepdims)
 
 
 def nanprod(x, axis=None, keepdims=False):
-    return red.prod(_without_nan(x, 1), axis, keepdims)
+    return accumulated(red.prod, _without_nan(x, 1), axis, keepdims)
 
 
 def nanmean(x, axis=None, keepdims=False):
     """The mean of the numbers (NaN where a slice has none)."""
     x = as_float(x)
-    return nansum(x, axis, keepdims) / red.sum_(ew.eq(em.isnan(x), False), axis, keepdims)
+    return nansum(x, axis, keepdims) / ew.cast(red.sum_(ew.eq(em.isnan(x), False), axis, keepdims), x.dtype)
 
 
 def nanvar(x, axis=None, keepdims=False):
@@ -112,7 +115,7 @@ def _nan_extreme(reduce, x, axis, keepdims, side):
     """reduce over the numbers only, NaN where a slice is all NaN."""
     x = as_tensor(x)
     out = reduce(_without_nan(x, side), axis, keepdims)
-    if not x.dtype.startswith("float"):
+    if not is_float_dtype(x.dtype):
         return out
     return ew.switch(all_(em.isnan(x), axis, keepdims), np.nan, out)
 
@@ -126,23 +129,21 @@ def nanmin(x, axis=None, keepdims=False):
 
 
 def nanargmax(x, axis=None, keepdims=False):
-    """argmax of the numbers (NaNs taken as -inf)."""
-    return red.argmax(_without_nan(x, -np.inf), axis, keepdims)
+    """argmax of the numbers (NaNs taken as -inf), as int32."""
+    return ew.cast(red.argmax(_without_nan(x, -np.inf), axis, keepdims), INDEX_DTYPE)
 
 
 def nanargmin(x, axis=None, keepdims=False):
-    return red.argmin(_without_nan(x, np.inf), axis, keepdims)
+    return ew.cast(red.argmin(_without_nan(x, np.inf), axis, keepdims), INDEX_DTYPE)
 
 
 def nancumsum(x, axis=None, dtype=None):
     """cumsum with NaNs counted as 0."""
-    x = _without_nan(x, 0)
-    return cumsum(x if dtype is None else ew.cast(x, dtype), axis)
+    return cumsum(_without_nan(x, 0), axis, dtype)
 
 
 def nancumprod(x, axis=None, dtype=None):
-    x = _without_nan(x, 1)
-    return cumprod(x if dtype is None else ew.cast(x, dtype), axis)
+    return cumprod(_without_nan(x, 1), axis, dtype)
 
 
 # --- along an axis -------------------------------------------------------------------------------
@@ -153,12 +154,12 @@ def _shifted(a, axis):
 
 
 def diff(a, n=1, axis=-1):
-    """The n-th differences along axis: a[1:] - a[:-1], n times."""
+    """The n-th differences along axis: a[1:] - a[:-1], n times (of bools, a[1:] != a[:-1])."""
     a = as_tensor(a)
     axis = normalize_axis(axis, a.ndim, "diff")[0]
     for _ in range(n):
         later, earlier = _shifted(a, axis)
-        a = later - earlier
+        a = ew.neq(later, earlier) if a.dtype == "bool" else later - earlier
     return a
 
 
