@@ -27,7 +27,7 @@ UNIT = _rng.uniform(-0.95, 0.95, size=(3, 4)).astype("float32")
 ABOVE_ONE = (1 + POS).astype("float32")
 SPECIALS = np.array([[0.5, np.nan, np.inf], [-np.inf, -2.0, np.nan]], dtype="float32")
 NEAR_SPECIALS = np.array([[0.5 + 1e-7, np.nan, np.inf], [np.inf, -2.1, 1.0]], dtype="float32")
-ORDER = np.argsort(X, axis=1)                       # int64 indices, as ops.argsort gives
+ORDER = np.argsort(X, axis=1)                       # int64 indices (ops.argsort gives int32; the ops take either)
 SCALAR = np.array(2.5, dtype="float32")
 SQUARE = (_rng.normal(size=(3, 3)) + 3 * np.eye(3)).astype("float32")
 SPD = (SQUARE @ SQUARE.T).astype("float32")

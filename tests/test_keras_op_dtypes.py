@@ -159,3 +159,21 @@ def test_the_graphs_own_ops_keep_theanos_rules():
     assert T.argmax(T.matrix()).dtype == "int64"
     assert T.sum(T.bmatrix()).dtype == "int64"
     assert T.cumsum(T.bvector()).dtype == "int64"
+
+
+@pytest.mark.parametrize("name", ["concatenate", "stack", "hstack", "vstack", "dstack"])
+def test_joining_float16_with_bfloat16_meets_at_float32_as_keras(name):
+    """The graph's upcast asked numpy, which cannot promote the two even beside a float32."""
+    halves = [np.array([1.5, -2.0], "float16"), np.array([0.5, 3.0], ml_dtypes.bfloat16)]
+    _matches_keras(name, (halves,))
+    assert getattr(ops, name)(halves).dtype == np.float32
+
+
+def test_diag_of_bools_keeps_bools_and_float_ops_keep_complex():
+    flags = np.array([True, False, True])
+    for k in (0, 1, -1):
+        _matches_keras("diag", (flags,), {"k": k})
+        assert ops.diag(flags, k=k).dtype == np.bool_
+    np.testing.assert_array_equal(ops.diagflat(flags), np.diagflat(flags))
+    z = np.array([1 + 2j, -3j], "complex64")
+    assert ops.sinc(z).dtype == np.complex64     # as_float left complex values theirs

@@ -7,7 +7,7 @@ from mlcore.graph.basic import Variable
 from mlcore.graph.gradient import zero_grad
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops.bitcast import bitcast
-from mlcore.graph.ops.common import as_tensor_variable, constant, is_float_dtype
+from mlcore.graph.ops.common import as_tensor_variable, constant, is_inexact
 from mlcore.graph.ops.extra_ops import dims
 
 
@@ -35,9 +35,9 @@ def as_tensor(x):
 
 def as_float(x):
     """x as a tensor of floats: ints and bools become floatx, as Keras's float-valued ops give them
-    (bfloat16 stays bfloat16)."""
+    (bfloat16 and complex dtypes stay theirs)."""
     x = as_tensor(x)
-    return x if is_float_dtype(x.dtype) else ew.cast(x, config.floatx())
+    return x if is_inexact(x.dtype) else ew.cast(x, config.floatx())
 
 
 def of_one_tensor(fn, name, doc):

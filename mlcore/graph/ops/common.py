@@ -88,7 +88,8 @@ def upcast(*dtypes):
     dts = [np.dtype(d) for d in dtypes]
     floats = [d for d in dts if is_inexact(d)]
     if {"bfloat16", "float16"} <= {d.name for d in floats}:
-        floats.append(np.dtype("float32"))      # numpy cannot mix them; jax's lattice meets them there
+        # numpy cannot mix them, even beside a float32; jax's lattice meets them at float32
+        floats = [d for d in floats if d.name not in ("bfloat16", "float16")] + [np.dtype("float32")]
     if floats:
         return np.result_type(*floats).name
     ints = [d for d in dts if d.kind in "iu"]

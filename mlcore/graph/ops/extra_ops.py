@@ -68,7 +68,7 @@ def diag(v, k=0):
         (length,) = dims(v)
         size = length + abs(k)
         by_row = dimshuffle(pad(v, [(max(-k, 0), max(k, 0))]), 0, "x")
-        return switch(eye(size, size, k, "bool"), by_row, 0)
+        return switch(eye(size, size, k, "bool"), by_row, np.zeros((), v.dtype))   # a 0 of v's dtype: bools stay bools
     if v.ndim == 2:
         return diagonal(v, k)
     raise ValueError("diag: the input must be a vector or a matrix, got %s" % v.type)
