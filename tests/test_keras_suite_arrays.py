@@ -182,3 +182,14 @@ def test_joining_axes_as_keras():
         with pytest.raises(ValueError, match="axis (10|5) is out of"):
             call()
     assert ops.stack([a, a], axis=2).shape == (3, 4, 2)
+
+
+def test_unstack_refuses_what_it_cannot_cut_in_keras_words():
+    with pytest.raises(ValueError, match="axis 10 is out of bounds"):
+        ops.unstack(np.ones((2, 3)), axis=10)
+    with pytest.raises(ValueError, match="Cannot infer argument `num` from shape"):
+        ops.unstack(TensorType("float32", (2, None))(), axis=1)
+    rows = TensorType("float32", (2, None))()
+    pieces = mlcore.function([rows], ops.unstack(rows, num=3, axis=1))(np.arange(6.0, dtype="float32").reshape(2, 3))
+    for got, want in zip(pieces, np.arange(6.0).reshape(2, 3).T):
+        np.testing.assert_array_equal(got, want)

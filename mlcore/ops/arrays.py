@@ -266,7 +266,8 @@ def unstack(x, num=None, axis=0):
     axis = normalize_axis(axis, x.ndim, "unstack")[0]
     num = x.type.shape[axis] if num is None else num
     if num is None:
-        raise ValueError("unstack: the size of axis %d of %s is unknown; pass num=" % (axis, x.type))
+        raise ValueError("unstack: Cannot infer argument `num` from shape %s: the size of axis %d is unknown; "
+                         "pass num=" % (x.type, axis))
     return [indexing.subtensor(x, (slice(None),) * axis + (i,)) for i in range(num)]
 
 
