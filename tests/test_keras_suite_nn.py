@@ -138,5 +138,7 @@ def test_keras_errors_and_warnings():
     ops.nn.depthwise_conv(mlcore.KerasTensor((2, 10, None)), bad)      # unknown channels: no error
     with pytest.raises(ValueError, match="3D"):
         ops.nn.fold(np.ones((1, 2, 3, 4)), (2, 2), 2)
+    with pytest.raises(ValueError, match=r"Input should have rank >= 1\. Received: input\.shape = \(\)"):
+        ops.extract_sequences(np.float32(1.0), 2, 1)
     with pytest.warns(UserWarning, match="`rms_scaling=True`, which is deprecated"):
         ops.nn.layer_normalization(np.ones((2, 3)), rms_scaling=True)

@@ -64,6 +64,11 @@ class Operation:
     compute_output_spec = symbolic_call
 
 
+# Operation classes whose function is not their name in snake_case
+OPERATION_NAMES = {"LayerNorm": "layer_normalization", "RMSNorm": "rms_normalization", "CTCLoss": "ctc_loss",
+                   "CTCDecode": "ctc_decode", "IsIn": "isin", "SearchSorted": "searchsorted"}
+
+
 class OpsModule(types.ModuleType):
     """A Keras op module (keras.src.ops.numpy, ...) answered by mlcore.ops."""
 
@@ -80,7 +85,7 @@ class OpsModule(types.ModuleType):
 
     def __getattr__(self, name):
         if name[:1].isupper():   # an Operation class: Argmax -> argmax, InTopK -> in_top_k
-            fn = self._find(re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower())
+            fn = self._find(OPERATION_NAMES.get(name) or re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower())
             return lambda *args, **kwargs: Operation(fn, args, kwargs)
         fn = self._find(name)
         return lambda *args, **kwargs: fn(*as_mlcore(args), **as_mlcore(kwargs))

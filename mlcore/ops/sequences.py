@@ -55,7 +55,9 @@ def extract_sequences(x, sequence_length, sequence_stride):
     """The last axis (of known length) cut into frames of sequence_length, sequence_stride apart:
     (..., length) to (..., frames, sequence_length)."""
     x = as_tensor(x)
-    length = x.type.shape[-1] if x.ndim else None
+    if not x.ndim:
+        raise ValueError("extract_sequences: Input should have rank >= 1. Received: input.shape = ()")
+    length = x.type.shape[-1]
     if length is None:
         raise ValueError("extract_sequences needs x's last axis to be of known length, got shape %s"
                          % (x.type.shape,))
