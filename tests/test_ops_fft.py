@@ -1,6 +1,7 @@
 """keras.ops' Fourier transforms (fft, fft2, ifft2, rfft, irfft, stft, istft) and numpy's window
 functions: against Keras 3 on its jax backend and numpy.fft, eager and symbolic on every backend,
 gradients against finite differences, and the round trips irfft(rfft(x)) and istft(stft(x))."""
+import ml_dtypes
 import numpy as np
 import pytest
 
@@ -221,12 +222,13 @@ def test_windows_match_keras(name, extra, keras, float32_jax):
     np.testing.assert_array_equal(getattr(ops, name)(np.int64(5), *extra), getattr(ops, name)(5, *extra))
 
 
-def test_windows_take_a_symbolic_integer_length_and_refuse_a_fractional_one():
+def test_windows_take_a_symbolic_length_and_cut_a_float_one_as_keras(keras, float32_jax):
     length = TensorType("int64", ())()
     window = mlcore.function([length], ops.hamming(length))
     np.testing.assert_allclose(window(np.int64(5)), np.hamming(5), rtol=1e-6)
-    with pytest.raises(TypeError, match="kaiser: the window length x must be an integer"):
-        ops.kaiser(2.5, 1.0)
+    for x in (2.5, np.array(3.0, "float32"), np.array(1, ml_dtypes.bfloat16)):
+        np.testing.assert_allclose(ops.kaiser(x, 1.0), keras.ops.convert_to_numpy(keras.ops.kaiser(x, 1.0)),
+                                   rtol=1e-6)
 
 
 # --- errors ----------------------------------------------------------------------------------------

@@ -2,20 +2,20 @@
 symmetric window of x points, in floatx.  Each is a formula on t = (2n - (x - 1)) / (x - 1), the
 positions n = 0 .. x-1 spread over [-1, 1] (numpy's arange(1 - x, x, 2) / (x - 1)); x = 1 gives
 t = 0 and so the window [1], as numpy's.  x may be a symbolic int scalar (a 0-d tensor, such as a
-jax value): the window's length is then known when the graph runs."""
+jax value): the window's length is then known when the graph runs.  A float x is cut to an int, as
+Keras's backends take it (jax's int(x), TensorFlow's cast): 2.5 points make a window of 2."""
 import math
 
 from mlcore import config
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops import elemwise_math as em
 from mlcore.graph.ops import shape as sh
-from mlcore.ops.arrays import integer_size
 from mlcore.ops.core import as_tensor
 
 
 def _positions(name, x):
     """t for a window of x points, in float64 as numpy computes it (cast to floatx at the end)."""
-    length = ew.cast(as_tensor(integer_size(x, name, "the window length x")), "int64")
+    length = ew.cast(as_tensor(x), "int64")
     if length.ndim:
         raise ValueError("%s: the window length x must be a scalar, got %s" % (name, length.type))
     span = ew.cast(ew.maximum(length - 1, 1), "float64")
