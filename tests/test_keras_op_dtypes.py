@@ -177,3 +177,10 @@ def test_diag_of_bools_keeps_bools_and_float_ops_keep_complex():
     np.testing.assert_array_equal(ops.diagflat(flags), np.diagflat(flags))
     z = np.array([1 + 2j, -3j], "complex64")
     assert ops.sinc(z).dtype == np.complex64     # as_float left complex values theirs
+
+
+def test_mean_of_half_floats_adds_up_in_float32_as_keras():
+    big = np.array([[60000.0, 60000.0], [-60000.0, 30000.0]], "float16")   # the float16 sum overflows
+    for axis in (None, 0, 1):
+        _matches_keras("mean", (big,), {"axis": axis})
+    assert ops.mean(big) == np.float16(22500.0)

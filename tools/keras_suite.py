@@ -125,6 +125,9 @@ def main(argv):
         raise SystemExit(__doc__)
     warnings.filterwarnings("ignore")
     suite = load_tests(argv[0], argv[1].split(",") if len(argv) > 1 else None)
+    import backends.jax  # noqa: F401  (mlcore's jax backend turns jax's 64-bit mode on when imported: import it
+    import jax           # now and turn the mode off, as Keras's tests expect it, whatever a test imports later)
+    jax.config.update("jax_enable_x64", False)
     with open(os.devnull, "w") as quiet:
         result = unittest.TextTestRunner(stream=quiet, verbosity=0).run(suite)
     problems = result.failures + result.errors

@@ -5,11 +5,12 @@ sums and products of bools and small ints widen to 32 bits only (accumulated), i
 products of two tensors promote them by result_type (int8 times int8 gives int32)."""
 import numpy as np
 
-from mlcore.dtype_promotion import INDEX_DTYPE, accumulation_dtype
+from mlcore.dtype_promotion import INDEX_DTYPE, accumulation_dtype, result_type
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops import extra_ops
 from mlcore.graph.ops import linalg
 from mlcore.graph.ops import reduce as red
+from mlcore.graph.ops.common import is_float_dtype
 from mlcore.graph.ops.shape import dimshuffle, flatten
 from mlcore.ops.core import as_tensor
 from mlcore.ops.elementwise import promoted
@@ -28,7 +29,12 @@ def sum(x, axis=None, keepdims=False):  # noqa: A001
 
 
 def mean(x, axis=None, keepdims=False):
-    return red.mean(as_tensor(x), axis, keepdims)
+    """The mean, added up in at least float32 (a float16 sum of 60000s overflows where the mean does
+    not), in x's float dtype, or float32 for ints and bools, as Keras's mean."""
+    x = as_tensor(x)
+    compute = result_type(x.dtype, "float32")
+    out = red.mean(ew.cast(x, compute), axis, keepdims)
+    return out if x.dtype == compute or not is_float_dtype(x.dtype) else ew.cast(out, x.dtype)
 
 
 def var(x, axis=None, keepdims=False):
