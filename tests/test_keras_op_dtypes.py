@@ -184,3 +184,12 @@ def test_mean_of_half_floats_adds_up_in_float32_as_keras():
     for axis in (None, 0, 1):
         _matches_keras("mean", (big,), {"axis": axis})
     assert ops.mean(big) == np.float16(22500.0)
+
+
+@pytest.mark.parametrize("name", ["nanargmax", "nanargmin"])
+def test_nan_arg_of_an_all_nan_slice_is_minus_one_as_keras(name):
+    x = np.array([[np.nan, np.nan, np.nan], [1.0, np.nan, -2.0], [np.nan, 2.0, 2.0]], "float32")
+    for axis in (None, 0, 1):
+        _matches_keras(name, (x,), {"axis": axis})
+    _matches_keras(name, (np.full((2, 2), np.nan, "float32"),))
+    assert getattr(ops, name)(x, axis=1).tolist() == [-1, 0 if name == "nanargmax" else 2, 1]

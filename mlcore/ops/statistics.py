@@ -128,13 +128,22 @@ def nanmin(x, axis=None, keepdims=False):
     return _nan_extreme(red.min_, x, axis, keepdims, np.inf)
 
 
+def _nan_arg(arg, x, fill, axis, keepdims):
+    """arg (argmax or argmin) of the numbers, NaNs taken as fill, as int32; -1 where all are NaN (jax's)."""
+    x = as_tensor(x)
+    found = ew.cast(arg(_without_nan(x, fill), axis, keepdims), INDEX_DTYPE)
+    if not is_float_dtype(x.dtype):
+        return found
+    return ew.switch(all_(em.isnan(x), axis, keepdims), np.int32(-1), found)
+
+
 def nanargmax(x, axis=None, keepdims=False):
-    """argmax of the numbers (NaNs taken as -inf), as int32."""
-    return ew.cast(red.argmax(_without_nan(x, -np.inf), axis, keepdims), INDEX_DTYPE)
+    """argmax of the numbers (NaNs taken as -inf), as int32; -1 where a slice is all NaN."""
+    return _nan_arg(red.argmax, x, -np.inf, axis, keepdims)
 
 
 def nanargmin(x, axis=None, keepdims=False):
-    return ew.cast(red.argmin(_without_nan(x, np.inf), axis, keepdims), INDEX_DTYPE)
+    return _nan_arg(red.argmin, x, np.inf, axis, keepdims)
 
 
 def nancumsum(x, axis=None, dtype=None):
