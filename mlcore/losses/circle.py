@@ -23,7 +23,8 @@ def _masked_logsumexp(x, mask):
 def circle(y_true, y_pred, ref_labels=None, ref_embeddings=None, remove_diagonal=True, gamma=80, margin=0.4):
     """The Circle loss of each sample; y_true (batch,) integer labels, y_pred (batch, dim) L2-normalised
     embeddings; ref_labels / ref_embeddings default to y_true / y_pred."""
-    from mlcore.ops import arrays, core, elementwise as ew, nn, reductions as red
+    from mlcore import activations
+    from mlcore.ops import arrays, core, elementwise as ew, reductions as red
     y_pred = core.as_tensor(y_pred)
     y_true = arrays.reshape(core.cast(y_true, "int32"), (-1, 1))
     references = y_pred if ref_embeddings is None else core.as_tensor(ref_embeddings)
@@ -38,7 +39,7 @@ def circle(y_true, y_pred, ref_labels=None, ref_embeddings=None, remove_diagonal
     negative_weights = ew.maximum((1 + margin - distances) * core.cast(negative, distances.dtype), 0.0)
     positive_terms = -gamma * positive_weights * (margin - distances)
     negative_terms = gamma * negative_weights * (1 - margin - distances)
-    loss = nn.softplus(_masked_logsumexp(positive_terms, positive) + _masked_logsumexp(negative_terms, negative))
+    loss = activations.softplus(_masked_logsumexp(positive_terms, positive) + _masked_logsumexp(negative_terms, negative))
     set_keras_mask(loss, loss > 0)
     return loss
 
