@@ -13,9 +13,10 @@ from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops import elemwise_math as em
 from mlcore.graph.ops import extra_ops
 from mlcore.graph.ops import shape as sh
-from mlcore.graph.ops.common import normalize_axis
+from mlcore.graph.ops.common import is_float_dtype, normalize_axis
 from mlcore.graph.ops.extra_ops import as_list
 from mlcore.ops.core import as_tensor, convert_to_tensor
+from mlcore.ops.elementwise import promoted
 
 
 # --- making arrays -------------------------------------------------------------------------------
@@ -70,8 +71,11 @@ def arange(start, stop=None, step=None, dtype=None):
 
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
     """num evenly spaced values from start to stop (stop included if endpoint); array start and
-    stop give one such run per entry, along `axis`."""
-    start, stop = ew.cast(as_tensor(start), config.floatx()), ew.cast(as_tensor(stop), config.floatx())
+    stop give one such run per entry, along `axis`.  Computed in a float dtype `dtype` asks for, else in
+    Keras's result_type(start, stop, float): floatx for numbers and ints, float64 for float64 ends."""
+    start, stop = promoted(start, stop, floating=True)
+    if dtype is not None and is_float_dtype(dtype):
+        start, stop = ew.cast(start, dtype), ew.cast(stop, dtype)
     num = integer_size(num, "linspace", "num")
     intervals = num - 1 if endpoint else num     # num may be a symbolic int scalar
     step = (stop - start) / (ew.maximum(intervals, 1) if isinstance(intervals, Variable) else max(intervals, 1))
