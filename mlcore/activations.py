@@ -16,7 +16,7 @@ from mlcore.graph.ops.indexing import subtensor
 from mlcore.graph.gradient import zero_grad
 from mlcore.graph.ops.reduce import max_, sum_
 from mlcore.graph.ops.shape import arange, dimshuffle
-from mlcore.graph.ops.common import as_tensor_variable
+from mlcore.graph.ops.common import as_tensor_variable, normalize_axis
 from mlcore.losses import accepts_arrays
 from mlcore.saving.object_registration import keras_serialized_function, known_custom_objects
 
@@ -62,17 +62,6 @@ def log_sigmoid(x):
     return -ew.softplus(-as_tensor_variable(x))
 
 
-def axes_in_bounds(x, axis, name="softmax"):
-    """axis (an int, a tuple, or None for all) as sorted non-negative ints, each checked to be in
-    bounds as Keras checks it."""
-    axes = tuple(range(x.ndim)) if axis is None else (axis,) if isinstance(axis, int) else tuple(axis)
-    for a in axes:
-        if not -x.ndim <= a < x.ndim:
-            raise ValueError("%s: axis %d is out of bounds for an array with dimension %d (shape %s)"
-                             % (name, a, x.ndim, x.type.shape))
-    return tuple(sorted({a % x.ndim for a in axes}))
-
-
 def _shifted(x, axes):
     """x - its max over axes (a constant to the gradient: softmax does not change under a shift)."""
     return x - zero_grad(max_(x, axes, keepdims=True))
@@ -83,7 +72,7 @@ def softmax(x, axis=-1):
     """exp(x) / sum(exp(x)) over axis, an int (the graph's Softmax op, which the crossentropies
     recognise), a tuple of axes or None (all)."""
     x = as_tensor_variable(x)
-    axes = axes_in_bounds(x, axis)
+    axes = normalize_axis(axis, x.ndim, "softmax")
     if isinstance(axis, int) and x.type.shape[axis] == 1:     # Keras's warning: the result is all ones
         warnings.warn("You are using a softmax over axis %d of a tensor of shape %s. This axis has size 1. The "
                       "softmax operation will always return the value 1, which is likely not what you intended. "
@@ -98,7 +87,7 @@ def softmax(x, axis=-1):
 def log_softmax(x, axis=-1):
     """x - log(sum(exp(x))) over axis, an int, a tuple of axes or None (all)."""
     x = as_tensor_variable(x)
-    axes = axes_in_bounds(x, axis, "log_softmax")
+    axes = normalize_axis(axis, x.ndim, "log_softmax")
     if len(axes) == 1:
         return nn.log_softmax(x, axes[0])
     shifted = _shifted(x, axes)
@@ -260,7 +249,7 @@ def sparsemax(x, axis=-1):
     """The Euclidean projection of x onto the probability simplex along axis (Martins & Astudillo,
     2016): max(x - tau, 0), tau chosen so that each slice sums to 1; unlike softmax, many are 0."""
     x = as_tensor_variable(x)
-    (axis,) = axes_in_bounds(x, axis, "sparsemax")
+    (axis,) = normalize_axis(axis, x.ndim, "sparsemax")
     ordered = -sort(-x, axis)
     running = cumsum(ordered, axis)
     ranks = dimshuffle(arange(1, dims(x)[axis] + 1, dtype=x.dtype), [0 if d == axis else "x" for d in range(x.ndim)])

@@ -16,7 +16,7 @@ from mlcore import activations, config, losses
 from mlcore.dtype_promotion import result_type
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops import reduce as red
-from mlcore.graph.ops.common import is_float_dtype
+from mlcore.graph.ops.common import is_float_dtype, normalize_axis
 from mlcore.graph.ops.nn import Conv2D, conv2d as graph_conv2d, pool2d, pool3d
 from mlcore.graph.ops.shape import dimshuffle
 from mlcore.ops.arrays import reshape, transpose
@@ -115,7 +115,7 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
 def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     """categorical_crossentropy with integer class labels as the target."""
     output = as_tensor(output)
-    activations.axes_in_bounds(output, axis, "sparse_categorical_crossentropy")
+    normalize_axis(axis, output.ndim, "sparse_categorical_crossentropy")
     return losses.sparse_categorical_crossentropy(as_tensor(target), output, from_logits, axis=axis)
 
 
@@ -164,7 +164,7 @@ def normalize(x, axis=-1, order=2, epsilon=None):
         raise ValueError("Argument `order` must be an int >= 1. Received: order=%r" % (order,))
     x = as_float(x)
     x = reshape(x, (1,)) if x.ndim == 0 else x
-    activations.axes_in_bounds(x, axis, "normalize")
+    normalize_axis(axis, x.ndim, "normalize")
     if order == 2:          # as Keras: x * rsqrt(sum of squares), so a zero vector stays zero
         return x * ew.minimum(rsqrt(red.sum_(square(x), axis, keepdims=True)), 1.0 / _epsilon(epsilon))
     return x / ew.maximum(norm(x, ord=order, axis=axis, keepdims=True), _epsilon(epsilon))
