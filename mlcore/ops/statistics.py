@@ -111,39 +111,36 @@ def nanstd(x, axis=None, keepdims=False):
     return ew.sqrt(nanvar(x, axis, keepdims))
 
 
-def _nan_extreme(reduce, x, axis, keepdims, side):
-    """reduce over the numbers only, NaN where a slice is all NaN."""
+def _over_numbers(reduce, x, axis, keepdims, fill, all_nan):
+    """reduce over the numbers only (NaNs taken as fill), all_nan where a slice is all NaN."""
     x = as_tensor(x)
-    out = reduce(_without_nan(x, side), axis, keepdims)
+    out = reduce(_without_nan(x, fill), axis, keepdims)
     if not is_float_dtype(x.dtype):
         return out
-    return ew.switch(all_(em.isnan(x), axis, keepdims), np.nan, out)
+    return ew.switch(all_(em.isnan(x), axis, keepdims), all_nan, out)
 
 
 def nanmax(x, axis=None, keepdims=False):
-    return _nan_extreme(red.max_, x, axis, keepdims, -np.inf)
+    """The largest number (NaN where a slice is all NaN)."""
+    return _over_numbers(red.max_, x, axis, keepdims, -np.inf, np.nan)
 
 
 def nanmin(x, axis=None, keepdims=False):
-    return _nan_extreme(red.min_, x, axis, keepdims, np.inf)
+    return _over_numbers(red.min_, x, axis, keepdims, np.inf, np.nan)
 
 
-def _nan_arg(arg, x, fill, axis, keepdims):
-    """arg (argmax or argmin) of the numbers, NaNs taken as fill, as int32; -1 where all are NaN (jax's)."""
-    x = as_tensor(x)
-    found = ew.cast(arg(_without_nan(x, fill), axis, keepdims), INDEX_DTYPE)
-    if not is_float_dtype(x.dtype):
-        return found
-    return ew.switch(all_(em.isnan(x), axis, keepdims), np.int32(-1), found)
+def _index_of(arg):
+    """arg (the graph's argmax or argmin) giving int32, keras.ops' index dtype."""
+    return lambda *args: ew.cast(arg(*args), INDEX_DTYPE)
 
 
 def nanargmax(x, axis=None, keepdims=False):
-    """argmax of the numbers (NaNs taken as -inf), as int32; -1 where a slice is all NaN."""
-    return _nan_arg(red.argmax, x, -np.inf, axis, keepdims)
+    """argmax of the numbers (NaNs taken as -inf), as int32; -1 where a slice is all NaN (jax's)."""
+    return _over_numbers(_index_of(red.argmax), x, axis, keepdims, -np.inf, np.int32(-1))
 
 
 def nanargmin(x, axis=None, keepdims=False):
-    return _nan_arg(red.argmin, x, np.inf, axis, keepdims)
+    return _over_numbers(_index_of(red.argmin), x, axis, keepdims, np.inf, np.int32(-1))
 
 
 def nancumsum(x, axis=None, dtype=None):
