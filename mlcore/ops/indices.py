@@ -12,6 +12,7 @@ from mlcore.graph.ops import along_axis
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops import reduce as red
 from mlcore.graph.ops import shape as sh
+from mlcore.graph.ops.common import is_float_dtype
 from mlcore.graph.ops.extra_ops import dims
 from mlcore.graph.ops.indexing import inc_subtensor, set_subtensor, subtensor
 from mlcore.graph.ops.scatter import REDUCTIONS, scatter_reduce
@@ -64,7 +65,7 @@ def _as_index(x):
     """x as an integer tensor of indices: a float one (a KerasTensor's default dtype, which Keras's
     symbolic ops accept as indices) is cast to int64."""
     x = as_tensor(x)
-    return ew.cast(x, "int64") if x.dtype.startswith(("float", "bfloat")) else x
+    return ew.cast(x, "int64") if is_float_dtype(x.dtype) else x
 
 
 def _starts(start_indices, name):
