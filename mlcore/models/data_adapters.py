@@ -198,6 +198,10 @@ class SequenceData:
         if hasattr(self.sequence, "on_epoch_end"):
             self.sequence.on_epoch_end()
 
+    def first_x(self):
+        """The inputs of batch 0 (a model without input shapes is built from them)."""
+        return as_batch(self.sequence[0])[0]
+
 
 class GeneratorData:
     """A Python generator or iterator; steps per epoch given, or until it is exhausted."""
@@ -205,16 +209,28 @@ class GeneratorData:
     def __init__(self, generator, steps=None):
         self.iterator = iter(generator)
         self.steps = steps
+        self.peeked = []    # the first item, read by first_x() and still to be trained on
 
     def batches(self):
         k = 0
         while self.steps is None or k < self.steps:
             try:
-                item = next(self.iterator)
+                item = self.peeked.pop() if self.peeked else next(self.iterator)
             except StopIteration:
                 return
             yield as_batch(item)
             k += 1
+
+    def first_x(self):
+        """The inputs of the first batch, which stays to be read (a model without input shapes is built
+        from them, as Keras peeks at a generator's first batch)."""
+        if not self.peeked:
+            try:
+                self.peeked.append(next(self.iterator))
+            except StopIteration:
+                raise ValueError("The generator gave no batch: a model without input shapes cannot be "
+                                 "built from it") from None
+        return as_batch(self.peeked[0])[0]
 
 
 class DatasetData:
@@ -242,6 +258,10 @@ class DatasetData:
         self.seen += count
         if not self.runs_on or count < self.steps or (self.size is not None and self.seen >= self.size):
             self.iterator = None
+
+    def first_x(self):
+        """The inputs of the dataset's first element, read from an iterator of its own."""
+        return as_batch(next(iter(self.dataset)))[0]
 
 
 def adapt(x, y=None, sample_weight=None, batch_size=None, shuffle=False, steps=None, class_weight=None):

@@ -1,4 +1,6 @@
 """Building and running the compiled train and test steps of a compiled model."""
+import warnings
+
 import numpy as np
 
 from mlcore.graph import ops
@@ -232,10 +234,10 @@ class StepBuilder:
         updates += own_updates
         outputs = _one_vector([total, batch] + (out_losses if len(out_losses) > 1 else []) + metric_values,
                               preds[0].dtype)
-        if training:
-            params = model.trainable_weights
-            if not params:
-                raise ValueError("Model '%s' has no trainable weights to train" % model.name)
+        params = model.trainable_weights if training else []
+        if training and not params:     # as Keras: the step computes the loss and metrics, and moves nothing
+            warnings.warn("The model does not have any trainable weights.", stacklevel=2)
+        if params:
             self.model.optimizer.build(params)   # first: a LossScaleOptimizer's scale is a variable made in build
             # as Keras: get_updates unscales them; a weight no loss reaches (loss=None for its output) gets zeros
             grads = grad(self.model.optimizer.scale_loss(total), params, disconnected_inputs="ignore")

@@ -87,13 +87,16 @@ class Trainer:
         return data_adapters.adapt(x, y, sample_weight, batch_size, shuffle, steps, class_weight)
 
     def _prepare(self, data):
-        """Build the graph of a Sequential model without an input shape, from the first batch;
-        check that arrays fit the model's inputs before anything compiles or runs."""
+        """Build the graph of a model without input shapes (a Sequential without an input shape, a
+        subclassed model) from the first batch; check that arrays fit the model's inputs before
+        anything compiles or runs."""
         arrays = data.x if isinstance(data, data_adapters.ArrayData) else None
         if not self.built or (self._subclassed and self._input_structure is None):
-            if not arrays:
-                raise ValueError("Model '%s' has no input shape yet; build it first" % self.name)
-            self._ensure_built(arrays)
+            first = arrays if arrays is not None else data.first_x()
+            if not first:
+                raise ValueError("Model '%s' has no input shape yet and the data has no inputs to build it "
+                                 "from; build it first" % self.name)
+            self._ensure_built(first)
         if arrays is not None:
             _check_inputs(self, arrays)
 

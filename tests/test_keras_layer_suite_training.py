@@ -1,0 +1,118 @@
+"""Training paths that Keras's own layer tests (keras/src/layers/**/*_test.py, run by
+tools/keras_layer_suite.py) take through run_layer_test and found missing: a subclassed model that
+is fitted on a generator, a PyDataset or a dataset before it has seen any data (it is built from
+the first batch, which is still trained on), and a model without trainable weights (fit warns and
+runs, as Keras's)."""
+import warnings
+
+import numpy as np
+import pytest
+
+from mlcore import layers, models, ops
+from mlcore.utils import PyDataset
+
+pytestmark = pytest.mark.usefixtures("numpy_backend")
+
+
+class Wrapped(models.Model):
+    """A subclassed model around one layer, as run_layer_test's TestModel."""
+
+    def __init__(self, layer):
+        super().__init__()
+        self.layer = layer
+
+    def call(self, x, training=False):
+        return self.layer(x, training=training)
+
+
+class Batches(PyDataset):
+    def __init__(self, batches):
+        super().__init__()
+        self.batches = batches
+
+    def __len__(self):
+        return len(self.batches)
+
+    def __getitem__(self, index):
+        return self.batches[index]
+
+
+def data(seed=0):
+    rng = np.random.default_rng(seed)
+    return [(rng.normal(size=(4, 3)).astype("float32"), rng.normal(size=(4, 2)).astype("float32"))
+            for _ in range(3)]
+
+
+def fitted_kernel(feed):
+    """The kernel after one epoch of SGD on the three batches of data(), given to fit as feed()."""
+    layer = layers.Dense(2, kernel_initializer="ones", bias_initializer="zeros")
+    model = Wrapped(layer)
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(*feed(data()), epochs=1, shuffle=False, verbose=0)
+    return layer.kernel.numpy()
+
+
+def generator(batches):
+    yield from batches
+
+
+@pytest.mark.parametrize("feed", [
+    lambda b: [generator(b)],
+    lambda b: [Batches(b)],
+    lambda b: [iter(b)],
+], ids=["generator", "py_dataset", "iterator"])
+def test_unbuilt_subclassed_model_fits_on_batches_as_on_arrays(feed):
+    def as_arrays(batches):
+        return [np.concatenate([x for x, _ in batches]), np.concatenate([y for _, y in batches])]
+    by_arrays = Wrapped(layers.Dense(2, kernel_initializer="ones", bias_initializer="zeros"))
+    by_arrays.compile(optimizer="sgd", loss="mse")
+    by_arrays.fit(*as_arrays(data()), batch_size=4, shuffle=False, epochs=1, verbose=0)
+    # the first batch builds the model and is trained on too: the same three steps as on the arrays
+    np.testing.assert_allclose(fitted_kernel(feed), by_arrays.layer.kernel.numpy(), rtol=1e-6)
+    assert not np.allclose(by_arrays.layer.kernel.numpy(), 1.0)
+
+
+def test_unbuilt_subclassed_model_built_from_generator_takes_its_shapes():
+    model = Wrapped(layers.Dense(5))
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.ones((2, 7, 3), "float32")
+    model.fit(generator([(x, np.ones((2, 7, 5), "float32"))]), steps_per_epoch=1, verbose=0)
+    assert model.layer.kernel.shape == (3, 5)
+    assert model.predict(x, verbose=0).shape == (2, 7, 5)
+
+
+def test_empty_generator_cannot_build_a_model():
+    model = Wrapped(layers.Dense(2))
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(ValueError, match="gave no batch"):
+        model.fit(generator([]), verbose=0)
+
+
+def test_model_without_trainable_weights_fits_with_keras_warning(keras):
+    x = np.arange(12, dtype="float32").reshape(4, 3)
+    y = np.zeros((4, 3), "float32")
+    inputs = layers.Input((3,))
+    model = models.Model(inputs, layers.Add()([inputs, inputs]))
+    model.compile(optimizer="sgd", loss="mae")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        history = model.fit(x, y, batch_size=4, epochs=2, verbose=0)
+    assert any("does not have any trainable weights" in str(w.message) for w in caught)
+    k_inputs = keras.Input((3,))
+    k_model = keras.Model(k_inputs, keras.layers.Add()([k_inputs, k_inputs]))
+    k_model.compile(optimizer="sgd", loss="mae")
+    k_history = k_model.fit(x, y, batch_size=4, epochs=2, verbose=0)
+    np.testing.assert_allclose(history.history["loss"], k_history.history["loss"], rtol=1e-6)
+    np.testing.assert_allclose(history.history["loss"], [np.mean(2 * x)] * 2)
+
+
+def test_frozen_model_still_fits_its_batch_statistics():
+    x = np.random.default_rng(1).normal(3.0, 2.0, size=(64, 4)).astype("float32")
+    norm = layers.BatchNormalization(momentum=0.0)
+    model = models.Sequential([layers.Input((4,)), norm])
+    norm.gamma.trainable = norm.beta.trainable = False
+    model.compile(optimizer="sgd", loss=lambda y_true, y_pred: ops.sum(y_pred))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(x, x, batch_size=64, epochs=1, verbose=0)
+    np.testing.assert_allclose(norm.moving_mean.numpy(), x.mean(axis=0), rtol=1e-5)

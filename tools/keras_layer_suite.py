@@ -1,0 +1,259 @@
+"""Run Keras 3's own layer tests (keras/src/layers/**/<name>_test.py, shipped in the keras wheel) against mlcore.
+
+    python tools/keras_layer_suite.py core/dense             # one file of keras/src/layers/
+    python tools/keras_layer_suite.py core/dense DenseTest   # some classes only (comma-separated)
+    python tools/keras_layer_suite.py all                    # every layer test file, one line per file
+
+Keras's layer tests reach the library through module names (`layers.Dense`, `ops.sum`, `models.Model`,
+`backend.KerasTensor`) and through `testing.TestCase.run_layer_test`, which builds a layer, calls it on
+symbolic and eager inputs, trains it one step and round-trips its config.  This script points those
+names at mlcore (`layers` -> mlcore.layers, `backend` -> mlcore's backend with Keras's names, ...) and
+runs the checks of run_layer_test on mlcore's Model, Loss, KerasTensor and serialization, then prints
+the failures grouped by test.  Like tools/keras_suite.py (the op tests) it is a development tool, a map
+of where mlcore's layers differ from Keras's, not part of the test suite: tests that import Keras
+classes directly (`from keras.src.layers.rnn.conv_lstm import ConvLSTM`) still test Keras there, and
+tests of sparse or ragged inputs, TensorFlow, torch or Keras internals fail for those reasons.
+"""
+import concurrent.futures
+import contextlib
+import importlib
+import importlib.util
+import os
+import pathlib
+import subprocess
+import sys
+import types
+import unittest
+import warnings
+
+import numpy as np
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+
+from keras_suite import grouped  # noqa: E402
+
+FILE_TIMEOUT_S = 300
+
+# keras.src.<name> modules a test file imports, and the mlcore module standing in for each
+STAND_INS = {"layers": "mlcore.layers", "ops": "mlcore.ops", "models": "mlcore.models",
+             "initializers": "mlcore.initializers", "activations": "mlcore.activations",
+             "regularizers": "mlcore.regularizers", "constraints": "mlcore.constraints",
+             "losses": "mlcore.losses", "optimizers": "mlcore.optimizers", "saving": "mlcore.saving",
+             "random": "mlcore.random", "tree": "mlcore.tree", "dtype_policies": "mlcore.dtype_policies",
+             "metrics": "mlcore.metrics", "callbacks": "mlcore.callbacks", "utils": "mlcore.utils",
+             "quantizers": "mlcore.quantizers"}
+
+
+class Backend(types.ModuleType):
+    """keras.src.backend as mlcore answers it: the backend's name, its tensors and its dtype helpers."""
+
+    def __init__(self):
+        super().__init__("backend")
+        import mlcore
+        from mlcore import backend, ops
+        self._namespaces = (backend, ops)
+        self.KerasTensor = mlcore.KerasTensor
+        self.convert_to_numpy = lambda x: np.asarray(ops.convert_to_numpy(x))
+        self.is_tensor = lambda x: ops.is_tensor(x) or isinstance(x, np.ndarray)
+        self.backend = lambda: "jax"
+
+    def __getattr__(self, name):
+        for namespace in self._namespaces:
+            if hasattr(namespace, name):
+                return getattr(namespace, name)
+        return getattr(sys.modules["keras.src.backend"], name)   # what mlcore does not name (config flags, ...)
+
+
+def seed_generators(layer):
+    """The distinct SeedGenerators of a layer and of every layer inside it."""
+    found, seen, pending = [], set(), [layer]
+    while pending:
+        current = pending.pop()
+        for generator in getattr(current, "_seed_generators", []):
+            if id(generator) not in seen:
+                seen.add(id(generator))
+                found.append(generator)
+        pending.extend(getattr(current, "_layers", []) or [])
+    return found
+
+
+def eager_tensors(input_shape, dtype, sparse, ragged):
+    """Random inputs in [0, 3) of the shapes and dtypes asked, as numpy arrays (mlcore's eager values)."""
+    from keras.src.testing.test_case import map_shape_dtype_structure
+    if sparse or ragged:
+        raise ValueError("mlcore's tensors are dense: sparse and ragged inputs are not supported")
+    rng = np.random.default_rng(0)
+
+    def make(shape, dt):
+        return (rng.uniform(size=shape) * 3).astype("float32").astype(dt)
+    if isinstance(input_shape, dict):
+        return {k.removesuffix("_shape"): make(v, dtype[k]) for k, v in input_shape.items()}
+    return map_shape_dtype_structure(make, input_shape, dtype)
+
+
+def class_serialization_test(self, instance, custom_objects=None):
+    """Keras's round trips of a layer's config, through from_config and through serialize/deserialize."""
+    from keras.src.testing.test_case import from_json_with_tuples, to_json_with_tuples
+    from mlcore.saving import custom_object_scope, deserialize_keras_object, serialize_keras_object
+    config = to_json_with_tuples(instance.get_config())
+    names = set(dir(instance)) - {"__annotations__"}
+    with custom_object_scope(custom_objects or {}):
+        from_config = type(instance).from_config(instance.get_config())
+    self.assertEqual(config, to_json_with_tuples(from_config.get_config()))
+    self.assertEqual(names, set(dir(from_config)) - {"__annotations__"})
+    serialized = to_json_with_tuples(serialize_keras_object(instance))
+    with custom_object_scope(custom_objects or {}):
+        revived = deserialize_keras_object(from_json_with_tuples(serialized))
+    self.assertEqual(config, to_json_with_tuples(revived.get_config()))
+    return revived
+
+
+class Absent(types.ModuleType):
+    """A module that is not installed (tensorflow, grain): importable, and an error when a test uses it."""
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        if name == "skip_if_backend":   # Keras's conftest decorator
+            return lambda *args, **kwargs: (lambda test: test)
+        return Absent(f"{self.__name__}.{name}")
+
+    def __call__(self, *args, **kwargs):
+        raise ModuleNotFoundError(f"{self.__name__.split('.')[0]} is not installed (the test needs it)")
+
+
+@contextlib.contextmanager
+def absent_modules_importable():
+    """Let a test file that imports TensorFlow, grain or Keras's conftest at its top load without them
+    (only while it loads: Keras itself must go on seeing them missing)."""
+    added = []
+    for name in ("tensorflow", "grain", "conftest"):
+        if importlib.util.find_spec(name) is None:
+            sys.modules[name] = Absent(name)
+            added.append(name)
+    try:
+        yield
+    finally:
+        for name in added:
+            del sys.modules[name]
+
+
+def point_testing_at_mlcore():
+    """run_layer_test's own names (Model, Loss, ops, backend, ...) answered by mlcore."""
+    import mlcore
+    from keras.src.testing import test_case
+    from mlcore import ops, tree
+    from mlcore.backend import clear_session
+    from mlcore.losses import Loss
+    from mlcore.models import Model
+    shim = Backend()
+    test_case.backend, test_case.ops, test_case.tree = shim, ops, tree
+    test_case.Model, test_case.Loss, test_case.KerasTensor = Model, Loss, mlcore.KerasTensor
+    test_case.standardize_dtype = shim.standardize_dtype
+    test_case.is_float_dtype = shim.is_float_dtype
+    test_case.clear_session = lambda free_memory=True: clear_session()
+    test_case.create_eager_tensors = eager_tensors
+    test_case.get_seed_generators = seed_generators
+    test_case.TestCase.run_class_serialization_test = class_serialization_test
+    return shim
+
+
+@contextlib.contextmanager
+def keras_src_names_pointed_at_mlcore(shim):
+    """`from keras.src import layers` (and backend, ops, ...) gives mlcore's while a test file loads, so that
+    what its decorators bind then (`@parameterized.named_parameters(("add", layers.Add, np.add))`) is
+    mlcore's too."""
+    import keras.src
+    saved = {name: getattr(keras.src, name) for name in [*STAND_INS, "backend"] if hasattr(keras.src, name)}
+    for name in STAND_INS:
+        setattr(keras.src, name, importlib.import_module(STAND_INS[name]))
+    keras.src.backend = shim
+    try:
+        yield
+    finally:
+        for name, module in saved.items():
+            setattr(keras.src, name, module)
+
+
+def load_tests(path, shim, class_names=None):
+    """The unittest suite of keras.src.layers.<path>_test with its keras.src modules pointed at mlcore."""
+    with absent_modules_importable(), keras_src_names_pointed_at_mlcore(shim):
+        tests = importlib.import_module("keras.src.layers." + path.replace("/", ".") + "_test")
+    for alias, value in list(vars(tests).items()):
+        if isinstance(value, types.ModuleType) and value.__name__.startswith("keras.src."):
+            name = value.__name__[len("keras.src."):]
+            if name == "backend":
+                setattr(tests, alias, shim)
+            elif name == "backend.common.keras_tensor":
+                setattr(tests, alias, importlib.import_module("mlcore.keras_tensor"))
+            elif name.split(".")[0] in STAND_INS:   # keras.src.layers.activations.elu -> mlcore.layers
+                setattr(tests, alias, importlib.import_module(STAND_INS[name.split(".")[0]]))
+        elif isinstance(value, type) or callable(value):   # a class or function imported by name
+            package = getattr(value, "__module__", "").split(".")
+            stand_in = STAND_INS.get(package[2]) if package[:2] == ["keras", "src"] and len(package) > 2 else None
+            if stand_in and hasattr(importlib.import_module(stand_in), alias):
+                setattr(tests, alias, getattr(importlib.import_module(stand_in), alias))
+    suite = unittest.TestSuite()
+    for name, cls in vars(tests).items():
+        if isinstance(cls, type) and issubclass(cls, unittest.TestCase) and cls.__module__ == tests.__name__:
+            if class_names is None or name in class_names:
+                suite.addTests(unittest.defaultTestLoader.loadTestsFromTestCase(cls))
+    return suite
+
+
+def all_test_files():
+    """Every keras/src/layers/**/<name>_test.py, as the paths this script takes (core/dense, ...)."""
+    import keras.src.layers
+    root = pathlib.Path(keras.src.layers.__file__).parent
+    return sorted(str(p.relative_to(root).with_suffix(""))[:-len("_test")] for p in root.rglob("*_test.py"))
+
+
+def run(path, shim, class_names=None):
+    try:
+        suite = load_tests(path, shim, class_names)
+    except Exception as error:   # a test file that does not import (TensorFlow, ...)
+        print(f"{path}: not loaded ({type(error).__name__}: {error})"[:200])
+        return
+    with open(os.devnull, "w") as quiet:
+        result = unittest.TextTestRunner(stream=quiet, verbosity=0).run(suite)
+    skipped = len(result.skipped) + sum("Skipped: " in trace for _, trace in result.errors)
+    errors = [(test, trace) for test, trace in result.errors if "Skipped: " not in trace]
+    problems = result.failures + errors
+    print(f"{path}: ran {result.testsRun}, passed {result.testsRun - len(problems) - skipped}, "
+          f"failed {len(result.failures)}, errors {len(errors)}, skipped {skipped}", flush=True)
+    for base, (count, first, message) in sorted(grouped(problems).items()):
+        print(f"{count:4d} {base} (e.g. {first}): {message}", flush=True)
+
+
+def run_alone(path):
+    """The report of one test file run in its own process, so that one that hangs stops alone."""
+    try:
+        return subprocess.run([sys.executable, __file__, path], capture_output=True, text=True,
+                              timeout=FILE_TIMEOUT_S).stdout
+    except subprocess.TimeoutExpired:
+        return f"{path}: stopped after {FILE_TIMEOUT_S} s\n"
+
+
+def main(argv):
+    if not argv:
+        raise SystemExit(__doc__)
+    warnings.filterwarnings("ignore")
+    import backends.jax  # noqa: F401  (mlcore's jax backend turns jax's 64-bit mode on when imported:
+    import jax           # turn it off again, as Keras's tests expect it)
+    jax.config.update("jax_enable_x64", False)
+    shim = point_testing_at_mlcore() if argv[0] != "all" else None
+    verbose = "-v" in argv
+    argv = [a for a in argv if a != "-v"]
+    if argv[0] != "all":
+        run(argv[0], shim, argv[1].split(",") if len(argv) > 1 else None)
+        return 0
+    with concurrent.futures.ThreadPoolExecutor(os.cpu_count()) as pool:
+        for path, output in zip(all_test_files(), pool.map(run_alone, all_test_files())):
+            lines = [line for line in output.splitlines() if line.startswith((path + ":", " "))]
+            print("\n".join(lines if verbose else lines[:1]), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
