@@ -116,3 +116,42 @@ def test_frozen_model_still_fits_its_batch_statistics():
         warnings.simplefilter("ignore")
         model.fit(x, x, batch_size=64, epochs=1, verbose=0)
     np.testing.assert_allclose(norm.moving_mean.numpy(), x.mean(axis=0), rtol=1e-5)
+
+
+# --- found by the quantization tests of keras/src/layers/core/*_test.py -----------------------------
+def test_layer_built_without_a_call_saves_and_loads(tmp_path):
+    """Sequential([built_layer]) has no Input: the layer's build_config carries its shape, as Keras's."""
+    from mlcore.saving import load_model
+    dense = layers.Dense(3)
+    dense.build((None, 4))
+    model = models.Sequential([dense])
+    x = np.random.default_rng(2).normal(size=(2, 4)).astype("float32")
+    model.save(tmp_path / "built.keras")
+    loaded = load_model(tmp_path / "built.keras")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+
+
+@pytest.mark.parametrize("mode", ["int8", "int4", "float8"])
+def test_quantized_model_predicts_under_mixed_bfloat16(mode):
+    """A quantized kernel's custom gradient reads its autocast weights in bfloat16, as its call does."""
+    from mlcore import dtype_policies
+    x = np.random.default_rng(3).normal(size=(4, 8)).astype("float32")
+    dtype_policies.set_dtype_policy("mixed_bfloat16")
+    try:
+        model = models.Sequential([layers.Input((8,)), layers.Dense(6)])
+        want = np.asarray(model.predict(x, verbose=0), "float32")
+        model.quantize(mode)
+        got = model.predict(x, verbose=0)
+    finally:
+        dtype_policies.set_dtype_policy("float32")
+    assert got.dtype.name == "bfloat16"
+    np.testing.assert_allclose(np.asarray(got, "float32"), want, atol=0.25)
+
+
+def test_bfloat16_targets_are_numbers():
+    import ml_dtypes
+    model = models.Sequential([layers.Input((3,)), layers.Dense(1, kernel_initializer="zeros")])
+    model.compile(optimizer="sgd", loss="mse")
+    y = np.full((4, 1), 2.0, ml_dtypes.bfloat16)
+    history = model.fit(np.ones((4, 3), "float32"), y, batch_size=4, verbose=0)
+    np.testing.assert_allclose(history.history["loss"], [4.0])

@@ -31,7 +31,7 @@ import numpy as np
 os.environ.setdefault("KERAS_BACKEND", "jax")
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
-from keras_suite import grouped  # noqa: E402
+from keras_suite import grouped, suite_of  # noqa: E402
 
 FILE_TIMEOUT_S = 300
 
@@ -194,12 +194,7 @@ def load_tests(path, shim, class_names=None):
             stand_in = STAND_INS.get(package[2]) if package[:2] == ["keras", "src"] and len(package) > 2 else None
             if stand_in and hasattr(importlib.import_module(stand_in), alias):
                 setattr(tests, alias, getattr(importlib.import_module(stand_in), alias))
-    suite = unittest.TestSuite()
-    for name, cls in vars(tests).items():
-        if isinstance(cls, type) and issubclass(cls, unittest.TestCase) and cls.__module__ == tests.__name__:
-            if class_names is None or name in class_names:
-                suite.addTests(unittest.defaultTestLoader.loadTestsFromTestCase(cls))
-    return suite
+    return suite_of(tests, class_names)
 
 
 def all_test_files():

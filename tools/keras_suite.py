@@ -100,6 +100,11 @@ def load_tests(module_name, class_names=None):
             own = getattr(ops, value.__name__.rsplit(".", 1)[-1], None)
             namespaces = [n for n in (own, ops, ops.nn, ops.linalg, ops.image) if isinstance(n, types.ModuleType)]
             setattr(tests, alias, OpsModule(alias, namespaces))
+    return suite_of(tests, class_names)
+
+
+def suite_of(tests, class_names=None):
+    """The unittest suite of the TestCase classes a test module defines (those named, or all)."""
     suite = unittest.TestSuite()
     for name, cls in vars(tests).items():
         if isinstance(cls, type) and issubclass(cls, unittest.TestCase) and cls.__module__ == tests.__name__:

@@ -9,6 +9,7 @@ import itertools
 
 import numpy as np
 
+from mlcore.graph.ops.common import is_float_dtype
 from mlcore.utils.dataset_ops import INFINITE_CARDINALITY, Dataset
 
 
@@ -27,7 +28,7 @@ def as_arrays(values, what):
     arrays = []
     for v in values:
         a = np.asarray(v)
-        if a.dtype.kind not in "biuf":
+        if a.dtype.kind not in "biuf" and not is_float_dtype(a.dtype):   # ml_dtypes' bfloat16, float8: kind V
             raise TypeError("%s must be numeric arrays; got an array of dtype %s (%r...). Encode labels "
                             "with sklearn's LabelEncoder or convert with np.asarray(x, dtype='float32')"
                             % (what, a.dtype, a.ravel()[:3].tolist()))

@@ -45,14 +45,9 @@ def layer_from_config(spec, custom_objects=None, safe_mode=True):
     options = {k: v for k, v in (("custom_objects", custom_objects), ("safe_mode", safe_mode)) if k in accepted}
     with custom_object_scope(custom_objects):      # what the layer's config names (an activation) is found too
         layer = cls.from_config(dict(spec["config"]), **options)
-    if spec.get("build_config") and not layer.built and _builds_itself(layer):
-        layer.build_from_config(spec["build_config"])     # a custom layer's own way (Keras calls it on loading)
-    return layer
-
-
-def _builds_itself(layer):
-    from mlcore.layers.layer_state import LayerState
-    return getattr(type(layer), "build_from_config", LayerState.build_from_config) is not LayerState.build_from_config
+    if spec.get("build_config") and not layer.built:
+        layer.build_from_config(spec["build_config"])     # as Keras's loading: a layer's state exists before
+    return layer                                          # its weights are read, called in a model or not
 
 
 def _node_keys(model):

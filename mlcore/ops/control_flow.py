@@ -11,6 +11,7 @@ import numpy as np
 from mlcore import tree
 from mlcore.compile.builders import OpFromGraph
 from mlcore.graph import scan as graph_scan
+from mlcore.graph.autocast import autocast_inputs
 from mlcore.graph.basic import Constant, TensorType, Variable, clone, graph_inputs
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops import shape as sh
@@ -246,7 +247,9 @@ def custom_gradient(f):
     def call(*args):
         if not any(isinstance(a, Variable) for a in args):
             return f(*args)[0]
-        args = [as_tensor(a) for a in args]
+        # an autocast weight enters as it is read in the scope (bfloat16 under mixed_bfloat16): the op's
+        # call would cast it there, and the inner graph must take that type
+        args = autocast_inputs([as_tensor(a) for a in args])
         inner = [a.type() for a in args]
         y, grad_fn = f(*inner)
 

@@ -67,9 +67,13 @@ def keras_layer_spec(layer):
         config["function"] = {"class_name": "__lambda__",
                               "config": {"code": config["function"]["code"], "defaults": None, "closure": None}}
     spec = {**_identity(type(layer)), "config": config}
-    if layer._inbound_nodes and not isinstance(layer, InputLayer):    # Keras's: every layer built by a call
+    if isinstance(layer, InputLayer):
+        return spec
+    if layer._inbound_nodes:    # Keras's: every layer built by a call
         # a layer built from several shapes (MultiHeadAttention) says how Keras is to rebuild it
         spec["build_config"] = layer.get_build_config() or {"input_shape": layer.input_shape}
+    elif layer.get_build_config():      # built by build() alone: Sequential([built_layer]) without an Input
+        spec["build_config"] = layer.get_build_config()
     return spec
 
 
