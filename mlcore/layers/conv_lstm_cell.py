@@ -9,8 +9,7 @@ keeps its size).  Weights are Keras 3's: kernel (*kernel_size, in, 4 * filters),
 """
 from mlcore.graph import ops
 from mlcore.graph.ops.nn import window_output_size
-from mlcore.layers.conv_base import (check_positive, check_strides_and_dilation, from_image, image_kernel,
-                                     image_tuple, to_image)
+from mlcore.layers.conv_base import check_positive, from_image, image_kernel, image_tuple, to_image
 from mlcore.layers.convolutional import (check_rank, standardize_data_format, standardize_padding,
                                          standardize_tuple)
 from mlcore.layers.convolutional_3d import conv3d
@@ -58,7 +57,10 @@ class ConvLSTMCell(LSTMCell):
         self.padding = standardize_padding(padding)
         self.data_format = standardize_data_format(data_format)
         self.dilation_rate = standardize_tuple(dilation_rate, rank, "dilation_rate")
-        check_strides_and_dilation(self.strides, self.dilation_rate)
+        if max(self.strides) > 1 and max(self.dilation_rate) > 1:     # Keras's ConvLSTM words, not its Conv's
+            raise ValueError("Specifying `strides > 1` is not compatible with `dilation_rate > 1`. Please provide "
+                             "`strides=1` or `dilation_rate=1`. Received: strides=%s and dilation_rate=%s"
+                             % (self.strides, self.dilation_rate))
         self.channel_axis = -1 if self.data_format == "channels_last" else -(rank + 1)
         self.state_shape = None
 

@@ -41,6 +41,9 @@ class RNN(Layer):
         if getattr(cell, "state_size", None) is None:
             raise ValueError("The RNN cell should have a `state_size` attribute (single integer or list of "
                              "integers, one integer per RNN state). Received: cell=%r" % (cell,))
+        if not isinstance(cell.state_size, (list, tuple, int)):
+            raise ValueError("state_size must be an integer, or a list/tuple of integers (one for each state "
+                             "tensor).")
         super().__init__(**kwargs)
         self.cell = cell
         self.return_sequences = bool(return_sequences)
@@ -63,17 +66,20 @@ class RNN(Layer):
         if isinstance(self.cell, Layer):
             build_sublayer(self, self.cell, (sequences_shape[0],) + tuple(sequences_shape[2:]))
         if self.stateful:
-            self._build_states(sequences_shape[0])
+            self._build_states(sequences_shape)
         self.built = True
 
     # --- stateful=True ------------------------------------------------------------------------------
-    def _build_states(self, batch_size):
+    def _build_states(self, sequences_shape):
         """The state variables: not weights (Keras saves none), updated by every step that runs the layer."""
+        batch_size = sequences_shape[0]
         if batch_size is None:
-            raise ValueError("Layer '%s' is stateful, so it needs to know its batch size. Specify the batch "
-                             "size of your inputs: Input(batch_shape=(32, steps, features)) in a functional "
-                             "model, batch_input_shape=(32, steps, features) on a Sequential model's first "
-                             "layer, or layer.build((32, steps, features))." % self.name)
+            raise ValueError("When using `stateful=True` in a RNN, the batch size must be static. Found dynamic "
+                             "batch size: sequence.shape=%s. Layer '%s' is stateful, so it needs to know its "
+                             "batch size. Specify the batch size of your inputs: Input(batch_shape=(32, steps, "
+                             "features)) in a functional model, batch_input_shape=(32, steps, features) on a "
+                             "Sequential model's first layer, or layer.build((32, steps, features))."
+                             % (tuple(sequences_shape), self.name))
         self.states = [Weight(np.zeros((batch_size,) + shape, self.dtype), "rnn_state", "%s/rnn_state" % self.name,
                               trainable=False) for shape in self.state_shapes()]
 
@@ -114,8 +120,9 @@ class RNN(Layer):
         if initial_state is None and self.stateful:
             batch = sequences.type.shape[0]
             if batch is not None and batch != self.states[0].type.shape[0]:
-                raise ValueError("Layer '%s' is stateful with batch size %d; it was given a batch of %d"
-                                 % (self.name, self.states[0].type.shape[0], batch))
+                raise ValueError("If an RNN is stateful, the batch size of the input sequences must be the same "
+                                 "as the batch size of the initial state (layer '%s'). \n- Expected batch size: "
+                                 "%d\n- Received batch size: %d" % (self.name, self.states[0].type.shape[0], batch))
             return [ops.cast(state, self.compute_dtype) for state in self.states]
         if initial_state is None:
             return self.get_initial_state(sequences.shape[0])
@@ -128,8 +135,10 @@ class RNN(Layer):
     def call(self, sequences, initial_state=None, mask=None, training=None):
         check_rank(self, sequences.type.shape, self.sequence_ndim)
         if self.unroll and sequences.type.shape[1] is None:
-            raise ValueError("Cannot unroll a RNN if the time dimension is undefined: give the inputs a "
-                             "known number of time steps (Input(shape=(steps, features))).")
+            raise ValueError("Cannot unroll a RNN if the time dimension is undefined. \n- If using a Sequential "
+                             "model, specify the time dimension by passing an `Input()` as your first layer.\n- If "
+                             "using the functional API, specify the time dimension by passing a `shape` or "
+                             "`batch_shape` argument to your `Input()`.")
         states = self._initial_states(sequences, initial_state)
         rows, step = loop_parts(self.cell, sequences, states, training)
         time_major = [ops.dimshuffle(rows, 1, 0, *range(2, rows.ndim))]

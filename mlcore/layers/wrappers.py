@@ -36,17 +36,19 @@ class Bidirectional(Layer):
     def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None, **kwargs):
         if not isinstance(layer, Layer):
             raise ValueError("Please initialize `Bidirectional` layer with a `keras.layers.Layer` instance. "
-                             "Received: %r" % (layer,))
+                             "Received: %s" % (layer,))
         if backward_layer is not None and not isinstance(backward_layer, Layer):
-            raise ValueError("`backward_layer` need to be a `keras.layers.Layer` instance. Received: %r"
+            raise ValueError("`backward_layer` need to be a `keras.layers.Layer` instance. Received: %s"
                              % (backward_layer,))
         if merge_mode not in MERGE_MODES:
-            raise ValueError('Invalid merge mode. Received: %r. Merge mode should be one of {"sum", "mul", '
+            raise ValueError('Invalid merge mode. Received: %s. Merge mode should be one of {"sum", "mul", '
                              '"ave", "concat", None}' % (merge_mode,))
         super().__init__(**kwargs)
         self.forward_layer = _copy_named(layer, _prefixed("forward_", layer.name))
         self.backward_layer = backward_layer if backward_layer is not None else \
             _copy_named(layer, _prefixed("backward_", layer.name), go_backwards=True)
+        if hasattr(layer, "use_cudnn"):        # not in the config: kept as Keras keeps it
+            self.forward_layer.use_cudnn = self.backward_layer.use_cudnn = layer.use_cudnn
         self._check_directions()
         for half in (self.forward_layer, self.backward_layer):
             half.zero_output_for_mask = half.return_sequences
@@ -97,6 +99,13 @@ class Bidirectional(Layer):
         self.backward_layer.reset_states(backward_states)
 
     reset_state = reset_states
+
+    @property
+    def states(self):
+        """Both halves' state variables, forward ones first, where they are stateful; else None (Keras's)."""
+        if self.forward_layer.states and self.backward_layer.states:
+            return tuple(self.forward_layer.states + self.backward_layer.states)
+        return None
 
     def compute_mask(self, inputs, mask=None):
         output_mask = mask if self.return_sequences else None
@@ -158,6 +167,19 @@ class Wrapper(Layer):
         return cls(layer_from_config(config.pop("layer"), custom_objects), **config)
 
 
+def _check_mask(mask_shape, input_shape):
+    """Keras's checks of a TimeDistributed mask: at least (batch, timesteps), and those as the inputs'."""
+    if len(mask_shape) < 2:
+        raise ValueError("The `mask` passed to the `TimeDistributed` layer must be at least 2D (e.g., "
+                         "`(batch_size, timesteps)`), but it has %d dimension(s) with shape %s."
+                         % (len(mask_shape), tuple(mask_shape)))
+    if any(None not in (m, i) and m != i for m, i in zip(mask_shape[:2], input_shape[:2])):
+        raise ValueError("The `mask` passed to the `TimeDistributed` layer has a shape %s that is incompatible "
+                         "with the input shape %s. The first two dimensions of the mask (batch size and timesteps) "
+                         "must match the input's first two dimensions. Expected mask shape prefix: (%s, %s)."
+                         % (tuple(mask_shape), tuple(input_shape), input_shape[0], input_shape[1]))
+
+
 class TimeDistributed(Wrapper):
     """Applies a layer to every time step of (batch, time, ...) inputs.  A row-wise layer (Dense, Conv2D)
     runs as one call on the steps stacked along the batch axis (batch * time rows), so its graph appears
@@ -168,7 +190,7 @@ class TimeDistributed(Wrapper):
     def __init__(self, layer, **kwargs):
         if not isinstance(layer, Layer):
             raise ValueError("Please initialize `TimeDistributed` layer with a `keras.layers.Layer` instance. "
-                             "Received: %r" % (layer,))
+                             "Received: %s" % (layer,))
         super().__init__(layer, **kwargs)
         self.rowwise = layer.rowwise
 
@@ -185,9 +207,9 @@ class TimeDistributed(Wrapper):
     def call(self, inputs, training=None, mask=None):
         static = inputs.type.shape
         self._step_shape(static)
-        if mask is not None and mask.ndim < 2:
-            raise ValueError("The `mask` passed to the `TimeDistributed` layer '%s' must be at least 2D (batch, "
-                             "timesteps), but it has shape %s" % (self.name, mask.type.shape))
+        if mask is not None:
+            mask = ops.as_tensor_variable(mask)
+            _check_mask(mask.type.shape, static)
         if not self.layer.rowwise and static[1] is not None:
             return self._call_step_by_step(inputs, training, mask)
         batch, steps = (static[k] if static[k] is not None else inputs.shape[k] for k in (0, 1))
