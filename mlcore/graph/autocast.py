@@ -46,6 +46,8 @@ class AutocastScope:
 def autocast_inputs(inputs):
     """An op's inputs, each autocast float variable replaced by its view in the scope's dtype."""
     dtype = autocast_dtype()
+    if dtype is None:
+        return list(inputs)
     return [_view(x, dtype) if getattr(x, "autocast", False) and x.dtype != dtype else x for x in inputs]
 
 

@@ -86,7 +86,7 @@ def float_matrix(layer):
         raise ValueError("%s '%s' is already calibrated: its float kernel is gone"
                          % (type(layer).__name__, layer.name))
     _, rows, columns, _ = layer._calibrated_shape
-    return np.asarray(layer.kernel.get_value(), "float32").reshape(rows, columns)
+    return np.asarray(layer._kernel.get_value(), "float32").reshape(rows, columns)
 
 
 def store_calibrated(layer, quantized, scale, zero, g_idx, awq_scales=None):
@@ -97,7 +97,7 @@ def store_calibrated(layer, quantized, scale, zero, g_idx, awq_scales=None):
     quantized = np.asarray(quantized).astype("uint8")
     if weight_bits == 4:
         quantized = pack_int4(quantized, axis=0, dtype="uint8")[0]
-    layer.drop_weight(layer.kernel)
+    layer.drop_weight(layer._kernel)
     layer.kernel = layer.quantized_kernel
     layer.quantized_kernel.assign(quantized)
     layer.kernel_scale.assign(scale)
@@ -108,16 +108,23 @@ def store_calibrated(layer, quantized, scale, zero, g_idx, awq_scales=None):
     _set_calibrated(layer, layer.quantization_mode, True)
 
 
+def unpacked_values(layer):
+    """The (columns, rows) quantized values, unpacked at 4 bits (uint8)."""
+    from mlcore.quantizers import unpack_int4
+    _, _, columns, weight_bits = layer._calibrated_shape
+    if weight_bits == 4:
+        return unpack_int4(layer.quantized_kernel, columns, axis=0, dtype="uint8")
+    return layer.quantized_kernel
+
+
 def dequantized_kernel(layer):
     """The float kernel in its own shape, from the quantized values: (q - zero) * scale per group,
     transposed to (rows, columns), AWQ's scales divided out."""
     from mlcore import ops
-    from mlcore.quantizers import dequantize_with_sz_map, unpack_int4
-    kernel_shape, _, columns, weight_bits = layer._calibrated_shape
-    values = layer.quantized_kernel
-    if weight_bits == 4:
-        values = unpack_int4(values, columns, axis=0, dtype="uint8")
-    kernel = ops.transpose(dequantize_with_sz_map(values, layer.kernel_scale, layer.kernel_zero, layer.g_idx))
+    from mlcore.quantizers import dequantize_with_sz_map
+    kernel_shape = layer._calibrated_shape[0]
+    kernel = ops.transpose(dequantize_with_sz_map(unpacked_values(layer), layer.kernel_scale, layer.kernel_zero,
+                                                  layer.g_idx))
     if layer.quantization_mode == "awq":
         kernel = ops.divide(kernel, ops.expand_dims(layer.awq_scales, -1))
     return ops.reshape(kernel, kernel_shape)
@@ -125,4 +132,4 @@ def dequantized_kernel(layer):
 
 def calibrated_or_float_kernel(layer):
     """The kernel a GPTQ or AWQ layer computes with: the dequantized one once calibrated, else the float one."""
-    return dequantized_kernel(layer) if is_calibrated(layer) else layer.kernel
+    return dequantized_kernel(layer) if is_calibrated(layer) else layer._kernel

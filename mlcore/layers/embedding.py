@@ -18,7 +18,7 @@ KERAS1_EMBEDDING = {"init": "embeddings_initializer", "W_regularizer": "embeddin
 
 def _check_dim(name, value):
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
-        raise ValueError("`%s` must be a positive integer. Received: %s=%r (of type %s)."
+        raise ValueError("`%s` must be a positive integer. Received: %s=%s (of type %s)."
                          % (name, name, value, type(value).__name__))
     return int(value)
 
@@ -132,11 +132,15 @@ class Embedding(LoraLayer, QuantizableLayer, Layer):
         self.add_activity_loss(outputs)
         return outputs
 
+    def int4_values(self):
+        """The int4 table's values (int8), unpacked to (input_dim, output_dim)."""
+        from mlcore.quantizers import unpack_int4
+        return unpack_int4(self._embeddings, self.output_dim, axis=-1)
+
     def _dequantized_rows(self, inputs):
         """The rows of the quantized table: values / scale, or (values - zero) * scale per group of columns."""
-        from mlcore.quantizers import dequantize_with_sz_map, unpack_int4
-        table = unpack_int4(self._embeddings, self.output_dim, axis=-1) if self.quantization_mode == "int4" else \
-            self._embeddings
+        from mlcore.quantizers import dequantize_with_sz_map
+        table = self.int4_values() if self.quantization_mode == "int4" else self._embeddings
         rows = ops.cast(ops.take(table, inputs, axis=0), self.compute_dtype)
         if self._int4_block_size is None:
             return ops.divide(rows, ops.expand_dims(ops.take(self.embeddings_scale, inputs, axis=0), -1))

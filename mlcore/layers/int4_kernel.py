@@ -42,7 +42,7 @@ def int4_kernel_values(layer, config, kernel, weight_config=None):
 
 
 def assign_int4_kernel(layer, packed, scale, zero):
-    layer.kernel.assign(packed)
+    layer._kernel.assign(packed)
     layer.kernel_scale.assign(scale)
     if zero is not None:
         layer.kernel_zero.assign(zero)
@@ -51,7 +51,7 @@ def assign_int4_kernel(layer, packed, scale, zero):
 def unpacked_kernel(layer):
     """The (rows, columns) int4 values, as int8."""
     from mlcore.quantizers import unpack_int4
-    return unpack_int4(layer.kernel, layer._int4_columns, axis=-1)
+    return unpack_int4(layer._kernel, layer._int4_columns, axis=-1)
 
 
 def dequantized_kernel(layer):

@@ -18,8 +18,9 @@ from mlcore.layers.calibrated_kernel import CALIBRATED_MODES
 
 def adapted_weight(name):
     """The property a layer reads its adapted weight by (Keras's `kernel` property): the stored variable
-    (`_<name>`, which `layer.<name> = ...` sets), plus the LoRA update while LoRA is on and the layer is not
-    quantized (a quantized layer adds the update to its outputs)."""
+    (`_<name>`, which `layer.<name> = ...` sets; a quantized layer's values as quantized_weight reads them), plus
+    the LoRA update while LoRA is on, as Keras's gives it (a quantized layer computes with its stored weight and
+    adds the update to its outputs)."""
     stored = "_" + name
 
     def get(self):
@@ -27,7 +28,9 @@ def adapted_weight(name):
             raise AttributeError("%s '%s': build the layer before accessing `%s`."
                                  % (type(self).__name__, self.name, name))
         weight = getattr(self, stored)
-        if not self.lora_enabled or self._is_quantized:
+        if self._is_quantized:
+            weight = self.quantized_weight(weight)
+        if not self.lora_enabled:
             return weight
         return ops.cast(ops.add(weight, self.lora_update()), self.compute_dtype)
 

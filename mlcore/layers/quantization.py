@@ -1,7 +1,8 @@
 """What makes a layer quantizable (Keras 3's layer.quantize): Dense, EinsumDense, Embedding and
 ReversibleEmbedding mix QuantizableLayer in.  quantize(mode) swaps the float kernel for an int8 one
 plus its scales and sets a "<mode>_from_<policy>" dtype policy; a layer built under such a policy
-(a loaded quantized model) makes the quantized weights at once.  Saved variables follow Keras's order
+(a loaded quantized model) makes the quantized weights at once, and one set on a built layer quantizes it.
+The `kernel` property gives the quantized values as Keras's does (int4 unpacked).  Saved variables follow Keras's order
 per mode (QUANTIZED_VARIABLES), so .keras files pass between mlcore and Keras.
 
 mlcore.ops and mlcore.quantizers are imported where used: they import the layers package, which imports
@@ -21,6 +22,27 @@ class QuantizableLayer:
     QUANTIZED_VARIABLES: for each supported mode, the attributes it saves, in Keras's order."""
     QUANTIZED_VARIABLES = {}
 
+    @property
+    def dtype_policy(self):
+        return self._dtype_policy
+
+    @dtype_policy.setter
+    def dtype_policy(self, value):
+        """As Keras's: a quantized policy set on a built float layer quantizes it (GPTQ needs its config)."""
+        from mlcore import dtype_policies
+        from mlcore.layers.layer_state import LayerState
+        policy = dtype_policies.get(value)
+        LayerState.dtype_policy.fset(self, policy)
+        mode = policy.quantization_mode
+        if mode is None or not getattr(self, "built", False) or self._is_quantized:   # (also set in __init__)
+            return
+        if mode == "gptq":
+            raise ValueError("Implicitly enabling GPTQ quantization by setting `dtype_policy` to '%s' is not "
+                             "supported. GPTQ requires a calibration dataset and a `GPTQConfig` object.\n\n"
+                             "Please use the `.quantize('gptq', config=...)` method on the layer or model instead."
+                             % (value,))
+        self.quantize(mode)
+
     def quantize(self, mode=None, type_check=True, config=None):
         """Quantize the built layer's weights for inference: mode "int8" (or a QuantizationConfig)."""
         from mlcore.quantizers.quantization_config import validate_and_resolve_config
@@ -30,9 +52,7 @@ class QuantizableLayer:
         if type_check and "quantize_weights" not in vars(type(self)):
             raise not_implemented(self, "quantize")     # a subclass may add weights it would not quantize
         if mode not in self.QUANTIZED_VARIABLES:
-            raise NotImplementedError("Layer %s (%s) does not implement quantization mode '%s'; mlcore quantizes "
-                                      "it to %s" % (self.name, type(self).__name__, mode,
-                                                    ", ".join(sorted(self.QUANTIZED_VARIABLES))))
+            raise invalid_mode(self, mode)
         self.quantization_config = config
         self.quantize_weights(mode, config)
         if self.dtype_policy.quantization_mode is None:
@@ -40,12 +60,17 @@ class QuantizableLayer:
                            config.dtype_policy_string() if mode in ("gptq", "awq") else mode)
             self.dtype_policy = "%s_from_%s" % (policy_mode, self.dtype_policy.name)
 
+    def quantized_call(self, *args, **kwargs):
+        """Keras's entry to a quantized layer's computation (the layer's call computes by its mode)."""
+        if self.quantization_mode not in self.QUANTIZED_VARIABLES:
+            raise invalid_mode(self, self.quantization_mode)
+        return self(*args, **kwargs)
+
     def quantized_build(self, kernel_shape, mode, config=None):
         """The quantized variables of mode as zeros and ones (quantize or a load sets them): float8's scales
         and histories beside the float kernel, or the layer's integer variables (integer_build)."""
         if mode not in self.QUANTIZED_VARIABLES:
-            raise NotImplementedError("%s '%s': mlcore does not implement quantization mode '%s'"
-                                      % (type(self).__name__, self.name, mode))
+            raise invalid_mode(self, mode)
         if mode == "float8":
             build_float8_variables(self)
         else:
@@ -54,6 +79,24 @@ class QuantizableLayer:
 
     def integer_build(self, kernel_shape, mode, config):
         raise not_implemented(self, "quantized_build")
+
+    def quantized_weight(self, stored):
+        """What the `kernel` (`embeddings`) property gives of a quantized layer, as Keras's: int4 values unpacked
+        to the float weight's shape (int4_values), a calibrated GPTQ/AWQ kernel's values unpacked (uint8, as
+        stored, transposed), else the stored variable (int8 values, float8's and an uncalibrated layer's float
+        kernel)."""
+        from mlcore.layers import calibrated_kernel
+        if self.quantization_mode == "int4":
+            return self.int4_values()
+        if self.quantization_mode in calibrated_kernel.CALIBRATED_MODES and calibrated_kernel.is_calibrated(self):
+            return calibrated_kernel.unpacked_values(self)
+        return stored
+
+    def int4_values(self):
+        """The int4 values (int8) of the kernel (mlcore/layers/int4_kernel.py) in the float kernel's shape."""
+        from mlcore import ops
+        from mlcore.layers import int4_kernel
+        return ops.reshape(int4_kernel.unpacked_kernel(self), self.lora_weight_shape())
 
     def drop_weight(self, weight):
         """Forget a float weight that quantization replaces (Keras's `del layer._kernel`)."""
@@ -69,15 +112,17 @@ class QuantizableLayer:
             int4_kernel.assign_int4_kernel(self, *quantized)
         else:
             kernel, scale = quantized
-            self.kernel.assign(kernel)
+            self._kernel.assign(kernel)
             self.kernel_scale.assign(scale)
 
     def _own_variables(self):
-        """The saved variables: a quantized layer's in Keras's order for its mode."""
+        """The saved variables: a quantized layer's in Keras's order for its mode (the adapted weight's
+        stored variable, not what its property reads)."""
         if not self._is_quantized:
             return super()._own_variables()
-        return [getattr(self, name) for name in self.QUANTIZED_VARIABLES[self.quantization_mode]
-                if getattr(self, name, None) is not None]
+        variables = [getattr(self, "_" + name if name == self.LORA_WEIGHT else name, None)
+                     for name in self.QUANTIZED_VARIABLES[self.quantization_mode]]
+        return [variable for variable in variables if variable is not None]
 
 
 def read_quantization_config(config):
@@ -131,6 +176,14 @@ def int4_policy_mode(layer, config):
     from mlcore.quantizers.quantization_config import int4_block_size
     block_size = int4_block_size(layer, config)
     return "int4/%d" % (-1 if block_size is None else block_size)
+
+
+def invalid_mode(layer, mode):
+    """Keras's error for a mode the layer does not quantize to, its modes listed in Keras's order."""
+    from mlcore.dtype_policies import QUANTIZATION_MODES
+    expected = tuple(m for m in QUANTIZATION_MODES if m in layer.QUANTIZED_VARIABLES)
+    return NotImplementedError("Invalid quantization mode. Expected one of %s. Received: quantization_mode=%s "
+                               "(layer '%s', %s)" % (expected, mode, layer.name, type(layer).__name__))
 
 
 def not_implemented(layer, method):

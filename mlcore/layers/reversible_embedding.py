@@ -97,7 +97,7 @@ class ReversibleEmbedding(Embedding):
         int32 with quantized inputs, over the scales; per group, times the dequantized float table."""
         from mlcore import quantizers
         if self.tie_weights:
-            kernel, scale = ops.transpose(self.embeddings), self.embeddings_scale
+            kernel, scale = ops.transpose(self._embeddings), self.embeddings_scale
             zero = None if self._int4_block_size is None else ops.transpose(self.embeddings_zero)
             scale = scale if zero is None else ops.transpose(scale)
         else:
