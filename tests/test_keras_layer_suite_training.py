@@ -155,3 +155,15 @@ def test_bfloat16_targets_are_numbers():
     y = np.full((4, 1), 2.0, ml_dtypes.bfloat16)
     history = model.fit(np.ones((4, 3), "float32"), y, batch_size=4, verbose=0)
     np.testing.assert_allclose(history.history["loss"], [4.0])
+
+
+@pytest.mark.parametrize("wrapper", [layers.SpectralNormalization, layers.TimeDistributed])
+def test_wrapped_built_layer_round_trips_through_serialize_keras_object(wrapper):
+    """The inner layer's build_config survives serialize/deserialize as it survives get_config/from_config."""
+    from mlcore.saving import deserialize_keras_object, serialize_keras_object
+    inner = layers.Dense(2)
+    inner(np.ones((10, 3, 4), "float32"))
+    layer = wrapper(inner)
+    revived = deserialize_keras_object(serialize_keras_object(layer))
+    assert revived.layer.built and revived.layer.kernel.shape == (4, 2)
+    assert revived.get_config() == layer.get_config() == type(layer).from_config(layer.get_config()).get_config()

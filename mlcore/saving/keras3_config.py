@@ -86,7 +86,7 @@ def _keras_nested_layers(config):
         inner = dict(spec["config"])
         inner.pop("batch_input_shape", None)
         _keras_nested_layers(inner)
-        return {**identity, "config": inner}
+        return {**identity, "config": inner, **{k: spec[k] for k in ("build_config",) if k in spec}}
     _map_nested_specs(config, keras_spec)
 
 
