@@ -294,7 +294,7 @@ def test_bad_arguments_are_refused(make, message):
 
 
 def test_bad_inputs_name_the_layer_and_shape():
-    with pytest.raises(ValueError, match=r"MixUp 'mix': expected images of rank 3 .*\(None, 4\)"):
+    with pytest.raises(ValueError, match=r"MixUp 'mix': Expected the input image to be rank 3 or 4.*\(None, 4\)"):
         layers.MixUp(name="mix")(TensorType("float32", (None, 4))())
 
 

@@ -115,7 +115,7 @@ def test_bad_arguments_are_refused(kwargs, message):
 
 
 def test_bad_inputs_name_the_layer_and_shape():
-    with pytest.raises(ValueError, match=r"'clahe': expected images of rank 3 .*\(None, 4\)"):
+    with pytest.raises(ValueError, match=r"'clahe': Expected the input image to be rank 3 or 4.*\(None, 4\)"):
         getattr(layers, CLAHE)(name="clahe")(TensorType("float32", (None, 4))())
     with pytest.raises(ValueError, match=r"'clahe': the images' height, width and channels must be known.*None"):
         getattr(layers, CLAHE)(name="clahe")(TensorType("float32", (None, None, 8, 3))())

@@ -125,11 +125,10 @@ def test_random_perspective_moves_masks_and_boxes_with_its_images_as_kerass(kera
     layer's own."""
     arguments = dict(factor=0.8, scale=0.5, seed=1)
     drawn = first_draw(layers.RandomPerspective(**arguments))
-    np.testing.assert_array_equal(drawn["apply"].ravel(), [True, False])
+    np.testing.assert_array_equal(drawn["apply_perspective"].ravel(), [True, False])
     ours = layers.RandomPerspective(bounding_box_format="xyxy", **arguments)(data(), training=True)
     theirs_layer = keras.layers.RandomPerspective(bounding_box_format="xyxy")
-    transformation = {"apply_perspective": drawn["apply"].ravel(), "start_points": drawn["start"],
-                      "end_points": drawn["end"], "input_shape": IMAGES.shape}
+    transformation = dict(drawn, apply_perspective=drawn["apply_perspective"].ravel(), input_shape=IMAGES.shape)
     theirs = {"images": theirs_layer.transform_images(IMAGES, transformation), "labels": LABELS,
               "segmentation_masks": theirs_layer.transform_segmentation_masks(MASKS, transformation),
               "bounding_boxes": theirs_layer.transform_bounding_boxes({"boxes": BOXES, "labels": BOX_LABELS},

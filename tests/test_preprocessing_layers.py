@@ -289,7 +289,7 @@ def test_bad_arguments_are_refused(make, message):
 
 
 def test_bad_inputs_name_the_layer_and_shape():
-    with pytest.raises(ValueError, match=r"RandomFlip 'flip': expected images of rank 3 .*\(None, 4\)"):
+    with pytest.raises(ValueError, match=r"RandomFlip 'flip': Expected the input image to be rank 3 or 4.*\(None, 4\)"):
         layers.RandomFlip(name="flip")(TensorType("float32", (None, 4))())
     with pytest.raises(ValueError, match=r"Resizing 'r'.*height and width must be known.*None"):
         layers.Resizing(2, 2, name="r")(TensorType("float32", (None, None, None, 3))())

@@ -33,15 +33,15 @@ class AffineImageLayer(RandomImageLayer):
         """The layer's draws for each image (a dict), with the images' "size"; None at inference."""
         return dict(self.random_transformation(images), size=images.type.shape[1:3]) if training else None
 
-    def transform_images(self, images, transformation, training):
+    def transform_images(self, images, transformation=None, training=True):
         return images if transformation is None else self.warp(images, transformation, self.interpolation)
 
-    def transform_segmentation_masks(self, masks, transformation, training):
+    def transform_segmentation_masks(self, masks, transformation=None, training=True):
         if transformation is None:
             return masks
         return ops.cast(self.warp(ops.cast(masks, self.compute_dtype), transformation, "nearest"), masks.dtype)
 
-    def transform_bounding_boxes(self, bounding_boxes, transformation, training):
+    def transform_bounding_boxes(self, bounding_boxes, transformation=None, training=True):
         if transformation is None:
             return bounding_boxes
         return moved_boxes(self, bounding_boxes, transformation["size"],
@@ -91,7 +91,8 @@ class RandomTranslation(AffineImageLayer):
         return 1.0, 0.0, -transformation["right"], 0.0, 1.0, -transformation["down"]
 
     def move_boxes(self, boxes, transformation):
-        return scaled_boxes(boxes, 1.0, 1.0, per_box(transformation["right"]), per_box(transformation["down"]))
+        right, down = per_box(transformation["right"], boxes), per_box(transformation["down"], boxes)
+        return scaled_boxes(boxes, 1.0, 1.0, right, down)
 
     def get_config(self):
         return {**super().get_config(), "height_factor": self.height_factor, "width_factor": self.width_factor}
@@ -153,7 +154,7 @@ class RandomZoom(AffineImageLayer):
     def move_boxes(self, boxes, transformation):
         """The window each image reads, from (a2, b2) to (a0 w + a2, b1 h + b2), stretched over the image."""
         sampling_map = self.sampling_map(transformation)
-        zoom_x, left, zoom_y, top = (per_box(sampling_map[k]) for k in (0, 2, 4, 5))
+        zoom_x, left, zoom_y, top = (per_box(sampling_map[k], boxes) for k in (0, 2, 4, 5))
         return scaled_boxes(boxes, 1.0 / zoom_x, 1.0 / zoom_y, -left / zoom_x, -top / zoom_y)
 
     def get_config(self):

@@ -3,7 +3,8 @@ RandomBrightness.  Each transforms in training only, drawing from its own SeedGe
 train step augments anew at every call (image_base.RandomImageLayer)."""
 from mlcore import ops
 from mlcore.layers.image_base import RandomImageLayer, factor_range
-from mlcore.layers.image_boxes import corners, from_corners, moved_boxes, per_box
+from mlcore.layers.image_boxes import corners, from_corners, image_size, moved_boxes, per_box
+from mlcore.layers.image_ranges import value_range_pair
 from mlcore.layers.image_resizing import CropLayer, aspect_crop_box, window
 from mlcore.utils.rng import layer_streams
 
@@ -24,24 +25,24 @@ class RandomFlip(RandomImageLayer):
     def get_random_transformation(self, images, training):
         if not training:
             return None
-        return {"flips": ops.less_equal(self.per_image(images, 0.0, 1.0), 0.5), "size": images.type.shape[1:3]}
+        return {"flips": ops.less_equal(self.per_image(images, 0.0, 1.0), 0.5), "input_shape": images.type.shape}
 
-    def transform_images(self, images, transformation, training):
+    def transform_images(self, images, transformation=None, training=True):
         if transformation is None:
             return images
         axes = [axis for axis, word in ((1, "vertical"), (2, "horizontal")) if word in self.mode]
         return ops.where(transformation["flips"], ops.flip(images, axis=axes), images)
 
-    def transform_segmentation_masks(self, masks, transformation, training):
+    def transform_segmentation_masks(self, masks, transformation=None, training=True):
         return self.transform_images(ops.cast(masks, self.compute_dtype), transformation, training)
 
-    def transform_bounding_boxes(self, bounding_boxes, transformation, training):
+    def transform_bounding_boxes(self, bounding_boxes, transformation=None, training=True):
         if transformation is None:
             return bounding_boxes
-        height, width = transformation["size"]
+        height, width = image_size(transformation)
 
         def flipped(boxes):
-            flips, (x1, y1, x2, y2) = per_box(transformation["flips"]), corners(boxes)
+            flips, (x1, y1, x2, y2) = per_box(transformation["flips"], boxes), corners(boxes)
             if "horizontal" in self.mode:
                 x1, x2 = ops.where(flips, width - x2, x1), ops.where(flips, width - x1, x2)
             if "vertical" in self.mode:
@@ -91,10 +92,18 @@ class RandomContrast(RandomImageLayer):
         self.factor = factor_range(factor, (0, 1), "factor")
         self.value_range = value_range
 
-    def augment(self, images):
-        contrast = self.per_image(images, 1.0 - self.factor[0], 1.0 + self.factor[1])
+    def get_random_transformation(self, images, training):
+        """Keras's {"contrast_factor": one factor per image}, so a transformation written for Keras works."""
+        if not training:
+            return None
+        return {"contrast_factor": self.per_image(images, 1.0 - self.factor[0], 1.0 + self.factor[1])}
+
+    def transform_images(self, images, transformation=None, training=True):
+        if transformation is None or not training:
+            return images
         mean = ops.mean(images, axis=(1, 2), keepdims=True)
-        return ops.clip((images - mean) * contrast + mean, self.value_range[0], self.value_range[1])
+        contrasted = (images - mean) * transformation["contrast_factor"] + mean
+        return ops.clip(contrasted, self.value_range[0], self.value_range[1])
 
     def get_config(self):
         return {**super().get_config(), "factor": self.factor, "value_range": self.value_range}
@@ -107,10 +116,7 @@ class RandomBrightness(RandomImageLayer):
     def __init__(self, factor, value_range=(0, 255), seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
         self.factor = factor_range(factor, (-1, 1), "factor")
-        if not isinstance(value_range, (tuple, list)) or len(value_range) != 2:
-            raise ValueError("RandomBrightness: the `value_range` argument should be a list of two numbers. "
-                             "Received: value_range=%r" % (value_range,))
-        self.value_range = sorted(value_range)
+        self.value_range = value_range_pair("RandomBrightness", value_range)
 
     def augment(self, images):
         low, high = self.value_range

@@ -63,8 +63,9 @@ class ImageLayer(Layer):
         """inputs (images, or masks: key names them) of rank 4 or 3 (one image) in the layer's data format
         as an NHWC batch, cast to the compute dtype unless told not."""
         if inputs.ndim not in (3, 4):
-            raise ValueError("%s '%s': expected %s of rank 3 (one image) or 4 (a batch of images); received "
-                             "input shape %s" % (type(self).__name__, self.name, key, inputs.type.shape))
+            raise ValueError("%s '%s': Expected the input %s to be rank 3 or 4 (one image or a batch). Received: "
+                             "inputs.shape=%s" % (type(self).__name__, self.name, "image" if key == "images" else key,
+                                                  inputs.type.shape))
         batch = inputs if inputs.ndim == 4 else ops.expand_dims(inputs, 0)
         return to_nhwc(ops.cast(batch, self.compute_dtype) if cast else batch, self.data_format)
 
@@ -81,20 +82,20 @@ class ImageLayer(Layer):
         """What one call draws or measures from its NHWC images, shared by its images, masks and boxes."""
         return None
 
-    def transform_images(self, images, transformation, training):
+    def transform_images(self, images, transformation=None, training=True):
         """Layers that share no transformation may define transform(images, training) instead."""
         if type(self).transform is ImageLayer.transform:
             raise NotImplementedError("%s defines neither transform_images() nor transform()" % type(self).__name__)
         return self.transform(images, training)
 
-    def transform_segmentation_masks(self, masks, transformation, training):
+    def transform_segmentation_masks(self, masks, transformation=None, training=True):
         return masks
 
-    def transform_bounding_boxes(self, bounding_boxes, transformation, training):
+    def transform_bounding_boxes(self, bounding_boxes, transformation=None, training=True):
         """bounding_boxes: {"boxes": (batch, n, 4) float32 in bounding_box_format, "labels": (batch, n)}."""
         return bounding_boxes
 
-    def transform_labels(self, labels, transformation, training):
+    def transform_labels(self, labels, transformation=None, training=True):
         return labels
 
     def get_config(self):
@@ -114,7 +115,7 @@ class RandomImageLayer(ImageLayer):
         self.seed = seed
         self.generator = layer_streams(seed)
 
-    def transform_images(self, images, transformation, training):
+    def transform_images(self, images, transformation=None, training=True):
         return self.augment(images) if training else images
 
     def augment(self, images):

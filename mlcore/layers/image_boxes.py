@@ -15,9 +15,17 @@ def from_corners(x1, y1, x2, y2):
     return ops.stack([x1, y1, x2, y2], axis=-1)
 
 
-def per_box(draw):
-    """A per-image draw shaped (batch, 1, 1) or (batch, 1, 1, 1) as (batch, 1), to broadcast over boxes."""
-    return ops.reshape(draw, (-1, 1))
+def image_size(transformation):
+    """(height, width) of the images a transformation was drawn for, from its "input_shape" (Keras's key):
+    the shape of the NHWC batch, or of one image (height, width, channels) as Keras's tests give it."""
+    shape = transformation["input_shape"]
+    return shape[-3], shape[-2]
+
+
+def per_box(draw, boxes):
+    """A per-image draw shaped (batch, 1, 1) or (batch, 1, 1, 1) as (batch, 1) to broadcast over a batch of
+    boxes, or as (1,) over the (n, 4) boxes of one image."""
+    return ops.reshape(draw, (-1,) + (1,) * (boxes.ndim - 2))
 
 
 def moved_boxes(layer, bounding_boxes, size, move, new_size=None):

@@ -85,12 +85,14 @@ class RandomColorJitter(RandomImageLayer):
         self.factors = {"brightness_factor": brightness_factor, "contrast_factor": contrast_factor,
                         "saturation_factor": saturation_factor, "hue_factor": hue_factor}
         kinds = (RandomBrightness, RandomContrast, RandomSaturation, RandomHue)
-        self.steps = [kind(factor=factor, value_range=value_range, seed=self.generator.rng.integers(2 ** 31))
+        self.steps = [kind(factor=factor, value_range=value_range, seed=seed)
                       for kind, factor in zip(kinds, self.factors.values()) if factor is not None]
+        for step in self.steps:     # each draws in turn from the jitter's stream, as in Keras: with one factor
+            step.generator = self.generator     # the draws are those of that layer with the same seed
 
     def augment(self, images):
         for step in self.steps:
-            images = step.augment(images)
+            images = step.transform(images, training=True)
         return images
 
     def get_config(self):

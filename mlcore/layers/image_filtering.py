@@ -13,7 +13,7 @@ SMOOTHING = np.array([[1, 1, 1], [1, 5, 1], [1, 1, 1]]) / 13.0      # PIL's Imag
 def per_channel(images, kernel):
     """NHWC images convolved channel by channel with the (kh, kw) kernel (a tensor or an array)."""
     kernel = ops.expand_dims(ops.expand_dims(ops.cast(kernel, images.dtype), -1), -1)
-    kernel = ops.tile(kernel, (1, 1, images.type.shape[3], 1))
+    kernel = ops.tile(kernel, (1, 1, images.shape[3], 1))
     return ops.depthwise_conv(images, kernel, padding="same", data_format="channels_last")
 
 
@@ -59,11 +59,21 @@ class RandomGaussianBlur(RandomImageLayer):
         self.sigma = factor_range(sigma, (0, 1), "sigma")
         self.value_range = value_range
 
-    def augment(self, images):
+    def get_random_transformation(self, images, training):
+        """Keras's keys: {"should_apply_blur": per image, "blur_factor": the batch's (sigma_x, sigma_y)}."""
+        if not training:
+            return None
         apply = chosen(self, images.shape[0], self.factor)
         sigma = self.generator.uniform([2], self.sigma[0], self.sigma[1], dtype=self.compute_dtype) + 1e-6
+        return {"should_apply_blur": apply, "blur_factor": sigma}
+
+    def transform_images(self, images, transformation=None, training=True):
+        if transformation is None or not training:
+            return images
+        sigma = transformation["blur_factor"]
         kernel = (ops.expand_dims(gaussian_taps(self.kernel_size[1], sigma[1]), 1)
                   * ops.expand_dims(gaussian_taps(self.kernel_size[0], sigma[0]), 0))
+        apply = ops.reshape(transformation["should_apply_blur"], (-1, 1, 1, 1))
         blurred = ops.where(apply, per_channel(images, kernel), images)
         return ops.clip(blurred, self.value_range[0], self.value_range[1])
 

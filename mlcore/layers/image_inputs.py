@@ -8,6 +8,7 @@ Keras densifies ragged boxes, with boxes of zeros labelled -1."""
 import numpy as np
 
 from mlcore import ops
+from mlcore.layers.image_base import ImageLayer
 
 KEYS = ("images", "labels", "bounding_boxes", "segmentation_masks")
 
@@ -76,12 +77,14 @@ def boxes_through(layer, bounding_boxes, transformation, training, batched):
         raise ValueError("Expected `bounding_boxes` argument to be a dict with keys 'boxes' and 'labels'. "
                          "Received: bounding_boxes=%r" % (bounding_boxes,))
     boxes, labels = ops.cast(bounding_boxes["boxes"], "float32"), bounding_boxes["labels"]
+    if type(layer).transform_bounding_boxes is ImageLayer.transform_bounding_boxes:
+        return dict(bounding_boxes, boxes=boxes)    # a layer that leaves boxes be takes any shape, as Keras's
     rank = 3 if batched else 2
-    if boxes.ndim != rank or labels.ndim != rank - 1 or boxes.type.shape[-1] not in (4, None):
-        raise ValueError("%s '%s': expected bounding_boxes['boxes'] of shape %s and ['labels'] of rank %d for "
-                         "images of rank %d. Received: boxes.shape=%s, labels.shape=%s"
-                         % (type(layer).__name__, layer.name, "(batch, num_boxes, 4)" if batched else "(num_boxes, 4)",
-                            rank - 1, rank + 1, boxes.type.shape, labels.type.shape))
+    if boxes.ndim != rank or boxes.type.shape[-1] not in (4, None):     # the labels Keras does not check either
+        raise ValueError("%s '%s': expected bounding_boxes['boxes'] of shape %s for images of rank %d. Received: "
+                         "boxes.shape=%s" % (type(layer).__name__, layer.name,
+                                             "(batch, num_boxes, 4)" if batched else "(num_boxes, 4)", rank + 1,
+                                             boxes.type.shape))
     if not batched:
         boxes, labels = ops.expand_dims(boxes, 0), ops.expand_dims(labels, 0)
     moved = layer.transform_bounding_boxes(dict(bounding_boxes, boxes=boxes, labels=labels), transformation,

@@ -42,7 +42,11 @@ class RandomErasing(RandomImageLayer):
         self.fill_value = fill_value
         self.value_range = value_range
 
-    def augment(self, images):
+    def get_random_transformation(self, images, training):
+        """Keras's keys: {"batch_masks": each image's box, "fill_value": what fills it, "apply_erasing": per
+        image}, so that a transformation written for Keras's transform_images() works here."""
+        if not training:
+            return None
         batch = images.shape[0]
         sides = ops.sqrt(self.generator.uniform([batch, 2], self.scale[0], self.scale[1], dtype=self.compute_dtype))
         mask = box_mask(lambda n: self.generator.uniform([n], 0.0, 1.0, dtype=self.compute_dtype), images,
@@ -52,8 +56,13 @@ class RandomErasing(RandomImageLayer):
         else:
             fill = ops.cast(ops.convert_to_tensor(self.fill_value), self.compute_dtype)
         fill = ops.clip(fill, self.value_range[0], self.value_range[1])
-        erased = ops.where(mask, fill, images)
-        return ops.where(chosen(self, batch, self.factor), erased, images)
+        return {"batch_masks": mask, "fill_value": fill, "apply_erasing": chosen(self, batch, self.factor)}
+
+    def transform_images(self, images, transformation=None, training=True):
+        if transformation is None or not training:
+            return images
+        erased = ops.where(transformation["batch_masks"], ops.cast(transformation["fill_value"], images.dtype), images)
+        return ops.where(ops.reshape(transformation["apply_erasing"], (-1, 1, 1, 1)), erased, images)
 
     def get_config(self):
         return {**super().get_config(), "factor": self.factor, "scale": self.scale, "fill_value": self.fill_value,
@@ -66,18 +75,19 @@ class MixingLayer(RandomImageLayer):
     with the images' weights, w y + (1 - w) y_partner, as in Keras."""
 
     def get_random_transformation(self, images, training):
-        """{"weights": each image's own share, "partners": the index of the image it mixes with, ...}."""
+        """Keras's keys: {"mix_weight": each image's own share, "permutation_order": the index of the image
+        it mixes with, ...}, so that a transformation written for Keras's transform_images() works here."""
         return self.draw_mixing(images) if training else None
 
-    def transform_images(self, images, mixing, training):
-        return images if mixing is None else self.mix(images, mixing)
+    def transform_images(self, images, transformation=None, training=True):
+        return images if transformation is None else self.mix(images, transformation)
 
-    def transform_labels(self, labels, mixing, training):
-        if mixing is None:
+    def transform_labels(self, labels, transformation=None, training=True):
+        if transformation is None:
             return labels
         labels = ops.cast(labels, self.compute_dtype)
-        weights = ops.reshape(mixing["weights"], (-1,) + (1,) * (labels.ndim - 1))
-        return weights * labels + (1.0 - weights) * ops.take(labels, mixing["partners"], axis=0)
+        weights = ops.reshape(transformation["mix_weight"], (-1,) + (1,) * (labels.ndim - 1))
+        return weights * labels + (1.0 - weights) * ops.take(labels, transformation["permutation_order"], axis=0)
 
     def draw_mixing(self, images):
         raise NotImplementedError
@@ -101,24 +111,24 @@ class MixUp(MixingLayer):
 
     def draw_mixing(self, images):
         weights = random.beta([images.shape[0]], self.alpha, self.alpha, dtype=self.compute_dtype, seed=self.generator)
-        return {"weights": weights, "partners": self.partners(images)}
+        return {"mix_weight": weights, "permutation_order": self.partners(images)}
 
     def mix(self, images, mixing):
-        weight = ops.reshape(mixing["weights"], (-1, 1, 1, 1))
-        return weight * images + (1.0 - weight) * ops.take(images, mixing["partners"], axis=0)
+        weight = ops.reshape(mixing["mix_weight"], (-1, 1, 1, 1))
+        return weight * images + (1.0 - weight) * ops.take(images, mixing["permutation_order"], axis=0)
 
-    def transform_segmentation_masks(self, masks, mixing, training):
+    def transform_segmentation_masks(self, masks, transformation=None, training=True):
         """Blended as the images are, as Keras blends them."""
-        return self.transform_images(ops.cast(masks, self.compute_dtype), mixing, training)
+        return self.transform_images(ops.cast(masks, self.compute_dtype), transformation, training)
 
-    def transform_bounding_boxes(self, bounding_boxes, mixing, training):
+    def transform_bounding_boxes(self, bounding_boxes, transformation=None, training=True):
         """Each image's boxes followed by its partner's, as Keras joins them (Keras joins the box labels
         along the batch axis, which breaks their shape; mlcore joins them along the boxes')."""
-        if mixing is None:
+        if transformation is None:
             return bounding_boxes
-        return dict(bounding_boxes, **{key: ops.concatenate([bounding_boxes[key], ops.take(bounding_boxes[key],
-                                                                                          mixing["partners"], axis=0)],
-                                                            axis=1) for key in ("boxes", "labels")})
+        partners = transformation["permutation_order"]
+        return dict(bounding_boxes, **{key: ops.concatenate([value, ops.take(value, partners, axis=0)], axis=1)
+                                       for key, value in bounding_boxes.items() if key in ("boxes", "labels")})
 
     def get_config(self):
         return {**super().get_config(), "alpha": self.alpha}
@@ -143,16 +153,16 @@ class CutMix(MixingLayer):
         side = ops.sqrt(1.0 - random.beta([batch], alpha, alpha, dtype=self.compute_dtype, seed=self.generator))
         mask = box_mask(lambda n: random.uniform([n], dtype=self.compute_dtype, seed=self.generator), images,
                         (side, side))
-        return {"weights": 1.0 - side * side, "partners": self.partners(images), "box": mask}
+        return {"mix_weight": 1.0 - side * side, "permutation_order": self.partners(images), "batch_masks": mask}
 
     def mix(self, images, mixing):
-        return ops.where(mixing["box"], ops.take(images, mixing["partners"], axis=0), images)
+        return ops.where(mixing["batch_masks"], ops.take(images, mixing["permutation_order"], axis=0), images)
 
-    def transform_segmentation_masks(self, masks, mixing, training):
+    def transform_segmentation_masks(self, masks, transformation=None, training=True):
         """The same box pasted from the same partner, as Keras pastes it."""
-        return self.transform_images(ops.cast(masks, self.compute_dtype), mixing, training)
+        return self.transform_images(ops.cast(masks, self.compute_dtype), transformation, training)
 
-    def transform_bounding_boxes(self, bounding_boxes, mixing, training):
+    def transform_bounding_boxes(self, bounding_boxes, transformation=None, training=True):
         raise NotImplementedError("CutMix does not support bounding boxes (as in Keras 3.15).")
 
     def get_config(self):

@@ -116,14 +116,14 @@ class RandAugment(PolicyLayer):
     def get_random_transformation(self, images, training):
         return self.draw_steps(images, self.num_ops, len(self.candidates)) if training else None
 
-    def transform_images(self, images, steps, training):
-        return images if steps is None else self.through(steps, images, through_images)
+    def transform_images(self, images, transformation=None, training=True):
+        return images if transformation is None else self.through(transformation, images, through_images)
 
-    def transform_segmentation_masks(self, masks, steps, training):
-        return masks if steps is None else self.through(steps, masks, through_masks)
+    def transform_segmentation_masks(self, masks, transformation=None, training=True):
+        return masks if transformation is None else self.through(transformation, masks, through_masks)
 
-    def transform_bounding_boxes(self, bounding_boxes, steps, training):
-        return bounding_boxes if steps is None else self.through(steps, bounding_boxes, through_boxes)
+    def transform_bounding_boxes(self, bounding_boxes, transformation=None, training=True):
+        return bounding_boxes if transformation is None else self.through(transformation, bounding_boxes, through_boxes)
 
     def get_config(self):
         return {**super().get_config(), "num_ops": self.num_ops}
@@ -152,13 +152,13 @@ class AugMix(PolicyLayer):
         chains = [self.draw_steps(images, self.chain_depth, len(self.candidates) + 1) for _ in range(self.num_chains)]
         return {"chain_weights": gammas / ops.sum(gammas), "keep": keep, "chains": chains}
 
-    def transform_images(self, images, mixing, training):
-        if mixing is None:
+    def transform_images(self, images, transformation=None, training=True):
+        if transformation is None:
             return images
-        return ops.clip(self.mix(images, mixing, through_images), self.value_range[0], self.value_range[1])
+        return ops.clip(self.mix(images, transformation, through_images), self.value_range[0], self.value_range[1])
 
-    def transform_segmentation_masks(self, masks, mixing, training):
-        return masks if mixing is None else self.mix(masks, mixing, through_masks)
+    def transform_segmentation_masks(self, masks, transformation=None, training=True):
+        return masks if transformation is None else self.mix(masks, transformation, through_masks)
 
     def mix(self, value, mixing, transform):
         """keep value + (1 - keep) times the chains' outputs mixed by their weights, in the compute dtype."""

@@ -9,8 +9,8 @@ from mlcore.layers.image_base import RandomImageLayer, factor_range
 def value_range_pair(layer_name, value_range):
     """value_range as a sorted list, as Keras's colour layers store it."""
     if not isinstance(value_range, (tuple, list)) or len(value_range) != 2:
-        raise ValueError("%s: the `value_range` argument should be a list of two numbers. Received: "
-                         "value_range=%r" % (layer_name, value_range))
+        raise ValueError("%s: The `value_range` argument should be a list of two numbers. Received: "
+                         "value_range=%s" % (layer_name, value_range))
     return sorted(value_range)
 
 

@@ -46,16 +46,19 @@ class CropLayer(ImageLayer):
         super().__init__(data_format=data_format, **kwargs)
         self.height, self.width = height, width
 
-    def transform_images(self, images, window, training, interpolation="bilinear"):
+    def transform_images(self, images, transformation=None, training=True, interpolation="bilinear"):
+        window = transformation
         images = crop(images, window["top"], window["left"], window["rows"], window["cols"])
         if (window["rows"], window["cols"]) == (self.height, self.width):
             return images
         return resize_images(images, self.height, self.width, interpolation)
 
-    def transform_segmentation_masks(self, masks, window, training):
-        return self.transform_images(ops.cast(masks, self.compute_dtype), window, training, "nearest")
+    def transform_segmentation_masks(self, masks, transformation=None, training=True):
+        return self.transform_images(ops.cast(masks, self.compute_dtype), transformation, training, "nearest")
 
-    def transform_bounding_boxes(self, bounding_boxes, window, training):
+    def transform_bounding_boxes(self, bounding_boxes, transformation=None, training=True):
+        window = transformation
+
         def move(boxes):
             x_scale, y_scale = self.width / window["cols"], self.height / window["rows"]
             return scaled_boxes(boxes, x_scale, y_scale, -window["left"] * x_scale, -window["top"] * y_scale)
@@ -94,20 +97,21 @@ class Resizing(ImageLayer):
                              % (self.name, images.type.shape))
         return images.type.shape[1:3]
 
-    def transform_images(self, images, size, training, interpolation=None):
+    def transform_images(self, images, transformation=None, training=True, interpolation=None):
         return ops.image.resize(images, (self.height, self.width), interpolation or self.interpolation,
                                 self.antialias, self.crop_to_aspect_ratio, self.pad_to_aspect_ratio, self.fill_mode,
                                 self.fill_value, data_format="channels_last")
 
-    def transform_segmentation_masks(self, masks, size, training):
-        resized = self.transform_images(ops.cast(masks, self.compute_dtype), size, training, "nearest")
+    def transform_segmentation_masks(self, masks, transformation=None, training=True):
+        resized = self.transform_images(ops.cast(masks, self.compute_dtype), transformation, training, "nearest")
         return ops.cast(resized, masks.dtype)
 
-    def transform_bounding_boxes(self, bounding_boxes, size, training):
+    def transform_bounding_boxes(self, bounding_boxes, transformation=None, training=True):
         """Boxes scaled as the image (and shifted by the crop or the padding); as in Keras, padding boxes
         (all 0 or all -1) come out as zeros."""
         padding = ops.logical_or(ops.all(ops.equal(bounding_boxes["boxes"], -1.0), axis=-1, keepdims=True),
                                  ops.all(ops.equal(bounding_boxes["boxes"], 0.0), axis=-1, keepdims=True))
+        size = transformation
         moved = moved_boxes(self, bounding_boxes, size, lambda boxes: self.move_boxes(boxes, *size),
                             (self.height, self.width))
         return dict(moved, boxes=ops.where(padding, 0.0, moved["boxes"]))

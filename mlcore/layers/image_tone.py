@@ -73,7 +73,9 @@ class AutoContrast(ImageLayer):
         high = ops.max(full, axis=(1, 2), keepdims=True)
         flat = ops.less_equal(high, low)
         scale = 255.0 / ops.where(flat, 1.0, high - low)
-        stretched = rescale(ops.clip(full * scale - low * scale, *FULL), FULL, self.value_range)
+        # (x - low) * scale, not Keras's x * scale - low * scale: a compiled graph may fuse that into one
+        # multiply-add, and the lowest value would not come out exactly 0
+        stretched = rescale(ops.clip((full - low) * scale, *FULL), FULL, self.value_range)
         return ops.where(flat, images, stretched)
 
     def get_config(self):

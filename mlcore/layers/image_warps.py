@@ -7,7 +7,7 @@ import numpy as np
 from mlcore import ops
 from mlcore.layers.image_affine import AffineImageLayer
 from mlcore.layers.image_base import RandomImageLayer, check_choice, factor_range
-from mlcore.layers.image_boxes import corners, from_corners, moved_boxes, per_box
+from mlcore.layers.image_boxes import corners, from_corners, image_size, moved_boxes, per_box
 from mlcore.layers.image_filtering import per_channel
 from mlcore.layers.image_ranges import checked_pair, chosen
 from mlcore.ops.image_sampling import FILL_MODES, interpolate
@@ -37,7 +37,7 @@ class RandomShear(AffineImageLayer):
         """Keras's rule, on coordinates relative to the image's size: x less s_x times the y of the box's
         top or bottom edge (whichever widens it), then y less s_y times the new x of its left or right edge."""
         height, width = transformation["size"]
-        shear_x, shear_y = per_box(transformation["shear_x"]), per_box(transformation["shear_y"])
+        shear_x, shear_y = per_box(transformation["shear_x"], boxes), per_box(transformation["shear_y"], boxes)
         x1, y1, x2, y2 = (c / size for c, size in zip(corners(boxes), (width, height, width, height)))
         left_up = ops.less(shear_x, 0)
         x1, x2 = (ops.where(left_up, x1 - shear_x * y1, x1 - shear_x * y2),
@@ -72,34 +72,36 @@ class RandomPerspective(RandomImageLayer):
         self.fill_value = fill_value
 
     def get_random_transformation(self, images, training):
-        """Each image's corners ("start", as (x, y)), where they go ("end"), and whether it is warped."""
+        """Keras's keys: each image's corners ("start_points", as (x, y)), where they go ("end_points"),
+        whether it is warped ("apply_perspective") and the images' shape ("input_shape", NHWC)."""
         if not training:
             return None
         batch, (height, width) = images.shape[0], images.type.shape[1:3]
         corners = np.array([[0.0, 0.0], [width - 1, 0.0], [0.0, height - 1], [width - 1, height - 1]], "float32")
         moves = self.generator.uniform([batch, 4, 2], -0.5 * self.scale, 0.5 * self.scale, dtype="float32")
         start = ops.zeros_like(moves) + corners
-        return {"start": start, "end": start + start * moves, "apply": chosen(self, batch, self.factor),
-                "size": (height, width)}
+        return {"start_points": start, "end_points": start + start * moves,
+                "apply_perspective": chosen(self, batch, self.factor), "input_shape": images.type.shape}
 
-    def transform_images(self, images, transformation, training):
+    def transform_images(self, images, transformation=None, training=True):
         return self.warp(images, transformation, self.interpolation)
 
-    def transform_segmentation_masks(self, masks, transformation, training):
+    def transform_segmentation_masks(self, masks, transformation=None, training=True):
         return self.warp(masks, transformation, "nearest")
 
     def warp(self, images, transformation, interpolation):
         if transformation is None:
             return images
-        warped = ops.image.perspective_transform(images, transformation["start"], transformation["end"],
-                                                 interpolation, self.fill_value, data_format="channels_last")
-        return ops.where(transformation["apply"], warped, images)
+        start, end = transformation["start_points"], transformation["end_points"]
+        warped = ops.image.perspective_transform(images, start, end, interpolation, self.fill_value,
+                                                 data_format="channels_last")
+        return ops.where(transformation["apply_perspective"], warped, images)
 
-    def transform_bounding_boxes(self, bounding_boxes, transformation, training):
+    def transform_bounding_boxes(self, bounding_boxes, transformation=None, training=True):
         if transformation is None:
             return bounding_boxes
         # the map that takes each start corner to its end corner: input points to where they land
-        h = ops.image.homography(transformation["end"], transformation["start"])
+        h = ops.image.homography(transformation["end_points"], transformation["start_points"])
         h = [ops.reshape(h[:, k], (-1, 1)) for k in range(8)]
 
         def moved(x, y):
@@ -107,9 +109,9 @@ class RandomPerspective(RandomImageLayer):
             return (h[0] * x + h[1] * y + h[2]) / denominator, (h[3] * x + h[4] * y + h[5]) / denominator
 
         def warped(boxes):
-            apply = ops.reshape(transformation["apply"], (-1, 1, 1))
+            apply = ops.reshape(transformation["apply_perspective"], (-1, 1, 1))
             return ops.where(apply, geometry.around_moved_corners(boxes, moved), boxes)
-        return moved_boxes(self, bounding_boxes, transformation["size"], warped)
+        return moved_boxes(self, bounding_boxes, image_size(transformation), warped)
 
     def get_config(self):
         return {**super().get_config(), "factor": self.factor, "scale": self.scale,
@@ -147,18 +149,18 @@ class RandomElasticTransform(RandomImageLayer):
         shift = alpha * per_channel(noise, ops.expand_dims(taps, 1) * ops.expand_dims(taps, 0))[..., 0]
         return {"apply": apply, "shift": shift}
 
-    def transform_images(self, images, transformation, training):
+    def transform_images(self, images, transformation=None, training=True):
         if transformation is None:
             return images
         warped = self.warp(images, transformation, self.interpolation)
         return ops.clip(warped, self.value_range[0], self.value_range[1])
 
-    def transform_segmentation_masks(self, masks, transformation, training):
+    def transform_segmentation_masks(self, masks, transformation=None, training=True):
         if transformation is None:
             return masks
         return ops.cast(self.warp(ops.cast(masks, self.compute_dtype), transformation, "nearest"), masks.dtype)
 
-    def transform_bounding_boxes(self, bounding_boxes, transformation, training):
+    def transform_bounding_boxes(self, bounding_boxes, transformation=None, training=True):
         raise NotImplementedError("RandomElasticTransform does not support bounding boxes (as in Keras 3.15).")
 
     def warp(self, images, transformation, interpolation):

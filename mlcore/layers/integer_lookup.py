@@ -7,16 +7,16 @@ import numpy as np
 
 from mlcore import ops
 from mlcore.layers.index_lookup import IndexLookup
-from mlcore.layers.preprocessing_encoding import encode_categorical
+from mlcore.layers.preprocessing_encoding import ListsAsTensors, encode_categorical
 
 
-class IntegerLookup(IndexLookup):
+class IntegerLookup(ListsAsTensors, IndexLookup):
     """int tokens -> int64 indices (or, output_mode one_hot / multi_hot / count / tf_idf, their encodings
     over vocabulary_size() slots, the mask token counting nowhere).  A token outside the vocabulary goes to
     an OOV slot: token mod num_oov_indices (oov_method "floormod"; "farmhash" hashes the tokens' decimal
     strings, which a graph cannot, and is refused).  With num_oov_indices=0 an unknown token gets index -1
     (Keras raises at run time; a graph cannot).  invert=True maps indices back to tokens (unknown ones to
-    oov_token)."""
+    oov_token).  A (nested) list of ints is one input, as in Keras."""
 
     def __init__(self, max_tokens=None, num_oov_indices=1, mask_token=None, oov_token=-1, vocabulary=None,
                  vocabulary_dtype="int64", idf_weights=None, invert=False, output_mode="int", sparse=False,

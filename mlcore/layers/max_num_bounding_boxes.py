@@ -13,10 +13,10 @@ class MaxNumBoundingBoxes(ImageLayer):
         self.max_number = int(max_number)
         self.fill_value = int(fill_value)
 
-    def transform_images(self, images, transformation, training):
+    def transform_images(self, images, transformation=None, training=True):
         return images
 
-    def transform_bounding_boxes(self, bounding_boxes, transformation, training):
+    def transform_bounding_boxes(self, bounding_boxes, transformation=None, training=True):
         def fitted(values):
             """values (batch, n, ...) followed by max_number rows of fill_value, the first max_number kept."""
             padding = ops.full(ops.concatenate([ops.shape(values)[:1], [self.max_number], ops.shape(values)[2:]]),

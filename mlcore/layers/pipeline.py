@@ -8,7 +8,9 @@ from mlcore.layers.structure import flatten, map_structure
 class Pipeline(Layer):
     """layer(inputs) = layers[-1](...layers[0](inputs)).  Each layer gets the mask the one before it
     produced, and the training flag; called outside a model, training defaults to True as in Keras (random
-    augmentations then apply).  The layers' weights are the pipeline's, saved under its `layers`."""
+    augmentations then apply).  The layers' weights are the pipeline's, saved under its `layers`.  As Keras's
+    it defines no compute_mask, so it does not support masking: a mask reaches its outputs only where a
+    layer's call attached one."""
 
     def __init__(self, layers, name=None):
         super().__init__(name=name)
@@ -37,9 +39,6 @@ class Pipeline(Layer):
         if any(m is not None for m in carried):
             return carried[0] if len(carried) == 1 else carried
         return layer.compute_mask(inputs, mask) if layer.supports_masking else None
-
-    def compute_mask(self, inputs, previous_mask=None):
-        return None     # a mask reaches the outputs only where a layer's call attached one
 
     def get_config(self):
         from mlcore.models.serialization import layer_config    # mlcore.models imports the layers

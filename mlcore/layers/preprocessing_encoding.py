@@ -4,6 +4,8 @@ Both end in encode_categorical, as Keras's do, so a Discretization's bins come o
 CategoryEncoding's modes.  Inputs must lie in [0, num_tokens): the graph cannot check data, and an index
 out of range encodes as zeros (as Keras on jax).
 """
+import itertools
+
 import numpy as np
 
 from mlcore import ops
@@ -37,9 +39,10 @@ def encode_categorical(indices, output_mode, depth, dtype, count_weights=None):
 
 
 def check_output_mode(layer_name, output_mode, allowed):
-    if output_mode not in allowed:
-        raise ValueError("%s: invalid value for argument `output_mode`: expected one of %s. Received: "
-                         "output_mode=%r" % (layer_name, allowed, output_mode))
+    """Keras's validate_string_arg, in its words."""
+    if not isinstance(output_mode, str) or output_mode not in allowed:
+        raise ValueError("Unknown value for `output_mode` argument of %s. Allowed values are: %s. Received: "
+                         "output_mode=%s" % (layer_name, allowed, output_mode))
 
 
 def refuse_sparse(layer_name, sparse):
@@ -65,7 +68,8 @@ class CategoryEncoding(ListsAsTensors):
     def __init__(self, num_tokens=None, output_mode="multi_hot", sparse=False, **kwargs):
         super().__init__(**kwargs)
         output_mode = "multi_hot" if output_mode == "binary" else output_mode
-        check_output_mode("CategoryEncoding", output_mode, OUTPUT_MODES)
+        if output_mode not in OUTPUT_MODES:
+            raise ValueError("CategoryEncoding: Unknown arg for output_mode: %s" % (output_mode,))
         refuse_sparse("CategoryEncoding", sparse)
         if num_tokens is None:
             raise ValueError("CategoryEncoding: num_tokens must be set to use this layer. If the number of tokens "
@@ -107,7 +111,7 @@ class Discretization(ListsAsTensors):
             raise ValueError("Discretization: `num_bins` must be greater than or equal to 0. Received: "
                              "`num_bins=%r`" % (num_bins,))
         if num_bins is not None and bin_boundaries is not None:
-            raise ValueError("Discretization: both `num_bins` and `bin_boundaries` should not be set. Received: "
+            raise ValueError("Discretization: Both `num_bins` and `bin_boundaries` should not be set. Received: "
                              "`num_bins=%r` and `bin_boundaries=%r`" % (num_bins, bin_boundaries))
         if num_bins is None and bin_boundaries is None:
             raise ValueError("Discretization: you need to set either `num_bins` or `bin_boundaries`.")
@@ -124,22 +128,37 @@ class Discretization(ListsAsTensors):
                              "with `bin_boundaries`, use `num_bins` instead.")
         if hasattr(data, "shape"):
             batches = [data]
-        else:
-            batches = [batch for k, batch in enumerate(data) if steps is None or k < steps]
+        else:       # only the first `steps` batches are read: the iterable may be endless
+            batches = list(itertools.islice(data, steps))
         if not sum(np.size(batch) for batch in batches):
             raise ValueError("Discretization: adapt() received no data")
         self.bin_boundaries = bin_boundaries(batches, self.num_bins, self.epsilon)
 
     def call(self, inputs):
         if self.bin_boundaries is None:
-            raise ValueError("Discretization '%s': you need to either pass the `bin_boundaries` argument at "
+            raise ValueError("Discretization '%s': You need to either pass the `bin_boundaries` argument at "
                              "construction time or call `adapt(dataset)` before you can start using the "
                              "`Discretization` layer." % self.name)
         boundaries = np.asarray(self.bin_boundaries, dtype=inputs.dtype if inputs.dtype.startswith("float")
                                 else self.dtype)
         bins = searchsorted(boundaries, ops.cast(inputs, boundaries.dtype), side="right")
-        dtype = "int32" if self.output_mode == "int" else self.dtype
-        return encode_categorical(bins, self.output_mode, len(self.bin_boundaries) + 1, dtype)
+        return encode_categorical(bins, self.output_mode, len(self.bin_boundaries) + 1, self.output_dtype)
+
+    @property
+    def output_dtype(self):
+        return "int32" if self.output_mode == "int" else self.compute_dtype
+
+    def compute_output_shape(self, input_shape):
+        """As Keras's, also before adapt() (num_bins bins): "int" keeps the shape, "one_hot" adds the bins'
+        axis (in place of a last axis of 1), the other modes count over axis 1 (of a rank-1 input: all)."""
+        input_shape = tuple(input_shape)
+        if self.output_mode == "int":
+            return input_shape
+        depth = self.num_bins if self.bin_boundaries is None else len(self.bin_boundaries) + 1
+        if self.output_mode == "one_hot":
+            replaced = len(input_shape) > 1 and input_shape[-1] == 1
+            return (input_shape[:-1] if replaced else input_shape) + (depth,)
+        return input_shape[:1] + input_shape[2:] + (depth,) if len(input_shape) > 1 else (depth,)
 
     def get_config(self):
         return {"bin_boundaries": self.bin_boundaries, "num_bins": self.num_bins, "epsilon": self.epsilon,

@@ -39,12 +39,12 @@ class Normalization(Layer):
     def build(self, input_shape):
         ndim = len(input_shape)
         if any(not -ndim <= a < ndim for a in self.axis):
-            raise ValueError("Normalization '%s': all `axis` values must be in the range [-ndim, ndim). Received "
+            raise ValueError("Normalization '%s': All `axis` values must be in the range [-ndim, ndim). Received "
                              "inputs of shape %s (ndim=%d), while axis=%s" % (self.name, input_shape, ndim, self.axis))
         self._keep_axis = tuple(sorted(a % ndim for a in self.axis))
         unknown = [d for d in self._keep_axis if input_shape[d] is None]
         if unknown:
-            raise ValueError("Normalization '%s': all `axis` values to be kept must have a known shape. Received "
+            raise ValueError("Normalization '%s': All `axis` values to be kept must have a known shape. Received "
                              "axis=%s, inputs.shape=%s, with unknown axis at index %d"
                              % (self.name, self.axis, input_shape, unknown[0]))
         self._build_input_shape = tuple(input_shape)
@@ -108,7 +108,9 @@ class Normalization(Layer):
 
     def _batches(self, data):
         """data as float64 arrays, one per batch, checked against (or building) the layer's input shape."""
-        if hasattr(data, "shape") and hasattr(data, "__array__"):
+        if ops.is_tensor(data):         # a tensor of values (ops.convert_to_tensor(x)), as Keras adapts one
+            data = [ops.convert_to_numpy(data)]
+        elif hasattr(data, "shape") and hasattr(data, "__array__"):
             data = [data]
         elif not hasattr(data, "__iter__"):
             raise TypeError("Normalization '%s': adapt() takes a numpy array or an iterable of batches (a "

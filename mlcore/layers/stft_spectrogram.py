@@ -59,6 +59,7 @@ class STFTSpectrogram(Layer):
         if self.mode != "real":
             self.imag_kernel = self.add_weight(shape, STFT("imag", self.window, self.scaling, self.periodic),
                                                name="imag_kernel")
+        self.built = True       # layer.build(shape) called directly builds it too, as in Keras
 
     def _channels(self, input_shape):
         return input_shape[-1] if self.data_format == "channels_last" else input_shape[1]
