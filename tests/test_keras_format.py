@@ -248,13 +248,16 @@ def test_custom_layers_resolve_through_custom_objects(tmp_path, keras, rng):
     np.testing.assert_allclose(again.predict(x, verbose=0), loaded.predict(x, verbose=0), rtol=1e-6)
 
 
-def test_keras_options_mlcore_lacks_are_refused(tmp_path, keras):
-    L = keras.layers
-    model = keras.Sequential([keras.Input((4,)), L.LayerNormalization(rms_scaling=True, name="bn")])
+def test_keras_rms_scaling_layer_normalization_loads_and_predicts_as_keras(tmp_path, keras, rng):
+    """rms_scaling=True (once a Keras-only option mlcore refused) loads with its one weight, gamma."""
+    model = keras.Sequential([keras.Input((4,)), keras.layers.LayerNormalization(rms_scaling=True, name="bn")])
+    model.set_weights(randomize(model.get_weights(), rng))
     path = str(tmp_path / "rms_scaling.keras")
     model.save(path)
-    with pytest.raises(ValueError, match="'bn'.*rms_scaling"):
-        load_model(path)
+    loaded = load_model(path)
+    assert loaded.get_layer("bn").rms_scaling and len(loaded.get_layer("bn").weights) == 1
+    x = rng.normal(size=(5, 4)).astype("float32")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
 
 
 # --- files: suffixes, atomic saves, bad archives ------------------------------------------------------

@@ -379,7 +379,7 @@ def test_argument_errors(make, error, message):
      r"'n'.*\(2,\) does not broadcast.*\(None, 3\)"),
     (lambda: layers.GroupNormalization(groups=3, name="g"), (None, 5, 4), r"'g'.*\(None, 5, 4\).*multiple"),
     (lambda: layers.GroupNormalization(groups=8, name="g"), (None, 5, 4), r"'g'.*\(None, 5, 4\).*more than"),
-    (lambda: layers.GroupNormalization(groups=2, name="g"), (None, 5, None), r"'g'.*\(None, 5, None\).*known"),
+    (lambda: layers.GroupNormalization(groups=2, name="g"), (None, 5, None), r"'g'.*\(None, 5, None\).*defined"),
     (lambda: layers.GroupNormalization(axis=3, name="g"), (None, 5, 4), r"'g'.*out of bounds.*\(None, 5, 4\)"),
     (lambda: layers.GroupNormalization(groups=1, axis=0, name="g"), (4, 5), r"'g'.*\(4, 5\).*batch axis"),
     (lambda: layers.RMSNormalization(axis=2, name="r"), (None, 4), r"'r'.*out of bounds.*\(None, 4\)"),

@@ -1,5 +1,7 @@
 """Activation layers with arguments of their own: LeakyReLU, ReLU, ELU, PReLU (a learned slope) and Softmax
 (over any axes, with an optional mask).  The functions they apply are mlcore.activations'."""
+import warnings
+
 from mlcore import activations, constraints, initializers, ops, regularizers
 from mlcore.layers.base import Layer
 
@@ -17,6 +19,10 @@ class _ActivationFunction(Layer):
     rowwise = True
     arguments = ()
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._build_at_init()
+
     def call(self, inputs):
         return self.function(inputs, **self._argument_values())
 
@@ -33,9 +39,13 @@ class LeakyReLU(_ActivationFunction):
     arguments = ("negative_slope",)
 
     def __init__(self, negative_slope=0.3, **kwargs):
-        negative_slope = kwargs.pop("alpha", negative_slope)
+        if "alpha" in kwargs:
+            negative_slope = kwargs.pop("alpha")
+            warnings.warn("Argument `alpha` is deprecated. Use `negative_slope` instead.")
         super().__init__(**kwargs)
-        _check_non_negative("LeakyReLU", negative_slope=negative_slope)
+        if negative_slope is None or negative_slope < 0:
+            raise ValueError("The negative_slope value of a Leaky ReLU layer cannot be None or negative value. "
+                             "Expected a float. Received: negative_slope=%s" % (negative_slope,))
         self.negative_slope = negative_slope
 
 
@@ -109,6 +119,7 @@ class Softmax(Layer):
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
         self.axis = axis
+        self._build_at_init()
 
     def call(self, inputs, mask=None):
         if mask is not None:
@@ -123,13 +134,16 @@ class Softmax(Layer):
         return outputs if mask is None else ops.where(mask, outputs, 0.0)
 
     def _check_mask(self, inputs, mask):
-        """Keras's rule: the mask broadcasts to the inputs from the right (an RNN's (batch, time) mask
-        over (batch, time, units) does not)."""
+        """Keras's rule and words: the mask broadcasts to the inputs from the right (an RNN's (batch, time)
+        mask over (batch, time, units) does not)."""
         mask_shape, input_shape = tuple(getattr(mask, "type", mask).shape), tuple(inputs.type.shape)
-        if len(mask_shape) > len(input_shape) or any(
-                m is not None and i is not None and m not in (1, i) for m, i in zip(mask_shape[::-1], input_shape[::-1])):
-            raise ValueError("Softmax '%s': the `mask` must be broadcastable to `inputs`. Received: inputs.shape=%s, "
-                             "mask.shape=%s" % (self.name, input_shape, mask_shape))
+        shapes = "Received: inputs.shape=%s, mask.shape=%s" % (input_shape, mask_shape)
+        if len(mask_shape) > len(input_shape):
+            raise ValueError("The `mask` must be broadcastable to `inputs` and must not have more dimensions. "
+                             + shapes)
+        if any(m is not None and i is not None and m not in (1, i) for m, i in zip(mask_shape[::-1], input_shape[::-1])):
+            raise ValueError("The `mask` must be broadcastable to `inputs`. Each mask dimension must be 1 or match "
+                             "the corresponding input dimension. " + shapes)
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}

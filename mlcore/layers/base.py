@@ -12,7 +12,8 @@ from contextlib import contextmanager, nullcontext
 import numpy as np
 
 from mlcore import constraints, dtype_policies, initializers, regularizers, scopes
-from mlcore.graph.basic import Variable
+from mlcore.graph import ops
+from mlcore.graph.basic import Constant, Variable
 from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.keras_masks import get_keras_mask, set_keras_mask, with_keras_mask
 from mlcore.layers.autocasting import call_scope, cast_inputs
@@ -38,6 +39,11 @@ def unique_name(base):
     count = _name_counts.get(base, 0)
     _name_counts[base] = count + 1
     return base if count == 0 else "%s_%d" % (base, count)
+
+
+class UnrecognizedArgumentError(ValueError, TypeError):
+    """An unknown layer argument: Keras 3 raises a ValueError, Python (and Keras 2) a TypeError; code written
+    for either catches this."""
 
 
 class GraphExtras:
@@ -107,6 +113,27 @@ def _fresh_output(inputs):
     return fresh
 
 
+def _runs_eagerly(inputs):
+    """Keras's eager call: on arrays, or, outside any graph being built, on constant tensors (what
+    ops.convert_to_tensor gives); a layer called on constants inside another's call stays in that graph."""
+    symbolic = [t for t in flatten(inputs) if isinstance(t, Variable)]
+    return not symbolic or not _update_collectors and all(isinstance(t, Constant) for t in symbolic)
+
+
+def _value(array):
+    """The numbers of an array or of a constant tensor."""
+    return array.data if isinstance(array, Constant) else np.asarray(array)
+
+
+def _is_tensor(value):
+    return isinstance(value, (Variable, np.ndarray))
+
+
+def _shapes_or_none(structure):
+    return map_structure(lambda t: tuple(t.type.shape) if isinstance(t, Variable) else getattr(t, "shape", None),
+                         structure)
+
+
 def map_shapes(fn, shapes):
     """fn applied to each shape (a tuple of ints and None) of one shape or a structure of shapes."""
     if isinstance(shapes, (tuple, list)) and all(d is None or isinstance(d, int) for d in shapes):
@@ -137,15 +164,21 @@ class Layer(LayerState):
     _convert_input_args = True  # whether __call__ casts float inputs to the compute dtype (autocasting.py)
 
     def __init__(self, trainable=True, name=None, dtype=None, input_shape=None, input_dim=None,
-                 batch_input_shape=None, batch_size=None, autocast=True, **kwargs):
+                 batch_input_shape=None, batch_size=None, autocast=True, activity_regularizer=None, **kwargs):
         if kwargs:
-            raise TypeError("%s got unexpected keyword argument(s) %s" % (type(self).__name__, sorted(kwargs)))
+            raise UnrecognizedArgumentError("Unrecognized keyword arguments passed to %s: %s"
+                                            % (type(self).__name__, kwargs))
+        if not isinstance(trainable, (bool, np.bool_)):
+            raise ValueError("Expected `trainable` to be a boolean. Received: trainable=%s (of type %s)"
+                             % (trainable, type(trainable)))
         self.name = name or unique_name(to_snake_case(type(self).__name__))
+        self._weights = []
         self.trainable = trainable
         self.dtype = dtype       # a dtype, a DTypePolicy or its name; None: the global policy
         self.autocast = autocast    # Keras's: False keeps inputs and weights in their own dtypes
+        if activity_regularizer is not None:
+            self.activity_regularizer = regularizers.get(activity_regularizer)
         self.built = False
-        self._weights = []
         self._inbound_nodes = []
         self._losses = []
         self._eager_losses = []
@@ -157,8 +190,30 @@ class Layer(LayerState):
         parameters = inspect.signature(self.call).parameters
         self._call_accepts_training = "training" in parameters
         self._call_accepts_mask = "mask" in parameters
+        self._call_arguments = list(parameters)
+        self._call_first_arg = next(iter(parameters), "inputs")
         self._call_later_args = [n for n, p in list(parameters.items())[1:] if p.kind == p.POSITIONAL_OR_KEYWORD]
         self._remat_mode = get_current_remat_mode()     # the RematScope it was created in, as Keras's
+
+    def _build_at_init(self):
+        """Keras's: a stateless layer that keeps Layer's build() is built once made (Activation, Dropout...);
+        it then gets no path and no build config, as in Keras."""
+        if type(self).build is Layer.build:
+            self.built = True
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        """Keras's: the weights made trainable, and the sublayers, follow the layer's flag."""
+        self._trainable = bool(value)
+        for weight in self._weights:
+            if weight.created_trainable:
+                weight.trainable = self._trainable
+        for layer in self._sublayers():
+            layer.trainable = self._trainable
 
     # --- weights ---------------------------------------------------------------------------------
     @property
@@ -207,6 +262,16 @@ class Layer(LayerState):
 
     def _sublayers(self):
         return held_layers(self, Layer)
+
+    @property
+    def metrics(self):
+        """Keras's: the metrics the layer's attributes hold, then its sublayers'."""
+        from mlcore.metrics.base import Metric
+        return held_layers(self, Metric) + [metric for layer in self._sublayers() for metric in layer.metrics]
+
+    @property
+    def metrics_variables(self):
+        return [variable for metric in self.metrics for variable in metric.variables]
 
     def _own_weights(self):
         """Its own weights, those made trainable first, as Keras lists them: freezing one later (LoRA's kernel)
@@ -268,10 +333,15 @@ class Layer(LayerState):
             layer._clear_eager_losses()
 
     def add_activity_loss(self, outputs):
-        """Keras 3's activity regularization: the penalty of the batch's outputs over the batch size."""
-        from mlcore.graph import ops
-        if getattr(self, "activity_regularizer", None) is not None:
-            self.add_loss(self.activity_regularizer(outputs) / ops.cast(outputs.shape[0], outputs.dtype))
+        """Keras 3's activity regularization: the penalty of each output over its batch size (none for an empty
+        batch).  A call that adds it itself (Dense's, after its activation) keeps __call__ from adding it again."""
+        from mlcore.ops import divide_no_nan
+        self._activity_loss_added = True
+        if self.activity_regularizer is None:
+            return
+        for output in [t for t in flatten(outputs) if isinstance(t, Variable)]:
+            loss = self.activity_regularizer(output)
+            self.add_loss(divide_no_nan(loss, ops.cast(output.shape[0], loss.dtype)) if output.ndim else loss)
 
     def add_update(self, variable, value):
         """Record a non-gradient update (moving averages) for the training step being built."""
@@ -282,28 +352,54 @@ class Layer(LayerState):
     def build(self, input_shape):
         self.built = True
 
-    def call(self, inputs):
-        return inputs
+    def call(self, *args, **kwargs):
+        raise NotImplementedError("Layer %s does not have a `call` method implemented." % type(self).__name__)
 
     def compute_output_shape(self, input_shape):
         """Infer by building the graph on placeholders of that shape."""
         from mlcore.graph.basic import TensorType
         return shape_of(self(map_shapes(lambda shape: TensorType(self.dtype, shape)(), input_shape)))
 
-    def _maybe_build(self, inputs):
+    def _maybe_build(self, inputs, kwargs):
         if not self.built:
-            self.build(shape_of(inputs))
+            shapes = {self._call_first_arg + "_shape": _shapes_or_none(inputs)}
+            shapes.update((name + "_shape", _shapes_or_none(value)) for name, value in kwargs.items()
+                          if name not in ("mask", "training") and any(_is_tensor(t) for t in flatten(value)))
+            self.build(**self._build_arguments(shapes))
             self.built = True
 
-    def __call__(self, inputs, *args, **kwargs):
+    def _build_arguments(self, shapes):
+        """Keras's rule: a build() of one argument gets the first input's shape; one of several gets the shapes of
+        the call arguments they name, each `<argument>_shape`."""
+        parameters = [name for name, p in inspect.signature(self.build).parameters.items()
+                      if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        if len(parameters) <= 1:
+            return {parameters[0]: next(iter(shapes.values()))} if parameters else {}
+        preamble = ("For a `build()` method with more than one argument, all arguments should have a `_shape` "
+                    "suffix and match an argument from `call()`. E.g. `build(self, foo_shape, bar_shape)` For layer "
+                    "'%s', " % type(self).__name__)
+        for name in parameters:
+            if not name.endswith("_shape"):
+                raise ValueError(preamble + "Received `build()` argument `%s`, which does not end in `_shape`." % name)
+            if name[:-len("_shape")] not in self._call_arguments:
+                raise ValueError(preamble + "received `build()` argument `%s`, but `call()` does not have argument "
+                                 "`%s`." % (name, name[:-len("_shape")]))
+        return {name: shapes[name] for name in parameters if name in shapes}
+
+    def __call__(self, *args, **kwargs):
+        inputs, args, kwargs = self._split_inputs(args, kwargs)
         if args and len(args) <= len(self._call_later_args):
             # layer(a, b) as call(a, b=b): a model's graph records, replays and saves b as a keyword tensor
+            for arg in flatten(args):
+                if not (arg is None or _is_tensor(arg)):
+                    raise ValueError("Only input tensors may be passed as positional arguments. The following argument "
+                                     "value should be passed as a keyword argument: %s (of type %s)" % (arg, type(arg)))
             kwargs, args = {**kwargs, **dict(zip(self._call_later_args, args))}, ()
         if self.input_spec is not None:
             assert_input_compatibility(self.input_spec, inputs, self.name)
-        if not any(isinstance(t, Variable) for t in flatten(inputs)):
+        if _runs_eagerly(inputs):
             return self._call_eagerly(inputs, *args, **kwargs)
-        self._maybe_build(inputs)
+        self._maybe_build(inputs, kwargs)
         training = inherited_training(kwargs.get("training"))
         if not self._call_accepts_training:
             kwargs.pop("training", None)
@@ -321,12 +417,26 @@ class Layer(LayerState):
         with nullcontext() if _update_collectors else collect_extras(), training_scope(training), layer_scope(self), \
                 call_scope(self):
             call = rematerialized_call(self, self.call, (call_inputs,) + args, call_kwargs)   # keras.RematScope
+            self._activity_loss_added = False
             outputs = map_structure(_fresh_output(inputs), call(call_inputs, *args, **call_kwargs))
+            if not self._activity_loss_added:
+                self.add_activity_loss(outputs)
         self._pass_mask_on(inputs, outputs, previous_mask)
         self._inbound_nodes.append(Node(self, inputs, outputs, kwargs))
         for k, out in enumerate(flatten(outputs)):
             out.tag["keras_history"] = (self, len(self._inbound_nodes) - 1, k)
         return outputs
+
+    def _split_inputs(self, args, kwargs):
+        """(inputs, the other positional arguments, kwargs): the inputs are the first positional argument, or
+        the keyword argument named as call()'s first, as Keras takes layer(x1=a, x2=b)."""
+        if args:
+            return args[0], args[1:], kwargs
+        if self._call_first_arg not in kwargs:
+            raise TypeError("%s.__call__() is missing its inputs: the `%s` argument of call()"
+                            % (type(self).__name__, self._call_first_arg))
+        kwargs = dict(kwargs)
+        return kwargs.pop(self._call_first_arg), (), kwargs
 
     def call_for_step(self, inputs, training, mask=None):
         """call() on the symbolic inputs of a step being built: training goes to it if it takes
@@ -378,7 +488,7 @@ class Layer(LayerState):
         the inputs' masks go in, and the outputs come back with their masks (keras_masks.MaskedOutput)."""
         from mlcore.graph.basic import TensorType
         # None (for a model's optional input) stays None: the layers that take it see None
-        arrays = map_structure(lambda a: None if a is None else np.asarray(a), inputs)
+        arrays = map_structure(lambda a: None if a is None else _value(a), inputs)
         placeholders = map_structure(lambda a: None if a is None else TensorType(
             self.input_dtype if a.dtype.kind == "f" else a.dtype, a.shape)(), arrays)   # all known, as Keras builds
         feeds = [(p, np.asarray(a, dtype=p.dtype)) for a, p in zip(flatten(arrays), flatten(placeholders))
@@ -386,7 +496,7 @@ class Layer(LayerState):
         for given, placeholder in zip(flatten(inputs), flatten(placeholders)):
             mask = get_keras_mask(given)
             if mask is not None:
-                mask = np.asarray(mask)
+                mask = _value(mask)
                 set_keras_mask(placeholder, TensorType(mask.dtype, mask.shape)())
                 feeds.append((get_keras_mask(placeholder), mask))
         with collect_extras() as extras:
@@ -440,8 +550,13 @@ class Layer(LayerState):
 
     @classmethod
     def from_config(cls, config):
-        """Keras's keys that mlcore's layer lacks (quantization_config=None...) are read at their off value."""
+        """Keras's keys that mlcore's layer lacks (quantization_config=None...) are read at their off value.  A
+        serialized policy reaches __init__ as Keras gives it: a float policy as its name, any other as a policy."""
         from mlcore.saving.keras_only_arguments import without_keras_only_arguments
+        if isinstance(config.get("dtype"), dict):
+            policy = dtype_policies.deserialize(config["dtype"])
+            plain = not isinstance(policy, dtype_policies.DTypePolicyMap) and policy.quantization_mode is None
+            config = dict(config, dtype=policy.name if plain else policy)
         return cls(**without_keras_only_arguments(cls, config))
 
     def __repr__(self):
@@ -478,7 +593,8 @@ class KernelBiasOptions:
         bias = self.bias if bias is None else bias
         if bias is not None:
             out = out + bias
-        out = self.activation(out)
+        if self.activation is not None:     # as Keras's, a layer's activation may be set to None after it is made
+            out = self.activation(out)
         self.add_activity_loss(out)
         return out
 

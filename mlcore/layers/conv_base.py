@@ -9,7 +9,8 @@ too, with a group per channel (depthwise.py); Conv3D folds its depth window into
 from mlcore import activations, constraints, initializers, regularizers
 from mlcore.graph import ops
 from mlcore.layers.base import KernelBiasOptions, Layer
-from mlcore.layers.convolutional import check_rank, pop_keras1, standardize_data_format, standardize_tuple
+from mlcore.layers.convolutional import (check_groups, check_output_size, check_rank, pop_keras1,
+                                         standardize_data_format, standardize_tuple)
 from mlcore.layers.lora import LoraLayer, adapted_weight, pop_lora_arguments
 
 
@@ -86,9 +87,10 @@ class WeightOptions:
 class BaseConv(WeightOptions, Layer):
     """A convolution over `rank` (1, 2 or 3) spatial dims: the window arguments, the activation and
     the bias, the check of the input, and the trip to channels-last (to_image) and back around
-    _convolve."""
+    _convolve.  shrinks: whether the window shrinks the input (not so for a transposed one)."""
     rowwise = True
     rank = 2
+    shrinks = True
 
     def __init__(self, kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
                  **kwargs):
@@ -116,6 +118,8 @@ class BaseConv(WeightOptions, Layer):
             raise ValueError("%s '%s' expects inputs with %d channels (data_format=%s), got shape %s"
                              % (type(self).__name__, self.name, self._channels, self.data_format,
                                 inputs.type.shape))
+        if self.shrinks:
+            check_output_size(self, inputs.type.shape)
         out = self._convolve(to_image(inputs, self.rank, self.data_format))
         if self.bias is not None:
             out = out + self.bias
@@ -162,10 +166,7 @@ class GroupedConv(LoraLayer, KernelBiasOptions, BaseConv):
         super().__init__(kernel_size, old.get("strides", strides), old.get("padding", padding), data_format,
                          dilation_rate, activation, old.get("use_bias", use_bias), **kwargs)
         self.filters = check_positive("filters", filters)
-        self.groups = int(groups)
-        if self.groups <= 0 or filters % self.groups:
-            raise ValueError("The number of filters must be evenly divisible by the number of groups. "
-                             "Received: groups=%r, filters=%d." % (groups, filters))
+        self.groups = check_groups(groups, filters)
         check_strides_and_dilation(self.strides, self.dilation_rate)
         self.set_kernel_bias_options(old, kernel_initializer, bias_initializer, kernel_regularizer,
                                      bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint)

@@ -27,7 +27,7 @@ def pop_keras1(kwargs, aliases):
 
 def standardize_tuple(value, n, name, allow_zero=False):
     """An int or n ints as a tuple of n positive ints (Keras's rule and message)."""
-    message = "The `%s` argument must be a tuple of %d integers. Received %s=%r" % (name, n, name, value)
+    message = "The `%s` argument must be a tuple of %d integers. Received %s=%s" % (name, n, name, value)
     if isinstance(value, int):
         values = (value,) * n
     else:
@@ -37,9 +37,10 @@ def standardize_tuple(value, n, name, allow_zero=False):
             raise ValueError(message) from None
         if len(values) != n:
             raise ValueError(message)
-    if any(v < 0 or (v == 0 and not allow_zero) for v in values):
-        raise ValueError(message + ", including values that do not satisfy `value %s 0`"
-                         % (">=" if allow_zero else ">"))
+    bad = {v for v in values if v < 0 or (v == 0 and not allow_zero)}
+    if bad:
+        raise ValueError(message + ", including values %s that do not satisfy `value %s 0`"
+                         % (bad, ">=" if allow_zero else ">"))
     return values
 
 
@@ -76,6 +77,30 @@ def check_rank(layer, shape, rank=4):
                          "ndim=%d. Full shape received: %s" % (layer.name, rank, len(shape), tuple(shape)))
 
 
+def check_groups(groups, filters):
+    """groups as a positive int that divides filters, in Keras's words."""
+    groups = int(groups)
+    if groups <= 0:
+        raise ValueError("The number of groups must be a positive integer. Received: groups=%d." % groups)
+    if filters % groups:
+        raise ValueError("The number of filters must be evenly divisible by the number of groups. "
+                         "Received: groups=%d, filters=%d." % (groups, filters))
+    return groups
+
+
+def check_output_size(layer, input_shape):
+    """Keras's error for a "valid" window larger than the input, raised before the graph's convolution
+    refuses it in its own words."""
+    if layer.padding != "valid":
+        return
+    spatial = input_shape[2:] if layer.data_format == "channels_first" else input_shape[1:-1]
+    for size, kernel, stride, dilation in zip(spatial, layer.kernel_size, layer.strides, layer.dilation_rate):
+        if size is not None and (size - dilation * (kernel - 1) - 1) // stride < 0:
+            raise ValueError("Computed output size would be zero or negative. Received `inputs shape=%s`, "
+                             "`kernel_size=%s`, `dilation_rate=%s`, `strides=%s`, `padding=valid`."
+                             % (tuple(input_shape), layer.kernel_size, layer.dilation_rate, layer.strides))
+
+
 class Conv2D(LoraLayer, KernelBiasOptions, Layer):
     """2-d cross-correlation, as keras.layers.Conv2D, with a (h, w, in // groups, filters) kernel.
     Keras 1's keyword spellings (border_mode=, subsample=, dim_ordering=, init=, W_regularizer=, bias=...)
@@ -96,10 +121,7 @@ class Conv2D(LoraLayer, KernelBiasOptions, Layer):
             raise ValueError("Invalid value for argument `filters`. Expected a strictly positive value. "
                              "Received filters=%r." % (filters,))
         self.filters = filters
-        self.groups = int(groups)
-        if self.groups <= 0 or filters % self.groups:
-            raise ValueError("The number of filters must be evenly divisible by the number of groups. "
-                             "Received: groups=%r, filters=%d." % (groups, filters))
+        self.groups = check_groups(groups, filters)
         self.kernel_size = standardize_tuple(kernel_size, 2, "kernel_size")
         self.strides = standardize_tuple(old.get("strides", strides), 2, "strides")
         self.dilation_rate = standardize_tuple(old.get("dilation_rate", dilation_rate), 2, "dilation_rate")
@@ -141,6 +163,7 @@ class Conv2D(LoraLayer, KernelBiasOptions, Layer):
         if channels is not None and channels != expected:
             raise ValueError("Conv2D '%s' expects inputs with %d channels (data_format=%s), got shape %s"
                              % (self.name, expected, self.data_format, inputs.type.shape))
+        check_output_size(self, inputs.type.shape)
         out = self._convolve(to_nhwc(inputs, self.data_format))
         if self.bias is not None:
             out = out + self.bias

@@ -47,6 +47,7 @@ class Conv2DTranspose(KernelBiasOptions, BaseConv):
     """The transpose of a 2-d convolution (sometimes called deconvolution), as keras.layers.Conv2DTranspose,
     with a (kh, kw, filters, in) kernel; output_padding (each entry below its stride) adds rows and
     columns at the end and makes the output size exact."""
+    shrinks = False
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", output_padding=None,
                  data_format=None, dilation_rate=(1, 1), activation=None, use_bias=True,

@@ -10,6 +10,7 @@ from mlcore import activations, config
 from mlcore.graph import ops
 from mlcore.layers.base import KernelBiasOptions, Layer
 from mlcore.layers import calibrated_kernel, int4_kernel
+from mlcore.layers.input_spec import InputSpec
 from mlcore.layers.float8_training import FLOAT8_VARIABLES, float8_bias, float8_product
 from mlcore.layers.lora import LoraLayer, adapted_weight
 from mlcore.layers.quantization import (INTEGER_KERNEL_MODES, QuantizableLayer, float_kernel_product, inputs_quantizer, int8_product,
@@ -53,8 +54,9 @@ low-rank update of the frozen kernel (mlcore/layers/lora.py)."""
         aliases = _pop_aliases(kwargs, self.KERAS1)
         super().__init__(**kwargs)
         units = aliases.get("units", units)
-        if units is None or int(units) <= 0:
-            raise ValueError("Dense: units must be a positive integer, got %r" % (units,))
+        if not isinstance(units, (int, np.integer)) or units <= 0:
+            raise ValueError("Received an invalid value for `units`, expected a positive integer. "
+                             "Received: units=%s" % (units,))
         self.units = int(units)
         self.activation = activations.get(activation)
         self.use_bias = aliases.get("use_bias", use_bias)
@@ -71,6 +73,7 @@ low-rank update of the frozen kernel (mlcore/layers/lora.py)."""
         if self.quantization_mode:
             self.quantized_build((in_dim, self.units), self.quantization_mode, self.quantization_config)
         self.add_kernel_and_bias((in_dim, self.units), float_kernel=self.quantization_mode not in INTEGER_KERNEL_MODES)
+        self.input_spec = InputSpec(min_ndim=2, axes={-1: in_dim})     # Keras's check of later calls' inputs
         self.built = True
         self.enable_lora_argument()
 
@@ -158,6 +161,7 @@ class Activation(Layer):
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
+        self._build_at_init()
 
     def call(self, inputs):
         return self.activation(inputs)
@@ -174,6 +178,28 @@ def noise_shape_of(inputs, noise_shape):
     return [inputs.shape[i] if d is None else d for i, d in enumerate(noise_shape)]
 
 
+def _validated_noise_shape(noise_shape):
+    """noise_shape as a tuple of positive ints and Nones, with Keras's errors."""
+    if noise_shape is None:
+        return None
+    error = "Invalid value received for argument `noise_shape`. "
+    if isinstance(noise_shape, str):
+        raise ValueError(error + "Expected a tuple or list of integers. Received: noise_shape=%s" % noise_shape)
+    try:
+        noise_shape = tuple(noise_shape)
+    except TypeError:
+        raise ValueError(error + "Expected an iterable of integers (e.g., a tuple or list). Received: noise_shape=%s"
+                         % (noise_shape,)) from None
+    for i, dim in enumerate(noise_shape):
+        if dim is not None and not isinstance(dim, (int, np.integer)):
+            raise ValueError(error + "Expected all elements to be integers or None. Received element at index %d: %s "
+                             "(type: %s)" % (i, dim, type(dim).__name__))
+        if dim is not None and dim <= 0:
+            raise ValueError(error + "Expected all dimensions to be positive integers or None. Received negative or "
+                             "zero value at index %d: %s" % (i, dim))
+    return noise_shape
+
+
 class Dropout(Layer):
     """Zeroes a fraction `rate` of the inputs during training and scales the rest by 1/(1-rate)."""
     supports_masking = True
@@ -182,17 +208,21 @@ class Dropout(Layer):
     def __init__(self, rate=None, noise_shape=None, seed=None, **kwargs):
         rate = kwargs.pop("p", rate)        # Keras 1's name
         super().__init__(**kwargs)
-        if rate is None or not 0 <= rate < 1:
-            raise ValueError("Dropout: rate must be in [0, 1), got %r" % (rate,))
+        if rate is None or not 0 <= rate <= 1:
+            raise ValueError("Invalid value received for argument `rate`. Expected a float value between 0 and 1. "
+                             "Received: rate=%s" % (rate,))
         self.rate = float(rate)
-        self.noise_shape = noise_shape
+        self.noise_shape = _validated_noise_shape(noise_shape)
         self.seed = seed
         if self.rate > 0:           # as in Keras, a Dropout that drops nothing has no random state
             self.seed_generator = layer_streams(seed)
+        self._build_at_init()
 
     def call(self, inputs, training=None):
         if not training or self.rate == 0:
             return inputs
+        if self.rate == 1:
+            return ops.zeros_like(inputs)
         keep = self.seed_generator.binomial(noise_shape_of(inputs, self._noise_shape()), p=1.0 - self.rate,
                                             dtype=inputs.dtype)
         return inputs * keep / (1.0 - self.rate)
@@ -217,6 +247,9 @@ class Flatten(Layer):
     def call(self, inputs):
         if self.data_format == "channels_first" and inputs.ndim > 2:
             inputs = ops.transpose(inputs, (0,) + tuple(range(2, inputs.ndim)) + (1,))
+        batch = inputs.type.shape[0]
+        if batch is not None and None in inputs.type.shape[1:]:
+            return ops.reshape(inputs, [batch, -1], ndim=2)     # the known batch size stays known, as in Keras
         return ops.flatten(inputs, 2)
 
     def get_config(self):
@@ -229,6 +262,13 @@ class Reshape(Layer):
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)
         self.target_shape = tuple(target_shape)
+        if any(d < -1 for d in self.target_shape):
+            raise ValueError("Each dimension in `target_shape` must be a non-negative integer, or `-1` for a single "
+                             "unknown dimension. Received: target_shape=%s." % (self.target_shape,))
+        if self.target_shape.count(-1) > 1:
+            raise ValueError("There must be at most one unknown dimension (-1) in `target_shape`. Received: "
+                             "target_shape=%s." % (self.target_shape,))
+        self._build_at_init()       # as Keras's Reshape, built once made
 
     def call(self, inputs):
         batch = inputs.shape[0] if inputs.type.shape[0] is None else inputs.type.shape[0]
@@ -256,6 +296,10 @@ class Permute(Layer):
     def __init__(self, dims, **kwargs):
         super().__init__(**kwargs)
         self.dims = tuple(dims)
+        if sorted(self.dims) != list(range(1, len(self.dims) + 1)):
+            raise ValueError("Invalid permutation argument `dims` for Permute Layer. The set of indices in `dims` must "
+                             "be consecutive and start from 1. Received dims=%s" % (self.dims,))
+        self.input_spec = InputSpec(ndim=len(self.dims) + 1)
 
     def call(self, inputs):
         return ops.transpose(inputs, (0,) + self.dims)

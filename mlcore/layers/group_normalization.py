@@ -34,15 +34,16 @@ class GroupNormalization(ScaleOffsetOptions, Layer):
         if self.axis % len(input_shape) == 0:
             raise ValueError("%s: axis 0 is the batch axis; the channels are on another one" % where)
         if dim is None:
-            raise ValueError("%s: the channel axis must have a known size" % where)
+            raise ValueError("%s: Axis %d of input tensor should have a defined dimension but the layer received an "
+                             "input with shape %s." % (where, self.axis, tuple(input_shape)))
         if self.groups == -1:
             self.groups = dim
         if dim < self.groups:
-            raise ValueError("%s: the number of groups (%d) cannot be more than the number of channels (%d)"
+            raise ValueError("%s: Number of groups (%d) cannot be more than the number of channels (%d)."
                              % (where, self.groups, dim))
-        if dim % self.groups:
-            raise ValueError("%s: the number of channels (%d) must be a multiple of the number of groups (%d)"
-                             % (where, dim, self.groups))
+        if dim % self.groups:     # Keras's words (the channels must be a multiple of the groups)
+            raise ValueError("%s: Number of groups (%d) must be a multiple of the number of channels (%d)."
+                             % (where, self.groups, dim))
         self.add_scale_and_offset((dim,))
         self.built = True
 

@@ -3,7 +3,17 @@ whose num_query_heads query heads share num_key_value_heads key and value heads,
 serving num_query_heads // num_key_value_heads query heads.  It is MultiHeadAttention over (batch, steps,
 features) inputs with narrower key and value projections, repeated head-wise before attending."""
 from mlcore.graph import ops
+from mlcore.layers.attention import static_shape
 from mlcore.layers.multi_head_attention import MultiHeadAttention
+
+
+def check_last_dims(query_shape, value_shape):
+    """The query and value of one feature size, which is the output's."""
+    if query_shape[-1] != value_shape[-1]:
+        raise ValueError("The last dimension of `query_shape` and `value_shape` must be equal, but are %s, %s. "
+                         "Received: query_shape=%s, value_shape=%s" % (query_shape[-1], value_shape[-1],
+                                                                      static_shape(query_shape),
+                                                                      static_shape(value_shape)))
 
 
 class GroupedQueryAttention(MultiHeadAttention):
@@ -47,10 +57,7 @@ class GroupedQueryAttention(MultiHeadAttention):
             if shape is not None and len(shape) != 3:
                 raise ValueError("GroupQueryAttention '%s' takes (batch, steps, features) inputs; the %s has "
                                  "shape %s" % (self.name, name, tuple(shape)))
-        if query_shape[-1] != value_shape[-1]:
-            raise ValueError("The last dimension of `query_shape` and `value_shape` must be equal, but are %s, %s. "
-                             "Received: query_shape=%s, value_shape=%s" % (query_shape[-1], value_shape[-1],
-                                                                          tuple(query_shape), tuple(value_shape)))
+        check_last_dims(query_shape, value_shape)
         super().build(query_shape, value_shape, key_shape)
 
     def _projection(self, name, input_shape, size, activation=None):
@@ -58,13 +65,18 @@ class GroupedQueryAttention(MultiHeadAttention):
         heads = self.num_key_value_heads if name in ("key", "value") else self.num_query_heads
         return self._einsum_dense(name, "abc,cde->abde", "de", [None, heads, size], input_shape, activation)
 
-    def _compute_attention(self, query, key, value, attention_mask=None, training=None):
-        return super()._compute_attention(query, ops.repeat(key, self.num_repeats, axis=2),
-                                          ops.repeat(value, self.num_repeats, axis=2), attention_mask, training)
+    def _key_value_heads(self, key, value):
+        """Each key and value head repeated for the query heads it serves, before _compute_attention."""
+        key, value = super()._key_value_heads(key, value)
+        return ops.repeat(key, self.num_repeats, axis=2), ops.repeat(value, self.num_repeats, axis=2)
+
+    def _compute_attention(self, query, key, value, attention_mask=None, training=None, use_causal_mask=False):
+        """Keras's GroupQueryAttention signature, whose sixth argument is use_causal_mask."""
+        return super()._compute_attention(query, key, value, attention_mask, training, use_causal_mask=use_causal_mask)
 
     def compute_output_shape(self, query_shape, value_shape, key_shape=None):
-        super().compute_output_shape(query_shape, value_shape, key_shape)
-        return tuple(query_shape)
+        check_last_dims(query_shape, value_shape)
+        return super().compute_output_shape(query_shape, value_shape, key_shape)
 
     def get_config(self):
         config = super().get_config()

@@ -8,6 +8,10 @@ class Identity(Layer):
     supports_masking = True
     rowwise = True
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._build_at_init()
+
     def call(self, inputs):
         return inputs
 
@@ -18,13 +22,12 @@ class ActivityRegularization(Layer):
     rowwise = True
 
     def __init__(self, l1=0.0, l2=0.0, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(activity_regularizer=regularizers.L1L2(l1=l1, l2=l2), **kwargs)
         self.l1, self.l2 = l1, l2
-        self.activity_regularizer = regularizers.L1L2(l1=l1, l2=l2)
+        self._build_at_init()
 
     def call(self, inputs):
-        self.add_activity_loss(inputs)
-        return inputs
+        return inputs       # Layer.__call__ adds the activity penalty
 
     def get_config(self):
         config = {**super().get_config(), "l1": self.l1, "l2": self.l2}

@@ -1,6 +1,8 @@
 """Normalizations of each sample on its own, the same in training and inference: LayerNormalization (mean 0,
 variance 1 over some axes, then a learned scale and offset), RMSNormalization (mean square 1, then a learned
 scale) and UnitNormalization (L2 norm 1)."""
+import warnings
+
 from mlcore import ops
 from mlcore.layers.base import Layer
 from mlcore.layers.normalization import ScaleOffsetOptions, at_least_float32
@@ -54,13 +56,19 @@ def along_axes(weight, axis, shape):
 
 class LayerNormalization(ScaleOffsetOptions, Layer):
     """(x - mean) / sqrt(variance + epsilon) * gamma + beta, the statistics of each sample over `axis`
-    (an int or a list), gamma and beta of the shape of those axes (taken in sorted order, as Keras)."""
+    (an int or a list), gamma and beta of the shape of those axes (taken in sorted order, as Keras).
+    rms_scaling=True is Keras's deprecated variant, x / sqrt(variance + epsilon) * gamma, without beta."""
     supports_masking = True
 
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
                  gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
-                 gamma_constraint=None, **kwargs):
+                 gamma_constraint=None, *, rms_scaling=False, **kwargs):
+        if rms_scaling:
+            warnings.warn("You passed `rms_scaling=True`, which is deprecated. This argument incorrectly scales the "
+                          "input by the variance, not the root mean square. To correctly use RMS Normalization, "
+                          "please use `keras.layers.RMSNormalization` instead.", stacklevel=2)
         super().__init__(**kwargs)
+        self.rms_scaling = rms_scaling
         self.autocast = False       # as Keras's: inputs taken as they come, computed in float32 at least
         self.axis = standardize_axes(axis, "Expected an int or a list/tuple of ints for the argument 'axis', "
                                            "but received: %r")
@@ -69,16 +77,16 @@ class LayerNormalization(ScaleOffsetOptions, Layer):
                                       gamma_regularizer, beta_constraint, gamma_constraint)
 
     def build(self, input_shape):
-        self.add_scale_and_offset(weight_shape(self, input_shape))
+        self.add_scale_and_offset(weight_shape(self, input_shape), scale=self.scale or self.rms_scaling,
+                                  center=self.center and not self.rms_scaling)
         self.built = True
 
     def call(self, inputs):
         inputs = at_least_float32(inputs)
         shape = inputs.type.shape
         axes = normalized_axes(self, shape)
-        mean = ops.mean(inputs, axis=axes, keepdims=True)
-        variance = ops.var(inputs, axis=axes, keepdims=True)
-        outputs = (inputs - mean) / ops.sqrt(variance + self.epsilon)
+        centred = inputs if self.rms_scaling else inputs - ops.mean(inputs, axis=axes, keepdims=True)
+        outputs = centred / ops.sqrt(ops.var(inputs, axis=axes, keepdims=True) + self.epsilon)
         if self.gamma is not None:
             outputs = outputs * along_axes(self.gamma, self.axis, shape)
         if self.beta is not None:
@@ -87,7 +95,7 @@ class LayerNormalization(ScaleOffsetOptions, Layer):
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon, **self.scale_offset_config(),
-                "rms_scaling": False}
+                "rms_scaling": self.rms_scaling}
 
 
 class RMSNormalization(Layer):
@@ -129,6 +137,7 @@ class UnitNormalization(Layer):
         super().__init__(**kwargs)
         self.axis = standardize_axes(axis, "Invalid value for `axis` argument: expected an int or a list/tuple "
                                            "of ints. Received: axis=%r")
+        self._build_at_init()
 
     def call(self, inputs):
         check_axes(self, _as_list(self.axis), inputs.type.shape)

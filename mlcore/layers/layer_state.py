@@ -61,6 +61,21 @@ def _scoped_build(build):
     return build_in_scope
 
 
+def _positional_weight_args(args, **keywords):
+    """add_weight's shape, initializer and dtype, each given by position (args, in that order) or by keyword
+    (keywords, in that order), with Keras's errors: a name given first, as Keras 2 took it, is refused."""
+    if len(args) > 3:
+        raise TypeError("add_weight() takes at most 3 positional arguments but %d were given." % len(args))
+    if args and isinstance(args[0], str):
+        raise ValueError("`name` must be passed as a keyword argument. Received: add_weight('%s', ...). "
+                         "Use: add_weight(shape=..., name='%s')." % (args[0], args[0]))
+    for key, value in zip(keywords, args):
+        if keywords[key] is not None:
+            raise ValueError("`%s` was passed both positionally and as a keyword argument." % key)
+        keywords[key] = value
+    return tuple(keywords.values())
+
+
 def _overrides(layer, method):
     return getattr(type(layer), method) is not getattr(LayerState, method)
 
@@ -138,13 +153,15 @@ class LayerState:
         return self._own_policy.compute_dtype
 
     # --- variables -----------------------------------------------------------------------------------
-    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True, autocast=True, regularizer=None,
-                   constraint=None, aggregation="none", overwrite_with_gradient=False, name=None):
+    def add_weight(self, *args, shape=None, initializer=None, dtype=None, trainable=True, autocast=True,
+                   regularizer=None, constraint=None, aggregation="none", overwrite_with_gradient=False, name=None):
         """Create a weight initialised now (Keras 3's add_weight); weights are float by default, in the
         policy's variable dtype.  autocast=True: a mixed-precision call reads it in its compute dtype
         (mlcore/layers/autocasting.py).  overwrite_with_gradient: the optimizer assigns the weight its gradient
-        (float8 training).  aggregation is Keras's (distribution): mlcore's single-replica weights ignore it."""
+        (float8 training).  aggregation is Keras's (distribution): mlcore's single-replica weights ignore it.
+        args: shape, initializer and dtype given by position, as Keras still takes them."""
         from mlcore.layers.base import Weight, unique_name
+        shape, initializer, dtype = _positional_weight_args(args, shape=shape, initializer=initializer, dtype=dtype)
         shape = tuple(int(s) for s in (shape or ()))
         dtype = dtype or self.dtype
         if initializer is None:
@@ -162,7 +179,8 @@ class LayerState:
     def add_variable(self, shape, initializer, dtype=None, trainable=True, autocast=True, regularizer=None,
                      constraint=None, name=None):
         """Keras 3's add_variable: add_weight with the initializer required."""
-        return self.add_weight(shape, initializer, dtype, trainable, autocast, regularizer, constraint, name=name)
+        return self.add_weight(shape=shape, initializer=initializer, dtype=dtype, trainable=trainable,
+                               autocast=autocast, regularizer=regularizer, constraint=constraint, name=name)
 
     # --- .keras files ------------------------------------------------------------------------------
     def get_build_config(self):

@@ -38,9 +38,21 @@ class Merge(Layer):
         return reduce(self.combine, inputs)
 
     def compute_mask(self, inputs, mask=None):
-        if mask is None or any(m is None for m in mask):
+        if mask is None or any(m is None for m in _checked_masks(inputs, mask)):
             return None
         return reduce(ops.or_, mask)
+
+
+def _checked_masks(inputs, mask):
+    """mask, one per input, as Keras checks it."""
+    if not isinstance(mask, (tuple, list)):
+        raise ValueError("`mask` should be a list. Received: mask=%s" % (mask,))
+    if not isinstance(inputs, (tuple, list)):
+        raise ValueError("`inputs` should be a list. Received: inputs=%s" % (inputs,))
+    if len(mask) != len(inputs):
+        raise ValueError("The lists `inputs` and `mask` should have the same length. Received: inputs=%s of length "
+                         "%d, and mask=%s of length %d" % (inputs, len(inputs), mask, len(mask)))
+    return mask
 
 
 def _shapes(inputs):
@@ -67,6 +79,17 @@ class Subtract(Merge):
 
 
 class Multiply(Merge):
+    """Keras 3's masking: an input's masked step counts as 1, and where every input is masked the output is 0."""
+
+    def call(self, inputs, mask=None):
+        masks = mask if mask is not None else [None] * len(inputs)
+        factors = [x if m is None else ops.switch(over_trailing_axes(m, x.ndim), x, ops.ones_like(x))
+                   for x, m in zip(inputs, masks)]
+        output = reduce(self.combine, factors)
+        if any(m is None for m in masks):
+            return output
+        return ops.switch(over_trailing_axes(reduce(ops.or_, masks), output.ndim), output, ops.zeros_like(output))
+
     def combine(self, a, b):
         return a * b
 
@@ -121,12 +144,23 @@ class Concatenate(Merge):
                              "input_shape=%s" % (_shapes(inputs),))
 
     def call(self, inputs):
+        self._check_shapes([x.type.shape for x in inputs])
         return ops.concatenate(list(inputs), axis=self.axis)
+
+    def _check_shapes(self, shapes):
+        """Keras's rule: one rank, and the same known sizes on every axis but the concatenation axis."""
+        err = ("A `Concatenate` layer requires inputs with matching shapes except for the concatenation axis. "
+               "Received: input_shape=%s" % (shapes,))
+        if len({len(shape) for shape in shapes}) != 1:
+            raise ValueError(err)
+        rest = [shape[:self.axis % len(shape)] + shape[self.axis % len(shape) + 1:] for shape in shapes]
+        if any(len({dims[axis] for dims in rest} - {None}) > 1 for axis in range(len(rest[0]))):
+            raise ValueError(err)
 
     def compute_mask(self, inputs, mask=None):
         """Keras 3's: the inputs' masks spread over their features (all True where an input has none),
         concatenated, then a step is real where any of its entries is."""
-        if mask is None or all(m is None for m in mask):
+        if mask is None or all(m is None for m in _checked_masks(inputs, mask)):
             return None
         spread = [ops.cast(ops.ones_like(x), "bool") if m is None else
                   ops.or_(over_trailing_axes(m, x.ndim), ops.cast(ops.zeros_like(x), "bool")) if m.ndim < x.ndim else m

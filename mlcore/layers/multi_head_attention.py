@@ -13,7 +13,7 @@ from mlcore.graph import ops
 from mlcore.graph.basic import Variable
 from mlcore.keras_masks import get_keras_mask
 from mlcore.layers.activations import Softmax
-from mlcore.layers.attention import as_bool, causal_mask
+from mlcore.layers.attention import as_bool, causal_mask, static_shape
 from mlcore.layers.base import KernelBiasOptions, Layer
 from mlcore.layers.core import Dropout
 from mlcore.layers.einsum_dense import EinsumDense
@@ -40,6 +40,34 @@ def attention_equations(rank, attention_axes):
     return "%s,%s->%s" % (source, target, scores), "%s,%s->%s" % (scores, source, target), len(scores)
 
 
+def check_positive_int(name, value, optional=False):
+    """Keras's check of num_heads, key_dim and value_dim (None allowed where optional)."""
+    if optional and value is None:
+        return
+    if not isinstance(value, int) or value <= 0:
+        raise ValueError("Received an invalid value for argument `%s`, expected a positive integer%s. Received: "
+                         "%s=%s" % (name, " or `None`" if optional else "", name, value))
+
+
+def standardize_output_shape(output_shape):
+    """output_shape as a tuple (an int is one dim), or None."""
+    if not output_shape:
+        return None
+    if isinstance(output_shape, int):
+        return (output_shape,)
+    try:
+        return tuple(output_shape)
+    except TypeError:
+        raise ValueError("Invalid `output_shape`: %s. When specified, the `output_shape` should be of type tuple, "
+                         "list, or int." % (output_shape,)) from None
+
+
+def check_value_and_key_shapes(value_shape, key_shape):
+    if value_shape[1:-1] != key_shape[1:-1]:
+        raise ValueError("All dimensions of `value` and `key`, except the last one, must be equal. Received: "
+                         "value_shape=%s and key_shape=%s" % (value_shape, key_shape))
+
+
 class MultiHeadAttention(KernelBiasOptions, Layer):
     """layer(query, value, key=None, ...): (batch, T, dim) queries attend to (batch, S, dim) values, the
     keys being the values unless given.  Masks: the query's and value's Keras masks (or query_mask,
@@ -49,13 +77,12 @@ class MultiHeadAttention(KernelBiasOptions, Layer):
                  attention_axes=None, sliding_window=None, flash_attention=None, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, use_gate=False, seed=None, **kwargs):
-        for argument, value in (("num_heads", num_heads), ("key_dim", key_dim), ("value_dim", value_dim),
-                                ("sliding_window", sliding_window)):
-            if (value is not None or argument in ("num_heads", "key_dim")) and (
-                    not isinstance(value, int) or isinstance(value, bool) or value <= 0):
-                raise ValueError("MultiHeadAttention: `%s` must be a positive integer%s. Received: %s=%r"
-                                 % (argument, "" if argument in ("num_heads", "key_dim") else " or None", argument,
-                                    value))
+        check_positive_int("num_heads", num_heads)
+        check_positive_int("key_dim", key_dim)
+        check_positive_int("value_dim", value_dim, optional=True)
+        if sliding_window is not None and (not isinstance(sliding_window, int) or sliding_window <= 0):
+            raise ValueError("`sliding_window` must be `None` or a positive integer. Received: sliding_window=%s"
+                             % (sliding_window,))
         super().__init__(**kwargs)
         self.supports_masking = True
         self.num_heads = num_heads
@@ -64,8 +91,10 @@ class MultiHeadAttention(KernelBiasOptions, Layer):
         self.dropout = dropout
         self.use_bias = use_bias
         self.use_gate = use_gate
-        self._output_shape = (output_shape,) if isinstance(output_shape, int) else \
-            tuple(output_shape) if output_shape else None
+        self._output_shape = standardize_output_shape(output_shape)
+        if attention_axes and not isinstance(attention_axes, (int, list, tuple)):
+            raise ValueError("`attention_axes` must be an int, list, or tuple.Received: attention_axes=%s"
+                             % (attention_axes,))
         self.attention_axes = (attention_axes,) if isinstance(attention_axes, int) else attention_axes
         self.sliding_window = sliding_window
         self.seed = seed
@@ -88,13 +117,12 @@ class MultiHeadAttention(KernelBiasOptions, Layer):
 
     # --- building -------------------------------------------------------------------------------------
     def build(self, query_shape, value_shape, key_shape=None):
-        self._build_shapes_dict = {name: list(shape) for name, shape in (
+        # the build config, as Keras records it: static shapes, a key_shape only where given
+        self._build_shapes_dict = {name: list(static_shape(shape)) for name, shape in (
             ("query_shape", query_shape), ("value_shape", value_shape), ("key_shape", key_shape)) if shape is not None}
-        query_shape, value_shape = tuple(query_shape), tuple(value_shape)
-        key_shape = value_shape if key_shape is None else tuple(key_shape)
-        if value_shape[1:-1] != key_shape[1:-1]:
-            raise ValueError("All dimensions of `value` and `key`, except the last one, must be equal. Received: "
-                             "value_shape=%s and key_shape=%s" % (value_shape, key_shape))
+        query_shape, value_shape = static_shape(query_shape), static_shape(value_shape)
+        key_shape = value_shape if key_shape is None else static_shape(key_shape)
+        check_value_and_key_shapes(value_shape, key_shape)
         self._query_dense = self._projection("query", query_shape, self.key_dim)
         self._key_dense = self._projection("key", key_shape, self.key_dim)
         if self.use_gate:
@@ -133,10 +161,6 @@ class MultiHeadAttention(KernelBiasOptions, Layer):
         build_sublayer(self, layer, input_shape)
         return layer
 
-    def get_build_config(self):
-        """The shapes build() took, as Keras 3 saves them (a .keras archive rebuilds the layer from them)."""
-        return {"shapes_dict": self._build_shapes_dict}
-
     # --- calling ----------------------------------------------------------------------------------------
     def __call__(self, query, value=None, key=None, **kwargs):
         """Keras's layer(query, value, key=None, ...).  The value and key travel on as keyword arguments, which
@@ -163,10 +187,15 @@ class MultiHeadAttention(KernelBiasOptions, Layer):
         attention_mask = self._compute_attention_mask(query, value, query_mask, value_mask, key_mask, attention_mask,
                                                       use_causal_mask)
         gate = self._gate_dense.call(query) if self.use_gate else None
-        outputs, scores = self._compute_attention(self._query_dense.call(query), self._key_dense.call(key),
-                                                  self._value_dense.call(value), attention_mask, training)
+        # five positional arguments: what overrides of MultiHeadAttention's and GroupQueryAttention's signatures take
+        outputs, scores = self._compute_attention(self._query_dense.call(query), *self._key_value_heads(key, value),
+                                                  attention_mask, training)
         outputs = self._output_dense.call(outputs if gate is None else outputs * gate)
         return (outputs, scores) if return_attention_scores else outputs
+
+    def _key_value_heads(self, key, value):
+        """The key and value projected to heads (GroupedQueryAttention repeats them to the query's)."""
+        return self._key_dense.call(key), self._value_dense.call(value)
 
     def _compute_attention_mask(self, query, value, query_mask=None, value_mask=None, key_mask=None,
                                 attention_mask=None, use_causal_mask=False):
@@ -190,8 +219,14 @@ class MultiHeadAttention(KernelBiasOptions, Layer):
             combined = ops.and_(combined, mask)
         return combined
 
-    def _compute_attention(self, query, key, value, attention_mask=None, training=None):
-        """Scaled dot-product attention of projected heads: (outputs, scores before dropout)."""
+    def _compute_attention(self, query, key, value, attention_mask=None, training=None, return_attention_scores=False,
+                           use_causal_mask=False):
+        """Scaled dot-product attention of projected heads: (outputs, scores before dropout), the scores
+        whatever return_attention_scores says (Keras's override point; call() has folded the causal mask
+        into attention_mask, a direct caller may ask for it here)."""
+        if use_causal_mask:
+            causal = causal_mask(query.shape[1], value.shape[1])
+            attention_mask = causal if attention_mask is None else ops.and_(as_bool(attention_mask), causal)
         query = query * ops.cast(1.0 / math.sqrt(float(self.key_dim)), query.dtype)
         scores = ops.einsum(self._dot_product_equation, key, query)
         if attention_mask is not None:
@@ -204,11 +239,9 @@ class MultiHeadAttention(KernelBiasOptions, Layer):
         return ops.einsum(self._combine_equation, dropped, value), scores
 
     def compute_output_shape(self, query_shape, value_shape, key_shape=None):
-        key_shape = tuple(value_shape) if key_shape is None else tuple(key_shape)
-        if tuple(value_shape)[1:-1] != key_shape[1:-1]:
-            raise ValueError("All dimensions of `value` and `key`, except the last one, must be equal. Received: "
-                             "value_shape=%s and key_shape=%s" % (tuple(value_shape), key_shape))
-        return tuple(query_shape)[:-1] + self._output_shape if self._output_shape else tuple(query_shape)
+        query_shape, value_shape = static_shape(query_shape), static_shape(value_shape)
+        check_value_and_key_shapes(value_shape, value_shape if key_shape is None else static_shape(key_shape))
+        return query_shape[:-1] + self._output_shape if self._output_shape else query_shape
 
     def get_config(self):
         return {**super().get_config(), "num_heads": self.num_heads, "key_dim": self.key_dim,

@@ -32,6 +32,7 @@ class GaussianNoise(Layer):
         self.seed = seed
         if self.stddev > 0:         # as in Keras, no random state where no noise is drawn
             self.seed_generator = layer_streams(seed)
+        self._build_at_init()
 
     def call(self, inputs, training=None):
         if not training or self.stddev == 0:
@@ -54,6 +55,7 @@ class GaussianDropout(Layer):
         self.seed = seed
         if self.rate > 0:
             self.seed_generator = layer_streams(seed)
+        self._build_at_init()
 
     def call(self, inputs, training=None):
         if not training or self.rate == 0:
@@ -78,6 +80,7 @@ class AlphaDropout(Layer):
         self.seed = seed
         if self.rate > 0:
             self.seed_generator = layer_streams(seed)
+        self._build_at_init()
 
     def call(self, inputs, training=None):
         if not training or self.rate == 0:

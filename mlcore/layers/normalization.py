@@ -29,15 +29,16 @@ class ScaleOffsetOptions:
         self.beta_constraint = constraints.get(beta_constraint)
         self.gamma_constraint = constraints.get(gamma_constraint)
 
-    def add_scale_and_offset(self, shape):
-        """gamma with scale=True, beta with center=True, each of this shape (else None); read as they are
-        (autocast=False), since the normalization computes in float32 at least."""
+    def add_scale_and_offset(self, shape, scale=None, center=None):
+        """gamma where scale (self.scale unless given), beta where center (self.center unless given), each of
+        this shape (else None); read as they are (autocast=False), since the normalization computes in
+        float32 at least."""
         self.gamma = self.add_weight(shape, self.gamma_initializer, regularizer=self.gamma_regularizer,
                                      constraint=self.gamma_constraint, name="gamma", autocast=False
-                                     ) if self.scale else None
+                                     ) if (self.scale if scale is None else scale) else None
         self.beta = self.add_weight(shape, self.beta_initializer, regularizer=self.beta_regularizer,
                                     constraint=self.beta_constraint, name="beta", autocast=False
-                                    ) if self.center else None
+                                    ) if (self.center if center is None else center) else None
     def scale_offset_config(self):
         return {"center": self.center, "scale": self.scale,
                 "beta_initializer": initializers.serialize(self.beta_initializer),

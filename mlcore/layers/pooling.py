@@ -24,6 +24,7 @@ class _Pooling2D(Layer):
         self.strides = standardize_tuple(self.pool_size if strides is None else strides, self.rank, "strides")
         self.padding = standardize_padding(old.get("padding", padding))
         self.data_format = standardize_data_format(old.get("data_format", data_format))
+        self._build_at_init()
 
     def call(self, inputs):
         check_rank(self, inputs.type.shape)
@@ -56,6 +57,7 @@ class _GlobalPooling2D(Layer):
         super().__init__(**kwargs)
         self.data_format = standardize_data_format(old.get("data_format", data_format))
         self.keepdims = bool(keepdims)
+        self._build_at_init()
 
     def call(self, inputs):
         check_rank(self, inputs.type.shape, self.rank + 2)

@@ -28,6 +28,7 @@ class _Pooling1D(Layer):
         self.strides = standardize_tuple(self.pool_size if strides is None else strides, 1, "strides")
         self.padding = standardize_padding(old.get("padding", padding))
         self.data_format = standardize_data_format(data_format)
+        self._build_at_init()
 
     def call(self, inputs):
         check_rank(self, inputs.type.shape, 3)

@@ -61,7 +61,9 @@ class RNN(Layer):
     def rowwise(self):
         return not self.stateful        # a stateful layer's samples carry over into the next batch's
 
-    def build(self, sequences_shape):
+    def build(self, sequences_shape, initial_state_shape=None):
+        """The cell's weights (and a stateful layer's states); initial states' shapes add nothing to build,
+        and are taken as Keras's build takes them (a saved build_config may name them)."""
         check_rank(self, sequences_shape, self.sequence_ndim)
         if isinstance(self.cell, Layer):
             build_sublayer(self, self.cell, (sequences_shape[0],) + tuple(sequences_shape[2:]))

@@ -107,9 +107,9 @@ class Cropping2D(Layer):
         check_rank(self, shape)
         spatial = (2, 3) if self.data_format == "channels_first" else (1, 2)
         if any(shape[axis] is not None and sum(cut) >= shape[axis] for axis, cut in zip(spatial, self.cropping)):
-            raise ValueError("Cropping2D '%s': values in `cropping` argument should be smaller than the "
-                             "corresponding spatial dimension of the input. Received: inputs.shape=%s, "
-                             "cropping=%s" % (self.name, shape, self.cropping))
+            raise ValueError("Cropping2D '%s': Values in `cropping` argument should be smaller than the corresponding "
+                             "spatial dimension of the input. Received: inputs.shape=%s, cropping=%s"
+                             % (self.name, shape, self.cropping))
         index = [slice(None)] * 4
         for axis, (start, end) in zip(spatial, self.cropping):
             index[axis] = slice(start, -end if end else None)

@@ -71,7 +71,7 @@ class Bidirectional(Layer):
                                  'attribute "%s", got "%s" for forward layer and "%s" for backward layer'
                                  % (attribute, getattr(forward, attribute), getattr(backward, attribute)))
 
-    def build(self, sequences_shape):
+    def build(self, sequences_shape, initial_state_shape=None):
         for layer in (self.forward_layer, self.backward_layer):
             build_sublayer(self, layer, sequences_shape)
         if self.initial_weights:

@@ -1,7 +1,7 @@
 """Sequential: a plain stack of layers, each feeding the next."""
 import numpy as np
 
-from mlcore.layers.base import Layer
+from mlcore.layers.base import Layer, collect_extras
 from mlcore.layers.input_layer import Input, InputLayer
 from mlcore.models.functional import Model
 from mlcore.models.legacy_methods import ClassPredictions
@@ -87,13 +87,14 @@ class Sequential(ClassPredictions, Model):
         if self._input_layer is None or tuple(self._input_layer.batch_shape) != tuple(input_shape):
             dtype = self._input_layer.dtype if self._input_layer is not None else None
             self._input_layer = Input(batch_shape=tuple(input_shape), dtype=dtype).tag["keras_history"][0]
-        x = inputs = self._input_layer.output_tensor
-        for layer in self._stack:
-            try:
-                x = layer(x)
-            except (ValueError, TypeError) as err:
-                raise type(err)("In Sequential '%s', layer '%s' (%s): %s"
-                                % (self.name, layer.name, type(layer).__name__, err)) from err
+        with collect_extras():      # the wiring's losses and updates belong to no step (nor to an eager call's)
+            x = inputs = self._input_layer.output_tensor
+            for layer in self._stack:
+                try:
+                    x = layer(x)
+                except (ValueError, TypeError) as err:
+                    raise type(err)("In Sequential '%s', layer '%s' (%s): %s"
+                                    % (self.name, layer.name, type(layer).__name__, err)) from err
         self._init_graph(inputs, x)
         self._layers = list(self._stack)
 

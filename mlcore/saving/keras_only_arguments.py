@@ -5,7 +5,7 @@ import inspect
 # Keras 3 layer arguments that some or all mlcore layers lack, with the value that leaves each one off. A layer
 # class that takes one gets it as saved.
 KERAS_ONLY_ARGUMENTS = {"autocast": True, "activity_regularizer": None, "quantization_config": None,
-                        "ragged": False, "rms_scaling": False}
+                        "ragged": False}
 
 
 def without_keras_only_arguments(cls, config):
