@@ -351,3 +351,61 @@ def test_multiply_counts_a_masked_step_as_one(keras):
         if want_mask is not None:
             np.testing.assert_array_equal(got_mask, np.asarray(want_mask))
 
+
+
+# --- Keras's auto-config of a custom layer without get_config() ------------------------------------------------
+def scaled_dense_class(base):
+    """The same custom layer on mlcore's or Keras's Layer: no get_config(), plain arguments."""
+    class ScaledDense(base.Layer):
+        def __init__(self, units, scale=1.0, activation=None, **kwargs):
+            super().__init__(**kwargs)
+            self.units, self.scale, self.activation = units, scale, activation
+
+        def build(self, input_shape):
+            self.kernel = self.add_weight(shape=(input_shape[-1], self.units), initializer="ones")
+
+        def call(self, inputs):
+            return self.scale * (inputs @ self.kernel)
+    return ScaledDense
+
+
+def test_custom_layer_without_get_config_has_keras_auto_config(keras):
+    ours = scaled_dense_class(layers)(3, scale=2.0, activation="relu", name="sd")
+    theirs = scaled_dense_class(keras.layers)(3, scale=2.0, activation="relu", name="sd")
+    assert ours.get_config() == theirs.get_config()
+    assert ours.get_config()["units"] == 3 and ours.get_config()["scale"] == 2.0
+    revived = type(ours).from_config(ours.get_config())
+    assert (revived.units, revived.scale, revived.activation, revived.name) == (3, 2.0, "relu", "sd")
+
+
+def test_custom_layer_with_auto_config_saves_and_loads(tmp_path):
+    from mlcore.saving import load_model
+    cls = scaled_dense_class(layers)
+    model = models.Sequential([layers.Input((4,)), cls(2, scale=3.0)])
+    x = np.arange(8, dtype="float32").reshape(2, 4)
+    model.save(tmp_path / "custom.keras")
+    loaded = load_model(tmp_path / "custom.keras", custom_objects={"ScaledDense": cls})
+    assert loaded.layers[0].scale == 3.0
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    np.testing.assert_allclose(model.predict(x, verbose=0), 3.0 * x.sum(axis=1, keepdims=True).repeat(2, axis=1))
+
+
+def test_auto_config_drops_name_where_init_cannot_take_it(keras):
+    configs = []
+    for lib in (layers, keras.layers):
+        class NoName(lib.Layer):
+            def __init__(self, size):
+                super().__init__()
+                self.size = size
+        configs.append(NoName(4).get_config())
+    assert configs[0] == configs[1] and configs[0]["size"] == 4 and "name" not in configs[0]
+
+
+def test_auto_config_only_of_plain_arguments():
+    """A custom layer made with an array writes the base keys only (Keras refuses to write any config)."""
+    class Holder(layers.Layer):
+        def __init__(self, table, **kwargs):
+            super().__init__(**kwargs)
+            self.table = table
+    assert set(Holder(np.ones(3)).get_config()) == {"name", "trainable", "dtype"}
+    assert set(layers.Dense(3).get_config()) >= {"units"} and "input_shape" not in layers.Add().get_config()

@@ -16,6 +16,7 @@ from mlcore.graph import ops
 from mlcore.graph.basic import Constant, Variable
 from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.keras_masks import get_keras_mask, set_keras_mask, with_keras_mask
+from mlcore.layers.auto_config import made_with, with_arguments
 from mlcore.layers.autocasting import call_scope, cast_inputs
 from mlcore.layers.input_spec import assert_input_compatibility
 from mlcore.layers.layer_state import LayerState, layer_scope
@@ -162,6 +163,11 @@ class Layer(LayerState):
     rowwise = False
     input_spec = None       # an InputSpec (or a list of them) that __call__ checks the inputs against
     _convert_input_args = True  # whether __call__ casts float inputs to the compute dtype (autocasting.py)
+
+    def __new__(cls, *args, **kwargs):
+        layer = super().__new__(cls)
+        layer._auto_config = made_with(cls, args, kwargs)    # a custom layer's config, where it writes none
+        return layer
 
     def __init__(self, trainable=True, name=None, dtype=None, input_shape=None, input_dim=None,
                  batch_input_shape=None, batch_size=None, autocast=True, activity_regularizer=None, **kwargs):
@@ -542,8 +548,10 @@ class Layer(LayerState):
     def get_config(self):
         """Keras 3's base keys: the policy serialized, an activity regularizer only where there is one,
         no input shape (a model's InputLayer or build_config holds it)."""
-        config_ = {"name": self.name, "trainable": self.trainable,
-                   "dtype": dtype_policies.serialize(self.dtype_policy)}
+        config_ = {"name": self.name}
+        if type(self).get_config is Layer.get_config:   # a custom layer without get_config(): Keras's auto-config
+            config_ = with_arguments(self, config_)
+        config_.update(trainable=self.trainable, dtype=dtype_policies.serialize(self.dtype_policy))
         if self.activity_regularizer is not None:
             config_["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         return config_

@@ -145,8 +145,10 @@ class Sequential(ClassPredictions, Model):
         # as Keras's: the model takes the global policy (its layers' own policies are in their configs)
         model = cls(name=config.get("name"), trainable=config.get("trainable", True))
         for spec in config["layers"]:
-            model.add(layer_from_config(spec, custom_objects, safe_mode), rebuild=False)
+            model.add(layer_from_config(spec, custom_objects, safe_mode, build=False), rebuild=False)
         shape = config.get("build_input_shape")
+        if shape is None and config["layers"]:     # no Input: the first layer's build_config has the shape
+            shape = (config["layers"][0].get("build_config") or {}).get("input_shape")
         if shape is not None:
             model.build(tuple(shape))
         return model

@@ -29,9 +29,11 @@ def layer_config(layer):
     return keras_layer_spec(layer)
 
 
-def layer_from_config(spec, custom_objects=None, safe_mode=True):
+def layer_from_config(spec, custom_objects=None, safe_mode=True, build=True):
     """The layer a spec describes: Keras 3's ({"module", "class_name", "config", ...}) or mlcore's and
-    Keras 2's older {"class_name", "config"}."""
+    Keras 2's older {"class_name", "config"}.  With build, a layer its build_config describes is built
+    (a wrapper's inner layer); a model that rebuilds its layers itself, in its own scope so that their
+    weights' paths start with its name, passes build=False (only a custom build_from_config runs then)."""
     if "module" in spec:
         from mlcore.saving.keras3_config import mlcore_spec
         spec = dict(mlcore_spec(spec, custom_objects, safe_mode), **{k: spec[k] for k in ("name", "inbound_nodes")
@@ -45,9 +47,14 @@ def layer_from_config(spec, custom_objects=None, safe_mode=True):
     options = {k: v for k, v in (("custom_objects", custom_objects), ("safe_mode", safe_mode)) if k in accepted}
     with custom_object_scope(custom_objects):      # what the layer's config names (an activation) is found too
         layer = cls.from_config(dict(spec["config"]), **options)
-    if spec.get("build_config") and not layer.built:
-        layer.build_from_config(spec["build_config"])     # as Keras's loading: a layer's state exists before
-    return layer                                          # its weights are read, called in a model or not
+    if spec.get("build_config") and not layer.built and (build or _builds_itself(layer)):
+        layer.build_from_config(spec["build_config"])
+    return layer
+
+
+def _builds_itself(layer):
+    from mlcore.layers.layer_state import LayerState
+    return getattr(type(layer), "build_from_config", LayerState.build_from_config) is not LayerState.build_from_config
 
 
 def _node_keys(model):
@@ -134,7 +141,7 @@ def functional_from_config(cls, config_, custom_objects=None, safe_mode=True):
         config_ = mlcore_functional_config(config_, custom_objects, safe_mode)
     layers, produced = {}, {}
     for spec in config_["layers"]:
-        layers[spec["name"]] = layer_from_config(spec, custom_objects, safe_mode)
+        layers[spec["name"]] = layer_from_config(spec, custom_objects, safe_mode, build=False)
         if isinstance(layers[spec["name"]], InputLayer):
             produced[(spec["name"], 0)] = [layers[spec["name"]].output_tensor]
     pending = [(spec["name"], k, node) for spec in config_["layers"] for k, node in enumerate(spec["inbound_nodes"])]
