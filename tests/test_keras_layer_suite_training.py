@@ -136,6 +136,7 @@ def test_quantized_model_predicts_under_mixed_bfloat16(mode):
     """A quantized kernel's custom gradient reads its autocast weights in bfloat16, as its call does."""
     from mlcore import dtype_policies
     x = np.random.default_rng(3).normal(size=(4, 8)).astype("float32")
+    saved = list(dtype_policies._global_policy)     # none set: floatx's, which later tests may change
     dtype_policies.set_dtype_policy("mixed_bfloat16")
     try:
         model = models.Sequential([layers.Input((8,)), layers.Dense(6)])
@@ -143,7 +144,7 @@ def test_quantized_model_predicts_under_mixed_bfloat16(mode):
         model.quantize(mode)
         got = model.predict(x, verbose=0)
     finally:
-        dtype_policies.set_dtype_policy("float32")
+        dtype_policies._global_policy[:] = saved
     assert got.dtype.name == "bfloat16"
     np.testing.assert_allclose(np.asarray(got, "float32"), want, atol=0.25)
 
