@@ -355,7 +355,7 @@ def test_errors_name_the_layer_and_what_is_wrong(rng):
 
 def test_compute_output_shape(rng):
     assert layers.LSTM(4, return_sequences=True).compute_output_shape((None, STEPS, 3)) == (None, STEPS, 4)
-    assert layers.GRU(4, return_state=True).compute_output_shape((2, STEPS, 3)) == [(2, 4), (2, 4)]
+    assert layers.GRU(4, return_state=True).compute_output_shape((2, STEPS, 3)) == ((2, 4), (2, 4))   # as Keras 3
     bidirectional = layers.Bidirectional(layers.SimpleRNN(3))
     assert bidirectional.compute_output_shape((None, STEPS, 2)) == (None, 6)
 
@@ -526,7 +526,17 @@ def test_stateful_errors_name_the_layer_and_the_batch_size(rng):
     with pytest.raises(ValueError, match="'gru_st' has 1 states; 2 values"):
         model.layers[0].reset_states([np.zeros((2, 2)), np.zeros((2, 2))])
     with pytest.raises(AttributeError, match="not stateful"):
-        layers.LSTM(2).reset_states()
+        layers.LSTM(2).reset_states([np.zeros((2, 2)), np.zeros((2, 2))])
+
+
+def test_resetting_a_layer_without_states_does_nothing_as_in_keras_3():
+    keras = pytest.importorskip("keras")
+    for module in (layers, keras.layers):
+        lstm = module.LSTM(2)
+        lstm.build((2, 3, 2))
+        lstm.reset_state()
+        lstm.reset_states()
+        assert lstm.states is None
 
 
 def test_keras1_argument_names_keep_their_meaning(rng):
@@ -542,3 +552,16 @@ def test_keras1_argument_names_keep_their_meaning(rng):
     model = Sequential([old, layers.SimpleRNN(output_dim=2)])
     assert model.input_shape == (None, 5, 3) and model.output_shape == (None, 2)
     assert layers.GRU(output_dim=3, input_dim=2).get_config()["units"] == 3
+
+
+def test_return_state_gives_a_tuple_as_keras_3():
+    keras = pytest.importorskip("keras")
+    x = np.zeros((2, 3, 2), "float32")
+    for module in (layers, keras.layers):
+        cases = [(module.LSTM(2, return_state=True), 3),                                   # output, h, c
+                 (module.Bidirectional(module.GRU(2, return_state=True)), 3),             # output, h, h_back
+                 (module.Bidirectional(module.GRU(2, return_sequences=True), merge_mode=None), 2)]
+        for layer, count in cases:
+            for inputs in (x, module.Input((3, 2))):
+                results = layer(inputs)
+                assert isinstance(results, tuple) and len(results) == count, (module, layer.name)

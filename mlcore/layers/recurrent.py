@@ -90,9 +90,12 @@ class RNN(Layer):
         return [(size,) for size in flatten(self.state_size)]
 
     def reset_states(self, states=None):
-        """Start the next batch from zeros, or from the given arrays (one per state)."""
-        if not self.stateful or self.states is None:
-            raise AttributeError("Layer '%s' is not stateful (or not built), so it has no states to reset"
+        """Start the next batch from zeros, or from the given arrays (one per state). Without values, a
+        layer that holds no states (not stateful, or not built) has nothing to reset, as in Keras 3."""
+        if self.states is None:
+            if states is None:
+                return
+            raise AttributeError("Layer '%s' is not stateful (or not built), so it has no states to set"
                                  % self.name)
         values = [None] * len(self.states) if states is None else (
             list(states) if isinstance(states, (list, tuple)) else [states])
@@ -158,7 +161,7 @@ class RNN(Layer):
             self.add_update(variable, final)
         for result in flatten(results):
             self.add_activity_loss(result)
-        return results if self.return_state else output
+        return tuple(results) if self.return_state else output     # a tuple, as Keras 3's
 
     def _loop_body(self, step, own_output, masked):
         """The scan's step function.  With a mask, a padding step leaves the states as they were and

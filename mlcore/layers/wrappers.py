@@ -90,7 +90,7 @@ class Bidirectional(Layer):
             y_rev = y_rev[:, ::-1]
         merged = self._merge(y, y_rev)
         outputs = merged if isinstance(merged, list) else [merged]
-        return outputs + states if self.return_state or len(outputs) > 1 else merged
+        return tuple(outputs + states) if self.return_state or len(outputs) > 1 else merged
 
     def reset_states(self, states=None):
         """Both halves' states (stateful=True): zeros, or the given forward states then backward ones."""
