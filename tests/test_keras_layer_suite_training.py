@@ -168,3 +168,36 @@ def test_wrapped_built_layer_round_trips_through_serialize_keras_object(wrapper)
     revived = deserialize_keras_object(serialize_keras_object(layer))
     assert revived.layer.built and revived.layer.kernel.shape == (4, 2)
     assert revived.get_config() == layer.get_config() == type(layer).from_config(layer.get_config()).get_config()
+
+
+def _two_input_model(module):
+    """Model({"a": Input(name="first"), "b": ...}, {"out": ..., "aux": ...}): dict keys that are not the
+    tensors' names, as Keras's functional tests make them."""
+    a, b = module.Input((3,), name="first"), module.Input((2,), name="second")
+    joined = module.layers.Concatenate()([a, b])
+    outputs = {key: module.layers.Dense(1, name="dense_" + key, kernel_initializer="ones")(joined) for key in ("out", "aux")}
+    model = module.Model({"a": a, "b": b}, outputs)
+    model.compile("sgd", {"out": "mse", "aux": "mae"}, metrics={"out": ["mae"]})
+    return model
+
+
+def test_dicts_keyed_as_the_models_dicts_feed_fit_evaluate_and_predict():
+    from mlcore import Input, Model
+    import types
+    keras = pytest.importorskip("keras")
+    x = {"a": np.linspace(-1, 1, 12, dtype="float32").reshape(4, 3), "b": -np.ones((4, 2), "float32")}
+    y = {"out": np.zeros((4, 1), "float32"), "aux": np.ones((4, 1), "float32")}
+    ours = _two_input_model(types.SimpleNamespace(Input=Input, Model=Model, layers=layers))
+    theirs = _two_input_model(keras)
+    np.testing.assert_allclose(ours.predict(x, verbose=0)["out"], theirs.predict(x, verbose=0)["out"])
+    ours_eval = ours.evaluate(x, y, verbose=0, return_dict=True)
+    theirs_eval = theirs.evaluate(x, y, verbose=0, return_dict=True)
+    assert sorted(ours_eval) == sorted(theirs_eval) == ["aux_loss", "loss", "out_loss", "out_mae"]
+    for key in ours_eval:
+        np.testing.assert_allclose(ours_eval[key], theirs_eval[key], rtol=1e-6)
+    history = ours.fit(x, y, epochs=3, verbose=0)
+    assert history.history["loss"][2] < history.history["loss"][0]
+    by_names = ours.predict({"first": x["a"], "second": x["b"]}, verbose=0)["out"]      # the names still work
+    np.testing.assert_allclose(by_names, ours.predict(x, verbose=0)["out"])
+    with pytest.raises(ValueError, match="keyed"):
+        ours.predict({"a": x["a"]}, verbose=0)

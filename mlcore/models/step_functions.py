@@ -28,6 +28,15 @@ def _per_output(spec, names, what):
     return [spec] * len(names)
 
 
+def output_keys(model):
+    """What losses, metrics, target dicts and logs call each output: the keys of the dict of outputs a
+    model was made with (as Keras: Model(x, {"out": ...}) logs "out_loss"), else the output layers' names."""
+    structure = getattr(model, "_output_structure", None)
+    if isinstance(structure, dict) and len(structure) == len(model.outputs):
+        return sorted(structure)                        # the order of model.outputs (tree.flatten's)
+    return [t.tag["keras_history"][0].name for t in model.outputs]
+
+
 def _is_sparse(loss_fn):
     name = getattr(loss_fn, "__name__", "") or type(loss_fn).__name__
     return "sparse" in name.lower()
@@ -132,7 +141,7 @@ class StepBuilder:
         if self.output_names is not None:
             return
         loss, loss_weights, metrics, weighted_metrics = self.specs
-        names = [t.tag["keras_history"][0].name for t in self.model.outputs]
+        names = output_keys(self.model)
         self.output_names = names
         self.loss_fns = [losses.get(l) for l in _per_output(loss, names, "loss")]
         self.loss_names = [n for n, f in zip(names, self.loss_fns) if f is not None]    # outputs with a loss

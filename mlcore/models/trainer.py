@@ -80,9 +80,11 @@ class Trainer:
 
     def _adapt(self, x, y=None, sample_weight=None, batch_size=None, shuffle=False, steps=None,
                class_weight=None):
-        """The batches of what the user passed; dicts keyed by input / output names go in the model's order."""
+        """The batches of what the user passed; dicts keyed as the model's input / output dicts, or by
+        input / output names, go in the model's order."""
         if self.built:
-            x, y = _by_name(x, self.inputs, "x"), _by_name(y, self.outputs, "y")
+            x = _by_name(x, self.inputs, "x", getattr(self, "_input_structure", None))
+            y = _by_name(y, self.outputs, "y", getattr(self, "_output_structure", None))
         steps = _debug_cap(steps, config.max_steps_per_epoch(), "steps_per_epoch")
         return data_adapters.adapt(x, y, sample_weight, batch_size, shuffle, steps, class_weight)
 
@@ -336,10 +338,13 @@ def _debug_cap(value, limit, name):
     return value
 
 
-def _by_name(value, tensors, what):
-    """Arrays given as {layer name: array} listed in the order of the model's input or output tensors."""
+def _by_name(value, tensors, what, structure=None):
+    """Arrays given as {key: array} listed in the order of the model's input or output tensors: keyed as
+    the dict the model was made with (Model(inputs={"a": ...})), or by the tensors' layer names."""
     if not isinstance(value, dict):
         return value
+    if isinstance(structure, dict) and sorted(value) == sorted(structure):
+        return flatten({key: value[key] for key in structure})
     names = [t.tag["keras_history"][0].name for t in tensors]
     if sorted(value) != sorted(names):
         raise ValueError("%s given as a dict must have one entry per model %s, keyed %s; got keys %s"
