@@ -126,7 +126,7 @@ class RandomUniform(RandomInitializer):
         super().__init__(seed)
 
     def __call__(self, shape, dtype=None):
-        return self.generator().uniform(self.minval, self.maxval, shape).astype(_dtype(dtype))
+        return rng.uniform(self.generator(), self.minval, self.maxval, shape, _dtype(dtype))
 
     def get_config(self):
         return {**super().get_config(), "minval": self.minval, "maxval": self.maxval}
@@ -174,7 +174,7 @@ class VarianceScaling(RandomInitializer):
             values = generator.normal(0.0, math.sqrt(scale), shape)
         else:
             limit = math.sqrt(3.0 * scale)
-            values = generator.uniform(-limit, limit, shape)
+            values = rng.uniform(generator, -limit, limit, shape, _dtype(dtype))
         return values.astype(_dtype(dtype))
 
     def get_config(self):

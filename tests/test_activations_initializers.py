@@ -174,3 +174,22 @@ def test_constraints_match_keras(keras):
     assert type(constraints.get("maxnorm")) is constraints.MaxNorm
     assert constraints.deserialize(constraints.serialize(constraints.MaxNorm(3, axis=1))).get_config() == \
         {"max_value": 3, "axis": 1}
+
+
+class _DrawsJustBelowHigh:
+    """A generator whose uniform draws are the largest float64 below high: in float32 they round to high."""
+
+    def uniform(self, low, high, size):
+        return np.full(size, np.nextafter(float(high), float(low)))
+
+
+def test_uniform_draws_stay_below_high_in_float32(monkeypatch):
+    values = rng.uniform(_DrawsJustBelowHigh(), -1.0, 3.0, (4,), "float32")
+    assert values.dtype == np.float32 and (values < 3.0).all() and values[0] == np.nextafter(np.float32(3), np.float32(0))
+    assert (rng.uniform(_DrawsJustBelowHigh(), -1.0, 3.0, (4,), "float64") < 3.0).all()
+    initializer = initializers.RandomUniform(-1.0, 3.0)
+    monkeypatch.setattr(initializer, "generator", _DrawsJustBelowHigh)
+    assert initializer((2, 3)).max() < 3.0
+    scaling = initializers.VarianceScaling(scale=3.0, mode="fan_in", distribution="uniform")
+    monkeypatch.setattr(scaling, "generator", _DrawsJustBelowHigh)
+    assert scaling((1, 5), dtype="float32").max() < np.float32(np.sqrt(3.0 * 3.0))

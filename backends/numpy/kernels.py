@@ -15,6 +15,7 @@ from mlcore.graph.ops import bitcast, linalg, random, reduce, scatter, shape
 from mlcore.graph.ops import nn as nn_ops
 from mlcore.compile.jax_function import JaxFunctionOp, as_kernel
 from mlcore.compile.ops import FromFunctionOp
+from mlcore.utils.rng import uniform
 from mlcore.graph.ops.scan import Scan, While
 
 lower = Lowering("numpy")
@@ -155,12 +156,13 @@ def _(op, node):
         rng = np.random.default_rng([int(k) for k in key])
         next_key = rng.integers(0, 2 ** 32, size=2, dtype=np.uint32)
         size = tuple(int(s) for s in size)
+        if op.dist == "uniform":
+            return next_key, uniform(rng, a, b, size, op.dtype)
         return next_key, np.asarray(SAMPLERS[op.dist](rng, a, b, size)).astype(op.dtype)
     return draw
 
 
-SAMPLERS = {"uniform": lambda rng, low, high, size: rng.uniform(low, high, size),
-            "normal": lambda rng, mean, std, size: rng.normal(mean, std, size),
+SAMPLERS = {"normal": lambda rng, mean, std, size: rng.normal(mean, std, size),
             "binomial": lambda rng, n, p, size: rng.binomial(np.asarray(n).astype(np.int64), p, size),  # n: a float too
             "gamma": lambda rng, k, theta, size: rng.gamma(k, theta, size),
             "randint": lambda rng, low, high, size: rng.integers(low, high, size)}

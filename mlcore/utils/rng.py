@@ -32,3 +32,13 @@ def layer_streams(seed=None):
     set_random_seed makes them reproducible."""
     from mlcore.random import SeedStreams
     return SeedStreams(seed)
+
+
+def uniform(generator, low, high, size, dtype):
+    """generator.uniform's draws in dtype, kept in [low, high): a float64 draw just below high rounds up
+    to high itself in float32 (one in a few million draws for RandomUniform(-1, 3))."""
+    values = np.asarray(generator.uniform(low, high, size)).astype(dtype)
+    if np.issubdtype(values.dtype, np.floating):
+        below_high = np.nextafter(np.asarray(high, values.dtype), np.asarray(low, values.dtype))
+        values = np.minimum(values, below_high).astype(values.dtype)
+    return values
