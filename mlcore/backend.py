@@ -7,6 +7,7 @@ import numpy as np
 from mlcore import config, ops, random
 from mlcore.graph.basic import SharedVariable, TensorType, Variable
 from mlcore.graph.gradient import grad
+from mlcore.graph.ops import constant as graph_constant
 from mlcore.layers.base import clear_session as _forget_layer_names
 from mlcore.layers.merging import batch_dot as _batch_dot
 from mlcore.losses.ctc import ctc_batch_cost as _ctc_batch_cost
@@ -117,7 +118,7 @@ def variable(value, dtype=None, name=None):
 
 def constant(value, dtype=None, shape=None, name=None):
     value = np.asarray(value, dtype=standardize_dtype(dtype))
-    return ops.convert_to_tensor(value if shape is None else np.broadcast_to(value, shape).copy())
+    return graph_constant(value if shape is None else np.broadcast_to(value, shape).copy())
 
 
 def placeholder(shape=None, ndim=None, dtype=None, name=None):

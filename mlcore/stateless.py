@@ -16,7 +16,7 @@ import weakref
 
 import numpy as np
 
-from mlcore.graph.basic import TensorType
+from mlcore.graph.basic import SharedVariable, TensorType
 from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.tree import flatten, map_structure
 
@@ -54,7 +54,10 @@ class StatelessGraph:
 
 
 def as_dtype(value, dtype):
-    """A value as a jax array of dtype (numpy data, a traced value, a Python number)."""
+    """A value as a jax array of dtype (numpy data, a traced value, a Python number, or a variable,
+    for its value: Keras's examples pass layer.trainable_variables themselves as the values)."""
+    if isinstance(value, SharedVariable):
+        value = value.get_value(borrow=True)
     value = jax_numpy().asarray(value)
     return value if value.dtype == np.dtype(dtype) else value.astype(dtype)
 

@@ -20,6 +20,8 @@ from mlcore.layers.auto_config import made_with, with_arguments
 from mlcore.layers.autocasting import call_scope, cast_inputs
 from mlcore.layers.input_spec import assert_input_compatibility
 from mlcore.layers.layer_state import LayerState, layer_scope
+from mlcore.layers.quantization import check_quantize_args, not_implemented
+from mlcore.layers.stateless_call import StatelessCall
 from mlcore.layers.structure import flatten, map_structure  # noqa: F401  (also imported from here)
 from mlcore.layers.tracking import held_layers, inherited_training, training_scope
 from mlcore.layers.weight import Weight  # noqa: F401  (also imported from here)
@@ -153,7 +155,7 @@ def shape_of(structure):
     return map_structure(lambda t: t.type.shape, structure)
 
 
-class Layer(LayerState):
+class Layer(StatelessCall, LayerState):
     """Subclass and implement build(input_shape) (create weights with add_weight)
     and call(inputs, training=None)."""
 
@@ -422,7 +424,7 @@ class Layer(LayerState):
         # the losses and updates of a call that builds no step (wiring a model) belong to no graph: drop them
         with nullcontext() if _update_collectors else collect_extras(), training_scope(training), layer_scope(self), \
                 call_scope(self):
-            call = rematerialized_call(self, self.call, (call_inputs,) + args, call_kwargs)   # keras.RematScope
+            call = self.rematerialized_call(self.call, call_inputs, *args, **call_kwargs)     # keras.RematScope
             self._activity_loss_added = False
             outputs = map_structure(_fresh_output(inputs), call(call_inputs, *args, **call_kwargs))
             if not self._activity_loss_added:
@@ -443,6 +445,21 @@ class Layer(LayerState):
                             % (type(self).__name__, self._call_first_arg))
         kwargs = dict(kwargs)
         return kwargs.pop(self._call_first_arg), (), kwargs
+
+    def rematerialized_call(self, layer_call, *args, **kwargs):
+        """layer_call as the RematScope the layer was made in says (Keras's): itself, or rematerialized
+        (mlcore/rematerialization.py); the arguments are those it will be called with."""
+        return rematerialized_call(self, layer_call, args, kwargs)
+
+    def quantize(self, mode=None, type_check=True, config=None):
+        """Keras's: only quantizable layers (Dense, EinsumDense, Embedding, ...) implement it; the
+        arguments are checked first, as Keras's wrapper of quantize checks them."""
+        from mlcore.quantizers.quantization_config import validate_and_resolve_config
+        check_quantize_args(self, validate_and_resolve_config(mode, config).mode)
+        raise not_implemented(self, "quantize")
+
+    def quantized_build(self, input_shape, mode):
+        raise not_implemented(self, "quantized_build")
 
     def call_for_step(self, inputs, training, mask=None):
         """call() on the symbolic inputs of a step being built: training goes to it if it takes

@@ -12,6 +12,7 @@ from mlcore import ops
 from mlcore.graph.ops.along_axis import searchsorted
 from mlcore.layers.base import Layer
 from mlcore.layers.quantile_summary import bin_boundaries
+from mlcore.ops.core import convert_to_tensor as as_graph_tensor
 from mlcore.layers.structure import flatten
 
 OUTPUT_MODES = ("one_hot", "multi_hot", "count")
@@ -85,7 +86,7 @@ class CategoryEncoding(ListsAsTensors):
             if self.output_mode != "count":
                 raise ValueError("CategoryEncoding: `count_weights` is not used when `output_mode` is not "
                                  "'count'. Received output_mode=%r" % self.output_mode)
-            count_weights = ops.convert_to_tensor(count_weights)
+            count_weights = as_graph_tensor(count_weights)
             shapes = count_weights.type.shape, inputs.type.shape
             if len(shapes[0]) != len(shapes[1]) or any(None not in (a, b) and a != b for a, b in zip(*shapes)):
                 raise ValueError("CategoryEncoding: `count_weights` must have the inputs' shape %s; received "

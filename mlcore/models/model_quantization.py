@@ -56,9 +56,6 @@ class ModelQuantization:
         for layer in leaf_layers(self):
             if layer is self or not should_quantize_layer(layer, filters):
                 continue
-            if not hasattr(layer, "quantize"):
-                warnings.warn("Layer %s does not have a `quantize` method implemented." % type(layer).__name__)
-                continue
             try:
                 layer.quantize(config.mode, type_check=type_check, config=config)
                 modified = True

@@ -1,4 +1,5 @@
-"""Keras 3's stateless model methods (its jax backend's): stateless_call and stateless_compute_loss.
+"""Keras 3's stateless model methods (its jax backend's): stateless_call (on the model's inputs) and
+stateless_compute_loss.
 
 They are what a custom `train_step(self, state, data)` differentiates with `jax.value_and_grad`
 (Keras's guide "Customizing what happens in fit() with JAX"): the forward pass and the compiled
@@ -15,12 +16,9 @@ from mlcore.models.data_adapters import to_list
 class StatelessModel:
     """Mixed into Model."""
 
-    def stateless_call(self, trainable_variables, non_trainable_variables, *args, return_losses=False, **kwargs):
-        """(outputs, non_trainable_variables): call(*args) computed from these values of
-        self.trainable_variables and self.non_trainable_variables (jax arrays), and the new values of
-        the non-trainable ones (BatchNormalization's moving statistics in training).  return_losses=True
-        adds a third item, the values of the losses the call adds and of the weights' penalties (Keras's
-        model.losses under these values), which a training loop sums into its loss."""
+    def _stateless_call_inputs(self, args, kwargs):
+        """stateless_call's graph (mlcore/layers/stateless_call.py) on the model's own inputs, one per
+        `training` flag, as fit's step is built."""
         training = bool(kwargs.pop("training", False))
         if kwargs:
             raise TypeError("stateless_call() got unexpected keyword argument(s) %s" % sorted(kwargs))
@@ -28,23 +26,8 @@ class StatelessModel:
             raise ValueError("Model '%s' must be built before stateless_call(): call it on data or build() it "
                              "first" % self.name)
         inputs = args[0] if len(args) == 1 else list(args)
-
-        def build():
-            with collect_extras() as extras:
-                structure = self.call_for_step(self._input_structure, training)
-            losses = extras.losses + list(self.losses)
-            graph = stateless.StatelessGraph(flatten(self._input_structure), flatten(structure) + losses,
-                                             extras.updates, name="%s.stateless_call" % self.name)
-            graph.structure, graph.n_losses = structure, len(losses)
-            return graph
-        graph = stateless.cached(self, ("call", training), build)
-        outputs, new = graph(flatten(inputs), self._bound(trainable_variables, non_trainable_variables))
-        n_outputs = len(outputs) - graph.n_losses
-        values = iter(outputs[:n_outputs])
-        non_trainable = [new.get(id(v), value) for v, value in zip(self.non_trainable_variables,
-                                                                    non_trainable_variables)]
-        result = map_structure(lambda _: next(values), graph.structure), non_trainable
-        return result + (list(outputs[n_outputs:]),) if return_losses else result
+        return ((training,), flatten(self._input_structure), flatten(inputs),
+                lambda: self.call_for_step(self._input_structure, training))
 
     def stateless_compute_loss(self, trainable_variables, non_trainable_variables, metrics_variables, x=None,
                                y=None, y_pred=None, sample_weight=None, training=True):
@@ -73,10 +56,3 @@ class StatelessModel:
         graph = stateless.cached(self, ("loss", stateless.signature(values)), build)
         (loss,), _ = graph(values, self._bound(trainable_variables, non_trainable_variables))
         return loss, (trainable_variables, non_trainable_variables, metrics_variables)
-
-    def _bound(self, trainable_variables, non_trainable_variables):
-        """The model's variables bound to these values (stateless.bind)."""
-        bound = stateless.bind(self.trainable_variables, trainable_variables, self, "trainable_variables")
-        bound.update(stateless.bind(self.non_trainable_variables, non_trainable_variables, self,
-                                    "non_trainable_variables"))
-        return bound

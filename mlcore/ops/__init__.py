@@ -76,7 +76,7 @@ from mlcore.ops.ctc import ctc_decode, ctc_loss  # noqa: F401  (Connectionist Te
 
 # keras.ops run at once on values (mlcore.ops.eager); those that call functions give what the functions
 # build, which may use graph variables the arguments do not show
-_CONVERSIONS = {"convert_to_tensor", "convert_to_numpy", "is_tensor", "dtype", "on_values",
+_CONVERSIONS = {"convert_to_numpy", "is_tensor", "dtype", "on_values",
                 "cond", "custom_gradient", "fori_loop", "map", "scan", "switch"}
 _CONVERSIONS |= {"associative_scan", "vectorize", "vectorized_map", "while_loop", "jvp"}   # at once by themselves
 _wrapped = {}                # one wrapper per function, so that aliases (max_pool2d, max_pool) stay one

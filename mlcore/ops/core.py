@@ -13,7 +13,8 @@ from mlcore.graph.ops.extra_ops import dims
 
 def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
     """x as a graph variable; numbers and lists of floats become floatx, as Keras converts them
-    (a numpy array keeps its dtype)."""
+    (a numpy array keeps its dtype).  mlcore.ops.convert_to_tensor, run at once (mlcore.ops.eager),
+    gives values a numpy array, as Keras's gives an array outside a traced function."""
     if sparse or ragged:
         raise ValueError("mlcore tensors are dense: sparse=True and ragged=True are not supported")
     if isinstance(x, Variable) or isinstance(x, (list, tuple)) and any(isinstance(e, Variable) for e in x):
