@@ -409,3 +409,19 @@ def test_auto_config_only_of_plain_arguments():
             self.table = table
     assert set(Holder(np.ones(3)).get_config()) == {"name", "trainable", "dtype"}
     assert set(layers.Dense(3).get_config()) >= {"units"} and "input_shape" not in layers.Add().get_config()
+
+
+@pytest.mark.parametrize("written", ["shape", "(shape, shape)", "[shape, shape]", "{'a': shape}"])
+def test_compute_output_spec_uses_a_users_compute_output_shape_as_keras(keras, written):
+    specs = {}
+    for name, lib in (("mlcore", mlcore), ("keras", keras)):
+        class ShapeOnly(lib.layers.Layer):
+            def call(self, x):
+                raise RuntimeError("compute_output_spec must not call the layer")
+
+            def compute_output_shape(self, input_shape):
+                return eval(written, {"shape": input_shape})
+        out = ShapeOnly().compute_output_spec(lib.KerasTensor((2, 3)))
+        specs[name] = (type(out).__name__ if isinstance(out, (tuple, list, dict)) else "tensor",
+                       lib.tree.map_structure(lambda t: (tuple(t.shape), str(t.dtype)), out))
+    assert specs["mlcore"] == specs["keras"]

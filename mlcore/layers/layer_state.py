@@ -229,9 +229,19 @@ class LayerState:
     # --- symbolic outputs ----------------------------------------------------------------------------
     def compute_output_spec(self, *args, **kwargs):
         """The symbolic outputs (shape and dtype) of a call on symbolic inputs, or on anything with a
-        shape and a dtype (Keras's KerasTensor), without adding losses or updates to any step."""
+        shape and a dtype (Keras's KerasTensor), without adding losses or updates to any step.  A user's
+        layer that implements compute_output_shape gets outputs of those shapes without being called,
+        as in Keras (mlcore's own layers compute theirs from their graph, which gives their dtypes too)."""
         from mlcore.graph.basic import TensorType, Variable
-        from mlcore.layers.base import collect_extras, map_structure
+        from mlcore.layers.base import Layer, collect_extras, map_structure
+        from mlcore.tree import map_shape_structure
+
+        own_shapes = type(self).compute_output_shape
+        if own_shapes is not Layer.compute_output_shape and not own_shapes.__module__.startswith("mlcore."):
+            shapes = self.compute_output_shape(*(tuple(a.shape) if hasattr(a, "shape") else a for a in args))
+            if isinstance(shapes, list) and shapes and isinstance(shapes[0], (int, type(None))):
+                shapes = tuple(shapes)          # one shape written as a list
+            return map_shape_structure(lambda shape: TensorType(self.compute_dtype, tuple(shape))(), shapes)
 
         def symbolic(value):
             if isinstance(value, Variable) or not hasattr(value, "shape"):
