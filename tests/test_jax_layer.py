@@ -254,7 +254,7 @@ def test_config_is_keras_and_reloads(keras, rng, tmp_path):
                                                                                        np.zeros((1, 4)))))
     assert ours.get_config() == theirs.get_config()
     with mlcore.saving.custom_object_scope({"mlp_apply": mlp_apply, "mlp_init": mlp_init}):
-        with pytest.raises(ValueError, match="cannot all be `None`"):       # params are weights, not config
+        with pytest.raises(TypeError, match="cannot all be `None`"):       # params are weights, not config
             layers.JaxLayer.from_config(ours.get_config())
         ours.init_fn = mlp_init
         again = layers.JaxLayer.from_config(ours.get_config())

@@ -425,3 +425,33 @@ def test_compute_output_spec_uses_a_users_compute_output_shape_as_keras(keras, w
         specs[name] = (type(out).__name__ if isinstance(out, (tuple, list, dict)) else "tensor",
                        lib.tree.map_structure(lambda t: (tuple(t.shape), str(t.dtype)), out))
     assert specs["mlcore"] == specs["keras"]
+
+
+@pytest.mark.parametrize("mode", [None, "int8", "int4"])
+def test_sequential_of_a_layer_built_alone_saves_and_loads_as_keras(tmp_path, mode):
+    """Sequential([embedding]) without an Input, the layer built by build(): the model has no shape to
+    be built from, so loading builds the layer from its own build_config, as Keras's loading does."""
+    layer = layers.Embedding(10, 16)
+    layer.build()
+    if mode:
+        layer.quantize(mode)
+    model = models.Sequential([layer])
+    x = np.array([[1, 2, 3]])
+    model.save(tmp_path / "m.keras")
+    loaded = mlcore.saving.load_model(tmp_path / "m.keras")
+    assert loaded.layers[0].built and not loaded.built
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    model.save_weights(tmp_path / "m.weights.h5")
+    again = models.Sequential([layers.Embedding(10, 16)])
+    again.build((None, 3))
+    if mode:
+        again.quantize(mode)
+    again.load_weights(tmp_path / "m.weights.h5")
+    np.testing.assert_array_equal(again.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_from_config_refused_raises_kerass_type_error(keras):
+    for lib in both(keras).values():
+        with pytest.raises(TypeError, match="(?s)Error when deserializing class 'Dense' using config=.*Exception "
+                                            "encountered: .*units"):
+            lib.Dense.from_config({"units": -1, "name": "bad"})

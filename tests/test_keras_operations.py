@@ -92,6 +92,6 @@ def test_an_op_mlcore_lacks_is_named(tmp_path, keras):
     with zipfile.ZipFile(tmp_path / "later.keras", "w") as archive:
         for name, data in files.items():
             archive.writestr(name, data)
-    with pytest.raises(ValueError, match=r"Keras operation Reinterpret \('reinterpret'\) has no mlcore.ops function "
+    with pytest.raises(TypeError, match=r"Keras operation Reinterpret \('reinterpret'\) has no mlcore.ops function "
                                          r"'reinterpret'"):
         load_model(tmp_path / "later.keras")

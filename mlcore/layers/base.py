@@ -202,6 +202,7 @@ class Layer(StatelessCall, LayerState):
         self._call_first_arg = next(iter(parameters), "inputs")
         self._call_later_args = [n for n, p in list(parameters.items())[1:] if p.kind == p.POSITIONAL_OR_KEYWORD]
         self._remat_mode = get_current_remat_mode()     # the RematScope it was created in, as Keras's
+        self._activity_loss_added = False   # whether the call being built added its activity penalty
 
     def _build_at_init(self):
         """Keras's: a stateless layer that keeps Layer's build() is built once made (Activation, Dropout...);
@@ -576,13 +577,18 @@ class Layer(StatelessCall, LayerState):
     @classmethod
     def from_config(cls, config):
         """Keras's keys that mlcore's layer lacks (quantization_config=None...) are read at their off value.  A
-        serialized policy reaches __init__ as Keras gives it: a float policy as its name, any other as a policy."""
+        serialized policy reaches __init__ as Keras gives it: a float policy as its name, any other as a policy.
+        A config the class refuses raises Keras's TypeError, naming the class and the config."""
         from mlcore.saving.keras_only_arguments import without_keras_only_arguments
         if isinstance(config.get("dtype"), dict):
             policy = dtype_policies.deserialize(config["dtype"])
             plain = not isinstance(policy, dtype_policies.DTypePolicyMap) and policy.quantization_mode is None
             config = dict(config, dtype=policy.name if plain else policy)
-        return cls(**without_keras_only_arguments(cls, config))
+        try:
+            return cls(**without_keras_only_arguments(cls, config))
+        except Exception as error:          # Keras's wording and type, which loaders and tests match
+            raise TypeError("Error when deserializing class '%s' using config=%s.\n\nException encountered: %s"
+                            % (cls.__name__, config, error)) from error
 
     def __repr__(self):
         return "<%s name=%s, built=%s>" % (type(self).__name__, self.name, self.built)

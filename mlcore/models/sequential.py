@@ -151,4 +151,8 @@ class Sequential(ClassPredictions, Model):
             shape = (config["layers"][0].get("build_config") or {}).get("input_shape")
         if shape is not None:
             model.build(tuple(shape))
+        else:       # no shape for the model: its layers built by build() alone are built again, as Keras's
+            for layer, spec in zip(model.layers, config["layers"]):
+                if spec.get("build_config") and not layer.built:
+                    layer.build_from_config(spec["build_config"])
         return model
