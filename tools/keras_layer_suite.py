@@ -44,6 +44,39 @@ STAND_INS = {"layers": "mlcore.layers", "ops": "mlcore.ops", "models": "mlcore.m
              "metrics": "mlcore.metrics", "callbacks": "mlcore.callbacks", "utils": "mlcore.utils",
              "quantizers": "mlcore.quantizers"}
 
+# keras.src modules a test file imports whole whose mlcore counterpart is not its package's stand-in
+MODULE_STAND_INS = {
+    "layers.preprocessing.index_lookup": "mlcore.layers.index_lookup",
+    "layers.preprocessing.feature_space": "mlcore.utils.feature_space",
+    "layers.preprocessing.image_preprocessing.bounding_boxes.iou": "mlcore.utils.bounding_boxes.iou"}
+
+# names keras.src.<package> exports although Keras's public API does not (so mlcore's package does not
+# either), and the mlcore module that holds each
+PRIVATE_NAMES = {"layers": {"IndexLookup": "mlcore.layers.index_lookup"}}
+
+
+class WithPrivateNames(types.ModuleType):
+    """An mlcore package that also answers the Keras-internal names its keras.src counterpart exports
+    (`layers.IndexLookup`)."""
+
+    def __init__(self, package, names):
+        super().__init__(package.__name__)
+        self._package, self._names = package, names
+
+    def __getattr__(self, name):
+        if name in self._names:
+            return getattr(importlib.import_module(self._names[name]), name)
+        return getattr(self._package, name)
+
+
+def stand_in(name):
+    """mlcore's module for keras.src.<name>: its own counterpart where it has one, else its package's."""
+    if name in MODULE_STAND_INS:
+        return importlib.import_module(MODULE_STAND_INS[name])
+    package = name.split(".")[0]
+    module = importlib.import_module(STAND_INS[package])
+    return WithPrivateNames(module, PRIVATE_NAMES[package]) if package in PRIVATE_NAMES else module
+
 
 class Backend(types.ModuleType):
     """keras.src.backend as mlcore answers it: the backend's name, its tensors and its dtype helpers."""
@@ -167,7 +200,7 @@ def keras_src_names_pointed_at_mlcore(shim):
     import keras.src
     saved = {name: getattr(keras.src, name) for name in [*STAND_INS, "backend"] if hasattr(keras.src, name)}
     for name in STAND_INS:
-        setattr(keras.src, name, importlib.import_module(STAND_INS[name]))
+        setattr(keras.src, name, stand_in(name))
     keras.src.backend = shim
     try:
         yield
@@ -188,12 +221,12 @@ def load_tests(path, shim, class_names=None):
             elif name == "backend.common.keras_tensor":
                 setattr(tests, alias, importlib.import_module("mlcore.keras_tensor"))
             elif name.split(".")[0] in STAND_INS:   # keras.src.layers.activations.elu -> mlcore.layers
-                setattr(tests, alias, importlib.import_module(STAND_INS[name.split(".")[0]]))
+                setattr(tests, alias, stand_in(name))
         elif isinstance(value, type) or callable(value):   # a class or function imported by name
             package = getattr(value, "__module__", "").split(".")
-            stand_in = STAND_INS.get(package[2]) if package[:2] == ["keras", "src"] and len(package) > 2 else None
-            if stand_in and hasattr(importlib.import_module(stand_in), alias):
-                setattr(tests, alias, getattr(importlib.import_module(stand_in), alias))
+            home = STAND_INS.get(package[2]) if package[:2] == ["keras", "src"] and len(package) > 2 else None
+            if home and hasattr(importlib.import_module(home), alias):
+                setattr(tests, alias, getattr(importlib.import_module(home), alias))
     return suite_of(tests, class_names)
 
 

@@ -138,3 +138,6 @@ Variable.__array_ufunc__ = None  # numpy_array + x defers to x.__radd__ (a graph
 # Keras's tensors carry the mask of padded steps as x._keras_mask; here it is a tag (mlcore/keras_masks.py)
 Variable._keras_mask = property(lambda self: self.tag.get("keras_mask"),
                                 lambda self, mask: self.tag.update(keras_mask=mask))
+# Keras's KerasTensor says whether it is sparse or ragged (its layers' tests check `output.sparse`); mlcore's
+# tensors are always dense
+Variable.sparse = Variable.ragged = property(lambda self: False)

@@ -9,6 +9,7 @@ larger token, at most max_tokens indices in all; in tf_idf mode each row of a ba
 idf weight is log(1 + documents / (1 + documents holding it)), the special slots getting the weights' mean.
 """
 import collections
+import functools
 import itertools
 import os
 
@@ -57,7 +58,13 @@ def listed(values):
 
 
 class IndexLookup(Layer):
-    """The vocabulary of a lookup layer; subclasses define _as_tokens(data) and call()."""
+    """The vocabulary of a lookup layer; subclasses define _as_tokens(data) and call().  Made directly, as
+    Keras's IndexLookup can be, it is the lookup of its vocabulary_dtype's tokens (direct_index_lookup)."""
+
+    def __new__(cls, *args, **kwargs):
+        if cls is IndexLookup:
+            cls = direct_index_lookup(kwargs.get("vocabulary_dtype", args[4] if len(args) > 4 else None))
+        return super().__new__(cls, *args, **kwargs)
 
     def __init__(self, max_tokens, num_oov_indices, mask_token, oov_token, vocabulary_dtype, vocabulary=None,
                  idf_weights=None, invert=False, output_mode="int", sparse=False, pad_to_max_tokens=False,
@@ -103,9 +110,10 @@ class IndexLookup(Layer):
         self.reset_state()
         if vocabulary is not None:
             self.set_vocabulary(vocabulary, idf_weights)
-        # the vocabulary as given, for get_config (set_vocabulary() forgets it); a file's path is not kept
-        self.input_vocabulary = vocabulary if not isinstance(vocabulary, str) else None
-        self.input_idf_weights = idf_weights
+        # the vocabulary as given, for get_config (set_vocabulary() forgets it); not a file's path, nor an adapted
+        # vocabulary coming back from get_config (has_input_vocabulary=False), which get_config writes as such
+        given = has_input_vocabulary and not isinstance(vocabulary, str)
+        self.input_vocabulary, self.input_idf_weights = (vocabulary, idf_weights) if given else (None, None)
 
     def _as_tokens(self, data):
         """data (a list or an array) as a numpy array of this layer's tokens."""
@@ -328,6 +336,18 @@ class IndexLookup(Layer):
     def load_own_variables(self, store):
         if self.output_mode == "tf_idf" and "idf_weights" in store:
             self.idf_weights = np.asarray(store["idf_weights"], config.floatx())
+
+
+@functools.cache
+def direct_index_lookup(vocabulary_dtype):
+    """The class of IndexLookup(vocabulary_dtype=...): Keras's IndexLookup is a layer of its own (its tests make
+    it), with StringLookup's lookups of strings or IntegerLookup's of integers under its own arguments, name
+    and config."""
+    if vocabulary_dtype == "string":
+        from mlcore.layers.string_lookup import StringTokens as lookups
+    else:
+        from mlcore.layers.integer_lookup import IntegerTokens as lookups
+    return type("IndexLookup", (lookups, IndexLookup), {"__module__": __name__, "__doc__": IndexLookup.__doc__})
 
 
 def vocabulary_lines(path):

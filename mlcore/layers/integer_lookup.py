@@ -10,36 +10,15 @@ from mlcore.layers.index_lookup import IndexLookup
 from mlcore.layers.preprocessing_encoding import ListsAsTensors, encode_categorical
 
 
-class IntegerLookup(ListsAsTensors, IndexLookup):
-    """int tokens -> int64 indices (or, output_mode one_hot / multi_hot / count / tf_idf, their encodings
-    over vocabulary_size() slots, the mask token counting nowhere).  A token outside the vocabulary goes to
-    an OOV slot: token mod num_oov_indices (oov_method "floormod"; "farmhash" hashes the tokens' decimal
-    strings, which a graph cannot, and is refused).  With num_oov_indices=0 an unknown token gets index -1
-    (Keras raises at run time; a graph cannot).  invert=True maps indices back to tokens (unknown ones to
-    oov_token).  A (nested) list of ints is one input, as in Keras."""
+class IntegerTokens(ListsAsTensors):
+    """The lookups of a vocabulary of integers, shared by IntegerLookup and IndexLookup(vocabulary_dtype="int64"),
+    in the graph: a token's index is found by comparing it with every vocabulary entry."""
 
-    def __init__(self, max_tokens=None, num_oov_indices=1, mask_token=None, oov_token=-1, vocabulary=None,
-                 vocabulary_dtype="int64", idf_weights=None, invert=False, output_mode="int", sparse=False,
-                 pad_to_max_tokens=False, oov_method="floormod", salt=None, name=None, **kwargs):
-        if max_tokens is not None and max_tokens <= 1:
-            raise ValueError("If `max_tokens` is set for `IntegerLookup`, it must be greater than 1. Received: "
-                             "max_tokens=%r" % (max_tokens,))
-        if num_oov_indices < 0:
-            raise ValueError("The value of `num_oov_indices` argument for `IntegerLookup` must >= 0. Received: "
-                             "num_oov_indices=%r" % (num_oov_indices,))
-        if sparse:
-            raise ValueError("`sparse=True` can only be used with the TensorFlow backend (mlcore's tensors are "
-                             "dense).")
-        if vocabulary_dtype != "int64":
-            raise ValueError("Only `vocabulary_dtype='int64'` is supported at this time. Received: "
-                             "vocabulary_dtype=%r" % (vocabulary_dtype,))
-        if oov_method == "farmhash" and num_oov_indices > 1:
-            raise NotImplementedError("IntegerLookup: oov_method='farmhash' hashes the tokens' decimal strings with "
-                                      "FarmHash64, which mlcore's graphs (with no string dtype) cannot do")
-        super().__init__(max_tokens=max_tokens, num_oov_indices=num_oov_indices, mask_token=mask_token,
-                         oov_token=oov_token, vocabulary=vocabulary, vocabulary_dtype=vocabulary_dtype,
-                         idf_weights=idf_weights, invert=invert, output_mode=output_mode, sparse=sparse,
-                         pad_to_max_tokens=pad_to_max_tokens, oov_method=oov_method, salt=salt, name=name, **kwargs)
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.oov_method == "farmhash" and self.num_oov_indices > 1:
+            raise NotImplementedError("%s: oov_method='farmhash' hashes the tokens' decimal strings with FarmHash64, "
+                                      "which mlcore's graphs (with no string dtype) cannot do" % type(self).__name__)
 
     def _as_tokens(self, data):
         return np.asarray(data, dtype="int64")
@@ -92,3 +71,32 @@ class IntegerLookup(ListsAsTensors, IndexLookup):
             if config[key] is not None:
                 config[key] = int(config[key])
         return config
+
+
+class IntegerLookup(IntegerTokens, IndexLookup):
+    """int tokens -> int64 indices (or, output_mode one_hot / multi_hot / count / tf_idf, their encodings
+    over vocabulary_size() slots, the mask token counting nowhere).  A token outside the vocabulary goes to
+    an OOV slot: token mod num_oov_indices (oov_method "floormod"; "farmhash" hashes the tokens' decimal
+    strings, which a graph cannot, and is refused).  With num_oov_indices=0 an unknown token gets index -1
+    (Keras raises at run time; a graph cannot).  invert=True maps indices back to tokens (unknown ones to
+    oov_token).  A (nested) list of ints is one input, as in Keras."""
+
+    def __init__(self, max_tokens=None, num_oov_indices=1, mask_token=None, oov_token=-1, vocabulary=None,
+                 vocabulary_dtype="int64", idf_weights=None, invert=False, output_mode="int", sparse=False,
+                 pad_to_max_tokens=False, oov_method="floormod", salt=None, name=None, **kwargs):
+        if max_tokens is not None and max_tokens <= 1:
+            raise ValueError("If `max_tokens` is set for `IntegerLookup`, it must be greater than 1. Received: "
+                             "max_tokens=%r" % (max_tokens,))
+        if num_oov_indices < 0:
+            raise ValueError("The value of `num_oov_indices` argument for `IntegerLookup` must >= 0. Received: "
+                             "num_oov_indices=%r" % (num_oov_indices,))
+        if sparse:
+            raise ValueError("`sparse=True` can only be used with the TensorFlow backend (mlcore's tensors are "
+                             "dense).")
+        if vocabulary_dtype != "int64":
+            raise ValueError("Only `vocabulary_dtype='int64'` is supported at this time. Received: "
+                             "vocabulary_dtype=%r" % (vocabulary_dtype,))
+        super().__init__(max_tokens=max_tokens, num_oov_indices=num_oov_indices, mask_token=mask_token,
+                         oov_token=oov_token, vocabulary=vocabulary, vocabulary_dtype=vocabulary_dtype,
+                         idf_weights=idf_weights, invert=invert, output_mode=output_mode, sparse=sparse,
+                         pad_to_max_tokens=pad_to_max_tokens, oov_method=oov_method, salt=salt, name=name, **kwargs)

@@ -13,22 +13,13 @@ from mlcore.layers.index_lookup import IndexLookup
 from mlcore.utils.string_hashing import hash_buckets
 
 
-class StringLookup(HostLayer, IndexLookup):
-    """str (or bytes) tokens -> int64 indices, or their one_hot / multi_hot / count encodings (int64) or
-    tf_idf weights (float32) over vocabulary_size() slots.  Called on arrays or lists; returns numpy."""
+class StringTokens(HostLayer):
+    """The lookups of a vocabulary of strings, shared by StringLookup and IndexLookup(vocabulary_dtype="string"):
+    str (or bytes) tokens -> int64 indices, or their one_hot / multi_hot / count encodings (int64) or tf_idf
+    weights (float32) over vocabulary_size() slots.  Called on arrays or lists; returns numpy."""
 
-    def __init__(self, max_tokens=None, num_oov_indices=1, mask_token=None, oov_token="[UNK]", vocabulary=None,
-                 idf_weights=None, invert=False, output_mode="int", pad_to_max_tokens=False, sparse=False,
-                 encoding="utf-8", name=None, salt=None, **kwargs):
-        if sparse:
-            raise ValueError("`sparse=True` can only be used with the TensorFlow backend (mlcore's arrays are "
-                             "dense).")
-        self.encoding = encoding
-        self._index, self._indexed_tokens = {}, None
-        super().__init__(max_tokens=max_tokens, num_oov_indices=num_oov_indices, mask_token=mask_token,
-                         oov_token=oov_token, vocabulary=vocabulary, idf_weights=idf_weights, invert=invert,
-                         output_mode=output_mode, pad_to_max_tokens=pad_to_max_tokens, sparse=sparse, name=name,
-                         salt=salt, vocabulary_dtype="string", **kwargs)
+    encoding = "utf-8"          # how bytes tokens are decoded (StringLookup's argument)
+    _index, _indexed_tokens = {}, None      # {token: index}, and the vocabulary it was built from
 
     def _as_tokens(self, data):
         return as_strings(data, self.encoding)
@@ -72,7 +63,7 @@ class StringLookup(HostLayer, IndexLookup):
             return indices
         self._ensure_known_vocab_size()
         depth = self._encoding_depth()
-        caller = "StringLookup '%s'" % self.name
+        caller = "%s '%s'" % (type(self).__name__, self.name)
         if self.output_mode != "tf_idf":
             return encode_values(indices, self.output_mode, depth, "int64", caller)
         return encode_values(indices, "count", depth, config.floatx(), caller) * self.idf_weights
@@ -82,6 +73,22 @@ class StringLookup(HostLayer, IndexLookup):
         table = np.append(self._tokens_by_index(), self.oov_token)     # the last entry: any unknown index
         known = (indices >= 0) & (indices < len(table) - 1)
         return table[np.where(known, indices, -1)]
+
+
+class StringLookup(StringTokens, IndexLookup):
+    """keras.layers.StringLookup: str (or bytes) tokens -> int64 indices, or their encodings (StringTokens)."""
+
+    def __init__(self, max_tokens=None, num_oov_indices=1, mask_token=None, oov_token="[UNK]", vocabulary=None,
+                 idf_weights=None, invert=False, output_mode="int", pad_to_max_tokens=False, sparse=False,
+                 encoding="utf-8", name=None, salt=None, **kwargs):
+        if sparse:
+            raise ValueError("`sparse=True` can only be used with the TensorFlow backend (mlcore's arrays are "
+                             "dense).")
+        self.encoding = encoding
+        super().__init__(max_tokens=max_tokens, num_oov_indices=num_oov_indices, mask_token=mask_token,
+                         oov_token=oov_token, vocabulary=vocabulary, idf_weights=idf_weights, invert=invert,
+                         output_mode=output_mode, pad_to_max_tokens=pad_to_max_tokens, sparse=sparse, name=name,
+                         salt=salt, vocabulary_dtype="string", **kwargs)
 
     def get_config(self):
         config = {**super().get_config(), "encoding": self.encoding}

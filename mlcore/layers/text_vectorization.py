@@ -50,7 +50,8 @@ class TextVectorization(HostLayer):
         self._ngrams = tuple(range(1, ngrams + 1)) if isinstance(ngrams, int) else ngrams
         self._output_mode, self._output_sequence_length = output_mode, output_sequence_length
         self._ragged, self._encoding = ragged, encoding
-        has_input_vocabulary = kwargs.pop("has_input_vocabulary", vocabulary is not None)
+        # whether the vocabulary came with the layer (FeatureSpace then does not adapt it), as Keras keeps it
+        self._has_input_vocabulary = has_input_vocabulary = kwargs.pop("has_input_vocabulary", vocabulary is not None)
         vocabulary_size = kwargs.pop("vocabulary_size", None)
         super().__init__(name=name, **kwargs)
         self._lookup_layer = StringLookup(max_tokens=max_tokens, vocabulary=vocabulary, idf_weights=idf_weights,
