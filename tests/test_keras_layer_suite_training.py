@@ -201,3 +201,23 @@ def test_dicts_keyed_as_the_models_dicts_feed_fit_evaluate_and_predict():
     np.testing.assert_allclose(by_names, ours.predict(x, verbose=0)["out"])
     with pytest.raises(ValueError, match="keyed"):
         ours.predict({"a": x["a"]}, verbose=0)
+
+
+def test_a_model_made_with_dicts_saves_and_loads_its_dicts_both_ways(tmp_path):
+    """Keras writes input_layers / output_layers as dicts for such a model; mlcore writes and reads them."""
+    from mlcore import Input, Model
+    import types
+    keras = pytest.importorskip("keras")
+    x = {"a": np.linspace(-1, 1, 12, dtype="float32").reshape(4, 3), "b": -np.ones((4, 2), "float32")}
+    ours = _two_input_model(types.SimpleNamespace(Input=Input, Model=Model, layers=layers))
+    theirs = _two_input_model(keras)
+    ours.save(tmp_path / "ours.keras")
+    theirs.save(tmp_path / "theirs.keras")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")     # Keras's note that the dict keys are not the Inputs' names
+        for loaded in (models.load_model(tmp_path / "ours.keras"), models.load_model(tmp_path / "theirs.keras"),
+                       keras.saving.load_model(tmp_path / "ours.keras")):
+            assert sorted(loaded.input) == ["a", "b"] and sorted(loaded.output) == ["aux", "out"]
+            predicted = loaded.predict(x, verbose=0)
+            for key in ("out", "aux"):
+                np.testing.assert_allclose(np.asarray(predicted[key]), ours.predict(x, verbose=0)[key], rtol=1e-6)

@@ -131,8 +131,16 @@ def functional_config(model, describe_layer=layer_config, describe_node=_legacy_
         if not isinstance(node.layer, InputLayer):
             entry["inbound_nodes"].append(describe_node(node, ref))
     return {"name": model.name, "trainable": model.trainable, "layers": list(entries.values()),
-            "input_layers": [ref(t) for t in model.inputs],
-            "output_layers": [ref(t) for t in model.outputs]}
+            "input_layers": _tensor_refs(model._input_structure, model.inputs, ref),
+            "output_layers": _tensor_refs(model._output_structure, model.outputs, ref)}
+
+
+def _tensor_refs(structure, tensors, ref):
+    """The model's inputs or outputs as the config names them: a dict of refs for a model made with a
+    dict (Model({"a": a}, ...), as Keras writes it), else a list of refs."""
+    if isinstance(structure, dict) and len(structure) == len(tensors):
+        return {key: ref(tensor) for key, tensor in structure.items()}
+    return [ref(t) for t in tensors]
 
 
 def functional_from_config(cls, config_, custom_objects=None, safe_mode=True):
@@ -167,10 +175,16 @@ def functional_from_config(cls, config_, custom_objects=None, safe_mode=True):
         if len(remaining) == len(pending):
             raise ValueError("The model config's layer graph cannot be rebuilt (missing or cyclic inputs)")
         pending = remaining
-    inputs = [produced[(r[0], r[1])][r[2]] for r in config_["input_layers"]]
-    outputs = [produced[(r[0], r[1])][r[2]] for r in config_["output_layers"]]
-    return cls(inputs if len(inputs) > 1 else inputs[0], outputs if len(outputs) > 1 else outputs[0],
-               name=config_.get("name"), trainable=config_.get("trainable", True))
+    inputs, outputs = (_tensors_of(config_[key], tensor) for key in ("input_layers", "output_layers"))
+    return cls(inputs, outputs, name=config_.get("name"), trainable=config_.get("trainable", True))
+
+
+def _tensors_of(refs, tensor):
+    """What a config's input_layers / output_layers name: a dict of tensors, a list of them, or one."""
+    if isinstance(refs, dict):
+        return {key: tensor(r) for key, r in refs.items()}
+    tensors = [tensor(r) for r in refs]
+    return tensors if len(tensors) > 1 else tensors[0]
 
 
 def model_to_json(model, **kwargs):

@@ -130,7 +130,7 @@ def keras_functional_config(model):
     """Model.get_config() of a functional model."""
     config = functional_config(model, keras_layer_spec, _keras_node)
     for key in ("input_layers", "output_layers"):
-        if len(config[key]) == 1:           # Keras keeps a single input or output unnested
+        if isinstance(config[key], list) and len(config[key]) == 1:   # Keras keeps a single one unnested
             config[key] = config[key][0]
     return config
 
@@ -291,9 +291,10 @@ def _history_refs(value):
 
 
 def _refs(refs):
-    """input_layers / output_layers as a list of [layer, node, tensor]: Keras leaves a single one unnested."""
+    """input_layers / output_layers as a list (or a dict, for a model made with dicts) of [layer, node,
+    tensor]: Keras leaves a single one unnested."""
     if isinstance(refs, dict):
-        raise ValueError("mlcore's functional models take inputs and outputs as lists, not dicts: %r" % refs)
+        return refs
     return [refs] if refs and isinstance(refs[0], str) else refs
 
 
