@@ -213,3 +213,16 @@ def test_layer_normalization_rms_scaling_as_keras(keras, kwargs):
     ("GlobalMaxPooling2D", ()), ("GlobalAveragePooling3D", ()), ("UnitNormalization", ())])
 def test_stateless_layers_are_built_once_made_as_keras(keras, name, args):
     assert getattr(layers, name)(*args).built and getattr(keras.layers, name)(*args).built
+
+
+@pytest.mark.parametrize("name, kwargs", [("GroupNormalization", {"groups": 2}), ("LayerNormalization", {})])
+def test_normalization_that_does_not_autocast_takes_float32_above_the_float16_range(name, kwargs):
+    """Under mixed_float16 these layers take float inputs as they come and normalize in float32 (Keras's
+    autocast=False): 70000 must not become inf in float16 on its way into an eager call."""
+    keras = pytest.importorskip("keras")
+    x = np.full((2, 4, 8), 70000.0, "float32")
+    x[:, :, ::2] = 69000.0
+    ours = getattr(layers, name)(dtype="mixed_float16", **kwargs)(x)
+    theirs = getattr(keras.layers, name)(dtype="mixed_float16", **kwargs)(x)
+    assert ours.dtype == np.float16 and not np.isnan(ours).any()
+    np.testing.assert_allclose(ours.astype("float32"), np.asarray(theirs).astype("float32"), atol=1e-3)

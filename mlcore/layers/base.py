@@ -513,8 +513,9 @@ class Layer(StatelessCall, LayerState):
         from mlcore.graph.basic import TensorType
         # None (for a model's optional input) stays None: the layers that take it see None
         arrays = map_structure(lambda a: None if a is None else _value(a), inputs)
+        casts = self.autocast and self._convert_input_args     # else floats are taken as they come (autocasting.py)
         placeholders = map_structure(lambda a: None if a is None else TensorType(
-            self.input_dtype if a.dtype.kind == "f" else a.dtype, a.shape)(), arrays)   # all known, as Keras builds
+            self.input_dtype if casts and a.dtype.kind == "f" else a.dtype, a.shape)(), arrays)  # all known, as Keras
         feeds = [(p, np.asarray(a, dtype=p.dtype)) for a, p in zip(flatten(arrays), flatten(placeholders))
                  if a is not None]
         for given, placeholder in zip(flatten(inputs), flatten(placeholders)):
