@@ -455,3 +455,16 @@ def test_from_config_refused_raises_kerass_type_error(keras):
         with pytest.raises(TypeError, match="(?s)Error when deserializing class 'Dense' using config=.*Exception "
                                             "encountered: .*units"):
             lib.Dense.from_config({"units": -1, "name": "bad"})
+
+
+def test_a_call_that_returns_nothing_runs_eagerly_with_its_inputs_cast(keras):
+    """Keras's autocast test layer: it only looks at its inputs (floats in the compute dtype, ints as
+    they came) and returns None."""
+    for lib in both(keras).values():
+        seen = []
+
+        class Looks(lib.Layer):
+            def call(self, x):
+                seen.append((str(x[0].dtype), str(x[1].dtype)))
+        assert Looks()([np.zeros(1, dtype="float64"), np.zeros(1, dtype="int32")]) is None
+        assert seen == [("float32", "int32")]

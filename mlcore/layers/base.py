@@ -433,7 +433,8 @@ class Layer(StatelessCall, LayerState):
         self._pass_mask_on(inputs, outputs, previous_mask)
         self._inbound_nodes.append(Node(self, inputs, outputs, kwargs))
         for k, out in enumerate(flatten(outputs)):
-            out.tag["keras_history"] = (self, len(self._inbound_nodes) - 1, k)
+            if out is not None:         # a call may return None (one that only checks or assigns), as in Keras
+                out.tag["keras_history"] = (self, len(self._inbound_nodes) - 1, k)
         return outputs
 
     def _split_inputs(self, args, kwargs):
@@ -526,8 +527,9 @@ class Layer(StatelessCall, LayerState):
                 feeds.append((get_keras_mask(placeholder), mask))
         with collect_extras() as extras:
             outputs = self(placeholders, *args, **kwargs)
-        masks = [get_keras_mask(t) for t in flatten(outputs)]
-        results = scopes.run_graph([v for v, _ in feeds], flatten(outputs) + [m for m in masks if m is not None] +
+        computed = [t for t in flatten(outputs) if t is not None]
+        masks = [get_keras_mask(t) for t in computed]
+        results = scopes.run_graph([v for v, _ in feeds], computed + [m for m in masks if m is not None] +
                                    extras.losses, extras.updates, [value for _, value in feeds])
         split = len(results) - len(extras.losses)
         results, loss_values = results[:split], results[split:]
@@ -538,7 +540,7 @@ class Layer(StatelessCall, LayerState):
         mask_values = iter(results[len(masks):])
         values = iter([value if mask is None else with_keras_mask(value, next(mask_values))
                        for value, mask in zip(results, masks)])
-        return map_structure(lambda out: out.tag.get("weight", next(values)), outputs)
+        return map_structure(lambda out: None if out is None else out.tag.get("weight", next(values)), outputs)
 
     # --- introspection ---------------------------------------------------------------------------
     def _node_tensors(self, which, node_index=0):
