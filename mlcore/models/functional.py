@@ -159,19 +159,10 @@ class Model(ModelMetrics, ModelQuantization, StatelessModel, StateTree, Generato
     def _subclassed(self):
         return not self._nodes and type(self).call is not Model.call
 
-    @property
-    def trainable(self):
-        return self._trainable
-
-    @trainable.setter
-    def trainable(self, value):
-        """Sets every layer's flag too, as Keras does (a frozen BatchNormalization then runs in inference mode)."""
-        self._trainable = bool(value)
-        for layer in self.layers if hasattr(self, "_nodes") else []:
-            layer.trainable = value
-
     def _sublayers(self):
-        return self.layers
+        """Its layers (whose trainable flags follow the model's, as Keras's: a frozen BatchNormalization
+        then runs in inference mode); none while Layer.__init__ sets the flag, before the graph exists."""
+        return self.layers if hasattr(self, "_nodes") else []
 
     def _all_weights(self):
         found, seen = [], set()
