@@ -1,6 +1,7 @@
 """get_config() and serialize_keras_object equal Keras 3.15's, key for key and value for value, for every
 public class of the namespaces both libraries have, and the configs load back in both libraries."""
 import inspect
+import re
 
 import pytest
 
@@ -104,6 +105,8 @@ KEPT_BEYOND_KERAS = {("losses", "Huber"): "delta", ("losses", "CosineSimilarity"
 def _comparable(path, name, config):
     if path == "layers" and name == "RandomCrop":
         config = dict(config, seed=None)
+    if path == "metrics":       # a default name's count ("auc_24") depends on the metrics made before in the process
+        config = dict(config, name=re.sub(r"_\d+$", "", config["name"]))
     return config
 
 
@@ -158,8 +161,8 @@ def test_default_configs_equal_keras(keras, path):
     ("constraints", "MinMaxNorm", {"min_value": 0.5, "rate": 0.5}),
 ])
 def test_non_default_configs_equal_keras(keras, path, name, kwargs):
-    assert_same(_as_keras_writes_it(path, name, _build(mlcore, path, name, **kwargs).get_config()),
-                _build(keras, path, name, **kwargs).get_config(), name)
+    assert_same(_comparable(path, name, _as_keras_writes_it(path, name, _build(mlcore, path, name, **kwargs).get_config())),
+                _comparable(path, name, _build(keras, path, name, **kwargs).get_config()), name)
 
 
 def test_learning_rate_schedule_inside_an_optimizer(keras):

@@ -221,3 +221,46 @@ def test_a_model_made_with_dicts_saves_and_loads_its_dicts_both_ways(tmp_path):
             predicted = loaded.predict(x, verbose=0)
             for key in ("out", "aux"):
                 np.testing.assert_allclose(np.asarray(predicted[key]), ours.predict(x, verbose=0)[key], rtol=1e-6)
+
+
+def _model_with_losses(lib):
+    """A subclassed model with its own regularized weight and add_loss, over a layer with both."""
+    class Inner(lib.layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.w = self.add_weight(shape=(), initializer="ones", regularizer=lib.regularizers.L2(0.5))
+            self.built = True
+
+        def call(self, x):
+            self.add_loss(lib.ops.sum(x) * 2)
+            return x * self.w
+
+    class WithLosses(lib.Model):
+        def __init__(self):
+            super().__init__()
+            self.inner = Inner()
+            self.scale = self.add_weight(shape=(), initializer="ones", regularizer=lib.regularizers.L1(5.0))
+
+        def call(self, x):
+            self.add_loss(lib.ops.mean(x))
+            return self.inner(x) * self.scale
+    return WithLosses()
+
+
+def test_a_subclassed_model_called_on_arrays_then_fitted_as_keras():
+    """Its first call (on 2 rows) builds it without fixing the batch size and without the trace's
+    losses leaking into the call; losses then list add_loss's terms before the weights' penalties, and
+    the model's own weights come before its layers', in Keras's order; fit on 4 rows gives Keras's loss."""
+    import mlcore
+    keras = pytest.importorskip("keras")
+    results = {}
+    for name, lib in (("mlcore", mlcore), ("keras", keras)):
+        model = _model_with_losses(lib)
+        model(np.ones((2, 2), "float32"))
+        losses = [float(np.asarray(l.eval() if hasattr(l, "eval") else l)) for l in model.losses]
+        model.compile("sgd", "mse")
+        history = model.fit(np.ones((4, 2), "float32"), np.zeros((4, 2), "float32"), batch_size=4, verbose=0)
+        own_first = [w is model.scale for w in model.trainable_weights]
+        results[name] = (losses, own_first, history.history["loss"])
+    assert results["mlcore"][:2] == results["keras"][:2] == ([1.0, 8.0, 5.0, 0.5], [True, False])
+    np.testing.assert_allclose(results["mlcore"][2], results["keras"][2], rtol=1e-6)

@@ -328,11 +328,14 @@ class Layer(StatelessCall, LayerState):
 
     @property
     def losses(self):
-        """Symbolic penalties (weight regularizers, losses kept on the layer), and the values of the
-        losses its last eager call added (Keras's layer.losses after layer(x))."""
-        penalties = [w.regularizer(w) for w in self._weights if w.regularizer is not None and w.trainable]
-        return penalties + list(self._losses) + self._eager_losses + \
-            [loss for layer in held_layers(self, Layer) for loss in layer.losses]
+        """In Keras's order: the losses add_loss added (kept on the layer, or the values its last eager
+        call added), this layer's then its sublayers', then the penalties of the trainable weights
+        (symbolic: graph expressions of the weights)."""
+        return self._added_losses() + [w.regularizer(w) for w in self.trainable_weights if w.regularizer is not None]
+
+    def _added_losses(self):
+        return list(self._losses) + self._eager_losses + [loss for layer in self._sublayers()
+                                                          for loss in layer._added_losses()]
 
     def _clear_eager_losses(self):
         """Forget the losses of the last eager call, here and in the layers below, as Keras resets

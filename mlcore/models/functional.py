@@ -8,7 +8,7 @@ calls in that order.
 from mlcore import config
 from mlcore.backend import is_keras_tensor
 from mlcore.keras_masks import with_masks
-from mlcore.layers.base import Layer, flatten, map_shapes, map_structure, shape_of, unique_name
+from mlcore.layers.base import Layer, collect_extras, flatten, map_shapes, map_structure, shape_of, unique_name
 from mlcore.layers.input_layer import Input, InputLayer
 from mlcore.layers.layer_state import current_path, layer_scope
 from mlcore.layers.tracking import held_layers, inherited_training
@@ -165,13 +165,14 @@ class Model(ModelMetrics, ModelQuantization, StatelessModel, StateTree, Generato
         return self.layers if hasattr(self, "_nodes") else []
 
     def _all_weights(self):
-        found, seen = [], set()
-        for layer in self.layers:
-            for w in layer.weights:
-                if id(w) not in seen:
-                    seen.add(id(w))
-                    found.append(w)
-        return found + [w for w in self._weights if id(w) not in seen]
+        return self._with_own([w for layer in self.layers for w in layer.weights], self._weights)
+
+    def _with_own(self, layers_weights, own):
+        """The layers' weights in order with the model's own, each once (a layer held twice, in a model and
+        its extractor): the own ones first for a subclassed model, as Keras's Layer lists its own
+        variables before its sublayers', else last."""
+        ordered = own + layers_weights if self._subclassed else layers_weights + own
+        return list({id(w): w for w in ordered}.values())
 
     @property
     def weights(self):
@@ -182,9 +183,8 @@ class Model(ModelMetrics, ModelQuantization, StatelessModel, StateTree, Generato
     def trainable_weights(self):
         if not self.trainable:
             return []
-        found = [w for layer in self.layers for w in layer.trainable_weights]
-        found += [w for w in self._weights if w.trainable]
-        return list({id(w): w for w in found}.values())     # a layer held twice (in a model and its extractor) once
+        return self._with_own([w for layer in self.layers for w in layer.trainable_weights],
+                              [w for w in self._weights if w.trainable])
 
     @property
     def non_trainable_weights(self):
@@ -192,10 +192,6 @@ class Model(ModelMetrics, ModelQuantization, StatelessModel, StateTree, Generato
             return self._all_weights()
         trainable = {id(w) for w in self.trainable_weights}
         return [w for w in self._all_weights() if id(w) not in trainable]
-
-    @property
-    def losses(self):
-        return [loss for layer in self.layers for loss in layer.losses] + list(self._losses) + self._eager_losses
 
     def reset_states(self):
         """Zero the states of every stateful layer (Keras 2's model.reset_states())."""
@@ -267,6 +263,14 @@ class Model(ModelMetrics, ModelQuantization, StatelessModel, StateTree, Generato
             self._trace(map_shapes(lambda shape: Input(batch_shape=shape), input_shape))
         self.built = True
 
+    def _maybe_build(self, inputs, kwargs):
+        """A subclassed model that its first call builds (Model's build) traces itself with the batch dim
+        free, so that later calls, fit and predict take any batch size, as Keras's eager calls do; an
+        explicit build(input_shape) keeps the shape given."""
+        if not self.built and self._subclassed and self._input_structure is None and type(self).build is Model.build:
+            self.build(map_structure(lambda t: (None,) + tuple(t.type.shape[1:]), inputs))
+        super()._maybe_build(inputs, kwargs)
+
     def _ensure_built(self, arrays):
         """Build a subclassed model from the first batch of data: one Input per array, of its
         shape (the batch dim left free) and dtype (floats as floatx)."""
@@ -280,9 +284,12 @@ class Model(ModelMetrics, ModelQuantization, StatelessModel, StateTree, Generato
     def _trace(self, inputs):
         """The subclassed model's own call on Inputs, recorded as its first node, gives it
         inputs and outputs as a functional model has (the step functions start from them).
-        Its build(), Model's or the subclass's own, runs first, inside that call."""
+        Its build(), Model's or the subclass's own, runs first, inside that call.  The losses and updates
+        the trace adds belong to no step (a step builds its own): kept apart, they are dropped, even when
+        the trace runs inside an eager call's graph."""
         self._input_structure = inputs
-        outputs = self(inputs, training=False)
+        with collect_extras():
+            outputs = self(inputs, training=False)
         self._output_structure = outputs
         self.inputs, self.outputs = flatten(inputs), flatten(outputs)
 
