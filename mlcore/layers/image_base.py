@@ -1,7 +1,7 @@
 """What Keras's image preprocessing layers share: images of rank 4 (a batch) or 3 (one image) in either
 data format, handed to the layer as an NHWC batch in the layer's float dtype, with the masks and boxes
 of the same call; and the `factor` arguments of the augmentation layers, parsed as Keras parses them."""
-from mlcore import ops
+from mlcore import ops, random
 from mlcore.layers.base import Layer
 from mlcore.layers.convolutional import from_nhwc, standardize_data_format, to_nhwc
 from mlcore.utils.rng import layer_streams
@@ -35,6 +35,16 @@ def check_choice(layer_name, argument, value, choices):
         raise NotImplementedError("%s: unknown `%s` %r. Expected one of %s." % (layer_name, argument, value, choices))
 
 
+class OpsBackend:
+    """Keras's `layer.backend` of its preprocessing layers, for code written against it: mlcore's ops under
+    Keras's backend names (`backend.numpy.where`, `backend.image.resize`, `backend.shape`, `backend.cast`)
+    and mlcore.random as `backend.random`, whose functions the layers' SeedGenerators draw through."""
+    random = random
+
+    def __getattr__(self, name):
+        return getattr(ops, name)
+
+
 class ImageLayer(Layer):
     """An image preprocessing layer.  It takes images, or Keras's dict {"images", "labels", "bounding_boxes":
     {"boxes", "labels"}, "segmentation_masks"} (image_inputs.transform_inputs).  One call measures and
@@ -43,6 +53,10 @@ class ImageLayer(Layer):
     move with it.  All of them see NHWC batches; by default masks, boxes and labels pass unchanged, as
     through Keras's colour layers."""
     rowwise = True
+    # True where one transformation serves the whole batch (crops, resizing): then a batch of images may
+    # share one set of (num_boxes, 4) boxes, as Keras's crop and resize layers take them
+    batch_wide = False
+    backend = OpsBackend()
 
     def __init__(self, data_format=None, bounding_box_format=None, **kwargs):
         super().__init__(**kwargs)

@@ -79,16 +79,16 @@ def boxes_through(layer, bounding_boxes, transformation, training, batched):
     boxes, labels = ops.cast(bounding_boxes["boxes"], "float32"), bounding_boxes["labels"]
     if type(layer).transform_bounding_boxes is ImageLayer.transform_bounding_boxes:
         return dict(bounding_boxes, boxes=boxes)    # a layer that leaves boxes be takes any shape, as Keras's
-    rank = 3 if batched else 2
-    if boxes.ndim != rank or boxes.type.shape[-1] not in (4, None):     # the labels Keras does not check either
+    one_set = not batched or (layer.batch_wide and boxes.ndim == 2)    # one set of boxes for every image
+    if boxes.ndim != (2 if one_set else 3) or boxes.type.shape[-1] not in (4, None):   # labels unchecked, as Keras
         raise ValueError("%s '%s': expected bounding_boxes['boxes'] of shape %s for images of rank %d. Received: "
                          "boxes.shape=%s" % (type(layer).__name__, layer.name,
-                                             "(batch, num_boxes, 4)" if batched else "(num_boxes, 4)", rank + 1,
-                                             boxes.type.shape))
-    if not batched:
+                                             "(batch, num_boxes, 4)" if batched else "(num_boxes, 4)",
+                                             4 if batched else 3, boxes.type.shape))
+    if one_set:
         boxes, labels = ops.expand_dims(boxes, 0), ops.expand_dims(labels, 0)
     moved = layer.transform_bounding_boxes(dict(bounding_boxes, boxes=boxes, labels=labels), transformation,
                                            training)
-    if not batched:
+    if one_set:
         moved = dict(moved, boxes=ops.squeeze(moved["boxes"], 0), labels=ops.squeeze(moved["labels"], 0))
     return moved

@@ -122,13 +122,15 @@ class MixUp(MixingLayer):
         return self.transform_images(ops.cast(masks, self.compute_dtype), transformation, training)
 
     def transform_bounding_boxes(self, bounding_boxes, transformation=None, training=True):
-        """Each image's boxes followed by its partner's, as Keras joins them (Keras joins the box labels
-        along the batch axis, which breaks their shape; mlcore joins them along the boxes')."""
+        """Each image's boxes followed by its partner's, joined on axis 1 as Keras joins them.  The labels
+        are joined on their last axis: for unbatched labels (rank 1) that is Keras's axis 0; for batched
+        ones it is the boxes' axis, where Keras's axis 0 would break their shape."""
         if transformation is None:
             return bounding_boxes
         partners = transformation["permutation_order"]
-        return dict(bounding_boxes, **{key: ops.concatenate([value, ops.take(value, partners, axis=0)], axis=1)
-                                       for key, value in bounding_boxes.items() if key in ("boxes", "labels")})
+        axes = {"boxes": 1, "labels": -1}
+        return dict(bounding_boxes, **{key: ops.concatenate([value, ops.take(value, partners, axis=0)], axis=axes[key])
+                                       for key, value in bounding_boxes.items() if key in axes})
 
     def get_config(self):
         return {**super().get_config(), "alpha": self.alpha}

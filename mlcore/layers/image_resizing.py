@@ -41,6 +41,7 @@ class CropLayer(ImageLayer):
     """A layer that cuts from the images the window its get_random_transformation() gives and resizes it
     to (height, width) where the window's size differs; masks are cut the same way and resized with
     "nearest" (in the compute dtype, as Keras's crop layers give them), boxes follow the window."""
+    batch_wide = True
 
     def __init__(self, height, width, data_format=None, **kwargs):
         super().__init__(data_format=data_format, **kwargs)
@@ -71,6 +72,7 @@ class CropLayer(ImageLayer):
 class Resizing(ImageLayer):
     """Images resized to (height, width); crop_to_aspect_ratio first cuts the largest centred window of
     the target's aspect ratio, pad_to_aspect_ratio first pads (with fill_value) to it."""
+    batch_wide = True
 
     def __init__(self, height, width, interpolation="bilinear", crop_to_aspect_ratio=False,
                  pad_to_aspect_ratio=False, fill_mode="constant", fill_value=0.0, antialias=False,

@@ -28,6 +28,17 @@ def linear_to_mel_weight_matrix(num_mel_bins, num_spectrogram_bins, sampling_rat
     return np.pad(weights, [[1, 0], [0, 0]]).astype(dtype)
 
 
+def centred_frames(signals, frame_length, stride):
+    """(..., samples) audio as the (..., frames, frame_length) frames of stft(center=True): the audio padded
+    by frame_length // 2 on each side by reflection, cut every `stride` samples.  The number of samples
+    may be a symbolic size (known only at run time)."""
+    samples, half = ops.shape(signals)[-1], frame_length // 2
+    count = (samples + 2 * half - frame_length) // stride + 1
+    period = ops.maximum(2 * (samples - 1), 1)       # one sample: all frames read it
+    positions = (ops.expand_dims(ops.arange(count) * stride, -1) + (np.arange(frame_length) - half)) % period
+    return ops.take(signals, ops.where(positions < samples, positions, period - positions), axis=-1)
+
+
 class MelSpectrogram(Layer):
     def __init__(self, fft_length=2048, sequence_stride=512, sequence_length=None, window="hann",
                  sampling_rate=16000, num_mel_bins=128, min_freq=20.0, max_freq=None, power_to_db=True,
@@ -53,8 +64,11 @@ class MelSpectrogram(Layer):
     def call(self, inputs):
         dtype = self.dtype if self.dtype in ("float32", "float64") else "float32"
         inputs = ops.cast(inputs, dtype)
-        real, imag = ops.stft(inputs, self.sequence_length, self.sequence_stride, self.fft_length,
-                              window=self.window, center=True)
+        # each centred frame through stft on its own (stride fft_length: one stft frame per frame), so that
+        # the length of the audio may be known only when the graph runs
+        real, imag = ops.stft(centred_frames(inputs, self.fft_length, self.sequence_stride), self.sequence_length,
+                              self.fft_length, self.fft_length, window=self.window, center=False)
+        real, imag = ops.squeeze(real, -2), ops.squeeze(imag, -2)
         power = ops.power(ops.sqrt(ops.square(real) + ops.square(imag)), self.mag_exp)
         filters = linear_to_mel_weight_matrix(self.num_mel_bins, self.fft_length // 2 + 1, self.sampling_rate,
                                               self.min_freq, self.max_freq, dtype)
