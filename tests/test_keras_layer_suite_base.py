@@ -468,3 +468,23 @@ def test_a_call_that_returns_nothing_runs_eagerly_with_its_inputs_cast(keras):
                 seen.append((str(x[0].dtype), str(x[1].dtype)))
         assert Looks()([np.zeros(1, dtype="float64"), np.zeros(1, dtype="int32")]) is None
         assert seen == [("float32", "int32")]
+
+
+def test_a_built_layer_cannot_add_weights_in_its_call(keras):
+    """Keras locks a layer's state once it is built: a weight made in call() would be a new weight at every
+    trace. A layer whose build() makes them, called the first time, is still fine."""
+    for lib in both(keras).values():
+        class WeightInCall(lib.Layer):
+            def call(self, x):
+                self.w = self.add_weight(initializer="zeros", shape=())
+                return x
+
+        class WeightInBuild(lib.Layer):
+            def build(self, input_shape):
+                self.w = self.add_weight(initializer="ones", shape=())
+
+            def call(self, x):
+                return x * self.w
+        with pytest.raises(ValueError, match="cannot add new elements of state"):
+            WeightInCall()(np.ones((3, 2), "float32"))
+        np.testing.assert_array_equal(np.asarray(WeightInBuild()(np.ones((3, 2), "float32"))), np.ones((3, 2)))

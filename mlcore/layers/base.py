@@ -203,6 +203,7 @@ class Layer(StatelessCall, LayerState):
         self._call_later_args = [n for n, p in list(parameters.items())[1:] if p.kind == p.POSITIONAL_OR_KEYWORD]
         self._remat_mode = get_current_remat_mode()     # the RematScope it was created in, as Keras's
         self._activity_loss_added = False   # whether the call being built added its activity penalty
+        self._call_depth = 0                # calls of this layer running now (their state is locked, as Keras's)
 
     def _build_at_init(self):
         """Keras's: a stateless layer that keeps Layer's build() is built once made (Activation, Dropout...);
@@ -430,7 +431,11 @@ class Layer(StatelessCall, LayerState):
                 call_scope(self):
             call = self.rematerialized_call(self.call, call_inputs, *args, **call_kwargs)     # keras.RematScope
             self._activity_loss_added = False
-            outputs = map_structure(_fresh_output(inputs), call(call_inputs, *args, **call_kwargs))
+            self._call_depth += 1
+            try:
+                outputs = map_structure(_fresh_output(inputs), call(call_inputs, *args, **call_kwargs))
+            finally:
+                self._call_depth -= 1
             if not self._activity_loss_added:
                 self.add_activity_loss(outputs)
         self._pass_mask_on(inputs, outputs, previous_mask)

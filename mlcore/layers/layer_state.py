@@ -161,6 +161,10 @@ class LayerState:
         (float8 training).  aggregation is Keras's (distribution): mlcore's single-replica weights ignore it.
         args: shape, initializer and dtype given by position, as Keras still takes them."""
         from mlcore.layers.base import Weight, unique_name
+        if self.built and getattr(self, "_call_depth", 0):
+            raise ValueError("You cannot add new elements of state (variables or sub-layers) to a layer that is "
+                             "already built. All state must be created in the `__init__()` method or in the "
+                             "`build()` method. (Layer '%s' added a weight in its call().)" % self.name)
         shape, initializer, dtype = _positional_weight_args(args, shape=shape, initializer=initializer, dtype=dtype)
         shape = tuple(int(s) for s in (shape or ()))
         dtype = dtype or self.dtype
