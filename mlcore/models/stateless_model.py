@@ -9,7 +9,7 @@ it.  Each is the model's graph run by mlcore/stateless.py; the forward graph is 
 """
 from mlcore import stateless
 from mlcore.graph import ops
-from mlcore.layers.base import collect_extras, flatten, map_structure
+from mlcore.layers.base import flatten
 from mlcore.models.data_adapters import to_list
 
 
