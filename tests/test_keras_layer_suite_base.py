@@ -488,3 +488,27 @@ def test_a_built_layer_cannot_add_weights_in_its_call(keras):
         with pytest.raises(ValueError, match="cannot add new elements of state"):
             WeightInCall()(np.ones((3, 2), "float32"))
         np.testing.assert_array_equal(np.asarray(WeightInBuild()(np.ones((3, 2), "float32"))), np.ones((3, 2)))
+
+
+def _doubled(x):
+    return x * 2
+
+
+def test_lambda_saves_a_named_function_by_name_and_loads_as_keras(keras, tmp_path):
+    """Keras saves Lambda(named function) by the function's name, which loads with safe_mode on; only a
+    Python lambda's bytecode needs safe_mode=False. mlcore writes the same configs, so files go both ways."""
+    x = np.ones((1, 3), "float32")
+    for lib in (mlcore, keras):
+        inputs = lib.Input((3,))
+        model = lib.Model(inputs, lib.layers.Lambda(_doubled)(inputs))
+        model.save(tmp_path / ("%s.keras" % lib.__name__))
+    ours_config = layers.Lambda(_doubled).get_config()["function"]
+    assert ours_config == keras.layers.Lambda(_doubled).get_config()["function"]
+    for load in (mlcore.saving.load_model, keras.saving.load_model):
+        for name in ("mlcore", "keras"):
+            loaded = load(tmp_path / ("%s.keras" % name), custom_objects={"_doubled": _doubled})
+            np.testing.assert_array_equal(np.asarray(loaded.predict(x, verbose=0)), 2 * x)
+    with pytest.raises(ValueError, match="safe_mode"):
+        layers.Lambda.from_config(layers.Lambda(lambda t: t + 1).get_config())
+    again = layers.Lambda.from_config(layers.Lambda(lambda t: t + 1).get_config(), safe_mode=False)
+    np.testing.assert_array_equal(again(x), x + 1)

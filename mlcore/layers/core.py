@@ -316,8 +316,9 @@ def _takes_argument(function, name):
 
 
 class Lambda(Layer):
-    """Wraps a function of symbolic tensors.  Its code is saved as bytecode, which is
-    only loaded back when the caller passes safe_mode=False (Keras 3, CVE-2024-3660).
+    """Wraps a function of symbolic tensors.  Saved as Keras saves it: a named function by name (found again
+    in custom_objects or the registered objects), a Python lambda as its bytecode, which is only loaded
+    back when the caller passes safe_mode=False (Keras 3, CVE-2024-3660).
     mask: the outputs' mask, a tensor or a function (inputs, mask) -> mask; a function that
     takes `mask=` receives the inputs' mask."""
 
@@ -344,23 +345,37 @@ class Lambda(Layer):
         return config_
 
     @classmethod
-    def from_config(cls, config, safe_mode=True):
+    def from_config(cls, config, custom_objects=None, safe_mode=True):
         config = dict(config)       # the caller's dict stays as it was
-        if safe_mode:
-            raise ValueError("Loading Lambda layer '%s' would execute code stored in the file. This is "
-                             "disabled by default (safe_mode=True); pass safe_mode=False to load_model only "
-                             "if you trust the file's source." % config.get("name"))
-        function = _function_from_spec(config.pop("function"))
+        name = config.get("name")
+        config["function"] = _function_from_spec(config.pop("function"), custom_objects, safe_mode, name)
         if isinstance(config.get("mask"), dict):
-            config["mask"] = _function_from_spec(config["mask"])
-        return cls(function, **config)
+            config["mask"] = _function_from_spec(config["mask"], custom_objects, safe_mode, name)
+        return cls(**config)
 
 
 def _function_spec(function):
-    """A function's code as Keras saves a lambda: marshalled bytecode in base64."""
-    return {"class_name": "__lambda__", "code": base64.b64encode(marshal.dumps(function.__code__)).decode("ascii")}
+    """A function as Keras's Lambda saves it: a Python lambda as its marshalled bytecode in base64 (its
+    defaults and closure are not kept), any other function by name."""
+    if function.__name__ != "<lambda>":
+        from mlcore.saving.serialization_lib import serialize_keras_object    # it imports the layers
+        return serialize_keras_object(function)
+    code = base64.b64encode(marshal.dumps(function.__code__)).decode("ascii")
+    return {"class_name": "__lambda__", "config": {"code": code, "defaults": None, "closure": None}}
 
 
-def _function_from_spec(spec):
-    code = marshal.loads(base64.b64decode(spec["code"]))
+def _function_from_spec(spec, custom_objects, safe_mode, layer_name):
+    """The function _function_spec (mlcore's or Keras's) saved: a named one looked up, a lambda's bytecode
+    loaded only with safe_mode=False."""
+    from mlcore.saving.serialization_lib import deserialize_keras_object
+    if not (isinstance(spec, dict) and spec.get("class_name") == "__lambda__"):
+        return deserialize_keras_object(spec, custom_objects)
+    if config.effective_safe_mode(safe_mode):
+        raise ValueError("Loading Lambda layer '%s' would execute code stored in the file. This is "
+                         "disabled by default (safe_mode=True); pass safe_mode=False to load_model only "
+                         "if you trust the file's source." % layer_name)
+    saved = spec["config"]
+    if saved.get("defaults") is not None or saved.get("closure") is not None:
+        raise ValueError("Lambda '%s': mlcore cannot restore a lambda's default arguments or closure" % layer_name)
+    code = marshal.loads(base64.b64decode(saved["code"]))
     return types.FunctionType(code, {"ops": ops, "np": np, **vars(ops)})

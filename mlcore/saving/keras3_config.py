@@ -11,14 +11,12 @@ configs and Keras 2's are read too:
   with each input as ``{"class_name": "__keras_tensor__", "config": {"shape", "dtype", "keras_history"}}``
   (mlcore's own configs keep Keras 2's ``[[layer, node, tensor, kwargs]]`` lists);
 - dtypes are DTypePolicy objects (older configs' dtype names load too);
-- a Lambda's code is ``{"class_name": "__lambda__", "config": {"code", "defaults", "closure"}}``;
 - the compiled state is ``compile_config``: optimizer, loss, metrics as serialized objects or names.
 
 Keras arguments that mlcore's layers do not have load only at the value that leaves them off.
 """
 import inspect
 
-from mlcore.layers.core import Lambda
 from mlcore.layers.input_layer import InputLayer
 from mlcore.models.operations import KerasOperation
 from mlcore.models.serialization import functional_config, layer_registry, saved_call_kwargs
@@ -63,9 +61,6 @@ def keras_layer_spec(layer):
     config = _keras_modules(serialize_nested_objects(layer.get_config()))
     config.pop("batch_input_shape", None)  # the model's InputLayer holds the input shape
     _keras_nested_layers(config)
-    if isinstance(layer, Lambda):
-        config["function"] = {"class_name": "__lambda__",
-                              "config": {"code": config["function"]["code"], "defaults": None, "closure": None}}
     spec = {**_identity(type(layer)), "config": config}
     if isinstance(layer, InputLayer):
         return spec
@@ -192,8 +187,6 @@ def mlcore_spec(spec, custom_objects=None, safe_mode=True):
         if cls is not None:
             config = without_keras_only_arguments(cls, config)
         _map_nested_specs(config, lambda nested: mlcore_spec(nested, custom_objects, safe_mode))
-        if cls is Lambda and not safe_mode:
-            config["function"] = _mlcore_lambda(config)
     if spec.get("build_config") and class_name not in ("Sequential", "Functional", "Model"):
         return {"class_name": class_name, "config": config, "build_config": spec["build_config"]}
     return {"class_name": class_name, "config": config}
@@ -204,19 +197,6 @@ def _dtype_name(policy):
     from mlcore import dtype_policies
     policy = dtype_policies.deserialize(policy)
     return policy if isinstance(policy, dtype_policies.DTypePolicyMap) else policy.name
-
-
-def _mlcore_lambda(config):
-    """Keras's saved lambda as mlcore's Lambda stores it (read only with safe_mode=False, as Keras)."""
-    function = config["function"]
-    if not isinstance(function, dict) or function.get("class_name") != "__lambda__":
-        raise ValueError("Lambda %r wraps a named function (%r); mlcore loads Python lambdas only"
-                         % (config.get("name"), function))
-    saved = function["config"]
-    if saved.get("defaults") is not None or saved.get("closure") is not None:
-        raise ValueError("Lambda %r: mlcore cannot restore a lambda's default arguments or closure"
-                         % config.get("name"))
-    return {"class_name": "__lambda__", "code": saved["code"]}
 
 
 def mlcore_functional_config(config, custom_objects, safe_mode):
