@@ -54,8 +54,7 @@ class StatelessCall:
         arguments, one graph per their shapes and dtypes and the values of the other arguments."""
         arrays = [leaf for leaf in flatten((list(args), kwargs)) if _is_array(leaf)]
         stand_ins = {id(a): stateless.placeholder(a) for a in arrays}
-        symbolic_args, symbolic_kwargs = map_structure(lambda v: stand_ins.get(id(v), v) if _is_array(v) else v,
-                                                       (list(args), kwargs))
+        symbolic_args, symbolic_kwargs = map_structure(lambda v: stand_ins.get(id(v), v), (list(args), kwargs))
         others = repr(map_structure(lambda v: None if _is_array(v) else v, (list(args), kwargs)))
         key = (stateless.signature(arrays), others)
         return key, [stand_ins[id(a)] for a in arrays], arrays, lambda: self(*symbolic_args, **symbolic_kwargs)
