@@ -3,6 +3,8 @@
     python tools/keras_layer_suite.py core/dense             # one file of keras/src/layers/
     python tools/keras_layer_suite.py core/dense DenseTest   # some classes only (comma-separated)
     python tools/keras_layer_suite.py all                    # every layer test file, one line per file
+    python tools/keras_layer_suite.py losses/losses          # a test file of another package of keras/src
+    python tools/keras_layer_suite.py all metrics            # every test file of those packages
 
 Keras's layer tests reach the library through module names (`layers.Dense`, `ops.sum`, `models.Model`,
 `backend.KerasTensor`) and through `testing.TestCase.run_layer_test`, which builds a layer, calls it on
@@ -48,22 +50,30 @@ STAND_INS = {"layers": "mlcore.layers", "ops": "mlcore.ops", "models": "mlcore.m
 MODULE_STAND_INS = {
     "layers.preprocessing.index_lookup": "mlcore.layers.index_lookup",
     "layers.preprocessing.feature_space": "mlcore.utils.feature_space",
-    "layers.preprocessing.image_preprocessing.bounding_boxes.iou": "mlcore.utils.bounding_boxes.iou"}
+    "layers.preprocessing.image_preprocessing.bounding_boxes.iou": "mlcore.utils.bounding_boxes.iou",
+    "optimizers.schedules": "mlcore.optimizers.schedules",
+    "optimizers.schedules.learning_rate_schedule": "mlcore.optimizers.schedules"}
 
 # names keras.src.<package> exports although Keras's public API does not (so mlcore's package does not
 # either), and the mlcore module that holds each
 PRIVATE_NAMES = {"layers": {"IndexLookup": "mlcore.layers.index_lookup"}}
 
+# keras.src submodules named as a function of mlcore's package (keras.src.dtype_policies.dtype_policy, which
+# holds dtype_policy() and set_dtype_policy()), and the mlcore module that answers for each
+SUBMODULES = {"dtype_policies": {"dtype_policy": "mlcore.dtype_policies"}}
+
 
 class WithPrivateNames(types.ModuleType):
     """An mlcore package that also answers the Keras-internal names its keras.src counterpart exports
-    (`layers.IndexLookup`)."""
+    (`layers.IndexLookup`, the module `dtype_policies.dtype_policy`)."""
 
-    def __init__(self, package, names):
+    def __init__(self, package, names, submodules):
         super().__init__(package.__name__)
-        self._package, self._names = package, names
+        self._package, self._names, self._submodules = package, names, submodules
 
     def __getattr__(self, name):
+        if name in self._submodules:
+            return importlib.import_module(self._submodules[name])
         if name in self._names:
             return getattr(importlib.import_module(self._names[name]), name)
         return getattr(self._package, name)
@@ -75,7 +85,9 @@ def stand_in(name):
         return importlib.import_module(MODULE_STAND_INS[name])
     package = name.split(".")[0]
     module = importlib.import_module(STAND_INS[package])
-    return WithPrivateNames(module, PRIVATE_NAMES[package]) if package in PRIVATE_NAMES else module
+    if package in PRIVATE_NAMES or package in SUBMODULES:
+        return WithPrivateNames(module, PRIVATE_NAMES.get(package, {}), SUBMODULES.get(package, {}))
+    return module
 
 
 class Backend(types.ModuleType):
@@ -87,6 +99,7 @@ class Backend(types.ModuleType):
         from mlcore import backend, ops
         self._namespaces = (backend, ops)
         self.KerasTensor = mlcore.KerasTensor
+        self.Variable = mlcore.Variable       # keras.Variable (mlcore.backend's Variable is Theano's graph class)
         self.convert_to_numpy = lambda x: np.asarray(ops.convert_to_numpy(x))
         self.is_tensor = lambda x: ops.is_tensor(x) or isinstance(x, np.ndarray)
         self.backend = lambda: "jax"
@@ -96,6 +109,23 @@ class Backend(types.ModuleType):
             if hasattr(namespace, name):
                 return getattr(namespace, name)
         return getattr(sys.modules["keras.src.backend"], name)   # what mlcore does not name (config flags, ...)
+
+
+class FunctionalModelType(type):
+    """isinstance(model, Functional) as Keras answers it: mlcore has one Model class, and a model made from
+    inputs and outputs is one with graph nodes (not a Sequential, not a subclassed model)."""
+
+    def __instancecheck__(cls, model):
+        from mlcore.models import Model, Sequential
+        return isinstance(model, Model) and bool(getattr(model, "_nodes", None)) and not isinstance(model, Sequential)
+
+
+class Functional(metaclass=FunctionalModelType):
+    """Stands in for keras.src.models.functional.Functional in isinstance tests."""
+
+
+# Keras-internal classes a test file imports by name, and what the tool gives it instead
+CLASS_STAND_INS = {"keras.src.models.functional.Functional": Functional}
 
 
 def seed_generators(layer):
@@ -209,10 +239,23 @@ def keras_src_names_pointed_at_mlcore(shim):
             setattr(keras.src, name, module)
 
 
+# keras.src packages besides layers whose test files a path may name (losses/losses); any other path is one
+# under keras/src/layers (core/dense)
+OTHER_PACKAGES = ("losses", "metrics", "optimizers", "callbacks", "models", "trainers", "saving", "activations",
+                  "initializers", "regularizers", "constraints", "random")
+
+
+def test_module(path):
+    """The keras.src module of a path this script takes: losses/losses, or core/dense under layers."""
+    package = "" if path.split("/")[0] in OTHER_PACKAGES else "layers."
+    return "keras.src." + package + path.replace("/", ".") + "_test"
+
+
 def load_tests(path, shim, class_names=None):
-    """The unittest suite of keras.src.layers.<path>_test with its keras.src modules pointed at mlcore."""
+    """The unittest suite of a Keras test file (test_module(path)) with its keras.src modules pointed at
+    mlcore."""
     with absent_modules_importable(), keras_src_names_pointed_at_mlcore(shim):
-        tests = importlib.import_module("keras.src.layers." + path.replace("/", ".") + "_test")
+        tests = importlib.import_module(test_module(path))
     for alias, value in list(vars(tests).items()):
         if isinstance(value, types.ModuleType) and value.__name__.startswith("keras.src."):
             name = value.__name__[len("keras.src."):]
@@ -222,6 +265,8 @@ def load_tests(path, shim, class_names=None):
                 setattr(tests, alias, importlib.import_module("mlcore.keras_tensor"))
             elif name.split(".")[0] in STAND_INS:   # keras.src.layers.activations.elu -> mlcore.layers
                 setattr(tests, alias, stand_in(name))
+        elif f"{getattr(value, '__module__', '')}.{getattr(value, '__name__', '')}" in CLASS_STAND_INS:
+            setattr(tests, alias, CLASS_STAND_INS[f"{value.__module__}.{value.__name__}"])
         elif isinstance(value, type) or callable(value):   # a class or function imported by name
             package = getattr(value, "__module__", "").split(".")
             home = STAND_INS.get(package[2]) if package[:2] == ["keras", "src"] and len(package) > 2 else None
@@ -230,11 +275,13 @@ def load_tests(path, shim, class_names=None):
     return suite_of(tests, class_names)
 
 
-def all_test_files():
-    """Every keras/src/layers/**/<name>_test.py, as the paths this script takes (core/dense, ...)."""
-    import keras.src.layers
-    root = pathlib.Path(keras.src.layers.__file__).parent
-    return sorted(str(p.relative_to(root).with_suffix(""))[:-len("_test")] for p in root.rglob("*_test.py"))
+def all_test_files(packages=("layers",)):
+    """Every keras/src/<package>/**/<name>_test.py, as the paths this script takes (core/dense,
+    losses/losses, ...)."""
+    import keras.src
+    root = pathlib.Path(keras.src.__file__).parent
+    return sorted(str(p.relative_to(root / "layers" if package == "layers" else root).with_suffix(""))[:-len("_test")]
+                  for package in packages for p in (root / package).rglob("*_test.py"))
 
 
 def run(path, shim, class_names=None):
@@ -276,8 +323,9 @@ def main(argv):
     if argv[0] != "all":
         run(argv[0], shim, argv[1].split(",") if len(argv) > 1 else None)
         return 0
+    paths = all_test_files(argv[1:] or ("layers",))
     with concurrent.futures.ThreadPoolExecutor(os.cpu_count()) as pool:
-        for path, output in zip(all_test_files(), pool.map(run_alone, all_test_files())):
+        for path, output in zip(paths, pool.map(run_alone, paths)):
             lines = [line for line in output.splitlines() if line.startswith((path + ":", " "))]
             print("\n".join(lines if verbose else lines[:1]), flush=True)
     return 0

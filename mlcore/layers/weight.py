@@ -83,6 +83,17 @@ class Weight(SharedVariable):
         value = scopes.substituted_value(self)
         return np.asarray(self.get_value(borrow=not copy) if value is None else value, dtype=dtype)
 
+    def __array_function__(self, func, types, args, kwargs):
+        """np.min(layer.kernel), np.mean(...), np.allclose(...) compute on its value, as on a Keras variable
+        (numpy would otherwise call the graph methods, x.min(out=...)).  Inside a call being built numpy
+        refuses: a value read there would be a constant of the graph, with no gradient."""
+        from mlcore.layers.base import current_extras
+        from mlcore.tree import map_structure
+        if current_extras() is not None:
+            return NotImplemented
+        values = map_structure(lambda a: np.asarray(a) if isinstance(a, Weight) else a, (args, kwargs))
+        return func(*values[0], **values[1])
+
     def assign(self, value):
         """Set the value (Keras's variable.assign); inside a call being built, an update of its graph
         (which the call's output reads where it returns this weight); inside a keras.StatelessScope, the

@@ -1,6 +1,6 @@
 """Keras's Loss classes: a loss function's per-sample values weighted (sample weights, masks) and
 reduced to the scalar the optimizer minimises."""
-from mlcore import config, losses
+from mlcore import config, dtype_policies, losses
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.graph.ops.reduce import prod, sum_
@@ -75,7 +75,14 @@ class Loss:
                              "reduction=%r" % (REDUCTIONS, reduction))
         self.name = name or to_snake_case(type(self).__name__)
         self.reduction = reduction
-        self.dtype = dtype or config.floatx()
+        # floatx, not the global policy, by default: a mixed_float16 model's loss is computed in float32
+        self._dtype_policy = dtype_policies.get(dtype or config.floatx())
+        self._dtype = self._dtype_policy.compute_dtype
+
+    @property
+    def dtype(self):
+        """The dtype the loss computes in (its policy's compute dtype); read-only, as in Keras."""
+        return self._dtype
 
     @accepts_arrays
     def __call__(self, y_true, y_pred, sample_weight=None):

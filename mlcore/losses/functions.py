@@ -117,8 +117,23 @@ def _smoothed_binary_labels(y_true, y_pred, label_smoothing):
     return y_true, y_pred
 
 
+def _check_same_shape(fn_name, y_true, y_pred, class_axis=None):
+    """Keras's refusal of labels that do not match the predictions (broadcasting (3, 1) labels over (3, 3)
+    predictions would compute a different loss silently); a size known on one side only passes.  With
+    class_axis, the labels are class indices: they match the predictions without that axis."""
+    expected = list(y_pred.type.shape)
+    if class_axis is not None:
+        del expected[class_axis % y_pred.ndim]
+    if y_true.ndim != len(expected) or any(a is not None and b is not None and a != b
+                                           for a, b in zip(y_true.type.shape, expected)):
+        raise ValueError("%s: Arguments `target` and `output` must have the same shape%s. Received: target.shape=%s, "
+                         "output.shape=%s" % (fn_name, "" if class_axis is None else " up until the last dimension",
+                                              y_true.type.shape, y_pred.type.shape))
+
+
 def _binary_crossentropies(y_true, y_pred, from_logits, fn_name):
     """(elementwise binary crossentropy, the probabilities y_pred stands for)."""
+    _check_same_shape(fn_name, y_true, y_pred)
     output, from_logits = _logits_of(y_pred, ew.Sigmoid, fn_name, from_logits)
     if from_logits:  # -log(sigmoid(x)) = softplus(-x), -log(1 - sigmoid(x)) = softplus(x)
         return y_true * ew.softplus(-output) + (1.0 - y_true) * ew.softplus(output), ew.sigmoid(output)
@@ -131,6 +146,7 @@ def _binary_crossentropies(y_true, y_pred, from_logits, fn_name):
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
     y_true, y_pred = cast_to_pred_dtype(y_true, y_pred)
     _check_categorical("categorical_crossentropy", y_pred, axis)
+    _check_same_shape("categorical_crossentropy", y_true, y_pred)
     y_true = _smoothed_categorical_labels(y_true, y_pred, label_smoothing)
     return -sum_(y_true * _log_probabilities(y_pred, from_logits, axis, "categorical_crossentropy"), axis=axis)
 
@@ -159,6 +175,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     y_true = as_tensor_variable(y_true)
     if y_true.ndim == y_pred.ndim and y_true.type.shape[axis] == 1:
         y_true = dimshuffle(y_true, [i for i in range(y_true.ndim) if i != axis % y_true.ndim])
+    _check_same_shape("sparse_categorical_crossentropy", y_true, y_pred, class_axis=axis)
     labels = ew.cast(y_true, "int64")
     valid = None
     if ignore_class is not None:

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from mlcore import config, initializers
+from mlcore import config, dtype_policies, initializers
 from mlcore.graph.basic import Constant, SharedVariable, TensorType, Variable, clone, graph_inputs
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops.common import as_tensor_variable
@@ -97,7 +97,8 @@ class Metric:
 
     def __init__(self, dtype=None, name=None):       # Keras 3's order
         self.name = name or unique_name(to_snake_case(type(self).__name__))
-        self._dtype = dtype or config.floatx()
+        self._dtype_policy = dtype_policies.get(dtype or config.floatx())    # floatx, not the global policy
+        self._dtype = self._dtype_policy.compute_dtype
         self._variables = []
         self._compiled = {}
 

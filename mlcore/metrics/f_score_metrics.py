@@ -11,12 +11,14 @@ from mlcore.metrics.base import Metric
 _AVERAGES = (None, "micro", "macro", "weighted")
 
 
-def check_2d_inputs(metric, y_true, y_pred):
-    """Keras's check of the (batch_size, output_dim) inputs of F-scores and R2Score."""
-    if y_pred.ndim != 2 or y_true.ndim != 2 or None in (y_pred.type.shape[-1], y_true.type.shape[-1]):
-        raise ValueError("%s expects 2D inputs with shape (batch_size, output_dim), with output_dim fully defined "
-                         "(not None). Received input shapes: y_pred.shape=%s and y_true.shape=%s."
-                         % (type(metric).__name__, y_pred.type.shape, y_true.type.shape))
+def check_2d_inputs(metric, y_true_shape, y_pred_shape):
+    """Keras's check of the (batch_size, output_dim) inputs of F-scores and R2Score, in its words."""
+    expects = "%s expects 2D inputs with shape (batch_size, output_dim)" % type(metric).__name__
+    shapes = "Received input shapes: y_pred.shape=%s and y_true.shape=%s." % (tuple(y_pred_shape), tuple(y_true_shape))
+    if len(y_pred_shape) != 2 or len(y_true_shape) != 2:
+        raise ValueError("%s. %s" % (expects, shapes))
+    if y_pred_shape[-1] is None or y_true_shape[-1] is None:
+        raise ValueError("%s, with output_dim fully defined (not None). %s" % (expects, shapes))
 
 
 class FBetaScore(Metric):
@@ -27,19 +29,25 @@ class FBetaScore(Metric):
         super().__init__(name=name, dtype=dtype)
         if average not in _AVERAGES:
             raise ValueError("Invalid `average` argument value. Expected one of: {None, 'micro', 'macro', "
-                             "'weighted'}. Received: average=%r" % (average,))
-        if not isinstance(beta, float) or beta <= 0.0:
-            raise ValueError("Invalid `beta` argument value. It should be a Python float > 0. Received: beta=%r of "
-                             "type %s" % (beta, type(beta)))
-        if threshold is not None and (not isinstance(threshold, float) or not 0.0 < threshold <= 1.0):
-            raise ValueError("Invalid `threshold` argument value. It should be a Python float with 0 < threshold "
-                             "<= 1. Received: threshold=%r of type %s" % (threshold, type(threshold)))
+                             "'weighted'}. Received: average=%s" % (average,))
+        if not isinstance(beta, float):
+            raise ValueError("Invalid `beta` argument value. It should be a Python float. Received: beta=%s of type "
+                             "'%s'" % (beta, type(beta)))
+        if beta <= 0.0:
+            raise ValueError("Invalid `beta` argument value. It should be > 0. Received: beta=%s" % (beta,))
+        if threshold is not None and not isinstance(threshold, float):
+            raise ValueError("Invalid `threshold` argument value. It should be a Python float. Received: threshold=%s "
+                             "of type '%s'" % (threshold, type(threshold)))
+        if threshold is not None and not 0.0 < threshold <= 1.0:
+            raise ValueError("Invalid `threshold` argument value. It should verify 0 < threshold <= 1. Received: "
+                             "threshold=%s" % (threshold,))
         self.average, self.beta, self.threshold = average, beta, threshold
         self.axis = None if average == "micro" else 0
         self._built = False
 
-    def _build(self, num_classes):
-        shape = () if self.average == "micro" else (num_classes,)
+    def _build(self, y_true_shape, y_pred_shape):
+        check_2d_inputs(self, y_true_shape, y_pred_shape)
+        shape = () if self.average == "micro" else (y_pred_shape[-1],)
         for name in ("true_positives", "false_positives", "false_negatives", "intermediate_weights"):
             setattr(self, name, self.add_variable(shape, "zeros", name=name))
         self._built = True
@@ -47,9 +55,8 @@ class FBetaScore(Metric):
     def update_state(self, y_true, y_pred, sample_weight=None):
         y_true = ew.cast(as_tensor_variable(y_true), self.dtype)
         y_pred = ew.cast(as_tensor_variable(y_pred), self.dtype)
-        check_2d_inputs(self, y_true, y_pred)
         if not self._built:
-            self._build(y_pred.type.shape[-1])
+            self._build(y_true.type.shape, y_pred.type.shape)
         if self.threshold is None:      # the row's top score, but a row of zeros predicts nothing
             predicted = ew.and_(ew.ge(y_pred, max_(y_pred, axis=-1, keepdims=True)), ew.gt(ew.abs_(y_pred), 1e-9))
         else:

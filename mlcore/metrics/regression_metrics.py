@@ -33,7 +33,9 @@ class R2Score(Metric):
         self.num_samples = self.add_variable((), "zeros", name="num_samples")
         self._built = False
 
-    def _build(self, num_classes):
+    def _build(self, y_true_shape, y_pred_shape):
+        check_2d_inputs(self, y_true_shape, y_pred_shape)
+        num_classes = y_pred_shape[-1]
         for attribute, name in (("squared_sum", "squared_sum"), ("sum", "sum"), ("total_mse", "residual"),
                                 ("count", "count")):
             setattr(self, attribute, self.add_variable((num_classes,), "zeros", name=name))
@@ -42,9 +44,8 @@ class R2Score(Metric):
     def update_state(self, y_true, y_pred, sample_weight=None):
         y_true, y_pred = losses.squeeze_or_expand_to_same_rank(ew.cast(as_tensor_variable(y_true), self.dtype),
                                                                ew.cast(as_tensor_variable(y_pred), self.dtype))
-        check_2d_inputs(self, y_true, y_pred)
         if not self._built:
-            self._build(y_pred.type.shape[-1])
+            self._build(y_true.type.shape, y_pred.type.shape)
         weight = 1.0 if sample_weight is None else ew.cast(as_tensor_variable(sample_weight), self.dtype)
         if getattr(weight, "ndim", 0) == 1:
             weight = dimshuffle(weight, 0, "x")

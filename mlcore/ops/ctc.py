@@ -19,7 +19,7 @@ from mlcore.ops.arrays import arange, expand_dims, pad, reshape, stack, zeros_li
 from mlcore.ops.core import as_tensor, cast, shape
 from mlcore.ops.ctc_beam_search import beam_search_decode
 from mlcore.ops.eager import _has_symbolic_input, evaluate
-from mlcore.ops.elementwise import equal, less, logaddexp, logical_and, not_equal, where
+from mlcore.ops.elementwise import equal, less, logaddexp, not_equal, where
 from mlcore.ops.reductions import argmax, max, sum  # noqa: A004
 
 LOG_ZERO = -1e5
@@ -55,9 +55,10 @@ def ctc_loss(target, output, target_length, output_length, mask_index=0):
     states = pad(reshape(stack([blanks, target], 2), (shape(target)[0], -1)), ((0, 0), (0, 1)),
                  constant_values=mask_index)
     emissions = take_along_axis(log_probs, expand_dims(states, 1), axis=2)     # (batch, time, states)
-    # a label may be reached from two states back (skipping a blank) unless it repeats that label
-    skips = logical_and(not_equal(states, mask_index),
-                        not_equal(states, pad(states, ((0, 0), (2, 0)), constant_values=mask_index)[:, :-2]))
+    # a label may be reached from two states back (skipping a blank) unless it repeats that label; a blank
+    # state's two-back is a blank too.  A label equal to the blank class inside target_length is a label
+    # like any other (Keras's rule, as optax's), not a blank state
+    skips = not_equal(states, pad(states, ((0, 0), (2, 0)), constant_values=mask_index)[:, :-2])
     valid = less(expand_dims(arange(shape(output)[1]), 1), expand_dims(output_length, 0))   # (time, batch)
     # before the first step all the mass is in a virtual state -1 ahead of state 0: the first step's
     # transitions then reach exactly states 0 and 1, as the recursion's start asks

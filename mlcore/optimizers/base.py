@@ -17,6 +17,7 @@ import numpy as np
 
 from mlcore import config, initializers
 from mlcore.graph.basic import SharedVariable, TensorType
+from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops.reduce import sum_
 from mlcore.layers.base import unique_name
@@ -131,20 +132,27 @@ class Optimizer:
             if isinstance(self._learning_rate, SharedVariable):
                 self._variables.remove(self._learning_rate)
             self._learning_rate = learning_rate
+        elif callable(learning_rate):
+            # Keras's zero-argument callable, asked for the rate whenever a step is built: a compiled step keeps
+            # what it returned then (a float, or a graph expression of variables it reads), as a jax.jit step does
+            if isinstance(self._learning_rate, SharedVariable):
+                self._variables.remove(self._learning_rate)
+            self._learning_rate = learning_rate
         elif isinstance(learning_rate, (int, float, np.number)) and not isinstance(learning_rate, bool):
             if isinstance(self._learning_rate, LearningRateSchedule):
                 raise TypeError("This optimizer was created with a `LearningRateSchedule` object as its "
                                 "`learning_rate` constructor argument, hence its learning rate is not settable. "
                                 "If you need the learning rate to be settable, you should instantiate the "
                                 "optimizer with a float `learning_rate` argument.")
-            if self._learning_rate is None:
+            if isinstance(self._learning_rate, SharedVariable):
+                self._learning_rate.set_value(np.asarray(learning_rate, self._learning_rate.dtype))
+            else:
                 self._learning_rate = self.add_variable((), initializers.Constant(float(learning_rate)),
                                                         name="learning_rate")
-            else:
-                self._learning_rate.set_value(np.asarray(learning_rate, self._learning_rate.dtype))
         else:
-            raise ValueError("Argument `learning_rate` should be float, or an instance of LearningRateSchedule. "
-                             "Received instead: learning_rate=%r" % (learning_rate,))
+            raise ValueError("Argument `learning_rate` should be float, or an instance of LearningRateSchedule, or "
+                             "a callable (that takes in the current iteration value and returns the corresponding "
+                             "learning rate value). Received instead: learning_rate=%r" % (learning_rate,))
 
     @property
     def learning_rate(self):
@@ -152,6 +160,8 @@ class Optimizer:
         decay is not applied, as its lr was not); assigning a float takes effect without recompiling."""
         if isinstance(self._learning_rate, LearningRateSchedule):
             return float(schedules.evaluate(self._learning_rate(self._iterations.get_value())))
+        if not isinstance(self._learning_rate, SharedVariable):
+            return float(schedules.evaluate(self._learning_rate()))
         return float(self._learning_rate.get_value())
 
     @learning_rate.setter
@@ -163,6 +173,8 @@ class Optimizer:
     def _current_learning_rate(self, iterations):
         if isinstance(self._learning_rate, LearningRateSchedule):
             lr = self._learning_rate(iterations)
+        elif not isinstance(self._learning_rate, SharedVariable):
+            lr = ew.cast(as_tensor_variable(self._learning_rate()), config.floatx())
         else:
             lr = self._learning_rate
         if self.decay:
@@ -229,12 +241,21 @@ class Optimizer:
     def apply_gradients(self, grads_and_vars):
         """Keras's eager API: apply numpy gradients to shared variables now (one compiled step per
         variable list, cached).  Training steps should use get_updates instead."""
+        grads_and_vars = list(grads_and_vars)
+        missing = [v.name for g, v in grads_and_vars if g is None]
+        grads_and_vars = [(g, v) for g, v in grads_and_vars if g is not None]
+        if not grads_and_vars:
+            raise ValueError("No gradients provided for any variable.")
+        if missing:
+            warnings.warn("Gradients do not exist for variables %s when minimizing the loss." % missing, stacklevel=2)
         grads, variables = zip(*grads_and_vars)
         key = tuple(id(v) for v in variables)
         if key not in self._eager_steps:
             from mlcore.function import function
             inputs = [TensorType(v.dtype, v.type.shape)("grad_" + (v.name or "")) for v in variables]
-            self._eager_steps[key] = function(inputs, [], updates=self.get_updates(variables, inputs))
+            # numpy's float64 gradients (and Python lists) are taken as their variable's dtype, as Keras casts them
+            self._eager_steps[key] = function(inputs, [], updates=self.get_updates(variables, inputs),
+                                              allow_input_downcast=True)
         self._eager_steps[key](*grads)
         return self._iterations
 
@@ -350,6 +371,9 @@ class Optimizer:
     def get_config(self):
         if isinstance(self._learning_rate, LearningRateSchedule):
             learning_rate = schedules.serialize(self._learning_rate)
+        elif not isinstance(self._learning_rate, SharedVariable):
+            from mlcore.saving import serialize_keras_object
+            learning_rate = serialize_keras_object(self._learning_rate)
         else:
             learning_rate = float(self._learning_rate.get_value())
         config = {"name": self.name, "learning_rate": learning_rate, "weight_decay": self.weight_decay,

@@ -1,0 +1,156 @@
+"""Losses, metrics and optimizers where Keras's own tests of them (keras/src/{losses,metrics,optimizers}/*_test.py,
+run by tools/keras_layer_suite.py) found mlcore different, each checked against Keras 3 itself: the dtype of
+a loss or metric (floatx or a DTypePolicy, read-only), crossentropies that refuse labels of another shape,
+CTC with a label equal to the blank class, FBetaScore's argument errors, a callable learning rate, eager
+apply_gradients with missing or float64 gradients, and numpy functions of a variable."""
+import re
+import warnings
+
+import numpy as np
+import pytest
+
+import mlcore
+from mlcore import dtype_policies, losses, metrics, optimizers
+
+pytestmark = pytest.mark.usefixtures("numpy_backend")
+
+
+class SquaredError(losses.Loss):
+    def call(self, y_true, y_pred):
+        return (y_true - y_pred) ** 2
+
+
+@pytest.fixture
+def global_mixed_policy():
+    saved = dtype_policies.dtype_policy()
+    dtype_policies.set_dtype_policy("mixed_float16")
+    yield
+    dtype_policies.set_dtype_policy(saved)
+
+
+def test_a_loss_and_a_metric_compute_in_floatx_not_in_the_global_policy(global_mixed_policy):
+    y_true, y_pred = np.array([1.0, 0.0], "float32"), np.array([0.1, 0.2], "float32")
+    loss = SquaredError()
+    assert loss.dtype == "float32" and loss(y_true, y_pred).dtype == np.float32
+    metric = metrics.Mean()
+    metric.update_state(y_pred)
+    assert metric.dtype == "float32" and np.asarray(metric.result()).dtype == np.float32
+
+
+def test_a_dtype_policy_gives_a_loss_and_a_metric_its_compute_dtype_and_dtype_is_read_only(keras):
+    y_true, y_pred = np.array([1.0, 0.0], "float32"), np.array([0.1, 0.3], "float32")
+    for lib in (mlcore, keras):
+        loss = lib.losses.MeanSquaredError(dtype=lib.dtype_policies.DTypePolicy("mixed_float16"))
+        assert loss.dtype == "float16" and np.asarray(loss(y_true, y_pred)).dtype == np.float16
+        with pytest.raises(AttributeError):
+            loss.dtype = "bfloat16"
+        metric = lib.metrics.Mean(dtype=lib.dtype_policies.DTypePolicy("mixed_float16"))
+        metric.update_state(np.array([1.0, 2.0]))
+        assert metric.dtype == "float16" and float(metric.result()) == 1.5
+
+
+@pytest.mark.parametrize("name", ["BinaryCrossentropy", "CategoricalCrossentropy", "BinaryFocalCrossentropy"])
+def test_crossentropies_refuse_labels_of_another_shape_as_keras(keras, name):
+    y_true = np.array([[0], [1], [2]])
+    y_pred = np.array([[0.9, 0.05, 0.05], [0.5, 0.89, 0.6], [0.05, 0.01, 0.94]])
+    for lib in (mlcore, keras):
+        with pytest.raises(ValueError, match="must have the same shape"):
+            getattr(lib.losses, name)()(y_true, y_pred)
+
+
+def test_sparse_crossentropy_refuses_labels_that_do_not_match_the_predictions_without_their_class_axis(keras):
+    with pytest.raises(ValueError, match="same shape up until the last dimension"):
+        losses.sparse_categorical_crossentropy(np.zeros((4, 3)), np.full((4, 2, 5), 0.2))
+    labels, predictions = np.array([[1], [0], [2]]), np.full((3, 4), 0.25)      # (n, 1) labels still fit
+    np.testing.assert_allclose(losses.SparseCategoricalCrossentropy()(labels, predictions),
+                               keras.losses.SparseCategoricalCrossentropy()(labels, predictions), rtol=1e-6)
+
+
+def test_ctc_reads_a_label_equal_to_the_blank_inside_the_label_length_as_keras(keras):
+    logits = (np.arange(24).reshape((2, 4, 3)).astype("float32") - 12) / 100
+    y_true = np.array([[1, 2, 1, 0], [1, 2, 0, 2]])
+    assert float(losses.CTC()(y_true, logits)) == pytest.approx(2.448645, rel=1e-5)     # Keras's test's figure
+    np.testing.assert_allclose(losses.ctc(y_true, logits), keras.losses.ctc(y_true, logits), rtol=1e-5)
+    rng = np.random.default_rng(0)
+    for _ in range(10):
+        steps, classes, labels = int(rng.integers(3, 9)), int(rng.integers(2, 5)), int(rng.integers(1, 5))
+        logits = rng.normal(size=(3, steps, classes)).astype("float32")
+        target = rng.integers(0, classes, size=(3, labels))
+        target_length, output_length = rng.integers(0, labels + 1, 3), rng.integers(1, steps + 1, 3)
+        blank = int(rng.integers(0, classes))
+        np.testing.assert_allclose(
+            mlcore.ops.ctc_loss(target, logits, target_length, output_length, mask_index=blank),
+            keras.ops.ctc_loss(target, logits, target_length, output_length, mask_index=blank), rtol=1e-4)
+
+
+@pytest.mark.parametrize("kwargs", [dict(beta=1), dict(beta=0.0), dict(beta=-0.5), dict(threshold=1),
+                                    dict(threshold="0.5"), dict(threshold=0.0), dict(threshold=1.1),
+                                    dict(average="invalid_average")])
+def test_fbeta_score_refuses_arguments_in_keras_words(keras, kwargs):
+    with pytest.raises(ValueError) as expected:
+        keras.metrics.FBetaScore(**kwargs)
+    with pytest.raises(ValueError, match=re.escape(str(expected.value))):
+        metrics.FBetaScore(**kwargs)
+
+
+def test_fbeta_and_r2_refuse_inputs_that_are_not_2d_in_keras_words(keras):
+    for name in ("FBetaScore", "R2Score"):
+        for y_true, y_pred in [(np.ones((2, 3, 4)), np.ones((2, 3, 4)))]:
+            with pytest.raises(ValueError) as expected:
+                getattr(keras.metrics, name)().update_state(y_true, y_pred)
+            with pytest.raises(ValueError, match=re.escape(str(expected.value))):
+                getattr(metrics, name)().update_state(y_true, y_pred)
+
+
+def test_a_callable_learning_rate_is_asked_for_the_rate(keras):
+    for lib in (mlcore, keras):
+        variable = lib.Variable([[1.0, 2.0], [3.0, 4.0]])
+        optimizer = lib.optimizers.SGD(learning_rate=lambda: 0.1)
+        optimizer.apply_gradients([(np.ones((2, 2), "float32"), variable)])
+        np.testing.assert_allclose(variable, [[0.9, 1.9], [2.9, 3.9]], rtol=1e-6)
+        assert int(np.asarray(optimizer.iterations)) == 1
+        assert optimizer.learning_rate == pytest.approx(0.1)
+    assert [v.name for v in optimizer.variables] == ["iteration"]       # no learning-rate variable, as Keras
+
+
+def test_a_callable_learning_rate_trains_a_model():
+    rate = {"value": 0.0}
+    model = mlcore.Sequential([mlcore.Input((2,)), mlcore.layers.Dense(1, kernel_initializer="ones")])
+    model.compile(optimizers.SGD(learning_rate=lambda: rate["value"]), "mse")
+    model.fit(np.ones((4, 2)), np.zeros((4, 1)), verbose=0)
+    np.testing.assert_allclose(model.layers[0].kernel, np.ones((2, 1)))     # rate 0 when the step was built
+
+
+def test_apply_gradients_skips_missing_gradients_with_a_warning_and_casts_float64_ones(keras):
+    for lib in (mlcore, keras):
+        kept, moved = lib.Variable([[3.0, 4.0], [5.0, 6.0]]), lib.Variable([[3.0, 4.0], [5.0, 6.0]])
+        with pytest.raises(ValueError, match="No gradients provided for any variable."):
+            lib.optimizers.SGD(learning_rate=1.0).apply_gradients([(None, kept)])
+        with pytest.warns(UserWarning, match="Gradients do not exist"):
+            lib.optimizers.SGD(learning_rate=1.0).apply_gradients([(None, kept), (np.ones((2, 2)), moved)])
+        np.testing.assert_allclose(kept, [[3.0, 4.0], [5.0, 6.0]])
+        np.testing.assert_allclose(moved, [[2.0, 3.0], [4.0, 5.0]])
+        adam = lib.Variable([1.0, 2.0, 3.0, 4.0])
+        lib.optimizers.Adam(learning_rate=0.5).apply_gradients(zip([np.array([1.0, 6.0, 7.0, 2.0])], [adam]))
+        np.testing.assert_allclose(adam, [0.5, 1.5, 2.5, 3.5], rtol=1e-4, atol=1e-4)
+
+
+def test_numpy_functions_of_a_variable_compute_on_its_value(keras):
+    value = np.array([[1.0, -2.0], [3.0, 4.0]], "float32")
+    for lib in (mlcore, keras):
+        variable = lib.Variable(value)
+        for fn in (np.min, np.max, np.mean, np.sum, np.std):
+            assert fn(variable) == pytest.approx(fn(value))
+        assert np.allclose(variable, value) and np.concatenate([variable, variable]).shape == (4, 2)
+
+
+def test_a_numpy_function_of_a_weight_is_refused_inside_a_call_being_built():
+    class Summing(mlcore.layers.Layer):
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(2,), initializer="ones")
+
+        def call(self, x):
+            return x * np.sum(self.w)       # would be a constant of the graph: no gradient reaches w
+
+    with warnings.catch_warnings(), pytest.raises(TypeError, match="__array_function__"):
+        Summing()(mlcore.Input((2,)))
