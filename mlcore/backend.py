@@ -8,6 +8,7 @@ from mlcore import config, ops, random
 from mlcore.graph.basic import SharedVariable, TensorType, Variable
 from mlcore.graph.gradient import grad
 from mlcore.graph.ops import constant as graph_constant
+from mlcore.graph.ops.common import is_float_dtype as graph_is_float_dtype
 from mlcore.layers.base import clear_session as _forget_layer_names
 from mlcore.layers.merging import batch_dot as _batch_dot
 from mlcore.losses.ctc import ctc_batch_cost as _ctc_batch_cost
@@ -55,7 +56,7 @@ def standardize_dtype(dtype):
 
 
 def is_float_dtype(dtype):
-    return np.dtype(standardize_dtype(dtype)).kind == "f"
+    return graph_is_float_dtype(standardize_dtype(dtype))      # bfloat16 too
 
 
 def is_int_dtype(dtype):

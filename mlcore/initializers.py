@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from mlcore import config
+from mlcore.saving.object_registration import keras_serialized
 from mlcore.utils import rng
 from mlcore.utils.naming import to_snake_case
 from mlcore.utils.registry import ObjectRegistry
@@ -77,18 +78,36 @@ class Identity(Initializer):
 
 
 class RandomInitializer(Initializer):
-    """Holds the seed: an int gives the same draw on every call, None draws from mlcore's generator."""
+    """Holds the seed: an int gives the same draw on every call, None draws from mlcore's generator, a
+    keras.random.SeedGenerator a new draw at each call from its state (a sequence its seed repeats)."""
 
     def __init__(self, seed=None):
-        if seed is not None and (not isinstance(seed, (int, np.integer)) or isinstance(seed, bool)):
-            raise ValueError("`seed` argument should be an integer or None. Received: seed=%r" % (seed,))
+        from mlcore.random import SeedGenerator
+        if seed is not None and not isinstance(seed, SeedGenerator) and \
+                (not isinstance(seed, (int, np.integer)) or isinstance(seed, bool)):
+            raise ValueError("`seed` argument should be an instance of `keras.random.SeedGenerator()` or an "
+                             "integer or None. Received: seed=%r" % (seed,))
         self.seed = seed
 
     def generator(self):
-        return rng.get_generator() if self.seed is None else np.random.default_rng(self.seed)
+        if self.seed is None:
+            return rng.get_generator()
+        if isinstance(self.seed, (int, np.integer)):
+            return np.random.default_rng(self.seed)
+        return np.random.default_rng(self.seed.next_value().tolist())
 
     def get_config(self):
-        return {"seed": self.seed}
+        if isinstance(self.seed, (int, np.integer, type(None))):
+            return {"seed": self.seed}
+        return {"seed": keras_serialized(self.seed, self.seed.get_config(), "keras.random")}
+
+    @classmethod
+    def from_config(cls, config):
+        from mlcore.random import SeedGenerator
+        seed = config.get("seed")
+        if isinstance(seed, dict):      # a SeedGenerator, as get_config (and Keras) write it
+            config = {**config, "seed": SeedGenerator.from_config(seed["config"])}
+        return cls(**config)
 
 
 def _truncated_normal(generator, shape, mean, stddev):

@@ -13,7 +13,7 @@ import numpy as np
 
 from mlcore import config
 from mlcore.graph import ops
-from mlcore.graph.ops.common import as_tensor_variable
+from mlcore.graph.ops.common import as_tensor_variable, is_float_dtype
 from mlcore.graph.ops.extra_ops import dims
 from mlcore.graph.ops.random import RandomVariable
 from mlcore.graph.ops.shape import _shape_vector
@@ -73,6 +73,11 @@ class SeedGenerator:
         self.state.default_update = self.state + _STEP * np.uint32(self._most_draws)
         return self.state + _STEP * np.uint32(k) if k else self.state
 
+    def next_value(self):
+        """The next key as numbers, the state moving on, even while a graph is being built: the draw of
+        an initializer, which makes a weight's value at once."""
+        return self._key(symbolic=False)
+
     def get_config(self):
         return {"seed": self._initial_seed, "name": self.name}
 
@@ -131,7 +136,7 @@ def _draw(dist, dtype, key, shape, a, b):
 
 def _float_dtype(dtype, function):
     dtype = dtype or config.floatx()
-    if np.dtype(dtype).kind != "f":
+    if not is_float_dtype(dtype):
         raise ValueError("`keras.random.%s` requires a floating point `dtype`. Received: dtype=%s "
                          % (function, dtype))
     return dtype

@@ -154,3 +154,89 @@ def test_a_numpy_function_of_a_weight_is_refused_inside_a_call_being_built():
 
     with warnings.catch_warnings(), pytest.raises(TypeError, match="__array_function__"):
         Summing()(mlcore.Input((2,)))
+
+
+@pytest.mark.parametrize("values, sample_weight", [([[1, 3], [5, 7]], [[1, 1], [1, 0]]), ([[1, 3], [5, 7]], [[1, 0]]),
+                                                   (np.arange(24.0).reshape(2, 3, 4), [1.0, 0.5]),
+                                                   (np.arange(24.0).reshape(2, 3, 4), None)])
+def test_sum_and_mean_reduce_extra_axes_by_sum_and_by_mean_as_keras(keras, values, sample_weight):
+    for name in ("Sum", "Mean"):
+        ours, theirs = getattr(metrics, name)(), getattr(keras.metrics, name)()
+        ours.update_state(values, sample_weight=sample_weight)
+        theirs.update_state(values, sample_weight=sample_weight)
+        assert float(ours.result()) == pytest.approx(float(theirs.result()))
+
+
+def test_a_metric_wrapper_of_a_registered_function_round_trips_its_config():
+    from mlcore.saving import register_keras_serializable
+
+    @register_keras_serializable(package="suite_test", name="squared")
+    def squared(y_true, y_pred):
+        return (y_true - y_pred) ** 2
+
+    for fn in (squared, metrics.binary_accuracy):
+        revived = metrics.MeanMetricWrapper.from_config(metrics.MeanMetricWrapper(fn=fn, name="m").get_config())
+        assert revived._fn is fn and revived.name == "m"
+    with pytest.raises(ValueError, match="Unknown metric function: 'nowhere'"):
+        metrics.deserialize({"class_name": "function", "config": "nowhere"})
+
+
+def test_random_draws_take_bfloat16(keras):
+    for lib in (mlcore, keras):
+        assert str(lib.random.uniform((3,), dtype="bfloat16", seed=1).dtype) == "bfloat16"
+        assert lib.backend.is_float_dtype("bfloat16")
+
+
+def test_an_initializer_seeded_by_a_seed_generator_draws_anew_each_call_and_saves_it_as_keras(keras):
+    ours = mlcore.initializers.RandomNormal(seed=mlcore.random.SeedGenerator(1337))
+    first, second = ours((3, 3)), ours((3, 3))
+    assert not np.allclose(first, second)
+    theirs = keras.initializers.RandomNormal(seed=keras.random.SeedGenerator(1337))
+    assert ours.get_config() == theirs.get_config()
+    for config in (ours.get_config(), theirs.get_config()):      # the same seed repeats the sequence
+        np.testing.assert_allclose(mlcore.initializers.RandomNormal.from_config(config)((3, 3)), first)
+    with pytest.raises(ValueError, match="SeedGenerator"):
+        mlcore.initializers.RandomNormal(seed="1")
+
+
+def test_a_scalar_variable_converts_to_int_and_float_as_keras(keras):
+    for lib in (mlcore, keras):
+        assert int(lib.Variable(3.0)) == 3 and float(lib.Variable(2.5)) == 2.5
+        with pytest.raises(TypeError, match="Only scalar arrays"):
+            int(lib.Variable([1.0, 2.0]))
+    optimizer = optimizers.SGD()
+    assert int(optimizer.iterations) == 0
+
+
+def two_outputs(lib):
+    x = lib.Input(shape=(3,), name="input_a")
+    a = lib.layers.Dense(1, name="output_a", kernel_initializer="ones")(x)
+    b = lib.layers.Dense(1, name="output_b", activation="sigmoid", kernel_initializer="ones")(x)
+    return lib.Model(x, [a, b])
+
+
+@pytest.mark.parametrize("loss, loss_weights", [(["mean_squared_error", ["binary_crossentropy"]], [0.1, 2]),
+                                                (["mse", ["mse", "binary_crossentropy"]], None),
+                                                (["mse", ["mse", "binary_crossentropy"]], [1.0, 2.0, 3.0])])
+def test_an_output_given_a_list_of_losses_adds_them_each_with_its_weight_as_keras(keras, loss, loss_weights):
+    rng = np.random.default_rng(0)
+    x, y1, y2 = rng.random((8, 3)), rng.random((8, 1)), rng.integers(0, 2, (8, 1)).astype("float32")
+    totals = []
+    for lib in (mlcore, keras):
+        model = two_outputs(lib)
+        model.compile("sgd", loss=loss, loss_weights=loss_weights)
+        logs = model.evaluate(x, (y1, y2), verbose=0, return_dict=True)
+        totals.append(logs["loss"])
+        assert sorted(logs) == ["loss", "output_a_loss", "output_b_loss"]
+    assert totals[0] == pytest.approx(totals[1], rel=1e-6)
+
+
+def test_unknown_output_names_in_loss_and_metrics_dicts_are_refused_in_keras_words():
+    model = two_outputs(mlcore)
+    x, y = np.ones((2, 3)), (np.ones((2, 1)), np.ones((2, 1)))
+    model.compile("sgd", loss={"output_a": "mse", "output_c": "binary_crossentropy"})
+    with pytest.raises(ValueError, match=r"Expected keys \['output_a', 'output_b'\] in loss dict"):
+        model.fit(x, y, verbose=0)
+    model.compile("sgd", loss="mse", metrics={"output_c": ["mse"]})
+    with pytest.raises(ValueError, match="(?s)Invalid `metrics`.*output_c"):
+        model.fit(x, y, verbose=0)

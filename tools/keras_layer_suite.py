@@ -112,16 +112,25 @@ class Backend(types.ModuleType):
 
 
 class FunctionalModelType(type):
-    """isinstance(model, Functional) as Keras answers it: mlcore has one Model class, and a model made from
-    inputs and outputs is one with graph nodes (not a Sequential, not a subclassed model)."""
+    """Keras's Functional class as mlcore answers it: mlcore has one Model class, and a model made from
+    inputs and outputs is one with graph nodes (not a Sequential, not a subclassed model).  Calling it
+    and its class methods (from_config) are Model's."""
 
     def __instancecheck__(cls, model):
         from mlcore.models import Model, Sequential
         return isinstance(model, Model) and bool(getattr(model, "_nodes", None)) and not isinstance(model, Sequential)
 
+    def __call__(cls, *args, **kwargs):
+        from mlcore.models import Model
+        return Model(*args, **kwargs)
+
+    def __getattr__(cls, name):
+        from mlcore.models import Model
+        return getattr(Model, name)
+
 
 class Functional(metaclass=FunctionalModelType):
-    """Stands in for keras.src.models.functional.Functional in isinstance tests."""
+    """Stands in for keras.src.models.functional.Functional."""
 
 
 # Keras-internal classes a test file imports by name, and what the tool gives it instead

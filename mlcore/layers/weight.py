@@ -83,6 +83,19 @@ class Weight(SharedVariable):
         value = scopes.substituted_value(self)
         return np.asarray(self.get_value(borrow=not copy) if value is None else value, dtype=dtype)
 
+    def __int__(self):
+        return int(self._scalar_value())
+
+    def __float__(self):
+        return float(self._scalar_value())
+
+    def _scalar_value(self):
+        """int(v) and float(v) of a scalar variable, as Keras's take them (the optimizer's iteration count)."""
+        if self.ndim > 0:
+            raise TypeError("Only scalar arrays can be converted to Python scalars. Got: shape=%s"
+                            % (self.type.shape,))
+        return self.numpy()
+
     def __array_function__(self, func, types, args, kwargs):
         """np.min(layer.kernel), np.mean(...), np.allclose(...) compute on its value, as on a Keras variable
         (numpy would otherwise call the graph methods, x.min(out=...)).  Inside a call being built numpy

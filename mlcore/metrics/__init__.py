@@ -57,11 +57,23 @@ def serialize(metric):
 
 
 def deserialize(config, custom_objects=None):
+    if isinstance(config, dict) and config.get("class_name") == "function":
+        return _metric_function(config["config"], custom_objects)
     table = {**ALL_OBJECTS_DICT, **known_custom_objects(custom_objects)}
     name, params = (config, {}) if isinstance(config, str) else (config["class_name"], config.get("config") or {})
     if name not in table:
         raise ValueError("Unknown metric: %r. Valid names are: %s" % (name, ", ".join(sorted(table))))
     return table[name].from_config(params)
+
+
+def _metric_function(name, custom_objects):
+    """A function saved by name (Keras's {"class_name": "function", "config": name}, a MeanMetricWrapper's
+    fn): a registered or custom one, else one of these metric and loss functions."""
+    found = known_custom_objects(custom_objects).get(name) or globals().get(name)
+    if not callable(found) or isinstance(found, type):
+        raise ValueError("Unknown metric function: %r. Pass it in custom_objects or register it with "
+                         "register_keras_serializable" % (name,))
+    return found
 
 
 def get(identifier, loss=None, y_true=None, y_pred=None):

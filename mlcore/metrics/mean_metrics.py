@@ -15,22 +15,22 @@ from mlcore.losses import (binary_crossentropy, categorical_crossentropy, catego
 from mlcore.metrics.base import Metric
 
 
-def reduce_to_samplewise_values(values, sample_weight, dtype):
-    """Per-sample values and weights, as Keras's Mean reduces them: weights are broadcast to the
-    values, and extra trailing dims are averaged away."""
+def reduce_to_samplewise_values(values, sample_weight, dtype, reduce_fn=mean):
+    """Per-sample values and weights, as Keras's Mean and Sum reduce them: weights are broadcast to the
+    values, and extra trailing dims are reduced away by reduce_fn (mean for Mean, sum for Sum)."""
     values = ew.cast(as_tensor_variable(values), dtype)
     mask = values.tag.get("keras_mask")
     if sample_weight is not None:
         sample_weight = losses.apply_mask(ew.cast(as_tensor_variable(sample_weight), dtype), mask, dtype, "sum")
         values, sample_weight = losses.squeeze_or_expand_to_same_rank(values, sample_weight)
         if values.ndim > sample_weight.ndim:
-            values = mean(values, axis=list(range(sample_weight.ndim, values.ndim)))
+            values = reduce_fn(values, axis=list(range(sample_weight.ndim, values.ndim)))
         sample_weight = sample_weight * ew.ones_like(values)
         values = values * sample_weight
         if sample_weight.ndim > 1:
-            sample_weight = mean(sample_weight, axis=list(range(1, sample_weight.ndim)))
+            sample_weight = reduce_fn(sample_weight, axis=list(range(1, sample_weight.ndim)))
     if values.ndim > 1:
-        values = mean(values, axis=list(range(1, values.ndim)))
+        values = reduce_fn(values, axis=list(range(1, values.ndim)))
     return values, sample_weight
 
 
@@ -63,7 +63,7 @@ class Sum(Metric):
         self.total = self.add_variable((), "zeros", name="total")
 
     def update_state(self, values, sample_weight=None):
-        values, _ = reduce_to_samplewise_values(values, sample_weight, self.dtype)
+        values, _ = reduce_to_samplewise_values(values, sample_weight, self.dtype, reduce_fn=sum_)
         self.total.assign(self.total + sum_(values))
 
     def result(self):

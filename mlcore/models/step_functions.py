@@ -11,21 +11,8 @@ from mlcore.layers.base import collect_extras, flatten
 from mlcore.losses import Loss, apply_mask, squeeze_or_expand_to_same_rank
 from mlcore.losses.classes import loss_mask
 from mlcore.models import custom_loss
+from mlcore.models.compiled_losses import output_losses, per_output
 from mlcore.optimizers.base import constrained
-
-
-def _per_output(spec, names, what):
-    """A loss/metric spec for each output: a dict by output name, a list with one entry per output
-    (Keras 3's reading; loss=["mse"] too for a single output), or else one spec for all outputs (Keras 2's
-    reading of metrics=["accuracy"])."""
-    if isinstance(spec, dict):
-        unknown = set(spec) - set(names)
-        if unknown:
-            raise ValueError("%s given for unknown output(s) %s; the outputs are %s" % (what, sorted(unknown), names))
-        return [spec.get(n) for n in names]
-    if isinstance(spec, (list, tuple)) and len(spec) == len(names) and (len(names) > 1 or "metrics" not in what):
-        return list(spec)
-    return [spec] * len(names)
 
 
 def output_keys(model):
@@ -38,6 +25,9 @@ def output_keys(model):
 
 
 def _is_sparse(loss_fn):
+    """Whether a loss takes class indices (every one of an output's several losses, compiled_losses.py)."""
+    if hasattr(loss_fn, "losses"):
+        return all(_is_sparse(f) for f in loss_fn.losses)
     name = getattr(loss_fn, "__name__", "") or type(loss_fn).__name__
     return "sparse" in name.lower()
 
@@ -123,7 +113,7 @@ class StepBuilder:
         from mlcore import losses
         self.model = model
         self.specs = (loss, loss_weights, metrics, weighted_metrics)
-        for spec in loss.values() if isinstance(loss, dict) else loss if isinstance(loss, (list, tuple)) else [loss]:
+        for spec in flatten(loss):
             losses.get(spec)  # unknown names fail in compile(), as in Keras (no loss: a custom train_step's model)
         self.output_names = None
         self.own_loss = custom_loss.has_own_compute_loss(model)     # the model's compute_loss replaces compile()'s
@@ -137,19 +127,17 @@ class StepBuilder:
     # --- graph construction ----------------------------------------------------------------------
     def resolve(self):
         """Per-output losses, weights and metrics, once the model's outputs are known."""
-        from mlcore import losses
         if self.output_names is not None:
             return
         loss, loss_weights, metrics, weighted_metrics = self.specs
         names = output_keys(self.model)
         self.output_names = names
-        self.loss_fns = [losses.get(l) for l in _per_output(loss, names, "loss")]
+        self.loss_fns, self.loss_weights = output_losses(loss, loss_weights, names)
         self.loss_names = [n for n, f in zip(names, self.loss_fns) if f is not None]    # outputs with a loss
         self.sparse_targets = [_is_sparse(f) for f in self.loss_fns]     # read by adapt_targets every step
         self.checked_targets = [_from_mlcore(f, "mlcore.losses") for f in self.loss_fns]
-        self.loss_weights = _per_output(loss_weights if loss_weights is not None else 1.0, names, "loss_weights")
-        self.metric_specs = _per_output(metrics or [], names, "metrics")
-        self.weighted_specs = _per_output(weighted_metrics or [], names, "weighted_metrics")
+        self.metric_specs = per_output(metrics or [], names, "metrics")
+        self.weighted_specs = per_output(weighted_metrics or [], names, "weighted_metrics")
 
     def adapt_targets(self, y_list):
         """Check the targets against the outputs: a (n,) target of a (n, 1) output gets its last axis;
