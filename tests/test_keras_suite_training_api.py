@@ -240,3 +240,17 @@ def test_unknown_output_names_in_loss_and_metrics_dicts_are_refused_in_keras_wor
     model.compile("sgd", loss="mse", metrics={"output_c": ["mse"]})
     with pytest.raises(ValueError, match="(?s)Invalid `metrics`.*output_c"):
         model.fit(x, y, verbose=0)
+
+
+@pytest.mark.parametrize("units, labels", [(1, (8, 1)), (1, (8,)), (4, (8,)), (4, (8, 1)), (4, "one-hot")])
+def test_compile_with_crossentropy_picks_the_crossentropy_the_shapes_call_for_as_keras(keras, units, labels):
+    rng = np.random.default_rng(0)
+    x = rng.random((8, 3))
+    y = np.eye(4)[rng.integers(0, 4, 8)] if labels == "one-hot" else rng.integers(0, max(units, 2), labels)
+    results = []
+    for lib in (mlcore, keras):
+        model = lib.Sequential([lib.Input((3,)), lib.layers.Dense(units, activation="sigmoid" if units == 1 else
+                                                                  "softmax", kernel_initializer="ones")])
+        model.compile("sgd", loss="crossentropy", metrics=["accuracy"])
+        results.append(model.evaluate(x, y, verbose=0))
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-6)

@@ -10,7 +10,8 @@ from mlcore.losses.classes import (REDUCTIONS, BinaryCrossentropy, BinaryFocalCr
                                    MeanSquaredLogarithmicError, Poisson, SparseCategoricalCrossentropy,
                                    SquaredHinge, Tversky, apply_mask, reduce_weighted_values)
 from mlcore.losses.functions import (accepts_arrays, binary_crossentropy, binary_focal_crossentropy,  # noqa: F401
-                                     cast_to_pred_dtype, categorical_crossentropy, categorical_focal_crossentropy,
+                                     cast_to_pred_dtype, categorical_crossentropy, crossentropy,
+                                     is_binary_or_sparse_categorical, categorical_focal_crossentropy,
                                      categorical_generalized_cross_entropy, categorical_hinge, cosine_similarity,
                                      dice, divide_no_nan, hinge, huber, kl_divergence, l2_normalize, log_cosh,
                                      mean_absolute_error, mean_absolute_percentage_error, mean_squared_error,
@@ -39,6 +40,7 @@ for _alias, _fn in (("bce", binary_crossentropy), ("kld", kld), ("mae", mae), ("
 ALL_OBJECTS_DICT.update({"kullback_leibler_divergence": kl_divergence, "logcosh": log_cosh,  # Keras 1/2
                          "cosine_proximity": cosine_similarity, "huber_loss": huber})
 ALL_OBJECTS_DICT.update({"ctc": ctc, "CTC": CTC, "circle": circle, "Circle": Circle})
+ALL_OBJECTS_DICT.update({"crossentropy": crossentropy, "ce": crossentropy})     # compile(loss="crossentropy")
 
 
 def serialize(loss):
@@ -90,9 +92,3 @@ def resolve_identifier(identifier, deserialize, kind):
     raise ValueError("Could not interpret %s identifier: %r" % (kind, identifier))
 
 
-def is_binary_or_sparse_categorical(y_true, y_pred):
-    """Keras's compile-time reading of the target and output shapes."""
-    t_shape, p_shape = y_true.type.shape, y_pred.type.shape
-    is_binary = p_shape[-1] == 1
-    is_sparse = len(t_shape) < len(p_shape) or (t_shape[-1] == 1 and p_shape[-1] != 1)
-    return is_binary, is_sparse

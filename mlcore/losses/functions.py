@@ -191,6 +191,29 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     return loss
 
 
+def is_binary_or_sparse_categorical(y_true, y_pred):
+    """Keras's compile-time reading of the target and output shapes."""
+    t_shape, p_shape = y_true.type.shape, y_pred.type.shape
+    is_binary = p_shape[-1] == 1
+    is_sparse = len(t_shape) < len(p_shape) or (t_shape[-1] == 1 and p_shape[-1] != 1)
+    return is_binary, is_sparse
+
+
+@accepts_arrays
+def crossentropy(y_true, y_pred):
+    """compile(loss="crossentropy") (or "ce"): binary, sparse categorical or categorical crossentropy, as the
+    static shapes of the targets and the output say (Keras's reading)."""
+    y_true, y_pred = as_tensor_variable(y_true), as_tensor_variable(y_pred)
+    is_binary, is_sparse = is_binary_or_sparse_categorical(y_true, y_pred)
+    if is_sparse and not is_binary:
+        return sparse_categorical_crossentropy(y_true, y_pred)
+    y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
+    return (binary_crossentropy if is_binary else categorical_crossentropy)(y_true, y_pred)
+
+
+crossentropy.label_sequences = True     # fit passes its targets as they are: their shape decides the loss
+
+
 @accepts_arrays
 def kl_divergence(y_true, y_pred):
     y_true, y_pred = cast_to_pred_dtype(y_true, y_pred)
