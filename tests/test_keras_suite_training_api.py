@@ -254,3 +254,22 @@ def test_compile_with_crossentropy_picks_the_crossentropy_the_shapes_call_for_as
         model.compile("sgd", loss="crossentropy", metrics=["accuracy"])
         results.append(model.evaluate(x, y, verbose=0))
     np.testing.assert_allclose(results[0], results[1], rtol=1e-6)
+
+
+def test_set_state_tree_takes_lists_as_values(keras):
+    tree = {"optimizer_variables": {"adam": {"iteration": 0, "learning_rate": 1e-5}},
+            "trainable_variables": {"output_a": {"bias": [0.5], "kernel": [[0.6], [0.7], [1.8]]}}}
+    for lib in (mlcore, keras):
+        x = lib.Input(shape=(3,), name="input_a")
+        model = lib.Model(x, lib.layers.Dense(1, name="output_a")(x))
+        model.compile(optimizer="adam")
+        model.set_state_tree(tree)
+        np.testing.assert_allclose(model.layers[1].kernel, [[0.6], [0.7], [1.8]])
+        np.testing.assert_allclose(model.layers[1].bias, [0.5])
+        assert float(model.optimizer.learning_rate) == pytest.approx(1e-5)
+
+
+def test_mean_iou_warns_of_float_weights_cast_to_its_int_dtype(keras):
+    for lib in (mlcore, keras):
+        with pytest.warns(UserWarning, match=r"weight.*float.*int.*casting"):
+            lib.metrics.MeanIoU(num_classes=3)([0, 1, 1, 1], [0, 1, 1, 0], sample_weight=np.array([0.2, 0.3, 0.4, 0.1]))

@@ -2,6 +2,8 @@
 the state is a (num_classes, num_classes) confusion matrix, rows the true classes and columns the
 predicted ones, counted in integers (Keras's default dtype for them); IoU of class c is
 tp / (tp + fp + fn), read from its row and column."""
+import warnings
+
 import numpy as np
 
 from mlcore import config
@@ -43,7 +45,11 @@ class IoU(Metric):
                              % (type(self).__name__, y_true.type.shape, y_pred.type.shape))
         weight = ew.ones_like(y_true)
         if sample_weight is not None:   # one weight per entry, or per sample over its entries
-            sample_weight = ew.cast(as_tensor_variable(sample_weight), self.dtype)
+            sample_weight = as_tensor_variable(sample_weight)
+            if "float" in sample_weight.dtype and "int" in self.dtype:
+                warnings.warn("You are passing weight as `float`, but dtype is `int`. This may result in an incorrect "
+                              "weight due to type casting Consider using integer weights.", stacklevel=2)
+            sample_weight = ew.cast(sample_weight, self.dtype)
             weight = weight * dimshuffle(sample_weight, *range(sample_weight.ndim),
                                          *["x"] * (y_true.ndim - sample_weight.ndim))
         y_true, y_pred, weight = flatten(y_true), flatten(y_pred), flatten(weight)

@@ -5,8 +5,6 @@ The tree is ``{"trainable_variables": ..., "non_trainable_variables": ..., "opti
 (``{"seq": {"dense": {"kernel": ...}}}``).  Keying by path rather than by position is what lets an
 Orbax checkpoint written by Keras load into mlcore and back (mlcore/saving/orbax_checkpoints.py).
 """
-from mlcore.tree import flatten_with_path
-
 VALUE_FORMATS = ("backend_tensor", "numpy_array")
 
 
@@ -29,8 +27,7 @@ class StateTree:
             if group not in groups:
                 raise ValueError("Unknown variable name: %s" % group)
             by_path = {variable.path: variable for variable in groups[group]}
-            for keys, value in flatten_with_path(nested):
-                path = "/".join(keys)
+            for path, value in _by_path(nested):
                 if path in by_path:
                     by_path[path].assign(value)
 
@@ -40,6 +37,16 @@ class StateTree:
                 "non_trainable_variables": self.non_trainable_variables,
                 "optimizer_variables": optimizer.variables if optimizer is not None else [],
                 "metrics_variables": self.metrics_variables}
+
+
+def _by_path(nested, prefix=""):
+    """(path, value) of each leaf of nested dicts; a list is a value ([[0.6], [0.7]]), not a level."""
+    for key, value in nested.items():
+        path = prefix + "/" + key if prefix else key
+        if isinstance(value, dict):
+            yield from _by_path(value, path)
+        else:
+            yield path, value
 
 
 def _nested(variables, value_format):
