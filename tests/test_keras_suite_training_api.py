@@ -273,3 +273,20 @@ def test_mean_iou_warns_of_float_weights_cast_to_its_int_dtype(keras):
     for lib in (mlcore, keras):
         with pytest.warns(UserWarning, match=r"weight.*float.*int.*casting"):
             lib.metrics.MeanIoU(num_classes=3)([0, 1, 1, 1], [0, 1, 1, 0], sample_weight=np.array([0.2, 0.3, 0.4, 0.1]))
+
+
+def test_a_float_learning_rate_is_a_float_that_sets_the_optimizer_as_keras_variables_do(keras):
+    from mlcore import backend as K
+    for lib in (mlcore, keras):
+        optimizer = lib.optimizers.SGD(learning_rate=0.1)
+        assert float(optimizer.learning_rate) == pytest.approx(0.1)
+        assert float(optimizer.learning_rate.numpy()) == pytest.approx(0.1)
+        optimizer.learning_rate.assign(0.25)
+        assert float(optimizer.learning_rate) == 0.25 and float(optimizer.learning_rate.value) == 0.25
+    model = mlcore.Sequential([mlcore.Input((2,)), mlcore.layers.Dense(1, kernel_initializer="ones")])
+    model.compile(optimizers.SGD(0.1), "mse")
+    K.set_value(model.optimizer.lr, 0.0)            # Keras 2's idiom, after compile: the next steps use it
+    assert K.get_value(model.optimizer.lr) == 0.0
+    model.fit(np.ones((4, 2)), np.zeros((4, 1)), verbose=0)
+    np.testing.assert_allclose(model.layers[0].kernel, np.ones((2, 1)))
+    assert type(model.optimizer.learning_rate * 2) is float    # arithmetic gives numbers, not graphs

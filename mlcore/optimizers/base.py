@@ -23,6 +23,7 @@ from mlcore.graph.ops.reduce import sum_
 from mlcore.layers.base import unique_name
 from mlcore.layers.weight import Weight
 from mlcore.optimizers import schedules
+from mlcore.optimizers.learning_rate import LearningRate
 from mlcore.optimizers.schedules import LearningRateSchedule
 from mlcore.utils.naming import to_snake_case
 
@@ -157,12 +158,13 @@ class Optimizer:
     @property
     def learning_rate(self):
         """The current rate as a float (a schedule is evaluated at the current iteration; Keras 2's
-        decay is not applied, as its lr was not); assigning a float takes effect without recompiling."""
+        decay is not applied, as its lr was not); assigning a float takes effect without recompiling, and
+        so do `.assign()` and `K.set_value()` of a float rate (optimizers/learning_rate.py)."""
         if isinstance(self._learning_rate, LearningRateSchedule):
             return float(schedules.evaluate(self._learning_rate(self._iterations.get_value())))
         if not isinstance(self._learning_rate, SharedVariable):
             return float(schedules.evaluate(self._learning_rate()))
-        return float(self._learning_rate.get_value())
+        return LearningRate(self._learning_rate)
 
     @learning_rate.setter
     def learning_rate(self, value):
