@@ -63,7 +63,7 @@ PRIVATE_NAMES = {"layers": {"IndexLookup": "mlcore.layers.index_lookup"}}
 
 # keras.src submodules named as a function of mlcore's package (keras.src.dtype_policies.dtype_policy, which
 # holds dtype_policy() and set_dtype_policy()), and the mlcore module that answers for each
-SUBMODULES = {"dtype_policies": {"dtype_policy": "mlcore.dtype_policies"}}
+SUBMODULES = {"dtype_policies": {"dtype_policy": "mlcore.dtype_policies"}, "ops": {"random": "mlcore.random"}}
 
 
 class WithPrivateNames(types.ModuleType):
@@ -138,6 +138,12 @@ class Functional(metaclass=FunctionalModelType):
 
 # Keras-internal classes a test file imports by name, and what the tool gives it instead
 CLASS_STAND_INS = {"keras.src.models.functional.Functional": Functional}
+
+
+def class_stand_ins():
+    """CLASS_STAND_INS, with the classes that mlcore itself answers for."""
+    import mlcore
+    return {**CLASS_STAND_INS, "keras.src.backend.common.keras_tensor.KerasTensor": mlcore.KerasTensor}
 
 
 def seed_generators(layer):
@@ -279,8 +285,8 @@ def load_tests(path, shim, class_names=None):
                 setattr(tests, alias, importlib.import_module("mlcore.keras_tensor"))
             elif name.split(".")[0] in STAND_INS:   # keras.src.layers.activations.elu -> mlcore.layers
                 setattr(tests, alias, stand_in(name))
-        elif f"{getattr(value, '__module__', '')}.{getattr(value, '__name__', '')}" in CLASS_STAND_INS:
-            setattr(tests, alias, CLASS_STAND_INS[f"{value.__module__}.{value.__name__}"])
+        elif f"{getattr(value, '__module__', '')}.{getattr(value, '__name__', '')}" in class_stand_ins():
+            setattr(tests, alias, class_stand_ins()[f"{value.__module__}.{value.__name__}"])
         elif isinstance(value, type) or callable(value):   # a class or function imported by name
             package = getattr(value, "__module__", "").split(".")
             home = STAND_INS.get(package[2]) if package[:2] == ["keras", "src"] and len(package) > 2 else None
