@@ -260,7 +260,8 @@ def keras_src_names_pointed_at_mlcore(shim):
 # keras.src packages besides layers whose test files a path may name (losses/losses); any other path is one
 # under keras/src/layers (core/dense)
 OTHER_PACKAGES = ("losses", "metrics", "optimizers", "callbacks", "models", "trainers", "saving", "activations",
-                  "initializers", "regularizers", "constraints", "random")
+                  "initializers", "regularizers", "constraints", "random", "utils", "tree", "quantizers",
+                  "wrappers", "distillation")
 
 
 def test_module(path):
