@@ -292,6 +292,9 @@ def serialize(activation):
 def deserialize(config, custom_objects=None):
     """An activation from its name or Keras's function dict: a built-in one, or a custom function
     found in custom_objects, an enclosing custom_object_scope or the registered objects."""
+    if isinstance(config, dict) and isinstance(config.get("config"), dict):    # a callable object, as Keras saves one
+        from mlcore.saving.serialization_lib import deserialize_keras_object      # (it imports this module)
+        return deserialize_keras_object(config, custom_objects)
     if isinstance(config, dict):  # {"class_name": "function", "config": "relu"} as Keras saves functions
         config = config.get("config")
     found = known_custom_objects(custom_objects).get(config)

@@ -371,9 +371,10 @@ def _function_from_spec(spec, custom_objects, safe_mode, layer_name):
     if not (isinstance(spec, dict) and spec.get("class_name") == "__lambda__"):
         return deserialize_keras_object(spec, custom_objects)
     if config.effective_safe_mode(safe_mode):
-        raise ValueError("Loading Lambda layer '%s' would execute code stored in the file. This is "
-                         "disabled by default (safe_mode=True); pass safe_mode=False to load_model only "
-                         "if you trust the file's source." % layer_name)
+        raise ValueError("Loading Lambda layer '%s' would execute code stored in the file: this carries a "
+                         "potential risk of arbitrary code execution and thus it is disallowed by default "
+                         "(safe_mode=True); pass safe_mode=False to load_model only if you trust the file's "
+                         "source." % layer_name)
     saved = spec["config"]
     if saved.get("defaults") is not None or saved.get("closure") is not None:
         raise ValueError("Lambda '%s': mlcore cannot restore a lambda's default arguments or closure" % layer_name)

@@ -320,13 +320,13 @@ class Trainer:
         from mlcore.saving import save_weights
         save_weights(self, filepath, overwrite=overwrite, max_shard_size=max_shard_size)
 
-    def load_weights(self, filepath, by_name=False, skip_mismatch=False, conversion="auto"):
+    def load_weights(self, filepath, by_name=False, skip_mismatch=False, conversion="auto", **kwargs):
         from mlcore.saving import load_weights
-        load_weights(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch, conversion=conversion)
+        load_weights(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch, conversion=conversion, **kwargs)
 
-    def save(self, filepath, overwrite=True, zipped=None, include_optimizer=True):
+    def save(self, filepath, overwrite=True, zipped=None, include_optimizer=True, **kwargs):
         from mlcore.models.model_file import save_model
-        save_model(self, filepath, overwrite=overwrite, zipped=zipped, include_optimizer=include_optimizer)
+        save_model(self, filepath, overwrite=overwrite, zipped=zipped, include_optimizer=include_optimizer, **kwargs)
 
 
 def _debug_cap(value, limit, name):

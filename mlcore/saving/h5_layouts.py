@@ -43,6 +43,7 @@ WRITER_BACKEND = "mlcore"
 # The Keras release whose legacy layout write_legacy_h5 reproduces. Loaders only test it against "1".
 WRITER_KERAS_VERSION = "3.0.0"
 _KERAS_ARCHIVE_WEIGHTS = "model.weights.h5"
+BFLOAT16 = "bfloat16"
 
 
 @dataclass
@@ -159,11 +160,27 @@ def child_group(group, path, kind=None):
 
 
 def read_dataset(group, path):
+    """The dataset's array; one Keras marked as bfloat16 (h5 has no such type, h5py stores its bytes as
+    opaque) comes back as bfloat16."""
     dataset = child_group(group, path, h5py.Dataset)
     if dataset.external or dataset.is_virtual:
         kind = "virtual" if dataset.is_virtual else "external"
         raise ValueError(f"Refusing {kind} dataset {path!r} in group {group.name!r}: its data lives in other files")
-    return np.asarray(dataset[()])
+    array = np.asarray(dataset[()])
+    if _attr_str(dataset, "dtype") == BFLOAT16:
+        import ml_dtypes
+        return array.view(ml_dtypes.bfloat16)
+    return array
+
+
+def write_dataset(group, key, value):
+    """group[key] = value as Keras's H5IOStore writes it: a bfloat16 array marked with attr dtype="bfloat16"
+    (read_dataset and Keras read it back as bfloat16), text arrays as h5 strings."""
+    array = np.asarray(value)
+    text = h5py.string_dtype() if array.dtype.kind == "O" else None
+    dataset = group.create_dataset(key, data=array, dtype=text)
+    if array.dtype.name == BFLOAT16:
+        dataset.attrs["dtype"] = BFLOAT16
 
 
 def _has_list_attr(group, name):
@@ -204,12 +221,13 @@ def legacy_weights(layer):
     ]
 
 
-def native_layer_paths(model, prefix="", visited=None):
+def native_layer_paths(model, prefix="", visited=None, objects_to_skip=()):
     """Yields (h5 group path, layer, is_nested_model) in model order, keyed as Keras 3's saving_lib keys them:
     snake_case class name made unique per model (dense, dense_1...), never the layer's own name.  A layer
     met again (a Distiller's feature extractor holds its teacher's layers) is skipped, as Keras saves each
-    object once; its key still counts."""
-    visited = {id(model)} if visited is None else visited
+    object once; its key still counts.  So are the objects_to_skip, and the layers they hold: Keras counts
+    them as already visited."""
+    visited = {id(model), *map(id, objects_to_skip)} if visited is None else visited
     yield from _listed_paths(model.layers, f"{prefix}layers", visited)
 
 
@@ -284,22 +302,23 @@ def write_legacy_group(f, model):
         weight_names = [getattr(w, "path", None) or f"{layer.name}/{w.name}" for w in weights]
         _write_attr_list(group, "weight_names", weight_names)
         for name, weight in zip(weight_names, weights):
-            group.create_dataset(name, data=np.asarray(weight.get_value()))
+            write_dataset(group, name, weight.get_value())
     _write_attr_list(f.create_group("top_level_model_weights"), "weight_names", [])
 
 
-def write_weights_h5(filepath, model):
-    """Writes Keras 3's native ``.weights.h5`` layout, which ``keras.Model.load_weights`` reads."""
+def write_weights_h5(filepath, model, objects_to_skip=()):
+    """Writes Keras 3's native ``.weights.h5`` layout, which ``keras.Model.load_weights`` reads; the layers in
+    objects_to_skip, and those they hold, get no group (Keras's saving_api.save_weights(objects_to_skip=))."""
     with atomic_h5(filepath) as f:
         model_vars = f.create_group("vars")
         if getattr(model, "name", None):
             model_vars.attrs["name"] = model.name
-        for path, layer, nested in native_layer_paths(model):
+        for path, layer, nested in native_layer_paths(model, objects_to_skip=objects_to_skip):
             layer_vars = f.create_group(path).create_group("vars")
             layer_vars.attrs["name"] = layer.name
             if not nested:
                 for key, value in own_variables(layer).items():
-                    layer_vars.create_dataset(key, data=value)
+                    write_dataset(layer_vars, key, value)
 
 
 def own_variables(layer):

@@ -27,7 +27,7 @@ import h5py
 import numpy as np
 
 from .h5_layouts import (WRITER_KERAS_VERSION, child_group, native_layer_paths, natural_key, read_dataset,
-                         write_weights_h5)
+                         write_dataset, write_weights_h5)
 from .keras3_config import keras_model_spec, mlcore_compile_arguments, mlcore_spec
 
 METADATA, CONFIG, WEIGHTS, ASSETS = "metadata.json", "config.json", "model.weights.h5", "assets"
@@ -138,7 +138,7 @@ def write_optimizer_state(weights_path, optimizer):
         group = f.create_group(OPTIMIZER_VARS)
         group.attrs["name"] = optimizer.name
         for k, variable in enumerate(optimizer.variables):
-            group.create_dataset(str(k), data=np.asarray(variable.get_value()))
+            write_dataset(group, str(k), variable.get_value())
 
 
 def load_archive(filepath, custom_objects=None, compile=True, safe_mode=True):

@@ -105,6 +105,9 @@ def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwar
     if cls is None:
         raise ValueError("deserialize_keras_object: unknown object %r (module %r): pass it in custom_objects or "
                          "register it with register_keras_serializable" % (class_name, module))
+    if not hasattr(cls, "from_config"):
+        raise TypeError("Unable to reconstruct an instance of '%s' because the class is missing a `from_config()` "
+                        "method. Full object config: %s" % (class_name, config))
     return cls.from_config(config["config"])
 
 

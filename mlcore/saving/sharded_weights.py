@@ -14,7 +14,7 @@ import warnings
 
 import h5py
 
-from .h5_layouts import atomic_h5, native_layer_paths, own_variables
+from .h5_layouts import atomic_h5, child_group, native_layer_paths, own_variables, read_dataset, write_dataset
 
 SHARDED_SUFFIX = ".weights.json"
 
@@ -33,10 +33,11 @@ def sharded_path(filepath):
     return renamed
 
 
-def write_sharded_weights(filepath, model, max_shard_size):
-    """model's weights into shards of at most max_shard_size GiB each, and their json index at filepath.
-    Atomic as every save: the shards are written to temporary files, which replace the old ones only once
-    all are complete (an error removes them and leaves the old files as they were); the index comes last."""
+def write_sharded_weights(filepath, model, max_shard_size, objects_to_skip=()):
+    """model's weights into shards of at most max_shard_size GiB each, and their json index at filepath;
+    none of objects_to_skip (h5_layouts.write_weights_h5).  Atomic as every save: the shards are written to
+    temporary files, which replace the old ones only once all are complete (an error removes them and leaves
+    the old files as they were); the index comes last."""
     index_path = sharded_path(filepath)
     limit = float(max_shard_size) * 1024 ** 3
     folder, base = os.path.split(index_path)
@@ -51,7 +52,7 @@ def write_sharded_weights(filepath, model, max_shard_size):
         current = new_shard()
         if getattr(model, "name", None):
             shards[-1].create_group("vars").attrs["name"] = model.name
-        for path, layer, nested in native_layer_paths(model):
+        for path, layer, nested in native_layer_paths(model, objects_to_skip=objects_to_skip):
             if nested:
                 continue
             for key, value in own_variables(layer).items():
@@ -63,7 +64,7 @@ def write_sharded_weights(filepath, model, max_shard_size):
                     current, size = new_shard(), value.nbytes
                 group = shards[-1].require_group(path + "/vars")
                 group.attrs["name"] = layer.name
-                group.create_dataset(key, data=value)
+                write_dataset(group, key, value)
                 total += value.nbytes
                 files = weight_map.setdefault("/%s/vars" % path, [])
                 if current not in files:
@@ -92,11 +93,12 @@ def merged_shards(index_path):
 
 
 def _copy_into(source, target):
-    """Every group (with its attributes) and dataset of source into target: a layer's group may be split
-    over several shards."""
+    """Every group (with its attributes) and dataset (its bfloat16 mark too) of source into target: a layer's
+    group may be split over several shards.  Links other than hard ones are refused, as in any weights file."""
     target.attrs.update(source.attrs)
-    for key, item in source.items():
+    for key in source:
+        item = child_group(source, key)
         if isinstance(item, h5py.Group):
             _copy_into(item, target.require_group(key))
         else:
-            target.create_dataset(key, data=item[()])
+            write_dataset(target, key, read_dataset(source, key))

@@ -9,7 +9,7 @@ file that Keras 3 and mlcore load.
 import h5py
 import numpy as np
 
-from .h5_layouts import atomic_h5, child_group, native_layer_paths, own_variables, read_dataset
+from .h5_layouts import atomic_h5, child_group, native_layer_paths, own_variables, read_dataset, write_dataset
 
 MAX_DATASET_BYTES = 1 << 32     # Keras's editor refuses datasets over 4 GiB: a file cannot make it allocate more
 
@@ -77,6 +77,4 @@ def _write(f, tree, path):
         if isinstance(value, dict):
             _write(f, value, f"{path}/{key}" if path else key)
         else:
-            value = np.asarray(value)
-            text = h5py.string_dtype() if value.dtype.kind == "O" else None     # a vocabulary read back
-            f.require_group(f"{path}/vars" if path else "vars").create_dataset(key, data=value, dtype=text)
+            write_dataset(f.require_group(f"{path}/vars" if path else "vars"), key, value)

@@ -12,6 +12,7 @@ Matching, as Keras does it:
 - by_name=True: file layers pair with model layers of the same name; others are ignored. In native files the
   name is the ``name`` attribute Keras 3 stores on each ``vars`` group.
 """
+import dataclasses
 import os
 import warnings
 
@@ -23,19 +24,24 @@ from .sharded_weights import write_sharded_weights
 from .theano_conversion import CONVERSIONS, detect_conversion
 
 LOADABLE_SUFFIXES = (".weights.h5", ".h5", ".hdf5", ".keras", ".weights.json")
+SKIPPABLE_SUFFIXES = (".weights.h5", ".weights.json")
 
 
-def save_weights(model, filepath, overwrite=True, max_shard_size=None):
+def save_weights(model, filepath, overwrite=True, max_shard_size=None, objects_to_skip=None):
     """Saves every weight of ``model``, atomically: Keras 3's layout for ``*.weights.h5``, the legacy layout
     (which Keras 1, 2 and 3 all load) for ``*.h5`` / ``*.hdf5``; with max_shard_size (GiB), Keras 3's sharded
-    files and their ``*.weights.json`` index (sharded_weights).  overwrite=False asks before replacing a file."""
+    files and their ``*.weights.json`` index (sharded_weights).  overwrite=False asks before replacing a file.
+    objects_to_skip: layers (and what they hold) left out of Keras 3's layouts, as keras.saving.save_weights."""
     path = os.fspath(filepath)
+    native = max_shard_size is not None or path.endswith(".weights.h5")
+    if objects_to_skip is not None and not native:
+        raise _skipping_error(path, "saving")
     if not may_write(path, overwrite):
         return
     if max_shard_size is not None:
-        write_sharded_weights(path, model, max_shard_size)
+        write_sharded_weights(path, model, max_shard_size, objects_to_skip or ())
     elif path.endswith(".weights.h5"):
-        write_weights_h5(path, model)
+        write_weights_h5(path, model, objects_to_skip or ())
     elif path.endswith((".h5", ".hdf5")):
         write_legacy_h5(path, model)
     else:
@@ -45,29 +51,40 @@ def save_weights(model, filepath, overwrite=True, max_shard_size=None):
         )
 
 
-def load_weights(model, filepath, by_name=False, skip_mismatch=False, conversion="auto"):
+def load_weights(model, filepath, by_name=False, skip_mismatch=False, conversion="auto", **kwargs):
     """Loads weights saved by mlcore or any Keras version into ``model``.
 
     conversion: "auto", "none" or "theano"; see mlcore.saving.theano_conversion for what each converts.
     skip_mismatch: layers whose weight count or shapes differ are skipped with a warning (Keras 3 allows it
     in every format, with or without by_name).
+    objects_to_skip (keyword, as Keras 3's): layers (and what they hold) left as they are; the file's groups
+    for them, if any, are ignored.  Only Keras 3's ``.weights.h5`` / ``.weights.json`` files take it.
     """
     from .orbax_checkpoints import is_orbax_checkpoint, load_orbax_weights      # (it imports mlcore.models)
+    objects_to_skip = kwargs.pop("objects_to_skip", None)
+    if kwargs:
+        raise ValueError(f"Invalid keyword arguments: {kwargs}")
     path = os.fspath(filepath)
+    if objects_to_skip is not None and not path.endswith(SKIPPABLE_SUFFIXES):
+        raise _skipping_error(path)
     if is_orbax_checkpoint(path):       # keras.callbacks.OrbaxCheckpoint's folder, or one step of it
         return load_orbax_weights(model, path)
     if not path.endswith(LOADABLE_SUFFIXES):
         raise ValueError(
-            f"Cannot load weights from {path!r}: the name must end in one of {LOADABLE_SUFFIXES}"
+            f"File format not supported: filepath={path}. Weights load from files whose name ends in one of "
+            f"{LOADABLE_SUFFIXES}, and from Orbax checkpoints"
         )
     if conversion not in CONVERSIONS:
         raise ValueError(f"conversion must be one of {CONVERSIONS}, got {conversion!r}")
     description = read_h5(path)
+    if objects_to_skip is not None:
+        description = _without_skipped(description, model, objects_to_skip)
+    skip = objects_to_skip or ()
     custom = []
     if by_name:
-        matched = _match_by_name(description, model, skip_mismatch)
+        matched = _match_by_name(description, model, skip_mismatch, skip)
     elif description.layout == NATIVE:
-        matched, custom = _match_native(description, model, skip_mismatch)
+        matched, custom = _match_native(description, model, skip_mismatch, skip)
     else:
         matched = _match_in_order(description, model, skip_mismatch)
     values = {id(w): a for _, pairs in matched for w, a in pairs}
@@ -77,6 +94,21 @@ def load_weights(model, filepath, by_name=False, skip_mismatch=False, conversion
         layer.load_own_variables(store)
     for weight, array in ready:
         weight.set_value(array)
+
+
+def _skipping_error(path, action="loading"):
+    """Keras's error for objects_to_skip where there is no Keras 3 layout to skip objects in."""
+    return ValueError(f"`objects_to_skip` only supports {action} '.weights.h5' files. Received: {path}")
+
+
+def _without_skipped(description, model, objects_to_skip):
+    """The file less the groups of the skipped layers and of those they hold (a file saved without
+    objects_to_skip has them); objects_to_skip needs Keras 3's layout, where groups are found by path."""
+    if description.layout != NATIVE:
+        raise _skipping_error(description.filename)
+    kept = {path for path, _, _ in native_layer_paths(model, objects_to_skip=objects_to_skip)}
+    skipped = {path for path, _, _ in native_layer_paths(model)} - kept
+    return dataclasses.replace(description, layers=[e for e in description.layers if e.path not in skipped])
 
 
 def _pairs(layer, weights, entry):
@@ -120,7 +152,7 @@ def _match_in_order(description, model, skip_mismatch):
     return _matches(zip(layers, entries), skip_mismatch)
 
 
-def _match_native(description, model, skip_mismatch):
+def _match_native(description, model, skip_mismatch, objects_to_skip=()):
     """(matched weights, [(layer, store)] of the layers that load their state themselves): a layer
     overriding load_own_variables gets its vars group as a dict, as Keras's saving_lib gives it."""
     by_path = {entry.path: entry for entry in description.layers}
@@ -130,7 +162,7 @@ def _match_native(description, model, skip_mismatch):
         return by_path.get(path) or by_name.get(layer.name)
     targets = [
         (path, layer)
-        for path, layer, nested in native_layer_paths(model)
+        for path, layer, nested in native_layer_paths(model, objects_to_skip=objects_to_skip)
         if not nested and (legacy_weights(layer) or _loads_own_state(layer))
     ]
     unsaved = [layer for path, layer in targets if _loads_own_state(layer) and entry_of(path, layer) is None]
@@ -163,10 +195,11 @@ def _loads_own_state(layer):
         getattr(layer, "_is_quantized", False) or getattr(layer, "lora_enabled", False)
 
 
-def _match_by_name(description, model, skip_mismatch):
+def _match_by_name(description, model, skip_mismatch, objects_to_skip=()):
     """Native files hold one group per leaf layer, legacy files one per top-level layer: index accordingly."""
     if description.layout == NATIVE:
-        layers = [layer for _, layer, nested in native_layer_paths(model) if not nested]
+        layers = [layer for _, layer, nested in native_layer_paths(model, objects_to_skip=objects_to_skip)
+                  if not nested]
     else:
         layers = list(model.layers)
     index = {}
