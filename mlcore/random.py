@@ -33,6 +33,8 @@ class SeedGenerator:
     """A random state [seed, counter] that each draw moves on (Keras's SeedGenerator): draws from one
     generator differ, and two generators made with the same seed give the same sequence."""
 
+    keras_module = "keras.random"       # where Keras's files say the class lives
+
     def __init__(self, seed=None, name=None, **kwargs):
         kwargs.pop("backend", None)          # Keras's choice of backend: mlcore's graph runs on any
         if kwargs:

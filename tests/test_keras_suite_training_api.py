@@ -290,3 +290,11 @@ def test_a_float_learning_rate_is_a_float_that_sets_the_optimizer_as_keras_varia
     model.fit(np.ones((4, 2)), np.zeros((4, 1)), verbose=0)
     np.testing.assert_allclose(model.layers[0].kernel, np.ones((2, 1)))
     assert type(model.optimizer.learning_rate * 2) is float    # arithmetic gives numbers, not graphs
+
+
+def test_a_seed_generator_serializes_as_keras_and_back(keras):
+    from mlcore.saving import deserialize_keras_object, serialize_keras_object
+    config = serialize_keras_object(mlcore.random.SeedGenerator(1337))
+    assert config == keras.saving.serialize_keras_object(keras.random.SeedGenerator(1337))
+    revived = deserialize_keras_object(config)
+    assert isinstance(revived, mlcore.random.SeedGenerator) and revived.get_config()["seed"] == 1337

@@ -53,8 +53,8 @@ def serialize_keras_object(obj):
             return family.serialize(obj)
     if inspect.isfunction(obj) and obj.__name__ != "<lambda>":
         return keras_serialized_function(obj)
-    if callable(getattr(obj, "get_config", None)):      # any other custom object (FlaxLayer's flax module)
-        return keras_serialized(obj, obj.get_config(), None)
+    if callable(getattr(obj, "get_config", None)):      # any other object (a SeedGenerator, FlaxLayer's flax module)
+        return keras_serialized(obj, obj.get_config(), getattr(type(obj), "keras_module", None))
     raise TypeError("serialize_keras_object: cannot serialize %r (of type %s): give a layer, model, "
                     "initializer, regularizer, constraint, loss, metric, optimizer, named function or plain "
                     "data" % (obj, type(obj).__name__))
@@ -95,6 +95,9 @@ def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwar
         return _function(config, custom_objects)
     if module == "keras" and class_name in dtype_policies.POLICY_CLASSES:
         return dtype_policies.deserialize(config, custom_objects)
+    if module == "keras.random" and class_name == "SeedGenerator":
+        from mlcore.random import SeedGenerator
+        return SeedGenerator.from_config(config["config"])
     family = module.split(".", 1)[-1] if module.startswith(("keras.", "mlcore.")) else None
     if family in FAMILIES:
         return FAMILIES[family][1].deserialize(config, custom_objects)
