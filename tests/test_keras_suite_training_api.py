@@ -262,7 +262,7 @@ def test_set_state_tree_takes_lists_as_values(keras):
     for lib in (mlcore, keras):
         x = lib.Input(shape=(3,), name="input_a")
         model = lib.Model(x, lib.layers.Dense(1, name="output_a")(x))
-        model.compile(optimizer="adam")
+        model.compile(optimizer=lib.optimizers.Adam(name="adam"))   # the paths of the tree, whatever ran before
         model.set_state_tree(tree)
         np.testing.assert_allclose(model.layers[1].kernel, [[0.6], [0.7], [1.8]])
         np.testing.assert_allclose(model.layers[1].bias, [0.5])

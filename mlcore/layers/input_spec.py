@@ -55,6 +55,11 @@ def assert_input_compatibility(input_spec, inputs, layer_name):
                              "following keys: %s" % (missing[0], list(inputs), [spec.name for spec in specs]))
         inputs = [inputs[spec.name] for spec in specs]
     inputs = flatten(inputs)
+    names = [spec.name for spec in specs if spec is not None and spec.name]
+    if len(inputs) != len(specs) and len(names) == len(specs):
+        raise ValueError("Layer \"%s\" expects %d named input(s) with keys %s, but it received %d input tensors. Pass "
+                         "inputs as a dict, e.g. `layer({%s})`." % (layer_name, len(specs), names, len(inputs),
+                                                                 ", ".join("'%s': ..." % n for n in names)))
     if len(inputs) != len(specs):
         raise ValueError('Layer "%s" expects %d input(s), but it received %d input tensors. Inputs received: %s'
                          % (layer_name, len(specs), len(inputs), inputs))

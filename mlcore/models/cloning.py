@@ -5,6 +5,7 @@ from mlcore.layers.input_layer import Input, InputLayer
 from mlcore.models.functional import Model
 from mlcore.models.operations import Operation
 from mlcore.models.sequential import Sequential
+from mlcore.tree import assert_same_structure, flatten
 
 
 def clone_model(model, input_tensors=None, clone_function=None, call_function=None, recursive=False,
@@ -86,13 +87,14 @@ def _clone_functional(model, clone_layer, call_function, input_tensors):
         input_tensors = map_structure(lambda t: Input(batch_shape=t.type.shape, dtype=t.dtype,
                                                       name=t.tag["keras_history"][0].name), model.input)
     else:
-        given = input_tensors if isinstance(input_tensors, (list, tuple)) else [input_tensors]
-        if not all(is_keras_tensor(t) for t in given):
+        if not all(is_keras_tensor(t) for t in flatten(input_tensors)):
             raise ValueError("clone_model: All entries in `input_tensors` must be KerasTensors. Received invalid "
                              "values: input_tensors=%r" % (input_tensors,))
-        if len(given) != len(model.inputs):
-            raise ValueError("clone_model: `input_tensors` must have the same structure as model.input: %d "
-                             "tensor(s) for model '%s', got %d" % (len(model.inputs), model.name, len(given)))
+        try:
+            assert_same_structure(input_tensors, model.input)
+        except ValueError as err:
+            raise ValueError("clone_model: `input_tensors` must have the same structure as model.input\nReference "
+                             "structure: %s\nReceived structure: %s" % (model.input, input_tensors)) from err
     outputs = model._run_through_graph(input_tensors, operation_fn=clone_layer, call_fn=call_function)
     return Model(input_tensors, outputs, name=model.name)
 

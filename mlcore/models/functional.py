@@ -12,6 +12,8 @@ from mlcore.layers.base import Layer, collect_extras, flatten, map_shapes, map_s
 from mlcore.layers.input_layer import Input, InputLayer
 from mlcore.layers.layer_state import current_path, layer_scope
 from mlcore.layers.tracking import held_layers, inherited_training
+from mlcore.models.functional_inputs import (InputStructure, check_keras_tensors, in_dtype_of, is_array_data,
+                                             warn_on_dict_keys)
 from mlcore.models.operations import Operation, record_operation
 from mlcore.models.model_metrics import ModelMetrics
 from mlcore.models.model_quantization import ModelQuantization
@@ -19,22 +21,13 @@ from mlcore.models.stateless_model import StatelessModel
 from mlcore.models.state_tree import StateTree
 from mlcore.models.legacy_methods import GeneratorMethods
 from mlcore.models.trainer import Trainer
+from mlcore.tree import flatten_with_path, pack_sequence_as
 
 
 def _history(tensor):
     if "keras_history" not in tensor.tag:
         record_operation(tensor)        # ops applied to Keras tensors (mlcore.models.operations)
     return tensor.tag["keras_history"]
-
-
-def graph_root(tensor):
-    """An intermediate tensor given as a model input (Keras allows it: Model(encoded, outputs)) as a new
-    placeholder of its type and history, which compiled steps can be fed; an Input as it is."""
-    if tensor.owner is None:
-        return tensor
-    root = tensor.type(tensor.name)
-    root.tag["keras_history"] = tensor.tag["keras_history"]
-    return root
 
 
 def producer(tensor):
@@ -58,8 +51,9 @@ def get_source_inputs(tensor):
 
 
 def trace_nodes(inputs, outputs):
-    """The layer calls between inputs and outputs, each after the calls it depends on, and the order in
-    which a depth-first walk from the outputs first meets each layer (Keras's tie-break for layer order)."""
+    """The layer calls between inputs and the outputs (a structure), each after the calls it depends on,
+    and the order in which a depth-first walk from the outputs first meets each layer (Keras's tie-break
+    for layer order).  An output that the inputs do not reach raises Keras's error."""
     input_ids = {id(t) for t in inputs}
     order, seen, first_met = [], set(), {}
 
@@ -76,13 +70,59 @@ def trace_nodes(inputs, outputs):
                 visit(t)
         order.append(node)
 
-    for out in outputs:
+    for out in flatten(outputs):
         visit(out)
-    for node in order:
-        if isinstance(node.layer, InputLayer) and id(node.outputs) not in input_ids:
-            raise ValueError("The model's outputs depend on Input %s, which is not among its inputs"
-                             % node.layer.name)
+    _check_connected(order, inputs, outputs)
     return order, first_met
+
+
+def _check_connected(nodes, inputs, outputs):
+    """Keras's error for an output that needs a tensor the inputs do not give (another Input's)."""
+    known = {id(t) for t in inputs}
+    for node in nodes:
+        if not isinstance(node.layer, InputLayer) and all(id(t) in known for t in node.input_tensors +
+                                                          node.keyword_tensors):
+            known.update(id(t) for t in node.output_tensors)
+    for path, out in flatten_with_path(outputs):
+        if id(out) not in known:
+            raise ValueError("Output with path `%s` is not connected to `inputs`" % ".".join(map(str, path)))
+
+
+def run_nodes(nodes, sources, values, outputs, operation_fn=None, call_fn=None, **call_kwargs):
+    """The layer calls of nodes again, on values in place of the source tensors, with call_kwargs added
+    to each call: the outputs' structure of what they give.  clone_model's hooks, as Keras's:
+    operation_fn(layer) gives the layer to call instead, call_fn(layer, args, **kwargs) calls it."""
+    computed = {id(t): v for t, v in zip(sources, values)}
+    for node in nodes:
+        if isinstance(node.layer, InputLayer):
+            continue
+        layer = operation_fn(node.layer) if operation_fn else node.layer
+        args = map_structure(lambda t: computed[id(t)], node.inputs)
+        kwargs = map_structure(lambda v: computed.get(id(v), v), dict(node.kwargs))   # initial_state=[h, c]
+        kwargs.update(call_kwargs)
+        outs = call_fn(layer, args, **kwargs) if call_fn else layer(args, **kwargs)
+        for t, v in zip(node.output_tensors, flatten(outs)):
+            computed[id(t)] = v
+    return map_structure(lambda t: computed[id(t)], outputs)
+
+
+def clone_graph_nodes(inputs, outputs):
+    """Keras's: a model made from intermediate tensors (Model(encoded, outputs)) starts from new Inputs in
+    their place, on which the layer calls between them and the outputs run again, so that its layers
+    begin with InputLayers and its config can be saved."""
+    nodes, _ = trace_nodes(flatten(inputs), outputs)
+    new_inputs = map_structure(_input_in_place_of, inputs)
+    with collect_extras():      # the calls' losses and updates belong to no step
+        return new_inputs, run_nodes(nodes, flatten(inputs), flatten(new_inputs), outputs)
+
+
+def _input_in_place_of(tensor):
+    """An Input's tensor as it is; an intermediate tensor as a new Input of its type, named as Keras's
+    clone (<name>CLONE) after the layer that made it."""
+    layer = _history(tensor)[0]
+    if isinstance(layer, InputLayer):
+        return tensor
+    return Input(batch_shape=tensor.type.shape, dtype=tensor.dtype, name=unique_name(layer.name + "CLONE"))
 
 
 def depths(nodes):
@@ -105,7 +145,8 @@ def keras_class_name(layer):
     return "Functional" if type(layer) is Model else type(layer).__name__
 
 
-class Model(ModelMetrics, ModelQuantization, StatelessModel, StateTree, GeneratorMethods, Trainer, Layer):
+class Model(InputStructure, ModelMetrics, ModelQuantization, StatelessModel, StateTree, GeneratorMethods, Trainer,
+            Layer):
     """Functional model: Model(inputs, outputs, name=None).  Or subclass it, create layers in
     __init__ and use them in call(inputs, training=None): the model is built on first use (fit,
     predict, a call, or build(input_shape)), and its layers are those its attributes hold."""
@@ -119,14 +160,18 @@ class Model(ModelMetrics, ModelQuantization, StatelessModel, StateTree, Generato
         self._layers = []
         self._input_structure = None
         if inputs is not None and outputs is not None:
+            warn_on_dict_keys(inputs)
             self._init_graph(inputs, outputs)
             self.output_names = [t.tag["keras_history"][0].name for t in self.outputs]  # as Keras's Functional
 
     def _init_graph(self, inputs, outputs):
-        self._traced_inputs = flatten(inputs)       # where the recorded layer calls start
-        self._input_structure, self._output_structure = map_structure(graph_root, inputs), outputs
-        self.inputs, self.outputs = flatten(self._input_structure), flatten(outputs)
-        self._nodes, first_met = trace_nodes(self._traced_inputs, self.outputs)
+        check_keras_tensors(inputs, "inputs")
+        check_keras_tensors(outputs, "outputs")
+        if not all(isinstance(_history(t)[0], InputLayer) for t in flatten(inputs)):
+            inputs, outputs = clone_graph_nodes(inputs, outputs)
+        self._input_structure, self._output_structure = inputs, outputs
+        self.inputs, self.outputs = flatten(inputs), flatten(outputs)
+        self._nodes, first_met = trace_nodes(self.inputs, outputs)
         _, layer_depth = depths(self._nodes)
         # Keras 3's layer order (and so its order of weights, and of layers in h5 files): deepest first
         layers = sorted(first_met, key=lambda layer: (-layer_depth[id(layer)], first_met[layer]))
@@ -146,6 +191,10 @@ class Model(ModelMetrics, ModelQuantization, StatelessModel, StateTree, Generato
     @property
     def layers(self):
         return list(self._layers) if self._nodes else held_layers(self, Layer)
+
+    @layers.setter
+    def layers(self, _):
+        raise AttributeError("`Model.layers` attribute is reserved and should not be used. Please use another name.")
 
     @property
     def _convert_input_args(self):
@@ -216,15 +265,29 @@ class Model(ModelMetrics, ModelQuantization, StatelessModel, StateTree, Generato
             inputs = with_masks(inputs, mask)
         if not self._nodes:
             return self._call_without_graph(inputs, training)
+        return self._run_through_graph(self._standardize_inputs(inputs),
+                                       **({} if training is None else {"training": training}))
+
+    def _adapt(self, x, *args, **kwargs):
+        """Arrays given to fit, evaluate or predict go in as a call's inputs would (Keras calls the model
+        on each batch): in its structure, each of its Input's rank, with Keras's warnings and errors."""
+        if self._nodes and is_array_data(x):
+            given = flatten(self._restructured(x, warn=True))
+            x = self._checked_ranks(given) if len(given) == len(self.inputs) else x   # else fit's error says it
+        return super()._adapt(x, *args, **kwargs)
+
+    def _call_eagerly(self, inputs, *args, **kwargs):
+        """An eager call (on arrays) takes its inputs in the model's structure first, with Keras's warning
+        where theirs differs (as in Keras, a symbolic call draws none), each array in its Input's dtype; it
+        gives the one output of a model made with outputs=[y] alone, as Keras's eager call does."""
+        if not self._nodes:
+            return super()._call_eagerly(inputs, *args, **kwargs)
+        inputs = self._restructured(inputs, warn=True)
         given = flatten(inputs)
-        if len(given) != len(self.inputs):
-            raise ValueError("Model '%s' expects %d input(s), got %d" % (self.name, len(self.inputs), len(given)))
-        for value, tensor in zip(given, self._traced_inputs):
-            layer = tensor.tag["keras_history"][0]
-            if value is None and isinstance(layer, InputLayer) and not layer.optional:
-                raise ValueError("The input '%s' is not optional, but None was passed. Please provide a valid "
-                                 "tensor." % layer.name)
-        return self._run_through_graph(inputs, **({} if training is None else {"training": training}))
+        if len(given) == len(self.inputs):
+            inputs = pack_sequence_as(inputs, [in_dtype_of(x, t) for x, t in zip(given, self.inputs)])
+        outputs = super()._call_eagerly(inputs, *args, **kwargs)
+        return outputs[0] if isinstance(outputs, (list, tuple)) and len(outputs) == 1 else outputs
 
     def _call_without_graph(self, inputs, training):
         """call() of a model that recorded no layer calls (Sequential runs its layers on nested inputs)."""
@@ -232,21 +295,9 @@ class Model(ModelMetrics, ModelQuantization, StatelessModel, StateTree, Generato
                                   "and implement call()" % self.name)
 
     def _run_through_graph(self, inputs, operation_fn=None, call_fn=None, **call_kwargs):
-        """The recorded layer calls on new inputs, with call_kwargs added to each call; clone_model's
-        hooks, as Keras's: operation_fn(layer) gives the layer to call instead, call_fn(layer, args,
-        **kwargs) calls it."""
-        values = {id(t): v for t, v in zip(self._traced_inputs, flatten(inputs))}
-        for node in self._nodes:
-            if isinstance(node.layer, InputLayer):
-                continue
-            layer = operation_fn(node.layer) if operation_fn else node.layer
-            args = map_structure(lambda t: values[id(t)], node.inputs)
-            kwargs = map_structure(lambda v: values.get(id(v), v), dict(node.kwargs))   # initial_state=[h, c]
-            kwargs.update(call_kwargs)
-            outs = call_fn(layer, args, **kwargs) if call_fn else layer(args, **kwargs)
-            for t, v in zip(node.output_tensors, flatten(outs)):
-                values[id(t)] = v
-        return map_structure(lambda t: values[id(t)], self._output_structure)
+        """The recorded layer calls on new inputs (run_nodes)."""
+        return run_nodes(self._nodes, self.inputs, flatten(inputs), self._output_structure, operation_fn, call_fn,
+                         **call_kwargs)
 
     def __call__(self, inputs, *args, **kwargs):
         """training not given (nor by an enclosing call) stays None, so that each layer takes its own call's
@@ -254,6 +305,7 @@ class Model(ModelMetrics, ModelQuantization, StatelessModel, StateTree, Generato
         Dropout and BatchNormalization infer."""
         if self._nodes:
             kwargs["training"] = inherited_training(kwargs.get("training"))
+            self._check_required(flatten(inputs))      # before input_spec's checks, as Keras's
         return super().__call__(inputs, *args, **kwargs)
 
     def build(self, input_shape):

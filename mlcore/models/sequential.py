@@ -1,4 +1,6 @@
 """Sequential: a plain stack of layers, each feeding the next."""
+import inspect
+
 import numpy as np
 
 from mlcore.layers.base import Layer, collect_extras
@@ -6,6 +8,22 @@ from mlcore.layers.input_layer import Input, InputLayer
 from mlcore.models.functional import Model
 from mlcore.models.legacy_methods import ClassPredictions
 from mlcore.tree import flatten, flatten_with_path, map_structure
+
+
+def _check_single_positional(layer, err):
+    """Keras's error where a layer that failed in the stack takes no input, or more than one, positionally."""
+    if not isinstance(err, TypeError):
+        return
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    positional = [p for p in inspect.signature(layer.call).parameters.values() if p.kind in kinds]
+    if not positional:
+        raise ValueError("Layers added to a Sequential model should have a single positional argument, the input "
+                         "tensor. Layer %s has no positional arguments." % type(layer).__name__) from err
+    required = [p for p in positional if p.default is inspect.Parameter.empty]
+    if len(required) > 1:
+        raise ValueError("Layers added to a Sequential model can only have a single required positional argument, "
+                         "the input tensor. Layer %s has multiple required positional arguments: %s"
+                         % (type(layer).__name__, required)) from err
 
 
 class EmptyModelError(IndexError, TypeError):
@@ -18,6 +36,8 @@ class Sequential(ClassPredictions, Model):
     shape is known: from an Input/InputLayer, a first layer's input_shape=, or the
     data passed to fit/predict/build."""
 
+    input_spec = None       # as Keras's Sequential: its layers check their inputs
+
     def __init__(self, layers=None, trainable=True, name=None, **kwargs):
         super().__init__(name=name, trainable=trainable, **kwargs)
         self._stack = []
@@ -29,14 +49,24 @@ class Sequential(ClassPredictions, Model):
     def layers(self):
         return list(self._stack)
 
+    @layers.setter
+    def layers(self, _):
+        raise AttributeError("`Sequential.layers` attribute is reserved and should not be used. Use `add()` and "
+                             "`pop()` to change the layers in this model.")
+
     def add(self, layer, rebuild=True):
         if not isinstance(layer, Layer):
             if hasattr(layer, "type") and "keras_history" in getattr(layer, "tag", {}):
                 layer = layer.tag["keras_history"][0]       # an Input() tensor
             else:
-                raise TypeError("Sequential.add expects a Layer instance, got %r" % (layer,))
+                raise ValueError("Only instances of `keras.Layer` can be added to a Sequential model. Received: %s "
+                                 "(of type %s)" % (layer, type(layer)))
         if isinstance(layer, InputLayer):
-            if self._stack or self._input_layer is not None:
+            if self._input_layer is not None:
+                raise ValueError("Sequential model '%s' has already been configured to use input shape %s. You "
+                                 "cannot add a different Input layer to it."
+                                 % (self.name, self._input_layer.batch_shape))
+            if self._stack:
                 raise ValueError("Sequential '%s': an InputLayer can only come first" % self.name)
             self._input_layer = layer
         else:
@@ -84,15 +114,21 @@ class Sequential(ClassPredictions, Model):
                              "layer, pass input_shape= to the first layer, or call build((None, ...))" % self.name)
         if isinstance(input_shape, dict) or any(isinstance(d, (tuple, list, dict)) for d in input_shape):
             return
-        if self._input_layer is None or tuple(self._input_layer.batch_shape) != tuple(input_shape):
-            dtype = self._input_layer.dtype if self._input_layer is not None else None
-            self._input_layer = Input(batch_shape=tuple(input_shape), dtype=dtype).tag["keras_history"][0]
+        if not self._stack:
+            raise ValueError("Sequential model %s cannot be built because it has no layers. Call `model.add(layer)`."
+                             % self.name)
+        if self._input_layer is None:
+            self._input_layer = Input(batch_shape=tuple(input_shape)).tag["keras_history"][0]
+        elif tuple(self._input_layer.batch_shape) != tuple(input_shape):
+            raise ValueError("Sequential model '%s' has already been configured to use input shape %s. You cannot "
+                             "build it with input_shape %s" % (self.name, self._input_layer.batch_shape, input_shape))
         with collect_extras():      # the wiring's losses and updates belong to no step (nor to an eager call's)
             x = inputs = self._input_layer.output_tensor
             for layer in self._stack:
                 try:
                     x = layer(x)
                 except (ValueError, TypeError) as err:
+                    _check_single_positional(layer, err)
                     raise type(err)("In Sequential '%s', layer '%s' (%s): %s"
                                     % (self.name, layer.name, type(layer).__name__, err)) from err
         self._init_graph(inputs, x)
@@ -149,7 +185,9 @@ class Sequential(ClassPredictions, Model):
         shape = config.get("build_input_shape")
         if shape is None and config["layers"]:     # no Input: the first layer's build_config has the shape
             shape = (config["layers"][0].get("build_config") or {}).get("input_shape")
-        if shape is not None:
+        if shape is not None and not model.layers:
+            model.add(InputLayer(batch_shape=tuple(shape)))     # an Input alone: nothing to build
+        elif shape is not None:
             model.build(tuple(shape))
         else:       # no shape for the model: its layers built by build() alone are built again, as Keras's
             for layer, spec in zip(model.layers, config["layers"]):

@@ -131,16 +131,16 @@ def functional_config(model, describe_layer=layer_config, describe_node=_legacy_
         if not isinstance(node.layer, InputLayer):
             entry["inbound_nodes"].append(describe_node(node, ref))
     return {"name": model.name, "trainable": model.trainable, "layers": list(entries.values()),
-            "input_layers": _tensor_refs(model._input_structure, model.inputs, ref),
-            "output_layers": _tensor_refs(model._output_structure, model.outputs, ref)}
+            "input_layers": _tensor_refs(model._input_structure, ref),
+            "output_layers": _tensor_refs(model._output_structure, ref)}
 
 
-def _tensor_refs(structure, tensors, ref):
-    """The model's inputs or outputs as the config names them: a dict of refs for a model made with a
-    dict (Model({"a": a}, ...), as Keras writes it), else a list of refs."""
-    if isinstance(structure, dict) and len(structure) == len(tensors):
-        return {key: ref(tensor) for key, tensor in structure.items()}
-    return [ref(t) for t in tensors]
+def _tensor_refs(structure, ref):
+    """The model's inputs or outputs as Keras's config names them: their structure (dicts, lists, tuples,
+    nested) with ref(tensor) for each tensor.  One tensor, or a list of one, goes inside a list, as Keras 2
+    wrote it (and as Keras 3's layout, which keeps a single entry unnested, takes it)."""
+    refs = map_structure(ref, structure)
+    return [refs] if isinstance(refs, list) and (len(refs) == 1 or isinstance(refs[0], str)) else refs
 
 
 def functional_from_config(cls, config_, custom_objects=None, safe_mode=True):
@@ -153,16 +153,18 @@ def functional_from_config(cls, config_, custom_objects=None, safe_mode=True):
         if isinstance(layers[spec["name"]], InputLayer):
             produced[(spec["name"], 0)] = [layers[spec["name"]].output_tensor]
     pending = [(spec["name"], k, node) for spec in config_["layers"] for k, node in enumerate(spec["inbound_nodes"])]
+    _check_inbound_layers(pending, layers)
 
     def tensor(ref):
         return produced[(ref[0], ref[1])][ref[2]]
 
     def with_tensors(value):
+        """value with each reference [layer, node, tensor] in it as that tensor."""
         if _is_tensor_ref(value, layers):
             return tensor(value)
         if isinstance(value, dict):
             return {k: with_tensors(v) for k, v in value.items()}
-        return [with_tensors(v) for v in value] if isinstance(value, list) else value
+        return type(value)(with_tensors(v) for v in value) if isinstance(value, (list, tuple)) else value
     while pending:
         remaining = []
         for name, k, node in pending:
@@ -173,18 +175,27 @@ def functional_from_config(cls, config_, custom_objects=None, safe_mode=True):
             else:
                 remaining.append((name, k, node))
         if len(remaining) == len(pending):
-            raise ValueError("The model config's layer graph cannot be rebuilt (missing or cyclic inputs)")
+            raise ValueError("Invalid Functional model configuration. The graph of the Functional model either has "
+                             "loops or disconnected nodes. The following nodes failed to be resolved: %s"
+                             % {name: node for name, _, node in remaining})
         pending = remaining
-    inputs, outputs = (_tensors_of(config_[key], tensor) for key in ("input_layers", "output_layers"))
+    inputs, outputs = (_tensors_of(config_[key], with_tensors, layers) for key in ("input_layers", "output_layers"))
     return cls(inputs, outputs, name=config_.get("name"), trainable=config_.get("trainable", True))
 
 
-def _tensors_of(refs, tensor):
-    """What a config's input_layers / output_layers name: a dict of tensors, a list of them, or one."""
-    if isinstance(refs, dict):
-        return {key: tensor(r) for key, r in refs.items()}
-    tensors = [tensor(r) for r in refs]
-    return tensors if len(tensors) > 1 else tensors[0]
+def _check_inbound_layers(pending, layers):
+    """Keras's error for a call whose input comes from a layer the config does not have."""
+    for _, _, node in pending:
+        for entry in node:
+            if entry[0] not in layers:
+                raise ValueError("Invalid Functional model configuration. Missing node: %s" % entry[0])
+
+
+def _tensors_of(refs, with_tensors, layer_names):
+    """What a config's input_layers / output_layers name, in its structure; a list of one reference
+    (Keras 2's way to name one tensor) as that tensor."""
+    single = isinstance(refs, list) and len(refs) == 1 and _is_tensor_ref(refs[0], layer_names)
+    return with_tensors(refs[0] if single else refs)
 
 
 def model_to_json(model, **kwargs):
