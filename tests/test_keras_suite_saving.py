@@ -260,3 +260,29 @@ def test_activation_object_loads_from_keras_file(tmp_path, keras, rng):
     assert isinstance(loaded.layers[-1].activation, Scaled)
     x = rng.normal(size=(3, 4)).astype("float32")
     np.testing.assert_allclose(loaded.predict(x, verbose=0), keras_model.predict(x, verbose=0), rtol=1e-5)
+
+
+def _lambda_model(lib, offset=1.5, scale=3.0):
+    x = lib.Input((2,))
+    return lib.Model(x, lib.layers.Lambda(lambda t: t * scale + offset)(x))
+
+
+def test_a_lambda_keeps_the_values_it_closes_over_both_ways_with_keras(keras, tmp_path):
+    import mlcore
+    ones = np.ones((1, 2), "float32")
+    for writer in (mlcore, keras):
+        for reader in (mlcore, keras):
+            path = str(tmp_path / ("%s_%s.keras" % (writer.__name__, reader.__name__)))
+            _lambda_model(writer).save(path)
+            loaded = reader.saving.load_model(path, safe_mode=False)
+            np.testing.assert_allclose(loaded.predict(ones, verbose=0), np.full((1, 2), 4.5))
+
+
+def test_a_lambda_closing_over_an_array_is_refused_at_save_and_writes_nothing(tmp_path):
+    import mlcore
+    weights = np.ones(2)
+    x = mlcore.Input((2,))
+    model = mlcore.Model(x, mlcore.layers.Lambda(lambda t: t * weights)(x))
+    with pytest.raises(ValueError, match="plain values.*ndarray.*named function"):
+        model.save(str(tmp_path / "m.keras"))
+    assert not (tmp_path / "m.keras").exists()
