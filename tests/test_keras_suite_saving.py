@@ -286,3 +286,27 @@ def test_a_lambda_closing_over_an_array_is_refused_at_save_and_writes_nothing(tm
     with pytest.raises(ValueError, match="plain values.*ndarray.*named function"):
         model.save(str(tmp_path / "m.keras"))
     assert not (tmp_path / "m.keras").exists()
+
+
+def test_a_functional_subclass_with_its_own_arguments_saves_and_loads_both_ways_with_keras(keras, tmp_path):
+    import mlcore
+    for lib in (mlcore, keras):
+        @lib.saving.register_keras_serializable("suite_saving")
+        class WithParam(lib.Model):
+            def __init__(self, *args, param=1, **kwargs):
+                super().__init__(*args, **kwargs)
+                self.param = param
+
+            def get_config(self):
+                return {**super().get_config(), "param": self.param}
+
+        x = lib.layers.Input((3,))
+        model = WithParam(inputs=x, outputs=lib.layers.Dense(5)(x), param=3)
+        assert WithParam.from_config(model.get_config()).param == 3
+        model.save(str(tmp_path / ("%s.keras" % lib.__name__)))
+    ones = np.ones((1, 3), "float32")
+    for writer in (mlcore, keras):
+        for reader in (mlcore, keras):
+            loaded = reader.saving.load_model(str(tmp_path / ("%s.keras" % writer.__name__)))
+            assert type(loaded).__name__ == "WithParam" and loaded.param == 3
+            assert np.asarray(loaded.predict(ones, verbose=0)).shape == (1, 5)

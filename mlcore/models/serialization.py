@@ -143,6 +143,9 @@ def _tensor_refs(structure, ref):
     return [refs] if isinstance(refs, list) and (len(refs) == 1 or isinstance(refs[0], str)) else refs
 
 
+FUNCTIONAL_KEYS = ("name", "trainable", "layers", "input_layers", "output_layers")
+
+
 def functional_from_config(cls, config_, custom_objects=None, safe_mode=True):
     if any("module" in spec for spec in config_["layers"]):       # Keras 3's layout (get_config's)
         from mlcore.saving.keras3_config import mlcore_functional_config
@@ -180,7 +183,10 @@ def functional_from_config(cls, config_, custom_objects=None, safe_mode=True):
                              % {name: node for name, _, node in remaining})
         pending = remaining
     inputs, outputs = (_tensors_of(config_[key], with_tensors, layers) for key in ("input_layers", "output_layers"))
-    return cls(inputs, outputs, name=config_.get("name"), trainable=config_.get("trainable", True))
+    from mlcore.models import Model
+    # a subclass's own constructor arguments (those its get_config added) go to it, as Keras passes them
+    extra = {} if cls is Model else {key: value for key, value in config_.items() if key not in FUNCTIONAL_KEYS}
+    return cls(inputs, outputs, name=config_.get("name"), trainable=config_.get("trainable", True), **extra)
 
 
 def _check_inbound_layers(pending, layers):

@@ -54,6 +54,10 @@ def keras_layer_spec(layer):
         return spec
     if type(layer) is Model:
         return dict(FUNCTIONAL, config=keras_functional_config(layer), build_config={"input_shape": None})
+    if isinstance(layer, Model) and layer._nodes:   # a subclass made from inputs and outputs: its graph, and the
+        config = keras_functional_config(layer)     # keys its get_config adds (its constructor's), as Keras's
+        config.update((key, value) for key, value in layer.get_config().items() if key not in config)
+        return {**_identity(type(layer)), "config": config, "build_config": {"input_shape": None}}
     if isinstance(layer, KerasOperation):
         return {"module": layer.keras_module, "class_name": layer.keras_class, "registered_name": None,
                 "config": {"name": layer.name, **layer.keywords}}
@@ -180,7 +184,7 @@ def mlcore_spec(spec, custom_objects=None, safe_mode=True):
         config["dtype"] = _dtype_name(config["dtype"])
     if class_name == "Sequential":
         config["layers"] = [mlcore_spec(s, custom_objects, safe_mode) for s in config["layers"]]
-    elif class_name in ("Functional", "Model"):
+    elif class_name in ("Functional", "Model") or _is_functional_config(config):   # a subclass's too
         config = mlcore_functional_config(config, custom_objects, safe_mode)
     else:
         cls = layer_registry(custom_objects).get(class_name)
@@ -190,6 +194,12 @@ def mlcore_spec(spec, custom_objects=None, safe_mode=True):
     if spec.get("build_config") and class_name not in ("Sequential", "Functional", "Model"):
         return {"class_name": class_name, "config": config, "build_config": spec["build_config"]}
     return {"class_name": class_name, "config": config}
+
+
+def _is_functional_config(config):
+    """Whether a config is a functional model's (a Model subclass made from inputs and outputs saves one)."""
+    return {"layers", "input_layers", "output_layers"} <= set(config) and \
+        all(isinstance(s, dict) and "inbound_nodes" in s for s in config["layers"])
 
 
 def _dtype_name(policy):
