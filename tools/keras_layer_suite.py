@@ -316,6 +316,7 @@ def run(path, shim, class_names=None):
     skipped = len(result.skipped) + sum("Skipped: " in trace for _, trace in result.errors)
     errors = [(test, trace) for test, trace in result.errors if "Skipped: " not in trace]
     problems = result.failures + errors
+    print(flush=True)       # a progress bar a test drew may have left its line open
     print(f"{path}: ran {result.testsRun}, passed {result.testsRun - len(problems) - skipped}, "
           f"failed {len(result.failures)}, errors {len(errors)}, skipped {skipped}", flush=True)
     for base, (count, first, message) in sorted(grouped(problems).items()):
