@@ -294,3 +294,15 @@ def test_clone_model_with_structured_input_tensors(keras):
             lib.tree.assert_same_structure(clone.output, outputs)
         with pytest.raises(ValueError, match="`input_tensors` must have the same structure as model.input"):
             lib.models.clone_model(model, input_tensors=(x, y))
+
+
+def test_predict_gives_the_outputs_in_the_models_structure_as_keras(keras):
+    import collections
+    import mlcore
+    pair = collections.namedtuple("Pair", ["y1", "y2"])
+    for lib in (mlcore, keras):
+        x = lib.Input((3,))
+        a, b = lib.layers.Dense(1)(x), lib.layers.Dense(1)(x)
+        kinds = [type(lib.Model(x, outputs).predict(np.ones((2, 3)), verbose=0)).__name__
+                 for outputs in ([a], (a, b), [a, b], pair(a, b), {"a": a, "b": b})]
+        assert kinds == ["ndarray", "tuple", "list", "Pair", "dict"]

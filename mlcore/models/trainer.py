@@ -251,11 +251,11 @@ class Trainer:
         return self._as_output_structure([np.concatenate(parts) for parts in zip(*outputs)])
 
     def _as_output_structure(self, arrays):
-        """One array, a list, or for a model whose outputs are a dict (nested ones too: the image layers'
-        {"images", "bounding_boxes": {...}}), the same structure of arrays (as Keras)."""
+        """One array, a list, or for a model whose outputs are a dict, a tuple or a namedtuple (nested ones
+        too: the image layers' {"images", "bounding_boxes": {...}}), the same structure of arrays (as Keras)."""
         structure = self._predict_fn[2]
         nested = any(isinstance(s, (dict, list, tuple)) for s in data_adapters.to_list(structure))
-        if isinstance(structure, dict) or nested:
+        if isinstance(structure, (dict, tuple)) or nested:
             return pack_sequence_as(structure, arrays)
         return arrays[0] if len(arrays) == 1 else arrays
 
