@@ -188,10 +188,10 @@ def test_random_draws_take_bfloat16(keras):
 
 
 def test_an_initializer_seeded_by_a_seed_generator_draws_anew_each_call_and_saves_it_as_keras(keras):
-    ours = mlcore.initializers.RandomNormal(seed=mlcore.random.SeedGenerator(1337))
+    ours = mlcore.initializers.RandomNormal(seed=mlcore.random.SeedGenerator(1337, name="gen"))
     first, second = ours((3, 3)), ours((3, 3))
     assert not np.allclose(first, second)
-    theirs = keras.initializers.RandomNormal(seed=keras.random.SeedGenerator(1337))
+    theirs = keras.initializers.RandomNormal(seed=keras.random.SeedGenerator(1337, name="gen"))
     assert ours.get_config() == theirs.get_config()
     for config in (ours.get_config(), theirs.get_config()):      # the same seed repeats the sequence
         np.testing.assert_allclose(mlcore.initializers.RandomNormal.from_config(config)((3, 3)), first)
@@ -294,7 +294,7 @@ def test_a_float_learning_rate_is_a_float_that_sets_the_optimizer_as_keras_varia
 
 def test_a_seed_generator_serializes_as_keras_and_back(keras):
     from mlcore.saving import deserialize_keras_object, serialize_keras_object
-    config = serialize_keras_object(mlcore.random.SeedGenerator(1337))
-    assert config == keras.saving.serialize_keras_object(keras.random.SeedGenerator(1337))
+    config = serialize_keras_object(mlcore.random.SeedGenerator(1337, name="gen"))     # named: the default
+    assert config == keras.saving.serialize_keras_object(keras.random.SeedGenerator(1337, name="gen"))  # counts up
     revived = deserialize_keras_object(config)
     assert isinstance(revived, mlcore.random.SeedGenerator) and revived.get_config()["seed"] == 1337

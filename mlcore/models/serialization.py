@@ -94,7 +94,7 @@ def saved_call_kwargs(node, encode):
 
 def _is_tensor_ref(value, layer_names):
     """Keras 2's reference to a tensor in saved call kwargs: [layer name, node index, tensor index]."""
-    return (isinstance(value, list) and len(value) == 3 and value[0] in layer_names
+    return (isinstance(value, list) and len(value) == 3 and isinstance(value[0], str) and value[0] in layer_names
             and all(isinstance(v, int) and not isinstance(v, bool) for v in value[1:]))
 
 
