@@ -2,6 +2,8 @@
 Embedding(mask_zero=True) and Masking in functional models, and ops written between layers.  Models
 Keras 3 saves that way load in mlcore and predict the same on every backend, train, save back in each
 format, and load again in Keras 3."""
+import importlib
+import inspect
 import json
 import os
 import zipfile
@@ -95,3 +97,29 @@ def test_an_op_mlcore_lacks_is_named(tmp_path, keras):
     with pytest.raises(TypeError, match=r"Keras operation Reinterpret \('reinterpret'\) has no mlcore.ops function "
                                          r"'reinterpret'"):
         load_model(tmp_path / "later.keras")
+
+
+def test_the_op_table_names_arguments_mlcore_functions_take():
+    """Each Keras op class in mlcore/models/keras_op_classes.py stands for an mlcore.ops function that takes
+    its call's and its constructor's arguments under Keras's names, so that a saved node replays by name."""
+    from mlcore import ops
+    from mlcore.models.keras_op_classes import KERAS_OP_CLASSES
+    for name, (module, _, call_names, constructor_names) in KERAS_OP_CLASSES.items():
+        function = getattr(ops.image if module == "image" else ops, name)
+        parameters = inspect.signature(function).parameters
+        takes_any = any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+        variadic = [p.name for p in parameters.values() if p.kind is p.VAR_POSITIONAL]
+        for argument in call_names:
+            assert argument[1:] in variadic if argument.startswith("*") else argument in parameters, (name, argument)
+        assert all(argument in parameters or takes_any for argument in constructor_names), name
+
+
+@pytest.mark.parametrize("name", ["sum", "add", "get_item", "split", "einsum", "where", "full_like", "image.resize"])
+def test_the_op_table_agrees_with_keras(keras, name):
+    from mlcore.models.keras_op_classes import KERAS_OP_CLASSES
+    module, keras_class, call_names, constructor_names = KERAS_OP_CLASSES[name.split(".")[-1]]
+    cls = getattr(importlib.import_module("keras.src.ops." + module), keras_class)
+    parameters = list(inspect.signature(cls.call).parameters.values())[1:]
+    assert tuple(("*" if p.kind is p.VAR_POSITIONAL else "") + p.name for p in parameters
+                 if p.kind is not p.VAR_KEYWORD) == call_names
+    assert set(constructor_names) <= set(inspect.signature(cls.__init__).parameters)

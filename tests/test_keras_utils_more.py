@@ -292,13 +292,23 @@ def test_functions_serialize_by_name_as_keras(keras, name):
     assert utils.deserialize_keras_object(keras.utils.serialize_keras_object(theirs)) is ours
 
 
+@pytest.mark.parametrize("value", [slice(1, None, 2), (Ellipsis, slice(None, 3)), b"bytes", [slice(None), None]])
+def test_slices_ellipsis_and_bytes_serialize_as_keras(keras, value):
+    """The values of a saved x[...] key: a functional model's GetItem nodes hold them."""
+    spec = utils.serialize_keras_object(value)
+    assert spec == keras.utils.serialize_keras_object(value)
+    expected = list(value) if isinstance(value, tuple) else value      # Keras reads a tuple back as a list
+    assert utils.deserialize_keras_object(spec) == keras.utils.deserialize_keras_object(spec) == expected
+
+
 def test_models_plain_data_and_custom_objects_round_trip(keras, rng):
     data = {"a": [1, (2.5, "x")], "b": None, "c": np.arange(6).reshape(2, 3)}
     spec = utils.serialize_keras_object(data)
     assert spec == keras.utils.serialize_keras_object(data)
     back = utils.deserialize_keras_object(spec)
     np.testing.assert_array_equal(back["c"], data["c"])
-    assert back["a"] == [1, (2.5, "x")] and back["b"] is None
+    assert back["a"] == keras.utils.deserialize_keras_object(spec)["a"] == [1, [2.5, "x"]]   # tuples as lists
+    assert back["b"] is None
 
     model = _sequential(mlcore)
     model.compile(optimizer=mlcore.optimizers.Adam(0.01), loss="categorical_crossentropy")

@@ -8,14 +8,27 @@ from mlcore.graph.ops.shape import shape as shape_of
 from mlcore.graph.shape_tuple import ShapeTuple
 
 
-def _binary(fn, reflected=False):
+def _noted(operator, fn, *operands):
+    """fn(*operands), noted on the result as Python's operator.<operator>(*operands): a functional model
+    saves the operators written between its layers as Keras's ops (mlcore/models/operations.py)."""
+    out = fn(*operands)
+    if isinstance(out, Variable) and all(out is not operand for operand in operands):
+        out.tag["operator"] = (operator, operands)
+    return out
+
+
+def _binary(operator, fn, reflected=False):
     if reflected:
-        return lambda self, other: fn(other, self)
-    return lambda self, other: fn(self, other)
+        return lambda self, other: _noted(operator, fn, other, self)
+    return lambda self, other: _noted(operator, fn, self, other)
+
+
+def _unary(operator, fn):
+    return lambda self: _noted(operator, fn, self)
 
 
 def _getitem(self, key):
-    return ops.subtensor(self, key)
+    return _noted("getitem", ops.subtensor, self, key)
 
 
 def _reshape(self, *shape, ndim=None):
@@ -70,21 +83,22 @@ def _eval(self, inputs_to_values=None):
 
 
 METHODS = {
-    "__add__": _binary(ops.add), "__radd__": _binary(ops.add, True),
-    "__sub__": _binary(ops.sub), "__rsub__": _binary(ops.sub, True),
-    "__mul__": _binary(ops.mul), "__rmul__": _binary(ops.mul, True),
-    "__truediv__": _binary(ops.true_div), "__rtruediv__": _binary(ops.true_div, True),
-    "__floordiv__": _binary(ops.int_div), "__rfloordiv__": _binary(ops.int_div, True),
-    "__mod__": _binary(ops.mod), "__rmod__": _binary(ops.mod, True),
-    "__pow__": _binary(ops.pow_), "__rpow__": _binary(ops.pow_, True),
-    "__matmul__": _binary(ops.matmul), "__rmatmul__": _binary(ops.matmul, True),
-    "__lt__": _binary(ops.lt), "__le__": _binary(ops.le),
-    "__gt__": _binary(ops.gt), "__ge__": _binary(ops.ge),
-    "__and__": _binary(elemwise_math.bitwise_and), "__or__": _binary(elemwise_math.bitwise_or),
-    "__rand__": _binary(elemwise_math.bitwise_and, True), "__ror__": _binary(elemwise_math.bitwise_or, True),
-    "__xor__": _binary(elemwise_math.xor), "__rxor__": _binary(elemwise_math.xor, True),
-    "__invert__": lambda self: elemwise_math.invert(self),
-    "__neg__": lambda self: ops.neg(self), "__abs__": lambda self: ops.abs_(self),
+    "__add__": _binary("add", ops.add), "__radd__": _binary("add", ops.add, True),
+    "__sub__": _binary("sub", ops.sub), "__rsub__": _binary("sub", ops.sub, True),
+    "__mul__": _binary("mul", ops.mul), "__rmul__": _binary("mul", ops.mul, True),
+    "__truediv__": _binary("truediv", ops.true_div), "__rtruediv__": _binary("truediv", ops.true_div, True),
+    "__floordiv__": _binary("floordiv", ops.int_div), "__rfloordiv__": _binary("floordiv", ops.int_div, True),
+    "__mod__": _binary("mod", ops.mod), "__rmod__": _binary("mod", ops.mod, True),
+    "__pow__": _binary("pow", ops.pow_), "__rpow__": _binary("pow", ops.pow_, True),
+    "__matmul__": _binary("matmul", ops.matmul), "__rmatmul__": _binary("matmul", ops.matmul, True),
+    "__lt__": _binary("lt", ops.lt), "__le__": _binary("le", ops.le),
+    "__gt__": _binary("gt", ops.gt), "__ge__": _binary("ge", ops.ge),
+    "__and__": _binary("and_", elemwise_math.bitwise_and), "__or__": _binary("or_", elemwise_math.bitwise_or),
+    "__rand__": _binary("and_", elemwise_math.bitwise_and, True),
+    "__ror__": _binary("or_", elemwise_math.bitwise_or, True),
+    "__xor__": _binary("xor", elemwise_math.xor), "__rxor__": _binary("xor", elemwise_math.xor, True),
+    "__invert__": _unary("invert", elemwise_math.invert),
+    "__neg__": _unary("neg", ops.neg), "__abs__": _unary("abs", ops.abs_),
     "__getitem__": _getitem,
     "shape": property(ShapeTuple.of),
     "size": property(lambda self: ops.prod(shape_of(self))),

@@ -14,7 +14,7 @@ from mlcore.layers.layer_state import current_path, layer_scope
 from mlcore.layers.tracking import held_layers, inherited_training
 from mlcore.models.functional_inputs import (InputStructure, check_keras_tensors, in_dtype_of, is_array_data,
                                              warn_on_dict_keys)
-from mlcore.models.operations import Operation, record_operation
+from mlcore.models.operations import KerasOperation, Operation, record_operation
 from mlcore.models.model_metrics import ModelMetrics
 from mlcore.models.model_quantization import ModelQuantization
 from mlcore.models.stateless_model import StatelessModel
@@ -141,7 +141,10 @@ def depths(nodes):
 
 
 def keras_class_name(layer):
-    """The class name Keras 3 shows for a layer (summary, plot_model): its functional models are Functionals."""
+    """The class name Keras 3 shows for a layer (summary, plot_model): its functional models are Functionals,
+    an op between layers is its op's class (Relu)."""
+    if isinstance(layer, KerasOperation):
+        return layer.keras_class
     return "Functional" if type(layer) is Model else type(layer).__name__
 
 

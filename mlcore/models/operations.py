@@ -1,20 +1,36 @@
 """Ops applied to Keras tensors between layer calls, in a functional model: in
 `h = Dense(3)(inputs); outputs = ops.relu(h) * 2 + 1`, the relu, * and + are no layer's work.
-Keras 3 records such ops as operations of the model; here, the first time a functional model
-meets a tensor made that way, the ops that made it (back to the Keras tensors they read) become
-one GraphOperation node, which the model re-runs on new inputs as it re-runs its layers.
+Keras 3 records each such op as an operation of the model, a node of its own, and so does mlcore the
+first time a functional model meets a tensor made that way: each keras.ops call and Python operator
+noted on the tensors it made (mlcore/ops/call_notes.py) becomes a KerasOperation node, saved as Keras
+saves it (the op's class, its constructor's arguments as config, the tensors and values of its call)
+and loaded from Keras's files the same way (the masks of Embedding(mask_zero=True) and Masking are such
+ops: not_equal(x, 0), any(..., axis=-1)).  Ops that no Keras class stands for (the graph's own
+functions, a layer's weight read directly) become one GraphOperation node back to the Keras tensors they
+read: the model runs and trains, but has no config.  Either node re-runs on new inputs as layers do."""
+import inspect
 
-Keras 3's .keras files keep each such op as a node of its own, a KerasOperation here: the masks
-of Embedding(mask_zero=True) and Masking are ops (not_equal(x, 0), any(..., axis=-1)) in any
-functional model that has one."""
 from mlcore import ops
-from mlcore.graph.basic import Variable, clone
+from mlcore.graph.basic import Constant, SharedVariable, Variable, clone
 from mlcore.layers.base import Layer, Node, unique_name
+from mlcore.models.keras_op_classes import KERAS_OP_CLASSES
+from mlcore.ops.call_notes import OpCall
+from mlcore.tree import flatten
 from mlcore.utils.naming import to_snake_case
+
+KERAS_OPS_MODULE = "keras.src.ops."
+# Python's operator.<name> on tensors -> the keras.ops function Keras's KerasTensor calls for it
+OPERATORS = {"add": "add", "sub": "subtract", "mul": "multiply", "truediv": "true_divide",
+             "floordiv": "floor_divide", "mod": "mod", "pow": "power", "matmul": "matmul", "lt": "less",
+             "le": "less_equal", "gt": "greater", "ge": "greater_equal", "and_": "bitwise_and",
+             "or_": "bitwise_or", "xor": "bitwise_xor", "invert": "bitwise_invert", "neg": "negative",
+             "abs": "absolute", "getitem": "get_item"}
 
 
 class Operation(Layer):
-    """Not a layer of the model's: Keras's model.layers lists layers only, and weight files skip ops."""
+    """Not a layer of the model's: Keras's model.layers lists layers only, and weight files skip ops.
+    Its inputs keep their dtypes (a layer casts floats to its compute dtype; an op does not)."""
+    _convert_input_args = False
 
 
 class GraphOperation(Operation):
@@ -36,14 +52,103 @@ class GraphOperation(Operation):
 
 
 def record_operation(tensor):
-    """Give a tensor that ops made from Keras tensors the keras_history of a GraphOperation node."""
+    """Give a tensor that ops made from Keras tensors a keras_history: the KerasOperation node of the
+    noted call that made it, else a GraphOperation node for all the ops back to the Keras tensors."""
+    if not _record_keras_call(tensor):
+        _record_graph_operation(tensor)
+
+
+def _record_graph_operation(tensor):
     sources = _keras_tensors_read(tensor)
     if not sources:
         raise ValueError("%s is not the output of a Keras layer (nor an Input), nor of ops applied to one; "
                          "a functional model's tensors must come from Inputs" % (tensor,))
-    operation = GraphOperation(sources, tensor)
-    operation._inbound_nodes.append(Node(operation, sources, tensor, {}))
-    tensor.tag["keras_history"] = (operation, 0, 0)
+    _add_node(GraphOperation(sources, tensor), sources, tensor)
+
+
+def _add_node(operation, sources, outputs):
+    """The operation's one call, from sources to outputs, as the keras_history of each output."""
+    operation._inbound_nodes.append(Node(operation, sources, outputs, {}))
+    for index, out in enumerate(flatten(outputs)):
+        out.tag["keras_history"] = (operation, 0, index)
+
+
+def _record_keras_call(tensor):
+    """Make the KerasOperation node of the keras.ops call or operator that made tensor, if one was noted
+    and Keras has a class for it; its tensor arguments get their own nodes first.  Whether it did."""
+    call = _noted_call(tensor)
+    saved = _keras_call(call) if call is not None else None
+    if saved is None:
+        return False
+    module, keras_class, arguments, keywords = saved
+    if any(isinstance(v, Variable) for v in flatten(keywords)) or \
+            any(isinstance(v, SharedVariable) for v in flatten(arguments)):
+        return False        # a tensor in the config, a weight read directly: no Keras op node takes them
+    sources = []
+
+    def slot(value):
+        """A tensor argument as {"__input__": k}, the k-th input of the node; a constant as its value."""
+        if isinstance(value, Constant):
+            return value.data
+        if isinstance(value, Variable):
+            if "keras_history" not in value.tag:
+                record_operation(value)
+            sources.append(value)
+            return {"__input__": len(sources) - 1}
+        if isinstance(value, (list, tuple)):
+            return type(value)(slot(v) for v in value)
+        return value
+    arguments = [slot(value) for value in arguments]
+    operation = KerasOperation(keras_class, arguments, keywords, keras_module=KERAS_OPS_MODULE + module,
+                               name=unique_name(to_snake_case(keras_class)))
+    _add_node(operation, sources, call.outputs)
+    return True
+
+
+def _at_default(parameter, value):
+    if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+        return not value
+    return value is parameter.default
+
+
+def _noted_call(tensor):
+    """The keras.ops call (mlcore/ops/call_notes.py) or Python operator (mlcore/graph/variable_methods.py)
+    noted on tensor as an OpCall, or None."""
+    if "keras_op" in tensor.tag:
+        return tensor.tag["keras_op"]
+    if "operator" in tensor.tag:
+        operator, operands = tensor.tag["operator"]
+        name = OPERATORS[operator]
+        return OpCall(name, getattr(ops, name), operands, {}, tensor)
+    return None
+
+
+def _keras_call(call):
+    """(module, class, call arguments, constructor arguments) of the Keras Operation for a noted call,
+    or None where Keras has no class for it or mlcore's function takes an argument Keras's class lacks."""
+    entry = KERAS_OP_CLASSES.get(call.name)
+    if entry is None:
+        return None
+    module, keras_class, call_names, constructor_names = entry
+    signature = inspect.signature(call.function)
+    try:
+        bound = signature.bind(*call.args, **call.kwargs)
+    except TypeError:
+        return None
+    bound.apply_defaults()
+    values = dict(bound.arguments)
+    arguments = []
+    for name in call_names:
+        if name.startswith("*"):
+            arguments.extend(values.pop(name[1:], ()))
+        elif name in values:
+            arguments.append(values.pop(name))
+        else:
+            return None
+    keywords = {name: values.pop(name) for name in constructor_names if name in values}
+    if not all(_at_default(signature.parameters[name], value) for name, value in values.items()):
+        return None         # an argument of mlcore's own, not at its default: Keras could not save it
+    return module, keras_class, arguments, keywords
 
 
 def _keras_tensors_read(tensor):
@@ -63,14 +168,14 @@ def _keras_tensors_read(tensor):
 
 class KerasOperation(Operation):
     """One call of a keras.ops function as Keras 3's config saves it: the op's class (NotEqual), its
-    config (axis=...), and the call's arguments with {"__input__": k} where its k-th tensor goes.
-    It runs as the mlcore.ops function of the same name (not_equal)."""
+    config (the constructor's arguments: axis=...), and the call's arguments with {"__input__": k}
+    where its k-th tensor goes.  It runs as the mlcore.ops function Keras's class stands for."""
 
     def __init__(self, keras_class, arguments, keywords=None, keras_module="keras.src.ops.numpy", **kwargs):
         super().__init__(**kwargs)
         self.keras_class, self.keras_module = keras_class, keras_module
         self.arguments, self.keywords = list(arguments), dict(keywords or {})
-        self.function = getattr(ops, to_snake_case(keras_class), None)
+        self.function, self.call_names = _mlcore_function(keras_module, keras_class)
         if self.function is None:
             raise ValueError("Keras operation %s (%r) has no mlcore.ops function %r"
                              % (keras_class, self.name, to_snake_case(keras_class)))
@@ -78,21 +183,58 @@ class KerasOperation(Operation):
 
     def call(self, inputs):
         tensors = inputs if isinstance(inputs, (list, tuple)) else [inputs]
-        return self.function(*self.call_arguments(lambda k: tensors[k]), **self.keywords)
+        positional, keywords = _by_name(self.function, self.call_names,
+                                        self.call_arguments(lambda k: tensors[k]), self.keywords)
+        return self.function(*positional, **keywords)
 
-    def call_arguments(self, tensor_at):
-        """The call's arguments with tensor_at(k) in the k-th tensor's place."""
-        return filled(self.arguments, tensor_at)
+    def call_arguments(self, tensor_at, value=lambda v: v):
+        """The call's arguments with tensor_at(k) in the k-th tensor's place, value(v) in a value's."""
+        return filled(self.arguments, tensor_at, value)
 
     def get_config(self):
         return {**super().get_config(), "keras_class": self.keras_class, "keras_module": self.keras_module,
                 "arguments": self.arguments, "keywords": self.keywords}
 
 
-def filled(value, tensor_at):
-    """value with each {"__input__": k} replaced by tensor_at(k), through nested lists."""
+def _mlcore_function(keras_module, keras_class):
+    """The mlcore.ops function (of ops.image for Keras's image ops) a Keras op class stands for, and the
+    parameter names of the class's call(), or () for a class the table does not know."""
+    short = keras_module[len(KERAS_OPS_MODULE):] if keras_module.startswith(KERAS_OPS_MODULE) else ""
+    namespace = ops.image if short == "image" else ops
+    for name, (module, cls, call_names, _) in KERAS_OP_CLASSES.items():
+        if (module, cls) == (short, keras_class) and hasattr(namespace, name):
+            return getattr(namespace, name), call_names
+    return getattr(namespace, to_snake_case(keras_class), None), ()
+
+
+def _by_name(function, call_names, arguments, keywords):
+    """Positional and keyword arguments for function from the Keras call's arguments and config: each
+    argument by the name Keras's call() gives it where function has that parameter (a call's order
+    need not be the function's: full_like(x, fill_value, dtype) is FullLike(dtype)(x, fill_value)),
+    in its place otherwise; those before function's *args go in their places."""
+    parameters = inspect.signature(function).parameters
+    variadic = any(p.kind is p.VAR_POSITIONAL for p in parameters.values())
+    values, positional, rest = dict(keywords), [], list(arguments)
+    for name in call_names:
+        if not rest or name.startswith("*"):
+            break
+        if name not in parameters:
+            positional.append(rest.pop(0))
+            continue
+        values[name] = rest.pop(0)
+    for parameter in parameters.values():
+        if parameter.kind is parameter.VAR_POSITIONAL:
+            break
+        if variadic and parameter.name in values:
+            positional.append(values.pop(parameter.name))
+    return positional + rest, values
+
+
+def filled(value, tensor_at, value_of=lambda v: v):
+    """value with each {"__input__": k} replaced by tensor_at(k), through nested lists and tuples, and
+    each other leaf by value_of(leaf)."""
     if isinstance(value, dict) and set(value) == {"__input__"}:
         return tensor_at(value["__input__"])
     if isinstance(value, (list, tuple)):
-        return [filled(v, tensor_at) for v in value]
-    return value
+        return type(value)(filled(v, tensor_at, value_of) for v in value)
+    return value_of(value)

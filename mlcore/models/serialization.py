@@ -124,12 +124,12 @@ def functional_config(model, describe_layer=layer_config, describe_node=_legacy_
 
     def ref(tensor):
         return _tensor_ref(tensor, keys)
-    entries = {}
+    # in Keras's order of the model's layers and ops (deepest first), each with its calls in the model
+    entries = {layer.name: dict(describe_layer(layer), name=layer.name, inbound_nodes=[])
+               for layer in model._operations}
     for node in model._nodes:
-        entry = entries.setdefault(node.layer.name, dict(describe_layer(node.layer), name=node.layer.name,
-                                                          inbound_nodes=[]))
         if not isinstance(node.layer, InputLayer):
-            entry["inbound_nodes"].append(describe_node(node, ref))
+            entries[node.layer.name]["inbound_nodes"].append(describe_node(node, ref))
     return {"name": model.name, "trainable": model.trainable, "layers": list(entries.values()),
             "input_layers": _tensor_refs(model._input_structure, ref),
             "output_layers": _tensor_refs(model._output_structure, ref)}

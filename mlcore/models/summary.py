@@ -146,7 +146,8 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
     out = ['Model: "%s"' % model.name, rule("┏", "┳", "┓", "━")]
     out += ["┃" + "┃".join(p) + "┃" for p in render(headers)]
     out.append(rule("┡", "╇", "┩", "━"))
-    rows = _rows(model, _layer_range(model.layers, layer_range), connected, show_trainable, expand_nested)
+    layers = model._operations if getattr(model, "_nodes", None) else model.layers   # Keras's: a functional
+    rows = _rows(model, _layer_range(layers, layer_range), connected, show_trainable, expand_nested)  # model's ops too
     for i, row in enumerate(rows):
         out += ["│" + "│".join(p) + "│" for p in render(row)]
         out.append(rule("├", "┼", "┤", "─") if i < len(rows) - 1 else rule("└", "┴", "┘", "─"))

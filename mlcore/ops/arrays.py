@@ -310,8 +310,9 @@ def take(x, indices, axis=None):
 
 
 def get_item(x, key):
-    """x[key], numpy's basic and advanced indexing."""
-    return indexing.subtensor(as_tensor(x), key)
+    """x[key], numpy's basic and advanced indexing; a list key is a tuple of indices, as Keras's GetItem
+    reads the key a saved model's node gives as a JSON list."""
+    return indexing.subtensor(as_tensor(x), tuple(key) if isinstance(key, list) else key)
 
 
 def flip(x, axis=None):

@@ -4,6 +4,7 @@ as Keras's ops return arrays outside a traced function.  On graph variables they
 import functools
 
 from mlcore import scopes, stateless
+from mlcore.ops.call_notes import note_call
 from mlcore.graph.basic import Constant, SharedVariable, Variable
 
 
@@ -44,12 +45,13 @@ def evaluate(structure):
 
 def on_values(op):
     """op, run at once when none of its arguments is symbolic; on jax values (keras.ops in jax code,
-    such as a custom train_step), run by jax (mlcore/stateless.py)."""
+    such as a custom train_step), run by jax (mlcore/stateless.py); on graph variables, noted on the
+    tensors it makes (mlcore/ops/call_notes.py)."""
     @functools.wraps(op)
     def run(*args, **kwargs):
         symbolic = _has_symbolic_input(args) or _has_symbolic_input(kwargs.values())
         if not symbolic and stateless.holds_jax_values((args, kwargs)):
             return stateless.call_on_jax_values(op, args, kwargs)
         out = op(*args, **kwargs)
-        return out if symbolic else evaluate(out)
+        return note_call(op, args, kwargs, out) if symbolic else evaluate(out)
     return run

@@ -58,10 +58,11 @@ def keras_layer_spec(layer):
         config = keras_functional_config(layer)     # keys its get_config adds (its constructor's), as Keras's
         config.update((key, value) for key, value in layer.get_config().items() if key not in config)
         return {**_identity(type(layer)), "config": config, "build_config": {"input_shape": None}}
+    # serialization_lib imports this module
+    from mlcore.saving.serialization_lib import serialize_keras_object, serialize_nested_objects
     if isinstance(layer, KerasOperation):
-        return {"module": layer.keras_module, "class_name": layer.keras_class, "registered_name": None,
-                "config": {"name": layer.name, **layer.keywords}}
-    from mlcore.saving.serialization_lib import serialize_nested_objects     # it imports this module
+        return {"module": layer.keras_module, "class_name": layer.keras_class, "registered_name": layer.keras_class,
+                "config": {"name": layer.name, **serialize_keras_object(layer.keywords)}}
     config = _keras_modules(serialize_nested_objects(layer.get_config()))
     config.pop("batch_input_shape", None)  # the model's InputLayer holds the input shape
     _keras_nested_layers(config)
@@ -138,8 +139,10 @@ def _keras_node(node, ref):
     def tensor(t):
         return {"class_name": KERAS_TENSOR,
                 "config": {"shape": tuple(t.type.shape), "dtype": t.dtype, "keras_history": ref(t)}}
-    if isinstance(node.layer, KerasOperation):
-        return {"args": node.layer.call_arguments(lambda k: tensor(node.input_tensors[k])), "kwargs": {}}
+    if isinstance(node.layer, KerasOperation):      # its values as Keras writes them (slices, arrays)
+        from mlcore.saving.serialization_lib import serialize_keras_object
+        tensors = [tensor(t) for t in node.input_tensors]
+        return {"args": node.layer.call_arguments(lambda k: tensors[k], serialize_keras_object), "kwargs": {}}
     inputs = node.inputs
     return {"args": ([tensor(t) for t in inputs] if isinstance(inputs, (list, tuple)) else tensor(inputs),),
             "kwargs": saved_call_kwargs(node, tensor)}
@@ -232,15 +235,16 @@ def _mlcore_operation(spec):
     if len(nodes) != 1 or nodes[0].get("kwargs"):
         raise ValueError("Keras operation %r: mlcore replays an op called once with positional arguments; "
                          "its saved calls are %r" % (spec["name"], nodes))
+    from mlcore.saving.serialization_lib import deserialize_keras_object    # it imports this module
     refs = []
 
     def slot(value):
         if _is_keras_tensor(value):
             refs.append(list(value["config"]["keras_history"]))
             return {"__input__": len(refs) - 1}
-        return [slot(v) for v in value] if isinstance(value, list) else value
+        return [slot(v) for v in value] if isinstance(value, (list, tuple)) else deserialize_keras_object(value)
     arguments = slot(nodes[0]["args"])
-    keywords = {k: v for k, v in spec["config"].items() if k != "name"}
+    keywords = {k: deserialize_keras_object(v) for k, v in spec["config"].items() if k != "name"}
     return {"class_name": "KerasOperation", "inbound_nodes": [[ref + [{}] for ref in refs]],
             "config": {"name": spec["name"], "keras_class": spec["class_name"], "keras_module": spec["module"],
                        "arguments": arguments, "keywords": keywords}}

@@ -34,7 +34,8 @@ LAYER_MODULES = ("keras", "keras.layers", "keras.models", "keras.src.models.func
 
 def serialize_keras_object(obj):
     """obj as Keras's dict: plain values and containers as they are (their items serialized),
-    numpy arrays as "__numpy__", functions (activations, losses) by name."""
+    numpy arrays as "__numpy__", slices, Ellipsis and bytes as Keras marks them, functions
+    (activations, losses) by name."""
     if obj is None or isinstance(obj, PLAIN_TYPES):
         return obj
     if isinstance(obj, (list, tuple)):
@@ -42,6 +43,14 @@ def serialize_keras_object(obj):
         return tuple(items) if isinstance(obj, tuple) else items
     if isinstance(obj, dict):
         return {key: serialize_keras_object(value) for key, value in obj.items()}
+    if isinstance(obj, slice):          # a key of x[...] between a functional model's layers
+        return {"class_name": "__slice__", "config": {"start": serialize_keras_object(obj.start),
+                                                      "stop": serialize_keras_object(obj.stop),
+                                                      "step": serialize_keras_object(obj.step)}}
+    if obj is Ellipsis:
+        return {"class_name": "__ellipsis__", "config": {}}
+    if isinstance(obj, bytes):
+        return {"class_name": "__bytes__", "config": {"value": obj.decode("utf-8")}}
     if isinstance(obj, (np.ndarray, np.generic)):
         if obj.ndim:
             return {"class_name": "__numpy__", "config": {"value": obj.tolist(), "dtype": obj.dtype.name}}
@@ -82,8 +91,7 @@ def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwar
     if config is None or isinstance(config, PLAIN_TYPES):
         return config
     if isinstance(config, (list, tuple)):
-        items = [deserialize_keras_object(x, custom_objects, safe_mode) for x in config]
-        return tuple(items) if isinstance(config, tuple) else items
+        return [deserialize_keras_object(x, custom_objects, safe_mode) for x in config]   # a tuple too, as Keras
     if not isinstance(config, dict):
         raise TypeError("deserialize_keras_object: cannot read %r (of type %s)" % (config, type(config).__name__))
     if "class_name" not in config or "config" not in config:
@@ -91,6 +99,12 @@ def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwar
     class_name, module = config["class_name"], config.get("module") or ""
     if class_name == "__numpy__":
         return np.array(config["config"]["value"], dtype=config["config"]["dtype"])
+    if class_name == "__slice__":
+        return slice(*(deserialize_keras_object(config["config"][key]) for key in ("start", "stop", "step")))
+    if class_name == "__ellipsis__":
+        return Ellipsis
+    if class_name == "__bytes__":
+        return config["config"]["value"].encode("utf-8")
     if class_name == "function":
         return _function(config, custom_objects)
     if module == "keras" and class_name in dtype_policies.POLICY_CLASSES:
