@@ -24,12 +24,12 @@ def held_metrics(model):
     return held_layers(model, Metric)
 
 
-def trace(model, y_vars, preds, sample_weights, training):
-    """(loss, updates, [(log name, value)]): the model's compute_loss on the step's symbolic inputs,
-    targets and outputs (one tensor for one output, else a list, as Keras passes them), the
-    assignments of the metric updates it made, and each held metric's result after them."""
+def trace(model, inputs, y_vars, preds, sample_weights, training):
+    """(loss, updates, [(log name, value)]): the model's compute_loss on the step's symbolic inputs
+    (in the model's structure), targets and outputs (one tensor for one output, else a list, as Keras
+    passes them), the assignments of the metric updates it made, and each held metric's result after them."""
     with tracing_updates() as state:
-        loss = model.compute_loss(x=model._input_structure, y=one_or_list(y_vars), y_pred=one_or_list(preds),
+        loss = model.compute_loss(x=inputs, y=one_or_list(y_vars), y_pred=one_or_list(preds),
                                   sample_weight=one_or_list(sample_weights), training=training)
         results = [(name, state.current(as_tensor_variable(value)))
                    for metric in held_metrics(model) for name, value in named_results(metric)]

@@ -23,10 +23,14 @@ def to_list(value):
     return [value]
 
 
-def as_arrays(values, what):
-    """Numeric numpy arrays, or a clear error naming what was given."""
+def as_arrays(values, what, allow_none=False):
+    """Numeric numpy arrays, or a clear error naming what was given; with allow_none, a None (the
+    inputs' for an optional Input, as Keras takes it) stays None."""
     arrays = []
     for v in values:
+        if v is None and allow_none:
+            arrays.append(None)
+            continue
         a = np.asarray(v)
         if a.dtype.kind not in "biuf" and not is_float_dtype(a.dtype):   # ml_dtypes' bfloat16, float8: kind V
             raise TypeError("%s must be numeric arrays; got an array of dtype %s (%r...). Encode labels "
@@ -34,6 +38,12 @@ def as_arrays(values, what):
                             % (what, a.dtype, a.ravel()[:3].tolist()))
         arrays.append(a)
     return arrays
+
+
+def num_rows(arrays):
+    """The number of samples in a list of arrays: its first array's (None, given for an optional
+    input, has none); 0 for no arrays."""
+    return next((len(a) for a in arrays if a is not None), 0)
 
 
 def unpack(batch):
@@ -84,12 +94,12 @@ class ArrayData:
 
     def __init__(self, x, y=None, sample_weight=None, batch_size=32, shuffle=False, steps=None,
                  class_weight=None):
-        self.x = as_arrays(to_list(x), "Input data x")
+        self.x = as_arrays(to_list(x), "Input data x", allow_none=True)
         self.y = as_arrays(to_list(y), "Target data y")
-        n = len(self.x[0]) if self.x else 0
+        n = num_rows(self.x)
         for name, arrays in (("x", self.x), ("y", self.y)):
             for a in arrays:
-                if len(a) != n:
+                if a is not None and len(a) != n:
                     raise ValueError("Data cardinality is ambiguous: x has %d samples but %s has %d. Make sure "
                                      "all arrays contain the same number of samples." % (n, name, len(a)))
         sw = to_list(sample_weight)
@@ -140,7 +150,8 @@ class ArrayData:
     def take(self, idx):
         contiguous = len(idx) and idx[-1] - idx[0] == len(idx) - 1 and np.all(np.diff(idx) == 1)
         pick = (lambda a: a[idx[0]:idx[-1] + 1]) if contiguous else (lambda a: a[idx])
-        return [pick(a) for a in self.x], [pick(a) for a in self.y], [pick(a) for a in self.sample_weight]
+        return ([None if a is None else pick(a) for a in self.x], [pick(a) for a in self.y],
+                [pick(a) for a in self.sample_weight])
 
     def split(self, fraction):
         """(train, validation) with the last `fraction` of samples held out, as Keras does (before shuffling)."""
@@ -164,7 +175,7 @@ def as_batch(item, class_weight=None):
         if sw or not y:
             raise ValueError("class_weight needs batches of (x, y) without sample weights")
         sw = [class_weights_to_sample_weights(y[0], class_weight)]
-    return as_arrays(to_list(x), "x"), y, sw
+    return as_arrays(to_list(x), "x", allow_none=True), y, sw
 
 
 def num_batches(sequence):

@@ -8,7 +8,7 @@ import numpy as np
 
 from mlcore import ops
 from mlcore.backend import is_keras_tensor
-from mlcore.graph.basic import Variable
+from mlcore.graph.basic import TensorType, Variable
 from mlcore.keras_masks import get_keras_mask, set_keras_mask, with_keras_mask
 from mlcore.keras_tensor import KerasTensor
 from mlcore.layers.base import flatten, map_structure
@@ -93,6 +93,34 @@ def is_array_data(x):
     """Whether fit/predict data are arrays (or a structure of them) that go in as a call's inputs would."""
     return isinstance(x, (list, tuple, dict, np.ndarray)) and all(
         a is None or isinstance(a, np.ndarray) for a in flatten(x))
+
+
+def step_inputs(model, given):
+    """(inputs, tensors): what the compiled steps of fit, evaluate and predict call a model on, in the
+    structure of its Inputs, and the tensors among them, which the step takes.  Keras's steps run on
+    whatever batch comes: an Input that declares a batch size (Input(batch_shape=(64, 3)), build((64, 3)))
+    is stood in for by a tensor of its type with the batch dim free, while the Input, and so the model's
+    shapes, summary and config, keep the size given.  Not in a model with a stateful layer: its states
+    hold that many samples, and Keras takes no other batch size there.  Where the data give None for an
+    Input (given[k] false: an optional one), the step gets None, as an eager call does; other Inputs are
+    used as they are."""
+    free_batch = not _has_stateful_layer(model)
+
+    def step_input(tensor, present):
+        shape = tuple(tensor.type.shape)
+        if not present:
+            return None
+        if not free_batch or not shape or shape[0] is None:
+            return tensor
+        return TensorType(tensor.dtype, (None,) + shape[1:])(tensor.name)
+    inputs = [step_input(tensor, present) for tensor, present in zip(flatten(model._input_structure), given)]
+    return pack_sequence_as(model._input_structure, inputs), [t for t in inputs if t is not None]
+
+
+def _has_stateful_layer(layer):
+    """Whether a layer or any layer inside it keeps states across batches (a stateful RNN)."""
+    return any(getattr(inner, "stateful", False) or _has_stateful_layer(inner)
+               for inner in getattr(layer, "layers", None) or [])
 
 
 def _input_spec(tensor, name):

@@ -11,23 +11,26 @@ from mlcore import stateless
 from mlcore.graph import ops
 from mlcore.layers.base import flatten
 from mlcore.models.data_adapters import to_list
+from mlcore.models.functional_inputs import step_inputs
 
 
 class StatelessModel:
     """Mixed into Model."""
 
     def _stateless_call_inputs(self, args, kwargs):
-        """stateless_call's graph (mlcore/layers/stateless_call.py) on the model's own inputs, one per
-        `training` flag, as fit's step is built."""
+        """stateless_call's graph (mlcore/layers/stateless_call.py) on the inputs fit's step is built on
+        (functional_inputs.step_inputs), one per `training` flag and set of inputs given."""
         training = bool(kwargs.pop("training", False))
         if kwargs:
             raise TypeError("stateless_call() got unexpected keyword argument(s) %s" % sorted(kwargs))
         if self._input_structure is None:
             raise ValueError("Model '%s' must be built before stateless_call(): call it on data or build() it "
                              "first" % self.name)
-        inputs = args[0] if len(args) == 1 else list(args)
-        return ((training,), flatten(self._input_structure), flatten(inputs),
-                lambda: self.call_for_step(self._input_structure, training))
+        values = flatten(args[0] if len(args) == 1 else list(args))
+        given = tuple(value is not None for value in values)      # None for an optional Input, as fit takes it
+        inputs, tensors = step_inputs(self, given)
+        return ((training, given), tensors, [value for value in values if value is not None],
+                lambda: self.call_for_step(inputs, training))
 
     def stateless_compute_loss(self, trainable_variables, non_trainable_variables, metrics_variables, x=None,
                                y=None, y_pred=None, sample_weight=None, training=True):

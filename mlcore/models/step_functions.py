@@ -12,6 +12,8 @@ from mlcore.losses import Loss, apply_mask, squeeze_or_expand_to_same_rank
 from mlcore.losses.classes import loss_mask
 from mlcore.models import custom_loss
 from mlcore.models.compiled_losses import output_losses, per_output
+from mlcore.models.data_adapters import num_rows
+from mlcore.models.functional_inputs import step_inputs
 from mlcore.optimizers.base import constrained
 
 
@@ -204,19 +206,21 @@ class StepBuilder:
             self.metrics = CompiledMetrics(self.metric_specs, self.weighted_specs, self.output_names, self.loss_fns,
                                            y_vars, preds, own)
 
-    def build(self, training, y_list):
-        """(step function, whether it pads short batches).  Inputs: x, y, sample weights, and
-        where it pads, the row mask (1 for a real row, 0 for a padding copy); outputs: loss, batch
-        size, metric values (each metric's result after this batch)."""
+    def build(self, training, y_list, given):
+        """(step function, whether it pads short batches).  Inputs: x (of any batch size; none
+        for the inputs given as None, given[k] false: step_inputs), y, sample weights, and where it
+        pads, the row mask (1 for a real row, 0 for a padding copy); outputs: loss, batch size,
+        metric values (each metric's result after this batch)."""
         from mlcore.function import Out, function
         model = self.model
+        inputs, x_vars = step_inputs(model, given)
         y_vars = [self.target_type(i, y)("%s_target" % n) for i, (y, n) in enumerate(zip(y_list, self.output_names))]
         sw_vars = [TensorType(_loss_dtype(model.outputs[0].dtype), (None,))("%s_sample_weight" % n)
                    for n in self.output_names[:len(y_vars)]]
         with collect_extras() as extras:
-            preds = [_for_losses(p) for p in flatten(model.call_for_step(model._input_structure, training))]
+            preds = [_for_losses(p) for p in flatten(model.call_for_step(inputs, training))]
             if self.own_loss:   # inside: the layers its compute_loss calls (a feature extractor) update too
-                total, own_updates, own_results = custom_loss.trace(model, y_vars, preds, sw_vars, training)
+                total, own_updates, own_results = custom_loss.trace(model, inputs, y_vars, preds, sw_vars, training)
         values = self.loss_values(y_vars, preds)
         self.make_metrics(y_vars, preds)
         pads = not self.own_loss and self._pads_short_batches(values, preds, extras)
@@ -242,7 +246,7 @@ class StepBuilder:
         else:
             updates += extras.updates       # what layers update at inference too (a stateful RNN's states)
         # borrow: the statistics stay on the device until fit reads them (trainer._run_epoch)
-        return function(model.inputs + y_vars + sw_vars + ([rows] if pads else []), Out(outputs, borrow=True),
+        return function(x_vars + y_vars + sw_vars + ([rows] if pads else []), Out(outputs, borrow=True),
                         updates=updates, backend=self.backend, device=self.device, allow_input_downcast=True,
                         on_unused_input="ignore", name="%s.%s_step" % (model.name, "train" if training else "test"),
                         batch_inputs=True), pads
@@ -322,7 +326,8 @@ class StepBuilder:
 
 
 class CompiledStep:
-    """One kind of step (train or test); compiled per target ranks and dtypes on first call.
+    """One kind of step (train or test); compiled on first call per target ranks and dtypes, and
+    per set of inputs given (an optional one may be None).
 
     Where the builder allows it (_pads_short_batches), a batch smaller than one already run goes
     as that larger batch, padded with copies of its rows, so that jax compiles no new program."""
@@ -334,15 +339,19 @@ class CompiledStep:
         self.sizes = []        # batch sizes run so far (where the step pads)
         self.ones = np.ones(0, dtype="float32")
 
-    def _function(self, y_list):
-        """(function, whether it pads) for targets of these ranks and dtypes."""
-        key = tuple((y.ndim, y.dtype.kind) for y in y_list)
+    def _function(self, x_list, y_list):
+        """(function, whether it pads) for these inputs given or None, and targets of these ranks and dtypes."""
+        given = tuple(x is not None for x in x_list)
+        key = (given, tuple((y.ndim, y.dtype.kind) for y in y_list))
         if key not in self.functions:
-            self.functions[key] = self.builder.build(self.training, y_list)
+            self.functions[key] = self.builder.build(self.training, y_list, given)
         return self.functions[key]
 
-    def pads_short_batches(self, y_list):
-        return self._function(self.builder.adapt_targets(y_list))[1]
+    def pads_short_batches(self, y_list, x_list=None):
+        """Whether the step for these targets and inputs (None for an optional one not given; by default
+        every input given) pads short batches."""
+        x_list = self.builder.model.inputs if x_list is None else x_list
+        return self._function(x_list, self.builder.adapt_targets(y_list))[1]
 
     def _unit_weights(self, n):
         """Sample weights of 1 for a batch of n, made once per batch size (read-only: shared by steps)."""
@@ -355,8 +364,8 @@ class CompiledStep:
         """(function, arguments) for a batch whose last `padding` rows are copies of others
         (ArrayData.groups); a single batch smaller than one run before is padded here."""
         y_list = self.builder.adapt_targets(y_list)
-        function, pads = self._function(y_list)
-        n = len(x_list[0])
+        function, pads = self._function(x_list, y_list)
+        x_list, n = [x for x in x_list if x is not None], num_rows(x_list)
         if not sw_list:
             sw_list = [self._unit_weights(n)] * len(y_list)
         elif len(sw_list) == 1 and len(y_list) > 1:

@@ -61,6 +61,13 @@ def _sequential_like(model):
             and len({id(layer) for layer in layers}) == len(layers))
 
 
+def _summarized(model):
+    """Keras's rows: a functional model's layers and the ops between them, a Sequential's or a subclassed
+    model's layers."""
+    from mlcore.models.sequential import Sequential
+    return model._operations if model._nodes and not isinstance(model, Sequential) else model.layers
+
+
 def _layer_row(model, layer, connected, show_trainable, prefix=""):
     from mlcore.layers.input_layer import InputLayer
     from mlcore.models.functional import keras_class_name
@@ -146,8 +153,7 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
     out = ['Model: "%s"' % model.name, rule("┏", "┳", "┓", "━")]
     out += ["┃" + "┃".join(p) + "┃" for p in render(headers)]
     out.append(rule("┡", "╇", "┩", "━"))
-    layers = model._operations if getattr(model, "_nodes", None) else model.layers   # Keras's: a functional
-    rows = _rows(model, _layer_range(layers, layer_range), connected, show_trainable, expand_nested)  # model's ops too
+    rows = _rows(model, _layer_range(_summarized(model), layer_range), connected, show_trainable, expand_nested)
     for i, row in enumerate(rows):
         out += ["│" + "│".join(p) + "│" for p in render(row)]
         out.append(rule("├", "┼", "┤", "─") if i < len(rows) - 1 else rule("└", "┴", "┘", "─"))

@@ -12,8 +12,8 @@ import warnings
 import numpy as np
 
 from mlcore import config
-from mlcore.graph.basic import TensorType
 from mlcore.models import custom_steps, data_adapters
+from mlcore.models.functional_inputs import step_inputs
 from mlcore.models.step_functions import StepBuilder
 from mlcore.tree import flatten, pack_sequence_as
 
@@ -242,7 +242,7 @@ class Trainer:
         outputs = []
         for step, (xb, _, _) in enumerate(data.batches()):
             cbks.on_predict_batch_begin(step)
-            outs = self._predict_function()(*xb)
+            outs = self._predict_batch(xb)
             outputs.append(outs)
             cbks.on_predict_batch_end(step, {"outputs": outs})
         cbks.on_predict_end()
@@ -259,32 +259,42 @@ class Trainer:
             return pack_sequence_as(structure, arrays)
         return arrays[0] if len(arrays) == 1 else arrays
 
-    def _predict_function(self):
-        """Inference graph compiled once (it does not need compile())."""
+    def _predict_batch(self, x_list):
+        """The outputs for one batch of inputs (None for an optional input not given)."""
+        return self._predict_function(tuple(x is not None for x in x_list))(*[x for x in x_list if x is not None])
+
+    def _predict_function(self, given):
+        """The inference graph (it does not need compile()), compiled once per set of inputs given
+        (step_inputs): (graph version, {given: function}, output structure) in _predict_fn."""
         if getattr(self, "_predict_fn", None) is None or self._predict_fn[0] is not self._graph_version():
+            self._predict_fn = (self._graph_version(), {}, None)
+        functions = self._predict_fn[1]
+        if given not in functions:
             from mlcore.function import function
             from mlcore.layers.base import collect_extras
+            inputs, x_vars = step_inputs(self, given)
             with collect_extras() as extras:    # inference updates: a stateful RNN's states
-                structure = self.call_for_step(self._input_structure, False)
+                structure = self.call_for_step(inputs, False)
             backend = self._steps.backend if self.compiled else None
             device = self._steps.device if self.compiled else None
-            self._predict_fn = (self._graph_version(), function(
-                self.inputs, flatten(structure), updates=extras.updates, backend=backend, device=device,
+            functions[given] = function(
+                x_vars, flatten(structure), updates=extras.updates, backend=backend, device=device,
                 allow_input_downcast=True, on_unused_input="ignore", name="%s.predict" % self.name,
-                batch_inputs=True), structure)
-        return self._predict_fn[1]
+                batch_inputs=True)
+            self._predict_fn = self._predict_fn[:2] + (structure,)
+        return functions[given]
 
     def _graph_version(self):
         return getattr(self, "_nodes", None)
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         self._require_compiled("train_on_batch()")
-        data = self._adapt(x, y, sample_weight, len(data_adapters.to_list(x)[0]), class_weight=class_weight)
+        data = self._adapt(x, y, sample_weight, _num_rows(x), class_weight=class_weight)
         return self._single_batch(data, self._steps.train, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._require_compiled("test_on_batch()")
-        data = self._adapt(x, y, sample_weight, len(data_adapters.to_list(x)[0]))
+        data = self._adapt(x, y, sample_weight, _num_rows(x))
         return self._single_batch(data, self._steps.test, return_dict)
 
     def _single_batch(self, data, step_fn, return_dict):
@@ -295,9 +305,9 @@ class Trainer:
         return self._results(self._steps.logs(), return_dict)
 
     def predict_on_batch(self, x):
-        data = self._adapt(x, batch_size=len(data_adapters.to_list(x)[0]))
+        data = self._adapt(x, batch_size=_num_rows(x))
         self._prepare(data)
-        return self._as_output_structure(list(self._predict_function()(*data.x)))
+        return self._as_output_structure(list(self._predict_batch(data.x)))
 
     @property
     def metrics_names(self):
@@ -352,13 +362,22 @@ def _by_name(value, tensors, what, structure=None):
     return [value[name] for name in names]
 
 
+def _num_rows(x):
+    """The number of samples in x, one batch of arrays (None for an optional input)."""
+    return data_adapters.num_rows(data_adapters.to_list(x))
+
+
 def _check_inputs(model, arrays):
-    """Keras's input check: as many arrays as inputs, each of the input's rank and known dims."""
+    """Keras's input check: as many arrays as inputs, each of the input's rank and known dims (its batch
+    size free, as in Keras), None only for an optional input."""
     if len(arrays) != len(model.inputs):
         raise ValueError("Model '%s' expects %d input array(s), for %s; got %d"
                          % (model.name, len(model.inputs), [t.tag["keras_history"][0].name for t in model.inputs],
                             len(arrays)))
+    model._check_required(arrays)
     for k, (tensor, array) in enumerate(zip(model.inputs, arrays)):
+        if array is None:
+            continue
         expected = tensor.type.shape
         if array.ndim != len(expected) or any(e is not None and e != d for e, d in zip(expected[1:], array.shape[1:])):
             raise ValueError("Input %d of model '%s' is incompatible: expected shape %s, got an array of shape %s"
@@ -371,7 +390,7 @@ def _step_groups(data, k, step_fn):
     other data as lists of k batches of equal size (count 1: a plain batch)."""
     groups = None
     if k > 1 and isinstance(data, data_adapters.ArrayData):
-        pad = bool(data.y) and data.n % data.batch_size != 0 and step_fn.pads_short_batches(data.y)
+        pad = bool(data.y) and data.n % data.batch_size != 0 and step_fn.pads_short_batches(data.y, data.x)
         groups = data.groups(k, pad)
     if groups is not None:
         yield from groups
@@ -384,14 +403,9 @@ def _grouped(batches, k):
     """Groups of k consecutive batches of equal size (a smaller last batch runs alone)."""
     group = []
     for batch in batches:
-        if group and (len(group) == k or len(batch[0][0]) != len(group[0][0][0])):
+        if group and (len(group) == k or data_adapters.num_rows(batch[0]) != data_adapters.num_rows(group[0][0])):
             yield group
             group = []
         group.append(batch)
     if group:
         yield group
-
-
-def placeholder_like(array, name, dtype=None):
-    """A symbolic input with the array's trailing shape and any batch size."""
-    return TensorType(dtype or array.dtype, (None,) + tuple(array.shape[1:]))(name)
