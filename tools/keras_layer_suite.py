@@ -31,7 +31,8 @@ import warnings
 import numpy as np
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+TOOLS = pathlib.Path(__file__).resolve().parent
+sys.path[:0] = [str(TOOLS), str(TOOLS.parent)]     # keras_suite, and the mlcore of this checkout (not an installed one)
 
 from keras_suite import grouped, suite_of  # noqa: E402
 
@@ -106,6 +107,7 @@ class Backend(types.ModuleType):
         self.convert_to_numpy = lambda x: np.asarray(ops.convert_to_numpy(x))
         self.is_tensor = lambda x: ops.is_tensor(x) or isinstance(x, np.ndarray)
         self.backend = lambda: "jax"
+        self.name_scope = mlcore.name_scope   # the variables made inside get mlcore's paths
 
     def __getattr__(self, name):
         for namespace in self._namespaces:

@@ -42,7 +42,7 @@ class Adafactor(Optimizer):
     def update_step(self, gradient, variable, learning_rate):
         lr = ew.cast(learning_rate, variable.dtype)
         gradient = ew.cast(gradient, variable.dtype)
-        local_step = ew.cast(self._local_iterations() + 1, variable.dtype)
+        local_step = ew.cast(self.iterations + 1, variable.dtype)
         if self.relative_step and not isinstance(self._learning_rate, LearningRateSchedule):
             lr = ew.minimum(lr, 1 / ew.sqrt(local_step))
         index = self._get_variable_index(variable)

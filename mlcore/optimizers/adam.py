@@ -35,7 +35,7 @@ class Adam(AdamFamily):
     def update_step(self, gradient, variable, learning_rate):
         lr = ew.cast(learning_rate, variable.dtype)
         gradient = ew.cast(gradient, variable.dtype)
-        local_step = ew.cast(self._local_iterations() + 1, variable.dtype)
+        local_step = ew.cast(self.iterations + 1, variable.dtype)
         alpha = lr * ew.sqrt(1 - self.beta_2 ** local_step) / (1 - self.beta_1 ** local_step)
         index = self._get_variable_index(variable)
         m, v = self._momentums[index], self._velocities[index]

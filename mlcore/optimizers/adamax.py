@@ -16,7 +16,7 @@ class Adamax(AdamFamily):
     def update_step(self, gradient, variable, learning_rate):
         lr = ew.cast(learning_rate, variable.dtype)
         gradient = ew.cast(gradient, variable.dtype)
-        local_step = ew.cast(self._local_iterations() + 1, variable.dtype)
+        local_step = ew.cast(self.iterations + 1, variable.dtype)
         index = self._get_variable_index(variable)
         m, u = self._m[index], self._u[index]
         m = self.assign_add(m, (gradient - m) * (1 - self.beta_1))

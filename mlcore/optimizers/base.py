@@ -16,7 +16,7 @@ import warnings
 import numpy as np
 
 from mlcore import config, initializers
-from mlcore.graph.basic import SharedVariable, TensorType
+from mlcore.graph.basic import SharedVariable, TensorType, Variable
 from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops.reduce import sum_
@@ -114,7 +114,11 @@ class Optimizer:
 
     @property
     def iterations(self):
-        """The int64 shared step counter."""
+        """The count of applied steps (the one update rules and EMA read), as Keras's: the int64 shared
+        counter, or under gradient accumulation the completed cycles, `_iterations // steps`, while the
+        counter `_iterations` (and a learning-rate schedule, evaluated on it) counts every call."""
+        if self.gradient_accumulation_steps:
+            return AppliedSteps.of(self._iterations, self.gradient_accumulation_steps)
         return self._iterations
 
     def get_weights(self):
@@ -186,10 +190,17 @@ class Optimizer:
     # --- assignments -----------------------------------------------------------------------------
     def current(self, variable):
         """The variable's value at this point of the step being built."""
+        if self._values is None:
+            return variable
         return self._values.get(id(variable), (variable, variable))[1]
 
     def assign(self, variable, value):
+        """Record the variable's new value in the step being built; outside one (update_step called on its
+        own, as Keras code tests a custom optimizer), assign it at once, as Keras's eager assign does."""
         value = ew.cast(value, variable.dtype)
+        if self._values is None:
+            variable.assign(value)
+            return variable
         self._values[id(variable)] = (variable, value)
         return value
 
@@ -241,25 +252,44 @@ class Optimizer:
             self._values = None
 
     def apply_gradients(self, grads_and_vars):
-        """Keras's eager API: apply numpy gradients to shared variables now (one compiled step per
-        variable list, cached).  Training steps should use get_updates instead."""
-        grads_and_vars = list(grads_and_vars)
-        missing = [v.name for g, v in grads_and_vars if g is None]
-        grads_and_vars = [(g, v) for g, v in grads_and_vars if g is not None]
-        if not grads_and_vars:
+        """Keras's eager API: apply numpy gradients to shared variables now; returns the step counter."""
+        grads, variables = zip(*grads_and_vars)
+        self.apply(grads, variables)
+        return self._iterations
+
+    def apply(self, grads, trainable_variables=None):
+        """Keras's eager API: one step on numpy gradients, for the variables given or, without them, those
+        the optimizer was built on, constraints applied after it (one compiled step per variable list,
+        cached).  Training steps use get_updates instead."""
+        grads = list(grads)
+        if not grads:
+            return
+        if trainable_variables is None:
+            if not self.built:
+                raise ValueError("When passing `grads` without `variables`, the optimizer must already be built "
+                                 "on a list of variables. Call `optimizer.build(trainable_variables)` first.")
+            if len(grads) != len(self._trainable_variables):
+                raise ValueError("When passing `grads` as a list of gradient tensors, the gradients must match "
+                                 "`optimizer.variables` one-to-one. Received a list of %d gradients, but the "
+                                 "optimizer is tracking %d trainable variables."
+                                 % (len(grads), len(self._trainable_variables)))
+            trainable_variables = self._trainable_variables
+        pairs = list(zip(grads, trainable_variables))
+        missing = [v.name for g, v in pairs if g is None]
+        pairs = [(g, v) for g, v in pairs if g is not None]
+        if not pairs:
             raise ValueError("No gradients provided for any variable.")
         if missing:
             warnings.warn("Gradients do not exist for variables %s when minimizing the loss." % missing, stacklevel=2)
-        grads, variables = zip(*grads_and_vars)
+        grads, variables = zip(*pairs)
         key = tuple(id(v) for v in variables)
         if key not in self._eager_steps:
             from mlcore.function import function
             inputs = [TensorType(v.dtype, v.type.shape)("grad_" + (v.name or "")) for v in variables]
             # numpy's float64 gradients (and Python lists) are taken as their variable's dtype, as Keras casts them
-            self._eager_steps[key] = function(inputs, [], updates=self.get_updates(variables, inputs),
+            self._eager_steps[key] = function(inputs, [], updates=constrained(self.get_updates(variables, inputs)),
                                               allow_input_downcast=True)
         self._eager_steps[key](*grads)
-        return self._iterations
 
     def stateless_apply(self, optimizer_variables, grads, trainable_variables):
         """Keras 3's (jax): (new trainable values, new optimizer variable values) after one step from
@@ -269,12 +299,6 @@ class Optimizer:
 
     def __getstate__(self):
         return {**self.__dict__, "_eager_steps": {}}
-
-    def _local_iterations(self):
-        """The step count update rules see: iterations, or completed accumulation cycles."""
-        if self.gradient_accumulation_steps:
-            return ew.int_div(self._iterations, self.gradient_accumulation_steps)
-        return self._iterations
 
     def _apply(self, grads, variables):
         grads = self._clip_gradients(grads)
@@ -326,12 +350,12 @@ class Optimizer:
             self.assign(acc, ew.switch(is_update, ew.zeros_like(acc), acc + g))
 
     def _update_moving_averages(self):
-        not_first_step = ew.cast(ew.neq(self._local_iterations(), 0), config.floatx())
+        not_first_step = ew.cast(ew.neq(self.iterations, 0), config.floatx())
         momentum = not_first_step * self.ema_momentum
         for variable, average in zip(self._trainable_variables, self._model_variables_moving_average):
             new_average = self.assign(average, momentum * average + (1 - momentum) * self.current(variable))
             if self.ema_overwrite_frequency:
-                overwrite = ew.eq(ew.mod(self._local_iterations() + 1, self.ema_overwrite_frequency), 0)
+                overwrite = ew.eq(ew.mod(self.iterations + 1, self.ema_overwrite_frequency), 0)
                 self.assign(variable, ew.switch(overwrite, new_average, self.current(variable)))
 
     def finalize_variable_values(self, var_list):
@@ -414,3 +438,30 @@ def clip_by_global_norm(values, clip_norm):
     norm = global_norm(values)
     scale = clip_norm * ew.minimum(1.0 / norm, 1.0 / clip_norm) + (norm - norm)
     return [v * scale for v in values]
+
+
+class AppliedSteps(Variable):
+    """`iterations` under gradient accumulation, as Keras's `_iterations // steps`: a graph expression, so that
+    a step built on it (an update rule, a callable learning rate) reads the count when it runs, which also
+    reads as the count now (int(), .numpy(), np.asarray, K.get_value), as Keras's eager tensor does."""
+
+    @classmethod
+    def of(cls, counter, steps):
+        count = ew.int_div(counter, steps)
+        count.__class__ = cls       # the node's own output, given the reading methods below
+        return count
+
+    def numpy(self):
+        from mlcore.ops.eager import evaluate
+        return evaluate(self)
+
+    get_value = numpy
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self.numpy(), dtype=dtype)
+
+    def __int__(self):
+        return int(self.numpy())
+
+    def __float__(self):
+        return float(self.numpy())

@@ -17,7 +17,7 @@ class Lamb(AdamFamily):
     def update_step(self, gradient, variable, learning_rate):
         lr = ew.cast(learning_rate, variable.dtype)
         gradient = ew.cast(gradient, variable.dtype)
-        local_step = ew.cast(self._local_iterations() + 1, variable.dtype)
+        local_step = ew.cast(self.iterations + 1, variable.dtype)
         index = self._get_variable_index(variable)
         m = self.assign_add(self._momentums[index], (gradient - self._momentums[index]) * (1 - self.beta_1))
         v = self.assign_add(self._velocities[index], (ew.sqr(gradient) - self._velocities[index]) * (1 - self.beta_2))

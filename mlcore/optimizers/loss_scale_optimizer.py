@@ -76,7 +76,10 @@ class LossScaleOptimizer(Optimizer):
             if g is not None:
                 finite = all_(isfinite(g)) if finite is None else ew.and_(finite, all_(isfinite(g)))
         scale = self.dynamic_scale
-        inner = self.inner_optimizer.get_updates(variables, [None if g is None else g / scale for g in grads])
+        # as Keras: a variable overwritten with its gradient (float8 scales) takes it as it is, unscaled
+        inner = self.inner_optimizer.get_updates(variables, [
+            g if g is None or getattr(v, "overwrite_with_gradient", False) else g / scale
+            for v, g in zip(variables, grads)])
         grow = ew.eq(self.step_counter, self.dynamic_growth_steps - 1)
         counter = ew.switch(finite, ew.switch(grow, 0, self.step_counter + 1), 0)
         new_scale = ew.switch(finite, ew.switch(grow, scale * 2.0, scale), scale * 0.5)

@@ -25,13 +25,23 @@ def _deserialize(config, custom_objects):
     return deserialize_keras_object(config, custom_objects=custom_objects)
 
 
-def _check_inner(optimizer, what):
+# Keras's refusals of an optimizer that cannot be inside a MultiOptimizer, worded one way when it is put in an
+# OptimizerMap and another when build() meets it: (not an optimizer, a LossScaleOptimizer, a MultiOptimizer)
+_MAP_REFUSALS = ("optimizer must be a Keras Optimizer instance. Received: %s",
+                 "optimizer cannot be LossScaleOptimizer.", "optimizer cannot be MultiOptimizer.")
+_BUILD_REFUSALS = ("Optimizer for variable %s is not an Optimizer instance.",
+                   "LossScaleOptimizer cannot be used inside an MultiOptimizer.",
+                   "MultiOptimizer cannot be used inside an MultiOptimizer.")
+
+
+def _check_inner(optimizer, refusals, subject):
+    not_optimizer, loss_scale, multi = refusals
     if not isinstance(optimizer, Optimizer):
-        raise ValueError("%s must be a Keras Optimizer instance. Received: %r" % (what, optimizer))
+        raise ValueError(not_optimizer % (subject,))
     if isinstance(optimizer, LossScaleOptimizer):
-        raise ValueError("LossScaleOptimizer cannot be used inside an MultiOptimizer.")
+        raise ValueError(loss_scale)
     if isinstance(optimizer, MultiOptimizer):
-        raise ValueError("MultiOptimizer cannot be used inside an MultiOptimizer.")
+        raise ValueError(multi)
 
 
 class OptimizerMap(MutableMapping):
@@ -40,7 +50,7 @@ class OptimizerMap(MutableMapping):
 
     def __init__(self, default_optimizer, optimizer_map=None):
         if not isinstance(default_optimizer, Optimizer):
-            raise TypeError("default_optimizer must be a Keras Optimizer instance. Received: %r"
+            raise TypeError("default_optimizer must be a Keras Optimizer instance. Received: %s"
                             % (default_optimizer,))
         if optimizer_map is not None and not isinstance(optimizer_map, dict):
             raise TypeError("optimizer_map must be a dictionary. Received: %r" % (optimizer_map,))
@@ -66,7 +76,7 @@ class OptimizerMap(MutableMapping):
                              "duplicated keys." % (key, self._optimizer_map[key]))
         if not isinstance(key, str):
             raise ValueError("key must be a string. Received: %r" % (key,))
-        _check_inner(optimizer, "optimizer")
+        _check_inner(optimizer, _MAP_REFUSALS, optimizer)
         self._optimizer_map[key] = optimizer
 
     def __delitem__(self, key):
@@ -119,7 +129,7 @@ class MultiOptimizer(Optimizer):
         self._optimizer_index = {}
         for variable in variables:
             optimizer = self._optimizer_map(variable)
-            _check_inner(optimizer, "Optimizer for variable %s" % _path(variable))
+            _check_inner(optimizer, _BUILD_REFUSALS, variable)
             self._add_inner(optimizer)
             self._optimizer_index[id(variable)] = self._inner_optimizers.index(optimizer)
         for k, optimizer in enumerate(self._inner_optimizers):

@@ -5,8 +5,10 @@ import re
 import numpy as np
 
 from mlcore.graph.ops import elemwise as ew
+from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.graph.ops.linalg import matmul, swap_last
 from mlcore.graph.ops.reduce import sum_
+from mlcore.ops.eager import on_values
 from mlcore.optimizers.base import Optimizer
 
 
@@ -72,22 +74,28 @@ class Muon(Optimizer):
     def _adamw_update_step(self, gradient, variable, learning_rate, m, v):
         lr = ew.cast(learning_rate, variable.dtype)
         gradient = ew.cast(gradient, variable.dtype)
-        local_step = ew.cast(self._local_iterations() + 1, variable.dtype)
+        local_step = ew.cast(self.iterations + 1, variable.dtype)
         alpha = lr * ew.sqrt(1 - self.adam_beta_2 ** local_step) / (1 - self.adam_beta_1 ** local_step)
         m = self.assign_add(m, (gradient - m) * (1 - self.adam_beta_1))
         v = self.assign_add(v, (ew.sqr(gradient) - v) * (1 - self.adam_beta_2))
         self.assign_sub(variable, m * alpha / (ew.sqrt(v) + self.epsilon))
 
+    @on_values
     def lr_adjust(self, x):
-        """Moonlight's scaling, so that Muon can share Adam's learning rate and weight decay."""
+        """Moonlight's scaling, so that Muon can share Adam's learning rate and weight decay (on arrays, an
+        array: Keras's public method)."""
         if self.rms_rate is None:
             return x
+        x = as_tensor_variable(x)
         rows, cols = x.type.shape[:2]
         return x * np.sqrt(np.float32(max(rows, cols))) * self.rms_rate
 
+    @on_values
     def zeropower_via_newtonschulz5(self, x, steps):
         """An approximation of U V^T for x = U S V^T: x scaled to a spectral norm of at most 1, then
-        `steps` quintic iterations x <- a x + (b A + c A A) x, A = x x^T, on the wide orientation."""
+        `steps` quintic iterations x <- a x + (b A + c A A) x, A = x x^T, on the wide orientation (on
+        arrays, an array: Keras's public method)."""
+        x = as_tensor_variable(x)
         if x.ndim < 2:
             raise ValueError("Expected gradient or momentum to have at least 2 dimensions. Received: shape=%s"
                              % (x.type.shape,))

@@ -19,7 +19,7 @@ class Nadam(AdamFamily):
 
     def _backend_update_step(self, grads, variables, learning_rate):
         dtype = self._u_product.dtype
-        decay = 1.0 - 0.5 * 0.96 ** ew.cast(self._local_iterations() + 1, dtype)
+        decay = 1.0 - 0.5 * 0.96 ** ew.cast(self.iterations + 1, dtype)
         self.assign(self._u_product, self._u_product * self.beta_1 * decay)
         super()._backend_update_step(grads, variables, learning_rate)
 
@@ -27,8 +27,8 @@ class Nadam(AdamFamily):
         dtype = variable.dtype
         lr = ew.cast(learning_rate, dtype)
         gradient = ew.cast(gradient, dtype)
-        local_step = ew.cast(self._local_iterations() + 1, dtype)
-        next_step = ew.cast(self._local_iterations() + 2, dtype)
+        local_step = ew.cast(self.iterations + 1, dtype)
+        next_step = ew.cast(self.iterations + 2, dtype)
         u_t = self.beta_1 * (1.0 - 0.5 * 0.96 ** local_step)
         u_t_1 = self.beta_1 * (1.0 - 0.5 * 0.96 ** next_step)
         u_product_t = ew.cast(self.current(self._u_product), dtype)

@@ -25,7 +25,7 @@ class ScheduleFreeAdamW(Optimizer):
     def update_step(self, gradient, variable, learning_rate):
         lr = ew.cast(learning_rate, variable.dtype)
         gradient = ew.cast(gradient, variable.dtype)
-        local_step = ew.cast(self._local_iterations() + 1, variable.dtype)
+        local_step = ew.cast(self.iterations + 1, variable.dtype)
         if self.warmup_steps > 0:
             lr = lr * ew.minimum(local_step / self.warmup_steps, 1.0)
         index = self._get_variable_index(variable)
