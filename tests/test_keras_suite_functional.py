@@ -306,3 +306,44 @@ def test_predict_gives_the_outputs_in_the_models_structure_as_keras(keras):
         kinds = [type(lib.Model(x, outputs).predict(np.ones((2, 3)), verbose=0)).__name__
                  for outputs in ([a], (a, b), [a, b], pair(a, b), {"a": a, "b": b})]
         assert kinds == ["ndarray", "tuple", "list", "Pair", "dict"]
+
+
+def test_an_unused_input_is_the_models_and_in_its_config(keras, rng):
+    """Keras keeps an Input no output reads (losses may use it): first among the shallowest operations."""
+    orders, outputs = {}, {}
+    for lib in both(keras):
+        a, b = lib.Input((3,), name="a"), lib.Input((3,), name="b")
+        model = lib.Model({"a": a, "b": b}, lib.layers.Dense(2, name="d")(a) * 2)
+        orders[lib.__name__] = ([op.name.split("_")[0] for op in model.operations],   # op names count up
+                                [layer.name for layer in model.layers])
+        outputs[lib.__name__] = model
+    assert orders["mlcore"] == orders["keras"] == (["a", "d", "b", "multiply"], ["a", "d", "b"])
+    ours, theirs = outputs["mlcore"], outputs["keras"]
+    theirs.set_weights(ours.get_weights())
+    x = {"a": rng.normal(size=(4, 3)).astype("float32"), "b": rng.normal(size=(4, 3)).astype("float32")}
+    again = mlcore.Model.from_config(ours.get_config())
+    again.set_weights(ours.get_weights())
+    np.testing.assert_allclose(again.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+    assert [layer.name for layer in again.layers] == ["a", "d", "b"]
+
+
+def test_operations_is_a_functional_models_only(keras):
+    for lib in both(keras):
+        class Subclassed(lib.Model):
+            def call(self, x):
+                return x
+        assert not hasattr(Subclassed(), "operations")
+
+
+def test_export_checks_the_format_as_keras_and_says_why_it_cannot_write_it(keras, tmp_path):
+    for lib in both(keras):
+        inputs = lib.Input((3,))
+        model = lib.Model(inputs, lib.layers.Dense(2)(inputs))
+        with pytest.raises(ValueError, match=r"Unrecognized format=bad_format. Supported formats are: "
+                                             r"\['tf_saved_model', 'onnx', 'openvino', 'litert', 'torch'\]"):
+            model.export(tmp_path / "exported", format="bad_format")
+        with pytest.raises(ValueError, match="LiteRT export requires TensorFlow or PyTorch backend."):
+            model.export(tmp_path / "exported", format="litert")
+    with pytest.raises(NotImplementedError, match=r"cannot be exported to onnx .*model.save\('model.keras'\)"):
+        model.export(tmp_path / "exported", format="onnx")
+    assert not (tmp_path / "exported").exists()

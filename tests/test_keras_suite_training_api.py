@@ -242,6 +242,18 @@ def test_unknown_output_names_in_loss_and_metrics_dicts_are_refused_in_keras_wor
         model.fit(x, y, verbose=0)
 
 
+def test_an_unknown_key_of_a_loss_dict_for_dict_outputs_is_keras_key_error(keras):
+    """Keras reads the loss dict of a model with dict outputs as a structure: an unknown key has no path."""
+    x, y = np.ones((2, 3)), {"output_a": np.ones((2, 1)), "output_b": np.ones((2, 1))}
+    for lib in (keras, mlcore):
+        inputs = lib.Input((3,))
+        model = lib.Model(inputs, {"output_a": lib.layers.Dense(1)(inputs), "output_b": lib.layers.Dense(1)(inputs)})
+        model.compile("sgd", loss={"output_a": "mse", "output_c": "binary_crossentropy"})
+        with pytest.raises(KeyError, match=r"The path: \('output_c',\) in the `loss` argument, can't be found in "
+                                           r"either the model's output"):
+            model.fit(x, y, verbose=0)
+
+
 @pytest.mark.parametrize("units, labels", [(1, (8, 1)), (1, (8,)), (4, (8,)), (4, (8, 1)), (4, "one-hot")])
 def test_compile_with_crossentropy_picks_the_crossentropy_the_shapes_call_for_as_keras(keras, units, labels):
     rng = np.random.default_rng(0)
@@ -298,3 +310,37 @@ def test_a_seed_generator_serializes_as_keras_and_back(keras):
     assert config == keras.saving.serialize_keras_object(keras.random.SeedGenerator(1337, name="gen"))  # counts up
     revived = deserialize_keras_object(config)
     assert isinstance(revived, mlcore.random.SeedGenerator) and revived.get_config()["seed"] == 1337
+
+
+def test_dict_batches_of_generators_datasets_and_sequences_go_by_key(keras):
+    """A batch's dict of inputs (and of targets) is read by key, whatever its keys' order, as arrays are."""
+    rng = np.random.default_rng(3)
+    x = {"x": rng.normal(size=(8, 2)).astype("float32"), "o": rng.normal(size=(8, 3)).astype("float32")}
+    y = {"out": rng.normal(size=(8, 1)).astype("float32"), "aux": rng.normal(size=(8, 2)).astype("float32")}
+
+    def build(lib):
+        x_in, o_in = lib.Input((2,), name="x"), lib.Input((3,), name="o")
+        hidden = lib.layers.Concatenate()([lib.layers.Dense(4)(x_in), o_in])
+        model = lib.Model({"x": x_in, "o": o_in}, {"out": lib.layers.Dense(1)(hidden),
+                                                   "aux": lib.layers.Dense(2)(hidden)})
+        model.compile("sgd", loss={"out": "mse", "aux": "mae"})
+        return model
+    ours, theirs = build(mlcore), build(keras)
+    theirs.set_weights(ours.get_weights())
+    expected = theirs.evaluate(x, y, verbose=0)
+
+    def batches():
+        for start in (0, 4):
+            yield ({"x": x["x"][start:start + 4], "o": x["o"][start:start + 4]},
+                   {"out": y["out"][start:start + 4], "aux": y["aux"][start:start + 4]})
+
+    class Batches(mlcore.utils.PyDataset):
+        def __len__(self):
+            return 2
+
+        def __getitem__(self, index):
+            return list(batches())[index]
+    dataset = mlcore.utils.dataset_ops.Dataset(lambda: batches(), 2)
+    for data in (batches(), Batches(), dataset):
+        np.testing.assert_allclose(ours.evaluate(data, verbose=0), expected, rtol=1e-5)
+    np.testing.assert_allclose(ours.evaluate(x, y, verbose=0), expected, rtol=1e-5)

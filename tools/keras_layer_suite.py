@@ -53,7 +53,8 @@ MODULE_STAND_INS = {
     "layers.preprocessing.feature_space": "mlcore.utils.feature_space",
     "layers.preprocessing.image_preprocessing.bounding_boxes.iou": "mlcore.utils.bounding_boxes.iou",
     "optimizers.schedules": "mlcore.optimizers.schedules",
-    "optimizers.schedules.learning_rate_schedule": "mlcore.optimizers.schedules"}
+    "optimizers.schedules.learning_rate_schedule": "mlcore.optimizers.schedules",
+    "dtype_policies.dtype_policy": "mlcore.dtype_policies"}
 
 # keras.src helper modules a test file uses for its own bookkeeping (paths, logging), left as Keras's
 KERAS_HELPERS = {"utils.file_utils", "utils.io_utils"}

@@ -40,10 +40,16 @@ class SummedLosses(Loss):
                    for loss, weight in zip(self.losses, self.weights))
 
 
-def output_losses(loss, loss_weights, names):
+def output_losses(loss, loss_weights, names, dict_outputs=False):
     """(the loss of each output, or None; the weight of each output): an output given a list of losses
-    gets their SummedLosses, weighted by the entries of loss_weights that belong to them."""
+    gets their SummedLosses, weighted by the entries of loss_weights that belong to them.  A loss dict
+    naming an output that a model of dict outputs lacks is Keras's KeyError (its path in the structure)."""
     from mlcore import losses
+    if dict_outputs and isinstance(loss, dict):
+        for key in loss:
+            if key not in names and loss[key] is not None:
+                raise KeyError("The path: %r in the `loss` argument, can't be found in either the model's output "
+                               "(`y_pred`) or in the labels (`y_true`)." % ((key,),))
     specs = per_output(loss, names, "loss")
     counts = [len(s) if isinstance(s, (list, tuple)) else 1 for s in specs]
     if isinstance(loss_weights, (list, tuple)) and len(loss_weights) == sum(counts) != len(names):

@@ -167,9 +167,12 @@ class ArrayData:
         return ArrayData(x, y or None, sw or None, self.batch_size, self.shuffle)
 
 
-def as_batch(item, class_weight=None):
-    """(x_list, y_list, sw_list) of one batch as a dataset gives it; class_weight gives its sample weights."""
+def as_batch(item, class_weight=None, arrange=None):
+    """(x_list, y_list, sw_list) of one batch as a dataset gives it; class_weight gives its sample weights;
+    arrange(x, y) puts dicts of inputs and targets in the model's order (the trainer's)."""
     x, y, sw = unpack(item)
+    if arrange is not None:
+        x, y = arrange(x, y)
     y, sw = as_arrays(to_list(y), "y"), to_list(sw)
     if class_weight is not None:
         if sw or not y:
@@ -183,7 +186,16 @@ def num_batches(sequence):
     return sequence.num_batches if hasattr(sequence, "num_batches") else len(sequence)
 
 
-class SequenceData:
+class BatchData:
+    """Data that comes in batches (a Sequence, a generator, a dataset): each batch's dicts are put in the
+    model's order by `arrange`, which the trainer sets, as it puts arrays given as dicts in that order."""
+    arrange = None
+
+    def as_batch(self, item, class_weight=None):
+        return as_batch(item, class_weight, self.arrange)
+
+
+class SequenceData(BatchData):
     """A Keras PyDataset or Sequence-like object: num_batches (or len()) batches, batch i = obj[i];
     on_epoch_begin() and on_epoch_end() around each epoch.  As Keras 3 reads a PyDataset: with
     shuffle, the batches come in a new random order each epoch; class_weight gives each batch its
@@ -206,16 +218,16 @@ class SequenceData:
         order = np.random.permutation(n) if self.shuffle and n else np.arange(n or 0)
         for k in range(self.steps):
             index = int(order[k % n]) if n else k      # an endless dataset: batch after batch
-            yield as_batch(self.sequence[index], self.class_weight)
+            yield self.as_batch(self.sequence[index], self.class_weight)
         if hasattr(self.sequence, "on_epoch_end"):
             self.sequence.on_epoch_end()
 
     def first_x(self):
         """The inputs of batch 0 (a model without input shapes is built from them)."""
-        return as_batch(self.sequence[0])[0]
+        return self.as_batch(self.sequence[0])[0]
 
 
-class GeneratorData:
+class GeneratorData(BatchData):
     """A Python generator or iterator; steps per epoch given, or until it is exhausted."""
 
     def __init__(self, generator, steps=None):
@@ -230,7 +242,7 @@ class GeneratorData:
                 item = self.peeked.pop() if self.peeked else next(self.iterator)
             except StopIteration:
                 return
-            yield as_batch(item)
+            yield self.as_batch(item)
             k += 1
 
     def first_x(self):
@@ -242,10 +254,10 @@ class GeneratorData:
             except StopIteration:
                 raise ValueError("The generator gave no batch: a model without input shapes cannot be "
                                  "built from it") from None
-        return as_batch(self.peeked[0])[0]
+        return self.as_batch(self.peeked[0])[0]
 
 
-class DatasetData:
+class DatasetData(BatchData):
     """A tf.data-style Dataset (mlcore.utils.dataset_ops), read as Keras reads a tf.data.Dataset: without
     steps, each epoch iterates it afresh to its end (an endless one needs steps); with steps, one iterator
     runs on from epoch to epoch, starting over once it has given all of the dataset's elements."""
@@ -266,14 +278,14 @@ class DatasetData:
         count = 0
         for item in itertools.islice(self.iterator, self.steps if self.runs_on else None):
             count += 1
-            yield as_batch(item, self.class_weight)
+            yield self.as_batch(item, self.class_weight)
         self.seen += count
         if not self.runs_on or count < self.steps or (self.size is not None and self.seen >= self.size):
             self.iterator = None
 
     def first_x(self):
         """The inputs of the dataset's first element, read from an iterator of its own."""
-        return as_batch(next(iter(self.dataset)))[0]
+        return self.as_batch(next(iter(self.dataset)))[0]
 
 
 def adapt(x, y=None, sample_weight=None, batch_size=None, shuffle=False, steps=None, class_weight=None):

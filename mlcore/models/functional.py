@@ -72,6 +72,12 @@ def trace_nodes(inputs, outputs):
 
     for out in flatten(outputs):
         visit(out)
+    for tensor in inputs:       # an Input no output reads is the model's still, first among the shallowest
+        node = producer(tensor)
+        if isinstance(node.layer, InputLayer) and id(node) not in seen:
+            seen.add(id(node))
+            order.insert(0, node)
+            first_met[node.layer] = -1
     _check_connected(order, inputs, outputs)
     return order, first_met
 
@@ -198,6 +204,14 @@ class Model(InputStructure, ModelMetrics, ModelQuantization, StatelessModel, Sta
     @layers.setter
     def layers(self, _):
         raise AttributeError("`Model.layers` attribute is reserved and should not be used. Please use another name.")
+
+    @property
+    def operations(self):
+        """Keras's Functional.operations: the model's layers and the ops between them, deepest first."""
+        if not self._nodes:
+            raise AttributeError("'%s' object has no attribute 'operations': only a model made from inputs and "
+                                 "outputs has them" % type(self).__name__)
+        return list(self._operations)
 
     @property
     def _convert_input_args(self):

@@ -77,6 +77,23 @@ def _format_not_supported(path, why):
             "folders" % (path, why))
 
 
+EXPORT_FORMATS = ("tf_saved_model", "onnx", "openvino", "litert", "torch")
+
+
+def export_model(model, filepath, format):
+    """model.export(): Keras's checks of the format, then why mlcore cannot write it."""
+    if format not in EXPORT_FORMATS:
+        raise ValueError("Unrecognized format=%s. Supported formats are: %s." % (format, list(EXPORT_FORMATS)))
+    if format == "litert":
+        raise ValueError("LiteRT export requires TensorFlow or PyTorch backend.")
+    if format == "torch":
+        raise ValueError("Torch export requires PyTorch backend.")
+    raise NotImplementedError("Model '%s' cannot be exported to %s (%s): Keras writes that format through "
+                              "TensorFlow (jax2tf) or the format's own converter, which mlcore's graphs do not run on; "
+                              "save it with model.save('model.keras'), which Keras 3 loads and exports"
+                              % (model.name, format, filepath))
+
+
 class ModelFileNotFoundError(FileNotFoundError, ValueError):
     """load_model of a missing file: Keras 2 raised an IOError, Keras 3 a ValueError; this is both."""
 

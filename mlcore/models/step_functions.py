@@ -134,8 +134,12 @@ class StepBuilder:
         loss, loss_weights, metrics, weighted_metrics = self.specs
         names = output_keys(self.model)
         self.output_names = names
-        self.loss_fns, self.loss_weights = output_losses(loss, loss_weights, names)
+        dict_outputs = isinstance(getattr(self.model, "_output_structure", None), dict)
+        self.loss_fns, self.loss_weights = output_losses(loss, loss_weights, names, dict_outputs)
         self.loss_names = [n for n, f in zip(names, self.loss_fns) if f is not None]    # outputs with a loss
+        # the order Keras lists their losses in: a dict of losses for dict outputs is read in its own order
+        self.listed_loss_names = [n for n in loss if n in self.loss_names] if dict_outputs and \
+            isinstance(loss, dict) else self.loss_names
         self.sparse_targets = [_is_sparse(f) for f in self.loss_fns]     # read by adapt_targets every step
         self.checked_targets = [_from_mlcore(f, "mlcore.losses") for f in self.loss_fns]
         self.metric_specs = per_output(metrics or [], names, "metrics")
@@ -287,7 +291,7 @@ class StepBuilder:
         sorted by name (a multi-output model's metrics)."""
         names = ["loss"] + ([*self.metrics.base_names, *(m.name for m in self.metrics.own_metrics)]
                             if self.metrics else [])
-        names += ["%s_loss" % n for n in self.loss_names] if len(self.loss_names) > 1 else []
+        names += ["%s_loss" % n for n in self.listed_loss_names] if len(self.loss_names) > 1 else []
         return [logs[n] for n in names if n in logs] + [logs[k] for k in sorted(logs) if k not in names]
 
     # --- loss and metric accumulation ------------------------------------------------------------

@@ -83,10 +83,16 @@ class Trainer:
         """The batches of what the user passed; dicts keyed as the model's input / output dicts, or by
         input / output names, go in the model's order."""
         if self.built:
-            x = _by_name(x, self.inputs, "x", getattr(self, "_input_structure", None))
-            y = _by_name(y, self.outputs, "y", getattr(self, "_output_structure", None))
+            x, y = self._in_model_order(x, y)
         steps = _debug_cap(steps, config.max_steps_per_epoch(), "steps_per_epoch")
-        return data_adapters.adapt(x, y, sample_weight, batch_size, shuffle, steps, class_weight)
+        data = data_adapters.adapt(x, y, sample_weight, batch_size, shuffle, steps, class_weight)
+        if isinstance(data, data_adapters.BatchData):       # each batch's dicts, once the model is built
+            data.arrange = lambda x, y: self._in_model_order(x, y) if self.built else (x, y)
+        return data
+
+    def _in_model_order(self, x, y):
+        return (_by_name(x, self.inputs, "x", getattr(self, "_input_structure", None)),
+                _by_name(y, self.outputs, "y", getattr(self, "_output_structure", None)))
 
     def _prepare(self, data):
         """Build the graph of a model without input shapes (a Sequential without an input shape, a
@@ -337,6 +343,12 @@ class Trainer:
     def save(self, filepath, overwrite=True, zipped=None, include_optimizer=True, **kwargs):
         from mlcore.models.model_file import save_model
         save_model(self, filepath, overwrite=overwrite, zipped=zipped, include_optimizer=include_optimizer, **kwargs)
+
+    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None, **kwargs):
+        """Keras's export to a serving format: each needs a runtime mlcore does not run on (TensorFlow,
+        ONNX, OpenVINO, LiteRT, torch), so each says so; a format Keras does not know is Keras's error."""
+        from mlcore.models.model_file import export_model
+        export_model(self, filepath, format)
 
 
 def _debug_cap(value, limit, name):
