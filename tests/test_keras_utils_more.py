@@ -1,6 +1,7 @@
 """keras.utils / keras.models helpers beside Keras 3's own, on the same inputs: pad_sequences, Progbar,
 clone_model, get_source_inputs, serialize/deserialize_keras_object, clear_session, is_keras_tensor,
 pack/unpack_x_y_sample_weight and timeseries_dataset_from_array."""
+import json
 import time
 
 import numpy as np
@@ -410,3 +411,38 @@ def test_timeseries_rejects_what_keras_rejects(keras, kwargs, message):
     for make in (keras.utils.timeseries_dataset_from_array, utils.timeseries_dataset_from_array):
         with pytest.raises(ValueError, match=message):
             make(np.arange(20), None, 3, **kwargs)
+
+
+def test_lambdas_serialize_as_keras_and_load_only_outside_safe_mode(keras):
+    offset = 2
+
+    def make():
+        return lambda x, power=2: x ** power + offset
+    for writer, reader in ((utils, keras.utils), (keras.utils, utils), (utils, utils)):
+        with pytest.warns(UserWarning, match="includes a `lambda`"):
+            spec = json.loads(json.dumps(writer.serialize_keras_object({"activation": make()})))
+        assert spec["activation"]["class_name"] == "__lambda__" and len(spec["activation"]["config"]["value"]) == 3
+        with pytest.raises(ValueError, match="arbitrary code execution"):
+            reader.deserialize_keras_object(spec)
+        assert reader.deserialize_keras_object(spec, safe_mode=False)["activation"](3) == 11
+
+
+@pytest.mark.parametrize("config, error", [({"class_name": "function", "config": ["a"]},
+                                            "Expected 'config' to be a non-null str"),
+                                           ({"class_name": "Dense", "config": [1, 2, 3]},
+                                            "Expected 'config' to be a dict for Dense")])
+def test_malformed_configs_are_type_errors_as_keras(keras, config, error):
+    for lib in (keras, mlcore):
+        with pytest.raises(TypeError, match=error):
+            lib.utils.deserialize_keras_object(config)
+
+
+@pytest.mark.parametrize("spec", [{"class_name": "Dense", "module": "keras.layers", "config": {"units": 1}},
+                                  {"class_name": "function", "module": "keras.activations", "config": "relu"}])
+def test_a_builtin_with_another_registered_name_is_refused_as_keras(keras, spec):
+    """Keras's guard: a built-in's config does not pick another object by registered name."""
+    for lib in (keras, mlcore):
+        for name in ("builtins.eval", "my_pkg>MyDense"):
+            with pytest.raises(ValueError, match="resolved to a Keras built-in"):
+                lib.utils.deserialize_keras_object({**spec, "registered_name": name})
+        assert lib.utils.deserialize_keras_object({**spec, "registered_name": None}) is not None

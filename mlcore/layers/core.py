@@ -1,8 +1,5 @@
 """Core layers: Dense, Activation, Dropout, Flatten, Reshape, Permute, Lambda."""
-import base64
 import inspect
-import marshal
-import types
 
 import numpy as np
 
@@ -10,6 +7,7 @@ from mlcore import activations, config
 from mlcore.graph import ops
 from mlcore.layers.base import KernelBiasOptions, Layer
 from mlcore.layers import calibrated_kernel, int4_kernel
+from mlcore.saving import lambdas
 from mlcore.layers.input_spec import InputSpec
 from mlcore.layers.float8_training import FLOAT8_VARIABLES, float8_bias, float8_product
 from mlcore.layers.lora import LoraLayer, adapted_weight
@@ -355,29 +353,13 @@ class Lambda(Layer):
 
 
 def _function_spec(function):
-    """A function as Keras's Lambda saves it: a Python lambda as its marshalled bytecode in base64 with the
-    values of its default arguments and of the variables it closes over, any other function by name."""
+    """A function as Keras's Lambda saves it: a Python lambda as its bytecode with the values of its
+    default arguments and closure (mlcore/saving/lambdas.py), any other function by name."""
     if function.__name__ != "<lambda>":
         from mlcore.saving.serialization_lib import serialize_keras_object    # it imports the layers
         return serialize_keras_object(function)
-    code = base64.b64encode(marshal.dumps(function.__code__)).decode("ascii")
-    closure = None if function.__closure__ is None else [cell.cell_contents for cell in function.__closure__]
-    defaults = None if function.__defaults__ is None else list(function.__defaults__)
-    for value in (closure or []) + (defaults or []):
-        if not _plain(value):
-            raise ValueError("A Lambda's lambda can be saved with plain values (numbers, strings, lists) in its "
-                             "closure and defaults only; it holds %r (of type %s): use a named function, "
-                             "registered with register_keras_serializable" % (value, type(value).__name__))
+    code, defaults, closure = lambdas.dump(function)
     return {"class_name": "__lambda__", "config": {"code": code, "defaults": defaults, "closure": closure}}
-
-
-def _plain(value):
-    """Whether value goes into a JSON config as it is."""
-    if isinstance(value, (list, tuple)):
-        return all(_plain(v) for v in value)
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
-    return value is None or isinstance(value, (bool, int, float, str))
 
 
 def _function_from_spec(spec, custom_objects, safe_mode, layer_name):
@@ -392,7 +374,4 @@ def _function_from_spec(spec, custom_objects, safe_mode, layer_name):
                          "(safe_mode=True); pass safe_mode=False to load_model only if you trust the file's "
                          "source." % layer_name)
     saved = spec["config"]
-    code = marshal.loads(base64.b64decode(saved["code"]))
-    defaults = None if saved.get("defaults") is None else tuple(saved["defaults"])
-    closure = None if saved.get("closure") is None else tuple(types.CellType(v) for v in saved["closure"])
-    return types.FunctionType(code, {"ops": ops, "np": np, **vars(ops)}, None, defaults, closure)
+    return lambdas.load(saved["code"], saved.get("defaults"), saved.get("closure"), {"ops": ops, "np": np, **vars(ops)})

@@ -6,6 +6,7 @@ Each family keeps its own rules: layers and models go through the .keras config 
 learning-rate schedules through their module's serialize/deserialize; this module only picks the
 family and writes Keras's wrapping ({"module", "class_name", "config", "registered_name"})."""
 import inspect
+import warnings
 
 import numpy as np
 
@@ -14,6 +15,7 @@ from mlcore import (activations, constraints, distillation, dtype_policies, init
 from mlcore.layers.base import Layer
 from mlcore.models.serialization import layer_from_config
 from mlcore.optimizers import schedules
+from mlcore.saving import lambdas
 from mlcore.saving.keras3_config import keras_model_spec, mlcore_compile_arguments, mlcore_spec
 from mlcore.saving.object_registration import keras_serialized, keras_serialized_function, known_custom_objects
 
@@ -60,7 +62,12 @@ def serialize_keras_object(obj):
     for base, family in FAMILIES.values():
         if isinstance(obj, base):
             return family.serialize(obj)
-    if inspect.isfunction(obj) and obj.__name__ != "<lambda>":
+    if inspect.isfunction(obj) and obj.__name__ == "<lambda>":
+        warnings.warn("The object being serialized includes a `lambda`. This is unsafe. In order to reload the "
+                      "object, you will have to pass `safe_mode=False` to the loading function. Please avoid using "
+                      "`lambda` in the future, and use named Python functions instead.", stacklevel=2)
+        return {"class_name": "__lambda__", "config": {"value": list(lambdas.dump(obj))}}
+    if inspect.isfunction(obj):
         return keras_serialized_function(obj)
     if callable(getattr(obj, "get_config", None)):      # any other object (a SeedGenerator, FlaxLayer's flax module)
         return keras_serialized(obj, obj.get_config(), getattr(type(obj), "keras_module", None))
@@ -105,8 +112,20 @@ def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwar
         return Ellipsis
     if class_name == "__bytes__":
         return config["config"]["value"].encode("utf-8")
+    if class_name == "__lambda__":
+        if safe_mode:
+            raise ValueError(lambdas.SAFE_MODE_REFUSAL)
+        return lambdas.load(*config["config"]["value"])
     if class_name == "function":
+        if not isinstance(config["config"], str):
+            raise TypeError("Expected 'config' to be a non-null str for a function classname,\ninstead got %s\n"
+                            "Full config: %s" % (type(config["config"]), config))
         return _function(config, custom_objects)
+    if not isinstance(config["config"], dict):
+        raise TypeError("Expected 'config' to be a dict for %s,\ninstead got %s\nFull config: %s"
+                        % (class_name, type(config["config"]), config))
+    if module.startswith("keras"):
+        _check_builtin_registered_name(config, class_name, custom_objects)
     if module == "keras" and class_name in dtype_policies.POLICY_CLASSES:
         return dtype_policies.deserialize(config, custom_objects)
     if module == "keras.random" and class_name == "SeedGenerator":
@@ -128,12 +147,25 @@ def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwar
     return cls.from_config(config["config"])
 
 
+def _check_builtin_registered_name(config, name, custom_objects):
+    """Keras's guard: a config naming a built-in class or function (module keras...) gives no other
+    registered name, which would otherwise pick a custom object (or anything importable) instead."""
+    registered = config.get("registered_name")
+    if registered and registered not in (name, config["class_name"]) and \
+            registered not in known_custom_objects(custom_objects):
+        raise ValueError("`registered_name=%r` was provided in the config, but '%s' resolved to a Keras built-in "
+                         "and does not use registered names. Remove the `registered_name` field from the config. "
+                         "Full object config: %s" % (registered, name, config))
+
+
 def _function(config, custom_objects):
     """A function saved by name: a custom one, else an activation or a loss of that name."""
     name = config["config"]
     found = known_custom_objects(custom_objects)
     found = found.get(config.get("registered_name"), found.get(name))
     if found is None:
+        if (config.get("module") or "").startswith("keras"):
+            _check_builtin_registered_name(config, name, custom_objects)
         found = activations.ALL_OBJECTS_DICT.get(name, losses.ALL_OBJECTS_DICT.get(name))
     if found is None or inspect.isclass(found):
         raise ValueError("deserialize_keras_object: could not locate function %r; pass it in custom_objects or "
