@@ -11,6 +11,7 @@ import h5py
 import numpy as np
 import pytest
 
+import mlcore
 from mlcore import layers, models
 from mlcore.models.model_file import LEGACY_H5_WARNING
 from mlcore.saving import load_model, load_weights, save_model, save_weights
@@ -310,3 +311,14 @@ def test_a_functional_subclass_with_its_own_arguments_saves_and_loads_both_ways_
             loaded = reader.saving.load_model(str(tmp_path / ("%s.keras" % writer.__name__)))
             assert type(loaded).__name__ == "WithParam" and loaded.param == 3
             assert np.asarray(loaded.predict(ones, verbose=0)).shape == (1, 5)
+
+
+@pytest.mark.parametrize("config, message", [
+    ({"name": "m", "layers": [{"class_name": "Dense", "module": "keras.layers", "config": {"units": 4}}, {}]},
+     "Expected a dictionary containing a 'config' key"),
+    ({"layers": [{"class_name": "Dense", "module": "keras.layers", "config": {"units": 4}}]},
+     "A Sequential model configuration must be a dictionary containing the 'name' and 'layers' keys")])
+def test_malformed_sequential_configs_are_refused_as_keras(keras, config, message):
+    for lib in (keras, mlcore):
+        with pytest.raises(ValueError, match=message):
+            lib.saving.deserialize_keras_object({"class_name": "Sequential", "module": "keras", "config": config})

@@ -178,6 +178,9 @@ class Sequential(ClassPredictions, Model):
     @classmethod
     def from_config(cls, config, custom_objects=None, safe_mode=True):
         from mlcore.models.serialization import layer_from_config
+        if "name" not in config:
+            raise ValueError("A Sequential model configuration must be a dictionary containing the 'name' and "
+                             "'layers' keys. Received: config=%s" % (config,))
         # as Keras's: the model takes the global policy (its layers' own policies are in their configs)
         model = cls(name=config.get("name"), trainable=config.get("trainable", True))
         for spec in config["layers"]:

@@ -29,11 +29,19 @@ def layer_config(layer):
     return keras_layer_spec(layer)
 
 
+def check_spec(spec):
+    """Keras's error for what is no layer spec (an empty dict in a config's list of layers)."""
+    if not isinstance(spec, dict) or "config" not in spec or "class_name" not in spec:
+        raise ValueError("The provided configuration is not a valid Keras configuration. Expected a dictionary "
+                         "containing a 'config' key. Received: config=%s" % (spec,))
+
+
 def layer_from_config(spec, custom_objects=None, safe_mode=True, build=True):
     """The layer a spec describes: Keras 3's ({"module", "class_name", "config", ...}) or mlcore's and
     Keras 2's older {"class_name", "config"}.  With build, a layer its build_config describes is built
     (a wrapper's inner layer); a model that rebuilds its layers itself, in its own scope so that their
     weights' paths start with its name, passes build=False (only a custom build_from_config runs then)."""
+    check_spec(spec)
     if "module" in spec:
         from mlcore.saving.keras3_config import mlcore_spec
         spec = dict(mlcore_spec(spec, custom_objects, safe_mode), **{k: spec[k] for k in ("name", "inbound_nodes")

@@ -19,7 +19,7 @@ import inspect
 
 from mlcore.layers.input_layer import InputLayer
 from mlcore.models.operations import KerasOperation
-from mlcore.models.serialization import functional_config, layer_registry, saved_call_kwargs
+from mlcore.models.serialization import check_spec, functional_config, layer_registry, saved_call_kwargs
 from mlcore.saving.object_registration import get_registered_name, known_custom_objects
 
 from .compile_specs import revived_spec, saved_spec
@@ -179,6 +179,7 @@ def keras_compile_config(model):
 # --- Keras 3 -> mlcore ------------------------------------------------------------------------------------
 def mlcore_spec(spec, custom_objects=None, safe_mode=True):
     """A Keras 3 layer or model spec as mlcore's ``{"class_name", "config"}`` (for layer_from_config)."""
+    check_spec(spec)
     custom_objects = known_custom_objects(custom_objects)
     registered = spec.get("registered_name")
     class_name = registered if registered in custom_objects else spec["class_name"]
