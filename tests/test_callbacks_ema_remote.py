@@ -84,7 +84,29 @@ def server():
     httpd.server_close()
 
 
-def test_remote_monitor_posts_each_epoch_as_a_form_field(server):
+@pytest.fixture(params=["requests", "urllib"])
+def transport(request, monkeypatch):
+    """RemoteMonitor posts with requests where it is installed, as Keras, else with urllib: both, here."""
+    from mlcore.callbacks import remote_monitor
+    if request.param == "urllib":
+        monkeypatch.setattr(remote_monitor, "requests", None)
+    return request.param
+
+
+def test_remote_monitor_makes_kerass_requests_post_calls(keras):
+    """Code written for Keras's RemoteMonitor mocks requests.post: the same calls are made."""
+    from unittest import mock
+    calls = []
+    for lib in (keras, mk):
+        with mock.patch("requests.post") as post:
+            for as_json in (False, True):
+                lib.callbacks.RemoteMonitor(root="http://example.invalid", headers={"X-Run": "7"},
+                                            send_as_json=as_json).on_epoch_end(2, {"loss": np.float32(0.5)})
+        calls.append(post.call_args_list)
+    assert calls[0] == calls[1] and len(calls[1]) == 2
+
+
+def test_remote_monitor_posts_each_epoch_as_a_form_field(server, transport):
     root = "http://127.0.0.1:%d" % server.server_port
     _trained(mk, [RemoteMonitor(root=root, field="logs", headers={"X-Run": "7"})], use_ema=False)
     assert len(server.posts) == 2
@@ -94,7 +116,7 @@ def test_remote_monitor_posts_each_epoch_as_a_form_field(server):
     assert sent["epoch"] == 1 and set(sent) == {"epoch", "loss", "val_loss"} and sent["loss"] > 0
 
 
-def test_remote_monitor_posts_json_and_numpy_values_as_numbers(server):
+def test_remote_monitor_posts_json_and_numpy_values_as_numbers(server, transport):
     monitor = RemoteMonitor(root="http://127.0.0.1:%d" % server.server_port, path="/logs", send_as_json=True)
     monitor.on_epoch_end(3, {"loss": np.float32(0.25), "acc": np.array(0.5)})
     path, content_type, _, body = server.posts[0]
@@ -102,7 +124,7 @@ def test_remote_monitor_posts_json_and_numpy_values_as_numbers(server):
     assert json.loads(body) == {"epoch": 3, "loss": 0.25, "acc": 0.5}
 
 
-def test_remote_monitor_warns_when_the_server_is_unreachable(server):
+def test_remote_monitor_warns_when_the_server_is_unreachable(server, transport):
     port = server.server_port
     server.shutdown()
     server.server_close()

@@ -322,3 +322,28 @@ def test_malformed_sequential_configs_are_refused_as_keras(keras, config, messag
     for lib in (keras, mlcore):
         with pytest.raises(ValueError, match=message):
             lib.saving.deserialize_keras_object({"class_name": "Sequential", "module": "keras", "config": config})
+
+
+def test_a_name_registered_again_names_the_new_object_as_keras(keras):
+    for lib in (keras, mlcore):
+        found = []
+        for scale in (2.0, 3.0):
+            @lib.saving.register_keras_serializable(package="mlcore_test_again")
+            class Scale(lib.layers.Layer):
+                factor = scale
+
+                def call(self, x):
+                    return x * self.factor
+            found.append(Scale)
+        assert lib.saving.get_registered_object("mlcore_test_again>Scale") is found[1]
+
+
+def test_an_unreadable_weights_file_is_an_os_error_as_keras(keras, tmp_path):
+    """Keras's h5py error (BackupAndRestore falls back to its previous backup on it); mlcore's ValueError too."""
+    (tmp_path / "cut.weights.h5").write_text("0")
+    for lib in (keras, mlcore):
+        model = lib.Sequential([lib.Input((2,)), lib.layers.Dense(1)])
+        with pytest.raises(OSError):
+            model.load_weights(tmp_path / "cut.weights.h5")
+    with pytest.raises(ValueError, match="is not an HDF5 weights file"):
+        model.load_weights(tmp_path / "cut.weights.h5")

@@ -61,7 +61,8 @@ KERAS_HELPERS = {"utils.file_utils", "utils.io_utils"}
 
 # names keras.src.<package> exports although Keras's public API does not (so mlcore's package does not
 # either), and the mlcore module that holds each
-PRIVATE_NAMES = {"layers": {"IndexLookup": "mlcore.layers.index_lookup"}}
+PRIVATE_NAMES = {"layers": {"IndexLookup": "mlcore.layers.index_lookup"},
+                 "callbacks": {"MonitorCallback": "mlcore.callbacks.monitor_callback"}}
 
 # keras.src submodules named as a function of mlcore's package (keras.src.dtype_policies.dtype_policy, which
 # holds dtype_policy() and set_dtype_policy()), and the mlcore module that answers for each
@@ -240,7 +241,19 @@ def point_testing_at_mlcore():
     test_case.create_eager_tensors = eager_tensors
     test_case.get_seed_generators = seed_generators
     test_case.TestCase.run_class_serialization_test = class_serialization_test
+    follow_keras_logging_switches()
     return shim
+
+
+def follow_keras_logging_switches():
+    """A test that turns Keras's interactive logging off (io_utils, left as Keras's) turns mlcore's off too,
+    so that the callbacks' messages go to the logger the test reads."""
+    from keras.src.utils import io_utils
+    import mlcore
+    for switch in ("enable_interactive_logging", "disable_interactive_logging"):
+        keras_switch, own_switch = getattr(io_utils, switch), getattr(mlcore.config, switch)
+        setattr(io_utils, switch, lambda keras_switch=keras_switch, own_switch=own_switch: (keras_switch(),
+                                                                                          own_switch()))
 
 
 @contextlib.contextmanager

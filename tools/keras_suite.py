@@ -16,6 +16,7 @@ not exist), some need TensorFlow or torch, and some are decisions of mlcore's (d
 import collections
 import importlib
 import os
+import pathlib
 import re
 import sys
 import types
@@ -23,6 +24,7 @@ import unittest
 import warnings
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))     # the mlcore of this checkout
 
 
 def as_mlcore(value):
@@ -49,16 +51,27 @@ def symbolic(value):
 
 
 class Operation:
-    """Keras's Operation class for one op: its constructor's arguments and the call's are passed on."""
+    """Keras's Operation class for one op: the constructor's arguments (Einsum("ij->ji"), Sum(axis=1)) and
+    the call's go to the mlcore.ops function by the names Keras gives them (mlcore/models/keras_op_classes.py,
+    as a saved op node is replayed); for a class the table lacks, the call's first, then the constructor's."""
 
-    def __init__(self, fn, args, kwargs):
-        self.fn, self.args, self.kwargs = fn, args, kwargs
+    def __init__(self, fn, args, kwargs, entry=None):
+        self.fn, self.args, self.kwargs, self.entry = fn, args, kwargs, entry
+
+    def _run(self, args, kwargs):
+        if self.entry is None:
+            return self.fn(*args, *self.args, **{**self.kwargs, **kwargs})
+        from mlcore.models.operations import arguments_by_name
+        _, _, call_names, constructor_names = self.entry
+        keywords = {**dict(zip(constructor_names, self.args)), **self.kwargs, **kwargs}
+        positional, keywords = arguments_by_name(self.fn, call_names, list(args), keywords)
+        return self.fn(*positional, **keywords)
 
     def __call__(self, *args, **kwargs):
-        return self.fn(*as_mlcore(args), *self.args, **{**self.kwargs, **as_mlcore(kwargs)})
+        return self._run(as_mlcore(args), as_mlcore(kwargs))
 
     def symbolic_call(self, *args, **kwargs):
-        return self.fn(*symbolic(args), *self.args, **{**self.kwargs, **as_mlcore(kwargs)})
+        return self._run(symbolic(args), as_mlcore(kwargs))
 
     call = __call__
     compute_output_spec = symbolic_call
@@ -67,6 +80,13 @@ class Operation:
 # Operation classes whose function is not their name in snake_case
 OPERATION_NAMES = {"LayerNorm": "layer_normalization", "RMSNorm": "rms_normalization", "CTCLoss": "ctc_loss",
                    "CTCDecode": "ctc_decode", "IsIn": "isin", "SearchSorted": "searchsorted"}
+
+
+def operation_entry(class_name):
+    """The op table's entry for a Keras Operation class, or None."""
+    from mlcore.models.keras_op_classes import KERAS_OP_CLASSES
+    entries = [entry for entry in KERAS_OP_CLASSES.values() if entry[1] == class_name]
+    return entries[0] if entries else None
 
 
 class OpsModule(types.ModuleType):
@@ -85,8 +105,10 @@ class OpsModule(types.ModuleType):
 
     def __getattr__(self, name):
         if name[:1].isupper():   # an Operation class: Argmax -> argmax, InTopK -> in_top_k
-            fn = self._find(OPERATION_NAMES.get(name) or re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower())
-            return lambda *args, **kwargs: Operation(fn, args, kwargs)
+            function_name = OPERATION_NAMES.get(name) or re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+            fn = self._find(function_name)
+            entry = operation_entry(name)
+            return lambda *args, **kwargs: Operation(fn, args, kwargs, entry)
         fn = self._find(name)
         return lambda *args, **kwargs: fn(*as_mlcore(args), **as_mlcore(kwargs))
 

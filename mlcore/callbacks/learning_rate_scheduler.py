@@ -5,8 +5,32 @@ from mlcore.callbacks.callback import Callback
 from mlcore.utils.progbar import print_msg
 
 
+def rated_optimizers(optimizer):
+    """(name, optimizer) for each learning rate a callback sets: a MultiOptimizer (it has
+    `.optimizers`) has no rate of its own, so, as Keras, each inner optimizer's under its name;
+    any other optimizer's own under None."""
+    if hasattr(optimizer, "optimizers"):
+        return [(inner.name, inner) for inner in optimizer.optimizers]
+    return [(None, optimizer)]
+
+
+def named_rate(name):
+    """"learning rate" in a callback's message, preceded by the inner optimizer's name if any."""
+    return f"{name} learning rate" if name else "learning rate"
+
+
+def log_learning_rates(optimizer, logs):
+    """Keras's log keys: `learning_rate`, or `learning_rate_<name>` for each
+    inner optimizer of a MultiOptimizer (so History and CSVLogger record
+    the rates of each epoch)."""
+    for name, inner in rated_optimizers(optimizer):
+        key = f"learning_rate_{name}" if name else "learning_rate"
+        logs[key] = float(np.asarray(inner.learning_rate))
+
+
 class LearningRateScheduler(Callback):
-    """Before each epoch, sets `optimizer.learning_rate = schedule(epoch, lr)`.
+    """Before each epoch, sets `optimizer.learning_rate = schedule(epoch, lr)`
+    (each inner optimizer's of a MultiOptimizer, from its own rate).
 
     Args:
         schedule: `f(epoch, lr) -> float` (0-based epoch, current rate); a
@@ -19,8 +43,7 @@ class LearningRateScheduler(Callback):
         self.schedule = schedule
         self.verbose = verbose
 
-    def on_epoch_begin(self, epoch, logs=None):
-        optimizer = self.model.optimizer
+    def _update_rate(self, optimizer, epoch):
         if not hasattr(optimizer, "learning_rate"):
             raise ValueError('Optimizer must have a "learning_rate" attribute.')
         try:
@@ -35,15 +58,17 @@ class LearningRateScheduler(Callback):
                 f"Got: {learning_rate}"
             )
         optimizer.learning_rate = learning_rate
-        if self.verbose > 0:
-            print_msg(
-                f"\nEpoch {epoch + 1}: LearningRateScheduler setting "
-                f"learning rate to {learning_rate}."
-            )
+        return learning_rate
+
+    def on_epoch_begin(self, epoch, logs=None):
+        for name, optimizer in rated_optimizers(self.model.optimizer):
+            learning_rate = self._update_rate(optimizer, epoch)
+            if self.verbose > 0:
+                print_msg(
+                    f"\nEpoch {epoch + 1}: LearningRateScheduler setting "
+                    f"{named_rate(name)} to {learning_rate}."
+                )
 
     def on_epoch_end(self, epoch, logs=None):
-        # Logged so History and CSVLogger record the rate of each epoch.
         if logs is not None:
-            logs["learning_rate"] = float(
-                np.asarray(self.model.optimizer.learning_rate)
-            )
+            log_learning_rates(self.model.optimizer, logs)

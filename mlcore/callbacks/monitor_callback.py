@@ -1,8 +1,7 @@
 """Shared logic of callbacks that watch one metric for improvement."""
 import warnings
 
-import numpy as np
-
+from mlcore import ops
 from mlcore.callbacks.callback import Callback
 
 # Name fragments of metrics that improve upwards / downwards, matching the
@@ -73,8 +72,9 @@ class MonitorCallback(Callback):
                 )
         else:
             direction = "down" if self.mode == "min" else "up"
-        self.monitor_op = np.less if direction == "down" else np.greater
-        if self.monitor_op is np.less:
+        # ops.less / ops.greater, the functions Keras's callbacks hold here
+        self.monitor_op = ops.less if direction == "down" else ops.greater
+        if self.monitor_op is ops.less:
             self.min_delta *= -1
 
     def _is_improvement(self, monitor_value, reference_value):

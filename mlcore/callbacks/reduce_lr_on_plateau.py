@@ -3,13 +3,16 @@ import warnings
 
 import numpy as np
 
+from mlcore.callbacks.learning_rate_scheduler import (
+    log_learning_rates, named_rate, rated_optimizers)
 from mlcore.callbacks.monitor_callback import MonitorCallback
 from mlcore.utils.progbar import print_msg
 
 
 class ReduceLROnPlateau(MonitorCallback):
-    """Multiplies the learning rate by `factor` after `patience` epochs
-    without improvement, then waits `cooldown` epochs before watching again.
+    """Multiplies the learning rate (each inner optimizer's of a
+    MultiOptimizer) by `factor` after `patience` epochs without
+    improvement, then waits `cooldown` epochs before watching again.
 
     Args:
         monitor: the log key to watch.
@@ -66,8 +69,7 @@ class ReduceLROnPlateau(MonitorCallback):
         if self.monitor_op is None:
             self._set_monitor_op()
         logs = logs if logs is not None else {}
-        # Logged so History and CSVLogger record the rate of each epoch.
-        logs["learning_rate"] = self._learning_rate()
+        log_learning_rates(self.model.optimizer, logs)
         current = logs.get(self.monitor)
         if current is None:
             warnings.warn(
@@ -85,26 +87,26 @@ class ReduceLROnPlateau(MonitorCallback):
             self.wait = 0
         elif not self.in_cooldown():
             self.wait += 1
-            if self.wait >= self.patience and self._reduce_lr(epoch):
-                self.cooldown_counter = self.cooldown
-                self.wait = 0
+            if self.wait >= self.patience:
+                reduced = [self._reduce_lr(name, optimizer, epoch) for name, optimizer
+                           in rated_optimizers(self.model.optimizer)]
+                if any(reduced):
+                    self.cooldown_counter = self.cooldown
+                    self.wait = 0
 
     def in_cooldown(self):
         return self.cooldown_counter > 0
 
-    def _learning_rate(self):
-        return float(np.asarray(self.model.optimizer.learning_rate))
-
-    def _reduce_lr(self, epoch):
+    def _reduce_lr(self, name, optimizer, epoch):
         """Lowers the rate unless already at `min_lr`; True if it did."""
-        old_lr = self._learning_rate()
+        old_lr = float(np.asarray(optimizer.learning_rate))
         if old_lr <= np.float32(self.min_lr):
             return False
         new_lr = max(old_lr * self.factor, self.min_lr)
-        self.model.optimizer.learning_rate = new_lr
+        optimizer.learning_rate = new_lr
         if self.verbose > 0:
             print_msg(
                 f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing "
-                f"learning rate to {new_lr}."
+                f"{named_rate(name)} to {new_lr}."
             )
         return True

@@ -1,6 +1,6 @@
-"""RemoteMonitor: post each epoch's logs to a server over HTTP (with urllib: no extra dependency)."""
+"""RemoteMonitor: post each epoch's logs to a server over HTTP, with `requests` as Keras does where it is
+installed (so code that mocks requests.post sees the same calls), else with the standard library's urllib."""
 import json
-import urllib.error
 import urllib.parse
 import urllib.request
 import warnings
@@ -8,6 +8,11 @@ import warnings
 import numpy as np
 
 from mlcore.callbacks.callback import Callback
+
+try:
+    import requests
+except ImportError:         # mlcore does not need it: urllib posts the same request
+    requests = None
 
 
 class RemoteMonitor(Callback):
@@ -35,6 +40,19 @@ class RemoteMonitor(Callback):
         send = {"epoch": epoch}
         for name, value in (logs or {}).items():
             send[name] = value.item() if isinstance(value, (np.ndarray, np.generic)) else value
+        post = self._post_with_requests if requests is not None else self._post_with_urllib
+        try:
+            post(send)
+        except OSError:         # requests' RequestException is one too, and so is urllib's URLError
+            warnings.warn("Could not reach RemoteMonitor root server at %s" % self.root, stacklevel=2)
+
+    def _post_with_requests(self, send):
+        if self.send_as_json:
+            requests.post(self.root + self.path, json=send, headers=self.headers)
+        else:
+            requests.post(self.root + self.path, {self.field: json.dumps(send)}, headers=self.headers)
+
+    def _post_with_urllib(self, send):
         if self.send_as_json:
             body, content_type = json.dumps(send), "application/json"
         else:
@@ -42,7 +60,4 @@ class RemoteMonitor(Callback):
                 "application/x-www-form-urlencoded"
         request = urllib.request.Request(self.root + self.path, data=body.encode("utf-8"), method="POST",
                                          headers={"Content-Type": content_type, **(self.headers or {})})
-        try:
-            urllib.request.urlopen(request, timeout=10).close()
-        except (urllib.error.URLError, OSError):
-            warnings.warn("Could not reach RemoteMonitor root server at %s" % self.root, stacklevel=2)
+        urllib.request.urlopen(request, timeout=10).close()

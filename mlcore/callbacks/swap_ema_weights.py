@@ -19,12 +19,22 @@ class SwapEMAWeights(Callback):
         self._ema_weights_in_model = False
 
     def _averaged(self):
-        """(weight, moving average) pairs of the model's optimizer."""
-        optimizer = self.model.optimizer
-        if not hasattr(optimizer, "_model_variables_moving_average"):
-            raise ValueError("SwapEMAWeights must be used when `use_ema=True` is set on the optimizer (and after "
-                             "it is built by training). Received: use_ema=%s" % getattr(optimizer, "use_ema", None))
-        return zip(optimizer._trainable_variables, optimizer._model_variables_moving_average)
+        """(weight, moving average) pairs of the model's optimizer, as Keras finds them: inside a
+        LossScaleOptimizer, and of each inner optimizer with use_ema of a MultiOptimizer."""
+        optimizer = getattr(self.model.optimizer, "inner_optimizer", self.model.optimizer)
+        optimizers = [optimizer]
+        if hasattr(optimizer, "optimizers"):
+            optimizers = [inner for inner in optimizer.optimizers if getattr(inner, "use_ema", False)]
+            if not optimizers:
+                raise ValueError("SwapEMAWeights must be used when at least one inner optimizer has `use_ema=True` "
+                                 "set. Received a MultiOptimizer with all inner optimizers having `use_ema=False`.")
+        for averaging in optimizers:
+            if not hasattr(averaging, "_model_variables_moving_average"):
+                raise ValueError("SwapEMAWeights must be used when `use_ema=True` is set on the optimizer (and "
+                                 "after it is built by training). Received: use_ema=%s"
+                                 % getattr(averaging, "use_ema", None))
+        return [pair for averaging in optimizers
+                for pair in zip(averaging._trainable_variables, averaging._model_variables_moving_average)]
 
     def _swap(self, ema_in_model):
         if self._ema_weights_in_model != ema_in_model:

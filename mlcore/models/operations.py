@@ -183,7 +183,7 @@ class KerasOperation(Operation):
 
     def call(self, inputs):
         tensors = inputs if isinstance(inputs, (list, tuple)) else [inputs]
-        positional, keywords = _by_name(self.function, self.call_names,
+        positional, keywords = arguments_by_name(self.function, self.call_names,
                                         self.call_arguments(lambda k: tensors[k]), self.keywords)
         return self.function(*positional, **keywords)
 
@@ -207,7 +207,7 @@ def _mlcore_function(keras_module, keras_class):
     return getattr(namespace, to_snake_case(keras_class), None), ()
 
 
-def _by_name(function, call_names, arguments, keywords):
+def arguments_by_name(function, call_names, arguments, keywords):
     """Positional and keyword arguments for function from the Keras call's arguments and config: each
     argument by the name Keras's call() gives it where function has that parameter (a call's order
     need not be the function's: full_like(x, fill_value, dtype) is FullLike(dtype)(x, fill_value)),

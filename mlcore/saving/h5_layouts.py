@@ -66,6 +66,11 @@ class WeightsFile:
     keras_version: str | None = None
 
 
+class UnreadableWeightsFile(ValueError, OSError):
+    """A weights file h5py cannot open (truncated, not HDF5): the OSError Keras gives (BackupAndRestore
+    falls back to its previous backup on one), and mlcore's ValueError for it."""
+
+
 def read_h5(filepath):
     """Reads a Keras weights file (any layout above; also the weights inside a ``.keras`` zip archive)."""
     filename = os.fspath(filepath)
@@ -74,7 +79,7 @@ def read_h5(filepath):
     try:
         h5file = _open(filename)
     except (OSError, zipfile.BadZipFile, KeyError) as err:
-        raise ValueError(f"{filename!r} is not an HDF5 weights file ({err})") from None
+        raise UnreadableWeightsFile(f"{filename!r} is not an HDF5 weights file ({err})") from None
     with h5file:
         return _describe(h5file, filename)
 

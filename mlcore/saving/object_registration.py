@@ -15,8 +15,7 @@ def register_keras_serializable(package="Custom", name=None):
         registered = "%s>%s" % (package, name or obj.__name__)
         if inspect.isclass(obj) and not hasattr(obj, "get_config"):
             raise ValueError("Cannot register a class that does not have a get_config() method.")
-        if registered in _REGISTERED and _REGISTERED[registered] is not obj:
-            raise ValueError("%s has already been registered to %s" % (registered, _REGISTERED[registered]))
+        # a name registered again now names the new object, as in Keras (a class redefined in a notebook)
         _REGISTERED[registered], _NAMES[obj] = obj, registered
         return obj
     return register
