@@ -132,3 +132,16 @@ def test_ops_keras_has_no_class_for_run_but_have_no_config(tmp_path, rng):
         with pytest.raises(NotImplementedError, match="Lambda"):
             model.get_config()
         model.save_weights(tmp_path / "ops.weights.h5")
+
+
+def test_a_chain_of_more_ops_than_pythons_recursion_limit_builds_and_reloads(rng):
+    inputs = layers.Input((3,))
+    hidden = layers.Dense(3)(inputs)
+    for step in range(1500):        # Python's recursion stops at 1000 frames: the walks keep stacks of their own
+        hidden = hidden * 0.999 if step % 2 else ops.tanh(hidden)
+    model = mlcore.Model(inputs, hidden)
+    assert len(model.operations) == 1502
+    again = mlcore.Model.from_config(model.get_config())
+    again.set_weights(model.get_weights())
+    x = rng.normal(size=(4, 3)).astype("float32")
+    np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)

@@ -56,22 +56,24 @@ def trace_nodes(inputs, outputs):
     for layer order).  An output that the inputs do not reach raises Keras's error."""
     input_ids = {id(t) for t in inputs}
     order, seen, first_met = [], set(), {}
-
-    def visit(tensor):
+    # a depth-first walk with a stack of its own (a chain of thousands of ops is deeper than Python's
+    # recursion): (tensor, False) to visit, (tensor, True) once the calls its node reads are in order
+    pending = [(out, False) for out in reversed(flatten(outputs))]
+    while pending:
+        tensor, inputs_done = pending.pop()
         node = producer(tensor)
+        if inputs_done:
+            order.append(node)
+            continue
         if id(node) in seen:
-            return
+            continue
         seen.add(id(node))
         if id(tensor) in input_ids and not isinstance(node.layer, InputLayer):
-            return                          # an intermediate tensor given as an input: its maker is outside
+            continue                        # an intermediate tensor given as an input: its maker is outside
         first_met.setdefault(node.layer, len(first_met))
+        pending.append((tensor, True))
         if id(tensor) not in input_ids:
-            for t in node.input_tensors + node.keyword_tensors:
-                visit(t)
-        order.append(node)
-
-    for out in flatten(outputs):
-        visit(out)
+            pending.extend((t, False) for t in reversed(node.input_tensors + node.keyword_tensors))
     for tensor in inputs:       # an Input no output reads is the model's still, first among the shallowest
         node = producer(tensor)
         if isinstance(node.layer, InputLayer) and id(node) not in seen:

@@ -53,9 +53,32 @@ class GraphOperation(Operation):
 
 def record_operation(tensor):
     """Give a tensor that ops made from Keras tensors a keras_history: the KerasOperation node of the
-    noted call that made it, else a GraphOperation node for all the ops back to the Keras tensors."""
-    if not _record_keras_call(tensor):
-        _record_graph_operation(tensor)
+    noted call that made it, else a GraphOperation node for all the ops back to the Keras tensors.
+    The tensor arguments of noted calls get theirs first."""
+    for made in _unrecorded_arguments_first(tensor):
+        if "keras_history" not in made.tag and not _record_keras_call(made):
+            _record_graph_operation(made)
+
+
+def _unrecorded_arguments_first(tensor):
+    """tensor and the tensors without a keras_history that the noted calls making it read, each after
+    those it reads (a walk with a stack of its own: a chain of ops may be thousands long)."""
+    order, seen, pending = [], set(), [(tensor, False)]
+    while pending:
+        variable, arguments_done = pending.pop()
+        if arguments_done:
+            order.append(variable)
+            continue
+        if id(variable) in seen:
+            continue
+        seen.add(id(variable))
+        pending.append((variable, True))
+        call = _noted_call(variable)
+        if call is not None:
+            pending.extend((v, False) for v in flatten((call.args, call.kwargs))
+                           if isinstance(v, Variable) and not isinstance(v, (Constant, SharedVariable))
+                           and "keras_history" not in v.tag)
+    return order
 
 
 def _record_graph_operation(tensor):
@@ -75,7 +98,7 @@ def _add_node(operation, sources, outputs):
 
 def _record_keras_call(tensor):
     """Make the KerasOperation node of the keras.ops call or operator that made tensor, if one was noted
-    and Keras has a class for it; its tensor arguments get their own nodes first.  Whether it did."""
+    and Keras has a class for it (its tensor arguments have their nodes already).  Whether it did."""
     call = _noted_call(tensor)
     saved = _keras_call(call) if call is not None else None
     if saved is None:
@@ -87,12 +110,11 @@ def _record_keras_call(tensor):
     sources = []
 
     def slot(value):
-        """A tensor argument as {"__input__": k}, the k-th input of the node; a constant as its value."""
+        """A tensor argument (given its node already) as {"__input__": k}, the k-th input of the node; a
+        constant as its value."""
         if isinstance(value, Constant):
             return value.data
         if isinstance(value, Variable):
-            if "keras_history" not in value.tag:
-                record_operation(value)
             sources.append(value)
             return {"__input__": len(sources) - 1}
         if isinstance(value, (list, tuple)):
