@@ -22,6 +22,7 @@ import importlib
 import importlib.util
 import os
 import pathlib
+import re
 import subprocess
 import sys
 import types
@@ -367,8 +368,10 @@ def main(argv):
     paths = all_test_files(argv[1:] or ("layers",))
     with concurrent.futures.ThreadPoolExecutor(os.cpu_count()) as pool:
         for path, output in zip(paths, pool.map(run_alone, paths)):
-            lines = [line for line in output.splitlines() if line.startswith((path + ":", " "))]
-            print("\n".join(lines if verbose else lines[:1]), flush=True)
+            lines = output.splitlines()     # a test's own printing (a model summary) among them
+            summary = [line for line in lines if line.startswith(path + ":")][:1]
+            failures = [line for line in lines if re.match(r"\s*\d+ \w+\.\w+ \(e\.g\. ", line)]
+            print("\n".join(summary + (failures if verbose else [])), flush=True)
     return 0
 
 
