@@ -208,3 +208,38 @@ def test_histogram_and_linspace_keep_float64_ends_as_numpy():
     assert got.dtype == np.float64
     np.testing.assert_allclose(got, np.linspace(ends[0:1], ends[1:2], 7), rtol=1e-15)
     assert ops.linspace(0, 1, 5).dtype == np.float32 and ops.linspace(0, 1, 5, dtype="float64").dtype == np.float64
+
+
+@pytest.mark.parametrize("key", [np.s_[:, 17, :], np.s_[..., 5, ...], np.s_[:, :, :, :]])
+def test_keys_that_cannot_index_a_tensor_are_refused_when_built_as_keras(keras, key):
+    """An index past a known size, two ellipses, more indices than dims: Keras's ValueError, numpy's IndexError."""
+    with pytest.raises(ValueError):
+        keras.ops.get_item(keras.KerasTensor((None, 5, 16)), key)
+    for error in (ValueError, IndexError):
+        with pytest.raises(error):
+            ops.get_item(mlcore.KerasTensor((None, 5, 16)), key)
+    assert ops.get_item(mlcore.KerasTensor((None, 5, 16)), np.s_[:, -5, 3]).type.shape == (None,)
+
+
+@pytest.mark.parametrize("arguments, error, message", [
+    ({"bins": -5}, ValueError, "Argument `bins` should be a non-negative integer"),
+    ({"bins": 2.5}, TypeError, "Argument `bins` must be of type `int`"),
+    ({"range": (1,)}, ValueError, "Argument `range` must be a tuple of two elements"),
+    ({"range": (5, 1)}, ValueError, "The second element of `range` must be greater than the first")])
+def test_histogram_checks_its_arguments_as_keras(keras, arguments, error, message):
+    x = np.random.default_rng(0).random(8)
+    for library in (keras.ops, ops):
+        with pytest.raises(error, match=message):
+            library.histogram(x, **arguments)
+        with pytest.raises(ValueError, match="Input tensor must be 1-dimensional"):
+            library.histogram(np.zeros((3, 4, 5)))
+
+
+def test_argpartition_takes_one_integer_kth_as_keras(keras):
+    with pytest.raises(ValueError, match="kth must be an integer"):
+        keras.ops.argpartition(keras.KerasTensor((2, 3)), (1, 3))
+    with pytest.raises(ValueError, match="kth must be an integer"):
+        ops.argpartition(mlcore.KerasTensor((2, 3)), (1, 3))
+    x = np.array([[3, 1, 2], [9, 7, 8]])
+    partitioned = np.take_along_axis(x, ops.argpartition(x, 1), axis=-1)
+    np.testing.assert_array_equal(partitioned[:, 1], np.partition(x, 1)[:, 1])

@@ -62,9 +62,10 @@ def histogram(x, bins=10, range=None):  # noqa: A002
     """(counts, edges): how many entries of the vector x fall in each of `bins` equal bins from
     range's low to its high end (x's min and max by default), the last bin closed; the counts are
     floats, as jax.numpy gives them."""
+    _check_histogram_arguments(bins, range)
     x = as_tensor(x)
     if x.ndim != 1:
-        raise ValueError("histogram: x must be 1-D; received x of shape %s" % (x.type.shape,))
+        raise ValueError("Input tensor must be 1-dimensional. Received: input.shape=%s" % (x.type.shape,))
     if range is None:
         low, high = red.min_(x), red.max_(x)
         low, high = ew.switch(ew.eq(low, high), low - 0.5, low), ew.switch(ew.eq(low, high), high + 0.5, high)
@@ -78,9 +79,26 @@ def histogram(x, bins=10, range=None):  # noqa: A002
     return ew.cast(_counts(slot, bins), dtype), edges
 
 
+def _check_histogram_arguments(bins, range):  # noqa: A002
+    """Keras's checks of histogram's arguments, in its words."""
+    if not isinstance(bins, (int, np.integer)) or isinstance(bins, bool):
+        raise TypeError("Argument `bins` must be of type `int`. Received: bins=%s" % (bins,))
+    if bins < 0:
+        raise ValueError("Argument `bins` should be a non-negative integer. Received: bins=%s" % (bins,))
+    if range is not None:
+        if not isinstance(range, (tuple, list)) or len(range) != 2:
+            raise ValueError("Argument `range` must be a tuple of two elements. Received: range=%s" % (range,))
+        if range[1] < range[0]:
+            raise ValueError("The second element of `range` must be greater than the first. Received: range=%s"
+                             % (range,))
+
+
 def argpartition(x, kth, axis=-1):
     """Indices that put x's kth-smallest entry along axis in place kth, the smaller ones before it
-    and the others after (here a stable argsort, the order partitioning leaves free)."""
+    and the others after (here a stable argsort, the order partitioning leaves free).  kth is one
+    integer, as Keras's Argpartition and jax take it."""
+    if not isinstance(kth, (int, np.integer)):
+        raise ValueError("kth must be an integer. Received:kth = %s" % (kth,))
     x = as_tensor(x)
     if axis is None:
         x, axis = ravel(x), 0

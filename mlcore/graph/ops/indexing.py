@@ -43,15 +43,28 @@ def _split_key(key):
     return tuple(spec), extra
 
 
+class BadIndex(IndexError, ValueError):
+    """A key that cannot index the tensor: numpy's IndexError, and the ValueError Keras's ops raise for it."""
+
+
 def expand_spec(spec, ndim):
     """Replace Ellipsis and pad with full slices so there is one entry per indexed dim."""
     full = ("slice", None, None, None)
+    if spec.count("...") > 1:
+        raise BadIndex("an index can only have a single ellipsis ('...')")
     if "..." in spec:
         i = spec.index("...")
         spec = spec[:i] + (full,) * (ndim - len(spec) + 1) + spec[i + 1:]
     if len(spec) > ndim:
-        raise IndexError("too many indices (%d) for a %d-d tensor" % (len(spec), ndim))
+        raise BadIndex("too many indices (%d) for a %d-d tensor" % (len(spec), ndim))
     return spec + (full,) * (ndim - len(spec))
+
+
+def _check_static_bounds(spec, shape):
+    """An integer index outside a dim of known size is refused when the graph is built, as numpy refuses it."""
+    for axis, (entry, size) in enumerate(zip(spec, shape)):
+        if isinstance(entry, int) and size is not None and not -size <= entry < size:
+            raise BadIndex("index %d is out of bounds for axis %d with size %d" % (entry, axis, size))
 
 
 def build_key(spec, index_values):
@@ -187,6 +200,7 @@ def subtensor(x, key):
         return _with_new_axes(x, key if isinstance(key, tuple) else (key,))
     spec, extra = _split_key(key)
     spec = expand_spec(spec, x.ndim)
+    _check_static_bounds(spec, x.type.shape)
     if all(e == ("slice", None, None, None) for e in spec):
         return x
     return Subtensor(spec)(x, *extra)
@@ -214,7 +228,9 @@ def _with_new_axes(x, key):
 def _inc_or_set(x, key, y, set_):
     x = as_tensor_variable(x)
     spec, extra = _split_key(key)
-    return IncSubtensor(expand_spec(spec, x.ndim), set_)(x, y, *extra)
+    spec = expand_spec(spec, x.ndim)
+    _check_static_bounds(spec, x.type.shape)
+    return IncSubtensor(spec, set_)(x, y, *extra)
 
 
 def _indexing_node(target, caller):
