@@ -145,3 +145,17 @@ def test_a_chain_of_more_ops_than_pythons_recursion_limit_builds_and_reloads(rng
     again.set_weights(model.get_weights())
     x = rng.normal(size=(4, 3)).astype("float32")
     np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+
+
+def test_a_dtype_given_as_a_numpy_type_is_saved_by_name(tmp_path, rng, keras):
+    inputs = layers.Input((3,))
+    hidden = layers.Dense(2)(inputs)
+    model = mlcore.Model(inputs, ops.cast(hidden, np.float16) * ops.ones_like(hidden, dtype=np.dtype("float16")))
+    model.save(tmp_path / "cast.keras")
+    configs = [spec["config"] for spec in json.loads(zipfile.ZipFile(tmp_path / "cast.keras").read("config.json"))
+               ["config"]["layers"] if spec["module"].startswith("keras.src.ops")]
+    assert {"name": "cast", "dtype": "float16"} in [{**c, "name": c["name"].split("_")[0]} for c in configs]
+    x = rng.normal(size=(4, 3)).astype("float32")
+    theirs = keras.models.load_model(tmp_path / "cast.keras").predict(x, verbose=0)
+    assert str(theirs.dtype) == "float16"
+    np.testing.assert_allclose(theirs, model.predict(x, verbose=0), rtol=1e-3)

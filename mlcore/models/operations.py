@@ -11,6 +11,7 @@ read: the model runs and trains, but has no config.  Either node re-runs on new 
 import inspect
 
 from mlcore import ops
+from mlcore.backend import standardize_dtype
 from mlcore.graph.basic import Constant, SharedVariable, Variable, clone
 from mlcore.layers.base import Layer, Node, unique_name
 from mlcore.models.keras_op_classes import KERAS_OP_CLASSES
@@ -168,6 +169,8 @@ def _keras_call(call):
         else:
             return None
     keywords = {name: values.pop(name) for name in constructor_names if name in values}
+    if keywords.get("dtype") is not None:       # a name, as Keras's op classes keep it (np.float16 too)
+        keywords["dtype"] = standardize_dtype(keywords["dtype"])
     if not all(_at_default(signature.parameters[name], value) for name, value in values.items()):
         return None         # an argument of mlcore's own, not at its default: Keras could not save it
     return module, keras_class, arguments, keywords
