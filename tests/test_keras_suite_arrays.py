@@ -243,3 +243,22 @@ def test_argpartition_takes_one_integer_kth_as_keras(keras):
     x = np.array([[3, 1, 2], [9, 7, 8]])
     partitioned = np.take_along_axis(x, ops.argpartition(x, 1), axis=-1)
     np.testing.assert_array_equal(partitioned[:, 1], np.partition(x, 1)[:, 1])
+
+
+@pytest.mark.parametrize("x, kwargs", [(np.array([[1, 2, 3], [3, 2, 1]]), {}), (np.array([[1, 2, 3], [3, 2, 1]]), {"axis": 0}),
+                                       (np.array([[]]), {}), (np.array([[]]), {"keepdims": True}),
+                                       (np.zeros((2, 0, 3)), {"axis": (1, 2), "keepdims": True}), (np.array(2.5), {})])
+def test_max_and_min_with_initial_match_numpy_and_keras_on_empty_tensors_too(keras, x, kwargs):
+    for ours, numpys, theirs in ((ops.max, np.max, keras.ops.max), (ops.min, np.min, keras.ops.min)):
+        for initial in (4, -1):
+            expected = numpys(x, initial=initial, **kwargs)
+            got = ours(x, initial=initial, **kwargs)
+            assert np.shape(got) == np.shape(expected)
+            np.testing.assert_allclose(got, expected)
+            np.testing.assert_allclose(got, theirs(x, initial=initial, **kwargs))
+
+
+def test_max_with_initial_of_a_symbolic_empty_axis_runs(backend):
+    rows = mlcore.KerasTensor((None, 0))
+    largest = mlcore.function([rows], ops.max(rows, axis=1, initial=1.0), backend=backend)
+    np.testing.assert_allclose(largest(np.zeros((3, 0), "float32")), [1.0, 1.0, 1.0])

@@ -10,7 +10,9 @@ from mlcore.graph.ops import elemwise as ew
 from mlcore.graph.ops import extra_ops
 from mlcore.graph.ops import linalg
 from mlcore.graph.ops import reduce as red
-from mlcore.graph.ops.common import is_float_dtype
+from mlcore.graph.basic import Variable
+from mlcore.graph.ops import shape as sh
+from mlcore.graph.ops.common import is_float_dtype, normalize_axis
 from mlcore.graph.ops.shape import dimshuffle, flatten
 from mlcore.ops.core import as_tensor
 from mlcore.ops.elementwise import promoted
@@ -51,14 +53,27 @@ def prod(x, axis=None, keepdims=False, dtype=None):
 
 
 def max(x, axis=None, keepdims=False, initial=None):  # noqa: A001
-    """The largest entry; with initial (in x's dtype, as jax reads it), no less than initial."""
-    out = red.max_(as_tensor(x), axis, keepdims)
-    return out if initial is None else ew.maximum(out, ew.cast(as_tensor(initial), out.dtype))
+    """The largest entry; with initial (in x's dtype, as jax reads it), no less than initial, and
+    initial itself over an empty axis, as numpy's."""
+    x = as_tensor(x)
+    return red.max_(x if initial is None else _with_initial(x, axis, initial), axis, keepdims)
 
 
 def min(x, axis=None, keepdims=False, initial=None):  # noqa: A001
-    out = red.min_(as_tensor(x), axis, keepdims)
-    return out if initial is None else ew.minimum(out, ew.cast(as_tensor(initial), out.dtype))
+    x = as_tensor(x)
+    return red.min_(x if initial is None else _with_initial(x, axis, initial), axis, keepdims)
+
+
+def _with_initial(x, axis, initial):
+    """x with one more entry, initial, at the end of each axis reduced over: its reduction is numpy's
+    with `initial`, which is defined for an empty x too (a 0-d x becomes a vector of one)."""
+    if x.ndim == 0:
+        x, axis = dimshuffle(x, ["x"]), None
+    reduced = range(x.ndim) if axis is None else normalize_axis(axis, x.ndim, "reduction")
+    widths = [(0, 1) if d in reduced else (0, 0) for d in range(x.ndim)]
+    if isinstance(initial, Variable):
+        raise TypeError("initial must be a number (as jax.numpy takes it), not the tensor %s" % (initial,))
+    return sh.pad(x, widths, np.asarray(initial).astype(x.dtype).item())
 
 
 def amax(x, axis=None, keepdims=False):
