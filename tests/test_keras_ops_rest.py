@@ -242,6 +242,9 @@ def test_unique_and_nonzero_on_values_match_keras():
     rows = np.array([[1, 2], [0, 3], [1, 2]])
     _check(ops.unique(rows, axis=0, return_counts=True), keras.ops.unique(rows, axis=0, return_counts=True))
     _check(ops.nonzero(SMALL), keras.ops.nonzero(SMALL))
+    with_nans = np.array([1.0, np.nan, 2.0, np.nan], "float32")     # each NaN a value of its own, as Keras
+    _check(ops.unique(with_nans, return_counts=True), keras.ops.unique(with_nans, return_counts=True))
+    assert np.isnan(ops.unique(with_nans)).sum() == 2
 
 
 def test_unique_and_nonzero_in_a_graph_need_a_size():

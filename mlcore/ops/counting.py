@@ -127,7 +127,7 @@ def unique(x, sorted=True, return_index=False, return_inverse=False, return_coun
     extras = (return_index, return_inverse, return_counts)
     if not _has_symbolic_input([x]):
         x = _value(x)
-        found = np.unique(x, True, True, True, axis=axis)
+        found = np.unique(x, True, True, True, axis=axis, equal_nan=False)     # each NaN its own, as Keras
         fill = found[0].min(initial=0) if fill_value is None and found[0].size else (fill_value or 0)
         pads = {1: found[1][:1], 3: 0}      # past the distinct values, jax repeats the first one's index
         out = [_padded(found[0], size, fill)] + [
