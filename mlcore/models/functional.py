@@ -22,6 +22,7 @@ from mlcore.models.state_tree import StateTree
 from mlcore.models.legacy_methods import GeneratorMethods
 from mlcore.models.trainer import Trainer
 from mlcore.tree import flatten_with_path, pack_sequence_as
+from mlcore.utils.walks import post_order
 
 
 def _history(tensor):
@@ -54,26 +55,16 @@ def trace_nodes(inputs, outputs):
     """The layer calls between inputs and the outputs (a structure), each after the calls it depends on,
     and the order in which a depth-first walk from the outputs first meets each layer (Keras's tie-break
     for layer order).  An output that the inputs do not reach raises Keras's error."""
-    input_ids = {id(t) for t in inputs}
-    order, seen, first_met = [], set(), {}
-    # a depth-first walk with a stack of its own (a chain of thousands of ops is deeper than Python's
-    # recursion): (tensor, False) to visit, (tensor, True) once the calls its node reads are in order
-    pending = [(out, False) for out in reversed(flatten(outputs))]
-    while pending:
-        tensor, inputs_done = pending.pop()
+    input_ids, first_met = {id(t) for t in inputs}, {}
+
+    def calls_read(tensor):
         node = producer(tensor)
-        if inputs_done:
-            order.append(node)
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
         if id(tensor) in input_ids and not isinstance(node.layer, InputLayer):
-            continue                        # an intermediate tensor given as an input: its maker is outside
+            return None, ()                 # an intermediate tensor given as an input: its maker is outside
         first_met.setdefault(node.layer, len(first_met))
-        pending.append((tensor, True))
-        if id(tensor) not in input_ids:
-            pending.extend((t, False) for t in reversed(node.input_tensors + node.keyword_tensors))
+        return node, () if id(tensor) in input_ids else node.input_tensors + node.keyword_tensors
+    order = post_order(flatten(outputs), lambda tensor: id(producer(tensor)), calls_read)
+    seen = {id(node) for node in order}
     for tensor in inputs:       # an Input no output reads is the model's still, first among the shallowest
         node = producer(tensor)
         if isinstance(node.layer, InputLayer) and id(node) not in seen:

@@ -18,6 +18,7 @@ from mlcore.models.keras_op_classes import KERAS_OP_CLASSES
 from mlcore.ops.call_notes import OpCall
 from mlcore.tree import flatten
 from mlcore.utils.naming import to_snake_case
+from mlcore.utils.walks import post_order
 
 KERAS_OPS_MODULE = "keras.src.ops."
 # Python's operator.<name> on tensors -> the keras.ops function Keras's KerasTensor calls for it
@@ -63,23 +64,13 @@ def record_operation(tensor):
 
 def _unrecorded_arguments_first(tensor):
     """tensor and the tensors without a keras_history that the noted calls making it read, each after
-    those it reads (a walk with a stack of its own: a chain of ops may be thousands long)."""
-    order, seen, pending = [], set(), [(tensor, False)]
-    while pending:
-        variable, arguments_done = pending.pop()
-        if arguments_done:
-            order.append(variable)
-            continue
-        if id(variable) in seen:
-            continue
-        seen.add(id(variable))
-        pending.append((variable, True))
+    those it reads (a chain of ops may be thousands long)."""
+    def arguments(variable):
         call = _noted_call(variable)
-        if call is not None:
-            pending.extend((v, False) for v in flatten((call.args, call.kwargs))
-                           if isinstance(v, Variable) and not isinstance(v, (Constant, SharedVariable))
-                           and "keras_history" not in v.tag)
-    return order
+        read = () if call is None else flatten((call.args, call.kwargs))
+        return variable, [v for v in read if isinstance(v, Variable) and not isinstance(v, (Constant, SharedVariable))
+                          and "keras_history" not in v.tag]
+    return post_order([tensor], id, arguments)
 
 
 def _record_graph_operation(tensor):
