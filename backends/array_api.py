@@ -179,6 +179,17 @@ def nonzero(a):
     return np.stack(np.nonzero(np.asarray(a))).astype("int64")
 
 
+def mask_positions(op):
+    """MaskPositions' kernel, on values: numpy's error where the mask's shape is not that of the dims it indexes."""
+    def run(mask, x_shape):
+        covered = x_shape[op.first_axis:op.first_axis + np.ndim(mask)]
+        for d, (size, mask_size) in enumerate(zip(covered, np.shape(mask))):
+            if size != mask_size:
+                raise indexing.mask_mismatch(op.first_axis + d, size, mask_size)
+        return nonzero(mask)
+    return run
+
+
 def unique(op):
     """Unique's kernel, on values: numpy.unique, its inverse flattened (numpy 2 shapes it as x)."""
     def run(x):
@@ -198,8 +209,10 @@ def lstsq(a, b, rcond):
 
 # The ops whose output lengths follow the input values, by their kernels on values: the jax
 # backend runs them on its static (concrete) inputs, the theano backend through numpy.
-VALUE_SHAPED = {extra_ops.Nonzero: lambda op: nonzero, extra_ops.Unique: unique, nlinalg.Lstsq: lambda op: lstsq}
+VALUE_SHAPED = {extra_ops.Nonzero: lambda op: nonzero, indexing.MaskPositions: mask_positions,
+                extra_ops.Unique: unique, nlinalg.Lstsq: lambda op: lstsq}
 VALUE_SHAPED_COUNTS = {extra_ops.Nonzero: "nonzero: the number of nonzero entries",   # for errors
+                       indexing.MaskPositions: "x[mask]: the number of True entries of the mask",
                        extra_ops.Unique: "unique: the number of distinct values",
                        nlinalg.Lstsq: "lstsq: the number of residuals"}
 

@@ -352,6 +352,8 @@ CASES = [
          (("normal", "ab"),), grad=False),
     Case("nonzero_values", lambda x: T.nonzero_values(T.switch(x > 0, x, 0)), lambda x: x[x > 0],
          (("away", "ab"),)),
+    Case("boolean_mask", lambda x: x[x > 0], lambda x: x[x > 0], (("away", "ab"),)),
+    Case("boolean_mask_rows", lambda x: x[:, T.gt(x[0], 0)] * 2, lambda x: x[:, x[0] > 0] * 2, (("away", "abc"),)),
     Case("unique", T.extra_ops.unique, np.unique, (("normal", "ab"),), grad=False),
     Case("lstsq", lambda a, b: T.nlinalg.lstsq(a, b)[0], lambda a, b: np.linalg.lstsq(a, b, rcond=-1)[0],
          (("normal", "53"), ("normal", "52")), grad=False, rtol32=1e-4),

@@ -1,6 +1,7 @@
 """Indexing, as Theano's Subtensor and IncSubtensor: x[ints, slices, integer arrays, symbolic
-indices], and set_subtensor/inc_subtensor writing through an indexed view.  An index spec is a
-hashable description of the key, with a Slot where a symbolic index comes in as an extra input."""
+indices, boolean masks], and set_subtensor/inc_subtensor writing through an indexed view.  An index
+spec is a hashable description of the key, with a Slot where a symbolic index comes in as an extra
+input; a boolean mask comes in as the positions of its True entries, as numpy reads x[mask]."""
 import numpy as np
 
 from mlcore.graph.basic import Apply, Op, TensorType, Variable
@@ -45,6 +46,72 @@ def _split_key(key):
 
 class BadIndex(IndexError, ValueError):
     """A key that cannot index the tensor: numpy's IndexError, and the ValueError Keras's ops raise for it."""
+
+
+def mask_mismatch(axis, size, mask_size):
+    """numpy's error for a boolean mask whose length differs from the dim it indexes."""
+    return BadIndex("boolean index did not match indexed array along axis %d; size of axis is %d but size "
+                    "of corresponding boolean axis is %d" % (axis, size, mask_size))
+
+
+class MaskPositions(Op):
+    """The positions of a boolean mask's True entries, one row per dim of the mask (Nonzero's
+    matrix), for x[mask]: the mask covers x's dims from first_axis on, and x_shape (x's shape) is an
+    input so that a mask of another size than those dims is refused when run, as numpy refuses it.
+    How many positions there are is known only from the values, as for Nonzero."""
+    __props__ = ("first_axis",)
+
+    def __init__(self, first_axis):
+        self.first_axis = int(first_axis)
+
+    def make_node(self, mask, x_shape):
+        mask, x_shape = as_tensor_variable(mask), as_tensor_variable(x_shape)
+        return Apply(self, [mask, x_shape], [TensorType("int64", (mask.ndim, None))])
+
+    def pullback(self, inputs, outputs, output_grads):
+        return [None, None]      # integer positions: no gradient
+
+
+def _as_mask(k):
+    """k as a boolean tensor of at least one dim when it is a mask (a bool tensor, array or list), else None."""
+    if isinstance(k, Variable):
+        return k if k.dtype == "bool" and k.ndim > 0 else None
+    if isinstance(k, (list, np.ndarray)):
+        try:
+            values = np.asarray(k)
+        except (TypeError, ValueError):
+            return None
+        return as_tensor_variable(values) if values.dtype == bool and values.ndim > 0 else None
+    return None
+
+
+def _masks_as_positions(x, key):
+    """key with each boolean mask replaced by the positions of its True entries, one integer vector per
+    dim it covers (numpy's x[mask] is x[mask.nonzero()]); a mask whose static shape differs from the
+    dims of x it covers is refused here, one of unknown size when run."""
+    key = key if isinstance(key, tuple) else (key,)
+    masks = [_as_mask(k) for k in key]
+    if not any(m is not None for m in masks):
+        return key
+    covers = [0 if k is None else m.ndim if m is not None else 1 for k, m in zip(key, masks)]
+    for i, k in enumerate(key):
+        if k is Ellipsis:
+            covers[i] = max(x.ndim - sum(covers) + 1, 0)
+    expanded, axis = [], 0
+    for k, mask, width in zip(key, masks, covers):
+        if mask is None:
+            expanded.append(k)
+        else:
+            if axis + width > x.ndim:
+                raise BadIndex("too many indices for a %d-d tensor: a %d-d boolean mask at axis %d"
+                               % (x.ndim, width, axis))
+            for d, (size, mask_size) in enumerate(zip(x.type.shape[axis:], mask.type.shape)):
+                if None not in (size, mask_size) and size != mask_size:
+                    raise mask_mismatch(axis + d, size, mask_size)
+            positions = MaskPositions(axis)(mask, shape(x))
+            expanded.extend(subtensor(positions, d) for d in range(width))
+        axis += width
+    return tuple(expanded)
 
 
 def expand_spec(spec, ndim):
@@ -196,6 +263,7 @@ def _spec_str(spec):
 
 def subtensor(x, key):
     x = as_tensor_variable(x)
+    key = _masks_as_positions(x, key)
     if isinstance(key, tuple) and any(k is None for k in key) or key is None:
         return _with_new_axes(x, key if isinstance(key, tuple) else (key,))
     spec, extra = _split_key(key)
@@ -227,6 +295,7 @@ def _with_new_axes(x, key):
 
 def _inc_or_set(x, key, y, set_):
     x = as_tensor_variable(x)
+    key = _masks_as_positions(x, key)
     spec, extra = _split_key(key)
     spec = expand_spec(spec, x.ndim)
     _check_static_bounds(spec, x.type.shape)
