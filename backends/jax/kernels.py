@@ -91,6 +91,11 @@ def _(op, node):
     return lambda x: x.view(op.dtype)     # lax.bitcast_convert_type, the last axis rescaled as numpy does
 
 
+@lower.register(indexing.Subtensor)
+def _(op, node):
+    return lambda x, *idx: jnp.asarray(x)[xk.index_key(op.spec, idx)]     # x may be a numpy constant
+
+
 @lower.register(indexing.IncSubtensor)
 def _(op, node):
     def inc(x, y, *idx):
@@ -169,10 +174,10 @@ def _(op, node):
     # that a graph draws the same numbers whether or not the caller jits it (Keras's stateless steps)
     sample = _bernoulli if op.dist == "binomial" and _is_one(node.inputs[2]) else SAMPLERS[op.dist]
 
-    def draw(key, size, a, b):
+    def draw(key, size, *params):
         next_key, sub = jax.random.split(key)
         size = tuple(int(s) for s in np.asarray(size))
-        return next_key, sample(sub, a, b, size).astype(op.dtype)
+        return next_key, sample(sub, *params, size).astype(op.dtype)
     return draw
 
 
@@ -180,7 +185,8 @@ SAMPLERS = {"uniform": lambda key, low, high, size: jax.random.uniform(key, size
             "normal": lambda key, mean, std, size: mean + std * jax.random.normal(key, size),
             "binomial": lambda key, n, p, size: jax.random.binomial(key, n, p, size),
             "gamma": lambda key, k, theta, size: theta * jax.random.gamma(key, k, size),
-            "randint": lambda key, low, high, size: jax.random.randint(key, size, low, high)}
+            "randint": lambda key, low, high, size: jax.random.randint(key, size, low, high),
+            "poisson": lambda key, lam, size: jax.random.poisson(key, lam, size)}
 
 
 register_linalg(lower, jnp, jnp.linalg, jax.scipy.linalg)

@@ -152,19 +152,20 @@ def gemm_into(c, alpha, a, b, beta, out):
 
 @lower.register(random.RandomVariable)
 def _(op, node):
-    def draw(key, size, a, b):
+    def draw(key, size, *params):
         rng = np.random.default_rng([int(k) for k in key])
         next_key = rng.integers(0, 2 ** 32, size=2, dtype=np.uint32)
         size = tuple(int(s) for s in size)
         if op.dist == "uniform":
-            return next_key, uniform(rng, a, b, size, op.dtype)
-        return next_key, np.asarray(SAMPLERS[op.dist](rng, a, b, size)).astype(op.dtype)
+            return next_key, uniform(rng, *params, size, op.dtype)
+        return next_key, np.asarray(SAMPLERS[op.dist](rng, *params, size)).astype(op.dtype)
     return draw
 
 
 SAMPLERS = {"normal": lambda rng, mean, std, size: rng.normal(mean, std, size),
             "binomial": lambda rng, n, p, size: rng.binomial(np.asarray(n).astype(np.int64), p, size),  # n: a float too
             "gamma": lambda rng, k, theta, size: rng.gamma(k, theta, size),
+            "poisson": lambda rng, lam, size: rng.poisson(lam, size),
             "randint": lambda rng, low, high, size: rng.integers(low, high, size)}
 
 

@@ -211,7 +211,7 @@ class SharedVariable(Variable):
 
     def __getstate__(self):
         state = dict(self.__dict__)
-        state["container_value"] = self.get_value()
+        state["container_value"] = np.asarray(self.get_value())
         return state
 
     def clone(self):

@@ -9,6 +9,8 @@ reference kernels.
 """
 import warnings
 
+import numpy as np
+
 from mlcore import config
 from mlcore.graph.basic import Constant, SharedVariable
 
@@ -28,7 +30,7 @@ def get_test_value(var):
     if isinstance(var, Constant):
         return var.data
     if isinstance(var, SharedVariable):
-        return var.get_value(borrow=True)
+        return np.asarray(var.get_value(borrow=True))       # a random stream's key, not its RandomState view
     if "test_value" not in var.tag:
         raise AttributeError("%s has no test value (set its tag.test_value, or config.compute_test_value"
                              " = 'off')" % (var,))

@@ -1,2 +1,2 @@
 """T.random: Theano's RandomStreams."""
-from mlcore.graph.ops.random import RandomStreams  # noqa: F401
+from mlcore.tensor.shared_randomstreams import RandomStreams  # noqa: F401

@@ -3,20 +3,21 @@
 The key is a uint32[2] shared variable whose default update is the next key, so
 each call of a compiled function draws fresh numbers (Theano's RandomStreams
 behaviour) while every backend stays functional (JAX's model).  Draws differ
-between backends; their distributions do not.
+between backends; their distributions do not.  Theano's RandomStreams, built on
+these draws, is in mlcore/tensor/shared_randomstreams.py.
 """
 import numpy as np
 
-from mlcore.graph.basic import Apply, Op, TensorType, shared
+from mlcore.graph.basic import Apply, Op, SharedVariable, TensorType
 from mlcore.graph.ops.common import as_tensor_variable
-from mlcore.graph.ops.shape import _shape_vector, static_entries
+from mlcore.graph.ops.shape import static_entries
 
 
 class RandomVariable(Op):
     __props__ = ("dist", "dtype")
     foldable = False
-    # (low, high), (mean, std), (n, p), (shape k, scale theta), (low, high) of integers
-    n_params = {"uniform": 2, "normal": 2, "binomial": 2, "gamma": 2, "randint": 2}
+    # (low, high), (mean, std), (n, p), (shape k, scale theta), (low, high) of integers, (rate lam,)
+    n_params = {"uniform": 2, "normal": 2, "binomial": 2, "gamma": 2, "randint": 2, "poisson": 1}
 
     def __init__(self, dist, dtype):
         if dist not in self.n_params:
@@ -26,6 +27,11 @@ class RandomVariable(Op):
 
     def make_node(self, key, shape_vector, *params):
         key, shape_vector = as_tensor_variable(key), as_tensor_variable(shape_vector)
+        if len(params) != self.n_params[self.dist]:
+            raise TypeError("%s takes %d parameters, got %d" % (self.dist, self.n_params[self.dist], len(params)))
+        if shape_vector.ndim != 1 or shape_vector.type.shape[0] is None:
+            raise ValueError("%s: the size must be a vector of known length, got %s (give ndim= for a symbolic "
+                             "size)" % (self.dist, shape_vector.type))
         params = [as_tensor_variable(p) for p in params]
         dims = static_entries(shape_vector, shape_vector.type.shape[0])     # a constant 1 broadcasts
         return Apply(self, [key, shape_vector] + params, [key.type, TensorType(self.dtype, dims)])
@@ -34,43 +40,52 @@ class RandomVariable(Op):
         return [None] * len(inputs)
 
 
+def key_value(seed):
+    """The uint32[2] key of a 64-bit seed."""
+    seed = int(seed) & 0xFFFFFFFFFFFFFFFF
+    return np.array([seed >> 32, seed & 0xFFFFFFFF], dtype="uint32")
+
+
+class RandomKeyState(np.random.RandomState):
+    """What a RandomStreams draw's rng.get_value() gives: a numpy RandomState, as Theano's was, for
+    the calls Theano's tutorial makes on it.  seed(), get_state() and set_state() read and write the
+    stream's counter-based key, and np.asarray of it is that key, so rng.set_value takes it back.
+    (Its own numpy draws, rng_val.uniform(), are not the ones the graph makes.)"""
+
+    def __init__(self, key):
+        super().__init__(0)
+        self.set_state(key)
+
+    def seed(self, seed=None):
+        super().seed(seed)
+        self.key = key_value(np.random.SeedSequence().entropy if seed is None else seed)
+
+    def get_state(self, legacy=True):
+        return self.key.copy()
+
+    def set_state(self, state):
+        key = np.asarray(state)
+        if key.shape != (2,) or key.dtype.kind not in "iu":
+            raise ValueError("a random stream's state is a key of two uint32 (rng.get_value()), got %r" % (state,))
+        self.key = key.astype("uint32")
+
+    def __array__(self, dtype=None, copy=None):
+        return self.key if dtype is None else self.key.astype(dtype)
+
+    def __reduce__(self):
+        return RandomKeyState, (self.key,)
+
+
+class RandomStateSharedVariable(SharedVariable):
+    """A random stream's state (Theano's RandomStateSharedVariable): a uint32[2] key in the graph;
+    get_value() gives it as a RandomKeyState, as Theano gave its numpy RandomState."""
+
+    def get_value(self, borrow=False, return_internal_type=False):
+        if return_internal_type:
+            return super().get_value(borrow, return_internal_type)
+        return RandomKeyState(super().get_value())
+
+
 def new_key(seed):
     """A fresh key variable, updated after every call of a function that uses it."""
-    seed = int(seed) & 0xFFFFFFFFFFFFFFFF
-    return shared(np.array([seed >> 32, seed & 0xFFFFFFFF], dtype="uint32"), name="rng_key", shape=(2,))
-
-
-class RandomStreams:
-    """Theano's RandomStreams(seed): uniform, normal and binomial draws as graph variables.
-
-    As in Theano, each draw's state is a shared variable, sample.rng (here a counter-based key, not
-    a numpy RandomState), and state_updates lists the (state, next state) pairs: copying the states'
-    values from one stream to another puts them in step."""
-
-    def __init__(self, seed=None):
-        self.rng = np.random.default_rng(seed)
-        self.state_updates = []
-
-    def _draw(self, dist, size, params, dtype):
-        from mlcore import config
-        key = new_key(self.rng.integers(2 ** 63))
-        next_key, sample = RandomVariable(dist, dtype or config.floatx())(key, _shape_vector(size), *params)
-        key.default_update = next_key
-        self.state_updates.append((key, next_key))
-        sample.rng = key
-        return sample
-
-    def uniform(self, size=(), low=0.0, high=1.0, dtype=None):
-        return self._draw("uniform", size, (low, high), dtype)
-
-    def normal(self, size=(), avg=0.0, std=1.0, dtype=None):
-        return self._draw("normal", size, (avg, std), dtype)
-
-    def binomial(self, size=(), n=1, p=0.5, dtype="int64"):
-        return self._draw("binomial", size, (n, p), dtype)
-
-    def seed(self, seed):
-        """Reseed every stream drawn so far (Theano's RandomStreams.seed)."""
-        self.rng = np.random.default_rng(seed)
-        for key, _ in self.state_updates:
-            key.set_value(new_key(self.rng.integers(2 ** 63)).get_value())
+    return RandomStateSharedVariable(key_value(seed), name="rng_key", shape=(2,))
