@@ -17,6 +17,7 @@ class Lowering:
     def __init__(self, backend_name):
         self.backend_name = backend_name
         self.table = {}
+        self.host_factory = None      # for ops written as Theano's, with a Python perform()
 
     def register(self, *op_classes):
         def decorate(factory):
@@ -25,12 +26,19 @@ class Lowering:
             return factory
         return decorate
 
+    def register_host(self, factory):
+        """The factory for any op class without an entry that has Theano's perform(node, inputs,
+        output_storage): a user's op, or as_op's, run on the host (mlcore/compile/ops.py)."""
+        self.host_factory = factory
+        return factory
+
     def lookup(self, op_class):
-        """The factory for op_class or its nearest base class, or None."""
+        """The factory for op_class or its nearest base class, else the host factory for an op
+        with a perform(), or None."""
         for cls in op_class.__mro__:
             if cls in self.table:
                 return self.table[cls]
-        return None
+        return self.host_factory if callable(getattr(op_class, "perform", None)) else None
 
     def kernel(self, node):
         factory = self.lookup(type(node.op))

@@ -4,7 +4,8 @@ against numeric_grad's finite differences (what tests of a new op call)."""
 import numpy as np
 
 from mlcore.graph.basic import TensorType
-from mlcore.graph.gradient import (Lop, NullTypeGradError, Rop, disconnected_grad, grad, grad_clip,  # noqa: F401
+from mlcore.graph.gradient import (DisconnectedType, Lop, NullGradient, NullTypeGradError, Rop,  # noqa: F401
+                                   disconnected_grad, grad, grad_clip, grad_not_implemented, grad_undefined,
                                    hessian, jacobian, undefined_grad, zero_grad)
 from mlcore.compile.builders import OpFromGraph
 from mlcore.graph.ops.common import as_tensor_variable, constant

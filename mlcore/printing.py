@@ -9,8 +9,7 @@ import tempfile
 
 import numpy as np
 
-from mlcore.compile.ops import FromFunctionOp
-from mlcore.graph.basic import Apply, Constant, SharedVariable, Variable, toposort
+from mlcore.graph.basic import Apply, Constant, Op, SharedVariable, Variable, toposort
 from mlcore.graph.ops.common import as_tensor_variable
 
 
@@ -189,11 +188,11 @@ def _print_fn(op, value):
         print(op.message, attr, "=", shown() if callable(shown) else shown)
 
 
-class Print(FromFunctionOp):
+class Print(Op):
     """x itself, with the side effect of printing message and x's attrs each time a function computes
     it (Theano's theano.printing.Print): `f = function([x], Print("x is")(x) * 5)` prints
-    "x is __str__ = [1. 2. 3.]" when called.  It runs on the host on every backend; its gradient
-    passes through.  global_fn(op, value) replaces the printing."""
+    "x is __str__ = [1. 2. 3.]" when called.  Its perform runs on the host on every backend; its
+    gradient passes through.  global_fn(op, value) replaces the printing."""
 
     __props__ = ("message", "attrs", "global_fn")
     foldable = False    # its effect is the printing: never computed while building or rewriting
@@ -206,11 +205,11 @@ class Print(FromFunctionOp):
         x = as_tensor_variable(x)
         return Apply(self, [x], [x.type])
 
-    def perform(self, x):
-        self.global_fn(self, x)
-        return np.array(x)
+    def perform(self, node, inputs, output_storage):
+        self.global_fn(self, inputs[0])
+        output_storage[0][0] = np.array(inputs[0])
 
-    def output_shapes(self, node, input_shapes):
+    def infer_shape(self, node, input_shapes):
         return [tuple(input_shapes[0])]
 
     def pullback(self, inputs, outputs, output_grads):

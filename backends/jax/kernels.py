@@ -13,7 +13,7 @@ from backends.jax.scan import scan_kernel, while_kernel
 from backends.fourier_kernels import register_fourier
 from backends.linalg_kernels import register_linalg
 from mlcore.compile.jax_function import JaxFunctionOp, as_kernel
-from mlcore.compile.ops import FromFunctionOp
+from mlcore.compile.ops import host_output_shapes, run_perform
 from mlcore.graph.basic import Constant
 from mlcore.graph.ops import indexing
 from mlcore.graph.ops import elemwise as ew, elemwise_math
@@ -242,13 +242,13 @@ def _(op, node):
     return on_values
 
 
-@lower.register(FromFunctionOp)
+@lower.register_host
 def _(op, node):
-    """as_op's Python function, called back on the host with the arrays copied there."""
+    """An op's Python perform (as_op's, a Theano op's), called back on the host with the arrays copied there."""
     def call_on_host(*arrays):
-        shapes = op.output_shapes(node, [a.shape for a in arrays])
+        shapes = host_output_shapes(op, node, [a.shape for a in arrays])
         results = [jax.ShapeDtypeStruct(s, o.dtype) for s, o in zip(shapes, node.outputs)]
-        host = lambda *values: op.perform(*map(np.asarray, values))   # noqa: E731
+        host = lambda *values: run_perform(op, node, map(np.asarray, values))   # noqa: E731
         return jax.pure_callback(host, results[0] if len(results) == 1 else tuple(results), *arrays)
     return call_on_host
 

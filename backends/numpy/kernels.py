@@ -14,7 +14,7 @@ from mlcore.graph.ops import elemwise as ew, elemwise_math
 from mlcore.graph.ops import bitcast, linalg, random, reduce, scatter, shape
 from mlcore.graph.ops import nn as nn_ops
 from mlcore.compile.jax_function import JaxFunctionOp, as_kernel
-from mlcore.compile.ops import FromFunctionOp
+from mlcore.compile.ops import run_perform
 from mlcore.utils.rng import uniform
 from mlcore.graph.ops.scan import Scan, While
 
@@ -174,7 +174,7 @@ register_fourier(lower, np.fft)
 lower.register(*elemwise_math.UFUNCS)(lambda op, node: getattr(np, op.name))
 lower.register(While)(while_kernel)
 lower.register(Scan)(scan_kernel)   # a Python loop over the step graph, compiled by this backend
-lower.register(FromFunctionOp)(lambda op, node: op.perform)   # as_op: the Python function itself
+lower.register_host(lambda op, node: lambda *arrays: run_perform(op, node, arrays))   # as_op, Theano ops
 for _op_class, _kernel in xk.VALUE_SHAPED.items():
     lower.register(_op_class)(lambda op, node, kernel=_kernel: kernel(op))
 

@@ -14,7 +14,6 @@ from backends.linalg_kernels import from_triangle
 from backends.theano.reference import ReferenceOp
 from backends.theano.scan import scan_kernel
 from mlcore.compile.jax_function import JaxFunctionOp
-from mlcore.compile.ops import FromFunctionOp
 from mlcore.graph.ops import indexing
 from mlcore.graph.ops import elemwise as ew, elemwise_math
 from mlcore.graph.ops import linalg, linalg_decompositions as decompositions, nlinalg, nn as nn_ops, random, shape
@@ -147,11 +146,13 @@ def _(op, node):
 
 @lower.register(nn_ops.Conv2D, nn_ops.Conv2DGradInput, nn_ops.Conv2DGradFilter, nn_ops.Pool2D,
                 nn_ops.Pool2DGrad, random.RandomVariable, *elemwise_math.UFUNCS, While, slinalg.LUFactor,
-                FromFunctionOp, JaxFunctionOp, *xk.VALUE_SHAPED,
+                JaxFunctionOp, *xk.VALUE_SHAPED,
                 scatter.ScatterReduce)      # PyTensor scatters by setting or adding only
 def _(op, node):
     return ReferenceOp(node)
 
+
+lower.register_host(lambda op, node: ReferenceOp(node))     # as_op's and Theano ops' perform(), on the host
 
 @lower.register(nlinalg.MatrixInverse, nlinalg.Det, nlinalg.MatrixPinv, slinalg.Expm)
 def _(op, node):

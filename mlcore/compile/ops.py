@@ -1,19 +1,21 @@
-"""Theano's as_op: a Python function on numpy arrays, used as an op in a graph.
+"""Ops that run Python on the host: Theano's as_op, and any op written as Theano's, with a
+perform(node, inputs, output_storage).
 
     @as_op(itypes=[T.dmatrix], otypes=[T.dvector])
     def row_medians(a):
         return np.median(a, axis=1)
 
-The function runs on the host with numpy arrays, on every backend: the numpy backend calls it,
-the theano backend wraps it in a PyTensor Op, and the jax backend calls back to the host with
-jax.pure_callback, which has to know the output shapes when it traces: from the output types when
-they are fully static, else from infer_shape(node, input_shapes).  Such an op has no gradient, as
-in Theano.
+Such an op runs on the host with numpy arrays, on every backend (the backends' register_host): the
+numpy backend calls perform, the theano backend wraps it in a PyTensor Op, and the jax backend calls
+back to the host with jax.pure_callback, which has to know the output shapes when it traces: from
+the output types when they are fully static, else from the op's infer_shape(node, input_shapes).
+An as_op op has no gradient, as in Theano; a Theano op has the one its grad or L_op gives.
 """
+import inspect
+
 import numpy as np
 
-from mlcore.graph.basic import Apply, Op, TensorType, Variable
-from mlcore.graph.ops.common import as_tensor_variable
+from mlcore.graph.basic import Op, TensorType, Variable
 
 
 def _as_type(spec, role, position):
@@ -28,6 +30,39 @@ def _as_type(spec, role, position):
                     % (role, position, spec))
 
 
+def host_output_shapes(op, node, input_shapes):
+    """The outputs' concrete shapes given the inputs' (what jax.pure_callback needs): from the op's
+    infer_shape (Theano's (node, input_shapes), or PyTensor's (fgraph, node, input_shapes)), else
+    from the output types when they are static."""
+    infer_shape = getattr(op, "infer_shape", None)
+    if callable(infer_shape):
+        arguments = (node, list(input_shapes))
+        if len(inspect.signature(infer_shape).parameters) == 3:
+            arguments = (None,) + arguments
+        return [tuple(int(d) for d in shape) for shape in infer_shape(*arguments)]
+    if all(None not in out.type.shape for out in node.outputs):
+        return [out.type.shape for out in node.outputs]
+    raise NotImplementedError("%s: the jax backend must know its output shapes when it traces; give the op "
+                              "an infer_shape(node, input_shapes), or outputs of static shape (the numpy "
+                              "and theano backends run it without)" % (op,))
+
+
+def run_perform(op, node, arrays):
+    """op.perform on the input arrays, its outputs checked against the node's types and cast to
+    their dtypes: one array, or a list of them."""
+    storage = [[None] for _ in node.outputs]
+    op.perform(node, list(arrays), storage)
+    results = []
+    for k, ((value,), out) in enumerate(zip(storage, node.outputs)):
+        if value is None:
+            raise ValueError("%s: perform() left output %d unset (write output_storage[%d][0])" % (op, k, k))
+        value = np.asarray(value)
+        if value.ndim != out.ndim or any(s is not None and s != v for s, v in zip(out.type.shape, value.shape)):
+            raise ValueError("%s: output %d has shape %s, which its type %s does not allow" % (op, k, value.shape, out.type))
+        results.append(value.astype(out.dtype, copy=False))
+    return results[0] if len(results) == 1 else results
+
+
 class FromFunctionOp(Op):
     """The op as_op makes: calls fn on the input arrays and returns its outputs as otypes."""
 
@@ -39,40 +74,14 @@ class FromFunctionOp(Op):
         self.otypes = tuple(_as_type(t, "otypes", k) for k, t in enumerate(otypes))
         self.name = getattr(fn, "__name__", type(self).__name__)
 
-    def make_node(self, *inputs):
-        if len(inputs) != len(self.itypes):
-            raise TypeError("%s takes %d inputs (its itypes), got %d" % (self.name, len(self.itypes), len(inputs)))
-        inputs = [as_tensor_variable(x) for x in inputs]
-        for k, (x, expected) in enumerate(zip(inputs, self.itypes)):
-            if x.dtype != expected.dtype or x.ndim != expected.ndim:
-                raise TypeError("%s: input %d is %s but its itypes say %s" % (self.name, k, x.type, expected))
-        return Apply(self, inputs, self.otypes)
-
-    def perform(self, *arrays):
-        """fn on numpy arrays, its results checked against and cast to the output types."""
-        results = self.fn(*arrays)
+    def perform(self, node, inputs, output_storage):
+        results = self.fn(*inputs)
         if len(self.otypes) == 1:
             results = [results]
         if len(results) != len(self.otypes):
             raise ValueError("%s returned %d outputs; its otypes declare %d" % (self.name, len(results), len(self.otypes)))
-        arrays = []
-        for k, (value, otype) in enumerate(zip(results, self.otypes)):
-            value = np.asarray(value)
-            if value.ndim != otype.ndim or any(s is not None and s != v for s, v in zip(otype.shape, value.shape)):
-                raise ValueError("%s: output %d has shape %s, which its otypes' %s does not allow"
-                                 % (self.name, k, value.shape, otype))
-            arrays.append(value.astype(otype.dtype, copy=False))
-        return arrays[0] if len(arrays) == 1 else arrays
-
-    def output_shapes(self, node, input_shapes):
-        """The outputs' concrete shapes given the inputs' (what jax.pure_callback needs)."""
-        if self.infer_shape is not None:
-            return [tuple(int(d) for d in shape) for shape in self.infer_shape(node, list(input_shapes))]
-        if all(None not in t.shape for t in self.otypes):
-            return [t.shape for t in self.otypes]
-        raise NotImplementedError("%s: the jax backend must know its output shapes when it traces; give as_op "
-                                  "an infer_shape(node, input_shapes), or otypes of static shape (the numpy "
-                                  "and theano backends run it without)" % self.name)
+        for storage, value in zip(output_storage, results):
+            storage[0] = value
 
     def pullback(self, inputs, outputs, output_grads):
         raise NotImplementedError("%s was made by as_op from a Python function and has no gradient; write an "

@@ -231,10 +231,19 @@ def shared(value, name=None, strict=False, allow_downcast=None, borrow=False, sh
 class Apply:
     """One application of an Op to inputs, producing outputs."""
 
-    def __init__(self, op, inputs, output_types):
+    def __init__(self, op, inputs, outputs):
         self.op = op
         self.inputs = list(inputs)
-        self.outputs = [Variable(t, owner=self, index=i) for i, t in enumerate(output_types)]
+        self.outputs = [self._adopt(o, i) if isinstance(o, Variable) else Variable(o, owner=self, index=i)
+                        for i, o in enumerate(outputs)]
+
+    def _adopt(self, variable, index):
+        """An output given as a fresh variable (Theano's Apply(op, inputs, [x.type()])) becomes this node's."""
+        if variable.owner is not None:
+            raise ValueError("Apply of %s: output %d, %s, is already the output of %s"
+                             % (self.op, index, variable, variable.owner.op))
+        variable.owner, variable.index = self, index
+        return variable
 
     def __repr__(self):
         return "%s(%s)" % (self.op, ", ".join(map(repr, self.inputs)))
@@ -268,7 +277,18 @@ class Op:
     __repr__ = __str__
 
     def make_node(self, *inputs):
-        raise NotImplementedError
+        """An op declaring Theano's itypes and otypes gets its node from them; others write their own."""
+        itypes, otypes = getattr(self, "itypes", None), getattr(self, "otypes", None)
+        if itypes is None or otypes is None:
+            raise NotImplementedError("%s must define make_node, or itypes and otypes" % (self,))
+        if len(inputs) != len(itypes):
+            raise TypeError("%s takes %d inputs (its itypes), got %d" % (self, len(itypes), len(inputs)))
+        from mlcore.graph.ops.common import as_tensor_variable
+        inputs = [as_tensor_variable(x) for x in inputs]
+        for k, (x, expected) in enumerate(zip(inputs, itypes)):
+            if x.dtype != expected.dtype or x.ndim != expected.ndim:
+                raise TypeError("%s: input %d is %s but its itypes say %s" % (self, k, x.type, expected))
+        return Apply(self, inputs, otypes)
 
     foldable = True   # False for ops whose result is not a function of their inputs (random)
 
@@ -289,7 +309,13 @@ class Op:
         return outputs[0] if len(outputs) == 1 else outputs
 
     def pullback(self, inputs, outputs, output_grads):
-        """Gradients wrt each input given gradients wrt each output (None: disconnected)."""
+        """Gradients wrt each input given gradients wrt each output (None: disconnected).  An op
+        written for Theano gives them by its L_op(inputs, outputs, output_grads) or grad(inputs,
+        output_grads)."""
+        if hasattr(self, "L_op"):
+            return list(self.L_op(inputs, outputs, output_grads))
+        if hasattr(self, "grad"):
+            return list(self.grad(inputs, output_grads))
         raise NotImplementedError("%s has no gradient" % (self,))
 
 

@@ -19,6 +19,38 @@ class NullTypeGradError(TypeError):
     """grad() was asked for a gradient that is undefined (Theano's error for undefined_grad)."""
 
 
+class NullGradient:
+    """A gradient an op declares undefined or not implemented (Theano's grad_undefined and
+    grad_not_implemented): grad() raises NullTypeGradError where the cost needs it, or with
+    null_gradients="return" gives this object back for the inputs it reaches."""
+
+    def __init__(self, why):
+        self.why = why
+
+    def __repr__(self):
+        return "NullGradient(%s)" % self.why
+
+
+def grad_undefined(op, x_pos, x, comment=""):
+    """What an op's grad returns for an input its outputs are not differentiable in (Theano's)."""
+    return NullGradient("the gradient of %s with respect to its input %d (%s) is undefined%s"
+                        % (op, x_pos, x, ": " + comment if comment else ""))
+
+
+def grad_not_implemented(op, x_pos, x, comment=""):
+    """What an op's grad returns for an input whose gradient it does not compute (Theano's)."""
+    return NullGradient("the gradient of %s with respect to its input %d (%s) is not implemented%s"
+                        % (op, x_pos, x, ": " + comment if comment else ""))
+
+
+class DisconnectedType:
+    """Theano's DisconnectedType: an op's grad returns DisconnectedType()() for an input its
+    outputs do not depend on, which here is None, mlcore's "no gradient"."""
+
+    def __call__(self, name=None):
+        return None
+
+
 class GradientBlock(Op):
     """The identity forward; backward, zero (zero_grad), nothing at all (disconnected_grad) or an
     error (undefined_grad)."""
@@ -78,14 +110,23 @@ def is_float(var):
     return is_inexact(var.dtype)
 
 
-def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_grads=None):
-    """Gradients of scalar `cost` wrt a variable or list of variables.
+def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_names=True, known_grads=None,
+         return_disconnected="zero", null_gradients="raise"):
+    """Gradients of scalar `cost` wrt a variable or list of variables, with Theano's arguments.
 
     known_grads maps variables to given gradients (then cost may be None);
     consider_constant lists variables to treat as constants.
-    disconnected_inputs: "raise" (Theano's default), "warn" or "ignore"; the last
-    two return zeros for a wrt that cost does not depend on.
+    disconnected_inputs: "raise" (Theano's default), "warn" or "ignore", for a wrt that cost does
+    not depend on, whose gradient is then return_disconnected: "zero" (zeros), "None" or
+    "Disconnected" (None, mlcore's disconnected gradient).  null_gradients: "raise" where an op
+    declares the gradient undefined, or "return" to give its NullGradient back.  add_names names
+    each gradient (d<cost>/d<wrt>) where cost and wrt have names.
     """
+    if return_disconnected not in ("zero", "None", "Disconnected"):
+        raise ValueError("grad: return_disconnected must be 'zero', 'None' or 'Disconnected', got %r"
+                         % (return_disconnected,))
+    if null_gradients not in ("raise", "return"):
+        raise ValueError("grad: null_gradients must be 'raise' or 'return', got %r" % (null_gradients,))
     single = isinstance(wrt, Variable)
     wrt = [wrt] if single else list(wrt)
     for w in wrt:
@@ -105,7 +146,7 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_g
             raise TypeError("grad: the cost %s is complex (%s); gradients are those of a real cost "
                             "(take T.real, T.imag or abs of it)" % (cost, cost.dtype))
         seeds[_stabilized(cost, list(wrt) + list(consider_constant or ()) + list(seeds))] = ones_like(cost)
-    grads = _backpropagate(seeds, wrt, consider_constant or ())
+    grads = _backpropagate(seeds, wrt, consider_constant or (), nulls=null_gradients)
     out = []
     for w in wrt:
         g = grads.get(w)
@@ -114,7 +155,9 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_g
                 raise DisconnectedInputError(
                     "grad: the cost does not depend on %s; pass disconnected_inputs='ignore' "
                     "to get zeros" % (w,))
-            g = zeros_like(w)
+            g = zeros_like(w) if return_disconnected == "zero" else None
+        elif add_names and cost is not None and cost.name and w.name and isinstance(g, Variable) and g.name is None:
+            g.name = "(d%s/d%s)" % (cost.name, w.name)
         out.append(g)
     return out[0] if single else out
 
@@ -124,7 +167,7 @@ def Lop(f, wrt, eval_points, consider_constant=None, disconnected_inputs="raise"
     f and eval_points may be lists of matching variables."""
     fs = list(f) if isinstance(f, (list, tuple)) else [f]
     points = list(eval_points) if isinstance(eval_points, (list, tuple)) else [eval_points]
-    return grad(None, wrt, consider_constant, disconnected_inputs, dict(zip(fs, points)))
+    return grad(None, wrt, consider_constant, disconnected_inputs, known_grads=dict(zip(fs, points)))
 
 
 def Rop(f, wrt, eval_points):
@@ -209,8 +252,10 @@ def _stabilized(cost, keep):
     return rewrite(fgraph, ["merge", "stabilize"]).outputs[0]
 
 
-def _backpropagate(seeds, wrt, constants):
-    """Map each variable between wrt and the seeds to its total gradient."""
+def _backpropagate(seeds, wrt, constants, nulls="raise"):
+    """Map each variable between wrt and the seeds to its total gradient.  An op's NullGradient
+    for an input on the way raises NullTypeGradError, or with nulls="return" is that input's
+    gradient and the gradient of everything before it."""
     blockers = {id(c) for c in constants}
     nodes = toposort(list(seeds), blockers=constants)
     reaches = {id(w) for w in wrt}            # variables that depend on some wrt
@@ -226,6 +271,9 @@ def _backpropagate(seeds, wrt, constants):
         parts = contributions.get(var)
         if not parts:
             return None
+        nulls_here = [p for p in parts if isinstance(p, NullGradient)]
+        if nulls_here:
+            return nulls_here[0]
         if var not in totals:
             acc = parts[0]
             for p in parts[1:]:
@@ -239,10 +287,19 @@ def _backpropagate(seeds, wrt, constants):
         out_grads = [total(o) for o in node.outputs]
         if all(g is None for g in out_grads):
             continue
-        out_grads = [zeros_like(o) if g is None and is_float(o) else g for o, g in zip(node.outputs, out_grads)]
-        in_grads = node.op.pullback(node.inputs, node.outputs, out_grads)
+        null = next((g for g in out_grads if isinstance(g, NullGradient)), None)
+        if null is None:
+            out_grads = [zeros_like(o) if g is None and is_float(o) else g for o, g in zip(node.outputs, out_grads)]
+            in_grads = node.op.pullback(node.inputs, node.outputs, out_grads)
+        else:
+            in_grads = [null] * len(node.inputs)
         for inp, g in zip(node.inputs, in_grads):
             if g is None or id(inp) not in reaches or id(inp) in blockers or not is_float(inp):
+                continue
+            if isinstance(g, NullGradient):
+                if nulls == "raise":
+                    raise NullTypeGradError("grad: %s" % g.why)
+                contributions.setdefault(inp, []).append(g)
                 continue
             if g.type.shape != inp.type.shape and all(s is not None for s in g.type.shape + inp.type.shape):
                 raise AssertionError("%s's pullback gave shape %s for input %s" % (node.op, g.type, inp.type))
