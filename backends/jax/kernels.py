@@ -202,7 +202,7 @@ def concrete_inputs(node):
     steps."""
     op = node.op
     if isinstance(op, Scan):
-        return (0,)
+        return tuple(range(len(node.inputs))) if op.until else (0,)    # until: the loop runs on the host
     if isinstance(op, (shape.Reshape, shape.Alloc, random.RandomVariable)):
         return (1,)
     if isinstance(op, tuple(xk.VALUE_SHAPED)):

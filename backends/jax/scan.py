@@ -9,6 +9,8 @@ import jax.numpy as jnp
 
 
 def scan_kernel(op, node):
+    if op.until:
+        return _refuse_until
     from backends.base import Plan
     from backends.jax.compiler import ConcreteFirst
     plan = Plan(op.step.function_graph(), ConcreteFirst())
@@ -53,3 +55,10 @@ def while_kernel(op, node):
                                                               for v, d in zip(values, dtypes))))
         return values[0] if len(values) == 1 else list(values)
     return run
+
+
+def _refuse_until(*traced):
+    """A loop with until runs on the host from static inputs (concrete_inputs); traced, inside another
+    traced loop, its number of steps cannot be known."""
+    raise ValueError("scan with until: the number of steps is known only from the values, which jax traces "
+                     "without here (inside another scan loop); use the numpy or theano backend")

@@ -1,4 +1,5 @@
-"""The numpy backend's Scan: a Python loop calling the step graph, compiled by this backend."""
+"""The numpy backend's Scan: a Python loop calling the step graph, compiled by this backend; a
+Scan with until stops after the step whose condition (the step's last output) is true."""
 import numpy as np
 
 
@@ -26,6 +27,8 @@ def scan_kernel(op, node):
             for w, j in zip(windows, op.recurrent):
                 w.append(values[j])
                 del w[0]
+            if op.until and values[-1]:
+                break
         if n == 0:   # no step ran: one on zeros gives each output's shape per step
             with np.errstate(all="ignore"):
                 probe = step_at([np.zeros(s.shape[1:], s.dtype) for s in sequences])

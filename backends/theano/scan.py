@@ -9,6 +9,11 @@ import pytensor.tensor as pt
 
 
 def scan_kernel(op, node):
+    """pytensor.scan of the step; a loop with until, whose length follows the values, runs the
+    numpy kernel (the JAX linker, the GPU path, needs every length when it traces)."""
+    if op.until:
+        from backends.theano.reference import ReferenceOp
+        return ReferenceOp(node)
     from backends.base import Plan
     from backends.theano.compiler import ConformingLowering
     plan = Plan(op.step.function_graph(), ConformingLowering())

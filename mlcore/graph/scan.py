@@ -12,7 +12,7 @@ import numpy as np
 from mlcore.graph.basic import SharedVariable, TensorType, toposort
 from mlcore.graph.fgraph import FunctionGraph
 from mlcore.graph.ops.common import as_tensor_variable
-from mlcore.graph.ops.elemwise import cast, minimum
+from mlcore.graph.ops.elemwise import cast, minimum, neq
 from mlcore.graph.ops.random import RandomVariable
 from mlcore.graph.ops.scan import apply_scan
 from mlcore.graph.ops.shape import dimshuffle
@@ -44,7 +44,7 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     windows, tap_slots = _state_windows(infos)
     non_sequences = [as_tensor_variable(v) for v in _as_list(non_sequences)]
     made_before = TensorType("int8", ())().id     # every variable fn makes has a larger id
-    outputs, updates = _outputs_and_updates(fn(*slots, *tap_slots, *non_sequences))
+    outputs, updates, condition = _outputs_updates_and_condition(fn(*slots, *tap_slots, *non_sequences))
     infos = infos or [(None, ())] * len(outputs)
     if len(outputs) != len(infos):
         raise ValueError("scan: fn returned %d outputs for %d outputs_info; please provide None as "
@@ -55,7 +55,7 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     updates = _with_stream_updates(updates, outputs, made_before)
     updated = [k for k, _ in updates]
     states = [k.type(k.name) for k in updated]
-    step_outputs = outputs + [_as_state(v, k) for k, v in updates]
+    step_outputs = outputs + [_as_state(v, k) for k, v in updates] + condition
     if updates:
         step_outputs = FunctionGraph(slots + tap_slots + non_sequences, step_outputs,
                                      dict(zip(updated, states))).outputs
@@ -63,8 +63,8 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
         _refuse_unlisted_shared(step_outputs, slots + tap_slots + states + non_sequences)
     stacked = apply_scan(count, rows, windows + [dimshuffle(k, "x", *range(k.ndim)) for k in updated],
                          slots + tap_slots + states, step_outputs,
-                         [taps for _, taps in infos] + [(-1,)] * len(updated),
-                         truncate_gradient=truncate_gradient, name=name)
+                         [taps for _, taps in infos] + [(-1,)] * len(updated) + [()] * len(condition),
+                         truncate_gradient=truncate_gradient, name=name, until=bool(condition))
     new_values = OrderedUpdates((k, rows[-1]) for k, rows in zip(updated, stacked[len(outputs):]))
     stacked = stacked[:len(outputs)]
     if return_list:
@@ -176,6 +176,29 @@ def _output_info(entry):
     if any(k >= 0 for k in taps):
         raise ValueError("scan: can not use future taps of outputs: %r" % (entry,))
     return as_tensor_variable(entry["initial"]), taps
+
+
+class until:  # noqa: N801  (Theano's name)
+    """What fn returns last to stop the loop (theano.scan_module.until): the step where condition is
+    true is the last one run, and the outputs have as many rows as steps ran (at most n_steps)."""
+
+    def __init__(self, condition):
+        condition = as_tensor_variable(condition)
+        if condition.ndim != 0:
+            raise TypeError("until: the condition must be a scalar, got %s" % (condition.type,))
+        self.condition = neq(condition, 0)
+
+
+def _outputs_updates_and_condition(result):
+    """fn's result as (outputs, updates, [until's condition] or []): until(...) comes last, after
+    the outputs, the updates, or both."""
+    if isinstance(result, until):
+        return [], {}, [result.condition]
+    if isinstance(result, (list, tuple)) and result and isinstance(result[-1], until):
+        rest = result[:-1]
+        outputs, updates = _outputs_and_updates(rest[0] if len(rest) == 1 else rest)
+        return outputs, updates, [result[-1].condition]
+    return (*_outputs_and_updates(result), [])
 
 
 def _outputs_and_updates(result):

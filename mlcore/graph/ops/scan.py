@@ -5,7 +5,8 @@ outputs (their taps: t-1, t-2, ...) and the loop's invariants to each output's v
 op stacks those values over the steps.  Whatever the step graph reads from outside becomes an
 invariant input of the op, so each backend compiles the step graph on its own and runs it in
 its own loop (a Python loop, jax.lax.scan, pytensor.scan).  The gradient is another Scan,
-running backwards (scan_grad.py).  While is the loop whose data decide when it stops (JAX's
+running backwards (scan_grad.py).  A Scan with until (Theano's scan_module.until) stops after
+the step whose condition is true, so its length is known from the values only.  While is the loop whose data decide when it stops (JAX's
 lax.while_loop): it keeps only the last values, and has no gradient, as lax.while_loop has none.
 """
 import numpy as np
@@ -67,14 +68,18 @@ class Scan(Op):
     the gradient goes (-1: all, Theano's truncated BPTT otherwise).
     """
 
-    __props__ = ("step", "n_sequences", "taps", "truncate_gradient", "name")
+    __props__ = ("step", "n_sequences", "taps", "truncate_gradient", "name", "until")
 
-    def __init__(self, step, n_sequences, taps, truncate_gradient=-1, name=None):
+    def __init__(self, step, n_sequences, taps, truncate_gradient=-1, name=None, until=False):
         self.step = step
         self.n_sequences = n_sequences
         self.taps = tuple(tuple(int(k) for k in t) for t in taps)
         self.truncate_gradient = int(truncate_gradient)
         self.name = name
+        self.until = bool(until)      # the step's last output is a condition: stop after the step it is true
+        if self.until and (step.outputs[-1].ndim != 0 or self.taps[-1]):
+            raise ValueError("Scan: until's condition must be a scalar the step does not read back, got %s"
+                             % (step.outputs[-1].type,))
         if len(self.taps) != len(step.outputs):
             raise ValueError("Scan: %d tap lists for %d step outputs" % (len(self.taps), len(step.outputs)))
         if any(k >= 0 for t in self.taps for k in t):
@@ -113,7 +118,7 @@ class Scan(Op):
         if (len(sequences), len(invariants)) != (self.n_sequences, len(self.step.inputs) - self.n_slots):
             raise ValueError("Scan: expected %d sequences and %d invariants, got %d inputs after n_steps"
                              % (self.n_sequences, len(self.step.inputs) - self.n_slots, len(inputs)))
-        steps = int(n_steps.data) if isinstance(n_steps, Constant) else None
+        steps = int(n_steps.data) if isinstance(n_steps, Constant) and not self.until else None
         row_shapes = [out.type.shape for out in self.step.outputs]
         for j, initial in zip(self.recurrent, initials):
             row_shapes[j] = self._state_row_shape(j, initial)
@@ -137,17 +142,30 @@ class Scan(Op):
 
     def pullback(self, inputs, outputs, output_grads):
         from mlcore.graph.ops.scan_grad import scan_pullback
-        return scan_pullback(self, inputs, outputs, output_grads)
+        if not self.until:
+            return scan_pullback(self, inputs, outputs, output_grads)
+        # The steps that ran, as a loop of a fixed length: the same step over the sequences' first rows.
+        from mlcore.graph.ops.elemwise import zeros_like
+        from mlcore.graph.ops.indexing import set_subtensor
+        from mlcore.graph.ops.shape import shape
+        ran = shape(outputs[-1])[0]
+        sequences, rest = inputs[1:1 + self.n_sequences], inputs[1 + self.n_sequences:]
+        fixed = Scan(self.step, self.n_sequences, self.taps, self.truncate_gradient, self.name)
+        grads = scan_pullback(fixed, [ran] + [s[:ran] for s in sequences] + rest, outputs, output_grads)
+        for i, s in enumerate(sequences):
+            if grads[1 + i] is not None:
+                grads[1 + i] = set_subtensor(zeros_like(s)[:ran], grads[1 + i])
+        return grads
 
 
 def apply_scan(n_steps, sequences, initials, slots, outputs, taps, invariants=(), truncate_gradient=-1,
-               name=None):
+               name=None, until=False):
     """The stacked outputs of a Scan of the step graph `outputs`.  slots: its inputs taking new
     values each step (the sequences' rows, then the taps of each recurrent output); invariants:
     (inner, outer) pairs binding other inputs of the step graph to outer values.  Everything else
     the step graph reads from outside is found here and passed in as it is."""
     step = StepGraph(list(slots) + [inner for inner, _ in invariants], outputs)
-    op = Scan(step, len(sequences), taps, truncate_gradient, name)
+    op = Scan(step, len(sequences), taps, truncate_gradient, name, until)
     outer = [value for _, value in invariants] + step.free
     return op.make_node(n_steps, *sequences, *initials, *outer).outputs
 
