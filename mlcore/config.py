@@ -154,6 +154,13 @@ class change_flags(contextlib.ContextDecorator):  # noqa: N801  (Theano's name)
 
 _MISSING = object()
 
+# Theano's flags that Theano code reads and sets (theano.config.mode = "FAST_COMPILE", change_flags(
+# optimizer="None")), with Theano's defaults: the mode of a function() given none (compile/mode.py
+# get_default_mode), the rewrites of Mode(optimizer="default"), and the detail of error messages.
+mode = "Mode"
+optimizer = "fast_run"
+exception_verbosity = "low"
+
 
 class _ConfigModule(type(os)):
     """theano.config.floatX, read and assigned as Theano code does, is floatx()/set_floatx()."""

@@ -12,9 +12,9 @@ import warnings
 
 import numpy as np
 
-from mlcore import distribution
+from mlcore import config, distribution
 from mlcore.compile.builders import inline_op_from_graphs
-from mlcore.compile.mode import Mode
+from mlcore.compile.mode import Mode, get_default_mode, get_mode
 from mlcore.graph.basic import Constant, SharedVariable, Variable, graph_inputs
 from mlcore.graph.fgraph import FunctionGraph
 from mlcore.graph.ops.common import as_tensor_variable
@@ -109,7 +109,6 @@ class Function:
                  rewrites="fast_run", profile=False, allow_input_downcast=None, on_unused_input="raise",
                  name=None, batch_inputs=False, no_default_updates=False):
         from backends import get_backend
-        from mlcore import config
         inputs = [i if isinstance(i, In) else In(i) for i in inputs]
         self.inputs = [i.variable for i in inputs]
         self.input_names = [i.name for i in inputs]
@@ -368,15 +367,13 @@ def function(inputs, outputs=None, updates=None, givens=None, backend=None, devi
     split over the devices, while other functions' inputs are copied to each.
     no_default_updates=True (or a list of shared variables) leaves random streams where they are.
     """
-    if isinstance(mode, str) and mode.lower() in ("debugmode", "debug_mode"):   # Theano's mode="DebugMode"
-        from mlcore.compile.debugmode import DebugMode
-        mode = DebugMode()
-    if isinstance(mode, Mode):
+    if mode is None and rewrites == "fast_run" and (config.mode, config.optimizer) != ("Mode", "fast_run"):
+        mode = get_default_mode()     # Theano's flags config.mode and config.optimizer, set
+    if mode is not None:
+        mode = get_mode(mode)         # Theano's names: "FAST_RUN", "DebugMode", ...
         rewrites = mode.rewrites
         if mode.watches_nodes:    # MonitorMode, NanGuardMode: node by node, on the numpy backend
             backend, profile = "numpy", mode
-    elif mode is not None:
-        rewrites = {"fast_run": "fast_run", "fast_compile": "fast_compile"}.get(str(mode).lower(), rewrites)
     fn = Function(inputs, outputs, updates, givens, backend, device, rewrites, profile,
                   allow_input_downcast, on_unused_input, name, batch_inputs, no_default_updates)
     return mode.attach(fn) if isinstance(mode, Mode) else fn

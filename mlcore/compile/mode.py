@@ -3,13 +3,14 @@
     fn = theano.function([x], y, mode=Mode(optimizer=None))                # the graph as written
     fn = theano.function([x], y, mode=Mode().excluding("fusion"))          # every pass but fusion
 
-optimizer: "fast_run" (also "default" and Theano's "o1".."o4", "merge" for merging only),
-"fast_compile", or None for no rewriting.  including/excluding take pass names (mlcore.graph.rewrite
+optimizer: "fast_run" (also Theano's "o1".."o4", "merge" for merging only), "fast_compile", None
+for no rewriting, or "default": config.optimizer, Theano's flag (itself "fast_run" unless set).  including/excluding take pass names (mlcore.graph.rewrite
 .PASSES); as in Theano, a name that matches no pass selects nothing.  The linker is the backend's
 business (the theano backend uses PyTensor's C linker): it is kept for Theano's signature.
 """
 import copy
 
+from mlcore import config
 from mlcore.graph.rewrite import PASSES, pass_names
 
 OPTIMIZERS = {"fast_run": "fast_run", "default": "fast_run", "o1": "fast_run", "o2": "fast_run",
@@ -30,6 +31,8 @@ class Mode:
 
     def __init__(self, linker=None, optimizer="default"):
         key = "none" if optimizer is None else str(optimizer).lower()
+        if key == "default":
+            key = str(config.optimizer).lower()
         if key not in OPTIMIZERS:
             raise ValueError("Mode: unknown optimizer %r; known: None, %s" % (optimizer, ", ".join(OPTIMIZERS)))
         self.linker, self.optimizer = linker, optimizer
@@ -59,3 +62,29 @@ class Mode:
 
 
 FAST_RUN, FAST_COMPILE = Mode(optimizer="fast_run"), Mode(optimizer="fast_compile")
+
+
+def get_mode(mode):
+    """The Mode for Theano's name of one ("FAST_RUN", "FAST_COMPILE", "DebugMode", "NanGuardMode",
+    "Mode": the default rewrites of config.optimizer), a Mode as it is, None for get_default_mode()."""
+    if mode is None:
+        return get_default_mode()
+    if isinstance(mode, Mode):
+        return mode
+    key = str(mode).lower()
+    if key in ("debugmode", "debug_mode"):
+        from mlcore.compile.debugmode import DebugMode
+        return DebugMode()
+    if key == "nanguardmode":
+        from mlcore.compile.nanguardmode import NanGuardMode
+        return NanGuardMode(nan_is_error=True, inf_is_error=True, big_is_error=True)
+    named = {"mode": Mode, "fast_run": lambda: FAST_RUN, "fast_compile": lambda: FAST_COMPILE}
+    if key not in named:
+        raise ValueError("unknown mode %r; known: 'Mode', 'FAST_RUN', 'FAST_COMPILE', 'DebugMode', "
+                         "'NanGuardMode', or a Mode" % (mode,))
+    return named[key]()
+
+
+def get_default_mode():
+    """The mode of a function() given none: config.mode, Theano's flag ("Mode" unless set)."""
+    return get_mode(config.mode)

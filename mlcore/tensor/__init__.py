@@ -3,6 +3,8 @@
 Theano's names and semantics: T.matrix(), T.exp, T.dot, T.grad, T.nnet.*,
 T.signal.pool.pool_2d, T.random.RandomStreams.
 """
+import functools
+
 from mlcore import config
 from mlcore.graph.basic import Constant as TensorConstant, SharedVariable as TensorSharedVariable  # noqa: F401
 from mlcore.graph.basic import TensorType, Variable, Variable as TensorVariable  # noqa: F401
@@ -67,8 +69,18 @@ bitwise_not = invert
 fill = second
 pow = power = lambda x, y: as_tensor_variable(x) ** y  # noqa: A001,E731
 sub = lambda x, y: as_tensor_variable(x) - y  # noqa: E731
-mul = lambda x, y: as_tensor_variable(x) * y  # noqa: E731
-add = lambda x, y: as_tensor_variable(x) + y  # noqa: E731
+
+
+def add(*terms):
+    """The sum of any number of tensors, broadcast together (Theano's add is variadic)."""
+    return functools.reduce(lambda total, term: total + term, terms[1:], as_tensor_variable(terms[0]))
+
+
+def mul(*factors):
+    """The product of any number of tensors, broadcast together (Theano's mul is variadic)."""
+    return functools.reduce(lambda product, factor: product * factor, factors[1:], as_tensor_variable(factors[0]))
+
+
 concat = concatenate
 as_tensor = as_tensor_variable
 

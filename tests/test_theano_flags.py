@@ -1,0 +1,58 @@
+"""Theano's flags config.mode and config.optimizer decide how a function() given no mode compiles,
+get_mode/get_default_mode read Theano's names of modes, and T.add/T.mul take any number of terms."""
+import numpy as np
+import pytest
+
+import mlcore
+import mlcore.tensor as T
+from mlcore.compile import DebugMode, Mode, get_default_mode, get_mode
+from mlcore.compile.debugmode import CheckedFunction
+
+
+def node_count(f):
+    return len(f.maker.fgraph.toposort())
+
+
+def test_config_mode_is_the_default_mode():
+    v = T.dvector("v")
+    assert mlcore.config.mode == "Mode" and not isinstance(mlcore.function([v], v * 2), CheckedFunction)
+    with mlcore.change_flags(mode="DebugMode"):
+        assert isinstance(get_default_mode(), DebugMode)
+        f = mlcore.function([v], v * 2)
+    assert isinstance(f, CheckedFunction)
+    np.testing.assert_array_equal(f(np.ones(2)), [2, 2])
+
+
+def test_config_optimizer_picks_the_default_rewrites():
+    v = T.dvector("v")
+    rewritten = mlcore.function([v], v * 2 + v * 2)
+    with mlcore.change_flags(optimizer="None"):
+        as_written = mlcore.function([v], v * 2 + v * 2)
+        assert Mode().rewrites == []
+    assert node_count(as_written) == 3 and node_count(rewritten) < 3
+    np.testing.assert_array_equal(as_written(np.ones(2)), rewritten(np.ones(2)))
+    mlcore.config.optimizer = "fast_compile"
+    try:
+        assert Mode().rewrites == Mode(optimizer="fast_compile").rewrites
+    finally:
+        mlcore.config.optimizer = "fast_run"
+
+
+def test_get_mode_reads_theanos_names():
+    assert get_mode("FAST_RUN").rewrites == Mode(optimizer="fast_run").rewrites
+    assert get_mode("fast_compile").rewrites == Mode(optimizer="fast_compile").rewrites
+    assert isinstance(get_mode("DebugMode"), DebugMode)
+    mode = Mode(optimizer=None)
+    assert get_mode(mode) is mode
+    with pytest.raises(ValueError, match="unknown mode 'FASTEST'"):
+        get_mode("FASTEST")
+    with pytest.raises(ValueError, match="unknown mode"):
+        mlcore.function([T.dvector()], T.dvector() * 0, mode="FASTEST", on_unused_input="ignore")
+
+
+def test_add_and_mul_take_any_number_of_terms():
+    v = T.dvector("v")
+    value = np.array([1.0, 2.0])
+    np.testing.assert_array_equal(T.add(v, v, 1).eval({v: value}), value * 2 + 1)
+    np.testing.assert_array_equal(T.mul(v, v, v).eval({v: value}), value ** 3)
+    np.testing.assert_array_equal(T.add(v).eval({v: value}), value)
