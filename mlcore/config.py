@@ -156,10 +156,11 @@ _MISSING = object()
 
 # Theano's flags that Theano code reads and sets (theano.config.mode = "FAST_COMPILE", change_flags(
 # optimizer="None")), with Theano's defaults: the mode of a function() given none (compile/mode.py
-# get_default_mode), the rewrites of Mode(optimizer="default"), and the detail of error messages.
+# get_default_mode), the rewrites of Mode(optimizer="default"), the detail of error messages, profiling.
 mode = "Mode"
 optimizer = "fast_run"
 exception_verbosity = "low"
+profile = False          # True: every function is profiled, and the profiles are printed at exit
 
 
 class _ConfigModule(type(os)):

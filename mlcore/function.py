@@ -374,6 +374,19 @@ def function(inputs, outputs=None, updates=None, givens=None, backend=None, devi
         rewrites = mode.rewrites
         if mode.watches_nodes:    # MonitorMode, NanGuardMode: node by node, on the numpy backend
             backend, profile = "numpy", mode
-    fn = Function(inputs, outputs, updates, givens, backend, device, rewrites, profile,
+    fn = Function(inputs, outputs, updates, givens, backend, device, rewrites, profile or config.profile,
                   allow_input_downcast, on_unused_input, name, batch_inputs, no_default_updates)
+    if config.profile and not profile:
+        _print_at_exit(fn.profile)
     return mode.attach(fn) if isinstance(mode, Mode) else fn
+
+
+_PROFILED = []     # the profiles config.profile made, printed at exit as Theano prints them
+
+
+def _print_at_exit(profile):
+    if not _PROFILED:
+        import atexit
+        import sys
+        atexit.register(lambda: [print(p.summary(), file=sys.stderr) for p in _PROFILED if p.calls])
+    _PROFILED.append(profile)

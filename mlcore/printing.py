@@ -87,11 +87,13 @@ _INFIX = {"Add": "+", "Sub": "-", "Mul": "*", "TrueDiv": "/", "IntDiv": "//", "M
 
 
 def pp(var):
-    """One variable's graph as one infix expression (Theano's pp): ((x ** 2) * 3).  Inputs print by
-    name, constants by value, other ops as op(args)."""
+    """One variable's graph as one infix expression (Theano's pp): ((x ** TensorConstant{2.0}) * y).
+    Inputs print by name, constants as Theano prints them, other ops as op(args)."""
     node = var.owner
+    if isinstance(var, Constant) and not var.name:
+        return "TensorConstant{%r}" % (var.data.item(),) if var.data.ndim == 0 else "TensorConstant{%s}" % (var,)
     if node is None:
-        return repr(var) if isinstance(var, Constant) or var.name else "<%s>" % (var.type,)
+        return var.name or "<%s>" % (var.type,)
     args = [pp(i) for i in node.inputs]
     name = type(node.op).__name__
     if name in _INFIX and len(args) == 2:

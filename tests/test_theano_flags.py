@@ -56,3 +56,18 @@ def test_add_and_mul_take_any_number_of_terms():
     np.testing.assert_array_equal(T.add(v, v, 1).eval({v: value}), value * 2 + 1)
     np.testing.assert_array_equal(T.mul(v, v, v).eval({v: value}), value ** 3)
     np.testing.assert_array_equal(T.add(v).eval({v: value}), value)
+
+
+def test_config_profile_profiles_every_function_and_prints_at_exit():
+    import subprocess
+    import sys
+    code = ("import numpy as np, mlcore, mlcore.tensor as T\n"
+            "mlcore.config.profile = True\n"
+            "x = T.dvector('x')\n"
+            "f = mlcore.function([x], T.exp(x) * 2, backend='numpy')\n"
+            "f(np.ones(3)); f(np.ones(3))\n"
+            "print(f.profile.calls)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["2"]
+    assert "Function profiling" in done.stderr and "Time in 2 calls" in done.stderr
