@@ -13,7 +13,7 @@ import numpy as np
 
 from mlcore import constraints, dtype_policies, initializers, regularizers, scopes
 from mlcore.graph import ops
-from mlcore.graph.basic import Constant, Variable
+from mlcore.graph.basic import Constant, SharedVariable, Variable, graph_inputs
 from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.keras_masks import get_keras_mask, set_keras_mask, with_keras_mask
 from mlcore.layers.auto_config import made_with, with_arguments
@@ -23,7 +23,7 @@ from mlcore.layers.layer_state import LayerState, layer_scope
 from mlcore.layers.quantization import check_quantize_args, not_implemented
 from mlcore.layers.stateless_call import StatelessCall
 from mlcore.layers.structure import flatten, map_structure  # noqa: F401  (also imported from here)
-from mlcore.layers.tracking import held_layers, inherited_training, training_scope
+from mlcore.layers.tracking import held_layers, inherited_training, tracing, training_scope
 from mlcore.layers.weight import Weight  # noqa: F401  (also imported from here)
 from mlcore.rematerialization import get_current_remat_mode, rematerialized_call
 from mlcore.utils.naming import to_snake_case
@@ -330,8 +330,21 @@ class Layer(StatelessCall, LayerState):
     @property
     def losses(self):
         """In Keras's order: the losses add_loss added (kept on the layer, or the values its last eager
-        call added), this layer's then its sublayers', then the penalties of the trainable weights
-        (symbolic: graph expressions of the weights)."""
+        call added), this layer's then its sublayers', then the penalties of the trainable weights.
+        Read while a graph is being built (a traced call, a training step) they are graph expressions;
+        read outside one, the terms made of weights alone are computed, as Keras gives values."""
+        terms = self._symbolic_losses()
+        if _update_collectors or tracing():
+            return terms
+        of_weights = [k for k, t in enumerate(terms) if isinstance(t, Variable) and not isinstance(t, Constant)
+                      and all(isinstance(i, (Constant, SharedVariable)) for i in graph_inputs([t]))]
+        if of_weights:
+            for k, value in zip(of_weights, scopes.run_graph([], [terms[k] for k in of_weights], [], [])):
+                terms[k] = value
+        return terms
+
+    def _symbolic_losses(self):
+        """The terms of losses as graph expressions: what a training step adds to its loss."""
         return self._added_losses() + [w.regularizer(w) for w in self.trainable_weights if w.regularizer is not None]
 
     def _added_losses(self):

@@ -35,7 +35,7 @@ class StatelessCall:
             from mlcore.layers.base import collect_extras
             with collect_extras() as extras:
                 structure = forward()
-            losses = extras.losses + list(self.losses)
+            losses = extras.losses + self._symbolic_losses()
             graph = stateless.StatelessGraph(placeholders, flatten(structure) + losses, extras.updates,
                                              name="%s.stateless_call" % self.name)
             graph.structure, graph.n_losses = structure, len(losses)

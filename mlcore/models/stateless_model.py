@@ -53,7 +53,7 @@ class StatelessModel:
                 ones = ops.ones((batch,), pred_vars[0].dtype)
                 sw = sw_vars * len(y_vars) if len(sw_vars) == 1 else sw_vars or [ones] * len(y_vars)
                 total, _ = steps.compiled_loss(y_vars, pred_vars, sw, ops.cast(batch, pred_vars[0].dtype))
-            for penalty in self.losses:
+            for penalty in self._symbolic_losses():
                 total = total + penalty
             return stateless.StatelessGraph(y_vars + pred_vars + sw_vars, [total], name="%s.compute_loss" % self.name)
         graph = stateless.cached(self, ("loss", stateless.signature(values)), build)

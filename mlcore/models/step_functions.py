@@ -258,7 +258,7 @@ class StepBuilder:
     def _compiled_total(self, y_vars, preds, sw_vars, batch, values, extras):
         """(compile()'s loss plus the layers' penalties, [each output's loss])."""
         total, out_losses = self.compiled_loss(y_vars, preds, sw_vars, batch, values)
-        penalties = list(self.model.losses) + extras.losses
+        penalties = self.model._symbolic_losses() + extras.losses
         if not out_losses and not penalties:
             raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
         for penalty in penalties:
