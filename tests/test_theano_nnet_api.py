@@ -413,3 +413,18 @@ def test_theano_module_paths():
     assert T.nnet.neighbours.images2neibs is T.nnet.images2neibs
     assert T.nnet.abstract_conv.conv3d is T.nnet.conv3d and T.nnet.abstract_conv.conv2d is T.nnet.conv2d
     assert T.nnet.bn.batch_normalization_train is bn.batch_normalization_train
+
+
+def test_conv2d_num_groups_against_scipy_and_finite_differences(backend, rng, numeric_grad):
+    x, w = T.dtensor4("x"), T.dtensor4("w")
+    xv, wv = rng.normal(size=(2, 4, 5, 6)), rng.normal(size=(6, 2, 3, 2))
+    half = T.nnet.conv2d(x, w, num_groups=2, border_mode="half", filter_shape=(6, 2, 3, 2))
+    (got,) = run(backend, [x, w], [half], xv, wv)
+    padded = np.pad(xv, [(0, 0), (0, 0), (1, 1), (1, 1)])
+    expected = [[sum(signal.convolve2d(padded[n, (o // 3) * 2 + c], wv[o, c], "valid") for c in range(2))
+                 for o in range(6)] for n in range(2)]
+    np.testing.assert_allclose(got, np.array(expected)[:, :, :, :got.shape[3]], rtol=1e-10, atol=1e-10)
+    assert_gradients_are_finite_differences(backend, [x, w], T.nnet.conv2d(x, w, num_groups=2), [xv, wv], rng,
+                                            numeric_grad)
+    with pytest.raises(NotImplementedError, match="unshared"):
+        T.nnet.conv2d(x, w, unshared=True)

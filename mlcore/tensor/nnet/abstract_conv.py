@@ -50,16 +50,20 @@ def check_ranks(name, ndim, **tensors):
 
 
 def conv2d(input, filters, input_shape=None, filter_shape=None, border_mode="valid", subsample=(1, 1),
-           filter_flip=True, image_shape=None, filter_dilation=(1, 1), **kwargs):
-    """Theano's conv2d: input (N, C, H, W), filters (out, in, h, w); a true convolution
-    (kernels flipped) unless filter_flip=False."""
+           filter_flip=True, image_shape=None, filter_dilation=(1, 1), num_groups=1, unshared=False, **kwargs):
+    """Theano's conv2d: input (N, C, H, W), filters (out, in / num_groups, h, w); a true convolution
+    (kernels flipped) unless filter_flip=False.  num_groups splits the channels into groups that
+    separate filters read (the input's and the output's channels both divide by it)."""
+    if unshared:
+        raise NotImplementedError("T.nnet.conv2d(unshared=True), a filter per output position, is not offered; "
+                                  "the layers' LocallyConnected-style weights are not part of mlcore")
     input, filters = as_tensor_variable(input), as_tensor_variable(filters)
     check_ranks("conv2d", 4, input=input, filters=filters)
     pads = border_padding(border_mode, filter_window(filters, filter_shape), filter_dilation)
     kernel = dimshuffle(filters, 2, 3, 1, 0)
     if filter_flip:
         kernel = subtensor(kernel, (FLIP, FLIP))
-    out = Conv2D(subsample, pads, (1, 1), filter_dilation)(dimshuffle(input, 0, 2, 3, 1), kernel)
+    out = Conv2D(subsample, pads, (1, 1), filter_dilation, num_groups)(dimshuffle(input, 0, 2, 3, 1), kernel)
     return dimshuffle(out, 0, 3, 1, 2)
 
 
