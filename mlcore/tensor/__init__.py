@@ -37,7 +37,16 @@ from mlcore.graph.ops.reduce import min_ as min  # noqa: F401
 from mlcore.graph.ops.indexing import inc_subtensor, set_subtensor  # noqa: F401
 from mlcore.graph.ops.shape import (alloc, arange, concatenate, dimshuffle, ones, pad, reshape,  # noqa: F401
                                     shape, specify_shape, transpose, zeros)
-from mlcore.tensor import (extra_ops, nlinalg, nnet, random, shared_randomstreams, signal, slinalg,  # noqa: F401
+# Theano's op classes, for code that looks for them among a compiled graph's nodes
+# (f.maker.fgraph.toposort()); one Subtensor indexes by slices and integer arrays alike.
+from mlcore.graph.ops.indexing import IncSubtensor, Subtensor  # noqa: F401,E402
+from mlcore.graph.ops.linalg import Matmul as Dot  # noqa: F401,E402
+from mlcore.graph.ops.reduce import Prod, Reduce as CAReduce, Sum  # noqa: F401,E402
+from mlcore.graph.ops.shape import Alloc, Concatenate as Join, DimShuffle, Reshape, Shape, SpecifyShape  # noqa: F401,E402
+AdvancedSubtensor = AdvancedSubtensor1 = Subtensor
+AdvancedIncSubtensor = AdvancedIncSubtensor1 = IncSubtensor
+
+from mlcore.tensor import (elemwise, extra_ops, fft, nlinalg, nnet, random, shared_randomstreams, sharedvar, signal, slinalg,  # noqa: F401
                            subtensor, xlogx)
 from mlcore.tensor.basic import NotScalarConstantError, get_scalar_constant_value  # noqa: F401
 from mlcore.tensor.basic import (extract_constant, get_vector_length, inverse_permutation,  # noqa: F401

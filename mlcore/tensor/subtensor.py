@@ -1,9 +1,9 @@
 """theano.tensor.subtensor: indexing by slices and integer tensors (x[...] itself, set_subtensor,
-inc_subtensor) and take, numpy's take with its out-of-range modes."""
+inc_subtensor, the ops Subtensor and IncSubtensor) and take, numpy's take with its out-of-range modes."""
 from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.graph.ops.elemwise import clip, mod
 from mlcore.graph.ops.extra_ops import dims
-from mlcore.graph.ops.indexing import inc_subtensor, set_subtensor  # noqa: F401
+from mlcore.graph.ops.indexing import IncSubtensor, Subtensor, inc_subtensor, set_subtensor  # noqa: F401
 
 
 def take(a, indices, axis=None, mode="raise"):

@@ -17,6 +17,7 @@ from mlcore.tensor.nnet.nnet import (confusion_matrix, crossentropy_categorical_
                                      prepend_scalar_to_each_row, softmax_grad, softmax_op, softmax_with_bias)
 from mlcore.tensor.nnet.sigm import hard_sigmoid, sigmoid, softplus, ultra_fast_sigmoid  # noqa: F401
 from mlcore.tensor.nnet.bn import batch_normalization  # noqa: F401
+from mlcore.graph.ops.nn import LogSoftmax, Softmax  # noqa: F401  (the op classes, as Theano's nnet exports them)
 
 abstract_conv2d = conv2d
 sigmoid_inplace = sigmoid
