@@ -9,6 +9,7 @@ import pytest
 import mlcore
 import mlcore.tensor as T
 from mlcore.gradient import DisconnectedType, NullGradient, NullTypeGradError, grad_undefined
+from mlcore.tests import unittest_tools as utt
 
 
 class DoubleOp1(mlcore.Op):
@@ -185,3 +186,42 @@ def test_grads_theano_arguments():
     np.testing.assert_array_equal(zero.eval({cost_input: np.ones(2)}), [0, 0])
     with pytest.raises(ValueError, match="return_disconnected"):
         T.grad(cost, w, return_disconnected="nothing")
+
+
+class TestDoubleAsTheTutorialTestsIt(utt.InferShapeTester):
+    """The tutorial's own test class: values, infer_shape (the shapes computed without the op) and
+    the gradient by utt.verify_grad."""
+
+    def setUp(self):
+        super().setUp()
+        self.op_class = DoubleOp1
+        self.op = DoubleOp1()
+
+    def test_basic(self):
+        x = T.matrix()
+        inp = np.asarray(np.random.rand(5, 4), dtype=mlcore.config.floatX)
+        utt.assert_allclose(inp * 2, mlcore.function([x], self.op(x))(inp))
+
+    def test_infer_shape(self):
+        x = T.matrix()
+        self._compile_and_check([x], [self.op(x)], [np.asarray(np.random.rand(5, 6), dtype=mlcore.config.floatX)],
+                                self.op_class)
+
+    def test_grad(self):
+        utt.verify_grad(self.op, [np.random.rand(5, 7, 2)])
+
+
+def test_compile_and_check_catches_an_op_run_for_its_shape():
+    class NoInferShape(DoubleOp1):
+        infer_shape = None
+    tester = utt.InferShapeTester()
+    tester.setUp()
+    x = T.dmatrix("x")
+    saved = dict(mlcore.config._overrides)
+    mlcore.config.set_backend("numpy")          # jax could not run it at all without its shapes
+    try:
+        with pytest.raises(AssertionError, match="infer_shape was not used"):
+            tester._compile_and_check([x], [NoInferShape()(x)], [np.ones((2, 3))], NoInferShape)
+    finally:
+        mlcore.config._overrides.clear()
+        mlcore.config._overrides.update(saved)

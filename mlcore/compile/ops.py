@@ -30,16 +30,24 @@ def _as_type(spec, role, position):
                     % (role, position, spec))
 
 
+def inferred_shapes(op, node, input_shapes):
+    """The outputs' shapes by the op's infer_shape, Theano's (node, input_shapes) or PyTensor's
+    (fgraph, node, input_shapes); None when it has none.  The shapes may be numbers or symbolic."""
+    infer_shape = getattr(op, "infer_shape", None)
+    if not callable(infer_shape):
+        return None
+    arguments = (node, list(input_shapes))
+    if len(inspect.signature(infer_shape).parameters) == 3:
+        arguments = (None,) + arguments
+    return infer_shape(*arguments)
+
+
 def host_output_shapes(op, node, input_shapes):
     """The outputs' concrete shapes given the inputs' (what jax.pure_callback needs): from the op's
-    infer_shape (Theano's (node, input_shapes), or PyTensor's (fgraph, node, input_shapes)), else
-    from the output types when they are static."""
-    infer_shape = getattr(op, "infer_shape", None)
-    if callable(infer_shape):
-        arguments = (node, list(input_shapes))
-        if len(inspect.signature(infer_shape).parameters) == 3:
-            arguments = (None,) + arguments
-        return [tuple(int(d) for d in shape) for shape in infer_shape(*arguments)]
+    infer_shape, else from the output types when they are static."""
+    shapes = inferred_shapes(op, node, input_shapes)
+    if shapes is not None:
+        return [tuple(int(d) for d in shape) for shape in shapes]
     if all(None not in out.type.shape for out in node.outputs):
         return [out.type.shape for out in node.outputs]
     raise NotImplementedError("%s: the jax backend must know its output shapes when it traces; give the op "

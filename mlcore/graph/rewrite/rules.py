@@ -14,7 +14,7 @@ from mlcore.graph.ops.linalg import Matmul, gemm
 from mlcore.graph.ops.nn import LogSoftmax, Softmax
 from mlcore.graph.ops.reduce import Max, Min, Prod, Sum
 from mlcore.graph.ops.indexing import IncSubtensor, Subtensor, expand_spec
-from mlcore.graph.ops.shape import Alloc, DimShuffle, Shape
+from mlcore.graph.ops.shape import Alloc, DimShuffle, Shape, _shape_vector, cast_int
 
 
 def op_of(var, cls):
@@ -125,6 +125,21 @@ def shape_without_value(node):
     return None
 
 
+def shape_by_infer_shape(node):
+    """Shape(x) of an op's output, from the op's infer_shape where it has one (an op written as
+    Theano's, an as_op with infer_shape), as Theano's shape feature: the op itself need not run."""
+    if type(node.op) is not Shape or node.inputs[0].owner is None:
+        return None
+    from mlcore.compile.ops import inferred_shapes
+    from mlcore.graph.ops.extra_ops import dims
+    x = node.inputs[0]
+    owner = x.owner
+    shapes = inferred_shapes(owner.op, owner, [tuple(dims(i)) for i in owner.inputs])
+    if shapes is None:
+        return None
+    return [cast_int(_shape_vector(tuple(shapes[x.index])))]
+
+
 def useless_second(node):
     """second(x, y) is y when y already has the output's shape."""
     if type(node.op) is ew.Second:
@@ -166,8 +181,8 @@ def reduce_over_unit_dims(node):
 
 
 CANONICALIZE = [neutral_element, double_negation, inverse_pairs, merge_dimshuffles, useless_cast,
-                remove_gradient_blocks, static_shape_entry, shape_without_value, useless_second, increment_of_fill, static_fill,
-                reduce_over_unit_dims]
+                remove_gradient_blocks, static_shape_entry, shape_without_value, shape_by_infer_shape,
+                useless_second, increment_of_fill, static_fill, reduce_over_unit_dims]
 
 
 # --- stabilize -----------------------------------------------------------------------------------
