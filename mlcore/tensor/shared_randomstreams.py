@@ -6,6 +6,8 @@ after the call's draws, so each call of a compiled function draws anew; state_up
 (key, next key) pairs.  The draws are the graph's RandomVariable nodes (uniform, normal, binomial,
 poisson, integers); choice, permutation and multinomial are built from them with graph ops, so they
 run on every backend and their gradients are those ops'."""
+import functools
+
 import numpy as np
 
 from mlcore import config
@@ -14,7 +16,7 @@ from mlcore.graph.ops.along_axis import argsort, cumsum
 from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.graph.ops.elemwise import cast, clip, ge, log, maximum, switch, true_div
 from mlcore.graph.ops.extra_ops import dims
-from mlcore.graph.ops.random import RandomVariable, RandomStateSharedVariable, new_key  # noqa: F401
+from mlcore.graph.ops.random import RandomStateSharedVariable, RandomVariable, key_value, new_key  # noqa: F401
 from mlcore.graph.ops.reduce import prod, sum_
 from mlcore.graph.ops.shape import Alloc, _shape_vector, cast_int, concatenate, pad_left, reshape, specify_shape, stack
 from mlcore.tensor.basic import permute_row_elements
@@ -29,24 +31,19 @@ def _float_dtype(dtype, *params):
 
 
 def _broadcast_dims(params):
-    """The shape the parameters broadcast to, as a list of ints and symbolic scalars."""
+    """The shape the parameters broadcast to: per dim the length other than 1, known or symbolic, or
+    the maximum of the symbolic ones where only the run knows which it is."""
     params = [as_tensor_variable(p) for p in params]
     ndim = max([p.ndim for p in params] + [0])
-    shapes = [dims(pad_left(p, ndim)) for p in params]
     out = []
-    for sizes in zip(*shapes):
+    for sizes in zip(*[dims(pad_left(p, ndim)) for p in params]):
         wider = [n for n in sizes if not (isinstance(n, int) and n == 1)]
         known = [n for n in wider if isinstance(n, int)]
-        out.append(known[0] if known else 1 if not wider else wider[0] if len(wider) == 1 else
-                   _max_of(wider))
+        if known or len(wider) <= 1:
+            out.append(known[0] if known else wider[0] if wider else 1)
+        else:
+            out.append(functools.reduce(maximum, wider))
     return out
-
-
-def _max_of(sizes):
-    largest = sizes[0]
-    for n in sizes[1:]:
-        largest = maximum(largest, n)
-    return largest
 
 
 def size_vector(size, ndim, params=()):
@@ -104,7 +101,7 @@ class RandomStreams:
         """Reseed every stream drawn so far (None: this object's seed) and the streams to come."""
         self.gen_seedgen = np.random.default_rng(self.default_instance_seed if seed is None else seed)
         for key, _ in self.state_updates:
-            key.set_value(new_key(self.gen_seedgen.integers(2 ** 63)).get_value(return_internal_type=True))
+            key.set_value(key_value(self.gen_seedgen.integers(2 ** 63)))
 
     def _stream(self, build):
         """One stream: build(draw) makes the sample, draw(dist, size_vector, params, dtype) one node
