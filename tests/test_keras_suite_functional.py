@@ -347,3 +347,24 @@ def test_export_checks_the_format_as_keras_and_says_why_it_cannot_write_it(keras
     with pytest.raises(NotImplementedError, match=r"cannot be exported to onnx .*model.save\('model.keras'\)"):
         model.export(tmp_path / "exported", format="onnx")
     assert not (tmp_path / "exported").exists()
+
+
+def test_flatten_layers_walks_the_layers_in_keras_order(keras):
+    """Keras's private, much-used _flatten_layers: self, then the layers held, each once, a layer's
+    own sublayers taken next, last first (Keras's deque); InputLayers, which mlcore's Sequential
+    does not hold, left out of the comparison."""
+    def names(layers):
+        return [type(layer).__name__ + ":" + layer.name.split("_")[0] for layer in layers
+                if type(layer).__name__ != "InputLayer"]
+
+    def nested(lib):
+        inner = lib.Sequential([lib.layers.Dense(2, name="a_inner"), lib.layers.Dense(1, name="b_inner")])
+        return lib.Sequential([lib.Input((3,)), lib.layers.Dense(2, name="c_outer"), inner])
+    ours, theirs = nested(mlcore), nested(keras)
+    assert names(ours._flatten_layers()) == names(theirs._flatten_layers())
+    assert names(ours._flatten_layers(include_self=False, recursive=False)) == \
+        names(theirs._flatten_layers(include_self=False, recursive=False))
+    shared = mlcore.layers.Dense(2)
+    a = mlcore.Input((2,))
+    twice = mlcore.Model(a, shared(shared(a)))          # a layer called twice is listed once
+    assert [layer for layer in twice._flatten_layers(include_self=False) if layer is not twice.layers[0]] == [shared]

@@ -5,6 +5,7 @@ A layer called on symbolic tensors (graph Variables) builds graph ops and
 records a Node (layer, inputs, outputs), from which a functional Model later
 finds its layers.  Called on numpy arrays, it compiles and runs at once.
 """
+import collections
 import inspect
 import warnings
 from contextlib import contextmanager, nullcontext
@@ -272,6 +273,22 @@ class Layer(StatelessCall, LayerState):
 
     def _sublayers(self):
         return held_layers(self, Layer)
+
+    def _flatten_layers(self, include_self=True, recursive=True):
+        """This layer (include_self) and the layers it holds, each once, in Keras's order (a layer's
+        own sublayers go to the front of the queue, last first): code written for Keras walks a
+        model's layers with it (it is private there, and much used)."""
+        found, seen = [self] if include_self else [], set()
+        queue = collections.deque(self._sublayers())
+        while queue:
+            layer = queue.popleft()
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            found.append(layer)
+            if recursive:
+                queue.extendleft(layer._sublayers())
+        return found
 
     @property
     def metrics(self):
