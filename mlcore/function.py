@@ -44,17 +44,35 @@ class Out:
 
 class In:
     """An input with a default value and a keyword name, as theano.In: function([x, In(y, value=1)], z)
-    may then be called f(x) or f(x, y=2).  name defaults to the variable's name.  borrow=True lets
-    Theano overwrite the caller's array; mlcore never writes into inputs, so either is safe."""
+    may then be called f(x) or f(x, y=2).  name defaults to the variable's name (autoname).  With
+    update, the value is state: after each call it becomes the update expression's value, computed
+    from that call's inputs (the value given, if one was), and later calls read it.  strict=True
+    takes only values of the input's dtype; allow_downcast overrides the function's for this input.
+    mutable, borrow, implicit and shared tell Theano whether it may overwrite the caller's array or
+    share the value's container: mlcore never writes into inputs, so they change nothing."""
 
-    def __init__(self, variable, name=None, value=None, borrow=None):
+    def __init__(self, variable, name=None, value=None, update=None, mutable=None, strict=False,
+                 allow_downcast=None, autoname=True, implicit=None, borrow=None, shared=False):
         self.variable = variable
-        self.name = name if name is not None else variable.name
+        self.name = name if name is not None or not autoname else variable.name
         self.value = value
+        if update is not None and value is None:
+            raise TypeError("In(%s): an input with an update needs a value to start from" % (variable,))
+        self.update = None if update is None else as_tensor_variable(update)
+        self.strict, self.allow_downcast = bool(strict), allow_downcast
+        self.mutable, self.implicit, self.shared = mutable, implicit, shared
         self.borrow = bool(borrow)
 
     def __repr__(self):
         return "In(%r, name=%r, value=%r)" % (self.variable, self.name, self.value)
+
+
+def _input_states(inputs):
+    """For each In with an update, a shared variable holding its value, and (state, update) pairs:
+    the function's updates then write the state, which the next call reads as the default."""
+    states = [None if i.update is None else SharedVariable(np.asarray(i.value, dtype=i.variable.dtype),
+                                                            name="%s.value" % (i.name or "input")) for i in inputs]
+    return states, [(state, i.update) for state, i in zip(states, inputs) if state is not None]
 
 
 def _update_pairs(updates):
@@ -112,7 +130,10 @@ class Function:
         inputs = [i if isinstance(i, In) else In(i) for i in inputs]
         self.inputs = [i.variable for i in inputs]
         self.input_names = [i.name for i in inputs]
-        self.defaults = [i.value for i in inputs]
+        states, state_updates = _input_states(inputs)
+        self.defaults = [i.value if state is None else state for i, state in zip(inputs, states)]
+        self._strict = [i.strict for i in inputs]
+        self._downcasts = [allow_input_downcast if i.allow_downcast is None else i.allow_downcast for i in inputs]
         for inp in self.inputs:
             if not isinstance(inp, Variable) or inp.owner is not None or isinstance(inp, (Constant, SharedVariable)):
                 raise TypeError("function inputs must be symbolic inputs such as T.matrix(); %r is not" % (inp,))
@@ -128,7 +149,7 @@ class Function:
                                 backend=backend, device=device, rewrites=rewrites,
                                 allow_input_downcast=allow_input_downcast, on_unused_input=on_unused_input,
                                 batch_inputs=batch_inputs, no_default_updates=no_default_updates)
-        pairs = _with_default_updates(self.outputs, updates, no_default_updates)
+        pairs = _with_default_updates(self.outputs, updates + _update_pairs(state_updates), no_default_updates)
         self.update_targets = [t for t, _ in pairs]
         fgraph = FunctionGraph(self.inputs, self.outputs + [e for _, e in pairs], replacements=givens)
         inline_op_from_graphs(fgraph)
@@ -174,7 +195,8 @@ class Function:
         """The backend's callable for the rewritten graph (also after unpickling)."""
         self._fn = self.backend.compile(self.fgraph, self.device, self.profile, self._donate)
         self._arity = len(self.inputs)
-        self._checks_inputs = getattr(self._fn, "checks_inputs", False)
+        self._checks_inputs = getattr(self._fn, "checks_inputs", False) and not any(self._strict) and all(
+            d == self.allow_input_downcast for d in self._downcasts)    # In's own checks run in _filtered
         self._native_arrays = self.backend.native_arrays_on(self.device)
         self._host_copy = self.backend.host_copier(self.device)
         self._call, self._array_call = self._call_path()
@@ -188,7 +210,7 @@ class Function:
         a tiny graph each Python frame here is a measurable share of the call (benchmarks/overhead.py)."""
         if self.profile is not None:
             return self._profiled_run, None
-        if self.shared or any(self.borrowed):
+        if self.shared or self.update_targets or any(self.borrowed):
             return self._run, None
         numpy_call = self.backend.numpy_call(self._fn, len(self.outputs), self.single_output, self._host_copy)
         return numpy_call, self.backend.array_call(self._fn) if self.single_output else None
@@ -239,9 +261,13 @@ class Function:
         return self._call(self._filtered(args))
 
     def _filtered(self, args):
-        """The inputs converted to their types, or an error naming the input (Theano's filter)."""
-        downcast, native = self.allow_input_downcast, self._native_arrays
-        return [v.type.filter(a, v, downcast, native) for v, a in zip(self.inputs, args)]
+        """The inputs converted to their types, or an error naming the input (Theano's filter); an
+        In(strict=True) input takes only values of its own dtype."""
+        native = self._native_arrays
+        for v, a, strict in zip(self.inputs, args, self._strict):
+            if strict and getattr(a, "dtype", None) != v.type.numpy_dtype:
+                raise TypeError("Input %s is strict: it takes %s values only, got %r" % (v, v.dtype, a))
+        return [v.type.filter(a, v, downcast, native) for v, a, downcast in zip(self.inputs, args, self._downcasts)]
 
     def _results(self, results):
         """The outputs among a call's results: numpy arrays, or the backend's own where borrowed."""
@@ -267,7 +293,8 @@ class Function:
                 raise TypeError("Unknown input name %r; inputs: %s" % (key, list(names)))
             args[names[key]] = value
         if len(args) == len(self.inputs):
-            args = [default if a is None else a for a, default in zip(args, self.defaults)]
+            args = [(default.get_value() if isinstance(default, SharedVariable) else default) if a is None else a
+                    for a, default in zip(args, self.defaults)]
         if len(args) != len(self.inputs) or any(a is None for a in args):
             raise TypeError("Function expects %d input(s) (%s), got %d"
                             % (len(self.inputs), ", ".join(map(repr, self.inputs)),
@@ -277,7 +304,7 @@ class Function:
     def _run(self, values):
         """One compiled call: the fixed cost of every step of a training loop, so kept lean."""
         n_outputs = len(self.outputs)
-        if not self.shared:
+        if not self.shared and not self.update_targets:
             results = self._fn(*values)
         elif self._donate:   # the donated buffers are gone once the call starts: store what it returns
             with GUARD:

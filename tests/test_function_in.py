@@ -1,0 +1,44 @@
+"""theano.In's arguments: a value with an update is state that later calls read (the value given by
+a call, too), strict inputs take their own dtype only, allow_downcast per input; and a shared
+variable a function updates without reading is updated all the same.  On every backend."""
+import pickle
+
+import numpy as np
+import pytest
+
+import mlcore
+import mlcore.tensor as T
+
+
+def test_an_input_with_an_update_keeps_state(backend):
+    x, s = T.dscalars("x", "s")
+    f = mlcore.function([x, mlcore.In(s, value=0.0, update=s + x)], s, backend=backend)
+    assert [float(f(v)) for v in (1.0, 2.0, 3.0)] == [0.0, 1.0, 3.0]
+    assert float(f(10.0, s=100.0)) == 100.0        # a value given sticks around through the update
+    assert float(f(0.0)) == 110.0
+    again = pickle.loads(pickle.dumps(f))
+    assert float(again(1.0)) == 110.0 and float(again(0.0)) == 111.0
+
+
+def test_an_update_needs_a_value():
+    s = T.dscalar("s")
+    with pytest.raises(TypeError, match="needs a value"):
+        mlcore.In(s, update=s + 1)
+
+
+def test_strict_and_allow_downcast_per_input(backend):
+    v, w = T.fvector("v"), T.fvector("w")
+    f = mlcore.function([mlcore.In(v, strict=True), mlcore.In(w, allow_downcast=True)], v + w, backend=backend)
+    np.testing.assert_array_equal(f(np.ones(2, "float32"), np.ones(2)), [2, 2])     # w: float64 cast down
+    with pytest.raises(TypeError, match="strict"):
+        f(np.ones(2), np.ones(2, "float32"))
+    with pytest.raises(TypeError, match="allow_input_downcast"):
+        mlcore.function([v], v * 2, backend=backend)(np.ones(2))
+
+
+def test_an_updated_shared_variable_need_not_be_read(backend):
+    x = T.dvector("x")
+    total = mlcore.shared(np.zeros(2), name="total")
+    f = mlcore.function([x], x * 2, updates=[(total, x + 1)], backend=backend)
+    np.testing.assert_array_equal(f(np.ones(2)), [2, 2])
+    np.testing.assert_array_equal(total.get_value(), [2, 2])
