@@ -512,3 +512,14 @@ def test_lambda_saves_a_named_function_by_name_and_loads_as_keras(keras, tmp_pat
         layers.Lambda.from_config(layers.Lambda(lambda t: t + 1).get_config())
     again = layers.Lambda.from_config(layers.Lambda(lambda t: t + 1).get_config(), safe_mode=False)
     np.testing.assert_array_equal(again(x), x + 1)
+
+
+def test_supports_jit_is_false_for_the_host_run_layers_only(keras):
+    """Keras's supports_jit: every layer of mlcore's runs in compiled programs except the lookup, text
+    and hashing layers, which run on the host (Keras's, which need TensorFlow here, say False too)."""
+    for name, args in [("Dense", (2,)), ("LSTM", (2,)), ("Conv2D", (2, 3)), ("Normalization", ())]:
+        assert getattr(mlcore.layers, name)(*args).supports_jit is True
+        assert getattr(keras.layers, name)(*args).supports_jit is True
+    for layer in (mlcore.layers.StringLookup(), mlcore.layers.IntegerLookup(), mlcore.layers.TextVectorization(),
+                  mlcore.layers.Hashing(4), mlcore.layers.HashedCrossing(4)):
+        assert layer.supports_jit is False

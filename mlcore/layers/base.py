@@ -160,6 +160,8 @@ class Layer(StatelessCall, LayerState):
     """Subclass and implement build(input_shape) (create weights with add_weight)
     and call(inputs, training=None)."""
 
+    supports_jit = True       # Keras's flag: the layer can run inside a compiled (jitted) program
+
     # True where each sample's output depends on that sample alone, in training too (mlcore's own
     # Dense, Conv2D...; not BatchNormalization).  fit may then pad a short batch with copies of its
     # rows, so that jax compiles one program per batch size (models/step_functions.py).

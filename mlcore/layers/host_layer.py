@@ -16,6 +16,8 @@ from mlcore.layers.structure import flatten
 class HostLayer(Layer):
     """A layer whose call() takes and returns numpy data, outside any graph."""
 
+    supports_jit = False      # Keras's flag: it cannot run inside a compiled program
+
     def __call__(self, inputs, *args, **kwargs):
         if any(isinstance(t, Variable) for t in flatten(inputs)):
             raise ValueError("%s '%s' runs on the host, on numpy arrays or lists (as Keras runs it with TensorFlow, "

@@ -61,6 +61,8 @@ class IndexLookup(Layer):
     """The vocabulary of a lookup layer; subclasses define _as_tokens(data) and call().  Made directly, as
     Keras's IndexLookup can be, it is the lookup of its vocabulary_dtype's tokens (direct_index_lookup)."""
 
+    supports_jit = False      # Keras's flag: its lookups run on the host
+
     def __new__(cls, *args, **kwargs):
         if cls is IndexLookup:
             cls = direct_index_lookup(kwargs.get("vocabulary_dtype", args[4] if len(args) > 4 else None))
