@@ -148,3 +148,20 @@ def test_alloc_of_a_vector_sums_the_gradient_over_the_new_dims(numeric_grad, rng
     values = [rng.normal(size=4)]
     np.testing.assert_allclose(compile_([v], T.grad(cost, v))(*values),
                                numeric_grad(compile_([v], cost), values, 0), rtol=1e-6)
+
+
+def test_rop_of_an_output_that_does_not_depend_on_wrt():
+    """Theano's Rop arguments: disconnected_outputs says what an f that depends on none of wrt does
+    (raise by default), return_disconnected what its product is."""
+    import warnings
+    x, y, v = T.dvector("x"), T.dvector("y"), T.dvector("v")
+    with pytest.raises(DisconnectedInputError, match="does not depend"):
+        T.Rop(y * 2, x, v)
+    zero = T.Rop(y * 2, x, v, disconnected_outputs="ignore")
+    np.testing.assert_array_equal(mlcore.function([y, v], zero, on_unused_input="ignore")(np.ones(2), np.ones(2)),
+                                  [0, 0])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        both = T.Rop([x * 3, y], x, v, disconnected_outputs="warn", return_disconnected="None")
+    assert both[1] is None and any("does not depend" in str(w.message) for w in caught)
+    np.testing.assert_array_equal(mlcore.function([x, v], both[0])(np.ones(2), np.array([1.0, 2.0])), [3, 6])

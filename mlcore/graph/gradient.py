@@ -6,6 +6,8 @@ and contributions to a variable used twice are added.  The result is graph
 variables, so gradients can be differentiated again.
 """
 
+import warnings
+
 from mlcore.graph.basic import Apply, Op, Variable, toposort
 from mlcore.graph.ops.common import as_tensor_variable, is_complex, is_inexact
 from mlcore.graph.ops.elemwise import add, clip, ones_like, zeros_like
@@ -170,20 +172,41 @@ def Lop(f, wrt, eval_points, consider_constant=None, disconnected_inputs="raise"
     return grad(None, wrt, consider_constant, disconnected_inputs, known_grads=dict(zip(fs, points)))
 
 
-def Rop(f, wrt, eval_points):
+def Rop(f, wrt, eval_points, disconnected_outputs="raise", return_disconnected="zero"):
     """The Jacobian of f wrt times eval_points (a Jacobian-vector product), as Theano's Rop, from
     two reverse passes: d/du <Lop(f, wrt, u), v> = J v for a stand-in u, which J v does not depend
-    on and which is then replaced by f (any value of its type would do)."""
+    on and which is then replaced by f (any value of its type would do).  An f that depends on
+    none of wrt: disconnected_outputs "raise" (DisconnectedInputError), "warn" or "ignore", and its
+    product is return_disconnected: "zero" (zeros of f's type) or "None"/"Disconnected" (None)."""
     from mlcore.graph.basic import clone
+    if disconnected_outputs not in ("raise", "warn", "ignore"):
+        raise ValueError("Rop: disconnected_outputs must be 'raise', 'warn' or 'ignore', got %r" % (disconnected_outputs,))
+    if return_disconnected not in ("zero", "None", "Disconnected"):
+        raise ValueError("Rop: return_disconnected must be 'zero', 'None' or 'Disconnected', got %r"
+                         % (return_disconnected,))
     single = isinstance(f, Variable)
     fs = [f] if single else list(f)
     wrts = list(wrt) if isinstance(wrt, (list, tuple)) else [wrt]
     points = list(eval_points) if isinstance(eval_points, (list, tuple)) else [eval_points]
+    connected = _depends_on(fs, wrts)
+    for y, linked in zip(fs, connected):
+        if not linked and disconnected_outputs != "ignore":
+            message = "Rop: %s does not depend on any of %s" % (y, wrts)
+            if disconnected_outputs == "raise":
+                raise DisconnectedInputError(message + "; pass disconnected_outputs='ignore' to get zeros")
+            warnings.warn(message)
     us = [y.type() for y in fs]
     pulled = Lop(fs, wrts, us, disconnected_inputs="ignore")
     inner = sum((g * v).sum() for g, v in zip(pulled, points))
     out = clone(grad(inner, us, disconnected_inputs="ignore"), dict(zip(us, fs)))
+    out = [o if linked or return_disconnected == "zero" else None for o, linked in zip(out, connected)]
     return out[0] if single else out
+
+
+def _depends_on(outputs, variables):
+    """For each output, whether its graph reads any of variables."""
+    wanted = {id(v) for v in variables}
+    return [id(y) in wanted or any(id(i) in wanted for node in toposort([y]) for i in node.inputs) for y in outputs]
 
 
 def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise"):

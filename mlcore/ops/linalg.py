@@ -226,7 +226,7 @@ def jvp(fun, primals, tangents, has_aux=False):
     outputs, aux = result if has_aux else (result, None)
     many = isinstance(outputs, (list, tuple))
     outputs = [as_float(o) for o in (outputs if many else [outputs])]
-    derivatives = Rop(outputs, inner, [as_float(t) for t in tangents])
+    derivatives = Rop(outputs, inner, [as_float(t) for t in tangents], disconnected_outputs="ignore")
     found = clone(outputs + derivatives + ([] if aux is None else [aux]), list(zip(inner, primals)))
     count = len(outputs)
     values, derivatives = found[:count], found[count:2 * count]
