@@ -22,10 +22,12 @@ class SquaredError(losses.Loss):
 
 @pytest.fixture
 def global_mixed_policy():
-    saved = dtype_policies.dtype_policy()
+    """mixed_float16 as the global policy for one test; none set after it, as before (setting the
+    policy read before would pin floatx's float32 for later tests that switch floatx to float64)."""
+    saved = list(dtype_policies._global_policy)
     dtype_policies.set_dtype_policy("mixed_float16")
     yield
-    dtype_policies.set_dtype_policy(saved)
+    dtype_policies._global_policy[:] = saved
 
 
 def test_a_loss_and_a_metric_compute_in_floatx_not_in_the_global_policy(global_mixed_policy):
