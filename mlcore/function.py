@@ -69,10 +69,31 @@ class In:
 
 def _input_states(inputs):
     """For each In with an update, a shared variable holding its value, and (state, update) pairs:
-    the function's updates then write the state, which the next call reads as the default."""
-    states = [None if i.update is None else SharedVariable(np.asarray(i.value, dtype=i.variable.dtype),
-                                                            name="%s.value" % (i.name or "input")) for i in inputs]
-    return states, [(state, i.update) for state, i in zip(states, inputs) if state is not None]
+    the function's updates then write the state, which the next call reads as the default.  A value
+    given as another function's container (In(s, value=f.container[s], ...)) is that state itself,
+    so the two functions share it."""
+    def state(i):
+        if isinstance(i.value, SharedVariable):
+            return i.value
+        if i.update is None:
+            return None
+        return SharedVariable(np.asarray(i.value, dtype=i.variable.dtype), name="%s.value" % (i.name or "input"))
+    states = [state(i) for i in inputs]
+    return states, [(state, i.update) for state, i in zip(states, inputs) if i.update is not None]
+
+
+class _Containers:
+    """f.container: f's input states by variable or name."""
+
+    def __init__(self, function):
+        self.function = function
+
+    def __getitem__(self, key):
+        state = self.function.defaults[self.function._input_position(key)]
+        if not isinstance(state, SharedVariable):
+            raise KeyError("input %r has no state: only an In with an update (or one given a container) has one"
+                           % (key,))
+        return state
 
 
 def _update_pairs(updates):
@@ -172,6 +193,34 @@ class Function:
             if profile else None      # a Mode watching each node (MonitorMode) is called as a Profile is
         self._donate = self._donated()
         self._compile()
+
+    def _input_position(self, key):
+        """The position of an input given as its variable or its name."""
+        for k, (variable, name) in enumerate(zip(self.inputs, self.input_names)):
+            if key is variable or (isinstance(key, str) and key == name):
+                return k
+        raise KeyError("%r is not an input of this function (inputs: %s)" % (key, self.input_names))
+
+    def __getitem__(self, key):
+        """f[s] (or f["s"]): the value an input takes when a call leaves it out, as Theano's; for an
+        In with an update, its state now."""
+        default = self.defaults[self._input_position(key)]
+        return default.get_value() if isinstance(default, SharedVariable) else default
+
+    def __setitem__(self, key, value):
+        """f[s] = v: the value an input takes from now on when a call leaves it out (its state, for an
+        In with an update)."""
+        k = self._input_position(key)
+        if isinstance(self.defaults[k], SharedVariable):
+            self.defaults[k].set_value(np.asarray(value, dtype=self.inputs[k].dtype))
+        else:
+            self.defaults[k] = value
+
+    @property
+    def container(self):
+        """Theano's f.container[s]: the state of an In with an update, to give another function as its
+        value (In(s, value=f.container[s], update=...)) so that both read and write one state."""
+        return _Containers(self)
 
     @property
     def maker(self):

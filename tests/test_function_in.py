@@ -42,3 +42,27 @@ def test_an_updated_shared_variable_need_not_be_read(backend):
     f = mlcore.function([x], x * 2, updates=[(total, x + 1)], backend=backend)
     np.testing.assert_array_equal(f(np.ones(2)), [2, 2])
     np.testing.assert_array_equal(total.get_value(), [2, 2])
+
+
+def test_functions_read_set_and_share_an_inputs_state(backend):
+    """Theano's f[s], f[s] = v and f.container[s]: two functions updating one state."""
+    x, s = T.dscalars("x", "s")
+    inc = mlcore.function([x, mlcore.In(s, value=0.0, update=s + x)], [], backend=backend)
+    dec = mlcore.function([x, mlcore.In(s, value=inc.container[s], update=s - x)], [], backend=backend)
+    inc(1.0)
+    inc(2.0)
+    assert inc[s] == dec[s] == 3.0
+    dec(1.0)
+    assert inc["s"] == 2.0
+    inc[s] = 10
+    inc(1.0)
+    assert dec[s] == 11.0
+    y = T.dscalar("y")
+    f = mlcore.function([x, mlcore.In(y, value=2.0)], x * y, backend=backend)
+    assert f[y] == 2.0 and float(f(3.0)) == 6.0
+    f[y] = 5.0
+    assert float(f(3.0)) == 15.0
+    with pytest.raises(KeyError, match="not an input"):
+        f["z"]
+    with pytest.raises(KeyError, match="has no state"):
+        f.container[y]
