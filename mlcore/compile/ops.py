@@ -65,7 +65,7 @@ def run_perform(op, node, arrays):
         if value is None:
             raise ValueError("%s: perform() left output %d unset (write output_storage[%d][0])" % (op, k, k))
         value = np.asarray(value)
-        if value.ndim != out.ndim or any(s is not None and s != v for s, v in zip(out.type.shape, value.shape)):
+        if not out.type.allows_shape(value.shape):
             raise ValueError("%s: output %d has shape %s, which its type %s does not allow" % (op, k, value.shape, out.type))
         results.append(value.astype(out.dtype, copy=False))
     return results[0] if len(results) == 1 else results

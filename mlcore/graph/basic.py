@@ -51,6 +51,10 @@ class TensorType:
         dims = ", ".join("?" if s is None else str(s) for s in self.shape)
         return "Tensor(%s, (%s%s))" % (self.dtype, dims, "," if self.ndim == 1 else "")
 
+    def allows_shape(self, shape):
+        """Whether an array of this shape fits the type: its rank, and its size wherever the type knows one."""
+        return len(shape) == self.ndim and all(shape[axis] == size for axis, size in self.static_dims)
+
     def filter(self, value, name, allow_downcast=False, native=()):
         """Convert an input value to this type, or raise naming the input (Theano's filter).
         native: array classes of the backend, passed on as they are when they fit (a jax array
@@ -204,7 +208,7 @@ class SharedVariable(Variable):
                 raise TypeError("Shared variable %s holds %s; cannot set a %s value"
                                 % (self.name or "", self.dtype, value.dtype))
             value = value.astype(self.dtype)
-        if value.ndim != self.ndim or any(s is not None and s != v for s, v in zip(self.type.shape, value.shape)):
+        if not self.type.allows_shape(value.shape):
             raise ValueError("Shared variable %s has shape %s; cannot set a value of shape %s (create it "
                              "with shape=(None, ...) to let a dim change)" % (self.name or "", self.type, value.shape))
         self.container_value = value
