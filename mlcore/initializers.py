@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from mlcore import config
+from mlcore.graph.ops.random import TRUNCATED_STD
 from mlcore.saving.object_registration import keras_serialized
 from mlcore.utils import rng
 from mlcore.utils.naming import to_snake_case
@@ -188,7 +189,7 @@ class VarianceScaling(RandomInitializer):
         scale = self.scale / max(1.0, fan)
         generator = self.generator()
         if self.distribution == "truncated_normal":  # the constant is the std of a standard normal cut at 2
-            values = _truncated_normal(generator, shape, 0.0, math.sqrt(scale) / 0.87962566103423978)
+            values = _truncated_normal(generator, shape, 0.0, math.sqrt(scale) / TRUNCATED_STD)
         elif self.distribution == "untruncated_normal":
             values = generator.normal(0.0, math.sqrt(scale), shape)
         else:

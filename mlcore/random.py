@@ -7,7 +7,6 @@ each call of the compiled function, so predict and fit get fresh noise per batch
 where keys come from, with Keras's rules: an int is one fixed key (the same numbers each call), a
 SeedGenerator advances its state at each draw, None is a fresh generator per draw.
 """
-import math
 
 import numpy as np
 
@@ -15,7 +14,7 @@ from mlcore import config
 from mlcore.graph import ops
 from mlcore.graph.ops.common import as_tensor_variable, is_float_dtype
 from mlcore.graph.ops.extra_ops import dims
-from mlcore.graph.ops.random import RandomVariable
+from mlcore.graph.ops.random import TWO_SIGMA, RandomVariable, truncated_standard_normal
 from mlcore.graph.ops.shape import _shape_vector
 from mlcore.layers.base import current_extras, unique_name
 from mlcore.layers.core import noise_shape_of
@@ -164,18 +163,14 @@ def randint(shape, minval, maxval, dtype="int32", seed=None):
                    seed, shape, minval, maxval)
 
 
-_TWO_SIGMA = 0.5 * math.erfc(math.sqrt(2.0))     # P(z < -2) for z ~ N(0, 1): Keras truncates at 2 stddevs
-
-
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     """Draws from N(mean, stddev**2) conditioned on lying within 2 stddevs of the mean: the inverse
     normal CDF of a uniform draw between the CDF's values at -2 and 2."""
     dtype = dtype or config.floatx()
 
     def build(key):
-        u = _draw("uniform", dtype, key, shape, _TWO_SIGMA, 1.0 - _TWO_SIGMA)[1]
-        z = ops.clip(math.sqrt(2.0) * ops.erfinv(2.0 * u - 1.0), -2.0, 2.0)   # rounding stays inside
-        return ops.cast(mean + stddev * z, dtype)
+        u = _draw("uniform", dtype, key, shape, TWO_SIGMA, 1.0 - TWO_SIGMA)[1]
+        return ops.cast(mean + stddev * truncated_standard_normal(u), dtype)
     return _sample(build, seed, shape, mean, stddev)
 
 

@@ -2,17 +2,12 @@
 arguments and defaults.  Here they draw from the same counter-based keys as T.random.RandomStreams
 (which also run on every backend and device), so nstreams, the number of MRG generators Theano ran
 in parallel, changes nothing."""
-import math
-
 from mlcore import config
 from mlcore.graph.ops.common import as_tensor_variable
-from mlcore.graph.ops.elemwise import cast, sqrt
-from mlcore.graph.ops.elemwise_math import erfinv
+from mlcore.graph.ops.elemwise import cast
 from mlcore.graph.ops.extra_ops import dims
+from mlcore.graph.ops.random import TRUNCATED_STD, TWO_SIGMA, truncated_standard_normal
 from mlcore.tensor.shared_randomstreams import RandomStreams, categorical, size_vector, weighted_order
-
-_EDGE = 0.5 * math.erfc(math.sqrt(2.0))        # P(z < -2) for z ~ N(0, 1): where the truncation cuts
-_TRUNCATED_STD = 0.87962566103423978           # the standard deviation of N(0, 1) cut at -2 and 2
 
 
 class MRG_RandomStreams(RandomStreams):
@@ -29,9 +24,8 @@ class MRG_RandomStreams(RandomStreams):
         the draws' standard deviation is still std, as Theano's."""
         if not truncate:
             return super().normal(size, avg, std, ndim, dtype)
-        u = super().uniform(size, 0.0, 1.0, ndim, dtype)
-        z = sqrt(2.0) * erfinv(2 * (u * (1 - 2 * _EDGE) + _EDGE) - 1)
-        sample = avg + (std / _TRUNCATED_STD) * z
+        u = super().uniform(size, TWO_SIGMA, 1.0 - TWO_SIGMA, ndim, dtype)
+        sample = avg + (std / TRUNCATED_STD) * truncated_standard_normal(u)
         sample.rng, sample.update = u.rng, u.update
         return sample
 
@@ -60,14 +54,13 @@ class MRG_RandomStreams(RandomStreams):
         p = as_tensor_variable(p)
         if p.ndim != 2:
             raise ValueError("choice: p must be a matrix, one distribution a row, got %s" % (p.type,))
-        count = size
 
         def build(draw):
             if replace:
-                u = draw("uniform", size_vector((dims(p)[0], count), None), (0.0, 1.0), config.floatx())
+                u = draw("uniform", size_vector((dims(p)[0], size), None), (0.0, 1.0), config.floatx())
                 return cast(categorical(u, p.dimshuffle(0, "x", 1)), dtype)
             u = draw("uniform", size_vector(dims(p), None), (0.0, 1.0), "float64")
-            return cast(weighted_order(u, p)[:, :count], dtype)
+            return cast(weighted_order(u, p)[:, :size], dtype)
         return self._stream(build)
 
     def multinomial_wo_replacement(self, size=None, n=1, pvals=None, ndim=None, dtype="int64", nstreams=None,

@@ -6,11 +6,18 @@ behaviour) while every backend stays functional (JAX's model).  Draws differ
 between backends; their distributions do not.  Theano's RandomStreams, built on
 these draws, is in mlcore/tensor/shared_randomstreams.py.
 """
+import math
+
 import numpy as np
 
 from mlcore.graph.basic import Apply, Op, SharedVariable, TensorType
 from mlcore.graph.ops.common import as_tensor_variable
+from mlcore.graph.ops.elemwise import clip
+from mlcore.graph.ops.elemwise_math import erfinv
 from mlcore.graph.ops.shape import static_entries
+
+TWO_SIGMA = 0.5 * math.erfc(math.sqrt(2.0))     # P(z < -2) for z ~ N(0, 1): where a truncated normal is cut
+TRUNCATED_STD = 0.87962566103423978             # the standard deviation of N(0, 1) cut at -2 and 2
 
 
 class RandomVariable(Op):
@@ -38,6 +45,12 @@ class RandomVariable(Op):
 
     def pullback(self, inputs, outputs, output_grads):
         return [None] * len(inputs)
+
+
+def truncated_standard_normal(u):
+    """N(0, 1) draws cut at -2 and 2: the inverse normal CDF of uniform draws u in
+    [TWO_SIGMA, 1 - TWO_SIGMA), the CDF's values at -2 and 2."""
+    return clip(math.sqrt(2.0) * erfinv(2.0 * u - 1.0), -2.0, 2.0)   # rounding stays inside
 
 
 def key_value(seed):
