@@ -13,7 +13,7 @@ from mlcore.graph.ops.common import as_tensor_variable, normalize_axis
 from mlcore.graph.ops.elemwise import (Elemwise, abs_, cast, clip, eq, floor, int_div, maximum, minimum, mod, neq,
                                        round_, second, sign, switch)
 from mlcore.graph.ops.along_axis import along_axis_key, argsort
-from mlcore.graph.ops.extra_ops import Nonzero, dims
+from mlcore.graph.ops.extra_ops import Nonzero, broadcast_dims, dims
 from mlcore.graph.ops.linalg import dot
 from mlcore.graph.ops.shape import DimShuffle, Shape, alloc, arange, concatenate, pad_left, stack
 
@@ -323,7 +323,7 @@ def permute_row_elements(x, y, inverse=0):
         raise TypeError("permute_row_elements: x and y need at least one dim, got %s and %s" % (x.type, y.type))
     ndim = max(x.ndim, y.ndim)
     x, y = pad_left(x, ndim), pad_left(y, ndim)
-    lead = [n if m == 1 else m if n == 1 else maximum(n, m) for n, m in zip(dims(x)[:-1], dims(y)[:-1])]
+    lead = broadcast_dims(dims(x)[:-1], dims(y)[:-1])
     x, y = alloc(x, *lead, dims(x)[-1]), alloc(y, *lead, dims(y)[-1])
     if inverse:
         y = argsort(y, axis=-1)

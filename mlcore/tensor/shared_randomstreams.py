@@ -6,8 +6,6 @@ after the call's draws, so each call of a compiled function draws anew; state_up
 (key, next key) pairs.  The draws are the graph's RandomVariable nodes (uniform, normal, binomial,
 poisson, integers); choice, permutation and multinomial are built from them with graph ops, so they
 run on every backend and their gradients are those ops'."""
-import functools
-
 import numpy as np
 
 from mlcore import config
@@ -15,7 +13,7 @@ from mlcore.graph.basic import Constant, Variable
 from mlcore.graph.ops.along_axis import argsort, cumsum
 from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.graph.ops.elemwise import cast, clip, ge, log, maximum, switch, true_div
-from mlcore.graph.ops.extra_ops import dims
+from mlcore.graph.ops.extra_ops import broadcast_dims, dims
 from mlcore.graph.ops.random import RandomStateSharedVariable, RandomVariable, key_value, new_key  # noqa: F401
 from mlcore.graph.ops.reduce import prod, sum_
 from mlcore.graph.ops.shape import Alloc, _shape_vector, cast_int, concatenate, pad_left, reshape, specify_shape, stack
@@ -30,27 +28,13 @@ def _float_dtype(dtype, *params):
     return np.result_type(config.floatx(), *tensors).name
 
 
-def _broadcast_dims(params):
-    """The shape the parameters broadcast to: per dim the length other than 1, known or symbolic, or
-    the maximum of the symbolic ones where only the run knows which it is."""
-    params = [as_tensor_variable(p) for p in params]
-    ndim = max([p.ndim for p in params] + [0])
-    out = []
-    for sizes in zip(*[dims(pad_left(p, ndim)) for p in params]):
-        wider = [n for n in sizes if not (isinstance(n, int) and n == 1)]
-        known = [n for n in wider if isinstance(n, int)]
-        if known or len(wider) <= 1:
-            out.append(known[0] if known else wider[0] if wider else 1)
-        else:
-            out.append(functools.reduce(maximum, wider))
-    return out
-
-
 def size_vector(size, ndim, params=()):
     """Theano's size argument as an int64 vector of known length: a tuple of ints and scalars, a
     symbolic vector (ndim= gives its length when it is not known), or None for the parameters'
     broadcast shape."""
-    vector = cast_int(_shape_vector(_broadcast_dims(params) if size is None else size))
+    if size is None:
+        size = broadcast_dims(*[dims(as_tensor_variable(p)) for p in params])
+    vector = cast_int(_shape_vector(size))
     if vector.ndim != 1:
         raise TypeError("size must be a tuple of ints or scalars, or an int vector, got %s" % (vector.type,))
     length = vector.type.shape[0]

@@ -2,6 +2,8 @@
 a gradient already): eye, tri, tril, triu, identity_like, diag, diagonal, tile, repeat, squeeze,
 roll; the all/any reductions, isfinite and isclose/allclose.  Nonzero and Unique, whose lengths are
 the data's, are ops of their own."""
+import functools
+
 import numpy as np
 
 from mlcore import config
@@ -19,6 +21,19 @@ from mlcore.graph.ops.shape import (DimShuffle, alloc, arange, axis_or_flattened
 def dims(x):
     """x's shape as a list: ints where the type knows them, symbolic scalars elsewhere."""
     return [n if n is not None else shape(x)[d] for d, n in enumerate(x.type.shape)]
+
+
+def broadcast_dims(*shapes):
+    """The shape that shapes (lists of ints and symbolic scalars, as dims gives them, aligned on the
+    right) broadcast to: per dim the length other than 1, a known one where there is one, else the
+    maximum of the symbolic ones, which only the run knows."""
+    ndim = max([len(s) for s in shapes] + [0])
+    out = []
+    for sizes in zip(*[[1] * (ndim - len(s)) + list(s) for s in shapes]):
+        wider = [n for n in sizes if not (isinstance(n, int) and n == 1)]
+        known = [n for n in wider if isinstance(n, int)]
+        out.append(known[0] if known else functools.reduce(maximum, wider) if wider else 1)
+    return out
 
 
 # --- matrices ------------------------------------------------------------------------------------
