@@ -128,15 +128,12 @@ def shape_without_value(node):
 def shape_by_infer_shape(node):
     """Shape(x) of an op's output, from the op's infer_shape where it has one (an op written as
     Theano's, an as_op with infer_shape), as Theano's shape feature: the op itself need not run."""
-    if type(node.op) is not Shape or node.inputs[0].owner is None:
-        return None
+    x = node.inputs[0]
+    if type(node.op) is not Shape or x.owner is None or not callable(getattr(x.owner.op, "infer_shape", None)):
+        return None          # (checked first: the inputs' shape graphs are built only for such an op)
     from mlcore.compile.ops import inferred_shapes
     from mlcore.graph.ops.extra_ops import dims
-    x = node.inputs[0]
-    owner = x.owner
-    shapes = inferred_shapes(owner.op, owner, [tuple(dims(i)) for i in owner.inputs])
-    if shapes is None:
-        return None
+    shapes = inferred_shapes(x.owner.op, x.owner, [tuple(dims(i)) for i in x.owner.inputs])
     return [cast_int(_shape_vector(tuple(shapes[x.index])))]
 
 
