@@ -153,7 +153,7 @@ class Function:
         self.input_names = [i.name for i in inputs]
         states, state_updates = _input_states(inputs)
         self.defaults = [i.value if state is None else state for i, state in zip(inputs, states)]
-        self._strict = [i.strict for i in inputs]
+        self._strict = [k for k, i in enumerate(inputs) if i.strict]     # In(strict=True): checked in _filtered
         self._downcasts = [allow_input_downcast if i.allow_downcast is None else i.allow_downcast for i in inputs]
         for inp in self.inputs:
             if not isinstance(inp, Variable) or inp.owner is not None or isinstance(inp, (Constant, SharedVariable)):
@@ -244,7 +244,7 @@ class Function:
         """The backend's callable for the rewritten graph (also after unpickling)."""
         self._fn = self.backend.compile(self.fgraph, self.device, self.profile, self._donate)
         self._arity = len(self.inputs)
-        self._checks_inputs = getattr(self._fn, "checks_inputs", False) and not any(self._strict) and all(
+        self._checks_inputs = getattr(self._fn, "checks_inputs", False) and not self._strict and all(
             d == self.allow_input_downcast for d in self._downcasts)    # In's own checks run in _filtered
         self._native_arrays = self.backend.native_arrays_on(self.device)
         self._host_copy = self.backend.host_copier(self.device)
@@ -313,8 +313,9 @@ class Function:
         """The inputs converted to their types, or an error naming the input (Theano's filter); an
         In(strict=True) input takes only values of its own dtype."""
         native = self._native_arrays
-        for v, a, strict in zip(self.inputs, args, self._strict):
-            if strict and getattr(a, "dtype", None) != v.type.numpy_dtype:
+        for k in self._strict:
+            v, a = self.inputs[k], args[k]
+            if getattr(a, "dtype", None) != v.type.numpy_dtype:
                 raise TypeError("Input %s is strict: it takes %s values only, got %r" % (v, v.dtype, a))
         return [v.type.filter(a, v, downcast, native) for v, a, downcast in zip(self.inputs, args, self._downcasts)]
 
