@@ -154,6 +154,7 @@ def _(op, node):
 
 lower.register_host(lambda op, node: ReferenceOp(node))     # as_op's and Theano ops' perform(), on the host
 
+
 @lower.register(nlinalg.MatrixInverse, nlinalg.Det, nlinalg.MatrixPinv, slinalg.Expm)
 def _(op, node):
     return {nlinalg.MatrixInverse: pt_linalg.matrix_inverse, nlinalg.Det: pt_linalg.det,

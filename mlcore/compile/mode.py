@@ -4,9 +4,10 @@
     fn = theano.function([x], y, mode=Mode().excluding("fusion"))          # every pass but fusion
 
 optimizer: "fast_run" (also Theano's "o1".."o4", "merge" for merging only), "fast_compile", None
-for no rewriting, or "default": config.optimizer, Theano's flag (itself "fast_run" unless set).  including/excluding take pass names (mlcore.graph.rewrite
-.PASSES); as in Theano, a name that matches no pass selects nothing.  The linker is the backend's
-business (the theano backend uses PyTensor's C linker): it is kept for Theano's signature.
+for no rewriting, or "default": config.optimizer, Theano's flag (itself "fast_run" unless set).
+including/excluding take pass names (mlcore.graph.rewrite.PASSES); as in Theano, a name that
+matches no pass selects nothing.  The linker is the backend's business (the theano backend uses
+PyTensor's C linker): it is kept for Theano's signature.
 """
 import copy
 

@@ -66,7 +66,8 @@ def run_perform(op, node, arrays):
             raise ValueError("%s: perform() left output %d unset (write output_storage[%d][0])" % (op, k, k))
         value = np.asarray(value)
         if not out.type.allows_shape(value.shape):
-            raise ValueError("%s: output %d has shape %s, which its type %s does not allow" % (op, k, value.shape, out.type))
+            raise ValueError("%s: output %d has shape %s, which its type %s does not allow"
+                             % (op, k, value.shape, out.type))
         results.append(value.astype(out.dtype, copy=False))
     return results[0] if len(results) == 1 else results
 

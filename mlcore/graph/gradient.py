@@ -124,9 +124,7 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
     declares the gradient undefined, or "return" to give its NullGradient back.  add_names names
     each gradient (d<cost>/d<wrt>) where cost and wrt have names.
     """
-    if return_disconnected not in ("zero", "None", "Disconnected"):
-        raise ValueError("grad: return_disconnected must be 'zero', 'None' or 'Disconnected', got %r"
-                         % (return_disconnected,))
+    _check_return_disconnected("grad", return_disconnected)
     if null_gradients not in ("raise", "return"):
         raise ValueError("grad: null_gradients must be 'raise' or 'return', got %r" % (null_gradients,))
     single = isinstance(wrt, Variable)
@@ -164,6 +162,11 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
     return out[0] if single else out
 
 
+def _check_return_disconnected(caller, value):
+    if value not in ("zero", "None", "Disconnected"):
+        raise ValueError("%s: return_disconnected must be 'zero', 'None' or 'Disconnected', got %r" % (caller, value))
+
+
 def Lop(f, wrt, eval_points, consider_constant=None, disconnected_inputs="raise"):
     """eval_points times the Jacobian of f wrt (a vector-Jacobian product), as Theano's Lop;
     f and eval_points may be lists of matching variables."""
@@ -180,10 +183,9 @@ def Rop(f, wrt, eval_points, disconnected_outputs="raise", return_disconnected="
     product is return_disconnected: "zero" (zeros of f's type) or "None"/"Disconnected" (None)."""
     from mlcore.graph.basic import clone
     if disconnected_outputs not in ("raise", "warn", "ignore"):
-        raise ValueError("Rop: disconnected_outputs must be 'raise', 'warn' or 'ignore', got %r" % (disconnected_outputs,))
-    if return_disconnected not in ("zero", "None", "Disconnected"):
-        raise ValueError("Rop: return_disconnected must be 'zero', 'None' or 'Disconnected', got %r"
-                         % (return_disconnected,))
+        raise ValueError("Rop: disconnected_outputs must be 'raise', 'warn' or 'ignore', got %r"
+                         % (disconnected_outputs,))
+    _check_return_disconnected("Rop", return_disconnected)
     single = isinstance(f, Variable)
     fs = [f] if single else list(f)
     wrts = list(wrt) if isinstance(wrt, (list, tuple)) else [wrt]

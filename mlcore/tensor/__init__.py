@@ -42,12 +42,13 @@ from mlcore.graph.ops.shape import (alloc, arange, concatenate, dimshuffle, ones
 from mlcore.graph.ops.indexing import IncSubtensor, Subtensor  # noqa: F401,E402
 from mlcore.graph.ops.linalg import Matmul as Dot  # noqa: F401,E402
 from mlcore.graph.ops.reduce import Prod, Reduce as CAReduce, Sum  # noqa: F401,E402
-from mlcore.graph.ops.shape import Alloc, Concatenate as Join, DimShuffle, Reshape, Shape, SpecifyShape  # noqa: F401,E402
+from mlcore.graph.ops.shape import (Alloc, Concatenate as Join, DimShuffle, Reshape, Shape,  # noqa: F401,E402
+                                    SpecifyShape)
 AdvancedSubtensor = AdvancedSubtensor1 = Subtensor
 AdvancedIncSubtensor = AdvancedIncSubtensor1 = IncSubtensor
 
-from mlcore.tensor import (elemwise, extra_ops, fft, nlinalg, nnet, random, shared_randomstreams, sharedvar, signal, slinalg,  # noqa: F401
-                           subtensor, xlogx)
+from mlcore.tensor import (elemwise, extra_ops, fft, nlinalg, nnet, random, shared_randomstreams,  # noqa: F401
+                           sharedvar, signal, slinalg, subtensor, xlogx)
 from mlcore.tensor.basic import NotScalarConstantError, get_scalar_constant_value  # noqa: F401
 from mlcore.tensor.basic import (extract_constant, get_vector_length, inverse_permutation,  # noqa: F401
                                  permute_row_elements)

@@ -6,8 +6,9 @@ op stacks those values over the steps.  Whatever the step graph reads from outsi
 invariant input of the op, so each backend compiles the step graph on its own and runs it in
 its own loop (a Python loop, jax.lax.scan, pytensor.scan).  The gradient is another Scan,
 running backwards (scan_grad.py).  A Scan with until (Theano's scan_module.until) stops after
-the step whose condition is true, so its length is known from the values only.  While is the loop whose data decide when it stops (JAX's
-lax.while_loop): it keeps only the last values, and has no gradient, as lax.while_loop has none.
+the step whose condition is true, so its length is known from the values only.  While is the
+loop whose data decide when it stops (JAX's lax.while_loop): it keeps only the last values, and
+has no gradient, as lax.while_loop has none.
 """
 import numpy as np
 
