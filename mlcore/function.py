@@ -5,6 +5,7 @@ rewritten, and handed to a backend.  Shared variables become extra inputs, and
 their new values extra outputs, so every backend compiles a pure function and a
 shared variable keeps one logical value across backends.
 """
+import copy
 import operator
 import time
 import types
@@ -204,7 +205,10 @@ class Function:
     def __getitem__(self, key):
         """f[s] (or f["s"]): the value an input takes when a call leaves it out, as Theano's; for an
         In with an update, its state now."""
-        default = self.defaults[self._input_position(key)]
+        return self._current_value(self._input_position(key))
+
+    def _current_value(self, k):
+        default = self.defaults[k]
         return default.get_value() if isinstance(default, SharedVariable) else default
 
     def __setitem__(self, key, value):
@@ -227,11 +231,17 @@ class Function:
         """Theano's f.maker: its fgraph is the rewritten graph that runs (`f.maker.fgraph.toposort()`)."""
         return types.SimpleNamespace(fgraph=self.fgraph, inputs=self.inputs, outputs=self.outputs)
 
-    def copy(self, swap=None, delete_updates=False, name=None):
+    def copy(self, share_memory=False, swap=None, delete_updates=False, name=None, profile=None):
         """The same function compiled anew, as Theano's copy: swap={old_shared: new_shared} makes
         the copy read and update other shared variables, delete_updates=True gives it no updates
-        (random streams included)."""
-        definition = dict(self._definition, name=name or self.name)
+        (random streams and In updates included).  The copy's inputs start from the defaults and
+        In-update states the original has now and go their own way after it; a state given as
+        another function's container stays shared.  share_memory is accepted for Theano's sake: a
+        compiled mlcore function keeps no intermediate storage between calls to share."""
+        definition = dict(self._definition, name=name or (self.name and self.name + " copy"),
+                          inputs=[self._copied_input(k, delete_updates) for k in range(len(self.inputs))])
+        if profile is not None:
+            definition["profile"] = profile
         swap = dict(swap or {})
         definition["givens"] = {**definition["givens"], **swap}
         if delete_updates:
@@ -239,6 +249,17 @@ class Function:
         else:
             definition["updates"] = [(swap.get(t, t), e) for t, e in definition["updates"]]
         return Function(**definition)
+
+    def _copied_input(self, k, delete_updates):
+        """Input k of a copy: its In with the value it takes now (f[s]), its update dropped with the
+        copy's updates; a container given by another function stays that container."""
+        given = self._definition["inputs"][k]
+        copied = copy.copy(given)
+        if not isinstance(given.value, SharedVariable):
+            copied.value = self._current_value(k)
+        if delete_updates:
+            copied.update = None
+        return copied
 
     def _compile(self):
         """The backend's callable for the rewritten graph (also after unpickling)."""

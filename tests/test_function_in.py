@@ -66,3 +66,31 @@ def test_functions_read_set_and_share_an_inputs_state(backend):
         f["z"]
     with pytest.raises(KeyError, match="has no state"):
         f.container[y]
+
+
+def test_copy_starts_from_the_current_state_and_goes_its_own_way(backend):
+    """Theano's copy(share_memory=, swap=, delete_updates=, name=, profile=): a copied In state
+    starts from the original's value now; a container given by another function stays shared."""
+    x, s = T.dscalars("x", "s")
+    f = mlcore.function([x, mlcore.In(s, value=0.0, update=s + x)], s + x, backend=backend, name="acc")
+    f(1.0), f(2.0)
+    g = f.copy(share_memory=True)
+    assert g.name == "acc copy" and float(g[s]) == 3.0
+    g(10.0)
+    assert (float(g[s]), float(f[s])) == (13.0, 3.0)
+    frozen = f.copy(delete_updates=True, name="frozen")
+    assert frozen.name == "frozen" and [float(frozen(5.0)) for _ in range(2)] == [8.0, 8.0]
+    assert float(f[s]) == 3.0
+    follower = mlcore.function([x, mlcore.In(s, value=f.container[s], update=s + 2 * x)], s, backend=backend)
+    follower.copy()(1.0)
+    assert float(f[s]) == float(follower[s]) == 5.0
+    profiled = f.copy(profile=True)
+    profiled(1.0)
+    assert profiled.profile is not None and f.profile is None
+
+
+def test_copy_carries_a_default_set_on_the_original(backend):
+    x, y = T.dscalars("x", "y")
+    f = mlcore.function([x, mlcore.In(y, value=1.0)], x * y, backend=backend)
+    f[y] = 4.0
+    assert float(f.copy()(2.0)) == 8.0
