@@ -470,6 +470,7 @@ def function(inputs, outputs=None, updates=None, givens=None, backend=None, devi
     if mode is not None:
         mode = get_mode(mode)         # Theano's names: "FAST_RUN", "DebugMode", ...
         rewrites = mode.rewrites
+        backend = backend or mode.backend      # Mode(linker="py") runs on numpy, "cvm" on theano, ...
         if mode.watches_nodes:    # MonitorMode, NanGuardMode: node by node, on the numpy backend
             backend, profile = "numpy", mode
     fn = Function(inputs, outputs, updates, givens, backend, device, rewrites, profile or config.profile,

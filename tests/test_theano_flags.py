@@ -50,6 +50,29 @@ def test_get_mode_reads_theanos_names():
         mlcore.function([T.dvector()], T.dvector() * 0, mode="FASTEST", on_unused_input="ignore")
 
 
+
+@pytest.mark.parametrize("mode, backend", [(Mode(linker="py"), "numpy"), (Mode(linker="cvm"), "theano"),
+                                           (Mode(linker="c|py", optimizer=None), "theano"), ("JAX", "jax"),
+                                           ("C", "theano")])
+def test_the_linker_picks_the_backend(mode, backend):
+    """Theano's Python linker runs on numpy, its C linkers on PyTensor's C (the theano backend),
+    PyTensor's JAX linker on jax; a backend given to function() wins over the linker."""
+    x = T.dvector("x")
+    f = mlcore.function([x], T.exp(x) * 2, mode=mode)
+    assert f.backend.name == backend
+    np.testing.assert_allclose(f([0.0, 1.0]), 2 * np.exp([0.0, 1.0]), rtol=1e-12)
+    assert mlcore.function([x], x + 1, mode=mode, backend="numpy").backend.name == "numpy"
+
+
+def test_pytensors_linker_objects_and_unknown_linkers():
+    from pytensor.link.basic import PerformLinker
+    from pytensor.link.jax.linker import JAXLinker
+    from pytensor.link.vm import VMLinker
+    assert [Mode(linker=linker).backend for linker in (PerformLinker(), VMLinker(), JAXLinker(), None)] == \
+        ["numpy", "theano", "jax", None]
+    with pytest.raises(ValueError, match="unknown linker 'numba'"):
+        Mode(linker="numba")
+
 def test_add_and_mul_take_any_number_of_terms():
     v = T.dvector("v")
     value = np.array([1.0, 2.0])

@@ -6,8 +6,13 @@
 optimizer: "fast_run" (also Theano's "o1".."o4", "merge" for merging only), "fast_compile", None
 for no rewriting, or "default": config.optimizer, Theano's flag (itself "fast_run" unless set).
 including/excluding take pass names (mlcore.graph.rewrite.PASSES); as in Theano, a name that
-matches no pass selects nothing.  The linker is the backend's business (the theano backend uses
-PyTensor's C linker): it is kept for Theano's signature.
+matches no pass selects nothing.  The linker picks the backend where function() is given none:
+Theano's "py" (each op's Python code) runs on the numpy backend, "c", "c|py", "cvm", "vm" and
+their _nogc forms on the theano backend (PyTensor's C linker), PyTensor's "jax" on the jax backend;
+None leaves it to mlcore.config.
+
+    fn = theano.function([x], y, mode=Mode(linker="py"))       # the numpy reference backend
+    fn = theano.function([x], y, mode="JAX")                    # PyTensor's name: the jax backend
 """
 import copy
 
@@ -17,6 +22,22 @@ from mlcore.graph.rewrite import PASSES, pass_names
 OPTIMIZERS = {"fast_run": "fast_run", "default": "fast_run", "o1": "fast_run", "o2": "fast_run",
               "o3": "fast_run", "o4": "fast_run", "fast_compile": "fast_compile", "none": "none",
               "merge": ["merge"]}
+
+
+LINKER_BACKENDS = {"py": "numpy", "c": "theano", "c|py": "theano", "c|py_nogc": "theano", "cvm": "theano",
+                   "vm": "theano", "cvm_nogc": "theano", "vm_nogc": "theano", "jax": "jax"}
+
+
+def _linker_backend(linker):
+    """The backend a Theano/PyTensor linker (a name, or a linker object such as PyTensor's
+    JAXLinker()) stands for; None for none given."""
+    if linker is None:
+        return None
+    name = linker if isinstance(linker, str) else type(linker).__name__.lower().replace("linker", "")
+    name = {"perform": "py", "opwisec": "c|py", "wrap": "vm"}.get(name, name)
+    if name.lower() not in LINKER_BACKENDS:
+        raise ValueError("Mode: unknown linker %r; known: None, %s" % (linker, ", ".join(LINKER_BACKENDS)))
+    return LINKER_BACKENDS[name.lower()]
 
 
 THEANO_PASS_NAMES = {"local_elemwise_fusion": "fusion", "elemwise_fusion": "fusion"}
@@ -37,6 +58,7 @@ class Mode:
         if key not in OPTIMIZERS:
             raise ValueError("Mode: unknown optimizer %r; known: None, %s" % (optimizer, ", ".join(OPTIMIZERS)))
         self.linker, self.optimizer = linker, optimizer
+        self.backend = _linker_backend(linker)
         self.rewrites = pass_names(OPTIMIZERS[key])
 
     def attach(self, fn):
@@ -67,7 +89,8 @@ FAST_RUN, FAST_COMPILE = Mode(optimizer="fast_run"), Mode(optimizer="fast_compil
 
 def get_mode(mode):
     """The Mode for Theano's name of one ("FAST_RUN", "FAST_COMPILE", "DebugMode", "NanGuardMode",
-    "Mode": the default rewrites of config.optimizer), a Mode as it is, None for get_default_mode()."""
+    "Mode": the default rewrites of config.optimizer; PyTensor's "JAX" and "C" linker modes), a Mode
+    as it is, None for get_default_mode()."""
     if mode is None:
         return get_default_mode()
     if isinstance(mode, Mode):
@@ -79,10 +102,11 @@ def get_mode(mode):
     if key == "nanguardmode":
         from mlcore.compile.nanguardmode import NanGuardMode
         return NanGuardMode(nan_is_error=True, inf_is_error=True, big_is_error=True)
-    named = {"mode": Mode, "fast_run": lambda: FAST_RUN, "fast_compile": lambda: FAST_COMPILE}
+    named = {"mode": Mode, "fast_run": lambda: FAST_RUN, "fast_compile": lambda: FAST_COMPILE,
+             "jax": lambda: Mode(linker="jax"), "c": lambda: Mode(linker="c")}
     if key not in named:
         raise ValueError("unknown mode %r; known: 'Mode', 'FAST_RUN', 'FAST_COMPILE', 'DebugMode', "
-                         "'NanGuardMode', or a Mode" % (mode,))
+                         "'NanGuardMode', 'JAX', 'C', or a Mode" % (mode,))
     return named[key]()
 
 
