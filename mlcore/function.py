@@ -142,6 +142,18 @@ def _with_default_updates(outputs, updates, no_default_updates=False):
     return updates
 
 
+def report_unused(unused, on_unused_input):
+    """Theano's on_unused_input: "raise" (an UnusedInputError), "warn" or "ignore" inputs the outputs
+    do not need."""
+    if on_unused_input not in ("raise", "warn", "ignore"):
+        raise ValueError("on_unused_input must be 'raise', 'warn' or 'ignore', got %r" % (on_unused_input,))
+    message = "Input(s) %s are not used to compute the outputs" % ", ".join(map(repr, unused))
+    if unused and on_unused_input == "raise":
+        raise UnusedInputError(message + "; pass on_unused_input='ignore' to allow this")
+    if unused and on_unused_input == "warn":
+        warnings.warn(message)
+
+
 class Function:
     """A compiled graph: call it with numbers, get numpy arrays back."""
 
@@ -308,14 +320,7 @@ class Function:
         if missing:
             raise ValueError("The outputs depend on %s, which %s not among the function's inputs"
                              % (", ".join(map(repr, missing)), "is" if len(missing) == 1 else "are"))
-        if on_unused_input not in ("raise", "warn", "ignore"):
-            raise ValueError("on_unused_input must be 'raise', 'warn' or 'ignore', got %r" % (on_unused_input,))
-        unused = [v for v in self.inputs if id(v) not in used_ids]
-        message = "Input(s) %s are not used to compute the outputs" % ", ".join(map(repr, unused))
-        if unused and on_unused_input == "raise":
-            raise UnusedInputError(message + "; pass on_unused_input='ignore' to allow this")
-        if unused and on_unused_input == "warn":
-            warnings.warn(message)
+        report_unused([v for v in self.inputs if id(v) not in used_ids], on_unused_input)
 
     def __call__(self, *args, **kwargs):
         if kwargs or len(args) != self._arity:
@@ -465,6 +470,12 @@ def function(inputs, outputs=None, updates=None, givens=None, backend=None, devi
     split over the devices, while other functions' inputs are copied to each.
     no_default_updates=True (or a list of shared variables) leaves random streams where they are.
     """
+    from mlcore.sparse.function import has_sparse, sparse_function
+    if has_sparse(inputs, outputs, updates, givens):      # scipy.sparse matrices in and out, as their parts
+        return sparse_function(function, inputs, outputs, updates, givens, backend=backend, device=device,
+                               rewrites=rewrites, profile=profile, allow_input_downcast=allow_input_downcast,
+                               on_unused_input=on_unused_input, name=name, mode=mode, batch_inputs=batch_inputs,
+                               no_default_updates=no_default_updates)
     if mode is None and rewrites == "fast_run" and (config.mode, config.optimizer) != ("Mode", "fast_run"):
         mode = get_default_mode()     # Theano's flags config.mode and config.optimizer, set
     if mode is not None:

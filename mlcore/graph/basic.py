@@ -228,7 +228,10 @@ def shared(value, name=None, strict=False, allow_downcast=None, borrow=False, sh
     the number of dims is fixed and set_value may change the sizes, unless shape= (ints where a
     size is fixed, as the layers' weights do) or Theano's broadcastable= says otherwise.
     allow_downcast is accepted for Theano's signature: set_value casts within a kind (float64 to
-    float32) as it is."""
+    float32) as it is.  A scipy.sparse matrix makes a sparse shared variable (mlcore.sparse.shared)."""
+    if getattr(value, "format", None) in ("csr", "csc") and hasattr(value, "indptr"):
+        from mlcore.sparse import shared as sparse_shared
+        return sparse_shared(value, name, strict, allow_downcast, borrow)
     return SharedVariable(value, name=name, strict=strict, shape=shape, borrow=borrow, broadcastable=broadcastable)
 
 

@@ -127,8 +127,9 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
     _check_return_disconnected("grad", return_disconnected)
     if null_gradients not in ("raise", "return"):
         raise ValueError("grad: null_gradients must be 'raise' or 'return', got %r" % (null_gradients,))
-    single = isinstance(wrt, Variable)
-    wrt = [wrt] if single else list(wrt)
+    single = isinstance(wrt, Variable) or hasattr(wrt, "wrt_variable")
+    stand_ins = [wrt] if single else list(wrt)
+    wrt = [getattr(w, "wrt_variable", w) for w in stand_ins]     # a sparse matrix: its stored values
     for w in wrt:
         if not isinstance(w, Variable):
             raise TypeError("grad: wrt must hold symbolic variables, got %r" % (w,))
@@ -148,7 +149,7 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
         seeds[_stabilized(cost, list(wrt) + list(consider_constant or ()) + list(seeds))] = ones_like(cost)
     grads = _backpropagate(seeds, wrt, consider_constant or (), nulls=null_gradients)
     out = []
-    for w in wrt:
+    for w, stand_in in zip(wrt, stand_ins):
         g = grads.get(w)
         if g is None:
             if disconnected_inputs == "raise":
@@ -158,7 +159,7 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
             g = zeros_like(w) if return_disconnected == "zero" else None
         elif add_names and cost is not None and cost.name and w.name and isinstance(g, Variable) and g.name is None:
             g.name = "(d%s/d%s)" % (cost.name, w.name)
-        out.append(g)
+        out.append(g if w is stand_in or g is None else stand_in.gradient_from(g))
     return out[0] if single else out
 
 

@@ -18,9 +18,11 @@ def _noted(operator, fn, *operands):
 
 
 def _binary(operator, fn, reflected=False):
-    if reflected:
-        return lambda self, other: _noted(operator, fn, other, self)
-    return lambda self, other: _noted(operator, fn, self, other)
+    def method(self, other):
+        if getattr(other, "handles_dense_operands", False):
+            return NotImplemented         # a sparse matrix: its reflected method computes x + s
+        return _noted(operator, fn, other, self) if reflected else _noted(operator, fn, self, other)
+    return method
 
 
 def _unary(operator, fn):

@@ -134,7 +134,12 @@ def matmul(x, y):
 
 
 def dot(x, y):
-    """numpy.dot semantics: scalars multiply, a matrix on the right is matmul, else tensordot."""
+    """numpy.dot semantics: scalars multiply, a matrix on the right is matmul, else tensordot.  An
+    operand with Theano's __dot__ / __rdot__ (a sparse matrix) computes the product itself."""
+    if hasattr(x, "__dot__"):
+        return x.__dot__(y)
+    if hasattr(y, "__rdot__"):
+        return y.__rdot__(x)
     x, y = as_tensor_variable(x), as_tensor_variable(y)
     if x.ndim == 0 or y.ndim == 0:
         return x * y
