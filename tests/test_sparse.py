@@ -226,3 +226,25 @@ def test_minibatches_of_rows_of_a_sparse_shared_matrix(backend, rng):
         value, gradient = f(batch)
         np.testing.assert_allclose(value, ((rows @ w.get_value()) ** 2).sum(), rtol=1e-12)
         np.testing.assert_allclose(gradient, 2 * rows.T @ (rows @ w.get_value()), rtol=1e-12)
+
+
+def test_comparisons_match_pytensors_sparse(backend, rng):
+    """eq, neq, lt, gt, le, ge (and <, >, <=, >=) give uint8 as PyTensor's sparse module does: sparse
+    for two sparse matrices, dense with a dense one."""
+    pytensor = pytest.importorskip("pytensor")
+    import pytensor.sparse as ps
+    import pytensor.tensor as pt
+    a, b = random_sparse(rng, (4, 5), density=0.5), random_sparse(rng, (4, 5), density=0.5)
+    b[0, 0], a[0, 0] = 1.0, 1.0                                # one stored entry equal in both
+    m = b.toarray()
+    x, y, d = sparse.csr_matrix("x", dtype="float64"), sparse.csr_matrix("y", dtype="float64"), T.dmatrix("d")
+    px, py, pd = ps.csr_matrix("x", dtype="float64"), ps.csr_matrix("y", dtype="float64"), pt.dmatrix("d")
+    names = ["eq", "neq", "lt", "gt", "le", "ge"]
+    ours = [getattr(sparse, n)(x, other) for n in names for other in (y, d)] + [x < y, x >= d, d < x]
+    theirs = [getattr(ps, n)(px, other) for n in names for other in (py, pd)] + [ps.lt(px, py), ps.ge(px, pd),
+                                                                                 ps.gt(px, pd)]
+    got = run([x, y, d], ours, [a, b, m], backend)
+    expected = pytensor.function([px, py, pd], theirs, mode="FAST_COMPILE")(a, b, m)
+    for symbol, value, reference in zip(ours, got, expected):
+        assert sp.issparse(value) == sp.issparse(reference) and value.dtype == reference.dtype == np.uint8
+        np.testing.assert_array_equal(dense(value), dense(reference), err_msg=str(symbol))

@@ -209,6 +209,20 @@ def _dense(x):
     return dense_from_sparse(x) if is_sparse(x) else T.as_tensor_variable(x)
 
 
+def _comparison(compare, name):
+    def operation(x, y):
+        result = T.cast(compare(_dense(x), _dense(y)), "uint8")
+        return _from_dense(result, x.format) if is_sparse(x) and is_sparse(y) else result
+    operation.__doc__ = ("x %s y as uint8, as Theano's: a sparse matrix (x's format) of two sparse ones, else "
+                         "dense" % name)
+    return operation
+
+
+eq, neq = _comparison(T.eq, "=="), _comparison(T.neq, "!=")
+lt, gt, le, ge = (_comparison(T.lt, "<"), _comparison(T.gt, ">"), _comparison(T.le, "<="),
+                  _comparison(T.ge, ">="))
+
+
 def sp_sum(x, axis=None, sparse_grad=False):
     """Sum of a sparse matrix (axis None, 0 or 1), dense.  Its gradient with respect to x is the
     structured one (sparse_grad=True's); sparse_grad is accepted for Theano's signature."""

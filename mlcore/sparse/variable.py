@@ -124,6 +124,22 @@ class SparseVariable:
     def __neg__(self):
         return with_data(self, -self.data)
 
+    def __lt__(self, other):
+        from mlcore.sparse.basic import lt
+        return lt(self, other)
+
+    def __gt__(self, other):
+        from mlcore.sparse.basic import gt
+        return gt(self, other)
+
+    def __le__(self, other):
+        from mlcore.sparse.basic import le
+        return le(self, other)
+
+    def __ge__(self, other):
+        from mlcore.sparse.basic import ge
+        return ge(self, other)
+
     def __getitem__(self, key):
         from mlcore.sparse.indexing import getitem
         return getitem(self, key)
