@@ -248,3 +248,20 @@ def test_comparisons_match_pytensors_sparse(backend, rng):
     for symbol, value, reference in zip(ours, got, expected):
         assert sp.issparse(value) == sp.issparse(reference) and value.dtype == reference.dtype == np.uint8
         np.testing.assert_array_equal(dense(value), dense(reference), err_msg=str(symbol))
+
+
+def test_verify_grad_sparse_checks_structured_gradients(rng):
+    """Theano's verify_grad_sparse(op, pt, structured=True) passes for the ops' gradients and
+    catches a wrong one; structured=False is refused with the reason."""
+    from mlcore.gradient import GradientError, zero_grad
+    a, w = random_sparse(rng, (4, 3), density=0.6), rng.normal(size=(3, 2))
+    sparse.verify_grad_sparse(sparse.structured_dot, [a, w], structured=True, rng=rng)
+    sparse.verify_grad_sparse(sparse.structured_sigmoid, [a.tocsc()], structured=True, rng=rng)
+    sparse.verify_grad_sparse(lambda x, y: (x * y).T, [a, rng.normal(size=(4, 3))], structured=True, rng=rng)
+
+    def half_gradient(x):       # d(data ** 2) reported as data instead of 2 * data
+        return sparse.CSR(x.data * zero_grad(x.data), x.indices, x.indptr, x.shape)
+    with pytest.raises(GradientError):
+        sparse.verify_grad_sparse(half_gradient, [a], structured=True, rng=rng)
+    with pytest.raises(NotImplementedError, match="structured=True"):
+        sparse.verify_grad_sparse(sparse.structured_dot, [a, w])

@@ -279,3 +279,27 @@ def hstack(blocks, format=None, dtype=None):
 
 def vstack(blocks, format=None, dtype=None):
     return _stack(lambda ds: T.concatenate(ds, axis=0), blocks, format, dtype)
+
+
+# --- checking gradients -----------------------------------------------------------------------------
+def verify_grad_sparse(op, pt, structured=False, *args, **kwargs):
+    """Theano's verify_grad_sparse: mlcore.gradient.verify_grad of op at the points pt (scipy.sparse
+    matrices and arrays), each sparse point varied through its stored values and a sparse result
+    compared as a dense matrix.  Only structured=True can be checked: a sparse matrix here carries
+    values (and gradients) at its stored entries alone, so the gradient at an entry not stored,
+    which structured=False asks for, is not defined."""
+    from mlcore.gradient import verify_grad
+    if not structured:
+        raise NotImplementedError("verify_grad_sparse(structured=False): mlcore's sparse gradients are "
+                                  "structured (stored entries only); pass structured=True")
+    builders = [(lambda data, p=p: CSM(p.format)(data, p.indices, p.indptr, p.shape)) if _is_scipy_sparse(p)
+                else (lambda value: value) for p in pt]
+
+    def with_dense_result(*values):
+        out = op(*[build(v) for build, v in zip(builders, values)])
+        return dense_from_sparse(out) if is_sparse(out) else out
+    return verify_grad(with_dense_result, [p.data if _is_scipy_sparse(p) else p for p in pt], *args, **kwargs)
+
+
+def _is_scipy_sparse(value):
+    return hasattr(value, "indptr") and getattr(value, "format", None) in ("csr", "csc")
