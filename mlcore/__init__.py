@@ -51,7 +51,8 @@ _LAZY = {"Sequential": "mlcore.models", "Model": "mlcore.models", "Input": "mlco
          "Function": "mlcore.operation",
          # Theano's other loops, here so that `from mlcore import *` leaves the builtin map alone
          "map": "mlcore.graph.scan", "reduce": "mlcore.graph.scan", "foldl": "mlcore.graph.scan",
-         "foldr": "mlcore.graph.scan", "scan_module": "mlcore.scan_module", "gof": "mlcore.gof",
+         "foldr": "mlcore.graph.scan", "scan_module": "mlcore.scan_module",
+         "scan_checkpoints": "mlcore.scan_module", "gof": "mlcore.gof",
          "tests": "mlcore.tests", "sparse": "mlcore.sparse", "misc": "mlcore.misc"}
 
 
