@@ -161,12 +161,33 @@ mode = "Mode"
 optimizer = "fast_run"
 exception_verbosity = "low"
 profile = False          # True: every function is profiled, and the profiles are printed at exit
+on_unused_input = "raise"     # what function(on_unused_input=None) does with an input it does not need
+# Theano's flags that tutorials print or set and that change nothing here (mlcore frees nothing between
+# calls to reuse, warns of no float64, and compiles C through PyTensor, whose own flags set its compiler).
+allow_gc = True
+warn_float64 = "ignore"
+openmp = False
+
+
+class _Setting(str):
+    """A setting read both ways: config.device() as mlcore's setters and getters go, config.device as
+    Theano's flag, a string ("cpu", "gpu")."""
+
+    def __call__(self):
+        return str(self)
+
+
+def _device_name(name):
+    """mlcore's name of a device given as Theano's ("cuda", "cuda0", "gpu1" are the GPU)."""
+    return "gpu" if str(name).startswith(("cuda", "gpu")) else str(name)
 
 
 class _ConfigModule(type(os)):
-    """theano.config.floatX, read and assigned as Theano code does, is floatx()/set_floatx()."""
+    """theano.config.floatX, read and assigned as Theano code does, is floatx()/set_floatx();
+    theano.config.device is device()/set_device()."""
 
     floatX = property(lambda self: floatx(), lambda self, value: set_floatx(value))
+    device = property(lambda self: _Setting(device()), lambda self, value: set_device(_device_name(value)))
 
 
 sys.modules[__name__].__class__ = _ConfigModule

@@ -458,7 +458,7 @@ class Function:
 
 
 def function(inputs, outputs=None, updates=None, givens=None, backend=None, device=None, rewrites="fast_run",
-             profile=False, allow_input_downcast=None, on_unused_input="raise", name=None, mode=None,
+             profile=False, allow_input_downcast=None, on_unused_input=None, name=None, mode=None,
              batch_inputs=False, no_default_updates=False):
     """Compile outputs (and updates) as a function of inputs (theano.function's signature).
 
@@ -469,7 +469,9 @@ def function(inputs, outputs=None, updates=None, givens=None, backend=None, devi
     has the batch as its leading axis (the model's steps): under an mlcore.distribution they are
     split over the devices, while other functions' inputs are copied to each.
     no_default_updates=True (or a list of shared variables) leaves random streams where they are.
+    on_unused_input=None is Theano's flag config.on_unused_input ("raise" unless set).
     """
+    on_unused_input = on_unused_input or config.on_unused_input
     from mlcore.sparse.function import has_sparse, sparse_function
     if has_sparse(inputs, outputs, updates, givens):      # scipy.sparse matrices in and out, as their parts
         return sparse_function(function, inputs, outputs, updates, givens, backend=backend, device=device,

@@ -94,3 +94,22 @@ def test_config_profile_profiles_every_function_and_prints_at_exit():
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["2"]
     assert "Function profiling" in done.stderr and "Time in 2 calls" in done.stderr
+
+
+def test_config_device_reads_as_theanos_flag_and_as_mlcores_getter():
+    """theano.config.device is a string ("cpu"; "cuda0" sets mlcore's "gpu"), and config.device() still
+    reads it; config.on_unused_input is the default of function(on_unused_input=None)."""
+    from mlcore import config
+    before = config.device()
+    try:
+        assert config.device == "cpu" == config.device() and not config.device.startswith("cuda")
+        config.device = "cuda0"
+        assert config.device == "gpu" == config.device()
+    finally:
+        config.set_device(before)
+    a, b = T.dvectors("a", "b")
+    with mlcore.config.change_flags(on_unused_input="ignore"):
+        assert float(mlcore.function([a, b], a.sum(), backend="numpy")([1.0, 2.0], [0.0])) == 3.0
+    with pytest.raises(ValueError, match="not used"):
+        mlcore.function([a, b], a.sum())
+    assert (config.allow_gc, config.warn_float64, config.openmp) == (True, "ignore", False)
