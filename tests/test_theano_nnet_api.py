@@ -426,5 +426,5 @@ def test_conv2d_num_groups_against_scipy_and_finite_differences(backend, rng, nu
     np.testing.assert_allclose(got, np.array(expected)[:, :, :, :got.shape[3]], rtol=1e-10, atol=1e-10)
     assert_gradients_are_finite_differences(backend, [x, w], T.nnet.conv2d(x, w, num_groups=2), [xv, wv], rng,
                                             numeric_grad)
-    with pytest.raises(NotImplementedError, match="unshared"):
+    with pytest.raises(ValueError, match="unshared=True.*6-d filters"):      # unshared filters are 6-d
         T.nnet.conv2d(x, w, unshared=True)

@@ -63,6 +63,8 @@ from mlcore.tensor.extra_ops import bincount, diff, fill_diagonal, fill_diagonal
 from mlcore.tensor.extra_ops import bartlett  # noqa: F401
 from mlcore.tensor.subtensor import take  # noqa: F401
 from mlcore.tensor.nlinalg import extract_diag, trace  # noqa: F401
+# loading the module mlcore.tensor.sort sets T.sort to it: the import binds T.sort back to the function, as Theano's
+from mlcore.tensor.sort import argsort, argtopk, sort, topk, topk_and_argtopk  # noqa: F401,E402
 
 abs = abs_  # noqa: A001
 floor_div = intdiv = int_div
@@ -177,3 +179,5 @@ for _kind in ("scalar", "vector", "matrix"):
         globals()["%s_%s_types" % (_group, _kind)] = tuple(globals()[p + _kind] for p in _prefixes)
 for _group in ("int", "float", "complex"):
     globals()[_group + "_types"] = globals()[_group + "_scalar_types"]
+
+from mlcore.tensor import inplace  # noqa: F401,E402  (its names are this module's: it comes last)

@@ -5,64 +5,43 @@ All are built on the graph's one convolution, Conv2D (cross-correlation, NHWC, (
 kernels), so their own gradients come from it: the input gradient is Conv2D over the output
 gradient spread `subsample` apart (lhs_dilation), the filter gradient Conv2D over the input with
 the output gradient as kernel; conv3d folds its depth window into the channels, as the Conv3D
-layer does.
+layer does.  Unshared (locally connected) conv2d gathers windows instead (unshared_conv); the
+gradients of grouped and unshared convolutions are pulled back through conv2d itself (Lop), which
+is what they are.  causal_conv1d and separable_conv2d are conv2d with their own padding and
+groups; bilinear upsampling is in upsampling.
 """
 import numbers
 
+from mlcore.graph.gradient import Lop
 from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.graph.ops.indexing import subtensor
 from mlcore.graph.ops.nn import Conv2D, dilated
-from mlcore.graph.ops.shape import arange, concatenate, dimshuffle, pad, reshape
-
-FLIP = slice(None, None, -1)
-
-
-def border_padding(border_mode, window, dilation, name="conv2d"):
-    """Theano's border_mode ('valid', 'full', 'half', an int or one int per spatial dim) as
-    (before, after) padding per spatial dim; window holds the filter sizes (None where unknown)."""
-    rank = len(window)
-    if border_mode == "valid":
-        return ((0, 0),) * rank
-    if border_mode in ("full", "half"):
-        if None in window:
-            raise ValueError("T.nnet.%s(border_mode=%r): the filters' spatial size must be known; pass "
-                             "filter_shape=" % (name, border_mode))
-        spans = [dilated(k, d) for k, d in zip(window, dilation)]
-        return tuple((s - 1, s - 1) if border_mode == "full" else (s // 2, s // 2) for s in spans)
-    if isinstance(border_mode, int):
-        border_mode = (border_mode,) * rank
-    if isinstance(border_mode, tuple) and len(border_mode) == rank:
-        return tuple((int(p), int(p)) for p in border_mode)
-    raise ValueError("%s: border_mode must be 'valid', 'full', 'half', an int or %d ints, got %r"
-                     % (name, rank, border_mode))
-
-
-def filter_window(filters, filter_shape):
-    """The filters' spatial sizes: from their static shape, else from filter_shape, else None."""
-    window = filters.type.shape[2:]
-    return tuple(filter_shape[2:]) if None in window and filter_shape is not None else window
-
-
-def check_ranks(name, ndim, **tensors):
-    for role, tensor in tensors.items():
-        if tensor.ndim != ndim:
-            raise ValueError("T.nnet.%s needs %d-d %s, got %s" % (name, ndim, role, tensor.type))
+from mlcore.graph.ops.shape import arange, concatenate, dimshuffle, pad, reshape, zeros
+from mlcore.tensor.nnet.conv_args import (FLIP, border_padding, check_ranks, filter_window,  # noqa: F401
+                                          is_static, zero_pad)
+from mlcore.tensor.nnet.unshared_conv import unshared_conv2d
+from mlcore.tensor.nnet.upsampling import (bilinear_kernel_1D, bilinear_kernel_2D, bilinear_upsampling,  # noqa: F401
+                                           frac_bilinear_upsampling)
 
 
 def conv2d(input, filters, input_shape=None, filter_shape=None, border_mode="valid", subsample=(1, 1),
            filter_flip=True, image_shape=None, filter_dilation=(1, 1), num_groups=1, unshared=False, **kwargs):
     """Theano's conv2d: input (N, C, H, W), filters (out, in / num_groups, h, w); a true convolution
     (kernels flipped) unless filter_flip=False.  num_groups splits the channels into groups that
-    separate filters read (the input's and the output's channels both divide by it)."""
-    if unshared:
-        raise NotImplementedError("T.nnet.conv2d(unshared=True), a filter per output position, is not offered; "
-                                  "the layers' LocallyConnected-style weights are not part of mlcore")
+    separate filters read (the input's and the output's channels both divide by it).  unshared:
+    filters (out, out rows, out cols, in / num_groups, h, w), one set per output position."""
     input, filters = as_tensor_variable(input), as_tensor_variable(filters)
-    check_ranks("conv2d", 4, input=input, filters=filters)
-    pads = border_padding(border_mode, filter_window(filters, filter_shape), filter_dilation)
+    check_ranks("conv2d", 4, input=input)
+    check_ranks("conv2d(unshared=True)" if unshared else "conv2d", 6 if unshared else 4, filters=filters)
+    window = [filters.shape[d] if k is None else k for d, k in zip((-2, -1), filter_window(filters, filter_shape))]
+    pads = border_padding(border_mode, window, filter_dilation)
+    if unshared:
+        return unshared_conv2d(input, filters, pads, subsample, filter_flip, filter_dilation, num_groups)
     kernel = dimshuffle(filters, 2, 3, 1, 0)
     if filter_flip:
         kernel = subtensor(kernel, (FLIP, FLIP))
+    if not is_static(pads):      # 'full' or 'half' for filters whose size is known only at run time
+        input, pads = zero_pad(input, pads), ((0, 0), (0, 0))
     out = Conv2D(subsample, pads, (1, 1), filter_dilation, num_groups)(dimshuffle(input, 0, 2, 3, 1), kernel)
     return dimshuffle(out, 0, 3, 1, 2)
 
@@ -78,7 +57,7 @@ def conv3d(input, filters, input_shape=None, filter_shape=None, border_mode="val
     if None not in (channels, expected) and channels != expected:
         raise ValueError("T.nnet.conv3d: input %s has %d channels but filters %s expect %d"
                          % (input.type, channels, filters.type, expected))
-    window = filter_window(filters, filter_shape)
+    window = filter_window(filters, filter_shape, 3)
     depth_pads, *plane_pads = border_padding(border_mode, window, filter_dilation, "conv3d")
     if filter_flip:
         filters = subtensor(filters, (slice(None), slice(None), FLIP, FLIP, FLIP))
@@ -119,12 +98,30 @@ def stride_remainder(name, size, pads, span, stride):
     return (size + pads[0] + pads[1] - span) % stride
 
 
+def pulled_back(output_grad, placeholder, output):
+    """output_grad pulled back through a convolution to its argument `placeholder` (zeros of that
+    argument's shape: a convolution is linear in each argument, so the value is never read)."""
+    return Lop(output, placeholder, output_grad)
+
+
 def conv2d_grad_wrt_inputs(output_grad, filters, input_shape, filter_shape=None, border_mode="valid",
-                           subsample=(1, 1), filter_flip=True, filter_dilation=(1, 1)):
-    """The gradient of conv2d with respect to its input: output_grad (N, out, h, w) spread
-    `subsample` apart, padded, and convolved with the filters, their in and out swapped."""
+                           subsample=(1, 1), filter_flip=True, filter_dilation=(1, 1), num_groups=1, unshared=False):
+    """The gradient of conv2d with respect to its input (N, C, H, W), whose size input_shape gives
+    (N and C may be None): output_grad (N, out, h, w) spread `subsample` apart, padded, and
+    convolved with the filters, their in and out swapped; grouped and unshared ones are pulled back
+    through conv2d."""
     output_grad, filters = as_tensor_variable(output_grad), as_tensor_variable(filters)
-    check_ranks("abstract_conv.conv2d_grad_wrt_inputs", 4, output_grad=output_grad, filters=filters)
+    check_ranks("abstract_conv.conv2d_grad_wrt_inputs", 4, output_grad=output_grad)
+    check_ranks("abstract_conv.conv2d_grad_wrt_inputs", 6 if unshared else 4, filters=filters)
+    if unshared or num_groups != 1:
+        channels = filters.shape[3 if unshared else 1] * num_groups
+        image = zeros([output_grad.shape[0] if input_shape[0] is None else input_shape[0],
+                       channels if input_shape[1] is None else input_shape[1]] + list(input_shape[2:]),
+                      output_grad.dtype)
+        return pulled_back(output_grad, image, conv2d(image, filters, filter_shape=filter_shape,
+                                                      border_mode=border_mode, subsample=subsample,
+                                                      filter_flip=filter_flip, filter_dilation=filter_dilation,
+                                                      num_groups=num_groups, unshared=unshared))
     window = filter_window(filters, filter_shape)
     if None in window:
         raise ValueError("T.nnet.abstract_conv.conv2d_grad_wrt_inputs: the filters' spatial size must be "
@@ -143,13 +140,26 @@ def conv2d_grad_wrt_inputs(output_grad, filters, input_shape, filter_shape=None,
 
 
 def conv2d_grad_wrt_weights(input, output_grad, filter_shape, input_shape=None, border_mode="valid",
-                            subsample=(1, 1), filter_flip=True, filter_dilation=(1, 1)):
-    """The gradient of conv2d with respect to its filters: the input, its batch as channels,
-    cross-correlated with output_grad as the kernel (subsample as its dilation, filter_dilation
-    as the stride), less padding after the image by the rows a strided conv2d never reads, so
-    that the result has the filters' size."""
+                            subsample=(1, 1), filter_flip=True, filter_dilation=(1, 1), num_groups=1, unshared=False):
+    """The gradient of conv2d with respect to its filters, of size filter_shape (all but the window
+    may be None): the input, its batch as channels, cross-correlated with output_grad as the kernel
+    (subsample as its dilation, filter_dilation as the stride), less padding after the image by
+    the rows a strided conv2d never reads, so that the result has the filters' size; grouped and
+    unshared ones are pulled back through conv2d."""
     input, output_grad = as_tensor_variable(input), as_tensor_variable(output_grad)
     check_ranks("abstract_conv.conv2d_grad_wrt_weights", 4, input=input, output_grad=output_grad)
+    if len(filter_shape) != (6 if unshared else 4):
+        raise ValueError("T.nnet.abstract_conv.conv2d_grad_wrt_weights: filter_shape must have %d entries, got %r"
+                         % (6 if unshared else 4, filter_shape))
+    if unshared or num_groups != 1:
+        positions = [output_grad.shape[2], output_grad.shape[3]] if unshared else []
+        known = [output_grad.shape[1]] + positions + [input.shape[1] // num_groups]
+        weights = zeros([k if s is None else s for s, k in zip(filter_shape, known)] + list(filter_shape[-2:]),
+                        output_grad.dtype)
+        return pulled_back(output_grad, weights, conv2d(input, weights, input_shape, border_mode=border_mode,
+                                                        subsample=subsample, filter_flip=filter_flip,
+                                                        filter_dilation=filter_dilation, num_groups=num_groups,
+                                                        unshared=unshared))
     window = tuple(filter_shape[2:])
     pads = border_padding(border_mode, window, filter_dilation, "conv2d_grad_wrt_weights")
     image = tuple(input_shape[2:]) if input_shape is not None else input.type.shape[2:]
@@ -163,12 +173,46 @@ def conv2d_grad_wrt_weights(input, output_grad, filter_shape, input_shape=None, 
     return subtensor(grad, (slice(None), slice(None), FLIP, FLIP)) if filter_flip else grad
 
 
+def causal_conv1d(input, filters, filter_shape, input_shape=None, subsample=1, filter_flip=True, filter_dilation=1,
+                  num_groups=1, unshared=False):
+    """Theano's causal (WaveNet) convolution of input (N, C, length) with filters (out, C /
+    num_groups, filter length): the input is padded on the left only, by the dilated filter's
+    span less one, so output t reads inputs t and before.  unshared: filters (out, out length,
+    C / num_groups, filter length).  A conv2d over a width of one."""
+    input, filters = as_tensor_variable(input), as_tensor_variable(filters)
+    check_ranks("abstract_conv.causal_conv1d", 3, input=input)
+    check_ranks("abstract_conv.causal_conv1d", 4 if unshared else 3, filters=filters)
+    length = filter_window(filters, filter_shape, 1)[0]
+    if length is None:
+        raise ValueError("T.nnet.abstract_conv.causal_conv1d: the filters' length must be known for the left "
+                         "padding; pass filter_shape=")
+    kernels = dimshuffle(filters, 0, 1, "x", 2, 3, "x") if unshared else dimshuffle(filters, 0, 1, 2, "x")
+    out = conv2d(dimshuffle(input, 0, 1, 2, "x"), kernels, border_mode=((filter_dilation * (length - 1), 0), 0),
+                 subsample=(subsample, 1), filter_flip=filter_flip, filter_dilation=(filter_dilation, 1),
+                 num_groups=num_groups, unshared=unshared)
+    return out[:, :, :, 0]
+
+
+def separable_conv2d(input, depthwise_filters, pointwise_filters, num_channels, input_shape=None,
+                     depthwise_filter_shape=None, pointwise_filter_shape=None, border_mode="valid", subsample=(1, 1),
+                     filter_flip=True, filter_dilation=(1, 1)):
+    """A depthwise conv2d, each of the num_channels input channels convolved with its own
+    depthwise_filters (channels * depth multiplier, 1, h, w), then a pointwise one (out,
+    channels * depth multiplier, 1, 1) that mixes them; border_mode, subsample and
+    filter_dilation are the depthwise convolution's."""
+    depthwise = conv2d(input, depthwise_filters, input_shape, depthwise_filter_shape, border_mode, subsample,
+                       filter_flip, filter_dilation=filter_dilation, num_groups=num_channels)
+    return conv2d(depthwise, pointwise_filters, filter_shape=pointwise_filter_shape, filter_flip=filter_flip)
+
+
 def get_conv_output_shape(image_shape, kernel_shape, border_mode, subsample, filter_dilation=None):
-    """The (N, out channels, *spatial) that conv2d or conv3d gives for these shapes (None where unknown)."""
+    """The (N, out channels, *spatial) that conv2d or conv3d gives for these shapes (None where
+    unknown); kernel_shape may be an unshared conv2d's, whose window is its last two entries."""
     rank = len(image_shape) - 2
     dilation = tuple(filter_dilation or (1,) * rank)
-    pads = border_padding(border_mode, tuple(kernel_shape[2:]), dilation, "get_conv_output_shape")
+    window = tuple(kernel_shape[-rank:])
+    pads = border_padding(border_mode, window, dilation, "get_conv_output_shape")
     spatial = []
-    for size, k, (before, after), stride, d in zip(image_shape[2:], kernel_shape[2:], pads, subsample, dilation):
+    for size, k, (before, after), stride, d in zip(image_shape[2:], window, pads, subsample, dilation):
         spatial.append(None if size is None or k is None else (size + before + after - dilated(k, d)) // stride + 1)
     return (image_shape[0], kernel_shape[0]) + tuple(spatial)

@@ -1,2 +1,2 @@
-"""T.signal: pooling."""
-from mlcore.tensor.signal import pool  # noqa: F401
+"""T.signal: pooling (T.signal.pool) and the signal-processing conv2d (T.signal.conv)."""
+from mlcore.tensor.signal import conv, pool  # noqa: F401
