@@ -428,3 +428,13 @@ def test_conv2d_num_groups_against_scipy_and_finite_differences(backend, rng, nu
                                             numeric_grad)
     with pytest.raises(ValueError, match="unshared=True.*6-d filters"):      # unshared filters are 6-d
         T.nnet.conv2d(x, w, unshared=True)
+
+
+def test_conv2d_of_float64_images_and_float32_filters(backend):
+    """Conv2D's result has the wider dtype; the jax backend casts both operands to it (lax takes one)."""
+    x, w = T.tensor4("x", dtype="float64"), T.tensor4("w", dtype="float32")
+    xv, wv = np.arange(16.0).reshape(1, 1, 4, 4) / 7, np.array([[[[0.5, -1.0], [2.0, 0.25]]]], dtype="float32")
+    (got,) = run(backend, [x, w], [T.nnet.conv2d(x, w)], xv, wv)
+    expected = signal.convolve2d(xv[0, 0], wv[0, 0].astype("float64"), "valid")
+    assert got.dtype == np.float64
+    np.testing.assert_allclose(got[0, 0], expected, rtol=1e-12)

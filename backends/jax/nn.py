@@ -44,7 +44,10 @@ def conv_window(strides, padding, lhs_dilation, rhs_dilation):
 
 
 def lax_conv(x, w, layouts, groups, **window):
-    """XLA's convolution, its float32 products in float32."""
+    """XLA's convolution, its float32 products in float32; operands of two float widths are
+    computed in the wider, as Conv2D's type says (lax takes one dtype)."""
+    dtype = jnp.promote_types(x.dtype, w.dtype)
+    x, w = x.astype(dtype), w.astype(dtype)
     return lax.conv_general_dilated(x, w, **window, dimension_numbers=layouts, feature_group_count=groups,
                                     precision=FLOAT32_PRODUCTS)
 
