@@ -102,7 +102,8 @@ def get_mode(mode):
     if key == "nanguardmode":
         from mlcore.compile.nanguardmode import NanGuardMode
         return NanGuardMode(nan_is_error=True, inf_is_error=True, big_is_error=True)
-    named = {"mode": Mode, "fast_run": lambda: FAST_RUN, "fast_compile": lambda: FAST_COMPILE,
+    named = {"mode": Mode, "fast_run": lambda: Mode(optimizer="fast_run"),        # anew: optdb may have grown
+             "fast_compile": lambda: Mode(optimizer="fast_compile"),
              "jax": lambda: Mode(linker="jax"), "c": lambda: Mode(linker="c")}
     if key not in named:
         raise ValueError("unknown mode %r; known: 'Mode', 'FAST_RUN', 'FAST_COMPILE', 'DebugMode', "

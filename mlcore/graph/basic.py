@@ -5,6 +5,7 @@ one Op applied to input Variables and owns its output Variables.  Nothing here
 holds numbers except Constants and SharedVariables; backends own the kernels.
 """
 import copy
+import functools
 import itertools
 
 import numpy as np
@@ -270,7 +271,9 @@ class Op:
         return tuple(getattr(self, p) for p in self.__props__)
 
     def __eq__(self, other):
-        return type(self) is type(other) and self._props() == other._props()
+        if type(self) is type(other):
+            return self._props() == other._props()
+        return _is_graph_function(other) and op_made_by(other) == self     # Theano's node.op == T.true_div
 
     def __hash__(self):
         return hash((type(self), self._props()))
@@ -382,3 +385,23 @@ def graph_inputs(outputs):
             seen.add(id(out))
             found.append(out)
     return found
+
+
+def _is_graph_function(value):
+    return callable(value) and not isinstance(value, (Op, type)) and \
+        getattr(value, "__module__", "").startswith("mlcore.")
+
+
+@functools.lru_cache(maxsize=None)
+def op_made_by(fn):
+    """The op a graph function such as T.true_div applies, found by calling it on float64 scalars
+    (two, then one): in Theano T.true_div is that op, and code compares node.op with it."""
+    for arity in (2, 1):
+        try:
+            out = fn(*[TensorType("float64", ())() for _ in range(arity)])
+        except Exception:       # noqa: BLE001 (the other arity is tried)
+            continue
+        owner = getattr(out, "owner", None)
+        if owner is not None and all(i.owner is None for i in owner.inputs):
+            return owner.op
+    return None

@@ -10,8 +10,8 @@ from mlcore.graph.rewrite.merge import merge
 from mlcore.graph.rewrite.rules import CANONICALIZE, SPECIALIZE, STABILIZE
 
 
-def local_pass(*rules, max_sweeps=50):
-    """A pass applying node-local rules until a fixed point.
+def local_pass(*rules, max_sweeps=50, reverse=False):
+    """A pass applying node-local rules until a fixed point (each sweep outputs first if reverse).
 
     A sweep offers every node to the rules and swaps in all their replacements at once (a rule
     may see a node whose input is being replaced; both forms compute the same values), so a
@@ -21,7 +21,8 @@ def local_pass(*rules, max_sweeps=50):
         changed_any = False
         for _ in range(max_sweeps):
             pairs = []
-            for node in fgraph.toposort():
+            nodes = fgraph.toposort()
+            for node in reversed(nodes) if reverse else nodes:
                 for rule in rules:
                     new = rule(node)
                     if new is not None:
