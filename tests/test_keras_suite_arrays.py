@@ -262,3 +262,15 @@ def test_max_with_initial_of_a_symbolic_empty_axis_runs(backend):
     rows = mlcore.KerasTensor((None, 0))
     largest = mlcore.function([rows], ops.max(rows, axis=1, initial=1.0), backend=backend)
     np.testing.assert_allclose(largest(np.zeros((3, 0), "float32")), [1.0, 1.0, 1.0])
+
+
+def test_median_and_nanmedian_of_rows_with_infinities_match_numpy():
+    """The middle value, or the mean of the two middle ones, as numpy's: interpolating from one side
+    would give NaN between -inf and 2, and between inf and inf."""
+    import warnings
+    import mlcore.ops as mops
+    x = np.array([[1.0, np.inf, 3.0], [np.nan, -np.inf, 2.0], [np.inf, np.inf, 1.0], [-np.inf, 0.0, 5.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        np.testing.assert_array_equal(np.asarray(mops.nanmedian(x, axis=1)), np.nanmedian(x, axis=1))
+        np.testing.assert_array_equal(np.asarray(mops.median(x, axis=1)), np.median(x, axis=1))

@@ -30,8 +30,15 @@ def _reduced_last(x, axis):
     return sh.reshape(sh.transpose(x, kept + list(axes)), [sizes[d] for d in kept] + [-1]), axes
 
 
+def _lerp(low, high, t):
+    """low + (high - low) * t, from the nearer end as numpy's quantile does: between -inf and 2 the
+    midpoint is -inf (from low's side it would be -inf + inf, NaN)."""
+    step = high - low
+    return ew.switch(ew.ge(t, 0.5), high - step * (1 - t), low + step * t)
+
+
 def _quantile(x, q, axis, method, keepdims, skip_nan):
-    if method not in _METHODS:
+    if method not in _METHODS + ("middle",):
         raise ValueError("quantile: method must be one of %s, got %r" % (", ".join(_METHODS), method))
     x, q = as_float(x), ew.cast(as_tensor(q), as_float(x).dtype)
     rows, axes = _reduced_last(x, axis)
@@ -42,9 +49,10 @@ def _quantile(x, q, axis, method, keepdims, skip_nan):
     lower, upper = ew.floor(position), ew.ceil(position)
     low = take_along_axis(ordered, ew.cast(ew.maximum(lower, 0), "int64"), -1)
     high = take_along_axis(ordered, ew.cast(ew.maximum(upper, 0), "int64"), -1)
-    out = {"linear": lambda: low + (high - low) * (position - lower), "lower": lambda: low, "higher": lambda: high,
+    out = {"linear": lambda: _lerp(low, high, position - lower), "lower": lambda: low, "higher": lambda: high,
            "midpoint": lambda: (low + high) / 2,
-           "nearest": lambda: ew.switch(ew.eq(ew.round_(position), lower), low, high)}[method]()
+           "nearest": lambda: ew.switch(ew.eq(ew.round_(position), lower), low, high),
+           "middle": lambda: ew.switch(ew.eq(lower, upper), low, (low + high) / 2)}[method]()
     if not skip_nan:
         out = ew.switch(any_(nan, -1, keepdims=True), np.nan, out)
     kept = iter(range(rows.ndim - 1))                         # out: (kept axes..., q), q to the front
@@ -65,7 +73,9 @@ def percentile(x, q, axis=None, method="linear", keepdims=False):
 
 
 def median(x, axis=None, keepdims=False):
-    return quantile(x, 0.5, axis, keepdims=keepdims)
+    """The middle value, or the mean of the two middle values, as numpy's (so a median between -inf
+    and 2 is -inf, and one of inf, inf and 1 is inf, where interpolating gives NaN)."""
+    return _quantile(x, 0.5, axis, "middle", keepdims, skip_nan=False)
 
 
 def nanquantile(x, q, axis=None, method="linear", keepdims=False):
@@ -78,7 +88,7 @@ def nanpercentile(x, q, axis=None, method="linear", keepdims=False):
 
 
 def nanmedian(x, axis=None, keepdims=False):
-    return nanquantile(x, 0.5, axis, keepdims=keepdims)
+    return _quantile(x, 0.5, axis, "middle", keepdims, skip_nan=True)
 
 
 # --- reductions that skip NaNs -------------------------------------------------------------------
