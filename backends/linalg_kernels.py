@@ -42,8 +42,8 @@ def register_linalg(lower, xp, linalg, scipy_linalg):
     for op_class, fn in kernels.items():
         lower.register(op_class)(square_checked(fn))
     lower.register(nlinalg.MatrixPinv)(lambda op, node: linalg.pinv)
-    lower.register(slinalg.LUFactor)(square_checked(   # scipy's and jax's take one matrix
-        lambda op: xp.vectorize(scipy_linalg.lu_factor, signature="(n,n)->(n,n),(n)")))
+    lower.register(slinalg.LUFactor)(   # scipy's and jax's take one matrix
+        lambda op, node: xp.vectorize(scipy_linalg.lu_factor, signature="(m,n)->(m,n),(k)"))
     lower.register(decompositions.SVD)(lambda op, node: lambda a: as_results(linalg.svd(
         a, full_matrices=op.full_matrices, compute_uv=op.compute_uv)))
     lower.register(decompositions.QR)(lambda op, node: lambda a: as_results(linalg.qr(a, mode=op.mode)))

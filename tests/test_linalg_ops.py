@@ -246,3 +246,16 @@ def test_modules_follow_theano_and_pytensor_names():
         assert callable(getattr(theano_nlinalg, name)), name
     for name in ("cholesky", "solve", "solve_triangular", "eigvalsh", "expm", "kron"):
         assert callable(getattr(theano_slinalg, name)), name
+
+
+@pytest.mark.parametrize("shape", [(3, 5), (5, 3), (2, 4, 3)])
+def test_lu_factor_of_non_square_matrices_matches_scipy(backend, shape):
+    """scipy's and jax's lu_factor take an (m, n) matrix: lu (m, n) and min(m, n) pivots."""
+    a = np.random.default_rng(sum(shape)).normal(size=shape)
+    x = T.tensor(dtype="float64", shape=(None,) * len(shape))
+    lu, pivots = mlcore.function([x], list(mlcore.ops.linalg.lu_factor(x)), backend=backend)(a)
+    matrices = a.reshape((-1,) + shape[-2:])
+    expected = [np.stack([scipy.linalg.lu_factor(m)[k] for m in matrices]) for k in range(2)]
+    assert pivots.shape == shape[:-2] + (min(shape[-2:]),)
+    np.testing.assert_allclose(lu, expected[0].reshape(lu.shape), rtol=1e-10, atol=1e-12)
+    np.testing.assert_array_equal(pivots, expected[1].reshape(pivots.shape))

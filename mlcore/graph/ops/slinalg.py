@@ -34,14 +34,17 @@ class Cholesky(MatrixOp):
 
 
 class LUFactor(MatrixOp):
-    """scipy.linalg.lu_factor's (lu, pivots) of a square matrix, P A = L U: L below lu's diagonal (its
-    unit diagonal implied), U on and above it; row i was swapped with row pivots[i], in order.  No
-    gradient: the pivots are discrete, and jax's lu_factor has none either."""
+    """scipy.linalg.lu_factor's (lu, pivots) of an (m, n) matrix, P A = L U: L below lu's diagonal
+    (its unit diagonal implied), U on and above it; row i was swapped with row pivots[i], in order,
+    for the min(m, n) pivots.  No gradient: the pivots are discrete, and jax's lu_factor has none."""
     api_name = "lu_factor"
+    square = False
 
     def make_node(self, x):
-        x = float_matrix(self.api_name, x)
-        return Apply(self, [x], [TensorType(x.dtype, x.type.shape), TensorType("int32", x.type.shape[:-1])])
+        x = float_matrix(self.api_name, x, square=False)
+        m, n = x.type.shape[-2:]
+        pivots = None if None in (m, n) else min(m, n)
+        return Apply(self, [x], [TensorType(x.dtype, x.type.shape), TensorType("int32", x.type.shape[:-2] + (pivots,))])
 
 
 class Expm(MatrixOp):
