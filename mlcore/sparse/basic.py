@@ -8,6 +8,7 @@ whose size depends on the values.  T.grad with respect to a SparseVariable gives
 stored values, as a SparseVariable of the same pattern (Theano's structured gradient).
 """
 import mlcore.tensor as T
+from mlcore.sparse.indexing import getitem
 from mlcore.sparse.variable import (INDEX_DTYPE, SparseVariable, as_sparse_variable, dense_shape,
                                     entry_coordinates, is_sparse, with_data)
 
@@ -303,3 +304,16 @@ def verify_grad_sparse(op, pt, structured=False, *args, **kwargs):
 
 def _is_scipy_sparse(value):
     return hasattr(value, "indptr") and getattr(value, "format", None) in ("csr", "csc")
+
+
+# --- a SparseVariable's operators and methods, as Theano's --------------------------------------------
+def _reflected(operation):
+    return lambda self, other: operation(other, self)
+
+
+for _name, _method in {"__add__": add, "__radd__": _reflected(add), "__sub__": sub, "__rsub__": _reflected(sub),
+                       "__mul__": mul, "__rmul__": _reflected(mul), "__lt__": lt, "__gt__": gt, "__le__": le,
+                       "__ge__": ge, "__dot__": dot, "__rdot__": _reflected(dot), "__getitem__": getitem,
+                       "toarray": dense_from_sparse, "sum": sp_sum, "zeros_like": sp_zeros_like,
+                       "T": property(transpose)}.items():
+    setattr(SparseVariable, _name, _method)

@@ -68,81 +68,14 @@ class SparseVariable:
     def __repr__(self):
         return self.name or "SparseVariable{%s,%s}" % (self.format, self.dtype)
 
-    # Theano's methods, defined in mlcore.sparse.basic
-    def toarray(self):
-        from mlcore.sparse.basic import dense_from_sparse
-        return dense_from_sparse(self)
-
-    @property
-    def T(self):
-        from mlcore.sparse.basic import transpose
-        return transpose(self)
-
-    def sum(self, axis=None, sparse_grad=False):
-        from mlcore.sparse.basic import sp_sum
-        return sp_sum(self, axis, sparse_grad)
-
     def astype(self, dtype):
         return with_data(self, T.cast(self.data, dtype))
-
-    def zeros_like(self):
-        from mlcore.sparse.basic import sp_zeros_like
-        return sp_zeros_like(self)
-
-    def __dot__(self, other):
-        from mlcore.sparse.basic import dot
-        return dot(self, other)
-
-    def __rdot__(self, other):
-        from mlcore.sparse.basic import dot
-        return dot(other, self)
-
-    def __add__(self, other):
-        from mlcore.sparse.basic import add
-        return add(self, other)
-
-    def __radd__(self, other):
-        from mlcore.sparse.basic import add
-        return add(other, self)
-
-    def __sub__(self, other):
-        from mlcore.sparse.basic import sub
-        return sub(self, other)
-
-    def __rsub__(self, other):
-        from mlcore.sparse.basic import sub
-        return sub(other, self)
-
-    def __mul__(self, other):
-        from mlcore.sparse.basic import mul
-        return mul(self, other)
-
-    def __rmul__(self, other):
-        from mlcore.sparse.basic import mul
-        return mul(other, self)
 
     def __neg__(self):
         return with_data(self, -self.data)
 
-    def __lt__(self, other):
-        from mlcore.sparse.basic import lt
-        return lt(self, other)
-
-    def __gt__(self, other):
-        from mlcore.sparse.basic import gt
-        return gt(self, other)
-
-    def __le__(self, other):
-        from mlcore.sparse.basic import le
-        return le(self, other)
-
-    def __ge__(self, other):
-        from mlcore.sparse.basic import ge
-        return ge(self, other)
-
-    def __getitem__(self, key):
-        from mlcore.sparse.indexing import getitem
-        return getitem(self, key)
+    # the operators and the other methods (x + y, T.dot's __dot__, x.T, x[i], x.toarray(), ...) are
+    # set where the operations are written, at the end of mlcore/sparse/basic.py
 
 
 def is_sparse(x):
