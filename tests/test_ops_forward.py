@@ -3,6 +3,7 @@ float64, on random shapes with broadcasting and size-1 dims; convolutions agains
 pooling against a loop over windows, over their parameters."""
 import numpy as np
 import pytest
+from scipy import signal
 
 import mlcore
 import mlcore.tensor as T
@@ -45,9 +46,13 @@ def test_theano_conv2d_without_flip_is_correlation(rng):
     np.testing.assert_allclose(got, conv_theano_ref(x, w[:, :, ::-1, ::-1]), atol=1e-12)
 
 
-def test_theano_conv2d_full_needs_the_filter_size():
-    with pytest.raises(ValueError, match="filter_shape"):
-        T.nnet.conv2d(T.dtensor4(), T.dtensor4(), border_mode="full")
+@pytest.mark.parametrize("border_mode, scipy_mode", [("full", "full"), ("half", "same")])
+def test_theano_conv2d_full_and_half_with_filters_of_unknown_size(border_mode, scipy_mode, rng):
+    """The padding is read from the filters' size when the call runs, where the graph does not know it."""
+    x, w = rng.normal(size=(1, 1, 5, 6)), rng.normal(size=(1, 1, 3, 3))
+    X, W = T.dtensor4(), T.dtensor4()
+    got = mlcore.function([X, W], T.nnet.conv2d(X, W, border_mode=border_mode), backend="numpy")(x, w)
+    np.testing.assert_allclose(got[0, 0], signal.convolve2d(x[0, 0], w[0, 0], scipy_mode), rtol=1e-12)
 
 
 @pytest.mark.parametrize("padding", ["valid", "same"])
