@@ -304,3 +304,20 @@ def test_compute_output_spec_matches_keras(keras):
     assert (tuple(ours.type.shape), ours.dtype) == (tuple(theirs.shape), theirs.dtype)
     spec = LSTM(4).compute_output_spec(keras.KerasTensor((2, 5, 3)))
     assert tuple(spec.type.shape) == (2, 4) and spec.dtype == "float32"
+
+
+def test_a_variable_equals_numbers_by_value_as_kerass(keras):
+    """optimizer.iterations == 4 after four steps, as with Keras's variables (which compare values);
+    a variable against a variable is still whether it is that one (Theano's ==), and hashing is
+    by identity, so variables stay usable as keys and in lists."""
+    x, y = np.ones((10, 2), "float32"), np.ones((10, 1), "float32")
+    ours = Sequential([Input((2,)), Dense(1)])
+    theirs = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    for model in (ours, theirs):
+        model.compile("sgd", "mse")
+        model.fit(x, y, batch_size=5, epochs=2, verbose=0)
+        assert model.optimizer.iterations == 4 and not (model.optimizer.iterations != 4)
+        assert bool(model.optimizer.iterations == 3) is False
+    kernel, bias = ours.layers[0].kernel, ours.layers[0].bias
+    assert (bias == bias.numpy()).all() and kernel == kernel and not (kernel == bias) and kernel != bias
+    assert {kernel: 1, bias: 2}[bias] == 2 and [kernel, bias].index(bias) == 1

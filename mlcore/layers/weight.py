@@ -83,6 +83,23 @@ class Weight(SharedVariable):
         value = scopes.substituted_value(self)
         return np.asarray(self.get_value(borrow=not copy) if value is None else value, dtype=dtype)
 
+    def __eq__(self, other):
+        """Against a number or an array, the values compared (`optimizer.iterations == 10`), as a Keras
+        variable's; inside a traced call, the graph's comparison; against a graph variable, whether
+        it is this one, as Theano's variables compare."""
+        if not _is_value(other):
+            return self is other
+        from mlcore.layers.tracking import tracing
+        return ew.eq(self, other) if tracing() else np.equal(self.numpy(), other)
+
+    def __ne__(self, other):
+        if not _is_value(other):
+            return self is not other
+        from mlcore.layers.tracking import tracing
+        return ew.neq(self, other) if tracing() else np.not_equal(self.numpy(), other)
+
+    __hash__ = SharedVariable.__hash__
+
     def __int__(self):
         return int(self._scalar_value())
 
@@ -148,3 +165,8 @@ class Weight(SharedVariable):
 def _evaluate(value):
     from mlcore.ops.eager import evaluate
     return evaluate(value) if isinstance(value, Variable) else value
+
+
+def _is_value(other):
+    """A number, a bool, or a numpy array or scalar: what a Keras variable compares values with."""
+    return isinstance(other, (int, float, complex, np.ndarray, np.generic)) and not isinstance(other, Variable)
