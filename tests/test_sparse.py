@@ -265,3 +265,14 @@ def test_verify_grad_sparse_checks_structured_gradients(rng):
         sparse.verify_grad_sparse(half_gradient, [a], structured=True, rng=rng)
     with pytest.raises(NotImplementedError, match="structured=True"):
         sparse.verify_grad_sparse(sparse.structured_dot, [a, w])
+
+
+def test_functions_and_shared_variables_pickle():
+    import pickle
+    x = sparse.csr_matrix("x", dtype="float64")
+    S = mlcore.shared(sp.csr_matrix(np.eye(2)), name="S")
+    f = pickle.loads(pickle.dumps(mlcore.function([x], [x * 2, sparse.sp_sum(x, axis=0)], backend="numpy")))
+    doubled, sums = f(sp.csr_matrix(np.arange(4.0).reshape(2, 2)))
+    np.testing.assert_array_equal(doubled.toarray(), [[0, 2], [4, 6]])
+    np.testing.assert_array_equal(sums, [2, 4])
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(S)).get_value().toarray(), np.eye(2))

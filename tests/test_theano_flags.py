@@ -113,3 +113,10 @@ def test_config_device_reads_as_theanos_flag_and_as_mlcores_getter():
     with pytest.raises(ValueError, match="not used"):
         mlcore.function([a, b], a.sum())
     assert (config.allow_gc, config.warn_float64, config.openmp) == (True, "ignore", False)
+
+
+def test_a_debugmode_function_pickles():
+    import pickle
+    x = T.dvector("x")
+    checked = pickle.loads(pickle.dumps(mlcore.function([x], x * 2, mode="DebugMode")))
+    assert isinstance(checked, CheckedFunction) and checked([1.5]).tolist() == [3.0]

@@ -12,6 +12,7 @@ backend draws its own numbers).
 import numpy as np
 
 from mlcore.compile.mode import Mode
+from mlcore.compile.wrapped import WrappedFunction
 from mlcore.graph.basic import Constant
 from mlcore.graph.ops.random import RandomVariable
 
@@ -61,17 +62,15 @@ class DebugMode(Mode):
         return CheckedFunction(fn, self.check_isfinite)
 
 
-class CheckedFunction:
+class CheckedFunction(WrappedFunction):
     """A compiled Function whose every call first runs the checks; everything else is the Function's."""
 
     def __init__(self, fn, check_isfinite):
-        self.function, self.check_isfinite = fn, check_isfinite
+        super().__init__(fn)
+        self.check_isfinite = check_isfinite
         self.nodes = fn.fgraph.toposort()
         self.variables = list(fn.inputs) + list(fn.shared) + [o for node in self.nodes for o in node.outputs]
         self.probe = None
-
-    def __getattr__(self, name):
-        return getattr(self.function, name)
 
     def __call__(self, *args, **kwargs):
         from mlcore.function import Function

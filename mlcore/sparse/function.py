@@ -1,5 +1,6 @@
 """function() with sparse inputs, outputs and updates: each sparse matrix is passed as its four
 parts.  The compiled function takes and returns scipy.sparse matrices, as Theano's does."""
+from mlcore.compile.wrapped import WrappedFunction
 from mlcore.function import report_unused
 from mlcore.graph.basic import graph_inputs
 from mlcore.sparse.variable import is_sparse, join_value, split_value
@@ -48,18 +49,16 @@ def sparse_function(compile, inputs, outputs, updates, givens, **options):
     return SparseFunction(fn, inputs, listed, single)
 
 
-class SparseFunction:
+class SparseFunction(WrappedFunction):
     """A compiled function whose sparse inputs and outputs are scipy.sparse matrices; everything
     else is the underlying dense function's."""
 
     def __init__(self, function, inputs, outputs, single):
-        self.function, self.single = function, single
+        super().__init__(function)
+        self.single = single
         self.input_formats = [(i.format, i.dtype, i.name or "sparse input") if is_sparse(i) else None
                               for i in inputs]
         self.output_formats = [o.format if is_sparse(o) else None for o in outputs]
-
-    def __getattr__(self, name):
-        return getattr(self.function, name)
 
     def __call__(self, *args, **kwargs):
         if len(args) > len(self.input_formats):
