@@ -276,3 +276,22 @@ def test_functions_and_shared_variables_pickle():
     np.testing.assert_array_equal(doubled.toarray(), [[0, 2], [4, 6]])
     np.testing.assert_array_equal(sums, [2, 4])
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(S)).get_value().toarray(), np.eye(2))
+
+
+def test_sparse_weights_train_in_their_pattern(backend, rng):
+    """A sparse shared weight updated by w - lr * T.grad(cost, w): the gradient has w's pattern, so
+    the update combines stored values (no new pattern, no nonzero) and the loss falls as the dense
+    computation of the same structured step says."""
+    x, t = rng.normal(size=(20, 6)), rng.normal(size=(20, 3))
+    start = random_sparse(rng, (6, 3), density=0.5)
+    W = mlcore.shared(start, name="W")
+    X, Y = T.dmatrix("X"), T.dmatrix("Y")
+    cost = ((T.dot(X, W) - Y) ** 2).mean()
+    step = mlcore.function([X, Y], cost, updates=[(W, W - 0.5 * T.grad(cost, W))], backend=backend)
+    losses = [float(step(x, t)) for _ in range(5)]
+    w, mask = start.toarray(), start.toarray() != 0
+    for loss in losses:                       # the same steps in numpy, the gradient kept to the pattern
+        np.testing.assert_allclose(loss, ((x @ w - t) ** 2).mean(), rtol=1e-10)
+        w = w - 0.5 * (2 * x.T @ (x @ w - t) / t.size) * mask
+    assert losses[-1] < losses[0] and W.get_value().nnz == start.nnz
+    np.testing.assert_allclose(W.get_value().toarray(), w, rtol=1e-10)

@@ -182,6 +182,15 @@ def _at_entries(x, dense):
     return dense[rows, cols]
 
 
+def _sparse_pair(combine, x, y):
+    """combine of two sparse matrices, sparse in x's format.  Of one pattern (the same index arrays:
+    a weight and its gradient, w - lr * gw) it combines the stored values, in the graph's shapes;
+    of two patterns it finds the result's with nonzero (its size follows the values)."""
+    if x.format == y.format and x.indices is y.indices and x.indptr is y.indptr:
+        return with_data(x, combine(x.data, y.data))
+    return _from_dense(combine(dense_from_sparse(x), dense_from_sparse(y)), x.format)
+
+
 def mul(x, y):
     """Elementwise product.  With a dense operand (or a scalar) it keeps the sparse operand's pattern;
     of two sparse matrices it stores where both store (in x's format)."""
@@ -189,20 +198,20 @@ def mul(x, y):
         x, y = y, x
     x = as_sparse_variable(x)
     if is_sparse(y):
-        return _from_dense(dense_from_sparse(x) * dense_from_sparse(y), x.format)
+        return _sparse_pair(lambda a, b: a * b, x, y)
     return with_data(x, x.data * _at_entries(x, y))
 
 
 def add(x, y):
     """x + y: sparse where both are sparse (in x's format), dense where one is dense, as Theano's."""
     if is_sparse(x) and is_sparse(y):
-        return _from_dense(dense_from_sparse(x) + dense_from_sparse(y), x.format)
+        return _sparse_pair(lambda a, b: a + b, x, y)
     return _dense(x) + _dense(y)
 
 
 def sub(x, y):
     if is_sparse(x) and is_sparse(y):
-        return _from_dense(dense_from_sparse(x) - dense_from_sparse(y), x.format)
+        return _sparse_pair(lambda a, b: a - b, x, y)
     return _dense(x) - _dense(y)
 
 
