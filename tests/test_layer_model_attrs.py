@@ -321,3 +321,27 @@ def test_a_variable_equals_numbers_by_value_as_kerass(keras):
     kernel, bias = ours.layers[0].kernel, ours.layers[0].bias
     assert (bias == bias.numpy()).all() and kernel == kernel and not (kernel == bias) and kernel != bias
     assert {kernel: 1, bias: 2}[bias] == 2 and [kernel, bias].index(bias) == 1
+
+
+def test_variable_comparisons_in_a_schedule_and_a_regularizer_are_traced(keras):
+    """Inside the training step a variable's == is the graph's comparison, as in Keras's jitted step:
+    the schedule's learning rate follows the step count and the regularizer follows the weights
+    (compared with Keras 3 running the same code)."""
+    def run(lib):
+        class Schedule(lib.optimizers.schedules.LearningRateSchedule):
+            def __call__(self, step):
+                return lib.ops.where(step == 0, 0.2, 0.0) + lib.ops.where(step == 1, 0.1, 0.0)
+
+        def not_ones(w):
+            return lib.ops.sum(lib.ops.where(w == 1.0, 0.0, 1.0))
+
+        model = lib.Sequential([lib.Input((2,)), lib.layers.Dense(1, kernel_initializer="ones",
+                                                                    kernel_regularizer=not_ones)])
+        model.compile(lib.optimizers.SGD(Schedule()), "mse")
+        x, y = np.ones((4, 2), "float32"), np.zeros((4, 1), "float32")
+        losses = [float(model.train_on_batch(x, y)) for _ in range(4)]
+        return losses, np.asarray(model.layers[0].kernel.numpy())
+    (ours, our_kernel), (theirs, their_kernel) = run(mlcore), run(keras)
+    np.testing.assert_allclose(ours, [4.0, 2.16, 2.0256, 2.0256], rtol=1e-5)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5)
+    np.testing.assert_allclose(our_kernel, their_kernel, rtol=1e-6)

@@ -8,6 +8,7 @@ from mlcore.graph.basic import TensorType
 from mlcore.graph.gradient import grad
 from mlcore.keras_masks import get_keras_mask, set_keras_mask
 from mlcore.layers.base import collect_extras, flatten
+from mlcore.layers.tracking import training_scope
 from mlcore.losses import Loss, apply_mask, squeeze_or_expand_to_same_rank
 from mlcore.losses.classes import loss_mask
 from mlcore.models import custom_loss
@@ -211,6 +212,12 @@ class StepBuilder:
                                            y_vars, preds, own)
 
     def build(self, training, y_list, given):
+        """The step, built as traced code (tracing() holds throughout, as in Keras's jitted step: a
+        regularizer's or a schedule's `variable == 0` is the graph's comparison, not today's value)."""
+        with training_scope(None):      # None: the layers' own training defaults
+            return self._build(training, y_list, given)
+
+    def _build(self, training, y_list, given):
         """(step function, whether it pads short batches).  Inputs: x (of any batch size; none
         for the inputs given as None, given[k] false: step_inputs), y, sample weights, and where it
         pads, the row mask (1 for a real row, 0 for a padding copy); outputs: loss, batch size,
