@@ -51,10 +51,21 @@ SPECIAL = {  # mlcore names whose PyTensor function is not spelt as in numpy
 }
 
 
+# Arithmetic whose bool operands are cast to the result's dtype first: PyTensor's local_greedy_distributor
+# fails on a Mul of a float and a bool (printing a traceback), which mlcore's gradients make (g * (x < y)).
+ARITHMETIC = {"add", "sub", "mul", "truediv"}
+
+
 def elemwise(op):
     """The PyTensor function for `op`, its result in mlcore's dtype for these arguments."""
     fn = xk.elemwise_kernel(pt, op, SPECIAL)
-    return lambda *args: pt.cast(fn(*args), op.output_dtype([a.dtype for a in args]))
+
+    def run(*args):
+        dtype = op.output_dtype([a.dtype for a in args])
+        if op.name in ARITHMETIC and dtype != "bool":
+            args = [pt.cast(a, dtype) if a.dtype == "bool" else a for a in args]
+        return pt.cast(fn(*args), dtype)
+    return run
 
 
 # The shared Softmax and LogSoftmax are written out, not PyTensor 3's: those are OpFromGraphs, whose
