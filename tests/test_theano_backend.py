@@ -168,3 +168,23 @@ def test_jax_linker_runs_the_graph():
     assert got[0].dtype == np.float32
     np.testing.assert_allclose(np.asarray(got[0]), expected[0], rtol=1e-5)
     assert 0 <= np.asarray(got[1]).min() and np.asarray(got[1]).max() < 1
+
+
+def test_no_pytensor_rewrite_fails_on_a_ctc_gradient_or_a_nested_scan(capfd, caplog):
+    """PyTensor prints "Rewrite failure" (and skips the rewrite) when one of its rewrites raises: a
+    Mul of a float by a bool (mlcore's gradients of comparisons) and x[i] of a partly known
+    SpecifyShape inside a scan's inner function did so."""
+    from mlcore.ops.ctc import ctc_loss
+    logits, labels = T.tensor3("logits"), T.imatrix("labels")
+    lengths = T.as_tensor_variable(np.array([2, 2], "int32")), T.as_tensor_variable(np.array([4, 4], "int32"))
+    loss = ctc_loss(labels, logits, *lengths, mask_index=0)
+    ctc = mlcore.function([logits, labels], [loss, T.grad(loss.sum(), logits)], backend="theano")
+    gradient = ctc(np.zeros((2, 4, 3), "float32"), np.array([[1, 2], [2, 1]], "int32"))[1]
+    x, h0 = T.dmatrix("x"), T.dvector("h0")
+    states, _ = mlcore.scan_checkpoints(lambda row, h: T.tanh(row + h), sequences=[x], outputs_info=[h0],
+                                        save_every_N=7)
+    nested = mlcore.function([x, h0], [states, T.grad(states[-1].sum(), x)], backend="theano")
+    nested(np.ones((7, 2)), np.zeros(2))
+    printed = capfd.readouterr()
+    assert "Rewrite failure" not in printed.out + printed.err + caplog.text
+    np.testing.assert_allclose(gradient.sum(axis=2), 0, atol=1e-6)    # softmax gradients sum to zero per step

@@ -18,7 +18,7 @@ from pytensor.tensor.math import Prod, Sum
 from backends import get_backend, installed
 from backends.base import Backend, Plan
 from backends.theano import blas
-from backends.theano.kernels import conform, lower
+from backends.theano.kernels import SPECIFY_SHAPE_LIFT, conform, lower
 from backends.theano.reference import register_jax
 from mlcore import config
 
@@ -28,22 +28,14 @@ def configure():
 
     BLAS for Gemm, the module cache under mlcore's home, and the C linker as the
     default for graphs PyTensor compiles on its own (an OpFromGraph's inner graph):
-    PyTensor 3 defaults to Numba, whose first call can take minutes for a convnet; and, for those
-    graphs too, one PyTensor rewrite that fails on mlcore's graphs left out.
+    PyTensor 3 defaults to Numba, whose first call can take minutes for a convnet.
     """
     blas.configure_blas()
     blas.configure_cache(config.home())
     if pytensor.config.linker == "auto":
         pytensor.config.linker = "cvm"
-    # local_subtensor_SpecifyShape_lift fails (printing a traceback, then skipped) on x[i] of a SpecifyShape
-    # whose one remaining dim is unknown, which conform() makes of a partly known shape: left out of the
-    # modes PyTensor makes for itself too (the inner functions of a scan), as of C_MODE below.
-    excluded = [name for name in pytensor.config.optimizer_excluding.split(":") if name]
-    if SPECIFY_SHAPE_LIFT not in excluded:
-        pytensor.config.optimizer_excluding = ":".join(excluded + [SPECIFY_SHAPE_LIFT])
 
 
-SPECIFY_SHAPE_LIFT = "local_subtensor_SpecifyShape_lift"
 configure()
 
 
@@ -60,6 +52,7 @@ def accumulate_in_output_dtype(fgraph, node):
 # local_reshape_lift moves an elementwise op below a Reshape (tanh(reshape(x)) for reshape(tanh(x))):
 # a convnet's tanh, reshaped for pooling and read again by its gradient (1 - tanh^2), was then computed
 # twice, once per form, and PyTensor's C tanh is scalar code (2.6 ms for the batch-60 32x32 net's first layer).
+# SPECIFY_SHAPE_LIFT (kernels.py) fails on the SpecifyShapes conform() makes of partly known shapes.
 C_MODE = Mode(linker="cvm", optimizer="fast_run").excluding("local_reshape_lift", SPECIFY_SHAPE_LIFT)
 # PyTensor's BLAS has no float16: its rewrite of a float16 dot into gemv or ger fails (printing a traceback)
 # and is skipped; a graph with float16 values (a mixed-precision model's) is compiled without it.

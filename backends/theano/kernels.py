@@ -25,6 +25,12 @@ from mlcore.graph.ops.indexing import build_key
 lower = Lowering("theano")
 
 
+# PyTensor's local_subtensor_SpecifyShape_lift fails (printing a traceback, then skipped) on x[i] of a
+# SpecifyShape whose one remaining dim is unknown, which conform() makes of a partly known shape: the
+# modes this backend compiles with (its own, and a scan's inner function's) leave it out.
+SPECIFY_SHAPE_LIFT = "local_subtensor_SpecifyShape_lift"
+
+
 def conform(value, mlcore_type):
     """value with the mlcore type's exact dtype and every static dim mlcore knows.
 

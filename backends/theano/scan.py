@@ -16,6 +16,7 @@ def scan_kernel(op, node):
         return ReferenceOp(node)
     from backends.base import Plan
     from backends.theano.compiler import ConformingLowering
+    from backends.theano.kernels import SPECIFY_SHAPE_LIFT
     plan = Plan(op.step.function_graph(), ConformingLowering())
 
     def run(n_steps, *inputs):
@@ -32,7 +33,9 @@ def scan_kernel(op, node):
             outputs = plan.run(per_step + [given[k] for k in where],
                                [pt.constant(c.data, name=c.name) for c in plan.constants])
             return [pt.as_tensor_variable(v) for v in outputs]
+        inner_mode = pytensor.compile.get_default_mode().excluding(SPECIFY_SHAPE_LIFT)    # see kernels.py
         stacked = pytensor.scan(step, sequences=sequences, outputs_info=outputs_info, non_sequences=distinct,
-                                n_steps=n_steps, strict=True, return_list=True, return_updates=False)
+                                n_steps=n_steps, strict=True, return_list=True, return_updates=False,
+                                mode=inner_mode)
         return stacked[0] if len(stacked) == 1 else stacked
     return run
