@@ -5,7 +5,7 @@ numpy, theano (PyTensor) and jax backends.
     import mlcore.tensor as T       # Theano's front end
 """
 from mlcore import config  # noqa: F401
-from mlcore.function import In, Out, function  # noqa: F401
+from mlcore.function import In, Out, Param, function  # noqa: F401
 from mlcore.graph import clone, grad, shared  # noqa: F401
 from mlcore.graph.scan import scan  # noqa: F401
 from mlcore.printing import debugprint, pp  # noqa: F401

@@ -9,6 +9,7 @@ import contextlib
 import json
 import os
 import sys
+import types
 
 _DEFAULTS = {"floatx": "float32", "epsilon": 1e-7, "image_data_format": "channels_last",
              "backend": "auto", "device": "cpu"}
@@ -136,20 +137,27 @@ class change_flags(contextlib.ContextDecorator):  # noqa: N801  (Theano's name)
         self.changes = dict(args, **kwargs)
 
     def __enter__(self):
-        module = sys.modules[__name__]
-        self.saved = {name: getattr(module, name, _MISSING) for name in self.changes}
+        self.saved = {name: getattr(*_holder(name), _MISSING) for name in self.changes}
         for name, value in self.changes.items():
-            setattr(module, name, value)
+            setattr(*_holder(name), value)
         return self
 
     def __exit__(self, *exc_info):
-        module = sys.modules[__name__]
         for name, value in self.saved.items():
             if value is _MISSING:
-                delattr(module, name)
+                delattr(*_holder(name))
             else:
-                setattr(module, name, value)
+                setattr(*_holder(name), value)
         return False
+
+
+def _holder(name):
+    """(object, attribute) of a flag's name: this module's, or a section's ("warn.round")."""
+    holder = sys.modules[__name__]
+    *sections, attribute = name.replace("__", ".").split(".")
+    for section in sections:
+        holder = getattr(holder, section)
+    return holder, attribute
 
 
 _MISSING = object()
@@ -167,6 +175,12 @@ on_unused_input = "raise"     # what function(on_unused_input=None) does with an
 allow_gc = True
 warn_float64 = "ignore"
 openmp = False
+# Theano's warn.* flags, warnings about bugs of old Theano versions (rnnrbm.py sets
+# theano.config.warn.subtensor_merge_bug = False); off, as in Theano 1.0 for bugs fixed before 0.9.
+warn = types.SimpleNamespace(ignore_bug_before="0.9", argmax_pushdown_bug=False, gpusum_01_011_0111_bug=False,
+                             sum_sum_bug=False, sum_div_dimshuffle_bug=False, subtensor_merge_bug=False,
+                             gpu_set_subtensor1=False, vm_gc_bug=False, signal_conv2d_interface=False,
+                             reduce_join=False, inc_set_subtensor1=False, round=False)
 
 
 class _Setting(str):

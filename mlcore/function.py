@@ -68,6 +68,18 @@ class In:
         return "In(%r, name=%r, value=%r)" % (self.variable, self.name, self.value)
 
 
+class Param(In):
+    """Theano's older name for an input with a default: Param(variable, default=..., name=...) is
+    In(variable, value=default, ...), deprecated in Theano as here."""
+
+    def __init__(self, variable, default=None, name=None, mutable=False, strict=False, allow_downcast=None,
+                 implicit=None, borrow=None):
+        warnings.warn("The Param class is deprecated. Replace Param(default=N) by theano.In(value=N)",
+                      DeprecationWarning, stacklevel=2)
+        super().__init__(variable, name=name, value=default, mutable=mutable, strict=strict,
+                         allow_downcast=allow_downcast, implicit=implicit, borrow=borrow)
+
+
 def _input_states(inputs):
     """For each In with an update, a shared variable holding its value, and (state, update) pairs:
     the function's updates then write the state, which the next call reads as the default.  A value

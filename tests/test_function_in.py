@@ -94,3 +94,12 @@ def test_copy_carries_a_default_set_on_the_original(backend):
     f = mlcore.function([x, mlcore.In(y, value=1.0)], x * y, backend=backend)
     f[y] = 4.0
     assert float(f.copy()(2.0)) == 8.0
+
+
+def test_param_is_ins_older_name(backend):
+    """theano.Param(variable, default=...) (SdA.py and DBN.py before In), with Theano's deprecation."""
+    i, c = T.lscalar("index"), T.dscalar("corruption")
+    with pytest.warns(DeprecationWarning, match="Param class is deprecated"):
+        param = mlcore.Param(c, default=0.25)
+    f = mlcore.function([i, param], i * c, backend=backend)
+    assert [float(f(4)), float(f(4, corruption=1.0)), float(f(4, 0.5))] == [1.0, 4.0, 2.0]

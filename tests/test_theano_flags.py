@@ -120,3 +120,16 @@ def test_a_debugmode_function_pickles():
     x = T.dvector("x")
     checked = pickle.loads(pickle.dumps(mlcore.function([x], x * 2, mode="DebugMode")))
     assert isinstance(checked, CheckedFunction) and checked([1.5]).tolist() == [3.0]
+
+
+def test_theanos_warn_flags_and_dotted_names_in_change_flags():
+    """rnnrbm.py sets theano.config.warn.subtensor_merge_bug; change_flags takes "warn.round" or
+    PyTensor's warn__round, and restores them."""
+    from mlcore import config
+    config.warn.subtensor_merge_bug = False
+    assert config.warn.round is False and config.warn.ignore_bug_before == "0.9"
+    with mlcore.change_flags(**{"warn.round": True}):
+        assert config.warn.round is True
+    with mlcore.change_flags(warn__round=True, floatX="float64"):
+        assert config.warn.round is True and config.floatX == "float64"
+    assert config.warn.round is False and config.floatX == "float32"

@@ -438,3 +438,17 @@ def test_conv2d_of_float64_images_and_float32_filters(backend):
     expected = signal.convolve2d(xv[0, 0], wv[0, 0].astype("float64"), "valid")
     assert got.dtype == np.float64
     np.testing.assert_allclose(got[0, 0], expected, rtol=1e-12)
+
+
+def test_softmax_and_logsoftmax_of_a_vector_are_one_row(backend):
+    """Theano's Softmax takes a vector as a 1 x n row (rnnslu.py indexes s[:, 0, :] of a scan of them)."""
+    v = T.dvector("v")
+    values = np.array([1.0, 2.0, 0.5])
+    probabilities, logs = run(backend, [v], [T.nnet.softmax(v), T.nnet.logsoftmax(v)], values)
+    expected = np.exp(values) / np.exp(values).sum()
+    assert probabilities.shape == logs.shape == (1, 3)
+    np.testing.assert_allclose(probabilities[0], expected, rtol=1e-12)
+    np.testing.assert_allclose(logs[0], np.log(expected), rtol=1e-12)
+    x = T.dmatrix("x")
+    rows, _ = mlcore.scan(lambda row: T.nnet.softmax(row), sequences=[x])
+    assert rows[:, 0, :].ndim == 2 and T.nnet.softmax(x).ndim == 2

@@ -13,14 +13,21 @@ from mlcore.graph.ops.nn import log_softmax, softmax as _softmax
 from mlcore.graph.ops.reduce import argmax, max_, sum_
 from mlcore.graph.ops.shape import alloc, arange, concatenate, dimshuffle, reshape, shape
 
-logsoftmax = logsoftmax_op = log_softmax
+def _as_rows(c):
+    """A vector as one row, as Theano's Softmax and LogSoftmax take it (softmax of a vector is 1 x n)."""
+    c = as_tensor_variable(c)
+    return dimshuffle(c, "x", 0) if c.ndim == 1 else c
 
 
 def softmax(c, axis=-1):
-    return _softmax(c, axis)
+    return _softmax(_as_rows(c), axis)
 
 
-softmax_op = softmax
+def logsoftmax(c, axis=-1):
+    return log_softmax(_as_rows(c), axis)
+
+
+softmax_op, logsoftmax_op = softmax, logsoftmax
 
 
 def softmax_with_bias(x, b):
