@@ -12,7 +12,7 @@ import numpy as np
 
 from mlcore.graph.basic import Apply, Op, SharedVariable, TensorType
 from mlcore.graph.ops.common import as_tensor_variable
-from mlcore.graph.ops.elemwise import clip
+from mlcore.graph.ops.elemwise import clip, unbroadcast
 from mlcore.graph.ops.elemwise_math import erfinv
 from mlcore.graph.ops.shape import static_entries
 
@@ -44,7 +44,28 @@ class RandomVariable(Op):
         return Apply(self, [key, shape_vector] + params, [key.type, TensorType(self.dtype, dims)])
 
     def pullback(self, inputs, outputs, output_grads):
-        return [None] * len(inputs)
+        """The reparameterization gradient of the location-scale draws, as jax's: a normal draw is
+        mean + std * z and a uniform one low + (high - low) * u, with z and u fixed by the key.  The
+        other distributions' draws are discrete (or, for gamma, not written so): no gradient."""
+        grads, g = [None] * len(inputs), output_grads[1]
+        if g is None or self.dist not in ("normal", "uniform"):
+            return grads
+        draws, (first, second) = outputs[1], inputs[2:]
+        if self.dist == "normal":
+            z = (draws - first) / second
+            grads[2:] = [_to_param(g, first), _to_param(g * z, second)]
+        else:
+            u = (draws - first) / (second - first)
+            grads[2:] = [_to_param(g * (1 - u), first), _to_param(g * u, second)]
+        return grads
+
+
+def _to_param(g, param):
+    """g, of the draws' shape, summed to the shape of the parameter it flows to."""
+    if g.ndim > param.ndim:
+        from mlcore.graph.ops.reduce import sum_
+        g = sum_(g, tuple(range(g.ndim - param.ndim)))
+    return unbroadcast(g, param)
 
 
 def truncated_standard_normal(u):
