@@ -317,3 +317,18 @@ def test_theano_tensor_methods_and_bitwise_operators_match_numpy():
         assert np.asarray(got).dtype.kind == np.asarray(expected).dtype.kind
         np.testing.assert_allclose(got, expected)
     np.testing.assert_array_equal(T.tri(3, 4, k=1).eval(), np.tri(3, 4, k=1))
+
+
+def test_the_truth_of_comparisons():
+    """A comparison of symbolic values has no truth value, as in Theano (`if a < b:` would always hold);
+    one of values held now (a shared variable, a Keras variable: `if optimizer.iterations > 100:`) is
+    true or false by them, as a Keras variable's; other variables are true (`if x:` tests x is given)."""
+    a, b = T.dscalars("a", "b")
+    with pytest.raises(TypeError, match="comparison of symbolic values"):
+        bool(a < b)
+    with pytest.raises(TypeError):
+        a < b < 3.0      # noqa: B015  (Python's chained comparison asks for the first one's truth)
+    count = mlcore.shared(np.int64(5))
+    assert (count > 4) and not (count >= 6) and (count <= 5) and bool(a + b) and bool(a)
+    with pytest.raises(ValueError, match="ambiguous"):
+        bool(mlcore.shared(np.arange(3.0)) > 1)

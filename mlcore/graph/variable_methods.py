@@ -3,7 +3,7 @@ import numpy as np
 
 from mlcore.graph import ops
 from mlcore.graph.ops import along_axis, elemwise_complex, elemwise_math, extra_ops, reduce
-from mlcore.graph.basic import Variable
+from mlcore.graph.basic import Constant, SharedVariable, Variable, graph_inputs
 from mlcore.graph.ops.shape import shape as shape_of
 from mlcore.graph.shape_tuple import ShapeTuple
 
@@ -147,6 +147,23 @@ METHODS = {
     "eval": _eval,
 }
 
+COMPARISONS = ("lt", "le", "gt", "ge")
+
+
+def _truth(self):
+    """A comparison made with <, <=, > or >= of values held now (shared variables, constants: `if
+    optimizer.iterations > 100:`) is true or false by those values, as a Keras variable's; of symbolic
+    inputs it has no truth value, as in Theano (`if a < b:` would always hold).  Every other
+    variable is true, so `if x:` still tests that x was given."""
+    if self.tag.get("operator", (None,))[0] not in COMPARISONS:
+        return True
+    if all(isinstance(v, (Constant, SharedVariable)) for v in graph_inputs([self])):
+        return bool(self.eval())
+    raise TypeError("Variables do not support boolean operations: %s is a comparison of symbolic values; "
+                    "choose with T.switch / ops.where" % (self,))
+
+
+METHODS["__bool__"] = _truth
 for _name, _impl in METHODS.items():
     setattr(Variable, _name, _impl)
 Variable.__iter__ = None  # a symbolic tensor has no length: iterating over x[i] would never end
