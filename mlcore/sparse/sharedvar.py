@@ -29,6 +29,9 @@ class SparseSharedVariable(SparseVariable):
             part.set_value(array)
 
 
+SparseTensorSharedVariable = SparseSharedVariable     # Theano's name
+
+
 def shared(value, name=None, strict=False, allow_downcast=None, borrow=False, format=None):
     """Theano's sparse.shared (also what mlcore.shared makes of a scipy.sparse matrix)."""
     if not scipy.sparse.issparse(value):

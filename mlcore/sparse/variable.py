@@ -40,6 +40,9 @@ class SparseType:
         return "Sparse[%s, %s]" % (self.format, self.dtype)
 
 
+SparseTensorType = SparseType     # PyTensor's name
+
+
 class SparseVariable:
     """A sparse matrix in a graph: format plus the symbolic data, indices, indptr and shape.
     Arithmetic follows theano.sparse (x * y, x + y, x.T, x.toarray(), T.dot(x, w))."""
