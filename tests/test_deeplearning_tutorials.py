@@ -214,25 +214,30 @@ def test_mlp(on_backend, floatx):
 
 # dA.py, SdA.py, cA.py
 
+def autoencoder_parameters(numpy_rng, n_visible, n_hidden, W, bhid, bvis):
+    """dA.py's and cA.py's tied weights and biases: the ones given, or W uniform in +-4 sqrt(6 / (n_hidden +
+    n_visible)) and zero biases, as both tutorials make them."""
+    floatX = theano.config.floatX
+    if not W:
+        bound = 4 * numpy.sqrt(6. / (n_hidden + n_visible))
+        W = theano.shared(value=numpy.asarray(numpy_rng.uniform(low=-bound, high=bound, size=(n_visible, n_hidden)),
+                                              dtype=floatX), name="W", borrow=True)
+    if not bvis:
+        bvis = theano.shared(value=numpy.zeros(n_visible, dtype=floatX), borrow=True)
+    if not bhid:
+        bhid = theano.shared(value=numpy.zeros(n_hidden, dtype=floatX), name="b", borrow=True)
+    return W, bhid, bvis
+
+
 class dA(object):
     """dA.py's denoising autoencoder with tied weights."""
 
     def __init__(self, numpy_rng, theano_rng=None, input=None, n_visible=784, n_hidden=500,
                  W=None, bhid=None, bvis=None):
         self.n_visible, self.n_hidden = n_visible, n_hidden
-        floatX = theano.config.floatX
         if not theano_rng:
             theano_rng = RandomStreams(numpy_rng.randint(2 ** 30))
-        if not W:
-            bound = 4 * numpy.sqrt(6. / (n_hidden + n_visible))
-            initial_W = numpy.asarray(numpy_rng.uniform(low=-bound, high=bound, size=(n_visible, n_hidden)),
-                                      dtype=floatX)
-            W = theano.shared(value=initial_W, name="W", borrow=True)
-        if not bvis:
-            bvis = theano.shared(value=numpy.zeros(n_visible, dtype=floatX), borrow=True)
-        if not bhid:
-            bhid = theano.shared(value=numpy.zeros(n_hidden, dtype=floatX), name="b", borrow=True)
-        self.W, self.b, self.b_prime = W, bhid, bvis
+        self.W, self.b, self.b_prime = autoencoder_parameters(numpy_rng, n_visible, n_hidden, W, bhid, bvis)
         self.W_prime = self.W.T
         self.theano_rng = theano_rng
         if input == None:  # noqa: E711  (the tutorial's test: False for a variable, as in Theano)
@@ -305,12 +310,14 @@ def test_dA(numpy_or_jax, floatx):
     assert reconstruction_cross_entropy(data, *trained) < 0.75 * reconstruction_cross_entropy(data, W, b, b_prime)
 
 
-class SdA(object):
-    """SdA.py's stacked denoising autoencoder: dAs sharing their weights with sigmoid HiddenLayers, a
-    LogisticRegression on top."""
+class StackedNetwork(object):
+    """What SdA.py and DBN.py share: sigmoid HiddenLayers, each paired with a pretraining layer (a dA or
+    an RBM) that shares its weights, and a LogisticRegression on top."""
+
+    pretraining_class = bias_keyword = None     # dA and "bhid", or RBM and "hbias"
 
     def __init__(self, numpy_rng, theano_rng=None, n_ins=784, hidden_layers_sizes=(500, 500), n_outs=10):
-        self.sigmoid_layers, self.dA_layers, self.params = [], [], []
+        self.sigmoid_layers, self.pretraining_layers, self.params = [], [], []
         self.n_layers = len(hidden_layers_sizes)
         if not theano_rng:
             theano_rng = MRG_RandomStreams(numpy_rng.randint(2 ** 30))
@@ -322,14 +329,20 @@ class SdA(object):
                                         n_out=hidden_layers_sizes[i], activation=T.nnet.sigmoid)
             self.sigmoid_layers.append(sigmoid_layer)
             self.params.extend(sigmoid_layer.params)
-            self.dA_layers.append(dA(numpy_rng=numpy_rng, theano_rng=theano_rng, input=layer_input,
-                                     n_visible=input_size, n_hidden=hidden_layers_sizes[i],
-                                     W=sigmoid_layer.W, bhid=sigmoid_layer.b))
+            self.pretraining_layers.append(self.pretraining_class(
+                numpy_rng=numpy_rng, theano_rng=theano_rng, input=layer_input, n_visible=input_size,
+                n_hidden=hidden_layers_sizes[i], W=sigmoid_layer.W, **{self.bias_keyword: sigmoid_layer.b}))
         self.logLayer = LogisticRegression(input=self.sigmoid_layers[-1].output, n_in=hidden_layers_sizes[-1],
                                            n_out=n_outs)
         self.params.extend(self.logLayer.params)
         self.finetune_cost = self.logLayer.negative_log_likelihood(self.y)
         self.errors = self.logLayer.errors(self.y)
+
+
+class SdA(StackedNetwork):
+    """SdA.py's stacked denoising autoencoder: dAs sharing their weights with the HiddenLayers."""
+    pretraining_class, bias_keyword = dA, "bhid"
+    dA_layers = property(lambda self: self.pretraining_layers)
 
     def pretraining_functions(self, train_set_x, batch_size):
         index, corruption_level, learning_rate = T.lscalar("index"), T.scalar("corruption"), T.scalar("lr")
@@ -411,17 +424,7 @@ class cA(object):
     def __init__(self, numpy_rng, input=None, n_visible=784, n_hidden=100, n_batchsize=1, W=None, bhid=None,
                  bvis=None):
         self.n_visible, self.n_hidden, self.n_batchsize = n_visible, n_hidden, n_batchsize
-        floatX = theano.config.floatX
-        if not W:
-            bound = 4 * numpy.sqrt(6. / (n_hidden + n_visible))
-            W = theano.shared(value=numpy.asarray(numpy_rng.uniform(low=-bound, high=bound,
-                                                                    size=(n_visible, n_hidden)), dtype=floatX),
-                              name="W", borrow=True)
-        if not bvis:
-            bvis = theano.shared(value=numpy.zeros(n_visible, dtype=floatX), borrow=True)
-        if not bhid:
-            bhid = theano.shared(value=numpy.zeros(n_hidden, dtype=floatX), name="b", borrow=True)
-        self.W, self.b, self.b_prime = W, bhid, bvis
+        self.W, self.b, self.b_prime = autoencoder_parameters(numpy_rng, n_visible, n_hidden, W, bhid, bvis)
         self.W_prime = self.W.T
         self.x = T.dmatrix(name="input") if input == None else input  # noqa: E711  (as the tutorial)
         self.params = [self.W, self.b, self.b_prime]
@@ -517,22 +520,24 @@ class RBM(object):
         return -T.sum(T.log(1 + T.exp(wx_b)), axis=1) - T.dot(v_sample, self.vbias)
 
     def propup(self, vis):
-        pre_sigmoid_activation = T.dot(vis, self.W) + self.hbias
+        return self._activation(T.dot(vis, self.W) + self.hbias)
+
+    def propdown(self, hid):
+        return self._activation(T.dot(hid, self.W.T) + self.vbias)
+
+    @staticmethod
+    def _activation(pre_sigmoid_activation):
         return [pre_sigmoid_activation, T.nnet.sigmoid(pre_sigmoid_activation)]
 
     def sample_h_given_v(self, v0_sample):
-        pre_sigmoid_h1, h1_mean = self.propup(v0_sample)
-        h1_sample = self.theano_rng.binomial(size=h1_mean.shape, n=1, p=h1_mean, dtype=theano.config.floatX)
-        return [pre_sigmoid_h1, h1_mean, h1_sample]
-
-    def propdown(self, hid):
-        pre_sigmoid_activation = T.dot(hid, self.W.T) + self.vbias
-        return [pre_sigmoid_activation, T.nnet.sigmoid(pre_sigmoid_activation)]
+        return self._with_sample(*self.propup(v0_sample))
 
     def sample_v_given_h(self, h0_sample):
-        pre_sigmoid_v1, v1_mean = self.propdown(h0_sample)
-        v1_sample = self.theano_rng.binomial(size=v1_mean.shape, n=1, p=v1_mean, dtype=theano.config.floatX)
-        return [pre_sigmoid_v1, v1_mean, v1_sample]
+        return self._with_sample(*self.propdown(h0_sample))
+
+    def _with_sample(self, pre_sigmoid, mean):
+        """[pre-sigmoid, mean, a binomial sample of the mean], as the tutorial's sample_*_given_* return."""
+        return [pre_sigmoid, mean, self.theano_rng.binomial(size=mean.shape, n=1, p=mean, dtype=theano.config.floatX)]
 
     def gibbs_hvh(self, h0_sample):
         pre_sigmoid_v1, v1_mean, v1_sample = self.sample_v_given_h(h0_sample)
@@ -658,30 +663,10 @@ def test_rbm_pcd_and_sampling(numpy_only, floatx):
     assert set(numpy.unique(vis_sample)) <= {0., 1.}
 
 
-class DBN(object):
-    """DBN.py's deep belief network: RBMs sharing their weights with sigmoid HiddenLayers."""
-
-    def __init__(self, numpy_rng, theano_rng=None, n_ins=784, hidden_layers_sizes=(500, 500), n_outs=10):
-        self.sigmoid_layers, self.rbm_layers, self.params = [], [], []
-        self.n_layers = len(hidden_layers_sizes)
-        if not theano_rng:
-            theano_rng = MRG_RandomStreams(numpy_rng.randint(2 ** 30))
-        self.x, self.y = T.matrix("x"), T.ivector("y")
-        for i in range(self.n_layers):
-            input_size = n_ins if i == 0 else hidden_layers_sizes[i - 1]
-            layer_input = self.x if i == 0 else self.sigmoid_layers[-1].output
-            sigmoid_layer = HiddenLayer(rng=numpy_rng, input=layer_input, n_in=input_size,
-                                        n_out=hidden_layers_sizes[i], activation=T.nnet.sigmoid)
-            self.sigmoid_layers.append(sigmoid_layer)
-            self.params.extend(sigmoid_layer.params)
-            self.rbm_layers.append(RBM(numpy_rng=numpy_rng, theano_rng=theano_rng, input=layer_input,
-                                       n_visible=input_size, n_hidden=hidden_layers_sizes[i],
-                                       W=sigmoid_layer.W, hbias=sigmoid_layer.b))
-        self.logLayer = LogisticRegression(input=self.sigmoid_layers[-1].output, n_in=hidden_layers_sizes[-1],
-                                           n_out=n_outs)
-        self.params.extend(self.logLayer.params)
-        self.finetune_cost = self.logLayer.negative_log_likelihood(self.y)
-        self.errors = self.logLayer.errors(self.y)
+class DBN(StackedNetwork):
+    """DBN.py's deep belief network: RBMs sharing their weights with the HiddenLayers."""
+    pretraining_class, bias_keyword = RBM, "hbias"
+    rbm_layers = property(lambda self: self.pretraining_layers)
 
     def pretraining_functions(self, train_set_x, batch_size, k):
         index, learning_rate = T.lscalar("index"), T.scalar("lr")
