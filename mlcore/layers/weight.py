@@ -87,16 +87,14 @@ class Weight(SharedVariable):
         """Against a number or an array, the values compared (`optimizer.iterations == 10`), as a Keras
         variable's; inside a traced call, the graph's comparison; against a graph variable, whether
         it is this one, as Theano's variables compare."""
-        if not _is_value(other):
-            return self is other
-        from mlcore.layers.tracking import tracing
-        return ew.eq(self, other) if tracing() else np.equal(self.numpy(), other)
+        return self._compare(other, ew.eq, np.equal) if _is_value(other) else self is other
 
     def __ne__(self, other):
-        if not _is_value(other):
-            return self is not other
+        return self._compare(other, ew.neq, np.not_equal) if _is_value(other) else self is not other
+
+    def _compare(self, other, in_graph, on_values):
         from mlcore.layers.tracking import tracing
-        return ew.neq(self, other) if tracing() else np.not_equal(self.numpy(), other)
+        return in_graph(self, other) if tracing() else on_values(self.numpy(), other)
 
     __hash__ = SharedVariable.__hash__
 
