@@ -372,6 +372,17 @@ def two_layer_nll(x, labels, W0, b0, W1, b1, W2, b2):
     return -numpy.mean(numpy.log(p[numpy.arange(len(x)), labels]))
 
 
+def check_finetuning(train_fn, params, data, labels, steps):
+    """Fine-tuning of SdA and DBN: the first minibatch's cost is numpy's NLL of the pretrained network,
+    and `steps` updates over the four minibatches take the whole set's NLL below 0.7 of it."""
+    pretrained = [p.get_value() for p in params]
+    assert float(train_fn(0)) == pytest.approx(two_layer_nll(data[:10], labels[:10], *pretrained), rel=1e-12)
+    for i in range(steps):
+        train_fn(i % 4)
+    finetuned = [p.get_value() for p in params]
+    assert two_layer_nll(data, labels, *finetuned) < 0.7 * two_layer_nll(data, labels, *pretrained)
+
+
 def test_SdA(on_backend, floatx):
     """SdA.py: pretraining functions with theano.In defaults, called by keyword (index=, corruption=, lr=);
     the second dA's uncorrupted cost equals numpy's on the first layer's hidden output, pretraining a layer moves
@@ -409,12 +420,7 @@ def test_SdA(on_backend, floatx):
     numpy.testing.assert_array_equal(sda.params[2].get_value(), W1)
 
     train_fn, test_score = sda.build_finetune_functions(train_set_x, train_set_y, batch_size=10, learning_rate=0.1)
-    pretrained = [p.get_value() for p in sda.params]
-    assert float(train_fn(0)) == pytest.approx(two_layer_nll(data[:10], labels[:10], *pretrained), rel=1e-12)
-    for i in range(400):
-        train_fn(i % 4)
-    finetuned = [p.get_value() for p in sda.params]
-    assert two_layer_nll(data, labels, *finetuned) < 0.7 * two_layer_nll(data, labels, *pretrained)
+    check_finetuning(train_fn, sda.params, data, labels, steps=400)
     assert numpy.mean([test_score(i) for i in range(4)]) <= 0.25
 
 
@@ -708,12 +714,7 @@ def test_DBN(numpy_only, floatx):
     train_fn = theano.function(inputs=[index], outputs=dbn.finetune_cost, updates=[
         (param, param - gparam * 0.1) for param, gparam in zip(dbn.params, gparams)], givens={
         dbn.x: train_set_x[index * 10:(index + 1) * 10], dbn.y: train_set_y[index * 10:(index + 1) * 10]})
-    pretrained = [p.get_value() for p in dbn.params]
-    assert float(train_fn(0)) == pytest.approx(two_layer_nll(data[:10], labels[:10], *pretrained), rel=1e-12)
-    for i in range(200):
-        train_fn(i % 4)
-    finetuned = [p.get_value() for p in dbn.params]
-    assert two_layer_nll(data, labels, *finetuned) < 0.7 * two_layer_nll(data, labels, *pretrained)
+    check_finetuning(train_fn, dbn.params, data, labels, steps=200)
 
 
 # convolutional_mlp.py
