@@ -6,5 +6,5 @@ from mlcore.graph.basic import Apply, Constant, Op, Variable  # noqa: F401
 from mlcore.graph.fgraph import FunctionGraph  # noqa: F401
 from mlcore.gof import graph  # noqa: F401
 from mlcore.gof import opt, toolbox  # noqa: F401,E402
-from mlcore.gof.opt import (EquilibriumOptimizer, LocalOptGroup, LocalOptimizer, MergeOptimizer, OpRemove,  # noqa: F401,E402
-                            OpSub, Optimizer, PatternSub, TopoOptimizer, in2out, local_optimizer, out2in)
+from mlcore.gof.opt import (EquilibriumOptimizer, LocalOptGroup, LocalOptimizer,  # noqa: F401,E402
+                            MergeOptimizer, OpRemove, OpSub, Optimizer, PatternSub, TopoOptimizer, in2out, local_optimizer, out2in)

@@ -7,6 +7,7 @@ holds numbers except Constants and SharedVariables; backends own the kernels.
 import copy
 import functools
 import itertools
+import sys
 
 import numpy as np
 
@@ -230,7 +231,8 @@ def shared(value, name=None, strict=False, allow_downcast=None, borrow=False, sh
     size is fixed, as the layers' weights do) or Theano's broadcastable= says otherwise.
     allow_downcast is accepted for Theano's signature: set_value casts within a kind (float64 to
     float32) as it is.  A scipy.sparse matrix makes a sparse shared variable (mlcore.sparse.shared)."""
-    if getattr(value, "format", None) in ("csr", "csc") and hasattr(value, "indptr"):
+    scipy_sparse = sys.modules.get("scipy.sparse")      # a scipy.sparse matrix means it is imported
+    if scipy_sparse is not None and scipy_sparse.issparse(value):
         from mlcore.sparse import shared as sparse_shared
         return sparse_shared(value, name, strict, allow_downcast, borrow)
     return SharedVariable(value, name=name, strict=strict, shape=shape, borrow=borrow, broadcastable=broadcastable)

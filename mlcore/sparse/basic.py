@@ -7,10 +7,12 @@ operation whose result has a new pattern (sparse + sparse, the conversions) find
 whose size depends on the values.  T.grad with respect to a SparseVariable gives the gradient of its
 stored values, as a SparseVariable of the same pattern (Theano's structured gradient).
 """
+import scipy.sparse
+
 import mlcore.tensor as T
 from mlcore.sparse.indexing import getitem
-from mlcore.sparse.variable import (INDEX_DTYPE, SparseVariable, as_sparse_variable, dense_shape,
-                                    entry_coordinates, is_sparse, with_data)
+from mlcore.sparse.variable import (INDEX_DTYPE, OTHER_FORMAT, SparseVariable, as_sparse_variable, dense_shape,
+                                    entry_coordinates, held_format, is_sparse, with_data)
 
 
 # --- parts, conversions ---------------------------------------------------------------------------
@@ -82,7 +84,7 @@ def csc_from_dense(x):
 def transpose(x):
     """x.T: the same arrays read in the other format (CSR of A is CSC of A.T)."""
     x = as_sparse_variable(x)
-    return SparseVariable("csc" if x.format == "csr" else "csr", x.data, x.indices, x.indptr, x.shape[::-1])
+    return SparseVariable(OTHER_FORMAT[x.format], x.data, x.indices, x.indptr, x.shape[::-1])
 
 
 def cast(x, dtype):
@@ -302,17 +304,14 @@ def verify_grad_sparse(op, pt, structured=False, *args, **kwargs):
     if not structured:
         raise NotImplementedError("verify_grad_sparse(structured=False): mlcore's sparse gradients are "
                                   "structured (stored entries only); pass structured=True")
-    builders = [(lambda data, p=p: CSM(p.format)(data, p.indices, p.indptr, p.shape)) if _is_scipy_sparse(p)
+    pt = [p.asformat(held_format(p)) if scipy.sparse.issparse(p) else p for p in pt]
+    builders = [(lambda data, p=p: CSM(p.format)(data, p.indices, p.indptr, p.shape)) if scipy.sparse.issparse(p)
                 else (lambda value: value) for p in pt]
 
     def with_dense_result(*values):
         out = op(*[build(v) for build, v in zip(builders, values)])
         return dense_from_sparse(out) if is_sparse(out) else out
-    return verify_grad(with_dense_result, [p.data if _is_scipy_sparse(p) else p for p in pt], *args, **kwargs)
-
-
-def _is_scipy_sparse(value):
-    return hasattr(value, "indptr") and getattr(value, "format", None) in ("csr", "csc")
+    return verify_grad(with_dense_result, [p.data if scipy.sparse.issparse(p) else p for p in pt], *args, **kwargs)
 
 
 # --- a SparseVariable's operators and methods, as Theano's --------------------------------------------

@@ -8,7 +8,7 @@ x[i * 64:(i + 1) * 64], costs what the rows hold, not rows times columns.
 import numpy as np
 
 import mlcore.tensor as T
-from mlcore.sparse.variable import INDEX_DTYPE, SparseVariable, entry_coordinates
+from mlcore.sparse.variable import INDEX_DTYPE, OTHER_FORMAT, SparseVariable, entry_coordinates
 
 
 def convert(x, format):
@@ -67,8 +67,7 @@ def getitem(x, key):
     if compressed is not None:
         x = take_compressed(x, compressed)
     if other is not None:
-        flipped = "csc" if x.format == "csr" else "csr"
-        x = convert(take_compressed(convert(x, flipped), other), x.format)
+        x = convert(take_compressed(convert(x, OTHER_FORMAT[x.format]), other), x.format)
     return x
 
 

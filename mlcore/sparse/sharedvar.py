@@ -6,7 +6,7 @@ pattern (another number of stored entries), as Theano's sparse shared variables 
 import scipy.sparse
 
 from mlcore.graph.basic import SharedVariable
-from mlcore.sparse.variable import SparseVariable, join_value, split_value
+from mlcore.sparse.variable import SparseVariable, held_format, join_value, split_value
 
 PARTS = ("data", "indices", "indptr", "shape")
 
@@ -15,7 +15,7 @@ class SparseSharedVariable(SparseVariable):
     """A SparseVariable whose parts are shared variables; get_value() gives a scipy.sparse matrix."""
 
     def __init__(self, value, name=None, strict=False, format=None):
-        format = format or ("csc" if value.format == "csc" else "csr")
+        format = format or held_format(value)
         label = name or "sparse"
         parts = [SharedVariable(part, name="%s.%s" % (label, which), strict=strict)
                  for which, part in zip(PARTS, split_value(value, format))]

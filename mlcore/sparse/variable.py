@@ -16,6 +16,7 @@ from mlcore import config
 from mlcore.graph.basic import Constant
 
 FORMATS = ("csr", "csc")
+OTHER_FORMAT = {"csr": "csc", "csc": "csr"}     # the format of the transpose of the same arrays
 INDEX_DTYPE = "int32"    # scipy's and Theano's dtype of indices, indptr and shape
 
 
@@ -117,13 +118,18 @@ csr_fmatrix, csr_dmatrix = _typed("csr", "float32"), _typed("csr", "float64")
 csc_fmatrix, csc_dmatrix = _typed("csc", "float32"), _typed("csc", "float64")
 
 
+def held_format(value):
+    """The format a scipy.sparse matrix is held in here: CSC stays CSC, every other becomes CSR."""
+    return "csc" if value.format == "csc" else "csr"
+
+
 def as_sparse_variable(x, name=None):
     """A SparseVariable for x: itself, or a constant for a scipy.sparse matrix (made CSR unless CSC)."""
     if isinstance(x, SparseVariable):
         return x
     if not scipy.sparse.issparse(x):
         raise TypeError("as_sparse_variable: %r is neither a SparseVariable nor a scipy.sparse matrix" % (x,))
-    format = "csc" if x.format == "csc" else "csr"
+    format = held_format(x)
     parts = split_value(x, format)
     constants = [Constant(T.TensorType(p.dtype, p.shape), p) for p in parts]
     return SparseVariable(format, *constants, name=name)
