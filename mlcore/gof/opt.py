@@ -12,6 +12,7 @@ import functools
 import numpy as np
 
 from mlcore.graph.basic import Constant, Op, op_made_by
+from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.graph.rewrite import local_pass
 from mlcore.graph.rewrite.merge import merge
 
@@ -132,13 +133,15 @@ class TopoOptimizer(Optimizer):
 
 
 def in2out(*local_opts, **kwargs):
-    return TopoOptimizer(local_opts[0] if len(local_opts) == 1 else LocalOptGroup(*local_opts), "in_to_out",
-                         **kwargs)
+    return TopoOptimizer(_one(local_opts), "in_to_out", **kwargs)
 
 
 def out2in(*local_opts, **kwargs):
-    return TopoOptimizer(local_opts[0] if len(local_opts) == 1 else LocalOptGroup(*local_opts), "out_to_in",
-                         **kwargs)
+    return TopoOptimizer(_one(local_opts), "out_to_in", **kwargs)
+
+
+def _one(local_opts):
+    return local_opts[0] if len(local_opts) == 1 else LocalOptGroup(*local_opts)
 
 
 class EquilibriumOptimizer(Optimizer):
@@ -234,7 +237,6 @@ class PatternSub(LocalOptimizer):
         return all(self._match(p, v, bindings) for p, v in zip(pattern[1:], node.inputs))
 
     def _build(self, pattern, bindings):
-        from mlcore.graph.ops.common import as_tensor_variable
         if isinstance(pattern, str):
             return bindings[pattern]
         if isinstance(pattern, (tuple, list)):
