@@ -22,8 +22,7 @@ def border_padding(border_mode, window, dilation, name="conv2d"):
         if any(k is None for k in window):
             raise ValueError("T.nnet.%s(border_mode=%r): the filters' spatial size must be known; pass "
                              "filter_shape=" % (name, border_mode))
-        spans = [dilated(k, d) if isinstance(k, numbers.Integral) else (k - 1) * d + 1
-                 for k, d in zip(window, dilation)]
+        spans = [dilated(k, d) for k, d in zip(window, dilation)]     # symbolic sizes too
         return tuple((s - 1, s - 1) if border_mode == "full" else (s // 2, s // 2) for s in spans)
     if isinstance(border_mode, int):
         border_mode = (border_mode,) * rank
