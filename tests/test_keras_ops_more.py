@@ -193,3 +193,13 @@ def test_new_ops_on_values_run_at_once():
     np.testing.assert_array_equal(indices, [1, 2])
     np.testing.assert_allclose(ops.median(INTS), np.median(INTS))
     assert isinstance(ops.cbrt(8.0), np.ndarray) and ops.cbrt(-8.0) == -2.0
+
+
+def test_top_k_orders_nans_and_unsigned_ints_as_keras(keras):
+    """lax.top_k's order: NaNs first, ties in index order; unsigned ints compare as themselves (an
+    argsort of -x put NaNs last and, for unsigned ints, relied on -x not wrapping)."""
+    for x in (np.array([[1.0, np.nan, 3.0, 3.0], [2.0, 2.0, -1.0, np.nan]], "float32"),
+              np.array([1, 200, 3, 200, 0], dtype="uint8"), np.array([[5, 1, 5, 2]], "int32")):
+        ours, theirs = ops.top_k(x, 3), keras.ops.top_k(x, 3)
+        np.testing.assert_array_equal(np.asarray(ours[0]), np.asarray(theirs[0]))
+        np.testing.assert_array_equal(np.asarray(ours[1]), np.asarray(theirs[1]))

@@ -149,11 +149,11 @@ def scatter_update(inputs, indices, updates, reduction=None):
 
 def top_k(x, k, sorted=True):  # noqa: A002
     """(values, indices) of the k largest entries along the last axis, largest first (of equal
-    ones, the first); sorted=False allows any order, and gets this one."""
+    ones, the first; NaNs first, as lax.top_k); sorted=False allows any order, and gets this one."""
     x = as_tensor(x)
     if x.type.shape[-1] is not None and not 0 < k <= x.type.shape[-1]:
         raise ValueError("top_k: k=%d is out of range for x of shape %s" % (k, x.type.shape))
-    indices = along_axis.argsort(-x, -1)[..., :k]
+    indices = along_axis.argsort_descending(x, -1)[..., :k]
     return take_along_axis(x, indices, -1), indices
 
 

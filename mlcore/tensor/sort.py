@@ -8,7 +8,7 @@ its top k unspecified (sorted=True was not implemented); here they always come s
 largest first for kth > 0, the smallest first for kth < 0, equal values in index order."""
 import numbers
 
-from mlcore.graph.ops.along_axis import along_axis_key, argsort, sort  # noqa: F401
+from mlcore.graph.ops.along_axis import along_axis_key, argsort, argsort_descending, sort  # noqa: F401
 from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.graph.ops.elemwise import abs_, cast, gt, switch
 from mlcore.graph.ops.shape import flatten
@@ -29,13 +29,6 @@ def _axis(x, axis):
     return x, int(axis) % x.ndim
 
 
-def _descending(x, axis):
-    """The positions that sort x along axis from the largest, equal values in index order: a stable
-    ascending argsort of x reversed, read backwards."""
-    reverse = (slice(None),) * axis + (slice(None, None, -1),)
-    return (x.shape[axis] - 1) - argsort(x[reverse], axis)[reverse]
-
-
 def _top_indices(x, kth, axis):
     """The positions along axis of the kth largest entries (largest first) or -kth smallest."""
     if isinstance(kth, numbers.Integral):
@@ -44,12 +37,12 @@ def _top_indices(x, kth, axis):
         size = x.type.shape[axis]
         if size is not None and abs(kth) > size:
             raise ValueError("topk: kth cannot be larger than the size of specified axis %d" % axis)
-        order, count = (_descending(x, axis), kth) if kth > 0 else (argsort(x, axis), -kth)
+        order, count = (argsort_descending(x, axis), kth) if kth > 0 else (argsort(x, axis), -kth)
     else:
         kth = as_tensor_variable(kth)
         if kth.ndim != 0 or kth.dtype not in integer_dtypes:
             raise ValueError("topk: kth must be an integer scalar, got %s" % (kth.type,))
-        order, count = switch(gt(kth, 0), _descending(x, axis), argsort(x, axis)), abs_(kth)
+        order, count = switch(gt(kth, 0), argsort_descending(x, axis), argsort(x, axis)), abs_(kth)
     return order[(slice(None),) * axis + (slice(None, count),)]
 
 

@@ -5,7 +5,7 @@ from mlcore.graph.basic import Apply, Op, TensorType
 from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.graph.ops.elemwise import zeros_like
 from mlcore.graph.ops.reduce import accumulator_dtype
-from mlcore.graph.ops.indexing import set_subtensor
+from mlcore.graph.ops.indexing import set_subtensor, subtensor
 from mlcore.graph.ops.shape import arange, axis_or_flattened, dimshuffle, shape
 
 
@@ -123,6 +123,16 @@ def argsort(a, axis=-1, kind="quicksort", order=None):
     _refuse_order(order, "argsort")
     a, axis = axis_or_flattened(a, axis, "argsort")
     return Argsort(axis)(a)
+
+
+def argsort_descending(a, axis=-1):
+    """The indices that sort a along axis from the largest, equal values in index order and NaNs
+    first, as lax.top_k orders them: a stable ascending argsort of a reversed, read backwards
+    (an argsort of -a would put NaNs last and wrap unsigned ints)."""
+    a = as_tensor_variable(a)
+    axis = axis % a.ndim
+    reverse = (slice(None),) * axis + (slice(None, None, -1),)
+    return (a.shape[axis] - 1) - subtensor(Argsort(axis)(subtensor(a, reverse)), reverse)
 
 
 def _refuse_order(order, name):
