@@ -9,9 +9,13 @@ from mlcore.sparse.variable import is_sparse, join_value, split_value
 def has_sparse(inputs, outputs, updates, givens):
     """Whether function()'s arguments name a sparse matrix anywhere."""
     listed = list(inputs or ()) + (list(outputs) if isinstance(outputs, (list, tuple)) else [outputs])
-    pairs = list(updates.items() if isinstance(updates, dict) else updates or ())
-    pairs += list(givens.items() if isinstance(givens, dict) else givens or ())
+    pairs = _pairs(updates) + _pairs(givens)
     return any(is_sparse(v) for v in listed + [v for pair in pairs for v in pair])
+
+
+def _pairs(mapping):
+    """updates= or givens= as a list of pairs: a dict's items, a list of pairs, or none."""
+    return list(mapping.items() if isinstance(mapping, dict) else mapping or ())
 
 
 def _parts(variables):
@@ -39,8 +43,7 @@ def sparse_function(compile, inputs, outputs, updates, givens, **options):
             raise TypeError("function: the sparse input %r must be a sparse.csr_matrix()/csc_matrix() input" % (i,))
     single = not isinstance(outputs, (list, tuple))
     listed = [outputs] if single else list(outputs)
-    updates = _part_pairs(updates.items() if isinstance(updates, dict) else updates or (), "update")
-    givens = _part_pairs(givens.items() if isinstance(givens, dict) else givens or (), "givens")
+    updates, givens = _part_pairs(_pairs(updates), "update"), _part_pairs(_pairs(givens), "givens")
     used = {id(v) for v in graph_inputs([v for v in _parts(listed) if v is not None]
                                         + [e for _, e in updates] + [v for _, v in givens])}
     report_unused([i for i in inputs if not any(id(part) in used for part in _parts([i]))],
