@@ -32,7 +32,7 @@ def scan_checkpoints(fn, sequences=[], outputs_info=None, non_sequences=[], name
         raise ValueError("scan_checkpoints(padding=False): n_steps %d is not a multiple of save_every_N %d"
                          % (n_steps, chunk))
     chunked = [_chunks(s, n_chunks, chunk, padding) for s in sequences]
-    counts = T.set_subtensor(T.fill(T.zeros((n_chunks,), dtype="int64"), chunk)[-1], last_count)
+    counts = T.set_subtensor((T.zeros((n_chunks,), dtype="int64") + chunk)[-1], last_count)   # steps per chunk
     n_seq, n_state = len(chunked), sum(o is not None for o in outputs_info)
 
     def outer_step(*args):
