@@ -61,8 +61,10 @@ def test_as_op_errors_name_the_function(rng):
     v = T.dvector("v")
     np.testing.assert_array_equal(theano.function([v], doubled(v), backend="numpy")(np.arange(2.0)),
                                   [0, 1, 0, 1])
+    m = T.dmatrix("m")
+    inside_a_loop, _ = theano.scan(doubled, sequences=[m])   # a loop is traced whole: no op by op there
     with pytest.raises(NotImplementedError, match="doubled: the jax backend must know its output shapes"):
-        theano.function([v], doubled(v), backend="jax")(np.arange(2.0))
+        theano.function([m], inside_a_loop, backend="jax")(np.ones((2, 2)))
 
     @as_op(itypes=[T.dvector], otypes=[T.dmatrix])
     def wrong_rank(v):
@@ -71,6 +73,21 @@ def test_as_op_errors_name_the_function(rng):
         theano.function([v], wrong_rank(v), backend="numpy")(np.arange(2.0))
     with pytest.raises(TypeError, match="itypes\\[0\\] must be a tensor type"):
         as_op(itypes=["float64"], otypes=[T.dvector])(len)
+
+
+def test_as_op_of_unknown_output_shape_runs_op_by_op_on_jax(backend, rng):
+    """Theano's as_op example has no infer_shape: jit cannot trace it, so the jax backend runs that
+    function op by op (each jax kernel dispatched alone), with the same results."""
+    @as_op(itypes=[T.dmatrix, T.dmatrix], otypes=[T.dmatrix])
+    def numpy_dot(a, b):
+        return np.dot(a, b)
+    x, y = T.dmatrices("x", "y")
+    fn = theano.function([x, y], T.tanh(numpy_dot(x, y)) + 1, backend=backend)
+    a, b = rng.normal(size=(3, 4)), rng.normal(size=(4, 2))
+    np.testing.assert_allclose(fn(a, b), np.tanh(a @ b) + 1, rtol=1e-12)
+    np.testing.assert_allclose(fn(b.T, a.T), np.tanh(b.T @ a.T) + 1, rtol=1e-12)   # other shapes
+    if backend == "jax":
+        assert fn._fn.jitted is None
 
 
 @pytest.mark.parametrize("mode, passes", [(theano.Mode(optimizer=None), []),

@@ -24,6 +24,7 @@ from backends.jax import sharding
 from backends.jax.kernels import concrete_inputs, lower
 from backends.numpy.interpreter import NumpyLowering
 from mlcore import config, distribution
+from mlcore.compile.ops import output_shapes_known_when_traced
 from mlcore.graph.basic import SharedVariable
 from mlcore.graph.ops.elemwise import Elemwise
 from mlcore.graph.ops.scan import Scan, While
@@ -76,6 +77,14 @@ class ConcreteFirst:
         def run(*args):
             return concrete(*args) if all(isinstance(a, np.ndarray) for a in args) else traced(*args)
         return run
+
+
+def traceable(nodes):
+    """Whether jit can trace these nodes: not when an op run on the host (as_op's, a Theano op's
+    perform) gives outputs whose shapes neither its infer_shape nor its types tell; the graph then
+    runs op by op, as Theano's own linker runs a perform, each jax kernel dispatched alone."""
+    return all(lower.lookup(type(node.op)) is not lower.host_factory
+               or output_shapes_known_when_traced(node.op, node) for node in nodes)
 
 
 def static_positions(fgraph):
@@ -257,13 +266,16 @@ class JaxBackend(Backend):
         batched = sharding.batch_inputs(fgraph)
         single = len(fgraph.outputs) == 1
 
-        if profile is not None:   # op by op, each node timed; inputs on the device, so jax's kernels run
-            profile.block = jax.block_until_ready
+        op_by_op = profile is not None or not traceable(plan.nodes)
+        if op_by_op:   # inputs on the device, so jax's kernels run; each node timed when profiled
+            timer = None
+            if profile is not None:
+                profile.block, timer = jax.block_until_ready, profile.timer
 
             def run_graph(*inputs):
                 inputs = [jax.device_put(v, target) if isinstance(v, np.ndarray) and k not in static else v
                           for k, v in enumerate(inputs)]
-                return plan.run(inputs, constants, profile.timer)
+                return plan.run(inputs, constants, timer)
         else:
             checks = [(k, var) for k, var in enumerate(fgraph.inputs) if k not in static]
             downcast = getattr(fgraph, "allow_input_downcast", False)   # set by mlcore.function
@@ -299,10 +311,10 @@ class JaxBackend(Backend):
                 return run_graph(*inputs)
             return run_elsewhere(inputs)
         run.plan, run.moves_inputs = plan, moves_inputs
-        run.jitted = jitted if profile is None else None
+        run.jitted = None if op_by_op else jitted
         # a single output straight from jit's C++ dispatch (Backend.array_call)
-        run.single_output_jit = jitted if profile is None and single and not static and not moves_inputs else None
-        run.checks_inputs = profile is None and not static   # numpy arrays may come in unchecked
+        run.single_output_jit = jitted if not op_by_op and single and not static and not moves_inputs else None
+        run.checks_inputs = not op_by_op and not static   # numpy arrays may come in unchecked
         return run
 
     def trace_function(self, fgraph):

@@ -42,6 +42,12 @@ def inferred_shapes(op, node, input_shapes):
     return infer_shape(*arguments)
 
 
+def output_shapes_known_when_traced(op, node):
+    """Whether jax can learn the outputs' shapes while it traces: from an infer_shape, or static
+    output types.  A graph holding an op that has neither runs op by op on the jax backend."""
+    return callable(getattr(op, "infer_shape", None)) or all(None not in out.type.shape for out in node.outputs)
+
+
 def host_output_shapes(op, node, input_shapes):
     """The outputs' concrete shapes given the inputs' (what jax.pure_callback needs): from the op's
     infer_shape, else from the output types when they are static."""
