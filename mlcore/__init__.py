@@ -26,7 +26,7 @@ _LAZY = {"Sequential": "mlcore.models", "Model": "mlcore.models", "Input": "mlco
          "regularizers": "mlcore.regularizers", "constraints": "mlcore.constraints", "utils": "mlcore.utils",
          "applications": "mlcore.applications", "preprocessing": "mlcore.preprocessing",
          "datasets": "mlcore.datasets", "wrappers": "mlcore.wrappers", "saving": "mlcore.saving",
-         "distillation": "mlcore.distillation",
+         "distillation": "mlcore.distillation", "export": "mlcore.export",
          "distribution": "mlcore.distribution", "tensor": "mlcore.tensor", "ops": "mlcore.ops",
          "backend": "mlcore.backend", "gradient": "mlcore.gradient", "compile": "mlcore.compile",
          "OpFromGraph": "mlcore.compile",

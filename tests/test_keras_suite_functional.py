@@ -368,3 +368,12 @@ def test_flatten_layers_walks_the_layers_in_keras_order(keras):
     a = mlcore.Input((2,))
     twice = mlcore.Model(a, shared(shared(a)))          # a layer called twice is listed once
     assert [layer for layer in twice._flatten_layers(include_self=False) if layer is not twice.layers[0]] == [shared]
+
+
+def test_export_archive_is_refused_when_made_with_the_way_out():
+    """keras.export.ExportArchive writes a TensorFlow SavedModel; mlcore says at once that it cannot."""
+    from mlcore.export import ExportArchive
+    with pytest.raises(NotImplementedError, match=r"ExportArchive cannot write a TensorFlow SavedModel: .*"
+                                                  r"model.save\('model.keras'\)"):
+        ExportArchive()
+    assert mlcore.export.ExportArchive is ExportArchive

@@ -88,10 +88,14 @@ def export_model(model, filepath, format):
         raise ValueError("LiteRT export requires TensorFlow or PyTorch backend.")
     if format == "torch":
         raise ValueError("Torch export requires PyTorch backend.")
-    raise NotImplementedError("Model '%s' cannot be exported to %s (%s): Keras writes that format through "
-                              "TensorFlow (jax2tf) or the format's own converter, which mlcore's graphs do not run on; "
-                              "save it with model.save('model.keras'), which Keras 3 loads and exports"
-                              % (model.name, format, filepath))
+    raise cannot_export("Model '%s' cannot be exported to %s (%s)" % (model.name, format, filepath))
+
+
+def cannot_export(refusal):
+    """The error of an export mlcore cannot write (refusal says what), with the way out."""
+    return NotImplementedError("%s: Keras writes that format through TensorFlow (jax2tf) or the format's own "
+                               "converter, which mlcore's graphs do not run on; save the model with "
+                               "model.save('model.keras'), which Keras 3 loads and exports" % refusal)
 
 
 class ModelFileNotFoundError(FileNotFoundError, ValueError):
