@@ -181,6 +181,9 @@ warn = types.SimpleNamespace(ignore_bug_before="0.9", argmax_pushdown_bug=False,
                              sum_sum_bug=False, sum_div_dimshuffle_bug=False, subtensor_merge_bug=False,
                              gpu_set_subtensor1=False, vm_gc_bug=False, signal_conv2d_interface=False,
                              reduce_join=False, inc_set_subtensor1=False, round=False)
+# Theano's conv.assert_shape: conv2d/conv3d check the input_shape= and filter_shape= they are given
+# against the arrays when run (off, as in Theano: the shapes are hints).
+conv = types.SimpleNamespace(assert_shape=False)
 
 
 class _Setting(str):

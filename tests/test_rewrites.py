@@ -109,10 +109,10 @@ def test_the_grad_seed_of_a_scalar_cost_is_folded():
 
 def test_presets_and_pass_lists():
     assert set(PRESETS) == {"fast_run", "fast_compile", "none"} and set(PRESETS["fast_run"]) == set(PASSES)
-    out = T.log(1 + T.exp(x) * 1)
-    assert op_types(compiled(out, "fast_compile")) == ["Exp", "Log1p"]
+    out = T.log(1 + T.sin(x) * 1)   # log(1 + exp(x)) would become one Softplus
+    assert op_types(compiled(out, "fast_compile")) == ["Sin", "Log1p"]
     assert op_types(compiled(out, ["canonicalize", "stabilize", "fusion"])) == ["Composite"]
-    assert op_types(mlcore.function([x], out, backend="numpy", mode="FAST_COMPILE")) == ["Exp", "Log1p"]
+    assert op_types(mlcore.function([x], out, backend="numpy", mode="FAST_COMPILE")) == ["Sin", "Log1p"]
 
 
 def test_unknown_passes_and_presets_are_errors():

@@ -291,6 +291,13 @@ def log_one_plus(node):
     return None
 
 
+def log1p_of_exp(node):
+    """log1p(exp(x)) -> softplus(x), which does not overflow (log(1 + exp(x)) is log1p's by now)."""
+    if type(node.op) is ew.Log1p and op_of(node.inputs[0], ew.Exp):
+        return keep(node, ew.softplus(node.inputs[0].owner.inputs[0]))
+    return None
+
+
 def exp_minus_one(node):
     """exp(x) - 1 -> expm1(x)."""
     if type(node.op) is ew.Sub and const_value(node.inputs[1]) == 1 and op_of(node.inputs[0], ew.Exp):
@@ -298,7 +305,8 @@ def exp_minus_one(node):
     return None
 
 
-STABILIZE = [logistic_form, log_of_softmax, written_log_softmax, log_of_sigmoid, log_one_plus, exp_minus_one]
+STABILIZE = [logistic_form, log_of_softmax, written_log_softmax, log_of_sigmoid, log_one_plus, log1p_of_exp,
+             exp_minus_one]
 
 
 # --- specialize ----------------------------------------------------------------------------------

@@ -16,6 +16,10 @@ from mlcore.tensor.nnet.nnet import (confusion_matrix, crossentropy_categorical_
                                      crossentropy_softmax_max_and_argmax_1hot_with_bias, h_softmax,
                                      logsoftmax_op, prepend_0_to_each_row, prepend_1_to_each_row,
                                      prepend_scalar_to_each_row, softmax_grad, softmax_op, softmax_with_bias)
+from mlcore.tensor.nnet.nnet import (CrossentropyCategorical1Hot, CrossentropyCategorical1HotGrad,  # noqa: F401
+                                     CrossentropySoftmax1HotWithBiasDx, CrossentropySoftmaxArgmax1HotWithBias,
+                                     Prepend_scalar_constant_to_each_row, Prepend_scalar_to_each_row,
+                                     SoftmaxGrad, SoftmaxWithBias)
 from mlcore.tensor.nnet.sigm import hard_sigmoid, sigmoid, softplus, ultra_fast_sigmoid  # noqa: F401
 from mlcore.tensor.nnet.bn import batch_normalization  # noqa: F401
 from mlcore.graph.ops.nn import LogSoftmax, Softmax  # noqa: F401  (the op classes, as Theano's nnet exports them)

@@ -17,8 +17,14 @@ from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.graph.ops.indexing import subtensor
 from mlcore.graph.ops.nn import Conv2D, dilated
 from mlcore.graph.ops.shape import arange, concatenate, dimshuffle, pad, reshape, zeros
+from mlcore import config
+from mlcore.tensor.nnet.checks import declared, static_ints
 from mlcore.tensor.nnet.conv_args import (FLIP, border_padding, check_ranks, filter_window,  # noqa: F401
                                           is_static, zero_pad)
+from mlcore.tensor.nnet.conv_shapes import (assert_conv_shape, assert_shape, check_conv_gradinputs_shape,  # noqa: F401
+                                            get_conv_gradinputs_shape, get_conv_gradinputs_shape_1axis,
+                                            get_conv_gradweights_shape, get_conv_gradweights_shape_1axis,
+                                            get_conv_output_shape, get_conv_shape_1axis)
 from mlcore.tensor.nnet.unshared_conv import unshared_conv2d
 from mlcore.tensor.nnet.upsampling import (bilinear_kernel_1D, bilinear_kernel_2D, bilinear_upsampling,  # noqa: F401
                                            frac_bilinear_upsampling)
@@ -33,6 +39,13 @@ def conv2d(input, filters, input_shape=None, filter_shape=None, border_mode="val
     input, filters = as_tensor_variable(input), as_tensor_variable(filters)
     check_ranks("conv2d", 4, input=input)
     check_ranks("conv2d(unshared=True)" if unshared else "conv2d", 6 if unshared else 4, filters=filters)
+    if "imshp_logical" in kwargs or "kshp_logical" in kwargs:
+        raise ValueError("T.nnet.conv2d: imshp_logical and kshp_logical are not supported (nor were they in Theano 1.0)")
+    if image_shape is not None:
+        if input_shape is not None:
+            raise ValueError("T.nnet.conv2d: input_shape and image_shape (its old name) cannot both be given")
+        input_shape = image_shape
+    input, filters = declared_shapes("conv2d", input, input_shape, filters, filter_shape)
     window = [filters.shape[d] if k is None else k for d, k in zip((-2, -1), filter_window(filters, filter_shape))]
     pads = border_padding(border_mode, window, filter_dilation)
     if unshared:
@@ -53,6 +66,7 @@ def conv3d(input, filters, input_shape=None, filter_shape=None, border_mode="val
     (sample, depth) images sums over the whole window."""
     input, filters = as_tensor_variable(input), as_tensor_variable(filters)
     check_ranks("conv3d", 5, input=input, filters=filters)
+    input, filters = declared_shapes("conv3d", input, input_shape, filters, filter_shape)
     channels, expected = input.type.shape[1], filters.type.shape[1]
     if None not in (channels, expected) and channels != expected:
         raise ValueError("T.nnet.conv3d: input %s has %d channels but filters %s expect %d"
@@ -72,6 +86,30 @@ def conv3d(input, filters, input_shape=None, filter_shape=None, border_mode="val
     out = conv(reshape(stacked, [-1, height, width, folded]), kernel)
     out = reshape(out, [n, depth, out.shape[1], out.shape[2], out.shape[3]])
     return dimshuffle(out, 0, 4, 1, 2, 3)
+
+
+def declared_shapes(name, input, input_shape, filters, filter_shape):
+    """input and filters, checked when run against the shapes the caller declared, where Theano's
+    config.conv.assert_shape is on (off by default, as in Theano: the shapes are only hints)."""
+    if not config.conv.assert_shape:
+        return input, filters
+    where = "T.nnet.abstract_conv.%s" % name
+    return declared(input, input_shape, where + " input_shape"), declared(filters, filter_shape, where + " filter_shape")
+
+
+def fitting_output_grad(name, output_grad, filters, input_shape, filter_shape, border_mode, subsample, dilation):
+    """output_grad, checked when run to have the size that a convolution of an input of
+    input_shape gives: an output_grad of any other size has no gradient wrt such an input
+    (Theano's ValueError).  Unchecked where a size is unknown."""
+    rank = len(subsample)
+    image = static_ints(input_shape)
+    window = filter_window(filters, filter_shape, rank)
+    if any(not isinstance(d, numbers.Integral) for d in list(image[2:]) + list(window)):
+        return output_grad
+    expected = get_conv_output_shape((None, None) + tuple(image[2:]), (None,) + tuple(window), border_mode,
+                                     subsample, dilation)
+    return declared(output_grad, expected, "T.nnet.abstract_conv.%s: output_grad for input_shape %s"
+                    % (name, tuple(input_shape)))
 
 
 def depth_taps(volume, kd, stride, dilation):
@@ -113,6 +151,8 @@ def conv2d_grad_wrt_inputs(output_grad, filters, input_shape, filter_shape=None,
     output_grad, filters = as_tensor_variable(output_grad), as_tensor_variable(filters)
     check_ranks("abstract_conv.conv2d_grad_wrt_inputs", 4, output_grad=output_grad)
     check_ranks("abstract_conv.conv2d_grad_wrt_inputs", 6 if unshared else 4, filters=filters)
+    output_grad = fitting_output_grad("conv2d_grad_wrt_inputs", output_grad, filters, input_shape, filter_shape,
+                                      border_mode, subsample, filter_dilation)
     if unshared or num_groups != 1:
         channels = filters.shape[3 if unshared else 1] * num_groups
         image = zeros([output_grad.shape[0] if input_shape[0] is None else input_shape[0],
@@ -205,14 +245,119 @@ def separable_conv2d(input, depthwise_filters, pointwise_filters, num_channels, 
     return conv2d(depthwise, pointwise_filters, filter_shape=pointwise_filter_shape, filter_flip=filter_flip)
 
 
-def get_conv_output_shape(image_shape, kernel_shape, border_mode, subsample, filter_dilation=None):
-    """The (N, out channels, *spatial) that conv2d or conv3d gives for these shapes (None where
-    unknown); kernel_shape may be an unshared conv2d's, whose window is its last two entries."""
-    rank = len(image_shape) - 2
-    dilation = tuple(filter_dilation or (1,) * rank)
-    window = tuple(kernel_shape[-rank:])
-    pads = border_padding(border_mode, window, dilation, "get_conv_output_shape")
-    spatial = []
-    for size, k, (before, after), stride, d in zip(image_shape[2:], window, pads, subsample, dilation):
-        spatial.append(None if size is None or k is None else (size + before + after - dilated(k, d)) // stride + 1)
-    return (image_shape[0], kernel_shape[0]) + tuple(spatial)
+def _known_or(size, fallback):
+    return fallback if size is None else size
+
+
+def conv3d_grad_wrt_inputs(output_grad, filters, input_shape, filter_shape=None, border_mode="valid",
+                           subsample=(1, 1, 1), filter_flip=True, filter_dilation=(1, 1, 1)):
+    """The gradient of conv3d with respect to its input (N, C, D, H, W), of size input_shape (N
+    and C may be None): output_grad pulled back through conv3d."""
+    output_grad, filters = as_tensor_variable(output_grad), as_tensor_variable(filters)
+    check_ranks("abstract_conv.conv3d_grad_wrt_inputs", 5, output_grad=output_grad, filters=filters)
+    output_grad = fitting_output_grad("conv3d_grad_wrt_inputs", output_grad, filters, input_shape, filter_shape,
+                                      border_mode, subsample, filter_dilation)
+    image = zeros([_known_or(input_shape[0], output_grad.shape[0]), _known_or(input_shape[1], filters.shape[1])]
+                  + list(input_shape[2:]), output_grad.dtype)
+    return pulled_back(output_grad, image, conv3d(image, filters, filter_shape=filter_shape, border_mode=border_mode,
+                                                  subsample=subsample, filter_flip=filter_flip,
+                                                  filter_dilation=filter_dilation))
+
+
+def conv3d_grad_wrt_weights(input, output_grad, filter_shape, input_shape=None, border_mode="valid",
+                            subsample=(1, 1, 1), filter_flip=True, filter_dilation=(1, 1, 1)):
+    """The gradient of conv3d with respect to its filters, of size filter_shape (out and in
+    channels may be None, the window must be known): output_grad pulled back through conv3d."""
+    input, output_grad = as_tensor_variable(input), as_tensor_variable(output_grad)
+    check_ranks("abstract_conv.conv3d_grad_wrt_weights", 5, input=input, output_grad=output_grad)
+    if len(filter_shape) != 5 or None in tuple(filter_shape[2:]):
+        raise ValueError("T.nnet.abstract_conv.conv3d_grad_wrt_weights: filter_shape must have 5 entries, the "
+                         "last three known, got %r" % (filter_shape,))
+    weights = zeros([_known_or(filter_shape[0], output_grad.shape[1]), _known_or(filter_shape[1], input.shape[1])]
+                    + list(filter_shape[2:]), output_grad.dtype)
+    return pulled_back(output_grad, weights, conv3d(input, weights, input_shape, border_mode=border_mode,
+                                                    subsample=subsample, filter_flip=filter_flip,
+                                                    filter_dilation=filter_dilation))
+
+
+def constant_shape(name, shape):
+    """Theano's imshp / kshp: None, or a list or tuple of ints, None and constants; a symbolic
+    shape is refused, as Theano's ops refused it."""
+    if shape is None:
+        return None
+    if not isinstance(shape, (tuple, list)):
+        raise ValueError("%s: the shape must be None or a tuple of ints, got %r" % (name, shape))
+    values = tuple(static_ints(shape))
+    if any(v is not None and not isinstance(v, numbers.Integral) for v in values):
+        raise ValueError("%s: the shape must be None or a tuple of ints (or None), got %r" % (name, shape))
+    return values
+
+
+class AbstractConv:
+    """Theano's AbstractConv ops, for code that makes them: made with the convolution's parameters,
+    called on its arguments, one builds conv2d's (conv3d's) graph or that of one of its gradients,
+    the last argument then being the spatial size of the result."""
+    rank = 2
+
+    def __init__(self, imshp=None, kshp=None, border_mode="valid", subsample=None, filter_flip=True,
+                 filter_dilation=None, num_groups=1, unshared=False):
+        self.imshp = constant_shape(type(self).__name__, imshp)
+        self.kshp = constant_shape(type(self).__name__, kshp)
+        self.border_mode = border_mode
+        self.subsample = tuple(subsample or (1,) * self.rank)
+        self.filter_flip = filter_flip
+        self.filter_dilation = tuple(filter_dilation or (1,) * self.rank)
+        self.num_groups = num_groups
+        self.unshared = unshared
+
+    def __eq__(self, other):
+        return type(self) is type(other) and vars(self) == vars(other)
+
+    def __hash__(self):
+        return hash((type(self),) + tuple(vars(self).values()))
+
+    def options(self):
+        """The keyword arguments all of this op's functions take."""
+        options = dict(border_mode=self.border_mode, subsample=self.subsample, filter_flip=self.filter_flip,
+                       filter_dilation=self.filter_dilation)
+        if self.rank == 2:
+            options.update(num_groups=self.num_groups, unshared=self.unshared)
+        return options
+
+    def full_shape(self, declared_shape, spatial, leading=2):
+        """declared_shape's `leading` entries (None if not declared), then the given spatial size."""
+        lead = declared_shape[:leading] if declared_shape is not None else (None,) * leading
+        return tuple(lead) + tuple(spatial[d] for d in range(self.rank))
+
+
+class AbstractConv2d(AbstractConv):
+    def __call__(self, img, kern):
+        return conv2d(img, kern, self.imshp, self.kshp, **self.options())
+
+
+class AbstractConv2d_gradInputs(AbstractConv):
+    def __call__(self, kern, topgrad, shape):
+        return conv2d_grad_wrt_inputs(topgrad, kern, self.full_shape(self.imshp, shape), self.kshp, **self.options())
+
+
+class AbstractConv2d_gradWeights(AbstractConv):
+    def __call__(self, img, topgrad, shape):
+        kernel_shape = self.full_shape(self.kshp, shape, 4 if self.unshared else 2)
+        return conv2d_grad_wrt_weights(img, topgrad, kernel_shape, self.imshp, **self.options())
+
+
+class AbstractConv3d(AbstractConv):
+    rank = 3
+
+    def __call__(self, img, kern):
+        return conv3d(img, kern, self.imshp, self.kshp, **self.options())
+
+
+class AbstractConv3d_gradInputs(AbstractConv3d):
+    def __call__(self, kern, topgrad, shape):
+        return conv3d_grad_wrt_inputs(topgrad, kern, self.full_shape(self.imshp, shape), self.kshp, **self.options())
+
+
+class AbstractConv3d_gradWeights(AbstractConv3d):
+    def __call__(self, img, topgrad, shape):
+        return conv3d_grad_wrt_weights(img, topgrad, self.full_shape(self.kshp, shape), self.imshp, **self.options())

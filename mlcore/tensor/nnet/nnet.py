@@ -12,6 +12,7 @@ from mlcore.graph.ops.linalg import dot, tensordot
 from mlcore.graph.ops.nn import log_softmax, softmax as _softmax
 from mlcore.graph.ops.reduce import argmax, max_, sum_
 from mlcore.graph.ops.shape import alloc, arange, concatenate, dimshuffle, reshape, shape
+from mlcore.tensor.nnet.checks import labels_in_range
 
 def _as_rows(c):
     """A vector as one row, as Theano's Softmax and LogSoftmax take it (softmax of a vector is 1 x n)."""
@@ -112,16 +113,24 @@ def categorical_crossentropy(coding_dist, true_dist):
 crossentropy_categorical_1hot = categorical_crossentropy
 
 
+def _checked_labels(y_idx, rows, where):
+    """y_idx as int class numbers of the rows' classes, checked when run (Theano's ValueError)."""
+    y_idx = as_tensor_variable(y_idx)
+    if y_idx.ndim != 1 or not y_idx.dtype.startswith(("int", "uint")):
+        raise TypeError("T.nnet.%s: y_idx must be a vector of int labels, got %s" % (where, y_idx.type))
+    return labels_in_range(y_idx, shape(rows)[1], "T.nnet." + where)
+
+
 def crossentropy_softmax_1hot_with_bias(x, b, y_idx):
     """(nll, softmax(x + b)): each row's -log of the softmax at its int label y_idx."""
     sm = softmax(as_tensor_variable(x) + b)
-    return categorical_crossentropy(sm, y_idx), sm
+    return categorical_crossentropy(sm, _checked_labels(y_idx, sm, "crossentropy_softmax_1hot_with_bias")), sm
 
 
 def crossentropy_softmax_1hot(x, y_idx):
     """(nll, softmax(x)): each row's -log of the softmax at its int label y_idx."""
     sm = softmax(x)
-    return categorical_crossentropy(sm, y_idx), sm
+    return categorical_crossentropy(sm, _checked_labels(y_idx, sm, "crossentropy_softmax_1hot")), sm
 
 
 def binary_crossentropy(output, target):
@@ -153,7 +162,8 @@ def crossentropy_softmax_1hot_with_bias_dx(dy, sm, y_idx):
     dy = as_tensor_variable(dy)
     rows = arange(shape(sm)[0])
     scaled = sm * dimshuffle(dy, 0, "x")
-    return inc_subtensor(subtensor(scaled, (rows, as_tensor_variable(y_idx))), -dy)
+    y_idx = _checked_labels(y_idx, sm, "crossentropy_softmax_1hot_with_bias_dx")
+    return inc_subtensor(subtensor(scaled, (rows, y_idx)), -dy)
 
 
 def crossentropy_softmax_argmax_1hot_with_bias(x, b, y_idx):
@@ -202,3 +212,45 @@ def confusion_matrix(actual, pred):
     one_hot_actual = ew.cast(ew.eq(dimshuffle(actual, 0, "x"), order), "int64")
     one_hot_pred = ew.cast(ew.eq(dimshuffle(pred, 0, "x"), order), "int64")
     return [dot(one_hot_actual.T, one_hot_pred), order]
+
+
+class GraphBuilder:
+    """Theano's op classes of this module, for code that instantiates them (SoftmaxWithBias()(x, b)):
+    calling one builds its function's graph, mlcore having no op of its own for each.  Two of a
+    class with the same parameters are equal, as Theano's ops."""
+    build = None
+
+    def __call__(self, *inputs):
+        return type(self).build(*inputs)
+
+    def __eq__(self, other):
+        return type(self) is type(other) and vars(self) == vars(other)
+
+    def __hash__(self):
+        return hash((type(self), tuple(sorted(vars(self).items()))))
+
+
+def _builder(name, function):
+    return type(name, (GraphBuilder,), {"build": staticmethod(function),
+                                        "__doc__": "Theano's %s: calling one is %s." % (name, function.__name__)})
+
+
+SoftmaxWithBias = _builder("SoftmaxWithBias", softmax_with_bias)
+SoftmaxGrad = _builder("SoftmaxGrad", softmax_grad)
+CrossentropyCategorical1Hot = _builder("CrossentropyCategorical1Hot", crossentropy_categorical_1hot)
+CrossentropyCategorical1HotGrad = _builder("CrossentropyCategorical1HotGrad", crossentropy_categorical_1hot_grad)
+CrossentropySoftmaxArgmax1HotWithBias = _builder("CrossentropySoftmaxArgmax1HotWithBias",
+                                                 crossentropy_softmax_argmax_1hot_with_bias)
+CrossentropySoftmax1HotWithBiasDx = _builder("CrossentropySoftmax1HotWithBiasDx",
+                                             crossentropy_softmax_1hot_with_bias_dx)
+Prepend_scalar_to_each_row = _builder("Prepend_scalar_to_each_row", prepend_scalar_to_each_row)
+
+
+class Prepend_scalar_constant_to_each_row(GraphBuilder):
+    """Theano's op that prepends the constant val, given when made: (n, m) -> (n, m + 1)."""
+
+    def __init__(self, val=0):
+        self.val = val
+
+    def __call__(self, mat):
+        return prepend_scalar_to_each_row(self.val, mat)

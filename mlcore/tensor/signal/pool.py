@@ -1,5 +1,7 @@
 """T.signal.pool.pool_2d and pool_3d with Theano's semantics: they pool the last two (three) dims of
-any input of at least two (three) dims; max_pool_2d_same_size keeps each patch's maximum in place."""
+any input of at least two (three) dims; max_pool_2d_same_size keeps each patch's maximum in place.
+Theano's op classes Pool, MaxPoolGrad and AveragePoolGrad build the same graphs, for code that makes them."""
+from mlcore.graph.gradient import Lop
 from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.graph.ops.elemwise import eq, maximum, switch, zeros_like
 from mlcore.graph.ops.extra_ops import repeat
@@ -61,6 +63,8 @@ def _pool(name, input, ws, ignore_border, stride, pad, mode):
         ignore_border = False
     if not ignore_border and any(pad):
         raise NotImplementedError("%s: padding works only with ignore_border=True (as in Theano)" % name)
+    if any(p >= w for p, w in zip(pad, ws)):
+        raise NotImplementedError("%s: padding %s must be smaller than the window %s (as in Theano)" % (name, pad, ws))
     kind, include_pad = MODES[mode]
     spatial = x.type.shape[-nd:]
     if ignore_border:
@@ -90,3 +94,45 @@ def max_pool_2d_same_size(input, patch_size):
     covered = (Ellipsis, slice(None, shape(maxima)[-2]), slice(None, shape(maxima)[-1]))
     patches = x[covered]
     return set_subtensor(zeros_like(x)[covered], switch(eq(patches, maxima), patches, 0))
+
+
+class Pool:
+    """Theano's Pool op, for code that makes one: Pool(ignore_border, mode, ndim)(input, ws,
+    stride=None, pad=None) is pool_2d (ndim=2) or pool_3d (ndim=3) of input."""
+
+    def __init__(self, ignore_border=False, mode="max", ndim=2):
+        self.ignore_border, self.mode, self.ndim = ignore_border, mode, ndim
+
+    def __eq__(self, other):
+        return type(self) is type(other) and vars(self) == vars(other)
+
+    def __hash__(self):
+        return hash((type(self),) + tuple(vars(self).values()))
+
+    def pooled(self, x, ws, stride, pad):
+        pad = (0,) * self.ndim if pad is None else pad
+        return _pool("Pool", x, tuple(ws), self.ignore_border, stride, pad, self.mode)
+
+    def __call__(self, x, ws, stride=None, pad=None):
+        return self.pooled(x, ws, stride, pad)
+
+
+class MaxPoolGrad(Pool):
+    """Theano's MaxPoolGrad: (x, maxout, gz, ws, stride=None, pad=None) -> the gradient wrt x of
+    pooling x, given gz, the gradient wrt its output maxout."""
+
+    def __call__(self, x, maxout, gz, ws, stride=None, pad=None):
+        x = as_tensor_variable(x)
+        return Lop(self.pooled(x, ws, stride, pad), x, gz)
+
+
+class AveragePoolGrad(Pool):
+    """Theano's AveragePoolGrad: (x, gz, ws, stride=None, pad=None) -> the gradient wrt x of
+    pooling x (mode 'sum', 'average_inc_pad' or 'average_exc_pad'), given gz."""
+
+    def __init__(self, ignore_border=False, mode="average_inc_pad", ndim=2):
+        super().__init__(ignore_border, mode, ndim)
+
+    def __call__(self, x, gz, ws, stride=None, pad=None):
+        x = as_tensor_variable(x)
+        return Lop(self.pooled(x, ws, stride, pad), x, gz)
