@@ -152,18 +152,24 @@ def test_an_undefined_gradient_is_refused_where_the_cost_needs_it(rng):
     assert isinstance(T.grad(times.sum(), y, null_gradients="return"), NullGradient)
 
 
-def test_jax_needs_an_output_shape_for_the_callback():
+def test_an_op_without_output_shapes_runs_op_by_op_on_jax_but_not_in_a_loop():
+    """jax's callback from a jit needs the output shapes: without infer_shape the function runs op
+    by op instead; a scan's body is traced whole, so there the op needs its infer_shape."""
     class NoShape(mlcore.Op):
         def make_node(self, x):
             x = T.as_tensor_variable(x)
             return mlcore.Apply(self, [x], [x.type()])
 
         def perform(self, node, inputs, output_storage):
-            output_storage[0][0] = inputs[0]
+            output_storage[0][0] = inputs[0][::-1] * 2
     x = T.dvector("x")
-    np.testing.assert_array_equal(mlcore.function([x], NoShape()(x), backend="numpy")(np.ones(2)), np.ones(2))
+    for backend in ("numpy", "jax"):
+        np.testing.assert_array_equal(mlcore.function([x], NoShape()(x) + 1, backend=backend)(np.arange(3.0)),
+                                      [5, 3, 1])
+    m = T.dmatrix("m")
+    rows, _ = mlcore.scan(lambda row: NoShape()(row), sequences=[m])
     with pytest.raises(NotImplementedError, match="infer_shape"):
-        mlcore.function([x], NoShape()(x), backend="jax")(np.ones(2))
+        mlcore.function([m], rows, backend="jax")(np.ones((2, 2)))
 
 
 def test_a_perform_that_writes_nothing_is_an_error():
