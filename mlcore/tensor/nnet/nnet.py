@@ -12,6 +12,7 @@ from mlcore.graph.ops.linalg import dot, tensordot
 from mlcore.graph.ops.nn import log_softmax, softmax as _softmax
 from mlcore.graph.ops.reduce import argmax, max_, sum_
 from mlcore.graph.ops.shape import alloc, arange, concatenate, dimshuffle, reshape, shape
+from mlcore.tensor.function_ops import FunctionOp
 from mlcore.tensor.nnet.checks import labels_in_range
 
 def _as_rows(c):
@@ -214,25 +215,11 @@ def confusion_matrix(actual, pred):
     return [dot(one_hot_actual.T, one_hot_pred), order]
 
 
-class GraphBuilder:
-    """Theano's op classes of this module, for code that instantiates them (SoftmaxWithBias()(x, b)):
-    calling one builds its function's graph, mlcore having no op of its own for each.  Two of a
-    class with the same parameters are equal, as Theano's ops."""
-    build = None
-
-    def __call__(self, *inputs):
-        return type(self).build(*inputs)
-
-    def __eq__(self, other):
-        return type(self) is type(other) and vars(self) == vars(other)
-
-    def __hash__(self):
-        return hash((type(self), tuple(sorted(vars(self).items()))))
-
-
 def _builder(name, function):
-    return type(name, (GraphBuilder,), {"build": staticmethod(function),
-                                        "__doc__": "Theano's %s: calling one is %s." % (name, function.__name__)})
+    """Theano's op class `name`, for code that instantiates it (SoftmaxWithBias()(x, b)): calling an
+    instance builds function's graph, mlcore having no op of its own for each."""
+    return type(name, (FunctionOp,), {"build": staticmethod(function),
+                                      "__doc__": "Theano's %s: calling one is %s." % (name, function.__name__)})
 
 
 SoftmaxWithBias = _builder("SoftmaxWithBias", softmax_with_bias)
@@ -246,11 +233,12 @@ CrossentropySoftmax1HotWithBiasDx = _builder("CrossentropySoftmax1HotWithBiasDx"
 Prepend_scalar_to_each_row = _builder("Prepend_scalar_to_each_row", prepend_scalar_to_each_row)
 
 
-class Prepend_scalar_constant_to_each_row(GraphBuilder):
+class Prepend_scalar_constant_to_each_row(FunctionOp):
     """Theano's op that prepends the constant val, given when made: (n, m) -> (n, m + 1)."""
+    __props__ = ("val",)
 
     def __init__(self, val=0):
         self.val = val
 
-    def __call__(self, mat):
+    def build(self, mat):
         return prepend_scalar_to_each_row(self.val, mat)

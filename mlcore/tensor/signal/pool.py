@@ -8,6 +8,7 @@ from mlcore.graph.ops.extra_ops import repeat
 from mlcore.graph.ops.indexing import set_subtensor
 from mlcore.graph.ops.nn import pool2d, pool3d
 from mlcore.graph.ops.shape import concatenate, reshape, shape, stack
+from mlcore.tensor.function_ops import FunctionOp
 
 MODES = {"max": ("max", True), "sum": ("sum", True), "average_inc_pad": ("average", True),
          "average_exc_pad": ("average", False), "average": ("average", True)}
@@ -96,24 +97,19 @@ def max_pool_2d_same_size(input, patch_size):
     return set_subtensor(zeros_like(x)[covered], switch(eq(patches, maxima), patches, 0))
 
 
-class Pool:
+class Pool(FunctionOp):
     """Theano's Pool op, for code that makes one: Pool(ignore_border, mode, ndim)(input, ws,
     stride=None, pad=None) is pool_2d (ndim=2) or pool_3d (ndim=3) of input."""
+    __props__ = ("ignore_border", "mode", "ndim")
 
     def __init__(self, ignore_border=False, mode="max", ndim=2):
         self.ignore_border, self.mode, self.ndim = ignore_border, mode, ndim
-
-    def __eq__(self, other):
-        return type(self) is type(other) and vars(self) == vars(other)
-
-    def __hash__(self):
-        return hash((type(self),) + tuple(vars(self).values()))
 
     def pooled(self, x, ws, stride, pad):
         pad = (0,) * self.ndim if pad is None else pad
         return _pool("Pool", x, tuple(ws), self.ignore_border, stride, pad, self.mode)
 
-    def __call__(self, x, ws, stride=None, pad=None):
+    def build(self, x, ws, stride=None, pad=None):
         return self.pooled(x, ws, stride, pad)
 
 
@@ -121,7 +117,7 @@ class MaxPoolGrad(Pool):
     """Theano's MaxPoolGrad: (x, maxout, gz, ws, stride=None, pad=None) -> the gradient wrt x of
     pooling x, given gz, the gradient wrt its output maxout."""
 
-    def __call__(self, x, maxout, gz, ws, stride=None, pad=None):
+    def build(self, x, maxout, gz, ws, stride=None, pad=None):
         x = as_tensor_variable(x)
         return Lop(self.pooled(x, ws, stride, pad), x, gz)
 
@@ -133,6 +129,6 @@ class AveragePoolGrad(Pool):
     def __init__(self, ignore_border=False, mode="average_inc_pad", ndim=2):
         super().__init__(ignore_border, mode, ndim)
 
-    def __call__(self, x, gz, ws, stride=None, pad=None):
+    def build(self, x, gz, ws, stride=None, pad=None):
         x = as_tensor_variable(x)
         return Lop(self.pooled(x, ws, stride, pad), x, gz)
