@@ -20,4 +20,6 @@ def register_fourier(lower, fft):
 
     @lower.register(fourier.IRFFT)
     def _(op, node):
-        return lambda real, imag: fft.irfft(real + 1j * imag, n=op.n, axis=-1).astype(real.dtype)
+        def irfft(real, imag, like=None):
+            return fft.irfft(real + 1j * imag, n=op.length(real.shape[-1], like), axis=-1).astype(real.dtype)
+        return irfft

@@ -32,6 +32,7 @@ _LAZY = {"Sequential": "mlcore.models", "Model": "mlcore.models", "Input": "mlco
          "OpFromGraph": "mlcore.compile",
          # the rest of Theano's top level: theano.Mode, theano.as_op, theano.Rop, theano.Variable, ...
          "Mode": "mlcore.compile", "as_op": "mlcore.compile", "Rop": "mlcore.graph", "Lop": "mlcore.graph",
+         "subgraph_grad": "mlcore.gradient",
          "Variable": "mlcore.keras_variable", "Constant": "mlcore.graph", "Apply": "mlcore.graph", "Op": "mlcore.graph",
          "SharedVariable": "mlcore.graph", "FunctionGraph": "mlcore.graph.fgraph", "pprint": "mlcore.printing",
          "dot": "mlcore.tensor", "get_scalar_constant_value": "mlcore.tensor", "change_flags": "mlcore.config",
@@ -53,7 +54,8 @@ _LAZY = {"Sequential": "mlcore.models", "Model": "mlcore.models", "Input": "mlco
          "map": "mlcore.graph.scan", "reduce": "mlcore.graph.scan", "foldl": "mlcore.graph.scan",
          "foldr": "mlcore.graph.scan", "scan_module": "mlcore.scan_module",
          "scan_checkpoints": "mlcore.scan_module", "gof": "mlcore.gof",
-         "tests": "mlcore.tests", "sparse": "mlcore.sparse", "misc": "mlcore.misc"}
+         "tests": "mlcore.tests", "sparse": "mlcore.sparse", "misc": "mlcore.misc",
+         "scalar": "mlcore.scalar", "typed_list": "mlcore.typed_list"}
 
 
 def __getattr__(name):

@@ -17,17 +17,18 @@ from mlcore import config, distribution
 from mlcore.compile.builders import inline_op_from_graphs
 from mlcore.compile.mode import Mode, get_default_mode, get_mode
 from mlcore.graph.basic import Constant, SharedVariable, Variable, graph_inputs
-from mlcore.graph.fgraph import FunctionGraph
+from mlcore.graph.fgraph import FunctionGraph, MissingInputError  # noqa: F401  (theano.compile's too)
 from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.graph.ops.elemwise import cast
 from mlcore.graph.rewrite import rewrite
 from mlcore.graph.shape_tuple import ShapeTuple
 from mlcore.interrupts import GUARD
 from mlcore.profiling import Profile
+from mlcore.typed_list import type as typed_list
 
 
 class UnusedInputError(ValueError):
-    pass
+    """An input the outputs do not need (Theano's, raised unless on_unused_input says otherwise)."""
 
 
 class Out:
@@ -54,11 +55,13 @@ class In:
 
     def __init__(self, variable, name=None, value=None, update=None, mutable=None, strict=False,
                  allow_downcast=None, autoname=True, implicit=None, borrow=None, shared=False):
+        if not isinstance(variable, Variable):
+            raise TypeError("In: the input must be a symbolic variable such as T.matrix(), got %r" % (variable,))
+        if name is not None and not isinstance(name, str):
+            raise TypeError("In(%s): name must be a string, got %r" % (variable, name))
         self.variable = variable
         self.name = name if name is not None or not autoname else variable.name
         self.value = value
-        if update is not None and value is None:
-            raise TypeError("In(%s): an input with an update needs a value to start from" % (variable,))
         self.update = None if update is None else as_tensor_variable(update)
         self.strict, self.allow_downcast = bool(strict), allow_downcast
         self.mutable, self.implicit, self.shared = mutable, implicit, shared
@@ -90,9 +93,24 @@ def _input_states(inputs):
             return i.value
         if i.update is None:
             return None
+        if i.value is None:
+            raise TypeError("In(%s): an input with an update needs a value to start from" % (i.variable,))
         return SharedVariable(np.asarray(i.value, dtype=i.variable.dtype), name="%s.value" % (i.name or "input"))
     states = [state(i) for i in inputs]
     return states, [(state, i.update) for state, i in zip(states, inputs) if i.update is not None]
+
+
+class _Values:
+    """f.value: f[key] read and set by input variable or name, as Theano's f.value[key]."""
+
+    def __init__(self, function):
+        self.function = function
+
+    def __getitem__(self, key):
+        return self.function[key]
+
+    def __setitem__(self, key, value):
+        self.function[key] = value
 
 
 class _Containers:
@@ -136,6 +154,37 @@ def _update_pairs(updates):
     return out
 
 
+def _given_pairs(givens, inputs):
+    """givens as a dict {variable: replacement}; a replacement that is a value (a number, an array)
+    becomes a constant of the variable's dtype, as Theano makes it a shared variable.  Replacing
+    one of the function's inputs is refused, as in Theano: it would have no effect."""
+    pairs = dict(givens.items() if isinstance(givens, dict) else givens or [])
+    for old, new in list(pairs.items()):
+        if not isinstance(old, Variable):
+            raise TypeError("givens: keys must be symbolic variables, got %r" % (old,))
+        if any(old is i for i in inputs):
+            raise RuntimeError("givens replaces %s, an input of the function: that would have no effect. Make "
+                               "a new input y and give {%s: g(y)}, or use mlcore.clone(out, replace=)" % (old, old))
+        if not isinstance(new, Variable):
+            pairs[old] = as_tensor_variable(np.asarray(new, dtype=old.dtype))
+    return pairs
+
+
+def _cut_inputs(inputs):
+    """Theano lets an input be any variable, an intermediate one too (function([m.T], ...)): the
+    graph is cut there.  Each such input is replaced by a new root variable of its type; returns
+    the roots and the {input: root} replacements."""
+    roots, cuts = [], {}
+    for variable in inputs:
+        if not isinstance(variable, Variable) or isinstance(variable, (Constant, SharedVariable)):
+            raise TypeError("function inputs must be symbolic variables such as T.matrix(); %r is not "
+                            "(a shared variable or a constant is part of the graph already)" % (variable,))
+        if variable.owner is not None:
+            cuts[variable] = variable.type(variable.name)
+        roots.append(cuts.get(variable, variable))
+    return roots, cuts
+
+
 def _with_default_updates(outputs, updates, no_default_updates=False):
     """Add the default updates (random keys) of shared variables the graph uses, except with
     no_default_updates=True, or of the shared variables it lists (theano.function's argument)."""
@@ -174,30 +223,31 @@ class Function:
                  name=None, batch_inputs=False, no_default_updates=False):
         from backends import get_backend
         inputs = [i if isinstance(i, In) else In(i) for i in inputs]
-        self.inputs = [i.variable for i in inputs]
+        self.given_inputs = [i.variable for i in inputs]     # f[x] finds an input by the variable given
+        self.inputs, cuts = _cut_inputs(self.given_inputs)
         self.input_names = [i.name for i in inputs]
+        self._check_missing(self.inputs, [i.update for i in inputs if i.update is not None])   # first, as Theano
         states, state_updates = _input_states(inputs)
         self.defaults = [i.value if state is None else state for i, state in zip(inputs, states)]
         self._strict = [k for k, i in enumerate(inputs) if i.strict]     # In(strict=True): checked in _filtered
         self._downcasts = [allow_input_downcast if i.allow_downcast is None else i.allow_downcast for i in inputs]
-        for inp in self.inputs:
-            if not isinstance(inp, Variable) or inp.owner is not None or isinstance(inp, (Constant, SharedVariable)):
-                raise TypeError("function inputs must be symbolic inputs such as T.matrix(); %r is not" % (inp,))
-        self.single_output = outputs is not None and (isinstance(outputs, ShapeTuple)     # function([x], x.shape)
-                                                      or not isinstance(outputs, (list, tuple)))
-        outs = [] if outputs is None else [outputs] if self.single_output else list(outputs)
+        self.output_keys = sorted(outputs) if isinstance(outputs, dict) else None    # Theano's dict of outputs
+        self.single_output = outputs is not None and self.output_keys is None and (
+            isinstance(outputs, ShapeTuple) or not isinstance(outputs, (list, tuple)))      # function([x], x.shape)
+        outs = ([] if outputs is None else [outputs] if self.single_output
+                else [outputs[k] for k in self.output_keys] if self.output_keys is not None else list(outputs))
         self.outputs = [o.variable if isinstance(o, Out) else o.as_output() if isinstance(o, ShapeTuple)
                         else as_tensor_variable(o) for o in outs]
         self.borrowed = tuple(isinstance(o, Out) and o.borrow for o in outs)
         updates = _update_pairs(updates)
-        givens = dict(givens.items() if isinstance(givens, dict) else givens or [])
+        givens = _given_pairs(givens, self.given_inputs)
         self._definition = dict(inputs=inputs, outputs=outputs, updates=list(updates), givens=givens,
                                 backend=backend, device=device, rewrites=rewrites,
                                 allow_input_downcast=allow_input_downcast, on_unused_input=on_unused_input,
                                 batch_inputs=batch_inputs, no_default_updates=no_default_updates)
         pairs = _with_default_updates(self.outputs, updates + _update_pairs(state_updates), no_default_updates)
         self.update_targets = [t for t, _ in pairs]
-        fgraph = FunctionGraph(self.inputs, self.outputs + [e for _, e in pairs], replacements=givens)
+        fgraph = FunctionGraph(self.inputs, self.outputs + [e for _, e in pairs], replacements={**givens, **cuts})
         inline_op_from_graphs(fgraph)
         used = graph_inputs(fgraph.outputs)
         self._check_inputs(used, on_unused_input)
@@ -207,13 +257,14 @@ class Function:
         fgraph.batch_inputs = len(self.inputs) if batch_inputs else 0  # read by backends/jax/sharding.py
         fgraph.allow_input_downcast = allow_input_downcast              # read by backends checking inputs
         self.fgraph = rewrite(fgraph, rewrites)
-        self.backend = get_backend(backend)
+        self.backend = get_backend(typed_list.host_backend(self.fgraph, backend))
         self.device = self.backend.check_device(device or config.device())
         if batch_inputs:
             from mlcore.distribution import check_backend
             check_backend(self.backend.name, name or "A batched function")
         self.name = name
         self.allow_input_downcast = allow_input_downcast
+        self.trust_input = False    # Theano's: True passes the arguments on unchecked (they must fit exactly)
         self.profile = profile if hasattr(profile, "timer") else Profile(name or "function", self.backend.name) \
             if profile else None      # a Mode watching each node (MonitorMode) is called as a Profile is
         self._donate = self._donated()
@@ -221,10 +272,19 @@ class Function:
 
     def _input_position(self, key):
         """The position of an input given as its variable or its name."""
-        for k, (variable, name) in enumerate(zip(self.inputs, self.input_names)):
+        for k, (variable, name) in enumerate(zip(self.given_inputs, self.input_names)):
             if key is variable or (isinstance(key, str) and key == name):
                 return k
         raise KeyError("%r is not an input of this function (inputs: %s)" % (key, self.input_names))
+
+    @property
+    def value(self):
+        """Theano's f.value[x]: f[x], the value input x takes when a call leaves it out (read and set)."""
+        return _Values(self)
+
+    def free(self):
+        """Theano's free(): drop the intermediate results kept between calls.  A compiled function here
+        keeps none (the backends allocate per call, or XLA owns its buffers), so there is nothing to do."""
 
     def __getitem__(self, key):
         """f[s] (or f["s"]): the value an input takes when a call leaves it out, as Theano's; for an
@@ -293,11 +353,22 @@ class Function:
             d == self.allow_input_downcast for d in self._downcasts)    # In's own checks run in _filtered
         self._native_arrays = self.backend.native_arrays_on(self.device)
         self._host_copy = self.backend.host_copier(self.device)
+        if any(isinstance(o.type, typed_list.TypedListType) for o in self.outputs):
+            self._host_copy = typed_list.list_copier(self._host_copy)      # lists come back as lists
         self._call, self._array_call = self._call_path()
         self._steps_fn = None
         self._known_values = None
 
     def _call_path(self):
+        """What a call runs once its inputs are checked, and the compiled code's own callable where
+        __call__ may go straight to it; with a dict of outputs, the results by their keys."""
+        call, array_call = self._list_call_path()
+        if self.output_keys is None:
+            return call, array_call
+        keys = self.output_keys
+        return (lambda values: dict(zip(keys, call(values)))), None
+
+    def _list_call_path(self):
         """What a call runs once its inputs are checked, and the compiled code's own callable where
         __call__ may go straight to it.  Without shared values, profile or borrowed outputs that is
         the backend's own inputs -> numpy outputs callable, and for one output jax's jit itself: on
@@ -327,16 +398,24 @@ class Function:
 
     def _check_inputs(self, used, on_unused_input):
         used_ids = {id(v) for v in used}
-        inputs = {id(v) for v in self.inputs}
-        missing = [v for v in used if id(v) not in inputs and not isinstance(v, (Constant, SharedVariable))]
+        report_unused([v for v in self.inputs if id(v) not in used_ids], on_unused_input)    # first, as Theano
+        self._check_missing(self.inputs, used)
+
+    @staticmethod
+    def _check_missing(inputs, graphs):
+        """A MissingInputError naming the variables graphs need that are neither inputs, shared
+        variables nor constants."""
+        known = {id(v) for v in inputs}
+        missing = [v for v in graph_inputs(graphs) if id(v) not in known and not isinstance(v, (Constant, SharedVariable))]
         if missing:
-            raise ValueError("The outputs depend on %s, which %s not among the function's inputs"
-                             % (", ".join(map(repr, missing)), "is" if len(missing) == 1 else "are"))
-        report_unused([v for v in self.inputs if id(v) not in used_ids], on_unused_input)
+            raise MissingInputError("The outputs depend on %s, which %s not among the function's inputs"
+                                    % (", ".join(map(repr, missing)), "is" if len(missing) == 1 else "are"))
 
     def __call__(self, *args, **kwargs):
         if kwargs or len(args) != self._arity:
             args = self._positional(args, kwargs)
+        if self.trust_input:
+            return self._call(args)
         if self._checks_inputs:   # numpy and the backend's own arrays go as they are: jit checks them as it traces
             for arg in args:      # (a plain loop: on a tiny graph, map + set here cost a microsecond)
                 if type(arg) is not np.ndarray and not isinstance(arg, self._native_arrays):
@@ -373,21 +452,33 @@ class Function:
 
     def _positional(self, args, kwargs):
         """The call's arguments in input order: inputs may be given by name, and those left out
-        take their In(..., value=) defaults, as in Theano."""
+        take their In(..., value=) defaults, as in Theano; a TypeError names what does not fit."""
+        if len(args) > len(self.inputs):
+            raise TypeError("%s takes %d input(s) (%s), got %d" % (self._label(), len(self.inputs),
+                            ", ".join(map(repr, self.inputs)), len(args)))
         args = list(args) + [None] * (len(self.inputs) - len(args))
-        names = {name: k for k, name in enumerate(self.input_names)}
         for key, value in kwargs.items():
-            if key not in names:
-                raise TypeError("Unknown input name %r; inputs: %s" % (key, list(names)))
-            args[names[key]] = value
-        if len(args) == len(self.inputs):
-            args = [(default.get_value() if isinstance(default, SharedVariable) else default) if a is None else a
-                    for a, default in zip(args, self.defaults)]
-        if len(args) != len(self.inputs) or any(a is None for a in args):
-            raise TypeError("Function expects %d input(s) (%s), got %d"
-                            % (len(self.inputs), ", ".join(map(repr, self.inputs)),
-                               sum(a is not None for a in args)))
+            k = self._keyword_position(key)
+            if args[k] is not None:
+                raise TypeError("%s got multiple values for input %r" % (self._label(), key))
+            args[k] = value
+        args = [self._current_value(k) if a is None else a for k, a in enumerate(args)]
+        missing = [repr(v) for v, a in zip(self.inputs, args) if a is None]
+        if missing:
+            raise TypeError("%s is missing required input(s) %s" % (self._label(), ", ".join(missing)))
         return args
+
+    def _keyword_position(self, key):
+        """The position of the input named key; an unknown or ambiguous name is a TypeError."""
+        positions = [k for k, name in enumerate(self.input_names) if name == key]
+        if len(positions) != 1:
+            raise TypeError("%s: %s input name %r; inputs: %s" % (
+                self._label(), "Unknown" if not positions else "Ambiguous (pass it by position)", key,
+                self.input_names))
+        return positions[0]
+
+    def _label(self):
+        return "Function %r" % self.name if self.name else "Function"
 
     def _run(self, values):
         """One compiled call: the fixed cost of every step of a training loop, so kept lean."""
@@ -471,8 +562,13 @@ class Function:
 
 def function(inputs, outputs=None, updates=None, givens=None, backend=None, device=None, rewrites="fast_run",
              profile=False, allow_input_downcast=None, on_unused_input=None, name=None, mode=None,
-             batch_inputs=False, no_default_updates=False):
+             batch_inputs=False, no_default_updates=False, accept_inplace=False, rebuild_strict=True):
     """Compile outputs (and updates) as a function of inputs (theano.function's signature).
+
+    outputs is one variable (f returns one array), a list (a list) or a dict of them (a dict by the
+    same keys).  Theano's third positional argument is mode: a mode's name or a Mode given there is
+    read as mode=.  accept_inplace and rebuild_strict are Theano's: the graph here has no in-place
+    ops to accept, and givens must keep the types they replace, so they change nothing.
 
     backend/device pick where it runs (default: mlcore.config); rewrites is a preset
     ("fast_run", "fast_compile", "none") or a list of pass names; profile=True
@@ -483,7 +579,12 @@ def function(inputs, outputs=None, updates=None, givens=None, backend=None, devi
     no_default_updates=True (or a list of shared variables) leaves random streams where they are.
     on_unused_input=None is Theano's flag config.on_unused_input ("raise" unless set).
     """
+    if not isinstance(inputs, (list, tuple)):
+        raise TypeError("function: the inputs must be in a list, even when there is a single input; got %r"
+                        % (inputs,))
     on_unused_input = on_unused_input or config.on_unused_input
+    if isinstance(updates, (str, Mode)) and mode is None:    # Theano's order: function(inputs, outputs, mode, ...)
+        mode, updates = updates, None
     from mlcore.sparse.function import has_sparse, sparse_function
     if has_sparse(inputs, outputs, updates, givens):      # scipy.sparse matrices in and out, as their parts
         return sparse_function(function, inputs, outputs, updates, givens, backend=backend, device=device,

@@ -7,6 +7,7 @@ taken gets a zero gradient), but both branches cost their time, and both must ha
 """
 from mlcore.graph.ops.common import as_tensor_variable, is_weak, with_dtype
 from mlcore.graph.ops.elemwise import switch
+from mlcore.tensor.function_ops import FunctionOp
 
 
 def ifelse(condition, then_branch, else_branch, name=None):
@@ -44,3 +45,20 @@ def pick(condition, then, other):
                         % (then.type, other.type, " (one has length 1 on dims %s, where the other would "
                                                   "broadcast it)" % mixed if mixed else ""))
     return switch(condition, then, other)
+
+
+class IfElse(FunctionOp):
+    """Theano's IfElse(n_outs) as a callable: IfElse(2)(condition, x1, x2, y1, y2) is
+    ifelse(condition, [x1, x2], [y1, y2]) (one variable when n_outs is 1).  as_view, gpu and
+    name are accepted for Theano's signature; the graph holds the switches ifelse builds."""
+    __props__ = ("n_outs", "as_view", "gpu", "name")
+
+    def __init__(self, n_outs, as_view=False, gpu=False, name=None):
+        self.n_outs, self.as_view, self.gpu, self.name = int(n_outs), as_view, gpu, name
+
+    def build(self, condition, *branches):
+        if len(branches) != 2 * self.n_outs:
+            raise TypeError("IfElse(%d): expected the condition and %d branch values, got %d values"
+                            % (self.n_outs, 2 * self.n_outs, len(branches)))
+        results = ifelse(condition, list(branches[:self.n_outs]), list(branches[self.n_outs:]), self.name)
+        return results[0] if self.n_outs == 1 else results

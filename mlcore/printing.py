@@ -9,8 +9,11 @@ import tempfile
 
 import numpy as np
 
-from mlcore.graph.basic import Apply, Constant, Op, SharedVariable, Variable, toposort
+from mlcore.graph.basic import Apply, Constant, Op, Variable, toposort
 from mlcore.graph.ops.common import as_tensor_variable
+
+
+pydot_imported = shutil.which("dot") is not None      # Theano's flag: whether pydotprint can render images
 
 
 def _ids():
@@ -28,58 +31,151 @@ def _ids():
 
 
 def _roots(obj):
-    """The variables to print for a variable, a list of them, or a compiled Function."""
+    """The variables to print for a variable, an Apply, a list of them, a FunctionGraph or a
+    compiled Function, and the toposort whose positions Theano prints after a compiled node."""
     from mlcore.function import Function
+    from mlcore.graph.fgraph import FunctionGraph
     if isinstance(obj, Function):
-        return obj.fgraph.outputs, "Compiled for the %s backend (after rewrites):" % obj.backend.name
+        obj = obj.fgraph
+    if isinstance(obj, FunctionGraph):
+        return list(obj.outputs), obj.toposort()
     if isinstance(obj, Variable):
-        return [obj], None
-    return list(obj), None
+        return [obj], []
+    if isinstance(obj, Apply):
+        return list(obj.outputs), []
+    if isinstance(obj, (list, tuple)):
+        return list(obj), []
+    raise TypeError("debugprint cannot print an object of type %s: give a variable, an Apply, a list "
+                    "of variables, a FunctionGraph or a compiled function" % type(obj).__name__)
 
 
-def debugprint(obj, file=None, print_type=False, depth=-1):
-    """Print a graph, one line per variable, children indented under ' |' (as Theano does).
+_NAMED_PATTERNS = {(): "scalar", (False,): "vector", (False, True): "col", (True, False): "row",
+                   (False, False): "matrix"}
 
-    A node already printed is shown again by its id only.  Returns the text; file="str"
-    prints nothing (Theano's convention), else it goes to file or stdout.
-    """
-    roots, header = _roots(obj)
-    ids, names = _ids(), {}
-    lines = [header] if header else []
 
-    def label(var):
-        node = var.owner
-        if node is None:
-            if isinstance(var, Constant):
-                text = repr(var)
-            else:
-                text = var.name or ("<%s>" % ("shared" if isinstance(var, SharedVariable) else var.type))
-        else:
-            text = str(node.op) + ("" if len(node.outputs) == 1 else ".%d" % var.index)
-        key = id(node) if node is not None else id(var)
-        seen = key in names
-        if not seen:
-            names[key] = next(ids)
-        extra = " '%s'" % var.name if node is not None and var.name else ""
-        typ = " %s" % var.type if print_type else ""
-        return "%s [id %s]%s%s" % (text, names[key], extra, typ), seen
+def type_str(var_type):
+    """A tensor type as Theano prints it: TensorType(float64, vector), ..., (False, True, False)
+    where a dim is known to be 1 (broadcastable), else 3D, 4D, ..."""
+    shape = getattr(var_type, "shape", None)
+    if shape is None or not hasattr(var_type, "dtype"):
+        return str(var_type)
+    pattern = tuple(s == 1 for s in shape)
+    kind = _NAMED_PATTERNS.get(pattern) or (str(pattern) if any(pattern) else "%dD" % len(pattern))
+    return "TensorType(%s, %s)" % (var_type.dtype, kind)
 
-    def walk(var, prefix, child_prefix, level):
-        text, seen = label(var)
-        lines.append(prefix + text)
-        if var.owner is None or seen or level == depth:
-            return
-        inputs = var.owner.inputs
-        for k, inp in enumerate(inputs):
-            last = k == len(inputs) - 1
-            walk(inp, child_prefix + " |", child_prefix + ("  " if last else " |"), level + 1)
 
+def leaf_str(var):
+    """A graph input as Theano prints it: its name, TensorConstant{value}, or <its type>."""
+    if isinstance(var, Constant) and not var.name:
+        data = np.asarray(var.data)
+        return "TensorConstant{%r}" % (data.item(),) if data.ndim == 0 else "TensorConstant{%s}" % (var,)
+    return var.name or "<%s>" % type_str(var.type)
+
+
+def op_str(op):
+    """An op as Theano's printing names it: an elementwise op as Elemwise{add,no_inplace} or
+    Elemwise{Cast{float64}}, other ops by their own str."""
+    from mlcore.graph.ops.elemwise import Elemwise
+    text = str(op)
+    if not isinstance(op, Elemwise):
+        return text
+    return "Elemwise{%s,no_inplace}" % text if text == op.name else "Elemwise{%s}" % text
+
+
+class _Ids:
+    """debugprint's ids, one per Apply node or graph input: "CHAR" (A, B, ..., Z, BA, ...),
+    "int" (0, 1, ...), "id" (Python's id) or "" (none); shared with an outer call through done."""
+
+    def __init__(self, kind, done):
+        if kind not in ("CHAR", "int", "id", ""):
+            raise ValueError("debugprint: ids must be 'CHAR', 'int', 'id' or '', got %r" % (kind,))
+        self.kind, self.done, self.chars = kind, done, _ids()
+
+    def seen(self, key):
+        return key in self.done
+
+    def of(self, key, obj):
+        if key not in self.done:
+            label = {"CHAR": lambda: next(self.chars), "int": lambda: str(len(self.done)),
+                     "id": lambda: str(id(obj)), "": lambda: None}[self.kind]()
+            self.done[key] = "" if label is None else "[id %s]" % label
+        return self.done[key]
+
+
+def debugprint(obj, depth=-1, print_type=False, file=None, ids="CHAR", stop_on_name=False, done=None,
+               print_storage=False, print_clients=False, used_ids=None):
+    """Print a graph as Theano's debugprint: one line per variable, its inputs indented under
+    it with " |".  An op's line is "op [id A] 'name'   " (the name empty when it has none; for
+    a compiled function, or a FunctionGraph, its position in the toposort at the end); an input's
+    "name [id B]".  A node printed before shows its line again, not its inputs.  depth limits
+    the levels printed; print_type adds each variable's type; ids picks the identifiers;
+    stop_on_name prints nothing below a named variable; done (a dict) shares the ids between
+    calls.  The step graphs of the scans printed follow, under "Inner graphs of the scan ops:",
+    each line prefixed with " >", and a step input taken from outside names its outer node
+    ("-> [id E]").  print_storage, print_clients and used_ids are accepted for Theano's
+    signature.  file: None prints to stdout, "str" returns the text, a file object is written
+    to and returned."""
+    roots, order = _roots(obj)
+    labels = _Ids(ids, {} if done is None else done)
+    lines, scans = [], []
     for root in roots:
-        walk(root, "", "", 0)
-    text = "\n".join(lines)
-    if file != "str":
-        print(text, file=file or sys.stdout)
-    return text
+        _print_var(root, "", "", depth, print_type, labels, stop_on_name, order, lines, scans)
+    _print_inner_graphs(scans, print_type, labels, stop_on_name, lines)
+    text = "\n".join(lines) + "\n"
+    if file == "str":
+        return text
+    (sys.stdout if file is None else file).write(text)
+    return file
+
+
+def _print_var(var, prefix, child_prefix, depth, print_type, labels, stop_on_name, order, lines, scans,
+               outer=None):
+    """Append var's line and (once per node, depth permitting) its inputs' lines to lines; the
+    Scan nodes met go to scans.  outer maps a scan's step inputs to their outer variables."""
+    from mlcore.graph.ops.scan import Scan
+    if depth == 0:
+        return
+    typ = " <%s>" % type_str(var.type) if print_type else ""
+    node = var.owner
+    if node is None:
+        link = " -> %s" % labels.of(id(outer[id(var)].owner or outer[id(var)]), outer[id(var)]) \
+            if outer and id(var) in outer else ""
+        lines.append("%s%s %s%s%s" % (prefix, leaf_str(var), labels.of(id(var), var), typ, link))
+        return
+    seen = labels.seen(id(node))
+    suffix = "" if len(node.outputs) == 1 else ".%d" % node.outputs.index(var)
+    position = str(order.index(node)) if order and node in order else ""
+    lines.append("%s%s%s %s%s '%s'   %s" % (prefix, op_str(node.op), suffix, labels.of(id(node), node), typ,
+                                            var.name or "", position))
+    if seen or (stop_on_name and var.name is not None):
+        return
+    if isinstance(node.op, Scan):
+        scans.append(node)
+    for k, inp in enumerate(node.inputs):
+        last = k == len(node.inputs) - 1
+        _print_var(inp, child_prefix + " |", child_prefix + ("  " if last else " |"), depth - 1, print_type,
+                   labels, stop_on_name, order, lines, scans, outer)
+
+
+def _print_inner_graphs(scans, print_type, labels, stop_on_name, lines):
+    """The step graph of each scan printed (and of the scans inside those), as Theano's section."""
+    if not scans:
+        return
+    lines += ["", "Inner graphs of the scan ops:"]
+    for node in scans:      # grows while it runs: a step graph may hold scans of its own
+        lines += ["", "%s %s ''" % (op_str(node.op), labels.of(id(node), node))]
+        outer = _outer_of_step_inputs(node)
+        for out in node.op.step.outputs:
+            _print_var(out, " >", " >", -1, print_type, labels, stop_on_name, [], lines, scans, outer)
+
+
+def _outer_of_step_inputs(node):
+    """{id of a step input: the outer variable it reads}: a sequence's rows, a recurrent output's
+    initial values (for each of its taps), or an invariant."""
+    op = node.op
+    sequences, initials, invariants = op.split(node.inputs[1:])
+    outer = sequences + [initials[k] for k, j in enumerate(op.recurrent) for _ in op.taps[j]] + invariants
+    return {id(inner): value for inner, value in zip(op.step.inputs, outer)}
 
 
 _INFIX = {"Add": "+", "Sub": "-", "Mul": "*", "TrueDiv": "/", "IntDiv": "//", "Mod": "%", "Pow": "**",
@@ -90,12 +186,12 @@ def pp(var):
     """One variable's graph as one infix expression (Theano's pp): ((x ** TensorConstant{2.0}) * y).
     Inputs print by name, constants as Theano prints them, other ops as op(args)."""
     node = var.owner
-    if isinstance(var, Constant) and not var.name:
-        return "TensorConstant{%r}" % (var.data.item(),) if var.data.ndim == 0 else "TensorConstant{%s}" % (var,)
     if node is None:
-        return var.name or "<%s>" % (var.type,)
+        return leaf_str(var)
     args = [pp(i) for i in node.inputs]
     name = type(node.op).__name__
+    if name == "Subtensor":
+        return _subtensor_str(node.op.spec, args)
     if name in _INFIX and len(args) == 2:
         return "(%s %s %s)" % (args[0], _INFIX[name], args[1])
     if name == "Neg":
@@ -104,6 +200,24 @@ def pp(var):
 
 
 pprint = pp
+
+
+def _subtensor_str(spec, args):
+    """x[Constant{1}], x[i], x[1:3], x[::2] as Theano's pp writes an index (args: the printed
+    inputs, the array first; a ("$", k) entry of spec is input k)."""
+    def part(entry, bare):
+        if isinstance(entry, tuple) and entry[0] == "$":
+            return args[entry[1]]
+        if entry is None:
+            return ""
+        return str(entry) if bare else "Constant{%s}" % (entry,)
+
+    def index(entry):
+        if isinstance(entry, tuple) and entry[0] == "slice":
+            start, stop, step = (part(e, True) for e in entry[1:])
+            return "%s:%s%s" % ("" if start == "0" else start, stop, ":" + step if step else "")
+        return part(entry, False)
+    return "%s[%s]" % (args[0], ", ".join(index(e) for e in spec))
 
 
 def to_dot(obj):
@@ -176,10 +290,10 @@ def min_informative_str(obj, indent_level=0, _prev_obs=None, _tag_generator=None
     elif getattr(obj, "name", None) is not None:
         name = obj.name
     elif getattr(obj, "owner", None) is not None:
-        name = str(obj.owner.op) + "".join(
+        name = op_str(obj.owner.op) + "".join(
             "\n" + min_informative_str(i, indent_level + 1, _prev_obs, _tag_generator) for i in obj.owner.inputs)
     else:
-        name = str(obj)
+        name = leaf_str(obj) if isinstance(obj, Variable) else str(obj)
     return indent + tag + ". " + name
 
 

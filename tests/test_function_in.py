@@ -23,7 +23,7 @@ def test_an_input_with_an_update_keeps_state(backend):
 def test_an_update_needs_a_value():
     s = T.dscalar("s")
     with pytest.raises(TypeError, match="needs a value"):
-        mlcore.In(s, update=s + 1)
+        mlcore.function([mlcore.In(s, update=s + 1)], s)
 
 
 def test_strict_and_allow_downcast_per_input(backend):

@@ -77,11 +77,10 @@ def test_a_kernels_gradient_over_a_batch_of_sequences_is_one_matrix_product(rng)
     assert len(products) == 2 and all(node.outputs[0].ndim == 2 for node in products if node is not forward[0])
 
 
-def test_grad_with_respect_to_an_integer_variable_raises():
-    i = T.ivector("i")
+def test_grad_with_respect_to_an_integer_variable_is_real_valued():
+    i = T.ivector("i")      # Theano's rule: the slope along the same values as floats
     cost = (T.cast(i, "float64") * 2.0).sum()
-    with pytest.raises(TypeError, match="integer dtype int32"):
-        T.grad(cost, i)
+    assert compile_([i], T.grad(cost, i))(np.array([1, 2], "int32")).tolist() == [2.0, 2.0]
     with pytest.raises(TypeError, match="cost must be a scalar"):
         T.grad(T.dvector(), T.dvector())
 
@@ -165,3 +164,15 @@ def test_rop_of_an_output_that_does_not_depend_on_wrt():
         both = T.Rop([x * 3, y], x, v, disconnected_outputs="warn", return_disconnected="None")
     assert both[1] is None and any("does not depend" in str(w.message) for w in caught)
     np.testing.assert_array_equal(mlcore.function([x, v], both[0])(np.ones(2), np.array([1.0, 2.0])), [3, 6])
+
+
+def test_the_integer_size_of_a_mean_adds_no_zeros_to_the_gradient():
+    """x.shape[0] in a mean is an integer made from x: its slope is zero, and the gradient says so by
+    adding nothing (zeros go only to a wrt reached through integers alone, as argmax(x)'s)."""
+    x = T.dmatrix("x")
+    g = T.grad(T.tanh(x).mean(), x)
+    ops = {type(node.op).__name__ for node in mlcore.graph.basic.toposort([g])}
+    assert "ZerosLike" not in ops, ops
+    np.testing.assert_allclose(g.eval({x: np.ones((2, 2))}), np.full((2, 2), (1 - np.tanh(1) ** 2) / 4))
+    through_argmax = T.grad(T.cast(T.argmax(x, axis=1), "float64").sum(), x)
+    np.testing.assert_array_equal(through_argmax.eval({x: np.eye(2)}), np.zeros((2, 2)))

@@ -346,12 +346,13 @@ def test_profile_stats_collects_several_functions():
 # --- printing -------------------------------------------------------------------------------------
 def test_min_informative_str_is_theanos_layout():
     a, b = T.dvector("log_likelihood_v_given_h"), T.dvector("log_likelihood_h")
-    assert min_informative_str(a + b) == "A. add\n B. log_likelihood_v_given_h\n C. log_likelihood_h"
+    assert min_informative_str(a + b) == ("A. Elemwise{add,no_inplace}\n B. log_likelihood_v_given_h\n"
+                                          " C. log_likelihood_h")
     c = T.dvector()
     shared_sum = a + c
     text = min_informative_str(shared_sum * shared_sum)
-    assert text.splitlines() == ["A. mul", " B. add", "  C. log_likelihood_v_given_h", "  D. <Tensor(float64, (?,))>",
-                                 " <B>"]
+    assert text.splitlines() == ["A. Elemwise{mul,no_inplace}", " B. Elemwise{add,no_inplace}",
+                                 "  C. log_likelihood_v_given_h", "  D. <TensorType(float64, vector)>", " <B>"]
     assert min_informative_str(np.ones(2)) == "A. <ndarray>"
 
 

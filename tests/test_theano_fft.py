@@ -42,8 +42,8 @@ def test_gradients_against_finite_differences(backend, rng, numeric_grad):
 def test_bad_arguments():
     with pytest.raises(ValueError, match="norm must be"):
         fft.rfft(T.TensorType("float64", (2, 4))(), norm="forward")
-    with pytest.raises(ValueError, match="lengths must be known"):
-        fft.rfft(T.dmatrix())
+    with pytest.raises(ValueError, match="at least 2 dims"):
+        fft.rfft(T.dvector())
     with pytest.raises(ValueError, match="must be 2"):
         fft.irfft(T.TensorType("float64", (2, 4, 3))())
 

@@ -391,13 +391,13 @@ def test_detect_nan_and_the_modes_without_fusion(capsys):
     with np.errstate(all="ignore"):
         assert np.isnan(f(0)[0])
     out = capsys.readouterr().out
-    assert out.startswith("*** NaN detected ***\nComposite{log, mul}") and "Outputs: [array(nan)]" in out
+    assert out.startswith("*** NaN detected ***\nElemwise{") and "[id A] ''" in out and "Outputs: [array(nan)]" in out
     mode = theano.compile.MonitorMode(post_func=detect_nan).excluding("local_elemwise_fusion", "inplace")
     assert "fusion" not in mode.rewrites
     with np.errstate(all="ignore"):
         function([x], [T.log(x) * x], mode=mode)(0)
     out = capsys.readouterr().out                              # the mul is caught, its inputs as they were
-    assert out.startswith("*** NaN detected ***\nmul") and "Inputs : [array(-inf), array(0.)]" in out
+    assert out.startswith("*** NaN detected ***\nElemwise{mul,no_inplace} [id A] ''") and "Inputs : [array(-inf), array(0.)]" in out
 
 
 def test_nan_guard_mode_names_the_node():

@@ -163,8 +163,8 @@ def test_tile_and_repeat(backend):
 
 
 def test_repeat_and_tile_refuse_what_they_cannot_do():
-    with pytest.raises(NotImplementedError, match="symbolic vector"):
-        T.repeat(T.dvector(), T.lvector())
+    with pytest.raises(TypeError, match="repeats must be an int"):
+        T.repeat(T.dvector(), T.dvector())
     with pytest.raises(ValueError, match="2 counts for an axis of length 3"):
         T.repeat(T.dvector(shape=(3,)), [1, 2])
     with pytest.raises(ValueError, match="known length"):

@@ -358,10 +358,12 @@ class JaxBackend(Backend):
         return run
 
     def host_copier(self, device):
-        """np.asarray reads a jax array on the CPU in place, through the buffer protocol.  An array
-        on a GPU refuses that protocol by raising an error, and the error costs more than the copy
-        of a small result (about 15 us on an H100's host): its __array__ copies it at once."""
-        return np.asarray if device == "cpu" else operator.methodcaller("__array__")
+        """A function's outputs as numpy arrays of their own, writable as Theano's were (code writes
+        into them: `pred[pred > 0.5] = 1`).  np.asarray would read a jax array on the CPU in place,
+        read-only, so np.array copies it.  An array on a GPU refuses the buffer protocol by raising
+        an error, which costs more than the copy of a small result (about 15 us on an H100's host):
+        its __array__(copy=True) copies it at once, and its host copy is read-only too."""
+        return np.array if device == "cpu" else operator.methodcaller("__array__", copy=True)
 
     def to_numpy(self, value, host_copy=np.asarray):
         if distribution._active is None:

@@ -77,7 +77,9 @@ def pytensor_function(plan, fgraph, shapes, mode, profile=None, fixed=None, dona
     donate: input positions PyTensor may overwrite (In(mutable=True)), so that its inplace
     rewrites update a weight in its own buffer, as its own shared-variable updates do.
     """
-    inputs = [pt.tensor(dtype=v.dtype, shape=s, name=v.name) for v, s in zip(fgraph.inputs, shapes)]
+    inputs = [pt.tensor(dtype=v.dtype, shape=s) for v, s in zip(fgraph.inputs, shapes)]
+    for tensor, v in zip(inputs, fgraph.inputs):   # set after: pt.tensor refuses a name like "half" or "int8"
+        tensor.name = v.name
     fixed = fixed or {}
     values = [pt.constant(fixed[k]) if k in fixed else v for k, v in enumerate(inputs)]
     outputs = plan.run(values, [pt.constant(c.data, name=c.name) for c in plan.constants])

@@ -13,7 +13,8 @@ from mlcore.profiling import ProfileStats  # noqa: F401
 
 
 _FROM_FUNCTION = {"function": "mlcore.function", "In": "mlcore.function", "Out": "mlcore.function",
-                  "Param": "mlcore.function",
+                  "Param": "mlcore.function", "UnusedInputError": "mlcore.function",
+                  "MissingInputError": "mlcore.function",
                   "shared": "mlcore.graph.basic", "SharedVariable": "mlcore.graph.basic",
                   "optdb": "mlcore.graph.rewrite.registry"}
 

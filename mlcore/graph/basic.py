@@ -29,7 +29,7 @@ class TensorType:
     def __init__(self, dtype, shape=None, broadcastable=None):
         if (shape is None) == (broadcastable is None):
             raise TypeError("TensorType needs one of shape= and broadcastable=")
-        self.numpy_dtype = np.dtype(dtype)
+        self.numpy_dtype = np.dtype(config.floatx() if dtype == "floatX" else dtype)     # Theano's "floatX"
         self.dtype = self.numpy_dtype.name
         self.shape = tuple(_dim(s) for s in (broadcastable if shape is None else shape))
         self.ndim = len(self.shape)
@@ -176,6 +176,11 @@ class Constant(Variable):
         return Constant(self.type, self.data, name=self.name)
 
 
+class WrongNdimError(TypeError, ValueError):
+    """A value with another number of dims than its variable's type: a TypeError, as in Theano,
+    and a ValueError, as for any other shape that does not fit."""
+
+
 class SharedVariable(Variable):
     """A graph input with one persistent, updatable value (Theano's shared variable).
 
@@ -186,13 +191,19 @@ class SharedVariable(Variable):
     attribute: a training step touches it a few dozen times).
     """
 
-    def __init__(self, value, name=None, strict=False, shape=None, borrow=False, broadcastable=None):
+    def __init__(self, value, name=None, strict=False, shape=None, borrow=False, broadcastable=None,
+                 allow_downcast="same_kind"):
+        if isinstance(value, Variable):
+            raise TypeError("shared: takes a value (a numpy array or a number), got the symbolic %r" % (value,))
         value = np.asarray(value) if borrow else np.array(value)
+        if value.dtype == object:
+            raise TypeError("shared: takes an array of numbers, got %r" % (value.item() if value.ndim == 0 else value,))
         if shape is None and broadcastable is None:
             shape = (None,) * value.ndim
         super().__init__(TensorType(value.dtype, shape, broadcastable), name=name)
         self.container_value = value
         self.strict = strict
+        self.allow_downcast = allow_downcast
         self.default_update = None
 
     def get_value(self, borrow=False, return_internal_type=False):
@@ -204,16 +215,41 @@ class SharedVariable(Variable):
         return value if borrow else value.copy()
 
     def set_value(self, value, borrow=False):
-        value = np.asarray(value) if borrow else np.array(value)
+        """Store value, converted to the variable's dtype where that is allowed (see _castable);
+        another number of dims is a WrongNdimError, a size the type fixes a ValueError."""
+        given, value = value, np.asarray(value) if borrow else np.array(value)
+        label = "Shared variable %s" % (self.name or repr(self))
         if value.dtype != self.dtype:
-            if self.strict or not np.can_cast(value.dtype, self.dtype, "same_kind"):
-                raise TypeError("Shared variable %s holds %s; cannot set a %s value"
-                                % (self.name or "", self.dtype, value.dtype))
+            if not self._castable(given, value):
+                raise TypeError("%s holds %s; cannot set a %s value %s" % (
+                    label, self.dtype, value.dtype, "(it is strict)" if self.strict else
+                    "without losing precision (cast it, or create it with allow_downcast=True)"))
             value = value.astype(self.dtype)
+        if value.ndim != self.ndim:
+            raise WrongNdimError("%s has %d dims (%s); cannot set a value of shape %s"
+                                 % (label, self.ndim, self.type, value.shape))
         if not self.type.allows_shape(value.shape):
-            raise ValueError("Shared variable %s has shape %s; cannot set a value of shape %s (create it "
-                             "with shape=(None, ...) to let a dim change)" % (self.name or "", self.type, value.shape))
+            raise ValueError("%s has shape %s; cannot set a value of shape %s (create it "
+                             "with shape=(None, ...) to let a dim change)" % (label, self.type, value.shape))
         self.container_value = value
+
+    def _castable(self, given, array):
+        """Whether set_value may convert array (made from given) to the variable's dtype.  strict:
+        never.  allow_downcast=True: always; "same_kind" (mlcore's own variables, Keras's rule):
+        within a kind, float64 to float32 say.  None or False (theano.shared's, Theano's rule): an
+        array only to a dtype holding all its values, a list or number when no value changes, and a
+        Python float to floatX unless allow_downcast is False."""
+        if self.strict:
+            return False
+        if self.allow_downcast in (True, "same_kind"):
+            return self.allow_downcast is True or np.can_cast(array.dtype, self.dtype, "same_kind")
+        if isinstance(given, np.ndarray):
+            return np.can_cast(array.dtype, self.dtype, "safe")
+        if type(given) is float and self.allow_downcast is None and self.dtype == config.floatx():
+            return True
+        with np.errstate(all="ignore"):
+            converted = array.astype(self.dtype)
+        return array.dtype.kind not in "OSU" and bool(np.all((converted == array) | (converted != converted)))
 
     def __getstate__(self):
         state = dict(self.__dict__)
@@ -229,13 +265,14 @@ def shared(value, name=None, strict=False, allow_downcast=None, borrow=False, sh
     the value instead of a copy; strict=True refuses set_value of another dtype.  As in Theano, only
     the number of dims is fixed and set_value may change the sizes, unless shape= (ints where a
     size is fixed, as the layers' weights do) or Theano's broadcastable= says otherwise.
-    allow_downcast is accepted for Theano's signature: set_value casts within a kind (float64 to
-    float32) as it is.  A scipy.sparse matrix makes a sparse shared variable (mlcore.sparse.shared)."""
+    set_value converts as Theano's does: without allow_downcast=True, not an array whose values the
+    dtype may not hold (float64 into float32, say).  A scipy.sparse matrix makes a sparse shared variable (mlcore.sparse.shared)."""
     scipy_sparse = sys.modules.get("scipy.sparse")      # a scipy.sparse matrix means it is imported
     if scipy_sparse is not None and scipy_sparse.issparse(value):
         from mlcore.sparse import shared as sparse_shared
         return sparse_shared(value, name, strict, allow_downcast, borrow)
-    return SharedVariable(value, name=name, strict=strict, shape=shape, borrow=borrow, broadcastable=broadcastable)
+    return SharedVariable(value, name=name, strict=strict, shape=shape, borrow=borrow, broadcastable=broadcastable,
+                          allow_downcast=allow_downcast)
 
 
 class Apply:
@@ -304,7 +341,9 @@ class Op:
 
     foldable = True   # False for ops whose result is not a function of their inputs (random)
 
-    def __call__(self, *inputs):
+    def __call__(self, *inputs, return_list=False):
+        """The node's outputs: one variable, or a list for several (always a list with return_list=True,
+        as Theano's Op.__call__)."""
         if autocast.autocast_dtype() is not None:    # mixed precision: weights read in the compute dtype
             inputs = autocast.autocast_inputs(inputs)
         node = self.make_node(*inputs)
@@ -318,6 +357,8 @@ class Op:
                 out.tag["folded_from"] = node
         else:
             outputs = node.outputs
+        if return_list:
+            return list(outputs)
         return outputs[0] if len(outputs) == 1 else outputs
 
     def pullback(self, inputs, outputs, output_grads):

@@ -3,6 +3,11 @@ which rewrites may change without touching the user's variables."""
 from mlcore.graph.basic import Apply, toposort
 
 
+class MissingInputError(ValueError):
+    """A graph reads a variable that is not among the inputs it was given (Theano's
+    theano.gof.fg.MissingInputError; scan(strict=True) raises it)."""
+
+
 class FunctionGraph:
     def __init__(self, inputs, outputs, replacements=None):
         """Copy the nodes between inputs and outputs; replacements (givens) substitute variables first."""

@@ -10,7 +10,7 @@ import warnings
 
 from mlcore.graph.basic import Apply, Op, Variable, toposort
 from mlcore.graph.ops.common import as_tensor_variable, is_complex, is_inexact
-from mlcore.graph.ops.elemwise import add, clip, ones_like, zeros_like
+from mlcore.graph.ops.elemwise import add, cast, clip, ones_like, zeros_like
 
 
 class DisconnectedInputError(ValueError):
@@ -31,6 +31,22 @@ class NullGradient:
 
     def __repr__(self):
         return "NullGradient(%s)" % self.why
+
+    def __array__(self, *args, **kwargs):
+        """Refuse to become a value: compiling a function of an undefined gradient is an error
+        when it is built, as in Theano, not a crash (or a nonsense number) when it runs."""
+        raise TypeError("%r cannot be computed: %s" % (self, self.why))
+
+
+class NullType:
+    """Theano's NullType: NullType(why_null)() is an undefined gradient, which an op's grad (or
+    grad's known_grads) may give for a variable; grad() raises NullTypeGradError where it is needed."""
+
+    def __init__(self, why_null="(no explanation given)"):
+        self.why_null = why_null
+
+    def __call__(self, name=None):
+        return NullGradient(self.why_null)
 
 
 def grad_undefined(op, x_pos, x, comment=""):
@@ -127,40 +143,61 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
     _check_return_disconnected("grad", return_disconnected)
     if null_gradients not in ("raise", "return"):
         raise ValueError("grad: null_gradients must be 'raise' or 'return', got %r" % (null_gradients,))
+    if disconnected_inputs not in ("raise", "warn", "ignore"):
+        raise ValueError("grad: disconnected_inputs must be 'raise', 'warn' or 'ignore', got %r"
+                         % (disconnected_inputs,))
+    if cost is None and not known_grads:
+        raise ValueError("grad: cost and known_grads can't both be None")
     single = isinstance(wrt, Variable) or hasattr(wrt, "wrt_variable")
     stand_ins = [wrt] if single else list(wrt)
     wrt = [getattr(w, "wrt_variable", w) for w in stand_ins]     # a sparse matrix: its stored values
     for w in wrt:
         if not isinstance(w, Variable):
             raise TypeError("grad: wrt must hold symbolic variables, got %r" % (w,))
-        if not is_float(w):
-            raise TypeError("grad: cannot differentiate with respect to %s of integer dtype %s; "
-                            "only float variables have gradients" % (w, w.dtype))
-    seeds = dict(known_grads or {})
-    if cost is not None:
+    # DisconnectedType()() is None: a known gradient of None says "no gradient comes from here"
+    seeds = {v: g for v, g in (known_grads or {}).items() if g is not None}
+    if cost is not None and cost not in (known_grads or {}):     # a known gradient of the cost replaces 1
         cost = as_tensor_variable(cost)
         if cost.ndim != 0:
             raise TypeError("grad: cost must be a scalar, got %s (take .sum() or .mean() first)" % (cost.type,))
-        if not is_float(cost):
-            raise TypeError("grad: cost %s has integer dtype %s" % (cost, cost.dtype))
         if is_complex(cost.dtype):
             raise TypeError("grad: the cost %s is complex (%s); gradients are those of a real cost "
                             "(take T.real, T.imag or abs of it)" % (cost, cost.dtype))
-        seeds[_stabilized(cost, list(wrt) + list(consider_constant or ()) + list(seeds))] = ones_like(cost)
+        seeds[_stabilized(cost, list(wrt) + list(consider_constant or ()) + list(seeds))] = _float_like(cost, 1)
     grads = _backpropagate(seeds, wrt, consider_constant or (), nulls=null_gradients)
     out = []
     for w, stand_in in zip(wrt, stand_ins):
         g = grads.get(w)
+        if isinstance(g, NullGradient) and null_gradients == "raise":
+            raise NullTypeGradError("grad: the gradient of %s is undefined: %s" % (w, g.why))
         if g is None:
-            if disconnected_inputs == "raise":
-                raise DisconnectedInputError(
-                    "grad: the cost does not depend on %s; pass disconnected_inputs='ignore' "
-                    "to get zeros" % (w,))
-            g = zeros_like(w) if return_disconnected == "zero" else None
+            _report_disconnected(w, disconnected_inputs)
+            g = _float_like(w, 0) if return_disconnected == "zero" else None
         elif add_names and cost is not None and cost.name and w.name and isinstance(g, Variable) and g.name is None:
             g.name = "(d%s/d%s)" % (cost.name, w.name)
         out.append(g if w is stand_in or g is None else stand_in.gradient_from(g))
     return out[0] if single else out
+
+
+def _float_like(var, value):
+    """Ones (value 1) or zeros (0) like var, in var's dtype if it is a float one, else in floatX:
+    the gradient of (and with respect to) an integer variable is real-valued, as in Theano."""
+    filled = ones_like(var) if value else zeros_like(var)
+    return filled if is_float(var) else cast(filled, _floatx())
+
+
+def _floatx():
+    from mlcore.config import floatx
+    return floatx()
+
+
+def _report_disconnected(var, disconnected_inputs):
+    """grad's disconnected_inputs for a wrt the cost does not depend on: raise, warn or ignore."""
+    message = ("grad: the cost does not depend on %s; pass disconnected_inputs='ignore' to get zeros" % (var,))
+    if disconnected_inputs == "raise":
+        raise DisconnectedInputError(message)
+    if disconnected_inputs == "warn":
+        warnings.warn(message, stacklevel=3)
 
 
 def _check_return_disconnected(caller, value):
@@ -279,18 +316,23 @@ def _stabilized(cost, keep):
 
 
 def _backpropagate(seeds, wrt, constants, nulls="raise"):
-    """Map each variable between wrt and the seeds to its total gradient.  An op's NullGradient
+    """Map each variable between wrt and the seeds to its total gradient.  The variables in
+    constants (consider_constant) get their own gradient but pass none on.  An op's NullGradient
     for an input on the way raises NullTypeGradError, or with nulls="return" is that input's
-    gradient and the gradient of everything before it."""
-    blockers = {id(c) for c in constants}
+    gradient and the gradient of everything before it.  Integer variables take part as in Theano:
+    an integer wrt gets the real-valued gradient an op gives it, and behind an integer made from
+    the wrt (argmax(x), i * 2) the slope is zero: such a wrt gets zeros, not a disconnected error,
+    without zeros being added where a real gradient flows too (the integer x.shape[0] of a mean)."""
     nodes = toposort(list(seeds), blockers=constants)
     reaches = {id(w) for w in wrt}            # variables that depend on some wrt
     for node in nodes:
         if any(id(i) in reaches for i in node.inputs):
             reaches.update(id(o) for o in node.outputs)
+    wanted = {id(w) for w in wrt}
+    zero_slope = set()                        # reached by a gradient only through integers
     contributions = {}
     for var, g in seeds.items():
-        contributions.setdefault(var, []).append(as_tensor_variable(g))
+        contributions.setdefault(var, []).append(g if isinstance(g, NullGradient) else as_tensor_variable(g))
     totals = {}
 
     def total(var):
@@ -311,16 +353,13 @@ def _backpropagate(seeds, wrt, constants, nulls="raise"):
         if not any(id(o) in reaches for o in node.outputs):
             continue
         out_grads = [total(o) for o in node.outputs]
-        if all(g is None for g in out_grads):
+        undefined = any(isinstance(g, NullGradient) for g in out_grads)
+        if all(g is None for g in out_grads) or not undefined and not any(is_float(o) for o in node.outputs):
+            if any(g is not None or id(o) in zero_slope for g, o in zip(out_grads, node.outputs)):
+                zero_slope.update(id(i) for i in node.inputs)
             continue
-        null = next((g for g in out_grads if isinstance(g, NullGradient)), None)
-        if null is None:
-            out_grads = [zeros_like(o) if g is None and is_float(o) else g for o, g in zip(node.outputs, out_grads)]
-            in_grads = node.op.pullback(node.inputs, node.outputs, out_grads)
-        else:
-            in_grads = [null] * len(node.inputs)
-        for inp, g in zip(node.inputs, in_grads):
-            if g is None or id(inp) not in reaches or id(inp) in blockers or not is_float(inp):
+        for inp, g in zip(node.inputs, _pull_back_node(node, out_grads)):
+            if g is None or id(inp) not in reaches:
                 continue
             if isinstance(g, NullGradient):
                 if nulls == "raise":
@@ -329,5 +368,18 @@ def _backpropagate(seeds, wrt, constants, nulls="raise"):
                 continue
             if g.type.shape != inp.type.shape and all(s is not None for s in g.type.shape + inp.type.shape):
                 raise AssertionError("%s's pullback gave shape %s for input %s" % (node.op, g.type, inp.type))
-            contributions.setdefault(inp, []).append(g)
-    return {w: total(w) for w in wrt}
+            if is_float(inp) or id(inp) in wanted:
+                contributions.setdefault(inp, []).append(g if is_float(g) else cast(g, _floatx()))
+            else:
+                zero_slope.add(id(inp))
+    return {w: _float_like(w, 0) if total(w) is None and id(w) in zero_slope else total(w) for w in wrt}
+
+
+def _pull_back_node(node, out_grads):
+    """The gradients of node's inputs from those of its outputs (None for an output with none):
+    the op's pullback, or a NullGradient reaching every input."""
+    null = next((g for g in out_grads if isinstance(g, NullGradient)), None)
+    if null is not None:
+        return [null] * len(node.inputs)
+    out_grads = [zeros_like(o) if g is None and is_float(o) else g for o, g in zip(node.outputs, out_grads)]
+    return node.op.pullback(node.inputs, node.outputs, out_grads)

@@ -10,7 +10,7 @@ carried from step to step as one more output fed back.
 import numpy as np
 
 from mlcore.graph.basic import SharedVariable, TensorType, toposort
-from mlcore.graph.fgraph import FunctionGraph
+from mlcore.graph.fgraph import FunctionGraph, MissingInputError
 from mlcore.graph.ops.common import as_tensor_variable
 from mlcore.graph.ops.elemwise import cast, minimum, neq
 from mlcore.graph.ops.random import RandomVariable
@@ -246,6 +246,6 @@ def _refuse_unlisted_shared(outputs, given):
     for node in toposort(outputs, blockers=given):
         for var in node.inputs:
             if isinstance(var, SharedVariable) and not any(var is g for g in given):
-                raise ValueError("scan(strict=True): fn uses the shared variable %s, which is not among the "
-                                 "non_sequences" % (var,))
+                raise MissingInputError("scan(strict=True): fn uses the shared variable %s, which is not among "
+                                        "the non_sequences" % (var,))
 

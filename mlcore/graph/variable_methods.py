@@ -76,6 +76,12 @@ def _tensor_basic():
     return basic
 
 
+def _tensor_extra_ops():
+    """mlcore.tensor.extra_ops (compress), imported when a method needs it, as _tensor_basic."""
+    from mlcore.tensor import extra_ops
+    return extra_ops
+
+
 def _eval(self, inputs_to_values=None):
     """Compile and run this variable with the default backend (Theano's var.eval)."""
     from mlcore.function import function
@@ -131,6 +137,9 @@ METHODS = {
     "argsort": lambda self, axis=-1, kind="quicksort", order=None: along_axis.argsort(self, axis, kind, order),
     "cumsum": lambda self, axis=None: along_axis.cumsum(self, axis),
     "cumprod": lambda self, axis=None: along_axis.cumprod(self, axis),
+    "searchsorted": lambda self, v, side="left", sorter=None: along_axis.searchsorted(self, v, side, sorter),
+    # Theano's x.compress(a, axis): x is the condition, a the tensor whose slices are kept
+    "compress": lambda self, a, axis=None: _tensor_extra_ops().compress(self, a, axis),
     "all": lambda self, axis=None, keepdims=False: extra_ops.all_(self, axis, keepdims),
     "any": lambda self, axis=None, keepdims=False: extra_ops.any_(self, axis, keepdims),
     "squeeze": lambda self, axis=None: extra_ops.squeeze(self, axis),

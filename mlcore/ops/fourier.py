@@ -23,6 +23,14 @@ def _pair(name, x, min_ndim=1):
     return fourier.complex_pair(name, as_float(x[0]), as_float(x[1]), min_ndim)
 
 
+def _dft(name, x, axes, inverse=False):
+    """The DFT over the last `axes` axes of x = (real, imag), whose lengths Keras requires known (the
+    graph's DFT does not)."""
+    real, imag = _pair(name, x, axes)
+    fourier.check_length(name, real.type.shape, axes)
+    return fourier.dft(real, imag, axes=axes, inverse=inverse)
+
+
 def _transform_length(name, n):
     if not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError("%s: the transform needs a positive integer length, got fft_length=%r" % (name, n))
@@ -39,17 +47,17 @@ def _fit_last(name, x, length):
 
 def fft(x):
     """The DFT along the last axis of the complex x = (real, imag); gives (real, imag)."""
-    return fourier.dft(*_pair("fft", x), axes=1)
+    return _dft("fft", x, 1)
 
 
 def fft2(x):
     """The 2-D DFT over the last two axes of x = (real, imag)."""
-    return fourier.dft(*_pair("fft2", x, 2), axes=2)
+    return _dft("fft2", x, 2)
 
 
 def ifft2(x):
     """The inverse 2-D DFT (divided by the number of points) over the last two axes of x = (real, imag)."""
-    return fourier.dft(*_pair("ifft2", x, 2), axes=2, inverse=True)
+    return _dft("ifft2", x, 2, inverse=True)
 
 
 def rfft(x, fft_length=None):

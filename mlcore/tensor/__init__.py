@@ -11,11 +11,12 @@ from mlcore.graph.basic import TensorType, Variable, Variable as TensorVariable 
 from mlcore.graph.gradient import (Lop, Rop, disconnected_grad, grad, hessian, jacobian,  # noqa: F401
                                    zero_grad)
 from mlcore.gradient import consider_constant, grad_clip, verify_grad  # noqa: F401
-from mlcore.graph.ops import as_tensor_variable, constant  # noqa: F401
+from mlcore.graph.ops import as_tensor_variable  # noqa: F401
 from mlcore.graph.ops.shape import addbroadcast, patternbroadcast, unbroadcast  # noqa: F401
 from mlcore.graph.ops import elemwise as _ew, elemwise_math as _em, reduce as _reduce, shape as _shape
-from mlcore.graph.ops.elemwise import Elemwise  # noqa: F401  (f.maker.fgraph's ops are checked against it)
-from mlcore.graph.ops.elemwise import (abs_, cast, ceil, clip, cos, eq, exp, expm1, floor, ge, gt,  # noqa: F401
+from mlcore.tensor.elemwise import CAReduce, Elemwise  # noqa: F401  (f.maker.fgraph's ops are checked against them)
+from mlcore.scalar.basic import scalar_from_tensor, tensor_from_scalar  # noqa: F401
+from mlcore.graph.ops.elemwise import (abs_, ceil, clip, cos, eq, exp, expm1, floor, ge, gt,  # noqa: F401
                                        int_div, le, log, log1p, lt, maximum, minimum, mod, neg, neq,
                                        round_, second, sigmoid, sign, sin, softplus,
                                        sqr, sqrt, switch, tanh, true_div)
@@ -31,25 +32,27 @@ from mlcore.graph.ops.extra_ops import (allclose, diag, diagonal, eye, identity_
                                         repeat, roll, squeeze, tile, tri, tril, triu)
 from mlcore.graph.ops.extra_ops import all_ as all, any_ as any  # noqa: F401
 from mlcore.graph.ops.linalg import batched_dot, batched_tensordot, dot, gemm, matmul, outer, tensordot  # noqa: F401
-from mlcore.graph.ops.reduce import argmax, argmin, std, var  # noqa: F401
 from mlcore.graph.ops.reduce import max_ as max  # noqa: F401
 from mlcore.graph.ops.reduce import min_ as min  # noqa: F401
-from mlcore.graph.ops.indexing import inc_subtensor, set_subtensor  # noqa: F401
-from mlcore.graph.ops.shape import (alloc, arange, concatenate, dimshuffle, ones, pad, reshape,  # noqa: F401
+from mlcore.graph.ops.shape import (alloc, concatenate, dimshuffle, ones, pad, reshape,  # noqa: F401
                                     shape, specify_shape, transpose, zeros)
 # Theano's op classes, for code that looks for them among a compiled graph's nodes
 # (f.maker.fgraph.toposort()); one Subtensor indexes by slices and integer arrays alike.
 from mlcore.graph.ops.indexing import IncSubtensor, Subtensor  # noqa: F401,E402
 from mlcore.graph.ops.linalg import Matmul as Dot  # noqa: F401,E402
-from mlcore.graph.ops.reduce import Prod, Reduce as CAReduce, Sum  # noqa: F401,E402
+from mlcore.graph.ops.reduce import Prod, Sum  # noqa: F401,E402
 from mlcore.graph.ops.shape import (Alloc, Concatenate as Join, DimShuffle, Reshape, Shape,  # noqa: F401,E402
                                     SpecifyShape)
 AdvancedSubtensor = AdvancedSubtensor1 = Subtensor
 AdvancedIncSubtensor = AdvancedIncSubtensor1 = IncSubtensor
 
-from mlcore.tensor import (elemwise, extra_ops, fft, nlinalg, nnet, random, shared_randomstreams,  # noqa: F401
+from mlcore.tensor import (elemwise, extra_ops, fft, fourier, nlinalg, nnet, random, shared_randomstreams,  # noqa: F401
                            sharedvar, signal, slinalg, subtensor, xlogx)
 from mlcore.tensor.basic import NotScalarConstantError, get_scalar_constant_value  # noqa: F401
+from mlcore.tensor.basic import (arange, argmax, argmin, cast, constant, default, max_and_argmax, std,  # noqa: F401
+                                 var)
+from mlcore.tensor.basic import _converters
+globals().update(_converters)     # _convert_to_int8, ..., _convert_to_complex128
 from mlcore.tensor.basic import (extract_constant, get_vector_length, inverse_permutation,  # noqa: F401
                                  permute_row_elements)
 from mlcore.tensor.basic import (choose, horizontal_stack, iround, join, largest, mgrid, ogrid, ptp,  # noqa: F401
@@ -61,12 +64,13 @@ from mlcore.tensor.basic import (all_dtypes, complex_dtypes, continuous_dtypes, 
                                  float_dtypes, int_dtypes, integer_dtypes, uint_dtypes)
 from mlcore.tensor.extra_ops import bincount, diff, fill_diagonal, fill_diagonal_offset, to_one_hot  # noqa: F401
 from mlcore.tensor.extra_ops import bartlett  # noqa: F401
-from mlcore.tensor.subtensor import take  # noqa: F401
+from mlcore.tensor.subtensor import inc_subtensor, set_subtensor, take  # noqa: F401
 from mlcore.tensor.nlinalg import extract_diag, trace  # noqa: F401
 # loading the module mlcore.tensor.sort sets T.sort to it: the import binds T.sort back to the function, as Theano's
 from mlcore.tensor.sort import argsort, argtopk, sort, topk, topk_and_argtopk  # noqa: F401,E402
 
 abs = abs_  # noqa: A001
+NoneConst = None   # Theano's constant for an absent optional input (eigvalsh(A, NoneConst)): None here
 floor_div = intdiv = int_div
 square = sqr
 Tensor = TensorType
@@ -106,11 +110,6 @@ def flatten(x, ndim=1, outdim=None):
     """x with its first ndim-1 dims kept and the rest flattened into one; outdim is Theano's
     older name of ndim."""
     return _shape.flatten(x, ndim if outdim is None else outdim)
-
-
-def max_and_argmax(a, axis=None, keepdims=False):
-    """(max, argmax) along axis, as Theano's max_and_argmax."""
-    return max(a, axis, keepdims), argmax(a, axis, keepdims)
 
 
 def zeros_like(model, dtype=None):

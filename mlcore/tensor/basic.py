@@ -8,14 +8,119 @@ import functools
 
 import numpy as np
 
+from mlcore import config
 from mlcore.graph.basic import Constant, Variable
+from mlcore.graph.ops import common, reduce as _reduce
 from mlcore.graph.ops.common import as_tensor_variable, normalize_axis
-from mlcore.graph.ops.elemwise import (Elemwise, abs_, cast, clip, eq, floor, int_div, maximum, minimum, mod, neq,
+from mlcore.graph.ops.elemwise import cast as _cast
+from mlcore.graph.ops.elemwise import (Elemwise, abs_, clip, eq, floor, int_div, maximum, minimum, mod, neq,
                                        round_, second, sign, switch)
 from mlcore.graph.ops.along_axis import along_axis_key, argsort
 from mlcore.graph.ops.extra_ops import Nonzero, broadcast_dims, dims
 from mlcore.graph.ops.linalg import dot
-from mlcore.graph.ops.shape import DimShuffle, Shape, alloc, arange, concatenate, pad_left, stack
+from mlcore.graph.ops.shape import DimShuffle, Shape, alloc, concatenate, flatten, pad_left, stack
+from mlcore.graph.ops.shape import arange as _arange
+
+
+# --- constants and casts with Theano's signatures ------------------------------------------------
+def constant(x, name=None, ndim=None, dtype=None):
+    """A constant tensor of x's value, with Theano's argument order (x, name, ndim, dtype): ndim
+    pads x with broadcastable dims in front, or drops leading dims of length 1, to that many."""
+    var = common.constant(x, dtype=None if dtype is None else _dtype(dtype), name=name)
+    return var if ndim is None else as_tensor_variable(var, ndim=ndim)
+
+
+def _dtype(dtype):
+    """dtype as numpy names it; Theano code writes "floatX" for config.floatX."""
+    return config.floatx() if dtype == "floatX" else dtype
+
+
+def cast(x, dtype):
+    """x converted to dtype ("floatX" is config.floatX, as in Theano)."""
+    return _cast(x, _dtype(dtype))
+
+
+def default(x, default):
+    """x, or default where x is None (Theano's default()); both must have one type, as there."""
+    x, default = (None if x is None else as_tensor_variable(x)), as_tensor_variable(default)
+    if x is not None and x.type != default.type:
+        raise TypeError("default: both arguments must have the same type, got %s and %s" % (x.type, default.type))
+    return default if x is None else x
+
+
+def _converter(dtype):
+    def convert(x):
+        return cast(x, dtype)
+    convert.__name__ = "_convert_to_" + dtype
+    convert.__doc__ = "x cast to %s (Theano's _convert_to_%s)." % (dtype, dtype)
+    return convert
+
+
+_converters = {"_convert_to_" + d: _converter(d) for d in (
+    "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+    "float16", "float32", "float64", "complex64", "complex128")}
+globals().update(_converters)
+
+
+def arange(start, stop=None, step=1, dtype=None):
+    """numpy's arange with Theano's dtype rule: integer bounds give int64 (uint64 if unsigned),
+    whatever their own width, so a range from int8 or int32 values cannot overflow; float bounds
+    keep their common dtype (a Python float is floatX)."""
+    if dtype is None:
+        bounds = [as_tensor_variable(b) for b in (start, stop, step) if b is not None]
+        kind = np.dtype(common.common_dtype(bounds)).kind
+        dtype = {"i": "int64", "u": "uint64"}.get(kind)
+    return _arange(start, stop, step, dtype=None if dtype is None else _dtype(dtype))
+
+
+# --- reductions with Theano's signatures ---------------------------------------------------------
+def var(input, axis=None, ddof=0, keepdims=False, corrected=False):
+    """The variance along axis, with Theano's argument order (ddof before keepdims).  corrected
+    uses the corrected two-pass algorithm: it subtracts the square of the centred values' sum,
+    which rounding leaves nonzero, so the result is more accurate (the same in exact arithmetic)."""
+    if isinstance(ddof, bool):
+        raise ValueError("var: ddof must be a number; keepdims comes after it: "
+                         "var(input, axis=None, ddof=0, keepdims=False, corrected=False)")
+    x = as_tensor_variable(input)
+    centred = x - _reduce.mean(x, axis, keepdims=True)
+    n = _reduce.count(x, axis)
+    v = _reduce.sum_(centred * centred, axis, keepdims) / (n - ddof)
+    if corrected:
+        v = v - _reduce.sum_(centred, axis, keepdims) ** 2 / (n * (n - ddof))
+    return v
+
+
+def std(input, axis=None, ddof=0, keepdims=False, corrected=False):
+    """The standard deviation along axis: the square root of var(input, axis, ddof, keepdims, corrected)."""
+    return var(input, axis, ddof, keepdims, corrected) ** 0.5
+
+
+def _over_axes(arg_reduce, name):
+    """Theano's argmax/argmin: over one axis, all (None), or several, whose positions count in C
+    order over the sub-array they span (Theano moves them to the end and flattens them)."""
+    def reduced(x, axis=None, keepdims=False):
+        x = as_tensor_variable(x)
+        axes = None if axis is None else normalize_axis(axis, x.ndim, name)
+        if axes is None or len(axes) == x.ndim or len(axes) == 1:
+            return arg_reduce(x, None if axes is None or len(axes) == x.ndim else axes[0], keepdims)
+        kept = [d for d in range(x.ndim) if d not in axes]
+        moved = DimShuffle(kept + list(axes))(x)
+        index = arg_reduce(flatten(moved, len(kept) + 1), len(kept))
+        if keepdims:
+            index = DimShuffle([kept.index(d) if d in kept else "x" for d in range(x.ndim)])(index)
+        return index
+    reduced.__name__ = name
+    reduced.__doc__ = "The position of the %s along axis: an int, a list of ints, or None (all)." % name[3:]
+    return reduced
+
+
+argmax = _over_axes(_reduce.argmax, "argmax")
+argmin = _over_axes(_reduce.argmin, "argmin")
+
+
+def max_and_argmax(a, axis=None, keepdims=False):
+    """(max, argmax) along axis (an int, a list of ints or None), as Theano's max_and_argmax."""
+    return _reduce.max_(a, axis, keepdims), argmax(a, axis, keepdims)
 
 
 # --- adding broadcastable dims -------------------------------------------------------------------

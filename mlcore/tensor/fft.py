@@ -4,12 +4,12 @@ values as a trailing dim of 2 (real, imaginary), as Theano's rfft and irfft give
 The first dim is the batch; the transform runs over all the others, the last one halved (bins
 0..n//2, as numpy's rfftn).  norm: None (the forward transform unscaled, the inverse divided by N,
 numpy's default), "ortho" (both divided by sqrt(N)) or "no_norm" (neither scaled), N being the
-number of entries of one signal.  Built on the graph's RFFT, IRFFT and DFT ops, so every backend
-runs them and their gradients come from those ops."""
-import numpy as np
-
+number of entries of one signal.  The signals' lengths need not be known while building (a
+T.matrix() or a shared variable, as in Theano).  Built on the graph's RFFT, IRFFT and DFT ops, so
+every backend runs them and their gradients come from those ops."""
 from mlcore.graph.ops.common import as_tensor_variable
-from mlcore.graph.ops.fourier import DFT, IRFFT, RFFT, float_part
+from mlcore.graph.ops.elemwise import cast
+from mlcore.graph.ops.fourier import DFT, IRFFT, RFFT, float_part, last_length
 from mlcore.graph.ops.shape import dimshuffle, stack
 
 NORMS = (None, "ortho", "no_norm")
@@ -20,9 +20,13 @@ def _check(name, x, norm, min_ndim):
         raise ValueError("%s: norm must be None, 'ortho' or 'no_norm', got %r" % (name, norm))
     if x.ndim < min_ndim:
         raise ValueError("%s: needs a batch of signals of at least %d dims, got %s" % (name, min_ndim, x.type))
-    if None in x.type.shape[1:]:
-        raise ValueError("%s: the signals' lengths must be known while building (every dim but the batch), "
-                         "got %s" % (name, x.type))
+
+
+def _signal_size(x, dtype):
+    """The number of entries in one signal of the batch x: a Python float where x's type knows it
+    (exact in a graph of any float dtype), else a symbolic scalar of dtype."""
+    n = last_length(x, x.ndim - 1)
+    return float(n) if isinstance(n, int) else cast(n, dtype)
 
 
 def _over_middle_dims(real, imag, inverse):
@@ -41,11 +45,11 @@ def rfft(inp, norm=None):
     parts in the last dim."""
     x = float_part(as_tensor_variable(inp))
     _check("rfft", x, norm, 2)
-    real, imag = RFFT(x.type.shape[-1])(x)
+    real, imag = RFFT()(x)
     real, imag = _over_middle_dims(real, imag, inverse=False)
     if norm == "ortho":
-        scale = 1.0 / float(np.sqrt(np.prod(x.type.shape[1:])))
-        real, imag = real * scale, imag * scale
+        size = _signal_size(x, x.dtype)
+        real, imag = real / size ** 0.5, imag / size ** 0.5
     return stack([real, imag], axis=-1)
 
 
@@ -54,15 +58,14 @@ def irfft(inp, norm=None, is_odd=False):
     2 * (h - 1), plus one when is_odd."""
     x = float_part(as_tensor_variable(inp))
     _check("irfft", x, norm, 3)
-    if x.type.shape[-1] != 2:
+    if is_odd not in (True, False):
+        raise ValueError("irfft: is_odd must be True or False, got %r" % (is_odd,))
+    if x.type.shape[-1] not in (None, 2):
         raise ValueError("irfft: the last dim holds the real and imaginary parts, so its length must be 2, got %s"
                          % (x.type,))
-    n = 2 * (x.type.shape[-2] - 1) + bool(is_odd)
     real, imag = _over_middle_dims(x[..., 0], x[..., 1], inverse=True)
-    out = IRFFT(n)(real, imag)
-    size = float(np.prod(x.type.shape[1:-2]) * n)
-    if norm == "ortho":
-        out = out * float(np.sqrt(size))
-    elif norm == "no_norm":
-        out = out * size
+    out = IRFFT(odd=is_odd)(real, imag)
+    if norm is not None:
+        size = _signal_size(out, out.dtype)
+        out = out * (size ** 0.5 if norm == "ortho" else size)
     return out

@@ -8,7 +8,7 @@ import numpy as np
 
 from mlcore.graph.ops.common import as_tensor_variable, normalize_axis
 from mlcore.graph.ops.elemwise import abs_, cast, maximum, neq, sqrt
-from mlcore.graph.ops.extra_ops import diag, diagonal, dims, eye
+from mlcore.graph.ops.extra_ops import diag as numpy_diag, diagonal, dims, eye
 from mlcore.graph.ops.linalg import dot, matmul
 from mlcore.graph.ops.linalg_decompositions import Eig, Eigh, QR, SVD, eig, eigh, qr, svd  # noqa: F401
 from mlcore.graph.ops.nlinalg import Det, Lstsq, MatrixInverse, MatrixPinv, det, matrix_inverse, pinv  # noqa: F401
@@ -24,14 +24,31 @@ def trace(X, offset=0, axis1=0, axis2=1):
     return sum_(diagonal(X, offset, axis1, axis2), axis=-1)
 
 
+def _of_ndim(name, x, ndim, what):
+    """x as a tensor of ndim dims, else the TypeError Theano's nlinalg gives."""
+    x = as_tensor_variable(x)
+    if x.ndim != ndim:
+        raise TypeError("%s: needs %s, got %s" % (name, what, x.type))
+    return x
+
+
 def extract_diag(x):
     """The main diagonal of a matrix, as Theano's extract_diag."""
-    return diagonal(x)
+    return diagonal(_of_ndim("extract_diag", x, 2, "a matrix"))
 
 
 def alloc_diag(diag_values, offset=0):
     """The square matrix with the vector diag_values on diagonal offset, zeros elsewhere."""
-    return diag(diag_values, offset)
+    return numpy_diag(_of_ndim("alloc_diag", diag_values, 1, "a vector"), offset)
+
+
+def diag(x):
+    """Theano's nlinalg.diag: alloc_diag of a vector, extract_diag of a matrix (a TypeError for
+    other tensors, where T.diag, numpy's, raises a ValueError)."""
+    x = as_tensor_variable(x)
+    if x.ndim not in (1, 2):
+        raise TypeError("diag: needs a vector or a matrix, got %s" % (x.type,))
+    return alloc_diag(x) if x.ndim == 1 else extract_diag(x)
 
 
 def matrix_dot(*args):
@@ -59,16 +76,20 @@ def matrix_power(M, n):
 
 def norm(x, ord=None, axis=None, keepdims=False):
     """numpy.linalg.norm: a vector norm over one axis, a matrix norm over two (the last two of a
-    matrix); axis None and ord None: the 2-norm of x flattened.  ord may also be Theano's strings
+    matrix); axis None: a vector's or a matrix's norm (ord None: the 2-norm of x flattened), and
+    as Theano's, a scalar or a tensor of more dims is refused.  ord may also be Theano's strings
     'inf', '-inf' and 'fro'."""
     x = as_tensor_variable(x)
     ord = {"inf": np.inf, "-inf": -np.inf}.get(ord, ord)
+    if axis is None and x.ndim == 0:
+        raise ValueError("norm: needs a vector or a matrix, got the scalar %s" % (x.type,))
+    if axis is None and x.ndim > 2:
+        raise NotImplementedError("norm: a %d-d tensor needs axis=, one axis or two (Theano has no norm "
+                                  "for more than 2 dims)" % x.ndim)
     if axis is None and ord is None:
         return sqrt(sum_(x * x, keepdims=keepdims))
     if axis is None:
-        axis = tuple(range(x.ndim)) if x.ndim <= 2 else None
-        if axis is None:
-            raise ValueError("norm: ord=%r needs axis for a %d-d tensor" % (ord, x.ndim))
+        axis = tuple(range(x.ndim))
     axes = normalize_axis(axis, x.ndim, "norm")
     if isinstance(axis, (int, np.integer)) or len(axes) == 1:
         return vector_norm(x, ord, axes[0], keepdims)

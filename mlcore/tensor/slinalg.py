@@ -1,21 +1,49 @@
 """T.slinalg: Theano's theano.tensor.slinalg (scipy.linalg's functions).  cholesky, solve,
-solve_triangular and expm are ops (mlcore/graph/ops/slinalg.py); eigvalsh is eigh's first output,
-cho_solve two triangular solves and kron a broadcast product."""
+solve_triangular and expm are ops (mlcore/graph/ops/slinalg.py); eigvalsh is eigh's first output
+(of a matrix reduced by a Cholesky factor for the generalized problem), cho_solve two triangular
+solves and kron a broadcast product.  Theano's Solve(A_structure=, lower=) is here too."""
+from mlcore.graph.ops import slinalg as graph_slinalg
 from mlcore.graph.ops.common import as_tensor_variable
-from mlcore.graph.ops.extra_ops import dims
+from mlcore.graph.ops.extra_ops import dims, tril
+from mlcore.graph.ops.linalg import swap_last
 from mlcore.graph.ops.linalg_decompositions import eigh
 from mlcore.graph.ops.shape import DimShuffle, pad_left, reshape
-from mlcore.graph.ops.slinalg import (Cholesky, Expm, Solve, SolveTriangular, cholesky, expm,  # noqa: F401
+from mlcore.graph.ops.slinalg import (Cholesky, Expm, SolveTriangular, cholesky, expm,  # noqa: F401
                                       solve, solve_triangular)
 
 
+class Solve(graph_slinalg.Solve):
+    """Theano's Solve(A_structure="general", lower=False, overwrite_A=False, overwrite_b=False):
+    x with A x = b.  A_structure "lower_triangular" or "upper_triangular" gives the triangular
+    solve (SolveTriangular, which reads that triangle only, and so does its gradient);
+    "symmetric" reads A's upper triangle (lower=True: its lower one).  scipy's assume_a= is
+    taken too.  The overwrite flags are accepted for Theano's signature."""
+
+    def __new__(cls, A_structure="general", lower=False, overwrite_A=False, overwrite_b=False,
+                assume_a=None):
+        if A_structure in ("lower_triangular", "upper_triangular"):
+            return SolveTriangular(lower=A_structure == "lower_triangular")
+        return super().__new__(cls)
+
+    def __init__(self, A_structure="general", lower=False, overwrite_A=False, overwrite_b=False,
+                 assume_a=None):
+        super().__init__(A_structure if assume_a is None else assume_a, lower)
+
+
 def eigvalsh(a, b=None, lower=True):
-    """The eigenvalues (ascending) of the symmetric matrix a's lower (or upper) triangle stands for.
-    The generalized problem (b given) is not offered: jax has no kernel for it."""
-    if b is not None:
-        raise NotImplementedError("eigvalsh: the generalized problem (b given) is not supported, "
-                                  "as jax.scipy.linalg.eigh does not support it")
-    return eigh(a, "L" if lower else "U")[0]
+    """The eigenvalues (ascending) of the symmetric matrix a's lower (or upper) triangle stands for,
+    as scipy's; with b (positive definite, read from the same triangle), those of the generalized
+    problem a v = w b v: of L^-1 a L^-T for b's Cholesky factor L, so it has a gradient for a and b."""
+    uplo = "L" if lower else "U"
+    if b is None:
+        return eigh(a, uplo)[0]
+    a, b = as_tensor_variable(a), as_tensor_variable(b)
+    if not lower:                          # the upper triangles are the lower ones of the transposes
+        a, b = swap_last(a), swap_last(b)
+    a = tril(a) + swap_last(tril(a, -1))
+    factor = cholesky(b, lower=True)
+    left = solve_triangular(factor, a, lower=True)                             # L^-1 a
+    return eigh(swap_last(solve_triangular(factor, swap_last(left), lower=True)))[0]
 
 
 def solve_lower_triangular(a, b):

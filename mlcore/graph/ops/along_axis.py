@@ -72,7 +72,8 @@ class Argsort(AlongOneAxis, Op):
         return "int64"
 
     def pullback(self, inputs, outputs, output_grads):
-        return [None]
+        """Positions are flat in x: a zero gradient, connected as Theano's (verify_grad checks it)."""
+        return [zeros_like(inputs[0])]
 
 
 class SearchSorted(Op):
@@ -92,7 +93,8 @@ class SearchSorted(Op):
         return Apply(self, [x, v], [TensorType("int64", v.type.shape)])
 
     def pullback(self, inputs, outputs, output_grads):
-        return [None, None]
+        """Insertion points are flat in x and v almost everywhere: zero gradients, as Theano's."""
+        return [zeros_like(x) for x in inputs]
 
 
 def along_axis_key(indices, axis, sizes=None):
@@ -144,7 +146,14 @@ def searchsorted(x, v, side="left", sorter=None):
     """The indices at which the values v would be inserted into the sorted vector x to keep it
     sorted, as numpy's and Theano's searchsorted; sorter, the indices that sort x (argsort's)."""
     x = as_tensor_variable(x)
-    return SearchSorted(side)(x if sorter is None else x[sorter], v)
+    if sorter is not None:
+        sorter = as_tensor_variable(sorter)
+        if sorter.ndim != 1:
+            raise ValueError("searchsorted: sorter must be a vector of indices, got %s" % (sorter.type,))
+        if sorter.dtype[:3] not in ("int", "uin"):
+            raise TypeError("searchsorted: sorter must hold ints (argsort's indices), got %s" % (sorter.type,))
+        x = x[sorter]
+    return SearchSorted(side)(x, v)
 
 
 def cumsum(x, axis=None):

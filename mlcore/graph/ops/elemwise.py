@@ -61,9 +61,8 @@ class Elemwise(Op):
 
 def unbroadcast(g, x):
     """Sum g over the dims where x was broadcast, so it has x's shape (and dtype: of a complex g
-    for a real x, the real part, the cost's slope along x)."""
-    if not is_inexact(x.dtype):
-        return None
+    for a real x, the real part, the cost's slope along x).  Of an integer x, the slope stays
+    real-valued (Theano's gradient wrt an integer equals the one wrt the same values as floats)."""
     if is_complex(g.dtype) and not is_complex(x.dtype):
         from mlcore.graph.ops.elemwise_complex import real
         g = real(g)
@@ -71,7 +70,7 @@ def unbroadcast(g, x):
     if axes:
         from mlcore.graph.ops.reduce import Sum
         g = Sum(tuple(axes), keepdims=True)(g)
-    return cast(g, x.dtype) if g.dtype != x.dtype else g
+    return cast(g, x.dtype) if g.dtype != x.dtype and is_inexact(x.dtype) else g
 
 
 class Unary(Elemwise):
@@ -167,8 +166,8 @@ class Cast(Unary):
     def __str__(self):
         return "Cast{%s}" % self.dtype
 
-    def grad(self, i, out, g):
-        return [g if is_inexact(i[0].dtype) else None]
+    def grad(self, i, out, g):      # to a float: the slope passes, also to an integer input (Theano's)
+        return [g if is_inexact(out.dtype) else None]
 
 
 # --- binary --------------------------------------------------------------------------------------

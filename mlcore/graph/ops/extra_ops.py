@@ -154,8 +154,7 @@ def repeat(x, repeats, axis=None):
     x, axis = axis_or_flattened(x, axis, "repeat")
     if isinstance(repeats, Variable):
         if repeats.ndim > 0:
-            raise NotImplementedError("repeat: counts given as a symbolic vector would make the result's "
-                                      "length depend on their values; give an int, a symbolic scalar or a list")
+            return _repeat_by_vector(x, repeats, axis)
         count = repeats
     else:
         counts = np.asarray(repeats, dtype="int64").reshape(-1)
@@ -168,6 +167,21 @@ def repeat(x, repeats, axis=None):
             return subtensor(x, (slice(None),) * axis + (np.repeat(np.arange(counts.size), counts),))
         count = int(counts[0])
     return spread(x, [count if d == axis else None for d in range(x.ndim)], before=False)
+
+
+def _repeat_by_vector(x, counts, axis):
+    """x's slices along axis, slice i counts[i] times: a gather of the positions whose running
+    count first passes each output position.  The result's length is the counts' sum, known only
+    from their values (on jax the counts become static inputs, as nonzero's)."""
+    from mlcore.graph.ops.along_axis import cumsum, searchsorted
+    if counts.ndim != 1 or counts.dtype[:3] not in ("int", "uin"):
+        raise TypeError("repeat: repeats must be an int scalar or an int vector, got %s" % (counts.type,))
+    length = x.type.shape[axis]
+    if None not in (length, counts.type.shape[0]) and length != counts.type.shape[0]:
+        raise ValueError("repeat: %d counts for an axis of length %d" % (counts.type.shape[0], length))
+    counts = cast(counts, "int64")
+    positions = searchsorted(cumsum(counts), arange(counts.sum()), side="right")
+    return subtensor(x, (slice(None),) * axis + (positions,))
 
 
 # --- dropping and rotating -----------------------------------------------------------------------
