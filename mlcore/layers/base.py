@@ -118,10 +118,18 @@ def _fresh_output(inputs):
 
 
 def _runs_eagerly(inputs):
-    """Keras's eager call: on arrays, or, outside any graph being built, on constant tensors (what
-    ops.convert_to_tensor gives); a layer called on constants inside another's call stays in that graph."""
-    symbolic = [t for t in flatten(inputs) if isinstance(t, Variable)]
-    return not symbolic or not _update_collectors and all(isinstance(t, Constant) for t in symbolic)
+    """Keras's eager call: outside any graph being built, on arrays or constant tensors (what
+    ops.convert_to_tensor gives).  A layer called on arrays or constants inside another's call stays in
+    that graph (an Embedding of `ops.arange` positions), so its weights get gradients, as they do in
+    Keras's traced calls."""
+    if _update_collectors:
+        return not any(_is_tensor(t) for t in flatten(inputs))
+    return all(isinstance(t, Constant) for t in flatten(inputs) if isinstance(t, Variable))
+
+
+def _as_graph_inputs(inputs):
+    """The arrays among a symbolic call's inputs as constants of the graph."""
+    return map_structure(lambda t: as_tensor_variable(t) if isinstance(t, np.ndarray) else t, inputs)
 
 
 def _value(array):
@@ -444,6 +452,7 @@ class Layer(StatelessCall, LayerState):
             assert_input_compatibility(self.input_spec, inputs, self.name)
         if _runs_eagerly(inputs):
             return self._call_eagerly(inputs, *args, **kwargs)
+        inputs = _as_graph_inputs(inputs)
         self._maybe_build(inputs, kwargs)
         training = inherited_training(kwargs.get("training"))
         if not self._call_accepts_training:
@@ -565,7 +574,7 @@ class Layer(StatelessCall, LayerState):
                 mask = _value(mask)
                 set_keras_mask(placeholder, TensorType(mask.dtype, mask.shape)())
                 feeds.append((get_keras_mask(placeholder), mask))
-        with collect_extras() as extras:
+        with collect_extras() as extras, self._leaving_no_nodes():
             outputs = self(placeholders, *args, **kwargs)
         computed = [t for t in flatten(outputs) if t is not None]
         masks = [get_keras_mask(t) for t in computed]
@@ -581,6 +590,18 @@ class Layer(StatelessCall, LayerState):
         values = iter([value if mask is None else with_keras_mask(value, next(mask_values))
                        for value, mask in zip(results, masks)])
         return map_structure(lambda out: None if out is None else out.tag.get("weight", next(values)), outputs)
+
+    @contextmanager
+    def _leaving_no_nodes(self):
+        """The calls made inside (an eager call's graph on placeholders) add no Node to this layer or to
+        the layers it holds, as Keras's eager calls add none: `layer.output` stays that of its functional
+        call, and a model's summary shows its own nodes only."""
+        before = {id(layer): len(layer._inbound_nodes) for layer in self._flatten_layers()}
+        try:
+            yield
+        finally:
+            for layer in self._flatten_layers():
+                del layer._inbound_nodes[before.get(id(layer), 0):]
 
     # --- introspection ---------------------------------------------------------------------------
     def _node_tensors(self, which, node_index=0):

@@ -10,7 +10,7 @@ import itertools
 import numpy as np
 
 from mlcore.graph.ops.common import is_float_dtype
-from mlcore.utils.dataset_ops import INFINITE_CARDINALITY, Dataset
+from mlcore.utils.dataset_ops import INFINITE_CARDINALITY, Dataset, DatasetOps
 
 
 def to_list(value):
@@ -295,7 +295,9 @@ def adapt(x, y=None, sample_weight=None, batch_size=None, shuffle=False, steps=N
     if indexed and not arrays:
         if y is not None:
             raise ValueError("y must not be given when x is a Sequence or iterator yielding (x, y) batches")
-        return SequenceData(x, steps, shuffle, class_weight)
+        # a dataset of the tf.data kind (timeseries_dataset_from_array's) is read in order: Keras ignores
+        # fit's shuffle for a tf.data.Dataset
+        return SequenceData(x, steps, shuffle and not isinstance(x, DatasetOps), class_weight)
     if isinstance(x, Dataset):
         if y is not None:
             raise ValueError("y must not be given when x is a dataset yielding (x, y) batches")

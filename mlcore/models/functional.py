@@ -377,7 +377,12 @@ class Model(InputStructure, ModelMetrics, ModelQuantization, StatelessModel, Sta
         print_summary(self, line_length, positions, print_fn, expand_nested, show_trainable, layer_range)
 
     def get_config(self):
-        """Keras 3's layout, as .keras archives hold it."""
+        """Keras 3's layout, as .keras archives hold it; a subclassed model without a graph of its own has
+        Keras's auto-config instead (the plain arguments it was made with), so it saves and loads."""
+        if not self._nodes:
+            from mlcore.layers.auto_config import with_arguments
+            config = super().get_config()
+            return with_arguments(self, config) if type(self).get_config is Model.get_config else config
         from mlcore.saving.keras3_config import keras_functional_config
         return keras_functional_config(self)
 

@@ -68,11 +68,20 @@ def _summarized(model):
     return model._operations if model._nodes and not isinstance(model, Sequential) else model.layers
 
 
+def _last_output_shape(model, layer):
+    """Keras's: the output shape of the layer's last call in the model's graph (a Sequential built by a call
+    on a batch of 8, then called on an Input, shows (None, ...)); else that of its build."""
+    from mlcore.layers.base import shape_of
+    model_nodes = {id(node) for node in model._nodes}
+    calls = [node for node in layer._inbound_nodes if id(node) in model_nodes]
+    return shape_of(calls[-1].outputs) if calls else layer.output_shape
+
+
 def _layer_row(model, layer, connected, show_trainable, prefix=""):
     from mlcore.layers.input_layer import InputLayer
     from mlcore.models.functional import keras_class_name
     try:
-        shape = _format_shape(layer.output_shape if not isinstance(layer, InputLayer) else layer.batch_shape)
+        shape = _format_shape(layer.batch_shape if isinstance(layer, InputLayer) else _last_output_shape(model, layer))
     except AttributeError:
         shape = "?"
     kind = keras_class_name(layer)

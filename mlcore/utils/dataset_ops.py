@@ -123,6 +123,23 @@ def _positive(caller, name, value):
         raise ValueError("%s: `%s` must be a positive integer. Received: %s=%r" % (caller, name, name, value))
 
 
+class EagerArray(np.ndarray):
+    """A numpy array with the `.numpy()` of tf.data's eager tensors, as iterating a dataset gives it:
+    keras-io's examples read their batches so (`images[i].numpy().astype("uint8")`). A view, printed as a
+    plain array; np.asarray (what fit reads batches with) gives the plain array back."""
+
+    def numpy(self):
+        return np.asarray(self)
+
+    def __repr__(self):
+        return repr(np.asarray(self))
+
+
+def eager_element(element):
+    """An element with each numpy array in it as an EagerArray."""
+    return tree.map_structure(lambda a: a.view(EagerArray) if isinstance(a, np.ndarray) else a, element)
+
+
 class DatasetOps:
     """tf.data.Dataset's methods for a class whose iteration gives its elements and whose cardinality() says
     how many there are (a PyDataset's batches: num_batches, None meaning endless)."""
@@ -134,8 +151,12 @@ class DatasetOps:
 
     def _elements(self):
         """A fresh iterator of the elements; a full pass ends an epoch (a shuffled dataset reshuffles)."""
-        yield from iter(self)
+        yield from super().__iter__()
         self.on_epoch_end()
+
+    def __iter__(self):
+        """The elements as tf.data's eager iteration gives them (arrays with `.numpy()`)."""
+        return map(eager_element, self._elements())
 
     def as_numpy_iterator(self):
         """The elements with every part a numpy array."""
@@ -278,9 +299,6 @@ class Dataset(DatasetOps):
 
     def _elements(self):
         return iter(self._make_iterator())
-
-    def __iter__(self):
-        return self._elements()
 
     def cardinality(self):
         return self._cardinality
