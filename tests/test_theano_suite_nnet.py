@@ -232,6 +232,22 @@ def test_conv3d_gradient_functions_are_conv3d_gradients(backend, rng):
     np.testing.assert_allclose(got[3], got[1], rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("border_mode", ["full", "half"])
+def test_conv3d_full_and_half_read_an_unknown_filter_size_when_run(backend, rng, border_mode):
+    """As conv2d: filters of unknown shape pad by their size read at run time, equal to the same
+    convolution of filters whose shape the graph knows, gradients too."""
+    x, w = T.tensor5(), T.tensor5()
+    known = T.TensorType("float32", (3, 2, 3, 2, 3))()
+    xv, wv = floats(rng, 1, 2, 5, 6, 4), floats(rng, 3, 2, 3, 2, 3)
+    options = dict(border_mode=border_mode, filter_dilation=(2, 1, 1))
+    unknown_out, known_out = conv.conv3d(x, w, **options), conv.conv3d(x, known, **options)
+    got = run(backend, [x, w], [unknown_out, T.grad(unknown_out.sum(), w)], xv, wv)
+    want = run(backend, [x, known], [known_out, T.grad(known_out.sum(), known)], xv, wv)
+    assert got[0].shape == conv.get_conv_output_shape(xv.shape, wv.shape, border_mode, (1, 1, 1), (2, 1, 1))
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
 def test_abstract_conv_op_classes(backend, rng):
     x, w, g = T.tensor4(), T.tensor4(), T.tensor4()
     xv, wv = floats(rng, 2, 3, 7, 6), floats(rng, 4, 3, 3, 2)

@@ -71,14 +71,18 @@ def conv3d(input, filters, input_shape=None, filter_shape=None, border_mode="val
     if None not in (channels, expected) and channels != expected:
         raise ValueError("T.nnet.conv3d: input %s has %d channels but filters %s expect %d"
                          % (input.type, channels, filters.type, expected))
-    window = filter_window(filters, filter_shape, 3)
-    depth_pads, *plane_pads = border_padding(border_mode, window, filter_dilation, "conv3d")
+    window = [filters.shape[d] if k is None else k
+              for d, k in zip((-3, -2, -1), filter_window(filters, filter_shape, 3))]
+    pads = border_padding(border_mode, window, filter_dilation, "conv3d")
+    if not is_static(pads):      # 'full' or 'half' for filters whose size is known only at run time
+        input, pads = zero_pad(input, pads), ((0, 0),) * 3
+    depth_pads, *plane_pads = pads
     if filter_flip:
         filters = subtensor(filters, (slice(None), slice(None), FLIP, FLIP, FLIP))
     volume = dimshuffle(input, 0, 2, 3, 4, 1)
     if depth_pads != (0, 0):
         volume = pad(volume, [(0, 0), depth_pads, (0, 0), (0, 0), (0, 0)])
-    kd, kh, kw = (size if size is not None else symbolic for size, symbolic in zip(window, filters.shape[2:]))
+    kd, kh, kw = window
     stacked = depth_taps(volume, kd, subsample[0], filter_dilation[0])    # (N, out depth, H, W, kd * C)
     n, depth, height, width, folded = stacked.shape
     kernel = reshape(dimshuffle(filters, 3, 4, 2, 1, 0), [kh, kw, folded, filters.shape[0]])
