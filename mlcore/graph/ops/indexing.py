@@ -275,13 +275,13 @@ def subtensor(x, key):
 
 
 def _with_new_axes(x, key):
-    """x[key] where key holds None (numpy.newaxis) among ints and slices: x indexed without
-    them, then a DimShuffle putting the new dims where numpy does."""
-    if any(not (k is None or k is Ellipsis or isinstance(k, (slice, int, np.integer))
-                or isinstance(k, Variable) and k.ndim == 0) for k in key):
-        raise IndexError("None (numpy.newaxis) is supported among ints and slices only, got %r" % (key,))
+    """x[key] where key holds None (numpy.newaxis): among ints and slices, x indexed without them,
+    then a DimShuffle putting the new dims where numpy does; among integer arrays, see below."""
     covered = x.ndim - sum(k is not None and k is not Ellipsis for k in key)
     entries = [e for k in key for e in ([slice(None)] * covered if k is Ellipsis else [k])]
+    if any(not (k is None or isinstance(k, (slice, int, np.integer)) or isinstance(k, Variable) and k.ndim == 0)
+           for k in entries):
+        return _new_axes_among_arrays(x, entries)
     indexed = subtensor(x, tuple(e for e in entries if e is not None))
     order, kept = [], 0
     for e in entries:
@@ -291,6 +291,21 @@ def _with_new_axes(x, key):
             order.append(kept)
             kept += 1
     return DimShuffle(order + list(range(kept, indexed.ndim)))(indexed)
+
+
+def _new_axes_among_arrays(x, entries):
+    """x[entries] with None among integer arrays: each None a length-1 dim of x, then taken whole
+    by a slice.  A slice stands where the None stood, so it separates the arrays as the None did,
+    and numpy puts the arrays' dims where it would have (first when they are not adjacent)."""
+    order, dim = [], 0
+    for e in entries:
+        if e is None:
+            order.append("x")
+        else:
+            order.append(dim)
+            dim += 1
+    widened = DimShuffle(order + list(range(dim, x.ndim)))(x)
+    return subtensor(widened, tuple(slice(None) if e is None else e for e in entries))
 
 
 def _inc_or_set(x, key, y, set_):
