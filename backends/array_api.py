@@ -83,6 +83,26 @@ def broadcast_checked(kernel, node):
     return run
 
 
+MAX_DRAWS = 2 ** 31 - 1      # numbers one random draw may make (Theano's MRG limit): a larger size is a typo
+
+
+def check_draw_shape(op, size, params):
+    """The size of a random draw and its parameters' shapes checked before drawing, as Theano's
+    raw_random checked them: the parameters must broadcast to the size (numpy's rule; jax would fail
+    obscurely or broadcast otherwise), and the size must stay under MAX_DRAWS."""
+    shapes = [tuple(np.shape(p)) for p in params]
+    try:
+        fits = np.broadcast_shapes(tuple(size), *shapes) == tuple(size)
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError("random %s: parameters of shapes %s do not broadcast to the size %s"
+                         % (op.dist, ", ".join(map(str, shapes)), tuple(size)))
+    if math.prod(size) > MAX_DRAWS or min(size, default=0) < 0:
+        raise ValueError("random %s: cannot draw an array of size %s (at most %d numbers at once)"
+                         % (op.dist, tuple(size), MAX_DRAWS))
+
+
 def check_gemm_shapes(c, a, b):
     """Gemm adds whole matrices: where the sum it replaced would have refused to broadcast, so does it."""
     if a.shape[1] != b.shape[0] or c.shape != (a.shape[0], b.shape[1]):

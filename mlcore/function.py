@@ -248,9 +248,9 @@ class Function:
         pairs = _with_default_updates(self.outputs, updates + _update_pairs(state_updates), no_default_updates)
         self.update_targets = [t for t, _ in pairs]
         fgraph = FunctionGraph(self.inputs, self.outputs + [e for _, e in pairs], replacements={**givens, **cuts})
-        inline_op_from_graphs(fgraph)
-        used = graph_inputs(fgraph.outputs)
-        self._check_inputs(used, on_unused_input)
+        self._check_inputs(graph_inputs(fgraph.outputs), on_unused_input)   # an OpFromGraph's inputs are used,
+        inline_op_from_graphs(fgraph)                                      # as in Theano, even where its graph
+        used = graph_inputs(fgraph.outputs)                                # ignores some
         self.shared = [v for v in used if isinstance(v, SharedVariable)]
         fgraph.inputs = self.inputs + self.shared
         self._order_updates_as_inputs(fgraph)

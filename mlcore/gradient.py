@@ -5,9 +5,9 @@ import numpy as np
 
 from mlcore.graph.basic import TensorType
 from mlcore.graph.gradient import (DisconnectedInputError, DisconnectedType, Lop, NullGradient,  # noqa: F401
-                                   NullType, NullTypeGradError, Rop, disconnected_grad, grad, grad_clip,
-                                   grad_not_implemented, grad_undefined, hessian, jacobian, undefined_grad,
-                                   zero_grad)
+                                   NullType, NullTypeGradError, Rop, disconnected_grad, disconnected_type, grad,
+                                   grad_clip, grad_not_implemented, grad_undefined, hessian, jacobian,
+                                   undefined_grad, zero_grad)
 from mlcore.compile.builders import OpFromGraph
 from mlcore.graph.ops.common import as_tensor_variable, constant
 from mlcore.graph.ops.reduce import sum_

@@ -177,6 +177,7 @@ def _(op, node):
     def draw(key, size, *params):
         next_key, sub = jax.random.split(key)
         size = tuple(int(s) for s in np.asarray(size))
+        xk.check_draw_shape(op, size, params)
         return next_key, sample(sub, *params, size).astype(op.dtype)
     return draw
 

@@ -156,6 +156,7 @@ def _(op, node):
         rng = np.random.default_rng([int(k) for k in key])
         next_key = rng.integers(0, 2 ** 32, size=2, dtype=np.uint32)
         size = tuple(int(s) for s in size)
+        xk.check_draw_shape(op, size, params)
         if op.dist == "uniform":
             return next_key, uniform(rng, *params, size, op.dtype)
         return next_key, np.asarray(SAMPLERS[op.dist](rng, *params, size)).astype(op.dtype)

@@ -75,6 +75,13 @@ class Mode:
         names = _pass_names(names)
         return self._with([n for n in self.rewrites if n not in names])
 
+    def requiring(self, *names):
+        """This mode with only the passes named kept (a name of a set of passes, such as
+        "fast_run", keeps those of the set), as Theano's requiring keeps the rewrites so tagged."""
+        wanted = {n for name in names
+                  for n in (pass_names(OPTIMIZERS[name]) if name in OPTIMIZERS else _pass_names([name]))}
+        return self._with([n for n in self.rewrites if n in wanted])
+
     def _with(self, rewrites):
         mode = copy.copy(self)      # a MonitorMode stays one, with its callbacks
         mode.rewrites = rewrites

@@ -27,6 +27,11 @@ class FunctionGraph:
     def toposort(self):
         return toposort(self.outputs, blockers=self.inputs)
 
+    @property
+    def apply_nodes(self):
+        """The graph's Apply nodes, as a set (Theano's FunctionGraph.apply_nodes)."""
+        return set(self.toposort())
+
     def clients(self):
         """For each variable id, the (node, input position) pairs that use it; outputs as ("output", i)."""
         users = {}

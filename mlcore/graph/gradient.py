@@ -32,6 +32,11 @@ class NullGradient:
     def __repr__(self):
         return "NullGradient(%s)" % self.why
 
+    @property
+    def type(self):
+        """Its NullType, as the type of Theano's undefined gradient (isinstance(g.type, NullType))."""
+        return NullType(self.why)
+
     def __array__(self, *args, **kwargs):
         """Refuse to become a value: compiling a function of an undefined gradient is an error
         when it is built, as in Theano, not a crash (or a nonsense number) when it runs."""
@@ -67,6 +72,9 @@ class DisconnectedType:
 
     def __call__(self, name=None):
         return None
+
+
+disconnected_type = DisconnectedType()      # Theano's instance: disconnected_type() is "no gradient"
 
 
 class GradientBlock(Op):

@@ -12,11 +12,12 @@ from mlcore import config
 from mlcore.graph.basic import Constant, Variable
 from mlcore.graph.ops.along_axis import argsort, cumsum
 from mlcore.graph.ops.common import as_tensor_variable
-from mlcore.graph.ops.elemwise import cast, clip, ge, log, maximum, switch, true_div
+from mlcore.graph.ops.elemwise import cast, clip, eq, ge, log, lt, maximum, switch, true_div, zeros_like
 from mlcore.graph.ops.extra_ops import broadcast_dims, dims
 from mlcore.graph.ops.random import RandomStateSharedVariable, RandomVariable, key_value, new_key  # noqa: F401
-from mlcore.graph.ops.reduce import prod, sum_
-from mlcore.graph.ops.shape import Alloc, _shape_vector, cast_int, concatenate, pad_left, reshape, specify_shape, stack
+from mlcore.graph.ops.reduce import max_, prod, sum_
+from mlcore.graph.ops.shape import (Alloc, _shape_vector, arange, cast_int, concatenate, pad_left, reshape,
+                                   specify_shape, stack)
 from mlcore.tensor.basic import permute_row_elements
 
 
@@ -57,7 +58,7 @@ def categorical(u, p):
     against p's leading dims: the first k whose cumulative probability passes u times p's total."""
     p = as_tensor_variable(p)
     cdf = cumsum(p, axis=-1)
-    total = cdf[..., -1:]
+    total = cdf[..., -1].dimshuffle(*range(p.ndim - 1), "x")      # a static 1: it broadcasts
     below = ge(u.dimshuffle(*range(u.ndim), "x") * pad_left(total, u.ndim + 1), pad_left(cdf, u.ndim + 1))
     return clip(sum_(cast(below, "int64"), axis=-1), 0, dims(p)[-1] - 1)
 
@@ -67,6 +68,38 @@ def weighted_order(u, p=None):
     weighs each position, the order of numpy's draws without replacement (the keys log(u) / p from the
     largest, Efraimidis and Spirakis)."""
     return argsort(u if p is None else -true_div(log(u), as_tensor_variable(p)), axis=-1)
+
+
+def _given_p(p):
+    """choice's p, None where it is not given: Theano took `p or []`, so a 0 or an empty list is None."""
+    if p is None or isinstance(p, Variable) or isinstance(p, np.ndarray):
+        return p
+    return p if np.size(p) and np.any(p) else None
+
+
+def binomial_counts(draw, vector, n, pvals):
+    """Multinomial counts for a known number of outcomes, as numpy draws them: one binomial per
+    outcome of the trials left; the last outcome takes the rest."""
+    left, mass, counts = n, 1.0, []
+    for k in range(pvals.type.shape[-1] - 1):
+        chance = clip(switch(ge(mass, 1e-12), pvals[..., k] / maximum(mass, 1e-12), 0.0), 0.0, 1.0)
+        counts.append(draw("binomial", vector, (left, chance), "int64"))
+        left, mass = left - counts[-1], mass - pvals[..., k]
+    counts.append(left if counts else Alloc()(left, vector))
+    return stack(counts, axis=-1)
+
+
+def trial_counts(draw, vector, n, pvals):
+    """Multinomial counts where the number of outcomes is known only when run: max(n) trials drawn
+    for every entry (their outcomes from pvals), those past the entry's own n not counted.  The
+    draws' low bound has pvals' leading shape, so a size they do not fit is refused when run."""
+    trials = max_(n) if n.ndim else n
+    low = zeros_like(pvals[..., :1])
+    u = draw("uniform", _appended(vector, trials), (low, 1.0), "float64")
+    outcome = categorical(u, pvals.dimshuffle(*range(pvals.ndim - 1), "x", pvals.ndim - 1))
+    counted = lt(arange(trials), n.dimshuffle(*range(n.ndim), "x"))
+    hits = eq(outcome.dimshuffle(*range(outcome.ndim), "x"), arange(dims(pvals)[-1]))
+    return sum_(cast(hits * counted.dimshuffle(*range(counted.ndim), "x"), "int64"), axis=-2)
 
 
 class RandomStreams:
@@ -80,6 +113,22 @@ class RandomStreams:
     def updates(self):
         """The (state, next state) pairs of every stream, as a function's updates=."""
         return list(self.state_updates)
+
+    def __getitem__(self, item):
+        """random[sample.rng]: that stream's state, as its get_value(borrow=True) gives it."""
+        return self._own(item).get_value(borrow=True)
+
+    def __setitem__(self, item, value):
+        """random[sample.rng] = state: a state from rng.get_value(), or a numpy RandomState (which
+        seeds the stream: the same state, the same draws)."""
+        self._own(item).set_value(value, borrow=True)
+
+    def _own(self, item):
+        """item, if it is the state of one of this object's streams; else a KeyError naming it."""
+        if not any(item is key for key, _ in self.state_updates):
+            raise KeyError("RandomStreams: %r is not the state of a stream of this RandomStreams "
+                           "(use sample.rng)" % (item,))
+        return item
 
     def seed(self, seed=None):
         """Reseed every stream drawn so far (None: this object's seed) and the streams to come."""
@@ -130,7 +179,7 @@ class RandomStreams:
     def choice(self, size=None, a=2, replace=True, p=None, ndim=None, dtype="int64"):
         """Entries of the vector a, or of range(a) for a scalar a, with or without replacement, with
         the probabilities p (a vector) or uniformly, as numpy's choice."""
-        a = as_tensor_variable(a)
+        a, p = as_tensor_variable(a), _given_p(p)
         if a.ndim > 1:
             raise ValueError("choice: a must be a scalar or a vector, got %s" % (a.type,))
         count = dims(a)[0] if a.ndim else int(a.data) if isinstance(a, Constant) else a
@@ -166,24 +215,13 @@ class RandomStreams:
 
     def multinomial(self, size=None, n=1, pvals=(0.5, 0.5), ndim=None, dtype="int64"):
         """Counts of each of the L outcomes in n trials with the probabilities pvals (..., L): the
-        result has size's dims (None: pvals' leading dims) and L.  Drawn as numpy draws it, one
-        binomial per outcome of the trials left; the last outcome takes the rest."""
+        result has size's dims (None: pvals' leading dims and n's) and L."""
         pvals = as_tensor_variable(pvals)
-        outcomes = pvals.type.shape[-1] if pvals.ndim else None
-        if outcomes is None:
-            raise ValueError("multinomial: the number of outcomes (pvals' last dim) must be known while "
-                             "building, got %s" % (pvals.type,))
+        if pvals.ndim == 0:
+            raise ValueError("multinomial: pvals must have a dim of outcomes, got the scalar %s" % (pvals,))
         vector = size_vector(size, ndim, (n, pvals[..., 0]))
-
-        def build(draw):
-            left, mass, counts = as_tensor_variable(n), 1.0, []
-            for k in range(outcomes - 1):
-                chance = clip(switch(ge(mass, 1e-12), pvals[..., k] / maximum(mass, 1e-12), 0.0), 0.0, 1.0)
-                counts.append(draw("binomial", vector, (left, chance), "int64"))
-                left, mass = left - counts[-1], mass - pvals[..., k]
-            counts.append(left if counts else Alloc()(left, vector))
-            return cast(stack(counts, axis=-1), dtype)
-        return self._stream(build)
+        counts = binomial_counts if pvals.type.shape[-1] is not None else trial_counts
+        return self._stream(lambda draw: cast(counts(draw, vector, as_tensor_variable(n), pvals), dtype))
 
     def shuffle_row_elements(self, input):
         """input with the entries of each row (last dim) in a random order; the permutation used is

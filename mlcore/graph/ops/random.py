@@ -119,6 +119,19 @@ class RandomStateSharedVariable(SharedVariable):
             return super().get_value(borrow, return_internal_type)
         return RandomKeyState(super().get_value())
 
+    def set_value(self, value, borrow=False):
+        """A key (rng.get_value(), or its array), or any numpy RandomState: its state seeds the key,
+        so the same state gives the same draws (Theano's streams took a RandomState)."""
+        if isinstance(value, np.random.RandomState) and not isinstance(value, RandomKeyState):
+            value = key_of_state(value)
+        super().set_value(value, borrow)
+
+
+def key_of_state(random_state):
+    """The key a numpy RandomState's current state seeds (its draws are not the graph's)."""
+    _, words, position, *_ = random_state.get_state()
+    return np.random.SeedSequence([int(w) for w in words] + [int(position)]).generate_state(2)
+
 
 def new_key(seed):
     """A fresh key variable, updated after every call of a function that uses it."""
