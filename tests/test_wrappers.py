@@ -167,3 +167,12 @@ def test_non_numeric_features_are_refused(blobs):
     x, y = blobs
     with pytest.raises(TypeError, match="numeric"):
         KerasClassifier(build_fn=create_model).fit(x.astype(str), y)
+
+
+def test_keras2_module_path_of_the_wrappers(blobs):
+    """Keras 2 code imports them from keras.wrappers.scikit_learn (the Sonar article does)."""
+    from mlcore.wrappers import scikit_learn
+    assert scikit_learn.KerasClassifier is KerasClassifier and scikit_learn.KerasRegressor is KerasRegressor
+    x, y = blobs
+    clf = scikit_learn.KerasClassifier(build_fn=create_model, epochs=20, batch_size=8, verbose=0, random_state=0)
+    assert clf.fit(StandardScaler().fit_transform(x), y).score(StandardScaler().fit_transform(x), y) > 0.9
