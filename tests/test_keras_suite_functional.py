@@ -373,7 +373,9 @@ def test_flatten_layers_walks_the_layers_in_keras_order(keras):
 def test_export_archive_is_refused_when_made_with_the_way_out():
     """keras.export.ExportArchive writes a TensorFlow SavedModel; mlcore says at once that it cannot."""
     from mlcore.export import ExportArchive
-    with pytest.raises(NotImplementedError, match=r"ExportArchive cannot write a TensorFlow SavedModel: .*"
+    with pytest.raises(NotImplementedError, match=r"ExportArchive cannot write a TensorFlow SavedModel .*"
                                                   r"model.save\('model.keras'\)"):
         ExportArchive()
+    with pytest.raises(ValueError, match="Unsupported format: onnx"):     # Keras's check, first
+        ExportArchive(format="onnx")
     assert mlcore.export.ExportArchive is ExportArchive

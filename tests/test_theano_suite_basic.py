@@ -245,3 +245,13 @@ def test_function_copies_keep_their_own_state():
     assert f(2, 1) == g(2)
     f(1, 2)
     assert f(1, 2) != g(1, 2)
+
+
+def test_importing_the_var_module_leaves_the_var_function():
+    """theano.tensor.var is a module and T.var a function: importing the module (as code that wants
+    TensorVariable from it does) must not make T.var the module."""
+    import subprocess
+    import sys
+    code = ("import mlcore.tensor as T; import mlcore.tensor.var; from mlcore.tensor.sort import sort; "
+            "assert callable(T.var) and callable(T.sort), (T.var, T.sort)")
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0

@@ -7,8 +7,10 @@ from mlcore.models.model_file import cannot_export
 class ExportArchive:
     """keras.export.ExportArchive: refused at construction, before anything is tracked or written."""
 
-    def __init__(self):
-        raise cannot_export("ExportArchive cannot write a TensorFlow SavedModel")
+    def __init__(self, format="saved_model", **kwargs):
+        if format not in ("saved_model", "neptune_model"):
+            raise ValueError("Unsupported format: %s" % (format,))
+        raise cannot_export("ExportArchive cannot write a TensorFlow SavedModel (format=%r)" % (format,))
 
 
 __all__ = ["ExportArchive"]

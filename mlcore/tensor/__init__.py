@@ -48,6 +48,9 @@ AdvancedIncSubtensor = AdvancedIncSubtensor1 = IncSubtensor
 
 from mlcore.tensor import (elemwise, extra_ops, fft, fourier, nlinalg, nnet, random, shared_randomstreams,  # noqa: F401
                            sharedvar, signal, slinalg, subtensor, xlogx)
+# the module theano.tensor.var, loaded now: loading it later would set T.var to it; T.var is bound to
+# the function just below, as T.sort is further down
+from mlcore.tensor import var  # noqa: F401,E402
 from mlcore.tensor.basic import NotScalarConstantError, get_scalar_constant_value  # noqa: F401
 from mlcore.tensor.basic import (arange, argmax, argmin, cast, constant, default, max_and_argmax, std,  # noqa: F401
                                  var)
