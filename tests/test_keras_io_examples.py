@@ -120,6 +120,8 @@ def test_text_classification_transformer_trains_its_position_embedding_as_keras(
     x = mlcore.utils.pad_sequences([list(rng.integers(1, 100, size=rng.integers(5, 25))) for _ in range(64)],
                                    maxlen=20)
     y = (x[:, -1] > 50).astype("int64")
+    for lib in (mlcore, keras):      # layer names count from the same start in both (other tests made layers)
+        lib.backend.clear_session()
     ours, theirs = same_start(transformer_classifier(mlcore, rate=0.0), transformer_classifier(keras, rate=0.0))
     assert [w.path for w in ours.weights] == [w.path for w in theirs.weights]
     assert_same_predictions(ours, theirs, x)
