@@ -38,7 +38,7 @@ _LAZY = {"Sequential": "mlcore.models", "Model": "mlcore.models", "Input": "mlco
          "dot": "mlcore.tensor", "get_scalar_constant_value": "mlcore.tensor", "change_flags": "mlcore.config",
          "OrderedUpdates": "mlcore.updates", "updates": "mlcore.updates", "ifelse": "mlcore.ifelse",
          "sandbox": "mlcore.sandbox", "visualization": "mlcore.visualization",
-         "legacy": "mlcore.legacy",
+         "legacy": "mlcore.legacy", "engine": "mlcore.engine",
          "dtype_policies": "mlcore.dtype_policies", "mixed_precision": "mlcore.mixed_precision",
          "DTypePolicy": "mlcore.dtype_policies", "FloatDTypePolicy": "mlcore.dtype_policies",
          # Keras 3's top-level names for the base classes users subclass

@@ -12,7 +12,7 @@ from mlcore.layers.convolutional import Conv2D, Convolution2D, ZeroPadding2D  # 
 from mlcore.layers.pooling import (AveragePooling2D, AvgPool2D, GlobalAveragePooling2D,  # noqa: F401
                                    GlobalAvgPool2D, GlobalMaxPool2D, GlobalMaxPooling2D, MaxPool2D,
                                    MaxPooling2D)
-from mlcore.layers.activations import ELU, LeakyReLU, PReLU, ReLU, Softmax  # noqa: F401
+from mlcore.layers.activations import ELU, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU  # noqa: F401
 from mlcore.layers.embedding import Embedding  # noqa: F401
 from mlcore.layers.identity import ActivityRegularization, Identity  # noqa: F401
 from mlcore.layers.layer_normalization import (LayerNormalization, RMSNormalization,  # noqa: F401
@@ -32,7 +32,8 @@ from mlcore.layers.pooling_3d import (AveragePooling3D, AvgPool3D, GlobalAverage
 from mlcore.layers.reshaping_3d import Cropping3D, UpSampling3D, ZeroPadding3D  # noqa: F401
 from mlcore.layers.convolutional_transpose import (Conv1DTranspose, Conv2DTranspose,  # noqa: F401
                                                    Conv3DTranspose, Convolution1DTranspose,
-                                                   Convolution2DTranspose, Convolution3DTranspose)
+                                                   Convolution2DTranspose, Convolution3DTranspose,
+                                                   Deconv2D, Deconv3D, Deconvolution2D, Deconvolution3D)
 from mlcore.layers.depthwise import (DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D,  # noqa: F401
                                      SeparableConv2D, SeparableConvolution1D, SeparableConvolution2D)
 from mlcore.layers.pooling_1d import (AveragePooling1D, AvgPool1D, GlobalAveragePooling1D,  # noqa: F401

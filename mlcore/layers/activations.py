@@ -1,5 +1,5 @@
-"""Activation layers with arguments of their own: LeakyReLU, ReLU, ELU, PReLU (a learned slope) and Softmax
-(over any axes, with an optional mask).  The functions they apply are mlcore.activations'."""
+"""Activation layers with arguments of their own: LeakyReLU, ReLU, ELU, ThresholdedReLU (Keras 2's), PReLU (a
+learned slope) and Softmax (over any axes, with an optional mask).  The functions they apply are mlcore.activations'."""
 import warnings
 
 from mlcore import activations, constraints, initializers, ops, regularizers
@@ -73,6 +73,23 @@ class ELU(_ActivationFunction):
     def __init__(self, alpha=1.0, **kwargs):
         super().__init__(**kwargs)
         self.alpha = alpha
+
+
+class ThresholdedReLU(_ActivationFunction):
+    """Keras 2's layer (Keras 3 dropped it): x where x > theta, 0 elsewhere (mlcore.activations.relu with
+    threshold=theta)."""
+    arguments = ("theta",)
+
+    def __init__(self, theta=1.0, **kwargs):
+        super().__init__(**kwargs)
+        if theta is None or theta < 0:
+            raise ValueError("The theta value of a Thresholded ReLU layer cannot be None or negative. "
+                             "Received: theta=%r" % (theta,))
+        self.theta = float(theta)
+
+    @staticmethod
+    def function(inputs, theta):
+        return activations.relu(inputs, threshold=theta)
 
 
 class PReLU(Layer):

@@ -247,3 +247,22 @@ class ZeroPadding2D(Layer):
     def get_config(self):
         return {**super().get_config(), "padding": self.padding, "data_format": self.data_format}
 
+
+
+# Keras 1/2's keras.layers.convolutional also held the other convolutions, upsampling, padding and
+# cropping layers, and (Keras 1, and Keras 2 "for backwards namespace compatibility") the pooling layers.
+# Imported here last, as they import this module, so that `from mlcore.layers.convolutional import
+# MaxPooling2D, UpSampling2D, ...` imports as in the classic tutorials.
+from mlcore.layers.convolutional_1d import (Conv1D, Convolution1D, Cropping1D, UpSampling1D,  # noqa: E402,F401
+                                            ZeroPadding1D)
+from mlcore.layers.convolutional_3d import Conv3D, Convolution3D  # noqa: E402,F401
+from mlcore.layers.convolutional_transpose import (Conv2DTranspose, Conv3DTranspose,  # noqa: E402,F401
+                                                   Convolution2DTranspose, Convolution3DTranspose, Deconv2D,
+                                                   Deconv3D, Deconvolution2D, Deconvolution3D)
+from mlcore.layers.depthwise import (DepthwiseConv2D, SeparableConv1D, SeparableConv2D,  # noqa: E402,F401
+                                     SeparableConvolution1D, SeparableConvolution2D)
+from mlcore.layers.reshaping import Cropping2D, UpSampling2D  # noqa: E402,F401
+from mlcore.layers.reshaping_3d import Cropping3D, UpSampling3D, ZeroPadding3D  # noqa: E402,F401
+from mlcore.layers.pooling import AveragePooling2D, MaxPooling2D  # noqa: E402,F401
+from mlcore.layers.pooling_1d import AveragePooling1D, MaxPooling1D  # noqa: E402,F401
+from mlcore.layers.pooling_3d import AveragePooling3D, MaxPooling3D  # noqa: E402,F401

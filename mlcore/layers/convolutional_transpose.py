@@ -133,3 +133,6 @@ class Conv3DTranspose(Conv2DTranspose):
 Convolution2DTranspose = Conv2DTranspose
 Convolution1DTranspose = Conv1DTranspose
 Convolution3DTranspose = Conv3DTranspose
+# Keras 2's aliases (keras.layers and keras.layers.convolutional), with Keras 2's arguments
+Deconvolution2D = Deconv2D = Conv2DTranspose
+Deconvolution3D = Deconv3D = Conv3DTranspose

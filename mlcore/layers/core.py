@@ -375,3 +375,11 @@ def _function_from_spec(spec, custom_objects, safe_mode, layer_name):
                          "source." % layer_name)
     saved = spec["config"]
     return lambdas.load(saved["code"], saved.get("defaults"), saved.get("closure"), {"ops": ops, "np": np, **vars(ops)})
+
+
+# Keras 1/2's keras.layers.core also held these; imported here last (they import this module) so that
+# `from mlcore.layers.core import Masking, RepeatVector, ...` imports as in the classic tutorials.
+from mlcore.layers.identity import ActivityRegularization  # noqa: E402,F401
+from mlcore.layers.masking import Masking  # noqa: E402,F401
+from mlcore.layers.noise import SpatialDropout1D, SpatialDropout2D, SpatialDropout3D  # noqa: E402,F401
+from mlcore.layers.reshaping import RepeatVector  # noqa: E402,F401

@@ -81,3 +81,12 @@ MaxPool2D = MaxPooling2D
 AvgPool2D = AveragePooling2D
 GlobalAvgPool2D = GlobalAveragePooling2D
 GlobalMaxPool2D = GlobalMaxPooling2D
+
+# Keras 2's keras.layers.pooling held the 1-d and 3-d pooling layers too; imported here last (they import
+# this module) so that `from mlcore.layers.pooling import MaxPooling1D` imports.
+from mlcore.layers.pooling_1d import (AveragePooling1D, AvgPool1D, GlobalAveragePooling1D,  # noqa: E402,F401
+                                      GlobalAvgPool1D, GlobalMaxPool1D, GlobalMaxPooling1D, MaxPool1D,
+                                      MaxPooling1D)
+from mlcore.layers.pooling_3d import (AveragePooling3D, AvgPool3D, GlobalAveragePooling3D,  # noqa: E402,F401
+                                      GlobalAvgPool3D, GlobalMaxPool3D, GlobalMaxPooling3D, MaxPool3D,
+                                      MaxPooling3D)

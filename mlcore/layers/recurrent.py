@@ -200,3 +200,12 @@ class RNN(Layer):
         from mlcore.models.serialization import layer_from_config
         config = dict(config)
         return cls(layer_from_config(config.pop("cell"), custom_objects), **config)
+
+
+# Keras 2's keras.layers.recurrent also held the built-in recurrent layers and cells; imported here last
+# (they import this module) so that `from mlcore.layers.recurrent import LSTM` imports.  `Recurrent`, the
+# base class of Keras 1 / 2.0's recurrent layers, is RNN, their base here: isinstance checks hold (a
+# subclass written for Keras 1's step() API does not run).
+from mlcore.layers.recurrent_cells import GRUCell, LSTMCell, SimpleRNNCell  # noqa: E402,F401
+from mlcore.layers.recurrent_layers import GRU, LSTM, SimpleRNN  # noqa: E402,F401
+Recurrent = RNN

@@ -9,10 +9,10 @@ import importlib
 from mlcore.config import (disable_interactive_logging, enable_interactive_logging,  # noqa: F401
                            is_interactive_logging_enabled)
 from mlcore.utils.config import Config  # noqa: F401
-from mlcore.utils import numerical as np_utils  # noqa: F401  (Keras 1/2: np_utils.to_categorical)
+from mlcore.utils import data_utils, np_utils  # noqa: F401  (Keras 1/2's modules: np_utils.to_categorical)
 from mlcore.utils.file_utils import get_file  # noqa: F401
 from mlcore.utils.model_visualization import model_to_dot, plot_model  # noqa: F401
-from mlcore.utils import model_visualization as vis_utils  # noqa: F401  (Keras 2: vis_utils.plot_model)
+from mlcore.utils import vis_utils  # noqa: F401  (Keras 2's module: vis_utils.plot_model)
 from mlcore.utils.numerical import normalize, to_categorical  # noqa: F401
 from mlcore.utils.progbar import Progbar  # noqa: F401
 from mlcore.utils.py_dataset import PyDataset, Sequence  # noqa: F401
@@ -46,6 +46,8 @@ _LAZY["standardize_dtype"] = "mlcore.backend"
 _LAZY["FeatureSpace"] = "mlcore.utils.feature_space"
 _LAZY["bounding_boxes"] = "mlcore.utils.bounding_boxes"     # a submodule, as keras.utils.bounding_boxes
 _LAZY["legacy"] = "mlcore.utils.legacy"     # a submodule: Keras 2's serializers
+_LAZY["generic_utils"] = "mlcore.utils.generic_utils"     # Keras 2's submodules
+_LAZY["layer_utils"] = "mlcore.utils.layer_utils"
 
 
 def __getattr__(name):
