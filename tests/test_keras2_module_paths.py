@@ -272,3 +272,22 @@ def test_thresholded_relu_layer():
     assert ThresholdedReLU.from_config(layer.get_config()).theta == 1.0
     with pytest.raises(ValueError, match="theta"):
         ThresholdedReLU(theta=-1)
+
+
+@pytest.mark.parametrize("mode", ["sum", "mul", "ave", "max", "concat", "dot", "cos", "function"])
+def test_keras1_merge_is_the_layer_each_mode_became(mode, rng):
+    """Keras 1's `from keras.layers import merge`: merge([a, b], mode=...) in a functional model."""
+    import mlcore
+    from mlcore.layers import Input, merge
+    x, y = rng.random((4, 3)).astype("float32"), rng.random((4, 3)).astype("float32")
+    unit = lambda v: v / np.linalg.norm(v, axis=-1, keepdims=True)  # noqa: E731
+    want = {"sum": x + y, "mul": x * y, "ave": (x + y) / 2, "max": np.maximum(x, y),
+            "concat": np.concatenate([x, y], axis=-1), "dot": (x * y).sum(-1, keepdims=True),
+            "cos": (unit(x) * unit(y)).sum(-1, keepdims=True), "function": x - y}[mode]
+    a, b = Input((3,)), Input((3,))
+    merged = (merge([a, b], mode=lambda t: t[0] - t[1], output_shape=(3,)) if mode == "function"
+              else merge([a, b], mode=mode))
+    got = mlcore.Model([a, b], merged).predict([x, y], verbose=0)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="unknown mode 'concatenate'"):
+        merge([a, b], mode="concatenate")

@@ -7,6 +7,9 @@ from mlcore.layers.masking import Masking  # noqa: F401
 from mlcore.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply,  # noqa: F401
                                    Subtract, add, average, concatenate, dot, maximum, minimum, multiply,
                                    subtract)
+# Keras 1's merge() function, as `from keras.layers import merge` gave it; its module (Keras 2's
+# keras.layers.merge) is loaded first, so that importing it later does not rebind the name
+from mlcore.layers.merge import merge  # noqa: F401
 from mlcore.layers.normalization import BatchNormalization  # noqa: F401
 from mlcore.layers.convolutional import Conv2D, Convolution2D, ZeroPadding2D  # noqa: F401
 from mlcore.layers.pooling import (AveragePooling2D, AvgPool2D, GlobalAveragePooling2D,  # noqa: F401
