@@ -49,7 +49,7 @@ class GroupedQueryAttention(MultiHeadAttention):
     @property
     def sublayer_attributes(self):
         """Where Keras 3's weight files keep the sublayers: GroupQueryAttention has no public names for them."""
-        return ("_key_dense", "_output_dense", "_query_dense", "_value_dense") + \
+        return ("_dropout_layer", "_key_dense", "_output_dense", "_query_dense", "_softmax", "_value_dense") + \
             (("_gate_dense",) if self.use_gate else ())
 
     def build(self, query_shape, value_shape, key_shape=None):

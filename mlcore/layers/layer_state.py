@@ -214,7 +214,14 @@ class LayerState:
             store[str(k)] = weight
 
     def _own_variables(self):
-        return self.trainable_weights + self.non_trainable_weights
+        """Its weights, trainable ones first; only its own where the layers it holds have vars groups of
+        their own (a custom layer's sublayers, as Keras's Layer.save_own_variables: mlcore.saving.object_paths)."""
+        from mlcore.saving.object_paths import keeps_sublayers_apart
+        weights = self.trainable_weights + self.non_trainable_weights
+        if not keeps_sublayers_apart(self):
+            return weights
+        own = {id(w) for w in self._own_weights()}
+        return [w for w in weights if id(w) in own]
 
     def load_own_variables(self, store):
         """Set the layer's state from what save_own_variables stored."""

@@ -12,11 +12,12 @@ The layouts, by the Keras that wrote them:
   ``backend`` and ``keras_version``. Some Keras 1 files lack ``weight_names``: their datasets are
   ``param_0``, ``param_1``...
 - Keras 3 native ``*.weights.h5``: ``layers/<snake_case class name>[_<n>]/vars/0, 1...``, nested models
-  under ``layers/<key>/layers/...``, the layers an RNN or a wrapper holds under their attribute names
-  (``layers/lstm/cell/vars``, ``layers/bidirectional/forward_layer/cell/vars``), the model's own ``vars`` at the root, optimizer state under
-  ``optimizer/vars``. Recent Keras 3 versions put the layer name in attr ``name`` of each ``vars`` group.
-  The layer order is not stored (h5 lists groups alphabetically): a loader recovers it from the model
-  with ``native_layer_paths``, as Keras does.
+  under ``layers/<key>/layers/...``, the layers a layer holds under its attribute names
+  (``layers/lstm/cell/vars``, ``layers/my_block/ffn/layers/dense/vars``), a subclassed model's at the root
+  (``encoder/vars``), the model's own ``vars`` at the root, optimizer state under ``optimizer/vars``
+  (object_paths.py has Keras's rules).  Recent Keras 3 versions put the layer name in attr ``name`` of each
+  ``vars`` group.  The layer order is not stored (h5 lists groups alphabetically): a loader recovers it from
+  the model with ``native_layer_paths``, as Keras does.
 
 Reading never executes anything from the file and refuses soft, external and virtual links, which could make
 a weights file read other files on disk.
@@ -33,7 +34,7 @@ import h5py
 
 import numpy as np
 
-from mlcore.utils.naming import to_snake_case
+from .object_paths import child_path, native_layer_paths, vars_path
 
 LEGACY, PARAMS, NATIVE = "legacy", "params", "native"
 HDF5_OBJECT_HEADER_LIMIT = 64512
@@ -43,6 +44,7 @@ WRITER_BACKEND = "mlcore"
 # The Keras release whose legacy layout write_legacy_h5 reproduces. Loaders only test it against "1".
 WRITER_KERAS_VERSION = "3.0.0"
 _KERAS_ARCHIVE_WEIGHTS = "model.weights.h5"
+OPTIMIZER = "optimizer"     # the root group of the optimizer's variables in the native layout
 BFLOAT16 = "bfloat16"
 
 
@@ -106,13 +108,13 @@ def _describe(root, filename):
         layers = [_legacy_entry(group, name) for name in _attr_list(group, "layer_names")]
         meta = {key: _attr_str(group, key) or _attr_str(root, key) for key in ("backend", "keras_version")}
         return WeightsFile(filename, LEGACY, layers, **meta)
-    if "layers" in root:
+    if "layers" in root or "vars" in root:       # a subclassed model's file may have no "layers"
         layers = []
-        _collect_native(child_group(root, "layers", h5py.Group), "layers", layers)
+        _collect_native(root, "", layers)
         return WeightsFile(filename, NATIVE, layers)
     raise ValueError(
         f"{filename!r} is an HDF5 file but not a Keras weights file: "
-        "it has no 'layer_names' attribute, 'model_weights' group or 'layers' group"
+        "it has no 'layer_names' attribute, 'model_weights' group, 'layers' or 'vars' group"
     )
 
 
@@ -131,9 +133,11 @@ def _param_names(group):
 
 
 def _collect_native(group, path, out):
+    """Every non-empty vars group below group, as the entry of the object at its path; the optimizer's
+    (at the root) is not a layer's."""
     for key in sorted(group, key=natural_key):
         child = child_group(group, key)
-        if not isinstance(child, h5py.Group):
+        if not isinstance(child, h5py.Group) or (key == OPTIMIZER and not path):
             continue
         if key == "vars":
             if len(child):
@@ -141,7 +145,7 @@ def _collect_native(group, path, out):
                 keys = sorted(child, key=natural_key)
                 out.append(LayerEntry(name, [(k, read_dataset(child, k)) for k in keys], path))
         else:
-            _collect_native(child, f"{path}/{key}", out)
+            _collect_native(child, child_path(path, key), out)
 
 
 def natural_key(text):
@@ -226,62 +230,11 @@ def legacy_weights(layer):
     ]
 
 
-def native_layer_paths(model, prefix="", visited=None, objects_to_skip=()):
-    """Yields (h5 group path, layer, is_nested_model) in model order, keyed as Keras 3's saving_lib keys them:
-    snake_case class name made unique per model (dense, dense_1...), never the layer's own name.  A layer
-    met again (a Distiller's feature extractor holds its teacher's layers) is skipped, as Keras saves each
-    object once; its key still counts.  So are the objects_to_skip, and the layers they hold: Keras counts
-    them as already visited."""
-    visited = {id(model), *map(id, objects_to_skip)} if visited is None else visited
-    yield from _listed_paths(model.layers, f"{prefix}layers", visited)
-
-
-def _listed_paths(layers, path, visited):
-    """The paths of a list of layers (a model's, a stacked cell's), each keyed by its class name."""
-    used = {}
-    for layer in layers:
-        key = _snake_case(_native_class_name(layer))
-        count = used.get(key, -1) + 1
-        used[key] = count
-        yield from _native_paths(layer, f"{path}/{key}_{count}" if count else f"{path}/{key}", visited)
-
-
-def _native_paths(layer, path, visited):
-    """The layer's group, then those of the layers it holds: a nested model's under ``path/layers/``, and
-    those of the layers named by its ``sublayer_attributes`` (an RNN's cell, a wrapper's layers) under
-    ``path/<attribute>`` (a list of them, a stack's cells, keyed within it), as Keras 3 stores them. Either way the layer's own ``vars`` stay empty."""
-    sublayers = getattr(layer, "layers", None)
-    attributes = getattr(layer, "sublayer_attributes", ())
-    # a wrapper whose save_own_variables stores state of its own (SpectralNormalization's kernel and vector_u)
-    # keeps it in its own vars group, beside its sublayers' groups, as Keras 3 does
-    if id(layer) in visited:
-        return
-    visited.add(id(layer))
-    yield path, layer, (sublayers is not None or bool(attributes)) and not _saves_own_state(layer)
-    if sublayers is not None:
-        yield from native_layer_paths(layer, path + "/", visited)
-    for attribute in attributes:
-        held = getattr(layer, attribute)
-        if isinstance(held, (list, tuple)):
-            yield from _listed_paths(held, f"{path}/{attribute}", visited)
-        else:
-            yield from _native_paths(held, f"{path}/{attribute}", visited)
-
-
-def _saves_own_state(layer):
-    from mlcore.layers.layer_state import LayerState
-    return getattr(type(layer), "save_own_variables", LayerState.save_own_variables) is not \
-        LayerState.save_own_variables
-
-
-def _native_class_name(layer):
-    """Keras builds functional models as class Functional; mlcore's functional model may be called Model."""
-    name = type(layer).__name__
-    return "Functional" if name == "Model" and hasattr(layer, "layers") else name
-
-
-def _snake_case(name):
-    return to_snake_case(re.sub(r"\W+", "", name))
+def stored_weights(layer):
+    """The weights a layer's own vars group holds in Keras 3's layout: not those of the layers it holds where
+    they have groups of their own (LayerState._own_variables); a stand-in without Layer's methods, all."""
+    own = getattr(layer, "_own_variables", None)
+    return own() if own is not None else legacy_weights(layer)
 
 
 def write_legacy_h5(filepath, model):
@@ -315,13 +268,11 @@ def write_weights_h5(filepath, model, objects_to_skip=()):
     """Writes Keras 3's native ``.weights.h5`` layout, which ``keras.Model.load_weights`` reads; the layers in
     objects_to_skip, and those they hold, get no group (Keras's saving_api.save_weights(objects_to_skip=))."""
     with atomic_h5(filepath) as f:
-        model_vars = f.create_group("vars")
-        if getattr(model, "name", None):
-            model_vars.attrs["name"] = model.name
-        for path, layer, nested in native_layer_paths(model, objects_to_skip=objects_to_skip):
-            layer_vars = f.create_group(path).create_group("vars")
-            layer_vars.attrs["name"] = layer.name
-            if not nested:
+        for path, layer, stores_nothing in native_layer_paths(model, objects_to_skip=objects_to_skip):
+            layer_vars = f.require_group(vars_path(path))
+            if getattr(layer, "name", None):
+                layer_vars.attrs["name"] = layer.name
+            if not stores_nothing:
                 for key, value in own_variables(layer).items():
                     write_dataset(layer_vars, key, value)
 

@@ -15,6 +15,7 @@ import warnings
 import h5py
 
 from .h5_layouts import atomic_h5, child_group, native_layer_paths, own_variables, read_dataset, write_dataset
+from .object_paths import vars_path
 
 SHARDED_SUFFIX = ".weights.json"
 
@@ -52,8 +53,8 @@ def write_sharded_weights(filepath, model, max_shard_size, objects_to_skip=()):
         current = new_shard()
         if getattr(model, "name", None):
             shards[-1].create_group("vars").attrs["name"] = model.name
-        for path, layer, nested in native_layer_paths(model, objects_to_skip=objects_to_skip):
-            if nested:
+        for path, layer, stores_nothing in native_layer_paths(model, objects_to_skip=objects_to_skip):
+            if stores_nothing:
                 continue
             for key, value in own_variables(layer).items():
                 if value.nbytes > limit:
@@ -62,11 +63,11 @@ def write_sharded_weights(filepath, model, max_shard_size, objects_to_skip=()):
                 size += value.nbytes
                 if size > limit:
                     current, size = new_shard(), value.nbytes
-                group = shards[-1].require_group(path + "/vars")
+                group = shards[-1].require_group(vars_path(path))
                 group.attrs["name"] = layer.name
                 write_dataset(group, key, value)
                 total += value.nbytes
-                files = weight_map.setdefault("/%s/vars" % path, [])
+                files = weight_map.setdefault("/" + vars_path(path), [])
                 if current not in files:
                     files.append(current)
     temp = "%s.%s.tmp" % (index_path, uuid.uuid4().hex[:12])

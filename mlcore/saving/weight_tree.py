@@ -49,10 +49,10 @@ def model_weight_tree(model):
     """The tree a weights file of ``model`` holds: each layer's stored variables under its path (as
     h5_layouts.native_layer_paths keys them), and the optimizer's variables under "optimizer"."""
     tree = {}
-    for path, layer, nested in native_layer_paths(model):
-        if not nested:
+    for path, layer, stores_nothing in native_layer_paths(model):
+        if not stores_nothing:
             for key, value in sorted(own_variables(layer).items()):
-                _insert(tree, path.split("/"), key, value)
+                _insert(tree, path.split("/") if path else [], key, value)
     optimizer = getattr(model, "optimizer", None)
     for k, variable in enumerate(getattr(optimizer, "variables", None) or []):
         _insert(tree, ["optimizer"], str(k), np.asarray(variable.get_value()))

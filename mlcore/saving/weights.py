@@ -8,17 +8,21 @@ Matching, as Keras does it:
   layers that have weights, in layer_names order; a nested model is one layer holding all its sublayers'
   weights (trainable ones first, as Keras writes them).
 - Keras 3 native files, by structure: each layer's group is found from its position in the model (see
-  h5_layouts.native_layer_paths); a layer whose group is missing is looked up by its stored name.
+  object_paths.native_layer_paths); a layer whose group is missing is looked up by its stored name.  A file
+  in the flat layout mlcore wrote before it followed Keras's walk (a custom layer's sublayers' weights in its
+  own group) is recognized by its paths and weight counts, and loads too.
 - by_name=True: file layers pair with model layers of the same name; others are ignored. In native files the
   name is the ``name`` attribute Keras 3 stores on each ``vars`` group.
 """
 import dataclasses
+import importlib
 import os
 import warnings
 
 import numpy as np
 
-from .h5_layouts import NATIVE, legacy_weights, native_layer_paths, read_h5, write_legacy_h5, write_weights_h5
+from .h5_layouts import (NATIVE, legacy_weights, native_layer_paths, read_h5, stored_weights, write_legacy_h5,
+                         write_weights_h5)
 from .overwrite import may_write
 from .sharded_weights import write_sharded_weights
 from .theano_conversion import CONVERSIONS, detect_conversion
@@ -60,7 +64,8 @@ def load_weights(model, filepath, by_name=False, skip_mismatch=False, conversion
     objects_to_skip (keyword, as Keras 3's): layers (and what they hold) left as they are; the file's groups
     for them, if any, are ignored.  Only Keras 3's ``.weights.h5`` / ``.weights.json`` files take it.
     """
-    from .orbax_checkpoints import is_orbax_checkpoint, load_orbax_weights      # (it imports mlcore.models)
+    importlib.import_module("mlcore.models")    # before orbax_checkpoints, whose imports need it whole
+    from .orbax_checkpoints import is_orbax_checkpoint, load_orbax_weights
     objects_to_skip = kwargs.pop("objects_to_skip", None)
     if kwargs:
         raise ValueError(f"Invalid keyword arguments: {kwargs}")
@@ -122,13 +127,14 @@ def _pairs(layer, weights, entry):
     return list(zip(weights, arrays))
 
 
-def _matches(pairs_of_layers_and_entries, skip_mismatch):
-    """[(layer name, [(weight, file array)])] for matched (layer, entry) pairs; with skip_mismatch a
-    layer whose weight count differs from its entry's is left out with a warning."""
+def _matches(pairs_of_layers_and_entries, skip_mismatch, weights_of=legacy_weights):
+    """[(layer name, [(weight, file array)])] for matched (layer, entry) pairs, each layer's weights_of
+    (what its entry holds); with skip_mismatch a layer whose weight count differs from its entry's is left
+    out with a warning."""
     matched = []
     for layer, entry in pairs_of_layers_and_entries:
         try:
-            matched.append((layer.name, _pairs(layer, legacy_weights(layer), entry)))
+            matched.append((layer.name, _pairs(layer, weights_of(layer), entry)))
         except ValueError as err:
             if not skip_mismatch:
                 raise
@@ -160,11 +166,9 @@ def _match_native(description, model, skip_mismatch, objects_to_skip=()):
 
     def entry_of(path, layer):
         return by_path.get(path) or by_name.get(layer.name)
-    targets = [
-        (path, layer)
-        for path, layer, nested in native_layer_paths(model, objects_to_skip=objects_to_skip)
-        if not nested and (legacy_weights(layer) or _loads_own_state(layer))
-    ]
+    keras_walk = _follows_keras_walk(description, model, objects_to_skip)
+    weights_of = _held_in_vars(keras_walk)
+    targets = _native_targets(model, objects_to_skip, keras_walk)
     unsaved = [layer for path, layer in targets if _loads_own_state(layer) and entry_of(path, layer) is None]
     if len(targets) - len(unsaved) != len(description.layers):
         raise _count_error(len(targets) - len(unsaved), description.layers)
@@ -180,7 +184,35 @@ def _match_native(description, model, skip_mismatch, objects_to_skip=()):
             )
         else:
             entries.append((layer, entry))
-    return _matches(entries, skip_mismatch), custom
+    return _matches(entries, skip_mismatch, weights_of), custom
+
+
+def _native_targets(model, objects_to_skip, keras_walk):
+    """[(path, layer)] of the layers whose vars groups hold something: weights, or a custom layer's state."""
+    weights_of = _held_in_vars(keras_walk)
+    return [(path, layer) for path, layer, stores_nothing in native_layer_paths(model, objects_to_skip, keras_walk)
+            if not stores_nothing and (weights_of(layer) or _loads_own_state(layer))]
+
+
+def _held_in_vars(keras_walk):
+    """What a layer's vars group holds: its own weights by Keras's walk; in mlcore's earlier flat layout,
+    those of the layers it holds too."""
+    return stored_weights if keras_walk else legacy_weights
+
+
+def _follows_keras_walk(description, model, objects_to_skip):
+    """Whether to read the file by Keras's walk (object_paths): yes, unless the flat layout mlcore wrote
+    before fits it (every path, and the weight count of every layer) and Keras's does not."""
+    return _fits(description, model, objects_to_skip, True) or not _fits(description, model, objects_to_skip, False)
+
+
+def _fits(description, model, objects_to_skip, keras_walk):
+    """Whether the file's groups are where the walk puts the model's layers, with as many weights each."""
+    counts = {entry.path: len(entry.weights) for entry in description.layers}
+    weights_of = _held_in_vars(keras_walk)
+    targets = _native_targets(model, objects_to_skip, keras_walk)
+    return set(counts) <= {path for path, _ in targets} and all(
+        _loads_own_state(layer) or counts.get(path) == len(weights_of(layer)) for path, layer in targets)
 
 
 def _loads_own_state(layer):
@@ -197,16 +229,18 @@ def _loads_own_state(layer):
 
 def _match_by_name(description, model, skip_mismatch, objects_to_skip=()):
     """Native files hold one group per leaf layer, legacy files one per top-level layer: index accordingly."""
+    weights_of = legacy_weights
     if description.layout == NATIVE:
-        layers = [layer for _, layer, nested in native_layer_paths(model, objects_to_skip=objects_to_skip)
-                  if not nested]
+        keras_walk = _follows_keras_walk(description, model, objects_to_skip)
+        weights_of = _held_in_vars(keras_walk)
+        layers = [layer for _, layer in _native_targets(model, objects_to_skip, keras_walk)]
     else:
         layers = list(model.layers)
     index = {}
     for layer in layers:
         index.setdefault(layer.name, []).append(layer)
     return _matches(((layer, entry) for entry in description.layers for layer in index.get(entry.name, [])),
-                    skip_mismatch)
+                    skip_mismatch, weights_of)
 
 
 def _checked(path, matched, values, skip_mismatch):
