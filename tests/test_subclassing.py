@@ -162,3 +162,26 @@ def test_a_subclassed_model_inside_a_sequential_trains_its_layers(rng):
     before = [w.copy() for w in inner.get_weights()]
     model.fit(x, y, epochs=2, verbose=0)
     assert all(not np.allclose(a, b) for a, b in zip(before, inner.get_weights()))
+
+
+def test_layers_in_nested_lists_and_dicts_are_tracked_and_trained_as_keras(keras, rng):
+    """A list of lists (or of dicts) of layers, as Keras tracks it: their weights are the holder's,
+    in Keras's order, and fit trains them."""
+    import mlcore
+
+    def holder(lib):
+        class Holder(lib.layers.Layer):
+            def __init__(self):
+                super().__init__()
+                self.blocks = [[lib.layers.Dense(4), lib.layers.Dense(3)], {"head": lib.layers.Dense(1)}]
+
+            def call(self, x):
+                return self.blocks[1]["head"](self.blocks[0][1](self.blocks[0][0](x)))
+        inputs = lib.Input((5,))
+        return lib.Model(inputs, Holder()(inputs))
+    ours, theirs = holder(mlcore), holder(keras)
+    assert [tuple(w.shape) for w in ours.trainable_weights] == [tuple(w.shape) for w in theirs.trainable_weights]
+    before = [w.numpy().copy() for w in ours.trainable_weights]
+    ours.compile(optimizer="sgd", loss="mse")
+    ours.fit(rng.normal(size=(16, 5)).astype("float32"), rng.normal(size=(16, 1)).astype("float32"), verbose=0)
+    assert all(not np.allclose(b, w.numpy()) for b, w in zip(before, ours.trainable_weights))

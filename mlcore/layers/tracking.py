@@ -9,16 +9,26 @@ _training_flags = []
 
 def held_layers(owner, layer_class):
     """The layers (or other objects of layer_class: SeedGenerators) owner's attributes hold, directly
-    or in lists, tuples and dicts, in the order the attributes were first set (Keras's order of sublayers)."""
+    or in lists, tuples and dicts, nested too, in the order the attributes were first set (Keras's
+    order of sublayers)."""
     found, seen = [], {id(owner)}
     for value in vars(owner).values():
-        if isinstance(value, dict):
-            value = list(value.values())
-        for item in value if isinstance(value, (list, tuple)) else (value,):
+        for item in _contents(value):
             if isinstance(item, layer_class) and id(item) not in seen:
                 seen.add(id(item))
                 found.append(item)
     return found
+
+
+def _contents(value):
+    """value, or what a list, tuple or dict holds, depth first (a list of lists of layers too)."""
+    if isinstance(value, dict):
+        value = list(value.values())
+    if not isinstance(value, (list, tuple)):
+        yield value
+        return
+    for item in value:
+        yield from _contents(item)
 
 
 def inherited_training(explicit):
