@@ -14,7 +14,7 @@ from mlcore.graph.ops import common, reduce as _reduce
 from mlcore.graph.ops.common import as_tensor_variable, normalize_axis
 from mlcore.graph.ops.elemwise import cast as _cast
 from mlcore.graph.ops.elemwise import (Elemwise, abs_, clip, eq, floor, int_div, maximum, minimum, mod, neq,
-                                       round_, second, sign, switch)
+                                       round_, second, sign, sqrt, switch)
 from mlcore.graph.ops.along_axis import along_axis_key, argsort
 from mlcore.graph.ops.extra_ops import Nonzero, broadcast_dims, dims
 from mlcore.graph.ops.linalg import dot
@@ -82,17 +82,17 @@ def var(input, axis=None, ddof=0, keepdims=False, corrected=False):
         raise ValueError("var: ddof must be a number; keepdims comes after it: "
                          "var(input, axis=None, ddof=0, keepdims=False, corrected=False)")
     x = as_tensor_variable(input)
-    centred = x - _reduce.mean(x, axis, keepdims=True)
+    v = _reduce.var(x, axis, keepdims, ddof)
+    if not corrected:
+        return v
+    centred = x - _reduce.mean(x, axis, keepdims=True)      # the graph's merge pass shares it with var's
     n = _reduce.count(x, axis)
-    v = _reduce.sum_(centred * centred, axis, keepdims) / (n - ddof)
-    if corrected:
-        v = v - _reduce.sum_(centred, axis, keepdims) ** 2 / (n * (n - ddof))
-    return v
+    return v - _reduce.sum_(centred, axis, keepdims) ** 2 / (n * (n - ddof))
 
 
 def std(input, axis=None, ddof=0, keepdims=False, corrected=False):
     """The standard deviation along axis: the square root of var(input, axis, ddof, keepdims, corrected)."""
-    return var(input, axis, ddof, keepdims, corrected) ** 0.5
+    return sqrt(var(input, axis, ddof, keepdims, corrected))
 
 
 def _over_axes(arg_reduce, name):
