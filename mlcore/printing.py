@@ -116,57 +116,65 @@ def debugprint(obj, depth=-1, print_type=False, file=None, ids="CHAR", stop_on_n
     signature.  file: None prints to stdout, "str" returns the text, a file object is written
     to and returned."""
     roots, order = _roots(obj)
-    labels = _Ids(ids, {} if done is None else done)
-    lines, scans = [], []
+    printer = _GraphPrinter(_Ids(ids, {} if done is None else done), print_type, stop_on_name, order)
     for root in roots:
-        _print_var(root, "", "", depth, print_type, labels, stop_on_name, order, lines, scans)
-    _print_inner_graphs(scans, print_type, labels, stop_on_name, lines)
-    text = "\n".join(lines) + "\n"
+        printer.variable(root, "", "", depth)
+    printer.inner_graphs()
+    text = "\n".join(printer.lines) + "\n"
     if file == "str":
         return text
     (sys.stdout if file is None else file).write(text)
     return file
 
 
-def _print_var(var, prefix, child_prefix, depth, print_type, labels, stop_on_name, order, lines, scans,
-               outer=None):
-    """Append var's line and (once per node, depth permitting) its inputs' lines to lines; the
-    Scan nodes met go to scans.  outer maps a scan's step inputs to their outer variables."""
-    from mlcore.graph.ops.scan import Scan
-    if depth == 0:
-        return
-    typ = " <%s>" % type_str(var.type) if print_type else ""
-    node = var.owner
-    if node is None:
-        link = " -> %s" % labels.of(id(outer[id(var)].owner or outer[id(var)]), outer[id(var)]) \
-            if outer and id(var) in outer else ""
-        lines.append("%s%s %s%s%s" % (prefix, leaf_str(var), labels.of(id(var), var), typ, link))
-        return
-    seen = labels.seen(id(node))
-    suffix = "" if len(node.outputs) == 1 else ".%d" % node.outputs.index(var)
-    position = str(order.index(node)) if order and node in order else ""
-    lines.append("%s%s%s %s%s '%s'   %s" % (prefix, op_str(node.op), suffix, labels.of(id(node), node), typ,
-                                            var.name or "", position))
-    if seen or (stop_on_name and var.name is not None):
-        return
-    if isinstance(node.op, Scan):
-        scans.append(node)
-    for k, inp in enumerate(node.inputs):
-        last = k == len(node.inputs) - 1
-        _print_var(inp, child_prefix + " |", child_prefix + ("  " if last else " |"), depth - 1, print_type,
-                   labels, stop_on_name, order, lines, scans, outer)
+class _GraphPrinter:
+    """debugprint's walk: the settings every line shares, the lines written so far and the Scan nodes
+    met (their step graphs are printed after the outer graph)."""
 
+    def __init__(self, labels, print_type, stop_on_name, order):
+        self.labels, self.print_type, self.stop_on_name = labels, print_type, stop_on_name
+        self.positions = {id(node): k for k, node in enumerate(order)}    # a compiled node's place in the run
+        self.lines, self.scans = [], []
 
-def _print_inner_graphs(scans, print_type, labels, stop_on_name, lines):
-    """The step graph of each scan printed (and of the scans inside those), as Theano's section."""
-    if not scans:
-        return
-    lines += ["", "Inner graphs of the scan ops:"]
-    for node in scans:      # grows while it runs: a step graph may hold scans of its own
-        lines += ["", "%s %s ''" % (op_str(node.op), labels.of(id(node), node))]
-        outer = _outer_of_step_inputs(node)
-        for out in node.op.step.outputs:
-            _print_var(out, " >", " >", -1, print_type, labels, stop_on_name, [], lines, scans, outer)
+    def variable(self, var, prefix, child_prefix, depth, outer=None):
+        """Append var's line and (once per node, depth permitting) its inputs' lines.  outer maps a
+        scan's step inputs to their outer variables."""
+        from mlcore.graph.ops.scan import Scan
+        if depth == 0:
+            return
+        labels = self.labels
+        typ = " <%s>" % type_str(var.type) if self.print_type else ""
+        node = var.owner
+        if node is None:
+            link = " -> %s" % labels.of(id(outer[id(var)].owner or outer[id(var)]), outer[id(var)]) \
+                if outer and id(var) in outer else ""
+            self.lines.append("%s%s %s%s%s" % (prefix, leaf_str(var), labels.of(id(var), var), typ, link))
+            return
+        seen = labels.seen(id(node))
+        suffix = "" if len(node.outputs) == 1 else ".%d" % node.outputs.index(var)
+        position = str(self.positions.get(id(node), ""))
+        self.lines.append("%s%s%s %s%s '%s'   %s" % (prefix, op_str(node.op), suffix, labels.of(id(node), node),
+                                                     typ, var.name or "", position))
+        if seen or (self.stop_on_name and var.name is not None):
+            return
+        if isinstance(node.op, Scan):
+            self.scans.append(node)
+        for k, inp in enumerate(node.inputs):
+            last = k == len(node.inputs) - 1
+            self.variable(inp, child_prefix + " |", child_prefix + ("  " if last else " |"), depth - 1, outer)
+
+    def inner_graphs(self):
+        """The step graph of each scan printed (and of the scans inside those), as Theano's section;
+        the step graphs' nodes have no place in the outer run, so no position."""
+        if not self.scans:
+            return
+        self.lines += ["", "Inner graphs of the scan ops:"]
+        self.positions = {}
+        for node in self.scans:      # grows while it runs: a step graph may hold scans of its own
+            self.lines += ["", "%s %s ''" % (op_str(node.op), self.labels.of(id(node), node))]
+            outer = _outer_of_step_inputs(node)
+            for out in node.op.step.outputs:
+                self.variable(out, " >", " >", -1, outer)
 
 
 def _outer_of_step_inputs(node):
