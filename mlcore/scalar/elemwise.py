@@ -11,11 +11,9 @@ grad), so on jax it is traced and compiled as any other graph.
 import numpy as np
 
 from mlcore.graph.basic import Apply, Op, TensorType, Variable
-from mlcore.graph.ops.common import (as_tensor_variable, broadcast_static_shapes, common_dtype, is_weak,
-                                     normalize_axis, with_dtype)
+from mlcore.graph.ops.common import as_tensor_variable, normalize_axis
 from mlcore.graph.ops import elemwise_math as em
-from mlcore.graph.ops.elemwise import second, unbroadcast, zeros_like
-from mlcore.graph.ops.shape import pad_left
+from mlcore.graph.ops.elemwise import aligned_inputs, second, unbroadcast, zeros_like
 from mlcore.scalar.op import ScalarOp, replay
 from mlcore.scalar.type import ScalarType
 
@@ -35,12 +33,7 @@ class ScalarElemwise(Op):
         op = self.scalar_op
         if not inputs or (op.nin >= 0 and len(inputs) != op.nin):
             raise TypeError("%s takes %d inputs, got %d" % (self, op.nin, len(inputs)))
-        inputs = [as_tensor_variable(x) for x in inputs]
-        common = common_dtype(inputs)
-        inputs = [with_dtype(x, common) if is_weak(x) else x for x in inputs]
-        ndim = max(x.ndim for x in inputs)
-        inputs = [pad_left(x, ndim) for x in inputs]
-        shape = broadcast_static_shapes(self, [x.type.shape for x in inputs])
+        inputs, shape = aligned_inputs(self, inputs)
         return Apply(self, inputs, [TensorType(dtype, shape) for dtype in self.output_dtypes(inputs)])
 
     def output_dtypes(self, inputs):

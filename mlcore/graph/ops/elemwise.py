@@ -30,16 +30,10 @@ class Elemwise(Op):
     def make_node(self, *inputs):
         if len(inputs) != self.nin:
             raise TypeError("%s takes %d inputs, got %d" % (self, self.nin, len(inputs)))
-        inputs = [as_tensor_variable(x) for x in inputs]
-        common = common_dtype(inputs)
-        inputs = [with_dtype(x, common) if is_weak(x) else x for x in inputs]
+        inputs, shape = aligned_inputs(self, inputs)
         if self.dtype_rule == "float":     # exp(int8) computes in floatx, not in numpy's float16
             dtype = self.output_dtype([x.dtype for x in inputs])
             inputs = [with_dtype(x, dtype) for x in inputs]
-        ndim = max(x.ndim for x in inputs)
-        from mlcore.graph.ops.shape import pad_left
-        inputs = [pad_left(x, ndim) for x in inputs]
-        shape = broadcast_static_shapes(self, [x.type.shape for x in inputs])
         dtype = self.output_dtype([x.dtype for x in inputs])
         return Apply(self, inputs, [TensorType(dtype, shape)])
 
@@ -57,6 +51,17 @@ class Elemwise(Op):
     def grad(self, inputs, out, g):
         """Math of the gradient, before reducing over broadcast dims."""
         raise NotImplementedError("%s has no gradient" % self.name)
+
+
+def aligned_inputs(op, inputs):
+    """An elementwise op's inputs as tensors of one rank (a weak Python number in the others' dtype,
+    missing leading dims added) and the static shape they broadcast to, by Theano's rules."""
+    from mlcore.graph.ops.shape import pad_left
+    inputs = [as_tensor_variable(x) for x in inputs]
+    common = common_dtype(inputs)
+    ndim = max(x.ndim for x in inputs)
+    inputs = [pad_left(with_dtype(x, common) if is_weak(x) else x, ndim) for x in inputs]
+    return inputs, broadcast_static_shapes(op, [x.type.shape for x in inputs])
 
 
 def unbroadcast(g, x):
